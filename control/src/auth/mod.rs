@@ -1,0 +1,249 @@
+//! Accounts and sessions: sign up, log in, log out, authenticate a session token, change password.
+//!
+//! - [`password`]: argon2id hashing off the async workers.
+//! - [`token`]: random bearer tokens and their stored hashes.
+//! - [`limiter`]: failed-login throttling per IP and per account.
+
+pub mod limiter;
+pub mod password;
+pub mod token;
+
+use std::time::Instant;
+
+use proto::api::{ClusterSummary, Role, SignupRequest, User};
+use serde_json::json;
+
+use crate::events::{NewEvent, record};
+use crate::store::sessions::NewSession;
+use crate::store::users::UserRow;
+use crate::store::{clusters, flags, is_unique_violation, memberships, sessions, users};
+use crate::{Actor, Base, ClientInfo, DomainError, clock, ids, validate};
+
+/// The one message for every failed login, so nobody can probe which emails have accounts.
+pub const LOGIN_FAILED: &str = "invalid email or password";
+pub const NOT_SIGNED_IN: &str = "sign in to continue";
+
+/// A new session: the plaintext token goes to the client once and is never stored.
+#[derive(Debug)]
+pub struct NewSessionToken {
+    pub token: String,
+    pub max_age_secs: u64,
+}
+
+#[derive(Debug)]
+pub struct SignedUp {
+    pub user: User,
+    pub cluster: ClusterSummary,
+    pub session: NewSessionToken,
+}
+
+#[derive(Debug)]
+pub struct LoggedIn {
+    pub user: User,
+    pub session: NewSessionToken,
+}
+
+/// The name of the cluster a new account starts with: "Ana's cluster".
+fn first_cluster_name(person: &str) -> String {
+    let first = person.split_whitespace().next().unwrap_or(person);
+    format!("{first}'s cluster")
+}
+
+impl Base {
+    async fn start_session(
+        &self,
+        tx: &mut crate::store::Tx<'_>,
+        user_id: &str,
+        client: &ClientInfo,
+    ) -> Result<NewSessionToken, DomainError> {
+        let (token, hash) = token::new_token();
+        let now = clock::now_ms();
+        let ttl = self.config.session_ttl;
+        sessions::insert(
+            &mut **tx,
+            &NewSession {
+                token_hash: &hash,
+                user_id,
+                created_at: now,
+                expires_at: now + ttl.as_millis() as i64,
+                ip: client.ip.as_deref(),
+                user_agent: client.user_agent.as_deref(),
+            },
+        )
+        .await?;
+        Ok(NewSessionToken { token, max_age_secs: ttl.as_secs() })
+    }
+
+    /// Creates an account, its first cluster (with the new user as Owner) and a session. Only the
+    /// first person on a Base may sign up unless open sign-up is on.
+    pub async fn signup(&self, req: SignupRequest, client: &ClientInfo) -> Result<SignedUp, DomainError> {
+        let email = validate::email(&req.email)?;
+        let name = validate::display_name("name", &req.name)?;
+        validate::password(&req.password, &email)?;
+        if !self.config.open_signup && users::count(self.store.pool()).await? > 0 {
+            return Err(DomainError::SignupClosed);
+        }
+        let password_hash = self.hasher.hash(&req.password).await?;
+        let now = clock::now_ms();
+        let user = UserRow { id: ids::new_id(ids::USER), email, name, password_hash, created_at: now };
+        let cluster = clusters::ClusterRow {
+            id: ids::new_id(ids::CLUSTER),
+            name: first_cluster_name(&user.name),
+            created_at: now,
+        };
+
+        let mut tx = self.store.begin().await?;
+        if !self.config.open_signup {
+            flags::claim(&mut *tx, flags::OWNER_CLAIMED, now).await.map_err(|e| {
+                if is_unique_violation(&e) { DomainError::SignupClosed } else { e.into() }
+            })?;
+        }
+        users::insert(&mut *tx, &user).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                DomainError::Conflict("an account with this email already exists".into())
+            } else {
+                e.into()
+            }
+        })?;
+        clusters::insert(&mut *tx, &cluster, &user.id).await?;
+        memberships::insert(&mut *tx, &cluster.id, &user.id, Role::Owner, now).await?;
+        let session = self.start_session(&mut tx, &user.id, client).await?;
+        let actor = Some(user.id.as_str());
+        record(&mut *tx, NewEvent {
+            cluster_id: None,
+            actor_user_id: actor,
+            client,
+            action: "user.signup",
+            target: Some(&user.id),
+            details: json!({ "email": user.email }),
+        })
+        .await?;
+        record(&mut *tx, NewEvent {
+            cluster_id: Some(&cluster.id),
+            actor_user_id: actor,
+            client,
+            action: "cluster.create",
+            target: Some(&cluster.id),
+            details: json!({ "name": cluster.name }),
+        })
+        .await?;
+        tx.commit().await?;
+        tracing::info!(user.id = %user.id, cluster.id = %cluster.id, "signed up");
+
+        let summary = ClusterSummary { id: cluster.id, name: cluster.name, role: Role::Owner };
+        Ok(SignedUp { user: user.to_api(), cluster: summary, session })
+    }
+
+    /// Checks credentials and opens a session. Unknown email and wrong password are one error.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<LoggedIn, DomainError> {
+        let email = email.trim().to_lowercase();
+        let ip = client.ip.as_deref();
+        self.limiter
+            .check(&email, ip, Instant::now())
+            .map_err(|retry_after| DomainError::RateLimited { retry_after })?;
+        let user = users::by_email(self.store.pool(), &email).await?;
+        let ok = self.hasher.verify(user.as_ref().map(|u| u.password_hash.as_str()), password).await;
+        let Some(user) = user.filter(|_| ok) else {
+            self.limiter.record_failure(&email, ip, Instant::now());
+            tracing::info!(ip, "failed login");
+            return Err(DomainError::Unauthorized(LOGIN_FAILED));
+        };
+        let mut tx = self.store.begin().await?;
+        let session = self.start_session(&mut tx, &user.id, client).await?;
+        record(&mut *tx, NewEvent {
+            cluster_id: None,
+            actor_user_id: Some(&user.id),
+            client,
+            action: "user.login",
+            target: Some(&user.id),
+            details: json!({}),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(LoggedIn { user: user.to_api(), session })
+    }
+
+    /// The signed-in user behind a session token, if the session is live.
+    pub async fn authenticate(&self, token: &str, client: ClientInfo) -> Result<Actor, DomainError> {
+        let session_hash = token::hash_token(token);
+        let user = sessions::live_user(self.store.pool(), &session_hash, clock::now_ms())
+            .await?
+            .ok_or(DomainError::Unauthorized(NOT_SIGNED_IN))?;
+        Ok(Actor { user: user.to_api(), session_hash, client })
+    }
+
+    /// Revokes the actor's session on the server; the cookie is worthless from now on.
+    pub async fn logout(&self, actor: &Actor) -> Result<(), DomainError> {
+        let mut tx = self.store.begin().await?;
+        sessions::revoke(&mut *tx, &actor.session_hash, clock::now_ms()).await?;
+        record(&mut *tx, NewEvent {
+            cluster_id: None,
+            actor_user_id: Some(&actor.user.id),
+            client: &actor.client,
+            action: "user.logout",
+            target: Some(&actor.user.id),
+            details: json!({}),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes the password after checking the current one, and signs out every other session.
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+    ) -> Result<(), DomainError> {
+        let email = actor.user.email.as_str();
+        let ip = actor.client.ip.as_deref();
+        self.limiter
+            .check(email, ip, Instant::now())
+            .map_err(|retry_after| DomainError::RateLimited { retry_after })?;
+        let user = users::by_id(self.store.pool(), &actor.user.id)
+            .await?
+            .ok_or(DomainError::Unauthorized(NOT_SIGNED_IN))?;
+        if !self.hasher.verify(Some(&user.password_hash), current).await {
+            self.limiter.record_failure(email, ip, Instant::now());
+            return Err(DomainError::invalid("current_password", "current password is wrong"));
+        }
+        validate::password(new, email).map_err(|e| match e {
+            DomainError::Invalid { message, .. } => DomainError::invalid("new_password", message),
+            other => other,
+        })?;
+        if new == current {
+            return Err(DomainError::invalid("new_password", "choose a password you have not used here"));
+        }
+        let hash = self.hasher.hash(new).await?;
+        let now = clock::now_ms();
+        let mut tx = self.store.begin().await?;
+        users::set_password_hash(&mut *tx, &user.id, &hash, now).await?;
+        let revoked = sessions::revoke_others(&mut *tx, &user.id, &actor.session_hash, now).await?;
+        record(&mut *tx, NewEvent {
+            cluster_id: None,
+            actor_user_id: Some(&user.id),
+            client: &actor.client,
+            action: "user.password_change",
+            target: Some(&user.id),
+            details: json!({ "other_sessions_revoked": revoked }),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn first_cluster_is_named_after_the_first_name() {
+        assert_eq!(super::first_cluster_name("Ana Lopez"), "Ana's cluster");
+        assert_eq!(super::first_cluster_name("Bo"), "Bo's cluster");
+    }
+}

@@ -1,0 +1,77 @@
+//! [`Base`]: the handle every entry point holds. Cheap to clone; built once at start from a
+//! [`Store`] and a [`BaseConfig`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::Store;
+use crate::auth::limiter::LoginLimiter;
+use crate::auth::password::Hasher;
+
+#[derive(Debug, Clone)]
+pub struct BaseConfig {
+    /// Where people reach Base; its origin is what `Origin` headers must match.
+    pub public_url: url::Url,
+    /// Anyone may sign up (not only the first person).
+    pub open_signup: bool,
+    pub session_ttl: Duration,
+    pub login_window: Duration,
+    pub login_failures_per_account: usize,
+    pub login_failures_per_ip: usize,
+}
+
+impl BaseConfig {
+    pub fn new(public_url: url::Url) -> BaseConfig {
+        BaseConfig {
+            public_url,
+            open_signup: false,
+            session_ttl: Duration::from_secs(30 * 24 * 3600),
+            login_window: Duration::from_secs(60),
+            login_failures_per_account: 5,
+            login_failures_per_ip: 20,
+        }
+    }
+
+    /// Session cookies get `Secure` when Base is served over TLS.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// `scheme://host[:port]`, as browsers send it in `Origin`.
+    pub fn origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Base {
+    pub(crate) store: Store,
+    pub(crate) config: Arc<BaseConfig>,
+    pub(crate) hasher: Hasher,
+    pub(crate) limiter: Arc<LoginLimiter>,
+}
+
+impl Base {
+    pub fn new(store: Store, config: BaseConfig) -> Base {
+        let limiter = LoginLimiter::new(
+            config.login_window,
+            config.login_failures_per_account,
+            config.login_failures_per_ip,
+        );
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Base {
+            store,
+            config: Arc::new(config),
+            hasher: Hasher::new(cores * 2),
+            limiter: Arc::new(limiter),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &BaseConfig {
+        &self.config
+    }
+}

@@ -1,0 +1,76 @@
+//! The audit log: every mutation, sign-in and (later) console session appends one event with who,
+//! from where, what and on what. Details never hold secrets.
+
+use proto::api::Event;
+use serde_json::Value;
+
+use crate::rbac::{ViewEvents, authorize};
+use crate::store::events::{self as sql, EventRow};
+use crate::store::{Db, users};
+use crate::{Actor, Base, ClientInfo, DomainError, clock, ids};
+
+/// What happened, to be written in the same transaction as the change it describes.
+#[derive(Debug)]
+pub struct NewEvent<'a> {
+    pub cluster_id: Option<&'a str>,
+    pub actor_user_id: Option<&'a str>,
+    pub client: &'a ClientInfo,
+    pub action: &'static str,
+    pub target: Option<&'a str>,
+    pub details: Value,
+}
+
+pub async fn record<'e>(
+    db: impl sqlx::Executor<'e, Database = Db>,
+    e: NewEvent<'_>,
+) -> Result<(), DomainError> {
+    let row = EventRow {
+        id: ids::new_id(ids::EVENT),
+        cluster_id: e.cluster_id.map(str::to_owned),
+        actor_user_id: e.actor_user_id.map(str::to_owned),
+        actor_name: None,
+        actor_ip: e.client.ip.clone(),
+        actor_user_agent: e.client.user_agent.as_deref().map(|ua| ua.chars().take(300).collect()),
+        action: e.action.to_string(),
+        target: e.target.map(str::to_owned),
+        details: e.details.to_string(),
+        created_at: clock::now_ms(),
+    };
+    sql::insert(db, &row).await?;
+    Ok(())
+}
+
+pub(crate) fn to_api(r: EventRow) -> Event {
+    Event {
+        id: r.id,
+        action: r.action,
+        target: r.target,
+        actor_id: r.actor_user_id,
+        actor_name: r.actor_name,
+        ip: r.actor_ip,
+        details: r.details,
+        created_at: clock::rfc3339(r.created_at),
+    }
+}
+
+impl Base {
+    /// A cluster's newest events (at most `limit`, capped at 200).
+    pub async fn cluster_events(
+        &self,
+        actor: &Actor,
+        cluster_id: &str,
+        limit: i64,
+    ) -> Result<Vec<Event>, DomainError> {
+        let may = authorize::<ViewEvents>(&self.store, actor, cluster_id).await?;
+        let rows = sql::recent(self.store.pool(), may.cluster_id(), limit.clamp(1, 200)).await?;
+        Ok(rows.into_iter().map(to_api).collect())
+    }
+
+    /// The actor's own account events (sign-ins, password changes), newest first.
+    pub async fn account_events(&self, actor: &Actor, limit: i64) -> Result<Vec<Event>, DomainError> {
+        // Re-read the user so a deleted account cannot list anything.
+        users::by_id(self.store.pool(), &actor.user.id).await?.ok_or(DomainError::NotFound("user"))?;
+        let rows = sql::of_user(self.store.pool(), &actor.user.id, limit.clamp(1, 200)).await?;
+        Ok(rows.into_iter().map(to_api).collect())
+    }
+}

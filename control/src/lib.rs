@@ -1,0 +1,42 @@
+//! Base's domain layer, free of Leptos and HTTP so the dashboard's server functions, the REST API
+//! and (later) WebSocket relays all call the same code. Read in this order:
+//!
+//! - [`base`]: the cheap-to-clone handle ([`Base`]) every entry point holds, and its config.
+//! - [`error`]: [`DomainError`], the one error vocabulary callers map to HTTP.
+//! - [`rbac`]: the role x action permission table and the [`rbac::May`] proof it hands out.
+//! - [`auth`]: passwords, session tokens, the login rate limiter, and sign-up/log-in/log-out.
+//! - [`clusters`]: create, rename, list, overview.
+//! - [`events`]: the append-only audit log.
+//! - [`store`]: the SQL, one module per table, over SQLite or PostgreSQL.
+//! - [`validate`], [`ids`], [`clock`]: small helpers at the edges.
+
+pub mod auth;
+pub mod base;
+pub mod clock;
+pub mod clusters;
+pub mod error;
+pub mod events;
+pub mod ids;
+pub mod rbac;
+pub mod store;
+pub mod validate;
+
+pub use base::{Base, BaseConfig};
+pub use error::DomainError;
+pub use store::Store;
+
+/// Who is asking and from where: recorded on sessions and audit events.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A signed-in user, as established from a session token.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: proto::api::User,
+    /// SHA-256 of the session token that authenticated this request.
+    pub session_hash: String,
+    pub client: ClientInfo,
+}

@@ -1,0 +1,50 @@
+//! SQL for `clusters`.
+
+use sqlx::{Executor, FromRow};
+
+use super::Db;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ClusterRow {
+    pub id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+pub async fn insert<'e>(
+    db: impl Executor<'e, Database = Db>,
+    c: &ClusterRow,
+    created_by: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO clusters (id, name, created_at, created_by) VALUES ($1, $2, $3, $4)")
+        .bind(&c.id)
+        .bind(&c.name)
+        .bind(c.created_at)
+        .bind(created_by)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn by_id<'e>(
+    db: impl Executor<'e, Database = Db>,
+    id: &str,
+) -> sqlx::Result<Option<ClusterRow>> {
+    sqlx::query_as("SELECT id, name, created_at FROM clusters WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn rename<'e>(
+    db: impl Executor<'e, Database = Db>,
+    id: &str,
+    name: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE clusters SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}

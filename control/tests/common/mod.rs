@@ -1,0 +1,96 @@
+//! Test databases: a fresh SQLite file in a temp dir, or a fresh PostgreSQL database created on
+//! the server at `DPLOYR_TEST_PG_URL` (default: the local trust-auth server) and dropped after.
+
+#![allow(dead_code)]
+
+use control::{Base, BaseConfig, Store};
+use sqlx::Connection;
+
+pub const PG_ADMIN_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestDb {
+    pub store: Store,
+    url: String,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("DPLOYR_TEST_PG_URL").unwrap_or_else(|_| PG_ADMIN_DEFAULT.to_string())
+}
+
+impl TestDb {
+    pub async fn new(kind: Kind) -> TestDb {
+        match kind {
+            Kind::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = Store::sqlite_url(dir.path());
+                let store = Store::open(&url).await.expect("open sqlite");
+                TestDb { store, url, pg_name: None, _dir: Some(dir) }
+            }
+            Kind::Postgres => {
+                let admin = pg_admin_url();
+                let name = format!("dployr_t_{}", ulid::Ulid::new().to_string().to_lowercase());
+                let mut conn = sqlx::PgConnection::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is required for store tests: {e}"));
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create db");
+                conn.close().await.ok();
+                let mut url = url::Url::parse(&admin).expect("admin url");
+                url.set_path(&name);
+                let url = url.to_string();
+                let store = Store::open(&url).await.expect("open postgres");
+                TestDb { store, url, pg_name: Some(name), _dir: None }
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn base(&self, open_signup: bool) -> Base {
+        let mut cfg = BaseConfig::new("http://127.0.0.1:8080".parse().unwrap());
+        cfg.open_signup = open_signup;
+        Base::new(self.store.clone(), cfg)
+    }
+
+    /// Closes the pool and drops the PostgreSQL database. Call at the end of every test.
+    pub async fn finish(self) {
+        self.store.close().await;
+        if let Some(name) = self.pg_name {
+            let mut conn = sqlx::PgConnection::connect(&pg_admin_url()).await.expect("admin connection");
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await
+                .expect("drop db");
+        }
+    }
+}
+
+/// Runs one async test body against SQLite and against PostgreSQL, as two test functions.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident, $body:path) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = common::TestDb::new(common::Kind::Sqlite).await;
+                $body(&db).await;
+                db.finish().await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let db = common::TestDb::new(common::Kind::Postgres).await;
+                $body(&db).await;
+                db.finish().await;
+            }
+        }
+    };
+}

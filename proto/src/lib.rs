@@ -1,0 +1,8 @@
+//! The contracts every other crate agrees on, with no dependencies beyond serde so the CLI, the
+//! agent and the WASM dashboard can all use them.
+//!
+//! - [`api`]: request and response bodies of Base's REST API under `/api/v1`.
+//! - [`wire`]: the Base <-> dployrd tunnel protocol (filled in by the agent tunnel work).
+
+pub mod api;
+pub mod wire;
