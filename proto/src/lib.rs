@@ -2,7 +2,9 @@
 //! agent and the WASM dashboard can all use them.
 //!
 //! - [`api`]: request and response bodies of Base's REST API under `/api/v1`.
+//! - [`rules`]: input rules (email, names, password strength) both sides apply.
 //! - [`wire`]: the Base <-> dployrd tunnel protocol (filled in by the agent tunnel work).
 
 pub mod api;
+pub mod rules;
 pub mod wire;

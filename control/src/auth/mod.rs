@@ -2,8 +2,10 @@
 //!
 //! - [`password`]: argon2id hashing off the async workers.
 //! - [`token`]: random bearer tokens and their stored hashes.
+//! - [`cookie`]: the session cookie's attributes, written and parsed.
 //! - [`limiter`]: failed-login throttling per IP and per account.
 
+pub mod cookie;
 pub mod limiter;
 pub mod password;
 pub mod token;

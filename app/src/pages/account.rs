@@ -1,0 +1,102 @@
+//! `/account`: who you are, your clusters and roles, your password, your recent sign-ins.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use proto::rules;
+
+use crate::api::{ChangePassword, account_events};
+use crate::components::events::EventList;
+use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
+use crate::components::layout::Session;
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let user = session.user.get_value();
+    let change = ServerAction::<ChangePassword>::new();
+    let error = error_of(change.value());
+    let current_err = field_error(error, "current_password");
+    let new_err = field_error(error, "new_password");
+    let saved = move || matches!(change.value().get(), Some(Ok(())));
+    let events = Resource::new(move || change.version().get(), |_| account_events());
+
+    view! {
+        <Title text="Account" />
+        <div class="page-header">
+            <div>
+                <h1>"Account"</h1>
+                <p class="page-subtitle">{user.name.clone()} " · " {user.email.clone()}</p>
+            </div>
+        </div>
+        <section class="settings-section" aria-labelledby="clusters-title">
+            <h2 id="clusters-title">"Your clusters"</h2>
+            <ul class="cluster-list">
+                {move || {
+                    session
+                        .clusters
+                        .get()
+                        .into_iter()
+                        .map(|c| {
+                            view! {
+                                <li class="cluster-row">
+                                    <span class="cluster-name">{c.name}</span>
+                                    <span class=format!("badge badge-{}", c.role.as_str())>{c.role.label()}</span>
+                                    <a class="btn btn-secondary btn-small" href=format!("/c/{}", c.id)>"Open"</a>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+            <a class="btn btn-secondary" href="/clusters/new">"+ New cluster"</a>
+        </section>
+        <section class="settings-section" aria-labelledby="password-title">
+            <h2 id="password-title">"Password"</h2>
+            <p class="section-text">"Changing it signs you out everywhere else."</p>
+            <ActionForm action=change attr:class="form">
+                <FormError error />
+                {move || saved().then(|| view! { <div class="form-success" role="status">"Password changed. Other sessions were signed out."</div> })}
+                <div class="field">
+                    <label for="current-password">"Current password"</label>
+                    <input
+                        id="current-password"
+                        type="password"
+                        name="current_password"
+                        autocomplete="current-password"
+                        required
+                        aria-invalid=move || current_err.get().is_some().then_some("true")
+                        aria-describedby="current-password-error"
+                    />
+                    <FieldError id="current-password-error" message=current_err />
+                </div>
+                <div class="field">
+                    <label for="new-password">"New password"</label>
+                    <input
+                        id="new-password"
+                        type="password"
+                        name="new_password"
+                        autocomplete="new-password"
+                        required
+                        minlength=rules::PASSWORD_MIN
+                        aria-invalid=move || new_err.get().is_some().then_some("true")
+                        aria-describedby="new-password-error"
+                    />
+                    <FieldError id="new-password-error" message=new_err />
+                </div>
+                <SubmitButton label="Change password" busy_label="Saving…" pending=change.pending().into() class="btn btn-primary" />
+            </ActionForm>
+        </section>
+        <section class="settings-section" aria-labelledby="activity-title">
+            <h2 id="activity-title">"Recent activity"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match events.await {
+                        Ok(list) if !list.is_empty() => view! { <EventList events=list /> }.into_any(),
+                        Ok(_) => view! { <p class="muted">"No activity yet."</p> }.into_any(),
+                        Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

@@ -1,0 +1,9 @@
+//! One module per page of the dashboard.
+
+pub mod account;
+pub mod auth;
+pub mod cluster_settings;
+pub mod home;
+pub mod new_cluster;
+pub mod not_found;
+pub mod overview;

@@ -1,0 +1,106 @@
+//! `/c/{cluster}`: the cluster at a glance. Instances and services are empty until the agent and
+//! deployment work lands; their empty states say what will appear and how. Events are real.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use proto::api::{ClusterOverview, Role};
+
+use crate::api::get_cluster_overview;
+use crate::components::events::{EventList, short_time};
+use crate::components::icons::Icon;
+use crate::pages::not_found::ErrorPage;
+
+#[component]
+pub fn OverviewPage() -> impl IntoView {
+    let params = use_params_map();
+    let cluster = move || params.read().get("cluster").unwrap_or_default();
+    let overview = Resource::new_blocking(cluster, get_cluster_overview);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(o) => view! { <Overview o /> }.into_any(),
+                    Err(error) => view! { <ErrorPage error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Overview(o: ClusterOverview) -> impl IntoView {
+    let c = o.cluster;
+    let members = match o.member_count {
+        1 => "1 member".to_string(),
+        n => format!("{n} members"),
+    };
+    let can_manage = matches!(c.role, Role::Owner | Role::Admin);
+    let settings = format!("/c/{}/settings", c.id);
+    view! {
+        <Title text=c.name.clone() />
+        <div class="page-header">
+            <div>
+                <h1>{c.name.clone()}</h1>
+                <p class="page-subtitle">
+                    <span class=format!("badge badge-{}", c.role.as_str())>{c.role.label()}</span>
+                    " · " {members} " · created " {short_time(&o.created_at)}
+                </p>
+            </div>
+            <div class="page-actions">
+                {can_manage.then(|| view! { <a class="btn btn-secondary" href=settings>"Settings"</a> })}
+            </div>
+        </div>
+        <div class="grid">
+            <section class="card" aria-labelledby="instances-title">
+                <div class="card-header">
+                    <h2 id="instances-title">"Instances"</h2>
+                    <span class="count">"0"</span>
+                </div>
+                <div class="card-body empty-state">
+                    <Icon name="server" class="empty-icon" />
+                    <p class="empty-title">"No instances yet"</p>
+                    <p class="empty-text">
+                        "Instances are your Linux servers. Connect one with a single install command: its agent, dployrd, dials out to this dashboard, so you never open an inbound port."
+                    </p>
+                    <span class="btn btn-secondary" aria-disabled="true">"Add an instance (coming soon)"</span>
+                </div>
+            </section>
+            <section class="card" aria-labelledby="services-title">
+                <div class="card-header">
+                    <h2 id="services-title">"Services"</h2>
+                    <span class="count">"0"</span>
+                </div>
+                <div class="card-body empty-state">
+                    <Icon name="service" class="empty-icon" />
+                    <p class="empty-title">"No services yet"</p>
+                    <p class="empty-text">
+                        "A service is one app: an API, a worker or a static site, deployed from a git repository or a Docker image, with zero-downtime releases, live logs and one-click rollback."
+                    </p>
+                    <span class="btn btn-secondary" aria-disabled="true">"New service (coming soon)"</span>
+                </div>
+            </section>
+            <section class="card" aria-labelledby="events-title">
+                <div class="card-header">
+                    <h2 id="events-title">"Recent events"</h2>
+                </div>
+                <div class="card-body">
+                    {if o.recent_events.is_empty() {
+                        view! {
+                            <div class="empty-state">
+                                <Icon name="events" class="empty-icon" />
+                                <p class="empty-title">"Nothing has happened yet"</p>
+                                <p class="empty-text">
+                                    "Every change in this cluster (deploys, settings, members) is recorded here with who, when and from where."
+                                </p>
+                            </div>
+                        }
+                            .into_any()
+                    } else {
+                        view! { <EventList events=o.recent_events /> }.into_any()
+                    }}
+                </div>
+            </section>
+        </div>
+    }
+}

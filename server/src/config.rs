@@ -1,0 +1,49 @@
+//! Base's configuration: every flag has an environment variable, so the same binary runs from a
+//! shell, a systemd unit or a container without a config file.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "dployr-server", version, about = "dployr Base: the control plane and dashboard")]
+pub struct Config {
+    /// Address the dashboard and API listen on.
+    #[arg(long, env = "DPLOYR_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Where Base keeps its SQLite database and keys.
+    #[arg(long, env = "DPLOYR_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// The URL people use to reach Base (default: http://<listen>). Browsers' `Origin` headers
+    /// must match it, and cookies get `Secure` when it is https.
+    #[arg(long, env = "DPLOYR_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+    /// `postgres://…` to use PostgreSQL; default is SQLite in the data dir.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Let anyone sign up (normally only the first person may; others are invited).
+    #[arg(long, env = "DPLOYR_OPEN_SIGNUP")]
+    pub open_signup: bool,
+    /// Trust the first `X-Forwarded-For` address (only behind your own reverse proxy).
+    #[arg(long, env = "DPLOYR_TRUST_PROXY")]
+    pub trust_proxy: bool,
+    /// Log as JSON lines instead of text.
+    #[arg(long, env = "DPLOYR_LOG_JSON")]
+    pub log_json: bool,
+}
+
+impl Config {
+    /// Defaults for a Base in `data_dir`, as tests and embedders want it.
+    pub fn for_data_dir(data_dir: PathBuf) -> Config {
+        Config {
+            listen: "127.0.0.1:0".parse().expect("literal address"),
+            data_dir,
+            public_url: None,
+            database_url: None,
+            open_signup: false,
+            trust_proxy: false,
+            log_json: false,
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! `/api/v1/auth/*` and `/api/v1/me`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use control::auth::{NewSessionToken, cookie};
+use http::header::SET_COOKIE;
+use http::request::Parts;
+use http::{HeaderValue, StatusCode};
+use proto::api::{ChangePasswordRequest, LoginRequest, LoginResponse, MeResponse, SignupRequest, SignupResponse};
+
+use super::error::ApiError;
+use super::extract::{ApiJson, Authed, client};
+use crate::state::ServerState;
+
+fn with_cookie(mut res: Response, value: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        res.headers_mut().append(SET_COOKIE, v);
+    }
+    res
+}
+
+fn session_cookie(state: &ServerState, s: &NewSessionToken) -> String {
+    cookie::set(&s.token, s.max_age_secs, state.base.config().secure_cookies())
+}
+
+pub async fn signup(
+    State(state): State<ServerState>,
+    parts: Parts,
+    ApiJson(req): ApiJson<SignupRequest>,
+) -> Result<Response, ApiError> {
+    let done = state.base.signup(req, &client(&parts)).await?;
+    let cookie = session_cookie(&state, &done.session);
+    let body = SignupResponse { user: done.user, cluster: done.cluster };
+    Ok(with_cookie((StatusCode::CREATED, Json(body)).into_response(), &cookie))
+}
+
+pub async fn login(
+    State(state): State<ServerState>,
+    parts: Parts,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let done = state.base.login(&req.email, &req.password, &client(&parts)).await?;
+    let cookie = session_cookie(&state, &done.session);
+    Ok(with_cookie(Json(LoginResponse { user: done.user }).into_response(), &cookie))
+}
+
+pub async fn logout(State(state): State<ServerState>, Authed(actor): Authed) -> Result<Response, ApiError> {
+    state.base.logout(&actor).await?;
+    let cleared = cookie::clear(state.base.config().secure_cookies());
+    Ok(with_cookie(StatusCode::NO_CONTENT.into_response(), &cleared))
+}
+
+pub async fn change_password(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+    ApiJson(req): ApiJson<ChangePasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    state.base.change_password(&actor, &req.current_password, &req.new_password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn me(State(state): State<ServerState>, Authed(actor): Authed) -> Result<Json<MeResponse>, ApiError> {
+    let clusters = state.base.list_clusters(&actor).await?;
+    Ok(Json(MeResponse { user: actor.user, clusters }))
+}

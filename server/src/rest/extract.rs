@@ -1,0 +1,67 @@
+//! Extractors that fail with [`ApiError`]s: [`Authed`] (the signed-in actor, from the session
+//! cookie) and [`ApiJson`] (a JSON body whose rejections keep our error shape and status).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::Json;
+use control::auth::cookie;
+use control::{Actor, ClientInfo, DomainError};
+use http::header::COOKIE;
+use http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::state::ServerState;
+
+pub fn session_token(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(cookie::read)
+        .map(str::to_owned)
+}
+
+pub fn client(parts: &Parts) -> ClientInfo {
+    parts.extensions.get::<ClientInfo>().cloned().unwrap_or_default()
+}
+
+/// The signed-in user making this request.
+pub struct Authed(pub Actor);
+
+impl FromRequestParts<ServerState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, ApiError> {
+        let token = session_token(parts)
+            .ok_or(DomainError::Unauthorized(control::auth::NOT_SIGNED_IN))?;
+        Ok(Authed(state.base.authenticate(&token, client(parts)).await?))
+    }
+}
+
+/// Like `Json<T>`, but malformed, mistyped and oversize bodies answer in the API's error shape.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => {
+                let message = match &rejection {
+                    JsonRejection::MissingJsonContentType(_) => {
+                        "send the body as JSON with Content-Type: application/json".to_string()
+                    }
+                    _ if rejection.status() == http::StatusCode::PAYLOAD_TOO_LARGE => format!(
+                        "the request body is too large (the limit is {} KiB)",
+                        super::MAX_BODY_BYTES / 1024
+                    ),
+                    other => other.body_text(),
+                };
+                Err(ApiError::Status(rejection.status(), message))
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! The REST API under `/api/v1`, for the CLI and CI. Handlers are thin: extract, call `control`,
+//! map the error ([`error`]). Bodies are the types in `proto::api`.
+//!
+//! - [`extract`]: the signed-in actor and JSON bodies with our error shape.
+//! - [`auth`]: sign-up, log-in, log-out, password, `me`.
+//! - [`clusters`]: list, create, rename.
+
+pub mod auth;
+pub mod clusters;
+pub mod error;
+pub mod extract;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, patch, post};
+use http::StatusCode;
+
+use crate::state::ServerState;
+use error::ApiError;
+
+/// JSON bodies of this API are small; anything bigger is refused with 413 before parsing.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn router() -> Router<ServerState> {
+    Router::new()
+        .route("/auth/signup", post(auth::signup))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/password", post(auth::change_password))
+        .route("/me", get(auth::me))
+        .route("/clusters", get(clusters::list).post(clusters::create))
+        .route("/clusters/{id}", patch(clusters::update).get(clusters::show))
+        .fallback(|| async { ApiError::Status(StatusCode::NOT_FOUND, "no such API route".into()) })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}

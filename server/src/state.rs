@@ -1,0 +1,52 @@
+//! [`ServerState`]: built once at start, cloned into every handler.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use axum::extract::FromRef;
+use control::{Base, BaseConfig, Store};
+use leptos::config::{Env, LeptosOptions};
+
+use crate::Config;
+
+#[derive(Clone)]
+pub struct ServerState {
+    pub base: Base,
+    pub leptos: LeptosOptions,
+    pub trust_proxy: bool,
+    /// `Origin` value state-changing requests must carry.
+    pub origin: std::sync::Arc<str>,
+}
+
+impl FromRef<ServerState> for LeptosOptions {
+    fn from_ref(s: &ServerState) -> LeptosOptions {
+        s.leptos.clone()
+    }
+}
+
+impl ServerState {
+    pub async fn open(config: &Config, addr: SocketAddr) -> anyhow::Result<ServerState> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+        let url = match &config.database_url {
+            Some(u) => u.clone(),
+            None => Store::sqlite_url(&config.data_dir),
+        };
+        let store = Store::open(&url).await.map_err(|e| anyhow::anyhow!("{e:?}")).context("opening the database")?;
+        let public_url = match &config.public_url {
+            Some(u) => u.clone(),
+            None => format!("http://{addr}").parse().context("public URL from listen address")?,
+        };
+        let mut base_config = BaseConfig::new(public_url);
+        base_config.open_signup = config.open_signup;
+        let base = Base::new(store, base_config);
+        let origin = base.config().origin().into();
+        let leptos = LeptosOptions::builder()
+            .output_name("frontend")
+            .site_pkg_dir("pkg")
+            .env(Env::PROD)
+            .site_addr(addr)
+            .build();
+        Ok(ServerState { base, leptos, trust_proxy: config.trust_proxy, origin })
+    }
+}
