@@ -10,7 +10,14 @@ struct Cli {}
 
 fn main() {
     let _ = Cli::parse();
-    debug_assert_eq!(proto::wire::PROTOCOL_VERSION, 1, "update the version string above");
-    eprintln!("dployrd {}: enrollment is not implemented yet", env!("CARGO_PKG_VERSION"));
+    debug_assert_eq!(
+        proto::wire::PROTOCOL_VERSION,
+        1,
+        "update the version string above"
+    );
+    eprintln!(
+        "dployrd {}: enrollment is not implemented yet",
+        env!("CARGO_PKG_VERSION")
+    );
     std::process::exit(2);
 }

@@ -21,8 +21,13 @@ pub struct SignupState {
 #[server(prefix = "/rpc")]
 pub async fn get_signup_state() -> Result<SignupState, AppError> {
     let base = base()?;
-    let users = control::store::users::count(base.store().pool()).await.map_err(|e| fail(e.into()))?;
-    Ok(SignupState { first_user: users == 0, open: users == 0 || base.config().open_signup })
+    let users = control::store::users::count(base.store().pool())
+        .await
+        .map_err(|e| fail(e.into()))?;
+    Ok(SignupState {
+        first_user: users == 0,
+        open: users == 0 || base.config().open_signup,
+    })
 }
 
 /// Where `/` sends a visitor: their first cluster, the sign-up page on a fresh Base, or log-in.
@@ -35,24 +40,42 @@ pub async fn landing_path() -> Result<String, AppError> {
             None => "/clusters/new".to_string(),
         });
     }
-    Ok(if get_signup_state().await?.first_user { "/signup" } else { "/login" }.to_string())
+    Ok(if get_signup_state().await?.first_user {
+        "/signup"
+    } else {
+        "/login"
+    }
+    .to_string())
 }
 
 /// The signed-in user and their clusters, or `None` when signed out.
 #[server(prefix = "/rpc")]
 pub async fn get_me() -> Result<Option<MeResponse>, AppError> {
-    let Some(actor) = maybe_actor().await? else { return Ok(None) };
+    let Some(actor) = maybe_actor().await? else {
+        return Ok(None);
+    };
     let clusters = base()?.list_clusters(&actor).await.map_err(fail)?;
-    Ok(Some(MeResponse { user: actor.user, clusters }))
+    Ok(Some(MeResponse {
+        user: actor.user,
+        clusters,
+    }))
 }
 
 #[server(prefix = "/rpc")]
 pub async fn signup(name: String, email: String, password: String) -> Result<(), AppError> {
     let base = base()?;
-    let req = proto::api::SignupRequest { email, password, name };
+    let req = proto::api::SignupRequest {
+        email,
+        password,
+        name,
+    };
     let done = base.signup(req, &client_info()).await.map_err(fail)?;
     let secure = base.config().secure_cookies();
-    set_cookie(&control::auth::cookie::set(&done.session.token, done.session.max_age_secs, secure));
+    set_cookie(&control::auth::cookie::set(
+        &done.session.token,
+        done.session.max_age_secs,
+        secure,
+    ));
     leptos_axum::redirect(&format!("/c/{}", done.cluster.id));
     Ok(())
 }
@@ -60,9 +83,16 @@ pub async fn signup(name: String, email: String, password: String) -> Result<(),
 #[server(prefix = "/rpc")]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     let base = base()?;
-    let done = base.login(&email, &password, &client_info()).await.map_err(fail)?;
+    let done = base
+        .login(&email, &password, &client_info())
+        .await
+        .map_err(fail)?;
     let secure = base.config().secure_cookies();
-    set_cookie(&control::auth::cookie::set(&done.session.token, done.session.max_age_secs, secure));
+    set_cookie(&control::auth::cookie::set(
+        &done.session.token,
+        done.session.max_age_secs,
+        secure,
+    ));
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -73,15 +103,23 @@ pub async fn logout() -> Result<(), AppError> {
     if let Some(actor) = maybe_actor().await? {
         base.logout(&actor).await.map_err(fail)?;
     }
-    set_cookie(&control::auth::cookie::clear(base.config().secure_cookies()));
+    set_cookie(&control::auth::cookie::clear(
+        base.config().secure_cookies(),
+    ));
     leptos_axum::redirect("/login");
     Ok(())
 }
 
 #[server(prefix = "/rpc")]
-pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
     let actor = actor().await?;
-    base()?.change_password(&actor, &current_password, &new_password).await.map_err(fail)
+    base()?
+        .change_password(&actor, &current_password, &new_password)
+        .await
+        .map_err(fail)
 }
 
 #[server(prefix = "/rpc")]
@@ -95,13 +133,19 @@ pub async fn create_cluster(name: String) -> Result<ClusterSummary, AppError> {
 #[server(prefix = "/rpc")]
 pub async fn rename_cluster(cluster_id: String, name: String) -> Result<ClusterSummary, AppError> {
     let actor = actor().await?;
-    base()?.rename_cluster(&actor, &cluster_id, &name).await.map_err(fail)
+    base()?
+        .rename_cluster(&actor, &cluster_id, &name)
+        .await
+        .map_err(fail)
 }
 
 #[server(prefix = "/rpc")]
 pub async fn get_cluster_overview(cluster_id: String) -> Result<ClusterOverview, AppError> {
     let actor = actor().await?;
-    base()?.cluster_overview(&actor, &cluster_id).await.map_err(fail)
+    base()?
+        .cluster_overview(&actor, &cluster_id)
+        .await
+        .map_err(fail)
 }
 
 #[server(prefix = "/rpc")]

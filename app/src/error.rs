@@ -14,9 +14,14 @@ pub enum AppError {
     Forbidden,
     NotFound(String),
     /// A form input is wrong; `field` is the input's `name`.
-    Invalid { field: String, message: String },
+    Invalid {
+        field: String,
+        message: String,
+    },
     Conflict(String),
-    RateLimited { retry_after_secs: u64 },
+    RateLimited {
+        retry_after_secs: u64,
+    },
     SignupClosed,
     Internal,
     /// The request never got a proper answer (offline, server restarting, bad encoding).
@@ -38,15 +43,22 @@ impl fmt::Display for AppError {
         match self {
             AppError::Unauthorized(m) | AppError::Conflict(m) => f.write_str(m),
             AppError::Forbidden => f.write_str("Your role in this cluster does not allow that."),
-            AppError::NotFound(what) => write!(f, "This {what} does not exist, or you cannot see it."),
+            AppError::NotFound(what) => {
+                write!(f, "This {what} does not exist, or you cannot see it.")
+            }
             AppError::Invalid { message, .. } => f.write_str(message),
             AppError::RateLimited { retry_after_secs } => {
-                write!(f, "Too many attempts. Try again in {retry_after_secs} seconds.")
+                write!(
+                    f,
+                    "Too many attempts. Try again in {retry_after_secs} seconds."
+                )
             }
             AppError::SignupClosed => f.write_str(
                 "Sign-up is closed on this server. Ask an admin of your team for an invitation.",
             ),
-            AppError::Internal => f.write_str("Something went wrong on our side. Please try again."),
+            AppError::Internal => {
+                f.write_str("Something went wrong on our side. Please try again.")
+            }
             AppError::Transport(_) => {
                 f.write_str("Could not reach the server. Check your connection and try again.")
             }
@@ -72,11 +84,14 @@ impl From<control::DomainError> for AppError {
             D::Unauthorized(m) => AppError::Unauthorized(m.to_string()),
             D::Forbidden => AppError::Forbidden,
             D::NotFound(what) => AppError::NotFound(what.to_string()),
-            D::Invalid { field, message } => AppError::Invalid { field: field.to_string(), message },
+            D::Invalid { field, message } => AppError::Invalid {
+                field: field.to_string(),
+                message,
+            },
             D::Conflict(m) => AppError::Conflict(m),
-            D::RateLimited { retry_after } => {
-                AppError::RateLimited { retry_after_secs: retry_after.as_secs().max(1) }
-            }
+            D::RateLimited { retry_after } => AppError::RateLimited {
+                retry_after_secs: retry_after.as_secs().max(1),
+            },
             D::SignupClosed => AppError::SignupClosed,
             D::Internal(source) => {
                 tracing::error!(error = %source, "internal error in a server function");

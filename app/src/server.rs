@@ -24,19 +24,26 @@ fn parts() -> Option<Parts> {
 }
 
 pub fn client_info() -> ClientInfo {
-    parts().and_then(|p| p.extensions.get::<ClientInfo>().cloned()).unwrap_or_default()
+    parts()
+        .and_then(|p| p.extensions.get::<ClientInfo>().cloned())
+        .unwrap_or_default()
 }
 
 fn session_token() -> Option<String> {
     let parts = parts()?;
-    let header = parts.headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok());
+    let header = parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok());
     header.filter_map(cookie::read).next().map(str::to_owned)
 }
 
 /// The signed-in user, or `Unauthorized`.
 pub async fn actor() -> Result<Actor, AppError> {
     let base = base()?;
-    let token = session_token().ok_or(AppError::Unauthorized(control::auth::NOT_SIGNED_IN.into()))?;
+    let token =
+        session_token().ok_or(AppError::Unauthorized(control::auth::NOT_SIGNED_IN.into()))?;
     Ok(base.authenticate(&token, client_info()).await?)
 }
 
@@ -50,7 +57,10 @@ pub async fn maybe_actor() -> Result<Option<Actor>, AppError> {
 }
 
 pub fn set_cookie(value: &str) {
-    if let (Some(res), Ok(v)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(value)) {
+    if let (Some(res), Ok(v)) = (
+        use_context::<ResponseOptions>(),
+        HeaderValue::from_str(value),
+    ) {
         res.append_header(SET_COOKIE, v);
     }
 }
@@ -58,7 +68,9 @@ pub fn set_cookie(value: &str) {
 /// Maps a domain error and, for rate limits, sets 429 with `Retry-After` on the response.
 pub fn fail(e: control::DomainError) -> AppError {
     let e = AppError::from(e);
-    if let (AppError::RateLimited { retry_after_secs }, Some(res)) = (&e, use_context::<ResponseOptions>()) {
+    if let (AppError::RateLimited { retry_after_secs }, Some(res)) =
+        (&e, use_context::<ResponseOptions>())
+    {
         res.set_status(StatusCode::TOO_MANY_REQUESTS);
         res.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
     }

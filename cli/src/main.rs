@@ -9,6 +9,9 @@ struct Cli {}
 
 fn main() {
     let _ = Cli::parse();
-    eprintln!("dployr {}: no commands yet; see `dployr --help`", env!("CARGO_PKG_VERSION"));
+    eprintln!(
+        "dployr {}: no commands yet; see `dployr --help`",
+        env!("CARGO_PKG_VERSION")
+    );
     std::process::exit(2);
 }

@@ -58,7 +58,9 @@ impl Base {
             config.login_failures_per_account,
             config.login_failures_per_ip,
         );
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         Base {
             store,
             config: Arc::new(config),

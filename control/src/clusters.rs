@@ -17,24 +17,39 @@ impl Base {
     }
 
     /// Any signed-in user may start a new cluster; they become its Owner.
-    pub async fn create_cluster(&self, actor: &Actor, name: &str) -> Result<ClusterSummary, DomainError> {
+    pub async fn create_cluster(
+        &self,
+        actor: &Actor,
+        name: &str,
+    ) -> Result<ClusterSummary, DomainError> {
         let name = validate::display_name("name", name)?;
         let now = clock::now_ms();
-        let row = clusters::ClusterRow { id: ids::new_id(ids::CLUSTER), name, created_at: now };
+        let row = clusters::ClusterRow {
+            id: ids::new_id(ids::CLUSTER),
+            name,
+            created_at: now,
+        };
         let mut tx = self.store.begin().await?;
         clusters::insert(&mut *tx, &row, &actor.user.id).await?;
         memberships::insert(&mut *tx, &row.id, &actor.user.id, Role::Owner, now).await?;
-        record(&mut *tx, NewEvent {
-            cluster_id: Some(&row.id),
-            actor_user_id: Some(&actor.user.id),
-            client: &actor.client,
-            action: "cluster.create",
-            target: Some(&row.id),
-            details: json!({ "name": row.name }),
-        })
+        record(
+            &mut *tx,
+            NewEvent {
+                cluster_id: Some(&row.id),
+                actor_user_id: Some(&actor.user.id),
+                client: &actor.client,
+                action: "cluster.create",
+                target: Some(&row.id),
+                details: json!({ "name": row.name }),
+            },
+        )
         .await?;
         tx.commit().await?;
-        Ok(ClusterSummary { id: row.id, name: row.name, role: Role::Owner })
+        Ok(ClusterSummary {
+            id: row.id,
+            name: row.name,
+            role: Role::Owner,
+        })
     }
 
     pub async fn rename_cluster(
@@ -46,33 +61,56 @@ impl Base {
         let may = authorize::<ManageCluster>(&self.store, actor, cluster_id).await?;
         let name = validate::display_name("name", name)?;
         let mut tx = self.store.begin().await?;
-        let old = clusters::by_id(&mut *tx, may.cluster_id()).await?.ok_or(DomainError::NotFound("cluster"))?;
+        let old = clusters::by_id(&mut *tx, may.cluster_id())
+            .await?
+            .ok_or(DomainError::NotFound("cluster"))?;
         clusters::rename(&mut *tx, may.cluster_id(), &name).await?;
-        record(&mut *tx, NewEvent {
-            cluster_id: Some(may.cluster_id()),
-            actor_user_id: Some(&actor.user.id),
-            client: &actor.client,
-            action: "cluster.rename",
-            target: Some(may.cluster_id()),
-            details: json!({ "from": old.name, "to": name }),
-        })
+        record(
+            &mut *tx,
+            NewEvent {
+                cluster_id: Some(may.cluster_id()),
+                actor_user_id: Some(&actor.user.id),
+                client: &actor.client,
+                action: "cluster.rename",
+                target: Some(may.cluster_id()),
+                details: json!({ "from": old.name, "to": name }),
+            },
+        )
         .await?;
         tx.commit().await?;
-        Ok(ClusterSummary { id: old.id, name, role: may.role() })
+        Ok(ClusterSummary {
+            id: old.id,
+            name,
+            role: may.role(),
+        })
     }
 
-    pub async fn cluster_overview(&self, actor: &Actor, cluster_id: &str) -> Result<ClusterOverview, DomainError> {
+    pub async fn cluster_overview(
+        &self,
+        actor: &Actor,
+        cluster_id: &str,
+    ) -> Result<ClusterOverview, DomainError> {
         let may = authorize::<ViewCluster>(&self.store, actor, cluster_id).await?;
         let pool = self.store.pool();
-        let row = clusters::by_id(pool, may.cluster_id()).await?.ok_or(DomainError::NotFound("cluster"))?;
+        let row = clusters::by_id(pool, may.cluster_id())
+            .await?
+            .ok_or(DomainError::NotFound("cluster"))?;
         let member_count = memberships::count_in(pool, may.cluster_id()).await?;
         let recent_events = if rbac::allows::<ViewEvents>(may.role()) {
-            events::recent(pool, may.cluster_id(), OVERVIEW_EVENTS).await?.into_iter().map(to_api).collect()
+            events::recent(pool, may.cluster_id(), OVERVIEW_EVENTS)
+                .await?
+                .into_iter()
+                .map(to_api)
+                .collect()
         } else {
             Vec::new()
         };
         Ok(ClusterOverview {
-            cluster: ClusterSummary { id: row.id, name: row.name, role: may.role() },
+            cluster: ClusterSummary {
+                id: row.id,
+                name: row.name,
+                role: may.role(),
+            },
             created_at: clock::rfc3339(row.created_at),
             member_count,
             recent_events,

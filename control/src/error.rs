@@ -16,7 +16,10 @@ pub enum DomainError {
     NotFound(&'static str),
     /// Input failed validation; `field` names the offending input.
     #[error("{message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("{0}")]
     Conflict(String),
     /// Too many attempts; try again after the given time.
@@ -31,7 +34,10 @@ pub enum DomainError {
 
 impl DomainError {
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
-        DomainError::Invalid { field, message: message.into() }
+        DomainError::Invalid {
+            field,
+            message: message.into(),
+        }
     }
 
     /// Stable machine-readable code used in REST error bodies.

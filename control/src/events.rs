@@ -30,7 +30,11 @@ pub async fn record<'e>(
         actor_user_id: e.actor_user_id.map(str::to_owned),
         actor_name: None,
         actor_ip: e.client.ip.clone(),
-        actor_user_agent: e.client.user_agent.as_deref().map(|ua| ua.chars().take(300).collect()),
+        actor_user_agent: e
+            .client
+            .user_agent
+            .as_deref()
+            .map(|ua| ua.chars().take(300).collect()),
         action: e.action.to_string(),
         target: e.target.map(str::to_owned),
         details: e.details.to_string(),
@@ -67,9 +71,15 @@ impl Base {
     }
 
     /// The actor's own account events (sign-ins, password changes), newest first.
-    pub async fn account_events(&self, actor: &Actor, limit: i64) -> Result<Vec<Event>, DomainError> {
+    pub async fn account_events(
+        &self,
+        actor: &Actor,
+        limit: i64,
+    ) -> Result<Vec<Event>, DomainError> {
         // Re-read the user so a deleted account cannot list anything.
-        users::by_id(self.store.pool(), &actor.user.id).await?.ok_or(DomainError::NotFound("user"))?;
+        users::by_id(self.store.pool(), &actor.user.id)
+            .await?
+            .ok_or(DomainError::NotFound("user"))?;
         let rows = sql::of_user(self.store.pool(), &actor.user.id, limit.clamp(1, 200)).await?;
         Ok(rows.into_iter().map(to_api).collect())
     }

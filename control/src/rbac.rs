@@ -97,7 +97,11 @@ pub async fn authorize<A: Action>(
         tracing::info!(action = A::NAME, cluster.id = cluster_id, user.id = %actor.user.id, ?role, "denied");
         return Err(DomainError::Forbidden);
     }
-    Ok(May { cluster_id: cluster_id.to_string(), role, _action: PhantomData })
+    Ok(May {
+        cluster_id: cluster_id.to_string(),
+        role,
+        _action: PhantomData,
+    })
 }
 
 #[cfg(test)]
@@ -113,8 +117,11 @@ mod tests {
 
     #[test]
     fn guests_only_read() {
-        let guest: Vec<&str> =
-            TABLE.iter().filter(|(_, r)| r.contains(&Role::Guest)).map(|(n, _)| *n).collect();
+        let guest: Vec<&str> = TABLE
+            .iter()
+            .filter(|(_, r)| r.contains(&Role::Guest))
+            .map(|(n, _)| *n)
+            .collect();
         assert_eq!(guest, ["cluster.view", "events.view"]);
     }
 

@@ -6,7 +6,8 @@ use proto::rules;
 use crate::DomainError;
 
 pub fn email(raw: &str) -> Result<String, DomainError> {
-    rules::normalize_email(raw).ok_or_else(|| DomainError::invalid("email", "enter a valid email address"))
+    rules::normalize_email(raw)
+        .ok_or_else(|| DomainError::invalid("email", "enter a valid email address"))
 }
 
 /// A person's display name or a cluster name, trimmed.
@@ -30,9 +31,21 @@ mod tests {
 
     #[test]
     fn errors_name_their_field() {
-        assert!(matches!(email("nope"), Err(DomainError::Invalid { field: "email", .. })));
-        assert!(matches!(display_name("name", ""), Err(DomainError::Invalid { field: "name", .. })));
-        assert!(matches!(password("short", "a@x.io"), Err(DomainError::Invalid { field: "password", .. })));
+        assert!(matches!(
+            email("nope"),
+            Err(DomainError::Invalid { field: "email", .. })
+        ));
+        assert!(matches!(
+            display_name("name", ""),
+            Err(DomainError::Invalid { field: "name", .. })
+        ));
+        assert!(matches!(
+            password("short", "a@x.io"),
+            Err(DomainError::Invalid {
+                field: "password",
+                ..
+            })
+        ));
         assert_eq!(display_name("name", " Prod ").unwrap(), "Prod");
     }
 }

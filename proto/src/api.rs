@@ -167,7 +167,11 @@ mod tests {
     #[test]
     fn error_body_omits_absent_field() {
         let body = ErrorBody {
-            error: ErrorDetail { code: "conflict".into(), message: "taken".into(), field: None },
+            error: ErrorDetail {
+                code: "conflict".into(),
+                message: "taken".into(),
+                field: None,
+            },
         };
         assert_eq!(
             serde_json::to_string(&body).unwrap(),

@@ -52,9 +52,20 @@ pub fn password_weakness(password: &str, email: &str) -> Option<String> {
     if distinct.len() < 4 {
         return Some("use more different characters".into());
     }
-    const COMMON: [&str; 8] =
-        ["password", "1234567890", "qwertyuiop", "letmein", "welcome", "iloveyou", "dployr", "admin"];
-    if COMMON.iter().any(|w| lower.contains(w) && lower.len() < w.len() + 4) {
+    const COMMON: [&str; 8] = [
+        "password",
+        "1234567890",
+        "qwertyuiop",
+        "letmein",
+        "welcome",
+        "iloveyou",
+        "dployr",
+        "admin",
+    ];
+    if COMMON
+        .iter()
+        .any(|w| lower.contains(w) && lower.len() < w.len() + 4)
+    {
         return Some("this password is too easy to guess".into());
     }
     let local = email.trim().to_lowercase();
@@ -71,8 +82,21 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_or_refused() {
-        assert_eq!(normalize_email("  Ana@Example.COM ").unwrap(), "ana@example.com");
-        for bad in ["", "ana", "ana@", "@x.io", "ana@nodot", "a b@x.io", "a@b@x.io", "a@.x", "a@x."] {
+        assert_eq!(
+            normalize_email("  Ana@Example.COM ").unwrap(),
+            "ana@example.com"
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@x.io",
+            "ana@nodot",
+            "a b@x.io",
+            "a@b@x.io",
+            "a@.x",
+            "a@x.",
+        ] {
             assert!(normalize_email(bad).is_none(), "{bad:?} accepted");
         }
     }
@@ -81,11 +105,26 @@ mod tests {
     fn weak_passwords_are_refused_with_a_reason() {
         let e = "ana@example.com";
         assert!(password_weakness("short", e).unwrap().contains("at least"));
-        assert!(password_weakness("aaaaaaaaaaaa", e).unwrap().contains("different"));
-        assert!(password_weakness("password123", e).unwrap().contains("guess"));
-        assert!(password_weakness("ana-secret-99", e).is_some(), "contains the email's local part");
+        assert!(
+            password_weakness("aaaaaaaaaaaa", e)
+                .unwrap()
+                .contains("different")
+        );
+        assert!(
+            password_weakness("password123", e)
+                .unwrap()
+                .contains("guess")
+        );
+        assert!(
+            password_weakness("ana-secret-99", e).is_some(),
+            "contains the email's local part"
+        );
         assert_eq!(password_weakness("correct horse battery", e), None);
-        assert!(password_weakness(&"x1".repeat(200), e).unwrap().contains("at most"));
+        assert!(
+            password_weakness(&"x1".repeat(200), e)
+                .unwrap()
+                .contains("at most")
+        );
     }
 
     #[test]

@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use clap::Parser;
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "dployr-server", version, about = "dployr Base: the control plane and dashboard")]
+#[command(
+    name = "dployr-server",
+    version,
+    about = "dployr Base: the control plane and dashboard"
+)]
 pub struct Config {
     /// Address the dashboard and API listen on.
     #[arg(long, env = "DPLOYR_LISTEN", default_value = "127.0.0.1:8080")]

@@ -37,10 +37,13 @@ pub async fn run(
     let state = ServerState::open(&config, addr).await?;
     let app = router(state.clone());
     tracing::info!(%addr, public_url = %state.base.config().public_url, "dployr Base is serving");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving HTTP")?;
     state.base.store().close().await;
     tracing::info!("stopped");
     Ok(())
@@ -53,8 +56,14 @@ pub fn router(state: ServerState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api)
         .merge(site)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::check_origin))
-        .layer(axum::middleware::from_fn_with_state(state, middleware::client_info))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::check_origin,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            middleware::client_info,
+        ))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
 }

@@ -8,14 +8,20 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     if config.log_json {
-        tracing_subscriber::fmt().json().with_env_filter(filter).init();
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init();
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
     if !server::site::bundle_present() {
-        tracing::warn!("built without the front-end bundle: pages render but do not hydrate (run .ci/start)");
+        tracing::warn!(
+            "built without the front-end bundle: pages render but do not hydrate (run .ci/start)"
+        );
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -25,7 +31,9 @@ async fn main() -> anyhow::Result<()> {
 
 async fn shutdown_signal() {
     let ctrl_c = async {
-        tokio::signal::ctrl_c().await.expect("installing the Ctrl-C handler");
+        tokio::signal::ctrl_c()
+            .await
+            .expect("installing the Ctrl-C handler");
     };
     let term = async {
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -14,14 +14,36 @@ use crate::rest::error::error_response;
 use crate::state::ServerState;
 
 /// Puts a [`ClientInfo`] in the request extensions for handlers and server functions.
-pub async fn client_info(State(state): State<ServerState>, mut req: Request, next: Next) -> Response {
+pub async fn client_info(
+    State(state): State<ServerState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let forwarded = state
         .trust_proxy
-        .then(|| req.headers().get("x-forwarded-for")?.to_str().ok()?.split(',').next().map(|s| s.trim().to_string()))
+        .then(|| {
+            req.headers()
+                .get("x-forwarded-for")?
+                .to_str()
+                .ok()?
+                .split(',')
+                .next()
+                .map(|s| s.trim().to_string())
+        })
         .flatten();
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-    let user_agent = req.headers().get(USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    req.extensions_mut().insert(ClientInfo { ip: forwarded.or(peer), user_agent });
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let user_agent = req
+        .headers()
+        .get(USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    req.extensions_mut().insert(ClientInfo {
+        ip: forwarded.or(peer),
+        user_agent,
+    });
     next.run(req).await
 }
 
@@ -49,7 +71,8 @@ pub async fn check_origin(State(state): State<ServerState>, req: Request, next: 
                 None => "missing Origin header on a state-changing request".to_string(),
                 Some(o) => format!("requests from {o} are not allowed"),
             };
-            return error_response(StatusCode::FORBIDDEN, "bad_origin", message, None).into_response();
+            return error_response(StatusCode::FORBIDDEN, "bad_origin", message, None)
+                .into_response();
         }
     }
     next.run(req).await

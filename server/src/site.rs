@@ -51,7 +51,10 @@ async fn asset(Path(file): Path<String>) -> Response {
             if let Ok(v) = HeaderValue::from_str(mime.as_ref()) {
                 h.insert(CONTENT_TYPE, v);
             }
-            h.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=0, must-revalidate"));
+            h.insert(
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=0, must-revalidate"),
+            );
             res
         }
         None => (StatusCode::NOT_FOUND, "no such file").into_response(),

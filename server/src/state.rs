@@ -32,10 +32,15 @@ impl ServerState {
             Some(u) => u.clone(),
             None => Store::sqlite_url(&config.data_dir),
         };
-        let store = Store::open(&url).await.map_err(|e| anyhow::anyhow!("{e:?}")).context("opening the database")?;
+        let store = Store::open(&url)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))
+            .context("opening the database")?;
         let public_url = match &config.public_url {
             Some(u) => u.clone(),
-            None => format!("http://{addr}").parse().context("public URL from listen address")?,
+            None => format!("http://{addr}")
+                .parse()
+                .context("public URL from listen address")?,
         };
         let mut base_config = BaseConfig::new(public_url);
         base_config.open_signup = config.open_signup;
@@ -47,6 +52,11 @@ impl ServerState {
             .env(Env::PROD)
             .site_addr(addr)
             .build();
-        Ok(ServerState { base, leptos, trust_proxy: config.trust_proxy, origin })
+        Ok(ServerState {
+            base,
+            leptos,
+            trust_proxy: config.trust_proxy,
+            origin,
+        })
     }
 }

@@ -21,7 +21,11 @@ fn describe(e: &Event) -> String {
     match e.action.as_str() {
         "cluster.create" => format!("created the cluster \u{201c}{}\u{201d}", detail("name")),
         "cluster.rename" => {
-            format!("renamed the cluster from \u{201c}{}\u{201d} to \u{201c}{}\u{201d}", detail("from"), detail("to"))
+            format!(
+                "renamed the cluster from \u{201c}{}\u{201d} to \u{201c}{}\u{201d}",
+                detail("from"),
+                detail("to")
+            )
         }
         "user.signup" => "created an account".into(),
         "user.login" => "signed in".into(),
@@ -65,7 +69,10 @@ pub fn EventList(events: Vec<Event>) -> impl IntoView {
 mod tests {
     #[test]
     fn short_time_is_minute_precision_utc() {
-        assert_eq!(super::short_time("2026-11-27T01:23:45.123Z"), "2026-11-27 01:23 UTC");
+        assert_eq!(
+            super::short_time("2026-11-27T01:23:45.123Z"),
+            "2026-11-27 01:23 UTC"
+        );
         assert_eq!(super::short_time("bad"), "bad");
     }
 }

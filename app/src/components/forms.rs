@@ -26,13 +26,16 @@ pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Sign
 #[component]
 pub fn FormError(error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
-        error.get().filter(|e| !matches!(e, AppError::Invalid { .. })).map(|e| {
-            view! {
-                <div class="form-error" role="alert">
-                    {e.to_string()}
-                </div>
-            }
-        })
+        error
+            .get()
+            .filter(|e| !matches!(e, AppError::Invalid { .. }))
+            .map(|e| {
+                view! {
+                    <div class="form-error" role="alert">
+                        {e.to_string()}
+                    </div>
+                }
+            })
     }
 }
 

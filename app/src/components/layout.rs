@@ -53,12 +53,19 @@ pub fn cluster_in_path(path: &str) -> Option<String> {
 }
 
 fn initials(name: &str) -> String {
-    name.split_whitespace().filter_map(|w| w.chars().next()).take(2).collect::<String>().to_uppercase()
+    name.split_whitespace()
+        .filter_map(|w| w.chars().next())
+        .take(2)
+        .collect::<String>()
+        .to_uppercase()
 }
 
 #[component]
 fn AppShell(me: MeResponse) -> impl IntoView {
-    let session = Session { user: StoredValue::new(me.user.clone()), clusters: RwSignal::new(me.clusters) };
+    let session = Session {
+        user: StoredValue::new(me.user.clone()),
+        clusters: RwSignal::new(me.clusters),
+    };
     provide_context(session);
     let location = use_location();
     let current = Memo::new(move |_| {
@@ -69,6 +76,24 @@ fn AppShell(me: MeResponse) -> impl IntoView {
             .or_else(|| clusters.first().cloned())
     });
     let current_id = move || current.get().map(|c| c.id).unwrap_or_default();
+    // A cluster that is not in the list yet (just created here or in another tab, or joined):
+    // reload the list once so the switcher and sidebar name it.
+    Effect::new(move |_| {
+        let Some(id) = cluster_in_path(&location.pathname.get()) else {
+            return;
+        };
+        if session
+            .clusters
+            .with_untracked(|cs| cs.iter().any(|c| c.id == id))
+        {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            if let Ok(Some(me)) = get_me().await {
+                session.clusters.set(me.clusters);
+            }
+        });
+    });
     let (open, set_open) = signal(false);
     // Any navigation closes the menu.
     Effect::new(move |_| {
@@ -179,7 +204,10 @@ fn AppShell(me: MeResponse) -> impl IntoView {
 mod tests {
     #[test]
     fn finds_the_cluster_in_the_path() {
-        assert_eq!(super::cluster_in_path("/c/cl_1/settings").as_deref(), Some("cl_1"));
+        assert_eq!(
+            super::cluster_in_path("/c/cl_1/settings").as_deref(),
+            Some("cl_1")
+        );
         assert_eq!(super::cluster_in_path("/c/cl_1").as_deref(), Some("cl_1"));
         assert_eq!(super::cluster_in_path("/c/"), None);
         assert_eq!(super::cluster_in_path("/account"), None);

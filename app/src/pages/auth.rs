@@ -32,7 +32,13 @@ pub fn SignupPage() -> impl IntoView {
     let hint = move || {
         let p = password.get();
         if p.is_empty() {
-            ("field-hint", format!("At least {} characters. A passphrase works well.", rules::PASSWORD_MIN))
+            (
+                "field-hint",
+                format!(
+                    "At least {} characters. A passphrase works well.",
+                    rules::PASSWORD_MIN
+                ),
+            )
         } else {
             match rules::password_weakness(&p, &email.get()) {
                 Some(why) => ("field-hint bad", format!("Too weak: {why}.")),

@@ -14,7 +14,13 @@ pub fn ClusterSettingsPage() -> impl IntoView {
     let session = expect_context::<Session>();
     let params = use_params_map();
     let cluster_id = move || params.read().get("cluster").unwrap_or_default();
-    let cluster = move || session.clusters.get().into_iter().find(|c| c.id == cluster_id());
+    let cluster = move || {
+        session
+            .clusters
+            .get()
+            .into_iter()
+            .find(|c| c.id == cluster_id())
+    };
     let rename = ServerAction::<RenameCluster>::new();
     let error = error_of(rename.value());
     let name_err = field_error(error, "name");

@@ -29,7 +29,10 @@ mod tests {
 
     #[test]
     fn cookie_has_the_safety_attributes() {
-        assert_eq!(set("t0k", 60, false), "dployr_session=t0k; HttpOnly; SameSite=Lax; Path=/; Max-Age=60");
+        assert_eq!(
+            set("t0k", 60, false),
+            "dployr_session=t0k; HttpOnly; SameSite=Lax; Path=/; Max-Age=60"
+        );
         assert!(set("t0k", 60, true).ends_with("; Secure"));
         assert!(clear(false).contains("Max-Age=0"));
     }

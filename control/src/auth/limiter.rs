@@ -20,11 +20,19 @@ const MAX_KEYS: usize = 100_000;
 
 impl LoginLimiter {
     pub fn new(window: Duration, per_account: usize, per_ip: usize) -> Self {
-        LoginLimiter { window, per_account, per_ip, failures: Mutex::new(HashMap::new()) }
+        LoginLimiter {
+            window,
+            per_account,
+            per_ip,
+            failures: Mutex::new(HashMap::new()),
+        }
     }
 
     fn keys(email: &str, ip: Option<&str>) -> [(String, bool); 2] {
-        [(format!("acct:{email}"), true), (format!("ip:{}", ip.unwrap_or("?")), false)]
+        [
+            (format!("acct:{email}"), true),
+            (format!("ip:{}", ip.unwrap_or("?")), false),
+        ]
     }
 
     /// `Err(retry_after)` when either key is over its limit at `now`.
@@ -32,9 +40,16 @@ impl LoginLimiter {
         let mut map = self.failures.lock().expect("limiter lock poisoned");
         let mut wait = Duration::ZERO;
         for (key, is_account) in Self::keys(email, ip) {
-            let limit = if is_account { self.per_account } else { self.per_ip };
+            let limit = if is_account {
+                self.per_account
+            } else {
+                self.per_ip
+            };
             if let Some(q) = map.get_mut(&key) {
-                while q.front().is_some_and(|t| now.duration_since(*t) >= self.window) {
+                while q
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= self.window)
+                {
                     q.pop_front();
                 }
                 if q.len() >= limit {
@@ -67,13 +82,24 @@ mod tests {
         let l = LoginLimiter::new(Duration::from_secs(60), 5, 50);
         let t0 = Instant::now();
         for i in 0..5 {
-            assert!(l.check("a@x.io", Some("1.1.1.1"), t0).is_ok(), "attempt {i}");
+            assert!(
+                l.check("a@x.io", Some("1.1.1.1"), t0).is_ok(),
+                "attempt {i}"
+            );
             l.record_failure("a@x.io", Some("1.1.1.1"), t0);
         }
-        let wait = l.check("a@x.io", Some("1.1.1.1"), t0 + Duration::from_secs(10)).unwrap_err();
+        let wait = l
+            .check("a@x.io", Some("1.1.1.1"), t0 + Duration::from_secs(10))
+            .unwrap_err();
         assert_eq!(wait, Duration::from_secs(50));
-        assert!(l.check("b@x.io", Some("1.1.1.1"), t0).is_ok(), "other accounts unaffected");
-        assert!(l.check("a@x.io", Some("1.1.1.1"), t0 + Duration::from_secs(60)).is_ok());
+        assert!(
+            l.check("b@x.io", Some("1.1.1.1"), t0).is_ok(),
+            "other accounts unaffected"
+        );
+        assert!(
+            l.check("a@x.io", Some("1.1.1.1"), t0 + Duration::from_secs(60))
+                .is_ok()
+        );
     }
 
     #[test]

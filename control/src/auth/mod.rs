@@ -73,12 +73,19 @@ impl Base {
             },
         )
         .await?;
-        Ok(NewSessionToken { token, max_age_secs: ttl.as_secs() })
+        Ok(NewSessionToken {
+            token,
+            max_age_secs: ttl.as_secs(),
+        })
     }
 
     /// Creates an account, its first cluster (with the new user as Owner) and a session. Only the
     /// first person on a Base may sign up unless open sign-up is on.
-    pub async fn signup(&self, req: SignupRequest, client: &ClientInfo) -> Result<SignedUp, DomainError> {
+    pub async fn signup(
+        &self,
+        req: SignupRequest,
+        client: &ClientInfo,
+    ) -> Result<SignedUp, DomainError> {
         let email = validate::email(&req.email)?;
         let name = validate::display_name("name", &req.name)?;
         validate::password(&req.password, &email)?;
@@ -87,7 +94,13 @@ impl Base {
         }
         let password_hash = self.hasher.hash(&req.password).await?;
         let now = clock::now_ms();
-        let user = UserRow { id: ids::new_id(ids::USER), email, name, password_hash, created_at: now };
+        let user = UserRow {
+            id: ids::new_id(ids::USER),
+            email,
+            name,
+            password_hash,
+            created_at: now,
+        };
         let cluster = clusters::ClusterRow {
             id: ids::new_id(ids::CLUSTER),
             name: first_cluster_name(&user.name),
@@ -96,9 +109,15 @@ impl Base {
 
         let mut tx = self.store.begin().await?;
         if !self.config.open_signup {
-            flags::claim(&mut *tx, flags::OWNER_CLAIMED, now).await.map_err(|e| {
-                if is_unique_violation(&e) { DomainError::SignupClosed } else { e.into() }
-            })?;
+            flags::claim(&mut *tx, flags::OWNER_CLAIMED, now)
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        DomainError::SignupClosed
+                    } else {
+                        e.into()
+                    }
+                })?;
         }
         users::insert(&mut *tx, &user).await.map_err(|e| {
             if is_unique_violation(&e) {
@@ -111,29 +130,43 @@ impl Base {
         memberships::insert(&mut *tx, &cluster.id, &user.id, Role::Owner, now).await?;
         let session = self.start_session(&mut tx, &user.id, client).await?;
         let actor = Some(user.id.as_str());
-        record(&mut *tx, NewEvent {
-            cluster_id: None,
-            actor_user_id: actor,
-            client,
-            action: "user.signup",
-            target: Some(&user.id),
-            details: json!({ "email": user.email }),
-        })
+        record(
+            &mut *tx,
+            NewEvent {
+                cluster_id: None,
+                actor_user_id: actor,
+                client,
+                action: "user.signup",
+                target: Some(&user.id),
+                details: json!({ "email": user.email }),
+            },
+        )
         .await?;
-        record(&mut *tx, NewEvent {
-            cluster_id: Some(&cluster.id),
-            actor_user_id: actor,
-            client,
-            action: "cluster.create",
-            target: Some(&cluster.id),
-            details: json!({ "name": cluster.name }),
-        })
+        record(
+            &mut *tx,
+            NewEvent {
+                cluster_id: Some(&cluster.id),
+                actor_user_id: actor,
+                client,
+                action: "cluster.create",
+                target: Some(&cluster.id),
+                details: json!({ "name": cluster.name }),
+            },
+        )
         .await?;
         tx.commit().await?;
         tracing::info!(user.id = %user.id, cluster.id = %cluster.id, "signed up");
 
-        let summary = ClusterSummary { id: cluster.id, name: cluster.name, role: Role::Owner };
-        Ok(SignedUp { user: user.to_api(), cluster: summary, session })
+        let summary = ClusterSummary {
+            id: cluster.id,
+            name: cluster.name,
+            role: Role::Owner,
+        };
+        Ok(SignedUp {
+            user: user.to_api(),
+            cluster: summary,
+            session,
+        })
     }
 
     /// Checks credentials and opens a session. Unknown email and wrong password are one error.
@@ -149,7 +182,10 @@ impl Base {
             .check(&email, ip, Instant::now())
             .map_err(|retry_after| DomainError::RateLimited { retry_after })?;
         let user = users::by_email(self.store.pool(), &email).await?;
-        let ok = self.hasher.verify(user.as_ref().map(|u| u.password_hash.as_str()), password).await;
+        let ok = self
+            .hasher
+            .verify(user.as_ref().map(|u| u.password_hash.as_str()), password)
+            .await;
         let Some(user) = user.filter(|_| ok) else {
             self.limiter.record_failure(&email, ip, Instant::now());
             tracing::info!(ip, "failed login");
@@ -157,40 +193,57 @@ impl Base {
         };
         let mut tx = self.store.begin().await?;
         let session = self.start_session(&mut tx, &user.id, client).await?;
-        record(&mut *tx, NewEvent {
-            cluster_id: None,
-            actor_user_id: Some(&user.id),
-            client,
-            action: "user.login",
-            target: Some(&user.id),
-            details: json!({}),
-        })
+        record(
+            &mut *tx,
+            NewEvent {
+                cluster_id: None,
+                actor_user_id: Some(&user.id),
+                client,
+                action: "user.login",
+                target: Some(&user.id),
+                details: json!({}),
+            },
+        )
         .await?;
         tx.commit().await?;
-        Ok(LoggedIn { user: user.to_api(), session })
+        Ok(LoggedIn {
+            user: user.to_api(),
+            session,
+        })
     }
 
     /// The signed-in user behind a session token, if the session is live.
-    pub async fn authenticate(&self, token: &str, client: ClientInfo) -> Result<Actor, DomainError> {
+    pub async fn authenticate(
+        &self,
+        token: &str,
+        client: ClientInfo,
+    ) -> Result<Actor, DomainError> {
         let session_hash = token::hash_token(token);
         let user = sessions::live_user(self.store.pool(), &session_hash, clock::now_ms())
             .await?
             .ok_or(DomainError::Unauthorized(NOT_SIGNED_IN))?;
-        Ok(Actor { user: user.to_api(), session_hash, client })
+        Ok(Actor {
+            user: user.to_api(),
+            session_hash,
+            client,
+        })
     }
 
     /// Revokes the actor's session on the server; the cookie is worthless from now on.
     pub async fn logout(&self, actor: &Actor) -> Result<(), DomainError> {
         let mut tx = self.store.begin().await?;
         sessions::revoke(&mut *tx, &actor.session_hash, clock::now_ms()).await?;
-        record(&mut *tx, NewEvent {
-            cluster_id: None,
-            actor_user_id: Some(&actor.user.id),
-            client: &actor.client,
-            action: "user.logout",
-            target: Some(&actor.user.id),
-            details: json!({}),
-        })
+        record(
+            &mut *tx,
+            NewEvent {
+                cluster_id: None,
+                actor_user_id: Some(&actor.user.id),
+                client: &actor.client,
+                action: "user.logout",
+                target: Some(&actor.user.id),
+                details: json!({}),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(())
@@ -213,28 +266,37 @@ impl Base {
             .ok_or(DomainError::Unauthorized(NOT_SIGNED_IN))?;
         if !self.hasher.verify(Some(&user.password_hash), current).await {
             self.limiter.record_failure(email, ip, Instant::now());
-            return Err(DomainError::invalid("current_password", "current password is wrong"));
+            return Err(DomainError::invalid(
+                "current_password",
+                "current password is wrong",
+            ));
         }
         validate::password(new, email).map_err(|e| match e {
             DomainError::Invalid { message, .. } => DomainError::invalid("new_password", message),
             other => other,
         })?;
         if new == current {
-            return Err(DomainError::invalid("new_password", "choose a password you have not used here"));
+            return Err(DomainError::invalid(
+                "new_password",
+                "choose a password you have not used here",
+            ));
         }
         let hash = self.hasher.hash(new).await?;
         let now = clock::now_ms();
         let mut tx = self.store.begin().await?;
         users::set_password_hash(&mut *tx, &user.id, &hash, now).await?;
         let revoked = sessions::revoke_others(&mut *tx, &user.id, &actor.session_hash, now).await?;
-        record(&mut *tx, NewEvent {
-            cluster_id: None,
-            actor_user_id: Some(&user.id),
-            client: &actor.client,
-            action: "user.password_change",
-            target: Some(&user.id),
-            details: json!({ "other_sessions_revoked": revoked }),
-        })
+        record(
+            &mut *tx,
+            NewEvent {
+                cluster_id: None,
+                actor_user_id: Some(&user.id),
+                client: &actor.client,
+                action: "user.password_change",
+                target: Some(&user.id),
+                details: json!({ "other_sessions_revoked": revoked }),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(())

@@ -24,7 +24,8 @@ pub struct Hasher {
 }
 
 fn argon2() -> Argon2<'static> {
-    let params = Params::new(MEMORY_KIB, PASSES, LANES, None).expect("constant argon2 params are valid");
+    let params =
+        Params::new(MEMORY_KIB, PASSES, LANES, None).expect("constant argon2 params are valid");
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -40,18 +41,30 @@ fn verify_now(hash: &str, password: &str) -> bool {
     // Verification takes its parameters from the stored hash, so old hashes keep working if
     // the constants above are raised.
     PasswordHash::new(hash)
-        .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
 impl Hasher {
     pub fn new(max_concurrent: usize) -> Hasher {
-        let decoy = hash_now(&crate::auth::token::random_token()).expect("hashing a random password");
-        Hasher { permits: Arc::new(Semaphore::new(max_concurrent.max(1))), decoy: Arc::new(decoy) }
+        let decoy =
+            hash_now(&crate::auth::token::random_token()).expect("hashing a random password");
+        Hasher {
+            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            decoy: Arc::new(decoy),
+        }
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, DomainError> {
-        let _permit = self.permits.acquire().await.expect("semaphore never closed");
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("semaphore never closed");
         let password = password.to_owned();
         tokio::task::spawn_blocking(move || hash_now(&password))
             .await
@@ -60,9 +73,15 @@ impl Hasher {
 
     /// Checks `password` against `hash`, or against the decoy when there is no account.
     pub async fn verify(&self, hash: Option<&str>, password: &str) -> bool {
-        let _permit = self.permits.acquire().await.expect("semaphore never closed");
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("semaphore never closed");
         let known = hash.is_some();
-        let hash = hash.map(str::to_owned).unwrap_or_else(|| self.decoy.as_str().to_owned());
+        let hash = hash
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.decoy.as_str().to_owned());
         let password = password.to_owned();
         let ok = tokio::task::spawn_blocking(move || verify_now(&hash, &password))
             .await
@@ -79,7 +98,10 @@ mod tests {
     async fn hashes_verify_and_are_argon2id_with_our_params() {
         let h = Hasher::new(2);
         let hash = h.hash("correct horse battery").await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
         assert!(h.verify(Some(&hash), "correct horse battery").await);
         assert!(!h.verify(Some(&hash), "correct horse batterY").await);
         assert!(!h.verify(Some("not a hash"), "x").await);
@@ -94,6 +116,9 @@ mod tests {
     #[tokio::test]
     async fn same_password_gets_different_salts() {
         let h = Hasher::new(2);
-        assert_ne!(h.hash("correct horse battery").await.unwrap(), h.hash("correct horse battery").await.unwrap());
+        assert_ne!(
+            h.hash("correct horse battery").await.unwrap(),
+            h.hash("correct horse battery").await.unwrap()
+        );
     }
 }

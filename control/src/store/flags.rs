@@ -8,7 +8,11 @@ use super::Db;
 pub const OWNER_CLAIMED: &str = "owner_claimed";
 
 /// Inserts the flag; a unique violation means someone else claimed it first.
-pub async fn claim<'e>(db: impl Executor<'e, Database = Db>, name: &str, now: i64) -> sqlx::Result<()> {
+pub async fn claim<'e>(
+    db: impl Executor<'e, Database = Db>,
+    name: &str,
+    now: i64,
+) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO base_flags (name, created_at) VALUES ($1, $2)")
         .bind(name)
         .bind(now)

@@ -59,7 +59,13 @@ pub async fn clusters_of<'e>(
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|r| Some(ClusterSummary { id: r.id, name: r.name, role: Role::parse(&r.role)? }))
+        .filter_map(|r| {
+            Some(ClusterSummary {
+                id: r.id,
+                name: r.name,
+                role: Role::parse(&r.role)?,
+            })
+        })
         .collect())
 }
 

@@ -15,7 +15,10 @@ pub struct NewSession<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-pub async fn insert<'e>(db: impl Executor<'e, Database = Db>, s: &NewSession<'_>) -> sqlx::Result<()> {
+pub async fn insert<'e>(
+    db: impl Executor<'e, Database = Db>,
+    s: &NewSession<'_>,
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, ip, user_agent) \
          VALUES ($1, $2, $3, $4, $5, $6)",

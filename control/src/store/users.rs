@@ -63,7 +63,9 @@ pub async fn by_id<'e>(
 }
 
 pub async fn count<'e>(db: impl Executor<'e, Database = Db>) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db).await
+    sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(db)
+        .await
 }
 
 pub async fn set_password_hash<'e>(

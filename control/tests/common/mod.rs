@@ -31,21 +31,36 @@ impl TestDb {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = Store::sqlite_url(dir.path());
                 let store = Store::open(&url).await.expect("open sqlite");
-                TestDb { store, url, pg_name: None, _dir: Some(dir) }
+                TestDb {
+                    store,
+                    url,
+                    pg_name: None,
+                    _dir: Some(dir),
+                }
             }
             Kind::Postgres => {
                 let admin = pg_admin_url();
                 let name = format!("dployr_t_{}", ulid::Ulid::new().to_string().to_lowercase());
                 let mut conn = sqlx::PgConnection::connect(&admin)
                     .await
-                    .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is required for store tests: {e}"));
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create db");
+                    .unwrap_or_else(|e| {
+                        panic!("PostgreSQL at {admin} is required for store tests: {e}")
+                    });
+                sqlx::query(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create db");
                 conn.close().await.ok();
                 let mut url = url::Url::parse(&admin).expect("admin url");
                 url.set_path(&name);
                 let url = url.to_string();
                 let store = Store::open(&url).await.expect("open postgres");
-                TestDb { store, url, pg_name: Some(name), _dir: None }
+                TestDb {
+                    store,
+                    url,
+                    pg_name: Some(name),
+                    _dir: None,
+                }
             }
         }
     }
@@ -64,7 +79,9 @@ impl TestDb {
     pub async fn finish(self) {
         self.store.close().await;
         if let Some(name) = self.pg_name {
-            let mut conn = sqlx::PgConnection::connect(&pg_admin_url()).await.expect("admin connection");
+            let mut conn = sqlx::PgConnection::connect(&pg_admin_url())
+                .await
+                .expect("admin connection");
             sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .execute(&mut conn)
                 .await

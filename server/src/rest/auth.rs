@@ -7,7 +7,9 @@ use control::auth::{NewSessionToken, cookie};
 use http::header::SET_COOKIE;
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
-use proto::api::{ChangePasswordRequest, LoginRequest, LoginResponse, MeResponse, SignupRequest, SignupResponse};
+use proto::api::{
+    ChangePasswordRequest, LoginRequest, LoginResponse, MeResponse, SignupRequest, SignupResponse,
+};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authed, client};
@@ -21,7 +23,11 @@ fn with_cookie(mut res: Response, value: &str) -> Response {
 }
 
 fn session_cookie(state: &ServerState, s: &NewSessionToken) -> String {
-    cookie::set(&s.token, s.max_age_secs, state.base.config().secure_cookies())
+    cookie::set(
+        &s.token,
+        s.max_age_secs,
+        state.base.config().secure_cookies(),
+    )
 }
 
 pub async fn signup(
@@ -31,8 +37,14 @@ pub async fn signup(
 ) -> Result<Response, ApiError> {
     let done = state.base.signup(req, &client(&parts)).await?;
     let cookie = session_cookie(&state, &done.session);
-    let body = SignupResponse { user: done.user, cluster: done.cluster };
-    Ok(with_cookie((StatusCode::CREATED, Json(body)).into_response(), &cookie))
+    let body = SignupResponse {
+        user: done.user,
+        cluster: done.cluster,
+    };
+    Ok(with_cookie(
+        (StatusCode::CREATED, Json(body)).into_response(),
+        &cookie,
+    ))
 }
 
 pub async fn login(
@@ -40,15 +52,27 @@ pub async fn login(
     parts: Parts,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let done = state.base.login(&req.email, &req.password, &client(&parts)).await?;
+    let done = state
+        .base
+        .login(&req.email, &req.password, &client(&parts))
+        .await?;
     let cookie = session_cookie(&state, &done.session);
-    Ok(with_cookie(Json(LoginResponse { user: done.user }).into_response(), &cookie))
+    Ok(with_cookie(
+        Json(LoginResponse { user: done.user }).into_response(),
+        &cookie,
+    ))
 }
 
-pub async fn logout(State(state): State<ServerState>, Authed(actor): Authed) -> Result<Response, ApiError> {
+pub async fn logout(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+) -> Result<Response, ApiError> {
     state.base.logout(&actor).await?;
     let cleared = cookie::clear(state.base.config().secure_cookies());
-    Ok(with_cookie(StatusCode::NO_CONTENT.into_response(), &cleared))
+    Ok(with_cookie(
+        StatusCode::NO_CONTENT.into_response(),
+        &cleared,
+    ))
 }
 
 pub async fn change_password(
@@ -56,11 +80,20 @@ pub async fn change_password(
     Authed(actor): Authed,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
-    state.base.change_password(&actor, &req.current_password, &req.new_password).await?;
+    state
+        .base
+        .change_password(&actor, &req.current_password, &req.new_password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn me(State(state): State<ServerState>, Authed(actor): Authed) -> Result<Json<MeResponse>, ApiError> {
+pub async fn me(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+) -> Result<Json<MeResponse>, ApiError> {
     let clusters = state.base.list_clusters(&actor).await?;
-    Ok(Json(MeResponse { user: actor.user, clusters }))
+    Ok(Json(MeResponse {
+        user: actor.user,
+        clusters,
+    }))
 }

@@ -3,14 +3,21 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use http::StatusCode;
-use proto::api::{ClusterList, ClusterOverview, ClusterSummary, CreateClusterRequest, UpdateClusterRequest};
+use proto::api::{
+    ClusterList, ClusterOverview, ClusterSummary, CreateClusterRequest, UpdateClusterRequest,
+};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authed};
 use crate::state::ServerState;
 
-pub async fn list(State(state): State<ServerState>, Authed(actor): Authed) -> Result<Json<ClusterList>, ApiError> {
-    Ok(Json(ClusterList { clusters: state.base.list_clusters(&actor).await? }))
+pub async fn list(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+) -> Result<Json<ClusterList>, ApiError> {
+    Ok(Json(ClusterList {
+        clusters: state.base.list_clusters(&actor).await?,
+    }))
 }
 
 pub async fn create(
@@ -36,5 +43,7 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<UpdateClusterRequest>,
 ) -> Result<Json<ClusterSummary>, ApiError> {
-    Ok(Json(state.base.rename_cluster(&actor, &id, &req.name).await?))
+    Ok(Json(
+        state.base.rename_cluster(&actor, &id, &req.name).await?,
+    ))
 }

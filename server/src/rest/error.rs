@@ -21,8 +21,19 @@ impl From<DomainError> for ApiError {
     }
 }
 
-pub fn error_response(status: StatusCode, code: &str, message: String, field: Option<String>) -> Response {
-    let body = ErrorBody { error: ErrorDetail { code: code.into(), message, field } };
+pub fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    field: Option<String>,
+) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.into(),
+            message,
+            field,
+        },
+    };
     (status, Json(body)).into_response()
 }
 
@@ -66,7 +77,8 @@ impl IntoResponse for ApiError {
         };
         let mut res = error_response(status, e.code(), message, field);
         if let DomainError::RateLimited { retry_after } = e {
-            res.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
+            res.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after.as_secs().max(1)));
         }
         res
     }

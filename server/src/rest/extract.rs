@@ -1,9 +1,9 @@
 //! Extractors that fail with [`ApiError`]s: [`Authed`] (the signed-in actor, from the session
 //! cookie) and [`ApiJson`] (a JSON body whose rejections keep our error shape and status).
 
+use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::Json;
 use control::auth::cookie;
 use control::{Actor, ClientInfo, DomainError};
 use http::header::COOKIE;
@@ -24,7 +24,11 @@ pub fn session_token(parts: &Parts) -> Option<String> {
 }
 
 pub fn client(parts: &Parts) -> ClientInfo {
-    parts.extensions.get::<ClientInfo>().cloned().unwrap_or_default()
+    parts
+        .extensions
+        .get::<ClientInfo>()
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The signed-in user making this request.
@@ -34,9 +38,11 @@ impl FromRequestParts<ServerState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, ApiError> {
-        let token = session_token(parts)
-            .ok_or(DomainError::Unauthorized(control::auth::NOT_SIGNED_IN))?;
-        Ok(Authed(state.base.authenticate(&token, client(parts)).await?))
+        let token =
+            session_token(parts).ok_or(DomainError::Unauthorized(control::auth::NOT_SIGNED_IN))?;
+        Ok(Authed(
+            state.base.authenticate(&token, client(parts)).await?,
+        ))
     }
 }
 

@@ -29,7 +29,10 @@ pub fn router() -> Router<ServerState> {
         .route("/auth/password", post(auth::change_password))
         .route("/me", get(auth::me))
         .route("/clusters", get(clusters::list).post(clusters::create))
-        .route("/clusters/{id}", patch(clusters::update).get(clusters::show))
+        .route(
+            "/clusters/{id}",
+            patch(clusters::update).get(clusters::show),
+        )
         .fallback(|| async { ApiError::Status(StatusCode::NOT_FOUND, "no such API route".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

@@ -1,0 +1,236 @@
+//! What protects every route: `Origin` checks, body parsing and size limits, unknown routes, the
+//! dashboard's status codes, and graceful shutdown.
+
+use serde_json::json;
+
+use crate::support::{TestApp, error_of};
+
+#[tokio::test]
+async fn missing_or_foreign_origin_is_403_and_changes_nothing() {
+    let app = TestApp::start().await;
+    let body =
+        json!({ "email": "ana@example.com", "password": "correct horse battery", "name": "Ana" });
+    let url = format!("{}/api/v1/auth/signup", app.url);
+    let missing = app.client.post(&url).json(&body).send().await.unwrap();
+    let (status, err) = error_of(missing).await;
+    assert_eq!((status, err["code"].as_str()), (403, Some("bad_origin")));
+    let foreign = app
+        .client
+        .post(&url)
+        .header("Origin", "https://evil.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let (status, err) = error_of(foreign).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        err["message"],
+        "requests from https://evil.example are not allowed"
+    );
+    // Neither attempt created the account: the first real sign-up still owns the Base.
+    assert_eq!(app.signup("ana@example.com").await.status(), 201);
+}
+
+#[tokio::test]
+async fn server_functions_check_origin_too() {
+    let app = TestApp::start().await;
+    let page = app
+        .get("/signup")
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = page
+        .find("action=\"/rpc/signup")
+        .expect("signup form posts to a server fn")
+        + 8;
+    let action = &page[start..start + page[start..].find('"').unwrap()];
+    let form = [
+        ("name", "Ana"),
+        ("email", "ana@example.com"),
+        ("password", "correct horse battery"),
+    ];
+    let r = app
+        .client
+        .post(format!("{}{action}", app.url))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = app
+        .client
+        .post(format!("{}{action}", app.url))
+        .header("Origin", &app.origin)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.status().is_success() || r.status().is_redirection(),
+        "{}",
+        r.status()
+    );
+    assert_eq!(
+        app.get("/api/v1/me").send().await.unwrap().status(),
+        200,
+        "the server fn set the cookie"
+    );
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_with_a_message() {
+    let app = TestApp::start().await;
+    let r = app
+        .post("/api/v1/auth/login")
+        .header("Content-Type", "application/json")
+        .body("{\"email\": \"ana@example.com\", ")
+        .send()
+        .await
+        .unwrap();
+    let (status, err) = error_of(r).await;
+    assert_eq!((status, err["code"].as_str()), (400, Some("bad_request")));
+    assert!(err["message"].as_str().unwrap().contains("EOF"), "{err}");
+
+    let r = app
+        .post("/api/v1/auth/login")
+        .json(&json!({ "email": 7 }))
+        .send()
+        .await
+        .unwrap();
+    let (status, err) = error_of(r).await;
+    assert_eq!(status, 422, "well-formed JSON of the wrong shape");
+    assert!(err["message"].as_str().unwrap().contains("email"), "{err}");
+
+    let r = app
+        .post("/api/v1/auth/login")
+        .body("email=a")
+        .send()
+        .await
+        .unwrap();
+    let (status, err) = error_of(r).await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (415, Some("unsupported_media_type"))
+    );
+}
+
+#[tokio::test]
+async fn oversize_body_is_413() {
+    let app = TestApp::start().await;
+    let huge =
+        json!({ "email": "ana@example.com", "password": "x".repeat(100 * 1024), "name": "Ana" });
+    let (status, err) = error_of(
+        app.post("/api/v1/auth/signup")
+            .json(&huge)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (413, Some("payload_too_large"))
+    );
+    assert!(err["message"].as_str().unwrap().contains("64 KiB"), "{err}");
+}
+
+#[tokio::test]
+async fn unknown_api_routes_are_json_404s_and_pages_are_html_404s() {
+    let app = TestApp::start().await;
+    let (status, err) = error_of(app.get("/api/v1/nope").send().await.unwrap()).await;
+    assert_eq!((status, err["code"].as_str()), (404, Some("not_found")));
+    let page = app
+        .get("/no/such/page")
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("This page does not exist")
+    );
+}
+
+#[tokio::test]
+async fn signed_out_dashboard_pages_redirect_to_login_with_302() {
+    let app = TestApp::start().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |p: &str| {
+        client
+            .get(format!("{}{p}", app.url))
+            .header("Accept", "text/html")
+            .send()
+    };
+    let r = get("/").await.unwrap();
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (302, "/signup")
+    );
+    app.signup("ana@example.com").await;
+    let r = get("/").await.unwrap();
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (302, "/login")
+    );
+    let r = get("/account").await.unwrap();
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (302, "/login")
+    );
+}
+
+#[tokio::test]
+async fn signed_in_overview_renders_real_html_before_any_wasm() {
+    let app = TestApp::start().await;
+    let body: serde_json::Value = app.signup("ana@example.com").await.json().await.unwrap();
+    let id = body["cluster"]["id"].as_str().unwrap();
+    let html = app
+        .get(&format!("/c/{id}"))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "<h1>Ana's cluster</h1>",
+        "No instances yet",
+        "No services yet",
+        "created the cluster",
+    ] {
+        assert!(
+            html.contains(needle),
+            "{needle:?} not in the server-rendered page"
+        );
+    }
+}
+
+#[tokio::test]
+async fn health_check_answers_and_the_server_stops_gracefully() {
+    let app = TestApp::start().await;
+    let r = app.get("/healthz").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "ok");
+    app.stop().await;
+}

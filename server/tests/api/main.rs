@@ -1,0 +1,8 @@
+//! REST API integration tests against the real server on port 0 (SQLite in a temp dir, real HTTP
+//! through reqwest). One binary; modules by area.
+
+mod support;
+
+mod auth;
+mod clusters;
+mod guards;

@@ -1,0 +1,156 @@
+//! [`TestApp`]: a real Base on 127.0.0.1:0 with a fresh data dir, and a client that speaks to it.
+
+use std::time::Duration;
+
+use reqwest::{Client, RequestBuilder, Response};
+use serde_json::{Value, json};
+use server::Config;
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub url: String,
+    pub origin: String,
+    pub client: Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Options {
+    pub open_signup: bool,
+    pub public_url: Option<&'static str>,
+}
+
+impl TestApp {
+    pub async fn start() -> TestApp {
+        Self::with(Options {
+            open_signup: false,
+            public_url: None,
+        })
+        .await
+    }
+
+    pub async fn open() -> TestApp {
+        Self::with(Options {
+            open_signup: true,
+            public_url: None,
+        })
+        .await
+    }
+
+    pub async fn with(opts: Options) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().unwrap();
+        let mut config = Config::for_data_dir(dir.path().to_path_buf());
+        config.open_signup = opts.open_signup;
+        config.public_url = opts.public_url.map(|u| u.parse().unwrap());
+        let origin = match opts.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{addr}"),
+        };
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(server::run(config, listener, async {
+            let _ = rx.await;
+        }));
+        let client = Client::builder().cookie_store(true).build().unwrap();
+        let app = TestApp {
+            url: format!("http://{addr}"),
+            origin,
+            client,
+            shutdown: Some(tx),
+            handle: Some(handle),
+            _dir: dir,
+        };
+        app.wait_healthy().await;
+        app
+    }
+
+    async fn wait_healthy(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let r = self
+                .client
+                .get(format!("{}/healthz", self.url))
+                .send()
+                .await;
+            if r.is_ok_and(|r| r.status() == 200) {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "server did not become healthy"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(format!("{}{path}", self.url))
+    }
+
+    /// A state-changing request from Base's own origin, as a browser on the dashboard sends it.
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.client
+            .post(format!("{}{path}", self.url))
+            .header("Origin", &self.origin)
+    }
+
+    pub fn patch(&self, path: &str) -> RequestBuilder {
+        self.client
+            .patch(format!("{}{path}", self.url))
+            .header("Origin", &self.origin)
+    }
+
+    pub async fn signup(&self, email: &str) -> Response {
+        self.post("/api/v1/auth/signup")
+            .json(&json!({ "email": email, "password": PASSWORD, "name": "Ana Lopez" }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post("/api/v1/auth/login")
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Stops the server gracefully and waits for it to finish.
+    pub async fn stop(mut self) {
+        self.shutdown.take().unwrap().send(()).ok();
+        let handle = self.handle.take().unwrap();
+        tokio::time::timeout(Duration::from_secs(10), handle)
+            .await
+            .expect("server stops within 10 s")
+            .expect("server task")
+            .expect("server returns Ok");
+    }
+}
+
+/// The `{"error":{…}}` body of a failed response, with its status.
+pub async fn error_of(r: Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.expect("error bodies are JSON");
+    assert!(
+        body["error"]["code"].is_string() && body["error"]["message"].is_string(),
+        "{body}"
+    );
+    (status, body["error"].clone())
+}
+
+/// The `Set-Cookie` header of a response.
+pub fn set_cookie(r: &Response) -> String {
+    r.headers()
+        .get("set-cookie")
+        .expect("Set-Cookie")
+        .to_str()
+        .unwrap()
+        .to_string()
+}
