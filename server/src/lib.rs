@@ -8,6 +8,9 @@
 //! - [`rest`]: `/api/v1` handlers and their error mapping.
 //! - [`site`]: the embedded WASM/JS/CSS bundle and the Leptos routes.
 
+// The dashboard's view types are deeply nested; monomorphising them here needs more query depth.
+#![recursion_limit = "256"]
+
 pub mod config;
 pub mod middleware;
 pub mod rest;

@@ -52,34 +52,22 @@ fn Overview(o: ClusterOverview) -> impl IntoView {
             </div>
         </div>
         <div class="grid">
-            <section class="card" aria-labelledby="instances-title">
-                <div class="card-header">
-                    <h2 id="instances-title">"Instances"</h2>
-                    <span class="count">"0"</span>
-                </div>
-                <div class="card-body empty-state">
-                    <Icon name="server" class="empty-icon" />
-                    <p class="empty-title">"No instances yet"</p>
-                    <p class="empty-text">
-                        "Instances are your Linux servers. Connect one with a single install command: its agent, dployrd, dials out to this dashboard, so you never open an inbound port."
-                    </p>
-                    <span class="btn btn-secondary" aria-disabled="true">"Add an instance (coming soon)"</span>
-                </div>
-            </section>
-            <section class="card" aria-labelledby="services-title">
-                <div class="card-header">
-                    <h2 id="services-title">"Services"</h2>
-                    <span class="count">"0"</span>
-                </div>
-                <div class="card-body empty-state">
-                    <Icon name="service" class="empty-icon" />
-                    <p class="empty-title">"No services yet"</p>
-                    <p class="empty-text">
-                        "A service is one app: an API, a worker or a static site, deployed from a git repository or a Docker image, with zero-downtime releases, live logs and one-click rollback."
-                    </p>
-                    <span class="btn btn-secondary" aria-disabled="true">"New service (coming soon)"</span>
-                </div>
-            </section>
+            <EmptyCard
+                id="instances"
+                title="Instances"
+                icon="server"
+                headline="No instances yet"
+                text="Instances are your Linux servers. Connect one with a single install command: its agent, dployrd, dials out to this dashboard, so you never open an inbound port."
+                action="Add an instance (coming soon)"
+            />
+            <EmptyCard
+                id="services"
+                title="Services"
+                icon="service"
+                headline="No services yet"
+                text="A service is one app: an API, a worker or a static site, deployed from a git repository or a Docker image, with zero-downtime releases, live logs and one-click rollback."
+                action="New service (coming soon)"
+            />
             <section class="card" aria-labelledby="events-title">
                 <div class="card-header">
                     <h2 id="events-title">"Recent events"</h2>
@@ -102,5 +90,31 @@ fn Overview(o: ClusterOverview) -> impl IntoView {
                 </div>
             </section>
         </div>
+    }
+}
+
+/// A card for a kind of thing the cluster has none of yet, saying what will appear there.
+#[component]
+fn EmptyCard(
+    id: &'static str,
+    title: &'static str,
+    icon: &'static str,
+    headline: &'static str,
+    text: &'static str,
+    action: &'static str,
+) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby=format!("{id}-title")>
+            <div class="card-header">
+                <h2 id=format!("{id}-title")>{title}</h2>
+                <span class="count">"0"</span>
+            </div>
+            <div class="card-body empty-state">
+                <Icon name=icon class="empty-icon" />
+                <p class="empty-title">{headline}</p>
+                <p class="empty-text">{text}</p>
+                <span class="btn btn-secondary" aria-disabled="true">{action}</span>
+            </div>
+        </section>
     }
 }

@@ -234,3 +234,27 @@ async fn health_check_answers_and_the_server_stops_gracefully() {
     assert_eq!(r.text().await.unwrap(), "ok");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn websocket_upgrades_need_the_right_origin_too() {
+    let app = TestApp::start().await;
+    let upgrade = |origin: Option<&str>| {
+        let mut r = app
+            .get("/api/v1/me")
+            .header("Connection", "Upgrade")
+            .header("Upgrade", "websocket")
+            .header("Sec-WebSocket-Version", "13")
+            .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+        if let Some(o) = origin {
+            r = r.header("Origin", o);
+        }
+        r.send()
+    };
+    let (status, err) = error_of(upgrade(None).await.unwrap()).await;
+    assert_eq!((status, err["code"].as_str()), (403, Some("bad_origin")));
+    let (status, _) = error_of(upgrade(Some("https://evil.example")).await.unwrap()).await;
+    assert_eq!(status, 403);
+    // With Base's own origin the request passes the guard (and fails later: not signed in).
+    let (status, _) = error_of(upgrade(Some(&app.origin)).await.unwrap()).await;
+    assert_eq!(status, 401);
+}
