@@ -64,7 +64,7 @@ impl Base {
         Base {
             store,
             config: Arc::new(config),
-            hasher: Hasher::new(cores * 2),
+            hasher: Hasher::new(cores),
             limiter: Arc::new(limiter),
         }
     }
