@@ -1,23 +1,92 @@
-//! dployrd, the agent on each server. For now it only reports its version and the tunnel
-//! protocol it speaks; enrollment and the tunnel arrive with the agent issue.
+//! `dployrd`: `join` enrolls this server with Base, `run` holds the connection, `status` says
+//! what the running agent is doing.
 
-use clap::Parser;
+use std::path::PathBuf;
+
+use agent::state::{DataDir, parse_pin};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
 
 /// The dployr agent: dials out to Base and runs your services.
 #[derive(Parser, Debug)]
-#[command(name = "dployrd", version = concat!(env!("CARGO_PKG_VERSION"), " (protocol ", "1", ")"))]
-struct Cli {}
+#[command(name = "dployrd", version = concat!(env!("CARGO_PKG_VERSION"), " (protocol 1)"))]
+struct Cli {
+    /// Where dployrd keeps its key, certificate and state.
+    #[arg(
+        long,
+        env = "DPLOYRD_DATA_DIR",
+        default_value = "/var/lib/dployrd",
+        global = true
+    )]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Cmd,
+}
 
-fn main() {
-    let _ = Cli::parse();
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Enroll this server with Base using a join token from the dashboard.
+    Join {
+        /// The gateway URL, e.g. wss://base.example.com:8443
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        token: String,
+        /// sha256:<hex> of Base's gateway certificate.
+        #[arg(long)]
+        pin: String,
+    },
+    /// Hold the connection to Base (reconnecting forever).
+    Run,
+    /// Print what the agent is doing.
+    Status,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
     debug_assert_eq!(
         proto::wire::PROTOCOL_VERSION,
         1,
         "update the version string above"
     );
-    eprintln!(
-        "dployrd {}: enrollment is not implemented yet",
-        env!("CARGO_PKG_VERSION")
-    );
-    std::process::exit(2);
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let data = DataDir(cli.data_dir);
+    match cli.command {
+        Cmd::Join { url, token, pin } => {
+            let pin = parse_pin(&pin).context("--pin must be sha256: followed by 64 hex digits")?;
+            if let Some(e) = data.enrollment()? {
+                println!(
+                    "already enrolled as {} with {}; nothing to do",
+                    e.instance_id, e.url
+                );
+                return Ok(());
+            }
+            let e = agent::join::join(&data, &url, &token, &pin).await?;
+            println!("enrolled as {} with {}", e.instance_id, e.url);
+            Ok(())
+        }
+        Cmd::Run => {
+            agent::run::run(data, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+        }
+        Cmd::Status => {
+            match std::fs::read_to_string(data.path().join("status.json")) {
+                Ok(s) => println!("{s}"),
+                Err(_) => match data.enrollment()? {
+                    Some(e) => {
+                        println!("enrolled as {} with {}; not running", e.instance_id, e.url)
+                    }
+                    None => println!("not enrolled"),
+                },
+            }
+            Ok(())
+        }
+    }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::Store;
 use crate::auth::limiter::LoginLimiter;
 use crate::auth::password::Hasher;
+use crate::gateway::registry::Registry;
 
 #[derive(Debug, Clone)]
 pub struct BaseConfig {
@@ -18,6 +19,15 @@ pub struct BaseConfig {
     pub login_window: Duration,
     pub login_failures_per_account: usize,
     pub login_failures_per_ip: usize,
+    /// Where agents connect, as advertised in install commands.
+    pub gateway: GatewayInfo,
+}
+
+/// The agent gateway's address and the SHA-256 pin of its certificate (hex).
+#[derive(Debug, Clone)]
+pub struct GatewayInfo {
+    pub url: String,
+    pub pin: String,
 }
 
 impl BaseConfig {
@@ -29,6 +39,10 @@ impl BaseConfig {
             login_window: Duration::from_secs(60),
             login_failures_per_account: 5,
             login_failures_per_ip: 20,
+            gateway: GatewayInfo {
+                url: "wss://127.0.0.1:8443".into(),
+                pin: String::new(),
+            },
         }
     }
 
@@ -49,6 +63,7 @@ pub struct Base {
     pub(crate) config: Arc<BaseConfig>,
     pub(crate) hasher: Hasher,
     pub(crate) limiter: Arc<LoginLimiter>,
+    pub(crate) registry: Arc<Registry>,
 }
 
 impl Base {
@@ -66,6 +81,7 @@ impl Base {
             config: Arc::new(config),
             hasher: Hasher::new(cores),
             limiter: Arc::new(limiter),
+            registry: Arc::new(Registry::default()),
         }
     }
 

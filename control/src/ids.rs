@@ -8,6 +8,7 @@ pub fn new_id(prefix: &str) -> String {
 pub const USER: &str = "usr";
 pub const CLUSTER: &str = "cl";
 pub const EVENT: &str = "evt";
+pub const INSTANCE: &str = "ins";
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,8 @@
 //! - [`rbac`]: the role x action permission table and the [`rbac::May`] proof it hands out.
 //! - [`auth`]: passwords, session tokens, the login rate limiter, and sign-up/log-in/log-out.
 //! - [`clusters`]: create, rename, list, overview.
+//! - [`instances`]: servers running dployrd: add (join token), list with status, remove, enroll.
+//! - [`gateway`]: where agent connections arrive; the registry of live ones.
 //! - [`events`]: the append-only audit log.
 //! - [`store`]: the SQL, one module per table, over SQLite or PostgreSQL.
 //! - [`validate`], [`ids`], [`clock`]: small helpers at the edges.
@@ -16,12 +18,14 @@ pub mod clock;
 pub mod clusters;
 pub mod error;
 pub mod events;
+pub mod gateway;
 pub mod ids;
+pub mod instances;
 pub mod rbac;
 pub mod store;
 pub mod validate;
 
-pub use base::{Base, BaseConfig};
+pub use base::{Base, BaseConfig, GatewayInfo};
 pub use error::DomainError;
 pub use store::Store;
 

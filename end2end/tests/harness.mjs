@@ -42,7 +42,7 @@ export async function startBase() {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const logs = [];
-  const child = spawn(bin, ['--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+  const child = spawn(bin, ['--listen', `127.0.0.1:${port}`, '--gateway-listen', '127.0.0.1:0', '--data-dir', dataDir], {
     env: { ...process.env, RUST_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -133,6 +133,46 @@ pub struct ClusterOverview {
     pub recent_events: Vec<Event>,
 }
 
+/// Whether an instance's agent is connected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InstanceStatus {
+    /// Created; its agent has not enrolled yet.
+    Pending,
+    Online,
+    Offline,
+}
+
+/// A server running dployrd.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instance {
+    pub id: String,
+    pub name: String,
+    pub status: InstanceStatus,
+    pub created_at: String,
+    pub last_seen_at: Option<String>,
+    pub agent_version: Option<String>,
+    pub host: Option<crate::wire::HostFacts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateInstanceRequest {
+    pub name: String,
+}
+
+/// The join token is shown this once; only its hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateInstanceResponse {
+    pub instance: Instance,
+    pub join_token: String,
+    pub install_command: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceList {
+    pub instances: Vec<Instance>,
+}
+
 /// Every error body: `{"error":{"code":"…","message":"…"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

@@ -3,7 +3,8 @@
 //!
 //! - [`api`]: request and response bodies of Base's REST API under `/api/v1`.
 //! - [`rules`]: input rules (email, names, password strength) both sides apply.
-//! - [`wire`]: the Base <-> dployrd tunnel protocol (filled in by the agent tunnel work).
+//! - [`wire`]: the Base <-> dployrd tunnel protocol: frames, control messages, credit windows,
+//!   and (feature `mux`, the only one that pulls in tokio) the async stream multiplexer.
 
 pub mod api;
 pub mod rules;

@@ -16,6 +16,12 @@ pub struct Config {
     /// Address the dashboard and API listen on.
     #[arg(long, env = "DPLOYR_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    /// Address the agent gateway (mutual TLS) listens on.
+    #[arg(long, env = "DPLOYR_GATEWAY_LISTEN", default_value = "127.0.0.1:8443")]
+    pub gateway_listen: SocketAddr,
+    /// The gateway URL install commands advertise (default: wss://<gateway listen>).
+    #[arg(long, env = "DPLOYR_GATEWAY_URL")]
+    pub gateway_url: Option<String>,
     /// Where Base keeps its SQLite database and keys.
     #[arg(long, env = "DPLOYR_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
@@ -42,6 +48,8 @@ impl Config {
     pub fn for_data_dir(data_dir: PathBuf) -> Config {
         Config {
             listen: "127.0.0.1:0".parse().expect("literal address"),
+            gateway_listen: "127.0.0.1:0".parse().expect("literal address"),
+            gateway_url: None,
             data_dir,
             public_url: None,
             database_url: None,

@@ -30,23 +30,70 @@ use tower_http::trace::TraceLayer;
 pub use config::Config;
 use state::ServerState;
 
-/// Opens the store, builds the router and serves until `shutdown` resolves.
+/// The two sockets Base serves: the dashboard and API, and the agent gateway.
+#[derive(Debug)]
+pub struct Listeners {
+    pub http: TcpListener,
+    pub gateway: TcpListener,
+}
+
+impl Listeners {
+    pub async fn bind(config: &Config) -> anyhow::Result<Listeners> {
+        let http = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let gateway = TcpListener::bind(config.gateway_listen)
+            .await
+            .with_context(|| format!("binding the gateway on {}", config.gateway_listen))?;
+        Ok(Listeners { http, gateway })
+    }
+}
+
+/// Opens the store, builds the router and serves HTTP and the agent gateway until `shutdown`
+/// resolves.
 pub async fn run(
     config: Config,
-    listener: TcpListener,
+    listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let addr = listener.local_addr().context("listener address")?;
-    let state = ServerState::open(&config, addr).await?;
+    let addr = listeners.http.local_addr().context("listener address")?;
+    let gateway_addr = listeners.gateway.local_addr().context("gateway address")?;
+    let state = ServerState::open(&config, addr, gateway_addr).await?;
     let app = router(state.clone());
-    tracing::info!(%addr, public_url = %state.base.config().public_url, "dployr Base is serving");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let tls = control::gateway::tls::server_config(&state.gateway_identity)
+        .context("gateway TLS config")?;
+    let mut gateway_stop = stop_rx.clone();
+    let gateway = tokio::spawn(control::gateway::listener::serve(
+        state.base.clone(),
+        listeners.gateway,
+        tls,
+        async move {
+            let _ = gateway_stop.wait_for(|stop| *stop).await;
+        },
+    ));
+    tracing::info!(
+        %addr,
+        %gateway_addr,
+        public_url = %state.base.config().public_url,
+        gateway_url = %state.base.config().gateway.url,
+        "dployr Base is serving"
+    );
+    let mut http_stop = stop_rx;
     axum::serve(
-        listener,
+        listeners.http,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        let _ = http_stop.wait_for(|stop| *stop).await;
+    })
     .await
     .context("serving HTTP")?;
+    let _ = gateway.await;
     state.base.store().close().await;
     tracing::info!("stopped");
     Ok(())

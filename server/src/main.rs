@@ -1,6 +1,5 @@
 //! `dployr-server`: parse flags, set up logging, serve until SIGTERM or Ctrl-C.
 
-use anyhow::Context;
 use clap::Parser;
 use server::Config;
 use tracing_subscriber::EnvFilter;
@@ -23,10 +22,8 @@ async fn main() -> anyhow::Result<()> {
             "built without the front-end bundle: pages render but do not hydrate (run .ci/start)"
         );
     }
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
-    server::run(config, listener, shutdown_signal()).await
+    let listeners = server::Listeners::bind(&config).await?;
+    server::run(config, listeners, shutdown_signal()).await
 }
 
 async fn shutdown_signal() {

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use axum::extract::FromRef;
-use control::{Base, BaseConfig, Store};
+use control::{Base, BaseConfig, GatewayInfo, Store};
 use leptos::config::{Env, LeptosOptions};
 
 use crate::Config;
@@ -16,6 +16,8 @@ pub struct ServerState {
     pub trust_proxy: bool,
     /// `Origin` value state-changing requests must carry.
     pub origin: std::sync::Arc<str>,
+    /// The agent gateway's key and certificate.
+    pub gateway_identity: control::gateway::tls::Identity,
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -25,7 +27,11 @@ impl FromRef<ServerState> for LeptosOptions {
 }
 
 impl ServerState {
-    pub async fn open(config: &Config, addr: SocketAddr) -> anyhow::Result<ServerState> {
+    pub async fn open(
+        config: &Config,
+        addr: SocketAddr,
+        gateway_addr: SocketAddr,
+    ) -> anyhow::Result<ServerState> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
         let url = match &config.database_url {
@@ -42,8 +48,17 @@ impl ServerState {
                 .parse()
                 .context("public URL from listen address")?,
         };
+        let identity = control::gateway::tls::Identity::load_or_create(&config.data_dir)
+            .context("creating the gateway key and certificate")?;
         let mut base_config = BaseConfig::new(public_url);
         base_config.open_signup = config.open_signup;
+        base_config.gateway = GatewayInfo {
+            url: config
+                .gateway_url
+                .clone()
+                .unwrap_or_else(|| format!("wss://{gateway_addr}")),
+            pin: identity.pin(),
+        };
         let base = Base::new(store, base_config);
         let origin = base.config().origin().into();
         let leptos = LeptosOptions::builder()
@@ -57,6 +72,7 @@ impl ServerState {
             leptos,
             trust_proxy: config.trust_proxy,
             origin,
+            gateway_identity: identity,
         })
     }
 }

@@ -72,19 +72,30 @@ impl Hasher {
                 })
                 .expect("spawning a hashing thread");
         }
-        let decoy = hash_now(&crate::auth::token::random_token()).expect("hashing a random password");
-        Hasher { jobs, decoy: Arc::new(decoy) }
+        let decoy =
+            hash_now(&crate::auth::token::random_token()).expect("hashing a random password");
+        Hasher {
+            jobs,
+            decoy: Arc::new(decoy),
+        }
     }
 
     /// Runs `f` on a hashing thread and waits for its result without blocking the runtime.
-    async fn on_pool<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, DomainError> {
+    async fn on_pool<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, DomainError> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move || {
             let _ = tx.send(f());
         });
         // Waits (asynchronously) only when 1024 hashes are already queued.
-        self.jobs.send(job).await.map_err(|_| DomainError::Internal("hashing threads are gone".into()))?;
-        rx.await.map_err(|_| DomainError::Internal("hashing thread dropped a job".into()))
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| DomainError::Internal("hashing threads are gone".into()))?;
+        rx.await
+            .map_err(|_| DomainError::Internal("hashing thread dropped a job".into()))
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, DomainError> {
@@ -95,9 +106,14 @@ impl Hasher {
     /// Checks `password` against `hash`, or against the decoy when there is no account.
     pub async fn verify(&self, hash: Option<&str>, password: &str) -> bool {
         let known = hash.is_some();
-        let hash = hash.map(str::to_owned).unwrap_or_else(|| self.decoy.as_str().to_owned());
+        let hash = hash
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.decoy.as_str().to_owned());
         let password = password.to_owned();
-        let ok = self.on_pool(move || verify_now(&hash, &password)).await.unwrap_or(false);
+        let ok = self
+            .on_pool(move || verify_now(&hash, &password))
+            .await
+            .unwrap_or(false);
         ok && known
     }
 }

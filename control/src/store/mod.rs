@@ -5,6 +5,7 @@
 pub mod clusters;
 pub mod events;
 pub mod flags;
+pub mod instances;
 pub mod memberships;
 pub mod sessions;
 pub mod users;

@@ -4,15 +4,17 @@
 //! - [`extract`]: the signed-in actor and JSON bodies with our error shape.
 //! - [`auth`]: sign-up, log-in, log-out, password, `me`.
 //! - [`clusters`]: list, create, rename.
+//! - [`instances`]: add (join token + install command), list with status, remove.
 
 pub mod auth;
 pub mod clusters;
 pub mod error;
 pub mod extract;
+pub mod instances;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use http::StatusCode;
 
 use crate::state::ServerState;
@@ -33,6 +35,11 @@ pub fn router() -> Router<ServerState> {
             "/clusters/{id}",
             patch(clusters::update).get(clusters::show),
         )
+        .route(
+            "/clusters/{id}/instances",
+            get(instances::list).post(instances::create),
+        )
+        .route("/instances/{id}", delete(instances::delete))
         .fallback(|| async { ApiError::Status(StatusCode::NOT_FOUND, "no such API route".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

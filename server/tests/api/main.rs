@@ -1,6 +1,7 @@
 //! REST API integration tests against the real server on port 0 (SQLite in a temp dir, real HTTP
 //! through reqwest). One binary; modules by area.
 
+#[allow(dead_code)]
 mod support;
 
 mod auth;

@@ -11,6 +11,7 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub url: String,
+    pub data_dir: std::path::PathBuf,
     pub origin: String,
     pub client: Client,
     shutdown: Option<oneshot::Sender<()>>,
@@ -54,12 +55,20 @@ impl TestApp {
             None => format!("http://{addr}"),
         };
         let (tx, rx) = oneshot::channel::<()>();
-        let handle = tokio::spawn(server::run(config, listener, async {
+        let gateway = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind gateway");
+        let listeners = server::Listeners {
+            http: listener,
+            gateway,
+        };
+        let handle = tokio::spawn(server::run(config, listeners, async {
             let _ = rx.await;
         }));
         let client = Client::builder().cookie_store(true).build().unwrap();
         let app = TestApp {
             url: format!("http://{addr}"),
+            data_dir: dir.path().to_path_buf(),
             origin,
             client,
             shutdown: Some(tx),
@@ -97,6 +106,12 @@ impl TestApp {
     pub fn post(&self, path: &str) -> RequestBuilder {
         self.client
             .post(format!("{}{path}", self.url))
+            .header("Origin", &self.origin)
+    }
+
+    pub fn delete(&self, path: &str) -> RequestBuilder {
+        self.client
+            .delete(format!("{}{path}", self.url))
             .header("Origin", &self.origin)
     }
 

@@ -1,0 +1,14 @@
+//! dployrd, the agent on each server: it dials out to Base's gateway over one mutual-TLS
+//! WebSocket, so the server never opens an inbound port. Read in this order:
+//!
+//! - [`state`]: what dployrd keeps in its data dir (its key, certificate, enrollment).
+//! - [`tls`]: its client certificate and the verifier that pins Base's certificate.
+//! - [`dial`]: TCP -> TLS -> WebSocket to the gateway, and the frame helpers.
+//! - [`join`]: `dployrd join`: enroll with a join token.
+//! - [`run`]: `dployrd run`: hold the connection, reconnect with backoff forever.
+
+pub mod dial;
+pub mod join;
+pub mod run;
+pub mod state;
+pub mod tls;

@@ -1,0 +1,193 @@
+//! `dployrd run`: hold one connection to Base forever. Each (re)connect says `Hello` with the
+//! agent's actual state so Base can reconcile; heartbeats flow both ways; commands are answered
+//! with an `Ack` carrying their id. Every failure waits an exponential backoff with full jitter
+//! (1 s doubling to a 60 s cap) so a fleet does not stampede a restarting Base; a connection
+//! that got as far as `Welcome` resets the backoff. `status.json` says what it is doing.
+
+use std::time::Duration;
+
+use proto::wire::{self, AgentMsg, AgentState, BaseMsg, Command, HostFacts, Outcome};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::dial::{self, DialError};
+use crate::join::VERSION;
+use crate::state::{DataDir, Enrollment};
+use crate::tls::{AgentIdentity, client_config};
+
+pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
+pub const BACKOFF_CAP: Duration = Duration::from_secs(60);
+
+/// Exponential backoff with full jitter: the n-th wait is uniform in [0, min(cap, base * 2^n)].
+#[derive(Debug, Default)]
+pub struct Backoff {
+    attempt: u32,
+}
+
+impl Backoff {
+    pub fn ceiling(&self) -> Duration {
+        BACKOFF_BASE
+            .saturating_mul(1u32 << self.attempt.min(16))
+            .min(BACKOFF_CAP)
+    }
+
+    pub fn next_delay(&mut self) -> Duration {
+        let ceiling = self.ceiling();
+        self.attempt = self.attempt.saturating_add(1);
+        rand::thread_rng().gen_range(Duration::ZERO..=ceiling)
+    }
+
+    pub fn reset(&mut self) {
+        self.attempt = 0;
+    }
+}
+
+/// What `dployrd status` reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub state: String,
+    pub instance_id: String,
+    pub url: String,
+    pub since_unix: u64,
+    pub last_error: Option<String>,
+}
+
+fn write_status(data: &DataDir, enr: &Enrollment, state: &str, last_error: Option<String>) {
+    let since_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let s = Status {
+        state: state.into(),
+        instance_id: enr.instance_id.clone(),
+        url: enr.url.clone(),
+        since_unix,
+        last_error,
+    };
+    if let Ok(bytes) = serde_json::to_vec_pretty(&s) {
+        let tmp = data.path().join("status.json.tmp");
+        if std::fs::write(&tmp, bytes).is_ok() {
+            let _ = std::fs::rename(tmp, data.path().join("status.json"));
+        }
+    }
+}
+
+/// One connection, from dial to close. `Ok(true)` if it reached `Welcome`.
+async fn session(
+    enr: &Enrollment,
+    identity: &AgentIdentity,
+    data: &DataDir,
+) -> Result<bool, (bool, DialError)> {
+    let tls = client_config(&enr.pin, Some(identity))
+        .map_err(|e| (false, DialError::Protocol(e.to_string())))?;
+    let mut ws = dial::dial(&enr.url, tls).await.map_err(|e| (false, e))?;
+    let hello = AgentMsg::Hello {
+        protocol: wire::PROTOCOL_VERSION,
+        version: VERSION.to_string(),
+        host: HostFacts::detect(),
+        state: AgentState {
+            services: Vec::new(),
+        },
+    };
+    dial::send(&mut ws, &hello).await.map_err(|e| (false, e))?;
+    let heartbeat = match dial::recv(&mut ws).await.map_err(|e| (false, e))? {
+        Some(BaseMsg::Welcome { heartbeat_secs, .. }) => {
+            Duration::from_secs(u64::from(heartbeat_secs.max(1)))
+        }
+        Some(BaseMsg::Refused { reason }) => return Err((false, DialError::Refused(reason))),
+        other => {
+            return Err((
+                false,
+                DialError::Protocol(format!("expected Welcome, got {other:?}")),
+            ));
+        }
+    };
+    tracing::info!(instance.id = %enr.instance_id, url = %enr.url, "online");
+    write_status(data, enr, "online", None);
+    loop {
+        let msg = tokio::time::timeout(heartbeat * 3, dial::recv(&mut ws))
+            .await
+            .map_err(|_| (true, DialError::Protocol("Base went silent".into())))?
+            .map_err(|e| (true, e))?;
+        match msg {
+            None => return Ok(true),
+            Some(BaseMsg::Heartbeat { seq }) => dial::send(&mut ws, &AgentMsg::Heartbeat { seq })
+                .await
+                .map_err(|e| (true, e))?,
+            Some(BaseMsg::Command { id, command }) => {
+                let outcome = match command {
+                    Command::Ping => Outcome::Ok,
+                };
+                dial::send(&mut ws, &AgentMsg::Ack { id, outcome })
+                    .await
+                    .map_err(|e| (true, e))?;
+            }
+            Some(BaseMsg::Refused { reason }) => return Err((true, DialError::Refused(reason))),
+            Some(other) => tracing::debug!(?other, "ignored message from Base"),
+        }
+    }
+}
+
+/// Runs until `shutdown` resolves, reconnecting after every failure.
+pub async fn run(
+    data: DataDir,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let enr = data.enrollment()?.ok_or_else(|| {
+        anyhow::anyhow!("not enrolled: run `dployrd join --url … --token … --pin …` first")
+    })?;
+    let identity = AgentIdentity::load_or_create(data.path())?;
+    let mut backoff = Backoff::default();
+    tokio::pin!(shutdown);
+    loop {
+        write_status(&data, &enr, "connecting", None);
+        let outcome = tokio::select! {
+            _ = &mut shutdown => return Ok(()),
+            r = session(&enr, &identity, &data) => r,
+        };
+        let error = match outcome {
+            Ok(_) => {
+                backoff.reset();
+                tracing::info!("Base closed the connection; reconnecting");
+                None
+            }
+            Err((welcomed, e)) => {
+                if welcomed {
+                    backoff.reset();
+                }
+                tracing::warn!(error = %e, "disconnected");
+                Some(e.to_string())
+            }
+        };
+        let wait = backoff.next_delay();
+        write_status(&data, &enr, "offline", error);
+        tracing::info!(
+            wait_ms = wait.as_millis() as u64,
+            "reconnecting after backoff"
+        );
+        tokio::select! {
+            _ = &mut shutdown => return Ok(()),
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_a_cap_with_jitter_below_the_ceiling() {
+        let mut b = Backoff::default();
+        let mut ceilings = Vec::new();
+        for _ in 0..9 {
+            let c = b.ceiling();
+            let d = b.next_delay();
+            assert!(d <= c, "{d:?} > {c:?}");
+            ceilings.push(c.as_secs());
+        }
+        assert_eq!(ceilings, [1, 2, 4, 8, 16, 32, 60, 60, 60]);
+        b.reset();
+        assert_eq!(b.ceiling(), BACKOFF_BASE);
+    }
+}

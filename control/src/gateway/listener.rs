@@ -1,0 +1,289 @@
+//! The gateway listener: accepts TLS (client certificate required), upgrades to a WebSocket, and
+//! runs one agent connection per socket. The first message decides what the connection is:
+//! `Enroll` (a new agent presenting its join token: pin its certificate, answer, close) or
+//! `Hello` (an enrolled agent: register it online, exchange heartbeats until either side goes
+//! away or Base revokes it). Anything else, or anything malformed, closes that connection only,
+//! with the reason logged.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use proto::wire::{self, AgentMsg, BaseMsg, Frame};
+use rustls::ServerConfig;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tracing::Instrument;
+
+use super::tls::fingerprint;
+use crate::{Base, ClientInfo, DomainError};
+
+/// How long a client may take to finish TLS + WebSocket handshakes and say its first message.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Base sends a heartbeat this often; an agent silent for three periods is considered gone.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_rustls::server::TlsStream<TcpStream>>;
+
+/// Why a connection ended; logged once by the accept loop.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    #[error("handshake timed out")]
+    Timeout,
+    #[error("TLS: {0}")]
+    Tls(std::io::Error),
+    #[error("no client certificate")]
+    NoCertificate,
+    #[error("WebSocket: {0}")]
+    Ws(#[from] tokio_tungstenite::tungstenite::Error),
+    #[error("protocol: {0}")]
+    Protocol(String),
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("agent went silent")]
+    Silent,
+    #[error("revoked or replaced")]
+    Killed,
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+}
+
+pub fn ws_config() -> WebSocketConfig {
+    let mut c = WebSocketConfig::default();
+    c.max_message_size = Some(wire::MAX_FRAME_BYTES);
+    c.max_frame_size = Some(wire::MAX_FRAME_BYTES);
+    c
+}
+
+/// Accepts agent connections until `shutdown` resolves.
+pub async fn serve(
+    base: Base,
+    listener: TcpListener,
+    tls: Arc<ServerConfig>,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) {
+    let acceptor = TlsAcceptor::from(tls);
+    tokio::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "gateway accept failed");
+                    continue;
+                }
+            },
+        };
+        let base = base.clone();
+        let acceptor = acceptor.clone();
+        let span = tracing::info_span!("agent", %peer, instance.id = tracing::field::Empty);
+        tokio::spawn(
+            async move {
+                match connection(base, acceptor, tcp, peer).await {
+                    Ok(()) | Err(ConnError::Killed) => tracing::info!("agent connection closed"),
+                    Err(e) => tracing::warn!(reason = %e, "agent connection closed"),
+                }
+            }
+            .instrument(span),
+        );
+    }
+}
+
+async fn send(ws: &mut Ws, msg: &BaseMsg) -> Result<(), ConnError> {
+    let frame = wire::encode_control(msg).map_err(|e| ConnError::Protocol(e.to_string()))?;
+    ws.send(Message::Binary(frame.encode().into())).await?;
+    Ok(())
+}
+
+/// The next control message, or why there is none.
+async fn recv(ws: &mut Ws) -> Result<Option<AgentMsg>, ConnError> {
+    loop {
+        let Some(msg) = ws.next().await else {
+            return Ok(None);
+        };
+        match msg? {
+            Message::Binary(bytes) => {
+                let frame =
+                    Frame::decode(&bytes).map_err(|e| ConnError::Protocol(e.to_string()))?;
+                if frame.stream_id() != wire::CONTROL_STREAM {
+                    return Err(ConnError::Protocol(format!(
+                        "frame for unknown stream {}",
+                        frame.stream_id()
+                    )));
+                }
+                return wire::decode_control::<AgentMsg>(&frame)
+                    .map(Some)
+                    .map_err(|e| ConnError::Protocol(e.to_string()));
+            }
+            Message::Close(_) => return Ok(None),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            Message::Text(_) | Message::Frame(_) => {
+                return Err(ConnError::Protocol(
+                    "text messages are not part of the protocol".into(),
+                ));
+            }
+        }
+    }
+}
+
+async fn refuse(ws: &mut Ws, reason: String) -> ConnError {
+    let _ = send(
+        ws,
+        &BaseMsg::Refused {
+            reason: reason.clone(),
+        },
+    )
+    .await;
+    let _ = ws.close(None).await;
+    ConnError::Refused(reason)
+}
+
+async fn connection(
+    base: Base,
+    acceptor: TlsAcceptor,
+    tcp: TcpStream,
+    peer: SocketAddr,
+) -> Result<(), ConnError> {
+    let (mut ws, fp, first) = tokio::time::timeout(HANDSHAKE_TIMEOUT, async {
+        let tls = acceptor.accept(tcp).await.map_err(ConnError::Tls)?;
+        let cert = tls
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .ok_or(ConnError::NoCertificate)?;
+        let fp = fingerprint(cert);
+        let mut ws = tokio_tungstenite::accept_async_with_config(tls, Some(ws_config())).await?;
+        let first = recv(&mut ws).await?;
+        Ok::<_, ConnError>((ws, fp, first))
+    })
+    .await
+    .map_err(|_| ConnError::Timeout)??;
+
+    let client = ClientInfo {
+        ip: Some(peer.ip().to_string()),
+        user_agent: Some("dployrd".into()),
+    };
+    match first {
+        None => Ok(()),
+        Some(AgentMsg::Enroll {
+            protocol,
+            token,
+            host,
+            version,
+        }) => {
+            if protocol != wire::PROTOCOL_VERSION {
+                let reason = format!(
+                    "protocol {protocol} is not supported (Base speaks {})",
+                    wire::PROTOCOL_VERSION
+                );
+                return Err(refuse(&mut ws, reason).await);
+            }
+            match base
+                .enroll(token.expose(), &fp, &version, &host, &client)
+                .await
+            {
+                Ok(done) => {
+                    tracing::info!(instance.id = %done.instance_id, "agent enrolled");
+                    send(
+                        &mut ws,
+                        &BaseMsg::Enrolled {
+                            instance_id: done.instance_id,
+                        },
+                    )
+                    .await?;
+                    let _ = ws.close(None).await;
+                    Ok(())
+                }
+                Err(e @ (DomainError::Unauthorized(_) | DomainError::Conflict(_))) => {
+                    Err(refuse(&mut ws, e.to_string()).await)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Some(AgentMsg::Hello {
+            protocol,
+            version,
+            host,
+            ..
+        }) => {
+            if protocol != wire::PROTOCOL_VERSION {
+                let reason = format!(
+                    "protocol {protocol} is not supported (Base speaks {})",
+                    wire::PROTOCOL_VERSION
+                );
+                return Err(refuse(&mut ws, reason).await);
+            }
+            let Some(instance) = base.instance_by_fingerprint(&fp).await? else {
+                return Err(refuse(
+                    &mut ws,
+                    "this certificate is not enrolled (was the instance removed?)".into(),
+                )
+                .await);
+            };
+            tracing::Span::current().record("instance.id", instance.id.as_str());
+            base.instance_seen(&instance.id, &version, &host).await?;
+            let reg = base.registry().register(&instance.id);
+            tracing::info!(%version, "agent online");
+            let result = session(&base, &mut ws, &instance.id, reg.kill.clone()).await;
+            base.registry().unregister(&reg);
+            let _ = base.instance_seen(&instance.id, &version, &host).await;
+            let _ = ws.close(None).await;
+            result
+        }
+        Some(other) => Err(refuse(
+            &mut ws,
+            format!("expected Hello or Enroll first, got {other:?}"),
+        )
+        .await),
+    }
+}
+
+/// An online agent: heartbeats both ways until it leaves, goes silent, or is revoked.
+async fn session(
+    base: &Base,
+    ws: &mut Ws,
+    instance_id: &str,
+    mut kill: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), ConnError> {
+    send(
+        ws,
+        &BaseMsg::Welcome {
+            instance_id: instance_id.to_string(),
+            heartbeat_secs: HEARTBEAT.as_secs() as u32,
+        },
+    )
+    .await?;
+    let mut tick = tokio::time::interval(HEARTBEAT);
+    let mut seq = 0u64;
+    let mut last_heard = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            _ = kill.changed() => return Err(ConnError::Killed),
+            _ = tick.tick() => {
+                if last_heard.elapsed() > HEARTBEAT * 3 {
+                    return Err(ConnError::Silent);
+                }
+                seq += 1;
+                send(ws, &BaseMsg::Heartbeat { seq }).await?;
+            }
+            msg = recv(ws) => match msg? {
+                None => return Ok(()),
+                Some(AgentMsg::Heartbeat { .. }) => last_heard = tokio::time::Instant::now(),
+                Some(AgentMsg::Ack { id, outcome }) => {
+                    last_heard = tokio::time::Instant::now();
+                    tracing::debug!(id, ?outcome, "ack");
+                }
+                Some(other) => {
+                    last_heard = tokio::time::Instant::now();
+                    tracing::debug!(?other, "ignored agent message");
+                }
+            }
+        }
+        let _ = base;
+    }
+}

@@ -1,0 +1,10 @@
+//! The agent gateway: where dployrd connections arrive, on a listener of its own that requires
+//! client certificates.
+//!
+//! - [`tls`]: the gateway's identity (key, self-signed certificate, pin) and client-cert policy.
+//! - [`listener`]: accept, handshake, enroll or hello, heartbeats, revocation.
+//! - [`registry`]: which instances are online in this process.
+
+pub mod listener;
+pub mod registry;
+pub mod tls;

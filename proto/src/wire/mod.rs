@@ -1,0 +1,35 @@
+//! The Base <-> dployrd tunnel protocol (DESIGN.md §3), written once so both ends agree.
+//!
+//! One WebSocket carries everything between Base and one agent. Reading order:
+//!
+//! - [`frame`]: one WebSocket binary message = one [`Frame`] `(stream_id, kind, payload)`, the
+//!   size caps, and which side may open which stream ids.
+//! - [`msg`]: the JSON control messages on stream 0, one enum per sender ([`AgentMsg`],
+//!   [`BaseMsg`]), and what a new stream is for ([`StreamOpen`]).
+//! - [`window`]: per-stream credit windows, sans IO, so a stalled stream never blocks the others.
+//! - [`host`]: [`HostFacts::detect`], what the agent reports about its machine.
+//! - `mux` (feature `mux`): the async multiplexer that runs all of the above over any
+//!   `Sink`/`Stream` of binary messages.
+
+pub mod frame;
+pub mod host;
+pub mod msg;
+#[cfg(feature = "mux")]
+pub mod mux;
+pub mod window;
+
+pub use frame::{
+    CONTROL_STREAM, Frame, FrameError, FrameKind, HEADER_BYTES, MAX_CONTROL_BYTES, MAX_DATA_BYTES,
+    MAX_FRAME_BYTES, MAX_REASON_BYTES, Side,
+};
+pub use msg::{
+    AgentMsg, AgentState, BaseMsg, Command, ControlError, HostFacts, JoinToken, Outcome,
+    StreamOpen, decode_control, encode_control,
+};
+#[cfg(feature = "mux")]
+pub use mux::{ControlReceiver, Incoming, Mux, MuxError, MuxStream, StreamError};
+pub use window::{INITIAL_WINDOW, RecvWindow, SendWindow, WindowError};
+
+/// Bumped on every incompatible change to the tunnel protocol. Sent in `Hello` and `Enroll`;
+/// Base refuses a version it does not speak instead of guessing.
+pub const PROTOCOL_VERSION: u16 = 1;

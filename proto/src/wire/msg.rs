@@ -1,0 +1,172 @@
+//! Control messages: JSON on stream 0, one enum per direction named after its sender.
+//!
+//! Serde's default external tagging (`{"Heartbeat":{"seq":3}}`, `"Ping"`) keeps the JSON readable
+//! in logs. Unknown fields are ignored, so a newer peer may add one; an unknown variant is an
+//! error the receiver handles (a new message kind needs a [`PROTOCOL_VERSION`] bump).
+//!
+//! Commands: Base sends [`BaseMsg::Command`] with an `id`, and dployrd answers [`AgentMsg::Ack`]
+//! with the same id once it has acted. After a reconnect Base retransmits every command it has no
+//! ack for, so the agent must treat a repeated id as "already done" (answer the same outcome, do
+//! not do the work twice): that is what lets a reconnect neither lose nor repeat work.
+//!
+//! [`PROTOCOL_VERSION`]: super::PROTOCOL_VERSION
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::frame::{Frame, FrameError, FrameKind, MAX_CONTROL_BYTES};
+
+/// What dployrd may say to Base.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AgentMsg {
+    /// First message of every `dployrd run` connection: who is calling and what it runs now, so
+    /// Base can refuse an incompatible protocol and reconcile desired against actual state.
+    Hello {
+        protocol: u16,
+        /// dployrd's version, for the dashboard and logs.
+        version: String,
+        host: HostFacts,
+        state: AgentState,
+    },
+    /// First message of a `dployrd join` connection: redeem a join token for an instance
+    /// identity bound to the client certificate this TLS connection presented.
+    Enroll {
+        protocol: u16,
+        token: JoinToken,
+        host: HostFacts,
+        version: String,
+    },
+    /// Liveness; sent every `heartbeat_secs` (from [`BaseMsg::Welcome`]) with `seq` counting up.
+    Heartbeat { seq: u64 },
+    /// The outcome of the command Base sent with this `id`. Sent again, identically, if Base
+    /// retransmits the command.
+    Ack { id: u64, outcome: Outcome },
+    /// The agent's actual state changed since `Hello` or the last `Status`.
+    Status { state: AgentState },
+}
+
+/// What Base may say to dployrd.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BaseMsg {
+    /// Answer to `Hello`: the agent is recognised; heartbeat both ways every `heartbeat_secs`.
+    Welcome {
+        instance_id: String,
+        heartbeat_secs: u32,
+    },
+    /// Answer to `Enroll`: the token was burned and this certificate now is `instance_id`.
+    /// Base closes the connection after it; the agent reconnects with `dployrd run`.
+    Enrolled { instance_id: String },
+    /// Answer to `Hello` or `Enroll` that Base will not serve (unknown or revoked instance,
+    /// expired token, unsupported protocol). Base closes the connection after it.
+    Refused { reason: String },
+    /// Liveness; sent every `heartbeat_secs` with `seq` counting up.
+    Heartbeat { seq: u64 },
+    /// Work for the agent, answered by [`AgentMsg::Ack`] with the same `id`. Ids are unique per
+    /// instance; a retransmitted id must be treated as already done (idempotent).
+    Command { id: u64, command: Command },
+}
+
+/// A unit of work Base asks the agent for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// Do nothing and ack `Ok`: proves the command path end to end.
+    Ping,
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    /// Done.
+    Ok,
+    /// Not done; `message` is shown to the person who asked.
+    Err { message: String },
+}
+
+/// What the agent's machine is, reported in `Hello` and `Enroll`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostFacts {
+    pub hostname: String,
+    /// Human name of the OS, e.g. `Debian GNU/Linux 12 (bookworm)`.
+    pub os: String,
+    /// CPU architecture as Rust names it (`x86_64`, `aarch64`).
+    pub arch: String,
+    pub cpus: u32,
+    pub memory_bytes: u64,
+    /// Size of the root filesystem's device; 0 when unknown (e.g. in a container).
+    pub disk_bytes: u64,
+}
+
+/// What the agent actually runs; Base reconciles its desired state against this.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentState {
+    /// Services the agent is running (empty until deployments exist).
+    pub services: Vec<String>,
+}
+
+/// A join token in flight. Its `Debug` prints `[redacted]` so it never reaches a log.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct JoinToken(String);
+
+impl JoinToken {
+    pub fn new(token: impl Into<String>) -> JoinToken {
+        JoinToken(token.into())
+    }
+
+    /// The plaintext, for hashing and comparing; never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for JoinToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("JoinToken([redacted])")
+    }
+}
+
+/// What a new stream is for: the JSON payload of its `Open` frame, so the receiver can route
+/// its bytes. A receiver that does not know the variant resets that stream only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StreamOpen {
+    /// The receiver writes every byte back and closes when the opener closes: a tunnel
+    /// self-test and throughput probe.
+    Echo,
+}
+
+/// Why a control message could not be encoded or decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("control message of {len} bytes is over the {MAX_CONTROL_BYTES}-byte cap")]
+    TooLarge { len: usize },
+    #[error("expected a Control frame, got {0}")]
+    NotControl(FrameKind),
+    #[error("control message is not valid JSON for this direction: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// Serialises `msg` into a control frame, refusing one over [`MAX_CONTROL_BYTES`].
+pub fn encode_control<T: Serialize>(msg: &T) -> Result<Frame, ControlError> {
+    let json = serde_json::to_vec(msg)?;
+    Frame::control(json).map_err(|e| match e {
+        FrameError::PayloadTooLarge { len, .. } => ControlError::TooLarge { len },
+        other => unreachable!("a Control frame on stream 0 only fails on size: {other}"),
+    })
+}
+
+/// Parses a control frame as `T` ([`AgentMsg`] on Base, [`BaseMsg`] on the agent).
+pub fn decode_control<T: DeserializeOwned>(frame: &Frame) -> Result<T, ControlError> {
+    if frame.kind() != FrameKind::Control {
+        return Err(ControlError::NotControl(frame.kind()));
+    }
+    // A Frame's invariants already bound this; checked again because this function is the
+    // contract's size gate and must not depend on how the frame was built.
+    if frame.payload().len() > MAX_CONTROL_BYTES {
+        return Err(ControlError::TooLarge {
+            len: frame.payload().len(),
+        });
+    }
+    Ok(serde_json::from_slice(frame.payload())?)
+}

@@ -1,0 +1,160 @@
+//! Control messages: the JSON shape is the contract, so it is pinned here, and the size cap and
+//! frame-kind checks hold.
+
+use proto::wire::{
+    AgentMsg, AgentState, BaseMsg, Command, ControlError, Frame, HostFacts, JoinToken,
+    MAX_CONTROL_BYTES, Outcome, PROTOCOL_VERSION, decode_control, encode_control,
+};
+
+pub fn host() -> HostFacts {
+    HostFacts {
+        hostname: "web-1".into(),
+        os: "Debian GNU/Linux 12 (bookworm)".into(),
+        arch: "x86_64".into(),
+        cpus: 4,
+        memory_bytes: 8 << 30,
+        disk_bytes: 100 << 30,
+    }
+}
+
+#[test]
+fn agent_messages_round_trip() {
+    let msgs = [
+        AgentMsg::Hello {
+            protocol: PROTOCOL_VERSION,
+            version: "0.1.0".into(),
+            host: host(),
+            state: AgentState::default(),
+        },
+        AgentMsg::Enroll {
+            protocol: PROTOCOL_VERSION,
+            token: JoinToken::new("jt_secret"),
+            host: host(),
+            version: "0.1.0".into(),
+        },
+        AgentMsg::Heartbeat { seq: 9 },
+        AgentMsg::Ack {
+            id: 4,
+            outcome: Outcome::Ok,
+        },
+        AgentMsg::Ack {
+            id: 5,
+            outcome: Outcome::Err {
+                message: "no".into(),
+            },
+        },
+        AgentMsg::Status {
+            state: AgentState {
+                services: vec!["svc_1".into()],
+            },
+        },
+    ];
+    for msg in msgs {
+        let frame = encode_control(&msg).unwrap();
+        assert_eq!(decode_control::<AgentMsg>(&frame).unwrap(), msg);
+    }
+}
+
+#[test]
+fn base_messages_round_trip() {
+    let msgs = [
+        BaseMsg::Welcome {
+            instance_id: "ins_1".into(),
+            heartbeat_secs: 15,
+        },
+        BaseMsg::Enrolled {
+            instance_id: "ins_1".into(),
+        },
+        BaseMsg::Refused {
+            reason: "revoked".into(),
+        },
+        BaseMsg::Heartbeat { seq: 1 },
+        BaseMsg::Command {
+            id: 42,
+            command: Command::Ping,
+        },
+    ];
+    for msg in msgs {
+        let frame = encode_control(&msg).unwrap();
+        assert_eq!(decode_control::<BaseMsg>(&frame).unwrap(), msg);
+    }
+}
+
+#[test]
+fn json_shape_is_externally_tagged() {
+    let frame = encode_control(&BaseMsg::Command {
+        id: 7,
+        command: Command::Ping,
+    })
+    .unwrap();
+    assert_eq!(frame.payload(), br#"{"Command":{"id":7,"command":"Ping"}}"#);
+    let ack = encode_control(&AgentMsg::Ack {
+        id: 7,
+        outcome: Outcome::Err {
+            message: "x".into(),
+        },
+    })
+    .unwrap();
+    assert_eq!(
+        ack.payload(),
+        br#"{"Ack":{"id":7,"outcome":{"Err":{"message":"x"}}}}"#
+    );
+}
+
+#[test]
+fn unknown_fields_are_ignored_for_forward_compatibility() {
+    let frame = Frame::control(br#"{"Heartbeat":{"seq":3,"added_later":true}}"#.to_vec()).unwrap();
+    assert_eq!(
+        decode_control::<BaseMsg>(&frame).unwrap(),
+        BaseMsg::Heartbeat { seq: 3 }
+    );
+}
+
+#[test]
+fn unknown_variant_and_wrong_direction_are_errors() {
+    let frame = Frame::control(br#"{"Deploy":{}}"#.to_vec()).unwrap();
+    assert!(matches!(
+        decode_control::<BaseMsg>(&frame),
+        Err(ControlError::Json(_))
+    ));
+    let welcome = encode_control(&BaseMsg::Enrolled {
+        instance_id: "i".into(),
+    })
+    .unwrap();
+    assert!(decode_control::<AgentMsg>(&welcome).is_err());
+}
+
+#[test]
+fn oversize_control_message_is_refused_on_encode() {
+    let msg = BaseMsg::Refused {
+        reason: "x".repeat(MAX_CONTROL_BYTES),
+    };
+    let err = encode_control(&msg).unwrap_err();
+    assert!(matches!(err, ControlError::TooLarge { len } if len > MAX_CONTROL_BYTES));
+    assert!(err.to_string().contains("65536-byte cap"));
+}
+
+#[test]
+fn decode_control_refuses_non_control_frames() {
+    let data = Frame::data(1, b"{}".to_vec()).unwrap();
+    let err = decode_control::<BaseMsg>(&data).unwrap_err();
+    assert_eq!(err.to_string(), "expected a Control frame, got Data");
+}
+
+#[test]
+fn join_token_never_prints() {
+    let msg = AgentMsg::Enroll {
+        protocol: PROTOCOL_VERSION,
+        token: JoinToken::new("jt_very_secret"),
+        host: host(),
+        version: "0.1.0".into(),
+    };
+    let debug = format!("{msg:?}");
+    assert!(!debug.contains("jt_very_secret"), "{debug}");
+    assert!(debug.contains("[redacted]"));
+    let json = String::from_utf8(encode_control(&msg).unwrap().into_payload()).unwrap();
+    assert!(
+        json.contains(r#""token":"jt_very_secret""#),
+        "token is a bare string: {json}"
+    );
+}

@@ -1,0 +1,217 @@
+//! Property tests: the decoders face bytes from the network, so they must never panic on any
+//! input, and whatever they accept must re-encode to exactly the same bytes (one encoding per
+//! frame, so nothing can be smuggled past a check by an alternative spelling).
+//!
+//! Case counts are fixed so a run is comparable with the numbers recorded in BENCHMARKS.md:
+//! [`DECODE_CASES`] (20,000) for each of the two `Frame::decode` fuzzers, [`CONTROL_CASES`]
+//! (20,000) for each of the two `decode_control` fuzzers, and [`ROUND_TRIP_CASES`] (5,000) for
+//! each of the two round-trip properties: 90,000 cases in all.
+
+use proptest::collection::vec;
+use proptest::option;
+use proptest::prelude::*;
+use proptest::sample::Index;
+use proto::wire::{
+    AgentMsg, AgentState, BaseMsg, Command, Frame, FrameKind, HostFacts, JoinToken,
+    MAX_CONTROL_BYTES, Outcome, decode_control, encode_control,
+};
+
+/// Cases for each `Frame::decode` fuzzer.
+pub const DECODE_CASES: u32 = 20_000;
+/// Cases for each `decode_control` fuzzer.
+pub const CONTROL_CASES: u32 = 20_000;
+/// Cases for each round-trip property.
+pub const ROUND_TRIP_CASES: u32 = 5_000;
+
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    }
+}
+
+fn host() -> impl Strategy<Value = HostFacts> {
+    let text = || any::<String>();
+    (
+        text(),
+        text(),
+        text(),
+        any::<u32>(),
+        any::<u64>(),
+        any::<u64>(),
+    )
+        .prop_map(
+            |(hostname, os, arch, cpus, memory_bytes, disk_bytes)| HostFacts {
+                hostname,
+                os,
+                arch,
+                cpus,
+                memory_bytes,
+                disk_bytes,
+            },
+        )
+}
+
+fn state() -> impl Strategy<Value = AgentState> {
+    vec(any::<String>(), 0..4).prop_map(|services| AgentState { services })
+}
+
+fn outcome() -> impl Strategy<Value = Outcome> {
+    prop_oneof![
+        Just(Outcome::Ok),
+        any::<String>().prop_map(|message| Outcome::Err { message }),
+    ]
+}
+
+fn agent_msg() -> impl Strategy<Value = AgentMsg> {
+    prop_oneof![
+        (any::<u16>(), any::<String>(), host(), state()).prop_map(
+            |(protocol, version, host, state)| AgentMsg::Hello {
+                protocol,
+                version,
+                host,
+                state,
+            }
+        ),
+        (any::<u16>(), any::<String>(), host(), any::<String>()).prop_map(
+            |(protocol, token, host, version)| AgentMsg::Enroll {
+                protocol,
+                token: JoinToken::new(token),
+                host,
+                version,
+            }
+        ),
+        any::<u64>().prop_map(|seq| AgentMsg::Heartbeat { seq }),
+        (any::<u64>(), outcome()).prop_map(|(id, outcome)| AgentMsg::Ack { id, outcome }),
+        state().prop_map(|state| AgentMsg::Status { state }),
+    ]
+}
+
+fn base_msg() -> impl Strategy<Value = BaseMsg> {
+    prop_oneof![
+        (any::<String>(), any::<u32>()).prop_map(|(instance_id, heartbeat_secs)| {
+            BaseMsg::Welcome {
+                instance_id,
+                heartbeat_secs,
+            }
+        }),
+        any::<String>().prop_map(|instance_id| BaseMsg::Enrolled { instance_id }),
+        any::<String>().prop_map(|reason| BaseMsg::Refused { reason }),
+        any::<u64>().prop_map(|seq| BaseMsg::Heartbeat { seq }),
+        any::<u64>().prop_map(|id| BaseMsg::Command {
+            id,
+            command: Command::Ping,
+        }),
+    ]
+}
+
+fn valid_frame() -> impl Strategy<Value = Frame> {
+    let id = || 1..=u32::MAX;
+    prop_oneof![
+        vec(any::<u8>(), 0..512).prop_map(|json| Frame::control(json).unwrap()),
+        (id(), vec(any::<u8>(), 0..512))
+            .prop_map(|(i, json)| Frame::new(i, FrameKind::Open, json).unwrap()),
+        (id(), vec(any::<u8>(), 0..4096)).prop_map(|(i, bytes)| Frame::data(i, bytes).unwrap()),
+        (id(), 1..=u32::MAX).prop_map(|(i, n)| Frame::credit(i, n).unwrap()),
+        (id(), option::of(any::<String>())).prop_map(|(i, reason)| Frame::close(
+            i,
+            reason.as_deref()
+        )
+        .unwrap()),
+        (any::<u32>(), any::<String>()).prop_map(|(i, reason)| Frame::reset(i, &reason).unwrap()),
+    ]
+}
+
+/// Valid JSON of a message with some bytes overwritten and maybe cut short: close enough to
+/// valid that the parser gets deep before it fails.
+fn mutated(json: Vec<u8>, edits: &[(Index, u8)], cut: Option<Index>) -> Vec<u8> {
+    let mut bytes = json;
+    for (at, byte) in edits {
+        let i = at.index(bytes.len());
+        bytes[i] = *byte;
+    }
+    if let Some(cut) = cut {
+        bytes.truncate(cut.index(bytes.len() + 1));
+    }
+    bytes
+}
+
+fn decode_all_ways(json: &[u8]) {
+    if json.len() <= MAX_CONTROL_BYTES {
+        let frame = Frame::control(json.to_vec()).unwrap();
+        let _ = decode_control::<AgentMsg>(&frame);
+        let _ = decode_control::<BaseMsg>(&frame);
+    }
+}
+
+proptest! {
+    #![proptest_config(config(DECODE_CASES))]
+
+    #[test]
+    fn frame_decode_never_panics_and_accepts_only_canonical_bytes(
+        bytes in vec(any::<u8>(), 0..2048)
+    ) {
+        if let Ok(frame) = Frame::decode(&bytes) {
+            prop_assert_eq!(frame.encode(), bytes);
+        }
+    }
+
+    #[test]
+    fn frame_decode_of_plausible_headers_never_panics(
+        id in prop_oneof![Just(0u32), Just(1), Just(2), Just(u32::MAX), any::<u32>()],
+        kind in 0u8..8,
+        payload in vec(any::<u8>(), 0..64),
+    ) {
+        let mut bytes = id.to_be_bytes().to_vec();
+        bytes.push(kind);
+        bytes.extend_from_slice(&payload);
+        if let Ok(frame) = Frame::decode(&bytes) {
+            prop_assert_eq!(frame.stream_id(), id);
+            prop_assert_eq!(frame.encode(), bytes);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(CONTROL_CASES))]
+
+    #[test]
+    fn decode_control_never_panics_on_arbitrary_bytes(bytes in vec(any::<u8>(), 0..1024)) {
+        decode_all_ways(&bytes);
+    }
+
+    #[test]
+    fn decode_control_never_panics_on_damaged_messages(
+        agent in agent_msg(),
+        base in base_msg(),
+        edits in vec((any::<Index>(), any::<u8>()), 0..6),
+        cut in option::of(any::<Index>()),
+    ) {
+        for json in [serde_json::to_vec(&agent).unwrap(), serde_json::to_vec(&base).unwrap()] {
+            let damaged = mutated(json, &edits, cut);
+            decode_all_ways(&damaged);
+            let mut framed = vec![0, 0, 0, 0, 0];
+            framed.extend_from_slice(&damaged);
+            if let Ok(frame) = Frame::decode(&framed) {
+                let _ = decode_control::<AgentMsg>(&frame);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(ROUND_TRIP_CASES))]
+
+    #[test]
+    fn valid_frames_round_trip(frame in valid_frame()) {
+        prop_assert_eq!(Frame::decode(&frame.encode()).unwrap(), frame);
+    }
+
+    #[test]
+    fn control_messages_round_trip(agent in agent_msg(), base in base_msg()) {
+        let frame = encode_control(&agent).unwrap();
+        prop_assert_eq!(decode_control::<AgentMsg>(&frame).unwrap(), agent);
+        let frame = encode_control(&base).unwrap();
+        prop_assert_eq!(decode_control::<BaseMsg>(&frame).unwrap(), base);
+    }
+}

@@ -1,0 +1,141 @@
+//! Everything the gateway must refuse, each while another agent stays online on the same Base.
+
+use std::time::Duration;
+
+use agent::dial;
+use agent::state::{DataDir, Enrollment};
+use agent::tls::{AgentIdentity, client_config};
+use futures_util::{SinkExt, StreamExt};
+use proto::wire::Frame;
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::support::TestApp;
+use crate::{Invite, RunningAgent, add_instance, base_with_owner, eventually, status_of};
+
+/// A Base with one agent online (the bystander that must stay online).
+async fn base_with_bystander() -> (TestApp, String, Invite, RunningAgent) {
+    let (app, cluster) = base_with_owner().await;
+    let invite = add_instance(&app, &cluster, "bystander").await;
+    let agent = RunningAgent::join_and_run(&invite).await;
+    eventually(Duration::from_secs(10), "bystander online", || async {
+        status_of(&app, &cluster, &invite.instance_id)
+            .await
+            .as_deref()
+            == Some("online")
+    })
+    .await;
+    (app, cluster, invite, agent)
+}
+
+async fn bystander_still_online(
+    app: &TestApp,
+    cluster: &str,
+    invite: &Invite,
+    agent: &RunningAgent,
+) {
+    assert_eq!(
+        status_of(app, cluster, &invite.instance_id)
+            .await
+            .as_deref(),
+        Some("online")
+    );
+    assert_eq!(agent.status().unwrap().state, "online");
+}
+
+/// Sends one raw WebSocket message from an enrolled identity and expects Base to hang up.
+async fn send_raw_and_expect_close(invite: &Invite, identity: &AgentIdentity, msg: Message) {
+    let tls = client_config(&invite.pin, Some(identity)).unwrap();
+    let mut ws = dial::dial(&invite.url, tls)
+        .await
+        .expect("TLS and WebSocket handshakes succeed");
+    let _ = ws.send(msg).await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Ok(true), "Base closed the connection");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_client_certificate_is_refused() {
+    let (app, cluster, invite, agent) = base_with_bystander().await;
+    let tls = client_config(&invite.pin, None).unwrap();
+    let result = async {
+        let mut ws = dial::dial(&invite.url, tls).await?;
+        dial::recv(&mut ws).await
+    }
+    .await;
+    assert!(result.is_err() || matches!(result, Ok(None)), "{result:?}");
+    bystander_still_online(&app, &cluster, &invite, &agent).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_base_never_enrolled_is_refused() {
+    let (app, cluster, invite, agent) = base_with_bystander().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir(dir.path().into());
+    data.save_enrollment(&Enrollment {
+        url: invite.url.clone(),
+        pin: invite.pin.clone(),
+        instance_id: invite.instance_id.clone(),
+    })
+    .unwrap();
+    let stranger = RunningAgent::run(data, dir);
+    eventually(Duration::from_secs(10), "stranger refused", || async {
+        stranger
+            .status()
+            .and_then(|s| s.last_error)
+            .is_some_and(|e| e.contains("not enrolled"))
+    })
+    .await;
+    bystander_still_online(&app, &cluster, &invite, &agent).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_given_the_wrong_pin_refuses_base() {
+    let (app, cluster) = base_with_owner().await;
+    let invite = add_instance(&app, &cluster, "web-1").await;
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = "00".repeat(32);
+    let err = agent::join::join(
+        &DataDir(dir.path().into()),
+        &invite.url,
+        &invite.token,
+        &wrong,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("does not match the pinned"),
+        "{err}"
+    );
+    assert_eq!(
+        status_of(&app, &cluster, &invite.instance_id)
+            .await
+            .as_deref(),
+        Some("pending"),
+        "token not burnt"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_oversize_and_unknown_stream_frames_close_only_that_connection() {
+    let (app, cluster, invite, agent) = base_with_bystander().await;
+    let identity = AgentIdentity::load_or_create(agent.data.path()).unwrap();
+    send_raw_and_expect_close(&invite, &identity, Message::Binary(vec![0xde, 0xad].into())).await;
+    send_raw_and_expect_close(&invite, &identity, Message::text("hello?")).await;
+    send_raw_and_expect_close(
+        &invite,
+        &identity,
+        Message::Binary(vec![0u8; 2 << 20].into()),
+    )
+    .await;
+    let stray = Frame::data(7, b"who?".to_vec()).unwrap();
+    send_raw_and_expect_close(&invite, &identity, Message::Binary(stray.encode().into())).await;
+    bystander_still_online(&app, &cluster, &invite, &agent).await;
+}
