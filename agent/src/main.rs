@@ -51,6 +51,7 @@ async fn main() -> anyhow::Result<()> {
         "update the version string above"
     );
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )

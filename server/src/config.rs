@@ -38,6 +38,9 @@ pub struct Config {
     /// Trust the first `X-Forwarded-For` address (only behind your own reverse proxy).
     #[arg(long, env = "DPLOYR_TRUST_PROXY")]
     pub trust_proxy: bool,
+    /// The dployrd binary served at /download/dployrd (default: `dployrd` beside this binary).
+    #[arg(long, env = "DPLOYR_AGENT_BIN")]
+    pub agent_bin: Option<PathBuf>,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "DPLOYR_LOG_JSON")]
     pub log_json: bool,
@@ -55,6 +58,7 @@ impl Config {
             database_url: None,
             open_signup: false,
             trust_proxy: false,
+            agent_bin: None,
             log_json: false,
         }
     }

@@ -6,12 +6,14 @@
 //! - [`state`]: what handlers share.
 //! - [`middleware`]: client address, `Origin` checks.
 //! - [`rest`]: `/api/v1` handlers and their error mapping.
+//! - [`install`]: `/install.sh` and `/download/dployrd` for new servers.
 //! - [`site`]: the embedded WASM/JS/CSS bundle and the Leptos routes.
 
 // The dashboard's view types are deeply nested; monomorphising them here needs more query depth.
 #![recursion_limit = "256"]
 
 pub mod config;
+pub mod install;
 pub mod middleware;
 pub mod rest;
 pub mod site;
@@ -105,6 +107,7 @@ pub fn router(state: ServerState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api)
+        .merge(install::router().with_state(state.clone()))
         .merge(site)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

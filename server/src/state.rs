@@ -16,6 +16,8 @@ pub struct ServerState {
     pub trust_proxy: bool,
     /// `Origin` value state-changing requests must carry.
     pub origin: std::sync::Arc<str>,
+    /// The dployrd binary served to installers.
+    pub agent_bin: Option<std::path::PathBuf>,
     /// The agent gateway's key and certificate.
     pub gateway_identity: control::gateway::tls::Identity,
 }
@@ -73,6 +75,10 @@ impl ServerState {
             trust_proxy: config.trust_proxy,
             origin,
             gateway_identity: identity,
+            agent_bin: config
+                .agent_bin
+                .clone()
+                .or_else(crate::install::default_agent_bin),
         })
     }
 }

@@ -31,7 +31,7 @@ fn config(cases: u32) -> ProptestConfig {
 }
 
 fn host() -> impl Strategy<Value = HostFacts> {
-    let text = || any::<String>();
+    let text = || text();
     (
         text(),
         text(),
@@ -53,19 +53,19 @@ fn host() -> impl Strategy<Value = HostFacts> {
 }
 
 fn state() -> impl Strategy<Value = AgentState> {
-    vec(any::<String>(), 0..4).prop_map(|services| AgentState { services })
+    vec(text(), 0..4).prop_map(|services| AgentState { services })
 }
 
 fn outcome() -> impl Strategy<Value = Outcome> {
     prop_oneof![
         Just(Outcome::Ok),
-        any::<String>().prop_map(|message| Outcome::Err { message }),
+        text().prop_map(|message| Outcome::Err { message }),
     ]
 }
 
 fn agent_msg() -> impl Strategy<Value = AgentMsg> {
     prop_oneof![
-        (any::<u16>(), any::<String>(), host(), state()).prop_map(
+        (any::<u16>(), text(), host(), state()).prop_map(
             |(protocol, version, host, state)| AgentMsg::Hello {
                 protocol,
                 version,
@@ -73,7 +73,7 @@ fn agent_msg() -> impl Strategy<Value = AgentMsg> {
                 state,
             }
         ),
-        (any::<u16>(), any::<String>(), host(), any::<String>()).prop_map(
+        (any::<u16>(), text(), host(), text()).prop_map(
             |(protocol, token, host, version)| AgentMsg::Enroll {
                 protocol,
                 token: JoinToken::new(token),
@@ -89,14 +89,14 @@ fn agent_msg() -> impl Strategy<Value = AgentMsg> {
 
 fn base_msg() -> impl Strategy<Value = BaseMsg> {
     prop_oneof![
-        (any::<String>(), any::<u32>()).prop_map(|(instance_id, heartbeat_secs)| {
+        (text(), any::<u32>()).prop_map(|(instance_id, heartbeat_secs)| {
             BaseMsg::Welcome {
                 instance_id,
                 heartbeat_secs,
             }
         }),
-        any::<String>().prop_map(|instance_id| BaseMsg::Enrolled { instance_id }),
-        any::<String>().prop_map(|reason| BaseMsg::Refused { reason }),
+        text().prop_map(|instance_id| BaseMsg::Enrolled { instance_id }),
+        text().prop_map(|reason| BaseMsg::Refused { reason }),
         any::<u64>().prop_map(|seq| BaseMsg::Heartbeat { seq }),
         any::<u64>().prop_map(|id| BaseMsg::Command {
             id,
@@ -113,12 +113,12 @@ fn valid_frame() -> impl Strategy<Value = Frame> {
             .prop_map(|(i, json)| Frame::new(i, FrameKind::Open, json).unwrap()),
         (id(), vec(any::<u8>(), 0..4096)).prop_map(|(i, bytes)| Frame::data(i, bytes).unwrap()),
         (id(), 1..=u32::MAX).prop_map(|(i, n)| Frame::credit(i, n).unwrap()),
-        (id(), option::of(any::<String>())).prop_map(|(i, reason)| Frame::close(
+        (id(), option::of(text())).prop_map(|(i, reason)| Frame::close(
             i,
             reason.as_deref()
         )
         .unwrap()),
-        (any::<u32>(), any::<String>()).prop_map(|(i, reason)| Frame::reset(i, &reason).unwrap()),
+        (any::<u32>(), text()).prop_map(|(i, reason)| Frame::reset(i, &reason).unwrap()),
     ]
 }
 
@@ -149,7 +149,7 @@ proptest! {
 
     #[test]
     fn frame_decode_never_panics_and_accepts_only_canonical_bytes(
-        bytes in vec(any::<u8>(), 0..2048)
+        bytes in vec(any::<u8>(), 0..512)
     ) {
         if let Ok(frame) = Frame::decode(&bytes) {
             prop_assert_eq!(frame.encode(), bytes);

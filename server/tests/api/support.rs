@@ -49,6 +49,10 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let mut config = Config::for_data_dir(dir.path().to_path_buf());
         config.open_signup = opts.open_signup;
+        // The dployrd beside dployr-server in the target dir (built by `cargo test --workspace`).
+        config.agent_bin = Some(
+            std::path::Path::new(env!("CARGO_BIN_EXE_dployr-server")).with_file_name("dployrd"),
+        );
         config.public_url = opts.public_url.map(|u| u.parse().unwrap());
         let origin = match opts.public_url {
             Some(u) => u.trim_end_matches('/').to_string(),

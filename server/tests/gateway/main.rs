@@ -6,6 +6,7 @@
 mod support;
 
 mod enroll;
+mod install;
 mod refusals;
 mod restart;
 

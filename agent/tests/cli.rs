@@ -1,0 +1,69 @@
+//! The `dployrd` binary as an operator meets it: version, status before enrolling, and clear
+//! errors for bad input. (Building this test also builds the binary that Base serves to
+//! installers in the gateway tests.)
+
+use std::process::Command;
+
+fn dployrd(args: &[&str], data: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_dployrd"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn version_names_the_protocol() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dployrd(&["--version"], dir.path());
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.trim(),
+        format!("dployrd {} (protocol 1)", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn status_before_joining_says_not_enrolled() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dployrd(&["status"], dir.path());
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        "not enrolled"
+    );
+}
+
+#[test]
+fn a_malformed_pin_is_refused_before_dialing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dployrd(
+        &[
+            "join",
+            "--url",
+            "wss://127.0.0.1:1",
+            "--token",
+            "t",
+            "--pin",
+            "sha256:nope",
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("--pin must be sha256: followed by 64 hex digits"),
+        "{err}"
+    );
+}
+
+#[test]
+fn run_without_enrolling_explains_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dployrd(&["run"], dir.path());
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("not enrolled: run `dployrd join"), "{err}");
+}

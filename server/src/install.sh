@@ -1,0 +1,81 @@
+#!/bin/sh
+# dployr agent installer, served by Base at /install.sh. It downloads dployrd from the Base that
+# served it, installs it, enrolls this server with a join token, and starts it under systemd
+# when systemd runs here (otherwise it prints how to start it). Safe to run again: an identical
+# binary is left alone and an enrolled agent is not enrolled twice.
+#
+#   curl -fsSL BASE/install.sh | sh -s -- --url wss://… --token … --pin sha256:…
+#
+# Options (and environment): --prefix DIR (DPLOYRD_PREFIX, default /usr/local/bin),
+# --data-dir DIR (DPLOYRD_DATA_DIR, default /var/lib/dployrd), --root DIR (DPLOYRD_ROOT:
+# install below DIR and do not touch systemd; for tests and image builds).
+set -eu
+
+BASE_URL="__DPLOYR_BASE_URL__"
+URL="" TOKEN="" PIN=""
+PREFIX="${DPLOYRD_PREFIX:-/usr/local/bin}"
+DATA_DIR="${DPLOYRD_DATA_DIR:-/var/lib/dployrd}"
+ROOT="${DPLOYRD_ROOT:-}"
+
+die() { echo "dployr install: $*" >&2; exit 1; }
+need() { [ $# -ge 2 ] || die "$1 needs a value"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --url) need "$@"; URL=$2; shift 2 ;;
+    --token) need "$@"; TOKEN=$2; shift 2 ;;
+    --pin) need "$@"; PIN=$2; shift 2 ;;
+    --prefix) need "$@"; PREFIX=$2; shift 2 ;;
+    --data-dir) need "$@"; DATA_DIR=$2; shift 2 ;;
+    --root) need "$@"; ROOT=$2; shift 2 ;;
+    *) die "unknown option $1 (expected --url, --token, --pin, --prefix, --data-dir, --root)" ;;
+  esac
+done
+[ -n "$URL" ] && [ -n "$TOKEN" ] && [ -n "$PIN" ] || die "usage: install.sh --url WSS_URL --token TOKEN --pin sha256:HEX"
+
+BIN="$ROOT$PREFIX/dployrd"
+DATA="$ROOT$DATA_DIR"
+mkdir -p "$ROOT$PREFIX" "$DATA"
+chmod 700 "$DATA"
+
+tmp="$BIN.download.$$"
+trap 'rm -f "$tmp"' EXIT
+if command -v curl >/dev/null 2>&1; then
+  curl -fsSL "$BASE_URL/download/dployrd" -o "$tmp" || die "could not download dployrd from $BASE_URL"
+elif command -v wget >/dev/null 2>&1; then
+  wget -qO "$tmp" "$BASE_URL/download/dployrd" || die "could not download dployrd from $BASE_URL"
+else
+  die "neither curl nor wget is installed"
+fi
+chmod 755 "$tmp"
+if [ -f "$BIN" ] && cmp -s "$tmp" "$BIN"; then
+  echo "dployrd at $BIN is up to date"
+else
+  mv "$tmp" "$BIN"
+  echo "installed dployrd at $BIN"
+fi
+
+"$BIN" --data-dir "$DATA" join --url "$URL" --token "$TOKEN" --pin "$PIN"
+
+if [ -z "$ROOT" ] && command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  unit=/etc/systemd/system/dployrd.service
+  new="[Unit]
+Description=dployr agent
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+ExecStart=$BIN --data-dir $DATA run
+Restart=always
+RestartSec=2
+
+[Install]
+WantedBy=multi-user.target"
+  if [ ! -f "$unit" ] || [ "$(cat "$unit")" != "$new" ]; then
+    printf '%s\n' "$new" > "$unit"
+    systemctl daemon-reload
+  fi
+  systemctl enable --now dployrd >/dev/null
+  echo "dployrd is running under systemd (journalctl -u dployrd)"
+else
+  echo "start the agent with: $BIN --data-dir $DATA run"
+fi
