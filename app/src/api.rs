@@ -3,7 +3,9 @@
 //! keeps `/api/v1` to itself.
 
 use leptos::prelude::*;
-use proto::api::{ClusterOverview, ClusterSummary, Event, MeResponse};
+use proto::api::{
+    ClusterOverview, ClusterSummary, CreateInstanceResponse, Event, Instance, MeResponse,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -152,4 +154,39 @@ pub async fn get_cluster_overview(cluster_id: String) -> Result<ClusterOverview,
 pub async fn account_events() -> Result<Vec<Event>, AppError> {
     let actor = actor().await?;
     base()?.account_events(&actor, 10).await.map_err(fail)
+}
+
+#[server(prefix = "/rpc")]
+pub async fn list_instances(cluster_id: String) -> Result<Vec<Instance>, AppError> {
+    let actor = actor().await?;
+    base()?
+        .list_instances(&actor, &cluster_id)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/rpc")]
+pub async fn create_instance(
+    cluster_id: String,
+    name: String,
+) -> Result<CreateInstanceResponse, AppError> {
+    let actor = actor().await?;
+    let made = base()?
+        .create_instance(&actor, &cluster_id, &name)
+        .await
+        .map_err(fail)?;
+    Ok(CreateInstanceResponse {
+        instance: made.instance,
+        join_token: made.join_token,
+        install_command: made.install_command,
+    })
+}
+
+#[server(prefix = "/rpc")]
+pub async fn delete_instance(instance_id: String) -> Result<(), AppError> {
+    let actor = actor().await?;
+    base()?
+        .delete_instance(&actor, &instance_id)
+        .await
+        .map_err(fail)
 }

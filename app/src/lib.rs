@@ -24,7 +24,9 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::components::layout::SignedIn;
-use crate::pages::{account, auth, cluster_settings, home, new_cluster, not_found, overview};
+use crate::pages::{
+    account, auth, cluster_settings, home, instances, new_cluster, not_found, overview,
+};
 
 /// The whole HTML document. The server renders it; the browser hydrates `<body>`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -64,6 +66,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=account::AccountPage />
                     <Route path=path!("/clusters/new") view=new_cluster::NewClusterPage />
                     <Route path=path!("/c/:cluster") view=overview::OverviewPage />
+                    <Route path=path!("/c/:cluster/instances") view=instances::InstancesPage />
                     <Route
                         path=path!("/c/:cluster/settings")
                         view=cluster_settings::ClusterSettingsPage

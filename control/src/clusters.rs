@@ -96,6 +96,7 @@ impl Base {
             .await?
             .ok_or(DomainError::NotFound("cluster"))?;
         let member_count = memberships::count_in(pool, may.cluster_id()).await?;
+        let instance_count = crate::store::instances::count_in(pool, may.cluster_id()).await?;
         let recent_events = if rbac::allows::<ViewEvents>(may.role()) {
             events::recent(pool, may.cluster_id(), OVERVIEW_EVENTS)
                 .await?
@@ -113,6 +114,7 @@ impl Base {
             },
             created_at: clock::rfc3339(row.created_at),
             member_count,
+            instance_count,
             recent_events,
         })
     }

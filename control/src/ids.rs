@@ -1,8 +1,17 @@
 //! Ids: a type prefix plus a lowercase ULID (`usr_01j…`): sortable by creation time, 80 bits of
 //! randomness, and self-describing in logs and URLs.
 
+/// Monotonic within a millisecond (plain ULIDs are random there), so two events written in the
+/// same millisecond still list in the order they happened.
+static GENERATOR: std::sync::Mutex<ulid::Generator> = std::sync::Mutex::new(ulid::Generator::new());
+
 pub fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", ulid::Ulid::new().to_string().to_lowercase())
+    let id = GENERATOR
+        .lock()
+        .expect("id generator lock")
+        .generate()
+        .unwrap_or_else(|_| ulid::Ulid::new());
+    format!("{prefix}_{}", id.to_string().to_lowercase())
 }
 
 pub const USER: &str = "usr";
@@ -19,5 +28,10 @@ mod tests {
         let b = super::new_id("usr");
         assert!(a.starts_with("usr_") && a.len() == 30, "{a}");
         assert_ne!(a, b);
+        let many: Vec<String> = (0..1000).map(|_| super::new_id("evt")).collect();
+        assert!(
+            many.windows(2).all(|w| w[0] < w[1]),
+            "ids sort in creation order"
+        );
     }
 }

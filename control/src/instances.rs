@@ -108,6 +108,7 @@ impl Base {
         )
         .await?;
         tx.commit().await?;
+        self.registry.changed();
         let install_command = self.install_command(&join_token);
         Ok(NewInstance {
             instance: self.instance_view(&row),
@@ -153,6 +154,7 @@ impl Base {
         .await?;
         tx.commit().await?;
         self.registry.disconnect(&row.id);
+        self.registry.changed();
         Ok(())
     }
 
@@ -205,6 +207,7 @@ impl Base {
         )
         .await?;
         tx.commit().await?;
+        self.registry.changed();
         Ok(Enrolled {
             instance_id: row.id,
             cluster_id: row.cluster_id,

@@ -130,6 +130,7 @@ pub struct ClusterOverview {
     pub cluster: ClusterSummary,
     pub created_at: String,
     pub member_count: i64,
+    pub instance_count: i64,
     pub recent_events: Vec<Event>,
 }
 

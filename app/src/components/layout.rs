@@ -175,11 +175,10 @@ fn AppShell(me: MeResponse) -> impl IntoView {
                                 <Icon name="overview" />
                                 <span>"Overview"</span>
                             </A>
-                            <span class="side-link disabled" aria-disabled="true">
+                            <A href=format!("/c/{id}/instances") attr:class="side-link">
                                 <Icon name="server" />
                                 <span>"Instances"</span>
-                                <span class="soon">"soon"</span>
-                            </span>
+                            </A>
                             <span class="side-link disabled" aria-disabled="true">
                                 <Icon name="service" />
                                 <span>"Services"</span>

@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 pub mod cluster_settings;
 pub mod home;
+pub mod instances;
 pub mod new_cluster;
 pub mod not_found;
 pub mod overview;

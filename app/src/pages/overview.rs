@@ -56,9 +56,11 @@ fn Overview(o: ClusterOverview) -> impl IntoView {
                 id="instances"
                 title="Instances"
                 icon="server"
-                headline="No instances yet"
+                count=o.instance_count
+                headline=if o.instance_count == 0 { "No instances yet" } else { "Your servers" }
                 text="Instances are your Linux servers. Connect one with a single install command: its agent, dployrd, dials out to this dashboard, so you never open an inbound port."
-                action="Add an instance (coming soon)"
+                action=if o.instance_count == 0 { "Add an instance" } else { "View instances" }
+                href=Some(format!("/c/{}/instances", c.id))
             />
             <EmptyCard
                 id="services"
@@ -67,6 +69,8 @@ fn Overview(o: ClusterOverview) -> impl IntoView {
                 headline="No services yet"
                 text="A service is one app: an API, a worker or a static site, deployed from a git repository or a Docker image, with zero-downtime releases, live logs and one-click rollback."
                 action="New service (coming soon)"
+                count=0
+                href=None
             />
             <section class="card" aria-labelledby="events-title">
                 <div class="card-header">
@@ -102,18 +106,24 @@ fn EmptyCard(
     headline: &'static str,
     text: &'static str,
     action: &'static str,
+    count: i64,
+    /// Where the action leads; `None` while the feature is still to come.
+    href: Option<String>,
 ) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby=format!("{id}-title")>
             <div class="card-header">
                 <h2 id=format!("{id}-title")>{title}</h2>
-                <span class="count">"0"</span>
+                <span class="count">{count}</span>
             </div>
             <div class="card-body empty-state">
                 <Icon name=icon class="empty-icon" />
                 <p class="empty-title">{headline}</p>
                 <p class="empty-text">{text}</p>
-                <span class="btn btn-secondary" aria-disabled="true">{action}</span>
+                {match href {
+                    Some(href) => view! { <a class="btn btn-primary" href=href>{action}</a> }.into_any(),
+                    None => view! { <span class="btn btn-secondary" aria-disabled="true">{action}</span> }.into_any(),
+                }}
             </div>
         </section>
     }

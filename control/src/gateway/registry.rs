@@ -16,10 +16,23 @@ struct Live {
     kill: watch::Sender<bool>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Registry {
     live: Mutex<HashMap<String, Live>>,
     next_epoch: Mutex<u64>,
+    /// Bumped on every change to any instance (online, offline, added, removed), so live views
+    /// can push fresh state instead of polling.
+    changes: watch::Sender<u64>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry {
+            live: Mutex::default(),
+            next_epoch: Mutex::default(),
+            changes: watch::channel(0).0,
+        }
+    }
 }
 
 /// Held by a connection task; tells it when Base wants it closed.
@@ -48,11 +61,22 @@ impl Registry {
         if let Some(old) = old {
             let _ = old.kill.send(true);
         }
+        self.changed();
         Registration {
             instance_id: instance_id.to_string(),
             epoch,
             kill: rx,
         }
+    }
+
+    /// Tells live views that something about instances changed.
+    pub fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A receiver that wakes on every change.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// Removes the connection, unless a newer one already replaced it.
@@ -63,6 +87,8 @@ impl Registry {
             .is_some_and(|l| l.epoch == reg.epoch)
         {
             live.remove(&reg.instance_id);
+            drop(live);
+            self.changed();
         }
     }
 
@@ -82,6 +108,7 @@ impl Registry {
         match self.live.lock().expect("registry lock").remove(instance_id) {
             Some(l) => {
                 let _ = l.kill.send(true);
+                self.changed();
                 true
             }
             None => false,
@@ -106,6 +133,17 @@ mod tests {
         );
         r.unregister(&second);
         assert!(!r.is_online("ins_1"));
+    }
+
+    #[test]
+    fn every_change_wakes_subscribers() {
+        let r = Registry::default();
+        let mut rx = r.subscribe();
+        let reg = r.register("ins_1");
+        assert!(rx.has_changed().unwrap());
+        rx.mark_unchanged();
+        r.unregister(&reg);
+        assert!(rx.has_changed().unwrap());
     }
 
     #[test]

@@ -159,3 +159,13 @@ pub async fn burn_join_token<'e>(
     .fetch_optional(db)
     .await
 }
+
+pub async fn count_in<'e>(
+    db: impl Executor<'e, Database = Db>,
+    cluster_id: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM instances WHERE cluster_id = $1")
+        .bind(cluster_id)
+        .fetch_one(db)
+        .await
+}

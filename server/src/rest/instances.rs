@@ -2,7 +2,9 @@
 //! one-time join token and install command), list with live status, remove (revoking it).
 
 use axum::Json;
+use axum::extract::ws::{Message as WsMessage, WebSocketUpgrade};
 use axum::extract::{Path, State};
+use axum::response::Response;
 use http::StatusCode;
 use proto::api::{CreateInstanceRequest, CreateInstanceResponse, InstanceList};
 
@@ -45,4 +47,42 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     state.base.delete_instance(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET …/instances/live` (WebSocket): the cluster's instance list, sent at once and again
+/// whenever any instance changes (online, offline, added, removed). Authorized before the
+/// upgrade and again before every push, so a member removed from the cluster stops receiving.
+pub async fn live(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+    Path(cluster): Path<String>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    state.base.list_instances(&actor, &cluster).await?;
+    let base = state.base.clone();
+    Ok(upgrade.on_upgrade(move |mut socket| async move {
+        let mut changes = base.registry().subscribe();
+        loop {
+            let list = match base.list_instances(&actor, &cluster).await {
+                Ok(instances) => InstanceList { instances },
+                Err(e) => {
+                    tracing::info!(error = %e, "live instance view closed");
+                    break;
+                }
+            };
+            let Ok(text) = serde_json::to_string(&list) else {
+                break;
+            };
+            if socket.send(WsMessage::Text(text.into())).await.is_err() {
+                break;
+            }
+            tokio::select! {
+                changed = changes.changed() => if changed.is_err() { break },
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+    }))
 }

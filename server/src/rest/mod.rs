@@ -39,6 +39,7 @@ pub fn router() -> Router<ServerState> {
             "/clusters/{id}/instances",
             get(instances::list).post(instances::create),
         )
+        .route("/clusters/{id}/instances/live", get(instances::live))
         .route("/instances/{id}", delete(instances::delete))
         .fallback(|| async { ApiError::Status(StatusCode::NOT_FOUND, "no such API route".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,0 +1,242 @@
+//! `/c/{cluster}/instances`: the cluster's servers with live status. The server renders the
+//! list; once hydrated, a WebSocket (`/api/v1/clusters/{id}/instances/live`) pushes the fresh
+//! list whenever an agent connects or drops, so nobody polls. Admins add a server (and get its
+//! one-time install command with a copy button) or remove one (after confirming).
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use proto::api::{Instance, InstanceStatus, Role};
+
+use crate::api::{CreateInstance, DeleteInstance, list_instances};
+use crate::components::events::short_time;
+use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
+use crate::components::layout::Session;
+use crate::pages::not_found::ErrorPage;
+
+#[component]
+pub fn InstancesPage() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let params = use_params_map();
+    let cluster_id = move || params.read().get("cluster").unwrap_or_default();
+    let role = move || {
+        session
+            .clusters
+            .get()
+            .into_iter()
+            .find(|c| c.id == cluster_id())
+            .map(|c| c.role)
+    };
+    let may_manage = move || matches!(role(), Some(Role::Owner | Role::Admin));
+    let initial = Resource::new_blocking(cluster_id, list_instances);
+    let live: RwSignal<Option<Vec<Instance>>> = RwSignal::new(None);
+    follow_live(cluster_id, live);
+
+    let add = ServerAction::<CreateInstance>::new();
+    let add_error = error_of(add.value());
+    let name_err = field_error(add_error, "name");
+    let remove = ServerAction::<DeleteInstance>::new();
+
+    view! {
+        <Title text="Instances" />
+        <div class="page-header">
+            <div>
+                <h1>"Instances"</h1>
+                <p class="page-subtitle">
+                    "Servers running dployrd. They dial out to this dashboard: no inbound port, no SSH."
+                </p>
+            </div>
+        </div>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match initial.await {
+                    Err(error) => view! { <ErrorPage error /> }.into_any(),
+                    Ok(first) => {
+                        let first = StoredValue::new(first);
+                        let rows = move || live.get().unwrap_or_else(|| first.get_value());
+                        view! {
+                            <section class="card" aria-labelledby="instances-list-title">
+                                <div class="card-header">
+                                    <h2 id="instances-list-title">"Servers"</h2>
+                                    <span class="count" id="instance-count">{move || rows().len()}</span>
+                                </div>
+                                <div class="card-body">
+                                    {move || {
+                                        let list = rows();
+                                        if list.is_empty() {
+                                            view! {
+                                                <p class="empty-text">"No instances yet. Add your first server below."</p>
+                                            }
+                                                .into_any()
+                                        } else {
+                                            view! { <InstanceTable list remove may_manage=may_manage() /> }.into_any()
+                                        }
+                                    }}
+                                </div>
+                            </section>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Suspense>
+        {move || may_manage().then(|| view! {
+            <section class="settings-section" aria-labelledby="add-instance-title">
+                <h2 id="add-instance-title">"Add an instance"</h2>
+                <p class="section-text">
+                    "Name the server, then run the command on it as root. The join token works once and expires in an hour."
+                </p>
+                <ActionForm action=add attr:class="form">
+                    <FormError error=add_error />
+                    <input type="hidden" name="cluster_id" value=cluster_id() />
+                    <div class="field">
+                        <label for="instance-name">"Name"</label>
+                        <input id="instance-name" type="text" name="name" placeholder="e.g. web-1" required
+                            maxlength=proto::rules::NAME_MAX
+                            aria-invalid=move || name_err.get().is_some().then_some("true")
+                            aria-describedby="instance-name-error" />
+                        <FieldError id="instance-name-error" message=name_err />
+                    </div>
+                    <SubmitButton label="Create install command" busy_label="Creating…" pending=add.pending().into() class="btn btn-primary" />
+                </ActionForm>
+                {move || match add.value().get() {
+                    Some(Ok(made)) => Some(view! { <InstallCommand command=made.install_command /> }),
+                    _ => None,
+                }}
+            </section>
+        })}
+    }
+}
+
+#[component]
+fn InstanceTable(
+    list: Vec<Instance>,
+    remove: ServerAction<DeleteInstance>,
+    may_manage: bool,
+) -> impl IntoView {
+    view! {
+        <table class="table instance-table">
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Host"</th>
+                    <th scope="col">"Agent"</th>
+                    <th scope="col">"Last seen"</th>
+                    {may_manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                </tr>
+            </thead>
+            <tbody>
+                {list
+                    .into_iter()
+                    .map(|i| {
+                        let (label, class) = match i.status {
+                            InstanceStatus::Online => ("online", "status status-online"),
+                            InstanceStatus::Offline => ("offline", "status status-offline"),
+                            InstanceStatus::Pending => ("pending", "status status-pending"),
+                        };
+                        let host = i.host.as_ref().map(|h| {
+                            format!("{} · {} · {} · {} CPU · {:.1} GiB", h.hostname, h.os, h.arch, h.cpus, h.memory_bytes as f64 / (1u64 << 30) as f64)
+                        });
+                        let id = i.id.clone();
+                        let name = i.name.clone();
+                        view! {
+                            <tr data-instance=i.id.clone()>
+                                <td class="instance-name">{i.name.clone()}</td>
+                                <td><span class=class data-status=label>{label}</span></td>
+                                <td class="muted">{host.unwrap_or_else(|| "waiting for the agent".into())}</td>
+                                <td class="muted">{i.agent_version.clone().unwrap_or_else(|| "–".into())}</td>
+                                <td class="muted">{i.last_seen_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</td>
+                                {may_manage.then(|| view! {
+                                    <td>
+                                        <button type="button" class="btn btn-danger btn-small"
+                                            on:click=move |_| {
+                                                if confirm(&format!("Remove {name}? Its agent is disconnected at once and can never reconnect with this identity.")) {
+                                                    remove.dispatch(DeleteInstance { instance_id: id.clone() });
+                                                }
+                                            }>
+                                            "Remove"
+                                        </button>
+                                    </td>
+                                })}
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+fn InstallCommand(command: String) -> impl IntoView {
+    let (copied, set_copied) = signal(false);
+    let text = command.clone();
+    view! {
+        <div class="install-command">
+            <p class="section-text">"Run this on the server (as root):"</p>
+            <code class="cmd" id="install-command">{command}</code>
+            <button type="button" class="btn btn-secondary btn-small" id="copy-install-command"
+                on:click=move |_| {
+                    copy_to_clipboard(&text);
+                    set_copied.set(true);
+                }>
+                {move || if copied.get() { "Copied" } else { "Copy" }}
+            </button>
+        </div>
+    }
+}
+
+fn confirm(message: &str) -> bool {
+    window().confirm_with_message(message).unwrap_or(false)
+}
+
+fn copy_to_clipboard(text: &str) {
+    let _ = window().navigator().clipboard().write_text(text);
+}
+
+/// In the browser: keep `live` equal to what the server pushes over the WebSocket.
+fn follow_live(
+    cluster_id: impl Fn() -> String + Send + Sync + 'static,
+    live: RwSignal<Option<Vec<Instance>>>,
+) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+        Effect::new(move |previous: Option<Option<web_sys::WebSocket>>| {
+            if let Some(Some(old)) = previous {
+                let _ = old.close();
+            }
+            let location = window().location();
+            let scheme = if location.protocol().ok().as_deref() == Some("https:") {
+                "wss"
+            } else {
+                "ws"
+            };
+            let host = location.host().ok()?;
+            let url = format!(
+                "{scheme}://{host}/api/v1/clusters/{}/instances/live",
+                cluster_id()
+            );
+            let socket = web_sys::WebSocket::new(&url).ok()?;
+            let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                move |ev: web_sys::MessageEvent| {
+                    let list = ev.data().as_string().and_then(|text| {
+                        serde_json::from_str::<proto::api::InstanceList>(&text).ok()
+                    });
+                    if let Some(list) = list {
+                        live.set(Some(list.instances));
+                    }
+                },
+            );
+            socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            on_message.forget();
+            Some(socket)
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (cluster_id, live);
+    }
+}
