@@ -70,11 +70,46 @@ impl Base {
         name: &str,
     ) -> Result<NewInstance, DomainError> {
         let may = authorize::<ManageInstances>(&self.store, actor, cluster_id).await?;
+        self.insert_instance(may.cluster_id(), name, Some(&actor.user.id), &actor.client)
+            .await
+    }
+
+    /// Adds the instance for the dployrd that Base itself supervises on its own machine
+    /// (`--local-agent`). No person asks, so there is no actor and no RBAC check: only Base's
+    /// own start-up code calls this, for the oldest cluster.
+    pub async fn create_local_instance(
+        &self,
+        cluster_id: &str,
+    ) -> Result<NewInstance, DomainError> {
+        let system = ClientInfo {
+            ip: None,
+            user_agent: Some("dployr-server (local agent)".into()),
+        };
+        match self
+            .insert_instance(cluster_id, "local", None, &system)
+            .await
+        {
+            Err(DomainError::Conflict(_)) => {
+                let suffix = &ids::new_id("x")[24..];
+                self.insert_instance(cluster_id, &format!("local-{suffix}"), None, &system)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    async fn insert_instance(
+        &self,
+        cluster_id: &str,
+        name: &str,
+        created_by: Option<&str>,
+        client: &ClientInfo,
+    ) -> Result<NewInstance, DomainError> {
         let name = validate::display_name("name", name)?;
         let now = clock::now_ms();
         let row = InstanceRow {
             id: ids::new_id(ids::INSTANCE),
-            cluster_id: may.cluster_id().to_string(),
+            cluster_id: cluster_id.to_string(),
             name,
             cert_fingerprint: None,
             created_at: now,
@@ -85,22 +120,20 @@ impl Base {
         };
         let (join_token, hash) = token::new_token();
         let mut tx = self.store.begin().await?;
-        sql::insert(&mut *tx, &row, &actor.user.id)
-            .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    DomainError::Conflict(format!("an instance named {} already exists", row.name))
-                } else {
-                    e.into()
-                }
-            })?;
+        sql::insert(&mut *tx, &row, created_by).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                DomainError::Conflict(format!("an instance named {} already exists", row.name))
+            } else {
+                e.into()
+            }
+        })?;
         sql::insert_join_token(&mut *tx, &hash, &row.id, now, now + JOIN_TOKEN_TTL_MS).await?;
         record(
             &mut *tx,
             NewEvent {
-                cluster_id: Some(may.cluster_id()),
-                actor_user_id: Some(&actor.user.id),
-                client: &actor.client,
+                cluster_id: Some(cluster_id),
+                actor_user_id: created_by,
+                client,
                 action: "instance.create",
                 target: Some(&row.id),
                 details: json!({ "name": row.name }),

@@ -41,6 +41,9 @@ pub struct Config {
     /// The dployrd binary served at /download/dployrd (default: `dployrd` beside this binary).
     #[arg(long, env = "DPLOYR_AGENT_BIN")]
     pub agent_bin: Option<PathBuf>,
+    /// Also run a dployrd on this machine, joined to the first cluster (what `.ci/start` does).
+    #[arg(long, env = "DPLOYR_LOCAL_AGENT")]
+    pub local_agent: bool,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "DPLOYR_LOG_JSON")]
     pub log_json: bool,
@@ -59,6 +62,7 @@ impl Config {
             open_signup: false,
             trust_proxy: false,
             agent_bin: None,
+            local_agent: false,
             log_json: false,
         }
     }

@@ -7,6 +7,7 @@
 //! - [`middleware`]: client address, `Origin` checks.
 //! - [`rest`]: `/api/v1` handlers and their error mapping.
 //! - [`install`]: `/install.sh` and `/download/dployrd` for new servers.
+//! - [`local_agent`]: the dployrd Base runs beside itself with `--local-agent`.
 //! - [`site`]: the embedded WASM/JS/CSS bundle and the Leptos routes.
 
 // The dashboard's view types are deeply nested; monomorphising them here needs more query depth.
@@ -14,6 +15,7 @@
 
 pub mod config;
 pub mod install;
+pub mod local_agent;
 pub mod middleware;
 pub mod rest;
 pub mod site;
@@ -85,6 +87,19 @@ pub async fn run(
         gateway_url = %state.base.config().gateway.url,
         "dployr Base is serving"
     );
+    if config.local_agent {
+        match state.agent_bin.clone().filter(|p| p.exists()) {
+            Some(bin) => {
+                tokio::spawn(local_agent::supervise(
+                    state.base.clone(),
+                    bin,
+                    config.data_dir.join("local-agent"),
+                    stop_rx.clone(),
+                ));
+            }
+            None => tracing::warn!("--local-agent: no dployrd binary found (set DPLOYR_AGENT_BIN)"),
+        }
+    }
     let mut http_stop = stop_rx;
     axum::serve(
         listeners.http,

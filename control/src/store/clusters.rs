@@ -48,3 +48,10 @@ pub async fn rename<'e>(
         .await?;
     Ok(())
 }
+
+/// The first cluster ever created on this Base, if any.
+pub async fn oldest<'e>(db: impl Executor<'e, Database = Db>) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT id FROM clusters ORDER BY created_at, id LIMIT 1")
+        .fetch_optional(db)
+        .await
+}

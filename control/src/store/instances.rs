@@ -23,7 +23,7 @@ const COLUMNS: &str = "id, cluster_id, name, cert_fingerprint, created_at, enrol
 pub async fn insert<'e>(
     db: impl Executor<'e, Database = Db>,
     row: &InstanceRow,
-    created_by: &str,
+    created_by: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO instances (id, cluster_id, name, created_at, created_by) \

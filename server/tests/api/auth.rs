@@ -45,6 +45,7 @@ async fn cookie_is_secure_when_base_is_served_over_https() {
     let app = TestApp::with(Options {
         open_signup: false,
         public_url: Some("https://dployr.example.com"),
+        ..Options::default()
     })
     .await;
     let r = app.signup("ana@example.com").await;

@@ -19,9 +19,11 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+#[derive(Default)]
 pub struct Options {
     pub open_signup: bool,
     pub public_url: Option<&'static str>,
+    pub local_agent: bool,
 }
 
 impl TestApp {
@@ -29,6 +31,7 @@ impl TestApp {
         Self::with(Options {
             open_signup: false,
             public_url: None,
+            ..Options::default()
         })
         .await
     }
@@ -37,6 +40,7 @@ impl TestApp {
         Self::with(Options {
             open_signup: true,
             public_url: None,
+            ..Options::default()
         })
         .await
     }
@@ -49,6 +53,7 @@ impl TestApp {
         let addr = listener.local_addr().unwrap();
         let mut config = Config::for_data_dir(dir.path().to_path_buf());
         config.open_signup = opts.open_signup;
+        config.local_agent = opts.local_agent;
         // The dployrd beside dployr-server in the target dir (built by `cargo test --workspace`).
         config.agent_bin = Some(
             std::path::Path::new(env!("CARGO_BIN_EXE_dployr-server")).with_file_name("dployrd"),

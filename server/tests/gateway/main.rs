@@ -7,6 +7,7 @@ mod support;
 
 mod enroll;
 mod install;
+mod local;
 mod refusals;
 mod restart;
 
