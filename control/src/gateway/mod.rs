@@ -2,8 +2,8 @@
 //! client certificates.
 //!
 //! - [`tls`]: the gateway's identity (key, self-signed certificate, pin) and client-cert policy.
-//! - [`listener`]: accept, handshake, enroll or hello, heartbeats, revocation.
-//! - [`registry`]: which instances are online in this process.
+//! - [`listener`]: accept, handshake, enroll or hello, heartbeats, commands and acks, revocation.
+//! - [`registry`]: which instances are online in this process, and the command path to them.
 
 pub mod listener;
 pub mod registry;

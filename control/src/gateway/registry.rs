@@ -1,11 +1,46 @@
 //! Which instances hold a live tunnel right now, in this Base process. The gateway registers a
 //! connection when its TLS handshake and `Hello` succeed and removes it when it ends; the rest of
-//! Base asks it for status and uses it to drop a revoked instance's connection at once.
+//! Base asks it for status, uses it to drop a revoked instance's connection at once, and sends
+//! commands through it ([`Registry::send_command`]): each live connection owns a queue of
+//! [`Pending`] commands that its session task writes to the agent and resolves on `Ack`.
+//!
+//! This path is in memory and at most once per connection: if the connection ends before the
+//! ack, the caller gets [`CommandError::ConnectionLost`] and decides whether to retry. Commands
+//! that must survive reconnects (deploys) will be stored and retransmitted under their original
+//! id, as the protocol allows.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use tokio::sync::watch;
+use proto::wire::{Command, Outcome};
+use tokio::sync::{mpsc, oneshot, watch};
+
+/// Commands waiting for a connection's session task to pick them up. Small on purpose: a
+/// caller that finds it full waits (within its timeout) instead of piling work on an agent that
+/// is not keeping up.
+pub const COMMAND_QUEUE: usize = 16;
+
+/// Why a command got no outcome from the agent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error("the instance is offline (no live agent connection)")]
+    Offline,
+    #[error("the agent did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("the agent's connection ended before it answered")]
+    ConnectionLost,
+}
+
+/// A command on its way to an agent and the caller waiting for its outcome.
+#[derive(Debug)]
+pub struct Pending {
+    pub id: u64,
+    pub command: Command,
+    /// Dropping it unanswered tells the caller [`CommandError::ConnectionLost`].
+    pub reply: oneshot::Sender<Outcome>,
+}
 
 /// A live connection as the registry sees it.
 #[derive(Debug)]
@@ -14,12 +49,18 @@ struct Live {
     epoch: u64,
     /// Flipping it to `true` tells the connection task to close.
     kill: watch::Sender<bool>,
+    commands: mpsc::Sender<Pending>,
 }
 
 #[derive(Debug)]
 pub struct Registry {
     live: Mutex<HashMap<String, Live>>,
     next_epoch: Mutex<u64>,
+    /// Command ids. The protocol lets an agent remember ids it has done and skip repeats, so ids
+    /// must not restart at 1 when Base does: they start at the Unix time in ms shifted left 20
+    /// bits, which stays ahead of any earlier run unless it issued over a million commands per
+    /// millisecond it was up (and fits u64 until the year 2527).
+    next_command: AtomicU64,
     /// Bumped on every change to any instance (online, offline, added, removed), so live views
     /// can push fresh state instead of polling.
     changes: watch::Sender<u64>,
@@ -27,20 +68,24 @@ pub struct Registry {
 
 impl Default for Registry {
     fn default() -> Self {
+        let now_ms = u64::try_from(crate::clock::now_ms()).unwrap_or(0);
         Registry {
             live: Mutex::default(),
             next_epoch: Mutex::default(),
+            next_command: AtomicU64::new(now_ms << 20),
             changes: watch::channel(0).0,
         }
     }
 }
 
-/// Held by a connection task; tells it when Base wants it closed.
+/// Held by a connection task: tells it when Base wants it closed, and hands it the commands
+/// to send.
 #[derive(Debug)]
 pub struct Registration {
     pub instance_id: String,
     pub epoch: u64,
     pub kill: watch::Receiver<bool>,
+    pub commands: mpsc::Receiver<Pending>,
 }
 
 impl Registry {
@@ -53,11 +98,17 @@ impl Registry {
             *n
         };
         let (tx, rx) = watch::channel(false);
+        let (commands_tx, commands_rx) = mpsc::channel(COMMAND_QUEUE);
+        let live = Live {
+            epoch,
+            kill: tx,
+            commands: commands_tx,
+        };
         let old = self
             .live
             .lock()
             .expect("registry lock")
-            .insert(instance_id.to_string(), Live { epoch, kill: tx });
+            .insert(instance_id.to_string(), live);
         if let Some(old) = old {
             let _ = old.kill.send(true);
         }
@@ -66,7 +117,38 @@ impl Registry {
             instance_id: instance_id.to_string(),
             epoch,
             kill: rx,
+            commands: commands_rx,
         }
+    }
+
+    /// Sends `command` to the instance's agent and waits for its `Ack`, all within `timeout`.
+    /// Fails at once with `Offline` if the instance has no live connection.
+    pub async fn send_command(
+        &self,
+        instance_id: &str,
+        command: Command,
+        timeout: Duration,
+    ) -> Result<Outcome, CommandError> {
+        let queue = self
+            .live
+            .lock()
+            .expect("registry lock")
+            .get(instance_id)
+            .map(|l| l.commands.clone())
+            .ok_or(CommandError::Offline)?;
+        let id = self.next_command.fetch_add(1, Ordering::Relaxed);
+        let (reply, answer) = oneshot::channel();
+        let pending = Pending { id, command, reply };
+        tokio::time::timeout(timeout, async {
+            // A closed queue means the connection ended between the lookup and now.
+            queue
+                .send(pending)
+                .await
+                .map_err(|_| CommandError::Offline)?;
+            answer.await.map_err(|_| CommandError::ConnectionLost)
+        })
+        .await
+        .map_err(|_| CommandError::Timeout(timeout))?
     }
 
     /// Tells live views that something about instances changed.
@@ -144,6 +226,58 @@ mod tests {
         rx.mark_unchanged();
         r.unregister(&reg);
         assert!(rx.has_changed().unwrap());
+    }
+
+    /// Stands in for a session task: answers every command with `outcome`, or drops the reply
+    /// if it is `None`.
+    fn fake_session(mut reg: Registration, outcome: Option<Outcome>) {
+        tokio::spawn(async move {
+            while let Some(p) = reg.commands.recv().await {
+                if let Some(o) = &outcome {
+                    let _ = p.reply.send(o.clone());
+                }
+            }
+        });
+    }
+
+    #[tokio::test]
+    async fn commands_reach_the_live_connection_and_return_its_outcome() {
+        let r = Registry::default();
+        fake_session(r.register("ins_1"), Some(Outcome::Ok));
+        let got = r
+            .send_command("ins_1", Command::Ping, Duration::from_secs(5))
+            .await;
+        assert_eq!(got, Ok(Outcome::Ok));
+    }
+
+    #[tokio::test]
+    async fn a_command_for_an_instance_without_a_connection_is_offline() {
+        let r = Registry::default();
+        let got = r
+            .send_command("ins_1", Command::Ping, Duration::from_secs(5))
+            .await;
+        assert_eq!(got, Err(CommandError::Offline));
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_drops_the_command_loses_it() {
+        let r = Registry::default();
+        fake_session(r.register("ins_1"), None);
+        let got = r
+            .send_command("ins_1", Command::Ping, Duration::from_secs(5))
+            .await;
+        assert_eq!(got, Err(CommandError::ConnectionLost));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_unanswered_command_times_out() {
+        let r = Registry::default();
+        // Registered, but nothing ever reads the queue.
+        let _reg = r.register("ins_1");
+        let got = r
+            .send_command("ins_1", Command::Ping, Duration::from_secs(3))
+            .await;
+        assert_eq!(got, Err(CommandError::Timeout(Duration::from_secs(3))));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 #[allow(dead_code)]
 mod support;
 
+mod commands;
 mod enroll;
 mod install;
 mod local;
