@@ -48,6 +48,9 @@ fn ws_config() -> WebSocketConfig {
     let mut c = WebSocketConfig::default();
     c.max_message_size = Some(wire::MAX_FRAME_BYTES);
     c.max_frame_size = Some(wire::MAX_FRAME_BYTES);
+    // tungstenite zero-fills its whole read buffer (128 KiB by default) before every read; an
+    // idle agent reads only tiny control frames (see control::gateway::listener).
+    c.read_buffer_size = 4 * 1024;
     c
 }
 

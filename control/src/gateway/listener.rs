@@ -56,8 +56,8 @@ pub enum ConnError {
 
 /// tungstenite zero-fills its whole read buffer before every read, so each idle connection kept
 /// the default 128 KiB resident: 1.5 GiB for 10,000 agents (BENCHMARKS.md, "Agent gateway").
-/// Control messages are tens of bytes, and a large tunnel frame reserves its full length once
-/// its header is read, so a small buffer costs idle agents little and bulk data no extra copies.
+/// Control messages are tens of bytes, and a large tunnel frame reserves its full length as soon
+/// as its header is read, so a small buffer saves idle memory without slowing large frames.
 pub const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 pub fn ws_config() -> WebSocketConfig {
