@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::support::{Options, PASSWORD, TestApp, error_of, set_cookie};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_signup_gets_a_cluster_and_a_safe_session_cookie() {
     let app = TestApp::start().await;
     let r = app.signup("Ana@Example.com").await;
@@ -40,7 +40,7 @@ async fn first_signup_gets_a_cluster_and_a_safe_session_cookie() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cookie_is_secure_when_base_is_served_over_https() {
     let app = TestApp::with(Options {
         open_signup: false,
@@ -53,7 +53,7 @@ async fn cookie_is_secure_when_base_is_served_over_https() {
     assert!(set_cookie(&r).ends_with("; Secure"), "{}", set_cookie(&r));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_up_closes_after_the_first_person_unless_open() {
     let app = TestApp::start().await;
     assert_eq!(app.signup("ana@example.com").await.status(), 201);
@@ -65,7 +65,7 @@ async fn sign_up_closes_after_the_first_person_unless_open() {
     assert_eq!(open.signup("bo@example.com").await.status(), 201);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_email_is_409() {
     let app = TestApp::open().await;
     assert_eq!(app.signup("ana@example.com").await.status(), 201);
@@ -75,7 +75,7 @@ async fn duplicate_email_is_409() {
     assert_eq!(err["message"], "an account with this email already exists");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weak_password_is_refused_with_the_field_and_a_reason() {
     let app = TestApp::start().await;
     let r = app
@@ -92,7 +92,7 @@ async fn weak_password_is_refused_with_the_field_and_a_reason() {
     assert_eq!(app.signup("ana@example.com").await.status(), 201);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_password_and_unknown_email_get_the_same_401() {
     let app = TestApp::start().await;
     app.signup("ana@example.com").await;
@@ -104,7 +104,7 @@ async fn wrong_password_and_unknown_email_get_the_same_401() {
     assert_eq!(app.login("ana@example.com", PASSWORD).await.status(), 200);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixth_failed_login_in_a_minute_is_429_with_retry_after() {
     let app = TestApp::start().await;
     app.signup("ana@example.com").await;
@@ -126,7 +126,7 @@ async fn sixth_failed_login_in_a_minute_is_429_with_retry_after() {
     assert_eq!(app.login("ana@example.com", PASSWORD).await.status(), 429);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoked_session_cookie_is_401() {
     let app = TestApp::start().await;
     let r = app.signup("ana@example.com").await;
@@ -153,7 +153,7 @@ async fn revoked_session_cookie_is_401() {
     assert_eq!(status, 401);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn password_change_checks_the_current_one_and_revokes_other_sessions() {
     let app = TestApp::start().await;
     app.signup("ana@example.com").await;

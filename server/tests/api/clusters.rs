@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, error_of, set_cookie};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clusters_can_be_created_listed_and_renamed() {
     let app = TestApp::start().await;
     app.signup("ana@example.com").await;
@@ -73,7 +73,7 @@ async fn clusters_can_be_created_listed_and_renamed() {
     assert_eq!((status, err["field"].as_str()), (400, Some("name")));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_peoples_clusters_are_invisible() {
     let app = TestApp::open().await;
     let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();
@@ -100,7 +100,7 @@ async fn other_peoples_clusters_are_invisible() {
     assert_eq!(r.status(), 404);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_out_requests_are_401() {
     let app = TestApp::start().await;
     for path in ["/api/v1/me", "/api/v1/clusters"] {

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::support::{TestApp, error_of};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_or_foreign_origin_is_403_and_changes_nothing() {
     let app = TestApp::start().await;
     let body =
@@ -32,7 +32,7 @@ async fn missing_or_foreign_origin_is_403_and_changes_nothing() {
     assert_eq!(app.signup("ana@example.com").await.status(), 201);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_functions_check_origin_too() {
     let app = TestApp::start().await;
     let page = app
@@ -82,7 +82,7 @@ async fn server_functions_check_origin_too() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_json_is_400_with_a_message() {
     let app = TestApp::start().await;
     let r = app
@@ -119,7 +119,7 @@ async fn malformed_json_is_400_with_a_message() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversize_body_is_413() {
     let app = TestApp::start().await;
     let huge =
@@ -139,7 +139,7 @@ async fn oversize_body_is_413() {
     assert!(err["message"].as_str().unwrap().contains("64 KiB"), "{err}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_api_routes_are_json_404s_and_pages_are_html_404s() {
     let app = TestApp::start().await;
     let (status, err) = error_of(app.get("/api/v1/nope").send().await.unwrap()).await;
@@ -159,11 +159,12 @@ async fn unknown_api_routes_are_json_404s_and_pages_are_html_404s() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_out_dashboard_pages_redirect_to_login_with_302() {
     let app = TestApp::start().await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
         .build()
         .unwrap();
     let get = |p: &str| {
@@ -199,7 +200,7 @@ async fn signed_out_dashboard_pages_redirect_to_login_with_302() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_in_overview_renders_real_html_before_any_wasm() {
     let app = TestApp::start().await;
     let body: serde_json::Value = app.signup("ana@example.com").await.json().await.unwrap();
@@ -226,7 +227,7 @@ async fn signed_in_overview_renders_real_html_before_any_wasm() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_check_answers_and_the_server_stops_gracefully() {
     let app = TestApp::start().await;
     let r = app.get("/healthz").send().await.unwrap();
@@ -235,7 +236,7 @@ async fn health_check_answers_and_the_server_stops_gracefully() {
     app.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn websocket_upgrades_need_the_right_origin_too() {
     let app = TestApp::start().await;
     let upgrade = |origin: Option<&str>| {

@@ -33,7 +33,7 @@ async fn ana_and_bo(app: &TestApp, role: &str) -> (String, String) {
     (cluster, cookie)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_add_and_remove_instances_and_get_a_one_time_install_command() {
     let app = TestApp::start().await;
     let body: Value = app.signup("ana@example.com").await.json().await.unwrap();
@@ -103,7 +103,7 @@ async fn admins_add_and_remove_instances_and_get_a_one_time_install_command() {
     assert_eq!(status, 404);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_and_guests_see_instances_but_cannot_add_or_remove_them() {
     for role in ["member", "guest"] {
         let app = TestApp::open().await;
@@ -151,7 +151,7 @@ async fn members_and_guests_see_instances_but_cannot_add_or_remove_them() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strangers_and_signed_out_clients_cannot_watch_instances_live() {
     let app = TestApp::open().await;
     let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();

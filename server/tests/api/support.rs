@@ -74,7 +74,12 @@ impl TestApp {
         let handle = tokio::spawn(server::run(config, listeners, async {
             let _ = rx.await;
         }));
-        let client = Client::builder().cookie_store(true).build().unwrap();
+        // A hung request fails the test instead of hanging the whole run.
+        let client = Client::builder()
+            .cookie_store(true)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
         let app = TestApp {
             url: format!("http://{addr}"),
             data_dir: dir.path().to_path_buf(),
