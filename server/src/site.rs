@@ -2,6 +2,8 @@
 //! bundle Trunk built into `target/site`, embedded in the binary so `dployr-server` serves
 //! everything from any working directory.
 
+use std::sync::LazyLock;
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
@@ -10,7 +12,7 @@ use axum::routing::get;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderValue, StatusCode};
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use rust_embed::RustEmbed;
 use tower_http::limit::RequestBodyLimitLayer;
 
@@ -23,8 +25,13 @@ struct Site;
 /// Server-function bodies are small forms; refuse anything larger before reading it.
 const MAX_RPC_BODY_BYTES: usize = 64 * 1024;
 
+/// The app's routes, generated once per process. Generating runs the app with resource loading
+/// suppressed through a process-wide flag (leptos#4773), so a page rendering on another server in
+/// the same process (the API tests start dozens) while a second generation runs would hang forever.
+static ROUTES: LazyLock<Vec<AxumRouteListing>> = LazyLock::new(|| generate_route_list(app::App));
+
 pub fn router(state: ServerState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = ROUTES.clone();
     let ctx = {
         let base = state.base.clone();
         move || provide_context(base.clone())
