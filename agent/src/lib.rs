@@ -6,9 +6,11 @@
 //! - [`dial`]: TCP -> TLS -> WebSocket to the gateway, and the frame helpers.
 //! - [`join`]: `dployrd join`: enroll with a join token.
 //! - [`run`]: `dployrd run`: hold the connection, reconnect with backoff forever.
+//! - [`streams`]: the byte streams Base opens over that connection.
 
 pub mod dial;
 pub mod join;
 pub mod run;
 pub mod state;
+pub mod streams;
 pub mod tls;

@@ -1,18 +1,22 @@
 //! `dployrd run`: hold one connection to Base forever. Each (re)connect says `Hello` with the
 //! agent's actual state so Base can reconcile; heartbeats flow both ways; commands are answered
-//! with an `Ack` carrying their id. Every failure waits an exponential backoff with full jitter
+//! with an `Ack` carrying their id; streams Base opens are served by [`crate::streams`]. Every failure waits an exponential backoff with full jitter
 //! (1 s doubling to a 60 s cap) so a fleet does not stampede a restarting Base; a connection
 //! that got as far as `Welcome` resets the backoff. `status.json` says what it is doing.
 
 use std::time::Duration;
 
-use proto::wire::{self, AgentMsg, AgentState, BaseMsg, Command, HostFacts, Outcome};
+use proto::wire::{
+    self, AgentMsg, AgentState, BaseMsg, Command, HostFacts, MuxError, Outcome, Side, StreamError,
+    mux,
+};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::dial::{self, DialError};
 use crate::join::VERSION;
 use crate::state::{DataDir, Enrollment};
+use crate::streams;
 use crate::tls::{AgentIdentity, client_config};
 
 pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
@@ -104,26 +108,44 @@ async fn session(
     };
     tracing::info!(instance.id = %enr.instance_id, url = %enr.url, "online");
     write_status(data, enr, "online", None);
+    // Past `Welcome` the connection is multiplexed: control on stream 0, and the byte streams
+    // Base opens for logs, consoles and files, each served by its own task.
+    let (mux, mut control, mut incoming) = mux::over_websocket(ws, Side::Agent);
+    let lost = |e: StreamError| (true, DialError::Protocol(e.to_string()));
+    let mut silent_after = tokio::time::Instant::now() + heartbeat * 3;
     loop {
-        let msg = tokio::time::timeout(heartbeat * 3, dial::recv(&mut ws))
-            .await
-            .map_err(|_| (true, DialError::Protocol("Base went silent".into())))?
-            .map_err(|e| (true, e))?;
-        match msg {
-            None => return Ok(true),
-            Some(BaseMsg::Heartbeat { seq }) => dial::send(&mut ws, &AgentMsg::Heartbeat { seq })
-                .await
-                .map_err(|e| (true, e))?,
-            Some(BaseMsg::Command { id, command }) => {
-                let outcome = match command {
-                    Command::Ping => Outcome::Ok,
-                };
-                dial::send(&mut ws, &AgentMsg::Ack { id, outcome })
-                    .await
-                    .map_err(|e| (true, e))?;
+        tokio::select! {
+            _ = tokio::time::sleep_until(silent_after) => {
+                return Err((true, DialError::Protocol("Base went silent".into())));
             }
-            Some(BaseMsg::Refused { reason }) => return Err((true, DialError::Refused(reason))),
-            Some(other) => tracing::debug!(?other, "ignored message from Base"),
+            Some(stream) = incoming.accept() => {
+                tokio::spawn(streams::serve(stream));
+            }
+            msg = control.recv::<BaseMsg>() => {
+                silent_after = tokio::time::Instant::now() + heartbeat * 3;
+                match msg {
+                    None => {
+                        return match mux.closed().await {
+                            MuxError::TransportEnded | MuxError::Closed => Ok(true),
+                            other => Err((true, DialError::Protocol(other.to_string()))),
+                        };
+                    }
+                    Some(Err(e)) => return Err((true, DialError::Protocol(e.to_string()))),
+                    Some(Ok(BaseMsg::Heartbeat { seq })) => {
+                        mux.send_control(&AgentMsg::Heartbeat { seq }).map_err(lost)?;
+                    }
+                    Some(Ok(BaseMsg::Command { id, command })) => {
+                        let outcome = match command {
+                            Command::Ping => Outcome::Ok,
+                        };
+                        mux.send_control(&AgentMsg::Ack { id, outcome }).map_err(lost)?;
+                    }
+                    Some(Ok(BaseMsg::Refused { reason })) => {
+                        return Err((true, DialError::Refused(reason)));
+                    }
+                    Some(Ok(other)) => tracing::debug!(?other, "ignored message from Base"),
+                }
+            }
         }
     }
 }

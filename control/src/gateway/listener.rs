@@ -1,8 +1,9 @@
 //! The gateway listener: accepts TLS (client certificate required), upgrades to a WebSocket, and
 //! runs one agent connection per socket. The first message decides what the connection is:
 //! `Enroll` (a new agent presenting its join token: pin its certificate, answer, close) or
-//! `Hello` (an enrolled agent: register it online, exchange heartbeats and carry Base's commands
-//! and the agent's acks until either side goes away or Base revokes it). Anything else, or
+//! `Hello` (an enrolled agent: register it online, then run the multiplexer over the socket:
+//! heartbeats, Base's commands and the agent's acks on stream 0, and the byte streams Base opens,
+//! until either side goes away or Base revokes it). Anything else, or
 //! anything malformed, closes that connection only, with the reason logged.
 
 use std::collections::HashMap;
@@ -11,7 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use proto::wire::{self, AgentMsg, BaseMsg, Frame, Outcome};
+use proto::wire::{
+    self, AgentMsg, BaseMsg, ControlReceiver, Frame, Incoming, Mux, MuxError, Outcome, Side,
+    StreamError,
+};
 use rustls::ServerConfig;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
@@ -41,7 +45,7 @@ pub enum ConnError {
     #[error("no client certificate")]
     NoCertificate,
     #[error("WebSocket: {0}")]
-    Ws(#[from] tokio_tungstenite::tungstenite::Error),
+    Ws(Box<tokio_tungstenite::tungstenite::Error>),
     #[error("protocol: {0}")]
     Protocol(String),
     #[error("refused: {0}")]
@@ -50,6 +54,8 @@ pub enum ConnError {
     Silent,
     #[error("revoked or replaced")]
     Killed,
+    #[error("tunnel: {0}")]
+    Tunnel(MuxError),
     #[error(transparent)]
     Domain(#[from] DomainError),
 }
@@ -66,6 +72,21 @@ pub fn ws_config() -> WebSocketConfig {
     c.max_frame_size = Some(wire::MAX_FRAME_BYTES);
     c.read_buffer_size = READ_BUFFER_BYTES;
     c
+}
+
+impl From<tokio_tungstenite::tungstenite::Error> for ConnError {
+    fn from(e: tokio_tungstenite::tungstenite::Error) -> Self {
+        ConnError::Ws(Box::new(e))
+    }
+}
+
+impl From<StreamError> for ConnError {
+    fn from(e: StreamError) -> Self {
+        match e {
+            StreamError::Connection(reason) => ConnError::Tunnel(reason),
+            other => ConnError::Protocol(other.to_string()),
+        }
+    }
 }
 
 /// Accepts agent connections until `shutdown` resolves.
@@ -237,13 +258,27 @@ async fn connection(
             };
             tracing::Span::current().record("instance.id", instance.id.as_str());
             base.instance_seen(&instance.id, &version, &host).await?;
-            let mut reg = base.registry().register(&instance.id);
+            // From here on the connection is multiplexed: control on stream 0, and byte
+            // streams Base or the agent open next to it.
+            let (mux, control, incoming) = wire::mux::over_websocket(ws, Side::Base);
+            // Welcome goes out before the registry offers the connection to the rest of Base,
+            // so nothing (a command, a stream) can reach the agent ahead of it.
+            mux.send_control(&BaseMsg::Welcome {
+                instance_id: instance.id.clone(),
+                heartbeat_secs: HEARTBEAT.as_secs() as u32,
+            })?;
+            let mut reg = base.registry().register(&instance.id, mux.clone());
             tracing::info!(%version, "agent online");
             let kill = reg.kill.clone();
-            let result = session(&mut ws, &instance.id, kill, &mut reg.commands).await;
+            let tunnel = Tunnel {
+                mux: mux.clone(),
+                control,
+                incoming,
+            };
+            let result = session(tunnel, kill, &mut reg.commands).await;
             base.registry().unregister(&reg);
             let _ = base.instance_seen(&instance.id, &version, &host).await;
-            let _ = ws.close(None).await;
+            mux.close();
             result
         }
         Some(other) => Err(refuse(
@@ -254,23 +289,23 @@ async fn connection(
     }
 }
 
-/// An online agent: heartbeats both ways, and Base's commands out with their acks back, until
-/// the agent leaves, goes silent, or is revoked. Commands still waiting for an ack when it ends
-/// are dropped with it, which tells their callers `ConnectionLost`.
+/// An online agent's multiplexed connection.
+struct Tunnel {
+    mux: Mux,
+    control: ControlReceiver,
+    incoming: Incoming,
+}
+
+/// An online agent, welcomed: heartbeats both ways, and Base's commands out with their acks back, until
+/// the agent leaves, goes silent, breaks the protocol, or is revoked. Commands still waiting for
+/// an ack when it ends are dropped with it, which tells their callers `ConnectionLost`.
 async fn session(
-    ws: &mut Ws,
-    instance_id: &str,
+    mut tunnel: Tunnel,
     mut kill: tokio::sync::watch::Receiver<bool>,
     commands: &mut mpsc::Receiver<Pending>,
 ) -> Result<(), ConnError> {
-    send(
-        ws,
-        &BaseMsg::Welcome {
-            instance_id: instance_id.to_string(),
-            heartbeat_secs: HEARTBEAT.as_secs() as u32,
-        },
-    )
-    .await?;
+    let mux = tunnel.mux.clone();
+    let send = |msg: &BaseMsg| mux.send_control(msg).map_err(ConnError::from);
     let mut tick = tokio::time::interval(HEARTBEAT);
     let mut seq = 0u64;
     let mut last_heard = tokio::time::Instant::now();
@@ -286,7 +321,7 @@ async fn session(
                 // agent that never acks from growing this map.
                 awaiting.retain(|_, reply| !reply.is_closed());
                 seq += 1;
-                send(ws, &BaseMsg::Heartbeat { seq }).await?;
+                send(&BaseMsg::Heartbeat { seq })?;
             }
             Some(Pending { id, command, reply }) = commands.recv() => {
                 // Its caller timed out while it queued: not sent, so a `Timeout` queued behind a
@@ -294,13 +329,20 @@ async fn session(
                 if reply.is_closed() {
                     continue;
                 }
-                send(ws, &BaseMsg::Command { id, command }).await?;
+                send(&BaseMsg::Command { id, command })?;
                 awaiting.insert(id, reply);
             }
-            msg = recv(ws) => match msg? {
-                None => return Ok(()),
-                Some(AgentMsg::Heartbeat { .. }) => last_heard = tokio::time::Instant::now(),
-                Some(AgentMsg::Ack { id, outcome }) => {
+            Some(stream) = tunnel.incoming.accept() => {
+                last_heard = tokio::time::Instant::now();
+                // Agents open streams once they push logs and files of their own; until then
+                // each is refused alone and the connection stays up.
+                stream.reset("Base does not accept streams from agents yet");
+            }
+            msg = tunnel.control.recv::<AgentMsg>() => match msg {
+                None => return ended(mux.closed().await),
+                Some(Err(e)) => return Err(ConnError::Protocol(e.to_string())),
+                Some(Ok(AgentMsg::Heartbeat { .. })) => last_heard = tokio::time::Instant::now(),
+                Some(Ok(AgentMsg::Ack { id, outcome })) => {
                     last_heard = tokio::time::Instant::now();
                     match awaiting.remove(&id) {
                         Some(reply) => {
@@ -311,11 +353,20 @@ async fn session(
                         None => tracing::debug!(id, ?outcome, "ack for no waiting command"),
                     }
                 }
-                Some(other) => {
+                Some(Ok(other)) => {
                     last_heard = tokio::time::Instant::now();
                     tracing::debug!(?other, "ignored agent message");
                 }
             }
         }
+    }
+}
+
+/// How a tunnel that closed under us ended: the agent leaving is normal, anything else is the
+/// reason to log.
+fn ended(reason: MuxError) -> Result<(), ConnError> {
+    match reason {
+        MuxError::TransportEnded | MuxError::Closed => Ok(()),
+        other => Err(ConnError::Tunnel(other)),
     }
 }

@@ -2,7 +2,9 @@
 //! connection when its TLS handshake and `Hello` succeed and removes it when it ends; the rest of
 //! Base asks it for status, uses it to drop a revoked instance's connection at once, and sends
 //! commands through it ([`Registry::send_command`]): each live connection owns a queue of
-//! [`Pending`] commands that its session task writes to the agent and resolves on `Ack`.
+//! [`Pending`] commands that its session task writes to the agent and resolves on `Ack`, and
+//! opens byte streams to the agent over it ([`Registry::open_stream`]) for logs, consoles and
+//! file transfers.
 //!
 //! This path is in memory and at most once per connection: if the connection ends before the
 //! ack, the caller gets [`CommandError::ConnectionLost`] and decides whether to retry. Commands
@@ -14,7 +16,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use proto::wire::{Command, Outcome};
+use proto::wire::{Command, Mux, MuxStream, Outcome, StreamError, StreamOpen};
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// Commands waiting for a connection's session task to pick them up. Small on purpose: a
@@ -33,6 +35,15 @@ pub enum CommandError {
     ConnectionLost,
 }
 
+/// Why no stream to an agent could be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("the instance is offline (no live agent connection)")]
+    Offline,
+    #[error(transparent)]
+    Stream(#[from] StreamError),
+}
+
 /// A command on its way to an agent and the caller waiting for its outcome.
 #[derive(Debug)]
 pub struct Pending {
@@ -43,13 +54,23 @@ pub struct Pending {
 }
 
 /// A live connection as the registry sees it.
-#[derive(Debug)]
 struct Live {
     /// Distinguishes a reconnect from the connection it replaced.
     epoch: u64,
     /// Flipping it to `true` tells the connection task to close.
     kill: watch::Sender<bool>,
     commands: mpsc::Sender<Pending>,
+    /// The connection itself, to open streams on. Removing the entry drops this clone; the
+    /// session task holds another until it ends.
+    mux: Mux,
+}
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live")
+            .field("epoch", &self.epoch)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -91,7 +112,7 @@ pub struct Registration {
 impl Registry {
     /// Records a new connection for `instance_id`, closing any older one (an agent that
     /// reconnects before Base noticed the old connection die must not be shown twice).
-    pub fn register(&self, instance_id: &str) -> Registration {
+    pub fn register(&self, instance_id: &str, mux: Mux) -> Registration {
         let epoch = {
             let mut n = self.next_epoch.lock().expect("registry lock");
             *n += 1;
@@ -103,6 +124,7 @@ impl Registry {
             epoch,
             kill: tx,
             commands: commands_tx,
+            mux,
         };
         let old = self
             .live
@@ -130,11 +152,7 @@ impl Registry {
         timeout: Duration,
     ) -> Result<Outcome, CommandError> {
         let queue = self
-            .live
-            .lock()
-            .expect("registry lock")
-            .get(instance_id)
-            .map(|l| l.commands.clone())
+            .with_live(instance_id, |l| l.commands.clone())
             .ok_or(CommandError::Offline)?;
         let id = self.next_command.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
@@ -149,6 +167,28 @@ impl Registry {
         })
         .await
         .map_err(|_| CommandError::Timeout(timeout))?
+    }
+
+    /// Opens a stream for `purpose` to the instance's agent. Data may be sent at once (see
+    /// [`Mux::open`]); the agent resets the stream if it cannot serve it.
+    pub fn open_stream(
+        &self,
+        instance_id: &str,
+        purpose: &StreamOpen,
+    ) -> Result<MuxStream, OpenError> {
+        let mux = self
+            .with_live(instance_id, |l| l.mux.clone())
+            .ok_or(OpenError::Offline)?;
+        Ok(mux.open(purpose)?)
+    }
+
+    /// `f` of the instance's live connection, if it has one; the lock is not held after.
+    fn with_live<T>(&self, instance_id: &str, f: impl FnOnce(&Live) -> T) -> Option<T> {
+        self.live
+            .lock()
+            .expect("registry lock")
+            .get(instance_id)
+            .map(f)
     }
 
     /// Tells live views that something about instances changed.
@@ -175,10 +215,7 @@ impl Registry {
     }
 
     pub fn is_online(&self, instance_id: &str) -> bool {
-        self.live
-            .lock()
-            .expect("registry lock")
-            .contains_key(instance_id)
+        self.with_live(instance_id, |_| ()).is_some()
     }
 
     pub fn online_count(&self) -> usize {
@@ -202,11 +239,17 @@ impl Registry {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_reconnect_replaces_and_closes_the_old_connection() {
+    /// A connection to nowhere: enough for the registry, which only keeps and clones it.
+    fn mux() -> Mux {
+        let silent = futures_util::stream::pending::<Result<Vec<u8>, std::convert::Infallible>>();
+        Mux::new(futures_util::sink::drain(), silent, proto::wire::Side::Base).0
+    }
+
+    #[tokio::test]
+    async fn a_reconnect_replaces_and_closes_the_old_connection() {
         let r = Registry::default();
-        let first = r.register("ins_1");
-        let second = r.register("ins_1");
+        let first = r.register("ins_1", mux());
+        let second = r.register("ins_1", mux());
         assert!(*first.kill.borrow(), "old connection told to close");
         r.unregister(&first);
         assert!(
@@ -217,11 +260,11 @@ mod tests {
         assert!(!r.is_online("ins_1"));
     }
 
-    #[test]
-    fn every_change_wakes_subscribers() {
+    #[tokio::test]
+    async fn every_change_wakes_subscribers() {
         let r = Registry::default();
         let mut rx = r.subscribe();
-        let reg = r.register("ins_1");
+        let reg = r.register("ins_1", mux());
         assert!(rx.has_changed().unwrap());
         rx.mark_unchanged();
         r.unregister(&reg);
@@ -243,7 +286,7 @@ mod tests {
     #[tokio::test]
     async fn commands_reach_the_live_connection_and_return_its_outcome() {
         let r = Registry::default();
-        fake_session(r.register("ins_1"), Some(Outcome::Ok));
+        fake_session(r.register("ins_1", mux()), Some(Outcome::Ok));
         let got = r
             .send_command("ins_1", Command::Ping, Duration::from_secs(5))
             .await;
@@ -262,7 +305,7 @@ mod tests {
     #[tokio::test]
     async fn a_connection_that_drops_the_command_loses_it() {
         let r = Registry::default();
-        fake_session(r.register("ins_1"), None);
+        fake_session(r.register("ins_1", mux()), None);
         let got = r
             .send_command("ins_1", Command::Ping, Duration::from_secs(5))
             .await;
@@ -273,17 +316,17 @@ mod tests {
     async fn an_unanswered_command_times_out() {
         let r = Registry::default();
         // Registered, but nothing ever reads the queue.
-        let _reg = r.register("ins_1");
+        let _reg = r.register("ins_1", mux());
         let got = r
             .send_command("ins_1", Command::Ping, Duration::from_secs(3))
             .await;
         assert_eq!(got, Err(CommandError::Timeout(Duration::from_secs(3))));
     }
 
-    #[test]
-    fn disconnect_signals_the_connection() {
+    #[tokio::test]
+    async fn disconnect_signals_the_connection() {
         let r = Registry::default();
-        let reg = r.register("ins_1");
+        let reg = r.register("ins_1", mux());
         assert!(r.disconnect("ins_1"));
         assert!(*reg.kill.borrow());
         assert!(!r.disconnect("ins_1"));

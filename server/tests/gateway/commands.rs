@@ -18,11 +18,11 @@ use tokio::sync::oneshot;
 use crate::{Invite, RunningAgent};
 
 /// Long enough for a loaded CI machine; the tests that expect an answer never wait this long.
-const PATIENCE: Duration = Duration::from_secs(10);
+pub const PATIENCE: Duration = Duration::from_secs(10);
 
 /// A Base whose gateway serves on loopback, with one signed-up owner.
-struct Gateway {
-    base: Base,
+pub struct Gateway {
+    pub base: Base,
     owner: Actor,
     cluster: String,
     _stop: oneshot::Sender<()>,
@@ -30,7 +30,7 @@ struct Gateway {
 }
 
 impl Gateway {
-    async fn start() -> Gateway {
+    pub async fn start() -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&Store::sqlite_url(dir.path())).await.unwrap();
         let identity = Identity::load_or_create(dir.path()).unwrap();
@@ -70,7 +70,7 @@ impl Gateway {
     }
 
     /// Adds an instance and takes its install command apart, as an operator would.
-    async fn invite(&self, name: &str) -> Invite {
+    pub async fn invite(&self, name: &str) -> Invite {
         let made = self
             .base
             .create_instance(&self.owner, &self.cluster, name)
@@ -90,7 +90,7 @@ impl Gateway {
     }
 
     /// Waits (on registry changes, not a clock) until `instance` is online or not.
-    async fn wait_online(&self, instance: &str, online: bool) {
+    pub async fn wait_online(&self, instance: &str, online: bool) {
         let registry = self.base.registry();
         let mut changes = registry.subscribe();
         tokio::time::timeout(PATIENCE, async {
@@ -102,7 +102,7 @@ impl Gateway {
         .unwrap_or_else(|_| panic!("{instance} online={online} within {PATIENCE:?}"));
     }
 
-    async fn ping(&self, instance: &str, timeout: Duration) -> Result<Outcome, CommandError> {
+    pub async fn ping(&self, instance: &str, timeout: Duration) -> Result<Outcome, CommandError> {
         self.base
             .registry()
             .send_command(instance, Command::Ping, timeout)

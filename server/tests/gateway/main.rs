@@ -11,6 +11,7 @@ mod install;
 mod local;
 mod refusals;
 mod restart;
+mod streams;
 
 use std::time::Duration;
 

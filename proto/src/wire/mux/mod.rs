@@ -9,21 +9,14 @@
 //! Any protocol violation by the peer closes the whole connection with a [`MuxError`] that
 //! [`Mux::closed`] reports, and the peer is told the reason in a `Reset` on stream 0.
 //!
-//! Adapting a tokio-tungstenite WebSocket (`ws`) on either end, roughly:
-//!
-//! ```text
-//! let (sink, stream) = ws.split();
-//! let sink = sink.with(|b: Vec<u8>| future::ready(Ok::<_, WsError>(Message::Binary(b.into()))));
-//! let stream = stream.try_filter_map(|m| future::ready(Ok(match m {
-//!     Message::Binary(b) => Some(b.to_vec()),
-//!     _ => None, // pings are answered by tungstenite; Close ends the stream
-//! })));
-//! let (mux, control, incoming) = Mux::new(sink, stream, Side::Base);
-//! ```
+//! [`over_websocket`] (feature `ws`) runs it over a tokio-tungstenite WebSocket, as Base's
+//! gateway and dployrd do.
 
 mod conn;
 mod io;
 mod stream;
+#[cfg(feature = "ws")]
+mod ws;
 
 use std::fmt::Display;
 use std::sync::Arc;
@@ -38,6 +31,8 @@ use super::msg::{ControlError, StreamOpen, decode_control, encode_control};
 use super::window::WindowError;
 use conn::Conn;
 pub use stream::{MuxStream, StreamReader, StreamWriter};
+#[cfg(feature = "ws")]
+pub use ws::{WsTransportError, over_websocket};
 
 /// Most streams each side may have open at once. With [`INITIAL_WINDOW`](super::INITIAL_WINDOW)
 /// per stream this caps what a peer can make us buffer at 32 MiB.
