@@ -89,9 +89,7 @@ async fn session(
         protocol: wire::PROTOCOL_VERSION,
         version: VERSION.to_string(),
         host: HostFacts::detect(),
-        state: AgentState {
-            services: Vec::new(),
-        },
+        state: AgentState::default(),
     };
     dial::send(&mut ws, &hello).await.map_err(|e| (false, e))?;
     let heartbeat = match dial::recv(&mut ws).await.map_err(|e| (false, e))? {
@@ -137,6 +135,9 @@ async fn session(
                     Some(Ok(BaseMsg::Command { id, command })) => {
                         let outcome = match command {
                             Command::Ping => Outcome::Ok,
+                            _ => Outcome::Err {
+                                message: format!("this dployrd ({VERSION}) cannot deploy yet"),
+                            },
                         };
                         mux.send_control(&AgentMsg::Ack { id, outcome }).map_err(lost)?;
                     }

@@ -1,7 +1,12 @@
 //! REST `/api/v1` bodies, shared by Base (which serialises them), the `dployr` CLI and the
 //! dashboard (which deserialise them). Field names are the public contract: rename nothing.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+use crate::deploy::DeployState;
+use crate::service::{HealthCheck, RestartPolicy, Runtime, ServiceSpec, Source};
 
 /// A role in a cluster, most powerful first. Serialised lowercase (`"owner"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -174,6 +179,150 @@ pub struct InstanceList {
     pub instances: Vec<Instance>,
 }
 
+/// Whether a service is serving, as far as Base knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceStatus {
+    /// Never deployed successfully.
+    New,
+    /// A deployment is in progress and nothing is live yet.
+    Deploying,
+    /// A release is live.
+    Running,
+    /// Stopped on request.
+    Stopped,
+    /// Its process keeps crashing (restarting with backoff).
+    Crashed,
+}
+
+/// A service as the API shows it: its settings plus where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    pub id: String,
+    pub cluster_id: String,
+    pub instance_id: String,
+    #[serde(flatten)]
+    pub spec: ServiceSpec,
+    pub status: ServiceStatus,
+    pub live_deployment_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// `POST /api/v1/clusters/{cluster}/services`. Absent fields take their defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateServiceRequest {
+    pub name: String,
+    pub instance_id: String,
+    pub source: Source,
+    #[serde(default)]
+    pub runtime: Option<Runtime>,
+    #[serde(default)]
+    pub build_command: Option<String>,
+    #[serde(default)]
+    pub start_command: Option<String>,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub health_check: Option<HealthCheck>,
+    #[serde(default)]
+    pub restart: Option<RestartPolicy>,
+    #[serde(default)]
+    pub domains: Vec<String>,
+}
+
+/// `PATCH /api/v1/services/{id}`: only the fields present change. For the optional settings,
+/// `null` clears them (back to the runtime's defaults).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateServiceRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub source: Option<Source>,
+    #[serde(default, with = "patch")]
+    pub runtime: Option<Option<Runtime>>,
+    #[serde(default, with = "patch")]
+    pub build_command: Option<Option<String>>,
+    #[serde(default, with = "patch")]
+    pub start_command: Option<Option<String>>,
+    #[serde(default, with = "patch")]
+    pub port: Option<Option<u16>>,
+    #[serde(default)]
+    pub env: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub health_check: Option<HealthCheck>,
+    #[serde(default)]
+    pub restart: Option<RestartPolicy>,
+    #[serde(default)]
+    pub domains: Option<Vec<String>>,
+}
+
+/// `Option<Option<T>>` for PATCH bodies: absent -> `None`, `null` -> `Some(None)`.
+mod patch {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(
+        v: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceList {
+    pub services: Vec<Service>,
+}
+
+/// One step of a deployment, when Base recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transition {
+    pub state: DeployState,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub id: String,
+    pub service_id: String,
+    pub state: DeployState,
+    /// The branch, tag or commit asked for (`None`: the service's branch).
+    pub git_ref: Option<String>,
+    /// The exact commit fetched, once known.
+    pub commit: Option<String>,
+    /// Why it failed, was cancelled or timed out.
+    pub reason: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: String,
+    pub transitions: Vec<Transition>,
+}
+
+/// `POST /api/v1/services/{id}/deployments`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateDeploymentRequest {
+    #[serde(default, rename = "ref")]
+    pub git_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentList {
+    pub deployments: Vec<Deployment>,
+}
+
 /// Every error body: `{"error":{"code":"…","message":"…"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -203,6 +352,16 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", role.as_str()));
         }
         assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn patch_bodies_tell_absent_from_null() {
+        let p: UpdateServiceRequest =
+            serde_json::from_str(r#"{"start_command":null,"port":8080}"#).unwrap();
+        assert_eq!(p.start_command, Some(None));
+        assert_eq!(p.port, Some(Some(8080)));
+        assert_eq!(p.build_command, None);
+        assert!(serde_json::from_str::<UpdateServiceRequest>(r#"{"colour":1}"#).is_err());
     }
 
     #[test]

@@ -286,6 +286,9 @@ async fn session(
                 Some(BaseMsg::Command { id, command }) => {
                     let outcome = match command {
                         Command::Ping => Outcome::Ok,
+                        _ => Outcome::Err {
+                            message: "dployr-swarm only answers pings".into(),
+                        },
                     };
                     AgentMsg::Ack { id, outcome }
                 }

@@ -6,6 +6,7 @@
 //!   size caps, and which side may open which stream ids.
 //! - [`msg`]: the JSON control messages on stream 0, one enum per sender ([`AgentMsg`],
 //!   [`BaseMsg`]), and what a new stream is for ([`StreamOpen`]).
+//! - [`work`]: deploy orders and lifecycle commands, and the agent's reports on them.
 //! - [`window`]: per-stream credit windows, sans IO, so a stalled stream never blocks the others.
 //! - [`host`]: [`HostFacts::detect`], what the agent reports about its machine.
 //! - `mux` (feature `mux`): the async multiplexer that runs all of the above over any
@@ -17,6 +18,7 @@ pub mod msg;
 #[cfg(feature = "mux")]
 pub mod mux;
 pub mod window;
+pub mod work;
 
 pub use frame::{
     CONTROL_STREAM, Frame, FrameError, FrameKind, HEADER_BYTES, MAX_CONTROL_BYTES, MAX_DATA_BYTES,
@@ -29,6 +31,7 @@ pub use msg::{
 #[cfg(feature = "mux")]
 pub use mux::{ControlReceiver, Incoming, Mux, MuxError, MuxStream, StreamError};
 pub use window::{INITIAL_WINDOW, RecvWindow, SendWindow, WindowError};
+pub use work::{DeployOrder, DeployProgress, Lifecycle, RunState, ServiceReport};
 
 /// Bumped on every incompatible change to the tunnel protocol. Sent in `Hello` and `Enroll`;
 /// Base refuses a version it does not speak instead of guessing.

@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::frame::{Frame, FrameError, FrameKind, MAX_CONTROL_BYTES};
+pub use super::work::{AgentState, DeployOrder, DeployProgress, Lifecycle, ServiceReport};
 
 /// What dployrd may say to Base.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +46,10 @@ pub enum AgentMsg {
     Ack { id: u64, outcome: Outcome },
     /// The agent's actual state changed since `Hello` or the last `Status`.
     Status { state: AgentState },
+    /// A deployment moved to a new state.
+    Deploy(DeployProgress),
+    /// A service's process changed (crashed, restarted, stopped).
+    Service(ServiceReport),
 }
 
 /// What Base may say to dployrd.
@@ -73,6 +78,20 @@ pub enum BaseMsg {
 pub enum Command {
     /// Do nothing and ack `Ok`: proves the command path end to end.
     Ping,
+    /// Start a deployment; acked once accepted, progress follows as [`AgentMsg::Deploy`].
+    Deploy(Box<DeployOrder>),
+    /// Stop a deployment in progress (its whole process tree); acked once it is stopped.
+    CancelDeploy { deployment_id: String },
+    /// Switch a service's traffic back to a kept release, without a build.
+    Rollback {
+        service_id: String,
+        deployment_id: String,
+    },
+    /// Restart, stop, start or remove a service.
+    Service {
+        service_id: String,
+        action: Lifecycle,
+    },
 }
 
 /// How a command ended.
@@ -96,13 +115,6 @@ pub struct HostFacts {
     pub memory_bytes: u64,
     /// Size of the root filesystem's device; 0 when unknown (e.g. in a container).
     pub disk_bytes: u64,
-}
-
-/// What the agent actually runs; Base reconciles its desired state against this.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AgentState {
-    /// Services the agent is running (empty until deployments exist).
-    pub services: Vec<String>,
 }
 
 /// A join token in flight. Its `Debug` prints `[redacted]` so it never reaches a log.

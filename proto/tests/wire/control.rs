@@ -1,10 +1,12 @@
 //! Control messages: the JSON shape is the contract, so it is pinned here, and the size cap and
 //! frame-kind checks hold.
 
+use proto::deploy::DeployState;
 use proto::wire::{
     AgentMsg, AgentState, BaseMsg, Command, ControlError, Frame, HostFacts, JoinToken,
     MAX_CONTROL_BYTES, Outcome, PROTOCOL_VERSION, decode_control, encode_control,
 };
+use proto::wire::{DeployProgress, RunState, ServiceReport};
 
 pub fn host() -> HostFacts {
     HostFacts {
@@ -45,7 +47,19 @@ fn agent_messages_round_trip() {
         },
         AgentMsg::Status {
             state: AgentState {
-                services: vec!["svc_1".into()],
+                services: vec![ServiceReport {
+                    service_id: "svc_1".into(),
+                    live_deployment_id: Some("dep_1".into()),
+                    run: RunState::Crashed,
+                    restarts: 3,
+                }],
+                deployments: vec![DeployProgress {
+                    deployment_id: "dep_2".into(),
+                    state: DeployState::Failed,
+                    commit: Some("abc".into()),
+                    reason: Some("health check failed".into()),
+                    log_tail: vec!["Error: boom".into()],
+                }],
             },
         },
     ];

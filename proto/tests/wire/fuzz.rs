@@ -11,9 +11,12 @@ use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::Index;
+use proto::deploy::DeployState;
+use proto::service::{GitSource, HealthCheck, RestartPolicy, ServiceSpec, Source};
 use proto::wire::{
-    AgentMsg, AgentState, BaseMsg, Command, Frame, FrameKind, HostFacts, JoinToken,
-    MAX_CONTROL_BYTES, Outcome, decode_control, encode_control,
+    AgentMsg, AgentState, BaseMsg, Command, DeployOrder, DeployProgress, Frame, FrameKind,
+    HostFacts, JoinToken, Lifecycle, MAX_CONTROL_BYTES, Outcome, RunState, ServiceReport,
+    decode_control, encode_control,
 };
 
 /// Cases for each `Frame::decode` fuzzer.
@@ -57,8 +60,94 @@ fn host() -> impl Strategy<Value = HostFacts> {
         )
 }
 
+fn deploy_state() -> impl Strategy<Value = DeployState> {
+    proptest::sample::select(DeployState::ALL.to_vec())
+}
+
+fn progress() -> impl Strategy<Value = DeployProgress> {
+    (
+        text(),
+        deploy_state(),
+        option::of(text()),
+        option::of(text()),
+        vec(text(), 0..3),
+    )
+        .prop_map(
+            |(deployment_id, state, commit, reason, log_tail)| DeployProgress {
+                deployment_id,
+                state,
+                commit,
+                reason,
+                log_tail,
+            },
+        )
+}
+
+fn report() -> impl Strategy<Value = ServiceReport> {
+    let run = proptest::sample::select(vec![
+        RunState::Running,
+        RunState::Stopped,
+        RunState::Crashed,
+    ]);
+    (text(), option::of(text()), run, any::<u32>()).prop_map(
+        |(service_id, live_deployment_id, run, restarts)| ServiceReport {
+            service_id,
+            live_deployment_id,
+            run,
+            restarts,
+        },
+    )
+}
+
 fn state() -> impl Strategy<Value = AgentState> {
-    vec(text(), 0..4).prop_map(|services| AgentState { services })
+    (vec(report(), 0..3), vec(progress(), 0..3)).prop_map(|(services, deployments)| AgentState {
+        services,
+        deployments,
+    })
+}
+
+fn command() -> impl Strategy<Value = Command> {
+    let action = proptest::sample::select(vec![
+        Lifecycle::Restart,
+        Lifecycle::Stop,
+        Lifecycle::Start,
+        Lifecycle::Remove,
+    ]);
+    prop_oneof![
+        Just(Command::Ping),
+        (text(), text(), option::of(text()), any::<u32>()).prop_map(
+            |(deployment_id, url, git_ref, build_timeout_secs)| {
+                Command::Deploy(Box::new(DeployOrder {
+                    deployment_id,
+                    service_id: "svc_1".into(),
+                    spec: ServiceSpec {
+                        name: "web".into(),
+                        source: Source::Git(GitSource {
+                            url,
+                            branch: "main".into(),
+                        }),
+                        runtime: None,
+                        build_command: None,
+                        start_command: Some("npm start".into()),
+                        port: None,
+                        env: [("A".to_string(), "b".to_string())].into(),
+                        health_check: HealthCheck::default(),
+                        restart: RestartPolicy::Always,
+                        domains: vec![],
+                    },
+                    git_ref,
+                    build_timeout_secs,
+                    drain_secs: 10,
+                }))
+            }
+        ),
+        text().prop_map(|deployment_id| Command::CancelDeploy { deployment_id }),
+        (text(), text()).prop_map(|(service_id, deployment_id)| Command::Rollback {
+            service_id,
+            deployment_id
+        }),
+        (text(), action).prop_map(|(service_id, action)| Command::Service { service_id, action }),
+    ]
 }
 
 fn outcome() -> impl Strategy<Value = Outcome> {
@@ -89,6 +178,8 @@ fn agent_msg() -> impl Strategy<Value = AgentMsg> {
         any::<u64>().prop_map(|seq| AgentMsg::Heartbeat { seq }),
         (any::<u64>(), outcome()).prop_map(|(id, outcome)| AgentMsg::Ack { id, outcome }),
         state().prop_map(|state| AgentMsg::Status { state }),
+        progress().prop_map(AgentMsg::Deploy),
+        report().prop_map(AgentMsg::Service),
     ]
 }
 
@@ -103,10 +194,7 @@ fn base_msg() -> impl Strategy<Value = BaseMsg> {
         text().prop_map(|instance_id| BaseMsg::Enrolled { instance_id }),
         text().prop_map(|reason| BaseMsg::Refused { reason }),
         any::<u64>().prop_map(|seq| BaseMsg::Heartbeat { seq }),
-        any::<u64>().prop_map(|id| BaseMsg::Command {
-            id,
-            command: Command::Ping,
-        }),
+        (any::<u64>(), command()).prop_map(|(id, command)| BaseMsg::Command { id, command }),
     ]
 }
 

@@ -1,0 +1,184 @@
+//! A deployment's life as one enum and one transition function, so Base (which persists every
+//! transition before showing it) and dployrd (which drives most of them) agree on what may
+//! follow what.
+//!
+//! ```text
+//! queued -> fetching -> building -> starting -> health_checking -> live -> superseded
+//!    |          |           |           |               |            \-> rolled_back
+//!    +----------+-----------+-----------+---------------+-> failed | cancelled | timed_out
+//! ```
+//!
+//! `fetching -> starting` skips the build (static sites, images). A superseded or rolled-back
+//! deployment whose release is still kept can be made live again by a rollback. Repeating the
+//! current state is accepted and changes nothing, because the agent retransmits after reconnects.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeployState {
+    Queued,
+    Fetching,
+    Building,
+    Starting,
+    HealthChecking,
+    Live,
+    Failed,
+    Cancelled,
+    TimedOut,
+    Superseded,
+    RolledBack,
+}
+
+/// A transition the state machine forbids.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a deployment cannot go from {from} to {to}")]
+pub struct BadTransition {
+    pub from: DeployState,
+    pub to: DeployState,
+}
+
+impl DeployState {
+    pub const ALL: [DeployState; 11] = [
+        DeployState::Queued,
+        DeployState::Fetching,
+        DeployState::Building,
+        DeployState::Starting,
+        DeployState::HealthChecking,
+        DeployState::Live,
+        DeployState::Failed,
+        DeployState::Cancelled,
+        DeployState::TimedOut,
+        DeployState::Superseded,
+        DeployState::RolledBack,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeployState::Queued => "queued",
+            DeployState::Fetching => "fetching",
+            DeployState::Building => "building",
+            DeployState::Starting => "starting",
+            DeployState::HealthChecking => "health_checking",
+            DeployState::Live => "live",
+            DeployState::Failed => "failed",
+            DeployState::Cancelled => "cancelled",
+            DeployState::TimedOut => "timed_out",
+            DeployState::Superseded => "superseded",
+            DeployState::RolledBack => "rolled_back",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeployState> {
+        DeployState::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    /// Work is under way: it must end in `live` or a failure, and Base times it out otherwise.
+    pub fn in_progress(self) -> bool {
+        matches!(
+            self,
+            DeployState::Queued
+                | DeployState::Fetching
+                | DeployState::Building
+                | DeployState::Starting
+                | DeployState::HealthChecking
+        )
+    }
+
+    /// Ended without ever serving.
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            DeployState::Failed | DeployState::Cancelled | DeployState::TimedOut
+        )
+    }
+
+    /// The one transition function: `Ok(to)` if `self -> to` is allowed.
+    pub fn next(self, to: DeployState) -> Result<DeployState, BadTransition> {
+        use DeployState::*;
+        let allowed = self == to
+            || match (self, to) {
+                (from, Failed | Cancelled | TimedOut) => from.in_progress(),
+                (Queued, Fetching | Superseded) => true,
+                (Fetching, Building | Starting) => true,
+                (Building, Starting) => true,
+                (Starting, HealthChecking | Live) => true,
+                (HealthChecking, Live) => true,
+                (Live, Superseded | RolledBack) => true,
+                (Superseded | RolledBack, Live) => true,
+                _ => false,
+            };
+        if allowed {
+            Ok(to)
+        } else {
+            Err(BadTransition { from: self, to })
+        }
+    }
+}
+
+impl fmt::Display for DeployState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DeployState::*;
+    use super::*;
+
+    #[test]
+    fn the_happy_path_is_allowed_step_by_step() {
+        let path = [
+            Queued,
+            Fetching,
+            Building,
+            Starting,
+            HealthChecking,
+            Live,
+            Superseded,
+        ];
+        for pair in path.windows(2) {
+            assert_eq!(pair[0].next(pair[1]), Ok(pair[1]), "{:?}", pair);
+        }
+    }
+
+    #[test]
+    fn only_work_in_progress_can_fail_and_finished_work_cannot_restart() {
+        for from in DeployState::ALL {
+            for to in [Failed, Cancelled, TimedOut] {
+                assert_eq!(
+                    from.next(to).is_ok(),
+                    from.in_progress() || from == to,
+                    "{from} -> {to}"
+                );
+            }
+        }
+        for done in [Failed, Cancelled, TimedOut] {
+            for to in [Queued, Fetching, Building, Live] {
+                assert!(done.next(to).is_err(), "{done} -> {to}");
+            }
+        }
+        assert!(Live.next(Building).is_err());
+        assert!(Queued.next(Live).is_err());
+    }
+
+    #[test]
+    fn repeats_are_harmless_and_rollback_can_revive_a_kept_release() {
+        for s in DeployState::ALL {
+            assert_eq!(s.next(s), Ok(s));
+        }
+        assert_eq!(Superseded.next(Live), Ok(Live));
+        assert_eq!(Live.next(RolledBack), Ok(RolledBack));
+    }
+
+    #[test]
+    fn names_round_trip_and_match_serde() {
+        for s in DeployState::ALL {
+            assert_eq!(DeployState::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{s}\""));
+        }
+    }
+}

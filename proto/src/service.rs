@@ -1,0 +1,271 @@
+//! What a service is, as Base stores it, the REST API shows it and dployrd runs it: its source,
+//! runtime, commands, port, env, health check, restart policy and domains. Written once here so
+//! Base and the agent cannot disagree on a field.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// Where a service's code comes from: `{"git":{"url":…,"branch":…}}` or `{"image":"name:tag"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum Source {
+    Git(GitSource),
+    Image(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitSource {
+    pub url: String,
+    #[serde(default = "default_branch")]
+    pub branch: String,
+}
+
+fn default_branch() -> String {
+    "main".into()
+}
+
+/// How a service is built and run. Detected from the checked-out files when not given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    Node,
+    Python,
+    Go,
+    Php,
+    Ruby,
+    Dotnet,
+    Java,
+    Static,
+    Docker,
+}
+
+impl Runtime {
+    pub const ALL: [Runtime; 9] = [
+        Runtime::Node,
+        Runtime::Python,
+        Runtime::Go,
+        Runtime::Php,
+        Runtime::Ruby,
+        Runtime::Dotnet,
+        Runtime::Java,
+        Runtime::Static,
+        Runtime::Docker,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Runtime::Node => "node",
+            Runtime::Python => "python",
+            Runtime::Go => "go",
+            Runtime::Php => "php",
+            Runtime::Ruby => "ruby",
+            Runtime::Dotnet => "dotnet",
+            Runtime::Java => "java",
+            Runtime::Static => "static",
+            Runtime::Docker => "docker",
+        }
+    }
+}
+
+impl fmt::Display for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Runtime {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Runtime::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Runtime::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown runtime {s:?}: use one of {}", names.join(", "))
+            })
+    }
+}
+
+/// How dployrd decides a new release is ready for traffic: `{"http":{"path":"/healthz"}}`,
+/// `{"tcp":{}}` or `{"none":{}}`, plus timing. After `start_grace_secs` it probes every
+/// `interval_secs` (each probe may take `timeout_secs`) until one succeeds or `retries` in a row
+/// fail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthCheck {
+    #[serde(flatten)]
+    pub probe: Probe,
+    #[serde(default = "default_interval")]
+    pub interval_secs: u32,
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u32,
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    #[serde(default)]
+    pub start_grace_secs: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Probe {
+    Http { path: String },
+    Tcp {},
+    None {},
+}
+
+fn default_interval() -> u32 {
+    1
+}
+fn default_timeout() -> u32 {
+    2
+}
+fn default_retries() -> u32 {
+    30
+}
+
+impl Default for HealthCheck {
+    /// A TCP connect to the release's port: works for any server without configuration.
+    fn default() -> Self {
+        HealthCheck {
+            probe: Probe::Tcp {},
+            interval_secs: default_interval(),
+            timeout_secs: default_timeout(),
+            retries: default_retries(),
+            start_grace_secs: 0,
+        }
+    }
+}
+
+/// What dployrd does when a service's process exits on its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestartPolicy {
+    /// Restart it whatever the exit code (with exponential backoff).
+    #[default]
+    Always,
+    /// Restart it unless it exited with code 0.
+    OnFailure,
+    Never,
+}
+
+/// Everything dployrd needs to build and run a service, besides secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSpec {
+    pub name: String,
+    pub source: Source,
+    /// `None`: detect from the files.
+    pub runtime: Option<Runtime>,
+    /// Replaces the runtime's default build steps (one shell command).
+    pub build_command: Option<String>,
+    /// Replaces the runtime's default start command.
+    pub start_command: Option<String>,
+    /// The port the app listens on inside its container (Docker); other runtimes are given a
+    /// fresh port in `PORT` on every release.
+    pub port: Option<u16>,
+    pub env: BTreeMap<String, String>,
+    pub health_check: HealthCheck,
+    pub restart: RestartPolicy,
+    /// Host names the ingress routes to this service, besides its default one.
+    pub domains: Vec<String>,
+}
+
+/// Environment variable names: what POSIX shells accept, and not ones dployrd sets itself.
+pub fn check_env_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 128;
+    if !valid {
+        return Err(format!(
+            "{name:?} is not a valid variable name: letters, digits and _, not starting with a digit"
+        ));
+    }
+    if name == "PORT" {
+        return Err("PORT is set by dployrd for every release".into());
+    }
+    Ok(())
+}
+
+/// A domain name the ingress can route: lowercase labels of letters, digits and hyphens.
+pub fn check_domain(domain: &str) -> Result<(), String> {
+    let ok = !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{domain:?} is not a valid domain: lowercase letters, digits, hyphens and dots"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sources_read_as_the_api_documents_them() {
+        let git: Source =
+            serde_json::from_value(json!({"git": {"url": "https://x/y.git"}})).unwrap();
+        assert_eq!(
+            git,
+            Source::Git(GitSource {
+                url: "https://x/y.git".into(),
+                branch: "main".into()
+            })
+        );
+        let image: Source = serde_json::from_value(json!({"image": "nginx:1"})).unwrap();
+        assert_eq!(image, Source::Image("nginx:1".into()));
+        assert!(serde_json::from_value::<Source>(json!({"svn": "x"})).is_err());
+    }
+
+    #[test]
+    fn health_checks_read_with_defaults_and_round_trip() {
+        let hc: HealthCheck =
+            serde_json::from_value(json!({"http": {"path": "/up"}, "retries": 3})).unwrap();
+        assert_eq!(hc.probe, Probe::Http { path: "/up".into() });
+        assert_eq!((hc.retries, hc.interval_secs), (3, 1));
+        let back: HealthCheck = serde_json::from_value(serde_json::to_value(&hc).unwrap()).unwrap();
+        assert_eq!(back, hc);
+        let none: HealthCheck = serde_json::from_value(json!({"none": {}})).unwrap();
+        assert_eq!(none.probe, Probe::None {});
+    }
+
+    #[test]
+    fn runtimes_parse_by_name_and_unknown_ones_list_the_choices() {
+        for r in Runtime::ALL {
+            assert_eq!(r.as_str().parse::<Runtime>(), Ok(r));
+        }
+        let err = "cobol".parse::<Runtime>().unwrap_err();
+        assert!(err.contains("node, python"), "{err}");
+    }
+
+    #[test]
+    fn env_names_and_domains_are_checked() {
+        assert!(check_env_name("DATABASE_URL").is_ok());
+        assert!(check_env_name("_x1").is_ok());
+        for bad in ["", "1A", "A-B", "A B", "PORT"] {
+            assert!(check_env_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_domain("api.example.com").is_ok());
+        for bad in ["", "API.example.com", "-a.com", "a..b", "a_b.com"] {
+            assert!(check_domain(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! The work Base hands an agent on the control stream and what the agent reports back about
+//! it: deploy orders, service lifecycle commands, deployment progress and the actual state the
+//! agent sends on every (re)connect so Base can reconcile.
+
+use serde::{Deserialize, Serialize};
+
+use crate::deploy::DeployState;
+use crate::service::ServiceSpec;
+
+/// Build and start a new release of a service, then switch its traffic to it. Sent again with
+/// the same `deployment_id` after a reconnect until acknowledged; the agent runs it once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployOrder {
+    pub deployment_id: String,
+    pub service_id: String,
+    pub spec: ServiceSpec,
+    /// Branch, tag or commit to fetch; `None`: the source's branch.
+    pub git_ref: Option<String>,
+    /// The build's hard limit; past it the deployment ends `timed_out`.
+    pub build_timeout_secs: u32,
+    /// How long the old release keeps serving in-flight requests after the switch.
+    pub drain_secs: u32,
+}
+
+/// A service lifecycle action on the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lifecycle {
+    Restart,
+    Stop,
+    Start,
+    /// Stop it and delete its releases and routes.
+    Remove,
+}
+
+/// Progress of one deployment, sent on every transition. `log_tail` carries the last lines of
+/// output when a deployment fails, so the reason is visible without opening the logs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeployProgress {
+    pub deployment_id: String,
+    pub state: DeployState,
+    #[serde(default)]
+    pub commit: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub log_tail: Vec<String>,
+}
+
+/// How a service's process is doing on the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    Running,
+    Stopped,
+    /// Exited unexpectedly; restarting with backoff.
+    Crashed,
+}
+
+/// One service as the agent runs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceReport {
+    pub service_id: String,
+    pub live_deployment_id: Option<String>,
+    pub run: RunState,
+    /// Crashes since the release went live.
+    #[serde(default)]
+    pub restarts: u32,
+}
+
+/// What the agent actually runs and what became of every deployment it was given; Base
+/// reconciles its desired state against this after each reconnect.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentState {
+    pub services: Vec<ServiceReport>,
+    /// The latest state of every deployment the agent still remembers.
+    pub deployments: Vec<DeployProgress>,
+}
