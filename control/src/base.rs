@@ -64,6 +64,8 @@ pub struct Base {
     pub(crate) hasher: Hasher,
     pub(crate) limiter: Arc<LoginLimiter>,
     pub(crate) registry: Arc<Registry>,
+    /// Bumped on every change to services and deployments (live views wait on it).
+    pub(crate) activity: Arc<crate::changes::Changes>,
 }
 
 impl Base {
@@ -82,6 +84,7 @@ impl Base {
             hasher: Hasher::new(cores),
             limiter: Arc::new(limiter),
             registry: Arc::new(Registry::default()),
+            activity: Arc::default(),
         }
     }
 
@@ -91,5 +94,10 @@ impl Base {
 
     pub fn config(&self) -> &BaseConfig {
         &self.config
+    }
+
+    /// Wakes on every change to services and deployments.
+    pub fn subscribe_activity(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.activity.subscribe()
     }
 }

@@ -18,6 +18,8 @@ pub const USER: &str = "usr";
 pub const CLUSTER: &str = "cl";
 pub const EVENT: &str = "evt";
 pub const INSTANCE: &str = "ins";
+pub const SERVICE: &str = "svc";
+pub const DEPLOYMENT: &str = "dep";
 
 #[cfg(test)]
 mod tests {

@@ -171,6 +171,15 @@ impl Base {
             .await?
             .ok_or(DomainError::NotFound("instance"))?;
         let may = authorize::<ManageInstances>(&self.store, actor, &row.cluster_id).await?;
+        let services = crate::store::services::on_instance(self.store.pool(), &row.id).await?;
+        if !services.is_empty() {
+            let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+            return Err(DomainError::Conflict(format!(
+                "{} still runs {}: delete or move them first",
+                row.name,
+                names.join(", ")
+            )));
+        }
         let mut tx = self.store.begin().await?;
         sql::delete(&mut *tx, &row.id).await?;
         record(

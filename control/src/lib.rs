@@ -7,21 +7,29 @@
 //! - [`auth`]: passwords, session tokens, the login rate limiter, and sign-up/log-in/log-out.
 //! - [`clusters`]: create, rename, list, overview.
 //! - [`instances`]: servers running dployrd: add (join token), list with status, remove, enroll.
+//! - [`services`]: apps on instances: create, list, change, delete ([`service_spec`] checks
+//!   their settings).
+//! - [`deployments`]: deploy, cancel, roll back; the agent's progress reports, reconciling after
+//!   reconnects, and timing out deployments whose agent is gone.
 //! - [`gateway`]: where agent connections arrive; the registry of live ones.
 //! - [`events`]: the append-only audit log.
 //! - [`store`]: the SQL, one module per table, over SQLite or PostgreSQL.
-//! - [`validate`], [`ids`], [`clock`]: small helpers at the edges.
+//! - [`validate`], [`ids`], [`clock`], [`changes`]: small helpers at the edges.
 
 pub mod auth;
 pub mod base;
+pub mod changes;
 pub mod clock;
 pub mod clusters;
+pub mod deployments;
 pub mod error;
 pub mod events;
 pub mod gateway;
 pub mod ids;
 pub mod instances;
 pub mod rbac;
+pub mod service_spec;
+pub mod services;
 pub mod store;
 pub mod validate;
 

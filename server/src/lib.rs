@@ -53,6 +53,9 @@ impl Listeners {
     }
 }
 
+/// How often Base looks for deployments that can no longer finish.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// Opens the store, builds the router and serves HTTP and the agent gateway until `shutdown`
 /// resolves.
 pub async fn run(
@@ -80,6 +83,14 @@ pub async fn run(
             let _ = gateway_stop.wait_for(|stop| *stop).await;
         },
     ));
+    // Ends deployments that can no longer finish (their instance stayed away too long).
+    let (base, mut sweep_stop) = (state.base.clone(), stop_rx.clone());
+    tokio::spawn(async move {
+        base.run_sweeper(SWEEP_EVERY, async move {
+            let _ = sweep_stop.wait_for(|stop| *stop).await;
+        })
+        .await
+    });
     tracing::info!(
         %addr,
         %gateway_addr,

@@ -240,7 +240,7 @@ async fn connection(
             protocol,
             version,
             host,
-            ..
+            state,
         }) => {
             if protocol != wire::PROTOCOL_VERSION {
                 let reason = format!(
@@ -269,13 +269,20 @@ async fn connection(
             })?;
             let mut reg = base.registry().register(&instance.id, mux.clone());
             tracing::info!(%version, "agent online");
+            // Reconcile what the agent reports and deliver what it has not accepted; this sends
+            // commands, so it runs beside the session that carries them.
+            let settle = {
+                let (base, id) = (base.clone(), instance.id.clone());
+                tokio::spawn(async move { base.agent_connected(&id, &state).await })
+            };
             let kill = reg.kill.clone();
             let tunnel = Tunnel {
                 mux: mux.clone(),
                 control,
                 incoming,
             };
-            let result = session(tunnel, kill, &mut reg.commands).await;
+            let result = session(&base, &instance.id, tunnel, kill, &mut reg.commands).await;
+            settle.abort();
             base.registry().unregister(&reg);
             let _ = base.instance_seen(&instance.id, &version, &host).await;
             mux.close();
@@ -300,6 +307,8 @@ struct Tunnel {
 /// the agent leaves, goes silent, breaks the protocol, or is revoked. Commands still waiting for
 /// an ack when it ends are dropped with it, which tells their callers `ConnectionLost`.
 async fn session(
+    base: &Base,
+    instance_id: &str,
     mut tunnel: Tunnel,
     mut kill: tokio::sync::watch::Receiver<bool>,
     commands: &mut mpsc::Receiver<Pending>,
@@ -352,6 +361,24 @@ async fn session(
                         // whose caller gave up: nobody is waiting, so there is nothing to do.
                         None => tracing::debug!(id, ?outcome, "ack for no waiting command"),
                     }
+                }
+                Some(Ok(AgentMsg::Deploy(progress))) => {
+                    last_heard = tokio::time::Instant::now();
+                    if let Err(e) = base.record_progress(instance_id, &progress).await {
+                        tracing::warn!(deployment = %progress.deployment_id, error = %e, "deploy progress refused");
+                    }
+                }
+                Some(Ok(AgentMsg::Service(report))) => {
+                    last_heard = tokio::time::Instant::now();
+                    if let Err(e) = base.record_service(instance_id, &report).await {
+                        tracing::warn!(service = %report.service_id, error = %e, "service report refused");
+                    }
+                }
+                Some(Ok(AgentMsg::Status { state })) => {
+                    last_heard = tokio::time::Instant::now();
+                    // Spawned: it may send commands, which this loop has to carry.
+                    let (base, id) = (base.clone(), instance_id.to_string());
+                    tokio::spawn(async move { base.agent_connected(&id, &state).await });
                 }
                 Some(Ok(other)) => {
                     last_heard = tokio::time::Instant::now();

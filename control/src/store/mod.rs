@@ -3,10 +3,12 @@
 //! each table's SQL lives in its own module and takes an executor so callers own transactions.
 
 pub mod clusters;
+pub mod deployments;
 pub mod events;
 pub mod flags;
 pub mod instances;
 pub mod memberships;
+pub mod services;
 pub mod sessions;
 pub mod users;
 

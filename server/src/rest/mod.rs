@@ -5,12 +5,16 @@
 //! - [`auth`]: sign-up, log-in, log-out, password, `me`.
 //! - [`clusters`]: list, create, rename.
 //! - [`instances`]: add (join token + install command), list with status, remove.
+//! - [`services`]: create, list, show, change, delete.
+//! - [`deployments`]: deploy (202), list, show, cancel.
 
 pub mod auth;
 pub mod clusters;
+pub mod deployments;
 pub mod error;
 pub mod extract;
 pub mod instances;
+pub mod services;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -41,6 +45,22 @@ pub fn router() -> Router<ServerState> {
         )
         .route("/clusters/{id}/instances/live", get(instances::live))
         .route("/instances/{id}", delete(instances::delete))
+        .route(
+            "/clusters/{id}/services",
+            get(services::list).post(services::create),
+        )
+        .route(
+            "/services/{id}",
+            get(services::show)
+                .patch(services::update)
+                .delete(services::delete),
+        )
+        .route(
+            "/services/{id}/deployments",
+            get(deployments::list).post(deployments::create),
+        )
+        .route("/deployments/{id}", get(deployments::show))
+        .route("/deployments/{id}/cancel", post(deployments::cancel))
         .fallback(|| async { ApiError::Status(StatusCode::NOT_FOUND, "no such API route".into()) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

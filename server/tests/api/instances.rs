@@ -2,36 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, error_of, set_cookie};
-
-/// Signs up Ana (owner) and Bo, then gives Bo `role` in Ana's cluster; returns (cluster, Bo's cookie).
-async fn ana_and_bo(app: &TestApp, role: &str) -> (String, String) {
-    let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let cluster = ana["cluster"]["id"].as_str().unwrap().to_string();
-    let bo = reqwest::Client::new()
-        .post(format!("{}/api/v1/auth/signup", app.url))
-        .header("Origin", &app.origin)
-        .json(&json!({ "email": "bo@example.com", "password": "correct horse battery", "name": "Bo" }))
-        .send()
-        .await
-        .unwrap();
-    let cookie = set_cookie(&bo).split(';').next().unwrap().to_string();
-    let bo: Value = bo.json().await.unwrap();
-    let store = control::Store::open(&control::Store::sqlite_url(&app.data_dir))
-        .await
-        .unwrap();
-    sqlx::query(
-        "INSERT INTO memberships (cluster_id, user_id, role, created_at) VALUES ($1, $2, $3, 0)",
-    )
-    .bind(&cluster)
-    .bind(bo["user"]["id"].as_str().unwrap())
-    .bind(role)
-    .execute(store.pool())
-    .await
-    .unwrap();
-    store.close().await;
-    (cluster, cookie)
-}
+use crate::support::{TestApp, ana_and_bo, error_of, set_cookie};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_add_and_remove_instances_and_get_a_one_time_install_command() {

@@ -8,3 +8,4 @@ mod auth;
 mod clusters;
 mod guards;
 mod instances;
+mod services;

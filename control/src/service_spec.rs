@@ -1,0 +1,282 @@
+//! Turning REST bodies into a valid [`ServiceSpec`]: every rule a service's settings must meet,
+//! each failure naming its field, so a bad create or patch is refused before anything is stored.
+
+use proto::api::{CreateServiceRequest, UpdateServiceRequest};
+use proto::service::{
+    HealthCheck, Probe, Runtime, ServiceSpec, Source, check_domain, check_env_name,
+};
+
+use crate::DomainError;
+
+const MAX_COMMAND: usize = 4096;
+const MAX_ENV_VARS: usize = 200;
+const MAX_ENV_VALUE: usize = 32 * 1024;
+const MAX_DOMAINS: usize = 50;
+
+/// Service names become host names (`<service>.<instance domain>`): one DNS label.
+pub fn service_name(raw: &str) -> Result<String, DomainError> {
+    let name = raw.trim();
+    let ok = (1..=63).contains(&name.len())
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(name.to_string())
+    } else {
+        Err(DomainError::invalid(
+            "name",
+            "use 1 to 63 lowercase letters, digits and hyphens (it becomes a host name)",
+        ))
+    }
+}
+
+pub fn from_create(req: CreateServiceRequest) -> Result<ServiceSpec, DomainError> {
+    let runtime = match (&req.source, req.runtime) {
+        (Source::Image(_), None | Some(Runtime::Docker)) => Some(Runtime::Docker),
+        (Source::Image(_), Some(other)) => {
+            return Err(DomainError::invalid(
+                "runtime",
+                format!("an image source runs with the docker runtime, not {other}"),
+            ));
+        }
+        (Source::Git(_), r) => r,
+    };
+    let spec = ServiceSpec {
+        name: service_name(&req.name)?,
+        source: req.source,
+        runtime,
+        build_command: req.build_command,
+        start_command: req.start_command,
+        port: req.port,
+        env: req.env,
+        health_check: req.health_check.unwrap_or_default(),
+        restart: req.restart.unwrap_or_default(),
+        domains: req.domains,
+    };
+    check(spec)
+}
+
+/// Applies a PATCH: fields present replace, `null` clears optional ones.
+pub fn apply(mut spec: ServiceSpec, p: UpdateServiceRequest) -> Result<ServiceSpec, DomainError> {
+    if let Some(name) = p.name {
+        spec.name = service_name(&name)?;
+    }
+    if let Some(source) = p.source {
+        spec.source = source;
+    }
+    if let Some(runtime) = p.runtime {
+        spec.runtime = runtime;
+    }
+    if let Some(build) = p.build_command {
+        spec.build_command = build;
+    }
+    if let Some(start) = p.start_command {
+        spec.start_command = start;
+    }
+    if let Some(port) = p.port {
+        spec.port = port;
+    }
+    if let Some(env) = p.env {
+        spec.env = env;
+    }
+    if let Some(hc) = p.health_check {
+        spec.health_check = hc;
+    }
+    if let Some(restart) = p.restart {
+        spec.restart = restart;
+    }
+    if let Some(domains) = p.domains {
+        spec.domains = domains;
+    }
+    if matches!(spec.source, Source::Image(_)) && spec.runtime != Some(Runtime::Docker) {
+        return Err(DomainError::invalid(
+            "runtime",
+            "an image source runs with the docker runtime",
+        ));
+    }
+    check(spec)
+}
+
+fn check(mut spec: ServiceSpec) -> Result<ServiceSpec, DomainError> {
+    match &mut spec.source {
+        Source::Git(git) => {
+            git.url = git.url.trim().to_string();
+            git.branch = git.branch.trim().to_string();
+            let scheme_ok = ["https://", "http://", "ssh://", "git://", "file://", "git@"]
+                .iter()
+                .any(|p| git.url.starts_with(p));
+            if !scheme_ok || git.url.chars().any(char::is_whitespace) {
+                return Err(DomainError::invalid(
+                    "source",
+                    "git url must start with https://, http://, ssh://, git://, file:// or git@",
+                ));
+            }
+            if git.branch.is_empty() || git.branch.starts_with('-') || git.branch.contains("..") {
+                return Err(DomainError::invalid("source", "branch name is not valid"));
+            }
+        }
+        Source::Image(image) => {
+            *image = image.trim().to_string();
+            if image.is_empty() || image.starts_with('-') || image.chars().any(char::is_whitespace)
+            {
+                return Err(DomainError::invalid(
+                    "source",
+                    "image must be a name like nginx:1.27 or registry.example.com/app:tag",
+                ));
+            }
+        }
+    }
+    for (field, cmd) in [
+        ("build_command", &mut spec.build_command),
+        ("start_command", &mut spec.start_command),
+    ] {
+        if let Some(c) = cmd {
+            if c.len() > MAX_COMMAND {
+                return Err(DomainError::invalid(field, "at most 4096 characters"));
+            }
+            if c.trim().is_empty() {
+                *cmd = None;
+            }
+        }
+    }
+    if spec.port == Some(0) {
+        return Err(DomainError::invalid("port", "must be between 1 and 65535"));
+    }
+    if spec.env.len() > MAX_ENV_VARS {
+        return Err(DomainError::invalid("env", "at most 200 variables"));
+    }
+    for (k, v) in &spec.env {
+        check_env_name(k).map_err(|m| DomainError::invalid("env", m))?;
+        if v.len() > MAX_ENV_VALUE || v.contains('\0') {
+            return Err(DomainError::invalid(
+                "env",
+                format!("{k}: values are at most 32 KiB, without NUL bytes"),
+            ));
+        }
+    }
+    check_health(&spec.health_check)?;
+    if spec.domains.len() > MAX_DOMAINS {
+        return Err(DomainError::invalid("domains", "at most 50 domains"));
+    }
+    for d in &mut spec.domains {
+        *d = d.trim().to_ascii_lowercase();
+        check_domain(d).map_err(|m| DomainError::invalid("domains", m))?;
+    }
+    spec.domains.sort();
+    spec.domains.dedup();
+    Ok(spec)
+}
+
+fn check_health(hc: &HealthCheck) -> Result<(), DomainError> {
+    if let Probe::Http { path } = &hc.probe
+        && (!path.starts_with('/') || path.len() > 1024 || path.chars().any(char::is_whitespace))
+    {
+        return Err(DomainError::invalid(
+            "health_check",
+            "path must start with / and have no spaces",
+        ));
+    }
+    let ranges = [
+        ("interval_secs", hc.interval_secs, 1, 300),
+        ("timeout_secs", hc.timeout_secs, 1, 60),
+        ("retries", hc.retries, 1, 1000),
+        ("start_grace_secs", hc.start_grace_secs, 0, 3600),
+    ];
+    for (name, v, lo, hi) in ranges {
+        if !(lo..=hi).contains(&v) {
+            return Err(DomainError::invalid(
+                "health_check",
+                format!("{name} must be between {lo} and {hi}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn create(v: serde_json::Value) -> Result<ServiceSpec, DomainError> {
+        from_create(serde_json::from_value(v).unwrap())
+    }
+
+    fn field_of(e: DomainError) -> &'static str {
+        match e {
+            DomainError::Invalid { field, .. } => field,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_minimal_git_service_gets_defaults() {
+        let spec = create(json!({
+            "name": "api", "instance_id": "ins_1",
+            "source": {"git": {"url": "https://example.com/a.git"}}
+        }))
+        .unwrap();
+        assert_eq!(spec.runtime, None);
+        assert_eq!(spec.health_check, HealthCheck::default());
+        let Source::Git(git) = spec.source else {
+            panic!()
+        };
+        assert_eq!(git.branch, "main");
+    }
+
+    #[test]
+    fn image_sources_imply_docker_and_refuse_other_runtimes() {
+        let spec =
+            create(json!({"name": "web", "instance_id": "i", "source": {"image": "nginx:1"}}))
+                .unwrap();
+        assert_eq!(spec.runtime, Some(Runtime::Docker));
+        let e = create(
+            json!({"name": "web", "instance_id": "i", "source": {"image": "nginx:1"},
+                              "runtime": "node"}),
+        )
+        .unwrap_err();
+        assert_eq!(field_of(e), "runtime");
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let base = || {
+            json!({"name": "api", "instance_id": "i",
+                   "source": {"git": {"url": "https://x/y.git"}}})
+        };
+        let cases = [
+            ("name", json!("Not A Label")),
+            ("source", json!({"git": {"url": "ftp://x"}})),
+            ("source", json!({"image": "has space"})),
+            ("port", json!(0)),
+            ("env", json!({"1BAD": "x"})),
+            ("env", json!({"PORT": "1"})),
+            ("health_check", json!({"http": {"path": "nope"}})),
+            ("health_check", json!({"tcp": {}, "retries": 0})),
+            ("domains", json!(["Bad_Domain"])),
+        ];
+        for (field, value) in cases {
+            let mut body = base();
+            body[field] = value.clone();
+            let e = create(body).unwrap_err();
+            assert_eq!(field_of(e), field, "{field} = {value}");
+        }
+    }
+
+    #[test]
+    fn patches_replace_present_fields_and_null_clears() {
+        let spec = create(json!({"name": "api", "instance_id": "i",
+            "source": {"git": {"url": "https://x/y.git"}}, "start_command": "node a.js",
+            "domains": ["b.example.com", "A.example.com"]}))
+        .unwrap();
+        assert_eq!(spec.domains, ["a.example.com", "b.example.com"]);
+        let patch: UpdateServiceRequest =
+            serde_json::from_value(json!({"start_command": null, "port": 8080})).unwrap();
+        let next = apply(spec.clone(), patch).unwrap();
+        assert_eq!(next.start_command, None);
+        assert_eq!(next.port, Some(8080));
+        assert_eq!(next.name, spec.name);
+    }
+}

@@ -1,0 +1,242 @@
+//! Services: one app on one instance. Admins create, change and delete them; everyone in the
+//! cluster sees them. The settings are a [`ServiceSpec`] checked by [`crate::service_spec`];
+//! changes apply from the next deployment on.
+
+use proto::api::{CreateServiceRequest, Service, ServiceStatus, UpdateServiceRequest};
+use proto::service::ServiceSpec;
+use proto::wire::{Command, Lifecycle};
+use serde_json::json;
+
+use crate::events::{NewEvent, record};
+use crate::rbac::{ManageServices, ViewCluster, authorize};
+use crate::store::is_unique_violation;
+use crate::store::services::{self as sql, ServiceRow};
+use crate::{Actor, Base, DomainError, clock, ids, service_spec};
+
+pub(crate) fn status_str(s: ServiceStatus) -> &'static str {
+    match s {
+        ServiceStatus::New => "new",
+        ServiceStatus::Deploying => "deploying",
+        ServiceStatus::Running => "running",
+        ServiceStatus::Stopped => "stopped",
+        ServiceStatus::Crashed => "crashed",
+    }
+}
+
+fn parse_status(s: &str) -> ServiceStatus {
+    match s {
+        "deploying" => ServiceStatus::Deploying,
+        "running" => ServiceStatus::Running,
+        "stopped" => ServiceStatus::Stopped,
+        "crashed" => ServiceStatus::Crashed,
+        _ => ServiceStatus::New,
+    }
+}
+
+pub(crate) fn spec_of(json: &str) -> Result<ServiceSpec, DomainError> {
+    serde_json::from_str(json).map_err(|e| DomainError::Internal(Box::new(e)))
+}
+
+fn spec_json(spec: &ServiceSpec) -> Result<String, DomainError> {
+    serde_json::to_string(spec).map_err(|e| DomainError::Internal(Box::new(e)))
+}
+
+fn name_taken(name: &str) -> impl Fn(sqlx::Error) -> DomainError + '_ {
+    move |e| {
+        if is_unique_violation(&e) {
+            DomainError::Conflict(format!("a service named {name} already exists"))
+        } else {
+            e.into()
+        }
+    }
+}
+
+fn view(r: &ServiceRow) -> Result<Service, DomainError> {
+    Ok(Service {
+        id: r.id.clone(),
+        cluster_id: r.cluster_id.clone(),
+        instance_id: r.instance_id.clone(),
+        spec: spec_of(&r.spec)?,
+        status: parse_status(&r.status),
+        live_deployment_id: r.live_deployment_id.clone(),
+        created_at: clock::rfc3339(r.created_at),
+        updated_at: clock::rfc3339(r.updated_at),
+    })
+}
+
+impl Base {
+    /// The service row, if the actor may see it (otherwise `NotFound`, revealing nothing).
+    pub(crate) async fn visible_service(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+    ) -> Result<ServiceRow, DomainError> {
+        let row = sql::by_id(self.store.pool(), service_id)
+            .await?
+            .ok_or(DomainError::NotFound("service"))?;
+        match authorize::<ViewCluster>(&self.store, actor, &row.cluster_id).await {
+            Ok(_) => Ok(row),
+            Err(DomainError::Forbidden) => Err(DomainError::NotFound("service")),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn create_service(
+        &self,
+        actor: &Actor,
+        cluster_id: &str,
+        req: CreateServiceRequest,
+    ) -> Result<Service, DomainError> {
+        let may = authorize::<ManageServices>(&self.store, actor, cluster_id).await?;
+        let instance_id = req.instance_id.clone();
+        let instance = crate::store::instances::by_id(self.store.pool(), &instance_id)
+            .await?
+            .filter(|i| i.cluster_id == may.cluster_id())
+            .ok_or_else(|| {
+                DomainError::invalid("instance_id", "no such instance in this cluster")
+            })?;
+        let spec = service_spec::from_create(req)?;
+        let now = clock::now_ms();
+        let row = ServiceRow {
+            id: ids::new_id(ids::SERVICE),
+            cluster_id: may.cluster_id().to_string(),
+            instance_id: instance.id,
+            name: spec.name.clone(),
+            spec: spec_json(&spec)?,
+            status: status_str(ServiceStatus::New).into(),
+            live_deployment_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.store.begin().await?;
+        sql::insert(&mut *tx, &row, Some(&actor.user.id))
+            .await
+            .map_err(name_taken(&row.name))?;
+        record(
+            &mut *tx,
+            NewEvent {
+                cluster_id: Some(may.cluster_id()),
+                actor_user_id: Some(&actor.user.id),
+                client: &actor.client,
+                action: "service.create",
+                target: Some(&row.id),
+                details: json!({ "name": row.name, "instance_id": row.instance_id }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.activity.changed();
+        view(&row)
+    }
+
+    pub async fn list_services(
+        &self,
+        actor: &Actor,
+        cluster_id: &str,
+    ) -> Result<Vec<Service>, DomainError> {
+        let may = authorize::<ViewCluster>(&self.store, actor, cluster_id).await?;
+        sql::in_cluster(self.store.pool(), may.cluster_id())
+            .await?
+            .iter()
+            .map(view)
+            .collect()
+    }
+
+    pub async fn get_service(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+    ) -> Result<Service, DomainError> {
+        view(&self.visible_service(actor, service_id).await?)
+    }
+
+    pub async fn update_service(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+        patch: UpdateServiceRequest,
+    ) -> Result<Service, DomainError> {
+        let mut row = self.visible_service(actor, service_id).await?;
+        let may = authorize::<ManageServices>(&self.store, actor, &row.cluster_id).await?;
+        let changed = changed_fields(&patch);
+        let spec = service_spec::apply(spec_of(&row.spec)?, patch)?;
+        row.name = spec.name.clone();
+        row.spec = spec_json(&spec)?;
+        row.updated_at = clock::now_ms();
+        let mut tx = self.store.begin().await?;
+        sql::update(&mut *tx, &row)
+            .await
+            .map_err(name_taken(&row.name))?;
+        record(
+            &mut *tx,
+            NewEvent {
+                cluster_id: Some(may.cluster_id()),
+                actor_user_id: Some(&actor.user.id),
+                client: &actor.client,
+                action: "service.update",
+                target: Some(&row.id),
+                // Names of what changed, never values: env values may be sensitive.
+                details: json!({ "name": row.name, "changed": changed }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.activity.changed();
+        view(&row)
+    }
+
+    /// Deletes the service and its deployments; its agent is told to stop it and remove its
+    /// releases (best effort: an offline agent cleans up when told again).
+    pub async fn delete_service(&self, actor: &Actor, service_id: &str) -> Result<(), DomainError> {
+        let row = self.visible_service(actor, service_id).await?;
+        let may = authorize::<ManageServices>(&self.store, actor, &row.cluster_id).await?;
+        let mut tx = self.store.begin().await?;
+        sql::delete(&mut *tx, &row.id).await?;
+        record(
+            &mut *tx,
+            NewEvent {
+                cluster_id: Some(may.cluster_id()),
+                actor_user_id: Some(&actor.user.id),
+                client: &actor.client,
+                action: "service.delete",
+                target: Some(&row.id),
+                details: json!({ "name": row.name }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.activity.changed();
+        let command = Command::Service {
+            service_id: row.id.clone(),
+            action: Lifecycle::Remove,
+        };
+        let _ = self
+            .registry
+            .send_command(
+                &row.instance_id,
+                command,
+                crate::deployments::COMMAND_TIMEOUT,
+            )
+            .await;
+        Ok(())
+    }
+}
+
+/// Names of the settings a PATCH changes, for the audit log (never their values).
+fn changed_fields(p: &UpdateServiceRequest) -> Vec<&'static str> {
+    [
+        ("name", p.name.is_some()),
+        ("source", p.source.is_some()),
+        ("runtime", p.runtime.is_some()),
+        ("build_command", p.build_command.is_some()),
+        ("start_command", p.start_command.is_some()),
+        ("port", p.port.is_some()),
+        ("env", p.env.is_some()),
+        ("health_check", p.health_check.is_some()),
+        ("restart", p.restart.is_some()),
+        ("domains", p.domains.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, present)| present.then_some(name))
+    .collect()
+}

@@ -1,0 +1,199 @@
+//! SQL for `deployments` and `deployment_transitions`.
+
+use sqlx::{Executor, FromRow};
+
+use super::Db;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct DeploymentRow {
+    pub id: String,
+    pub service_id: String,
+    pub state: String,
+    pub git_ref: Option<String>,
+    pub commit_sha: Option<String>,
+    pub reason: Option<String>,
+    /// JSON array of the last output lines of a failed deployment.
+    pub log_tail: Option<String>,
+    /// JSON of the `ServiceSpec` this deployment runs.
+    pub spec: String,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub accepted_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct TransitionRow {
+    pub deployment_id: String,
+    pub state: String,
+    pub at: i64,
+}
+
+const COLUMNS: &str = "id, service_id, state, git_ref, commit_sha, reason, log_tail, spec, \
+                       created_by, created_at, updated_at, accepted_at";
+
+pub async fn insert<'e>(
+    db: impl Executor<'e, Database = Db>,
+    row: &DeploymentRow,
+) -> sqlx::Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO deployments ({COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    ))
+    .bind(&row.id)
+    .bind(&row.service_id)
+    .bind(&row.state)
+    .bind(&row.git_ref)
+    .bind(&row.commit_sha)
+    .bind(&row.reason)
+    .bind(&row.log_tail)
+    .bind(&row.spec)
+    .bind(&row.created_by)
+    .bind(row.created_at)
+    .bind(row.updated_at)
+    .bind(row.accepted_at)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn by_id<'e>(
+    db: impl Executor<'e, Database = Db>,
+    id: &str,
+) -> sqlx::Result<Option<DeploymentRow>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM deployments WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+/// Newest first.
+pub async fn of_service<'e>(
+    db: impl Executor<'e, Database = Db>,
+    service_id: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<DeploymentRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM deployments WHERE service_id = $1 \
+         ORDER BY created_at DESC, id DESC LIMIT $2"
+    ))
+    .bind(service_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Deployments in one of `states` (in progress ones, for reconciling and timing out), oldest
+/// first, with the instance that runs them.
+pub async fn in_states<'e>(
+    db: impl Executor<'e, Database = Db>,
+    states: &[&str],
+) -> sqlx::Result<Vec<(DeploymentRow, String)>> {
+    let list = states
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows: Vec<DeploymentWithInstance> = sqlx::query_as(&format!(
+        "SELECT d.id, d.service_id, d.state, d.git_ref, d.commit_sha, d.reason, d.log_tail, \
+         d.spec, d.created_by, d.created_at, d.updated_at, d.accepted_at, s.instance_id \
+         FROM deployments d JOIN services s ON s.id = d.service_id \
+         WHERE d.state IN ({list}) ORDER BY d.created_at, d.id"
+    ))
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.row, r.instance_id)).collect())
+}
+
+#[derive(FromRow)]
+struct DeploymentWithInstance {
+    #[sqlx(flatten)]
+    row: DeploymentRow,
+    instance_id: String,
+}
+
+/// Moves a deployment to `state` if it is still in `from` (compare-and-set, so two writers
+/// cannot both move it), and records the transition. Returns whether it moved.
+#[allow(clippy::too_many_arguments)]
+pub async fn transition(
+    db: &mut sqlx::AnyConnection,
+    id: &str,
+    from: &str,
+    state: &str,
+    commit: Option<&str>,
+    reason: Option<&str>,
+    log_tail: Option<&str>,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let r = sqlx::query(
+        "UPDATE deployments SET state = $1, commit_sha = COALESCE($2, commit_sha), \
+         reason = COALESCE($3, reason), log_tail = COALESCE($4, log_tail), updated_at = $5 \
+         WHERE id = $6 AND state = $7",
+    )
+    .bind(state)
+    .bind(commit)
+    .bind(reason)
+    .bind(log_tail)
+    .bind(now)
+    .bind(id)
+    .bind(from)
+    .execute(&mut *db)
+    .await?;
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    record_transition(&mut *db, id, state, now).await?;
+    Ok(true)
+}
+
+pub async fn record_transition<'e>(
+    db: impl Executor<'e, Database = Db>,
+    id: &str,
+    state: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO deployment_transitions (deployment_id, state, at) VALUES ($1, $2, $3)",
+    )
+    .bind(id)
+    .bind(state)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_accepted<'e>(
+    db: impl Executor<'e, Database = Db>,
+    id: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE deployments SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn transitions_of<'e>(
+    db: impl Executor<'e, Database = Db>,
+    ids: &[String],
+) -> sqlx::Result<Vec<TransitionRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders = (1..=ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT deployment_id, state, at FROM deployment_transitions \
+         WHERE deployment_id IN ({placeholders})"
+    );
+    let mut q = sqlx::query_as(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    q.fetch_all(db).await
+}
