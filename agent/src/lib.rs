@@ -7,8 +7,10 @@
 //! - [`join`]: `dployrd join`: enroll with a join token.
 //! - [`run`]: `dployrd run`: hold the connection, reconnect with backoff forever.
 //! - [`streams`]: the byte streams Base opens over that connection.
+//! - [`ingress`]: the HTTP reverse proxy that routes each `Host` to its service's live release.
 
 pub mod dial;
+pub mod ingress;
 pub mod join;
 pub mod run;
 pub mod state;

@@ -1,0 +1,105 @@
+//! The ingress: dployrd's HTTP reverse proxy. It routes each request by `Host` to the live
+//! release of a service (a process on 127.0.0.1:<port>), so a deploy is a route switch: start
+//! the new release, [`Routes::set`] it, drain and stop the old one, without a failed request.
+//!
+//! - [`routes`]: the shared table a deploy rewrites atomically.
+//! - `proxy`: forwarding one request (headers, streamed bodies, error answers).
+//! - `upgrade`: WebSocket and other `Upgrade` pass-through.
+//!
+//! This module is the HTTP/1.1 accept loop with graceful shutdown.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tracing::Instrument;
+
+mod proxy;
+pub mod routes;
+mod upgrade;
+
+pub use proxy::Body;
+pub use routes::{InvalidHost, Routes};
+
+use proxy::Proxy;
+
+/// A client must send its request head within this (slowloris); idle keep-alive connections
+/// are not affected.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Out of file descriptors, `accept` fails at once and would fail again in a busy loop; a short
+/// pause lets connections close.
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+
+/// Serves HTTP/1.1 (keep-alive, upgrades) on `listener`, routing by `routes`, until `shutdown`
+/// completes. Then it stops accepting, lets every request in progress finish (idle keep-alive
+/// connections are closed at once), and returns. Bound the wait with a timeout around this
+/// future if a slow request must not hold shutdown up. Upgraded connections (WebSockets) are
+/// not waited for.
+pub async fn serve(listener: TcpListener, routes: Routes, shutdown: impl Future) {
+    let proxy = Arc::new(Proxy::new(routes));
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    // Every connection holds a receiver; `closed()` on the sender is "all connections done".
+    let (stop, stopping) = watch::channel(());
+    let mut shutdown = pin!(shutdown);
+
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!(error = %e, "ingress accept failed");
+                    tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                    continue;
+                }
+            },
+        };
+        let connection = connection(stream, peer, http.clone(), proxy.clone(), stopping.clone());
+        tokio::spawn(connection.instrument(tracing::debug_span!("ingress", %peer)));
+    }
+
+    drop(listener);
+    drop(stopping);
+    // Wakes every connection; `send` fails only when none is left, which is fine.
+    let _ = stop.send(());
+    stop.closed().await;
+}
+
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    http: http1::Builder,
+    proxy: Arc<Proxy>,
+    mut stopping: watch::Receiver<()>,
+) {
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |req| {
+        let proxy = proxy.clone();
+        let span = tracing::debug_span!("request", method = %req.method(), path = req.uri().path());
+        async move { Ok::<_, Infallible>(proxy.handle(req, peer).await) }.instrument(span)
+    });
+    let mut conn = pin!(
+        http.serve_connection(TokioIo::new(stream), service)
+            .with_upgrades()
+    );
+    let result = tokio::select! {
+        result = conn.as_mut() => result,
+        _ = stopping.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "ingress connection ended with an error");
+    }
+}

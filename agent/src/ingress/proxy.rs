@@ -1,0 +1,276 @@
+//! Forwarding one request: pick the upstream by `Host` (once, at the start: a route switch never
+//! moves a request that has begun), rewrite the headers a proxy must rewrite, and stream both
+//! bodies through without buffering them. Errors become short plain-text answers in one place,
+//! [`ProxyError::into_response`]; the upstream's address and error are logged, never sent.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::{Request, Response, StatusCode, Uri, Version};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+use super::routes::Routes;
+use super::upgrade;
+
+/// What the ingress answers with: the upstream's streamed body or one of our short texts.
+pub type Body = BoxBody<Bytes, hyper::Error>;
+
+/// Releases listen on loopback, so a connect either succeeds at once or the release is gone;
+/// the bound only matters if the machine is badly overloaded.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Idle upstream connections are closed after this; releases restart often, and a pooled
+/// connection to a stopped release is only ever a wasted file descriptor.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
+/// Headers that describe one connection, not the message (RFC 9110 §7.6.1), so a proxy must
+/// not pass them on. Headers named in `Connection` are dropped too.
+const HOP_BY_HOP: [HeaderName; 9] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
+
+/// Why a request got no answer from an upstream.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ProxyError {
+    #[error("request has no Host")]
+    NoHost,
+    #[error("no service for host {0}")]
+    UnknownHost(String),
+    #[error("upstream {upstream} for host {host} failed")]
+    Upstream {
+        host: String,
+        upstream: SocketAddr,
+        #[source]
+        source: hyper_util::client::legacy::Error,
+    },
+    #[error("upstream {upstream} for host {host} switched protocols unasked")]
+    UnaskedUpgrade { host: String, upstream: SocketAddr },
+}
+
+impl ProxyError {
+    fn into_response(self) -> Response<Body> {
+        let (status, text) = match &self {
+            ProxyError::NoHost => (StatusCode::BAD_REQUEST, "missing or invalid Host\n".into()),
+            ProxyError::UnknownHost(host) => (
+                StatusCode::NOT_FOUND,
+                format!("no service for host {host}\n"),
+            ),
+            ProxyError::Upstream { host, .. } | ProxyError::UnaskedUpgrade { host, .. } => {
+                tracing::warn!(error = ?self, "bad gateway");
+                let text = format!("bad gateway: the service for host {host} is not answering\n");
+                (StatusCode::BAD_GATEWAY, text)
+            }
+        };
+        let mut response = Response::new(text_body(text));
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        response
+    }
+}
+
+fn text_body(text: String) -> Body {
+    Full::new(Bytes::from(text))
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+/// The forwarding half of the ingress; one per listener, shared by all its connections.
+pub(crate) struct Proxy {
+    routes: Routes,
+    client: Client<HttpConnector, Incoming>,
+}
+
+impl Proxy {
+    pub(crate) fn new(routes: Routes) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+            .pool_timer(TokioTimer::new())
+            .build(connector);
+        Self { routes, client }
+    }
+
+    /// Answers one request; never fails (errors are answers too).
+    pub(crate) async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+        self.forward(req, peer)
+            .await
+            .unwrap_or_else(ProxyError::into_response)
+    }
+
+    async fn forward(
+        &self,
+        mut req: Request<Incoming>,
+        peer: SocketAddr,
+    ) -> Result<Response<Body>, ProxyError> {
+        let host = request_host(&req).ok_or(ProxyError::NoHost)?;
+        let upstream = self
+            .routes
+            .upstream_for(&host)
+            .ok_or_else(|| ProxyError::UnknownHost(host.clone()))?;
+
+        let protocol = upgrade::requested(req.headers());
+        let client_side = protocol.as_ref().map(|_| hyper::upgrade::on(&mut req));
+
+        let (mut parts, body) = req.into_parts();
+        strip_hop_by_hop(&mut parts.headers);
+        if let Some(protocol) = protocol {
+            upgrade::restore_headers(&mut parts.headers, protocol);
+        }
+        add_forwarded(&mut parts.headers, peer, &host);
+        parts.uri = upstream_uri(upstream, &parts.uri);
+        parts.version = Version::HTTP_11;
+        // Our server's extensions (the upgrade handle among them) mean nothing to the client.
+        parts.extensions = http::Extensions::new();
+
+        let mut response = self
+            .client
+            .request(Request::from_parts(parts, body))
+            .await
+            .map_err(|source| ProxyError::Upstream {
+                host: host.clone(),
+                upstream,
+                source,
+            })?;
+
+        if response.status() == StatusCode::SWITCHING_PROTOCOLS {
+            let Some(client_side) = client_side else {
+                return Err(ProxyError::UnaskedUpgrade { host, upstream });
+            };
+            let upstream_side = hyper::upgrade::on(&mut response);
+            tokio::spawn(upgrade::tunnel(client_side, upstream_side));
+            let protocol = upgrade::requested(response.headers());
+            strip_hop_by_hop(response.headers_mut());
+            if let Some(protocol) = protocol {
+                upgrade::restore_headers(response.headers_mut(), protocol);
+            }
+        } else {
+            strip_hop_by_hop(response.headers_mut());
+        }
+        Ok(response.map(BodyExt::boxed))
+    }
+}
+
+/// The host a request is for: the authority of an absolute-form target, else `Host`
+/// (RFC 9112 §3.2.2).
+fn request_host<B>(req: &Request<B>) -> Option<String> {
+    if let Some(authority) = req.uri().authority() {
+        return Some(authority.as_str().to_owned());
+    }
+    let host = req.headers().get(header::HOST)?.to_str().ok()?;
+    Some(host.to_owned())
+}
+
+fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .collect();
+    for name in HOP_BY_HOP.iter().chain(&named) {
+        headers.remove(name);
+    }
+}
+
+/// `X-Forwarded-For` gains the peer (earlier proxies' entries are kept: which to trust is the
+/// application's call); `-Proto` and `-Host` are ours to say, so they replace any sent.
+fn add_forwarded(headers: &mut HeaderMap, peer: SocketAddr, host: &str) {
+    let peer = peer.ip().to_string();
+    let earlier: Vec<&str> = headers
+        .get_all(&X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let chain = if earlier.is_empty() {
+        peer
+    } else {
+        format!("{}, {peer}", earlier.join(", "))
+    };
+    if let Ok(chain) = HeaderValue::from_str(&chain) {
+        headers.insert(X_FORWARDED_FOR, chain);
+    }
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+    if let Ok(host) = HeaderValue::from_str(host) {
+        headers.insert(X_FORWARDED_HOST, host.clone());
+        // An absolute-form request may come without `Host`; the release must still see it.
+        headers.entry(header::HOST).or_insert(host);
+    }
+}
+
+fn upstream_uri(upstream: SocketAddr, original: &Uri) -> Uri {
+    let path = original
+        .path_and_query()
+        .map_or("/", |pq| pq.as_str())
+        .to_owned();
+    Uri::builder()
+        .scheme("http")
+        .authority(upstream.to_string())
+        .path_and_query(path)
+        .build()
+        .expect("a socket address and a parsed path form a valid URI")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_and_those_named_in_connection_are_dropped() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONNECTION, "keep-alive, X-Secret".parse().unwrap());
+        headers.insert("keep-alive", "timeout=5".parse().unwrap());
+        headers.insert("x-secret", "1".parse().unwrap());
+        headers.insert(header::TRANSFER_ENCODING, "chunked".parse().unwrap());
+        headers.insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
+        strip_hop_by_hop(&mut headers);
+        assert_eq!(headers.len(), 1, "{headers:?}");
+        assert!(headers.contains_key(header::CONTENT_TYPE));
+    }
+
+    #[test]
+    fn forwarded_for_appends_to_an_existing_chain() {
+        let mut headers = HeaderMap::new();
+        headers.append(&X_FORWARDED_FOR, "203.0.113.7".parse().unwrap());
+        headers.append(&X_FORWARDED_FOR, "198.51.100.2".parse().unwrap());
+        headers.insert(&X_FORWARDED_PROTO, "https".parse().unwrap());
+        add_forwarded(&mut headers, "10.0.0.9:5000".parse().unwrap(), "a.test");
+        assert_eq!(
+            headers[&X_FORWARDED_FOR],
+            "203.0.113.7, 198.51.100.2, 10.0.0.9"
+        );
+        assert_eq!(headers[&X_FORWARDED_PROTO], "http");
+        assert_eq!(headers[&X_FORWARDED_HOST], "a.test");
+        assert_eq!(headers[header::HOST], "a.test");
+    }
+
+    #[test]
+    fn upstream_uri_keeps_path_and_query() {
+        let original: Uri = "/a/b?c=d".parse().unwrap();
+        let uri = upstream_uri("127.0.0.1:9000".parse().unwrap(), &original);
+        assert_eq!(uri.to_string(), "http://127.0.0.1:9000/a/b?c=d");
+    }
+}

@@ -1,0 +1,250 @@
+//! The route table: which upstream (a release listening on 127.0.0.1:<port>) answers which
+//! `Host`. Every request reads it once and deploys rewrite it, so it is a copy-on-write snapshot:
+//! a reader takes the read lock only to clone an `Arc` (nanoseconds, no allocation), and a writer
+//! builds a new table beside the old one and swaps the pointer. Writes are rare (one per deploy)
+//! so copying the table is cheap, and no new dependency (arc-swap) is needed for it. A request
+//! that already resolved its upstream keeps it, whatever swaps happen after: that is what lets a
+//! deploy drain the old release instead of cutting it off.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use http::uri::Authority;
+
+/// A host name that cannot be routed: not a valid `Host` header value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a valid host name: {0:?}")]
+pub struct InvalidHost(pub String);
+
+/// The shared route table. Clones share one table.
+#[derive(Debug, Clone, Default)]
+pub struct Routes {
+    table: Arc<RwLock<Arc<Table>>>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Table {
+    /// Normalised host -> who serves it.
+    hosts: HashMap<String, Route>,
+    /// Service id -> the hosts it currently owns, so `set` and `remove` can drop them.
+    services: HashMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone)]
+struct Route {
+    service: String,
+    upstream: SocketAddr,
+}
+
+impl Routes {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Routes `hosts` of `service` to `upstream`, replacing whatever that service had before in
+    /// one step: a request sees either the whole old route or the whole new one. Hosts are
+    /// matched without case, port or trailing dot. A host another service had moves to this one
+    /// (Base decides who owns a host; the agent applies the latest word and logs the move). If
+    /// any host is invalid nothing changes.
+    pub fn set(
+        &self,
+        service: impl Into<String>,
+        hosts: Vec<String>,
+        upstream: SocketAddr,
+    ) -> Result<(), InvalidHost> {
+        let service = service.into();
+        let mut hosts = hosts
+            .iter()
+            .map(|h| normalize(h).ok_or_else(|| InvalidHost(h.clone())))
+            .collect::<Result<Vec<_>, _>>()?;
+        hosts.sort();
+        hosts.dedup();
+
+        self.update(|table| {
+            table.drop_service(&service);
+            for host in &hosts {
+                let route = Route {
+                    service: service.clone(),
+                    upstream,
+                };
+                if let Some(old) = table.hosts.insert(host.clone(), route)
+                    && old.service != service
+                {
+                    tracing::warn!(
+                        host,
+                        from = old.service,
+                        to = service,
+                        "host changes service"
+                    );
+                    if let Some(owned) = table.services.get_mut(&old.service) {
+                        owned.retain(|h| h != host);
+                    }
+                }
+            }
+            table.services.insert(service.clone(), hosts.clone());
+        });
+        Ok(())
+    }
+
+    /// Removes every route of `service`. Returns whether it had any.
+    pub fn remove(&self, service: &str) -> bool {
+        let mut had = false;
+        self.update(|table| had = table.drop_service(service));
+        had
+    }
+
+    /// The upstream for a `Host` header value (any case, with or without port).
+    pub fn upstream_for(&self, host: &str) -> Option<SocketAddr> {
+        let host = normalize(host)?;
+        self.snapshot().hosts.get(&host).map(|r| r.upstream)
+    }
+
+    fn snapshot(&self) -> Arc<Table> {
+        // A panic while holding the lock cannot leave a half-written table: writers only swap
+        // in a finished one, so a poisoned lock still holds a consistent snapshot.
+        self.table
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Copy, change, swap. The write lock is held throughout so two concurrent writers cannot
+    /// lose each other's change; readers are only ever blocked for the pointer swap.
+    fn update(&self, change: impl FnOnce(&mut Table)) {
+        let mut current = self.table.write().unwrap_or_else(PoisonError::into_inner);
+        let mut next = Table::clone(&current);
+        change(&mut next);
+        *current = Arc::new(next);
+    }
+}
+
+impl Table {
+    fn drop_service(&mut self, service: &str) -> bool {
+        let Some(owned) = self.services.remove(service) else {
+            return false;
+        };
+        for host in owned {
+            if self.hosts.get(&host).is_some_and(|r| r.service == service) {
+                self.hosts.remove(&host);
+            }
+        }
+        true
+    }
+}
+
+/// `App.Example.COM:8080` and `app.example.com.` are both `app.example.com`. `None` for
+/// anything that is not a valid authority without user info.
+pub(crate) fn normalize(host: &str) -> Option<String> {
+    let authority: Authority = host.trim().parse().ok()?;
+    if authority.as_str().contains('@') {
+        return None;
+    }
+    let name = authority.host().trim_end_matches('.');
+    if name.is_empty() {
+        return None;
+    }
+    Some(name.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    #[test]
+    fn hosts_match_without_case_port_or_trailing_dot() {
+        let routes = Routes::new();
+        routes
+            .set("svc", vec!["App.Example.com".into()], addr(1))
+            .unwrap();
+        for host in [
+            "app.example.com",
+            "APP.EXAMPLE.COM:8080",
+            "app.example.com.",
+        ] {
+            assert_eq!(routes.upstream_for(host), Some(addr(1)), "{host}");
+        }
+        assert_eq!(routes.upstream_for("example.com"), None);
+    }
+
+    #[test]
+    fn ipv6_literals_keep_their_brackets_and_lose_the_port() {
+        assert_eq!(normalize("[::1]:8080").as_deref(), Some("[::1]"));
+    }
+
+    #[test]
+    fn set_replaces_the_whole_route_of_a_service() {
+        let routes = Routes::new();
+        routes
+            .set("svc", vec!["a.test".into(), "b.test".into()], addr(1))
+            .unwrap();
+        routes.set("svc", vec!["b.test".into()], addr(2)).unwrap();
+        assert_eq!(routes.upstream_for("a.test"), None);
+        assert_eq!(routes.upstream_for("b.test"), Some(addr(2)));
+    }
+
+    #[test]
+    fn invalid_host_changes_nothing() {
+        let routes = Routes::new();
+        routes.set("svc", vec!["a.test".into()], addr(1)).unwrap();
+        let err = routes
+            .set("svc", vec!["b.test".into(), "bad host".into()], addr(2))
+            .unwrap_err();
+        assert_eq!(err, InvalidHost("bad host".into()));
+        assert_eq!(routes.upstream_for("a.test"), Some(addr(1)));
+        assert_eq!(routes.upstream_for("b.test"), None);
+    }
+
+    #[test]
+    fn a_host_taken_over_survives_removal_of_its_old_service() {
+        let routes = Routes::new();
+        routes.set("old", vec!["a.test".into()], addr(1)).unwrap();
+        routes.set("new", vec!["a.test".into()], addr(2)).unwrap();
+        assert!(routes.remove("old"));
+        assert_eq!(routes.upstream_for("a.test"), Some(addr(2)));
+        assert!(routes.remove("new"));
+        assert_eq!(routes.upstream_for("a.test"), None);
+        assert!(!routes.remove("new"));
+    }
+
+    /// A switch is one swap: a reader racing thousands of switches never finds the host
+    /// missing, which a remove-then-insert would let it do.
+    #[test]
+    fn lookups_racing_switches_always_find_a_route() {
+        let routes = Routes::new();
+        routes.set("svc", vec!["a.test".into()], addr(1)).unwrap();
+        let done = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let reader = s.spawn(|| {
+                let mut lookups = 0u64;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    assert!(
+                        routes.upstream_for("a.test").is_some(),
+                        "route gone mid-switch"
+                    );
+                    lookups += 1;
+                }
+                lookups
+            });
+            for i in 0..20_000u16 {
+                routes
+                    .set("svc", vec!["a.test".into()], addr(i % 2 + 1))
+                    .unwrap();
+            }
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            assert!(reader.join().unwrap() > 0);
+        });
+    }
+
+    #[test]
+    fn clones_share_one_table() {
+        let routes = Routes::new();
+        let other = routes.clone();
+        other.set("svc", vec!["a.test".into()], addr(1)).unwrap();
+        assert_eq!(routes.upstream_for("a.test"), Some(addr(1)));
+    }
+}

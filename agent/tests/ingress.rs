@@ -1,0 +1,517 @@
+//! The ingress against real TCP servers on 127.0.0.1:0: routing by `Host`, header rewriting,
+//! error answers, streamed bodies, WebSocket pass-through, graceful shutdown, and a route switch
+//! under load with no failed request.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::time::Duration;
+
+use agent::ingress::{self, Routes};
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use http::{Request, Response, StatusCode, header};
+use http_body_util::combinators::{BoxBody, UnsyncBoxBody};
+use http_body_util::{BodyExt, Channel, Empty, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, timeout};
+use tokio_tungstenite::tungstenite::Message;
+
+/// Every wait on a condition gives up after this; nothing here should take more than a second.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// The ingress on port 0 with its own route table.
+struct TestIngress {
+    addr: SocketAddr,
+    routes: Routes,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl TestIngress {
+    async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let routes = Routes::new();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(ingress::serve(listener, routes.clone(), stopped));
+        Self {
+            addr,
+            routes,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    fn route(&self, service: &str, host: &str, upstream: SocketAddr) {
+        self.routes
+            .set(service, vec![host.to_owned()], upstream)
+            .unwrap();
+    }
+}
+
+/// A release: an HTTP/1.1 server that answers its name, and on `/headers` the headers it got,
+/// on `/echo` the request body as it arrives, on `/slow` its name once the test releases it.
+struct Upstream {
+    addr: SocketAddr,
+    slow_arrived: mpsc::UnboundedReceiver<()>,
+    release: Arc<Notify>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+}
+
+#[derive(Clone)]
+struct Release {
+    name: &'static str,
+    slow_arrived: mpsc::UnboundedSender<()>,
+    release: Arc<Notify>,
+}
+
+type UpstreamBody = BoxBody<Bytes, hyper::Error>;
+
+impl Upstream {
+    async fn start(name: &'static str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (arrived_tx, slow_arrived) = mpsc::unbounded_channel();
+        let release = Arc::new(Notify::new());
+        let state = Release {
+            name,
+            slow_arrived: arrived_tx,
+            release: release.clone(),
+        };
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(serve_release(listener, state, stopped));
+        Self {
+            addr,
+            slow_arrived,
+            release,
+            stop,
+            task,
+        }
+    }
+
+    async fn slow_request_arrived(&mut self) {
+        let arrived = timeout(DEADLINE, self.slow_arrived.recv()).await;
+        arrived
+            .expect("a /slow request reaches the release")
+            .unwrap();
+    }
+
+    fn finish_slow_request(&self) {
+        self.release.notify_one();
+    }
+
+    /// Stops like a drained release would: no new connections, answers in progress finish,
+    /// idle keep-alive connections close. Returns once all of that is done.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap();
+    }
+}
+
+async fn serve_release(listener: TcpListener, state: Release, stopped: oneshot::Receiver<()>) {
+    let (stop, stopping) = watch::channel(());
+    let mut stopped = pin!(stopped);
+    loop {
+        let stream = tokio::select! {
+            _ = &mut stopped => break,
+            accepted = listener.accept() => accepted.unwrap().0,
+        };
+        let state = state.clone();
+        let mut stopping = stopping.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| answer(state.clone(), req));
+            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            let mut conn = pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                _ = stopping.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    drop(stopping);
+    let _ = stop.send(());
+    stop.closed().await;
+}
+
+async fn answer(
+    state: Release,
+    req: Request<Incoming>,
+) -> Result<Response<UpstreamBody>, Infallible> {
+    let text = match req.uri().path() {
+        "/echo" => return Ok(Response::new(req.into_body().boxed())),
+        "/headers" => {
+            let names = [
+                "host",
+                "x-forwarded-for",
+                "x-forwarded-proto",
+                "x-forwarded-host",
+                "x-private",
+                "keep-alive",
+            ];
+            let mut lines = String::new();
+            for name in names {
+                let values: Vec<&str> = req
+                    .headers()
+                    .get_all(name)
+                    .iter()
+                    .map(|v| v.to_str().unwrap())
+                    .collect();
+                lines += &format!("{name}: {}\n", values.join(" | "));
+            }
+            lines
+        }
+        "/slow" => {
+            state.slow_arrived.send(()).unwrap();
+            state.release.notified().await;
+            state.name.to_owned()
+        }
+        _ => state.name.to_owned(),
+    };
+    let body = Full::new(Bytes::from(text)).map_err(|never| match never {});
+    Ok(Response::new(body.boxed()))
+}
+
+type ClientBody = UnsyncBoxBody<Bytes, Infallible>;
+
+fn client() -> Client<HttpConnector, ClientBody> {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// GET through the ingress at `addr` with the given `Host`; `Err` if no response came.
+async fn get(
+    client: &Client<HttpConnector, ClientBody>,
+    addr: SocketAddr,
+    host: &str,
+    path: &str,
+) -> Result<(StatusCode, String), String> {
+    let req = Request::get(format!("http://{addr}{path}"))
+        .header(header::HOST, host)
+        .body(Empty::new().boxed_unsync())
+        .unwrap();
+    let res = client.request(req).await.map_err(|e| format!("{e:?}"))?;
+    let status = res.status();
+    let body = res.into_body().collect().await.map_err(|e| e.to_string())?;
+    Ok((status, String::from_utf8(body.to_bytes().to_vec()).unwrap()))
+}
+
+fn ok(body: &str) -> Result<(StatusCode, String), String> {
+    Ok((StatusCode::OK, body.to_owned()))
+}
+
+async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + DEADLINE;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+#[tokio::test]
+async fn each_host_reaches_its_own_release() {
+    let (a, b) = (Upstream::start("a").await, Upstream::start("b").await);
+    let ingress = TestIngress::start().await;
+    ingress.route("svc-a", "a.test", a.addr);
+    ingress.route("svc-b", "b.test", b.addr);
+    let client = client();
+    for (host, name) in [("a.test", "a"), ("b.test", "b"), ("a.test", "a")] {
+        assert_eq!(get(&client, ingress.addr, host, "/").await, ok(name));
+    }
+}
+
+#[tokio::test]
+async fn host_matches_whatever_its_case_and_port() {
+    let a = Upstream::start("a").await;
+    let ingress = TestIngress::start().await;
+    ingress.route("svc-a", "App.Test", a.addr);
+    let client = client();
+    for host in ["app.test", "APP.TEST:8080", "aPp.TeSt:80"] {
+        assert_eq!(
+            get(&client, ingress.addr, host, "/").await,
+            ok("a"),
+            "{host}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_host_gets_404_naming_it() {
+    let a = Upstream::start("a").await;
+    let ingress = TestIngress::start().await;
+    ingress.route("svc-a", "a.test", a.addr);
+    let (status, body) = get(&client(), ingress.addr, "nobody.test", "/")
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, "no service for host nobody.test\n");
+}
+
+#[tokio::test]
+async fn release_that_is_down_gets_502() {
+    let down = {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        listener.local_addr().unwrap()
+    };
+    let ingress = TestIngress::start().await;
+    ingress.route("svc", "down.test", down);
+    let (status, body) = get(&client(), ingress.addr, "down.test", "/")
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(
+        body,
+        "bad gateway: the service for host down.test is not answering\n"
+    );
+}
+
+#[tokio::test]
+async fn release_sees_forwarded_headers_and_no_hop_by_hop_ones() {
+    let a = Upstream::start("a").await;
+    let ingress = TestIngress::start().await;
+    ingress.route("svc-a", "a.test", a.addr);
+    let req = Request::get(format!("http://{}/headers", ingress.addr))
+        .header(header::HOST, "a.test:8080")
+        .header("x-forwarded-for", "203.0.113.7")
+        .header("x-forwarded-proto", "https")
+        .header(header::CONNECTION, "keep-alive, x-private")
+        .header("keep-alive", "timeout=5")
+        .header("x-private", "for the proxy only")
+        .body(Empty::new().boxed_unsync())
+        .unwrap();
+    let res = client().request(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(
+        std::str::from_utf8(&body).unwrap(),
+        "host: a.test:8080\n\
+         x-forwarded-for: 203.0.113.7, 127.0.0.1\n\
+         x-forwarded-proto: http\n\
+         x-forwarded-host: a.test:8080\n\
+         x-private: \n\
+         keep-alive: \n"
+    );
+}
+
+#[tokio::test]
+async fn bodies_stream_both_ways_and_10_mib_arrive_intact() {
+    let a = Upstream::start("a").await;
+    let ingress = TestIngress::start().await;
+    ingress.route("svc-a", "a.test", a.addr);
+    let (mut sender, body) = Channel::<Bytes, Infallible>::new(4);
+    let req = Request::post(format!("http://{}/echo", ingress.addr))
+        .header(header::HOST, "a.test")
+        .body(body.boxed_unsync())
+        .unwrap();
+    sender
+        .send_data(Bytes::from_static(b"first"))
+        .await
+        .unwrap();
+    let res = timeout(DEADLINE, client().request(req)).await.unwrap();
+    let mut body = res.unwrap().into_body();
+
+    // The echo of the first piece comes back while the request is still open: had the ingress
+    // buffered either body, this would wait forever.
+    let mut first = Vec::new();
+    while first.len() < b"first".len() {
+        let frame = timeout(DEADLINE, body.frame()).await;
+        let frame = frame.expect("first piece echoed before the request ended");
+        if let Ok(data) = frame.unwrap().unwrap().into_data() {
+            first.extend_from_slice(&data);
+        }
+    }
+    assert_eq!(first, b"first");
+
+    // A period that is not a power of two, so a chunk out of place cannot match.
+    let big: Vec<u8> = (0u32..10 << 20).map(|i| (i % 251) as u8).collect();
+    let to_send = big.clone();
+    let writer = tokio::spawn(async move {
+        for chunk in to_send.chunks(64 << 10) {
+            sender
+                .send_data(Bytes::copy_from_slice(chunk))
+                .await
+                .unwrap();
+        }
+    });
+    let echoed = timeout(DEADLINE, body.collect()).await.unwrap().unwrap();
+    writer.await.unwrap();
+    let echoed = echoed.to_bytes();
+    assert_eq!(echoed.len(), big.len());
+    assert!(echoed[..] == big[..], "10 MiB came back altered");
+}
+
+#[tokio::test]
+async fn websocket_upgrade_passes_through_both_ways() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let echo_addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(stream).await.unwrap();
+        while let Some(Ok(msg)) = ws.next().await {
+            if msg.is_text() || msg.is_binary() {
+                ws.send(msg).await.unwrap();
+            }
+        }
+    });
+    let ingress = TestIngress::start().await;
+    ingress.route("chat", "chat.test", echo_addr);
+
+    let round_trip = async {
+        let stream = TcpStream::connect(ingress.addr).await.unwrap();
+        let (mut ws, res) = tokio_tungstenite::client_async("ws://chat.test/socket", stream)
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SWITCHING_PROTOCOLS);
+        let blob: Vec<u8> = (0u32..200_000).map(|i| (i % 251) as u8).collect();
+        for msg in [Message::text("hello"), Message::binary(blob)] {
+            ws.send(msg.clone()).await.unwrap();
+            assert_eq!(ws.next().await.unwrap().unwrap(), msg);
+        }
+        ws.close(None).await.unwrap();
+    };
+    timeout(DEADLINE, round_trip).await.unwrap();
+}
+
+#[tokio::test]
+async fn request_in_flight_during_a_switch_finishes_on_its_release() {
+    let mut v1 = Upstream::start("v1").await;
+    let v2 = Upstream::start("v2").await;
+    let ingress = TestIngress::start().await;
+    ingress.route("app", "app.test", v1.addr);
+    let client = client();
+    let slow = tokio::spawn({
+        let (client, addr) = (client.clone(), ingress.addr);
+        async move { get(&client, addr, "app.test", "/slow").await }
+    });
+    v1.slow_request_arrived().await;
+    ingress.route("app", "app.test", v2.addr);
+    assert_eq!(get(&client, ingress.addr, "app.test", "/").await, ok("v2"));
+    v1.finish_slow_request();
+    assert_eq!(slow.await.unwrap(), ok("v1"));
+}
+
+#[tokio::test]
+async fn shutdown_stops_accepting_and_lets_requests_in_progress_finish() {
+    let mut v1 = Upstream::start("v1").await;
+    let mut ingress = TestIngress::start().await;
+    ingress.route("app", "app.test", v1.addr);
+    let client = client();
+    let slow = tokio::spawn({
+        let (client, addr) = (client.clone(), ingress.addr);
+        async move { get(&client, addr, "app.test", "/slow").await }
+    });
+    v1.slow_request_arrived().await;
+    ingress.stop.take().unwrap().send(()).unwrap();
+
+    let deadline = Instant::now() + DEADLINE;
+    while TcpStream::connect(ingress.addr).await.is_ok() {
+        assert!(Instant::now() < deadline, "the ingress still accepts");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert!(!ingress.task.is_finished(), "serve returned mid-request");
+    v1.finish_slow_request();
+    assert_eq!(slow.await.unwrap(), ok("v1"));
+    timeout(DEADLINE, ingress.task).await.unwrap().unwrap();
+}
+
+/// Shared by the load test's workers and its conductor.
+#[derive(Default)]
+struct Traffic {
+    done: AtomicUsize,
+    switched: AtomicBool,
+    workers_past_switch: AtomicUsize,
+    stop: AtomicBool,
+}
+
+/// One worker: requests back to back until told to stop. Each entry says whether the request
+/// started after the route switch, and what came back.
+async fn worker(
+    traffic: Arc<Traffic>,
+    client: Client<HttpConnector, ClientBody>,
+    addr: SocketAddr,
+) -> Vec<(bool, Result<(StatusCode, String), String>)> {
+    let mut log = Vec::new();
+    let mut counted_past_switch = false;
+    while !traffic.stop.load(SeqCst) {
+        let after_switch = traffic.switched.load(SeqCst);
+        log.push((after_switch, get(&client, addr, "app.test", "/").await));
+        traffic.done.fetch_add(1, SeqCst);
+        if after_switch && !counted_past_switch {
+            counted_past_switch = true;
+            traffic.workers_past_switch.fetch_add(1, SeqCst);
+        }
+    }
+    log
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn route_switch_under_load_fails_no_request_and_old_release_can_stop() {
+    const WORKERS: usize = 8;
+    const PHASE: usize = 700;
+    let v1 = Upstream::start("v1").await;
+    let v2 = Upstream::start("v2").await;
+    let ingress = TestIngress::start().await;
+    ingress.route("app", "app.test", v1.addr);
+    let traffic = Arc::new(Traffic::default());
+    let client = client();
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| tokio::spawn(worker(traffic.clone(), client.clone(), ingress.addr)))
+        .collect();
+
+    wait_until("traffic flows to v1", || traffic.done.load(SeqCst) >= PHASE).await;
+    ingress.route("app", "app.test", v2.addr);
+    traffic.switched.store(true, SeqCst);
+    // Once every worker has finished a request begun after the switch, no request is left on
+    // v1 (each worker has one at a time): v1 is drained and may stop.
+    wait_until("every worker got past the switch", || {
+        traffic.workers_past_switch.load(SeqCst) == WORKERS
+    })
+    .await;
+    v1.stop().await;
+    let target = (traffic.done.load(SeqCst) + PHASE).max(2_400);
+    wait_until("traffic flows after v1 stopped", || {
+        traffic.done.load(SeqCst) >= target
+    })
+    .await;
+    traffic.stop.store(true, SeqCst);
+
+    let (mut total, mut on_v1, mut on_v2, mut failures) = (0, 0, 0, Vec::new());
+    for worker in workers {
+        let mut seen_v2 = false;
+        for (after_switch, outcome) in worker.await.unwrap() {
+            total += 1;
+            if outcome == ok("v1") {
+                assert!(!after_switch, "a request begun after the switch reached v1");
+                assert!(!seen_v2, "v1 answered after v2 had on the same worker");
+                on_v1 += 1;
+            } else if outcome == ok("v2") {
+                seen_v2 = true;
+                on_v2 += 1;
+            } else {
+                failures.push(outcome);
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {total} requests failed, e.g. {:?}",
+        failures.len(),
+        failures.first()
+    );
+    assert!(total >= 2_000, "only {total} requests");
+    assert!(on_v1 >= PHASE && on_v2 >= PHASE, "v1 {on_v1}, v2 {on_v2}");
+}
