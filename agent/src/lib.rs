@@ -7,7 +7,10 @@
 //! - [`join`]: `dployrd join`: enroll with a join token.
 //! - [`run`]: `dployrd run`: hold the connection, reconnect with backoff forever.
 //! - [`streams`]: the byte streams Base opens over that connection.
+//! - [`deploy`]: the building blocks of a deploy: runtimes and their build/start plans, shell
+//!   commands in their own process group, source fetching, health checks.
 
+pub mod deploy;
 pub mod dial;
 pub mod join;
 pub mod run;

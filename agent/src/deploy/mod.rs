@@ -1,0 +1,18 @@
+//! The building blocks of a deploy on this instance (DESIGN.md §4), independent of Base: the
+//! orchestrator (deploy state machine, ingress switch, messages to Base) is built on these.
+//! Read in this order:
+//!
+//! - [`runtime`]: which language runtime a service uses, named or detected from its files.
+//! - [`plan`]: the default build and start commands for a runtime, and the user's overrides.
+//! - [`toolchain`]: the plan's executables are on the instance, or a clear error naming one.
+//! - [`ports`]: a free port for a new release.
+
+pub mod plan;
+pub mod ports;
+pub mod runtime;
+pub mod toolchain;
+
+pub use plan::{Overrides, Plan, plan};
+pub use ports::free_port;
+pub use runtime::{Runtime, UnknownRuntime, detect};
+pub use toolchain::{MissingTool, check_toolchain, check_toolchain_in};
