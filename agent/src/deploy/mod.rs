@@ -5,14 +5,17 @@
 //! - [`runtime`]: which language runtime a service uses, named or detected from its files.
 //! - [`plan`]: the default build and start commands for a runtime, and the user's overrides.
 //! - [`toolchain`]: the plan's executables are on the instance, or a clear error naming one.
+//! - [`process`]: shell commands in their own process group: timeouts, cancel, logs.
 //! - [`ports`]: a free port for a new release.
 
 pub mod plan;
 pub mod ports;
+pub mod process;
 pub mod runtime;
 pub mod toolchain;
 
 pub use plan::{Overrides, Plan, plan};
 pub use ports::free_port;
+pub use process::{CancellationToken, Exit, LogLine, Running, ShellCommand, Stream};
 pub use runtime::{Runtime, UnknownRuntime, detect};
 pub use toolchain::{MissingTool, check_toolchain, check_toolchain_in};
