@@ -6,14 +6,17 @@
 //! - [`plan`]: the default build and start commands for a runtime, and the user's overrides.
 //! - [`toolchain`]: the plan's executables are on the instance, or a clear error naming one.
 //! - [`process`]: shell commands in their own process group: timeouts, cancel, logs.
+//! - [`fetch`]: one exact commit of a git repository into a release directory.
 //! - [`ports`]: a free port for a new release.
 
+pub mod fetch;
 pub mod plan;
 pub mod ports;
 pub mod process;
 pub mod runtime;
 pub mod toolchain;
 
+pub use fetch::{FetchError, fetch};
 pub use plan::{Overrides, Plan, plan};
 pub use ports::free_port;
 pub use process::{CancellationToken, Exit, LogLine, Running, ShellCommand, Stream};

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::process::quote;
 use super::runtime::Runtime;
 
 /// The commands for one release. Every command is a `sh -c` script run in the release directory
@@ -110,7 +111,7 @@ fn node(dir: &Path) -> Plan {
     let start = if has_script("start") {
         Some(format!("{tool} start"))
     } else if let Some(main) = manifest["main"].as_str() {
-        Some(format!("node {}", sh_quote(main)))
+        Some(format!("node {}", quote(main)))
     } else if dir.join("server.js").is_file() {
         // What `npm start` itself runs when there is no start script.
         Some("node server.js".to_owned())
@@ -184,7 +185,7 @@ fn dotnet(dir: &Path) -> Plan {
         build: vec!["dotnet publish -c Release -o out".into()],
         start: projects
             .first()
-            .map(|name| format!("dotnet {}", sh_quote(&format!("out/{name}.dll")))),
+            .map(|name| format!("dotnet {}", quote(&format!("out/{name}.dll")))),
         toolchain: vec!["dotnet"],
         bin_dirs: Vec::new(),
     }
@@ -225,17 +226,6 @@ fn procfile_web(dir: &Path) -> Option<String> {
         let command = command.trim();
         (name.trim() == "web" && !command.is_empty()).then(|| command.to_owned())
     })
-}
-
-/// Quotes `s` for `sh` unless it is plainly safe, so a file name from the user's manifest stays
-/// one word.
-fn sh_quote(s: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./@%+=:,".contains(c);
-    if !s.is_empty() && s.chars().all(safe) {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 #[cfg(test)]

@@ -247,6 +247,16 @@ impl Running {
     }
 }
 
+/// Quotes `s` as one `sh` word, leaving plainly safe words as they are for readable logs.
+pub fn quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./@%+=:,".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
 /// SIGKILLs the group of a [`run`] whose future was dropped mid-way.
 struct KillOnDrop(i32);
 
