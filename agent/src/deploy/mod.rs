@@ -7,9 +7,11 @@
 //! - [`toolchain`]: the plan's executables are on the instance, or a clear error naming one.
 //! - [`process`]: shell commands in their own process group: timeouts, cancel, logs.
 //! - [`fetch`]: one exact commit of a git repository into a release directory.
+//! - [`health`]: whether a started release answers, before traffic moves to it.
 //! - [`ports`]: a free port for a new release.
 
 pub mod fetch;
+pub mod health;
 pub mod plan;
 pub mod ports;
 pub mod process;
@@ -17,6 +19,7 @@ pub mod runtime;
 pub mod toolchain;
 
 pub use fetch::{FetchError, fetch};
+pub use health::{HealthCheck, Probe, Unhealthy, wait_healthy};
 pub use plan::{Overrides, Plan, plan};
 pub use ports::free_port;
 pub use process::{CancellationToken, Exit, LogLine, Running, ShellCommand, Stream};
