@@ -194,7 +194,8 @@ impl Running {
     }
 
     /// Waits for the shell to exit, then up to 2 s for its last output. Other members of the
-    /// group may outlive it; [`Running::stop`] ends them. Cancel-safe.
+    /// group may outlive it, and output they write after that is dropped; [`Running::stop`]
+    /// ends them. Cancel-safe.
     pub async fn wait(&mut self) -> io::Result<Exit> {
         let status = self.child.wait().await?;
         self.drain().await;
@@ -236,8 +237,9 @@ impl Running {
 
     async fn drain(&mut self) {
         let deadline = tokio::time::Instant::now() + DRAIN;
-        for reader in &mut self.readers {
-            if tokio::time::timeout_at(deadline, &mut *reader)
+        // Taken, not borrowed: a finished JoinHandle must not be polled again by a later stop.
+        for mut reader in std::mem::take(&mut self.readers) {
+            if tokio::time::timeout_at(deadline, &mut reader)
                 .await
                 .is_err()
             {

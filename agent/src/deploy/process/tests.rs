@@ -235,3 +235,24 @@ async fn stop_is_graceful_for_a_service_that_exits_on_sigterm() {
     }
     assert_eq!(stdout_after, ["bye"], "the TERM trap ran");
 }
+
+#[tokio::test]
+async fn stop_after_wait_ends_what_the_service_left_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, mut rx) = mpsc::channel(16);
+    let script = "sleep 300 & echo $!; exit 3";
+    let mut service = spawn(&ShellCommand::new(script, dir.path()), tx).unwrap();
+    let orphan = next_pid(&mut rx).await;
+    let exit = tokio::time::timeout(LIMIT, service.wait()).await.unwrap();
+    assert_eq!(exit.unwrap(), Exit::Code(3));
+    assert!(process_alive(orphan), "wait only waits for the shell");
+    let exit = tokio::time::timeout(LIMIT, service.stop(LIMIT))
+        .await
+        .unwrap();
+    assert_eq!(
+        exit.unwrap(),
+        Exit::Code(3),
+        "the shell's own exit, not the orphan's"
+    );
+    assert!(!process_alive(orphan), "{orphan} outlived stop");
+}
