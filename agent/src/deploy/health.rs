@@ -1,0 +1,185 @@
+//! Whether a freshly started release answers, before any traffic is switched to it. A deploy
+//! only moves the route once [`wait_healthy`] says yes; otherwise the old release keeps serving.
+//!
+//! The HTTP probe is a hand-written HTTP/1.1 GET: it needs the status line only, and an HTTP
+//! client crate would bring TLS and pooling this never uses.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_util::sync::CancellationToken;
+
+/// The status line must fit in this; a server sending more before its first `\r\n` is not
+/// speaking HTTP.
+const MAX_STATUS_LINE: usize = 8 * 1024;
+
+/// What counts as "answering".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Probe {
+    /// `GET path` answered with a 2xx or 3xx status.
+    Http { path: String },
+    /// A TCP connection is accepted.
+    Tcp,
+    /// No check: the release counts as healthy once `start_grace` has passed.
+    None,
+}
+
+/// How and how patiently to check a release. Serialised with durations in milliseconds:
+/// `{"probe":{"type":"http","path":"/healthz"},"interval_ms":1000,...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HealthCheck {
+    pub probe: Probe,
+    /// Between the end of one failed probe and the start of the next.
+    #[serde(rename = "interval_ms", with = "millis")]
+    pub interval: Duration,
+    /// For one probe: connect, request and status line.
+    #[serde(rename = "timeout_ms", with = "millis")]
+    pub timeout: Duration,
+    /// Consecutive failed probes after which the release is unhealthy (at least one probe is
+    /// always made).
+    pub retries: u32,
+    /// Before the first probe, for runtimes that take a while to bind.
+    #[serde(rename = "start_grace_ms", with = "millis")]
+    pub start_grace: Duration,
+}
+
+impl Default for HealthCheck {
+    /// A TCP probe every second for 30 s after a 1 s grace: any server passes it once it
+    /// listens, and 30 s covers the slow starters (JVMs, first Rails boot).
+    fn default() -> Self {
+        HealthCheck {
+            probe: Probe::Tcp,
+            interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(2),
+            retries: 30,
+            start_grace: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unhealthy {
+    /// Every probe failed; `last_error` says how the last one did.
+    #[error("not healthy after {probes} checks: {last_error}")]
+    Failed { probes: u32, last_error: String },
+    #[error("health check cancelled")]
+    Cancelled,
+}
+
+/// Waits `start_grace`, then probes `addr` until one probe succeeds or `retries` probes in a
+/// row have failed. `cancel` ends the wait early (a newer deploy, or the service is deleted).
+pub async fn wait_healthy(
+    addr: SocketAddr,
+    check: &HealthCheck,
+    cancel: &CancellationToken,
+) -> Result<(), Unhealthy> {
+    pause(check.start_grace, cancel).await?;
+    let mut probes = 0;
+    loop {
+        let result = match &check.probe {
+            Probe::None => return Ok(()),
+            Probe::Tcp => tcp(addr, check.timeout).await,
+            Probe::Http { path } => http(addr, path, check.timeout).await,
+        };
+        probes += 1;
+        match result {
+            Ok(()) => return Ok(()),
+            Err(last_error) if probes >= check.retries.max(1) => {
+                return Err(Unhealthy::Failed { probes, last_error });
+            }
+            Err(_) => pause(check.interval, cancel).await?,
+        }
+    }
+}
+
+async fn pause(duration: Duration, cancel: &CancellationToken) -> Result<(), Unhealthy> {
+    tokio::select! {
+        () = tokio::time::sleep(duration) => Ok(()),
+        () = cancel.cancelled() => Err(Unhealthy::Cancelled),
+    }
+}
+
+async fn connect(addr: SocketAddr, timeout: Duration) -> Result<TcpStream, String> {
+    match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(e)) => Err(format!("connecting to {addr}: {e}")),
+        Err(_) => Err(format!(
+            "connecting to {addr}: no answer within {timeout:?}"
+        )),
+    }
+}
+
+async fn tcp(addr: SocketAddr, timeout: Duration) -> Result<(), String> {
+    connect(addr, timeout).await.map(drop)
+}
+
+async fn http(addr: SocketAddr, path: &str, timeout: Duration) -> Result<(), String> {
+    if !path.starts_with('/') || path.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(format!("invalid health check path {path:?}"));
+    }
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut stream = connect(addr, timeout).await?;
+    let exchange = async {
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUser-Agent: dployr-health\r\n\
+             Accept: */*\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let mut head = Vec::with_capacity(256);
+        let mut buf = [0u8; 1024];
+        while !head.windows(2).any(|w| w == b"\r\n") && head.len() < MAX_STATUS_LINE {
+            let n = stream.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        Ok::<_, std::io::Error>(head)
+    };
+    let head = match tokio::time::timeout_at(deadline, exchange).await {
+        Ok(Ok(head)) => head,
+        Ok(Err(e)) => return Err(format!("GET {path} on {addr}: {e}")),
+        Err(_) => {
+            return Err(format!(
+                "GET {path} on {addr}: no answer within {timeout:?}"
+            ));
+        }
+    };
+    let head = String::from_utf8_lossy(&head);
+    let status_line = head.split("\r\n").next().unwrap_or_default();
+    let status = status_line
+        .strip_prefix("HTTP/1.")
+        .and_then(|rest| rest.get(2..5))
+        .and_then(|code| code.parse::<u16>().ok());
+    match status {
+        Some(200..=399) => Ok(()),
+        Some(_) => Err(format!("GET {path} on {addr} answered {status_line:?}")),
+        None if head.is_empty() => Err(format!("GET {path} on {addr}: closed without answering")),
+        None => Err(format!(
+            "GET {path} on {addr}: not an HTTP answer: {status_line:?}"
+        )),
+    }
+}
+
+/// Durations as whole milliseconds, the unit users write health checks in.
+mod millis {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis().try_into().unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_millis)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,27 @@
+//! The building blocks of a deploy on this instance (DESIGN.md §4), independent of Base: the
+//! orchestrator (deploy state machine, ingress switch, messages to Base) is built on these.
+//! Read in this order:
+//!
+//! - [`runtime`]: which language runtime a service uses, named or detected from its files.
+//! - [`plan`]: the default build and start commands for a runtime, and the user's overrides.
+//! - [`toolchain`]: the plan's executables are on the instance, or a clear error naming one.
+//! - [`process`]: shell commands in their own process group: timeouts, cancel, logs.
+//! - [`fetch`]: one exact commit of a git repository into a release directory.
+//! - [`health`]: whether a started release answers, before traffic moves to it.
+//! - [`ports`]: a free port for a new release.
+
+pub mod fetch;
+pub mod health;
+pub mod plan;
+pub mod ports;
+pub mod process;
+pub mod runtime;
+pub mod toolchain;
+
+pub use fetch::{FetchError, fetch};
+pub use health::{HealthCheck, Probe, Unhealthy, wait_healthy};
+pub use plan::{Overrides, Plan, plan};
+pub use ports::free_port;
+pub use process::{CancellationToken, Exit, LogLine, Running, ShellCommand, Stream};
+pub use runtime::{Runtime, UnknownRuntime, detect};
+pub use toolchain::{MissingTool, check_toolchain, check_toolchain_in};

@@ -1,0 +1,366 @@
+//! Shell commands for builds and services, each in its own process group so that stopping one
+//! stops everything it started: `npm` runs `node` runs `esbuild`, and a timed-out build that
+//! only lost its `sh` would leave the rest running and holding the release's files. Output is
+//! streamed line by line as it comes, for the deploy log.
+//!
+//! Two shapes: [`run`] for a build step (a hard timeout and a cancel handle; returns when the
+//! step and everything it left behind are gone) and [`spawn`] for the service itself (a
+//! [`Running`] handle the supervisor waits on and stops).
+
+use std::collections::BTreeMap;
+use std::io;
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::Child;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+pub use tokio_util::sync::CancellationToken;
+
+/// Longer lines are cut here (with a note saying how much was cut): one minified bundle printed
+/// by a build must not become a multi-megabyte log record.
+pub const MAX_LINE_BYTES: usize = 16 * 1024;
+/// How long [`run`] gives a timed-out or cancelled step, or what a finished step left running,
+/// between SIGTERM and SIGKILL.
+pub const STOP_GRACE: Duration = Duration::from_secs(10);
+/// How long output may keep arriving after the process group is gone. Only a process that left
+/// the group (`setsid`) can hold the pipes open longer; its output is then abandoned.
+const DRAIN: Duration = Duration::from_secs(2);
+/// How long a stop waits for the group after SIGKILL before giving up on members it cannot
+/// kill, once the shell itself is gone.
+const KILL_WAIT: Duration = Duration::from_secs(5);
+/// How often a stop looks whether the group is gone.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Which pipe a line came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// One line of output, without its line ending, decoded as lossy UTF-8.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// When dployrd read it, in Unix milliseconds.
+    pub at_ms: i64,
+    pub stream: Stream,
+    pub line: String,
+}
+
+/// A `sh -c` script, the directory it runs in and its environment. The environment is exactly
+/// `env` plus the agent's own `PATH` and `HOME` (which `env` may override): nothing else of
+/// dployrd's environment leaks into users' builds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShellCommand {
+    pub script: String,
+    pub dir: PathBuf,
+    pub env: BTreeMap<String, String>,
+}
+
+impl ShellCommand {
+    pub fn new(script: impl Into<String>, dir: impl Into<PathBuf>) -> ShellCommand {
+        ShellCommand {
+            script: script.into(),
+            dir: dir.into(),
+            env: BTreeMap::new(),
+        }
+    }
+
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> ShellCommand {
+        self.env.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// How a command ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exit {
+    /// The shell exited with this code.
+    Code(i32),
+    /// The shell was killed by this signal number.
+    Signal(i32),
+    /// [`run`]'s timeout passed; the group was stopped.
+    TimedOut,
+    /// [`run`]'s cancel token fired; the group was stopped.
+    Cancelled,
+}
+
+impl Exit {
+    pub fn success(self) -> bool {
+        self == Exit::Code(0)
+    }
+
+    fn from_status(status: ExitStatus) -> Exit {
+        match (status.code(), status.signal()) {
+            (Some(code), _) => Exit::Code(code),
+            (None, Some(signal)) => Exit::Signal(signal),
+            // The OS reports one or the other for a process that ended.
+            (None, None) => Exit::Code(-1),
+        }
+    }
+}
+
+/// Runs a build step to its end: the step's exit, or [`Exit::TimedOut`] after `timeout`, or
+/// [`Exit::Cancelled`] when `cancel` fires. Either way it returns only once the whole process
+/// group is gone (processes a finished step left in the background are stopped too: a build
+/// step has no business leaving daemons) and its output has been sent to `logs`. Dropping the
+/// future SIGKILLs the group. The error is only for failing to start `sh`.
+pub async fn run(
+    cmd: &ShellCommand,
+    logs: mpsc::Sender<LogLine>,
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> io::Result<Exit> {
+    let mut running = spawn(cmd, logs)?;
+    let guard = KillOnDrop(running.pgid);
+    let ended = tokio::select! {
+        status = running.child.wait() => Some(Exit::from_status(status?)),
+        () = tokio::time::sleep(timeout) => None,
+        () = cancel.cancelled() => None,
+    };
+    running.stop(STOP_GRACE).await?;
+    std::mem::forget(guard);
+    Ok(match ended {
+        Some(exit) => exit,
+        None if cancel.is_cancelled() => Exit::Cancelled,
+        None => Exit::TimedOut,
+    })
+}
+
+/// Starts a long-running command (the service) in its own process group. Output goes to `logs`
+/// until the pipes close; a slow receiver slows the service's writes rather than growing memory.
+/// Dropping the [`Running`] leaves the process running.
+pub fn spawn(cmd: &ShellCommand, logs: mpsc::Sender<LogLine>) -> io::Result<Running> {
+    let mut command = tokio::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg(&cmd.script)
+        .current_dir(&cmd.dir)
+        .env_clear();
+    for key in ["PATH", "HOME"] {
+        if let Some(value) = std::env::var_os(key) {
+            command.env(key, value);
+        }
+    }
+    command
+        .envs(&cmd.env)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = command.spawn()?;
+    let pid = child
+        .id()
+        .expect("a child that was just spawned has not been reaped");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let readers = vec![
+        tokio::spawn(pump(stdout, Stream::Stdout, logs.clone())),
+        tokio::spawn(pump(stderr, Stream::Stderr, logs)),
+    ];
+    Ok(Running {
+        child,
+        pid,
+        pgid: pid as i32,
+        readers,
+    })
+}
+
+/// A command started by [`spawn`]; its process group id equals its pid.
+#[derive(Debug)]
+pub struct Running {
+    child: Child,
+    pid: u32,
+    pgid: i32,
+    readers: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    pub fn pgid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Waits for the shell to exit, then up to 2 s for its last output. Other members of the
+    /// group may outlive it, and output they write after that is dropped; [`Running::stop`]
+    /// ends them. Cancel-safe.
+    pub async fn wait(&mut self) -> io::Result<Exit> {
+        let status = self.child.wait().await?;
+        self.drain().await;
+        Ok(Exit::from_status(status))
+    }
+
+    /// Stops the whole group: SIGTERM to every member, SIGKILL to the group if any member is
+    /// still alive after `grace`. Returns the shell's exit once the group is gone and the
+    /// output drained; a group that is already gone gets no signal at all, so a reused group id
+    /// is never signalled.
+    pub async fn stop(&mut self, grace: Duration) -> io::Result<Exit> {
+        let deadline = tokio::time::Instant::now() + grace;
+        let mut signalled = false;
+        loop {
+            let leader_done = self.child.try_wait()?.is_some();
+            if leader_done && !group_alive(self.pgid) {
+                break;
+            }
+            let now = tokio::time::Instant::now();
+            if !signalled {
+                signal_group(self.pgid, Signal::SIGTERM);
+                signalled = true;
+            } else if leader_done && now >= deadline + KILL_WAIT {
+                // A member we may not signal (a setuid program) or stuck in the kernel.
+                tracing::warn!(
+                    pgid = self.pgid,
+                    "process group survived SIGKILL; leaving it"
+                );
+                break;
+            } else if now >= deadline {
+                signal_group(self.pgid, Signal::SIGKILL);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        let status = self.child.wait().await?;
+        self.drain().await;
+        Ok(Exit::from_status(status))
+    }
+
+    async fn drain(&mut self) {
+        let deadline = tokio::time::Instant::now() + DRAIN;
+        // Taken, not borrowed: a finished JoinHandle must not be polled again by a later stop.
+        for mut reader in std::mem::take(&mut self.readers) {
+            if tokio::time::timeout_at(deadline, &mut reader)
+                .await
+                .is_err()
+            {
+                reader.abort();
+            }
+        }
+    }
+}
+
+/// Quotes `s` as one `sh` word, leaving plainly safe words as they are for readable logs.
+pub fn quote(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./@%+=:,".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// SIGKILLs the group of a [`run`] whose future was dropped mid-way.
+struct KillOnDrop(i32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        signal_group(self.0, Signal::SIGKILL);
+    }
+}
+
+fn signal_group(pgid: i32, signal: Signal) {
+    // ESRCH: the group is already gone, which is what we wanted.
+    let _ = killpg(Pid::from_raw(pgid), signal);
+}
+
+/// Whether any process of the group is still running. Zombies do not count: members orphaned
+/// by the shell are reaped by PID 1, which in a container may never happen.
+fn group_alive(pgid: i32) -> bool {
+    if killpg(Pid::from_raw(pgid), None).is_err() {
+        return false;
+    }
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return true;
+    };
+    procs.flatten().any(|entry| {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
+            return false;
+        };
+        proc_stat(pid).is_some_and(|(state, pgrp)| pgrp == pgid && !matches!(state, 'Z' | 'X'))
+    })
+}
+
+/// Whether `pid` is a process that is not a zombie.
+pub fn process_alive(pid: i32) -> bool {
+    proc_stat(pid).is_some_and(|(state, _)| !matches!(state, 'Z' | 'X'))
+}
+
+/// State and process group of `pid` from `/proc/<pid>/stat` (`pid (comm) state ppid pgrp ...`;
+/// `comm` may contain spaces and parentheses, so fields are counted from the last `)`).
+fn proc_stat(pid: i32) -> Option<(char, i32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = stat.get(stat.rfind(')')? + 1..)?.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let pgrp = fields.nth(1)?.parse().ok()?;
+    Some((state, pgrp))
+}
+
+/// Sends each line of `pipe` to `logs` until end of file. Keeps reading after the receiver is
+/// gone, so the process never blocks on a full pipe.
+async fn pump(pipe: impl AsyncRead + Unpin, stream: Stream, logs: mpsc::Sender<LogLine>) {
+    let mut reader = BufReader::with_capacity(64 * 1024, pipe);
+    let mut line = Vec::with_capacity(256);
+    let mut cut = 0usize;
+    let mut open = true;
+    while let Ok(buf) = reader.fill_buf().await {
+        if buf.is_empty() {
+            if !line.is_empty() || cut > 0 {
+                emit(&logs, &mut open, stream, &mut line, &mut cut).await;
+            }
+            break;
+        }
+        let (chunk, used, newline) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (&buf[..i], i + 1, true),
+            None => (buf, buf.len(), false),
+        };
+        let room = MAX_LINE_BYTES - line.len();
+        line.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        cut += chunk.len().saturating_sub(room);
+        reader.consume(used);
+        if newline {
+            emit(&logs, &mut open, stream, &mut line, &mut cut).await;
+        }
+    }
+}
+
+async fn emit(
+    logs: &mpsc::Sender<LogLine>,
+    open: &mut bool,
+    stream: Stream,
+    line: &mut Vec<u8>,
+    cut: &mut usize,
+) {
+    if line.last() == Some(&b'\r') && *cut == 0 {
+        line.pop();
+    }
+    let mut text = String::from_utf8_lossy(line).into_owned();
+    if *cut > 0 {
+        text.push_str(&format!(" [... {cut} more bytes cut]"));
+    }
+    line.clear();
+    *cut = 0;
+    if *open {
+        let at_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let sent = logs.send(LogLine {
+            at_ms,
+            stream,
+            line: text,
+        });
+        *open = sent.await.is_ok();
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,219 @@
+//! Which language runtime a service uses, named by the user or detected from the files in its
+//! source. Detection only picks defaults: [`super::plan`] turns a runtime into build and start
+//! commands, and the user can name the runtime and override both commands.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A runtime dployrd knows how to build and start. The serde and [`FromStr`] names are the
+/// lowercase variant names (`node`, `python`, ..., `docker`), the same in the API and the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    Node,
+    Python,
+    Go,
+    Php,
+    Ruby,
+    Dotnet,
+    Java,
+    /// Files served by dployrd itself: nothing is built or started.
+    Static,
+    /// Built and run through the Docker Engine, not by this module.
+    Docker,
+}
+
+impl Runtime {
+    pub const ALL: [Runtime; 9] = [
+        Runtime::Node,
+        Runtime::Python,
+        Runtime::Go,
+        Runtime::Php,
+        Runtime::Ruby,
+        Runtime::Dotnet,
+        Runtime::Java,
+        Runtime::Static,
+        Runtime::Docker,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Runtime::Node => "node",
+            Runtime::Python => "python",
+            Runtime::Go => "go",
+            Runtime::Php => "php",
+            Runtime::Ruby => "ruby",
+            Runtime::Dotnet => "dotnet",
+            Runtime::Java => "java",
+            Runtime::Static => "static",
+            Runtime::Docker => "docker",
+        }
+    }
+}
+
+impl fmt::Display for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown runtime {0:?}: expected one of node, python, go, php, ruby, dotnet, java, static, docker"
+)]
+pub struct UnknownRuntime(pub String);
+
+impl FromStr for Runtime {
+    type Err = UnknownRuntime;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Runtime::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| UnknownRuntime(s.to_owned()))
+    }
+}
+
+/// Guesses the runtime from marker files at the top of `dir`, first match wins:
+///
+/// 1. `package.json` → node
+/// 2. `requirements.txt`, `pyproject.toml` or `Pipfile` → python
+/// 3. `go.mod` → go
+/// 4. `composer.json` → php
+/// 5. `Gemfile` → ruby
+/// 6. `*.csproj` or `*.fsproj` → dotnet
+/// 7. `pom.xml`, `build.gradle` or `build.gradle.kts` → java
+/// 8. `Dockerfile` → docker
+/// 9. `index.html` → static
+///
+/// A `Dockerfile` ranks below every language marker: many repositories ship one next to their
+/// code for other hosts, and a native build starts faster and needs no Docker on the instance.
+/// A user who wants Docker names the runtime. `package.json` ranks first because front-end
+/// tooling often sits beside another language's files, and it is usually the part that serves.
+/// `index.html` ranks last because sites built by a language toolchain keep one in their source.
+pub fn detect(dir: &Path) -> Option<Runtime> {
+    let has = |name: &str| dir.join(name).is_file();
+    let has_ext = |exts: &[&str]| {
+        std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                let path = e.path();
+                path.is_file()
+                    && path
+                        .extension()
+                        .and_then(|x| x.to_str())
+                        .is_some_and(|x| exts.contains(&x))
+            })
+        })
+    };
+    if has("package.json") {
+        Some(Runtime::Node)
+    } else if has("requirements.txt") || has("pyproject.toml") || has("Pipfile") {
+        Some(Runtime::Python)
+    } else if has("go.mod") {
+        Some(Runtime::Go)
+    } else if has("composer.json") {
+        Some(Runtime::Php)
+    } else if has("Gemfile") {
+        Some(Runtime::Ruby)
+    } else if has_ext(&["csproj", "fsproj"]) {
+        Some(Runtime::Dotnet)
+    } else if has("pom.xml") || has("build.gradle") || has("build.gradle.kts") {
+        Some(Runtime::Java)
+    } else if has("Dockerfile") {
+        Some(Runtime::Docker)
+    } else if has("index.html") {
+        Some(Runtime::Static)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_with(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for f in files {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        dir
+    }
+
+    fn detected(files: &[&str]) -> Option<Runtime> {
+        detect(dir_with(files).path())
+    }
+
+    #[test]
+    fn every_marker_file_detects_its_runtime() {
+        let cases: &[(&str, Runtime)] = &[
+            ("package.json", Runtime::Node),
+            ("requirements.txt", Runtime::Python),
+            ("pyproject.toml", Runtime::Python),
+            ("Pipfile", Runtime::Python),
+            ("go.mod", Runtime::Go),
+            ("composer.json", Runtime::Php),
+            ("Gemfile", Runtime::Ruby),
+            ("web.csproj", Runtime::Dotnet),
+            ("App.fsproj", Runtime::Dotnet),
+            ("pom.xml", Runtime::Java),
+            ("build.gradle", Runtime::Java),
+            ("build.gradle.kts", Runtime::Java),
+            ("Dockerfile", Runtime::Docker),
+            ("index.html", Runtime::Static),
+        ];
+        for (file, runtime) in cases {
+            assert_eq!(detected(&[file]), Some(*runtime), "marker {file}");
+        }
+    }
+
+    #[test]
+    fn no_marker_detects_nothing() {
+        assert_eq!(detected(&[]), None);
+        assert_eq!(detected(&["README.md", "main.rs"]), None);
+    }
+
+    #[test]
+    fn a_directory_named_like_a_marker_is_not_a_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("package.json")).unwrap();
+        std::fs::create_dir(dir.path().join("x.csproj")).unwrap();
+        assert_eq!(detect(dir.path()), None);
+    }
+
+    #[test]
+    fn language_markers_win_over_dockerfile_and_index_html() {
+        assert_eq!(
+            detected(&["Dockerfile", "go.mod", "index.html"]),
+            Some(Runtime::Go)
+        );
+        assert_eq!(
+            detected(&["Dockerfile", "index.html"]),
+            Some(Runtime::Docker)
+        );
+        assert_eq!(
+            detected(&["requirements.txt", "package.json"]),
+            Some(Runtime::Node)
+        );
+        assert_eq!(detected(&["pom.xml", "Gemfile"]), Some(Runtime::Ruby));
+    }
+
+    #[test]
+    fn names_round_trip_through_serde_fromstr_and_display() {
+        for r in Runtime::ALL {
+            let json = serde_json::to_string(&r).unwrap();
+            assert_eq!(json, format!("\"{r}\""));
+            assert_eq!(serde_json::from_str::<Runtime>(&json).unwrap(), r);
+            assert_eq!(r.to_string().parse::<Runtime>().unwrap(), r);
+        }
+        assert_eq!("dotnet".parse::<Runtime>(), Ok(Runtime::Dotnet));
+        let err = "Node".parse::<Runtime>().unwrap_err();
+        assert!(
+            err.to_string().contains("unknown runtime \"Node\""),
+            "{err}"
+        );
+    }
+}
