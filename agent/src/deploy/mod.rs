@@ -23,5 +23,5 @@ pub use health::{HealthCheck, Probe, Unhealthy, wait_healthy};
 pub use plan::{Overrides, Plan, plan};
 pub use ports::free_port;
 pub use process::{CancellationToken, Exit, LogLine, Running, ShellCommand, Stream};
-pub use runtime::{Runtime, UnknownRuntime, detect};
+pub use runtime::{Runtime, detect};
 pub use toolchain::{MissingTool, check_toolchain, check_toolchain_in};

@@ -2,80 +2,11 @@
 //! source. Detection only picks defaults: [`super::plan`] turns a runtime into build and start
 //! commands, and the user can name the runtime and override both commands.
 
-use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
-/// A runtime dployrd knows how to build and start. The serde and [`FromStr`] names are the
-/// lowercase variant names (`node`, `python`, ..., `docker`), the same in the API and the CLI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Runtime {
-    Node,
-    Python,
-    Go,
-    Php,
-    Ruby,
-    Dotnet,
-    Java,
-    /// Files served by dployrd itself: nothing is built or started.
-    Static,
-    /// Built and run through the Docker Engine, not by this module.
-    Docker,
-}
-
-impl Runtime {
-    pub const ALL: [Runtime; 9] = [
-        Runtime::Node,
-        Runtime::Python,
-        Runtime::Go,
-        Runtime::Php,
-        Runtime::Ruby,
-        Runtime::Dotnet,
-        Runtime::Java,
-        Runtime::Static,
-        Runtime::Docker,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Runtime::Node => "node",
-            Runtime::Python => "python",
-            Runtime::Go => "go",
-            Runtime::Php => "php",
-            Runtime::Ruby => "ruby",
-            Runtime::Dotnet => "dotnet",
-            Runtime::Java => "java",
-            Runtime::Static => "static",
-            Runtime::Docker => "docker",
-        }
-    }
-}
-
-impl fmt::Display for Runtime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown runtime {0:?}: expected one of node, python, go, php, ruby, dotnet, java, static, docker"
-)]
-pub struct UnknownRuntime(pub String);
-
-impl FromStr for Runtime {
-    type Err = UnknownRuntime;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Runtime::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| UnknownRuntime(s.to_owned()))
-    }
-}
+/// The runtimes are part of the contract with Base (`proto::service`); this module only adds
+/// detection.
+pub use proto::service::Runtime;
 
 /// Guesses the runtime from marker files at the top of `dir`, first match wins:
 ///
@@ -199,21 +130,5 @@ mod tests {
             Some(Runtime::Node)
         );
         assert_eq!(detected(&["pom.xml", "Gemfile"]), Some(Runtime::Ruby));
-    }
-
-    #[test]
-    fn names_round_trip_through_serde_fromstr_and_display() {
-        for r in Runtime::ALL {
-            let json = serde_json::to_string(&r).unwrap();
-            assert_eq!(json, format!("\"{r}\""));
-            assert_eq!(serde_json::from_str::<Runtime>(&json).unwrap(), r);
-            assert_eq!(r.to_string().parse::<Runtime>().unwrap(), r);
-        }
-        assert_eq!("dotnet".parse::<Runtime>(), Ok(Runtime::Dotnet));
-        let err = "Node".parse::<Runtime>().unwrap_err();
-        assert!(
-            err.to_string().contains("unknown runtime \"Node\""),
-            "{err}"
-        );
     }
 }
