@@ -36,10 +36,32 @@ enum Cmd {
         #[arg(long)]
         pin: String,
     },
-    /// Hold the connection to Base (reconnecting forever).
-    Run,
+    /// Hold the connection to Base (reconnecting forever) and serve the ingress.
+    Run {
+        /// Where the ingress (the HTTP reverse proxy in front of services) listens.
+        #[arg(long, env = "DPLOYRD_INGRESS_LISTEN", default_value = "127.0.0.1:8000")]
+        ingress_listen: std::net::SocketAddr,
+        /// Services are reachable at `<service>.<this domain>` (and their own domains).
+        #[arg(long, env = "DPLOYRD_INGRESS_DOMAIN", default_value = "localhost")]
+        ingress_domain: String,
+    },
     /// Print what the agent is doing.
     Status,
+}
+
+/// Ctrl-C or SIGTERM (what systemd sends on stop).
+async fn stop_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }
 
 #[tokio::main]
@@ -71,11 +93,15 @@ async fn main() -> anyhow::Result<()> {
             println!("enrolled as {} with {}", e.instance_id, e.url);
             Ok(())
         }
-        Cmd::Run => {
-            agent::run::run(data, async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
+        Cmd::Run {
+            ingress_listen,
+            ingress_domain,
+        } => {
+            let options = agent::run::RunOptions {
+                ingress_listen,
+                ingress_domain,
+            };
+            agent::run::run(data, options, stop_signal()).await
         }
         Cmd::Status => {
             match std::fs::read_to_string(data.path().join("status.json")) {

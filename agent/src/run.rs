@@ -6,14 +6,16 @@
 
 use std::time::Duration;
 
-use proto::wire::{
-    self, AgentMsg, AgentState, BaseMsg, Command, HostFacts, MuxError, Outcome, Side, StreamError,
-    mux,
-};
+use std::net::SocketAddr;
+
+use proto::wire::{self, AgentMsg, BaseMsg, HostFacts, MuxError, Side, StreamError, mux};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
 
 use crate::dial::{self, DialError};
+use crate::engine::{Engine, EngineConfig};
+use crate::ingress::Routes;
 use crate::join::VERSION;
 use crate::state::{DataDir, Enrollment};
 use crate::streams;
@@ -81,15 +83,19 @@ async fn session(
     enr: &Enrollment,
     identity: &AgentIdentity,
     data: &DataDir,
+    engine: &Engine,
+    reports: &mut mpsc::UnboundedReceiver<AgentMsg>,
 ) -> Result<bool, (bool, DialError)> {
     let tls = client_config(&enr.pin, Some(identity))
         .map_err(|e| (false, DialError::Protocol(e.to_string())))?;
     let mut ws = dial::dial(&enr.url, tls).await.map_err(|e| (false, e))?;
+    // Reports queued while offline are stale: the `Hello` below says where everything stands.
+    while reports.try_recv().is_ok() {}
     let hello = AgentMsg::Hello {
         protocol: wire::PROTOCOL_VERSION,
         version: VERSION.to_string(),
         host: HostFacts::detect(),
-        state: AgentState::default(),
+        state: engine.state(),
     };
     dial::send(&mut ws, &hello).await.map_err(|e| (false, e))?;
     let heartbeat = match dial::recv(&mut ws).await.map_err(|e| (false, e))? {
@@ -119,6 +125,9 @@ async fn session(
             Some(stream) = incoming.accept() => {
                 tokio::spawn(streams::serve(stream));
             }
+            Some(report) = reports.recv() => {
+                mux.send_control(&report).map_err(lost)?;
+            }
             msg = control.recv::<BaseMsg>() => {
                 silent_after = tokio::time::Instant::now() + heartbeat * 3;
                 match msg {
@@ -133,13 +142,13 @@ async fn session(
                         mux.send_control(&AgentMsg::Heartbeat { seq }).map_err(lost)?;
                     }
                     Some(Ok(BaseMsg::Command { id, command })) => {
-                        let outcome = match command {
-                            Command::Ping => Outcome::Ok,
-                            _ => Outcome::Err {
-                                message: format!("this dployrd ({VERSION}) cannot deploy yet"),
-                            },
-                        };
-                        mux.send_control(&AgentMsg::Ack { id, outcome }).map_err(lost)?;
+                        // Each command in its own task: a rollback's health check must not hold
+                        // up heartbeats. The ack goes out when it is done.
+                        let (engine, mux) = (engine.clone(), mux.clone());
+                        tokio::spawn(async move {
+                            let outcome = engine.handle(command).await;
+                            let _ = mux.send_control(&AgentMsg::Ack { id, outcome });
+                        });
                     }
                     Some(Ok(BaseMsg::Refused { reason })) => {
                         return Err((true, DialError::Refused(reason)));
@@ -151,22 +160,82 @@ async fn session(
     }
 }
 
-/// Runs until `shutdown` resolves, reconnecting after every failure.
+/// Where the ingress listens and which domain services get their default host under.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub ingress_listen: SocketAddr,
+    pub ingress_domain: String,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            ingress_listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            ingress_domain: "localhost".into(),
+        }
+    }
+}
+
+/// Runs until `shutdown` resolves, reconnecting after every failure. The ingress and the
+/// services keep running while Base is unreachable.
 pub async fn run(
     data: DataDir,
+    options: RunOptions,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let enr = data.enrollment()?.ok_or_else(|| {
         anyhow::anyhow!("not enrolled: run `dployrd join --url … --token … --pin …` first")
     })?;
     let identity = AgentIdentity::load_or_create(data.path())?;
+    let listener = tokio::net::TcpListener::bind(options.ingress_listen)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!("ingress: cannot listen on {}: {e}", options.ingress_listen)
+        })?;
+    let ingress_addr = listener.local_addr()?;
+    let routes = Routes::new();
+    let (stop_ingress, ingress_stopped) = tokio::sync::oneshot::channel::<()>();
+    let ingress = tokio::spawn(crate::ingress::serve(listener, routes.clone(), async {
+        let _ = ingress_stopped.await;
+    }));
+    tracing::info!(%ingress_addr, domain = %options.ingress_domain, "ingress listening");
+    let (reports_tx, mut reports) = mpsc::unbounded_channel();
+    let engine = Engine::new(
+        EngineConfig {
+            services_dir: data.path().join("services"),
+            git_cache: data.path().join("git-cache"),
+            domain: options.ingress_domain.clone(),
+        },
+        routes,
+        reports_tx,
+    );
+    write_ingress(&data, ingress_addr);
+    let result = hold(&data, &enr, &identity, &engine, &mut reports, shutdown).await;
+    let _ = stop_ingress.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), ingress).await;
+    result
+}
+
+/// Where the ingress actually listens (port 0 picks one), for `dployrd status` and tests.
+fn write_ingress(data: &DataDir, addr: SocketAddr) {
+    let _ = std::fs::write(data.path().join("ingress.addr"), addr.to_string());
+}
+
+async fn hold(
+    data: &DataDir,
+    enr: &Enrollment,
+    identity: &AgentIdentity,
+    engine: &Engine,
+    reports: &mut mpsc::UnboundedReceiver<AgentMsg>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     let mut backoff = Backoff::default();
     tokio::pin!(shutdown);
     loop {
-        write_status(&data, &enr, "connecting", None);
+        write_status(data, enr, "connecting", None);
         let outcome = tokio::select! {
             _ = &mut shutdown => return Ok(()),
-            r = session(&enr, &identity, &data) => r,
+            r = session(enr, identity, data, engine, reports) => r,
         };
         let error = match outcome {
             Ok(_) => {
@@ -183,7 +252,7 @@ pub async fn run(
             }
         };
         let wait = backoff.next_delay();
-        write_status(&data, &enr, "offline", error);
+        write_status(data, enr, "offline", error);
         tracing::info!(
             wait_ms = wait.as_millis() as u64,
             "reconnecting after backoff"

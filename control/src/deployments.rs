@@ -260,6 +260,12 @@ impl Base {
                 return;
             }
         };
+        let instance_name = crate::store::instances::by_id(self.store.pool(), instance_id)
+            .await
+            .ok()
+            .flatten()
+            .map(|i| i.name)
+            .unwrap_or_else(|| instance_id.to_string());
         for (row, instance) in pending {
             if instance != instance_id || row.accepted_at.is_some() {
                 continue;
@@ -267,12 +273,14 @@ impl Base {
             let Ok(spec) = spec_of(&row.spec) else {
                 continue;
             };
+            let build_timeout_secs = spec.build_timeout_secs.unwrap_or(BUILD_TIMEOUT_SECS);
             let order = DeployOrder {
                 deployment_id: row.id.clone(),
                 service_id: row.service_id.clone(),
+                instance_name: instance_name.clone(),
                 spec,
                 git_ref: row.git_ref.clone(),
-                build_timeout_secs: BUILD_TIMEOUT_SECS,
+                build_timeout_secs,
                 drain_secs: DRAIN_SECS,
             };
             let sent = self
@@ -327,6 +335,13 @@ impl Base {
             log_tail: &p.log_tail,
         };
         self.apply(&row.id, step).await.map(|_| ())
+    }
+
+    /// Records that `deployment_id` serves again (after a rollback the agent confirmed).
+    pub(crate) async fn record_live(&self, deployment_id: &str) -> Result<(), DomainError> {
+        self.apply(deployment_id, Step::bare(DeployState::Live, None))
+            .await
+            .map(|_| ())
     }
 
     /// Moves a deployment one step, with its service's status and live release, in one
@@ -517,7 +532,11 @@ impl Base {
         let now = clock::now_ms();
         let mut ended = 0;
         for (row, instance_id) in sql::in_states(self.store.pool(), &open).await? {
-            let reason = if now - row.created_at > i64::from(BUILD_TIMEOUT_SECS) * 1000 + SLACK_MS {
+            let limit = spec_of(&row.spec)
+                .ok()
+                .and_then(|s| s.build_timeout_secs)
+                .unwrap_or(BUILD_TIMEOUT_SECS);
+            let reason = if now - row.created_at > i64::from(limit) * 1000 + SLACK_MS {
                 Some("no result within the build limit plus 10 minutes".to_string())
             } else if !self.registry.is_online(&instance_id) {
                 let inst = crate::store::instances::by_id(self.store.pool(), &instance_id).await?;

@@ -54,6 +54,7 @@ pub fn from_create(req: CreateServiceRequest) -> Result<ServiceSpec, DomainError
         health_check: req.health_check.unwrap_or_default(),
         restart: req.restart.unwrap_or_default(),
         domains: req.domains,
+        build_timeout_secs: req.build_timeout_secs,
     };
     check(spec)
 }
@@ -89,6 +90,9 @@ pub fn apply(mut spec: ServiceSpec, p: UpdateServiceRequest) -> Result<ServiceSp
     }
     if let Some(domains) = p.domains {
         spec.domains = domains;
+    }
+    if let Some(limit) = p.build_timeout_secs {
+        spec.build_timeout_secs = limit;
     }
     if matches!(spec.source, Source::Image(_)) && spec.runtime != Some(Runtime::Docker) {
         return Err(DomainError::invalid(
@@ -140,6 +144,15 @@ fn check(mut spec: ServiceSpec) -> Result<ServiceSpec, DomainError> {
                 *cmd = None;
             }
         }
+    }
+    if spec
+        .build_timeout_secs
+        .is_some_and(|s| !(1..=24 * 3600).contains(&s))
+    {
+        return Err(DomainError::invalid(
+            "build_timeout_secs",
+            "between 1 second and 24 hours",
+        ));
     }
     if spec.port == Some(0) {
         return Err(DomainError::invalid("port", "must be between 1 and 65535"));

@@ -235,6 +235,7 @@ fn changed_fields(p: &UpdateServiceRequest) -> Vec<&'static str> {
         ("health_check", p.health_check.is_some()),
         ("restart", p.restart.is_some()),
         ("domains", p.domains.is_some()),
+        ("build_timeout_secs", p.build_timeout_secs.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, present)| present.then_some(name))

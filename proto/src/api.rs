@@ -232,6 +232,8 @@ pub struct CreateServiceRequest {
     pub restart: Option<RestartPolicy>,
     #[serde(default)]
     pub domains: Vec<String>,
+    #[serde(default)]
+    pub build_timeout_secs: Option<u32>,
 }
 
 /// `PATCH /api/v1/services/{id}`: only the fields present change. For the optional settings,
@@ -259,6 +261,8 @@ pub struct UpdateServiceRequest {
     pub restart: Option<RestartPolicy>,
     #[serde(default)]
     pub domains: Option<Vec<String>>,
+    #[serde(default, with = "patch")]
+    pub build_timeout_secs: Option<Option<u32>>,
 }
 
 /// `Option<Option<T>>` for PATCH bodies: absent -> `None`, `null` -> `Some(None)`.

@@ -171,6 +171,9 @@ pub struct ServiceSpec {
     pub restart: RestartPolicy,
     /// Host names the ingress routes to this service, besides its default one.
     pub domains: Vec<String>,
+    /// The build's hard limit; `None`: 15 minutes.
+    #[serde(default)]
+    pub build_timeout_secs: Option<u32>,
 }
 
 /// Environment variable names: what POSIX shells accept, and not ones dployrd sets itself.

@@ -44,6 +44,9 @@ pub struct Config {
     /// Also run a dployrd on this machine, joined to the first cluster (what `.ci/start` does).
     #[arg(long, env = "DPLOYR_LOCAL_AGENT")]
     pub local_agent: bool,
+    /// Where the local dployrd's ingress listens (services at `<name>.localhost:<port>`).
+    #[arg(long, env = "DPLOYR_LOCAL_INGRESS", default_value = "127.0.0.1:8000")]
+    pub local_ingress: SocketAddr,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "DPLOYR_LOG_JSON")]
     pub log_json: bool,
@@ -63,6 +66,7 @@ impl Config {
             trust_proxy: false,
             agent_bin: None,
             local_agent: false,
+            local_ingress: "127.0.0.1:0".parse().expect("literal address"),
             log_json: false,
         }
     }

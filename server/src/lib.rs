@@ -105,6 +105,7 @@ pub async fn run(
                     state.base.clone(),
                     bin,
                     config.data_dir.join("local-agent"),
+                    config.local_ingress,
                     stop_rx.clone(),
                 ));
             }

@@ -52,7 +52,13 @@ async fn enroll(base: &Base, bin: &Path, dir: &Path) -> anyhow::Result<bool> {
 }
 
 /// Runs until `stop` turns true.
-pub async fn supervise(base: Base, bin: PathBuf, dir: PathBuf, mut stop: watch::Receiver<bool>) {
+pub async fn supervise(
+    base: Base,
+    bin: PathBuf,
+    dir: PathBuf,
+    ingress: std::net::SocketAddr,
+    mut stop: watch::Receiver<bool>,
+) {
     let stopped = |stop: &watch::Receiver<bool>| *stop.borrow();
     while !stopped(&stop) {
         if !dir.join("enrollment.json").exists() {
@@ -74,6 +80,8 @@ pub async fn supervise(base: Base, bin: PathBuf, dir: PathBuf, mut stop: watch::
             .arg("--data-dir")
             .arg(&dir)
             .arg("run")
+            .arg("--ingress-listen")
+            .arg(ingress.to_string())
             .kill_on_drop(true)
             .spawn();
         let mut child = match child {

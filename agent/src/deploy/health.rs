@@ -12,6 +12,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
+/// The first pause between probes; it doubles up to the check's interval.
+const QUICK_FIRST: Duration = Duration::from_millis(50);
+
 /// The status line must fit in this; a server sending more before its first `\r\n` is not
 /// speaking HTTP.
 const MAX_STATUS_LINE: usize = 8 * 1024;
@@ -79,7 +82,12 @@ pub async fn wait_healthy(
     cancel: &CancellationToken,
 ) -> Result<(), Unhealthy> {
     pause(check.start_grace, cancel).await?;
+    // A release is usually up within moments: probe again after 50 ms, doubling up to the
+    // interval. Only probes made at the full interval count against `retries`, so the
+    // patience is still `retries` intervals, while a quick starter switches in milliseconds.
+    let mut wait = QUICK_FIRST.min(check.interval);
     let mut probes = 0;
+    let mut counted = 0;
     loop {
         let result = match &check.probe {
             Probe::None => return Ok(()),
@@ -87,12 +95,18 @@ pub async fn wait_healthy(
             Probe::Http { path } => http(addr, path, check.timeout).await,
         };
         probes += 1;
+        if wait >= check.interval {
+            counted += 1;
+        }
         match result {
             Ok(()) => return Ok(()),
-            Err(last_error) if probes >= check.retries.max(1) => {
+            Err(last_error) if counted >= check.retries.max(1) => {
                 return Err(Unhealthy::Failed { probes, last_error });
             }
-            Err(_) => pause(check.interval, cancel).await?,
+            Err(_) => {
+                pause(wait, cancel).await?;
+                wait = (wait * 2).min(check.interval);
+            }
         }
     }
 }

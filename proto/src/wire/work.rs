@@ -13,6 +13,10 @@ use crate::service::ServiceSpec;
 pub struct DeployOrder {
     pub deployment_id: String,
     pub service_id: String,
+    /// The instance's name in Base, for messages people read ("node not found on instance
+    /// web-1").
+    #[serde(default)]
+    pub instance_name: String,
     pub spec: ServiceSpec,
     /// Branch, tag or commit to fetch; `None`: the source's branch.
     pub git_ref: Option<String>,

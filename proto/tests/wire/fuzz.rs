@@ -120,6 +120,7 @@ fn command() -> impl Strategy<Value = Command> {
                 Command::Deploy(Box::new(DeployOrder {
                     deployment_id,
                     service_id: "svc_1".into(),
+                    instance_name: "web-1".into(),
                     spec: ServiceSpec {
                         name: "web".into(),
                         source: Source::Git(GitSource {
@@ -134,6 +135,7 @@ fn command() -> impl Strategy<Value = Command> {
                         health_check: HealthCheck::default(),
                         restart: RestartPolicy::Always,
                         domains: vec![],
+                        build_timeout_secs: Some(60),
                     },
                     git_ref,
                     build_timeout_secs,

@@ -59,3 +59,45 @@ pub async fn cancel(
 ) -> Result<Json<Deployment>, ApiError> {
     Ok(Json(state.base.cancel_deployment(&actor, &id).await?))
 }
+
+/// `POST /api/v1/services/{id}/rollback {"deployment_id": …}`.
+#[derive(serde::Deserialize)]
+pub struct RollbackRequest {
+    deployment_id: String,
+}
+
+pub async fn rollback(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+    Path(service): Path<String>,
+    super::extract::ApiJson(req): super::extract::ApiJson<RollbackRequest>,
+) -> Result<Json<Deployment>, ApiError> {
+    Ok(Json(
+        state
+            .base
+            .rollback(&actor, &service, &req.deployment_id)
+            .await?,
+    ))
+}
+
+/// `POST /api/v1/services/{id}/{restart|stop|start}`.
+pub async fn action(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+    Path((service, action)): Path<(String, String)>,
+) -> Result<Json<proto::api::Service>, ApiError> {
+    let action = match action.as_str() {
+        "restart" => proto::wire::Lifecycle::Restart,
+        "stop" => proto::wire::Lifecycle::Stop,
+        "start" => proto::wire::Lifecycle::Start,
+        _ => {
+            return Err(ApiError::Status(
+                StatusCode::NOT_FOUND,
+                "no such API route".into(),
+            ));
+        }
+    };
+    Ok(Json(
+        state.base.service_action(&actor, &service, action).await?,
+    ))
+}

@@ -6,7 +6,7 @@
 //! - [`clusters`]: list, create, rename.
 //! - [`instances`]: add (join token + install command), list with status, remove.
 //! - [`services`]: create, list, show, change, delete.
-//! - [`deployments`]: deploy (202), list, show, cancel.
+//! - [`deployments`]: deploy (202), list, show, cancel; roll back, restart, stop, start.
 
 pub mod auth;
 pub mod clusters;
@@ -59,6 +59,8 @@ pub fn router() -> Router<ServerState> {
             "/services/{id}/deployments",
             get(deployments::list).post(deployments::create),
         )
+        .route("/services/{id}/rollback", post(deployments::rollback))
+        .route("/services/{id}/{action}", post(deployments::action))
         .route("/deployments/{id}", get(deployments::show))
         .route("/deployments/{id}/cancel", post(deployments::cancel))
         .fallback(|| async { ApiError::Status(StatusCode::NOT_FOUND, "no such API route".into()) })

@@ -23,8 +23,8 @@ pub const PATIENCE: Duration = Duration::from_secs(10);
 /// A Base whose gateway serves on loopback, with one signed-up owner.
 pub struct Gateway {
     pub base: Base,
-    owner: Actor,
-    cluster: String,
+    pub owner: Actor,
+    pub cluster: String,
     _stop: oneshot::Sender<()>,
     _dir: tempfile::TempDir,
 }

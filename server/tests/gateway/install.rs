@@ -105,6 +105,7 @@ async fn install_script_installs_joins_and_is_idempotent() {
         .arg("--data-dir")
         .arg(&data)
         .arg("run")
+        .args(["--ingress-listen", "127.0.0.1:0"])
         .stderr(Stdio::null())
         .spawn()
         .unwrap();

@@ -6,6 +6,7 @@
 mod support;
 
 mod commands;
+mod deploy;
 mod enroll;
 mod install;
 mod local;
@@ -120,7 +121,11 @@ impl RunningAgent {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let d = data.clone();
         tokio::spawn(async move {
-            let _ = agent::run::run(d, async {
+            let options = agent::run::RunOptions {
+                ingress_listen: "127.0.0.1:0".parse().unwrap(),
+                ingress_domain: "test".into(),
+            };
+            let _ = agent::run::run(d, options, async {
                 let _ = rx.await;
             })
             .await;

@@ -1,0 +1,458 @@
+//! The engine: what dployrd does with Base's work. It keeps every service's live release, its
+//! kept releases and the deployment in progress, runs deployments one at a time per service
+//! (a newer order waits, and supersedes any order already waiting), answers lifecycle commands,
+//! and reports every step to Base through `reports` (the connection forwards them when it is up;
+//! after a reconnect [`Engine::state`] says where everything stands).
+//!
+//! - [`pipeline`]: one deployment, fetch to live, and a rollback to a kept release.
+//! - [`supervise`]: keeps a live release running (restarts with backoff by policy).
+//! - [`launch`]: starting and stopping a release (a shell command or [`static_site`]).
+//! - [`logbook`]: each service's recent output.
+
+pub mod launch;
+pub mod logbook;
+mod pipeline;
+pub mod static_site;
+mod supervise;
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use proto::deploy::DeployState;
+use proto::service::ServiceSpec;
+use proto::wire::{
+    AgentMsg, AgentState, Command, DeployOrder, DeployProgress, Lifecycle, Outcome, RunState,
+    ServiceReport,
+};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::deploy::{LogLine, Stream};
+use crate::ingress::Routes;
+use logbook::LogBook;
+
+/// Releases kept per service (the live one included), for rollbacks without a build.
+pub const KEPT_RELEASES: usize = 5;
+/// How long a replaced release keeps serving requests already in flight.
+pub const DRAIN_SECS: u32 = 10;
+/// Deployments whose last state is remembered for reports after a reconnect.
+const REMEMBERED: usize = 500;
+
+/// Where and how this instance runs services.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// `<data dir>/services`: one folder per service with its releases.
+    pub services_dir: PathBuf,
+    /// Bare git mirrors shared by all services.
+    pub git_cache: PathBuf,
+    /// Default host of a service: `<service name>.<domain>`.
+    pub domain: String,
+}
+
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: EngineConfig,
+    routes: Routes,
+    reports: mpsc::UnboundedSender<AgentMsg>,
+    /// Git's ref locks would fail a second fetch of the same mirror.
+    fetching: tokio::sync::Mutex<()>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    services: HashMap<String, Slot>,
+    deployments: HashMap<String, DeployProgress>,
+    /// Deployment ids in the order they arrived, to forget the oldest.
+    order: VecDeque<String>,
+}
+
+#[derive(Default)]
+struct Slot {
+    live: Option<Live>,
+    /// Releases whose directory is kept, oldest first (the live one included).
+    kept: VecDeque<pipeline::Kept>,
+    /// The deployment running now and how to cancel it.
+    current: Option<(String, CancellationToken)>,
+    /// The next one, waiting for `current`.
+    pending: Option<DeployOrder>,
+    logs: LogBook,
+    run: Option<RunState>,
+    restarts: u32,
+}
+
+/// The release serving a service.
+struct Live {
+    deployment_id: String,
+    /// Stops the supervisor, which stops the release.
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl Engine {
+    pub fn new(
+        config: EngineConfig,
+        routes: Routes,
+        reports: mpsc::UnboundedSender<AgentMsg>,
+    ) -> Engine {
+        Engine {
+            inner: Arc::new(Inner {
+                config,
+                routes,
+                reports,
+                fetching: tokio::sync::Mutex::new(()),
+                state: Mutex::default(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.inner.state.lock().expect("engine state lock")
+    }
+
+    /// What runs here and what became of every deployment remembered, for `Hello`.
+    pub fn state(&self) -> AgentState {
+        let st = self.lock();
+        let mut services: Vec<ServiceReport> = st
+            .services
+            .iter()
+            .filter_map(|(id, slot)| {
+                Some(ServiceReport {
+                    service_id: id.clone(),
+                    live_deployment_id: slot.live.as_ref().map(|l| l.deployment_id.clone()),
+                    run: slot.run?,
+                    restarts: slot.restarts,
+                })
+            })
+            .collect();
+        services.sort_by(|a, b| a.service_id.cmp(&b.service_id));
+        let deployments = st
+            .order
+            .iter()
+            .filter_map(|id| st.deployments.get(id).cloned())
+            .collect();
+        AgentState {
+            services,
+            deployments,
+        }
+    }
+
+    /// The recent output of a service, oldest first.
+    pub fn log_tail(&self, service_id: &str, n: usize) -> Vec<String> {
+        self.lock()
+            .services
+            .get(service_id)
+            .map(|s| s.logs.tail(n))
+            .unwrap_or_default()
+    }
+
+    /// Where the ingress sends a host now (for `dployrd status` and tests).
+    pub fn upstream_for(&self, host: &str) -> Option<SocketAddr> {
+        self.inner.routes.upstream_for(host)
+    }
+
+    /// Carries out one command. Deploys are accepted at once and run in the background; the
+    /// other commands are done when this returns.
+    pub async fn handle(&self, command: Command) -> Outcome {
+        let result = match command {
+            Command::Ping => Ok(()),
+            Command::Deploy(order) => {
+                self.accept(*order);
+                Ok(())
+            }
+            Command::CancelDeploy { deployment_id } => {
+                self.cancel(&deployment_id);
+                Ok(())
+            }
+            Command::Rollback {
+                service_id,
+                deployment_id,
+            } => pipeline::rollback(self, &service_id, &deployment_id).await,
+            Command::Service { service_id, action } => self.lifecycle(&service_id, action).await,
+        };
+        match result {
+            Ok(()) => Outcome::Ok,
+            Err(message) => Outcome::Err { message },
+        }
+    }
+
+    fn report(&self, msg: AgentMsg) {
+        let _ = self.inner.reports.send(msg);
+    }
+
+    /// Records and reports a deployment's new state.
+    fn progress(&self, p: DeployProgress) {
+        {
+            let mut st = self.lock();
+            if !st.deployments.contains_key(&p.deployment_id) {
+                st.order.push_back(p.deployment_id.clone());
+                while st.order.len() > REMEMBERED {
+                    if let Some(old) = st.order.pop_front() {
+                        st.deployments.remove(&old);
+                    }
+                }
+            }
+            st.deployments.insert(p.deployment_id.clone(), p.clone());
+        }
+        tracing::info!(deployment = %p.deployment_id, state = %p.state, reason = ?p.reason, "deployment");
+        self.report(AgentMsg::Deploy(p));
+    }
+
+    fn step(&self, deployment_id: &str, state: DeployState) {
+        self.progress(DeployProgress {
+            deployment_id: deployment_id.to_string(),
+            state,
+            commit: None,
+            reason: None,
+            log_tail: Vec::new(),
+        });
+    }
+
+    fn service_report(&self, service_id: &str) {
+        let report = {
+            let st = self.lock();
+            st.services.get(service_id).and_then(|slot| {
+                Some(ServiceReport {
+                    service_id: service_id.to_string(),
+                    live_deployment_id: slot.live.as_ref().map(|l| l.deployment_id.clone()),
+                    run: slot.run?,
+                    restarts: slot.restarts,
+                })
+            })
+        };
+        if let Some(r) = report {
+            self.report(AgentMsg::Service(r));
+        }
+    }
+
+    /// A new order: run it now, or after the one in progress (superseding any that waited).
+    fn accept(&self, order: DeployOrder) {
+        let superseded = {
+            let mut st = self.lock();
+            if st.deployments.contains_key(&order.deployment_id) {
+                return; // a retransmit: already running or done
+            }
+            let slot = st.services.entry(order.service_id.clone()).or_default();
+            if slot.current.is_some() {
+                Some(slot.pending.replace(order.clone()))
+            } else {
+                None
+            }
+        };
+        self.step(&order.deployment_id, DeployState::Queued);
+        match superseded {
+            Some(Some(old)) => self.step(&old.deployment_id, DeployState::Superseded),
+            Some(None) => {}
+            None => self.start(order),
+        }
+    }
+
+    fn start(&self, order: DeployOrder) {
+        let cancel = CancellationToken::new();
+        {
+            let mut st = self.lock();
+            let slot = st.services.entry(order.service_id.clone()).or_default();
+            slot.current = Some((order.deployment_id.clone(), cancel.clone()));
+        }
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let service_id = order.service_id.clone();
+            pipeline::deploy(&engine, order, cancel).await;
+            let next = {
+                let mut st = engine.lock();
+                let slot = st.services.entry(service_id).or_default();
+                slot.current = None;
+                slot.pending.take()
+            };
+            if let Some(next) = next {
+                engine.start(next);
+            }
+        });
+    }
+
+    fn cancel(&self, deployment_id: &str) {
+        let waiting = {
+            let mut st = self.lock();
+            let mut waiting = None;
+            for slot in st.services.values_mut() {
+                if let Some((id, token)) = &slot.current
+                    && id == deployment_id
+                {
+                    token.cancel();
+                }
+                if slot
+                    .pending
+                    .as_ref()
+                    .is_some_and(|p| p.deployment_id == deployment_id)
+                {
+                    waiting = slot.pending.take();
+                }
+            }
+            waiting
+        };
+        if let Some(order) = waiting {
+            self.progress(DeployProgress {
+                deployment_id: order.deployment_id,
+                state: DeployState::Cancelled,
+                commit: None,
+                reason: Some("cancelled before it started".into()),
+                log_tail: Vec::new(),
+            });
+        }
+    }
+
+    async fn lifecycle(&self, service_id: &str, action: Lifecycle) -> Result<(), String> {
+        match action {
+            Lifecycle::Stop => {
+                self.stop_live(service_id, RunState::Stopped).await;
+                Ok(())
+            }
+            Lifecycle::Start | Lifecycle::Restart => pipeline::restart(self, service_id).await,
+            Lifecycle::Remove => {
+                self.stop_live(service_id, RunState::Stopped).await;
+                self.inner.routes.remove(service_id);
+                let slot = self.lock().services.remove(service_id);
+                if let Some(slot) = slot
+                    && let Some((_, token)) = slot.current
+                {
+                    token.cancel();
+                }
+                let dir = self.inner.config.services_dir.join(service_id);
+                let _ = tokio::fs::remove_dir_all(dir).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Stops the live release (keeping it as the live one, so `start` brings it back).
+    async fn stop_live(&self, service_id: &str, run: RunState) {
+        let stopping = {
+            let mut st = self.lock();
+            st.services.get_mut(service_id).and_then(|slot| {
+                slot.run = Some(run);
+                slot.live.as_mut().map(|live| {
+                    let old = std::mem::replace(&mut live.stop, CancellationToken::new());
+                    let task = std::mem::replace(&mut live.task, tokio::spawn(async {}));
+                    (old, task)
+                })
+            })
+        };
+        if let Some((stop, task)) = stopping {
+            stop.cancel();
+            let _ = task.await;
+        }
+        self.service_report(service_id);
+    }
+
+    fn drain(secs: u32) -> Duration {
+        Duration::from_secs(u64::from(secs))
+    }
+
+    /// A sender whose lines land in the service's log book.
+    fn log_sender(&self, service_id: &str) -> mpsc::Sender<LogLine> {
+        let (tx, mut rx) = mpsc::channel::<LogLine>(1024);
+        let (engine, id) = (self.clone(), service_id.to_string());
+        tokio::spawn(async move {
+            while let Some(line) = rx.recv().await {
+                let mut st = engine.lock();
+                st.services.entry(id.clone()).or_default().logs.push(line);
+            }
+        });
+        tx
+    }
+
+    /// A line of dployrd's own in the service's log.
+    fn note(&self, service_id: &str, text: &str) {
+        let line = LogLine {
+            at_ms: now_ms(),
+            stream: Stream::Stderr,
+            line: text.to_string(),
+        };
+        self.lock()
+            .services
+            .entry(service_id.to_string())
+            .or_default()
+            .logs
+            .push(line);
+    }
+
+    /// Records how the live release `deployment_id` runs (ignored if it is no longer the live
+    /// one) and reports it.
+    fn set_run(&self, service_id: &str, deployment_id: &str, run: RunState, crashed: bool) {
+        {
+            let mut st = self.lock();
+            let Some(slot) = st.services.get_mut(service_id) else {
+                return;
+            };
+            if slot.live.as_ref().map(|l| l.deployment_id.as_str()) != Some(deployment_id) {
+                return;
+            }
+            slot.run = Some(run);
+            if crashed {
+                slot.restarts += 1;
+            }
+        }
+        self.service_report(service_id);
+    }
+
+    /// The service's host names: `<name>.<domain>` and its own domains.
+    fn hosts(&self, _service_id: &str, spec: &ServiceSpec) -> Vec<String> {
+        let mut hosts = vec![format!("{}.{}", spec.name, self.inner.config.domain)];
+        hosts.extend(spec.domains.iter().cloned());
+        hosts
+    }
+
+    /// Makes `live` the service's live release; returns the one it replaced (to drain) and the
+    /// kept releases that fell out of the window (to delete).
+    fn make_live(
+        &self,
+        service_id: &str,
+        live: Live,
+        kept: pipeline::Kept,
+    ) -> (Option<Live>, Vec<String>) {
+        let mut st = self.lock();
+        let slot = st.services.entry(service_id.to_string()).or_default();
+        let live_id = live.deployment_id.clone();
+        let old = slot.live.replace(live);
+        slot.run = Some(RunState::Running);
+        slot.restarts = 0;
+        slot.kept.retain(|k| k.deployment_id != kept.deployment_id);
+        slot.kept.push_back(kept);
+        let pruned = pipeline::prune(&mut slot.kept, &live_id);
+        (old, pruned)
+    }
+
+    fn kept(&self, service_id: &str, deployment_id: &str) -> Option<pipeline::Kept> {
+        self.lock()
+            .services
+            .get(service_id)?
+            .kept
+            .iter()
+            .find(|k| k.deployment_id == deployment_id)
+            .cloned()
+    }
+
+    fn live_id(&self, service_id: &str) -> Option<String> {
+        self.lock()
+            .services
+            .get(service_id)?
+            .live
+            .as_ref()
+            .map(|l| l.deployment_id.clone())
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}

@@ -1,0 +1,394 @@
+//! One deployment from fetch to live (DESIGN.md §4): fetch the exact commit into a fresh
+//! release directory, build it in its own process group under a hard timeout, start it on a
+//! free port, health-check it, switch the ingress route, then drain and stop the old release.
+//! Any failure stops only the new release, so the old one keeps serving. Also the two ways back
+//! to a kept release without a build: a rollback, and a restart of the live one.
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use proto::deploy::DeployState;
+use proto::service::{self, Runtime, ServiceSpec, Source};
+use proto::wire::{DeployOrder, DeployProgress, RunState};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::launch::Launch;
+use super::logbook::TAIL_LINES;
+use super::{Engine, KEPT_RELEASES, Live, supervise};
+use crate::deploy::process::{self, Exit, LogLine, STOP_GRACE, ShellCommand};
+use crate::deploy::{
+    FetchError, HealthCheck, Overrides, Probe, Unhealthy, check_toolchain, detect, fetch,
+    free_port, plan, wait_healthy,
+};
+
+/// How a deployment ended short of `live`.
+struct End {
+    state: DeployState,
+    reason: String,
+}
+
+impl End {
+    fn failed(reason: impl Into<String>) -> End {
+        End {
+            state: DeployState::Failed,
+            reason: reason.into(),
+        }
+    }
+
+    fn cancelled() -> End {
+        End {
+            state: DeployState::Cancelled,
+            reason: "cancelled".into(),
+        }
+    }
+}
+
+/// A kept release: what is needed to start it again.
+#[derive(Debug, Clone)]
+pub(super) struct Kept {
+    pub deployment_id: String,
+    pub spec: ServiceSpec,
+    pub launch: Launch,
+}
+
+/// Runs `order` to its end and reports every step.
+pub(super) async fn deploy(engine: &Engine, order: DeployOrder, cancel: CancellationToken) {
+    let logs = engine.log_sender(&order.service_id);
+    if let Err(end) = run(engine, &order, &cancel, &logs).await {
+        engine.progress(DeployProgress {
+            deployment_id: order.deployment_id.clone(),
+            state: end.state,
+            commit: None,
+            reason: Some(end.reason),
+            log_tail: engine.log_tail(&order.service_id, TAIL_LINES),
+        });
+    }
+}
+
+fn release_dir(engine: &Engine, service_id: &str, deployment_id: &str) -> PathBuf {
+    engine
+        .inner
+        .config
+        .services_dir
+        .join(service_id)
+        .join("releases")
+        .join(deployment_id)
+}
+
+async fn run(
+    engine: &Engine,
+    order: &DeployOrder,
+    cancel: &CancellationToken,
+    logs: &mpsc::Sender<LogLine>,
+) -> Result<(), End> {
+    let id = &order.deployment_id;
+    let spec = &order.spec;
+    engine.step(id, DeployState::Fetching);
+    let dir = release_dir(engine, &order.service_id, id);
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| End::failed(format!("creating {}: {e}", dir.display())))?;
+    let commit = match &spec.source {
+        Source::Git(git) => {
+            let git_ref = order.git_ref.clone().unwrap_or_else(|| git.branch.clone());
+            let _one_at_a_time = engine.inner.fetching.lock().await;
+            fetch(
+                &git.url,
+                &git_ref,
+                &engine.inner.config.git_cache,
+                &dir,
+                logs,
+                cancel,
+            )
+            .await
+            .map_err(|e| match e {
+                FetchError::Cancelled => End::cancelled(),
+                FetchError::TimedOut(limit) => End {
+                    state: DeployState::TimedOut,
+                    reason: format!("fetching the source took longer than {limit:?}"),
+                },
+                other => End::failed(other.to_string()),
+            })?
+        }
+        Source::Image(image) => {
+            return Err(End::failed(format!(
+                "image {image}: the docker runtime is not available in this dployrd yet"
+            )));
+        }
+    };
+    let runtime = spec.runtime.or_else(|| detect(&dir)).ok_or_else(|| {
+        End::failed(
+            "could not tell the runtime: no package.json, requirements.txt, go.mod, \
+             composer.json, Gemfile, *.csproj, pom.xml, Dockerfile or index.html at the top of \
+             the repository; choose a runtime in the service settings",
+        )
+    })?;
+    if runtime == Runtime::Docker {
+        return Err(End::failed(
+            "the docker runtime is not available in this dployrd yet",
+        ));
+    }
+    let overrides = Overrides {
+        build_command: spec.build_command.clone(),
+        start_command: spec.start_command.clone(),
+    };
+    let plan = plan(runtime, &dir).with_overrides(&overrides);
+    check_toolchain(&plan, &order.instance_name).map_err(|e| End::failed(e.to_string()))?;
+    let env = environment(spec, &plan.bin_dirs, &dir);
+
+    if !plan.build.is_empty() {
+        engine.progress(DeployProgress {
+            deployment_id: id.clone(),
+            state: DeployState::Building,
+            commit: Some(commit.clone()),
+            reason: None,
+            log_tail: Vec::new(),
+        });
+        let limit = Duration::from_secs(u64::from(order.build_timeout_secs.max(1)));
+        let deadline = tokio::time::Instant::now() + limit;
+        for step in &plan.build {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let cmd = command(step, &dir, &env);
+            let exit = process::run(&cmd, logs.clone(), left, cancel)
+                .await
+                .map_err(|e| End::failed(format!("could not run the build: {e}")))?;
+            match exit {
+                Exit::Code(0) => {}
+                Exit::TimedOut => {
+                    return Err(End {
+                        state: DeployState::TimedOut,
+                        reason: format!("the build did not finish within {limit:?}"),
+                    });
+                }
+                Exit::Cancelled => return Err(End::cancelled()),
+                Exit::Code(code) => {
+                    return Err(End::failed(format!(
+                        "build step `{step}` exited with code {code}"
+                    )));
+                }
+                Exit::Signal(signal) => {
+                    return Err(End::failed(format!(
+                        "build step `{step}` was killed by signal {signal}"
+                    )));
+                }
+            }
+        }
+    }
+    if cancel.is_cancelled() {
+        return Err(End::cancelled());
+    }
+    engine.step(id, DeployState::Starting);
+    let launch = if runtime == Runtime::Static {
+        Launch::Static(dir.clone())
+    } else {
+        let start = plan.start.clone().ok_or_else(|| {
+            End::failed(format!(
+                "no start command: the {runtime} runtime has no default for this repository; \
+                 set a start command (or add a Procfile with a web: line)"
+            ))
+        })?;
+        Launch::Command(command(&start, &dir, &env))
+    };
+    let kept = Kept {
+        deployment_id: id.clone(),
+        spec: spec.clone(),
+        launch,
+    };
+    switch_to(engine, &order.service_id, kept, logs, cancel, Some(&commit)).await?;
+    Ok(())
+}
+
+/// Starts a release, health-checks it and switches the service's traffic to it, then drains
+/// and stops the release it replaced. On any failure the new release is stopped and nothing
+/// else changes. Reports `live` for `kept.deployment_id`.
+async fn switch_to(
+    engine: &Engine,
+    service_id: &str,
+    kept: Kept,
+    logs: &mpsc::Sender<LogLine>,
+    cancel: &CancellationToken,
+    commit: Option<&str>,
+) -> Result<(), End> {
+    let port = free_port().map_err(|e| End::failed(format!("no free port: {e}")))?;
+    let mut proc = kept
+        .launch
+        .start(port, logs.clone())
+        .await
+        .map_err(|e| End::failed(format!("could not start the release: {e}")))?;
+    if commit.is_some() {
+        engine.step(&kept.deployment_id, DeployState::HealthChecking);
+    }
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let check = health_check(&kept.spec.health_check);
+    let healthy = tokio::select! {
+        r = wait_healthy(addr, &check, cancel) => r.map_err(|e| match e {
+            Unhealthy::Cancelled => End::cancelled(),
+            other => End::failed(format!("health check failed: {other}")),
+        }),
+        exit = proc.wait() => Err(End::failed(format!(
+            "the start command exited ({}) before the release was healthy",
+            describe(exit)
+        ))),
+    };
+    if let Err(end) = healthy {
+        proc.stop(STOP_GRACE).await;
+        return Err(end);
+    }
+    let hosts = engine.hosts(service_id, &kept.spec);
+    if let Err(e) = engine.inner.routes.set(service_id, hosts, addr) {
+        proc.stop(STOP_GRACE).await;
+        return Err(End::failed(format!("cannot route this service: {e}")));
+    }
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(supervise::run(
+        engine.clone(),
+        service_id.to_string(),
+        kept.deployment_id.clone(),
+        kept.launch.clone(),
+        port,
+        kept.spec.restart,
+        proc,
+        stop.clone(),
+    ));
+    let live = Live {
+        deployment_id: kept.deployment_id.clone(),
+        stop,
+        task,
+    };
+    let (old, pruned) = engine.make_live(service_id, live, kept.clone());
+    engine.progress(DeployProgress {
+        deployment_id: kept.deployment_id.clone(),
+        state: DeployState::Live,
+        commit: commit.map(str::to_string),
+        reason: None,
+        log_tail: Vec::new(),
+    });
+    engine.service_report(service_id);
+    if let Some(old) = old {
+        let drain = super::Engine::drain(super::DRAIN_SECS);
+        tokio::spawn(async move {
+            tokio::time::sleep(drain).await;
+            old.stop.cancel();
+            let _ = old.task.await;
+        });
+    }
+    for gone in pruned {
+        let dir = release_dir(engine, service_id, &gone);
+        let _ = tokio::fs::remove_dir_all(dir).await;
+    }
+    Ok(())
+}
+
+/// Switches back to a kept release, without a build.
+pub(super) async fn rollback(
+    engine: &Engine,
+    service_id: &str,
+    deployment_id: &str,
+) -> Result<(), String> {
+    let kept = engine.kept(service_id, deployment_id).ok_or_else(|| {
+        format!("release {deployment_id} is no longer kept on this instance: deploy it again")
+    })?;
+    let logs = engine.log_sender(service_id);
+    switch_to(
+        engine,
+        service_id,
+        kept,
+        &logs,
+        &CancellationToken::new(),
+        None,
+    )
+    .await
+    .map_err(|e| e.reason)
+}
+
+/// Starts the live release again as a new process and switches to it (zero downtime), or starts
+/// it if it was stopped.
+pub(super) async fn restart(engine: &Engine, service_id: &str) -> Result<(), String> {
+    let live = engine
+        .live_id(service_id)
+        .ok_or_else(|| "this service has no live release to start: deploy it first".to_string())?;
+    rollback(engine, service_id, &live).await
+}
+
+fn command(script: &str, dir: &Path, env: &BTreeMap<String, String>) -> ShellCommand {
+    let mut cmd = ShellCommand::new(script, dir);
+    cmd.env = env.clone();
+    cmd
+}
+
+/// The service's env, plus `PATH` with the release's tool folders (`.venv/bin`, …) first.
+fn environment(spec: &ServiceSpec, bin_dirs: &[&str], dir: &Path) -> BTreeMap<String, String> {
+    let mut env = spec.env.clone();
+    let mut path: Vec<String> = bin_dirs
+        .iter()
+        .map(|d| dir.join(d).display().to_string())
+        .collect();
+    if let Ok(system) = std::env::var("PATH") {
+        path.push(system);
+    }
+    env.insert("PATH".into(), path.join(":"));
+    env
+}
+
+fn health_check(hc: &service::HealthCheck) -> HealthCheck {
+    let secs = |s: u32| Duration::from_secs(u64::from(s));
+    HealthCheck {
+        probe: match &hc.probe {
+            service::Probe::Http { path } => Probe::Http { path: path.clone() },
+            service::Probe::Tcp {} => Probe::Tcp,
+            service::Probe::None {} => Probe::None,
+        },
+        interval: secs(hc.interval_secs),
+        timeout: secs(hc.timeout_secs),
+        retries: hc.retries,
+        start_grace: secs(hc.start_grace_secs),
+    }
+}
+
+pub(super) fn describe(exit: std::io::Result<Exit>) -> String {
+    match exit {
+        Ok(Exit::Code(c)) => format!("exit code {c}"),
+        Ok(Exit::Signal(s)) => format!("killed by signal {s}"),
+        Ok(other) => format!("{other:?}"),
+        Err(e) => format!("could not wait for it: {e}"),
+    }
+}
+
+/// Kept releases beyond [`KEPT_RELEASES`], oldest first, never the live one.
+pub(super) fn prune(kept: &mut std::collections::VecDeque<Kept>, live: &str) -> Vec<String> {
+    let mut gone = Vec::new();
+    while kept.len() > KEPT_RELEASES {
+        match kept.iter().position(|k| k.deployment_id != live) {
+            Some(i) => {
+                if let Some(k) = kept.remove(i) {
+                    gone.push(k.deployment_id);
+                }
+            }
+            None => break,
+        }
+    }
+    gone
+}
+
+/// The run state after a process exits, and whether to start it again.
+pub(super) fn after_exit(
+    policy: service::RestartPolicy,
+    exit: &std::io::Result<Exit>,
+) -> (RunState, bool) {
+    let clean = matches!(exit, Ok(e) if e.success());
+    let restart = match policy {
+        service::RestartPolicy::Always => true,
+        service::RestartPolicy::OnFailure => !clean,
+        service::RestartPolicy::Never => false,
+    };
+    let state = if restart {
+        RunState::Crashed
+    } else {
+        RunState::Stopped
+    };
+    (state, restart)
+}

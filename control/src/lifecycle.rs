@@ -1,0 +1,138 @@
+//! What Members and up can do to a running service besides deploying: roll back to a kept
+//! release (no build), restart, stop and start. Each is a command the agent carries out before
+//! it answers, so the caller learns whether it worked.
+
+use std::time::Duration;
+
+use proto::api::{Deployment, Service, ServiceStatus};
+use proto::deploy::DeployState;
+use proto::wire::{Command, Lifecycle, Outcome};
+use serde_json::json;
+
+use crate::events::{NewEvent, record};
+use crate::gateway::registry::CommandError;
+use crate::rbac::{Deploy, authorize};
+use crate::services::status_str;
+use crate::store::deployments as deployments_sql;
+use crate::store::services as services_sql;
+use crate::{Actor, Base, DomainError, clock};
+
+/// Starting a release and health-checking it can take a while.
+const ACTION_TIMEOUT: Duration = Duration::from_secs(120);
+
+fn refused(e: CommandError) -> DomainError {
+    DomainError::Conflict(match e {
+        CommandError::Offline => "the service's instance is offline".into(),
+        other => other.to_string(),
+    })
+}
+
+impl Base {
+    /// Switches the service back to the release of `deployment_id`, which must be one it
+    /// served before and the agent still keeps.
+    pub async fn rollback(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+        deployment_id: &str,
+    ) -> Result<Deployment, DomainError> {
+        let svc = self.visible_service(actor, service_id).await?;
+        let may = authorize::<Deploy>(&self.store, actor, &svc.cluster_id).await?;
+        let row = deployments_sql::by_id(self.store.pool(), deployment_id)
+            .await?
+            .filter(|d| d.service_id == svc.id)
+            .ok_or_else(|| {
+                DomainError::invalid("deployment_id", "no such deployment of this service")
+            })?;
+        let state = DeployState::parse(&row.state).unwrap_or(DeployState::Failed);
+        if !matches!(state, DeployState::Superseded | DeployState::RolledBack) {
+            return Err(DomainError::Conflict(format!(
+                "only a release that served before can be rolled back to; this one is {state}"
+            )));
+        }
+        let command = Command::Rollback {
+            service_id: svc.id.clone(),
+            deployment_id: row.id.clone(),
+        };
+        match self
+            .registry
+            .send_command(&svc.instance_id, command, ACTION_TIMEOUT)
+            .await
+            .map_err(refused)?
+        {
+            Outcome::Ok => {}
+            Outcome::Err { message } => return Err(DomainError::Conflict(message)),
+        }
+        // The agent reports `live` too; whichever lands first records it.
+        self.record_live(&row.id).await?;
+        record(
+            self.store.pool(),
+            NewEvent {
+                cluster_id: Some(may.cluster_id()),
+                actor_user_id: Some(&actor.user.id),
+                client: &actor.client,
+                action: "service.rollback",
+                target: Some(&svc.id),
+                details: json!({ "service": svc.name, "deployment_id": row.id }),
+            },
+        )
+        .await?;
+        self.get_deployment(actor, &row.id).await
+    }
+
+    /// Restarts (a new process, then the switch), stops or starts the live release.
+    pub async fn service_action(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+        action: Lifecycle,
+    ) -> Result<Service, DomainError> {
+        let mut svc = self.visible_service(actor, service_id).await?;
+        let may = authorize::<Deploy>(&self.store, actor, &svc.cluster_id).await?;
+        if action == Lifecycle::Remove {
+            return Err(DomainError::invalid("action", "delete the service instead"));
+        }
+        if svc.live_deployment_id.is_none() {
+            return Err(DomainError::Conflict(
+                "this service has no live release yet: deploy it first".into(),
+            ));
+        }
+        let command = Command::Service {
+            service_id: svc.id.clone(),
+            action,
+        };
+        match self
+            .registry
+            .send_command(&svc.instance_id, command, ACTION_TIMEOUT)
+            .await
+            .map_err(refused)?
+        {
+            Outcome::Ok => {}
+            Outcome::Err { message } => return Err(DomainError::Conflict(message)),
+        }
+        let (status, name) = match action {
+            Lifecycle::Stop => (ServiceStatus::Stopped, "service.stop"),
+            Lifecycle::Start => (ServiceStatus::Running, "service.start"),
+            _ => (ServiceStatus::Running, "service.restart"),
+        };
+        svc.status = status_str(status).into();
+        svc.updated_at = clock::now_ms();
+        let mut tx = self.store.begin().await?;
+        services_sql::update(&mut *tx, &svc).await?;
+        record(
+            &mut *tx,
+            NewEvent {
+                cluster_id: Some(may.cluster_id()),
+                actor_user_id: Some(&actor.user.id),
+                client: &actor.client,
+                action: name,
+                target: Some(&svc.id),
+                details: json!({ "service": svc.name }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.activity.changed();
+        self.get_service(actor, &svc.id).await
+    }
+}
