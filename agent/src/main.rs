@@ -100,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
             let options = agent::run::RunOptions {
                 ingress_listen,
                 ingress_domain,
+                stop_services_on_exit: false,
             };
             agent::run::run(data, options, stop_signal()).await
         }

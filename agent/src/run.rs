@@ -8,7 +8,11 @@ use std::time::Duration;
 
 use std::net::SocketAddr;
 
-use proto::wire::{self, AgentMsg, BaseMsg, HostFacts, MuxError, Side, StreamError, mux};
+use std::sync::Arc;
+
+use proto::wire::{
+    self, AgentMsg, BaseMsg, HostFacts, LogRecord, MuxError, Side, StreamError, StreamOpen, mux,
+};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -85,6 +89,7 @@ async fn session(
     data: &DataDir,
     engine: &Engine,
     reports: &mut mpsc::UnboundedReceiver<AgentMsg>,
+    logs: &LogQueue,
 ) -> Result<bool, (bool, DialError)> {
     let tls = client_config(&enr.pin, Some(identity))
         .map_err(|e| (false, DialError::Protocol(e.to_string())))?;
@@ -115,6 +120,11 @@ async fn session(
     // Past `Welcome` the connection is multiplexed: control on stream 0, and the byte streams
     // Base opens for logs, consoles and files, each served by its own task.
     let (mux, mut control, mut incoming) = mux::over_websocket(ws, Side::Agent);
+    let _shipper = AbortOnDrop(tokio::spawn(ship_logs(
+        mux.clone(),
+        logs.clone(),
+        engine.clone(),
+    )));
     let lost = |e: StreamError| (true, DialError::Protocol(e.to_string()));
     let mut silent_after = tokio::time::Instant::now() + heartbeat * 3;
     loop {
@@ -165,6 +175,9 @@ async fn session(
 pub struct RunOptions {
     pub ingress_listen: SocketAddr,
     pub ingress_domain: String,
+    /// Stop every service when `run` returns. dployrd itself leaves them running (the next
+    /// dployrd takes them over); tests that run many agents in one process do not.
+    pub stop_services_on_exit: bool,
 }
 
 impl Default for RunOptions {
@@ -172,6 +185,7 @@ impl Default for RunOptions {
         RunOptions {
             ingress_listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             ingress_domain: "localhost".into(),
+            stop_services_on_exit: false,
         }
     }
 }
@@ -200,6 +214,8 @@ pub async fn run(
     }));
     tracing::info!(%ingress_addr, domain = %options.ingress_domain, "ingress listening");
     let (reports_tx, mut reports) = mpsc::unbounded_channel();
+    let (ship_tx, ship_rx) = mpsc::channel(LOG_QUEUE);
+    let logs: LogQueue = Arc::new(tokio::sync::Mutex::new(ship_rx));
     let engine = Engine::new(
         EngineConfig {
             services_dir: data.path().join("services"),
@@ -208,12 +224,83 @@ pub async fn run(
         },
         routes,
         reports_tx,
+        ship_tx,
     );
     write_ingress(&data, ingress_addr);
-    let result = hold(&data, &enr, &identity, &engine, &mut reports, shutdown).await;
+    // Services come back before Base is reachable: they never depended on it.
+    engine.restore().await;
+    let result = hold(
+        &data,
+        &enr,
+        &identity,
+        &engine,
+        &mut reports,
+        &logs,
+        shutdown,
+    )
+    .await;
+    if options.stop_services_on_exit {
+        engine.stop_all().await;
+    }
     let _ = stop_ingress.send(());
     let _ = tokio::time::timeout(Duration::from_secs(5), ingress).await;
     result
+}
+
+/// Log lines waiting for Base: enough for a burst, bounded so a long outage costs memory
+/// only up to here (later lines are dropped and counted; the engine's log book keeps recent
+/// ones).
+const LOG_QUEUE: usize = 64 * 1024;
+/// Lines per write on the log stream.
+const LOG_BATCH: usize = 512;
+
+/// The log lines on their way to Base; each connection's shipper holds it while it runs.
+type LogQueue = Arc<tokio::sync::Mutex<mpsc::Receiver<LogRecord>>>;
+
+/// Aborts a task when the connection it serves ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Opens the log stream and writes queued lines to it as JSON lines, in batches, until the
+/// connection ends. The stream's credit window paces it: a slow Base slows this, and the queue
+/// absorbs the difference.
+async fn ship_logs(mux: wire::Mux, queue: LogQueue, engine: Engine) {
+    let mut stream = match mux.open(&StreamOpen::Logs) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot open the log stream");
+            return;
+        }
+    };
+    let mut queue = queue.lock().await;
+    let mut batch = Vec::with_capacity(LOG_BATCH);
+    let mut buf = Vec::with_capacity(64 * 1024);
+    loop {
+        if queue.recv_many(&mut batch, LOG_BATCH).await == 0 {
+            return;
+        }
+        let dropped = engine.take_dropped_lines();
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                "log lines dropped: Base was away or slower than the services"
+            );
+        }
+        buf.clear();
+        for record in batch.drain(..) {
+            if serde_json::to_writer(&mut buf, &record).is_ok() {
+                buf.push(b'\n');
+            }
+        }
+        if stream.send(&buf).await.is_err() {
+            return;
+        }
+    }
 }
 
 /// Where the ingress actually listens (port 0 picks one), for `dployrd status` and tests.
@@ -227,6 +314,7 @@ async fn hold(
     identity: &AgentIdentity,
     engine: &Engine,
     reports: &mut mpsc::UnboundedReceiver<AgentMsg>,
+    logs: &LogQueue,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let mut backoff = Backoff::default();
@@ -235,7 +323,7 @@ async fn hold(
         write_status(data, enr, "connecting", None);
         let outcome = tokio::select! {
             _ = &mut shutdown => return Ok(()),
-            r = session(enr, identity, data, engine, reports) => r,
+            r = session(enr, identity, data, engine, reports, logs) => r,
         };
         let error = match outcome {
             Ok(_) => {

@@ -9,6 +9,11 @@ pub async fn serve(stream: MuxStream) {
     let id = stream.id();
     let result = match stream.purpose().clone() {
         StreamOpen::Echo => echo(stream).await,
+        StreamOpen::Logs => {
+            // Logs flow from the agent to Base, never the other way.
+            stream.reset("dployrd does not accept log streams");
+            Ok(())
+        }
     };
     if let Err(e) = result {
         tracing::debug!(stream = id, error = %e, "stream ended");

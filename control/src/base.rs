@@ -66,6 +66,8 @@ pub struct Base {
     pub(crate) registry: Arc<Registry>,
     /// Bumped on every change to services and deployments (live views wait on it).
     pub(crate) activity: Arc<crate::changes::Changes>,
+    /// Numbering and live relay of service log lines.
+    pub(crate) logs: Arc<crate::logs::LogHub>,
 }
 
 impl Base {
@@ -85,6 +87,7 @@ impl Base {
             limiter: Arc::new(limiter),
             registry: Arc::new(Registry::default()),
             activity: Arc::default(),
+            logs: Arc::default(),
         }
     }
 

@@ -11,6 +11,7 @@
 //!   their settings).
 //! - [`deployments`]: deploy, cancel, roll back; the agent's progress reports, reconciling after
 //!   reconnects, and timing out deployments whose agent is gone.
+//! - [`logs`]: service output from agents: stored (bounded), numbered, relayed to followers.
 //! - [`lifecycle`]: roll back, restart, stop, start a live service.
 //! - [`gateway`]: where agent connections arrive; the registry of live ones.
 //! - [`events`]: the append-only audit log.
@@ -29,6 +30,7 @@ pub mod gateway;
 pub mod ids;
 pub mod instances;
 pub mod lifecycle;
+pub mod logs;
 pub mod rbac;
 pub mod service_spec;
 pub mod services;

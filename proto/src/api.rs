@@ -327,6 +327,17 @@ pub struct DeploymentList {
     pub deployments: Vec<Deployment>,
 }
 
+/// One line of a service's logs, as `GET …/logs` sends it (one JSON object per line, or one
+/// server-sent event each). `seq` orders lines across reconnects and is what `since` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    pub seq: i64,
+    pub at: String,
+    pub stream: crate::wire::LogStream,
+    pub deployment_id: Option<String>,
+    pub line: String,
+}
+
 /// Every error body: `{"error":{"code":"…","message":"…"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

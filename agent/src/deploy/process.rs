@@ -58,7 +58,7 @@ pub struct LogLine {
 /// A `sh -c` script, the directory it runs in and its environment. The environment is exactly
 /// `env` plus the agent's own `PATH` and `HOME` (which `env` may override): nothing else of
 /// dployrd's environment leaks into users' builds.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShellCommand {
     pub script: String,
     pub dir: PathBuf,

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::static_site;
 use crate::deploy::process::{self, Exit, LogLine, Running, ShellCommand};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Launch {
     /// `PORT` is set to the release's port on every start.
     Command(ShellCommand),

@@ -8,10 +8,12 @@
 //! - [`supervise`]: keeps a live release running (restarts with backoff by policy).
 //! - [`launch`]: starting and stopping a release (a shell command or [`static_site`]).
 //! - [`logbook`]: each service's recent output.
+//! - `restore`: what survives a dployrd restart, and bringing live releases back.
 
 pub mod launch;
 pub mod logbook;
 mod pipeline;
+mod restore;
 pub mod static_site;
 mod supervise;
 
@@ -24,8 +26,8 @@ use std::time::Duration;
 use proto::deploy::DeployState;
 use proto::service::ServiceSpec;
 use proto::wire::{
-    AgentMsg, AgentState, Command, DeployOrder, DeployProgress, Lifecycle, Outcome, RunState,
-    ServiceReport,
+    AgentMsg, AgentState, Command, DeployOrder, DeployProgress, Lifecycle, LogRecord, LogStream,
+    Outcome, RunState, ServiceReport,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -62,6 +64,9 @@ struct Inner {
     config: EngineConfig,
     routes: Routes,
     reports: mpsc::UnboundedSender<AgentMsg>,
+    /// Log lines on their way to Base (see [`Engine::ship`]).
+    ship: mpsc::Sender<LogRecord>,
+    ship_dropped: std::sync::atomic::AtomicU64,
     /// Git's ref locks would fail a second fetch of the same mirror.
     fetching: tokio::sync::Mutex<()>,
     state: Mutex<State>,
@@ -102,12 +107,15 @@ impl Engine {
         config: EngineConfig,
         routes: Routes,
         reports: mpsc::UnboundedSender<AgentMsg>,
+        ship: mpsc::Sender<LogRecord>,
     ) -> Engine {
         Engine {
             inner: Arc::new(Inner {
                 config,
                 routes,
                 reports,
+                ship,
+                ship_dropped: Default::default(),
                 fetching: tokio::sync::Mutex::new(()),
                 state: Mutex::default(),
             }),
@@ -332,6 +340,22 @@ impl Engine {
         }
     }
 
+    /// Stops every service's live release and cancels deployments in progress.
+    pub async fn stop_all(&self) {
+        let ids: Vec<String> = {
+            let st = self.lock();
+            for slot in st.services.values() {
+                if let Some((_, token)) = &slot.current {
+                    token.cancel();
+                }
+            }
+            st.services.keys().cloned().collect()
+        };
+        for id in ids {
+            self.stop_live(&id, RunState::Stopped).await;
+        }
+    }
+
     /// Stops the live release (keeping it as the live one, so `start` brings it back).
     async fn stop_live(&self, service_id: &str, run: RunState) {
         let stopping = {
@@ -356,17 +380,50 @@ impl Engine {
         Duration::from_secs(u64::from(secs))
     }
 
-    /// A sender whose lines land in the service's log book.
-    fn log_sender(&self, service_id: &str) -> mpsc::Sender<LogLine> {
+    /// A sender whose lines land in the service's log book and go to Base, tagged with the
+    /// deployment they belong to.
+    fn log_sender(&self, service_id: &str, deployment_id: &str) -> mpsc::Sender<LogLine> {
         let (tx, mut rx) = mpsc::channel::<LogLine>(1024);
-        let (engine, id) = (self.clone(), service_id.to_string());
+        let (engine, id, dep) = (
+            self.clone(),
+            service_id.to_string(),
+            deployment_id.to_string(),
+        );
         tokio::spawn(async move {
             while let Some(line) = rx.recv().await {
+                engine.ship(&id, Some(&dep), &line);
                 let mut st = engine.lock();
                 st.services.entry(id.clone()).or_default().logs.push(line);
             }
         });
         tx
+    }
+
+    /// Queues a line for Base. A full queue (Base away for long, or slower than the service)
+    /// drops the line and counts it, rather than slowing the service down.
+    fn ship(&self, service_id: &str, deployment_id: Option<&str>, line: &LogLine) {
+        let record = LogRecord {
+            service_id: service_id.to_string(),
+            deployment_id: deployment_id.map(str::to_string),
+            at_ms: line.at_ms,
+            stream: match line.stream {
+                Stream::Stdout => LogStream::Stdout,
+                Stream::Stderr => LogStream::Stderr,
+            },
+            line: line.line.clone(),
+        };
+        if self.inner.ship.try_send(record).is_err() {
+            self.inner
+                .ship_dropped
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Lines that could not be queued for Base since the last call.
+    pub fn take_dropped_lines(&self) -> u64 {
+        self.inner
+            .ship_dropped
+            .swap(0, std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A line of dployrd's own in the service's log.
@@ -376,6 +433,18 @@ impl Engine {
             stream: Stream::Stderr,
             line: text.to_string(),
         };
+        let record = LogRecord {
+            service_id: service_id.to_string(),
+            deployment_id: None,
+            at_ms: line.at_ms,
+            stream: LogStream::System,
+            line: line.line.clone(),
+        };
+        if self.inner.ship.try_send(record).is_err() {
+            self.inner
+                .ship_dropped
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         self.lock()
             .services
             .entry(service_id.to_string())
@@ -417,17 +486,37 @@ impl Engine {
         service_id: &str,
         live: Live,
         kept: pipeline::Kept,
+        pgid: Option<u32>,
+        port: u16,
     ) -> (Option<Live>, Vec<String>) {
+        let (old, pruned, saved) = {
+            let mut st = self.lock();
+            let slot = st.services.entry(service_id.to_string()).or_default();
+            let live_id = live.deployment_id.clone();
+            let old = slot.live.replace(live);
+            slot.run = Some(RunState::Running);
+            slot.restarts = 0;
+            slot.kept.retain(|k| k.deployment_id != kept.deployment_id);
+            slot.kept.push_back(kept);
+            let pruned = pipeline::prune(&mut slot.kept, &live_id);
+            let saved = restore::Saved {
+                service_id: service_id.to_string(),
+                live: Some(live_id),
+                pgid,
+                port: Some(port),
+                kept: slot.kept.iter().cloned().collect(),
+            };
+            (old, pruned, saved)
+        };
+        restore::save(&self.inner.config.services_dir, &saved);
+        (old, pruned)
+    }
+
+    /// Releases kept by a previous dployrd (see `restore`).
+    fn adopt_kept(&self, service_id: &str, kept: Vec<pipeline::Kept>) {
         let mut st = self.lock();
         let slot = st.services.entry(service_id.to_string()).or_default();
-        let live_id = live.deployment_id.clone();
-        let old = slot.live.replace(live);
-        slot.run = Some(RunState::Running);
-        slot.restarts = 0;
-        slot.kept.retain(|k| k.deployment_id != kept.deployment_id);
-        slot.kept.push_back(kept);
-        let pruned = pipeline::prune(&mut slot.kept, &live_id);
-        (old, pruned)
+        slot.kept = kept.into();
     }
 
     fn kept(&self, service_id: &str, deployment_id: &str) -> Option<pipeline::Kept> {

@@ -47,7 +47,7 @@ impl End {
 }
 
 /// A kept release: what is needed to start it again.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(super) struct Kept {
     pub deployment_id: String,
     pub spec: ServiceSpec,
@@ -56,7 +56,7 @@ pub(super) struct Kept {
 
 /// Runs `order` to its end and reports every step.
 pub(super) async fn deploy(engine: &Engine, order: DeployOrder, cancel: CancellationToken) {
-    let logs = engine.log_sender(&order.service_id);
+    let logs = engine.log_sender(&order.service_id, &order.deployment_id);
     if let Err(end) = run(engine, &order, &cancel, &logs).await {
         engine.progress(DeployProgress {
             deployment_id: order.deployment_id.clone(),
@@ -243,6 +243,10 @@ async fn switch_to(
         proc.stop(STOP_GRACE).await;
         return Err(End::failed(format!("cannot route this service: {e}")));
     }
+    let pgid = match &proc {
+        super::launch::Proc::Shell(running) => Some(running.pgid()),
+        super::launch::Proc::Static { .. } => None,
+    };
     let stop = CancellationToken::new();
     let task = tokio::spawn(supervise::run(
         engine.clone(),
@@ -259,7 +263,7 @@ async fn switch_to(
         stop,
         task,
     };
-    let (old, pruned) = engine.make_live(service_id, live, kept.clone());
+    let (old, pruned) = engine.make_live(service_id, live, kept.clone(), pgid, port);
     engine.progress(DeployProgress {
         deployment_id: kept.deployment_id.clone(),
         state: DeployState::Live,
@@ -289,20 +293,23 @@ pub(super) async fn rollback(
     service_id: &str,
     deployment_id: &str,
 ) -> Result<(), String> {
+    relaunch(engine, service_id, deployment_id, &CancellationToken::new()).await
+}
+
+/// Starts a kept release as a new process and switches the service to it.
+pub(super) async fn relaunch(
+    engine: &Engine,
+    service_id: &str,
+    deployment_id: &str,
+    cancel: &CancellationToken,
+) -> Result<(), String> {
     let kept = engine.kept(service_id, deployment_id).ok_or_else(|| {
         format!("release {deployment_id} is no longer kept on this instance: deploy it again")
     })?;
-    let logs = engine.log_sender(service_id);
-    switch_to(
-        engine,
-        service_id,
-        kept,
-        &logs,
-        &CancellationToken::new(),
-        None,
-    )
-    .await
-    .map_err(|e| e.reason)
+    let logs = engine.log_sender(service_id, deployment_id);
+    switch_to(engine, service_id, kept, &logs, cancel, None)
+        .await
+        .map_err(|e| e.reason)
 }
 
 /// Starts the live release again as a new process and switches to it (zero downtime), or starts

@@ -59,7 +59,10 @@ pub(super) async fn run(
             () = stop.cancelled() => return,
         }
         backoff = (backoff * 2).min(BACKOFF_CAP);
-        match launch.start(port, engine.log_sender(&service_id)).await {
+        match launch
+            .start(port, engine.log_sender(&service_id, &deployment_id))
+            .await
+        {
             Ok(p) => {
                 proc = Some(p);
                 started = Instant::now();

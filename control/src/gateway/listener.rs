@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use proto::wire::{
     self, AgentMsg, BaseMsg, ControlReceiver, Frame, Incoming, Mux, MuxError, Outcome, Side,
-    StreamError,
+    StreamError, StreamOpen,
 };
 use rustls::ServerConfig;
 use tokio::net::{TcpListener, TcpStream};
@@ -343,9 +343,14 @@ async fn session(
             }
             Some(stream) = tunnel.incoming.accept() => {
                 last_heard = tokio::time::Instant::now();
-                // Agents open streams once they push logs and files of their own; until then
-                // each is refused alone and the connection stays up.
-                stream.reset("Base does not accept streams from agents yet");
+                match stream.purpose().clone() {
+                    StreamOpen::Logs => {
+                        let (base, id) = (base.clone(), instance_id.to_string());
+                        tokio::spawn(async move { base.ingest_logs(&id, stream).await });
+                    }
+                    // Each refused alone; the connection stays up.
+                    other => stream.reset(&format!("Base does not accept {other:?} streams")),
+                }
             }
             msg = tunnel.control.recv::<AgentMsg>() => match msg {
                 None => return ended(mux.closed().await),
@@ -364,8 +369,16 @@ async fn session(
                 }
                 Some(Ok(AgentMsg::Deploy(progress))) => {
                     last_heard = tokio::time::Instant::now();
-                    if let Err(e) = base.record_progress(instance_id, &progress).await {
-                        tracing::warn!(deployment = %progress.deployment_id, error = %e, "deploy progress refused");
+                    // A step lost here would leave the deployment in progress until the next
+                    // reconnect, so a store hiccup is retried.
+                    let mut tries = 0;
+                    while let Err(e) = base.record_progress(instance_id, &progress).await {
+                        tries += 1;
+                        if !matches!(e, DomainError::Internal(_)) || tries == 5 {
+                            tracing::warn!(deployment = %progress.deployment_id, error = %e, "deploy progress refused");
+                            break;
+                        }
+                        tokio::time::sleep(Duration::from_millis(100 * tries)).await;
                     }
                 }
                 Some(Ok(AgentMsg::Service(report))) => {

@@ -7,6 +7,7 @@ pub mod deployments;
 pub mod events;
 pub mod flags;
 pub mod instances;
+pub mod logs;
 pub mod memberships;
 pub mod services;
 pub mod sessions;
@@ -87,8 +88,15 @@ impl Store {
         self.backend
     }
 
+    /// A write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
+    /// deferred transaction that reads and then writes fails at once with "database is locked"
+    /// when another writer committed in between, whatever the busy timeout, and our
+    /// transactions all write.
     pub async fn begin(&self) -> Result<Tx<'static>, DomainError> {
-        Ok(self.pool.begin().await?)
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     pub async fn close(&self) {

@@ -31,7 +31,9 @@ pub use msg::{
 #[cfg(feature = "mux")]
 pub use mux::{ControlReceiver, Incoming, Mux, MuxError, MuxStream, StreamError};
 pub use window::{INITIAL_WINDOW, RecvWindow, SendWindow, WindowError};
-pub use work::{DeployOrder, DeployProgress, Lifecycle, RunState, ServiceReport};
+pub use work::{
+    DeployOrder, DeployProgress, Lifecycle, LogRecord, LogStream, RunState, ServiceReport,
+};
 
 /// Bumped on every incompatible change to the tunnel protocol. Sent in `Hello` and `Enroll`;
 /// Base refuses a version it does not speak instead of guessing.

@@ -146,6 +146,9 @@ pub enum StreamOpen {
     /// The receiver writes every byte back and closes when the opener closes: a tunnel
     /// self-test and throughput probe.
     Echo,
+    /// Opened by the agent once per connection: its services' output, one
+    /// [`LogRecord`](super::work::LogRecord) as a JSON line each, for Base to keep and relay.
+    Logs,
 }
 
 /// Why a control message could not be encoded or decoded.

@@ -80,3 +80,24 @@ pub struct AgentState {
     /// The latest state of every deployment the agent still remembers.
     pub deployments: Vec<DeployProgress>,
 }
+
+/// Which output a log line came from; `system` lines are dployrd's own ("the process exited").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogStream {
+    Stdout,
+    Stderr,
+    System,
+}
+
+/// One line of a service's output on the agent's log stream: build output carries its
+/// deployment, runtime output the live release's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRecord {
+    pub service_id: String,
+    #[serde(default)]
+    pub deployment_id: Option<String>,
+    pub at_ms: i64,
+    pub stream: LogStream,
+    pub line: String,
+}

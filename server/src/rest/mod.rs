@@ -6,6 +6,7 @@
 //! - [`clusters`]: list, create, rename.
 //! - [`instances`]: add (join token + install command), list with status, remove.
 //! - [`services`]: create, list, show, change, delete.
+//! - [`logs`]: a service's or a deployment's output, stored and live (NDJSON or SSE).
 //! - [`deployments`]: deploy (202), list, show, cancel; roll back, restart, stop, start.
 
 pub mod auth;
@@ -14,6 +15,7 @@ pub mod deployments;
 pub mod error;
 pub mod extract;
 pub mod instances;
+pub mod logs;
 pub mod services;
 
 use axum::Router;
@@ -59,6 +61,8 @@ pub fn router() -> Router<ServerState> {
             "/services/{id}/deployments",
             get(deployments::list).post(deployments::create),
         )
+        .route("/services/{id}/logs", get(logs::of_service))
+        .route("/deployments/{id}/logs", get(logs::of_deployment))
         .route("/services/{id}/rollback", post(deployments::rollback))
         .route("/services/{id}/{action}", post(deployments::action))
         .route("/deployments/{id}", get(deployments::show))

@@ -19,23 +19,23 @@ use crate::commands::Gateway;
 const DEPLOY_PATIENCE: Duration = Duration::from_secs(120);
 
 /// A git repository the test commits apps into.
-struct Repo {
+pub struct Repo {
     dir: tempfile::TempDir,
 }
 
 impl Repo {
-    fn new() -> Repo {
+    pub fn new() -> Repo {
         let dir = tempfile::tempdir().unwrap();
         git(dir.path(), &["init", "-q", "-b", "main"]);
         Repo { dir }
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("file://{}", self.dir.path().display())
     }
 
     /// Replaces the files and commits them.
-    fn commit(&self, files: &[(&str, &str)], message: &str) {
+    pub fn commit(&self, files: &[(&str, &str)], message: &str) {
         for (name, body) in files {
             let path = self.dir.path().join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();

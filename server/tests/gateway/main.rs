@@ -5,11 +5,13 @@
 #[allow(dead_code)]
 mod support;
 
+mod agent_restart;
 mod commands;
 mod deploy;
 mod enroll;
 mod install;
 mod local;
+mod logs;
 mod refusals;
 mod restart;
 mod streams;
@@ -124,6 +126,7 @@ impl RunningAgent {
             let options = agent::run::RunOptions {
                 ingress_listen: "127.0.0.1:0".parse().unwrap(),
                 ingress_domain: "test".into(),
+                stop_services_on_exit: true,
             };
             let _ = agent::run::run(d, options, async {
                 let _ = rx.await;
@@ -147,6 +150,33 @@ impl Drop for RunningAgent {
     fn drop(&mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
+        }
+        // The test's runtime may end before `run` gets to stop its services; they run in
+        // their own process groups, so make sure none outlives the test.
+        kill_processes_under(self.data.path());
+    }
+}
+
+/// SIGKILLs every process whose working directory is inside `dir` (services run in their
+/// release directories).
+pub fn kill_processes_under(dir: &std::path::Path) {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in procs.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let in_dir =
+            std::fs::read_link(entry.path().join("cwd")).is_ok_and(|cwd| cwd.starts_with(dir));
+        if in_dir {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
         }
     }
 }

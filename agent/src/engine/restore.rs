@@ -1,0 +1,85 @@
+//! What survives a dployrd restart: each service's kept releases and which one is live, in
+//! `services/<id>/releases.json`, written whenever that changes. On start dployrd brings every
+//! live release back: a new process on a fresh port, health-checked, routed, and only then the
+//! process the previous dployrd left running is stopped (its output pipes died with that
+//! dployrd, so it cannot be supervised any more).
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use super::Engine;
+use super::pipeline::{self, Kept};
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct Saved {
+    pub service_id: String,
+    pub live: Option<String>,
+    /// Process group of the live release's process, to stop it after a restart.
+    pub pgid: Option<u32>,
+    /// Where that process listens.
+    pub port: Option<u16>,
+    pub kept: Vec<Kept>,
+}
+
+const FILE: &str = "releases.json";
+
+/// Writes the service's releases file (atomically: temp file, then rename).
+pub(super) fn save(services_dir: &Path, saved: &Saved) {
+    let dir = services_dir.join(&saved.service_id);
+    let result = std::fs::create_dir_all(&dir).and_then(|()| {
+        let tmp = dir.join(format!("{FILE}.tmp"));
+        std::fs::write(&tmp, serde_json::to_vec_pretty(saved)?)?;
+        std::fs::rename(tmp, dir.join(FILE))
+    });
+    if let Err(e) = result {
+        tracing::warn!(service = %saved.service_id, error = %e, "saving the service's releases");
+    }
+}
+
+fn load(services_dir: &Path) -> Vec<Saved> {
+    let Ok(entries) = std::fs::read_dir(services_dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join(FILE)).ok())
+        .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
+        .collect()
+}
+
+impl Engine {
+    /// Brings back every service that had a live release before dployrd stopped.
+    pub async fn restore(&self) {
+        for saved in load(&self.inner.config.services_dir) {
+            let Some(live) = saved.live.clone() else {
+                continue;
+            };
+            self.adopt_kept(&saved.service_id, saved.kept.clone());
+            match pipeline::relaunch(self, &saved.service_id, &live, &CancellationToken::new())
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(service = %saved.service_id, deployment = %live, "service restored")
+                }
+                Err(e) => {
+                    tracing::warn!(service = %saved.service_id, error = %e, "could not restore the service")
+                }
+            }
+            if let Some(pgid) = saved.pgid {
+                stop_group(pgid);
+            }
+        }
+    }
+}
+
+/// SIGTERM to a process group a previous dployrd started (if it still exists).
+fn stop_group(pgid: u32) {
+    use nix::sys::signal::{Signal, killpg};
+    use nix::unistd::Pid;
+    let Ok(pgid) = i32::try_from(pgid) else {
+        return;
+    };
+    let _ = killpg(Pid::from_raw(pgid), Signal::SIGTERM);
+}

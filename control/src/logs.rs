@@ -1,0 +1,273 @@
+//! Service logs in Base: the agent's log stream is read here, every line numbered, stored
+//! (bounded per service: the oldest go first, counted) and relayed at once to whoever follows
+//! the service. Readers need `services.logs` (Members and up; Guests do not see output, which
+//! can carry data).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use proto::api::LogLine;
+use proto::wire::{LogRecord, LogStream, MuxStream};
+use tokio::sync::broadcast;
+
+use crate::rbac::{ViewLogs, authorize};
+use crate::store::logs::{self as sql, LogRow, ROWS_PER_INSERT};
+use crate::store::services as services_sql;
+use crate::{Actor, Base, DomainError, clock};
+
+/// Lines kept per service; older ones are deleted (and counted).
+pub const KEPT_PER_SERVICE: i64 = 50_000;
+/// Longest line stored; the agent cuts at 16 KiB too, this guards against any other sender.
+const MAX_LINE: usize = 16 * 1024;
+/// Lines per service between trims of its oldest lines.
+const TRIM_AFTER: usize = 2_000;
+/// Lines a live follower may fall behind before it misses some (it is told how many).
+const FOLLOW_BUFFER: usize = 16 * 1024;
+/// Lines a read returns at most.
+pub const MAX_READ: i64 = 10_000;
+
+/// Numbering and live relay of log lines.
+#[derive(Debug, Default)]
+pub struct LogHub {
+    /// The last `seq` given out; 0 until loaded from the store.
+    last_seq: AtomicI64,
+    loaded: tokio::sync::OnceCell<()>,
+    live: Mutex<HashMap<String, broadcast::Sender<Arc<LogLine>>>>,
+    since_trim: Mutex<HashMap<String, usize>>,
+}
+
+impl LogHub {
+    fn sender(&self, service_id: &str) -> broadcast::Sender<Arc<LogLine>> {
+        self.live
+            .lock()
+            .expect("log hub lock")
+            .entry(service_id.to_string())
+            .or_insert_with(|| broadcast::channel(FOLLOW_BUFFER).0)
+            .clone()
+    }
+}
+
+fn stream_name(s: LogStream) -> &'static str {
+    match s {
+        LogStream::Stdout => "stdout",
+        LogStream::Stderr => "stderr",
+        LogStream::System => "system",
+    }
+}
+
+fn parse_stream(s: &str) -> LogStream {
+    match s {
+        "stderr" => LogStream::Stderr,
+        "system" => LogStream::System,
+        _ => LogStream::Stdout,
+    }
+}
+
+fn view(r: &LogRow) -> LogLine {
+    LogLine {
+        seq: r.seq,
+        at: clock::rfc3339(r.at_ms),
+        stream: parse_stream(&r.stream),
+        deployment_id: r.deployment_id.clone(),
+        line: r.line.clone(),
+    }
+}
+
+fn truncate(mut line: String) -> String {
+    if line.len() > MAX_LINE {
+        let mut cut = MAX_LINE;
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        line.truncate(cut);
+    }
+    line
+}
+
+/// What a follower gets: the stored lines after `since`, then live ones (skip any with a `seq`
+/// at or below the last stored one: they raced the read).
+#[derive(Debug)]
+pub struct Follow {
+    pub backlog: Vec<LogLine>,
+    pub dropped: i64,
+    pub live: broadcast::Receiver<Arc<LogLine>>,
+}
+
+impl Base {
+    /// Reads an agent's log stream until it ends, storing and relaying every line of a service
+    /// that runs on `instance_id` (lines of other services are ignored).
+    pub async fn ingest_logs(&self, instance_id: &str, mut stream: MuxStream) {
+        let mut partial: Vec<u8> = Vec::new();
+        let mut owned: HashMap<String, bool> = HashMap::new();
+        loop {
+            let chunk = match stream.recv().await {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::debug!(error = %e, "log stream ended");
+                    break;
+                }
+            };
+            partial.extend_from_slice(&chunk);
+            let Some(end) = partial.iter().rposition(|b| *b == b'\n') else {
+                if partial.len() > 4 * MAX_LINE {
+                    tracing::warn!("log stream sent an overlong line; closing it");
+                    break;
+                }
+                continue;
+            };
+            let complete: Vec<u8> = partial.drain(..=end).collect();
+            let mut records = Vec::new();
+            for line in complete.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                match serde_json::from_slice::<LogRecord>(line) {
+                    Ok(r) => records.push(r),
+                    Err(e) => tracing::debug!(error = %e, "unreadable log record skipped"),
+                }
+            }
+            let mut kept = Vec::with_capacity(records.len());
+            for r in records {
+                let ok = match owned.get(&r.service_id) {
+                    Some(ok) => *ok,
+                    None => {
+                        let ok = services_sql::by_id(self.store.pool(), &r.service_id)
+                            .await
+                            .ok()
+                            .flatten()
+                            .is_some_and(|s| s.instance_id == instance_id);
+                        owned.insert(r.service_id.clone(), ok);
+                        ok
+                    }
+                };
+                if ok {
+                    kept.push(r);
+                }
+            }
+            if let Err(e) = self.store_logs(kept).await {
+                tracing::warn!(error = %e, "storing log lines");
+            }
+        }
+    }
+
+    /// Numbers, stores and relays `records` (in one transaction).
+    pub async fn store_logs(&self, records: Vec<LogRecord>) -> Result<(), DomainError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let hub = &self.logs;
+        hub.loaded
+            .get_or_try_init(|| async {
+                let max = sql::max_seq(self.store.pool()).await?;
+                hub.last_seq.fetch_max(max, Ordering::SeqCst);
+                Ok::<_, DomainError>(())
+            })
+            .await?;
+        let first = hub
+            .last_seq
+            .fetch_add(records.len() as i64, Ordering::SeqCst)
+            + 1;
+        let rows: Vec<LogRow> = records
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| LogRow {
+                seq: first + i as i64,
+                service_id: r.service_id,
+                deployment_id: r.deployment_id,
+                at_ms: r.at_ms,
+                stream: stream_name(r.stream).into(),
+                line: truncate(r.line),
+            })
+            .collect();
+        let mut tx = self.store.begin().await?;
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            sql::insert(&mut *tx, chunk).await?;
+        }
+        tx.commit().await?;
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for r in &rows {
+            *counts.entry(&r.service_id).or_default() += 1;
+            // Nobody following is not an error.
+            let _ = hub.sender(&r.service_id).send(Arc::new(view(r)));
+        }
+        for (service_id, n) in counts {
+            let due = {
+                let mut since = hub.since_trim.lock().expect("log hub lock");
+                let c = since.entry(service_id.to_string()).or_default();
+                *c += n;
+                if *c >= TRIM_AFTER {
+                    *c = 0;
+                    true
+                } else {
+                    false
+                }
+            };
+            if due {
+                let gone = sql::trim(self.store.pool(), service_id, KEPT_PER_SERVICE).await?;
+                if gone > 0 {
+                    sql::add_dropped(self.store.pool(), service_id, gone as i64).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn log_service(&self, actor: &Actor, service_id: &str) -> Result<String, DomainError> {
+        let svc = self.visible_service(actor, service_id).await?;
+        authorize::<ViewLogs>(&self.store, actor, &svc.cluster_id).await?;
+        Ok(svc.id)
+    }
+
+    /// Stored lines of a service (or one deployment of it) after `since`, at most `limit`, and
+    /// how many older lines were dropped to keep within the bound.
+    pub async fn read_logs(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+        deployment_id: Option<&str>,
+        since: i64,
+        limit: i64,
+    ) -> Result<(Vec<LogLine>, i64), DomainError> {
+        let id = self.log_service(actor, service_id).await?;
+        let rows = sql::after(
+            self.store.pool(),
+            &id,
+            deployment_id,
+            since,
+            limit.clamp(1, MAX_READ),
+        )
+        .await?;
+        let dropped = sql::dropped(self.store.pool(), &id).await?;
+        Ok((rows.iter().map(view).collect(), dropped))
+    }
+
+    /// Stored lines after `since`, then every new line as it arrives.
+    pub async fn follow_logs(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+        deployment_id: Option<&str>,
+        since: i64,
+        limit: i64,
+    ) -> Result<Follow, DomainError> {
+        let id = self.log_service(actor, service_id).await?;
+        // Subscribe before reading, so nothing falls between the two.
+        let live = self.logs.sender(&id).subscribe();
+        let (backlog, dropped) = self
+            .read_logs(actor, &id, deployment_id, since, limit)
+            .await?;
+        Ok(Follow {
+            backlog,
+            dropped,
+            live,
+        })
+    }
+
+    /// The id of the service a deployment belongs to, if the actor may see it.
+    pub async fn service_of_deployment(
+        &self,
+        actor: &Actor,
+        deployment_id: &str,
+    ) -> Result<String, DomainError> {
+        Ok(self.get_deployment(actor, deployment_id).await?.service_id)
+    }
+}

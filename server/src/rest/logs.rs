@@ -1,0 +1,152 @@
+//! `GET /api/v1/services/{id}/logs` and `GET /api/v1/deployments/{id}/logs`: a service's (or one
+//! deployment's) output as JSON lines (`application/x-ndjson`), or as server-sent events when the
+//! client asks for `text/event-stream`. `since=<seq>` resumes after a line; `follow=true` keeps
+//! the response open and sends each new line as it arrives.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, StreamExt};
+use http::{HeaderMap, HeaderValue, header};
+use proto::api::LogLine;
+use proto::wire::LogStream;
+use tokio::sync::broadcast;
+
+use super::error::ApiError;
+use super::extract::Authed;
+use crate::state::ServerState;
+
+#[derive(Debug, serde::Deserialize)]
+pub struct LogQuery {
+    #[serde(default)]
+    follow: bool,
+    #[serde(default)]
+    since: i64,
+    /// How many stored lines to send first (the newest ones).
+    #[serde(default = "default_limit")]
+    limit: i64,
+}
+
+fn default_limit() -> i64 {
+    1_000
+}
+
+pub async fn of_service(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+    Query(q): Query<LogQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    respond(&state, &actor, &id, None, q, &headers).await
+}
+
+pub async fn of_deployment(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+    Query(q): Query<LogQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let service = state.base.service_of_deployment(&actor, &id).await?;
+    respond(&state, &actor, &service, Some(&id), q, &headers).await
+}
+
+/// A line of our own in the log ("older lines were dropped").
+fn system(text: String) -> LogLine {
+    LogLine {
+        seq: 0,
+        at: String::new(),
+        stream: LogStream::System,
+        deployment_id: None,
+        line: text,
+    }
+}
+
+async fn respond(
+    state: &ServerState,
+    actor: &control::Actor,
+    service: &str,
+    deployment: Option<&str>,
+    q: LogQuery,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let sse = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    let follow = state
+        .base
+        .follow_logs(actor, service, deployment, q.since, q.limit)
+        .await?;
+    let mut first = Vec::new();
+    if follow.dropped > 0 && q.since == 0 {
+        first.push(system(format!(
+            "[dployr] {} older lines were dropped to keep the newest {}",
+            follow.dropped,
+            control::logs::KEPT_PER_SERVICE
+        )));
+    }
+    let last = follow.backlog.last().map(|l| l.seq).unwrap_or(q.since);
+    first.extend(follow.backlog);
+    let head = stream::iter(first.into_iter().map(Arc::new));
+    let body = if q.follow {
+        let deployment = deployment.map(str::to_string);
+        let live = stream::unfold(
+            (follow.live, last, deployment),
+            |(mut rx, last, dep)| async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(line) if line.seq <= last => continue,
+                        Ok(line) if dep.is_some() && line.deployment_id != dep => continue,
+                        Ok(line) => {
+                            let seq = line.seq;
+                            return Some((line, (rx, seq, dep)));
+                        }
+                        Err(broadcast::error::RecvError::Lagged(n)) => {
+                            let note = system(format!(
+                                "[dployr] {n} lines skipped: this reader fell behind"
+                            ));
+                            return Some((Arc::new(note), (rx, last, dep)));
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    }
+                }
+            },
+        );
+        encode(head.chain(live).boxed(), sse)
+    } else {
+        encode(head.boxed(), sse)
+    };
+    let content_type = if sse {
+        "text/event-stream"
+    } else {
+        "application/x-ndjson"
+    };
+    let mut res = body.into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(res)
+}
+
+/// Lines as NDJSON or SSE; consecutive ready lines go out in one chunk.
+fn encode(lines: stream::BoxStream<'static, Arc<LogLine>>, sse: bool) -> Body {
+    let chunks = lines.ready_chunks(512).map(move |batch| {
+        let mut out = Vec::with_capacity(batch.len() * 96);
+        for line in batch {
+            if sse {
+                out.extend_from_slice(format!("id: {}\ndata: ", line.seq).as_bytes());
+            }
+            if serde_json::to_writer(&mut out, &*line).is_err() {
+                continue;
+            }
+            out.extend_from_slice(if sse { b"\n\n" } else { b"\n" });
+        }
+        Ok::<_, std::convert::Infallible>(out)
+    });
+    Body::from_stream(chunks)
+}

@@ -1,0 +1,175 @@
+//! Service output end to end: a real dployrd runs a Node app whose build and runtime output
+//! travel the log stream to Base, are stored, and come out of the REST API, both as stored
+//! lines and live (server-sent events) as the app prints them.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::deploy::Repo;
+use crate::{RunningAgent, add_instance, base_with_owner, eventually, status_of};
+
+const APP: &str = r#"
+for (let i = 0; i < 200; i++) console.log(`boot ${i}`);
+console.error('warming up');
+require('http').createServer((q, s) => { console.log(`hit ${q.url}`); s.end('ok'); })
+  .listen(process.env.PORT, '127.0.0.1');
+"#;
+
+fn lines(ndjson: &str) -> Vec<Value> {
+    ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn build_and_runtime_output_are_stored_and_followed_live_over_rest() {
+    let (app, cluster) = base_with_owner().await;
+    let invite = add_instance(&app, &cluster, "web-1").await;
+    let agent = RunningAgent::join_and_run(&invite).await;
+    eventually(Duration::from_secs(10), "instance online", || async {
+        status_of(&app, &cluster, &invite.instance_id)
+            .await
+            .as_deref()
+            == Some("online")
+    })
+    .await;
+    let repo = Repo::new();
+    repo.commit(
+        &[
+            (
+                "package.json",
+                r#"{"name":"app","version":"1.0.0","scripts":{"start":"node server.js"}}"#,
+            ),
+            ("server.js", APP),
+        ],
+        "v1",
+    );
+    let svc: Value = app
+        .post(&format!("/api/v1/clusters/{cluster}/services"))
+        .json(&json!({
+            "name": "web",
+            "instance_id": invite.instance_id,
+            "source": {"git": {"url": repo.url()}},
+            "build_command": "echo building the app",
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = svc["id"].as_str().unwrap().to_string();
+    let made: Value = app
+        .post(&format!("/api/v1/services/{id}/deployments"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dep = made["deployment"]["id"].as_str().unwrap().to_string();
+    eventually(Duration::from_secs(120), "deployment live", || async {
+        let d: Value = app
+            .get(&format!("/api/v1/deployments/{dep}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            !["failed", "cancelled", "timed_out"].contains(&d["state"].as_str().unwrap()),
+            "{d}"
+        );
+        d["state"] == "live"
+    })
+    .await;
+
+    // Stored: the build's output and the app's, in order, with their streams.
+    let start = std::time::Instant::now();
+    let stored = loop {
+        let body = app
+            .get(&format!("/api/v1/deployments/{dep}/logs"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let stored = lines(&body);
+        if stored.iter().any(|l| l["line"] == "boot 199") {
+            break stored;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "boot lines not stored: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // stdout and stderr are separate pipes, so only lines of one stream keep their order.
+    let text: Vec<&str> = stored
+        .iter()
+        .filter(|l| l["stream"] == "stdout")
+        .map(|l| l["line"].as_str().unwrap())
+        .collect();
+    let build = text
+        .iter()
+        .position(|l| *l == "building the app")
+        .expect("build output");
+    let boot = text
+        .iter()
+        .position(|l| *l == "boot 0")
+        .expect("runtime output");
+    assert!(build < boot, "build output comes first");
+    assert!(
+        text[boot..boot + 200]
+            .iter()
+            .enumerate()
+            .all(|(i, l)| *l == format!("boot {i}")),
+        "runtime lines in order: {:?}",
+        &text[boot..(boot + 210).min(text.len())]
+    );
+    let warm = stored.iter().find(|l| l["line"] == "warming up").unwrap();
+    assert_eq!(warm["stream"], "stderr");
+    let seqs: Vec<i64> = stored.iter().map(|l| l["seq"].as_i64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "seq increases");
+
+    // Live: follow from the last stored line, then make the app print.
+    let last = *seqs.last().unwrap();
+    let mut follow = app
+        .get(&format!(
+            "/api/v1/services/{id}/logs?follow=true&since={last}"
+        ))
+        .header("Accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(follow.headers()["content-type"], "text/event-stream");
+    let ingress = std::fs::read_to_string(agent.data.path().join("ingress.addr")).unwrap();
+    let hit = reqwest::Client::new()
+        .get(format!("http://{ingress}/ping-42"))
+        .header("Host", "web.test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hit.text().await.unwrap(), "ok");
+    let mut seen = String::new();
+    let found = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(chunk) = follow.chunk().await.unwrap() {
+            seen.push_str(&String::from_utf8_lossy(&chunk));
+            if seen.contains("hit /ping-42") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(found, Ok(true), "live line not seen; got {seen:?}");
+    assert!(seen.starts_with("id: "), "server-sent events: {seen:?}");
+    assert!(
+        !seen.contains("boot 1\""),
+        "nothing before `since` was resent"
+    );
+}
