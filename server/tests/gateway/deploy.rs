@@ -30,6 +30,11 @@ impl Repo {
         Repo { dir }
     }
 
+    /// A handle on an existing repository by its `file://` URL (for another thread).
+    pub fn at(url: String) -> RepoRef {
+        RepoRef(url)
+    }
+
     pub fn url(&self) -> String {
         format!("file://{}", self.dir.path().display())
     }
@@ -43,6 +48,15 @@ impl Repo {
         }
         git(self.dir.path(), &["add", "-A"]);
         git(self.dir.path(), &["commit", "-q", "-m", message]);
+    }
+}
+
+/// Just the URL of a [`Repo`], which is all cloning needs.
+pub struct RepoRef(String);
+
+impl RepoRef {
+    pub fn url(&self) -> String {
+        self.0.clone()
     }
 }
 

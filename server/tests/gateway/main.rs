@@ -6,6 +6,7 @@
 mod support;
 
 mod agent_restart;
+mod bench_deploy;
 mod commands;
 mod deploy;
 mod enroll;
