@@ -5,7 +5,8 @@
 //! - [`auth`]: sign-up, log-in, log-out, password, `me`.
 //! - [`clusters`]: list, create, rename.
 //! - [`instances`]: add (join token + install command), list with status, remove.
-//! - [`services`]: create, list, show, change, delete.
+//! - [`services`]: create, list, show, change, delete; live list and live service (WebSockets).
+//! - [`live`]: the push-on-change loop those WebSockets share.
 //! - [`deployments`]: deploy (202), list, show, cancel.
 
 pub mod auth;
@@ -14,6 +15,7 @@ pub mod deployments;
 pub mod error;
 pub mod extract;
 pub mod instances;
+pub mod live;
 pub mod services;
 
 use axum::Router;
@@ -49,6 +51,8 @@ pub fn router() -> Router<ServerState> {
             "/clusters/{id}/services",
             get(services::list).post(services::create),
         )
+        .route("/clusters/{id}/services/live", get(services::live_list))
+        .route("/services/{id}/live", get(services::live_one))
         .route(
             "/services/{id}",
             get(services::show)

@@ -9,3 +9,4 @@ mod clusters;
 mod guards;
 mod instances;
 mod services;
+mod services_live;
