@@ -2,7 +2,7 @@
 // refused name shows its message under the name input first), finds it in the list, opens it,
 // deploys and sees the deployment appear as "queued" without a reload (pushed over the service's
 // WebSocket; the instance never comes online here, so it stays queued), then cancels it and sees
-// "cancelled" with the reason.
+// "cancelled" with the reason; then changes a setting.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBase, startBrowser, hydrated, shot } from './harness.mjs';
@@ -106,5 +106,25 @@ test('Deploy queues a deployment that appears live, and Cancel ends it', async (
   assert.equal(await cancelled.locator('.deployment-cancel').count(), 0);
   assert.equal(await page.evaluate(() => window.__noReload), true, 'no reload happened');
   await shot(page, '15-deployment-cancelled');
-  assert.deepEqual(errors, []);
+});
+
+test('Settings refuse a bad domain under its input, then save and keep what was not changed', async () => {
+  const form = page.locator('#service-settings-form');
+  await page.fill('#svc-domains', 'Bad_Domain');
+  await form.locator('button[type=submit]').click();
+  await page.locator('#svc-domains-error').waitFor();
+  assert.match(await page.innerText('#svc-domains-error'), /not a valid domain/);
+  await page.fill('#svc-domains', 'api.example.com');
+  await form.locator('button[type=submit]').click();
+  await page.waitForSelector('text=Saved.');
+  // Read back from the server: away to the list and in again (client-side navigation).
+  await page.click('.sidebar >> text=Services');
+  await page.waitForURL(/\/services$/);
+  await page.locator('tr[data-service] a').click();
+  await page.waitForURL(/\/services\/svc_[0-9a-z]+$/);
+  await page.locator('.deployment[data-state="cancelled"]').waitFor();
+  assert.equal(await page.inputValue('#svc-domains'), 'api.example.com');
+  assert.equal(await page.inputValue('#svc-env'), 'NODE_ENV=production\n');
+  assert.equal(await page.inputValue('#svc-runtime'), 'node');
+  assert.deepEqual(errors, [], errors.join('\n'));
 });

@@ -8,6 +8,10 @@ use serde::de::DeserializeOwned;
 
 /// Keeps `sink` equal to the latest message on `path` (e.g. `/api/v1/services/svc_…/live`),
 /// reconnecting when `path` changes. A socket whose page is gone closes at its next message.
+///
+/// Call it where the data is already shown (inside the resolved `Suspense`), so the socket opens
+/// after that part of the page is hydrated and no push can re-render nodes hydration has not
+/// reached yet.
 pub fn follow<T>(path: impl Fn() -> String + Send + Sync + 'static, sink: RwSignal<Option<T>>)
 where
     T: DeserializeOwned + Send + Sync + 'static,

@@ -27,10 +27,6 @@ pub fn ServicesPage() -> impl IntoView {
         },
     );
     let live: RwSignal<Option<ServiceList>> = RwSignal::new(None);
-    live::follow(
-        move || format!("/api/v1/clusters/{}/services/live", p.cluster_id.get()),
-        live,
-    );
 
     view! {
         <Title text="Services" />
@@ -51,6 +47,11 @@ pub fn ServicesPage() -> impl IntoView {
                 match initial.await {
                     Err(error) => view! { <ErrorPage error /> }.into_any(),
                     Ok((first, instances)) => {
+                        // Subscribed here, once this part is hydrated (see components::live).
+                        live::follow(
+                            move || format!("/api/v1/clusters/{}/services/live", p.cluster_id.get()),
+                            live,
+                        );
                         let first = StoredValue::new(first);
                         let instances = StoredValue::new(instances);
                         let rows = move || live.get().map(|l| l.services).unwrap_or_else(|| first.get_value());

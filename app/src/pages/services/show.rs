@@ -24,10 +24,6 @@ pub fn ServicePage() -> impl IntoView {
     let service_id = move || params.read().get("service").unwrap_or_default();
     let initial = Resource::new_blocking(service_id, get_service_detail);
     let live: RwSignal<Option<ServiceDetail>> = RwSignal::new(None);
-    live::follow(
-        move || format!("/api/v1/services/{}/live", service_id()),
-        live,
-    );
 
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -35,6 +31,8 @@ pub fn ServicePage() -> impl IntoView {
                 match initial.await {
                     Err(error) => view! { <ErrorPage error /> }.into_any(),
                     Ok(first) => {
+                        // Subscribed here, once this part is hydrated (see components::live).
+                        live::follow(move || format!("/api/v1/services/{}/live", service_id()), live);
                         let settings_of = first.service.clone();
                         let first = StoredValue::new(first);
                         let detail = Signal::derive(move || live.get().unwrap_or_else(|| first.get_value()));
