@@ -1,6 +1,6 @@
 //! Server functions: the dashboard's RPCs. Each parses, calls one `control` function and maps
 //! the error; authorization happens in `control`. They are served under `/rpc/`, so the REST API
-//! keeps `/api/v1` to itself.
+//! keeps `/api/v1` to itself. Services and deployments are in [`services`].
 
 use leptos::prelude::*;
 use proto::api::{
@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::server::{actor, base, client_info, fail, maybe_actor, set_cookie};
+
+pub mod services;
 
 /// Whether the sign-up form should be offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 //! - [`shell`] and [`App`] (here): the HTML document and the route table.
 //! - [`error`]: [`error::AppError`], what server functions return instead of leaking internals.
 //! - [`api`]: the server functions; each is a thin call into `control`.
+//! - [`service_fields`]: the service settings form's text and how it reads as `proto` types.
 //! - [`server`] (ssr only): the request context server functions read (session, client, Base).
 //! - [`components`]: the signed-in layout (top bar, cluster switcher, sidebar), forms, icons.
 //! - [`pages`]: one module per page.
@@ -17,6 +18,7 @@ pub mod error;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod service_fields;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
@@ -25,7 +27,7 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::layout::SignedIn;
 use crate::pages::{
-    account, auth, cluster_settings, home, instances, new_cluster, not_found, overview,
+    account, auth, cluster_settings, home, instances, new_cluster, not_found, overview, services,
 };
 
 /// The whole HTML document. The server renders it; the browser hydrates `<body>`.
@@ -38,6 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="stylesheet" href="/pkg/main.css" />
+                <link rel="stylesheet" href="/pkg/services.css" />
                 <link rel="icon" type="image/svg+xml" href="/pkg/favicon.svg" />
                 <HydrationScripts options />
                 <MetaTags />
@@ -67,6 +70,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/clusters/new") view=new_cluster::NewClusterPage />
                     <Route path=path!("/c/:cluster") view=overview::OverviewPage />
                     <Route path=path!("/c/:cluster/instances") view=instances::InstancesPage />
+                    <Route path=path!("/c/:cluster/services") view=services::list::ServicesPage />
+                    <Route
+                        path=path!("/c/:cluster/services/new")
+                        view=services::new::NewServicePage
+                    />
+                    <Route
+                        path=path!("/c/:cluster/services/:service")
+                        view=services::show::ServicePage
+                    />
                     <Route
                         path=path!("/c/:cluster/settings")
                         view=cluster_settings::ClusterSettingsPage

@@ -97,6 +97,7 @@ impl Base {
             .ok_or(DomainError::NotFound("cluster"))?;
         let member_count = memberships::count_in(pool, may.cluster_id()).await?;
         let instance_count = crate::store::instances::count_in(pool, may.cluster_id()).await?;
+        let service_count = crate::store::services::count_in(pool, may.cluster_id()).await?;
         let recent_events = if rbac::allows::<ViewEvents>(may.role()) {
             events::recent(pool, may.cluster_id(), OVERVIEW_EVENTS)
                 .await?
@@ -115,6 +116,7 @@ impl Base {
             created_at: clock::rfc3339(row.created_at),
             member_count,
             instance_count,
+            service_count,
             recent_events,
         })
     }

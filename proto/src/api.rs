@@ -136,6 +136,8 @@ pub struct ClusterOverview {
     pub created_at: String,
     pub member_count: i64,
     pub instance_count: i64,
+    #[serde(default)]
+    pub service_count: i64,
     pub recent_events: Vec<Event>,
 }
 
@@ -312,6 +314,14 @@ pub struct Deployment {
     pub created_by: Option<String>,
     pub created_at: String,
     pub transitions: Vec<Transition>,
+}
+
+/// One service with its recent deployments (newest first): what the service page shows and what
+/// `GET /api/v1/services/{id}/live` pushes after every change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceDetail {
+    pub service: Service,
+    pub deployments: Vec<Deployment>,
 }
 
 /// `POST /api/v1/services/{id}/deployments`.

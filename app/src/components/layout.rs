@@ -179,11 +179,10 @@ fn AppShell(me: MeResponse) -> impl IntoView {
                                 <Icon name="server" />
                                 <span>"Instances"</span>
                             </A>
-                            <span class="side-link disabled" aria-disabled="true">
+                            <A href=format!("/c/{id}/services") attr:class="side-link">
                                 <Icon name="service" />
                                 <span>"Services"</span>
-                                <span class="soon">"soon"</span>
-                            </span>
+                            </A>
                             <A href=format!("/c/{id}/settings") attr:class="side-link">
                                 <Icon name="settings" />
                                 <span>"Settings"</span>

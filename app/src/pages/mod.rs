@@ -8,3 +8,4 @@ pub mod instances;
 pub mod new_cluster;
 pub mod not_found;
 pub mod overview;
+pub mod services;

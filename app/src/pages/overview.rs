@@ -1,5 +1,5 @@
-//! `/c/{cluster}`: the cluster at a glance. Instances and services are empty until the agent and
-//! deployment work lands; their empty states say what will appear and how. Events are real.
+//! `/c/{cluster}`: the cluster at a glance: how many instances and services it has (with empty
+//! states that say what will appear and how), and its recent events.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -66,11 +66,15 @@ fn Overview(o: ClusterOverview) -> impl IntoView {
                 id="services"
                 title="Services"
                 icon="service"
-                headline="No services yet"
-                text="A service is one app: an API, a worker or a static site, deployed from a git repository or a Docker image, with zero-downtime releases, live logs and one-click rollback."
-                action="New service (coming soon)"
-                count=0
-                href=None
+                headline=if o.service_count == 0 { "No services yet" } else { "Your apps" }
+                text="A service is one app: an API, a worker or a static site, deployed from a git repository or a Docker image to one of your instances."
+                action=if o.service_count == 0 && can_manage { "New service" } else { "View services" }
+                count=o.service_count
+                href=Some(if o.service_count == 0 && can_manage {
+                    format!("/c/{}/services/new", c.id)
+                } else {
+                    format!("/c/{}/services", c.id)
+                })
             />
             <section class="card" aria-labelledby="events-title">
                 <div class="card-header">

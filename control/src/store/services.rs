@@ -68,6 +68,16 @@ pub async fn in_cluster<'e>(
     .await
 }
 
+pub async fn count_in<'e>(
+    db: impl Executor<'e, Database = Db>,
+    cluster_id: &str,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM services WHERE cluster_id = $1")
+        .bind(cluster_id)
+        .fetch_one(db)
+        .await
+}
+
 pub async fn on_instance<'e>(
     db: impl Executor<'e, Database = Db>,
     instance_id: &str,

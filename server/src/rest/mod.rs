@@ -5,7 +5,8 @@
 //! - [`auth`]: sign-up, log-in, log-out, password, `me`.
 //! - [`clusters`]: list, create, rename.
 //! - [`instances`]: add (join token + install command), list with status, remove.
-//! - [`services`]: create, list, show, change, delete.
+//! - [`services`]: create, list, show, change, delete; live list and live service (WebSockets).
+//! - [`live`]: the push-on-change loop those WebSockets share.
 //! - [`logs`]: a service's or a deployment's output, stored and live (NDJSON or SSE).
 //! - [`deployments`]: deploy (202), list, show, cancel; roll back, restart, stop, start.
 
@@ -15,6 +16,7 @@ pub mod deployments;
 pub mod error;
 pub mod extract;
 pub mod instances;
+pub mod live;
 pub mod logs;
 pub mod services;
 
@@ -51,6 +53,8 @@ pub fn router() -> Router<ServerState> {
             "/clusters/{id}/services",
             get(services::list).post(services::create),
         )
+        .route("/clusters/{id}/services/live", get(services::live_list))
+        .route("/services/{id}/live", get(services::live_one))
         .route(
             "/services/{id}",
             get(services::show)

@@ -8,4 +8,6 @@ mod auth;
 mod clusters;
 mod guards;
 mod instances;
+mod service_pages;
 mod services;
+mod services_live;

@@ -1,0 +1,78 @@
+//! The Services part of the dashboard:
+//!
+//! - [`list`]: `/c/{cluster}/services`, every service with its status, live.
+//! - [`new`]: `/c/{cluster}/services/new`, the create form.
+//! - [`show`]: `/c/{cluster}/services/{service}`, header with Deploy and Delete, the
+//!   deployments ([`deployments`]) and the Settings form ([`settings`]), live.
+//!
+//! Buttons a role cannot use are not shown; `control` refuses them anyway.
+
+pub mod deployments;
+pub mod list;
+pub mod new;
+pub mod settings;
+pub mod show;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use proto::api::{Role, ServiceStatus};
+use proto::service::Source;
+
+use crate::components::layout::Session;
+
+/// What the signed-in person may do with the services of the cluster in the path.
+#[derive(Debug, Clone, Copy)]
+pub struct Powers {
+    pub cluster_id: Signal<String>,
+    /// Admin and Owner: create, configure, delete.
+    pub manage: Signal<bool>,
+    /// Member and up: deploy and cancel.
+    pub deploy: Signal<bool>,
+}
+
+pub fn powers() -> Powers {
+    let session = expect_context::<Session>();
+    let params = use_params_map();
+    let cluster_id = Signal::derive(move || params.read().get("cluster").unwrap_or_default());
+    let role = Signal::derive(move || {
+        let id = cluster_id.get();
+        session
+            .clusters
+            .get()
+            .into_iter()
+            .find(|c| c.id == id)
+            .map(|c| c.role)
+    });
+    Powers {
+        cluster_id,
+        manage: Signal::derive(move || matches!(role.get(), Some(Role::Owner | Role::Admin))),
+        deploy: Signal::derive(move || {
+            matches!(role.get(), Some(Role::Owner | Role::Admin | Role::Member))
+        }),
+    }
+}
+
+pub fn status_label(s: ServiceStatus) -> &'static str {
+    match s {
+        ServiceStatus::New => "new",
+        ServiceStatus::Deploying => "deploying",
+        ServiceStatus::Running => "running",
+        ServiceStatus::Stopped => "stopped",
+        ServiceStatus::Crashed => "crashed",
+    }
+}
+
+/// The status badge (`data-status` carries the raw value for tests and styles).
+#[component]
+pub fn StatusBadge(status: ServiceStatus) -> impl IntoView {
+    let label = status_label(status);
+    view! { <span class=format!("status status-{label}") data-status=label>{label}</span> }
+}
+
+/// "github.com/you/app.git @ main" or "nginx:1.27".
+pub fn source_text(s: &Source) -> String {
+    match s {
+        Source::Git(g) => format!("{} @ {}", g.url, g.branch),
+        Source::Image(i) => i.clone(),
+    }
+}

@@ -1,0 +1,236 @@
+//! The service settings form as the browser submits it (plain text per input) and its parsing
+//! into `proto` types. Create and Settings share it so both forms read the same way: env as
+//! `KEY=value` lines, domains comma-separated, the source as git URL + branch or an image.
+//! Parse failures name the same fields as `control`'s own checks (`source`, `port`, `env`, …),
+//! so one error slot per input covers both.
+
+use std::collections::BTreeMap;
+
+use proto::api::Service;
+use proto::service::{GitSource, Probe, Runtime, Source};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// Every input of the form, as text. Absent inputs read as empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceFields {
+    pub name: String,
+    /// Only the create form has it: a service stays on its instance.
+    pub instance_id: String,
+    /// `git` or `image`.
+    pub source: String,
+    pub git_url: String,
+    pub git_branch: String,
+    pub image: String,
+    /// Empty: detect from the files.
+    pub runtime: String,
+    pub build_command: String,
+    pub start_command: String,
+    pub port: String,
+    /// `KEY=value`, one a line; blank lines and `#` comments are skipped.
+    pub env: String,
+    /// `http`, `tcp` or `none`.
+    pub health: String,
+    pub health_path: String,
+    /// Comma-separated.
+    pub domains: String,
+}
+
+/// What the fields mean, before `control` checks the rules (names, URLs, domains…).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedFields {
+    pub source: Source,
+    pub runtime: Option<Runtime>,
+    pub build_command: Option<String>,
+    pub start_command: Option<String>,
+    pub port: Option<u16>,
+    pub env: BTreeMap<String, String>,
+    pub probe: Probe,
+    pub domains: Vec<String>,
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> AppError {
+    AppError::Invalid {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+fn optional(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+impl ServiceFields {
+    /// The blank create form: a git source on `main`, runtime detected, TCP health check.
+    pub fn blank() -> ServiceFields {
+        ServiceFields {
+            source: "git".into(),
+            git_branch: "main".into(),
+            health: "tcp".into(),
+            ..ServiceFields::default()
+        }
+    }
+
+    /// The form filled with a service's current settings.
+    pub fn of(service: &Service) -> ServiceFields {
+        let s = &service.spec;
+        let (source, git_url, git_branch, image) = match &s.source {
+            Source::Git(g) => ("git", g.url.clone(), g.branch.clone(), String::new()),
+            Source::Image(i) => ("image", String::new(), "main".into(), i.clone()),
+        };
+        let (health, health_path) = match &s.health_check.probe {
+            Probe::Http { path } => ("http", path.clone()),
+            Probe::Tcp {} => ("tcp", String::new()),
+            Probe::None {} => ("none", String::new()),
+        };
+        ServiceFields {
+            name: s.name.clone(),
+            instance_id: service.instance_id.clone(),
+            source: source.into(),
+            git_url,
+            git_branch,
+            image,
+            runtime: s
+                .runtime
+                .map(|r| r.as_str().to_string())
+                .unwrap_or_default(),
+            build_command: s.build_command.clone().unwrap_or_default(),
+            start_command: s.start_command.clone().unwrap_or_default(),
+            port: s.port.map(|p| p.to_string()).unwrap_or_default(),
+            env: s.env.iter().map(|(k, v)| format!("{k}={v}\n")).collect(),
+            health: health.into(),
+            health_path,
+            domains: s.domains.join(", "),
+        }
+    }
+
+    pub fn parse(&self) -> Result<ParsedFields, AppError> {
+        let runtime = match self.runtime.trim() {
+            "" | "auto" => None,
+            r => Some(r.parse::<Runtime>().map_err(|m| invalid("runtime", m))?),
+        };
+        let (source, runtime) = match self.source.as_str() {
+            "image" => (
+                Source::Image(self.image.trim().to_string()),
+                // An image only runs with Docker; "detect" means exactly that here.
+                runtime.or(Some(Runtime::Docker)),
+            ),
+            "git" | "" => {
+                let branch = optional(&self.git_branch).unwrap_or_else(|| "main".into());
+                let url = self.git_url.trim().to_string();
+                (Source::Git(GitSource { url, branch }), runtime)
+            }
+            _ => return Err(invalid("source", "choose a git repository or an image")),
+        };
+        let port = match self.port.trim() {
+            "" => None,
+            p => Some(
+                p.parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| invalid("port", "must be a number between 1 and 65535"))?,
+            ),
+        };
+        let mut env = BTreeMap::new();
+        for (n, line) in self.env.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((k, v)) = line.split_once('=') else {
+                return Err(invalid("env", format!("line {}: write KEY=value", n + 1)));
+            };
+            env.insert(k.trim().to_string(), v.to_string());
+        }
+        let probe = match self.health.as_str() {
+            "http" => Probe::Http {
+                path: optional(&self.health_path).unwrap_or_else(|| "/".into()),
+            },
+            "tcp" | "" => Probe::Tcp {},
+            "none" => Probe::None {},
+            _ => return Err(invalid("health_check", "choose HTTP, TCP or none")),
+        };
+        let domains = self
+            .domains
+            .split([',', '\n', ' '])
+            .filter_map(optional)
+            .collect();
+        Ok(ParsedFields {
+            source,
+            runtime,
+            build_command: optional(&self.build_command),
+            start_command: optional(&self.start_command),
+            port,
+            env,
+            probe,
+            domains,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields() -> ServiceFields {
+        ServiceFields {
+            name: "api".into(),
+            git_url: "https://example.com/a.git".into(),
+            ..ServiceFields::blank()
+        }
+    }
+
+    #[test]
+    fn a_filled_form_reads_as_the_api_types() {
+        let f = ServiceFields {
+            runtime: "node".into(),
+            port: "3000".into(),
+            env: "# comment\nNODE_ENV=production\n\nURL=postgres://a?b=c\n".into(),
+            health: "http".into(),
+            health_path: "/up".into(),
+            domains: "a.example.com, b.example.com".into(),
+            build_command: "  ".into(),
+            ..fields()
+        };
+        let p = f.parse().unwrap();
+        assert_eq!(p.runtime, Some(Runtime::Node));
+        assert_eq!(p.port, Some(3000));
+        assert_eq!(p.env["URL"], "postgres://a?b=c");
+        assert_eq!(p.env.len(), 2);
+        assert_eq!(p.probe, Probe::Http { path: "/up".into() });
+        assert_eq!(p.domains, ["a.example.com", "b.example.com"]);
+        assert_eq!(p.build_command, None);
+    }
+
+    #[test]
+    fn an_image_detects_docker_and_bad_inputs_name_their_field() {
+        let img = ServiceFields {
+            source: "image".into(),
+            image: "nginx:1".into(),
+            ..fields()
+        };
+        assert_eq!(img.parse().unwrap().runtime, Some(Runtime::Docker));
+        let field = |f: ServiceFields| match f.parse() {
+            Err(AppError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        let port = ServiceFields {
+            port: "http".into(),
+            ..fields()
+        };
+        assert_eq!(field(port), "port");
+        let env = ServiceFields {
+            env: "JUSTAKEY".into(),
+            ..fields()
+        };
+        assert_eq!(field(env), "env");
+        let rt = ServiceFields {
+            runtime: "cobol".into(),
+            ..fields()
+        };
+        assert_eq!(field(rt), "runtime");
+    }
+}

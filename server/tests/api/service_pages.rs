@@ -1,0 +1,153 @@
+//! The Services pages as the server renders them for each role, and their server functions
+//! refusing what the role may not do even when called directly (the pages only hide buttons).
+
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, ana_and_bo};
+
+async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> String {
+    let mut r = reqwest::Client::new()
+        .get(format!("{}{path}", app.url))
+        .header("Accept", "text/html");
+    if let Some(c) = cookie {
+        r = r.header("Cookie", c);
+    }
+    let r = r.send().await.unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.text().await.unwrap()
+}
+
+/// The `action` of the form whose action starts with `/rpc/{name}`.
+fn action_of(html: &str, name: &str) -> String {
+    let start = html
+        .find(&format!("action=\"/rpc/{name}"))
+        .unwrap_or_else(|| panic!("a form posting to {name}"))
+        + 8;
+    html[start..start + html[start..].find('"').unwrap()].to_string()
+}
+
+async fn service(app: &TestApp, cluster: &str) -> String {
+    let made: Value = app
+        .post(&format!("/api/v1/clusters/{cluster}/instances"))
+        .json(&json!({ "name": "web-1" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let svc: Value = app
+        .post(&format!("/api/v1/clusters/{cluster}/services"))
+        .json(&json!({
+            "name": "api",
+            "instance_id": made["instance"]["id"],
+            "source": {"image": "nginx:1"}
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    svc["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_sees_only_the_buttons_it_may_use_and_the_server_refuses_the_rest() {
+    for role in ["member", "guest"] {
+        let app = TestApp::open().await;
+        let (cluster, bo) = ana_and_bo(&app, role).await;
+        let id = service(&app, &cluster).await;
+        let path = format!("/c/{cluster}/services/{id}");
+
+        // Ana (Owner) gets every control, rendered on the server.
+        let owner = app
+            .client
+            .get(format!("{}{path}", app.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(owner.contains("id=\"deploy-form\""));
+        assert!(owner.contains("id=\"delete-service\""));
+        let deploy = action_of(&owner, "deploy_service");
+        let update = action_of(&owner, "update_service");
+
+        let html = page(&app, &path, Some(&bo)).await;
+        assert!(html.contains("nginx:1"), "{role} sees the service");
+        assert!(
+            !html.contains("id=\"delete-service\""),
+            "{role} has no Delete"
+        );
+        assert!(
+            !html.contains("Save settings"),
+            "{role} cannot save settings"
+        );
+        assert_eq!(
+            html.contains("id=\"deploy-form\""),
+            role == "member",
+            "only members and up may deploy"
+        );
+        let list = page(&app, &format!("/c/{cluster}/services"), Some(&bo)).await;
+        assert!(list.contains("data-service=\"svc_"));
+        assert!(
+            !list.contains("id=\"new-service\""),
+            "{role} has no New service"
+        );
+
+        // Calling the server functions directly changes nothing the role may not change.
+        let post = |action: &str, form: Vec<(&'static str, String)>| {
+            reqwest::Client::new()
+                .post(format!("{}{action}", app.url))
+                .header("Origin", &app.origin)
+                .header("Cookie", &bo)
+                .header("Accept", "application/json")
+                .form(&form)
+                .send()
+        };
+        let r = post(
+            &update,
+            vec![
+                ("service_id", id.clone()),
+                ("f[name]", "renamed".into()),
+                ("f[source]", "image".into()),
+                ("f[image]", "nginx:1".into()),
+            ],
+        )
+        .await
+        .unwrap();
+        assert!(!r.status().is_success(), "{role} may not change settings");
+        assert!(r.text().await.unwrap().contains("Forbidden"));
+        let r = post(
+            &deploy,
+            vec![("service_id", id.clone()), ("git_ref", "".into())],
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status().is_success(), role == "member", "{role} deploy");
+        let deployments: Value = app
+            .get(&format!("/api/v1/services/{id}/deployments"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let expected = usize::from(role == "member");
+        assert_eq!(
+            deployments["deployments"].as_array().unwrap().len(),
+            expected
+        );
+        let shown: Value = app
+            .get(&format!("/api/v1/services/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(shown["name"], "api");
+    }
+}
