@@ -452,12 +452,26 @@ impl Base {
                 continue;
             }
             let step = match state.deployments.iter().find(|d| d.deployment_id == row.id) {
-                Some(p) => Step {
-                    to: p.state,
-                    commit: p.commit.as_deref(),
-                    reason: p.reason.as_deref(),
-                    log_tail: &p.log_tail,
-                },
+                Some(p) => {
+                    // While Base was away the agent may have gone several steps further:
+                    // record the ones in between so the history stays a valid path.
+                    let from = state_of(&row);
+                    if from.next(p.state).is_err()
+                        && let Some(path) = from.path_to(p.state)
+                    {
+                        for between in &path[..path.len() - 1] {
+                            if let Err(e) = self.apply(&row.id, Step::bare(*between, None)).await {
+                                tracing::warn!(deployment = %row.id, error = %e, "catching up");
+                            }
+                        }
+                    }
+                    Step {
+                        to: p.state,
+                        commit: p.commit.as_deref(),
+                        reason: p.reason.as_deref(),
+                        log_tail: &p.log_tail,
+                    }
+                }
                 None => Step::bare(
                     DeployState::Failed,
                     Some(

@@ -118,6 +118,19 @@ impl DeployState {
     }
 }
 
+impl DeployState {
+    /// The steps from `self` to `to` when `to` lies further along the way to `live` (a report
+    /// that skipped steps, e.g. after a reconnect): `[next, …, to]`, each a valid transition.
+    /// `None` when `to` is not ahead of `self` on that path.
+    pub fn path_to(self, to: DeployState) -> Option<Vec<DeployState>> {
+        use DeployState::*;
+        const WAY: [DeployState; 6] = [Queued, Fetching, Building, Starting, HealthChecking, Live];
+        let from = WAY.iter().position(|s| *s == self)?;
+        let until = WAY.iter().position(|s| *s == to)?;
+        (until > from).then(|| WAY[from + 1..=until].to_vec())
+    }
+}
+
 impl fmt::Display for DeployState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -172,6 +185,20 @@ mod tests {
         }
         assert_eq!(Superseded.next(Live), Ok(Live));
         assert_eq!(Live.next(RolledBack), Ok(RolledBack));
+    }
+
+    #[test]
+    fn a_report_that_skipped_steps_is_walked_step_by_step() {
+        let path = Building.path_to(Live).unwrap();
+        assert_eq!(path, [Starting, HealthChecking, Live]);
+        let mut at = Building;
+        for step in path {
+            at = at.next(step).unwrap();
+        }
+        assert_eq!(at, Live);
+        assert_eq!(Live.path_to(Building), None);
+        assert_eq!(Failed.path_to(Live), None);
+        assert_eq!(Queued.path_to(Failed), None);
     }
 
     #[test]

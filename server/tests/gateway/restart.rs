@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::deploy::Repo;
 use crate::{Invite, RunningAgent, eventually};
 
 fn free_port() -> u16 {
@@ -32,98 +33,260 @@ fn start(data: &std::path::Path, http: u16, gateway: u16) -> Child {
         .expect("start dployr-server")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn agents_are_back_online_within_5s_after_base_is_killed_and_restarted() {
-    let dir = tempfile::tempdir().unwrap();
-    let (http, gateway) = (free_port(), free_port());
-    let url = format!("http://127.0.0.1:{http}");
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let healthy = || async {
-        client
-            .get(format!("{url}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-    };
+/// A real Base on fixed ports with one owner and one instance, and its invite.
+struct RealBase {
+    /// Behind a lock so the test's helper closures can hold `&RealBase` across a kill.
+    child: std::sync::Mutex<Child>,
+    dir: tempfile::TempDir,
+    http: u16,
+    gateway: u16,
+    url: String,
+    client: reqwest::Client,
+    cluster: String,
+    invite: Invite,
+}
 
-    let mut base = start(dir.path(), http, gateway);
-    eventually(Duration::from_secs(30), "Base healthy", healthy).await;
-    let signup: Value = client
-        .post(format!("{url}/api/v1/auth/signup"))
-        .header("Origin", &url)
-        .json(&json!({ "email": "ana@example.com", "password": "correct horse battery", "name": "Ana" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let cluster = signup["cluster"]["id"].as_str().unwrap().to_string();
-    let made: Value = client
-        .post(format!("{url}/api/v1/clusters/{cluster}/instances"))
-        .header("Origin", &url)
-        .json(&json!({ "name": "web-1" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let cmd = made["install_command"].as_str().unwrap();
-    let arg = |flag: &str| {
-        cmd.split_whitespace()
-            .skip_while(|w| *w != flag)
-            .nth(1)
-            .unwrap()
-            .to_string()
-    };
-    let invite = Invite {
-        instance_id: made["instance"]["id"].as_str().unwrap().to_string(),
-        token: arg("--token"),
-        url: arg("--url"),
-        pin: agent::state::parse_pin(&arg("--pin")).unwrap(),
-    };
-    let status = || async {
-        let list: Value = match client
-            .get(format!("{url}/api/v1/clusters/{cluster}/instances"))
+impl RealBase {
+    async fn start() -> RealBase {
+        let dir = tempfile::tempdir().unwrap();
+        let (http, gateway) = (free_port(), free_port());
+        let url = format!("http://127.0.0.1:{http}");
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let child = start(dir.path(), http, gateway);
+        let mut base = RealBase {
+            child: std::sync::Mutex::new(child),
+            dir,
+            http,
+            gateway,
+            url,
+            client,
+            cluster: String::new(),
+            invite: Invite {
+                instance_id: String::new(),
+                token: String::new(),
+                url: String::new(),
+                pin: String::new(),
+            },
+        };
+        base.wait_healthy().await;
+        let signup = base
+            .post("/api/v1/auth/signup", json!({ "email": "ana@example.com", "password": "correct horse battery", "name": "Ana" }))
+            .await;
+        base.cluster = signup["cluster"]["id"].as_str().unwrap().to_string();
+        let made = base
+            .post(
+                &format!("/api/v1/clusters/{}/instances", base.cluster),
+                json!({ "name": "web-1" }),
+            )
+            .await;
+        let cmd = made["install_command"].as_str().unwrap();
+        let arg = |flag: &str| {
+            cmd.split_whitespace()
+                .skip_while(|w| *w != flag)
+                .nth(1)
+                .unwrap()
+                .to_string()
+        };
+        base.invite = Invite {
+            instance_id: made["instance"]["id"].as_str().unwrap().to_string(),
+            token: arg("--token"),
+            url: arg("--url"),
+            pin: agent::state::parse_pin(&arg("--pin")).unwrap(),
+        };
+        base
+    }
+
+    async fn wait_healthy(&self) {
+        eventually(Duration::from_secs(30), "Base healthy", || async {
+            self.client
+                .get(format!("{}/healthz", self.url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+        })
+        .await;
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        self.client
+            .post(format!("{}{path}", self.url))
+            .header("Origin", &self.url)
+            .json(&body)
             .send()
             .await
-        {
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        match self.client.get(format!("{}{path}", self.url)).send().await {
             Ok(r) => r.json().await.unwrap_or_default(),
-            Err(_) => return String::new(),
-        };
+            Err(_) => Value::Null,
+        }
+    }
+
+    async fn status(&self) -> String {
+        let list = self
+            .get(&format!("/api/v1/clusters/{}/instances", self.cluster))
+            .await;
         list["instances"][0]["status"]
             .as_str()
             .unwrap_or_default()
             .to_string()
-    };
-    let agent = RunningAgent::join_and_run(&invite).await;
+    }
+
+    fn kill(&self) {
+        let mut child = self.child.lock().unwrap();
+        child.kill().expect("SIGKILL Base");
+        child.wait().unwrap();
+    }
+
+    fn restart(&self) {
+        *self.child.lock().unwrap() = start(self.dir.path(), self.http, self.gateway);
+    }
+}
+
+impl Drop for RealBase {
+    fn drop(&mut self) {
+        if let Ok(child) = self.child.get_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_are_back_online_within_5s_after_base_is_killed_and_restarted() {
+    let base = RealBase::start().await;
+    let agent = RunningAgent::join_and_run(&base.invite).await;
     eventually(
         Duration::from_secs(10),
         "online before the kill",
-        || async { status().await == "online" },
+        || async { base.status().await == "online" },
     )
     .await;
 
-    base.kill().expect("SIGKILL Base");
-    base.wait().unwrap();
+    base.kill();
     eventually(Duration::from_secs(5), "agent notices", || async {
         agent.status().is_some_and(|s| s.state != "online")
     })
     .await;
 
-    let mut base = start(dir.path(), http, gateway);
+    base.restart();
     let restarted = tokio::time::Instant::now();
-    eventually(Duration::from_secs(30), "Base healthy again", healthy).await;
+    base.wait_healthy().await;
     eventually(Duration::from_secs(5), "agent back online", || async {
-        status().await == "online"
+        base.status().await == "online"
     })
     .await;
     let took = restarted.elapsed();
     assert!(took < Duration::from_secs(5), "back online after {took:?}");
-    base.kill().ok();
-    base.wait().ok();
+}
+
+/// Base dies while a deployment builds; the agent finishes it alone, the live release keeps
+/// serving throughout, and once Base is back the deployment shows its real end (`live`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_of_base_mid_deploy_ends_with_the_agents_real_outcome() {
+    let base = RealBase::start().await;
+    let agent = RunningAgent::join_and_run(&base.invite).await;
+    eventually(Duration::from_secs(10), "online", || async {
+        base.status().await == "online"
+    })
+    .await;
+    let repo = Repo::new();
+    let app = |v: &str| {
+        format!(
+            "require('http').createServer((q, s) => s.end('{v}')).listen(process.env.PORT, '127.0.0.1');\n"
+        )
+    };
+    let pkg = r#"{"name":"app","version":"1.0.0","scripts":{"start":"node server.js"}}"#;
+    repo.commit(&[("package.json", pkg), ("server.js", &app("v1"))], "v1");
+    let svc = base
+        .post(
+            &format!("/api/v1/clusters/{}/services", base.cluster),
+            json!({"name": "web", "instance_id": base.invite.instance_id,
+                   "source": {"git": {"url": repo.url()}}, "build_command": "true"}),
+        )
+        .await;
+    let svc = svc["id"].as_str().unwrap().to_string();
+    let state = |dep: String| {
+        let base = &base;
+        async move {
+            base.get(&format!("/api/v1/deployments/{dep}")).await["state"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
+    let deploy = || async {
+        base.post(&format!("/api/v1/services/{svc}/deployments"), json!({}))
+            .await["deployment"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let v1 = deploy().await;
+    eventually(Duration::from_secs(120), "v1 live", || async {
+        state(v1.clone()).await == "live"
+    })
+    .await;
+    let ingress = std::fs::read_to_string(agent.data.path().join("ingress.addr")).unwrap();
+    let answer = || async {
+        reqwest::Client::new()
+            .get(format!("http://{ingress}/"))
+            .header("Host", "web.test")
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()
+    };
+    assert_eq!(answer().await.as_deref(), Some("v1"));
+
+    repo.commit(&[("server.js", &app("v2"))], "v2");
+    let patched = base
+        .client
+        .patch(format!("{}/api/v1/services/{svc}", base.url))
+        .header("Origin", &base.url)
+        .json(&json!({"build_command": "sleep 3"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), 200);
+    let v2 = deploy().await;
+    eventually(Duration::from_secs(60), "v2 building", || async {
+        state(v2.clone()).await == "building"
+    })
+    .await;
+    base.kill();
+    // Base is gone: the agent builds on, and v1 serves until v2 is healthy, then v2.
+    let gone = tokio::time::Instant::now();
+    while gone.elapsed() < Duration::from_secs(2) {
+        let a = answer().await;
+        assert!(
+            matches!(a.as_deref(), Some("v1") | Some("v2")),
+            "not serving while Base is away: {a:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    eventually(Duration::from_secs(60), "v2 live on the agent", || async {
+        answer().await.as_deref() == Some("v2")
+    })
+    .await;
+
+    base.restart();
+    base.wait_healthy().await;
+    eventually(
+        Duration::from_secs(30),
+        "Base learns v2 is live",
+        || async { state(v2.clone()).await == "live" },
+    )
+    .await;
+    assert_eq!(state(v1.clone()).await, "superseded");
 }
