@@ -1,6 +1,9 @@
 //! The ingress against real TCP servers on 127.0.0.1:0: routing by `Host`, header rewriting,
 //! error answers, streamed bodies, WebSocket pass-through, graceful shutdown, and a route switch
 //! under load with no failed request.
+//!
+//! Over the ~400-line budget: each behaviour needs its own real upstream (echo, WebSocket,
+//! slow, versioned), and they read best next to the test that uses them.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

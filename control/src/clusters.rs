@@ -34,14 +34,13 @@ impl Base {
         memberships::insert(&mut *tx, &row.id, &actor.user.id, Role::Owner, now).await?;
         record(
             &mut *tx,
-            NewEvent {
-                cluster_id: Some(&row.id),
-                actor_user_id: Some(&actor.user.id),
-                client: &actor.client,
-                action: "cluster.create",
-                target: Some(&row.id),
-                details: json!({ "name": row.name }),
-            },
+            NewEvent::by(
+                actor,
+                &row.id,
+                "cluster.create",
+                &row.id,
+                json!({ "name": row.name }),
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -20,6 +20,26 @@ pub struct NewEvent<'a> {
     pub details: Value,
 }
 
+impl<'a> NewEvent<'a> {
+    /// What a signed-in person did in a cluster, from where they did it.
+    pub fn by(
+        actor: &'a crate::Actor,
+        cluster_id: &'a str,
+        action: &'static str,
+        target: &'a str,
+        details: Value,
+    ) -> NewEvent<'a> {
+        NewEvent {
+            cluster_id: Some(cluster_id),
+            actor_user_id: Some(&actor.user.id),
+            client: &actor.client,
+            action,
+            target: Some(target),
+            details,
+        }
+    }
+}
+
 pub async fn record<'e>(
     db: impl sqlx::Executor<'e, Database = Db>,
     e: NewEvent<'_>,

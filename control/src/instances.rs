@@ -184,14 +184,13 @@ impl Base {
         sql::delete(&mut *tx, &row.id).await?;
         record(
             &mut *tx,
-            NewEvent {
-                cluster_id: Some(may.cluster_id()),
-                actor_user_id: Some(&actor.user.id),
-                client: &actor.client,
-                action: "instance.delete",
-                target: Some(&row.id),
-                details: json!({ "name": row.name }),
-            },
+            NewEvent::by(
+                actor,
+                may.cluster_id(),
+                "instance.delete",
+                &row.id,
+                json!({ "name": row.name }),
+            ),
         )
         .await?;
         tx.commit().await?;

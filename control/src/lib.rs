@@ -12,12 +12,14 @@
 //! - [`deployments`]: deploy, cancel, roll back; the agent's progress reports, reconciling after
 //!   reconnects, and timing out deployments whose agent is gone.
 //! - [`logs`]: service output from agents: stored (bounded), numbered, relayed to followers.
+//! - [`agent_reports`]: delivering orders, reconciling after reconnects, the sweeper.
 //! - [`lifecycle`]: roll back, restart, stop, start a live service.
 //! - [`gateway`]: where agent connections arrive; the registry of live ones.
 //! - [`events`]: the append-only audit log.
 //! - [`store`]: the SQL, one module per table, over SQLite or PostgreSQL.
 //! - [`validate`], [`ids`], [`clock`], [`changes`]: small helpers at the edges.
 
+pub mod agent_reports;
 pub mod auth;
 pub mod base;
 pub mod changes;

@@ -67,14 +67,13 @@ impl Base {
         self.record_live(&row.id).await?;
         record(
             self.store.pool(),
-            NewEvent {
-                cluster_id: Some(may.cluster_id()),
-                actor_user_id: Some(&actor.user.id),
-                client: &actor.client,
-                action: "service.rollback",
-                target: Some(&svc.id),
-                details: json!({ "service": svc.name, "deployment_id": row.id }),
-            },
+            NewEvent::by(
+                actor,
+                may.cluster_id(),
+                "service.rollback",
+                &svc.id,
+                json!({ "service": svc.name, "deployment_id": row.id }),
+            ),
         )
         .await?;
         self.get_deployment(actor, &row.id).await
@@ -121,14 +120,13 @@ impl Base {
         services_sql::update(&mut *tx, &svc).await?;
         record(
             &mut *tx,
-            NewEvent {
-                cluster_id: Some(may.cluster_id()),
-                actor_user_id: Some(&actor.user.id),
-                client: &actor.client,
-                action: name,
-                target: Some(&svc.id),
-                details: json!({ "service": svc.name }),
-            },
+            NewEvent::by(
+                actor,
+                may.cluster_id(),
+                name,
+                &svc.id,
+                json!({ "service": svc.name }),
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -114,14 +114,13 @@ impl Base {
             .map_err(name_taken(&row.name))?;
         record(
             &mut *tx,
-            NewEvent {
-                cluster_id: Some(may.cluster_id()),
-                actor_user_id: Some(&actor.user.id),
-                client: &actor.client,
-                action: "service.create",
-                target: Some(&row.id),
-                details: json!({ "name": row.name, "instance_id": row.instance_id }),
-            },
+            NewEvent::by(
+                actor,
+                may.cluster_id(),
+                "service.create",
+                &row.id,
+                json!({ "name": row.name, "instance_id": row.instance_id }),
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -194,14 +193,13 @@ impl Base {
         sql::delete(&mut *tx, &row.id).await?;
         record(
             &mut *tx,
-            NewEvent {
-                cluster_id: Some(may.cluster_id()),
-                actor_user_id: Some(&actor.user.id),
-                client: &actor.client,
-                action: "service.delete",
-                target: Some(&row.id),
-                details: json!({ "name": row.name }),
-            },
+            NewEvent::by(
+                actor,
+                may.cluster_id(),
+                "service.delete",
+                &row.id,
+                json!({ "name": row.name }),
+            ),
         )
         .await?;
         tx.commit().await?;

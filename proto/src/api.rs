@@ -1,5 +1,7 @@
 //! REST `/api/v1` bodies, shared by Base (which serialises them), the `dployr` CLI and the
 //! dashboard (which deserialise them). Field names are the public contract: rename nothing.
+//!
+//! Slightly over the ~400-line budget: one file is the one place to read the whole REST contract.
 
 use std::collections::BTreeMap;
 

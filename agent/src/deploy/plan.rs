@@ -1,6 +1,8 @@
 //! How to build and start a service of a given [`Runtime`]: the defaults dployrd picks from the
 //! files in the source, which the user's own build and start commands replace. A plan is data
 //! only; running it is the orchestrator's job (with [`super::process`]).
+//!
+//! Over the ~400-line budget only through its tests (one per runtime and lockfile variant).
 
 use std::path::Path;
 

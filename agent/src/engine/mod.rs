@@ -7,12 +7,15 @@
 //! - [`pipeline`]: one deployment, fetch to live, and a rollback to a kept release.
 //! - [`supervise`]: keeps a live release running (restarts with backoff by policy).
 //! - [`launch`]: starting and stopping a release (a shell command or [`static_site`]).
-//! - [`logbook`]: each service's recent output.
+//! - [`logbook`]: each service's recent output; `output`: where each line goes.
+//! - `reports`: what the engine tells Base.
 //! - `restore`: what survives a dployrd restart, and bringing live releases back.
 
 pub mod launch;
 pub mod logbook;
+mod output;
 mod pipeline;
+mod reports;
 mod restore;
 pub mod static_site;
 mod supervise;
@@ -26,14 +29,12 @@ use std::time::Duration;
 use proto::deploy::DeployState;
 use proto::service::ServiceSpec;
 use proto::wire::{
-    AgentMsg, AgentState, Command, DeployOrder, DeployProgress, Lifecycle, LogRecord, LogStream,
-    Outcome, RunState, ServiceReport,
+    AgentMsg, Command, DeployOrder, DeployProgress, Lifecycle, LogRecord, Outcome, RunState,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::deploy::{LogLine, Stream};
 use crate::ingress::Routes;
 use logbook::LogBook;
 
@@ -126,42 +127,6 @@ impl Engine {
         self.inner.state.lock().expect("engine state lock")
     }
 
-    /// What runs here and what became of every deployment remembered, for `Hello`.
-    pub fn state(&self) -> AgentState {
-        let st = self.lock();
-        let mut services: Vec<ServiceReport> = st
-            .services
-            .iter()
-            .filter_map(|(id, slot)| {
-                Some(ServiceReport {
-                    service_id: id.clone(),
-                    live_deployment_id: slot.live.as_ref().map(|l| l.deployment_id.clone()),
-                    run: slot.run?,
-                    restarts: slot.restarts,
-                })
-            })
-            .collect();
-        services.sort_by(|a, b| a.service_id.cmp(&b.service_id));
-        let deployments = st
-            .order
-            .iter()
-            .filter_map(|id| st.deployments.get(id).cloned())
-            .collect();
-        AgentState {
-            services,
-            deployments,
-        }
-    }
-
-    /// The recent output of a service, oldest first.
-    pub fn log_tail(&self, service_id: &str, n: usize) -> Vec<String> {
-        self.lock()
-            .services
-            .get(service_id)
-            .map(|s| s.logs.tail(n))
-            .unwrap_or_default()
-    }
-
     /// Where the ingress sends a host now (for `dployrd status` and tests).
     pub fn upstream_for(&self, host: &str) -> Option<SocketAddr> {
         self.inner.routes.upstream_for(host)
@@ -189,55 +154,6 @@ impl Engine {
         match result {
             Ok(()) => Outcome::Ok,
             Err(message) => Outcome::Err { message },
-        }
-    }
-
-    fn report(&self, msg: AgentMsg) {
-        let _ = self.inner.reports.send(msg);
-    }
-
-    /// Records and reports a deployment's new state.
-    fn progress(&self, p: DeployProgress) {
-        {
-            let mut st = self.lock();
-            if !st.deployments.contains_key(&p.deployment_id) {
-                st.order.push_back(p.deployment_id.clone());
-                while st.order.len() > REMEMBERED {
-                    if let Some(old) = st.order.pop_front() {
-                        st.deployments.remove(&old);
-                    }
-                }
-            }
-            st.deployments.insert(p.deployment_id.clone(), p.clone());
-        }
-        tracing::info!(deployment = %p.deployment_id, state = %p.state, reason = ?p.reason, "deployment");
-        self.report(AgentMsg::Deploy(p));
-    }
-
-    fn step(&self, deployment_id: &str, state: DeployState) {
-        self.progress(DeployProgress {
-            deployment_id: deployment_id.to_string(),
-            state,
-            commit: None,
-            reason: None,
-            log_tail: Vec::new(),
-        });
-    }
-
-    fn service_report(&self, service_id: &str) {
-        let report = {
-            let st = self.lock();
-            st.services.get(service_id).and_then(|slot| {
-                Some(ServiceReport {
-                    service_id: service_id.to_string(),
-                    live_deployment_id: slot.live.as_ref().map(|l| l.deployment_id.clone()),
-                    run: slot.run?,
-                    restarts: slot.restarts,
-                })
-            })
-        };
-        if let Some(r) = report {
-            self.report(AgentMsg::Service(r));
         }
     }
 
@@ -380,98 +296,6 @@ impl Engine {
         Duration::from_secs(u64::from(secs))
     }
 
-    /// A sender whose lines land in the service's log book and go to Base, tagged with the
-    /// deployment they belong to.
-    fn log_sender(&self, service_id: &str, deployment_id: &str) -> mpsc::Sender<LogLine> {
-        let (tx, mut rx) = mpsc::channel::<LogLine>(1024);
-        let (engine, id, dep) = (
-            self.clone(),
-            service_id.to_string(),
-            deployment_id.to_string(),
-        );
-        tokio::spawn(async move {
-            while let Some(line) = rx.recv().await {
-                engine.ship(&id, Some(&dep), &line);
-                let mut st = engine.lock();
-                st.services.entry(id.clone()).or_default().logs.push(line);
-            }
-        });
-        tx
-    }
-
-    /// Queues a line for Base. A full queue (Base away for long, or slower than the service)
-    /// drops the line and counts it, rather than slowing the service down.
-    fn ship(&self, service_id: &str, deployment_id: Option<&str>, line: &LogLine) {
-        let record = LogRecord {
-            service_id: service_id.to_string(),
-            deployment_id: deployment_id.map(str::to_string),
-            at_ms: line.at_ms,
-            stream: match line.stream {
-                Stream::Stdout => LogStream::Stdout,
-                Stream::Stderr => LogStream::Stderr,
-            },
-            line: line.line.clone(),
-        };
-        if self.inner.ship.try_send(record).is_err() {
-            self.inner
-                .ship_dropped
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-    }
-
-    /// Lines that could not be queued for Base since the last call.
-    pub fn take_dropped_lines(&self) -> u64 {
-        self.inner
-            .ship_dropped
-            .swap(0, std::sync::atomic::Ordering::Relaxed)
-    }
-
-    /// A line of dployrd's own in the service's log.
-    fn note(&self, service_id: &str, text: &str) {
-        let line = LogLine {
-            at_ms: now_ms(),
-            stream: Stream::Stderr,
-            line: text.to_string(),
-        };
-        let record = LogRecord {
-            service_id: service_id.to_string(),
-            deployment_id: None,
-            at_ms: line.at_ms,
-            stream: LogStream::System,
-            line: line.line.clone(),
-        };
-        if self.inner.ship.try_send(record).is_err() {
-            self.inner
-                .ship_dropped
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-        self.lock()
-            .services
-            .entry(service_id.to_string())
-            .or_default()
-            .logs
-            .push(line);
-    }
-
-    /// Records how the live release `deployment_id` runs (ignored if it is no longer the live
-    /// one) and reports it.
-    fn set_run(&self, service_id: &str, deployment_id: &str, run: RunState, crashed: bool) {
-        {
-            let mut st = self.lock();
-            let Some(slot) = st.services.get_mut(service_id) else {
-                return;
-            };
-            if slot.live.as_ref().map(|l| l.deployment_id.as_str()) != Some(deployment_id) {
-                return;
-            }
-            slot.run = Some(run);
-            if crashed {
-                slot.restarts += 1;
-            }
-        }
-        self.service_report(service_id);
-    }
-
     /// The service's host names: `<name>.<domain>` and its own domains.
     fn hosts(&self, _service_id: &str, spec: &ServiceSpec) -> Vec<String> {
         let mut hosts = vec![format!("{}.{}", spec.name, self.inner.config.domain)];
@@ -537,11 +361,4 @@ impl Engine {
             .as_ref()
             .map(|l| l.deployment_id.clone())
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use proto::deploy::DeployState;
 use proto::service::{self, Runtime, ServiceSpec, Source};
-use proto::wire::{DeployOrder, DeployProgress, RunState};
+use proto::wire::{DeployOrder, DeployProgress};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -379,23 +379,4 @@ pub(super) fn prune(kept: &mut std::collections::VecDeque<Kept>, live: &str) -> 
         }
     }
     gone
-}
-
-/// The run state after a process exits, and whether to start it again.
-pub(super) fn after_exit(
-    policy: service::RestartPolicy,
-    exit: &std::io::Result<Exit>,
-) -> (RunState, bool) {
-    let clean = matches!(exit, Ok(e) if e.success());
-    let restart = match policy {
-        service::RestartPolicy::Always => true,
-        service::RestartPolicy::OnFailure => !clean,
-        service::RestartPolicy::Never => false,
-    };
-    let state = if restart {
-        RunState::Crashed
-    } else {
-        RunState::Stopped
-    };
-    (state, restart)
 }

@@ -10,8 +10,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::Engine;
 use super::launch::{Launch, Proc};
-use super::pipeline::{after_exit, describe};
-use crate::deploy::process::STOP_GRACE;
+use super::pipeline::describe;
+use crate::deploy::process::{Exit, STOP_GRACE};
 
 const BACKOFF_START: Duration = Duration::from_secs(1);
 const BACKOFF_CAP: Duration = Duration::from_secs(60);
@@ -74,4 +74,20 @@ pub(super) async fn run(
             }
         }
     }
+}
+
+/// The run state after a process exits, and whether to start it again.
+pub(super) fn after_exit(policy: RestartPolicy, exit: &std::io::Result<Exit>) -> (RunState, bool) {
+    let clean = matches!(exit, Ok(e) if e.success());
+    let restart = match policy {
+        RestartPolicy::Always => true,
+        RestartPolicy::OnFailure => !clean,
+        RestartPolicy::Never => false,
+    };
+    let state = if restart {
+        RunState::Crashed
+    } else {
+        RunState::Stopped
+    };
+    (state, restart)
 }

@@ -1,6 +1,9 @@
 //! Deployments end to end: a real Base domain layer and gateway, a real dployrd (engine and
 //! ingress in this process), real git repositories made by the test, real `node` and
 //! `python3`, requests through the ingress by `Host`.
+//!
+//! Over the ~400-line budget: the repository and deployer helpers are shared with the log,
+//! restart and benchmark tests, and each scenario is one long story (deploy, load, switch).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
