@@ -10,11 +10,13 @@
 //! - [`ingress`]: the HTTP reverse proxy that routes each `Host` to its service's live release.
 //! - [`engine`]: what dployrd does with Base's work: deployments one at a time per service,
 //!   the live release of each, rollbacks, restarts, and reports back.
+//! - [`docker`]: the docker runtime: images pulled or built, releases as containers.
 //! - [`deploy`]: the building blocks of a deploy: runtimes and their build/start plans, shell
 //!   commands in their own process group, source fetching, health checks.
 
 pub mod deploy;
 pub mod dial;
+pub mod docker;
 pub mod engine;
 pub mod ingress;
 pub mod join;

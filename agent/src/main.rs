@@ -44,6 +44,13 @@ enum Cmd {
         /// Services are reachable at `<service>.<this domain>` (and their own domains).
         #[arg(long, env = "DPLOYRD_INGRESS_DOMAIN", default_value = "localhost")]
         ingress_domain: String,
+        /// The Docker engine's socket, for docker services.
+        #[arg(
+            long,
+            env = "DOCKER_HOST",
+            default_value = "unix:///var/run/docker.sock"
+        )]
+        docker_host: String,
     },
     /// Print what the agent is doing.
     Status,
@@ -96,11 +103,13 @@ async fn main() -> anyhow::Result<()> {
         Cmd::Run {
             ingress_listen,
             ingress_domain,
+            docker_host,
         } => {
             let options = agent::run::RunOptions {
                 ingress_listen,
                 ingress_domain,
                 stop_services_on_exit: false,
+                docker: agent::docker::DockerHost::new(docker_host),
             };
             agent::run::run(data, options, stop_signal()).await
         }

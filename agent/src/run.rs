@@ -178,6 +178,8 @@ pub struct RunOptions {
     /// Stop every service when `run` returns. dployrd itself leaves them running (the next
     /// dployrd takes them over); tests that run many agents in one process do not.
     pub stop_services_on_exit: bool,
+    /// The Docker engine for docker services.
+    pub docker: crate::docker::DockerHost,
 }
 
 impl Default for RunOptions {
@@ -186,6 +188,7 @@ impl Default for RunOptions {
             ingress_listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             ingress_domain: "localhost".into(),
             stop_services_on_exit: false,
+            docker: crate::docker::DockerHost::default(),
         }
     }
 }
@@ -221,6 +224,7 @@ pub async fn run(
             services_dir: data.path().join("services"),
             git_cache: data.path().join("git-cache"),
             domain: options.ingress_domain.clone(),
+            docker: options.docker.clone(),
         },
         routes,
         reports_tx,

@@ -55,6 +55,24 @@ pub struct LogLine {
     pub line: String,
 }
 
+impl LogLine {
+    /// A line read now.
+    pub fn now(stream: Stream, line: impl Into<String>) -> LogLine {
+        LogLine {
+            at_ms: now_ms(),
+            stream,
+            line: line.into(),
+        }
+    }
+}
+
+/// Unix milliseconds.
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// A `sh -c` script, the directory it runs in and its environment. The environment is exactly
 /// `env` plus the agent's own `PATH` and `HOME` (which `env` may override): nothing else of
 /// dployrd's environment leaks into users' builds.
@@ -236,15 +254,20 @@ impl Running {
     }
 
     async fn drain(&mut self) {
-        let deadline = tokio::time::Instant::now() + DRAIN;
         // Taken, not borrowed: a finished JoinHandle must not be polled again by a later stop.
-        for mut reader in std::mem::take(&mut self.readers) {
-            if tokio::time::timeout_at(deadline, &mut reader)
-                .await
-                .is_err()
-            {
-                reader.abort();
-            }
+        drain_readers(std::mem::take(&mut self.readers), DRAIN).await;
+    }
+}
+
+/// Waits up to `within` for output readers to finish, and abandons those that do not.
+pub(crate) async fn drain_readers(readers: Vec<JoinHandle<()>>, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    for mut reader in readers {
+        if tokio::time::timeout_at(deadline, &mut reader)
+            .await
+            .is_err()
+        {
+            reader.abort();
         }
     }
 }
@@ -307,7 +330,11 @@ fn proc_stat(pid: i32) -> Option<(char, i32)> {
 
 /// Sends each line of `pipe` to `logs` until end of file. Keeps reading after the receiver is
 /// gone, so the process never blocks on a full pipe.
-async fn pump(pipe: impl AsyncRead + Unpin, stream: Stream, logs: mpsc::Sender<LogLine>) {
+pub(crate) async fn pump(
+    pipe: impl AsyncRead + Unpin,
+    stream: Stream,
+    logs: mpsc::Sender<LogLine>,
+) {
     let mut reader = BufReader::with_capacity(64 * 1024, pipe);
     let mut line = Vec::with_capacity(256);
     let mut cut = 0usize;
@@ -350,14 +377,7 @@ async fn emit(
     line.clear();
     *cut = 0;
     if *open {
-        let at_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
-        let sent = logs.send(LogLine {
-            at_ms,
-            stream,
-            line: text,
-        });
+        let sent = logs.send(LogLine::now(stream, text));
         *open = sent.await.is_ok();
     }
 }

@@ -1,6 +1,6 @@
-//! How a release runs: the service's start command in its own process group, or dployrd's own
-//! static file server. Both are started on a given loopback port, waited on and stopped the same
-//! way, so the deploy pipeline and the supervisor do not care which.
+//! How a release runs: the service's start command in its own process group, dployrd's own
+//! static file server, or a container. All are started on a given loopback port, waited on and
+//! stopped the same way, so the deploy pipeline and the supervisor do not care which.
 
 use std::io;
 use std::path::PathBuf;
@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::static_site;
 use crate::deploy::process::{self, Exit, LogLine, Running, ShellCommand};
+use crate::docker::{Container, ContainerLaunch, DockerHost};
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Launch {
@@ -20,6 +21,8 @@ pub enum Launch {
     Command(ShellCommand),
     /// Serve this directory.
     Static(PathBuf),
+    /// Run this image.
+    Container(ContainerLaunch),
 }
 
 /// A started release.
@@ -30,10 +33,24 @@ pub enum Proc {
         stop: CancellationToken,
         task: JoinHandle<()>,
     },
+    Container(Box<Container>),
+}
+
+/// What a release leaves running if dployrd dies: stopped by the next dployrd once it has
+/// brought the release back (see `restore`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Leftover {
+    pub pgid: Option<u32>,
+    pub container: Option<String>,
 }
 
 impl Launch {
-    pub async fn start(&self, port: u16, logs: mpsc::Sender<LogLine>) -> io::Result<Proc> {
+    pub async fn start(
+        &self,
+        port: u16,
+        logs: mpsc::Sender<LogLine>,
+        docker: &DockerHost,
+    ) -> io::Result<Proc> {
         match self {
             Launch::Command(cmd) => {
                 let cmd = cmd.clone().env("PORT", port.to_string());
@@ -45,11 +62,28 @@ impl Launch {
                 let task = tokio::spawn(static_site::serve(listener, root.clone(), stop.clone()));
                 Ok(Proc::Static { stop, task })
             }
+            Launch::Container(c) => Ok(Proc::Container(Box::new(
+                c.start(docker, port, logs).await?,
+            ))),
         }
     }
 }
 
 impl Proc {
+    pub fn leftover(&self) -> Leftover {
+        match self {
+            Proc::Shell(running) => Leftover {
+                pgid: Some(running.pgid()),
+                container: None,
+            },
+            Proc::Static { .. } => Leftover::default(),
+            Proc::Container(c) => Leftover {
+                pgid: None,
+                container: Some(c.name().to_string()),
+            },
+        }
+    }
+
     /// Waits until the release exits on its own. Cancel-safe.
     pub async fn wait(&mut self) -> io::Result<Exit> {
         match self {
@@ -58,6 +92,7 @@ impl Proc {
                 let _ = task.await;
                 Ok(Exit::Code(0))
             }
+            Proc::Container(c) => c.wait().await,
         }
     }
 
@@ -72,6 +107,11 @@ impl Proc {
             Proc::Static { stop, task } => {
                 stop.cancel();
                 let _ = task.await;
+            }
+            Proc::Container(c) => {
+                if let Err(e) = c.stop(grace).await {
+                    tracing::warn!(error = %e, "stopping a release's container");
+                }
             }
         }
     }

@@ -54,6 +54,8 @@ pub struct EngineConfig {
     pub git_cache: PathBuf,
     /// Default host of a service: `<service name>.<domain>`.
     pub domain: String,
+    /// The Docker engine that runs docker services.
+    pub docker: crate::docker::DockerHost,
 }
 
 #[derive(Clone)]
@@ -244,10 +246,18 @@ impl Engine {
                 self.stop_live(service_id, RunState::Stopped).await;
                 self.inner.routes.remove(service_id);
                 let slot = self.lock().services.remove(service_id);
-                if let Some(slot) = slot
-                    && let Some((_, token)) = slot.current
-                {
-                    token.cancel();
+                let mut had_containers = false;
+                if let Some(slot) = slot {
+                    if let Some((_, token)) = slot.current {
+                        token.cancel();
+                    }
+                    had_containers = slot
+                        .kept
+                        .iter()
+                        .any(|k| matches!(k.launch, launch::Launch::Container(_)));
+                }
+                if had_containers {
+                    crate::docker::remove_service(&self.inner.config.docker, service_id).await;
                 }
                 let dir = self.inner.config.services_dir.join(service_id);
                 let _ = tokio::fs::remove_dir_all(dir).await;
@@ -310,9 +320,9 @@ impl Engine {
         service_id: &str,
         live: Live,
         kept: pipeline::Kept,
-        pgid: Option<u32>,
+        leftover: launch::Leftover,
         port: u16,
-    ) -> (Option<Live>, Vec<String>) {
+    ) -> (Option<Live>, Vec<pipeline::Kept>) {
         let (old, pruned, saved) = {
             let mut st = self.lock();
             let slot = st.services.entry(service_id.to_string()).or_default();
@@ -326,7 +336,8 @@ impl Engine {
             let saved = restore::Saved {
                 service_id: service_id.to_string(),
                 live: Some(live_id),
-                pgid,
+                pgid: leftover.pgid,
+                container: leftover.container,
                 port: Some(port),
                 kept: slot.kept.iter().cloned().collect(),
             };

@@ -67,11 +67,7 @@ impl Engine {
 
     /// A line of dployrd's own in the service's log.
     pub(super) fn note(&self, service_id: &str, text: &str) {
-        let line = LogLine {
-            at_ms: now_ms(),
-            stream: Stream::Stderr,
-            line: text.to_string(),
-        };
+        let line = LogLine::now(Stream::Stderr, text);
         self.ship(service_id, None, LogStream::System, &line);
         self.lock()
             .services
@@ -89,11 +85,4 @@ impl Engine {
             .map(|s| s.logs.tail(n))
             .unwrap_or_default()
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
 }

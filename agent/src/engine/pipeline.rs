@@ -1,7 +1,8 @@
 //! One deployment from fetch to live (DESIGN.md §4): fetch the exact commit into a fresh
 //! release directory, build it in its own process group under a hard timeout, start it on a
 //! free port, health-check it, switch the ingress route, then drain and stop the old release.
-//! Any failure stops only the new release, so the old one keeps serving. Also the two ways back
+//! Any failure stops only the new release, so the old one keeps serving. Docker services get
+//! their image instead of a build (pulled, or built from the repository's `Dockerfile`). Also the two ways back
 //! to a kept release without a build: a rollback, and a restart of the live one.
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ use crate::deploy::{
     FetchError, HealthCheck, Overrides, Probe, Unhealthy, check_toolchain, detect, fetch,
     free_port, plan, wait_healthy,
 };
+use crate::docker::{self, ContainerLaunch, image::ImageError};
 
 /// How a deployment ended short of `live`.
 struct End {
@@ -114,11 +116,7 @@ async fn run(
                 other => End::failed(other.to_string()),
             })?
         }
-        Source::Image(image) => {
-            return Err(End::failed(format!(
-                "image {image}: the docker runtime is not available in this dployrd yet"
-            )));
-        }
+        Source::Image(image) => return run_image(engine, order, image, cancel, logs).await,
     };
     let runtime = spec.runtime.or_else(|| detect(&dir)).ok_or_else(|| {
         End::failed(
@@ -128,9 +126,7 @@ async fn run(
         )
     })?;
     if runtime == Runtime::Docker {
-        return Err(End::failed(
-            "the docker runtime is not available in this dployrd yet",
-        ));
+        return run_dockerfile(engine, order, &dir, &commit, cancel, logs).await;
     }
     let overrides = Overrides {
         build_command: spec.build_command.clone(),
@@ -148,7 +144,7 @@ async fn run(
             reason: None,
             log_tail: Vec::new(),
         });
-        let limit = Duration::from_secs(u64::from(order.build_timeout_secs.max(1)));
+        let limit = build_limit(order);
         let deadline = tokio::time::Instant::now() + limit;
         for step in &plan.build {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -202,6 +198,108 @@ async fn run(
     Ok(())
 }
 
+/// A docker service from an image: the engine's copy, or pulled (as the fetch step).
+async fn run_image(
+    engine: &Engine,
+    order: &DeployOrder,
+    image: &str,
+    cancel: &CancellationToken,
+    logs: &mpsc::Sender<LogLine>,
+) -> Result<(), End> {
+    let docker = connect_docker(engine, order).await?;
+    let limit = build_limit(order);
+    let image_id = docker::image::ensure(&docker, image, logs, limit, cancel)
+        .await
+        .map_err(|e| image_end(e, "pulling the image"))?;
+    start_container(engine, order, image.to_string(), &image_id, logs, cancel).await
+}
+
+/// A docker service from a repository: its `Dockerfile` built into an image of this release.
+async fn run_dockerfile(
+    engine: &Engine,
+    order: &DeployOrder,
+    dir: &Path,
+    commit: &str,
+    cancel: &CancellationToken,
+    logs: &mpsc::Sender<LogLine>,
+) -> Result<(), End> {
+    let docker = connect_docker(engine, order).await?;
+    if !dir.join("Dockerfile").is_file() {
+        return Err(End::failed(
+            "the docker runtime builds the repository's Dockerfile, and there is none at its top; \
+             add one, or deploy an image instead",
+        ));
+    }
+    engine.progress(DeployProgress {
+        deployment_id: order.deployment_id.clone(),
+        state: DeployState::Building,
+        commit: Some(commit.to_string()),
+        reason: None,
+        log_tail: Vec::new(),
+    });
+    let tag = format!(
+        "dployr/{}:{}",
+        order.service_id.to_ascii_lowercase(),
+        order.deployment_id
+    );
+    let labels = docker::labels(&order.service_id, &order.deployment_id);
+    let limit = build_limit(order);
+    docker::image::build(&docker, dir, &tag, &labels, logs, limit, cancel)
+        .await
+        .map_err(|e| image_end(e, "the docker build"))?;
+    start_container(engine, order, tag, commit, logs, cancel).await
+}
+
+fn build_limit(order: &DeployOrder) -> Duration {
+    Duration::from_secs(u64::from(order.build_timeout_secs.max(1)))
+}
+
+fn image_end(e: ImageError, what: &str) -> End {
+    match e {
+        ImageError::Cancelled => End::cancelled(),
+        ImageError::TimedOut(limit) => End {
+            state: DeployState::TimedOut,
+            reason: format!("{what} did not finish within {limit:?}"),
+        },
+        ImageError::Failed(why) => End::failed(format!("{what} failed: {why}")),
+    }
+}
+
+async fn connect_docker(engine: &Engine, order: &DeployOrder) -> Result<bollard::Docker, End> {
+    engine
+        .inner
+        .config
+        .docker
+        .connect(&order.instance_name)
+        .await
+        .map_err(End::failed)
+}
+
+/// Starts the release's container from `image` and switches to it; `version` is what the
+/// deployment records as its commit (the git commit, or the pulled image's id).
+async fn start_container(
+    engine: &Engine,
+    order: &DeployOrder,
+    image: String,
+    version: &str,
+    logs: &mpsc::Sender<LogLine>,
+    cancel: &CancellationToken,
+) -> Result<(), End> {
+    engine.step(&order.deployment_id, DeployState::Starting);
+    let kept = Kept {
+        deployment_id: order.deployment_id.clone(),
+        spec: order.spec.clone(),
+        launch: Launch::Container(ContainerLaunch {
+            image,
+            env: order.spec.env.clone(),
+            container_port: order.spec.port,
+            service_id: order.service_id.clone(),
+            deployment_id: order.deployment_id.clone(),
+        }),
+    };
+    switch_to(engine, &order.service_id, kept, logs, cancel, Some(version)).await
+}
+
 /// Starts a release, health-checks it and switches the service's traffic to it, then drains
 /// and stops the release it replaced. On any failure the new release is stopped and nothing
 /// else changes. Reports `live` for `kept.deployment_id`.
@@ -216,7 +314,7 @@ async fn switch_to(
     let port = free_port().map_err(|e| End::failed(format!("no free port: {e}")))?;
     let mut proc = kept
         .launch
-        .start(port, logs.clone())
+        .start(port, logs.clone(), &engine.inner.config.docker)
         .await
         .map_err(|e| End::failed(format!("could not start the release: {e}")))?;
     if commit.is_some() {
@@ -243,10 +341,7 @@ async fn switch_to(
         proc.stop(STOP_GRACE).await;
         return Err(End::failed(format!("cannot route this service: {e}")));
     }
-    let pgid = match &proc {
-        super::launch::Proc::Shell(running) => Some(running.pgid()),
-        super::launch::Proc::Static { .. } => None,
-    };
+    let leftover = proc.leftover();
     let stop = CancellationToken::new();
     let task = tokio::spawn(supervise::run(
         engine.clone(),
@@ -263,7 +358,7 @@ async fn switch_to(
         stop,
         task,
     };
-    let (old, pruned) = engine.make_live(service_id, live, kept.clone(), pgid, port);
+    let (old, pruned) = engine.make_live(service_id, live, kept.clone(), leftover, port);
     engine.progress(DeployProgress {
         deployment_id: kept.deployment_id.clone(),
         state: DeployState::Live,
@@ -281,8 +376,13 @@ async fn switch_to(
         });
     }
     for gone in pruned {
-        let dir = release_dir(engine, service_id, &gone);
+        let dir = release_dir(engine, service_id, &gone.deployment_id);
         let _ = tokio::fs::remove_dir_all(dir).await;
+        if let Launch::Container(c) = &gone.launch
+            && c.image.starts_with("dployr/")
+        {
+            docker::image::remove(&engine.inner.config.docker, &c.image).await;
+        }
     }
     Ok(())
 }
@@ -366,13 +466,13 @@ pub(super) fn describe(exit: std::io::Result<Exit>) -> String {
 }
 
 /// Kept releases beyond [`KEPT_RELEASES`], oldest first, never the live one.
-pub(super) fn prune(kept: &mut std::collections::VecDeque<Kept>, live: &str) -> Vec<String> {
+pub(super) fn prune(kept: &mut std::collections::VecDeque<Kept>, live: &str) -> Vec<Kept> {
     let mut gone = Vec::new();
     while kept.len() > KEPT_RELEASES {
         match kept.iter().position(|k| k.deployment_id != live) {
             Some(i) => {
                 if let Some(k) = kept.remove(i) {
-                    gone.push(k.deployment_id);
+                    gone.push(k);
                 }
             }
             None => break,

@@ -1,8 +1,8 @@
 //! What survives a dployrd restart: each service's kept releases and which one is live, in
 //! `services/<id>/releases.json`, written whenever that changes. On start dployrd brings every
 //! live release back: a new process on a fresh port, health-checked, routed, and only then the
-//! process the previous dployrd left running is stopped (its output pipes died with that
-//! dployrd, so it cannot be supervised any more).
+//! process (or container) the previous dployrd left running is stopped (its output pipes died
+//! with that dployrd, so it cannot be supervised any more).
 
 use std::path::Path;
 
@@ -18,6 +18,9 @@ pub(super) struct Saved {
     pub live: Option<String>,
     /// Process group of the live release's process, to stop it after a restart.
     pub pgid: Option<u32>,
+    /// Name of the live release's container, to remove it after a restart.
+    #[serde(default)]
+    pub container: Option<String>,
     /// Where that process listens.
     pub port: Option<u16>,
     pub kept: Vec<Kept>,
@@ -69,6 +72,9 @@ impl Engine {
             }
             if let Some(pgid) = saved.pgid {
                 stop_group(pgid);
+            }
+            if let Some(name) = &saved.container {
+                crate::docker::container::remove_by_name(&self.inner.config.docker, name).await;
             }
         }
     }

@@ -60,7 +60,11 @@ pub(super) async fn run(
         }
         backoff = (backoff * 2).min(BACKOFF_CAP);
         match launch
-            .start(port, engine.log_sender(&service_id, &deployment_id))
+            .start(
+                port,
+                engine.log_sender(&service_id, &deployment_id),
+                &engine.inner.config.docker,
+            )
             .await
         {
             Ok(p) => {

@@ -42,6 +42,10 @@ impl Repo {
         format!("file://{}", self.dir.path().display())
     }
 
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Replaces the files and commits them.
     pub fn commit(&self, files: &[(&str, &str)], message: &str) {
         for (name, body) in files {
@@ -98,18 +102,23 @@ fn files<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     v.iter().map(|(n, b)| (*n, b.as_str())).collect()
 }
 
-struct Deployer {
-    gw: Gateway,
-    agent: RunningAgent,
-    instance: String,
-    client: reqwest::Client,
+pub struct Deployer {
+    pub gw: Gateway,
+    pub agent: RunningAgent,
+    pub instance: String,
+    pub client: reqwest::Client,
 }
 
 impl Deployer {
-    async fn start() -> Deployer {
+    pub async fn start() -> Deployer {
+        Self::start_with(agent::docker::DockerHost::default()).await
+    }
+
+    /// With docker services going to the engine at `docker`.
+    pub async fn start_with(docker: agent::docker::DockerHost) -> Deployer {
         let gw = Gateway::start().await;
         let invite = gw.invite("web-1").await;
-        let agent = RunningAgent::join_and_run(&invite).await;
+        let agent = RunningAgent::join_and_run_with(&invite, docker).await;
         gw.wait_online(&invite.instance_id, true).await;
         Deployer {
             gw,
@@ -122,12 +131,12 @@ impl Deployer {
         }
     }
 
-    fn ingress(&self) -> String {
+    pub fn ingress(&self) -> String {
         let path: PathBuf = self.agent.data.path().join("ingress.addr");
         std::fs::read_to_string(path).expect("dployrd wrote its ingress address")
     }
 
-    async fn service(&self, name: &str, source: Source, extra: serde_json::Value) -> String {
+    pub async fn service(&self, name: &str, source: Source, extra: serde_json::Value) -> String {
         let mut req = serde_json::json!({
             "name": name,
             "instance_id": self.instance,
@@ -145,7 +154,7 @@ impl Deployer {
             .id
     }
 
-    async fn deploy(&self, service: &str) -> String {
+    pub async fn deploy(&self, service: &str) -> String {
         self.gw
             .base
             .create_deployment(&self.gw.owner, service, CreateDeploymentRequest::default())
@@ -155,7 +164,7 @@ impl Deployer {
     }
 
     /// Waits until the deployment has ended (anything but in progress) and returns it.
-    async fn settled(&self, deployment: &str) -> Deployment {
+    pub async fn settled(&self, deployment: &str) -> Deployment {
         let start = Instant::now();
         loop {
             let d = self
@@ -176,7 +185,20 @@ impl Deployer {
         }
     }
 
-    async fn get(&self, host: &str) -> Result<(u16, String), reqwest::Error> {
+    /// Waits until the deployment has ended and asserts it went live.
+    pub async fn live(&self, deployment: &str) -> Deployment {
+        let done = self.settled(deployment).await;
+        assert_eq!(
+            done.state,
+            DeployState::Live,
+            "{:?} {:?}",
+            done.reason,
+            done.transitions
+        );
+        done
+    }
+
+    pub async fn get(&self, host: &str) -> Result<(u16, String), reqwest::Error> {
         let r = self
             .client
             .get(format!("http://{}/", self.ingress()))
@@ -188,7 +210,21 @@ impl Deployer {
     }
 }
 
-fn git_source(repo: &Repo) -> Source {
+/// The states of a deployment that went the whole way.
+pub const EVERY_STEP: [DeployState; 6] = [
+    DeployState::Queued,
+    DeployState::Fetching,
+    DeployState::Building,
+    DeployState::Starting,
+    DeployState::HealthChecking,
+    DeployState::Live,
+];
+
+pub fn steps(d: &Deployment) -> Vec<DeployState> {
+    d.transitions.iter().map(|t| t.state).collect()
+}
+
+pub fn git_source(repo: &Repo) -> Source {
     Source::Git(GitSource {
         url: repo.url(),
         branch: "main".into(),
@@ -208,25 +244,13 @@ async fn a_node_app_goes_live_and_a_new_version_replaces_it_without_one_failed_r
         )
         .await;
     let first = d.deploy(&svc).await;
-    let done = d.settled(&first).await;
-    assert_eq!(done.state, DeployState::Live, "{:?}", done.reason);
+    let done = d.live(&first).await;
     assert_eq!(
         done.commit.as_deref().map(str::len),
         Some(40),
         "exact commit recorded"
     );
-    let steps: Vec<DeployState> = done.transitions.iter().map(|t| t.state).collect();
-    assert_eq!(
-        steps,
-        [
-            DeployState::Queued,
-            DeployState::Fetching,
-            DeployState::Building,
-            DeployState::Starting,
-            DeployState::HealthChecking,
-            DeployState::Live
-        ]
-    );
+    assert_eq!(steps(&done), EVERY_STEP);
     assert_eq!(d.get("web.test").await.unwrap(), (200, "v1".into()));
     assert_eq!(d.get("nobody.test").await.unwrap().0, 404);
 
@@ -255,8 +279,7 @@ async fn a_node_app_goes_live_and_a_new_version_replaces_it_without_one_failed_r
         }));
     }
     let second = d.deploy(&svc).await;
-    let done = d.settled(&second).await;
-    assert_eq!(done.state, DeployState::Live, "{:?}", done.reason);
+    d.live(&second).await;
     // Past the drain of v1 (10 s), so requests also cross v1 being stopped.
     while sent.load(Ordering::Relaxed) < 2_000 {
         tokio::time::sleep(Duration::from_millis(20)).await;

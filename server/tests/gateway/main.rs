@@ -9,6 +9,7 @@ mod agent_restart;
 mod bench_deploy;
 mod commands;
 mod deploy;
+mod docker;
 mod enroll;
 mod install;
 mod local;
@@ -112,15 +113,31 @@ pub struct RunningAgent {
 impl RunningAgent {
     /// Joins with the invite and starts `run`.
     pub async fn join_and_run(invite: &Invite) -> RunningAgent {
+        Self::join_and_run_with(invite, agent::docker::DockerHost::default()).await
+    }
+
+    /// Joins and runs with docker services going to the engine at `docker`.
+    pub async fn join_and_run_with(
+        invite: &Invite,
+        docker: agent::docker::DockerHost,
+    ) -> RunningAgent {
         let dir = tempfile::tempdir().unwrap();
         let data = DataDir(dir.path().to_path_buf());
         agent::join::join(&data, &invite.url, &invite.token, &invite.pin)
             .await
             .expect("join");
-        Self::run(data, dir)
+        Self::run_with(data, dir, docker)
     }
 
     pub fn run(data: DataDir, dir: tempfile::TempDir) -> RunningAgent {
+        Self::run_with(data, dir, agent::docker::DockerHost::default())
+    }
+
+    pub fn run_with(
+        data: DataDir,
+        dir: tempfile::TempDir,
+        docker: agent::docker::DockerHost,
+    ) -> RunningAgent {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let d = data.clone();
         tokio::spawn(async move {
@@ -128,6 +145,7 @@ impl RunningAgent {
                 ingress_listen: "127.0.0.1:0".parse().unwrap(),
                 ingress_domain: "test".into(),
                 stop_services_on_exit: true,
+                docker,
             };
             let _ = agent::run::run(d, options, async {
                 let _ = rx.await;
