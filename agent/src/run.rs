@@ -261,6 +261,22 @@ const LOG_BATCH: usize = 512;
 /// The log lines on their way to Base; each connection's shipper holds it while it runs.
 type LogQueue = Arc<tokio::sync::Mutex<mpsc::Receiver<LogRecord>>>;
 
+/// Tells the engine a shipper drains the queue, until dropped (the shipper returns or is aborted).
+struct Shipping(Engine);
+
+impl Shipping {
+    fn on(engine: &Engine) -> Shipping {
+        engine.set_shipping(true);
+        Shipping(engine.clone())
+    }
+}
+
+impl Drop for Shipping {
+    fn drop(&mut self) {
+        self.0.set_shipping(false);
+    }
+}
+
 /// Aborts a task when the connection it serves ends.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -282,6 +298,7 @@ async fn ship_logs(mux: wire::Mux, queue: LogQueue, engine: Engine) {
         }
     };
     let mut queue = queue.lock().await;
+    let _shipping = Shipping::on(&engine);
     let mut batch = Vec::with_capacity(LOG_BATCH);
     let mut buf = Vec::with_capacity(64 * 1024);
     loop {

@@ -24,6 +24,10 @@ const MAX_LINE: usize = 16 * 1024;
 const TRIM_AFTER: usize = 2_000;
 /// Lines a live follower may fall behind before it misses some (it is told how many).
 const FOLLOW_BUFFER: usize = 16 * 1024;
+/// Parsed batches waiting to be stored, per agent connection.
+const STORE_QUEUE: usize = 16;
+/// Lines stored in one transaction at most, when batches have piled up.
+const STORE_BATCH: usize = 4_096;
 /// Lines a read returns at most.
 pub const MAX_READ: i64 = 10_000;
 
@@ -97,7 +101,33 @@ pub struct Follow {
 impl Base {
     /// Reads an agent's log stream until it ends, storing and relaying every line of a service
     /// that runs on `instance_id` (lines of other services are ignored).
-    pub async fn ingest_logs(&self, instance_id: &str, mut stream: MuxStream) {
+    pub async fn ingest_logs(&self, instance_id: &str, stream: MuxStream) {
+        // Reading and storing overlap: while one batch is being written, the next ones are
+        // read and parsed, and whatever has piled up is written in one transaction.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<LogRecord>>(STORE_QUEUE);
+        let store = async {
+            while let Some(mut batch) = rx.recv().await {
+                while batch.len() < STORE_BATCH {
+                    match rx.try_recv() {
+                        Ok(more) => batch.extend(more),
+                        Err(_) => break,
+                    }
+                }
+                if let Err(e) = self.store_logs(batch).await {
+                    tracing::warn!(error = %e, "storing log lines");
+                }
+            }
+        };
+        tokio::join!(self.read_log_stream(instance_id, stream, tx), store);
+    }
+
+    /// Parses the stream's JSON lines and passes on the records of the instance's own services.
+    async fn read_log_stream(
+        &self,
+        instance_id: &str,
+        mut stream: MuxStream,
+        out: tokio::sync::mpsc::Sender<Vec<LogRecord>>,
+    ) {
         let mut partial: Vec<u8> = Vec::new();
         let mut owned: HashMap<String, bool> = HashMap::new();
         loop {
@@ -118,15 +148,15 @@ impl Base {
                 continue;
             };
             let complete: Vec<u8> = partial.drain(..=end).collect();
-            let mut records = Vec::new();
+            let mut kept = Vec::new();
             for line in complete.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                match serde_json::from_slice::<LogRecord>(line) {
-                    Ok(r) => records.push(r),
-                    Err(e) => tracing::debug!(error = %e, "unreadable log record skipped"),
-                }
-            }
-            let mut kept = Vec::with_capacity(records.len());
-            for r in records {
+                let r = match serde_json::from_slice::<LogRecord>(line) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "unreadable log record skipped");
+                        continue;
+                    }
+                };
                 let ok = match owned.get(&r.service_id) {
                     Some(ok) => *ok,
                     None => {
@@ -143,8 +173,8 @@ impl Base {
                     kept.push(r);
                 }
             }
-            if let Err(e) = self.store_logs(kept).await {
-                tracing::warn!(error = %e, "storing log lines");
+            if !kept.is_empty() && out.send(kept).await.is_err() {
+                break;
             }
         }
     }

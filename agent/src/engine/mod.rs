@@ -70,6 +70,8 @@ struct Inner {
     /// Log lines on their way to Base (see [`Engine::ship`]).
     ship: mpsc::Sender<LogRecord>,
     ship_dropped: std::sync::atomic::AtomicU64,
+    /// A connection's shipper is draining `ship` (see `output`).
+    shipping: std::sync::atomic::AtomicBool,
     /// Git's ref locks would fail a second fetch of the same mirror.
     fetching: tokio::sync::Mutex<()>,
     state: Mutex<State>,
@@ -119,6 +121,7 @@ impl Engine {
                 reports,
                 ship,
                 ship_dropped: Default::default(),
+                shipping: Default::default(),
                 fetching: tokio::sync::Mutex::new(()),
                 state: Mutex::default(),
             }),

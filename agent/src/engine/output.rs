@@ -1,11 +1,22 @@
 //! A service's output on this instance: every line lands in the service's log book and is
 //! queued for Base, tagged with its deployment.
+//!
+//! When the queue is full: while connected to Base, the service's output waits for room (up to
+//! [`SHIP_WAIT`] per line), so a burst slows the service's writes down to what Base takes rather
+//! than losing lines; while Base is away nothing waits (a service must never block on a missing
+//! Base) and lines beyond the queue are dropped and counted.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use tokio::sync::mpsc;
 
 use super::Engine;
 use crate::deploy::{LogLine, Stream};
 use proto::wire::{LogRecord, LogStream};
+
+/// Longest a line waits for room in a full queue while Base is connected.
+const SHIP_WAIT: Duration = Duration::from_secs(1);
 
 impl Engine {
     /// A sender whose lines land in the service's log book and go to Base, tagged with the
@@ -27,7 +38,18 @@ impl Engine {
                     Stream::Stdout => LogStream::Stdout,
                     Stream::Stderr => LogStream::Stderr,
                 };
-                engine.ship(&id, Some(&dep), stream, &line);
+                let record = engine.record(&id, Some(&dep), stream, &line);
+                if let Err(mpsc::error::TrySendError::Full(record)) =
+                    engine.inner.ship.try_send(record)
+                {
+                    let waited = engine.inner.shipping.load(Ordering::Relaxed)
+                        && tokio::time::timeout(SHIP_WAIT, engine.inner.ship.send(record))
+                            .await
+                            .is_ok_and(|sent| sent.is_ok());
+                    if !waited {
+                        engine.inner.ship_dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
                 let mut st = engine.lock();
                 st.services.entry(id.clone()).or_default().logs.push(line);
             }
@@ -35,8 +57,23 @@ impl Engine {
         tx
     }
 
-    /// Queues a line for Base. A full queue (Base away for long, or slower than the service)
-    /// drops the line and counts it, rather than slowing the service down.
+    fn record(
+        &self,
+        service_id: &str,
+        deployment_id: Option<&str>,
+        stream: LogStream,
+        line: &LogLine,
+    ) -> LogRecord {
+        LogRecord {
+            service_id: service_id.to_string(),
+            deployment_id: deployment_id.map(str::to_string),
+            at_ms: line.at_ms,
+            stream,
+            line: line.line.clone(),
+        }
+    }
+
+    /// Queues a line of dployrd's own for Base; a full queue drops it and counts it.
     pub(super) fn ship(
         &self,
         service_id: &str,
@@ -44,25 +81,20 @@ impl Engine {
         stream: LogStream,
         line: &LogLine,
     ) {
-        let record = LogRecord {
-            service_id: service_id.to_string(),
-            deployment_id: deployment_id.map(str::to_string),
-            at_ms: line.at_ms,
-            stream,
-            line: line.line.clone(),
-        };
+        let record = self.record(service_id, deployment_id, stream, line);
         if self.inner.ship.try_send(record).is_err() {
-            self.inner
-                .ship_dropped
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.inner.ship_dropped.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Whether a connection to Base is taking lines off the queue now (see the module doc).
+    pub fn set_shipping(&self, on: bool) {
+        self.inner.shipping.store(on, Ordering::Relaxed);
     }
 
     /// Lines that could not be queued for Base since the last call.
     pub fn take_dropped_lines(&self) -> u64 {
-        self.inner
-            .ship_dropped
-            .swap(0, std::sync::atomic::Ordering::Relaxed)
+        self.inner.ship_dropped.swap(0, Ordering::Relaxed)
     }
 
     /// A line of dployrd's own in the service's log.

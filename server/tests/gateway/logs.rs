@@ -173,3 +173,70 @@ async fn build_and_runtime_output_are_stored_and_followed_live_over_rest() {
         "nothing before `since` was resent"
     );
 }
+
+/// More lines at once than dployrd's queue to Base holds (64 Ki).
+const BURST: usize = 100_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_larger_than_the_agents_queue_loses_no_line_while_base_is_connected() {
+    let d = crate::deploy::Deployer::start().await;
+    let repo = Repo::new();
+    let app = format!(
+        "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1');\n\
+         setImmediate(() => {{ for (let i = 0; i < {BURST}; i++) console.log(`burst ${{i}}`); }});\n"
+    );
+    repo.commit(
+        &[
+            (
+                "package.json",
+                r#"{"name":"app","version":"1.0.0","scripts":{"start":"node server.js"}}"#,
+            ),
+            ("server.js", &app),
+        ],
+        "v1",
+    );
+    let svc = d
+        .service(
+            "loud",
+            crate::deploy::git_source(&repo),
+            json!({"build_command": "true"}),
+        )
+        .await;
+    d.live(&d.deploy(&svc).await).await;
+    let base = &d.gw.base;
+    let owner = &d.gw.owner;
+    // The newest stored lines (older ones are trimmed past 50,000 per service).
+    let newest = || async {
+        base.read_logs(owner, &svc, None, 0, control::logs::MAX_READ)
+            .await
+            .unwrap()
+    };
+    eventually(
+        Duration::from_secs(120),
+        "the burst's last line stored",
+        || async {
+            newest()
+                .await
+                .0
+                .iter()
+                .any(|l| l.line == format!("burst {}", BURST - 1))
+        },
+    )
+    .await;
+    let (page, dropped) = newest().await;
+    let numbers: Vec<usize> = page
+        .iter()
+        .filter_map(|l| l.line.strip_prefix("burst ")?.parse().ok())
+        .collect();
+    let first = numbers[0];
+    assert!(
+        numbers.iter().enumerate().all(|(i, n)| *n == first + i),
+        "a gap: lines were lost between {first} and {}",
+        BURST - 1
+    );
+    // Base numbers every line it stores from 1 up, and this Base stores only this service's:
+    // a line lost anywhere on the way leaves the newest number short of the burst.
+    let stored = page.last().unwrap().seq;
+    assert!(stored >= BURST as i64, "only {stored} lines reached Base");
+    assert!(dropped > 0, "the oldest lines were trimmed, and counted");
+}
