@@ -120,6 +120,35 @@ mod tests {
     }
 
     #[test]
+    fn every_runtimes_marker_leads_to_a_clear_error_when_its_toolchain_is_absent() {
+        let cases = [
+            ("package.json", "node", "Node.js 18+"),
+            ("requirements.txt", "python3", "Python 3.8+"),
+            ("pyproject.toml", "python3", "Python 3.8+"),
+            ("go.mod", "go", "Go 1.21+"),
+            ("composer.json", "php", "PHP 8.1+"),
+            ("Gemfile", "ruby", "Ruby 3.0+"),
+            ("web.csproj", "dotnet", ".NET SDK 8+"),
+            ("pom.xml", "java", "JDK 17+"),
+            ("build.gradle", "java", "JDK 17+"),
+        ];
+        for (marker, tool, names) in cases {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join(marker), "").unwrap();
+            let runtime = crate::deploy::detect(dir.path()).expect(marker);
+            let err = check_toolchain_in(&plan(runtime, dir.path()), "web-1", OsStr::new(""))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with(&format!("{tool} not found on instance web-1: install")),
+                "{marker}: {err}"
+            );
+            assert!(err.contains(names), "{marker}: {err}");
+            assert!(err.ends_with("or choose the docker runtime"), "{marker}: {err}");
+        }
+    }
+
+    #[test]
     fn static_needs_nothing_even_with_an_empty_path() {
         let dir = tempfile::tempdir().unwrap();
         let p = plan(Runtime::Static, dir.path());
