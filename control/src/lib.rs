@@ -16,6 +16,7 @@
 //! - [`lifecycle`]: roll back, restart, stop, start a live service.
 //! - [`gateway`]: where agent connections arrive; the registry of live ones.
 //! - [`events`]: the append-only audit log.
+//! - [`secrets`]: the master key, and sealing secrets at rest.
 //! - [`store`]: the SQL, one module per table, over SQLite or PostgreSQL.
 //! - [`validate`], [`ids`], [`clock`], [`changes`]: small helpers at the edges.
 
@@ -34,6 +35,7 @@ pub mod instances;
 pub mod lifecycle;
 pub mod logs;
 pub mod rbac;
+pub mod secrets;
 pub mod service_spec;
 pub mod services;
 pub mod store;
