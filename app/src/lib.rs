@@ -5,6 +5,7 @@
 //! - [`error`]: [`error::AppError`], what server functions return instead of leaking internals.
 //! - [`api`]: the server functions; each is a thin call into `control`.
 //! - [`service_fields`]: the service settings form's text and how it reads as `proto` types.
+//! - [`logview`]: the log viewer's parts that need no DOM (ANSI, the held lines, windowing).
 //! - [`server`] (ssr only): the request context server functions read (session, client, Base).
 //! - [`components`]: the signed-in layout (top bar, cluster switcher, sidebar), forms, icons.
 //! - [`pages`]: one module per page.
@@ -15,6 +16,7 @@
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod logview;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -1,7 +1,8 @@
-// Starts a real dployr-server on a free port with a fresh data dir, and Debian's Chromium through
-// playwright-core (flags from shared/TOOLCHAIN.md). Everything is torn down by stop().
+// Starts a real dployr-server on a free port with a fresh data dir (optionally with a real local
+// dployrd that joins the first cluster, ingress on its own free port), and Debian's Chromium
+// through playwright-core (flags from shared/TOOLCHAIN.md). Everything is torn down by stop().
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -35,14 +36,26 @@ async function waitHealthy(url, child, deadlineMs = 30000) {
   throw new Error('dployr-server did not become healthy within 30 s');
 }
 
-export async function startBase() {
+/**
+ * `localAgent: true` runs Base with `--local-agent`: once someone signs up, Base enrolls a real
+ * dployrd (DPLOYRD_BIN, else the one beside dployr-server) into the first cluster; its ingress
+ * listens on `ingress` (host:port).
+ */
+export async function startBase({ localAgent = false } = {}) {
   const bin = process.env.DPLOYR_SERVER_BIN;
   if (!bin) throw new Error('set DPLOYR_SERVER_BIN to the dployr-server binary (.ci/test does)');
   const dataDir = mkdtempSync(join(tmpdir(), 'dployr-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const logs = [];
-  const child = spawn(bin, ['--listen', `127.0.0.1:${port}`, '--gateway-listen', '127.0.0.1:0', '--data-dir', dataDir], {
+  const args = ['--listen', `127.0.0.1:${port}`, '--gateway-listen', '127.0.0.1:0', '--data-dir', dataDir];
+  let ingress = null;
+  if (localAgent) {
+    ingress = `127.0.0.1:${await freePort()}`;
+    args.push('--local-agent', '--local-ingress', ingress);
+    if (process.env.DPLOYRD_BIN) args.push('--agent-bin', process.env.DPLOYRD_BIN);
+  }
+  const child = spawn(bin, args, {
     env: { ...process.env, RUST_LOG: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -52,9 +65,22 @@ export async function startBase() {
   const stop = async () => {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    // The local dployrd and the services it ran work inside the data dir: end what is left.
+    killWorkingIn(dataDir);
     rmSync(dataDir, { recursive: true, force: true });
   };
-  return { url, stop, logs };
+  return { url, ingress, stop, logs };
+}
+
+/** SIGKILLs every process working in `dir` or naming it in its arguments (by pid, from /proc). */
+function killWorkingIn(dir) {
+  for (const pid of readdirSync('/proc').filter((p) => /^[0-9]+$/.test(p))) {
+    try {
+      const inside = readlinkSync(`/proc/${pid}/cwd`).startsWith(dir)
+        || readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+      if (inside && Number(pid) !== process.pid) process.kill(Number(pid), 'SIGKILL');
+    } catch { /* gone, or not ours to read */ }
+  }
 }
 
 export async function startBrowser() {
@@ -76,6 +102,17 @@ export async function startBrowser() {
 /** Waits until the WASM bundle has hydrated the page (the app sets data-hydrated on <html>). */
 export async function hydrated(page) {
   await page.waitForSelector('html[data-hydrated="true"]', { timeout: 30000 });
+}
+
+/** Signs up Ana, the first person on a fresh Base (so she owns it), and waits for her cluster. */
+export async function signUpFirst(page, url) {
+  await page.goto(`${url}/signup`);
+  await hydrated(page);
+  await page.fill('#signup-name', 'Ana Lopez');
+  await page.fill('#signup-email', 'ana@example.com');
+  await page.fill('#signup-password', 'correct horse battery');
+  await page.click('main button[type=submit]');
+  await page.waitForURL(/\/c\/cl_[0-9a-z]+$/);
 }
 
 export async function shot(page, name) {

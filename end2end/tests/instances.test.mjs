@@ -7,7 +7,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBase, startBrowser, hydrated, shot } from './harness.mjs';
+import { startBase, startBrowser, hydrated, shot, signUpFirst } from './harness.mjs';
 
 let base;
 let chrome;
@@ -29,13 +29,7 @@ after(async () => {
 });
 
 test('an admin adds an instance and gets a one-time install command', async () => {
-  await page.goto(`${base.url}/signup`);
-  await hydrated(page);
-  await page.fill('#signup-name', 'Ana Lopez');
-  await page.fill('#signup-email', 'ana@example.com');
-  await page.fill('#signup-password', 'correct horse battery');
-  await page.click('main button[type=submit]');
-  await page.waitForURL(/\/c\/cl_[0-9a-z]+$/);
+  await signUpFirst(page, base.url);
   await page.click('.sidebar >> text=Instances');
   await page.waitForURL(/\/instances$/);
   await hydrated(page);

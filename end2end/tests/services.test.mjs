@@ -5,7 +5,7 @@
 // "cancelled" with the reason; then changes a setting.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBase, startBrowser, hydrated, shot } from './harness.mjs';
+import { startBase, startBrowser, hydrated, shot, signUpFirst } from './harness.mjs';
 
 let base;
 let chrome;
@@ -25,13 +25,7 @@ after(async () => {
 });
 
 test('an admin with an instance opens the empty Services page', async () => {
-  await page.goto(`${base.url}/signup`);
-  await hydrated(page);
-  await page.fill('#signup-name', 'Ana Lopez');
-  await page.fill('#signup-email', 'ana@example.com');
-  await page.fill('#signup-password', 'correct horse battery');
-  await page.click('main button[type=submit]');
-  await page.waitForURL(/\/c\/cl_[0-9a-z]+$/);
+  await signUpFirst(page, base.url);
   await page.click('.sidebar >> text=Instances');
   await page.waitForURL(/\/instances$/);
   await hydrated(page);

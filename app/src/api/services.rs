@@ -138,3 +138,39 @@ pub async fn cancel_deployment(deployment_id: String) -> Result<Deployment, AppE
         .await
         .map_err(fail)
 }
+
+/// Switches the service back to the kept release of `deployment_id` (no build).
+#[server(prefix = "/rpc")]
+pub async fn rollback_service(
+    service_id: String,
+    deployment_id: String,
+) -> Result<Deployment, AppError> {
+    let actor = actor().await?;
+    base()?
+        .rollback(&actor, &service_id, &deployment_id)
+        .await
+        .map_err(fail)
+}
+
+/// `restart`, `stop` or `start` the service's live release.
+#[server(prefix = "/rpc")]
+pub async fn service_action(service_id: String, action: String) -> Result<Service, AppError> {
+    use proto::wire::Lifecycle;
+
+    let actor = actor().await?;
+    let action = match action.as_str() {
+        "restart" => Lifecycle::Restart,
+        "stop" => Lifecycle::Stop,
+        "start" => Lifecycle::Start,
+        _ => {
+            return Err(AppError::Invalid {
+                field: "action".into(),
+                message: "restart, stop or start".into(),
+            });
+        }
+    };
+    base()?
+        .service_action(&actor, &service_id, action)
+        .await
+        .map_err(fail)
+}

@@ -2,13 +2,15 @@
 //!
 //! - [`list`]: `/c/{cluster}/services`, every service with its status, live.
 //! - [`new`]: `/c/{cluster}/services/new`, the create form.
-//! - [`show`]: `/c/{cluster}/services/{service}`, header with Deploy and Delete, the
-//!   deployments ([`deployments`]) and the Settings form ([`settings`]), live.
+//! - [`show`]: `/c/{cluster}/services/{service}`, header with Deploy, Restart/Stop/Start and
+//!   Delete, the deployments ([`deployments`]), the live log viewer ([`logs`]) and the Settings
+//!   form ([`settings`]), live.
 //!
 //! Buttons a role cannot use are not shown; `control` refuses them anyway.
 
 pub mod deployments;
 pub mod list;
+pub mod logs;
 pub mod new;
 pub mod settings;
 pub mod show;
@@ -26,7 +28,7 @@ pub struct Powers {
     pub cluster_id: Signal<String>,
     /// Admin and Owner: create, configure, delete.
     pub manage: Signal<bool>,
-    /// Member and up: deploy and cancel.
+    /// Member and up: deploy, cancel, rollback, restart, stop, start, read logs.
     pub deploy: Signal<bool>,
 }
 

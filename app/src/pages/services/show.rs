@@ -1,6 +1,7 @@
 //! `/c/{cluster}/services/{service}`: one service. The header says where it stands and offers
-//! Deploy (Member and up, with an optional ref) and Delete (Admin and up, after confirming);
-//! below are its deployments and its Settings. Server-rendered from a resource; once hydrated,
+//! Deploy (Member and up, with an optional ref), Restart / Stop / Start once it has a live
+//! release (Member and up) and Delete (Admin and up, after confirming); below are its
+//! deployments, the live log viewer (Member and up: Guests do not read output) and its Settings. Server-rendered from a resource; once hydrated,
 //! `/api/v1/services/{id}/live` pushes the service and its deployments after every change, so a
 //! deployment shows up and moves through its steps without a reload.
 
@@ -10,9 +11,10 @@ use leptos_router::hooks::use_params_map;
 use proto::api::{Service, ServiceDetail};
 
 use super::deployments::DeploymentList;
+use super::logs::LogViewer;
 use super::settings::ServiceSettings;
 use super::{Powers, StatusBadge, powers, source_text};
-use crate::api::services::{DeleteService, DeployService, get_service_detail};
+use crate::api::services::{DeleteService, DeployService, ServiceAction, get_service_detail};
 use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
 use crate::components::live;
 use crate::pages::not_found::ErrorPage;
@@ -34,14 +36,23 @@ pub fn ServicePage() -> impl IntoView {
                         // Subscribed here, once this part is hydrated (see components::live).
                         live::follow(move || format!("/api/v1/services/{}/live", service_id()), live);
                         let settings_of = first.service.clone();
+                        let id = first.service.id.clone();
                         let first = StoredValue::new(first);
                         let detail = Signal::derive(move || live.get().unwrap_or_else(|| first.get_value()));
+                        // The deployment whose output the log viewer shows; `None`: all of them.
+                        let selected = RwSignal::new(None::<String>);
                         view! {
                             <Header detail p />
                             <DeploymentList
+                                service_id=id.clone()
                                 deployments=Signal::derive(move || detail.get().deployments)
                                 may_cancel=p.deploy
+                                selected
+                                may_read_logs=p.deploy
                             />
+                            {move || p.deploy.get().then(|| view! {
+                                <LogViewer service_id=id.clone() deployment=selected />
+                            })}
                             <ServiceSettings service=settings_of may=p.manage />
                         }
                         .into_any()
@@ -56,6 +67,8 @@ pub fn ServicePage() -> impl IntoView {
 fn Header(detail: Signal<ServiceDetail>, p: Powers) -> impl IntoView {
     let service = Memo::new(move |_| detail.get().service);
     let name = move || service.get().spec.name;
+    let act = ServerAction::<ServiceAction>::new();
+    let act_error = error_of(act.value());
     view! {
         <Title text=name />
         <div class="page-header">
@@ -67,9 +80,11 @@ fn Header(detail: Signal<ServiceDetail>, p: Powers) -> impl IntoView {
                 <p class="page-subtitle mono">{move || source_text(&service.get().spec.source)}</p>
             </div>
             <div class="page-actions">
+                {move || p.deploy.get().then(|| view! { <Lifecycle service=service.get() act /> })}
                 {move || p.manage.get().then(|| view! { <DeleteButton service=service.get() /> })}
             </div>
         </div>
+        <FormError error=act_error />
         {move || p.deploy.get().then(|| view! { <DeployForm service_id=service.get().id /> })}
     }
 }
@@ -97,6 +112,47 @@ fn DeployForm(service_id: String) -> impl IntoView {
             <FormError error />
         </section>
     }
+}
+
+/// Restart and Stop while the live release runs (or crashed), Start once stopped; nothing before
+/// a first deployment went live. The answer comes back when dployrd has done it; the page's
+/// WebSocket then shows the new status. `act` lives in the header, so a push that redraws these
+/// buttons mid-action keeps its pending state and its error.
+#[component]
+fn Lifecycle(service: Service, act: ServerAction<ServiceAction>) -> impl IntoView {
+    use proto::api::ServiceStatus;
+
+    // Nothing to restart before a first release went live.
+    service.live_deployment_id.as_ref()?;
+    let verbs: &[(&str, &str, &str)] = match service.status {
+        ServiceStatus::Stopped => &[("start", "Start", "Starting…")],
+        _ => &[
+            ("restart", "Restart", "Restarting…"),
+            ("stop", "Stop", "Stopping…"),
+        ],
+    };
+    let id = service.id;
+    Some(
+        verbs
+            .iter()
+            .map(|&(action, label, busy)| {
+                let id = id.clone();
+                let mine = move || {
+                    act.input()
+                        .with(|i| i.as_ref().is_some_and(|i| i.action == action))
+                };
+                view! {
+                    <button type="button" class="btn btn-secondary" id=format!("service-{action}")
+                        disabled=move || act.pending().get()
+                        on:click=move |_| {
+                            act.dispatch(ServiceAction { service_id: id.clone(), action: action.into() });
+                        }>
+                        {move || if act.pending().get() && mine() { busy } else { label }}
+                    </button>
+                }
+            })
+            .collect_view(),
+    )
 }
 
 #[component]
