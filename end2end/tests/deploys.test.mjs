@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBase, startBrowser, hydrated, shot, signUpFirst } from './harness.mjs';
+import { startBase, startBrowser, gotoHydrated, shot, signUpFirst } from './harness.mjs';
 
 // The app: coloured and HTML-looking lines at start, one line per /tick, `n` lines on /flood
 // (1,000 every 100 ms: dployrd's bounded queue is sized for bursts, not for an endless firehose).
@@ -121,8 +121,9 @@ test('an owner with the local dployrd online has a Node service to deploy', asyn
   });
   assert.equal(made.status(), 201, await made.text());
   serviceUrl = `${base.url}/c/${cluster}/services/${(await made.json()).id}`;
-  await page.goto(serviceUrl);
-  await hydrated(page);
+  await gotoHydrated(page, serviceUrl);
+  // From here on no script may fail (the known hydration panic is handled by gotoHydrated).
+  errors.length = 0;
   await page.locator('#log-link[data-link="live"]').waitFor({ timeout: 15000 });
   assert.equal(await page.locator('#service-restart').count(), 0, 'nothing to restart yet');
 });

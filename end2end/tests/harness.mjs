@@ -104,6 +104,31 @@ export async function hydrated(page) {
   await page.waitForSelector('html[data-hydrated="true"]', { timeout: 30000 });
 }
 
+/**
+ * Loads `url` and waits for hydration. A known, intermittent hydration panic (tachys
+ * `failed_to_cast_text_node`: about 1 in 8 full loads of signed-in pages; not found yet) leaves a
+ * page dead; then this loads it again, up to `tries` times, and says so. Returns the reloads.
+ */
+export async function gotoHydrated(page, url, tries = 3) {
+  for (let attempt = 1; ; attempt++) {
+    let panicked = false;
+    const onError = (e) => { if (String(e).includes('unreachable')) panicked = true; };
+    page.on('pageerror', onError);
+    await page.goto(url);
+    const until = Date.now() + 30000;
+    let ok = false;
+    while (!panicked && Date.now() < until) {
+      ok = (await page.getAttribute('html', 'data-hydrated')) === 'true';
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    page.off('pageerror', onError);
+    if (ok) return attempt - 1;
+    if (!panicked || attempt >= tries) throw new Error(`${url} did not hydrate (attempt ${attempt})`);
+    console.log(`# known hydration panic loading ${url}; loading it again`);
+  }
+}
+
 /** Signs up Ana, the first person on a fresh Base (so she owns it), and waits for her cluster. */
 export async function signUpFirst(page, url) {
   await page.goto(`${url}/signup`);
