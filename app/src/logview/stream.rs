@@ -28,7 +28,10 @@ const LAST_RETRY_MS: i32 = 15_000;
 pub struct Stopper {
     stopped: Rc<Cell<bool>>,
     request: Rc<RefCell<Option<AbortController>>>,
+    on_stop: StopHook,
 }
+
+type StopHook = Rc<RefCell<Option<Box<dyn FnOnce()>>>>;
 
 impl Stopper {
     pub fn stop(&self) {
@@ -36,6 +39,14 @@ impl Stopper {
         if let Some(c) = self.request.borrow_mut().take() {
             c.abort();
         }
+        if let Some(f) = self.on_stop.borrow_mut().take() {
+            f();
+        }
+    }
+
+    /// Runs `f` once the follower is stopped (e.g. to drop lines not shown yet).
+    pub fn on_stop(&self, f: impl FnOnce() + 'static) {
+        *self.on_stop.borrow_mut() = Some(Box::new(f));
     }
 
     fn stopped(&self) -> bool {

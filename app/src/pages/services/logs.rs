@@ -26,6 +26,9 @@ pub const ROW_PX: f64 = 20.0;
 const OVERSCAN: usize = 12;
 /// The viewport's height until the browser says otherwise (`.log-scroll` is 30rem).
 const VIEWPORT_PX: f64 = 480.0;
+/// How often new lines are drawn while they stream in.
+#[cfg(feature = "hydrate")]
+const FLUSH: std::time::Duration = std::time::Duration::from_millis(50);
 /// How far from the end still counts as "at the end".
 const SLACK_PX: f64 = 4.0;
 /// Scroll events this long after the person's input count as their scrolling.
@@ -271,6 +274,11 @@ fn open_stream(
 ) {
     #[cfg(feature = "hydrate")]
     {
+        use std::cell::{Cell, RefCell};
+        use std::rc::Rc;
+
+        use proto::api::LogLine;
+
         use crate::logview::stream::{self, Stopper};
         let current = StoredValue::new_local(None::<Stopper>);
         Effect::new(move |_| {
@@ -289,19 +297,40 @@ fn open_stream(
                 b.set_search(&needle);
             });
             link.set(Link::Connecting);
+            // Lines are read as fast as they come (so Base never has to skip any for this
+            // reader) but shown in batches every FLUSH_MS: drawing the rows once per chunk
+            // fell behind a 10,000-lines-a-second service on a busy machine.
+            let pending: Rc<RefCell<Vec<LogLine>>> = Rc::default();
+            let stream_stopped: Rc<Cell<bool>> = Rc::default();
+            let stopped = stream_stopped.clone();
+            let flush = {
+                let pending = pending.clone();
+                move || {
+                    let lines = std::mem::take(&mut *pending.borrow_mut());
+                    if stopped.get() || lines.is_empty() {
+                        return;
+                    }
+                    if !following() {
+                        unseen.try_update(|u| *u += lines.len());
+                    }
+                    buffer.try_update(|b| b.extend(lines));
+                }
+            };
             let s = stream::follow(
                 path,
                 move |lines| {
-                    let n = lines.len();
-                    if !following() {
-                        unseen.try_update(|u| *u += n);
+                    let first = pending.borrow().is_empty();
+                    pending.borrow_mut().extend(lines);
+                    if first {
+                        set_timeout(flush.clone(), FLUSH);
                     }
-                    buffer.try_update(|b| b.extend(lines)).is_some()
+                    buffer.try_with_untracked(|_| ()).is_some()
                 },
                 move |l| {
                     link.try_set(l);
                 },
             );
+            s.on_stop(move || stream_stopped.set(true));
             current.set_value(Some(s));
         });
         on_cleanup(move || {
