@@ -298,7 +298,7 @@ mod tests {
             dep("d2", Superseded, true),
             dep("d1", Superseded, true),
         ];
-        // d7..d2 minus… the newest five that went live are d7, d6, d5, d3, d2.
+        // The newest five that went live are d7 (live), d6, d5, d3 and d2; d1 is no longer kept.
         assert_eq!(rollback_targets(&list), ["d6", "d5", "d3", "d2"]);
     }
 }
