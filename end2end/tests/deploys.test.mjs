@@ -121,10 +121,10 @@ test('an owner with the local dployrd online has a Node service to deploy', asyn
   });
   assert.equal(made.status(), 201, await made.text());
   serviceUrl = `${base.url}/c/${cluster}/services/${(await made.json()).id}`;
-  await gotoHydrated(page, serviceUrl);
+  // Ready once the log viewer, inside the page's Suspense, has hydrated and opened its stream.
+  await gotoHydrated(page, serviceUrl, '#log-link[data-link="live"]');
   // From here on no script may fail (the known hydration panic is handled by gotoHydrated).
   errors.length = 0;
-  await page.locator('#log-link[data-link="live"]').waitFor({ timeout: 15000 });
   assert.equal(await page.locator('#service-restart').count(), 0, 'nothing to restart yet');
 });
 

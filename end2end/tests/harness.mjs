@@ -105,11 +105,13 @@ export async function hydrated(page) {
 }
 
 /**
- * Loads `url` and waits for hydration. A known, intermittent hydration panic (tachys
- * `failed_to_cast_text_node`: about 1 in 8 full loads of signed-in pages; not found yet) leaves a
- * page dead; then this loads it again, up to `tries` times, and says so. Returns the reloads.
+ * Loads `url` and waits until `ready` (a selector that only a hydrated page shows) is there. A
+ * known, intermittent hydration panic (tachys `failed_to_cast_text_node`: about 1 in 8 full loads
+ * of signed-in pages; cause not found yet) can kill a page, also after `data-hydrated` is set
+ * (inside a Suspense that resolves later); then this loads it again, up to `tries` times, and
+ * says so. Returns the number of reloads.
  */
-export async function gotoHydrated(page, url, tries = 3) {
+export async function gotoHydrated(page, url, ready = 'html[data-hydrated="true"]', tries = 3) {
   for (let attempt = 1; ; attempt++) {
     let panicked = false;
     const onError = (e) => { if (String(e).includes('unreachable')) panicked = true; };
@@ -118,12 +120,12 @@ export async function gotoHydrated(page, url, tries = 3) {
     const until = Date.now() + 30000;
     let ok = false;
     while (!panicked && Date.now() < until) {
-      ok = (await page.getAttribute('html', 'data-hydrated')) === 'true';
+      ok = (await page.$(ready)) !== null;
       if (ok) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     page.off('pageerror', onError);
-    if (ok) return attempt - 1;
+    if (ok && !panicked) return attempt - 1;
     if (!panicked || attempt >= tries) throw new Error(`${url} did not hydrate (attempt ${attempt})`);
     console.log(`# known hydration panic loading ${url}; loading it again`);
   }
