@@ -144,7 +144,10 @@ mod tests {
                 "{marker}: {err}"
             );
             assert!(err.contains(names), "{marker}: {err}");
-            assert!(err.ends_with("or choose the docker runtime"), "{marker}: {err}");
+            assert!(
+                err.ends_with("or choose the docker runtime"),
+                "{marker}: {err}"
+            );
         }
     }
 

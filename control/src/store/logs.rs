@@ -14,8 +14,11 @@ pub struct LogRow {
     pub line: String,
 }
 
-/// Rows per INSERT statement (SQLite allows 32,766 bound values; 6 per row).
-pub const ROWS_PER_INSERT: usize = 500;
+/// Rows per INSERT statement. Small on purpose: sqlx's SQLite driver resolves each `$n` it binds
+/// by scanning the statement's parameter names, so binding costs grow with the square of the
+/// parameters per statement (at 500 rows, 3,000 parameters, that scan was half of Base's CPU
+/// while storing a burst; see BENCHMARKS.md).
+pub const ROWS_PER_INSERT: usize = 32;
 
 /// Inserts `rows` (at most [`ROWS_PER_INSERT`]) in one statement.
 pub async fn insert<'e>(db: impl Executor<'e, Database = Db>, rows: &[LogRow]) -> sqlx::Result<()> {

@@ -258,10 +258,33 @@ async fn bench_log_throughput_to_a_rest_follower() {
             .copied()
             .unwrap_or(-1)
     };
+    // Baseline in the same run: the same printing loop into a plain pipe that `wc -l` reads.
+    let plain = format!(
+        "let i = 0; const out = process.stdout;
+         const burst = () => {{ let ok = true;
+           while (i < {LINES} && ok) {{ ok = out.write(Date.now() + ' ' + (i++) + ' ' + 'x'.repeat(40) + '\\n'); }}
+           if (i < {LINES}) out.once('drain', burst); }};
+         burst();"
+    );
+    let script = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(script.path(), plain).unwrap();
+    let started = Instant::now();
+    let counted = Command::new("sh")
+        .args(["-c", &format!("node {} | wc -l", script.path().display())])
+        .output()
+        .unwrap();
+    let pipe = started.elapsed();
+    let piped: usize = String::from_utf8_lossy(&counted.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    let rate = got as f64 / took.as_secs_f64();
+    let baseline = piped as f64 / pipe.as_secs_f64();
     println!(
-        "log throughput: {got} of {LINES} printed lines reached the follower in {:.2} s = {:.0} lines/s; line latency print -> follower p50 {} ms, p99 {} ms, max {} ms",
+        "log throughput: {got} of {LINES} printed lines reached the follower in {:.2} s = {rate:.0} lines/s; baseline, the same printer into `wc -l`: {piped} lines in {:.2} s = {baseline:.0} lines/s (ratio {:.2}); line latency print -> follower p50 {} ms, p99 {} ms, max {} ms",
         took.as_secs_f64(),
-        got as f64 / took.as_secs_f64(),
+        pipe.as_secs_f64(),
+        rate / baseline,
         pct(50),
         pct(99),
         latencies.last().copied().unwrap_or(-1)
