@@ -53,6 +53,8 @@ impl Base {
                 git_ref: row.git_ref.clone(),
                 build_timeout_secs,
                 drain_secs: DRAIN_SECS,
+                // Secrets arrive with the secrets store (issue 5).
+                secrets: Default::default(),
             };
             let sent = self
                 .registry

@@ -7,7 +7,8 @@
 //! - [`pipeline`]: one deployment, fetch to live, and a rollback to a kept release.
 //! - [`supervise`]: keeps a live release running (restarts with backoff by policy).
 //! - [`launch`]: starting and stopping a release (a shell command or [`static_site`]).
-//! - [`logbook`]: each service's recent output; `output`: where each line goes.
+//! - [`logbook`]: each service's recent output; `output`: where each line goes; [`redact`]:
+//!   secret values scrubbed from every line first.
 //! - `reports`: what the engine tells Base.
 //! - `restore`: what survives a dployrd restart, and bringing live releases back.
 
@@ -15,6 +16,7 @@ pub mod launch;
 pub mod logbook;
 mod output;
 mod pipeline;
+pub mod redact;
 mod reports;
 mod restore;
 pub mod static_site;
@@ -95,6 +97,7 @@ struct Slot {
     /// The next one, waiting for `current`.
     pending: Option<DeployOrder>,
     logs: LogBook,
+    redactor: redact::Redactor,
     run: Option<RunState>,
     restarts: u32,
 }
@@ -170,6 +173,7 @@ impl Engine {
                 return; // a retransmit: already running or done
             }
             let slot = st.services.entry(order.service_id.clone()).or_default();
+            slot.redactor.learn(order.secrets.0.values());
             if slot.current.is_some() {
                 Some(slot.pending.replace(order.clone()))
             } else {
@@ -354,6 +358,9 @@ impl Engine {
     fn adopt_kept(&self, service_id: &str, kept: Vec<pipeline::Kept>) {
         let mut st = self.lock();
         let slot = st.services.entry(service_id.to_string()).or_default();
+        for k in &kept {
+            slot.redactor.learn(k.secrets.0.values());
+        }
         slot.kept = kept.into();
     }
 

@@ -38,6 +38,7 @@ impl Engine {
                     Stream::Stdout => LogStream::Stdout,
                     Stream::Stderr => LogStream::Stderr,
                 };
+                let line = engine.keep(&id, line);
                 let record = engine.record(&id, Some(&dep), stream, &line);
                 if let Err(mpsc::error::TrySendError::Full(record)) =
                     engine.inner.ship.try_send(record)
@@ -50,11 +51,21 @@ impl Engine {
                         engine.inner.ship_dropped.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-                let mut st = engine.lock();
-                st.services.entry(id.clone()).or_default().logs.push(line);
             }
         });
         tx
+    }
+
+    /// Scrubs the service's secrets from `line` and keeps it in the service's log book; returns
+    /// the scrubbed line, the only form that goes anywhere else.
+    fn keep(&self, service_id: &str, mut line: LogLine) -> LogLine {
+        let mut st = self.lock();
+        let slot = st.services.entry(service_id.to_string()).or_default();
+        if !slot.redactor.is_empty() {
+            line.line = slot.redactor.scrub(&line.line);
+        }
+        slot.logs.push(line.clone());
+        line
     }
 
     fn record(
@@ -99,14 +110,8 @@ impl Engine {
 
     /// A line of dployrd's own in the service's log.
     pub(super) fn note(&self, service_id: &str, text: &str) {
-        let line = LogLine::now(Stream::Stderr, text);
+        let line = self.keep(service_id, LogLine::now(Stream::Stderr, text));
         self.ship(service_id, None, LogStream::System, &line);
-        self.lock()
-            .services
-            .entry(service_id.to_string())
-            .or_default()
-            .logs
-            .push(line);
     }
 
     /// The recent output of a service, oldest first.

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use proto::deploy::DeployState;
 use proto::service::{self, Runtime, ServiceSpec, Source};
-use proto::wire::{DeployOrder, DeployProgress};
+use proto::wire::{DeployOrder, DeployProgress, Secrets};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -54,6 +54,9 @@ pub(super) struct Kept {
     pub deployment_id: String,
     pub spec: ServiceSpec,
     pub launch: Launch,
+    /// The secrets in `launch`'s environment, to scrub them from its output after a restore.
+    #[serde(default)]
+    pub secrets: Secrets,
 }
 
 /// Runs `order` to its end and reports every step.
@@ -134,7 +137,8 @@ async fn run(
     };
     let plan = plan(runtime, &dir).with_overrides(&overrides);
     check_toolchain(&plan, &order.instance_name).map_err(|e| End::failed(e.to_string()))?;
-    let env = environment(spec, &plan.bin_dirs, &dir);
+    let mut env = environment(spec, &plan.bin_dirs, &dir);
+    env.extend(order.secrets.0.clone());
 
     if !plan.build.is_empty() {
         engine.progress(DeployProgress {
@@ -193,6 +197,7 @@ async fn run(
         deployment_id: id.clone(),
         spec: spec.clone(),
         launch,
+        secrets: order.secrets.clone(),
     };
     switch_to(engine, &order.service_id, kept, logs, cancel, Some(&commit)).await?;
     Ok(())
@@ -291,11 +296,18 @@ async fn start_container(
         spec: order.spec.clone(),
         launch: Launch::Container(ContainerLaunch {
             image,
-            env: order.spec.env.clone(),
+            env: order
+                .spec
+                .env
+                .clone()
+                .into_iter()
+                .chain(order.secrets.0.clone())
+                .collect(),
             container_port: order.spec.port,
             service_id: order.service_id.clone(),
             deployment_id: order.deployment_id.clone(),
         }),
+        secrets: order.secrets.clone(),
     };
     switch_to(engine, &order.service_id, kept, logs, cancel, Some(version)).await
 }

@@ -32,8 +32,17 @@ const FILE: &str = "releases.json";
 pub(super) fn save(services_dir: &Path, saved: &Saved) {
     let dir = services_dir.join(&saved.service_id);
     let result = std::fs::create_dir_all(&dir).and_then(|()| {
+        // Owner-only: a release's environment holds the service's secrets.
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
         let tmp = dir.join(format!("{FILE}.tmp"));
-        std::fs::write(&tmp, serde_json::to_vec_pretty(saved)?)?;
+        let _ = std::fs::remove_file(&tmp);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        file.write_all(&serde_json::to_vec_pretty(saved)?)?;
         std::fs::rename(tmp, dir.join(FILE))
     });
     if let Err(e) = result {

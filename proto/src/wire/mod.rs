@@ -32,7 +32,7 @@ pub use msg::{
 pub use mux::{ControlReceiver, Incoming, Mux, MuxError, MuxStream, StreamError};
 pub use window::{INITIAL_WINDOW, RecvWindow, SendWindow, WindowError};
 pub use work::{
-    DeployOrder, DeployProgress, Lifecycle, LogRecord, LogStream, RunState, ServiceReport,
+    DeployOrder, DeployProgress, Lifecycle, LogRecord, LogStream, RunState, Secrets, ServiceReport,
 };
 
 /// Bumped on every incompatible change to the tunnel protocol. Sent in `Hello` and `Enroll`;

@@ -24,6 +24,28 @@ pub struct DeployOrder {
     pub build_timeout_secs: u32,
     /// How long the old release keeps serving in-flight requests after the switch.
     pub drain_secs: u32,
+    /// The service's secrets, opened by Base for this instance alone: given to the build and
+    /// the release as environment variables, and redacted from every log line.
+    #[serde(default, skip_serializing_if = "Secrets::is_empty")]
+    pub secrets: Secrets,
+}
+
+/// Secret environment variables by name. `Debug` shows the names only, so an order or a release
+/// that is logged never prints a value.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secrets(pub std::collections::BTreeMap<String, String>);
+
+impl Secrets {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
 }
 
 /// A service lifecycle action on the agent.

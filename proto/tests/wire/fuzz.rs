@@ -140,6 +140,7 @@ fn command() -> impl Strategy<Value = Command> {
                     git_ref,
                     build_timeout_secs,
                     drain_secs: 10,
+                    secrets: Default::default(),
                 }))
             }
         ),
