@@ -60,6 +60,30 @@ fn a_malformed_pin_is_refused_before_dialing() {
 }
 
 #[test]
+fn a_token_that_starts_with_a_dash_is_a_value_not_a_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dployrd(
+        &[
+            "join",
+            "--url",
+            "wss://127.0.0.1:1",
+            "--token",
+            "-H9o_BWB2y-DtZvQeJKvXomi3",
+            "--pin",
+            "sha256:nope",
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    // Past argument parsing: the next check to refuse it is the pin's.
+    assert!(
+        err.contains("--pin must be sha256: followed by 64 hex digits"),
+        "{err}"
+    );
+}
+
+#[test]
 fn run_without_enrolling_explains_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let out = dployrd(&["run"], dir.path());
