@@ -30,7 +30,7 @@ enum Cmd {
         /// The gateway URL, e.g. wss://base.example.com:8443
         #[arg(long)]
         url: String,
-        /// Join tokens are base64url: one in 32 starts with `-`, which must not read as a flag.
+        /// Join tokens are base64url: one in 64 starts with `-`, which must not read as a flag.
         #[arg(long, allow_hyphen_values = true)]
         token: String,
         /// sha256:<hex> of Base's gateway certificate.
