@@ -4,7 +4,8 @@
 //! and reports every step to Base through `reports` (the connection forwards them when it is up;
 //! after a reconnect [`Engine::state`] says where everything stands).
 //!
-//! - [`pipeline`]: one deployment, fetch to live, and a rollback to a kept release.
+//! - [`pipeline`]: one deployment, fetch to live, and a rollback to a kept release;
+//!   `containers`: its docker branch (image pulled or built, release as a container).
 //! - [`supervise`]: keeps a live release running (restarts with backoff by policy).
 //! - [`launch`]: starting and stopping a release (a shell command or [`static_site`]).
 //! - [`logbook`]: each service's recent output; `output`: where each line goes; [`redact`]:
@@ -12,6 +13,7 @@
 //! - `reports`: what the engine tells Base.
 //! - `restore`: what survives a dployrd restart, and bringing live releases back.
 
+mod containers;
 pub mod launch;
 pub mod logbook;
 mod output;

@@ -16,6 +16,7 @@ use proto::wire::{DeployOrder, DeployProgress, Secrets};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::containers;
 use super::launch::Launch;
 use super::logbook::TAIL_LINES;
 use super::{Engine, KEPT_RELEASES, Live, supervise};
@@ -24,23 +25,23 @@ use crate::deploy::{
     FetchError, HealthCheck, Overrides, Probe, Unhealthy, check_toolchain, detect, fetch,
     free_port, plan, wait_healthy,
 };
-use crate::docker::{self, ContainerLaunch, image::ImageError};
+use crate::docker;
 
 /// How a deployment ended short of `live`.
-struct End {
-    state: DeployState,
-    reason: String,
+pub(super) struct End {
+    pub(super) state: DeployState,
+    pub(super) reason: String,
 }
 
 impl End {
-    fn failed(reason: impl Into<String>) -> End {
+    pub(super) fn failed(reason: impl Into<String>) -> End {
         End {
             state: DeployState::Failed,
             reason: reason.into(),
         }
     }
 
-    fn cancelled() -> End {
+    pub(super) fn cancelled() -> End {
         End {
             state: DeployState::Cancelled,
             reason: "cancelled".into(),
@@ -119,7 +120,9 @@ async fn run(
                 other => End::failed(other.to_string()),
             })?
         }
-        Source::Image(image) => return run_image(engine, order, image, cancel, logs).await,
+        Source::Image(image) => {
+            return containers::run_image(engine, order, image, cancel, logs).await;
+        }
     };
     let runtime = spec.runtime.or_else(|| detect(&dir)).ok_or_else(|| {
         End::failed(
@@ -129,7 +132,7 @@ async fn run(
         )
     })?;
     if runtime == Runtime::Docker {
-        return run_dockerfile(engine, order, &dir, &commit, cancel, logs).await;
+        return containers::run_dockerfile(engine, order, &dir, &commit, cancel, logs).await;
     }
     let overrides = Overrides {
         build_command: spec.build_command.clone(),
@@ -203,119 +206,10 @@ async fn run(
     Ok(())
 }
 
-/// A docker service from an image: the engine's copy, or pulled (as the fetch step).
-async fn run_image(
-    engine: &Engine,
-    order: &DeployOrder,
-    image: &str,
-    cancel: &CancellationToken,
-    logs: &mpsc::Sender<LogLine>,
-) -> Result<(), End> {
-    let docker = connect_docker(engine, order).await?;
-    let limit = build_limit(order);
-    let image_id = docker::image::ensure(&docker, image, logs, limit, cancel)
-        .await
-        .map_err(|e| image_end(e, "pulling the image"))?;
-    start_container(engine, order, image.to_string(), &image_id, logs, cancel).await
-}
-
-/// A docker service from a repository: its `Dockerfile` built into an image of this release.
-async fn run_dockerfile(
-    engine: &Engine,
-    order: &DeployOrder,
-    dir: &Path,
-    commit: &str,
-    cancel: &CancellationToken,
-    logs: &mpsc::Sender<LogLine>,
-) -> Result<(), End> {
-    let docker = connect_docker(engine, order).await?;
-    if !dir.join("Dockerfile").is_file() {
-        return Err(End::failed(
-            "the docker runtime builds the repository's Dockerfile, and there is none at its top; \
-             add one, or deploy an image instead",
-        ));
-    }
-    engine.progress(DeployProgress {
-        deployment_id: order.deployment_id.clone(),
-        state: DeployState::Building,
-        commit: Some(commit.to_string()),
-        reason: None,
-        log_tail: Vec::new(),
-    });
-    let tag = format!(
-        "dployr/{}:{}",
-        order.service_id.to_ascii_lowercase(),
-        order.deployment_id
-    );
-    let labels = docker::labels(&order.service_id, &order.deployment_id);
-    let limit = build_limit(order);
-    docker::image::build(&docker, dir, &tag, &labels, logs, limit, cancel)
-        .await
-        .map_err(|e| image_end(e, "the docker build"))?;
-    start_container(engine, order, tag, commit, logs, cancel).await
-}
-
-fn build_limit(order: &DeployOrder) -> Duration {
-    Duration::from_secs(u64::from(order.build_timeout_secs.max(1)))
-}
-
-fn image_end(e: ImageError, what: &str) -> End {
-    match e {
-        ImageError::Cancelled => End::cancelled(),
-        ImageError::TimedOut(limit) => End {
-            state: DeployState::TimedOut,
-            reason: format!("{what} did not finish within {limit:?}"),
-        },
-        ImageError::Failed(why) => End::failed(format!("{what} failed: {why}")),
-    }
-}
-
-async fn connect_docker(engine: &Engine, order: &DeployOrder) -> Result<bollard::Docker, End> {
-    engine
-        .inner
-        .config
-        .docker
-        .connect(&order.instance_name)
-        .await
-        .map_err(End::failed)
-}
-
-/// Starts the release's container from `image` and switches to it; `version` is what the
-/// deployment records as its commit (the git commit, or the pulled image's id).
-async fn start_container(
-    engine: &Engine,
-    order: &DeployOrder,
-    image: String,
-    version: &str,
-    logs: &mpsc::Sender<LogLine>,
-    cancel: &CancellationToken,
-) -> Result<(), End> {
-    engine.step(&order.deployment_id, DeployState::Starting);
-    let kept = Kept {
-        deployment_id: order.deployment_id.clone(),
-        spec: order.spec.clone(),
-        launch: Launch::Container(ContainerLaunch {
-            image,
-            env: order
-                .spec
-                .env
-                .clone()
-                .into_iter()
-                .chain(order.secrets.0.clone())
-                .collect(),
-            container_port: order.spec.port,
-            service_id: order.service_id.clone(),
-            deployment_id: order.deployment_id.clone(),
-        }),
-        secrets: order.secrets.clone(),
-    };
-    switch_to(engine, &order.service_id, kept, logs, cancel, Some(version)).await
-}
-
 /// Starts a release, health-checks it and switches the service's traffic to it, then drains
 /// and stops the release it replaced. On any failure the new release is stopped and nothing
 /// else changes. Reports `live` for `kept.deployment_id`.
-async fn switch_to(
+pub(super) async fn switch_to(
     engine: &Engine,
     service_id: &str,
     kept: Kept,
@@ -431,6 +325,10 @@ pub(super) async fn restart(engine: &Engine, service_id: &str) -> Result<(), Str
         .live_id(service_id)
         .ok_or_else(|| "this service has no live release to start: deploy it first".to_string())?;
     rollback(engine, service_id, &live).await
+}
+
+pub(super) fn build_limit(order: &DeployOrder) -> Duration {
+    Duration::from_secs(u64::from(order.build_timeout_secs.max(1)))
 }
 
 fn command(script: &str, dir: &Path, env: &BTreeMap<String, String>) -> ShellCommand {
