@@ -45,6 +45,20 @@ impl Base {
                 continue;
             };
             let build_timeout_secs = spec.build_timeout_secs.unwrap_or(BUILD_TIMEOUT_SECS);
+            // Opened here, for this order to the service's own instance, and nowhere else.
+            let secrets = match self.secrets_for_order(&row.service_id).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let reason = e.to_string();
+                    if let Err(e) = self
+                        .apply(&row.id, Step::bare(DeployState::Failed, Some(&reason)))
+                        .await
+                    {
+                        tracing::warn!(deployment = %row.id, error = %e, "failing a deployment");
+                    }
+                    continue;
+                }
+            };
             let order = DeployOrder {
                 deployment_id: row.id.clone(),
                 service_id: row.service_id.clone(),
@@ -53,8 +67,7 @@ impl Base {
                 git_ref: row.git_ref.clone(),
                 build_timeout_secs,
                 drain_secs: DRAIN_SECS,
-                // Secrets arrive with the secrets store (issue 5).
-                secrets: Default::default(),
+                secrets,
             };
             let sent = self
                 .registry

@@ -8,6 +8,7 @@ use crate::Store;
 use crate::auth::limiter::LoginLimiter;
 use crate::auth::password::Hasher;
 use crate::gateway::registry::Registry;
+use crate::secrets::Keyring;
 
 #[derive(Debug, Clone)]
 pub struct BaseConfig {
@@ -68,6 +69,8 @@ pub struct Base {
     pub(crate) activity: Arc<crate::changes::Changes>,
     /// Numbering and live relay of service log lines.
     pub(crate) logs: Arc<crate::logs::LogHub>,
+    /// Seals and opens secrets. A random key unless [`Base::with_keyring`] gives the real one.
+    pub(crate) keyring: Arc<Keyring>,
 }
 
 impl Base {
@@ -88,7 +91,15 @@ impl Base {
             registry: Arc::new(Registry::default()),
             activity: Arc::default(),
             logs: Arc::default(),
+            keyring: Arc::new(Keyring::from_keys(crate::secrets::keyring::new_key(), &[])),
         }
+    }
+
+    /// Uses `keyring` for secrets. A server must: without it, secrets are sealed under a key
+    /// that dies with the process.
+    pub fn with_keyring(mut self, keyring: Keyring) -> Base {
+        self.keyring = Arc::new(keyring);
+        self
     }
 
     pub fn store(&self) -> &Store {

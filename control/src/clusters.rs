@@ -13,7 +13,15 @@ const OVERVIEW_EVENTS: i64 = 8;
 
 impl Base {
     pub async fn list_clusters(&self, actor: &Actor) -> Result<Vec<ClusterSummary>, DomainError> {
-        Ok(memberships::clusters_of(self.store.pool(), &actor.user.id).await?)
+        let mut all = memberships::clusters_of(self.store.pool(), &actor.user.id).await?;
+        // An API token sees its own cluster only, with its own (capped) role.
+        if let Some(t) = &actor.token {
+            all.retain(|c| c.id == t.cluster_id);
+            for c in &mut all {
+                c.role = c.role.max(t.role);
+            }
+        }
+        Ok(all)
     }
 
     /// Any signed-in user may start a new cluster; they become its Owner.
@@ -22,6 +30,7 @@ impl Base {
         actor: &Actor,
         name: &str,
     ) -> Result<ClusterSummary, DomainError> {
+        actor.require_session()?;
         let name = validate::display_name("name", name)?;
         let now = clock::now_ms();
         let row = clusters::ClusterRow {
@@ -69,6 +78,7 @@ impl Base {
             NewEvent {
                 cluster_id: Some(may.cluster_id()),
                 actor_user_id: Some(&actor.user.id),
+                actor_token_id: actor.token_id(),
                 client: &actor.client,
                 action: "cluster.rename",
                 target: Some(may.cluster_id()),

@@ -155,6 +155,7 @@ impl Base {
         let mut tx = self.store.begin().await?;
         sql::insert(&mut *tx, &row).await?;
         sql::record_transition(&mut *tx, &row.id, &row.state, now).await?;
+        Base::env_applied(&mut tx, &svc.id).await?;
         if svc.live_deployment_id.is_none() {
             svc.status = status_str(ServiceStatus::Deploying).into();
             svc.updated_at = now;
@@ -342,12 +343,14 @@ impl Base {
         }
         svc.updated_at = now;
         services_sql::update(&mut *tx, &svc).await?;
-        if to == DeployState::Live || to.is_failure() {
+        // A cancellation is recorded by the person's `deployment.cancel`, not again here.
+        if to == DeployState::Live || (to.is_failure() && to != DeployState::Cancelled) {
             record(
                 &mut *tx,
                 NewEvent {
                     cluster_id: Some(&svc.cluster_id),
                     actor_user_id: None,
+                    actor_token_id: None,
                     client: &ClientInfo::default(),
                     action: if to == DeployState::Live {
                         "deployment.live"

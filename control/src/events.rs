@@ -1,7 +1,7 @@
 //! The audit log: every mutation, sign-in and (later) console session appends one event with who,
 //! from where, what and on what. Details never hold secrets.
 
-use proto::api::Event;
+use proto::api::{Event, EventPage};
 use serde_json::Value;
 
 use crate::rbac::{ViewEvents, authorize};
@@ -14,6 +14,8 @@ use crate::{Actor, Base, ClientInfo, DomainError, clock, ids};
 pub struct NewEvent<'a> {
     pub cluster_id: Option<&'a str>,
     pub actor_user_id: Option<&'a str>,
+    /// The API token that acted for `actor_user_id`, if one did.
+    pub actor_token_id: Option<&'a str>,
     pub client: &'a ClientInfo,
     pub action: &'static str,
     pub target: Option<&'a str>,
@@ -32,6 +34,7 @@ impl<'a> NewEvent<'a> {
         NewEvent {
             cluster_id: Some(cluster_id),
             actor_user_id: Some(&actor.user.id),
+            actor_token_id: actor.token_id(),
             client: &actor.client,
             action,
             target: Some(target),
@@ -49,6 +52,8 @@ pub async fn record<'e>(
         cluster_id: e.cluster_id.map(str::to_owned),
         actor_user_id: e.actor_user_id.map(str::to_owned),
         actor_name: None,
+        actor_token_id: e.actor_token_id.map(str::to_owned),
+        actor_token_name: None,
         actor_ip: e.client.ip.clone(),
         actor_user_agent: e
             .client
@@ -71,11 +76,15 @@ pub(crate) fn to_api(r: EventRow) -> Event {
         target: r.target,
         actor_id: r.actor_user_id,
         actor_name: r.actor_name,
+        actor_token: r.actor_token_name.or(r.actor_token_id),
         ip: r.actor_ip,
         details: r.details,
         created_at: clock::rfc3339(r.created_at),
     }
 }
+
+/// Most events in one page.
+pub const MAX_PAGE: i64 = 500;
 
 impl Base {
     /// A cluster's newest events (at most `limit`, capped at 200).
@@ -88,6 +97,27 @@ impl Base {
         let may = authorize::<ViewEvents>(&self.store, actor, cluster_id).await?;
         let rows = sql::recent(self.store.pool(), may.cluster_id(), limit.clamp(1, 200)).await?;
         Ok(rows.into_iter().map(to_api).collect())
+    }
+
+    /// A page of a cluster's events matching `filter` (newest first, at most `limit`, capped
+    /// at 500), and the cursor of the next page.
+    pub async fn event_page(
+        &self,
+        actor: &Actor,
+        cluster_id: &str,
+        filter: &sql::Filter,
+        limit: i64,
+    ) -> Result<EventPage, DomainError> {
+        let may = authorize::<ViewEvents>(&self.store, actor, cluster_id).await?;
+        let limit = limit.clamp(1, MAX_PAGE);
+        let rows = sql::page(self.store.pool(), may.cluster_id(), filter, limit).await?;
+        let next_before = (rows.len() as i64 == limit)
+            .then(|| rows.last().map(|r| r.id.clone()))
+            .flatten();
+        Ok(EventPage {
+            events: rows.into_iter().map(to_api).collect(),
+            next_before,
+        })
     }
 
     /// The actor's own account events (sign-ins, password changes), newest first.

@@ -20,6 +20,8 @@ pub const EVENT: &str = "evt";
 pub const INSTANCE: &str = "ins";
 pub const SERVICE: &str = "svc";
 pub const DEPLOYMENT: &str = "dep";
+pub const TOKEN: &str = "tok";
+pub const INVITE: &str = "inv";
 
 #[cfg(test)]
 mod tests {

@@ -70,7 +70,7 @@ impl Base {
         name: &str,
     ) -> Result<NewInstance, DomainError> {
         let may = authorize::<ManageInstances>(&self.store, actor, cluster_id).await?;
-        self.insert_instance(may.cluster_id(), name, Some(&actor.user.id), &actor.client)
+        self.insert_instance(may.cluster_id(), name, Some(actor), &actor.client)
             .await
     }
 
@@ -102,9 +102,10 @@ impl Base {
         &self,
         cluster_id: &str,
         name: &str,
-        created_by: Option<&str>,
+        by: Option<&Actor>,
         client: &ClientInfo,
     ) -> Result<NewInstance, DomainError> {
+        let created_by = by.map(|a| a.user.id.as_str());
         let name = validate::display_name("name", name)?;
         let now = clock::now_ms();
         let row = InstanceRow {
@@ -133,6 +134,7 @@ impl Base {
             NewEvent {
                 cluster_id: Some(cluster_id),
                 actor_user_id: created_by,
+                actor_token_id: by.and_then(Actor::token_id),
                 client,
                 action: "instance.create",
                 target: Some(&row.id),
@@ -240,6 +242,7 @@ impl Base {
             NewEvent {
                 cluster_id: Some(&row.cluster_id),
                 actor_user_id: None,
+                actor_token_id: None,
                 client,
                 action: "instance.enroll",
                 target: Some(&row.id),

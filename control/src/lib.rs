@@ -27,18 +27,22 @@ pub mod changes;
 pub mod clock;
 pub mod clusters;
 pub mod deployments;
+pub mod env;
 pub mod error;
 pub mod events;
 pub mod gateway;
 pub mod ids;
 pub mod instances;
+pub mod invites;
 pub mod lifecycle;
 pub mod logs;
+pub mod members;
 pub mod rbac;
 pub mod secrets;
 pub mod service_spec;
 pub mod services;
 pub mod store;
+pub mod tokens;
 pub mod validate;
 
 pub use base::{Base, BaseConfig, GatewayInfo};
@@ -52,11 +56,38 @@ pub struct ClientInfo {
     pub user_agent: Option<String>,
 }
 
-/// A signed-in user, as established from a session token.
+/// A signed-in user, as established from a session token or an API token.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user: proto::api::User,
-    /// SHA-256 of the session token that authenticated this request.
+    /// SHA-256 of the session token that authenticated this request (empty for API tokens).
     pub session_hash: String,
     pub client: ClientInfo,
+    /// Set when an API token authenticated the request: it acts for `user` in one cluster only,
+    /// with at most its own role.
+    pub token: Option<TokenGrant>,
+}
+
+/// What an API token may do: where, and with which role at most.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    pub id: String,
+    pub cluster_id: String,
+    pub role: proto::api::Role,
+}
+
+impl Actor {
+    /// The API token acting, if any (for audit events).
+    pub fn token_id(&self) -> Option<&str> {
+        self.token.as_ref().map(|t| t.id.as_str())
+    }
+
+    /// Refuses API tokens: account actions (password, new clusters, sign-out of a session)
+    /// need the person's own session.
+    pub fn require_session(&self) -> Result<(), DomainError> {
+        match self.token {
+            Some(_) => Err(DomainError::Forbidden),
+            None => Ok(()),
+        }
+    }
 }

@@ -12,7 +12,7 @@ use proto::wire::{LogRecord, LogStream, MuxStream};
 use tokio::sync::broadcast;
 
 use crate::rbac::{ViewLogs, authorize};
-use crate::store::logs::{self as sql, LogRow, ROWS_PER_INSERT};
+use crate::store::logs::{self as sql, LogRow};
 use crate::store::services as services_sql;
 use crate::{Actor, Base, DomainError, clock};
 
@@ -196,34 +196,36 @@ impl Base {
             .last_seq
             .fetch_add(records.len() as i64, Ordering::SeqCst)
             + 1;
-        let rows: Vec<LogRow> = records
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| LogRow {
-                seq: first + i as i64,
-                service_id: r.service_id,
-                deployment_id: r.deployment_id,
-                at_ms: r.at_ms,
-                stream: stream_name(r.stream).into(),
-                line: truncate(r.line),
-            })
-            .collect();
+        // One chunk (or a few) per service in the batch, all in one transaction.
+        let mut by_service: HashMap<String, Vec<LogRow>> = HashMap::new();
+        for (i, r) in records.into_iter().enumerate() {
+            by_service
+                .entry(r.service_id.clone())
+                .or_default()
+                .push(LogRow {
+                    seq: first + i as i64,
+                    service_id: r.service_id,
+                    deployment_id: r.deployment_id,
+                    at_ms: r.at_ms,
+                    stream: stream_name(r.stream).into(),
+                    line: truncate(r.line),
+                });
+        }
         let mut tx = self.store.begin().await?;
-        for chunk in rows.chunks(ROWS_PER_INSERT) {
-            sql::insert(&mut *tx, chunk).await?;
+        for (service_id, lines) in &by_service {
+            sql::insert(&mut tx, service_id, lines).await?;
         }
         tx.commit().await?;
-        let mut counts: HashMap<&str, usize> = HashMap::new();
-        for r in &rows {
-            *counts.entry(&r.service_id).or_default() += 1;
-            // Nobody following is not an error.
-            let _ = hub.sender(&r.service_id).send(Arc::new(view(r)));
-        }
-        for (service_id, n) in counts {
+        for (service_id, lines) in &by_service {
+            let live = hub.sender(service_id);
+            for r in lines {
+                // Nobody following is not an error.
+                let _ = live.send(Arc::new(view(r)));
+            }
             let due = {
                 let mut since = hub.since_trim.lock().expect("log hub lock");
-                let c = since.entry(service_id.to_string()).or_default();
-                *c += n;
+                let c = since.entry(service_id.clone()).or_default();
+                *c += lines.len();
                 if *c >= TRIM_AFTER {
                     *c = 0;
                     true

@@ -90,9 +90,17 @@ pub async fn authorize<A: Action>(
     actor: &Actor,
     cluster_id: &str,
 ) -> Result<May<A>, DomainError> {
-    let role = crate::store::memberships::role_of(store.pool(), cluster_id, &actor.user.id)
+    let mut role = crate::store::memberships::role_of(store.pool(), cluster_id, &actor.user.id)
         .await?
         .ok_or(DomainError::NotFound("cluster"))?;
+    // An API token works in its own cluster only, with at most its role (and never more than
+    // its creator's role now: roles order most powerful first, so the larger is the lesser).
+    if let Some(t) = &actor.token {
+        if t.cluster_id != cluster_id {
+            return Err(DomainError::NotFound("cluster"));
+        }
+        role = role.max(t.role);
+    }
     if !allows::<A>(role) {
         tracing::info!(action = A::NAME, cluster.id = cluster_id, user.id = %actor.user.id, ?role, "denied");
         return Err(DomainError::Forbidden);

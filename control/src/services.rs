@@ -61,6 +61,7 @@ fn view(r: &ServiceRow) -> Result<Service, DomainError> {
         live_deployment_id: r.live_deployment_id.clone(),
         created_at: clock::rfc3339(r.created_at),
         updated_at: clock::rfc3339(r.updated_at),
+        env_changed: r.env_changed_at.is_some(),
     })
 }
 
@@ -107,11 +108,22 @@ impl Base {
             live_deployment_id: None,
             created_at: now,
             updated_at: now,
+            env_changed_at: None,
         };
         let mut tx = self.store.begin().await?;
         sql::insert(&mut *tx, &row, Some(&actor.user.id))
             .await
             .map_err(name_taken(&row.name))?;
+        // Who set the first variables, and when; nothing is deployed yet, so nothing to redeploy.
+        Base::env_replaced(
+            &mut tx,
+            &row.id,
+            &Default::default(),
+            &spec.env,
+            &actor.user.id,
+        )
+        .await?;
+        crate::store::env::set_changed(&mut *tx, &row.id, None).await?;
         record(
             &mut *tx,
             NewEvent::by(
@@ -158,6 +170,7 @@ impl Base {
         let mut row = self.visible_service(actor, service_id).await?;
         let may = authorize::<ManageServices>(&self.store, actor, &row.cluster_id).await?;
         let changed = changed_fields(&patch);
+        let old_env = spec_of(&row.spec)?.env;
         let spec = service_spec::apply(spec_of(&row.spec)?, patch)?;
         row.name = spec.name.clone();
         row.spec = spec_json(&spec)?;
@@ -166,11 +179,15 @@ impl Base {
         sql::update(&mut *tx, &row)
             .await
             .map_err(name_taken(&row.name))?;
+        if Base::env_replaced(&mut tx, &row.id, &old_env, &spec.env, &actor.user.id).await? {
+            row.env_changed_at = Some(row.updated_at);
+        }
         record(
             &mut *tx,
             NewEvent {
                 cluster_id: Some(may.cluster_id()),
                 actor_user_id: Some(&actor.user.id),
+                actor_token_id: actor.token_id(),
                 client: &actor.client,
                 action: "service.update",
                 target: Some(&row.id),

@@ -10,6 +10,14 @@ use serde::{Deserialize, Serialize};
 use crate::deploy::DeployState;
 use crate::service::{HealthCheck, RestartPolicy, Runtime, ServiceSpec, Source};
 
+mod env;
+mod team;
+pub use env::{EnvList, EnvVar, ImportEnvRequest, SetEnvRequest};
+pub use team::{
+    AcceptInviteRequest, ApiToken, ChangeRoleRequest, CreateInviteRequest, CreateTokenRequest,
+    CreatedInvite, CreatedToken, Invite, InviteInfo, InviteList, Member, MemberList, TokenList,
+};
+
 /// A role in a cluster, most powerful first. Serialised lowercase (`"owner"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -124,11 +132,22 @@ pub struct Event {
     pub target: Option<String>,
     pub actor_id: Option<String>,
     pub actor_name: Option<String>,
+    /// The API token that acted for `actor_id` (its name), when one did.
+    #[serde(default)]
+    pub actor_token: Option<String>,
     pub ip: Option<String>,
     /// Non-secret details as a JSON object.
     pub details: String,
     /// RFC 3339, UTC.
     pub created_at: String,
+}
+
+/// `GET /api/v1/clusters/{cluster}/events`: newest first; `next_before` is the cursor of the
+/// next (older) page, absent on the last one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventPage {
+    pub events: Vec<Event>,
+    pub next_before: Option<String>,
 }
 
 /// What the dashboard's overview page shows for one cluster.
@@ -211,6 +230,9 @@ pub struct Service {
     pub live_deployment_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Variables or secrets changed after the newest deployment: redeploy to apply them.
+    #[serde(default)]
+    pub env_changed: bool,
 }
 
 /// `POST /api/v1/clusters/{cluster}/services`. Absent fields take their defaults.

@@ -50,6 +50,18 @@ pub struct Config {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "DPLOYR_LOG_JSON")]
     pub log_json: bool,
+    /// A maintenance task to run instead of serving.
+    #[command(subcommand)]
+    pub task: Option<Task>,
+}
+
+/// Maintenance tasks (`dployr-server <task>`); they use the same data dir and database flags.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Task {
+    /// Make a new master key and seal every secret again under it (the old key file is kept
+    /// as master.key.<id>). With DPLOYR_MASTER_KEY set to the new key and the old one in
+    /// DPLOYR_RETIRED_MASTER_KEYS, only seals everything again. Stop Base first.
+    RotateKey,
 }
 
 impl Config {
@@ -68,6 +80,7 @@ impl Config {
             local_agent: false,
             local_ingress: "127.0.0.1:0".parse().expect("literal address"),
             log_json: false,
+            task: None,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`rest`]: `/api/v1` handlers and their error mapping.
 //! - [`install`]: `/install.sh` and `/download/dployrd` for new servers.
 //! - [`local_agent`]: the dployrd Base runs beside itself with `--local-agent`.
+//! - [`tasks`]: maintenance tasks such as `rotate-key`.
 //! - [`site`]: the embedded WASM/JS/CSS bundle and the Leptos routes.
 
 // The dashboard's view types are deeply nested; monomorphising them here needs more query depth.
@@ -20,6 +21,7 @@ pub mod middleware;
 pub mod rest;
 pub mod site;
 pub mod state;
+pub mod tasks;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -17,6 +17,9 @@ async fn main() -> anyhow::Result<()> {
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
+    if let Some(task) = &config.task {
+        return server::tasks::run(&config, task).await;
+    }
     if !server::site::bundle_present() {
         tracing::warn!(
             "built without the front-end bundle: pages render but do not hydrate (run .ci/start)"

@@ -61,7 +61,9 @@ impl ServerState {
                 .unwrap_or_else(|| format!("wss://{gateway_addr}")),
             pin: identity.pin(),
         };
-        let base = Base::new(store, base_config);
+        let keyring = control::secrets::Keyring::load_or_create(&config.data_dir)
+            .context("loading the master key for secrets")?;
+        let base = Base::new(store, base_config).with_keyring(keyring);
         let origin = base.config().origin().into();
         let leptos = LeptosOptions::builder()
             .output_name("frontend")

@@ -52,7 +52,7 @@ fn first_cluster_name(person: &str) -> String {
 }
 
 impl Base {
-    async fn start_session(
+    pub(crate) async fn start_session(
         &self,
         tx: &mut crate::store::Tx<'_>,
         user_id: &str,
@@ -135,6 +135,7 @@ impl Base {
             NewEvent {
                 cluster_id: None,
                 actor_user_id: actor,
+                actor_token_id: None,
                 client,
                 action: "user.signup",
                 target: Some(&user.id),
@@ -147,6 +148,7 @@ impl Base {
             NewEvent {
                 cluster_id: Some(&cluster.id),
                 actor_user_id: actor,
+                actor_token_id: None,
                 client,
                 action: "cluster.create",
                 target: Some(&cluster.id),
@@ -189,6 +191,23 @@ impl Base {
         let Some(user) = user.filter(|_| ok) else {
             self.limiter.record_failure(&email, ip, Instant::now());
             tracing::info!(ip, "failed login");
+            // Recorded against the account when there is one (never the password tried).
+            let target = users::by_email(self.store.pool(), &email)
+                .await?
+                .map(|u| u.id);
+            record(
+                self.store.pool(),
+                NewEvent {
+                    cluster_id: None,
+                    actor_user_id: None,
+                    actor_token_id: None,
+                    client,
+                    action: "user.login_failed",
+                    target: target.as_deref(),
+                    details: json!({ "email": email }),
+                },
+            )
+            .await?;
             return Err(DomainError::Unauthorized(LOGIN_FAILED));
         };
         let mut tx = self.store.begin().await?;
@@ -198,6 +217,7 @@ impl Base {
             NewEvent {
                 cluster_id: None,
                 actor_user_id: Some(&user.id),
+                actor_token_id: None,
                 client,
                 action: "user.login",
                 target: Some(&user.id),
@@ -226,11 +246,13 @@ impl Base {
             user: user.to_api(),
             session_hash,
             client,
+            token: None,
         })
     }
 
     /// Revokes the actor's session on the server; the cookie is worthless from now on.
     pub async fn logout(&self, actor: &Actor) -> Result<(), DomainError> {
+        actor.require_session()?;
         let mut tx = self.store.begin().await?;
         sessions::revoke(&mut *tx, &actor.session_hash, clock::now_ms()).await?;
         record(
@@ -238,6 +260,7 @@ impl Base {
             NewEvent {
                 cluster_id: None,
                 actor_user_id: Some(&actor.user.id),
+                actor_token_id: actor.token_id(),
                 client: &actor.client,
                 action: "user.logout",
                 target: Some(&actor.user.id),
@@ -256,6 +279,7 @@ impl Base {
         current: &str,
         new: &str,
     ) -> Result<(), DomainError> {
+        actor.require_session()?;
         let email = actor.user.email.as_str();
         let ip = actor.client.ip.as_deref();
         self.limiter
@@ -291,6 +315,7 @@ impl Base {
             NewEvent {
                 cluster_id: None,
                 actor_user_id: Some(&user.id),
+                actor_token_id: None,
                 client: &actor.client,
                 action: "user.password_change",
                 target: Some(&user.id),

@@ -92,7 +92,8 @@ impl From<StreamError> for ConnError {
     }
 }
 
-/// Accepts agent connections until `shutdown` resolves.
+/// Accepts agent connections until `shutdown` resolves, then drops every open one, so agents
+/// notice at once and reconnect to whichever Base comes next.
 pub async fn serve(
     base: Base,
     listener: TcpListener,
@@ -101,7 +102,10 @@ pub async fn serve(
 ) {
     let acceptor = TlsAcceptor::from(tls);
     tokio::pin!(shutdown);
+    let mut open = tokio::task::JoinSet::new();
     loop {
+        // Forget connections that ended, so the set does not grow.
+        while open.try_join_next().is_some() {}
         let (tcp, peer) = tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
@@ -115,7 +119,7 @@ pub async fn serve(
         let base = base.clone();
         let acceptor = acceptor.clone();
         let span = tracing::info_span!("agent", %peer, instance.id = tracing::field::Empty);
-        tokio::spawn(
+        open.spawn(
             async move {
                 match connection(base, acceptor, tcp, peer).await {
                     Ok(()) | Err(ConnError::Killed) => tracing::info!("agent connection closed"),
@@ -125,6 +129,8 @@ pub async fn serve(
             .instrument(span),
         );
     }
+    open.abort_all();
+    while open.join_next().await.is_some() {}
 }
 
 async fn send(ws: &mut Ws, msg: &BaseMsg) -> Result<(), ConnError> {

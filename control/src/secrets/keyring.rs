@@ -16,13 +16,15 @@ use sha2::{Digest, Sha256};
 
 /// The environment variable that, when set, holds the master key instead of the key file.
 pub const MASTER_KEY_ENV: &str = "DPLOYR_MASTER_KEY";
-const KEY_FILE: &str = "master.key";
-const KEY_LEN: usize = 32;
+pub(super) const KEY_FILE: &str = "master.key";
+pub(super) const KEY_LEN: usize = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("{MASTER_KEY_ENV} must be 64 hex digits (32 bytes)")]
     BadEnvKey,
+    #[error("DPLOYR_RETIRED_MASTER_KEYS must be keys of 64 hex digits, separated by commas")]
+    BadRetiredEnvKey,
     #[error("the master key file {0} is not 64 hex digits")]
     BadKeyFile(PathBuf),
     #[error("the master key file {path}: {error}")]
@@ -60,7 +62,7 @@ impl std::fmt::Debug for Keyring {
 }
 
 /// A key's id: the first 16 hex digits of its SHA-256 (names it without revealing it).
-fn key_id(key: &[u8]) -> String {
+pub(super) fn key_id(key: &[u8]) -> String {
     hex::encode(&Sha256::digest(key)[..8])
 }
 
@@ -84,13 +86,15 @@ impl Keyring {
     }
 
     /// `DPLOYR_MASTER_KEY` if set, else `data_dir/master.key` (made now if missing), plus the
-    /// retired keys in `data_dir/master.key.<id>`.
+    /// retired keys in `data_dir/master.key.<id>` and `DPLOYR_RETIRED_MASTER_KEYS`.
     pub fn load_or_create(data_dir: &Path) -> Result<Keyring, KeyError> {
         let current = match std::env::var(MASTER_KEY_ENV) {
             Ok(text) => parse_hex_key(&text).ok_or(KeyError::BadEnvKey)?,
             Err(_) => read_or_create_key_file(&data_dir.join(KEY_FILE))?,
         };
-        Ok(Keyring::from_keys(current, &retired_keys(data_dir)?))
+        let mut retired = retired_keys(data_dir)?;
+        retired.extend(super::rotation::retired_from_env()?);
+        Ok(Keyring::from_keys(current, &retired))
     }
 
     pub fn current_id(&self) -> &str {
@@ -141,7 +145,7 @@ impl Keyring {
     }
 }
 
-fn read_or_create_key_file(path: &Path) -> Result<[u8; KEY_LEN], KeyError> {
+pub(super) fn read_or_create_key_file(path: &Path) -> Result<[u8; KEY_LEN], KeyError> {
     let io = |error| KeyError::Io {
         path: path.to_path_buf(),
         error,
@@ -179,7 +183,7 @@ pub fn write_key_file(path: &Path, key: &[u8; KEY_LEN]) -> std::io::Result<()> {
 }
 
 /// Keys a rotation retired, kept as `master.key.<id>` until nothing is sealed with them.
-fn retired_keys(data_dir: &Path) -> Result<Vec<[u8; KEY_LEN]>, KeyError> {
+pub(super) fn retired_keys(data_dir: &Path) -> Result<Vec<[u8; KEY_LEN]>, KeyError> {
     let Ok(entries) = std::fs::read_dir(data_dir) else {
         return Ok(Vec::new());
     };

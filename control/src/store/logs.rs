@@ -1,10 +1,12 @@
-//! SQL for `log_lines`.
+//! SQL for `log_chunks`: a service's output stored a batch of lines per row, so a burst costs a
+//! few inserts instead of one per line (migration 0005 says why and how a chunk is laid out).
 
-use sqlx::{Executor, FromRow};
+use sqlx::{AnyConnection, AnyPool, Executor, FromRow};
 
 use super::Db;
 
-#[derive(Debug, Clone, FromRow)]
+/// One stored line, as callers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogRow {
     pub seq: i64,
     pub service_id: String,
@@ -14,51 +16,92 @@ pub struct LogRow {
     pub line: String,
 }
 
-/// Rows per INSERT statement. Small on purpose: sqlx's SQLite driver resolves each `$n` it binds
-/// by scanning the statement's parameter names, so binding costs grow with the square of the
-/// parameters per statement (at 500 rows, 3,000 parameters, that scan was half of Base's CPU
-/// while storing a burst; see BENCHMARKS.md).
-pub const ROWS_PER_INSERT: usize = 32;
+/// Most lines in one chunk.
+pub const CHUNK_LINES: usize = 4_096;
+/// A chunk is closed once its text passes this many bytes: reads decode whole chunks.
+pub const CHUNK_BYTES: usize = 1 << 20;
+/// Chunks fetched per round trip while reading backwards.
+const CHUNKS_PER_READ: i64 = 16;
 
-/// Inserts `rows` (at most [`ROWS_PER_INSERT`]) in one statement.
-pub async fn insert<'e>(db: impl Executor<'e, Database = Db>, rows: &[LogRow]) -> sqlx::Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut sql = String::from(
-        "INSERT INTO log_lines (seq, service_id, deployment_id, at_ms, stream, line) VALUES ",
-    );
-    for i in 0..rows.len() {
-        let b = i * 6;
-        if i > 0 {
-            sql.push(',');
+/// A line inside a chunk's JSON body: `[seq, at_ms, stream, deployment_id, line]`.
+type Packed = (i64, i64, String, Option<String>, String);
+
+#[derive(FromRow)]
+struct ChunkRow {
+    first_seq: i64,
+    body: String,
+}
+
+/// Stores `rows`, all of `service_id` and in `seq` order, as one chunk or a few.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    service_id: &str,
+    rows: &[LogRow],
+) -> sqlx::Result<()> {
+    let mut start = 0;
+    while start < rows.len() {
+        let mut end = start;
+        let mut bytes = 0;
+        while end < rows.len() && end - start < CHUNK_LINES && bytes < CHUNK_BYTES {
+            bytes += rows[end].line.len() + 64;
+            end += 1;
         }
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6
-        ));
+        insert_chunk(&mut *conn, service_id, &rows[start..end]).await?;
+        start = end;
     }
-    let mut q = sqlx::query(&sql);
-    for r in rows {
-        q = q
-            .bind(r.seq)
-            .bind(&r.service_id)
-            .bind(&r.deployment_id)
-            .bind(r.at_ms)
-            .bind(&r.stream)
-            .bind(&r.line);
-    }
-    q.execute(db).await?;
     Ok(())
 }
 
+async fn insert_chunk(
+    conn: &mut AnyConnection,
+    service_id: &str,
+    rows: &[LogRow],
+) -> sqlx::Result<()> {
+    let packed: Vec<(i64, i64, &str, Option<&str>, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.seq,
+                r.at_ms,
+                r.stream.as_str(),
+                r.deployment_id.as_deref(),
+                r.line.as_str(),
+            )
+        })
+        .collect();
+    let body = serde_json::to_string(&packed).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO log_chunks (service_id, first_seq, last_seq, lines, body) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(service_id)
+    .bind(rows[0].seq)
+    .bind(rows[rows.len() - 1].seq)
+    .bind(rows.len() as i64)
+    .bind(body)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn unpack(service_id: &str, body: &str) -> sqlx::Result<Vec<LogRow>> {
+    let packed: Vec<Packed> =
+        serde_json::from_str(body).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    Ok(packed
+        .into_iter()
+        .map(|(seq, at_ms, stream, deployment_id, line)| LogRow {
+            seq,
+            service_id: service_id.to_string(),
+            deployment_id,
+            at_ms,
+            stream,
+            line,
+        })
+        .collect())
+}
+
 pub async fn max_seq<'e>(db: impl Executor<'e, Database = Db>) -> sqlx::Result<i64> {
-    let (max,): (Option<i64>,) = sqlx::query_as("SELECT MAX(seq) FROM log_lines")
+    let (max,): (Option<i64>,) = sqlx::query_as("SELECT MAX(last_seq) FROM log_chunks")
         .fetch_one(db)
         .await?;
     Ok(max.unwrap_or(0))
@@ -66,58 +109,68 @@ pub async fn max_seq<'e>(db: impl Executor<'e, Database = Db>) -> sqlx::Result<i
 
 /// Lines of a service (or of one of its deployments) after `since`, oldest first; the newest
 /// `limit` of them when there are more.
-pub async fn after<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn after(
+    db: &AnyPool,
     service_id: &str,
     deployment_id: Option<&str>,
     since: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<LogRow>> {
-    let mut rows: Vec<LogRow> = match deployment_id {
-        Some(dep) => {
-            sqlx::query_as(
-                "SELECT seq, service_id, deployment_id, at_ms, stream, line FROM log_lines \
-                 WHERE service_id = $1 AND deployment_id = $2 AND seq > $3 \
-                 ORDER BY seq DESC LIMIT $4",
-            )
-            .bind(service_id)
-            .bind(dep)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(db)
-            .await?
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let mut newest_first: Vec<LogRow> = Vec::new();
+    let mut before = i64::MAX;
+    while newest_first.len() < limit {
+        let chunks: Vec<ChunkRow> = sqlx::query_as(
+            "SELECT first_seq, body FROM log_chunks \
+             WHERE service_id = $1 AND last_seq > $2 AND first_seq < $3 \
+             ORDER BY first_seq DESC LIMIT $4",
+        )
+        .bind(service_id)
+        .bind(since)
+        .bind(before)
+        .bind(CHUNKS_PER_READ)
+        .fetch_all(db)
+        .await?;
+        let Some(last) = chunks.last() else { break };
+        before = last.first_seq;
+        for chunk in &chunks {
+            let lines = unpack(service_id, &chunk.body)?;
+            let wanted = lines.into_iter().rev().filter(|r| {
+                r.seq > since && deployment_id.is_none_or(|d| r.deployment_id.as_deref() == Some(d))
+            });
+            newest_first.extend(wanted.take(limit - newest_first.len()));
+            if newest_first.len() == limit {
+                break;
+            }
         }
-        None => {
-            sqlx::query_as(
-                "SELECT seq, service_id, deployment_id, at_ms, stream, line FROM log_lines \
-                 WHERE service_id = $1 AND seq > $2 ORDER BY seq DESC LIMIT $3",
-            )
-            .bind(service_id)
-            .bind(since)
-            .bind(limit)
-            .fetch_all(db)
-            .await?
-        }
-    };
-    rows.reverse();
-    Ok(rows)
+    }
+    newest_first.reverse();
+    Ok(newest_first)
 }
 
-/// Deletes a service's lines beyond the newest `keep`; returns how many went.
-pub async fn trim<'e>(
-    db: impl Executor<'e, Database = Db>,
-    service_id: &str,
-    keep: i64,
-) -> sqlx::Result<u64> {
-    let r = sqlx::query(
-        "DELETE FROM log_lines WHERE service_id = $1 AND seq <= (\
-         SELECT seq FROM log_lines WHERE service_id = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2)",
+/// Deletes a service's oldest chunks while the newer ones alone hold at least `keep` lines;
+/// returns how many lines went.
+pub async fn trim(db: &AnyPool, service_id: &str, keep: i64) -> sqlx::Result<u64> {
+    let (cut,): (Option<i64>,) = sqlx::query_as(
+        "SELECT MAX(first_seq) FROM (\
+           SELECT first_seq, CAST(SUM(lines) OVER (ORDER BY first_seq DESC \
+             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS BIGINT) AS newer \
+           FROM log_chunks WHERE service_id = $1) t \
+         WHERE newer >= $2",
     )
     .bind(service_id)
     .bind(keep)
-    .execute(db)
+    .fetch_one(db)
     .await?;
-    Ok(r.rows_affected())
+    let Some(cut) = cut else { return Ok(0) };
+    let gone: Vec<(i64,)> = sqlx::query_as(
+        "DELETE FROM log_chunks WHERE service_id = $1 AND first_seq <= $2 RETURNING lines",
+    )
+    .bind(service_id)
+    .bind(cut)
+    .fetch_all(db)
+    .await?;
+    Ok(gone.iter().map(|(n,)| *n as u64).sum())
 }
 
 pub async fn add_dropped<'e>(

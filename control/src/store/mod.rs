@@ -4,13 +4,16 @@
 
 pub mod clusters;
 pub mod deployments;
+pub mod env;
 pub mod events;
 pub mod flags;
 pub mod instances;
+pub mod invites;
 pub mod logs;
 pub mod memberships;
 pub mod services;
 pub mod sessions;
+pub mod tokens;
 pub mod users;
 
 use std::path::Path;

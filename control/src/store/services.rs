@@ -16,10 +16,12 @@ pub struct ServiceRow {
     pub live_deployment_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// When the variables changed after the newest deployment was made (see migration 0006).
+    pub env_changed_at: Option<i64>,
 }
 
-const COLUMNS: &str =
-    "id, cluster_id, instance_id, name, spec, status, live_deployment_id, created_at, updated_at";
+const COLUMNS: &str = "id, cluster_id, instance_id, name, spec, status, live_deployment_id, \
+                       created_at, updated_at, env_changed_at";
 
 pub async fn insert<'e>(
     db: impl Executor<'e, Database = Db>,

@@ -15,14 +15,14 @@ use super::error::ApiError;
 use super::extract::{ApiJson, Authed, client};
 use crate::state::ServerState;
 
-fn with_cookie(mut res: Response, value: &str) -> Response {
+pub(crate) fn with_cookie(mut res: Response, value: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(value) {
         res.headers_mut().append(SET_COOKIE, v);
     }
     res
 }
 
-fn session_cookie(state: &ServerState, s: &NewSessionToken) -> String {
+pub(crate) fn session_cookie(state: &ServerState, s: &NewSessionToken) -> String {
     cookie::set(
         &s.token,
         s.max_age_secs,

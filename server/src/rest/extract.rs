@@ -6,7 +6,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use control::auth::cookie;
 use control::{Actor, ClientInfo, DomainError};
-use http::header::COOKIE;
+use http::header::{AUTHORIZATION, COOKIE};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -31,13 +31,32 @@ pub fn client(parts: &Parts) -> ClientInfo {
         .unwrap_or_default()
 }
 
-/// The signed-in user making this request.
+/// The token of an `Authorization: Bearer …` header, if there is one.
+pub fn bearer_token(headers: &http::HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// The user making this request: an API token (`Authorization: Bearer dp_…`) when one is
+/// given, else the session cookie.
 pub struct Authed(pub Actor);
 
 impl FromRequestParts<ServerState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, ApiError> {
+        if let Some(token) = bearer_token(&parts.headers) {
+            return Ok(Authed(
+                state
+                    .base
+                    .authenticate_api_token(token, client(parts))
+                    .await?,
+            ));
+        }
         let token =
             session_token(parts).ok_or(DomainError::Unauthorized(control::auth::NOT_SIGNED_IN))?;
         Ok(Authed(

@@ -7,22 +7,28 @@
 //! - [`instances`]: add (join token + install command), list with status, remove.
 //! - [`services`]: create, list, show, change, delete; live list and live service (WebSockets).
 //! - [`live`]: the push-on-change loop those WebSockets share.
+//! - [`env`]: a service's variables and write-only secrets: list, set, remove, import.
+//! - [`events`]: the audit log, filtered and paged, as JSON, NDJSON or CSV.
+//! - [`team`]: members and roles, invitations, API tokens.
 //! - [`logs`]: a service's or a deployment's output, stored and live (NDJSON or SSE).
 //! - [`deployments`]: deploy (202), list, show, cancel; roll back, restart, stop, start.
 
 pub mod auth;
 pub mod clusters;
 pub mod deployments;
+pub mod env;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod instances;
 pub mod live;
 pub mod logs;
 pub mod services;
+pub mod team;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use http::StatusCode;
 
 use crate::state::ServerState;
@@ -65,6 +71,30 @@ pub fn router() -> Router<ServerState> {
             "/services/{id}/deployments",
             get(deployments::list).post(deployments::create),
         )
+        .route("/clusters/{id}/events", get(events::list))
+        .route("/clusters/{id}/members", get(team::members))
+        .route(
+            "/clusters/{id}/members/{user}",
+            patch(team::change_role).delete(team::remove_member),
+        )
+        .route(
+            "/clusters/{id}/invites",
+            get(team::invites).post(team::invite),
+        )
+        .route(
+            "/clusters/{id}/invites/{invite}",
+            delete(team::revoke_invite),
+        )
+        .route("/invites/{token}", get(team::invite_info))
+        .route("/invites/{token}/accept", post(team::accept_invite))
+        .route(
+            "/clusters/{id}/tokens",
+            get(team::tokens).post(team::create_token),
+        )
+        .route("/clusters/{id}/tokens/{token}", delete(team::revoke_token))
+        .route("/services/{id}/env", get(env::list))
+        .route("/services/{id}/env/import", post(env::import))
+        .route("/services/{id}/env/{key}", put(env::set).delete(env::unset))
         .route("/services/{id}/logs", get(logs::of_service))
         .route("/deployments/{id}/logs", get(logs::of_deployment))
         .route("/services/{id}/rollback", post(deployments::rollback))

@@ -8,6 +8,8 @@ mod auth;
 mod clusters;
 mod guards;
 mod instances;
+mod matrix;
 mod service_pages;
 mod services;
 mod services_live;
+mod team;

@@ -14,6 +14,8 @@ pub struct TestApp {
     pub data_dir: std::path::PathBuf,
     pub origin: String,
     pub client: Client,
+    config: Config,
+    gateway_addr: std::net::SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -67,11 +69,12 @@ impl TestApp {
         let gateway = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind gateway");
+        let gateway_addr = gateway.local_addr().unwrap();
         let listeners = server::Listeners {
             http: listener,
             gateway,
         };
-        let handle = tokio::spawn(server::run(config, listeners, async {
+        let handle = tokio::spawn(server::run(config.clone(), listeners, async {
             let _ = rx.await;
         }));
         // A hung request fails the test instead of hanging the whole run.
@@ -85,6 +88,8 @@ impl TestApp {
             data_dir: dir.path().to_path_buf(),
             origin,
             client,
+            config,
+            gateway_addr,
             shutdown: Some(tx),
             handle: Some(handle),
             _dir: dir,
@@ -149,6 +154,46 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Stops the server, runs `between` on its config (data dir untouched), and starts it
+    /// again on the same addresses; the client keeps its cookies.
+    pub async fn restart<F, Fut>(&mut self, between: F)
+    where
+        F: FnOnce(Config) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        self.shutdown.take().unwrap().send(()).ok();
+        let handle = self.handle.take().unwrap();
+        tokio::time::timeout(Duration::from_secs(10), handle)
+            .await
+            .expect("server stops within 10 s")
+            .expect("server task")
+            .expect("server returns Ok");
+        between(self.config.clone()).await;
+        let http = tokio::net::TcpListener::bind(self.url.trim_start_matches("http://"))
+            .await
+            .expect("bind the same address again");
+        let gateway = tokio::net::TcpListener::bind(self.gateway_addr)
+            .await
+            .expect("bind the same gateway address again");
+        let (tx, rx) = oneshot::channel::<()>();
+        let listeners = server::Listeners { http, gateway };
+        self.handle = Some(tokio::spawn(server::run(
+            self.config.clone(),
+            listeners,
+            async {
+                let _ = rx.await;
+            },
+        )));
+        self.shutdown = Some(tx);
+        self.wait_healthy().await;
+    }
+
+    pub fn put(&self, path: &str) -> RequestBuilder {
+        self.client
+            .put(format!("{}{path}", self.url))
+            .header("Origin", &self.origin)
     }
 
     /// Stops the server gracefully and waits for it to finish.

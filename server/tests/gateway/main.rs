@@ -16,6 +16,7 @@ mod local;
 mod logs;
 mod refusals;
 mod restart;
+mod secrets;
 mod streams;
 
 use std::time::Duration;

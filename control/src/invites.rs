@@ -1,0 +1,290 @@
+//! Invitations: an Admin or Owner invites an email address with a role and gets a link with a
+//! single-use token (stored hashed, valid 7 days). Whoever holds the link signs in as that
+//! address and joins, or signs up with it and joins, even when open sign-up is off. The link
+//! is shown to copy; no mail is sent (there is no SMTP support yet).
+
+use proto::api::{
+    AcceptInviteRequest, ClusterSummary, CreateInviteRequest, CreatedInvite, Invite, InviteInfo,
+    InviteList, Role, SignupRequest,
+};
+use serde_json::json;
+
+use crate::auth::SignedUp;
+use crate::auth::token::{hash_token, random_token};
+use crate::events::{NewEvent, record};
+use crate::members::may_manage;
+use crate::rbac::{ManageMembers, authorize};
+use crate::store::invites::{self as sql, InviteRow};
+use crate::store::users::UserRow;
+use crate::store::{clusters, is_unique_violation, memberships, users};
+use crate::{Actor, Base, ClientInfo, DomainError, clock, ids, validate};
+
+const TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+const GONE: &str = "invitation";
+
+fn view(r: &InviteRow) -> Invite {
+    Invite {
+        id: r.id.clone(),
+        email: r.email.clone(),
+        role: Role::parse(&r.role).unwrap_or(Role::Guest),
+        invited_by: r.invited_by_name.clone(),
+        created_at: clock::rfc3339(r.created_at),
+        expires_at: clock::rfc3339(r.expires_at),
+    }
+}
+
+impl Base {
+    pub async fn create_invite(
+        &self,
+        actor: &Actor,
+        cluster_id: &str,
+        req: CreateInviteRequest,
+    ) -> Result<CreatedInvite, DomainError> {
+        let may = authorize::<ManageMembers>(&self.store, actor, cluster_id).await?;
+        if !may_manage(may.role(), req.role) {
+            return Err(DomainError::Forbidden);
+        }
+        let email = validate::email(&req.email)?;
+        if let Some(u) = users::by_email(self.store.pool(), &email).await?
+            && memberships::role_of(self.store.pool(), may.cluster_id(), &u.id)
+                .await?
+                .is_some()
+        {
+            return Err(DomainError::Conflict(format!(
+                "{email} is already a member of this cluster"
+            )));
+        }
+        let token = random_token();
+        let now = clock::now_ms();
+        let row = InviteRow {
+            id: ids::new_id(ids::INVITE),
+            cluster_id: may.cluster_id().to_string(),
+            email,
+            role: req.role.as_str().to_string(),
+            invited_by: Some(actor.user.id.clone()),
+            created_at: now,
+            expires_at: now + TTL_MS,
+            invited_by_name: Some(actor.user.name.clone()),
+        };
+        let mut tx = self.store.begin().await?;
+        sql::insert(&mut *tx, &row, &hash_token(&token)).await?;
+        record(
+            &mut *tx,
+            NewEvent::by(
+                actor,
+                may.cluster_id(),
+                "member.invite",
+                &row.id,
+                json!({ "email": row.email, "role": row.role }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        let mut url = self.config.public_url.clone();
+        url.set_path(&format!("/invite/{token}"));
+        Ok(CreatedInvite {
+            invite: view(&row),
+            invite_url: url.to_string(),
+            emailed: false,
+        })
+    }
+
+    pub async fn list_invites(
+        &self,
+        actor: &Actor,
+        cluster_id: &str,
+    ) -> Result<InviteList, DomainError> {
+        let may = authorize::<ManageMembers>(&self.store, actor, cluster_id).await?;
+        let rows = sql::pending_in(self.store.pool(), may.cluster_id(), clock::now_ms()).await?;
+        Ok(InviteList {
+            invites: rows.iter().map(view).collect(),
+        })
+    }
+
+    pub async fn revoke_invite(
+        &self,
+        actor: &Actor,
+        cluster_id: &str,
+        invite_id: &str,
+    ) -> Result<(), DomainError> {
+        let may = authorize::<ManageMembers>(&self.store, actor, cluster_id).await?;
+        let mut tx = self.store.begin().await?;
+        if !sql::revoke(&mut *tx, may.cluster_id(), invite_id, clock::now_ms()).await? {
+            return Err(DomainError::NotFound(GONE));
+        }
+        record(
+            &mut *tx,
+            NewEvent::by(
+                actor,
+                may.cluster_id(),
+                "member.invite_revoke",
+                invite_id,
+                json!({}),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn pending_invite(&self, token: &str) -> Result<(InviteRow, String), DomainError> {
+        let row = sql::pending_by_hash(self.store.pool(), &hash_token(token), clock::now_ms())
+            .await?
+            .ok_or(DomainError::NotFound(GONE))?;
+        let cluster = clusters::by_id(self.store.pool(), &row.cluster_id)
+            .await?
+            .ok_or(DomainError::NotFound(GONE))?;
+        Ok((row, cluster.name))
+    }
+
+    /// What a pending invitation link is for (anyone holding the link may ask).
+    pub async fn invite_info(&self, token: &str) -> Result<InviteInfo, DomainError> {
+        let (row, cluster_name) = self.pending_invite(token).await?;
+        Ok(InviteInfo {
+            cluster_name,
+            email: row.email,
+            role: Role::parse(&row.role).unwrap_or(Role::Guest),
+            invited_by: row.invited_by_name,
+            expires_at: clock::rfc3339(row.expires_at),
+        })
+    }
+
+    /// Joins the invited cluster as the signed-in user (who must be the invited address).
+    pub async fn accept_invite(
+        &self,
+        actor: &Actor,
+        token: &str,
+    ) -> Result<ClusterSummary, DomainError> {
+        actor.require_session()?;
+        let (row, cluster_name) = self.pending_invite(token).await?;
+        if actor.user.email != row.email {
+            return Err(DomainError::invalid(
+                "email",
+                format!(
+                    "this invitation is for {}: sign in with that address",
+                    row.email
+                ),
+            ));
+        }
+        let role = Role::parse(&row.role).unwrap_or(Role::Guest);
+        let mut tx = self.store.begin().await?;
+        if memberships::role_of(&mut *tx, &row.cluster_id, &actor.user.id)
+            .await?
+            .is_some()
+        {
+            return Err(DomainError::Conflict(
+                "you are already a member of this cluster".into(),
+            ));
+        }
+        self.join_by_invite(&mut tx, &row, &actor.user.id, &actor.client, role)
+            .await?;
+        tx.commit().await?;
+        Ok(ClusterSummary {
+            id: row.cluster_id,
+            name: cluster_name,
+            role,
+        })
+    }
+
+    /// Signs up with the invited address and joins, whether or not open sign-up is on.
+    pub async fn accept_invite_signup(
+        &self,
+        token: &str,
+        req: AcceptInviteRequest,
+        client: &ClientInfo,
+    ) -> Result<SignedUp, DomainError> {
+        let (row, cluster_name) = self.pending_invite(token).await?;
+        let missing =
+            |f: &'static str| DomainError::invalid(f, format!("{f} is required to sign up"));
+        let req = SignupRequest {
+            email: req.email.ok_or_else(|| missing("email"))?,
+            password: req.password.ok_or_else(|| missing("password"))?,
+            name: req.name.ok_or_else(|| missing("name"))?,
+        };
+        let email = validate::email(&req.email)?;
+        if email != row.email {
+            return Err(DomainError::invalid(
+                "email",
+                format!("this invitation is for {}", row.email),
+            ));
+        }
+        let name = validate::display_name("name", &req.name)?;
+        validate::password(&req.password, &email)?;
+        let password_hash = self.hasher.hash(&req.password).await?;
+        let now = clock::now_ms();
+        let user = UserRow {
+            id: ids::new_id(ids::USER),
+            email,
+            name,
+            password_hash,
+            created_at: now,
+        };
+        let role = Role::parse(&row.role).unwrap_or(Role::Guest);
+        let mut tx = self.store.begin().await?;
+        users::insert(&mut *tx, &user).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                DomainError::Conflict(
+                    "an account with this email already exists: sign in, then open the link again"
+                        .into(),
+                )
+            } else {
+                e.into()
+            }
+        })?;
+        record(
+            &mut *tx,
+            NewEvent {
+                cluster_id: None,
+                actor_user_id: Some(&user.id),
+                actor_token_id: None,
+                client,
+                action: "user.signup",
+                target: Some(&user.id),
+                details: json!({ "email": user.email, "invite": row.id }),
+            },
+        )
+        .await?;
+        self.join_by_invite(&mut tx, &row, &user.id, client, role)
+            .await?;
+        let session = self.start_session(&mut tx, &user.id, client).await?;
+        tx.commit().await?;
+        Ok(SignedUp {
+            user: user.to_api(),
+            cluster: ClusterSummary {
+                id: row.cluster_id,
+                name: cluster_name,
+                role,
+            },
+            session,
+        })
+    }
+
+    async fn join_by_invite(
+        &self,
+        tx: &mut crate::store::Tx<'_>,
+        row: &InviteRow,
+        user_id: &str,
+        client: &ClientInfo,
+        role: Role,
+    ) -> Result<(), DomainError> {
+        let now = clock::now_ms();
+        if !sql::accept(&mut **tx, &row.id, user_id, now).await? {
+            return Err(DomainError::NotFound(GONE));
+        }
+        memberships::insert(&mut **tx, &row.cluster_id, user_id, role, now).await?;
+        record(
+            &mut **tx,
+            NewEvent {
+                cluster_id: Some(&row.cluster_id),
+                actor_user_id: Some(user_id),
+                actor_token_id: None,
+                client,
+                action: "member.join",
+                target: Some(user_id),
+                details: json!({ "role": role.as_str(), "invite": row.id }),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}

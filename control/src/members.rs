@@ -1,0 +1,130 @@
+//! A cluster's members: list (Members and up), change roles and remove (Admins for Members and
+//! Guests; only Owners touch Admins and Owners), leave. A cluster always keeps at least one
+//! Owner: the last one can neither leave nor be demoted.
+
+use proto::api::{Member, MemberList, Role};
+use serde_json::json;
+
+use crate::events::{NewEvent, record};
+use crate::rbac::{ManageMembers, May, ViewCluster, ViewMembers, authorize};
+use crate::store::memberships as sql;
+use crate::{Actor, Base, DomainError, clock};
+
+const LAST_OWNER: &str = "a cluster always keeps at least one owner: make someone else owner first";
+
+/// Admins manage Members and Guests; Owners manage everyone.
+pub(crate) fn may_manage(may: Role, role: Role) -> bool {
+    may == Role::Owner || matches!(role, Role::Member | Role::Guest)
+}
+
+impl Base {
+    pub async fn list_members(
+        &self,
+        actor: &Actor,
+        cluster_id: &str,
+    ) -> Result<MemberList, DomainError> {
+        let may = authorize::<ViewMembers>(&self.store, actor, cluster_id).await?;
+        let rows = sql::members_of(self.store.pool(), may.cluster_id()).await?;
+        Ok(MemberList {
+            members: rows
+                .into_iter()
+                .map(|r| Member {
+                    user_id: r.user_id,
+                    email: r.email,
+                    name: r.name,
+                    role: Role::parse(&r.role).unwrap_or(Role::Guest),
+                    joined_at: clock::rfc3339(r.created_at),
+                })
+                .collect(),
+        })
+    }
+
+    async fn member_role(
+        &self,
+        may: &May<ManageMembers>,
+        user_id: &str,
+    ) -> Result<Role, DomainError> {
+        sql::role_of(self.store.pool(), may.cluster_id(), user_id)
+            .await?
+            .ok_or(DomainError::NotFound("member"))
+    }
+
+    pub async fn change_role(
+        &self,
+        actor: &Actor,
+        cluster_id: &str,
+        user_id: &str,
+        role: Role,
+    ) -> Result<(), DomainError> {
+        let may = authorize::<ManageMembers>(&self.store, actor, cluster_id).await?;
+        let from = self.member_role(&may, user_id).await?;
+        if !may_manage(may.role(), from) || !may_manage(may.role(), role) {
+            return Err(DomainError::Forbidden);
+        }
+        if from == role {
+            return Ok(());
+        }
+        let mut tx = self.store.begin().await?;
+        if from == Role::Owner && sql::owners_in(&mut *tx, may.cluster_id()).await? <= 1 {
+            return Err(DomainError::Conflict(LAST_OWNER.into()));
+        }
+        sql::set_role(&mut *tx, may.cluster_id(), user_id, role).await?;
+        record(
+            &mut *tx,
+            NewEvent::by(
+                actor,
+                may.cluster_id(),
+                "member.role",
+                user_id,
+                json!({ "from": from.as_str(), "to": role.as_str() }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes a member, or (for one's own id) leaves the cluster.
+    pub async fn remove_member(
+        &self,
+        actor: &Actor,
+        cluster_id: &str,
+        user_id: &str,
+    ) -> Result<(), DomainError> {
+        let leaving = user_id == actor.user.id;
+        let (cluster, role) = if leaving {
+            let may = authorize::<ViewCluster>(&self.store, actor, cluster_id).await?;
+            (may.cluster_id().to_string(), may.role())
+        } else {
+            let may = authorize::<ManageMembers>(&self.store, actor, cluster_id).await?;
+            let role = self.member_role(&may, user_id).await?;
+            if !may_manage(may.role(), role) {
+                return Err(DomainError::Forbidden);
+            }
+            (may.cluster_id().to_string(), role)
+        };
+        let mut tx = self.store.begin().await?;
+        if role == Role::Owner && sql::owners_in(&mut *tx, &cluster).await? <= 1 {
+            return Err(DomainError::Conflict(LAST_OWNER.into()));
+        }
+        sql::delete(&mut *tx, &cluster, user_id).await?;
+        let action = if leaving {
+            "member.leave"
+        } else {
+            "member.remove"
+        };
+        record(
+            &mut *tx,
+            NewEvent::by(
+                actor,
+                &cluster,
+                action,
+                user_id,
+                json!({ "role": role.as_str() }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

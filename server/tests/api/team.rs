@@ -1,0 +1,481 @@
+//! Members, invitations, API tokens, env vars and the events log over HTTP: the rules the
+//! permission matrix alone does not show (last owner, single-use links, revoked tokens at once,
+//! write-only secrets, filters and cursors, exports).
+
+use reqwest::Client;
+use serde_json::{Value, json};
+
+use crate::support::{PASSWORD, TestApp, error_of};
+
+struct Team {
+    app: TestApp,
+    cluster: String,
+    ana_id: String,
+}
+
+async fn team() -> Team {
+    let app = TestApp::start().await;
+    let body: Value = app.signup("ana@example.com").await.json().await.unwrap();
+    Team {
+        cluster: body["cluster"]["id"].as_str().unwrap().to_string(),
+        ana_id: body["user"]["id"].as_str().unwrap().to_string(),
+        app,
+    }
+}
+
+impl Team {
+    async fn invite(&self, email: &str, role: &str) -> (String, Value) {
+        let r = self
+            .app
+            .post(&format!("/api/v1/clusters/{}/invites", self.cluster))
+            .json(&json!({ "email": email, "role": role }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let body: Value = r.json().await.unwrap();
+        let url = body["invite_url"].as_str().unwrap().to_string();
+        (url.rsplit('/').next().unwrap().to_string(), body)
+    }
+
+    async fn accept_signup(&self, token: &str, email: &str) -> (u16, Client, Value) {
+        let client = Client::builder().cookie_store(true).build().unwrap();
+        let r = client
+            .post(format!("{}/api/v1/invites/{token}/accept", self.app.url))
+            .header("Origin", &self.app.origin)
+            .json(&json!({ "email": email, "password": PASSWORD, "name": "Bo" }))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, client, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn token(&self, role: &str, days: Option<u32>) -> (String, String) {
+        let r = self
+            .app
+            .post(&format!("/api/v1/clusters/{}/tokens", self.cluster))
+            .json(&json!({ "name": format!("ci {role}"), "role": role, "expires_in_days": days }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let body: Value = r.json().await.unwrap();
+        (
+            body["token"].as_str().unwrap().to_string(),
+            body["api_token"]["id"].as_str().unwrap().to_string(),
+        )
+    }
+}
+
+#[tokio::test]
+async fn an_invitation_link_signs_up_once_with_its_address_even_with_sign_up_closed() {
+    let t = team().await;
+    let (token, made) = t.invite("Bo@Example.com", "member").await;
+    assert_eq!(made["invite"]["email"], "bo@example.com");
+    assert!(made["invite_url"].as_str().unwrap().starts_with(&t.app.url));
+    // Anyone with the link sees what it is for.
+    let info: Value = Client::new()
+        .get(format!("{}/api/v1/invites/{token}", t.app.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["role"], "member");
+    assert_eq!(info["invited_by"], "Ana Lopez");
+    // Another address is refused; the invited one joins; the link is then spent.
+    let (status, _, _) = t.accept_signup(&token, "eve@example.com").await;
+    assert_eq!(status, 400);
+    let (status, bo, body) = t.accept_signup(&token, "bo@example.com").await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["cluster"]["role"], "member");
+    let (status, _, _) = t.accept_signup(&token, "bo@example.com").await;
+    assert_eq!(status, 404, "single use");
+    // Bo is a member: he sees members, not invites.
+    let members: Value = bo
+        .get(format!(
+            "{}/api/v1/clusters/{}/members",
+            t.app.url, t.cluster
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let roles: Vec<&str> = members["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["owner", "member"]);
+    // A revoked invitation is gone at once.
+    let (token2, made2) = t.invite("cy@example.com", "guest").await;
+    let id = made2["invite"]["id"].as_str().unwrap();
+    let r = t
+        .app
+        .delete(&format!("/api/v1/clusters/{}/invites/{id}", t.cluster))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let (status, _, _) = t.accept_signup(&token2, "cy@example.com").await;
+    assert_eq!(status, 404);
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn the_last_owner_can_neither_leave_nor_be_demoted_and_admins_cannot_touch_owners() {
+    let t = team().await;
+    let r = t
+        .app
+        .delete(&format!(
+            "/api/v1/clusters/{}/members/{}",
+            t.cluster, t.ana_id
+        ))
+        .send()
+        .await
+        .unwrap();
+    let (status, err) = error_of(r).await;
+    assert_eq!(status, 409);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("at least one owner")
+    );
+    let r = t
+        .app
+        .patch(&format!(
+            "/api/v1/clusters/{}/members/{}",
+            t.cluster, t.ana_id
+        ))
+        .json(&json!({ "role": "admin" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    // Bo, an Admin, may not demote Ana nor invite an Admin.
+    let (token, _) = t.invite("bo@example.com", "admin").await;
+    let (_, bo, _) = t.accept_signup(&token, "bo@example.com").await;
+    let r = bo
+        .patch(format!(
+            "{}/api/v1/clusters/{}/members/{}",
+            t.app.url, t.cluster, t.ana_id
+        ))
+        .header("Origin", &t.app.origin)
+        .json(&json!({ "role": "guest" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = bo
+        .post(format!(
+            "{}/api/v1/clusters/{}/invites",
+            t.app.url, t.cluster
+        ))
+        .header("Origin", &t.app.origin)
+        .json(&json!({ "email": "x@example.com", "role": "admin" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // With a second owner, Ana may step down.
+    let bo_id = {
+        let me: Value = bo
+            .get(format!("{}/api/v1/me", t.app.url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        me["user"]["id"].as_str().unwrap().to_string()
+    };
+    for (user, role) in [(&bo_id, "owner"), (&t.ana_id, "admin")] {
+        let r = t
+            .app
+            .patch(&format!("/api/v1/clusters/{}/members/{user}", t.cluster))
+            .json(&json!({ "role": role }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+    }
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn tokens_are_capped_by_role_and_refused_at_once_when_revoked_or_expired() {
+    let t = team().await;
+    let (member_token, id) = t.token("member", Some(30)).await;
+    assert!(member_token.starts_with("dp_"));
+    let api = |token: &str, path: &str| {
+        Client::new()
+            .get(format!("{}/api/v1{path}", t.app.url))
+            .bearer_auth(token)
+    };
+    let me = api(&member_token, "/me").send().await.unwrap();
+    assert_eq!(me.status(), 200);
+    let me: Value = me.json().await.unwrap();
+    assert_eq!(
+        me["clusters"][0]["role"], "member",
+        "capped to the token's role"
+    );
+    let r = api(&member_token, &format!("/clusters/{}/tokens", t.cluster))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "a member token cannot manage tokens");
+    // Listed with last use, never the value.
+    let list: Value = t
+        .app
+        .get(&format!("/api/v1/clusters/{}/tokens", t.cluster))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!list.to_string().contains(&member_token));
+    assert!(list["tokens"][0]["last_used_at"].is_string());
+    // Revoked: 401 on the very next request.
+    let r = t
+        .app
+        .delete(&format!("/api/v1/clusters/{}/tokens/{id}", t.cluster))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let (status, err) = error_of(api(&member_token, "/me").send().await.unwrap()).await;
+    assert_eq!(status, 401);
+    assert!(err["message"].as_str().unwrap().contains("revoked"));
+    // Expired: made to expire by moving its time back in the store.
+    let (old, old_id) = t.token("guest", Some(1)).await;
+    let store = control::Store::open(&control::Store::sqlite_url(&t.app.data_dir))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE api_tokens SET expires_at = 1 WHERE id = $1")
+        .bind(&old_id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+    assert_eq!(api(&old, "/me").send().await.unwrap().status(), 401);
+    // A wrong or malformed token is 401 too, never a 500.
+    for bad in ["dp_nope", "not-even-prefixed", "dp_"] {
+        assert_eq!(api(bad, "/me").send().await.unwrap().status(), 401, "{bad}");
+    }
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_token_cannot_outrank_its_maker() {
+    let t = team().await;
+    let (token, _) = t.invite("bo@example.com", "admin").await;
+    let (_, bo, _) = t.accept_signup(&token, "bo@example.com").await;
+    let r = bo
+        .post(format!(
+            "{}/api/v1/clusters/{}/tokens",
+            t.app.url, t.cluster
+        ))
+        .header("Origin", &t.app.origin)
+        .json(&json!({ "name": "too strong", "role": "owner" }))
+        .send()
+        .await
+        .unwrap();
+    let (status, err) = error_of(r).await;
+    assert_eq!(status, 400);
+    assert!(err["message"].as_str().unwrap().contains("more power"));
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn env_import_is_all_or_nothing_and_secrets_never_come_back() {
+    let t = team().await;
+    let inst: Value = t
+        .app
+        .post(&format!("/api/v1/clusters/{}/instances", t.cluster))
+        .json(&json!({ "name": "web-1" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let svc: Value = t
+        .app
+        .post(&format!("/api/v1/clusters/{}/services", t.cluster))
+        .json(
+            &json!({ "name": "api", "instance_id": inst["instance"]["id"],
+                       "source": {"git": {"url": "https://example.com/a.git"}},
+                       "env": {"FROM_CREATE": "1"} }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = svc["id"].as_str().unwrap();
+    assert_eq!(
+        svc["env_changed"], false,
+        "nothing to redeploy before the first deploy"
+    );
+    let import = |text: &str, secret: bool| {
+        t.app
+            .post(&format!("/api/v1/services/{id}/env/import"))
+            .json(&json!({ "dotenv": text, "secret": secret }))
+    };
+    // One bad name: nothing is imported.
+    let r = import("GOOD=1\n1BAD=2\n", false).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let r = import("DB_PASSWORD=\"p@ss word\"\nexport API_KEY='k-123'\n", true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let list: Value = r.json().await.unwrap();
+    let keys: Vec<&str> = list["vars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["API_KEY", "DB_PASSWORD", "FROM_CREATE"]);
+    assert!(!list.to_string().contains("p@ss word") && !list.to_string().contains("k-123"));
+    assert_eq!(list["changed_since_deploy"], true);
+    // A plain value overwrites a secret of the same name and is shown; delete removes it.
+    let r = t
+        .app
+        .put(&format!("/api/v1/services/{id}/env/API_KEY"))
+        .json(&json!({ "value": "public" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = t
+        .app
+        .delete(&format!("/api/v1/services/{id}/env/DB_PASSWORD"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = t
+        .app
+        .delete(&format!("/api/v1/services/{id}/env/DB_PASSWORD"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let list: Value = t
+        .app
+        .get(&format!("/api/v1/services/{id}/env"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["vars"][0]["value"], "public");
+    assert_eq!(list["vars"][0]["secret"], false);
+    assert_eq!(list["vars"].as_array().unwrap().len(), 2);
+    for (key, body) in [
+        ("PORT", json!({ "value": "1" })),
+        ("lower-case", json!({ "value": "1" })),
+        ("BIG", json!({ "value": "x".repeat(33 * 1024) })),
+    ] {
+        let r = t
+            .app
+            .put(&format!("/api/v1/services/{id}/env/{key}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "{key}");
+    }
+    t.app.stop().await;
+}
+
+#[tokio::test]
+async fn events_filter_page_by_cursor_and_export_as_csv_and_ndjson() {
+    let t = team().await;
+    for i in 0..5 {
+        let r = t
+            .app
+            .patch(&format!("/api/v1/clusters/{}", t.cluster))
+            .json(&json!({ "name": format!("Name {i}") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    t.invite("bo@example.com", "guest").await;
+    let get = |q: String| {
+        let app = &t.app;
+        let path = format!("/api/v1/clusters/{}/events?{q}", t.cluster);
+        async move { app.get(&path).send().await.unwrap() }
+    };
+    let page: Value = get("action=cluster.rename&limit=2".into())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["events"].as_array().unwrap().len(), 2);
+    assert!(
+        page["events"][0]["details"]
+            .as_str()
+            .unwrap()
+            .contains("Name 4")
+    );
+    let cursor = page["next_before"].as_str().unwrap();
+    let next: Value = get(format!("action=cluster.rename&limit=2&before={cursor}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        next["events"][0]["details"]
+            .as_str()
+            .unwrap()
+            .contains("Name 2")
+    );
+    let prefixed: Value = get("action=member.".into()).await.json().await.unwrap();
+    assert_eq!(prefixed["events"][0]["action"], "member.invite");
+    assert!(prefixed["next_before"].is_null());
+    let mine: Value = get(format!("actor={}&limit=500", t.ana_id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        mine["events"].as_array().unwrap().len(),
+        7,
+        "signup's cluster.create, 5 renames, 1 invite"
+    );
+    let csv = get("format=csv".into()).await;
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with("created_at,action,target"));
+    assert_eq!(csv.lines().count(), 8);
+    let nd = get("format=ndjson&action=cluster.rename".into())
+        .await
+        .text()
+        .await
+        .unwrap();
+    let rows: Vec<Value> = nd
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 5);
+    assert_eq!(get("format=xml".into()).await.status(), 400);
+    t.app.stop().await;
+}
