@@ -12,7 +12,9 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::server::{actor, base, client_info, fail, maybe_actor, set_cookie};
 
+pub mod env;
 pub mod services;
+pub mod team;
 
 /// Whether the sign-up form should be offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -29,7 +29,8 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::layout::SignedIn;
 use crate::pages::{
-    account, auth, cluster_settings, home, instances, new_cluster, not_found, overview, services,
+    account, auth, cluster_settings, events, home, instances, invite, members, new_cluster,
+    not_found, overview, services, tokens,
 };
 
 /// The whole HTML document. The server renders it; the browser hydrates `<body>`.
@@ -67,6 +68,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=home::Home ssr=SsrMode::Async />
                 <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/signup") view=auth::SignupPage ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view=invite::InvitePage ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=SignedIn ssr=SsrMode::Async>
                     <Route path=path!("/account") view=account::AccountPage />
                     <Route path=path!("/clusters/new") view=new_cluster::NewClusterPage />
@@ -81,6 +83,9 @@ pub fn App() -> impl IntoView {
                         path=path!("/c/:cluster/services/:service")
                         view=services::show::ServicePage
                     />
+                    <Route path=path!("/c/:cluster/members") view=members::MembersPage />
+                    <Route path=path!("/c/:cluster/tokens") view=tokens::TokensPage />
+                    <Route path=path!("/c/:cluster/events") view=events::EventsPage />
                     <Route
                         path=path!("/c/:cluster/settings")
                         view=cluster_settings::ClusterSettingsPage

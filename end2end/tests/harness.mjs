@@ -114,8 +114,15 @@ export async function hydrated(page) {
 export async function gotoHydrated(page, url, ready = 'html[data-hydrated="true"]', tries = 3) {
   for (let attempt = 1; ; attempt++) {
     let panicked = false;
+    let where = '';
     const onError = (e) => { if (String(e).includes('unreachable')) panicked = true; };
+    // A front end built with `--cfg leptos_debuginfo` names the component that did not match.
+    const onConsole = (m) => {
+      const at = m.text().match(/hydrate an element defined at (\S+)/);
+      if (at) where = ` (mismatch at ${at[1]})`;
+    };
     page.on('pageerror', onError);
+    page.on('console', onConsole);
     await page.goto(url);
     const until = Date.now() + 30000;
     let ok = false;
@@ -125,9 +132,10 @@ export async function gotoHydrated(page, url, ready = 'html[data-hydrated="true"
       await new Promise((r) => setTimeout(r, 100));
     }
     page.off('pageerror', onError);
+    page.off('console', onConsole);
     if (ok && !panicked) return attempt - 1;
     if (!panicked || attempt >= tries) throw new Error(`${url} did not hydrate (attempt ${attempt})`);
-    console.log(`# known hydration panic loading ${url}; loading it again`);
+    console.log(`# known hydration panic loading ${url}${where}; loading it again`);
   }
 }
 

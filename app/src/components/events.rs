@@ -31,6 +31,18 @@ fn describe(e: &Event) -> String {
         "user.login" => "signed in".into(),
         "user.logout" => "signed out".into(),
         "user.password_change" => "changed their password".into(),
+        "user.login_failed" => format!("failed to sign in as {}", detail("email")),
+        "env.set" => format!("set the variable {}", detail("key")),
+        "env.unset" => format!("removed the variable {}", detail("key")),
+        "env.import" => "imported variables from a .env file".into(),
+        "member.invite" => format!("invited {} as {}", detail("email"), detail("role")),
+        "member.join" => format!("joined as {}", detail("role")),
+        "member.role" => format!("changed a role from {} to {}", detail("from"), detail("to")),
+        "member.remove" => "removed a member".into(),
+        "member.leave" => "left the cluster".into(),
+        "member.invite_revoke" => "revoked an invitation".into(),
+        "token.create" => format!("created the API token \u{201c}{}\u{201d}", detail("name")),
+        "token.revoke" => format!("revoked the API token \u{201c}{}\u{201d}", detail("name")),
         other => other.to_string(),
     }
 }
@@ -42,7 +54,12 @@ pub fn EventList(events: Vec<Event>) -> impl IntoView {
             {events
                 .into_iter()
                 .map(|e| {
-                    let who = e.actor_name.clone().unwrap_or_else(|| "Someone".into());
+                    let who = match (&e.actor_name, &e.actor_token) {
+                        (Some(n), Some(t)) => format!("{n} (token {t})"),
+                        (Some(n), None) => n.clone(),
+                        (None, _) if e.actor_id.is_none() => "dployr".into(),
+                        _ => "Someone".into(),
+                    };
                     let what = describe(&e);
                     let when = short_time(&e.created_at);
                     let from = e.ip.clone().map(|ip| format!(" · {ip}")).unwrap_or_default();

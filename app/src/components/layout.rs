@@ -183,6 +183,18 @@ fn AppShell(me: MeResponse) -> impl IntoView {
                                 <Icon name="service" />
                                 <span>"Services"</span>
                             </A>
+                            <A href=format!("/c/{id}/members") attr:class="side-link">
+                                <Icon name="overview" />
+                                <span>"Members"</span>
+                            </A>
+                            <A href=format!("/c/{id}/events") attr:class="side-link">
+                                <Icon name="overview" />
+                                <span>"Events"</span>
+                            </A>
+                            <A href=format!("/c/{id}/tokens") attr:class="side-link">
+                                <Icon name="settings" />
+                                <span>"API tokens"</span>
+                            </A>
                             <A href=format!("/c/{id}/settings") attr:class="side-link">
                                 <Icon name="settings" />
                                 <span>"Settings"</span>

@@ -10,7 +10,7 @@ use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, fi
 use crate::components::icons::Logo;
 
 #[component]
-fn AuthFrame(children: Children) -> impl IntoView {
+pub(crate) fn AuthFrame(children: Children) -> impl IntoView {
     view! {
         <main class="auth-page">
             <a class="auth-brand" href="/">

@@ -9,6 +9,7 @@ mod clusters;
 mod guards;
 mod instances;
 mod matrix;
+mod rpc_matrix;
 mod service_pages;
 mod services;
 mod services_live;

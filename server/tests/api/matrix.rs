@@ -13,16 +13,16 @@ use serde_json::{Value, json};
 use crate::support::{PASSWORD, TestApp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Who {
+pub(crate) enum Who {
     Owner,
     Admin,
     Member,
     Guest,
 }
 
-const ALL: &[Who] = &[Who::Owner, Who::Admin, Who::Member, Who::Guest];
-const STAFF: &[Who] = &[Who::Owner, Who::Admin, Who::Member];
-const ADMINS: &[Who] = &[Who::Owner, Who::Admin];
+pub(crate) const ALL: &[Who] = &[Who::Owner, Who::Admin, Who::Member, Who::Guest];
+pub(crate) const STAFF: &[Who] = &[Who::Owner, Who::Admin, Who::Member];
+pub(crate) const ADMINS: &[Who] = &[Who::Owner, Who::Admin];
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy)]
@@ -145,7 +145,7 @@ fn the_matrix_mentions_every_route_and_nothing_else() {
 
 /// How a caller authenticates.
 #[derive(Clone)]
-enum Cred {
+pub(crate) enum Cred {
     /// A client with a session cookie.
     Session(Client),
     /// An API token (no cookie).
@@ -153,22 +153,22 @@ enum Cred {
     Nobody,
 }
 
-struct Caller {
-    label: String,
-    cred: Cred,
+pub(crate) struct Caller {
+    pub label: String,
+    pub cred: Cred,
     /// The role it acts with in Ana's cluster; `None` for a non-member or nobody.
-    role: Option<Who>,
-    user_id: Option<String>,
-    token_id: Option<String>,
+    pub role: Option<Who>,
+    pub user_id: Option<String>,
+    pub token_id: Option<String>,
 }
 
-struct World {
-    app: TestApp,
-    ana: Client,
-    cluster: String,
-    instance: String,
-    service: String,
-    deployment: String,
+pub(crate) struct World {
+    pub app: TestApp,
+    pub ana: Client,
+    pub cluster: String,
+    pub instance: String,
+    pub service: String,
+    pub deployment: String,
     n: std::cell::Cell<u32>,
 }
 
@@ -177,7 +177,7 @@ fn session_client() -> Client {
 }
 
 impl World {
-    fn req(&self, cred: &Cred, method: Method, path: &str) -> RequestBuilder {
+    pub(crate) fn req(&self, cred: &Cred, method: Method, path: &str) -> RequestBuilder {
         let url = format!("{}/api/v1{path}", self.app.url);
         match cred {
             Cred::Session(c) => c.request(method, url).header("Origin", &self.app.origin),
@@ -188,7 +188,7 @@ impl World {
         }
     }
 
-    async fn ana(&self, method: Method, path: &str, body: Value) -> Value {
+    pub(crate) async fn ana(&self, method: Method, path: &str, body: Value) -> Value {
         let r = self
             .req(&Cred::Session(self.ana.clone()), method, path)
             .json(&body)
@@ -199,13 +199,13 @@ impl World {
         r.json().await.unwrap_or(Value::Null)
     }
 
-    fn unique(&self, what: &str) -> String {
+    pub(crate) fn unique(&self, what: &str) -> String {
         self.n.set(self.n.get() + 1);
         format!("{what}{}", self.n.get())
     }
 
     /// A person who signed up through an invitation with `role`; their session client and id.
-    async fn invited(&self, role: &str) -> (Client, String) {
+    pub(crate) async fn invited(&self, role: &str) -> (Client, String) {
         let email = format!("{}@example.com", self.unique("p"));
         let inv = self
             .ana(
@@ -234,7 +234,7 @@ impl World {
         (client, body["user"]["id"].as_str().unwrap().to_string())
     }
 
-    async fn fresh_service(&self) -> String {
+    pub(crate) async fn fresh_service(&self) -> String {
         let name = self.unique("svc-");
         let s = self
             .ana(
@@ -328,7 +328,7 @@ impl World {
         (path, body)
     }
 
-    async fn event_count(&self) -> i64 {
+    pub(crate) async fn event_count(&self) -> i64 {
         let store = control::Store::open(&control::Store::sqlite_url(&self.app.data_dir))
             .await
             .unwrap();
@@ -340,7 +340,9 @@ impl World {
         n
     }
 
-    async fn newest_event(&self) -> (Option<String>, Option<String>, Option<String>, String) {
+    pub(crate) async fn newest_event(
+        &self,
+    ) -> (Option<String>, Option<String>, Option<String>, String) {
         let store = control::Store::open(&control::Store::sqlite_url(&self.app.data_dir))
             .await
             .unwrap();
@@ -357,7 +359,7 @@ impl World {
 
 /// Ana's cluster with an instance, a service and a queued deployment. Sign-up is open so a
 /// non-member (Ed) can have an account; everyone else joins by invitation.
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let app = TestApp::open().await;
     let ana = session_client();
     let r = ana
@@ -407,7 +409,7 @@ fn who_name(w: Who) -> &'static str {
     }
 }
 
-async fn callers(w: &World) -> Vec<Caller> {
+pub(crate) async fn callers(w: &World) -> Vec<Caller> {
     let mut out = vec![Caller {
         label: "owner".into(),
         cred: Cred::Session(w.ana.clone()),

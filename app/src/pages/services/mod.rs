@@ -3,12 +3,13 @@
 //! - [`list`]: `/c/{cluster}/services`, every service with its status, live.
 //! - [`new`]: `/c/{cluster}/services/new`, the create form.
 //! - [`show`]: `/c/{cluster}/services/{service}`, header with Deploy, Restart/Stop/Start and
-//!   Delete, the deployments ([`deployments`]), the live log viewer ([`logs`]) and the Settings
-//!   form ([`settings`]), live.
+//!   Delete, the deployments ([`deployments`]), the live log viewer ([`logs`]), the variables
+//!   and secrets ([`env`]) and the Settings form ([`settings`]), live.
 //!
 //! Buttons a role cannot use are not shown; `control` refuses them anyway.
 
 pub mod deployments;
+pub mod env;
 pub mod list;
 pub mod logs;
 pub mod new;

@@ -11,6 +11,7 @@ use leptos_router::hooks::use_params_map;
 use proto::api::{Service, ServiceDetail};
 
 use super::deployments::DeploymentList;
+use super::env::EnvPanel;
 use super::logs::LogViewer;
 use super::settings::ServiceSettings;
 use super::{Powers, StatusBadge, powers, source_text};
@@ -50,9 +51,13 @@ pub fn ServicePage() -> impl IntoView {
                                 selected
                                 may_read_logs=p.deploy
                             />
-                            {move || p.deploy.get().then(|| view! {
-                                <LogViewer service_id=id.clone() deployment=selected />
-                            })}
+                            {
+                                let id = id.clone();
+                                move || p.deploy.get().then(|| view! {
+                                    <LogViewer service_id=id.clone() deployment=selected />
+                                })
+                            }
+                            {move || p.deploy.get().then(|| view! { <EnvPanel service_id=id.clone() /> })}
                             <ServiceSettings service=settings_of may=p.manage />
                         }
                         .into_any()

@@ -1,0 +1,197 @@
+//! Server functions for a cluster's people and access: members, invitations (and the page an
+//! invitation link opens), API tokens, and the events log. Authorization is `control`'s.
+
+use leptos::prelude::*;
+use proto::api::{
+    ClusterSummary, CreatedInvite, CreatedToken, EventPage, InviteInfo, InviteList, MemberList,
+    TokenList,
+};
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::server::{actor, base, client_info, fail, maybe_actor, set_cookie};
+
+#[cfg(feature = "ssr")]
+fn role_of(text: &str) -> Result<proto::api::Role, AppError> {
+    proto::api::Role::parse(text.trim()).ok_or_else(|| AppError::Invalid {
+        field: "role".into(),
+        message: "choose owner, admin, member or guest".into(),
+    })
+}
+
+#[server(prefix = "/rpc")]
+pub async fn list_members(cluster_id: String) -> Result<MemberList, AppError> {
+    let actor = actor().await?;
+    base()?
+        .list_members(&actor, &cluster_id)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/rpc")]
+pub async fn change_member_role(
+    cluster_id: String,
+    user_id: String,
+    role: String,
+) -> Result<(), AppError> {
+    let actor = actor().await?;
+    base()?
+        .change_role(&actor, &cluster_id, &user_id, role_of(&role)?)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/rpc")]
+pub async fn remove_member(cluster_id: String, user_id: String) -> Result<(), AppError> {
+    let actor = actor().await?;
+    base()?
+        .remove_member(&actor, &cluster_id, &user_id)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/rpc")]
+pub async fn create_invite(
+    cluster_id: String,
+    email: String,
+    role: String,
+) -> Result<CreatedInvite, AppError> {
+    let actor = actor().await?;
+    let req = proto::api::CreateInviteRequest {
+        email,
+        role: role_of(&role)?,
+    };
+    base()?
+        .create_invite(&actor, &cluster_id, req)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/rpc")]
+pub async fn list_invites(cluster_id: String) -> Result<InviteList, AppError> {
+    let actor = actor().await?;
+    base()?
+        .list_invites(&actor, &cluster_id)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/rpc")]
+pub async fn revoke_invite(cluster_id: String, invite_id: String) -> Result<(), AppError> {
+    let actor = actor().await?;
+    base()?
+        .revoke_invite(&actor, &cluster_id, &invite_id)
+        .await
+        .map_err(fail)
+}
+
+/// What an invitation link is for, and whether someone is signed in (to offer "Join").
+#[server(prefix = "/rpc")]
+pub async fn get_invite(token: String) -> Result<(InviteInfo, Option<String>), AppError> {
+    let info = base()?.invite_info(&token).await.map_err(fail)?;
+    let me = maybe_actor().await?.map(|a| a.user.email);
+    Ok((info, me))
+}
+
+/// Joins as the signed-in person.
+#[server(prefix = "/rpc")]
+pub async fn join_by_invite(token: String) -> Result<ClusterSummary, AppError> {
+    let actor = actor().await?;
+    let joined = base()?.accept_invite(&actor, &token).await.map_err(fail)?;
+    leptos_axum::redirect(&format!("/c/{}", joined.id));
+    Ok(joined)
+}
+
+/// Signs up with the invited address and joins (sign-up need not be open).
+#[server(prefix = "/rpc")]
+pub async fn signup_by_invite(
+    token: String,
+    email: String,
+    name: String,
+    password: String,
+) -> Result<(), AppError> {
+    let base = base()?;
+    let req = proto::api::AcceptInviteRequest {
+        email: Some(email),
+        password: Some(password),
+        name: Some(name),
+    };
+    let done = base
+        .accept_invite_signup(&token, req, &client_info())
+        .await
+        .map_err(fail)?;
+    set_cookie(&control::auth::cookie::set(
+        &done.session.token,
+        done.session.max_age_secs,
+        base.config().secure_cookies(),
+    ));
+    leptos_axum::redirect(&format!("/c/{}", done.cluster.id));
+    Ok(())
+}
+
+#[server(prefix = "/rpc")]
+pub async fn list_tokens(cluster_id: String) -> Result<TokenList, AppError> {
+    let actor = actor().await?;
+    base()?.list_tokens(&actor, &cluster_id).await.map_err(fail)
+}
+
+/// `expires_in_days`: empty for no expiry.
+#[server(prefix = "/rpc")]
+pub async fn create_token(
+    cluster_id: String,
+    name: String,
+    role: String,
+    expires_in_days: String,
+) -> Result<CreatedToken, AppError> {
+    let actor = actor().await?;
+    let days = expires_in_days.trim();
+    let expires_in_days = if days.is_empty() {
+        None
+    } else {
+        Some(days.parse::<u32>().map_err(|_| AppError::Invalid {
+            field: "expires_in_days".into(),
+            message: "a number of days, or empty for no expiry".into(),
+        })?)
+    };
+    let req = proto::api::CreateTokenRequest {
+        name,
+        role: role_of(&role)?,
+        expires_in_days,
+    };
+    base()?
+        .create_token(&actor, &cluster_id, req)
+        .await
+        .map_err(fail)
+}
+
+#[server(prefix = "/rpc")]
+pub async fn revoke_token(cluster_id: String, token_id: String) -> Result<(), AppError> {
+    let actor = actor().await?;
+    base()?
+        .revoke_token(&actor, &cluster_id, &token_id)
+        .await
+        .map_err(fail)
+}
+
+/// A page of the cluster's events (filters empty: all), newest first.
+#[server(prefix = "/rpc")]
+pub async fn list_events(
+    cluster_id: String,
+    actor_id: String,
+    action: String,
+    target: String,
+    before: String,
+) -> Result<EventPage, AppError> {
+    let actor = actor().await?;
+    let some = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let filter = control::store::events::Filter {
+        actor: some(actor_id),
+        action: some(action),
+        target: some(target),
+        before: some(before),
+    };
+    base()?
+        .event_page(&actor, &cluster_id, &filter, 50)
+        .await
+        .map_err(fail)
+}

@@ -1,0 +1,244 @@
+//! `/c/{cluster}/members`: who is in the cluster (Members and up). Owners and Admins also
+//! change roles, remove people and invite by link (the link is shown to copy: it is the only
+//! time it exists in clear), and revoke pending invitations. Admins manage Members and Guests
+//! only; `control` refuses the rest anyway. Guests are refused the page by the server.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use proto::api::{Member, Role};
+
+use crate::api::team::{
+    ChangeMemberRole, CreateInvite, RemoveMember, RevokeInvite, list_invites, list_members,
+};
+use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
+use crate::components::layout::Session;
+use crate::pages::not_found::ErrorPage;
+
+/// Owners manage everyone; Admins, Members and Guests only (as `control` rules).
+fn may_manage(me: Option<Role>, role: Role) -> bool {
+    match me {
+        Some(Role::Owner) => true,
+        Some(Role::Admin) => matches!(role, Role::Member | Role::Guest),
+        _ => false,
+    }
+}
+
+const ROLES: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Guest];
+
+#[component]
+pub fn MembersPage() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let params = use_params_map();
+    let cluster_id = Signal::derive(move || params.read().get("cluster").unwrap_or_default());
+    let me = Signal::derive(move || {
+        session
+            .clusters
+            .get()
+            .into_iter()
+            .find(|c| c.id == cluster_id.get())
+            .map(|c| c.role)
+    });
+    let manage = Signal::derive(move || matches!(me.get(), Some(Role::Owner | Role::Admin)));
+    let change = ServerAction::<ChangeMemberRole>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    let members = Resource::new(
+        move || {
+            (
+                cluster_id.get(),
+                change.version().get(),
+                remove.version().get(),
+            )
+        },
+        |(c, _, _)| list_members(c),
+    );
+    let change_error = error_of(change.value());
+    let remove_error = error_of(remove.value());
+    view! {
+        <Title text="Members" />
+        <div class="page-header">
+            <div>
+                <h1>"Members"</h1>
+                <p class="page-subtitle">"People in this cluster and their roles."</p>
+            </div>
+        </div>
+        <FormError error=change_error />
+        <FormError error=remove_error />
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match members.await {
+                    Err(error) => view! { <ErrorPage error /> }.into_any(),
+                    Ok(list) => {
+                        let rows = list
+                            .members
+                            .into_iter()
+                            .map(|m| view! { <MemberRow m me cluster_id change remove /> })
+                            .collect_view();
+                        view! {
+                            <table class="table members-table" id="members-table">
+                                <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Joined"</th><th></th></tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        }
+                        .into_any()
+                    }
+                }
+            })}
+        </Transition>
+        {move || manage.get().then(|| view! { <Invitations cluster_id me /> })}
+    }
+}
+
+#[component]
+fn MemberRow(
+    m: Member,
+    me: Signal<Option<Role>>,
+    cluster_id: Signal<String>,
+    change: ServerAction<ChangeMemberRole>,
+    remove: ServerAction<RemoveMember>,
+) -> impl IntoView {
+    let role = m.role;
+    let user = StoredValue::new(m.user_id.clone());
+    let name = m.name.clone();
+    let controls = move || {
+        may_manage(me.get(), role).then(|| {
+            let options = ROLES
+                .iter()
+                .filter(|r| may_manage(me.get(), **r))
+                .map(|r| view! { <option value=r.as_str() selected=*r == role>{r.label()}</option> })
+                .collect_view();
+            let name = name.clone();
+            view! {
+                <select class="role-select" aria-label="Role"
+                    on:change=move |ev| {
+                        change.dispatch(ChangeMemberRole {
+                            cluster_id: cluster_id.get(),
+                            user_id: user.get_value(),
+                            role: event_target_value(&ev),
+                        });
+                    }>
+                    {options}
+                </select>
+                <button type="button" class="btn btn-link btn-danger-link member-remove"
+                    on:click=move |_| {
+                        let question = format!("Remove {name} from this cluster?");
+                        if window().confirm_with_message(&question).unwrap_or(false) {
+                            remove.dispatch(RemoveMember { cluster_id: cluster_id.get(), user_id: user.get_value() });
+                        }
+                    }>
+                    "Remove"
+                </button>
+            }
+        })
+    };
+    view! {
+        <tr data-email=m.email.clone() data-role=role.as_str()>
+            <td>{m.name.clone()}</td>
+            <td class="mono">{m.email.clone()}</td>
+            <td><span class=format!("badge badge-{}", role.as_str())>{role.label()}</span></td>
+            <td class="muted">{m.joined_at.get(..10).unwrap_or_default().to_string()}</td>
+            <td class="row-actions">{controls}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn Invitations(cluster_id: Signal<String>, me: Signal<Option<Role>>) -> impl IntoView {
+    let invite = ServerAction::<CreateInvite>::new();
+    let revoke = ServerAction::<RevokeInvite>::new();
+    let pending = Resource::new(
+        move || {
+            (
+                cluster_id.get(),
+                invite.version().get(),
+                revoke.version().get(),
+            )
+        },
+        |(c, _, _)| list_invites(c),
+    );
+    let error = error_of(invite.value());
+    let email_err = field_error(error, "email");
+    let link = move || match invite.value().get() {
+        Some(Ok(made)) => Some(made.invite_url),
+        _ => None,
+    };
+    let options = move || {
+        ROLES
+            .iter()
+            .filter(|r| may_manage(me.get(), **r))
+            .map(|r| {
+                view! { <option value=r.as_str() selected=*r == Role::Member>{r.label()}</option> }
+            })
+            .collect_view()
+    };
+    view! {
+        <section class="settings-section" aria-labelledby="invite-title">
+            <h2 id="invite-title">"Invite someone"</h2>
+            <p class="section-text">
+                "They get a link that works once, for 7 days, for this email address. Copy it and send it to them."
+            </p>
+            <ActionForm action=invite attr:class="form" attr:id="invite-form">
+                <input type="hidden" name="cluster_id" value=move || cluster_id.get() />
+                <div class="field">
+                    <label for="invite-email">"Email"</label>
+                    <input id="invite-email" type="email" name="email" required autocomplete="off"
+                        aria-invalid=move || email_err.get().is_some().then_some("true")
+                        aria-describedby="invite-email-error" />
+                    <FieldError id="invite-email-error" message=email_err />
+                </div>
+                <div class="field">
+                    <label for="invite-role">"Role"</label>
+                    <select id="invite-role" name="role">{options}</select>
+                </div>
+                <FormError error />
+                <SubmitButton label="Create invitation link" busy_label="Creating…"
+                    pending=invite.pending().into() class="btn btn-primary" />
+            </ActionForm>
+            {move || link().map(|url| {
+                let copy = url.clone();
+                view! {
+                    <div class="invite-link" role="status">
+                        <label for="invite-link">"Invitation link (shown once)"</label>
+                        <div class="copy-row">
+                            <input id="invite-link" class="mono" readonly value=url />
+                            <button type="button" class="btn btn-secondary"
+                                on:click=move |_| { let _ = window().navigator().clipboard().write_text(&copy); }>
+                                "Copy"
+                            </button>
+                        </div>
+                    </div>
+                }
+            })}
+            <h3>"Pending invitations"</h3>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match pending.await {
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(list) if list.invites.is_empty() => view! { <p class="muted" id="no-invites">"None."</p> }.into_any(),
+                        Ok(list) => {
+                            let rows = list.invites.into_iter().map(|i| {
+                                let id = i.id.clone();
+                                view! {
+                                    <tr data-email=i.email.clone()>
+                                        <td class="mono">{i.email.clone()}</td>
+                                        <td>{i.role.label()}</td>
+                                        <td class="muted">{format!("until {}", i.expires_at.get(..10).unwrap_or_default())}</td>
+                                        <td class="row-actions">
+                                            <button type="button" class="btn btn-link btn-danger-link"
+                                                on:click=move |_| {
+                                                    revoke.dispatch(RevokeInvite { cluster_id: cluster_id.get(), invite_id: id.clone() });
+                                                }>
+                                                "Revoke"
+                                            </button>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view();
+                            view! { <table class="table" id="invites-table"><tbody>{rows}</tbody></table> }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}

@@ -1,0 +1,147 @@
+//! `/c/{cluster}/tokens`: API tokens for the CLI and CI (Owners and Admins). A new token's value
+//! is shown once, to copy; the list shows role, maker, expiry and last use, and revokes.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use proto::api::{ApiToken, Role};
+
+use crate::api::team::{CreateToken, RevokeToken, list_tokens};
+use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
+use crate::pages::not_found::ErrorPage;
+
+#[component]
+pub fn TokensPage() -> impl IntoView {
+    let params = use_params_map();
+    let cluster_id = Signal::derive(move || params.read().get("cluster").unwrap_or_default());
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(
+        move || {
+            (
+                cluster_id.get(),
+                create.version().get(),
+                revoke.version().get(),
+            )
+        },
+        |(c, _, _)| list_tokens(c),
+    );
+    let error = error_of(create.value());
+    let name_err = field_error(error, "name");
+    let role_err = field_error(error, "role");
+    let days_err = field_error(error, "expires_in_days");
+    let revoke_error = error_of(revoke.value());
+    let made = move || match create.value().get() {
+        Some(Ok(t)) => Some(t.token),
+        _ => None,
+    };
+    view! {
+        <Title text="API tokens" />
+        <div class="page-header">
+            <div>
+                <h1>"API tokens"</h1>
+                <p class="page-subtitle">"For the dployr CLI and CI: send one as Authorization: Bearer."</p>
+            </div>
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match tokens.await {
+                    Err(error) => view! { <ErrorPage error /> }.into_any(),
+                    Ok(list) if list.tokens.is_empty() => view! { <p class="muted" id="no-tokens">"No tokens yet."</p> }.into_any(),
+                    Ok(list) => {
+                        let rows = list.tokens.into_iter().map(|t| view! { <TokenRow t cluster_id revoke /> }).collect_view();
+                        view! {
+                            <table class="table" id="tokens-table">
+                                <thead><tr><th>"Name"</th><th>"Role"</th><th>"Made by"</th><th>"Expires"</th><th>"Last used"</th><th></th></tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <FormError error=revoke_error />
+        <section class="settings-section" aria-labelledby="new-token-title">
+            <h2 id="new-token-title">"New token"</h2>
+            <p class="section-text">"A token acts for you in this cluster, with at most your role."</p>
+            <ActionForm action=create attr:class="form" attr:id="token-form">
+                <input type="hidden" name="cluster_id" value=move || cluster_id.get() />
+                <div class="field">
+                    <label for="token-name">"Name"</label>
+                    <input id="token-name" type="text" name="name" required placeholder="GitHub Actions"
+                        aria-invalid=move || name_err.get().is_some().then_some("true")
+                        aria-describedby="token-name-error" />
+                    <FieldError id="token-name-error" message=name_err />
+                </div>
+                <div class="field">
+                    <label for="token-role">"Role"</label>
+                    <select id="token-role" name="role" aria-describedby="token-role-error">
+                        {Role::ALL.iter().map(|r| view! { <option value=r.as_str() selected=*r == Role::Member>{r.label()}</option> }).collect_view()}
+                    </select>
+                    <FieldError id="token-role-error" message=role_err />
+                </div>
+                <div class="field">
+                    <label for="token-days">"Expires after (days, empty for never)"</label>
+                    <input id="token-days" type="number" name="expires_in_days" min="1" max="3650" value="90"
+                        aria-invalid=move || days_err.get().is_some().then_some("true")
+                        aria-describedby="token-days-error" />
+                    <FieldError id="token-days-error" message=days_err />
+                </div>
+                <FormError error />
+                <SubmitButton label="Create token" busy_label="Creating…" pending=create.pending().into()
+                    class="btn btn-primary" />
+            </ActionForm>
+            {move || made().map(|token| {
+                let copy = token.clone();
+                view! {
+                    <div class="invite-link" role="status">
+                        <label for="new-token">"Your new token (shown once: copy it now)"</label>
+                        <div class="copy-row">
+                            <input id="new-token" class="mono" readonly value=token />
+                            <button type="button" class="btn btn-secondary"
+                                on:click=move |_| { let _ = window().navigator().clipboard().write_text(&copy); }>
+                                "Copy"
+                            </button>
+                        </div>
+                    </div>
+                }
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn TokenRow(
+    t: ApiToken,
+    cluster_id: Signal<String>,
+    revoke: ServerAction<RevokeToken>,
+) -> impl IntoView {
+    let day = |s: Option<String>| s.map(|s| s.get(..10).unwrap_or_default().to_string());
+    let id = t.id.clone();
+    let revoked = t.revoked;
+    view! {
+        <tr data-token=t.id.clone() data-revoked=revoked.to_string()>
+            <td>{t.name.clone()}</td>
+            <td><span class=format!("badge badge-{}", t.role.as_str())>{t.role.label()}</span></td>
+            <td>{t.created_by.clone().unwrap_or_default()}</td>
+            <td class="muted">{day(t.expires_at.clone()).unwrap_or_else(|| "never".into())}</td>
+            <td class="muted">{day(t.last_used_at.clone()).unwrap_or_else(|| "never".into())}</td>
+            <td class="row-actions">
+                {if revoked {
+                    view! { <span class="muted">"revoked"</span> }.into_any()
+                } else {
+                    view! {
+                        <button type="button" class="btn btn-link btn-danger-link"
+                            on:click=move |_| {
+                                if window().confirm_with_message("Revoke this token? Anything using it stops at once.").unwrap_or(false) {
+                                    revoke.dispatch(RevokeToken { cluster_id: cluster_id.get(), token_id: id.clone() });
+                                }
+                            }>
+                            "Revoke"
+                        </button>
+                    }.into_any()
+                }}
+            </td>
+        </tr>
+    }
+}
