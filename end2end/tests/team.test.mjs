@@ -83,6 +83,10 @@ test('an Owner invites a Member by link; the Member signs up through it and depl
   assert.equal(await bo.locator('#invite-form').count(), 0);
   assert.equal(await bo.locator('.role-select').count(), 0);
   assert.equal(await bo.locator('.member-remove').count(), 0);
+  // The permission matrix, as enforced: Members deploy, Guests do not.
+  const deployRow = bo.locator('#permission-matrix tr', { hasText: 'services.deploy' });
+  await deployRow.waitFor({ timeout: 15000 });
+  assert.deepEqual(await deployRow.locator('td.matrix-cell').allInnerTexts(), ['✓', '✓', '✓', '']);
   await shot(bo, '32-member-members-page');
   const r = await bo.request.post(`${base.url}/api/v1/clusters/${cluster}/invites`,
     { headers, data: { email: 'x@example.com', role: 'guest' } });

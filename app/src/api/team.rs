@@ -195,3 +195,12 @@ pub async fn list_events(
         .await
         .map_err(fail)
 }
+
+/// The permission matrix (`control::rbac::TABLE`): each action's name and the roles allowed.
+#[server(prefix = "/rpc")]
+pub async fn permission_matrix() -> Result<Vec<(String, Vec<proto::api::Role>)>, AppError> {
+    Ok(control::rbac::TABLE
+        .iter()
+        .map(|(name, roles)| (name.to_string(), roles.to_vec()))
+        .collect())
+}

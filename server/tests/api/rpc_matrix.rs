@@ -22,6 +22,7 @@ const RPC: &[(&str, Rule)] = &[
     ("get_signup_state", Rule::NotCluster),
     ("landing_path", Rule::NotCluster),
     ("get_me", Rule::NotCluster),
+    ("permission_matrix", Rule::NotCluster),
     ("signup", Rule::NotCluster),
     ("login", Rule::NotCluster),
     ("logout", Rule::NotCluster),
