@@ -76,3 +76,21 @@ pub fn SubmitButton(
         </button>
     }
 }
+
+/// A value shown this once (an invitation link, a new API token): read-only, with Copy.
+#[component]
+pub fn ShownOnce(id: &'static str, label: &'static str, value: String) -> impl IntoView {
+    let copy = value.clone();
+    view! {
+        <div class="invite-link" role="status">
+            <label for=id>{label}</label>
+            <div class="copy-row">
+                <input id=id class="mono" readonly value=value />
+                <button type="button" class="btn btn-secondary"
+                    on:click=move |_| { let _ = window().navigator().clipboard().write_text(&copy); }>
+                    "Copy"
+                </button>
+            </div>
+        </div>
+    }
+}

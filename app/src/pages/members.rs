@@ -12,7 +12,9 @@ use crate::api::team::{
     ChangeMemberRole, CreateInvite, RemoveMember, RevokeInvite, list_invites, list_members,
     permission_matrix,
 };
-use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
+use crate::components::forms::{
+    FieldError, FormError, ShownOnce, SubmitButton, error_of, field_error,
+};
 use crate::components::layout::Session;
 use crate::pages::not_found::ErrorPage;
 
@@ -246,20 +248,8 @@ fn Invitations(cluster_id: Signal<String>, me: Signal<Option<Role>>) -> impl Int
                 <SubmitButton label="Create invitation link" busy_label="Creating…"
                     pending=invite.pending().into() class="btn btn-primary" />
             </ActionForm>
-            {move || link().map(|url| {
-                let copy = url.clone();
-                view! {
-                    <div class="invite-link" role="status">
-                        <label for="invite-link">"Invitation link (shown once)"</label>
-                        <div class="copy-row">
-                            <input id="invite-link" class="mono" readonly value=url />
-                            <button type="button" class="btn btn-secondary"
-                                on:click=move |_| { let _ = window().navigator().clipboard().write_text(&copy); }>
-                                "Copy"
-                            </button>
-                        </div>
-                    </div>
-                }
+            {move || link().map(|value| view! {
+                <ShownOnce id="invite-link" label="Invitation link (shown once)" value />
             })}
             <h3>"Pending invitations"</h3>
             <Transition fallback=|| ()>

@@ -7,7 +7,9 @@ use leptos_router::hooks::use_params_map;
 use proto::api::{ApiToken, Role};
 
 use crate::api::team::{CreateToken, RevokeToken, list_tokens};
-use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
+use crate::components::forms::{
+    FieldError, FormError, ShownOnce, SubmitButton, error_of, field_error,
+};
 use crate::pages::not_found::ErrorPage;
 
 #[component]
@@ -91,20 +93,8 @@ pub fn TokensPage() -> impl IntoView {
                 <SubmitButton label="Create token" busy_label="Creating…" pending=create.pending().into()
                     class="btn btn-primary" />
             </ActionForm>
-            {move || made().map(|token| {
-                let copy = token.clone();
-                view! {
-                    <div class="invite-link" role="status">
-                        <label for="new-token">"Your new token (shown once: copy it now)"</label>
-                        <div class="copy-row">
-                            <input id="new-token" class="mono" readonly value=token />
-                            <button type="button" class="btn btn-secondary"
-                                on:click=move |_| { let _ = window().navigator().clipboard().write_text(&copy); }>
-                                "Copy"
-                            </button>
-                        </div>
-                    </div>
-                }
+            {move || made().map(|value| view! {
+                <ShownOnce id="new-token" label="Your new token (shown once: copy it now)" value />
             })}
         </section>
     }
