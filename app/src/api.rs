@@ -145,6 +145,17 @@ pub async fn rename_cluster(cluster_id: String, name: String) -> Result<ClusterS
         .map_err(fail)
 }
 
+/// Deletes a cluster (Owner; `confirm` repeats its name). The page then reloads `/`, which
+/// picks another cluster or offers to create one.
+#[server(prefix = "/rpc")]
+pub async fn delete_cluster(cluster_id: String, confirm: String) -> Result<(), AppError> {
+    let actor = actor().await?;
+    base()?
+        .delete_cluster(&actor, &cluster_id, &confirm)
+        .await
+        .map_err(fail)
+}
+
 #[server(prefix = "/rpc")]
 pub async fn get_cluster_overview(cluster_id: String) -> Result<ClusterOverview, AppError> {
     let actor = actor().await?;

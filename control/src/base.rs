@@ -71,6 +71,8 @@ pub struct Base {
     pub(crate) logs: Arc<crate::logs::LogHub>,
     /// Seals and opens secrets. A random key unless [`Base::with_keyring`] gives the real one.
     pub(crate) keyring: Arc<Keyring>,
+    /// Sends invitation links when SMTP is configured ([`Base::with_mailer`]).
+    pub(crate) mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 impl Base {
@@ -92,6 +94,7 @@ impl Base {
             activity: Arc::default(),
             logs: Arc::default(),
             keyring: Arc::new(Keyring::from_keys(crate::secrets::keyring::new_key(), &[])),
+            mailer: None,
         }
     }
 
@@ -99,6 +102,12 @@ impl Base {
     /// that dies with the process.
     pub fn with_keyring(mut self, keyring: Keyring) -> Base {
         self.keyring = Arc::new(keyring);
+        self
+    }
+
+    /// Emails invitation links through `mailer`.
+    pub fn with_mailer(mut self, mailer: crate::mail::Mailer) -> Base {
+        self.mailer = Some(Arc::new(mailer));
         self
     }
 

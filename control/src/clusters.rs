@@ -1,10 +1,11 @@
 //! Clusters: a team's workspace. Create (the creator becomes Owner), rename, list, overview.
 
 use proto::api::{ClusterOverview, ClusterSummary, Role};
+use proto::wire::{Command, Lifecycle};
 use serde_json::json;
 
 use crate::events::{NewEvent, record, to_api};
-use crate::rbac::{self, ManageCluster, ViewCluster, ViewEvents, authorize};
+use crate::rbac::{self, DeleteCluster, ManageCluster, ViewCluster, ViewEvents, authorize};
 use crate::store::{clusters, events, memberships};
 use crate::{Actor, Base, DomainError, clock, ids, validate};
 
@@ -128,5 +129,71 @@ impl Base {
             service_count,
             recent_events,
         })
+    }
+
+    /// Deletes a cluster with its services, instances, members, invitations, tokens and events.
+    /// `confirm` must repeat the cluster's name. Each service is removed from its instance (best
+    /// effort, as when one service is deleted), then the instances' agents are disconnected:
+    /// their certificates are no longer pinned, so they cannot come back. The `cluster.delete`
+    /// event outlives the cluster (it belongs to no cluster).
+    pub async fn delete_cluster(
+        &self,
+        actor: &Actor,
+        cluster_id: &str,
+        confirm: &str,
+    ) -> Result<(), DomainError> {
+        let may = authorize::<DeleteCluster>(&self.store, actor, cluster_id).await?;
+        let pool = self.store.pool();
+        let row = clusters::by_id(pool, may.cluster_id())
+            .await?
+            .ok_or(DomainError::NotFound("cluster"))?;
+        if confirm != row.name {
+            return Err(DomainError::Invalid {
+                field: "confirm",
+                message: format!(
+                    "type the cluster's name ({}) to confirm: this deletes its services, \
+                     instances, members and events",
+                    row.name
+                ),
+            });
+        }
+        let services = crate::store::services::in_cluster(pool, &row.id).await?;
+        let instances = crate::store::instances::in_cluster(pool, &row.id).await?;
+        let mut tx = self.store.begin().await?;
+        clusters::delete_with_contents(&mut tx, &row.id).await?;
+        record(
+            &mut *tx,
+            NewEvent {
+                cluster_id: None,
+                actor_user_id: Some(&actor.user.id),
+                actor_token_id: actor.token_id(),
+                client: &actor.client,
+                action: "cluster.delete",
+                target: Some(&row.id),
+                details: json!({
+                    "name": row.name,
+                    "services": services.len(),
+                    "instances": instances.len(),
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(cluster = %row.id, name = %row.name, by = %actor.user.id, "cluster deleted");
+        let removals = services.iter().map(|s| {
+            let command = Command::Service {
+                service_id: s.id.clone(),
+                action: Lifecycle::Remove,
+            };
+            self.registry
+                .send_command(&s.instance_id, command, crate::deployments::COMMAND_TIMEOUT)
+        });
+        let _ = futures_util::future::join_all(removals).await;
+        for i in &instances {
+            self.registry.disconnect(&i.id);
+        }
+        self.registry.changed();
+        self.activity.changed();
+        Ok(())
     }
 }

@@ -82,11 +82,44 @@ impl Base {
         tx.commit().await?;
         let mut url = self.config.public_url.clone();
         url.set_path(&format!("/invite/{token}"));
+        let emailed = self.email_invite(actor, &row, url.as_str()).await;
         Ok(CreatedInvite {
             invite: view(&row),
             invite_url: url.to_string(),
-            emailed: false,
+            emailed,
         })
+    }
+
+    /// Sends the link when SMTP is configured; true when the relay took it.
+    async fn email_invite(&self, actor: &Actor, row: &InviteRow, url: &str) -> bool {
+        let Some(mailer) = &self.mailer else {
+            return false;
+        };
+        let cluster = crate::store::clusters::by_id(self.store.pool(), &row.cluster_id)
+            .await
+            .ok()
+            .flatten()
+            .map(|c| c.name)
+            .unwrap_or_default();
+        let mail = crate::mail::Mail {
+            to: row.email.clone(),
+            subject: format!("{} invited you to {cluster} on dployr", actor.user.name),
+            body: format!(
+                "{} ({}) invited you to join {cluster} as {} on dployr.\n\n\
+                 Accept the invitation here:\n{url}\n\n\
+                 The link works once and expires in 7 days. If you did not expect it, ignore \
+                 this email.\n",
+                actor.user.name, actor.user.email, row.role
+            ),
+        };
+        match mailer.send(mail).await {
+            Ok(()) => true,
+            Err(e) => {
+                // Not the link: it is a credential.
+                tracing::warn!(invite = %row.id, error = %e, "emailing the invitation failed");
+                false
+            }
+        }
     }
 
     pub async fn list_invites(

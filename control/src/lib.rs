@@ -36,6 +36,7 @@ pub mod instances;
 pub mod invites;
 pub mod lifecycle;
 pub mod logs;
+pub mod mail;
 pub mod members;
 pub mod rbac;
 pub mod secrets;

@@ -47,6 +47,13 @@ pub struct Config {
     /// Where the local dployrd's ingress listens (services at `<name>.localhost:<port>`).
     #[arg(long, env = "DPLOYR_LOCAL_INGRESS", default_value = "127.0.0.1:8000")]
     pub local_ingress: SocketAddr,
+    /// An SMTP relay for invitation emails: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
+    /// or `smtps://user:pass@host:465`. Without it, the dashboard shows invitation links to copy.
+    #[arg(long, env = "DPLOYR_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of those emails (default: `dployr <dployr@<public host>>`).
+    #[arg(long, env = "DPLOYR_SMTP_FROM")]
+    pub smtp_from: Option<String>,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "DPLOYR_LOG_JSON")]
     pub log_json: bool,
@@ -80,6 +87,8 @@ impl Config {
             local_agent: false,
             local_ingress: "127.0.0.1:0".parse().expect("literal address"),
             log_json: false,
+            smtp_url: None,
+            smtp_from: None,
             task: None,
         }
     }

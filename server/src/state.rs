@@ -50,6 +50,10 @@ impl ServerState {
                 .parse()
                 .context("public URL from listen address")?,
         };
+        let from = config.smtp_from.clone().unwrap_or_else(|| {
+            let host = public_url.host_str().unwrap_or("localhost");
+            format!("dployr <dployr@{host}>")
+        });
         let identity = control::gateway::tls::Identity::load_or_create(&config.data_dir)
             .context("creating the gateway key and certificate")?;
         let mut base_config = BaseConfig::new(public_url);
@@ -63,7 +67,13 @@ impl ServerState {
         };
         let keyring = control::secrets::Keyring::load_or_create(&config.data_dir)
             .context("loading the master key for secrets")?;
-        let base = Base::new(store, base_config).with_keyring(keyring);
+        let mut base = Base::new(store, base_config).with_keyring(keyring);
+        if let Some(url) = &config.smtp_url {
+            let mailer = control::mail::Mailer::new(url, &from)
+                .map_err(anyhow::Error::msg)
+                .context("DPLOYR_SMTP_URL")?;
+            base = base.with_mailer(mailer);
+        }
         let origin = base.config().origin().into();
         let leptos = LeptosOptions::builder()
             .output_name("frontend")

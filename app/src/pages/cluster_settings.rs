@@ -1,11 +1,12 @@
-//! `/c/{cluster}/settings`: rename the cluster (Owner and Admin; others see why they cannot).
+//! `/c/{cluster}/settings`: rename the cluster (Owner and Admin; others see why they cannot) and,
+//! for the Owner, delete it (typing its name to confirm).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use proto::api::Role;
 
-use crate::api::RenameCluster;
+use crate::api::{DeleteCluster, RenameCluster};
 use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
 use crate::components::layout::Session;
 
@@ -43,6 +44,7 @@ pub fn ClusterSettingsPage() -> impl IntoView {
             None => view! { <p class="form-error" role="alert">"This cluster does not exist, or you cannot see it."</p> }.into_any(),
             Some(c) => {
                 let may = matches!(c.role, Role::Owner | Role::Admin);
+                let danger = (c.role == Role::Owner).then(|| view! { <DangerZone cluster_id=c.id.clone() name=c.name.clone() /> });
                 view! {
                     <section class="settings-section" aria-labelledby="rename-title">
                         <h2 id="rename-title">"Name"</h2>
@@ -74,9 +76,49 @@ pub fn ClusterSettingsPage() -> impl IntoView {
                             })}
                         </ActionForm>
                     </section>
+                    {danger}
                 }
                     .into_any()
             }
         }}
+    }
+}
+
+/// Deleting the cluster: the button stays disabled until the name is typed exactly; on success
+/// the whole page reloads `/` so the cluster switcher forgets it.
+#[component]
+fn DangerZone(cluster_id: String, name: String) -> impl IntoView {
+    let delete = ServerAction::<DeleteCluster>::new();
+    let error = error_of(delete.value());
+    let typed = RwSignal::new(String::new());
+    let expected = name.clone();
+    let matches = move || typed.get() == expected;
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            let _ = window().location().assign("/");
+        }
+    });
+    view! {
+        <section class="settings-section danger-zone" aria-labelledby="delete-title">
+            <h2 id="delete-title">"Delete this cluster"</h2>
+            <p class="section-text">
+                "Stops and removes every service on its instances, disconnects the instances, and
+                 deletes members, invitations, API tokens, environment variables and the events log.
+                 This cannot be undone."
+            </p>
+            <ActionForm action=delete attr:class="form">
+                <FormError error />
+                <input type="hidden" name="cluster_id" value=cluster_id />
+                <div class="field">
+                    <label for="confirm-delete">"Type " <strong>{name}</strong> " to confirm"</label>
+                    <input id="confirm-delete" type="text" name="confirm" autocomplete="off"
+                        on:input=move |ev| typed.set(event_target_value(&ev)) />
+                </div>
+                <button type="submit" class="btn btn-danger" id="delete-cluster"
+                    disabled=move || !matches() || delete.pending().get()>
+                    {move || if delete.pending().get() { "Deleting…" } else { "Delete cluster" }}
+                </button>
+            </ActionForm>
+        </section>
     }
 }

@@ -213,7 +213,7 @@ fn Invitations(cluster_id: Signal<String>, me: Signal<Option<Role>>) -> impl Int
     let error = error_of(invite.value());
     let email_err = field_error(error, "email");
     let link = move || match invite.value().get() {
-        Some(Ok(made)) => Some(made.invite_url),
+        Some(Ok(made)) => Some((made.invite_url, made.emailed.then_some(made.invite.email))),
         _ => None,
     };
     let options = move || {
@@ -248,7 +248,8 @@ fn Invitations(cluster_id: Signal<String>, me: Signal<Option<Role>>) -> impl Int
                 <SubmitButton label="Create invitation link" busy_label="Creating…"
                     pending=invite.pending().into() class="btn btn-primary" />
             </ActionForm>
-            {move || link().map(|value| view! {
+            {move || link().map(|(value, emailed_to)| view! {
+                {emailed_to.map(|to| view! { <p class="form-success" id="invite-emailed">"Emailed to " {to} "."</p> })}
                 <ShownOnce id="invite-link" label="Invitation link (shown once)" value />
             })}
             <h3>"Pending invitations"</h3>

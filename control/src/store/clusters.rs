@@ -55,3 +55,22 @@ pub async fn oldest<'e>(db: impl Executor<'e, Database = Db>) -> sqlx::Result<Op
         .fetch_optional(db)
         .await
 }
+
+/// Deletes a cluster and everything in it: services first (their deployments, logs and env go
+/// with them), then instances (a service's instance is `ON DELETE RESTRICT`), then the cluster
+/// (memberships, invitations, tokens and its events cascade). Returns false if it was gone.
+pub async fn delete_with_contents(conn: &mut sqlx::AnyConnection, id: &str) -> sqlx::Result<bool> {
+    sqlx::query("DELETE FROM services WHERE cluster_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM instances WHERE cluster_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    let gone = sqlx::query("DELETE FROM clusters WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(gone.rows_affected() == 1)
+}

@@ -1,7 +1,7 @@
-//! `/api/v1/clusters`: list, create, show, rename.
+//! `/api/v1/clusters`: list, create, show, rename, delete.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use http::StatusCode;
 use proto::api::{
     ClusterList, ClusterOverview, ClusterSummary, CreateClusterRequest, UpdateClusterRequest,
@@ -46,4 +46,22 @@ pub async fn update(
     Ok(Json(
         state.base.rename_cluster(&actor, &id, &req.name).await?,
     ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct DeleteQuery {
+    /// The cluster's name, repeated, so a mistyped id or a stray script deletes nothing.
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `DELETE /clusters/{id}?confirm=<name>`: Owner only; 204.
+pub async fn delete(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+    Query(q): Query<DeleteQuery>,
+) -> Result<StatusCode, ApiError> {
+    state.base.delete_cluster(&actor, &id, &q.confirm).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

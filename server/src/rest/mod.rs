@@ -3,7 +3,7 @@
 //!
 //! - [`extract`]: the signed-in actor and JSON bodies with our error shape.
 //! - [`auth`]: sign-up, log-in, log-out, password, `me`.
-//! - [`clusters`]: list, create, rename.
+//! - [`clusters`]: list, create, show, rename, delete (Owner, `?confirm=<name>`).
 //! - [`instances`]: add (join token + install command), list with status, remove.
 //! - [`services`]: create, list, show, change, delete; live list and live service (WebSockets).
 //! - [`live`]: the push-on-change loop those WebSockets share.
@@ -47,7 +47,9 @@ pub fn router() -> Router<ServerState> {
         .route("/clusters", get(clusters::list).post(clusters::create))
         .route(
             "/clusters/{id}",
-            patch(clusters::update).get(clusters::show),
+            patch(clusters::update)
+                .get(clusters::show)
+                .delete(clusters::delete),
         )
         .route(
             "/clusters/{id}/instances",

@@ -121,3 +121,149 @@ async fn signed_out_requests_are_401() {
     .await;
     assert_eq!(status, 401);
 }
+
+/// Deleting a cluster takes its name as confirmation, is the Owner's alone, and takes
+/// everything in it along; the `cluster.delete` event outlives it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_owner_deletes_a_cluster_and_everything_in_it_goes() {
+    let app = TestApp::open().await;
+    let (cluster, bo) = crate::support::ana_and_bo(&app, "admin").await;
+    let instance: Value = app
+        .post(&format!("/api/v1/clusters/{cluster}/instances"))
+        .json(&json!({ "name": "web-1" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let instance = instance["instance"]["id"].as_str().unwrap().to_string();
+    let service: Value = app
+        .post(&format!("/api/v1/clusters/{cluster}/services"))
+        .json(&json!({ "name": "api", "instance_id": instance,
+                       "source": {"git": {"url": "https://example.com/app.git"}} }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let service = service["id"].as_str().unwrap().to_string();
+    let r = app
+        .put(&format!("/api/v1/services/{service}/env/TOKEN"))
+        .json(&json!({ "value": "s3cret", "secret": true }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let token: Value = app
+        .post(&format!("/api/v1/clusters/{cluster}/tokens"))
+        .json(&json!({ "name": "ci", "role": "owner" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_string();
+
+    // An Admin may not; the Owner must type the name.
+    let r = Client::new()
+        .delete(format!(
+            "{}/api/v1/clusters/{cluster}?confirm=Ana's cluster",
+            app.url
+        ))
+        .header("Origin", &app.origin)
+        .header("Cookie", &bo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    for confirm in ["", "?confirm=ana's cluster", "?confirm=Staging"] {
+        let (status, err) = error_of(
+            app.delete(&format!("/api/v1/clusters/{cluster}{confirm}"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (status, err["field"].as_str()),
+            (400, Some("confirm")),
+            "{confirm}"
+        );
+        assert!(
+            err["message"].as_str().unwrap().contains("Ana's cluster"),
+            "{err}"
+        );
+    }
+    let r = app
+        .get(&format!("/api/v1/services/{service}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "a refused delete deletes nothing");
+
+    let r = app
+        .delete(&format!(
+            "/api/v1/clusters/{cluster}?confirm=Ana%27s%20cluster"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    for path in [
+        format!("/api/v1/clusters/{cluster}"),
+        format!("/api/v1/services/{service}"),
+    ] {
+        let r = app.get(&path).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    let r = Client::new()
+        .get(format!("{}/api/v1/clusters", app.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "the cluster's tokens die with it");
+    let bo_list: Value = Client::new()
+        .get(format!("{}/api/v1/clusters", app.url))
+        .header("Cookie", &bo)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !bo_list.to_string().contains(&cluster),
+        "members lose it: {bo_list}"
+    );
+
+    let store = control::Store::open(&control::Store::sqlite_url(&app.data_dir))
+        .await
+        .unwrap();
+    for table in [
+        "services",
+        "instances",
+        "service_env",
+        "memberships",
+        "api_tokens",
+    ] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        let expected = if table == "memberships" { 1 } else { 0 }; // Bo's own cluster
+        assert_eq!(n, expected, "{table}");
+    }
+    let (cluster_of, target, details): (Option<String>, String, String) = sqlx::query_as(
+        "SELECT cluster_id, target, details FROM events WHERE action = 'cluster.delete'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!((cluster_of, target.as_str()), (None, cluster.as_str()));
+    assert!(details.contains("\"services\":1"), "{details}");
+    store.close().await;
+}

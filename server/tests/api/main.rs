@@ -8,6 +8,7 @@ mod auth;
 mod clusters;
 mod guards;
 mod instances;
+mod invite_mail;
 mod matrix;
 mod rpc_matrix;
 mod service_pages;

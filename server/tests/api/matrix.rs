@@ -26,6 +26,7 @@ pub(crate) enum Who {
 pub(crate) const ALL: &[Who] = &[Who::Owner, Who::Admin, Who::Member, Who::Guest];
 pub(crate) const STAFF: &[Who] = &[Who::Owner, Who::Admin, Who::Member];
 pub(crate) const ADMINS: &[Who] = &[Who::Owner, Who::Admin];
+pub(crate) const OWNERS: &[Who] = &[Who::Owner];
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy)]
@@ -49,6 +50,9 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/clusters", Rule::Account { tokens: false }),
     ("GET", "/clusters/{id}", Rule::Roles(ALL)),
     ("PATCH", "/clusters/{id}", Rule::Roles(ADMINS)),
+    // Called with a wrong `confirm`, so the Owner's call fails (400) and the world survives;
+    // clusters.rs deletes one for real.
+    ("DELETE", "/clusters/{id}", Rule::Roles(OWNERS)),
     ("GET", "/clusters/{id}/instances", Rule::Roles(ALL)),
     ("POST", "/clusters/{id}/instances", Rule::Roles(ADMINS)),
     ("WS", "/clusters/{id}/instances/live", Rule::Roles(ALL)),
@@ -292,6 +296,9 @@ impl World {
             self.service.clone()
         };
         let mut path = route.replace("{id}", &id).replace("{action}", "restart");
+        if (method, route) == ("DELETE", "/clusters/{id}") {
+            path.push_str("?confirm=not-its-name");
+        }
         if path.contains("{user}") {
             let (_, user) = self.invited("guest").await;
             path = path.replace("{user}", &user);

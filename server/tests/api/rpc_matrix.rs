@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use reqwest::Method;
 
-use crate::matrix::{ADMINS, ALL, Cred, STAFF, World, callers, world};
+use crate::matrix::{ADMINS, ALL, Cred, OWNERS, STAFF, World, callers, world};
 
 /// Who may call a server function.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +33,9 @@ const RPC: &[(&str, Rule)] = &[
     ("join_by_invite", Rule::NotCluster),
     ("signup_by_invite", Rule::NotCluster),
     ("rename_cluster", Rule::Roles(ADMINS)),
+    // With a wrong `confirm` (the Owner's call fails, the world survives); the REST test in
+    // clusters.rs deletes one for real, through the same `Base::delete_cluster`.
+    ("delete_cluster", Rule::Roles(OWNERS)),
     ("get_cluster_overview", Rule::Roles(ALL)),
     ("list_instances", Rule::Roles(ALL)),
     ("create_instance", Rule::Roles(ADMINS)),
@@ -116,6 +119,7 @@ async fn args(w: &World, name: &str) -> Vec<(String, String)> {
     };
     match name {
         "rename_cluster" => vec![pair("cluster_id", &c), pair("name", &w.unique("Named "))],
+        "delete_cluster" => vec![pair("cluster_id", &c), pair("confirm", "not-its-name")],
         "create_instance" => vec![pair("cluster_id", &c), pair("name", &w.unique("rpc-"))],
         "delete_instance" => {
             let i = w

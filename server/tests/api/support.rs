@@ -26,6 +26,8 @@ pub struct Options {
     pub open_signup: bool,
     pub public_url: Option<&'static str>,
     pub local_agent: bool,
+    /// `DPLOYR_SMTP_URL`.
+    pub smtp_url: Option<String>,
 }
 
 impl TestApp {
@@ -56,6 +58,7 @@ impl TestApp {
         let mut config = Config::for_data_dir(dir.path().to_path_buf());
         config.open_signup = opts.open_signup;
         config.local_agent = opts.local_agent;
+        config.smtp_url = opts.smtp_url.clone();
         // The dployrd beside dployr-server in the target dir (built by `cargo test --workspace`).
         config.agent_bin = Some(
             std::path::Path::new(env!("CARGO_BIN_EXE_dployr-server")).with_file_name("dployrd"),
