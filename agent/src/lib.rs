@@ -24,3 +24,4 @@ pub mod run;
 pub mod state;
 pub mod streams;
 pub mod tls;
+pub mod tools;

@@ -52,6 +52,9 @@ enum Cmd {
             default_value = "unix:///var/run/docker.sock"
         )]
         docker_host: String,
+        /// Refuse browser consoles on this machine, whatever Base allows.
+        #[arg(long, env = "DPLOYRD_NO_CONSOLE")]
+        no_console: bool,
     },
     /// Print what the agent is doing.
     Status,
@@ -105,12 +108,14 @@ async fn main() -> anyhow::Result<()> {
             ingress_listen,
             ingress_domain,
             docker_host,
+            no_console,
         } => {
             let options = agent::run::RunOptions {
                 ingress_listen,
                 ingress_domain,
                 stop_services_on_exit: false,
                 docker: agent::docker::DockerHost::new(docker_host),
+                console_enabled: !no_console,
             };
             agent::run::run(data, options, stop_signal()).await
         }

@@ -24,6 +24,7 @@ use crate::join::VERSION;
 use crate::state::{DataDir, Enrollment};
 use crate::streams;
 use crate::tls::{AgentIdentity, client_config};
+use crate::tools::Tools;
 
 pub const BACKOFF_BASE: Duration = Duration::from_secs(1);
 pub const BACKOFF_CAP: Duration = Duration::from_secs(60);
@@ -87,10 +88,11 @@ async fn session(
     enr: &Enrollment,
     identity: &AgentIdentity,
     data: &DataDir,
-    engine: &Engine,
+    tools: &Tools,
     reports: &mut mpsc::UnboundedReceiver<AgentMsg>,
     logs: &LogQueue,
 ) -> Result<bool, (bool, DialError)> {
+    let engine = &tools.engine;
     let tls = client_config(&enr.pin, Some(identity))
         .map_err(|e| (false, DialError::Protocol(e.to_string())))?;
     let mut ws = dial::dial(&enr.url, tls).await.map_err(|e| (false, e))?;
@@ -133,7 +135,7 @@ async fn session(
                 return Err((true, DialError::Protocol("Base went silent".into())));
             }
             Some(stream) = incoming.accept() => {
-                tokio::spawn(streams::serve(stream));
+                tokio::spawn(streams::serve(stream, tools.clone()));
             }
             Some(report) = reports.recv() => {
                 mux.send_control(&report).map_err(lost)?;
@@ -180,6 +182,8 @@ pub struct RunOptions {
     pub stop_services_on_exit: bool,
     /// The Docker engine for docker services.
     pub docker: crate::docker::DockerHost,
+    /// Serve browser consoles (`--no-console` turns them off whatever Base allows).
+    pub console_enabled: bool,
 }
 
 impl Default for RunOptions {
@@ -189,6 +193,7 @@ impl Default for RunOptions {
             ingress_domain: "localhost".into(),
             stop_services_on_exit: false,
             docker: crate::docker::DockerHost::default(),
+            console_enabled: true,
         }
     }
 }
@@ -233,11 +238,17 @@ pub async fn run(
     write_ingress(&data, ingress_addr);
     // Services come back before Base is reachable: they never depended on it.
     engine.restore().await;
+    let tools = Tools {
+        engine: engine.clone(),
+        consoles: Default::default(),
+        data_dir: data.path().to_path_buf(),
+        console_enabled: options.console_enabled,
+    };
     let result = hold(
         &data,
         &enr,
         &identity,
-        &engine,
+        &tools,
         &mut reports,
         &logs,
         shutdown,
@@ -333,7 +344,7 @@ async fn hold(
     data: &DataDir,
     enr: &Enrollment,
     identity: &AgentIdentity,
-    engine: &Engine,
+    tools: &Tools,
     reports: &mut mpsc::UnboundedReceiver<AgentMsg>,
     logs: &LogQueue,
     shutdown: impl std::future::Future<Output = ()>,
@@ -344,7 +355,7 @@ async fn hold(
         write_status(data, enr, "connecting", None);
         let outcome = tokio::select! {
             _ = &mut shutdown => return Ok(()),
-            r = session(enr, identity, data, engine, reports, logs) => r,
+            r = session(enr, identity, data, tools, reports, logs) => r,
         };
         let error = match outcome {
             Ok(_) => {

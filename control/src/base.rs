@@ -22,6 +22,10 @@ pub struct BaseConfig {
     pub login_failures_per_ip: usize,
     /// Where agents connect, as advertised in install commands.
     pub gateway: GatewayInfo,
+    /// A console nobody typed into for this long is closed.
+    pub console_idle_secs: u32,
+    /// The largest file upload through the file explorer.
+    pub upload_max_bytes: u64,
 }
 
 /// The agent gateway's address and the SHA-256 pin of its certificate (hex).
@@ -44,6 +48,8 @@ impl BaseConfig {
                 url: "wss://127.0.0.1:8443".into(),
                 pin: String::new(),
             },
+            console_idle_secs: 30 * 60,
+            upload_max_bytes: 1 << 30,
         }
     }
 

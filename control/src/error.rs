@@ -22,6 +22,12 @@ pub enum DomainError {
     },
     #[error("{0}")]
     Conflict(String),
+    /// Switched off by a setting (the console on an instance): refused whatever the role.
+    #[error("{0}")]
+    Disabled(String),
+    /// A body over its cap (an upload).
+    #[error("{0}")]
+    TooLarge(String),
     /// Too many attempts; try again after the given time.
     #[error("too many attempts, try again in {} seconds", retry_after.as_secs().max(1))]
     RateLimited { retry_after: Duration },
@@ -48,6 +54,8 @@ impl DomainError {
             DomainError::NotFound(_) => "not_found",
             DomainError::Invalid { .. } => "invalid_input",
             DomainError::Conflict(_) => "conflict",
+            DomainError::Disabled(_) => "disabled",
+            DomainError::TooLarge(_) => "too_large",
             DomainError::RateLimited { .. } => "rate_limited",
             DomainError::SignupClosed => "signup_closed",
             DomainError::Internal(_) => "internal",

@@ -51,7 +51,46 @@ impl Base {
                 .host_facts
                 .as_deref()
                 .and_then(|h| serde_json::from_str::<HostFacts>(h).ok()),
+            console_enabled: r.console_enabled != 0,
         }
+    }
+
+    /// Changes an instance's settings (Admin+): today, whether consoles may be opened on it.
+    pub async fn update_instance(
+        &self,
+        actor: &Actor,
+        instance_id: &str,
+        req: proto::api::UpdateInstanceRequest,
+    ) -> Result<Instance, DomainError> {
+        let row = sql::by_id(self.store.pool(), instance_id)
+            .await?
+            .ok_or(DomainError::NotFound("instance"))?;
+        let may = authorize::<ManageInstances>(&self.store, actor, &row.cluster_id).await?;
+        let Some(enabled) = req.console_enabled else {
+            return Err(DomainError::Invalid {
+                field: "console_enabled",
+                message: "nothing to change: send console_enabled".into(),
+            });
+        };
+        let mut tx = self.store.begin().await?;
+        sql::set_console_enabled(&mut *tx, &row.id, enabled).await?;
+        record(
+            &mut *tx,
+            NewEvent::by(
+                actor,
+                may.cluster_id(),
+                "instance.update",
+                &row.id,
+                json!({ "name": row.name, "console_enabled": enabled }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.registry.changed();
+        let row = sql::by_id(self.store.pool(), &row.id)
+            .await?
+            .ok_or(DomainError::NotFound("instance"))?;
+        Ok(self.instance_view(&row))
     }
 
     fn install_command(&self, token: &str) -> String {
@@ -118,6 +157,7 @@ impl Base {
             last_seen_at: None,
             agent_version: None,
             host_facts: None,
+            console_enabled: 1,
         };
         let (join_token, hash) = token::new_token();
         let mut tx = self.store.begin().await?;

@@ -44,6 +44,7 @@ pub mod service_spec;
 pub mod services;
 pub mod store;
 pub mod tokens;
+pub mod tools;
 pub mod validate;
 
 pub use base::{Base, BaseConfig, GatewayInfo};

@@ -55,8 +55,10 @@ permission_table! {
     ViewLogs = "services.logs" => [Owner, Admin, Member];
     /// Set environment variables and secrets.
     ManageEnv = "services.env" => [Owner, Admin, Member];
-    /// Open a console or the file explorer.
+    /// Open a console on a service or an instance.
     UseConsole = "services.console" => [Owner, Admin];
+    /// Browse, download, upload, edit, move and delete a service's files.
+    UseFiles = "services.files" => [Owner, Admin];
     /// Create and revoke API tokens.
     ManageTokens = "tokens.manage" => [Owner, Admin];
 }

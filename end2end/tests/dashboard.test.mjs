@@ -111,6 +111,25 @@ test('the account page lists clusters and activity', async () => {
   await shot(page, '06-account');
 });
 
+test('the Owner deletes a cluster only after typing its name', async () => {
+  await page.click('.cluster-row:has-text("Staging EU") >> text=Open');
+  await page.waitForURL(/\/c\/cl_[0-9a-z]+$/);
+  await page.click('.sidebar >> text=Settings');
+  await page.waitForURL(/\/settings$/);
+  await hydrated(page);
+  await page.fill('#confirm-delete', 'Staging');
+  assert.equal(await page.isDisabled('#delete-cluster'), true, 'a wrong name keeps it disabled');
+  await page.fill('#confirm-delete', 'Staging EU');
+  await page.waitForFunction(() => !document.querySelector('#delete-cluster').disabled);
+  await page.click('#delete-cluster');
+  await page.waitForFunction(() => document.querySelector('main h1')?.innerText === "Ana's cluster");
+  await hydrated(page);
+  await page.click('#cluster-switcher');
+  const items = await page.locator('#cluster-menu .switcher-name').allInnerTexts();
+  assert.deepEqual(items, ["Ana's cluster"]);
+  await page.click('#cluster-switcher');
+});
+
 test('logging out ends the session; logging back in returns to the first cluster', async () => {
   await page.click('text=Log out');
   await page.waitForURL(/\/login$/);

@@ -11,8 +11,10 @@ use crate::deploy::DeployState;
 use crate::service::{HealthCheck, RestartPolicy, Runtime, ServiceSpec, Source};
 
 mod env;
+mod files;
 mod team;
 pub use env::{EnvList, EnvVar, ImportEnvRequest, SetEnvRequest};
+pub use files::{FileEntry, FileKind, FileListing, MkdirRequest, RenameRequest};
 pub use team::{
     AcceptInviteRequest, ApiToken, ChangeRoleRequest, CreateInviteRequest, CreateTokenRequest,
     CreatedInvite, CreatedToken, Invite, InviteInfo, InviteList, Member, MemberList, TokenList,
@@ -182,6 +184,19 @@ pub struct Instance {
     pub last_seen_at: Option<String>,
     pub agent_version: Option<String>,
     pub host: Option<crate::wire::HostFacts>,
+    /// Browser consoles may be opened here (Admins switch it).
+    #[serde(default = "yes")]
+    pub console_enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `PATCH /api/v1/instances/{id}`: settings of an instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateInstanceRequest {
+    pub console_enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

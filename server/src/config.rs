@@ -47,6 +47,12 @@ pub struct Config {
     /// Where the local dployrd's ingress listens (services at `<name>.localhost:<port>`).
     #[arg(long, env = "DPLOYR_LOCAL_INGRESS", default_value = "127.0.0.1:8000")]
     pub local_ingress: SocketAddr,
+    /// Close a browser console after this many seconds without a keystroke.
+    #[arg(long, env = "DPLOYR_CONSOLE_IDLE_SECS", default_value_t = 1800)]
+    pub console_idle_secs: u32,
+    /// The largest upload through the file explorer, in bytes (default 1 GiB).
+    #[arg(long, env = "DPLOYR_UPLOAD_MAX_BYTES", default_value_t = 1 << 30)]
+    pub upload_max_bytes: u64,
     /// An SMTP relay for invitation emails: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
     /// or `smtps://user:pass@host:465`. Without it, the dashboard shows invitation links to copy.
     #[arg(long, env = "DPLOYR_SMTP_URL", hide_env_values = true)]
@@ -89,6 +95,8 @@ impl Config {
             log_json: false,
             smtp_url: None,
             smtp_from: None,
+            console_idle_secs: 1800,
+            upload_max_bytes: 1 << 30,
             task: None,
         }
     }

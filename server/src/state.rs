@@ -58,6 +58,8 @@ impl ServerState {
             .context("creating the gateway key and certificate")?;
         let mut base_config = BaseConfig::new(public_url);
         base_config.open_signup = config.open_signup;
+        base_config.console_idle_secs = config.console_idle_secs;
+        base_config.upload_max_bytes = config.upload_max_bytes;
         base_config.gateway = GatewayInfo {
             url: config
                 .gateway_url

@@ -62,6 +62,14 @@ pub struct EngineConfig {
     pub docker: crate::docker::DockerHost,
 }
 
+/// Where a live release's files are and its non-secret environment (secrets never reach a
+/// console: they exist only in the release's own processes).
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub dir: std::path::PathBuf,
+    pub env: std::collections::BTreeMap<String, String>,
+}
+
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
@@ -135,6 +143,21 @@ impl Engine {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.inner.state.lock().expect("engine state lock")
+    }
+
+    /// The live release of `service_id`, for its console and file explorer.
+    pub fn workspace(&self, service_id: &str) -> Option<Workspace> {
+        let st = self.lock();
+        let slot = st.services.get(service_id)?;
+        let live = slot.live.as_ref()?;
+        let kept = slot
+            .kept
+            .iter()
+            .find(|k| k.deployment_id == live.deployment_id)?;
+        Some(Workspace {
+            dir: pipeline::release_dir(self, service_id, &live.deployment_id),
+            env: kept.spec.env.clone(),
+        })
     }
 
     /// Where the ingress sends a host now (for `dployrd status` and tests).

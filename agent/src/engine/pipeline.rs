@@ -74,7 +74,7 @@ pub(super) async fn deploy(engine: &Engine, order: DeployOrder, cancel: Cancella
     }
 }
 
-fn release_dir(engine: &Engine, service_id: &str, deployment_id: &str) -> PathBuf {
+pub(super) fn release_dir(engine: &Engine, service_id: &str, deployment_id: &str) -> PathBuf {
     engine
         .inner
         .config

@@ -15,10 +15,12 @@ pub struct InstanceRow {
     pub last_seen_at: Option<i64>,
     pub agent_version: Option<String>,
     pub host_facts: Option<String>,
+    /// 1: browser consoles allowed; 0: switched off.
+    pub console_enabled: i64,
 }
 
 const COLUMNS: &str = "id, cluster_id, name, cert_fingerprint, created_at, enrolled_at, \
-                       last_seen_at, agent_version, host_facts";
+                       last_seen_at, agent_version, host_facts, console_enabled";
 
 pub async fn insert<'e>(
     db: impl Executor<'e, Database = Db>,
@@ -168,4 +170,17 @@ pub async fn count_in<'e>(
         .bind(cluster_id)
         .fetch_one(db)
         .await
+}
+
+pub async fn set_console_enabled<'e>(
+    db: impl Executor<'e, Database = Db>,
+    id: &str,
+    enabled: bool,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE instances SET console_enabled = $1 WHERE id = $2")
+        .bind(i64::from(enabled))
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
 }

@@ -7,6 +7,8 @@
 //! - [`msg`]: the JSON control messages on stream 0, one enum per sender ([`AgentMsg`],
 //!   [`BaseMsg`]), and what a new stream is for ([`StreamOpen`]).
 //! - [`work`]: deploy orders and lifecycle commands, and the agent's reports on them.
+//! - [`records`]: framing of messages inside one stream (consoles, file transfers).
+//! - [`tools`]: the console's and the file explorer's requests and answers.
 //! - [`window`]: per-stream credit windows, sans IO, so a stalled stream never blocks the others.
 //! - [`host`]: [`HostFacts::detect`], what the agent reports about its machine.
 //! - `mux` (feature `mux`): the async multiplexer that runs all of the above over any
@@ -17,6 +19,8 @@ pub mod host;
 pub mod msg;
 #[cfg(feature = "mux")]
 pub mod mux;
+pub mod records;
+pub mod tools;
 pub mod window;
 pub mod work;
 
@@ -30,6 +34,11 @@ pub use msg::{
 };
 #[cfg(feature = "mux")]
 pub use mux::{ControlReceiver, Incoming, Mux, MuxError, MuxStream, StreamError};
+pub use records::{MAX_RECORD_BYTES, Record, RecordError, RecordReader};
+pub use tools::{
+    ConsoleEvent, ConsoleInput, ConsoleOpen, ConsoleTarget, FileEntry, FileErrorKind, FileKind,
+    FileOp, FileReply, FileRequest,
+};
 pub use window::{INITIAL_WINDOW, RecvWindow, SendWindow, WindowError};
 pub use work::{
     DeployOrder, DeployProgress, Lifecycle, LogRecord, LogStream, RunState, Secrets, ServiceReport,

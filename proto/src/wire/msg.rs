@@ -149,6 +149,10 @@ pub enum StreamOpen {
     /// Opened by the agent once per connection: its services' output, one
     /// [`LogRecord`](super::work::LogRecord) as a JSON line each, for Base to keep and relay.
     Logs,
+    /// Opened by Base: a shell for a browser's console ([`super::tools`]).
+    Console(super::tools::ConsoleOpen),
+    /// Opened by Base: one file operation ([`super::tools`]).
+    Files(super::tools::FileRequest),
 }
 
 /// Why a control message could not be encoded or decoded.

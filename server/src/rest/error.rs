@@ -61,6 +61,8 @@ impl IntoResponse for ApiError {
             DomainError::NotFound(_) => StatusCode::NOT_FOUND,
             DomainError::Invalid { .. } => StatusCode::BAD_REQUEST,
             DomainError::Conflict(_) => StatusCode::CONFLICT,
+            DomainError::Disabled(_) => StatusCode::FORBIDDEN,
+            DomainError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             DomainError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             DomainError::Internal(source) => {
                 tracing::error!(error = %source, "internal error");

@@ -6,7 +6,9 @@ use axum::extract::ws::{Message as WsMessage, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use http::StatusCode;
-use proto::api::{CreateInstanceRequest, CreateInstanceResponse, InstanceList};
+use proto::api::{
+    CreateInstanceRequest, CreateInstanceResponse, Instance, InstanceList, UpdateInstanceRequest,
+};
 
 use super::error::ApiError;
 use super::extract::{ApiJson, Authed};
@@ -47,6 +49,16 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     state.base.delete_instance(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PATCH /instances/{id} {console_enabled}` (Admin+).
+pub async fn update(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UpdateInstanceRequest>,
+) -> Result<Json<Instance>, ApiError> {
+    Ok(Json(state.base.update_instance(&actor, &id, req).await?))
 }
 
 /// `GET …/instances/live` (WebSocket): the cluster's instance list, sent at once and again

@@ -12,14 +12,18 @@
 //! - [`team`]: members and roles, invitations, API tokens.
 //! - [`logs`]: a service's or a deployment's output, stored and live (NDJSON or SSE).
 //! - [`deployments`]: deploy (202), list, show, cancel; roll back, restart, stop, start.
+//! - [`console`]: a browser terminal on a service or an instance (WebSocket, Admin+).
+//! - [`files`]: the file explorer: list, download, archive, upload, mkdir, rename, delete.
 
 pub mod auth;
 pub mod clusters;
+pub mod console;
 pub mod deployments;
 pub mod env;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod files;
 pub mod instances;
 pub mod live;
 pub mod logs;
@@ -56,7 +60,23 @@ pub fn router() -> Router<ServerState> {
             get(instances::list).post(instances::create),
         )
         .route("/clusters/{id}/instances/live", get(instances::live))
-        .route("/instances/{id}", delete(instances::delete))
+        .route(
+            "/instances/{id}",
+            delete(instances::delete).patch(instances::update),
+        )
+        .route("/instances/{id}/console", get(console::of_instance))
+        .route("/services/{id}/console", get(console::of_service))
+        .route(
+            "/services/{id}/files",
+            get(files::list).delete(files::delete),
+        )
+        .route(
+            "/services/{id}/files/content",
+            get(files::content).put(files::upload),
+        )
+        .route("/services/{id}/files/archive", get(files::archive))
+        .route("/services/{id}/files/mkdir", post(files::mkdir))
+        .route("/services/{id}/files/rename", post(files::rename))
         .route(
             "/clusters/{id}/services",
             get(services::list).post(services::create),

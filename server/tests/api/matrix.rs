@@ -57,6 +57,18 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/clusters/{id}/instances", Rule::Roles(ADMINS)),
     ("WS", "/clusters/{id}/instances/live", Rule::Roles(ALL)),
     ("DELETE", "/instances/{id}", Rule::Roles(ADMINS)),
+    ("PATCH", "/instances/{id}", Rule::Roles(ADMINS)),
+    // The instance is offline here, so allowed calls end 409 (and record nothing); the
+    // gateway tests (tools.rs, traversal.rs) run them against a real dployrd.
+    ("WS", "/instances/{id}/console", Rule::Roles(ADMINS)),
+    ("WS", "/services/{id}/console", Rule::Roles(ADMINS)),
+    ("GET", "/services/{id}/files", Rule::Roles(ADMINS)),
+    ("DELETE", "/services/{id}/files", Rule::Roles(ADMINS)),
+    ("GET", "/services/{id}/files/content", Rule::Roles(ADMINS)),
+    ("PUT", "/services/{id}/files/content", Rule::Roles(ADMINS)),
+    ("GET", "/services/{id}/files/archive", Rule::Roles(ADMINS)),
+    ("POST", "/services/{id}/files/mkdir", Rule::Roles(ADMINS)),
+    ("POST", "/services/{id}/files/rename", Rule::Roles(ADMINS)),
     ("GET", "/clusters/{id}/services", Rule::Roles(ALL)),
     ("POST", "/clusters/{id}/services", Rule::Roles(ADMINS)),
     ("WS", "/clusters/{id}/services/live", Rule::Roles(ALL)),
@@ -264,6 +276,9 @@ impl World {
                 "name": self.unique("new-"), "instance_id": self.instance,
                 "source": {"git": {"url": "https://example.com/app.git"}} }),
             ("PATCH", "/services/{id}") => json!({ "build_command": self.unique("make ") }),
+            ("PATCH", "/instances/{id}") => json!({ "console_enabled": true }),
+            ("POST", "/services/{id}/files/mkdir") => json!({ "path": "new" }),
+            ("POST", "/services/{id}/files/rename") => json!({ "from": "a", "to": "b" }),
             ("POST", "/services/{id}/deployments") => json!({}),
             ("PATCH", "/clusters/{id}/members/{user}") => json!({ "role": "member" }),
             ("POST", "/clusters/{id}/invites") => {
@@ -298,6 +313,12 @@ impl World {
         let mut path = route.replace("{id}", &id).replace("{action}", "restart");
         if (method, route) == ("DELETE", "/clusters/{id}") {
             path.push_str("?confirm=not-its-name");
+        }
+        if route.ends_with("/console") {
+            path.push_str("?session=matrix-session-1");
+        }
+        if route.contains("/files") && method != "POST" {
+            path.push_str("?path=app.js");
         }
         if path.contains("{user}") {
             let (_, user) = self.invited("guest").await;

@@ -18,6 +18,8 @@ mod refusals;
 mod restart;
 mod secrets;
 mod streams;
+mod tools;
+mod traversal;
 
 use std::time::Duration;
 
@@ -147,6 +149,7 @@ impl RunningAgent {
                 ingress_domain: "test".into(),
                 stop_services_on_exit: true,
                 docker,
+                ..Default::default()
             };
             let _ = agent::run::run(d, options, async {
                 let _ = rx.await;

@@ -79,7 +79,7 @@ async fn set(app: &TestApp, svc: &str, key: &str, value: &str, secret: bool) {
     assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
 }
 
-async fn deploy_live(app: &TestApp, svc: &str) -> String {
+pub(crate) async fn deploy_live(app: &TestApp, svc: &str) -> String {
     let made: Value = app
         .post(&format!("/api/v1/services/{svc}/deployments"))
         .send()

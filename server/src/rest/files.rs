@@ -1,0 +1,201 @@
+//! `/api/v1/services/{id}/files…`: the file explorer over HTTP, for the CLI and the dashboard.
+//! Every operation runs on the agent, beneath the service's live release directory.
+//!
+//! - `GET files?path=` → [`FileListing`]; `DELETE files?path=` → 204
+//! - `GET files/content?path=` → the file, streamed (`X-Dployr-Modified-Ms` for the editor)
+//! - `GET files/archive?path=` → the folder as a streamed tar.gz
+//! - `PUT files/content?path=[&if_modified_ms=]` (body: the bytes, streamed) → [`FileEntry`]
+//! - `POST files/mkdir {path}` → 201 [`FileEntry`]; `POST files/rename {from,to}` → [`FileEntry`]
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use http::{HeaderValue, StatusCode, header};
+use proto::api::{FileEntry, FileListing, MkdirRequest, RenameRequest};
+use proto::wire::{FileOp, FileReply};
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::extract::{ApiJson, Authed};
+use crate::state::ServerState;
+
+#[derive(Deserialize)]
+pub struct PathQuery {
+    #[serde(default)]
+    path: String,
+    if_modified_ms: Option<i64>,
+}
+
+fn unexpected() -> ApiError {
+    ApiError::Status(
+        StatusCode::BAD_GATEWAY,
+        "unexpected answer from the instance".into(),
+    )
+}
+
+pub async fn list(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+    Query(q): Query<PathQuery>,
+) -> Result<Json<FileListing>, ApiError> {
+    let op = FileOp::List {
+        path: q.path.clone(),
+    };
+    match state.base.file_op(&actor, &id, op).await? {
+        FileReply::Listing { entries } => Ok(Json(FileListing {
+            path: q.path,
+            entries,
+        })),
+        _ => Err(unexpected()),
+    }
+}
+
+pub async fn delete(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+    Query(q): Query<PathQuery>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .base
+        .file_op(&actor, &id, FileOp::Delete { path: q.path })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn mkdir(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<MkdirRequest>,
+) -> Result<(StatusCode, Json<FileEntry>), ApiError> {
+    match state
+        .base
+        .file_op(&actor, &id, FileOp::Mkdir { path: req.path })
+        .await?
+    {
+        FileReply::Entry(e) => Ok((StatusCode::CREATED, Json(e))),
+        _ => Err(unexpected()),
+    }
+}
+
+pub async fn rename(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RenameRequest>,
+) -> Result<Json<FileEntry>, ApiError> {
+    let op = FileOp::Rename {
+        from: req.from,
+        to: req.to,
+    };
+    match state.base.file_op(&actor, &id, op).await? {
+        FileReply::Entry(e) => Ok(Json(e)),
+        _ => Err(unexpected()),
+    }
+}
+
+fn attachment(name: &str) -> HeaderValue {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    HeaderValue::from_str(&format!("attachment; filename=\"{safe}\""))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+async fn download(
+    state: ServerState,
+    actor: control::Actor,
+    id: String,
+    op: FileOp,
+) -> Result<Response, ApiError> {
+    let (reply, transfer) = state.base.file_download(&actor, &id, op).await?;
+    let body = Body::from_stream(futures_util::stream::unfold(transfer, |mut t| async move {
+        match t.next().await {
+            Ok(Some(bytes)) => Some((Ok::<_, std::io::Error>(bytes), t)),
+            Ok(None) => None,
+            Err(e) => Some((Err(std::io::Error::other(e)), t)),
+        }
+    }));
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    match reply {
+        FileReply::Entry(entry) => {
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            );
+            h.insert(header::CONTENT_LENGTH, HeaderValue::from(entry.size));
+            h.insert(header::CONTENT_DISPOSITION, attachment(&entry.name));
+            h.insert("x-dployr-modified-ms", HeaderValue::from(entry.modified_ms));
+        }
+        FileReply::Streaming => {
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/gzip"),
+            );
+        }
+        _ => return Err(unexpected()),
+    }
+    Ok(res)
+}
+
+pub async fn content(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+    Query(q): Query<PathQuery>,
+) -> Result<Response, ApiError> {
+    download(state, actor, id, FileOp::Read { path: q.path }).await
+}
+
+pub async fn archive(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+    Query(q): Query<PathQuery>,
+) -> Result<Response, ApiError> {
+    let name = q
+        .path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty() && *n != ".")
+        .unwrap_or("files")
+        .to_string();
+    let mut res = download(state, actor, id, FileOp::Archive { path: q.path }).await?;
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        attachment(&format!("{name}.tar.gz")),
+    );
+    Ok(res)
+}
+
+pub async fn upload(
+    State(state): State<ServerState>,
+    Authed(actor): Authed,
+    Path(id): Path<String>,
+    Query(q): Query<PathQuery>,
+    body: Body,
+) -> Result<Json<FileEntry>, ApiError> {
+    let stream = body
+        .into_data_stream()
+        .map(|r| r.map_err(|e| e.to_string()))
+        .boxed();
+    Ok(Json(
+        state
+            .base
+            .file_upload(&actor, &id, &q.path, q.if_modified_ms, stream)
+            .await?,
+    ))
+}
