@@ -29,9 +29,12 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::layout::SignedIn;
 use crate::pages::{
-    account, auth, cluster_settings, events, home, instances, invite, members, new_cluster,
-    not_found, overview, services, tokens,
+    account, auth, cluster_settings, console, events, files, home, instances, invite, members,
+    new_cluster, not_found, overview, services, tokens,
 };
+
+const XTERM_IMPORT_MAP: &str =
+    r#"{"imports":{"xterm":"/pkg/xterm/xterm.mjs","xterm-addon-fit":"/pkg/xterm/addon-fit.mjs"}}"#;
 
 /// The whole HTML document. The server renders it; the browser hydrates `<body>`.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -45,6 +48,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" href="/pkg/main.css" />
                 <link rel="stylesheet" href="/pkg/services.css" />
                 <link rel="icon" type="image/svg+xml" href="/pkg/favicon.svg" />
+                <link rel="stylesheet" href="/pkg/xterm/xterm.css" />
+                // The console's xterm.js bindings import these bare names (TOOLCHAIN.md).
+                <script type="importmap" inner_html=XTERM_IMPORT_MAP></script>
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -82,6 +88,18 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/c/:cluster/services/:service")
                         view=services::show::ServicePage
+                    />
+                    <Route
+                        path=path!("/c/:cluster/services/:service/console")
+                        view=console::ServiceConsolePage
+                    />
+                    <Route
+                        path=path!("/c/:cluster/services/:service/files")
+                        view=files::FilesPage
+                    />
+                    <Route
+                        path=path!("/c/:cluster/instances/:instance/console")
+                        view=console::InstanceConsolePage
                     />
                     <Route path=path!("/c/:cluster/members") view=members::MembersPage />
                     <Route path=path!("/c/:cluster/tokens") view=tokens::TokensPage />

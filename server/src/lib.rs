@@ -31,6 +31,7 @@ use axum::Router;
 use axum::routing::get;
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
 use tower_http::trace::TraceLayer;
 
 pub use config::Config;
@@ -146,6 +147,14 @@ pub fn router(state: ServerState) -> Router {
             state,
             middleware::client_info,
         ))
-        .layer(CompressionLayer::new())
+        // Files from the explorer go as they are: tar.gz is compressed already, and a streamed
+        // download keeps its exact Content-Length (progress bars, integrity).
+        .layer(
+            CompressionLayer::new().compress_when(
+                DefaultPredicate::new()
+                    .and(NotForContentType::const_new("application/octet-stream"))
+                    .and(NotForContentType::const_new("application/gzip")),
+            ),
+        )
         .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
 }

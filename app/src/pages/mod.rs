@@ -3,7 +3,9 @@
 pub mod account;
 pub mod auth;
 pub mod cluster_settings;
+pub mod console;
 pub mod events;
+pub mod files;
 pub mod home;
 pub mod instances;
 pub mod invite;

@@ -425,12 +425,16 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // Browsers ask for gzip; a file still comes as it is, with its exact length.
     let r = l
         .app
         .get(&format!("{files}/content?path=notes/a.txt"))
+        .header("Accept-Encoding", "gzip, br")
         .send()
         .await
         .unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+    assert_eq!(r.headers()["content-length"], "13");
     assert_eq!(status_and_body(r).await, (200, b"hello, edited".to_vec()));
 
     let r = l

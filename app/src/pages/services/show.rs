@@ -86,6 +86,13 @@ fn Header(detail: Signal<ServiceDetail>, p: Powers) -> impl IntoView {
             </div>
             <div class="page-actions">
                 {move || p.deploy.get().then(|| view! { <Lifecycle service=service.get() act /> })}
+                {move || p.manage.get().then(|| {
+                    let base = format!("/c/{}/services/{}", p.cluster_id.get(), service.get().id);
+                    view! {
+                        <a class="btn btn-secondary" id="open-console" href=format!("{base}/console")>"Console"</a>
+                        <a class="btn btn-secondary" id="open-files" href=format!("{base}/files")>"Files"</a>
+                    }
+                })}
                 {move || p.manage.get().then(|| view! { <DeleteButton service=service.get() /> })}
             </div>
         </div>

@@ -1,0 +1,149 @@
+// The console and the file explorer in Chromium against a real dployrd (Base's --local-agent)
+// running a real Node service: type into a real shell through xterm.js, watch `stty size` follow
+// the window, reload and get the same shell back; upload, view, edit and save, download and
+// compare bytes, rename and delete a file.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBase, startBrowser, gotoHydrated, shot, signUpFirst } from './harness.mjs';
+
+let base;
+let chrome;
+let page;
+let repo;
+let serviceUrl;
+const errors = [];
+
+function git(...args) {
+  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: repo });
+}
+
+async function until(check, ms, what) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** What the terminal shows now (xterm's DOM renderer: one row per line). */
+const screen = () => page.locator('#console .xterm-rows').innerText();
+const waitScreen = (re, what) => until(async () => re.test(await screen()), 15000, what);
+
+before(async () => {
+  base = await startBase({ localAgent: true });
+  chrome = await startBrowser();
+  const context = await chrome.browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(String(e)));
+  repo = mkdtempSync(join(tmpdir(), 'dployr-e2e-tools-'));
+  git('init', '-q', '-b', 'main');
+  writeFileSync(join(repo, 'package.json'), '{"name":"t","version":"1.0.0","scripts":{"start":"node server.js"}}');
+  writeFileSync(join(repo, 'server.js'), "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1');\n");
+  git('add', '-A');
+  git('commit', '-q', '-m', 'v1');
+
+  await signUpFirst(page, base.url);
+  const cluster = page.url().match(/cl_[0-9a-z]+/)[0];
+  const instance = await until(async () => {
+    const text = await (await page.request.get(`${base.url}/api/v1/clusters/${cluster}/instances`)).text();
+    return text.includes('"online"') && text.match(/ins_[0-9a-z]+/)[0];
+  }, 60000, 'the local dployrd to come online');
+  const made = await page.request.post(`${base.url}/api/v1/clusters/${cluster}/services`, {
+    headers: { Origin: base.url },
+    data: { name: 'tools', instance_id: instance, source: { git: { url: `file://${repo}` } }, runtime: 'node' },
+  });
+  assert.equal(made.status(), 201, await made.text());
+  const id = (await made.json()).id;
+  serviceUrl = `${base.url}/c/${cluster}/services/${id}`;
+  const dep = await page.request.post(`${base.url}/api/v1/services/${id}/deployments`, {
+    headers: { Origin: base.url }, data: {},
+  });
+  const depId = (await dep.json()).deployment.id;
+  await until(async () => {
+    const d = await (await page.request.get(`${base.url}/api/v1/deployments/${depId}`)).json();
+    if (['failed', 'timed_out', 'cancelled'].includes(d.state)) throw new Error(JSON.stringify(d));
+    return d.state === 'live';
+  }, 120000, 'the deployment to go live');
+});
+
+after(async () => {
+  await chrome?.stop();
+  await base?.stop();
+  if (repo) rmSync(repo, { recursive: true, force: true });
+});
+
+test('the console runs a real shell, follows the window size and survives a reload', async () => {
+  await gotoHydrated(page, serviceUrl, '#open-console');
+  await page.click('#open-console');
+  await page.waitForURL(/\/console$/);
+  await page.locator('#console-status[data-state="live"]').waitFor({ timeout: 20000 });
+  errors.length = 0;
+  await page.click('#console');
+  await page.keyboard.type('echo dployr-$((40+2))\n');
+  await waitScreen(/dployr-42/, 'dployr-42');
+  await shot(page, '41-console');
+
+  await page.keyboard.type('echo sz=$(stty size)=\n');
+  const first = (await waitScreen(/sz=\d+ \d+=/, 'stty size') && (await screen()).match(/sz=(\d+ \d+)=/)[1]);
+  await page.setViewportSize({ width: 900, height: 600 });
+  await page.waitForTimeout(300);
+  await page.keyboard.type('clear; echo sz2=$(stty size)=\n');
+  await waitScreen(/sz2=\d+ \d+=/, 'the new size');
+  const second = (await screen()).match(/sz2=(\d+ \d+)=/)[1];
+  assert.notEqual(second, first, 'stty size follows the window');
+
+  await page.keyboard.type('clear; echo pid=$$=\n');
+  await waitScreen(/pid=\d+=/, 'the shell pid');
+  const pid = (await screen()).match(/pid=(\d+)=/)[1];
+  await page.reload();
+  await page.locator('#console-status[data-state="live"]').waitFor({ timeout: 20000 });
+  assert.match(await page.innerText('#console-status'), /resumed/);
+  await page.click('#console');
+  await page.keyboard.type('clear; echo again=$$=\n');
+  await waitScreen(/again=\d+=/, 'the pid after the reload');
+  assert.equal((await screen()).match(/again=(\d+)=/)[1], pid, 'the same shell is back');
+  assert.deepEqual(errors, []);
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test('the file explorer uploads, edits, downloads, renames and deletes a file', async () => {
+  await gotoHydrated(page, `${serviceUrl}/files`, '#files-table');
+  errors.length = 0;
+  assert.equal(await page.locator('tr[data-name="server.js"]').count(), 1);
+  await page.setInputFiles('#upload-input', {
+    name: 'hello.txt', mimeType: 'text/plain', buffer: Buffer.from('hello from the browser\n'),
+  });
+  await page.locator('#uploads .upload[data-name="hello.txt"] .upload-state', { hasText: 'done' }).waitFor();
+  await page.locator('tr[data-name="hello.txt"]').waitFor();
+
+  await page.click('tr[data-name="hello.txt"] .file-name');
+  await page.locator('#file-view', { hasText: 'hello from the browser' }).waitFor();
+  await page.click('#file-edit');
+  await page.fill('#file-editor', 'port = 8080 # edited in the browser\n');
+  await page.click('#file-save');
+  await page.locator('#file-view', { hasText: 'edited in the browser' }).waitFor();
+  assert.equal(await page.locator('#file-view .hl-number').first().innerText(), '8080');
+  await shot(page, '42-files');
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('tr[data-name="hello.txt"] .file-download'),
+  ]);
+  assert.equal(readFileSync(await download.path(), 'utf8'), 'port = 8080 # edited in the browser\n');
+
+  page.once('dialog', (d) => d.accept('renamed.txt'));
+  await page.click('tr[data-name="hello.txt"] .file-rename');
+  await page.locator('tr[data-name="renamed.txt"]').waitFor();
+  assert.equal(await page.locator('tr[data-name="hello.txt"]').count(), 0);
+
+  page.once('dialog', (d) => d.accept());
+  await page.click('tr[data-name="renamed.txt"] .file-delete');
+  await page.locator('tr[data-name="renamed.txt"]').waitFor({ state: 'detached' });
+  assert.deepEqual(errors, []);
+});
