@@ -249,7 +249,9 @@ impl Base {
                     Some(Ok(bytes)) => {
                         sent += bytes.len() as u64;
                         if sent > max_bytes {
-                            let _ = writer.close();
+                            // Dropped unclosed, the stream is reset: the agent discards the
+                            // partial file (a clean close would make it the new content).
+                            drop(writer);
                             return Err(DomainError::TooLarge(format!(
                                 "the upload is over the {max_bytes}-byte cap"
                             )));

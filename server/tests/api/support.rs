@@ -28,6 +28,8 @@ pub struct Options {
     pub local_agent: bool,
     /// `DPLOYR_SMTP_URL`.
     pub smtp_url: Option<String>,
+    /// `DPLOYR_UPLOAD_MAX_BYTES` (default 1 GiB).
+    pub upload_max_bytes: Option<u64>,
 }
 
 impl TestApp {
@@ -59,6 +61,9 @@ impl TestApp {
         config.open_signup = opts.open_signup;
         config.local_agent = opts.local_agent;
         config.smtp_url = opts.smtp_url.clone();
+        if let Some(cap) = opts.upload_max_bytes {
+            config.upload_max_bytes = cap;
+        }
         // The dployrd beside dployr-server in the target dir (built by `cargo test --workspace`).
         config.agent_bin = Some(
             std::path::Path::new(env!("CARGO_BIN_EXE_dployr-server")).with_file_name("dployrd"),

@@ -19,6 +19,7 @@ mod restart;
 mod secrets;
 mod streams;
 mod tools;
+mod transfer;
 mod traversal;
 
 use std::time::Duration;

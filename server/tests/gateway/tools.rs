@@ -29,6 +29,18 @@ pub(crate) struct Live {
 
 pub(crate) async fn live_service() -> Live {
     let (app, cluster) = base_with_owner().await;
+    live_service_on(app, cluster).await
+}
+
+/// The same on a Base started with `opts`.
+pub(crate) async fn live_service_with(opts: crate::support::Options) -> Live {
+    let app = TestApp::with(opts).await;
+    let body: Value = app.signup("ana@example.com").await.json().await.unwrap();
+    let cluster = body["cluster"]["id"].as_str().unwrap().to_string();
+    live_service_on(app, cluster).await
+}
+
+async fn live_service_on(app: TestApp, cluster: String) -> Live {
     let invite = add_instance(&app, &cluster, "web-1").await;
     let agent = RunningAgent::join_and_run(&invite).await;
     let repo = Repo::new();
