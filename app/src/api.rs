@@ -197,6 +197,20 @@ pub async fn create_instance(
     })
 }
 
+/// Switches consoles on or off on an instance (Admin+).
+#[server(prefix = "/rpc")]
+pub async fn set_instance_console(instance_id: String, enabled: bool) -> Result<(), AppError> {
+    let actor = actor().await?;
+    let req = proto::api::UpdateInstanceRequest {
+        console_enabled: Some(enabled),
+    };
+    base()?
+        .update_instance(&actor, &instance_id, req)
+        .await
+        .map(|_| ())
+        .map_err(fail)
+}
+
 #[server(prefix = "/rpc")]
 pub async fn delete_instance(instance_id: String) -> Result<(), AppError> {
     let actor = actor().await?;

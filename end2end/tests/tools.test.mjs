@@ -15,6 +15,7 @@ let chrome;
 let page;
 let repo;
 let serviceUrl;
+let clusterUrl;
 const errors = [];
 
 function git(...args) {
@@ -61,6 +62,7 @@ before(async () => {
   assert.equal(made.status(), 201, await made.text());
   const id = (await made.json()).id;
   serviceUrl = `${base.url}/c/${cluster}/services/${id}`;
+  clusterUrl = `${base.url}/c/${cluster}`;
   const dep = await page.request.post(`${base.url}/api/v1/services/${id}/deployments`, {
     headers: { Origin: base.url }, data: {},
   });
@@ -145,5 +147,24 @@ test('the file explorer uploads, edits, downloads, renames and deletes a file', 
   page.once('dialog', (d) => d.accept());
   await page.click('tr[data-name="renamed.txt"] .file-delete');
   await page.locator('tr[data-name="renamed.txt"]').waitFor({ state: 'detached' });
+  assert.deepEqual(errors, []);
+});
+
+test('an Admin switches consoles off on an instance and back on; the instance console works', async () => {
+  await gotoHydrated(page, `${clusterUrl}/instances`);
+  await page.locator('.console-switch').waitFor();
+  errors.length = 0;
+  assert.equal(await page.getAttribute('.console-switch', 'data-on'), 'true');
+  await page.click('.console-switch');
+  await page.locator('.console-switch[data-on="false"]').waitFor();
+  assert.equal(await page.locator('.instance-console').count(), 0, 'no Console link while it is off');
+  await page.click('.console-switch');
+  await page.locator('.console-switch[data-on="true"]').waitFor();
+  await page.click('.instance-console');
+  await page.waitForURL(/\/instances\/ins_[0-9a-z]+\/console$/);
+  await page.locator('#console-status[data-state="live"]').waitFor({ timeout: 20000 });
+  await page.click('#console');
+  await page.keyboard.type('echo on-the-host-$((6*7))\n');
+  await waitScreen(/on-the-host-42/, 'the instance shell');
   assert.deepEqual(errors, []);
 });

@@ -92,6 +92,22 @@ fn ConsoleFrame(title: &'static str, socket: String, key: String, back: String) 
                 </p>
             </div>
             <div class="page-actions">
+                <button type="button" class="btn btn-secondary" id="console-copy"
+                    title="Copy the selected text"
+                    on:click=move |_| {
+                        #[cfg(feature = "hydrate")]
+                        client::copy_selection();
+                    }>
+                    "Copy"
+                </button>
+                <button type="button" class="btn btn-secondary" id="console-paste"
+                    title="Paste from the clipboard"
+                    on:click=move |_| {
+                        #[cfg(feature = "hydrate")]
+                        client::paste_clipboard();
+                    }>
+                    "Paste"
+                </button>
                 {move || over().then(|| view! {
                     <button type="button" class="btn btn-secondary" id="console-restart"
                         on:click=move |_| restart.update(|n| *n += 1)>
@@ -105,8 +121,8 @@ fn ConsoleFrame(title: &'static str, socket: String, key: String, back: String) 
         </p>
         <div class="console-host" id="console" node_ref=host></div>
         <p class="muted console-hint">
-            "Paste with Ctrl+Shift+V (or the browser's paste); select text to copy it. Secrets are
-             not in this shell's environment."
+            "Select text and press Copy (or the browser's copy); Ctrl+V or Paste pastes. Secrets
+             are not in this shell's environment."
         </p>
     }
 }
@@ -150,6 +166,34 @@ mod client {
         attempts: u32,
         closed_by_us: bool,
         _keep: Vec<Box<dyn std::any::Any>>,
+    }
+
+    thread_local! {
+        /// The terminal on the page, for the Copy and Paste buttons.
+        static CURRENT: RefCell<Option<Terminal>> = const { RefCell::new(None) };
+    }
+
+    pub fn copy_selection() {
+        let text = CURRENT.with_borrow(|t| t.as_ref().map(|t| t.get_selection()));
+        if let Some(text) = text.filter(|t| !t.is_empty()) {
+            let _ = window().navigator().clipboard().write_text(&text);
+        }
+    }
+
+    pub fn paste_clipboard() {
+        let promise = window().navigator().clipboard().read_text();
+        leptos::task::spawn_local(async move {
+            if let Ok(text) = wasm_bindgen_futures::JsFuture::from(promise).await
+                && let Some(text) = text.as_string()
+            {
+                CURRENT.with_borrow(|t| {
+                    if let Some(t) = t {
+                        t.paste(&text);
+                        t.focus();
+                    }
+                });
+            }
+        });
     }
 
     fn session_id(key: &str, fresh: bool) -> String {
@@ -205,6 +249,7 @@ mod client {
             term.open(el.clone().unchecked_into());
             fit.fit();
             term.focus();
+            CURRENT.with_borrow_mut(|t| *t = Some(term.clone().unchecked_into()));
             let sid = session_id(&key, fresh);
             *state.borrow_mut() = Some(Live {
                 term,
@@ -236,6 +281,7 @@ mod client {
         let parts = send_wrapper::SendWrapper::new((listener, cleanup));
         on_cleanup(move || {
             let (listener, cleanup) = parts.take();
+            CURRENT.with_borrow_mut(|t| *t = None);
             let _ = window().remove_event_listener_with_callback("resize", &listener);
             if let Some(live) = cleanup.borrow_mut().take() {
                 close(live);

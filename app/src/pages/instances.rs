@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use proto::api::{Instance, InstanceStatus, Role};
 
-use crate::api::{CreateInstance, DeleteInstance, list_instances};
+use crate::api::{CreateInstance, DeleteInstance, SetInstanceConsole, list_instances};
 use crate::components::events::short_time;
 use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
 use crate::components::layout::Session;
@@ -36,6 +36,7 @@ pub fn InstancesPage() -> impl IntoView {
     let add_error = error_of(add.value());
     let name_err = field_error(add_error, "name");
     let remove = ServerAction::<DeleteInstance>::new();
+    let switch = ServerAction::<SetInstanceConsole>::new();
 
     view! {
         <Title text="Instances" />
@@ -69,7 +70,7 @@ pub fn InstancesPage() -> impl IntoView {
                                             }
                                                 .into_any()
                                         } else {
-                                            view! { <InstanceTable list remove may_manage=may_manage() /> }.into_any()
+                                            view! { <InstanceTable list remove switch cluster=cluster_id() may_manage=may_manage() /> }.into_any()
                                         }
                                     }}
                                 </div>
@@ -112,6 +113,8 @@ pub fn InstancesPage() -> impl IntoView {
 fn InstanceTable(
     list: Vec<Instance>,
     remove: ServerAction<DeleteInstance>,
+    switch: ServerAction<SetInstanceConsole>,
+    cluster: String,
     may_manage: bool,
 ) -> impl IntoView {
     view! {
@@ -147,8 +150,23 @@ fn InstanceTable(
                                 <td class="muted">{host.unwrap_or_else(|| "waiting for the agent".into())}</td>
                                 <td class="muted">{i.agent_version.clone().unwrap_or_else(|| "–".into())}</td>
                                 <td class="muted">{i.last_seen_at.as_deref().map(short_time).unwrap_or_else(|| "never".into())}</td>
-                                {may_manage.then(|| view! {
-                                    <td>
+                                {may_manage.then(|| {
+                                    let on = i.console_enabled;
+                                    let console = format!("/c/{cluster}/instances/{}/console", i.id);
+                                    let switch_id = i.id.clone();
+                                    view! {
+                                    <td class="row-actions">
+                                        {(on && i.status == InstanceStatus::Online).then(|| view! {
+                                            <a class="btn btn-secondary btn-small instance-console" href=console>"Console"</a>
+                                        })}
+                                        <button type="button" class="btn btn-secondary btn-small console-switch"
+                                            data-on=if on { "true" } else { "false" }
+                                            title="Whether Admins may open consoles on this server"
+                                            on:click=move |_| {
+                                                switch.dispatch(SetInstanceConsole { instance_id: switch_id.clone(), enabled: !on });
+                                            }>
+                                            {if on { "Turn console off" } else { "Turn console on" }}
+                                        </button>
                                         <button type="button" class="btn btn-danger btn-small"
                                             on:click=move |_| {
                                                 if confirm(&format!("Remove {name}? Its agent is disconnected at once and can never reconnect with this identity.")) {
@@ -158,7 +176,7 @@ fn InstanceTable(
                                             "Remove"
                                         </button>
                                     </td>
-                                })}
+                                }})}
                             </tr>
                         }
                     })

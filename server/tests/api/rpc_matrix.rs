@@ -39,6 +39,7 @@ const RPC: &[(&str, Rule)] = &[
     ("get_cluster_overview", Rule::Roles(ALL)),
     ("list_instances", Rule::Roles(ALL)),
     ("create_instance", Rule::Roles(ADMINS)),
+    ("set_instance_console", Rule::Roles(ADMINS)),
     ("delete_instance", Rule::Roles(ADMINS)),
     ("list_services", Rule::Roles(ALL)),
     ("get_service_detail", Rule::Roles(ALL)),
@@ -121,6 +122,7 @@ async fn args(w: &World, name: &str) -> Vec<(String, String)> {
         "rename_cluster" => vec![pair("cluster_id", &c), pair("name", &w.unique("Named "))],
         "delete_cluster" => vec![pair("cluster_id", &c), pair("confirm", "not-its-name")],
         "create_instance" => vec![pair("cluster_id", &c), pair("name", &w.unique("rpc-"))],
+        "set_instance_console" => vec![pair("instance_id", &w.instance), pair("enabled", "true")],
         "delete_instance" => {
             let i = w
                 .ana(

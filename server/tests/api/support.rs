@@ -30,6 +30,8 @@ pub struct Options {
     pub smtp_url: Option<String>,
     /// `DPLOYR_UPLOAD_MAX_BYTES` (default 1 GiB).
     pub upload_max_bytes: Option<u64>,
+    /// `DPLOYR_CONSOLE_IDLE_SECS` (default 1800).
+    pub console_idle_secs: Option<u32>,
 }
 
 impl TestApp {
@@ -63,6 +65,9 @@ impl TestApp {
         config.smtp_url = opts.smtp_url.clone();
         if let Some(cap) = opts.upload_max_bytes {
             config.upload_max_bytes = cap;
+        }
+        if let Some(idle) = opts.console_idle_secs {
+            config.console_idle_secs = idle;
         }
         // The dployrd beside dployr-server in the target dir (built by `cargo test --workspace`).
         config.agent_bin = Some(

@@ -7,6 +7,7 @@ mod support;
 
 mod agent_restart;
 mod bench_deploy;
+mod bench_tools;
 mod commands;
 mod deploy;
 mod docker;

@@ -81,7 +81,7 @@ async fn live_service_on(app: TestApp, cluster: String) -> Live {
     }
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+pub(crate) type Ws = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
 
 async fn connect(
     app: &TestApp,
@@ -544,5 +544,42 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
         ],
         "one event per change, none for refusals"
     );
+    l.app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_console_is_closed_after_the_configured_time() {
+    let l = crate::tools::live_service_with(crate::support::Options {
+        console_idle_secs: Some(2),
+        ..Default::default()
+    })
+    .await;
+    let path = format!("/services/{}/console", l.service);
+    let mut ws = console(&l, &l.cookie, &path, "idle-test-0001")
+        .await
+        .unwrap();
+    assert!(event(&mut ws).await.get("Attached").is_some());
+    run(&mut ws, "echo a$((2*3))b\n", "a6b").await;
+    let started = Instant::now();
+    let ended = loop {
+        let e = event(&mut ws).await;
+        if e.get("Ended").is_some() {
+            break e;
+        }
+    };
+    assert!(
+        ended["Ended"]["reason"].as_str().unwrap().contains("idle"),
+        "{ended}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    // A new connection with the same session gets a fresh shell.
+    let mut again = console(&l, &l.cookie, &path, "idle-test-0001")
+        .await
+        .unwrap();
+    assert_eq!(event(&mut again).await["Attached"]["resumed"], false);
     l.app.stop().await;
 }
