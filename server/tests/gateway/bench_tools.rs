@@ -91,7 +91,7 @@ impl Term<'_> {
 }
 
 /// A throwaway sshd on 127.0.0.1 that accepts one key: (port, key file, the child).
-fn sshd(dir: &Path) -> (u16, std::path::PathBuf, std::process::Child) {
+async fn sshd(dir: &Path) -> (u16, std::path::PathBuf, std::process::Child) {
     let keygen = |name: &str| {
         let ok = std::process::Command::new("ssh-keygen")
             .args(["-q", "-t", "ed25519", "-N", "", "-f"])
@@ -127,7 +127,7 @@ fn sshd(dir: &Path) -> (u16, std::path::PathBuf, std::process::Child) {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     (port, dir.join("id"), child)
 }
@@ -179,7 +179,7 @@ async fn ssh_rtts(port: u16, key: &Path, rounds: usize) -> Vec<Duration> {
 async fn bench_console_and_download() {
     let l = live_service().await;
     let dir = tempfile::tempdir().unwrap();
-    let (port, key, mut sshd) = sshd(dir.path());
+    let (port, key, mut sshd) = sshd(dir.path()).await;
 
     // The 1 GiB file, in the service's directory (read by both the tunnel and scp).
     let releases = l
