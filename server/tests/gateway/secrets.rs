@@ -245,7 +245,9 @@ async fn secrets_reach_the_service_and_their_plaintext_leaks_nowhere() {
         })
         .count();
     assert_eq!(key_files, 2, "the new key and the kept old one");
-    eventually(Duration::from_secs(15), "agent back online", || async {
+    // dployrd retries with jittered exponential backoff (up to 16 s a try by the time Base is
+    // back), so give it a few tries.
+    eventually(Duration::from_secs(45), "agent back online", || async {
         crate::status_of(&app, &cluster, &invite.instance_id)
             .await
             .as_deref()
