@@ -110,7 +110,8 @@ async fn sshd(dir: &Path) -> (u16, std::path::PathBuf, std::process::Child) {
         .port();
     let config = format!(
         "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nAuthorizedKeysFile {}\nPidFile {}\n\
-         StrictModes no\nUsePAM no\nPasswordAuthentication no\nPermitRootLogin yes\n",
+         StrictModes no\nUsePAM no\nPasswordAuthentication no\nPermitRootLogin yes\n\
+         Subsystem sftp /usr/lib/openssh/sftp-server\n",
         dir.join("host").display(),
         dir.join("authorized_keys").display(),
         dir.join("sshd.pid").display()
