@@ -68,6 +68,18 @@ pub struct EngineConfig {
 pub struct Workspace {
     pub dir: std::path::PathBuf,
     pub env: std::collections::BTreeMap<String, String>,
+    /// For docker services: the release's container, where a console runs instead.
+    pub container: Option<Container>,
+}
+
+/// A docker release's container as a console finds it (its name carries its port, which a
+/// restart may change, so by prefix).
+#[derive(Debug, Clone)]
+pub struct Container {
+    pub docker_url: String,
+    pub name_prefix: String,
+    /// Unset in the console's shell: the container's own environment has them.
+    pub secret_names: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -154,9 +166,15 @@ impl Engine {
             .kept
             .iter()
             .find(|k| k.deployment_id == live.deployment_id)?;
+        let container = matches!(kept.launch, launch::Launch::Container(_)).then(|| Container {
+            docker_url: self.inner.config.docker.url().to_string(),
+            name_prefix: format!("dployr-{}-", live.deployment_id),
+            secret_names: kept.secrets.0.keys().cloned().collect(),
+        });
         Some(Workspace {
             dir: pipeline::release_dir(self, service_id, &live.deployment_id),
             env: kept.spec.env.clone(),
+            container,
         })
     }
 

@@ -70,7 +70,17 @@ impl Shell {
 struct Place {
     dir: PathBuf,
     env: Vec<(String, String)>,
+    /// Docker services: the shell is a `docker exec` into this container instead.
+    container: Option<crate::engine::Container>,
 }
+
+/// Run by `/bin/sh` on the host for a docker service: find the release's container, pick the
+/// shell its image has (`/bin/sh`, else busybox's), and exec into it with the secrets unset.
+const DOCKER_EXEC: &str = r#"id=$(docker -H "$DPLOYR_DOCKER" ps -q --filter "name=^$DPLOYR_CONTAINER" | head -n 1)
+if [ -z "$id" ]; then echo "dployr: the service's container is not running"; exit 1; fi
+if docker -H "$DPLOYR_DOCKER" exec "$id" /bin/sh -c true >/dev/null 2>&1; then set -- /bin/sh; else set -- /bin/busybox sh; fi
+exec docker -H "$DPLOYR_DOCKER" exec -it -e TERM=xterm-256color "$id" "$@" -c "unset $DPLOYR_UNSET; if command -v bash >/dev/null 2>&1; then exec bash -l; else exec $* -l; fi"
+"#;
 
 impl Consoles {
     /// Serves one console stream until the browser goes or the shell ends.
@@ -190,11 +200,13 @@ impl Consoles {
                 Place {
                     dir: w.dir,
                     env: w.env.into_iter().collect(),
+                    container: w.container,
                 }
             }
             ConsoleTarget::Instance => Place {
                 dir: data_dir.to_path_buf(),
                 env: Vec::new(),
+                container: None,
             },
         };
         let shell = start(place, open)?;
@@ -269,9 +281,19 @@ fn start(place: Place, open: &ConsoleOpen) -> Result<Arc<Shell>, String> {
     let (pty, pts) = pty_process::open().map_err(|e| format!("opening a PTY: {e}"))?;
     pty.resize(size(open.cols, open.rows))
         .map_err(|e| format!("sizing the PTY: {e}"))?;
-    let mut cmd = pty_process::Command::new(shell_program())
-        .arg("-l")
-        .current_dir(&place.dir)
+    let (program, args) = match &place.container {
+        None => (shell_program(), vec!["-l"]),
+        Some(_) => ("/bin/sh", vec!["-c", DOCKER_EXEC]),
+    };
+    // An image-only docker release has no directory on the host.
+    let dir = if place.dir.is_dir() {
+        place.dir.clone()
+    } else {
+        PathBuf::from("/")
+    };
+    let mut cmd = pty_process::Command::new(program)
+        .args(args)
+        .current_dir(dir)
         .env_clear()
         .env("TERM", "xterm-256color")
         .env("LANG", "C.UTF-8")
@@ -289,6 +311,12 @@ fn start(place: Place, open: &ConsoleOpen) -> Result<Arc<Shell>, String> {
         );
     for (k, v) in &place.env {
         cmd = cmd.env(k, v);
+    }
+    if let Some(c) = &place.container {
+        cmd = cmd
+            .env("DPLOYR_DOCKER", &c.docker_url)
+            .env("DPLOYR_CONTAINER", &c.name_prefix)
+            .env("DPLOYR_UNSET", c.secret_names.join(" "));
     }
     let mut child = cmd
         .spawn(pts)

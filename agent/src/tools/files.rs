@@ -55,7 +55,13 @@ pub async fn serve(
     service_id: &str,
     op: FileOp,
 ) -> Result<(), StreamError> {
-    let Some(root) = engine.workspace(service_id).map(|w| w.dir) else {
+    let workspace = engine.workspace(service_id);
+    if workspace.as_ref().is_some_and(|w| w.container.is_some()) {
+        let message = "a docker service's files live in its container: open the console to \
+                       look inside it";
+        return fail(stream, (FileErrorKind::NoRelease, message.into())).await;
+    }
+    let Some(root) = workspace.map(|w| w.dir) else {
         return fail(
             stream,
             (

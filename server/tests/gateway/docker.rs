@@ -4,7 +4,7 @@
 //! A service from that image, and a service from a repository with a `Dockerfile` built by
 //! dployrd, both go live through the ingress by `Host`; v2 of the latter replaces v1; deleting
 //! a service removes its containers and images; a missing image and a missing engine each fail
-//! the deploy with a clear reason.
+//! the deploy with a clear reason; a docker service's console is a shell inside its container.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -282,4 +282,82 @@ async fn without_an_engine_a_docker_deploy_fails_at_once_naming_the_instance() {
             "{reason}"
         );
     }
+}
+
+/// The console of a docker service is a shell inside its container (found by the release's
+/// name prefix), with the service's secrets unset; its files are not on the host.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_docker_services_console_is_a_shell_inside_its_container() {
+    use control::tools::ConsoleScope;
+    use proto::wire::{Record, RecordReader};
+
+    let docker = TestDocker::start().await;
+    docker.busybox_image("dployr-test/busybox:c", "console");
+    let d = Deployer::start_with(docker.host.clone()).await;
+    let img = d
+        .service(
+            "box",
+            Source::Image("dployr-test/busybox:c".into()),
+            serde_json::json!({"runtime": "docker", "health_check": {"http": {"path": "/"}}}),
+        )
+        .await;
+    let dep = d.deploy(&img).await;
+    d.live(&dep).await;
+    let container = docker.cli(&["ps", "-q", "--filter", &format!("name=^dployr-{dep}-")]);
+    let container = container.trim().to_string();
+    assert!(!container.is_empty());
+
+    let console =
+        d.gw.base
+            .open_console(
+                &d.gw.owner,
+                &ConsoleScope::Service(img.clone()),
+                "docker-console-1",
+                80,
+                24,
+            )
+            .await
+            .unwrap();
+    let (mut tx, mut rx) = console.stream.split();
+    tx.send(&Record::data(
+        b"echo in-$((2+3))-$(cat /www/index.html)-end\n",
+    ))
+    .await
+    .unwrap();
+    let mut records = RecordReader::default();
+    let mut seen = String::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !seen.contains("-end\r\n") || !seen.contains("in-5-") {
+        assert!(std::time::Instant::now() < deadline, "no answer: {seen:?}");
+        let chunk = tokio::time::timeout(Duration::from_secs(20), rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+            .expect("the console stays open");
+        records.push(&chunk);
+        while let Some(r) = records.next_record().unwrap() {
+            if let Record::Data(b) = r {
+                seen.push_str(&String::from_utf8_lossy(&b));
+            }
+        }
+    }
+    // `/www/index.html` exists only inside the container (its CMD wrote it).
+    assert!(
+        seen.contains("in-5-console-end"),
+        "{seen:?} (container {container})"
+    );
+    let files =
+        d.gw.base
+            .file_op(
+                &d.gw.owner,
+                &img,
+                proto::wire::FileOp::List {
+                    path: String::new(),
+                },
+            )
+            .await;
+    assert!(
+        matches!(&files, Err(control::DomainError::Conflict(m)) if m.contains("console")),
+        "{files:?}"
+    );
 }
