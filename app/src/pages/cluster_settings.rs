@@ -85,17 +85,27 @@ pub fn ClusterSettingsPage() -> impl IntoView {
 }
 
 /// Deleting the cluster: the button stays disabled until the name is typed exactly; on success
-/// the whole page reloads `/` so the cluster switcher forgets it.
+/// the cluster switcher forgets it and the page moves to another cluster (or to "new cluster").
 #[component]
 fn DangerZone(cluster_id: String, name: String) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let navigate = leptos_router::hooks::use_navigate();
     let delete = ServerAction::<DeleteCluster>::new();
     let error = error_of(delete.value());
     let typed = RwSignal::new(String::new());
     let expected = name.clone();
     let matches = move || typed.get() == expected;
+    let gone = cluster_id.clone();
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
-            let _ = window().location().assign("/");
+            session.clusters.update(|cs| cs.retain(|c| c.id != gone));
+            let next = session
+                .clusters
+                .get_untracked()
+                .first()
+                .map(|c| format!("/c/{}", c.id))
+                .unwrap_or_else(|| "/clusters/new".to_string());
+            navigate(&next, Default::default());
         }
     });
     view! {
