@@ -148,12 +148,15 @@ pub fn router(state: ServerState) -> Router {
             middleware::client_info,
         ))
         // Files from the explorer go as they are: tar.gz is compressed already, and a streamed
-        // download keeps its exact Content-Length (progress bars, integrity).
+        // download keeps its exact Content-Length (progress bars, integrity). Live NDJSON (log
+        // follows) goes as it is too: a streaming encoder can hold the newest lines in its
+        // buffer until more output comes, which made the log viewer miss a burst's last lines.
         .layer(
             CompressionLayer::new().compress_when(
                 DefaultPredicate::new()
                     .and(NotForContentType::const_new("application/octet-stream"))
-                    .and(NotForContentType::const_new("application/gzip")),
+                    .and(NotForContentType::const_new("application/gzip"))
+                    .and(NotForContentType::const_new("application/x-ndjson")),
             ),
         )
         .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
