@@ -12,6 +12,7 @@ mod commands;
 mod deploy;
 mod docker;
 mod enroll;
+mod explorer;
 mod install;
 mod local;
 mod logs;

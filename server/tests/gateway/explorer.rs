@@ -1,0 +1,198 @@
+//! The file explorer end to end over REST: a real Base, the tunnel, a real dployrd and real files
+//! in the service's live release directory.
+
+use serde_json::{Value, json};
+
+use crate::tools::live_service;
+
+async fn status_and_body(r: reqwest::Response) -> (u16, Vec<u8>) {
+    (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
+    let l = live_service().await;
+    let files = format!("/api/v1/services/{}/files", l.service);
+    let listing: Value = l
+        .app
+        .get(&files)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = listing["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"server.js") && names.contains(&"package.json"),
+        "{names:?}"
+    );
+
+    let r = l
+        .app
+        .post(&format!("{files}/mkdir"))
+        .json(&json!({ "path": "notes" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = l
+        .app
+        .put(&format!("{files}/content?path=notes/a.txt"))
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let entry: Value = r.json().await.unwrap();
+    assert_eq!(
+        (entry["name"].as_str(), entry["size"].as_u64()),
+        (Some("a.txt"), Some(5))
+    );
+
+    let r = l
+        .app
+        .get(&format!("{files}/content?path=notes/a.txt"))
+        .send()
+        .await
+        .unwrap();
+    let modified = r.headers()["x-dployr-modified-ms"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(status_and_body(r).await, (200, b"hello".to_vec()));
+    // An editor saves with the time it read; a stale one is a conflict and changes nothing.
+    let r = l
+        .app
+        .put(&format!(
+            "{files}/content?path=notes/a.txt&if_modified_ms=1"
+        ))
+        .body("stale")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    let r = l
+        .app
+        .put(&format!(
+            "{files}/content?path=notes/a.txt&if_modified_ms={modified}"
+        ))
+        .body("hello, edited")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Browsers ask for gzip; a file still comes as it is, with its exact length.
+    let r = l
+        .app
+        .get(&format!("{files}/content?path=notes/a.txt"))
+        .header("Accept-Encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+    assert_eq!(r.headers()["content-length"], "13");
+    assert_eq!(status_and_body(r).await, (200, b"hello, edited".to_vec()));
+
+    let r = l
+        .app
+        .post(&format!("{files}/rename"))
+        .json(&json!({ "from": "notes/a.txt", "to": "notes/b.txt" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let listing: Value = l
+        .app
+        .get(&format!("{files}?path=notes"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listing["entries"][0]["name"], "b.txt");
+    assert_eq!(
+        listing["entries"].as_array().unwrap().len(),
+        1,
+        "no temp file left"
+    );
+
+    let r = l
+        .app
+        .get(&format!("{files}/archive?path=notes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "application/gzip");
+    let (status, gz) = status_and_body(r).await;
+    assert_eq!(status, 200);
+    assert_eq!(&gz[..2], &[0x1f, 0x8b], "gzip");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("n.tar.gz"), &gz).unwrap();
+    let out = std::process::Command::new("tar")
+        .args(["-tzf", "n.tar.gz"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("b.txt"));
+
+    let r = l
+        .app
+        .delete(&format!("{files}?path=notes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = l
+        .app
+        .get(&format!("{files}?path=notes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = l
+        .app
+        .delete(&format!("{files}?path="))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "the root itself is never deleted");
+
+    let events: Value = l
+        .app
+        .get(&format!(
+            "/api/v1/clusters/{}/events?action=file.",
+            l.cluster
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut actions: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    actions.sort();
+    assert_eq!(
+        actions,
+        [
+            "file.delete",
+            "file.mkdir",
+            "file.rename",
+            "file.write",
+            "file.write"
+        ],
+        "one event per change, none for refusals"
+    );
+    l.app.stop().await;
+}
