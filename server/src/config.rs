@@ -41,6 +41,9 @@ pub struct Config {
     /// The dployrd binary served at /download/dployrd (default: `dployrd` beside this binary).
     #[arg(long, env = "DPLOYR_AGENT_BIN")]
     pub agent_bin: Option<PathBuf>,
+    /// The `dployr` CLI served at /download/dployr (default: `dployr` beside this binary).
+    #[arg(long, env = "DPLOYR_CLI_BIN")]
+    pub cli_bin: Option<PathBuf>,
     /// Also run a dployrd on this machine, joined to the first cluster (what `.ci/start` does).
     #[arg(long, env = "DPLOYR_LOCAL_AGENT")]
     pub local_agent: bool,
@@ -90,6 +93,7 @@ impl Config {
             open_signup: false,
             trust_proxy: false,
             agent_bin: None,
+            cli_bin: None,
             local_agent: false,
             local_ingress: "127.0.0.1:0".parse().expect("literal address"),
             log_json: false,

@@ -1,6 +1,8 @@
 //! What a fresh server fetches from Base: `GET /install.sh` (the installer, with this Base's URL
 //! filled in) and `GET /download/dployrd` (the agent binary Base ships with: by default the
-//! `dployrd` beside `dployr-server`, or `DPLOYR_AGENT_BIN`).
+//! `dployrd` beside `dployr-server`, or `DPLOYR_AGENT_BIN`); and what a CI job fetches:
+//! `GET /download/dployr`, the CLI (beside `dployr-server`, or `DPLOYR_CLI_BIN`), so the CLI a
+//! job runs always matches the Base it talks to.
 
 use std::path::PathBuf;
 
@@ -20,14 +22,17 @@ pub fn router() -> Router<ServerState> {
     Router::new()
         .route("/install.sh", get(script))
         .route("/download/dployrd", get(agent_binary))
+        .route("/download/dployr", get(cli_binary))
 }
 
 /// Where the agent binary is: the configured path, else `dployrd` next to this executable.
 pub fn default_agent_bin() -> Option<PathBuf> {
-    std::env::current_exe()
-        .ok()?
-        .parent()
-        .map(|d| d.join("dployrd"))
+    beside_server("dployrd")
+}
+
+/// A file next to this executable.
+pub fn beside_server(name: &str) -> Option<PathBuf> {
+    std::env::current_exe().ok()?.parent().map(|d| d.join(name))
 }
 
 async fn script(State(state): State<ServerState>) -> Response {
@@ -50,26 +55,34 @@ async fn script(State(state): State<ServerState>) -> Response {
 }
 
 async fn agent_binary(State(state): State<ServerState>) -> Response {
-    let Some(path) = state.agent_bin.clone() else {
-        return (StatusCode::NOT_FOUND, "this Base ships no dployrd binary").into_response();
+    serve_binary(state.agent_bin.as_deref(), "dployrd", "DPLOYR_AGENT_BIN").await
+}
+
+async fn cli_binary(State(state): State<ServerState>) -> Response {
+    serve_binary(state.cli_bin.as_deref(), "dployr", "DPLOYR_CLI_BIN").await
+}
+
+async fn serve_binary(path: Option<&std::path::Path>, name: &str, setting: &str) -> Response {
+    let missing = format!("this Base has no {name} binary to serve: set {setting}");
+    let Some(path) = path else {
+        return (StatusCode::NOT_FOUND, missing).into_response();
     };
-    match tokio::fs::read(&path).await {
+    match tokio::fs::read(path).await {
         Ok(bytes) => (
             [
-                (CONTENT_TYPE, "application/octet-stream"),
-                (CONTENT_DISPOSITION, "attachment; filename=\"dployrd\""),
-                (CACHE_CONTROL, "no-store"),
+                (CONTENT_TYPE, "application/octet-stream".to_string()),
+                (
+                    CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+                (CACHE_CONTROL, "no-store".to_string()),
             ],
             Body::from(bytes),
         )
             .into_response(),
         Err(e) => {
-            tracing::error!(path = %path.display(), error = %e, "cannot read the dployrd binary");
-            (
-                StatusCode::NOT_FOUND,
-                "this Base has no dployrd binary to serve: set DPLOYR_AGENT_BIN",
-            )
-                .into_response()
+            tracing::error!(path = %path.display(), error = %e, "cannot read the {name} binary");
+            (StatusCode::NOT_FOUND, missing).into_response()
         }
     }
 }

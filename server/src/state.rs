@@ -18,6 +18,8 @@ pub struct ServerState {
     pub origin: std::sync::Arc<str>,
     /// The dployrd binary served to installers.
     pub agent_bin: Option<std::path::PathBuf>,
+    /// The `dployr` CLI served to CI jobs and people.
+    pub cli_bin: Option<std::path::PathBuf>,
     /// The agent gateway's key and certificate.
     pub gateway_identity: control::gateway::tls::Identity,
 }
@@ -93,6 +95,10 @@ impl ServerState {
                 .agent_bin
                 .clone()
                 .or_else(crate::install::default_agent_bin),
+            cli_bin: config
+                .cli_bin
+                .clone()
+                .or_else(|| crate::install::beside_server("dployr")),
         })
     }
 }

