@@ -16,6 +16,12 @@ const APP: &str = r#"require('http').createServer((q, s) => s.end('hello'))
   .listen(process.env.PORT, '127.0.0.1', () => console.log('listening'));
 "#;
 
+const REPO_CONFIG: &str = r#"service = "web"
+start = "node server.js"
+[health_check]
+path = "/"
+"#;
+
 #[test]
 fn ci_logs_in_deploys_waits_and_gets_exit_codes() {
     let base = Base::start();
@@ -64,9 +70,12 @@ fn ci_logs_in_deploys_waits_and_gets_exit_codes() {
     });
 
     let repo = Repo::init();
+    // The start command and health check come from the repository's dployr.toml (without
+    // it, node's default `npm start` fails: package.json has no start script).
     repo.commit(&[
         ("package.json", r#"{"name":"web","version":"1.0.0"}"#),
         ("server.js", APP),
+        ("dployr.toml", REPO_CONFIG),
     ]);
     let r = cli(&[
         "services",
@@ -80,17 +89,21 @@ fn ci_logs_in_deploys_waits_and_gets_exit_codes() {
         "node",
         "--build-command",
         "echo building the app",
-        "--start-command",
-        "node server.js",
     ]);
     assert_eq!(r.code, 0, "{r:?}");
 
-    // deploy --wait streams the build log and exits 0 once live.
-    let r = cli(&["deploy", "web", "--wait", "--timeout", "3m"]);
+    // deploy --wait in the repository (the service named by its dployr.toml) streams the
+    // build log and exits 0 once live.
+    let args = ["deploy", "--wait", "--timeout", "3m"];
+    let r = support::dployr_in(repo.path(), &config, &[], &args, None);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
         r.stdout.contains("building the app"),
         "the build log streams: {r:?}"
+    );
+    assert!(
+        r.stdout.contains("dployr.toml sets: start, health_check"),
+        "{r:?}"
     );
     assert!(r.stdout.contains("web is live"), "{r:?}");
 

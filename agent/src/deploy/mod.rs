@@ -2,6 +2,7 @@
 //! orchestrator (deploy state machine, ingress switch, messages to Base) is built on these.
 //! Read in this order:
 //!
+//! - [`repo_config`]: `dployr.toml` in the repository, over the dashboard's settings.
 //! - [`runtime`]: which language runtime a service uses, named or detected from its files.
 //! - [`plan`]: the default build and start commands for a runtime, and the user's overrides.
 //! - [`toolchain`]: the plan's executables are on the instance, or a clear error naming one.
@@ -15,6 +16,7 @@ pub mod health;
 pub mod plan;
 pub mod ports;
 pub mod process;
+pub mod repo_config;
 pub mod runtime;
 pub mod toolchain;
 

@@ -23,7 +23,7 @@ use super::{Engine, KEPT_RELEASES, Live, supervise};
 use crate::deploy::process::{self, Exit, LogLine, STOP_GRACE, ShellCommand};
 use crate::deploy::{
     FetchError, HealthCheck, Overrides, Probe, Unhealthy, check_toolchain, detect, fetch,
-    free_port, plan, wait_healthy,
+    free_port, plan, repo_config, wait_healthy,
 };
 use crate::docker;
 
@@ -124,6 +124,29 @@ async fn run(
             return containers::run_image(engine, order, image, cancel, logs).await;
         }
     };
+    // The repository's dployr.toml, if any, over the dashboard's settings (for this release,
+    // and for its restarts and rollbacks, which keep this spec).
+    let with_repo_config;
+    let order = match repo_config::load(&dir).map_err(End::failed)? {
+        None => order,
+        Some(cfg) => {
+            let (spec, changed) = cfg.apply(&order.spec).map_err(End::failed)?;
+            if !changed.is_empty() {
+                let note = format!(
+                    "[dployr] {} sets: {}",
+                    repo_config::FILE,
+                    changed.join(", ")
+                );
+                let _ = logs.send(LogLine::now(process::Stream::Stdout, note)).await;
+            }
+            with_repo_config = DeployOrder {
+                spec,
+                ..order.clone()
+            };
+            &with_repo_config
+        }
+    };
+    let spec = &order.spec;
     let runtime = spec.runtime.or_else(|| detect(&dir)).ok_or_else(|| {
         End::failed(
             "could not tell the runtime: no package.json, requirements.txt, go.mod, \

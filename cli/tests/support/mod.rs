@@ -118,8 +118,20 @@ pub struct Run {
 
 /// Runs `dployr` with only the given environment (its config at `config`, no colours).
 pub fn dployr(config: &Path, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> Run {
+    dployr_in(Path::new("."), config, env, args, stdin)
+}
+
+/// [`dployr`] in the folder `cwd` (where it looks for `dployr.toml`).
+pub fn dployr_in(
+    cwd: &Path,
+    config: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_dployr"));
-    cmd.args(args)
+    cmd.current_dir(cwd)
+        .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", config.parent().unwrap())
@@ -173,6 +185,10 @@ impl Repo {
         let dir = tempfile::tempdir().unwrap();
         git(dir.path(), &["init", "-q", "-b", "main"]);
         Repo { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
     }
 
     pub fn url(&self) -> String {

@@ -1,0 +1,211 @@
+//! `dployr.toml` at the top of a service's repository: its runtime, build and start commands,
+//! port, build timeout and health check, versioned with the code. Read at deploy time, after the
+//! fetch; what it sets wins, and the dashboard's settings are the defaults for what it leaves
+//! out. A file that does not parse (or has a misspelt key) fails the deploy with the reason, so
+//! a typo never silently falls back to the defaults.
+//!
+//! ```toml
+//! service = "api"            # the CLI's default service (`dployr deploy`); ignored here
+//! runtime = "node"
+//! build = "npm ci && npm run build"
+//! start = "node dist/server.js"
+//! port = 3000                # the port a Docker image listens on
+//! build_timeout_secs = 900
+//! [health_check]
+//! path = "/healthz"          # HTTP probe; or probe = "tcp" / "none"
+//! interval_secs = 2
+//! retries = 20
+//! ```
+
+use std::path::Path;
+
+use proto::service::{HealthCheck, Probe, Runtime, ServiceSpec};
+use serde::Deserialize;
+
+pub const FILE: &str = "dployr.toml";
+/// A config file is a few lines; anything this big is not one.
+const MAX_BYTES: u64 = 64 * 1024;
+
+#[derive(Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepoConfig {
+    pub service: Option<String>,
+    pub runtime: Option<Runtime>,
+    #[serde(alias = "build_command")]
+    pub build: Option<String>,
+    #[serde(alias = "start_command")]
+    pub start: Option<String>,
+    pub port: Option<u16>,
+    pub build_timeout_secs: Option<u32>,
+    pub health_check: Option<RepoHealth>,
+}
+
+#[derive(Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepoHealth {
+    /// `http` (needs `path`), `tcp` or `none`; `http` when only `path` is given.
+    pub probe: Option<String>,
+    pub path: Option<String>,
+    pub interval_secs: Option<u32>,
+    pub timeout_secs: Option<u32>,
+    pub retries: Option<u32>,
+    pub start_grace_secs: Option<u32>,
+}
+
+/// The repository's config, if it has one. `Err` says what is wrong, naming the file.
+pub fn load(dir: &Path) -> Result<Option<RepoConfig>, String> {
+    let path = dir.join(FILE);
+    let meta = match std::fs::symlink_metadata(&path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{FILE}: {e}")),
+    };
+    if !meta.is_file() {
+        return Err(format!("{FILE} must be a regular file"));
+    }
+    if meta.len() > MAX_BYTES {
+        return Err(format!("{FILE} is larger than {} KiB", MAX_BYTES / 1024));
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{FILE}: {e}"))?;
+    toml::from_str(&text)
+        .map(Some)
+        .map_err(|e| format!("{FILE} is not valid: {e}"))
+}
+
+impl RepoConfig {
+    /// `spec` with this file's settings on top, and the names of the settings it changed.
+    pub fn apply(&self, spec: &ServiceSpec) -> Result<(ServiceSpec, Vec<&'static str>), String> {
+        let mut out = spec.clone();
+        let mut changed = Vec::new();
+        if let Some(r) = self.runtime {
+            out.runtime = Some(r);
+            changed.push("runtime");
+        }
+        if let Some(b) = &self.build {
+            out.build_command = Some(b.clone());
+            changed.push("build");
+        }
+        if let Some(s) = &self.start {
+            out.start_command = Some(s.clone());
+            changed.push("start");
+        }
+        if let Some(p) = self.port {
+            out.port = Some(p);
+            changed.push("port");
+        }
+        if let Some(t) = self.build_timeout_secs {
+            out.build_timeout_secs = Some(t);
+            changed.push("build_timeout_secs");
+        }
+        if let Some(h) = &self.health_check {
+            out.health_check = h.apply(&spec.health_check)?;
+            changed.push("health_check");
+        }
+        Ok((out, changed))
+    }
+}
+
+impl RepoHealth {
+    fn apply(&self, base: &HealthCheck) -> Result<HealthCheck, String> {
+        let probe = match (self.probe.as_deref(), &self.path) {
+            (None, None) => base.probe.clone(),
+            (None | Some("http"), Some(path)) => {
+                if !path.starts_with('/') {
+                    return Err(format!("{FILE}: health_check.path must start with /"));
+                }
+                Probe::Http { path: path.clone() }
+            }
+            (Some("http"), None) => {
+                return Err(format!("{FILE}: an http health check needs a path"));
+            }
+            (Some("tcp"), _) => Probe::Tcp {},
+            (Some("none"), _) => Probe::None {},
+            (Some(other), _) => {
+                return Err(format!(
+                    "{FILE}: health_check.probe is {other:?}; use http, tcp or none"
+                ));
+            }
+        };
+        Ok(HealthCheck {
+            probe,
+            interval_secs: self.interval_secs.unwrap_or(base.interval_secs),
+            timeout_secs: self.timeout_secs.unwrap_or(base.timeout_secs),
+            retries: self.retries.unwrap_or(base.retries),
+            start_grace_secs: self.start_grace_secs.unwrap_or(base.start_grace_secs),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::service::{GitSource, RestartPolicy, Source};
+
+    fn spec() -> ServiceSpec {
+        ServiceSpec {
+            name: "api".into(),
+            source: Source::Git(GitSource {
+                url: "file:///r".into(),
+                branch: "main".into(),
+            }),
+            runtime: None,
+            build_command: Some("make".into()),
+            start_command: Some("./dashboard-start".into()),
+            port: None,
+            env: Default::default(),
+            health_check: HealthCheck::default(),
+            restart: RestartPolicy::Always,
+            domains: vec![],
+            build_timeout_secs: None,
+        }
+    }
+
+    fn with_file(text: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE), text).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_file_wins_and_the_dashboard_fills_the_rest() {
+        let dir = with_file(
+            "service = \"api\"\nruntime = \"python\"\nstart = \"python app.py\"\n\
+             [health_check]\npath = \"/healthz\"\nretries = 5\n",
+        );
+        let cfg = load(dir.path()).unwrap().unwrap();
+        let (s, changed) = cfg.apply(&spec()).unwrap();
+        assert_eq!(s.runtime, Some(Runtime::Python));
+        assert_eq!(s.start_command.as_deref(), Some("python app.py"));
+        assert_eq!(
+            s.build_command.as_deref(),
+            Some("make"),
+            "left to the dashboard"
+        );
+        assert_eq!(
+            s.health_check.probe,
+            Probe::Http {
+                path: "/healthz".into()
+            }
+        );
+        assert_eq!(s.health_check.retries, 5);
+        assert_eq!(
+            s.health_check.interval_secs,
+            HealthCheck::default().interval_secs
+        );
+        assert_eq!(changed, ["runtime", "start", "health_check"]);
+    }
+
+    #[test]
+    fn no_file_is_no_config_and_a_bad_one_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(load(dir.path()).unwrap(), None);
+        let typo = with_file("biuld = \"make\"\n");
+        let e = load(typo.path()).unwrap_err();
+        assert!(e.contains("dployr.toml") && e.contains("biuld"), "{e}");
+        let bad_runtime = with_file("runtime = \"cobol\"\n");
+        assert!(load(bad_runtime.path()).is_err());
+        let bad_probe = with_file("[health_check]\nprobe = \"ping\"\n");
+        let cfg = load(bad_probe.path()).unwrap().unwrap();
+        assert!(cfg.apply(&spec()).unwrap_err().contains("ping"));
+    }
+}
