@@ -2,7 +2,8 @@
 //! filled in) and `GET /download/dployrd` (the agent binary Base ships with: by default the
 //! `dployrd` beside `dployr-server`, or `DPLOYR_AGENT_BIN`); and what a CI job fetches:
 //! `GET /download/dployr`, the CLI (beside `dployr-server`, or `DPLOYR_CLI_BIN`), so the CLI a
-//! job runs always matches the Base it talks to.
+//! job runs always matches the Base it talks to, and `GET /download/github-action.yml`, the
+//! GitHub Action that runs it.
 
 use std::path::PathBuf;
 
@@ -23,6 +24,22 @@ pub fn router() -> Router<ServerState> {
         .route("/install.sh", get(script))
         .route("/download/dployrd", get(agent_binary))
         .route("/download/dployr", get(cli_binary))
+        .route("/download/github-action.yml", get(github_action))
+}
+
+/// The composite GitHub Action that installs the CLI from this Base and deploys
+/// (docs/github-actions.md), served so a repository can take it without a third-party `uses:`.
+const GITHUB_ACTION: &str = include_str!("../../.github/actions/deploy/action.yml");
+
+async fn github_action() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/yaml; charset=utf-8"),
+            (CACHE_CONTROL, "no-store"),
+        ],
+        GITHUB_ACTION,
+    )
+        .into_response()
 }
 
 /// Where the agent binary is: the configured path, else `dployrd` next to this executable.

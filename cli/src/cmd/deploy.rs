@@ -214,6 +214,12 @@ pub async fn list(ctx: &Ctx, service: Option<String>) -> Result<()> {
         ctx.out.print_json(&all);
         return Ok(());
     }
+    if all.is_empty() {
+        eprintln!(
+            "{} has no deployments yet: `dployr deploy {} --wait`.",
+            svc.spec.name, svc.spec.name
+        );
+    }
     let live = svc.live_deployment_id.as_deref();
     let rows = all
         .iter()
