@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::server::{actor, base, client_info, fail, maybe_actor, set_cookie};
 
 pub mod env;
+pub mod hooks;
 pub mod services;
 pub mod team;
 

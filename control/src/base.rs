@@ -70,6 +70,8 @@ pub struct Base {
     pub(crate) config: Arc<BaseConfig>,
     pub(crate) hasher: Hasher,
     pub(crate) limiter: Arc<LoginLimiter>,
+    /// Bounds the audit events of rejected webhook deliveries (per service and per IP).
+    pub(crate) hook_rejections: Arc<LoginLimiter>,
     pub(crate) registry: Arc<Registry>,
     /// Bumped on every change to services and deployments (live views wait on it).
     pub(crate) activity: Arc<crate::changes::Changes>,
@@ -96,6 +98,7 @@ impl Base {
             config: Arc::new(config),
             hasher: Hasher::new(cores),
             limiter: Arc::new(limiter),
+            hook_rejections: Arc::new(crate::webhooks::rejection_limiter()),
             registry: Arc::new(Registry::default()),
             activity: Arc::default(),
             logs: Arc::default(),

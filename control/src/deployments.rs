@@ -15,6 +15,7 @@ use serde_json::json;
 use crate::events::{NewEvent, record};
 use crate::rbac::{Deploy, authorize};
 use crate::services::{spec_of, status_str};
+use crate::store::Tx;
 use crate::store::deployments::{self as sql, DeploymentRow};
 use crate::store::services::{self as services_sql, ServiceRow};
 use crate::{Actor, Base, ClientInfo, DomainError, clock, ids};
@@ -34,7 +35,7 @@ pub(crate) fn state_of(row: &DeploymentRow) -> DeployState {
     DeployState::parse(&row.state).unwrap_or(DeployState::Failed)
 }
 
-fn view(row: &DeploymentRow, transitions: &[sql::TransitionRow]) -> Deployment {
+pub(crate) fn view(row: &DeploymentRow, transitions: &[sql::TransitionRow]) -> Deployment {
     let mut steps: Vec<_> = transitions
         .iter()
         .filter(|t| t.deployment_id == row.id)
@@ -127,8 +128,37 @@ impl Base {
     ) -> Result<Deployment, DomainError> {
         let mut svc = self.visible_service(actor, service_id).await?;
         let may = authorize::<Deploy>(&self.store, actor, &svc.cluster_id).await?;
+        let mut tx = self.store.begin().await?;
+        let row =
+            Base::queue_deployment(&mut tx, &mut svc, req.git_ref, Some(&actor.user.id)).await?;
+        record(
+            &mut *tx,
+            NewEvent::by(
+                actor,
+                may.cluster_id(),
+                "deployment.create",
+                &row.id,
+                json!({ "service": svc.name, "ref": row.git_ref }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        self.deployment_queued(&svc.instance_id);
+        self.one_view(&row).await
+    }
+
+    /// Makes a `queued` deployment of `svc` at `git_ref` (`None`: its branch, or its image),
+    /// with its first transition and the service's status, in the caller's transaction. The
+    /// caller records who asked (a person, or a webhook with `created_by` `None`), commits,
+    /// then calls [`Base::deployment_queued`].
+    pub(crate) async fn queue_deployment(
+        tx: &mut Tx<'_>,
+        svc: &mut ServiceRow,
+        git_ref: Option<String>,
+        created_by: Option<&str>,
+    ) -> Result<DeploymentRow, DomainError> {
         let spec = spec_of(&svc.spec)?;
-        if let Some(r) = &req.git_ref {
+        if let Some(r) = &git_ref {
             if matches!(spec.source, Source::Image(_)) {
                 return Err(DomainError::invalid(
                     "ref",
@@ -142,41 +172,33 @@ impl Base {
             id: ids::new_id(ids::DEPLOYMENT),
             service_id: svc.id.clone(),
             state: DeployState::Queued.as_str().into(),
-            git_ref: req.git_ref,
+            git_ref,
             commit_sha: None,
             reason: None,
             log_tail: None,
             spec: svc.spec.clone(),
-            created_by: Some(actor.user.id.clone()),
+            created_by: created_by.map(str::to_owned),
             created_at: now,
             updated_at: now,
             accepted_at: None,
         };
-        let mut tx = self.store.begin().await?;
-        sql::insert(&mut *tx, &row).await?;
-        sql::record_transition(&mut *tx, &row.id, &row.state, now).await?;
-        Base::env_applied(&mut tx, &svc.id).await?;
+        sql::insert(&mut **tx, &row).await?;
+        sql::record_transition(&mut **tx, &row.id, &row.state, now).await?;
+        Base::env_applied(tx, &svc.id).await?;
         if svc.live_deployment_id.is_none() {
             svc.status = status_str(ServiceStatus::Deploying).into();
             svc.updated_at = now;
-            services_sql::update(&mut *tx, &svc).await?;
+            services_sql::update(&mut **tx, svc).await?;
         }
-        record(
-            &mut *tx,
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                "deployment.create",
-                &row.id,
-                json!({ "service": svc.name, "ref": row.git_ref }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// After the transaction that queued a deployment committed: wake live views and send the
+    /// order to the instance.
+    pub(crate) fn deployment_queued(&self, instance_id: &str) {
         self.activity.changed();
-        let (base, instance) = (self.clone(), svc.instance_id.clone());
+        let (base, instance) = (self.clone(), instance_id.to_string());
         tokio::spawn(async move { base.deliver(&instance).await });
-        self.one_view(&row).await
     }
 
     pub async fn list_deployments(
@@ -189,6 +211,28 @@ impl Base {
         let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
         let t = sql::transitions_of(self.store.pool(), &ids).await?;
         Ok(rows.iter().map(|r| view(r, &t)).collect())
+    }
+
+    /// One page of a service's deployments, newest first, strictly older than `before`
+    /// (`created_at` in ms, id); with the key of the last one when more follow.
+    pub async fn deployment_page(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+        before: Option<(i64, &str)>,
+        limit: usize,
+    ) -> Result<(Vec<Deployment>, Option<(i64, String)>), DomainError> {
+        let svc = self.visible_service(actor, service_id).await?;
+        let want = i64::try_from(limit).unwrap_or(i64::MAX - 1);
+        let mut rows = sql::page_of_service(self.store.pool(), &svc.id, before, want + 1).await?;
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next = more
+            .then(|| rows.last().map(|r| (r.created_at, r.id.clone())))
+            .flatten();
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let t = sql::transitions_of(self.store.pool(), &ids).await?;
+        Ok((rows.iter().map(|r| view(r, &t)).collect(), next))
     }
 
     pub async fn get_deployment(&self, actor: &Actor, id: &str) -> Result<Deployment, DomainError> {

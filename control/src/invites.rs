@@ -131,6 +131,7 @@ impl Base {
         let rows = sql::pending_in(self.store.pool(), may.cluster_id(), clock::now_ms()).await?;
         Ok(InviteList {
             invites: rows.iter().map(view).collect(),
+            next_cursor: None,
         })
     }
 

@@ -11,10 +11,13 @@
 //!   their settings).
 //! - [`deployments`]: deploy, cancel, roll back; the agent's progress reports, reconciling after
 //!   reconnects, and timing out deployments whose agent is gone.
+//! - [`idempotency`]: `Idempotency-Key` on deploy requests: a retry gets the first answer back.
 //! - [`logs`]: service output from agents: stored (bounded), numbered, relayed to followers.
 //! - [`agent_reports`]: delivering orders, reconciling after reconnects, the sweeper.
 //! - [`lifecycle`]: roll back, restart, stop, start a live service.
 //! - [`gateway`]: where agent connections arrive; the registry of live ones.
+//! - [`webhooks`]: push-to-deploy hooks for GitHub, GitLab and any CI (secret sealed, deliveries
+//!   verified and deduplicated).
 //! - [`events`]: the append-only audit log.
 //! - [`secrets`]: the master key, and sealing secrets at rest.
 //! - [`store`]: the SQL, one module per table, over SQLite or PostgreSQL.
@@ -31,6 +34,7 @@ pub mod env;
 pub mod error;
 pub mod events;
 pub mod gateway;
+pub mod idempotency;
 pub mod ids;
 pub mod instances;
 pub mod invites;
@@ -46,6 +50,7 @@ pub mod store;
 pub mod tokens;
 pub mod tools;
 pub mod validate;
+pub mod webhooks;
 
 pub use base::{Base, BaseConfig, GatewayInfo};
 pub use error::DomainError;

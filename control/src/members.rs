@@ -36,6 +36,7 @@ impl Base {
                     joined_at: clock::rfc3339(r.created_at),
                 })
                 .collect(),
+            next_cursor: None,
         })
     }
 

@@ -106,6 +106,7 @@ impl Base {
         let rows = sql::in_cluster(self.store.pool(), may.cluster_id()).await?;
         Ok(TokenList {
             tokens: rows.into_iter().map(view).collect(),
+            next_cursor: None,
         })
     }
 

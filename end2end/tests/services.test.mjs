@@ -2,10 +2,12 @@
 // refused name shows its message under the name input first), finds it in the list, opens it,
 // deploys and sees the deployment appear as "queued" without a reload (pushed over the service's
 // WebSocket; the instance never comes online here, so it stays queued), then cancels it and sees
-// "cancelled" with the reason; then changes a setting.
+// "cancelled" with the reason; then changes a setting; then switches its deploy hook on (the
+// secret shown once), has a signed push deploy through it, and switches it off.
+import { createHmac } from 'node:crypto';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBase, startBrowser, hydrated, shot, signUpFirst } from './harness.mjs';
+import { startBase, startBrowser, hydrated, gotoHydrated, shot, signUpFirst } from './harness.mjs';
 
 let base;
 let chrome;
@@ -120,5 +122,46 @@ test('Settings refuse a bad domain under its input, then save and keep what was 
   assert.equal(await page.inputValue('#svc-domains'), 'api.example.com');
   assert.equal(await page.inputValue('#svc-env'), 'NODE_ENV=production\n');
   assert.equal(await page.inputValue('#svc-runtime'), 'node');
+  assert.deepEqual(errors, [], errors.join('\n'));
+});
+
+test('Deploy hooks: the secret is shown once, a signed push deploys, Disable switches it off', async () => {
+  const status = page.locator('#hooks-status');
+  await status.waitFor();
+  assert.equal(await status.getAttribute('data-enabled'), 'false');
+  await page.click('#hooks-form button[type=submit]');
+  await page.locator('#hooks-created').waitFor();
+  const secret = await page.inputValue('#hooks-secret');
+  const hookUrl = await page.inputValue('#hooks-url');
+  assert.match(secret, /^whsec_/);
+  assert.match(hookUrl, /\/hooks\/github\/svc_[0-9a-z]+$/);
+  await shot(page, '16-deploy-hook-created');
+
+  // GitHub's delivery: the raw body signed with the secret.
+  const body = JSON.stringify({ ref: 'refs/heads/main', after: 'a'.repeat(40) });
+  const signature = 'sha256=' + createHmac('sha256', secret).update(body).digest('hex');
+  const deliver = (sig) => fetch(hookUrl, {
+    method: 'POST', body,
+    headers: { 'Content-Type': 'application/json', 'X-GitHub-Event': 'push',
+      'X-GitHub-Delivery': `d-${sig.length}`, 'X-Hub-Signature-256': sig },
+  });
+  assert.equal((await deliver('sha256=' + '0'.repeat(64))).status, 401);
+  assert.equal((await deliver(signature)).status, 202);
+  await page.locator('.deployment[data-state="queued"]').waitFor({ timeout: 15000 });
+
+  // Read again from the server: the secret is not there any more; the delivery is.
+  assert.deepEqual(errors, [], errors.join('\n'));
+  await gotoHydrated(page, page.url());
+  errors.length = 0; // the known hydration panic on full loads is handled by gotoHydrated
+  await status.waitFor();
+  assert.equal(await status.getAttribute('data-enabled'), 'true');
+  assert.match(await status.innerText(), /deployed from github/);
+  assert.equal(await page.locator('#hooks-secret').count(), 0, 'the secret is shown once');
+  assert.ok(!(await page.content()).includes(secret));
+
+  page.once('dialog', (d) => d.accept());
+  await page.click('#hooks-disable');
+  await page.locator('#hooks-status[data-enabled="false"]').waitFor();
+  assert.equal((await deliver(signature)).status, 401, 'off: deliveries are refused');
   assert.deepEqual(errors, [], errors.join('\n'));
 });

@@ -12,9 +12,13 @@ use crate::service::{HealthCheck, RestartPolicy, Runtime, ServiceSpec, Source};
 
 mod env;
 mod files;
+mod hooks;
 mod team;
 pub use env::{EnvList, EnvVar, ImportEnvRequest, SetEnvRequest};
 pub use files::{FileEntry, FileKind, FileListing, MkdirRequest, RenameRequest};
+pub use hooks::{
+    CreatedWebhook, EnableWebhookRequest, HookReply, WebhookDelivery, WebhookInfo, WebhookUrls,
+};
 pub use team::{
     AcceptInviteRequest, ApiToken, ChangeRoleRequest, CreateInviteRequest, CreateTokenRequest,
     CreatedInvite, CreatedToken, Invite, InviteInfo, InviteList, Member, MemberList, TokenList,
@@ -22,6 +26,7 @@ pub use team::{
 
 /// A role in a cluster, most powerful first. Serialised lowercase (`"owner"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Owner,
@@ -58,6 +63,7 @@ impl Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: String,
     pub email: String,
@@ -68,6 +74,7 @@ pub struct User {
 
 /// A cluster as seen by one member: with that member's role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterSummary {
     pub id: String,
     pub name: String,
@@ -75,6 +82,7 @@ pub struct ClusterSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignupRequest {
     pub email: String,
     pub password: String,
@@ -82,51 +90,60 @@ pub struct SignupRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignupResponse {
     pub user: User,
     pub cluster: ClusterSummary,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     pub email: String,
     pub password: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     pub user: User,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MeResponse {
     pub user: User,
     pub clusters: Vec<ClusterSummary>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateClusterRequest {
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateClusterRequest {
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterList {
     pub clusters: Vec<ClusterSummary>,
 }
 
 /// One entry of a cluster's audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     pub id: String,
     /// Dotted verb, e.g. `cluster.rename`, `user.login`.
@@ -147,6 +164,7 @@ pub struct Event {
 /// `GET /api/v1/clusters/{cluster}/events`: newest first; `next_before` is the cursor of the
 /// next (older) page, absent on the last one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventPage {
     pub events: Vec<Event>,
     pub next_before: Option<String>,
@@ -154,6 +172,7 @@ pub struct EventPage {
 
 /// What the dashboard's overview page shows for one cluster.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterOverview {
     pub cluster: ClusterSummary,
     pub created_at: String,
@@ -166,6 +185,7 @@ pub struct ClusterOverview {
 
 /// Whether an instance's agent is connected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum InstanceStatus {
     /// Created; its agent has not enrolled yet.
@@ -176,6 +196,7 @@ pub enum InstanceStatus {
 
 /// A server running dployrd.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Instance {
     pub id: String,
     pub name: String,
@@ -195,17 +216,20 @@ fn yes() -> bool {
 
 /// `PATCH /api/v1/instances/{id}`: settings of an instance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateInstanceRequest {
     pub console_enabled: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateInstanceRequest {
     pub name: String,
 }
 
 /// The join token is shown this once; only its hash is stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateInstanceResponse {
     pub instance: Instance,
     pub join_token: String,
@@ -213,12 +237,17 @@ pub struct CreateInstanceResponse {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstanceList {
     pub instances: Vec<Instance>,
+    /// The cursor of the next page (`?cursor=`); absent on the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// Whether a service is serving, as far as Base knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceStatus {
     /// Never deployed successfully.
@@ -235,6 +264,7 @@ pub enum ServiceStatus {
 
 /// A service as the API shows it: its settings plus where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Service {
     pub id: String,
     pub cluster_id: String,
@@ -252,6 +282,7 @@ pub struct Service {
 
 /// `POST /api/v1/clusters/{cluster}/services`. Absent fields take their defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateServiceRequest {
     pub name: String,
@@ -280,6 +311,7 @@ pub struct CreateServiceRequest {
 /// `PATCH /api/v1/services/{id}`: only the fields present change. For the optional settings,
 /// `null` clears them (back to the runtime's defaults).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateServiceRequest {
     #[serde(default)]
@@ -287,12 +319,16 @@ pub struct UpdateServiceRequest {
     #[serde(default)]
     pub source: Option<Source>,
     #[serde(default, with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Runtime>))]
     pub runtime: Option<Option<Runtime>>,
     #[serde(default, with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub build_command: Option<Option<String>>,
     #[serde(default, with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub start_command: Option<Option<String>>,
     #[serde(default, with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u16>))]
     pub port: Option<Option<u16>>,
     #[serde(default)]
     pub env: Option<BTreeMap<String, String>>,
@@ -303,6 +339,7 @@ pub struct UpdateServiceRequest {
     #[serde(default)]
     pub domains: Option<Vec<String>>,
     #[serde(default, with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
     pub build_timeout_secs: Option<Option<u32>>,
 }
 
@@ -328,18 +365,24 @@ mod patch {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceList {
     pub services: Vec<Service>,
+    /// The cursor of the next page (`?cursor=`); absent on the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// One step of a deployment, when Base recorded it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Transition {
     pub state: DeployState,
     pub at: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deployment {
     pub id: String,
     pub service_id: String,
@@ -358,6 +401,7 @@ pub struct Deployment {
 /// One service with its recent deployments (newest first): what the service page shows and what
 /// `GET /api/v1/services/{id}/live` pushes after every change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceDetail {
     pub service: Service,
     pub deployments: Vec<Deployment>,
@@ -365,6 +409,7 @@ pub struct ServiceDetail {
 
 /// `POST /api/v1/services/{id}/deployments`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateDeploymentRequest {
     #[serde(default, rename = "ref")]
@@ -372,13 +417,18 @@ pub struct CreateDeploymentRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeploymentList {
     pub deployments: Vec<Deployment>,
+    /// The cursor of the next page (`?cursor=`); absent on the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// One line of a service's logs, as `GET …/logs` sends it (one JSON object per line, or one
 /// server-sent event each). `seq` orders lines across reconnects and is what `since` takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogLine {
     pub seq: i64,
     pub at: String,
@@ -389,11 +439,13 @@ pub struct LogLine {
 
 /// Every error body: `{"error":{"code":"…","message":"…"}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     /// Stable, machine-readable (`unauthorized`, `conflict`, `invalid_input`, …).
     pub code: String,

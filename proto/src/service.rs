@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a service's code comes from: `{"git":{"url":…,"branch":…}}` or `{"image":"name:tag"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum Source {
     Git(GitSource),
@@ -17,6 +18,7 @@ pub enum Source {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GitSource {
     pub url: String,
@@ -30,6 +32,7 @@ fn default_branch() -> String {
 
 /// How a service is built and run. Detected from the checked-out files when not given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Runtime {
     Node,
@@ -96,6 +99,7 @@ impl FromStr for Runtime {
 /// `interval_secs` (each probe may take `timeout_secs`) until one succeeds or `retries` in a row
 /// fail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthCheck {
     #[serde(flatten)]
     pub probe: Probe,
@@ -110,6 +114,7 @@ pub struct HealthCheck {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Probe {
     Http { path: String },
@@ -142,6 +147,7 @@ impl Default for HealthCheck {
 
 /// What dployrd does when a service's process exits on its own.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RestartPolicy {
     /// Restart it whatever the exit code (with exponential backoff).
@@ -154,6 +160,7 @@ pub enum RestartPolicy {
 
 /// Everything dployrd needs to build and run a service, besides secrets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ServiceSpec {
     pub name: String,
     pub source: Source,

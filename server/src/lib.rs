@@ -5,7 +5,8 @@
 //! - [`config`]: flags and their environment variables.
 //! - [`state`]: what handlers share.
 //! - [`middleware`]: client address, `Origin` checks.
-//! - [`rest`]: `/api/v1` handlers and their error mapping.
+//! - [`rest`]: `/api/v1` handlers and their error mapping; `rest::hooks` also serves the public
+//!   push-to-deploy route `/hooks/{provider}/{service}`.
 //! - [`install`]: `/install.sh` and `/download/dployrd` for new servers.
 //! - [`local_agent`]: the dployrd Base runs beside itself with `--local-agent`.
 //! - [`tasks`]: maintenance tasks such as `rotate-key`.
@@ -138,6 +139,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api)
         .merge(install::router().with_state(state.clone()))
+        .merge(rest::hooks::router().with_state(state.clone()))
         .merge(site)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -67,7 +67,10 @@ pub async fn check_origin(State(state): State<ServerState>, req: Request, next: 
     // neither on their own), so CI and the CLI need no Origin.
     let bearer_only = crate::rest::extract::bearer_token(req.headers()).is_some()
         && !req.headers().contains_key(http::header::COOKIE);
-    if (!safe || is_websocket_upgrade(&req)) && !bearer_only {
+    // Push-to-deploy deliveries come from Git hosts, with no Origin; they never act with a
+    // cookie (the delivery's own signature or token is checked), so there is nothing to forge.
+    let webhook = req.uri().path().starts_with("/hooks/");
+    if (!safe || is_websocket_upgrade(&req)) && !bearer_only && !webhook {
         let origin = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok());
         if origin != Some(&*state.origin) {
             tracing::warn!(?origin, expected = %state.origin, path = %req.uri().path(), "refused: bad Origin");

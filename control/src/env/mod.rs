@@ -328,8 +328,9 @@ impl Base {
         Ok(Secrets(out))
     }
 
-    /// Seals every secret again under the current master key (after `rotate-key` made a new
-    /// one). Returns how many were resealed; all or none (one transaction).
+    /// Seals every secret (and every webhook secret) again under the current master key (after
+    /// `rotate-key` made a new one). Returns how many were resealed; all or none (one
+    /// transaction).
     pub async fn reseal_secrets(&self) -> Result<usize, DomainError> {
         let mut tx = self.store.begin().await?;
         let rows = sql::all_secrets(&mut *tx).await?;
@@ -350,6 +351,7 @@ impl Base {
             sql::reseal(&mut *tx, &r.service_id, &r.name, &fresh.data, &fresh.key_id).await?;
             n += 1;
         }
+        n += self.reseal_webhooks(&mut tx).await?;
         tx.commit().await?;
         Ok(n)
     }

@@ -83,6 +83,29 @@ pub async fn of_service<'e>(
     .await
 }
 
+/// Newest first, strictly older than `before` (`created_at`, id) when given: one page of a
+/// service's deployments (keyset, so pages neither repeat nor skip as new ones arrive).
+pub async fn page_of_service<'e>(
+    db: impl Executor<'e, Database = Db>,
+    service_id: &str,
+    before: Option<(i64, &str)>,
+    limit: i64,
+) -> sqlx::Result<Vec<DeploymentRow>> {
+    // No cursor: everything is older than the end of time.
+    let (at, id) = before.unwrap_or((i64::MAX, ""));
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM deployments WHERE service_id = $1 \
+         AND (created_at < $2 OR (created_at = $2 AND id < $3)) \
+         ORDER BY created_at DESC, id DESC LIMIT $4"
+    ))
+    .bind(service_id)
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
 /// Deployments in one of `states` (in progress ones, for reconciling and timing out), oldest
 /// first, with the instance that runs them.
 pub async fn in_states<'e>(

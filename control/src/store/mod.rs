@@ -7,6 +7,7 @@ pub mod deployments;
 pub mod env;
 pub mod events;
 pub mod flags;
+pub mod idempotency;
 pub mod instances;
 pub mod invites;
 pub mod logs;
@@ -15,6 +16,7 @@ pub mod services;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// One variable as listed. `value` is present for plain variables only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnvVar {
     pub key: String,
     pub secret: bool,
@@ -17,6 +18,7 @@ pub struct EnvVar {
 
 /// `GET /api/v1/services/{id}/env`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnvList {
     pub vars: Vec<EnvVar>,
     /// The variables changed after the newest deployment was made: redeploy to apply.
@@ -25,6 +27,7 @@ pub struct EnvList {
 
 /// `PUT /api/v1/services/{id}/env/{KEY}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetEnvRequest {
     pub value: String,
@@ -35,6 +38,7 @@ pub struct SetEnvRequest {
 /// `POST /api/v1/services/{id}/env/import`: the text of a `.env` file (`KEY=value` lines,
 /// `export ` prefixes, `#` comments, single or double quotes; no `$VAR` expansion).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ImportEnvRequest {
     pub dotenv: String,

@@ -7,6 +7,7 @@ pub use crate::wire::{FileEntry, FileKind};
 
 /// `GET …/files?path=`: a folder's entries, folders first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FileListing {
     pub path: String,
     pub entries: Vec<FileEntry>,
@@ -14,12 +15,14 @@ pub struct FileListing {
 
 /// `POST …/files/mkdir`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MkdirRequest {
     pub path: String,
 }
 
 /// `POST …/files/rename`: rename or move; refused when `to` exists.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RenameRequest {
     pub from: String,
     pub to: String,

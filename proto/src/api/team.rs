@@ -7,6 +7,7 @@ use super::Role;
 
 /// `GET /api/v1/clusters/{cluster}/members`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Member {
     pub user_id: String,
     pub email: String,
@@ -16,12 +17,17 @@ pub struct Member {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberList {
     pub members: Vec<Member>,
+    /// The cursor of the next page (`?cursor=`); absent on the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// `PATCH /api/v1/clusters/{cluster}/members/{user}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRoleRequest {
     pub role: Role,
@@ -29,6 +35,7 @@ pub struct ChangeRoleRequest {
 
 /// `POST /api/v1/clusters/{cluster}/invites`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateInviteRequest {
     pub email: String,
@@ -37,6 +44,7 @@ pub struct CreateInviteRequest {
 
 /// A pending invitation, as the cluster's admins see it (never its token).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invite {
     pub id: String,
     pub email: String,
@@ -48,6 +56,7 @@ pub struct Invite {
 
 /// The answer to creating an invitation: the link, shown once (the token is stored hashed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedInvite {
     pub invite: Invite,
     pub invite_url: String,
@@ -57,12 +66,17 @@ pub struct CreatedInvite {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InviteList {
     pub invites: Vec<Invite>,
+    /// The cursor of the next page (`?cursor=`); absent on the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// `GET /api/v1/invites/{token}`: what the person holding the link is invited to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InviteInfo {
     pub cluster_name: String,
     pub email: String,
@@ -74,6 +88,7 @@ pub struct InviteInfo {
 /// `POST /api/v1/invites/{token}/accept`: empty with a session (join as yourself), or the new
 /// account's details (sign up and join, even with open sign-up off).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AcceptInviteRequest {
     #[serde(default)]
@@ -86,6 +101,7 @@ pub struct AcceptInviteRequest {
 
 /// An API token as listed (never its value).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     pub id: String,
     pub name: String,
@@ -98,12 +114,17 @@ pub struct ApiToken {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenList {
     pub tokens: Vec<ApiToken>,
+    /// The cursor of the next page (`?cursor=`); absent on the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// `POST /api/v1/clusters/{cluster}/tokens`. No expiry when `expires_in_days` is absent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
     pub name: String,
@@ -114,6 +135,7 @@ pub struct CreateTokenRequest {
 
 /// The new token: `token` (`dp_…`) is shown this once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreatedToken {
     pub token: String,
     pub api_token: ApiToken,

@@ -105,6 +105,7 @@ pub enum Outcome {
 
 /// What the agent's machine is, reported in `Hello` and `Enroll`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HostFacts {
     pub hostname: String,
     /// Human name of the OS, e.g. `Debian GNU/Linux 12 (bookworm)`.

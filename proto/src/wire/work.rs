@@ -105,6 +105,7 @@ pub struct AgentState {
 
 /// Which output a log line came from; `system` lines are dployrd's own ("the process exited").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum LogStream {
     Stdout,

@@ -30,6 +30,10 @@ pub(crate) fn session_cookie(state: &ServerState, s: &NewSessionToken) -> String
     )
 }
 
+#[utoipa::path(
+    post, path = "/auth/signup", tag = "auth", security(()), request_body = SignupRequest,
+    responses((status = 201, description = "Signed up; sets the session cookie", body = SignupResponse), (status = 429, description = "See the error body", body = proto::api::ErrorBody))
+)]
 pub async fn signup(
     State(state): State<ServerState>,
     parts: Parts,
@@ -47,6 +51,10 @@ pub async fn signup(
     ))
 }
 
+#[utoipa::path(
+    post, path = "/auth/login", tag = "auth", security(()), request_body = LoginRequest,
+    responses((status = 200, description = "Signed in; sets the session cookie", body = LoginResponse), (status = 429, description = "See the error body", body = proto::api::ErrorBody))
+)]
 pub async fn login(
     State(state): State<ServerState>,
     parts: Parts,
@@ -63,6 +71,10 @@ pub async fn login(
     ))
 }
 
+#[utoipa::path(
+    post, path = "/auth/logout", tag = "auth",
+    responses((status = 204, description = "The session (or the token's own session) ends; clears the cookie"))
+)]
 pub async fn logout(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -75,6 +87,10 @@ pub async fn logout(
     ))
 }
 
+#[utoipa::path(
+    post, path = "/auth/password", tag = "auth", request_body = ChangePasswordRequest,
+    responses((status = 204, description = "Changed; other sessions end"))
+)]
 pub async fn change_password(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -87,6 +103,10 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get, path = "/me", tag = "auth",
+    responses((status = 200, body = MeResponse))
+)]
 pub async fn me(
     State(state): State<ServerState>,
     Authed(actor): Authed,

@@ -1,16 +1,20 @@
 //! `/api/v1/clusters`: list, create, show, rename, delete.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use http::StatusCode;
 use proto::api::{
     ClusterList, ClusterOverview, ClusterSummary, CreateClusterRequest, UpdateClusterRequest,
 };
 
 use super::error::ApiError;
-use super::extract::{ApiJson, Authed};
+use super::extract::{ApiJson, ApiQuery, Authed};
 use crate::state::ServerState;
 
+#[utoipa::path(
+    get, path = "/clusters", tag = "clusters",
+    responses((status = 200, body = ClusterList))
+)]
 pub async fn list(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -20,6 +24,10 @@ pub async fn list(
     }))
 }
 
+#[utoipa::path(
+    post, path = "/clusters", tag = "clusters", request_body = CreateClusterRequest,
+    responses((status = 201, body = ClusterSummary))
+)]
 pub async fn create(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -29,6 +37,10 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(cluster)))
 }
 
+#[utoipa::path(
+    get, path = "/clusters/{id}", tag = "clusters", params(("id" = String, Path, description = "The cluster's id")),
+    responses((status = 200, body = ClusterOverview))
+)]
 pub async fn show(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -37,6 +49,10 @@ pub async fn show(
     Ok(Json(state.base.cluster_overview(&actor, &id).await?))
 }
 
+#[utoipa::path(
+    patch, path = "/clusters/{id}", tag = "clusters", params(("id" = String, Path, description = "The cluster's id")), request_body = UpdateClusterRequest,
+    responses((status = 200, body = ClusterSummary))
+)]
 pub async fn update(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -48,7 +64,8 @@ pub async fn update(
     ))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteQuery {
     /// The cluster's name, repeated, so a mistyped id or a stray script deletes nothing.
     #[serde(default)]
@@ -56,11 +73,15 @@ pub struct DeleteQuery {
 }
 
 /// `DELETE /clusters/{id}?confirm=<name>`: Owner only; 204.
+#[utoipa::path(
+    delete, path = "/clusters/{id}", tag = "clusters", params(("id" = String, Path, description = "The cluster's id"), DeleteQuery),
+    responses((status = 204, description = "Deleted with everything in it"))
+)]
 pub async fn delete(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(id): Path<String>,
-    Query(q): Query<DeleteQuery>,
+    ApiQuery(q): ApiQuery<DeleteQuery>,
 ) -> Result<StatusCode, ApiError> {
     state.base.delete_cluster(&actor, &id, &q.confirm).await?;
     Ok(StatusCode::NO_CONTENT)

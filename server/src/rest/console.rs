@@ -9,7 +9,7 @@
 //! RBAC (Admin+), the instance's console switch and `Origin` are checked before the upgrade.
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use control::tools::{Console, ConsoleScope};
 use control::{Actor, Base};
@@ -18,10 +18,11 @@ use proto::wire::{ConsoleInput, Record, RecordReader};
 use serde::Deserialize;
 
 use super::error::ApiError;
-use super::extract::Authed;
+use super::extract::{ApiQuery, Authed, Upgrade};
 use crate::state::ServerState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConsoleQuery {
     session: String,
     #[serde(default = "default_cols")]
@@ -50,22 +51,30 @@ struct Size {
     rows: u16,
 }
 
+#[utoipa::path(
+    get, path = "/services/{id}/console", tags = ["console", "websocket"], params(("id" = String, Path, description = "The service's id"), ConsoleQuery),
+    responses((status = 101, description = "WebSocket: binary messages are terminal bytes both ways; text messages are JSON (`{\"resize\":{\"cols\",\"rows\"}}` in, the agent's events out)"), (status = 426, description = "See the error body", body = proto::api::ErrorBody), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
+)]
 pub async fn of_service(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(id): Path<String>,
-    Query(q): Query<ConsoleQuery>,
-    upgrade: WebSocketUpgrade,
+    ApiQuery(q): ApiQuery<ConsoleQuery>,
+    Upgrade(upgrade): Upgrade,
 ) -> Result<Response, ApiError> {
     open(state, actor, ConsoleScope::Service(id), q, upgrade).await
 }
 
+#[utoipa::path(
+    get, path = "/instances/{id}/console", tags = ["console", "websocket"], params(("id" = String, Path, description = "The instance's id"), ConsoleQuery),
+    responses((status = 101, description = "WebSocket: binary messages are terminal bytes both ways; text messages are JSON (`{\"resize\":{\"cols\",\"rows\"}}` in, the agent's events out)"), (status = 426, description = "See the error body", body = proto::api::ErrorBody), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
+)]
 pub async fn of_instance(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(id): Path<String>,
-    Query(q): Query<ConsoleQuery>,
-    upgrade: WebSocketUpgrade,
+    ApiQuery(q): ApiQuery<ConsoleQuery>,
+    Upgrade(upgrade): Upgrade,
 ) -> Result<Response, ApiError> {
     open(state, actor, ConsoleScope::Instance(id), q, upgrade).await
 }

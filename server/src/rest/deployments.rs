@@ -3,25 +3,44 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use control::idempotency::Keyed;
+use http::{HeaderMap, StatusCode};
 use proto::api::{CreateDeploymentRequest, Deployment, DeploymentList};
 
 use super::error::ApiError;
-use super::extract::Authed;
+use super::extract::{ApiQuery, Authed};
+use super::page::{self, PageQuery};
 use crate::state::ServerState;
 
 /// `{"deployment": …}`, as the 202 body.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Accepted {
     deployment: Deployment,
 }
 
+#[utoipa::path(
+    post, path = "/services/{id}/deployments", tag = "deployments",
+    params(
+        ("id" = String, Path, description = "The service's id"),
+        ("Idempotency-Key" = Option<String>, Header, max_length = 255, pattern = "^[ -~]+$",
+         description = "Makes retries safe: the same key (per service and caller, for 24 hours) \
+                        answers with the first request's deployment instead of making another"),
+    ),
+    request_body(content = Option<CreateDeploymentRequest>, description = "Optional: no body deploys the service's branch"),
+    responses(
+        (status = 202, description = "Queued; the instance does the work", body = Accepted,
+         headers(("Idempotent-Replayed" = String, description = "`true` when this is the answer to an earlier request with the same Idempotency-Key"))),
+        (status = 422, description = "`idempotency_key_reused`: the key was used for a different request", body = proto::api::ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(service): Path<String>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+) -> Result<Response, ApiError> {
     // The body is optional: `dployr deploy` with no ref sends none.
     let req: CreateDeploymentRequest = if body.iter().all(u8::is_ascii_whitespace) {
         CreateDeploymentRequest::default()
@@ -30,20 +49,72 @@ pub async fn create(
             ApiError::Status(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}"))
         })?
     };
-    let deployment = state.base.create_deployment(&actor, &service, req).await?;
-    Ok((StatusCode::ACCEPTED, Json(Accepted { deployment })))
+    let Some(key) = headers.get(IDEMPOTENCY_KEY) else {
+        let deployment = state.base.create_deployment(&actor, &service, req).await?;
+        return Ok((StatusCode::ACCEPTED, Json(Accepted { deployment })).into_response());
+    };
+    // Non-ASCII bytes fail here; control checks length and printability.
+    let key = key.to_str().unwrap_or("\u{0}");
+    match state
+        .base
+        .create_deployment_keyed(&actor, &service, req, key)
+        .await?
+    {
+        Keyed::Created(deployment) => {
+            Ok((StatusCode::ACCEPTED, Json(Accepted { deployment })).into_response())
+        }
+        Keyed::Replayed(deployment) => Ok((
+            StatusCode::ACCEPTED,
+            [("idempotent-replayed", "true")],
+            Json(Accepted { deployment }),
+        )
+            .into_response()),
+        Keyed::Reused => Err(ApiError::Coded(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request: use a new key".into(),
+        )),
+    }
 }
 
+/// The request header that makes a deploy request safe to retry.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+#[utoipa::path(
+    get, path = "/services/{id}/deployments", tag = "deployments", params(("id" = String, Path, description = "The service's id"), PageQuery),
+    responses((status = 200, body = DeploymentList))
+)]
 pub async fn list(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(service): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<DeploymentList>, ApiError> {
+    let page = q.parse()?;
+    // The cursor's key is the creation time in ms: deployments are paged in SQL.
+    let before = match &page.after {
+        None => None,
+        Some((at, id)) => Some((
+            at.parse::<i64>().map_err(|_| {
+                control::DomainError::invalid("cursor", "not a cursor this API gave out")
+            })?,
+            id.as_str(),
+        )),
+    };
+    let (deployments, next) = state
+        .base
+        .deployment_page(&actor, &service, before, page.limit)
+        .await?;
     Ok(Json(DeploymentList {
-        deployments: state.base.list_deployments(&actor, &service).await?,
+        deployments,
+        next_cursor: next.map(|(at, id)| page::encode(&at.to_string(), &id)),
     }))
 }
 
+#[utoipa::path(
+    get, path = "/deployments/{id}", tag = "deployments", params(("id" = String, Path, description = "The deployment's id")),
+    responses((status = 200, body = Deployment))
+)]
 pub async fn show(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -52,6 +123,10 @@ pub async fn show(
     Ok(Json(state.base.get_deployment(&actor, &id).await?))
 }
 
+#[utoipa::path(
+    post, path = "/deployments/{id}/cancel", tag = "deployments", params(("id" = String, Path, description = "The deployment's id")),
+    responses((status = 200, body = Deployment))
+)]
 pub async fn cancel(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -61,11 +136,15 @@ pub async fn cancel(
 }
 
 /// `POST /api/v1/services/{id}/rollback {"deployment_id": …}`.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct RollbackRequest {
     deployment_id: String,
 }
 
+#[utoipa::path(
+    post, path = "/services/{id}/rollback", tag = "deployments", params(("id" = String, Path, description = "The service's id")), request_body = RollbackRequest,
+    responses((status = 200, body = Deployment))
+)]
 pub async fn rollback(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -81,23 +160,55 @@ pub async fn rollback(
 }
 
 /// `POST /api/v1/services/{id}/{restart|stop|start}`.
+#[utoipa::path(
+    post, path = "/services/{id}/{action}", tag = "deployments",
+    params(("id" = String, Path, description = "The service's id"), ("action" = LifecycleAction, Path, description = "What to do with the live release")),
+    responses((status = 200, body = proto::api::Service))
+)]
 pub async fn action(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path((service, action)): Path<(String, String)>,
 ) -> Result<Json<proto::api::Service>, ApiError> {
-    let action = match action.as_str() {
-        "restart" => proto::wire::Lifecycle::Restart,
-        "stop" => proto::wire::Lifecycle::Stop,
-        "start" => proto::wire::Lifecycle::Start,
-        _ => {
-            return Err(ApiError::Status(
-                StatusCode::NOT_FOUND,
-                "no such API route".into(),
-            ));
-        }
-    };
+    let action = LifecycleAction::parse(&action)
+        .ok_or_else(|| ApiError::Status(StatusCode::NOT_FOUND, "no such API route".into()))?;
     Ok(Json(
-        state.base.service_action(&actor, &service, action).await?,
+        state
+            .base
+            .service_action(&actor, &service, action.into())
+            .await?,
     ))
+}
+
+/// The `{action}` of `POST /services/{id}/{action}`.
+#[derive(Clone, Copy, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum LifecycleAction {
+    /// Restart the live release's process.
+    Restart,
+    /// Stop it (and keep it stopped across agent restarts).
+    Stop,
+    /// Start a stopped service again.
+    Start,
+}
+
+impl LifecycleAction {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "restart" => Some(Self::Restart),
+            "stop" => Some(Self::Stop),
+            "start" => Some(Self::Start),
+            _ => None,
+        }
+    }
+}
+
+impl From<LifecycleAction> for proto::wire::Lifecycle {
+    fn from(a: LifecycleAction) -> Self {
+        match a {
+            LifecycleAction::Restart => Self::Restart,
+            LifecycleAction::Stop => Self::Stop,
+            LifecycleAction::Start => Self::Start,
+        }
+    }
 }

@@ -10,6 +10,10 @@ use super::error::ApiError;
 use super::extract::{ApiJson, Authed};
 use crate::state::ServerState;
 
+#[utoipa::path(
+    get, path = "/services/{id}/env", tag = "env", params(("id" = String, Path, description = "The service's id")),
+    responses((status = 200, body = EnvList))
+)]
 pub async fn list(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -18,6 +22,10 @@ pub async fn list(
     Ok(Json(state.base.list_env(&actor, &id).await?))
 }
 
+#[utoipa::path(
+    put, path = "/services/{id}/env/{key}", tag = "env", params(("id" = String, Path, description = "The service's id"), ("key" = String, Path, description = "The variable's name")), request_body = SetEnvRequest,
+    responses((status = 204, description = "Set; redeploy to apply"))
+)]
 pub async fn set(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -28,6 +36,10 @@ pub async fn set(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    delete, path = "/services/{id}/env/{key}", tag = "env", params(("id" = String, Path, description = "The service's id"), ("key" = String, Path, description = "The variable's name")),
+    responses((status = 204, description = "Removed; redeploy to apply"))
+)]
 pub async fn unset(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -37,6 +49,10 @@ pub async fn unset(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post, path = "/services/{id}/env/import", tag = "env", params(("id" = String, Path, description = "The service's id")), request_body = ImportEnvRequest,
+    responses((status = 200, body = EnvList))
+)]
 pub async fn import(
     State(state): State<ServerState>,
     Authed(actor): Authed,

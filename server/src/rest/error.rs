@@ -13,6 +13,8 @@ pub enum ApiError {
     Domain(DomainError),
     /// A transport-level problem (bad JSON, too large, unknown route) with its status.
     Status(StatusCode, String),
+    /// A refusal of the HTTP layer's own with its own code (`idempotency_key_reused`).
+    Coded(StatusCode, &'static str, String),
 }
 
 impl From<DomainError> for ApiError {
@@ -52,6 +54,9 @@ impl IntoResponse for ApiError {
         let e = match self {
             ApiError::Status(status, message) => {
                 return error_response(status, status_code(status), message, None);
+            }
+            ApiError::Coded(status, code, message) => {
+                return error_response(status, code, message, None);
             }
             ApiError::Domain(e) => e,
         };

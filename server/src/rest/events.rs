@@ -2,18 +2,19 @@
 //! `target`), paged by cursor (`before`, `limit`), as JSON, NDJSON or CSV (`format=`).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use control::store::events::Filter;
 use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use proto::api::Event;
+use proto::api::{Event, EventPage};
 use serde::Deserialize;
 
 use super::error::ApiError;
-use super::extract::Authed;
+use super::extract::{ApiQuery, Authed};
 use crate::state::ServerState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventQuery {
     pub actor: Option<String>,
     pub action: Option<String>,
@@ -23,11 +24,15 @@ pub struct EventQuery {
     pub format: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/clusters/{id}/events", tag = "events", params(("id" = String, Path, description = "The cluster's id"), EventQuery),
+    responses((status = 200, description = "Newest first. `format=ndjson` or `csv` send the same page as a download", content((EventPage = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"))))
+)]
 pub async fn list(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(cluster): Path<String>,
-    Query(q): Query<EventQuery>,
+    ApiQuery(q): ApiQuery<EventQuery>,
 ) -> Result<Response, ApiError> {
     let filter = Filter {
         actor: q.actor.filter(|s| !s.is_empty()),

@@ -1,9 +1,11 @@
 //! Extractors that fail with [`ApiError`]s: [`Authed`] (the signed-in actor, from the session
-//! cookie) and [`ApiJson`] (a JSON body whose rejections keep our error shape and status).
+//! cookie), [`ApiJson`] (a JSON body whose rejections keep our error shape and status),
+//! [`ApiQuery`] (the same for query strings) and [`Upgrade`] (a WebSocket handshake).
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use control::auth::cookie;
 use control::{Actor, ClientInfo, DomainError};
 use http::header::{AUTHORIZATION, COOKIE};
@@ -88,5 +90,38 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 Err(ApiError::Status(rejection.status(), message))
             }
         }
+    }
+}
+
+/// Like `Query<T>`, but a malformed query string (`limit=abc`, a number out of range) is a 400
+/// in the API's error shape instead of axum's plain text.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(ApiQuery(v)),
+            Err(rejection) => Err(ApiError::Status(
+                http::StatusCode::BAD_REQUEST,
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// Like `WebSocketUpgrade`, but a request that is not a WebSocket handshake gets its status
+/// (400, 405, 426) with the API's error body.
+pub struct Upgrade(pub WebSocketUpgrade);
+
+impl<S: Send + Sync> FromRequestParts<S> for Upgrade {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        WebSocketUpgrade::from_request_parts(parts, state)
+            .await
+            .map(Upgrade)
+            .map_err(|r| ApiError::Status(r.status(), r.body_text()))
     }
 }

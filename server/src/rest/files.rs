@@ -9,7 +9,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use http::{HeaderValue, StatusCode, header};
@@ -18,10 +18,11 @@ use proto::wire::{FileOp, FileReply};
 use serde::Deserialize;
 
 use super::error::ApiError;
-use super::extract::{ApiJson, Authed};
+use super::extract::{ApiJson, ApiQuery, Authed};
 use crate::state::ServerState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PathQuery {
     #[serde(default)]
     path: String,
@@ -35,11 +36,15 @@ fn unexpected() -> ApiError {
     )
 }
 
+#[utoipa::path(
+    get, path = "/services/{id}/files", tag = "files", params(("id" = String, Path, description = "The service's id"), PathQuery),
+    responses((status = 200, body = FileListing), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
+)]
 pub async fn list(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(id): Path<String>,
-    Query(q): Query<PathQuery>,
+    ApiQuery(q): ApiQuery<PathQuery>,
 ) -> Result<Json<FileListing>, ApiError> {
     let op = FileOp::List {
         path: q.path.clone(),
@@ -53,11 +58,15 @@ pub async fn list(
     }
 }
 
+#[utoipa::path(
+    delete, path = "/services/{id}/files", tag = "files", params(("id" = String, Path, description = "The service's id"), PathQuery),
+    responses((status = 204, description = "Deleted (a folder with everything in it)"), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
+)]
 pub async fn delete(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(id): Path<String>,
-    Query(q): Query<PathQuery>,
+    ApiQuery(q): ApiQuery<PathQuery>,
 ) -> Result<StatusCode, ApiError> {
     state
         .base
@@ -66,6 +75,10 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post, path = "/services/{id}/files/mkdir", tag = "files", params(("id" = String, Path, description = "The service's id")), request_body = MkdirRequest,
+    responses((status = 201, body = FileEntry), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
+)]
 pub async fn mkdir(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -82,6 +95,10 @@ pub async fn mkdir(
     }
 }
 
+#[utoipa::path(
+    post, path = "/services/{id}/files/rename", tag = "files", params(("id" = String, Path, description = "The service's id")), request_body = RenameRequest,
+    responses((status = 200, body = FileEntry), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
+)]
 pub async fn rename(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -150,20 +167,28 @@ async fn download(
     Ok(res)
 }
 
+#[utoipa::path(
+    get, path = "/services/{id}/files/content", tag = "files", params(("id" = String, Path, description = "The service's id"), PathQuery),
+    responses((status = 200, description = "The file's bytes, streamed; `X-Dployr-Modified-Ms` carries its modification time", content_type = "application/octet-stream", body = Vec<u8>), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
+)]
 pub async fn content(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(id): Path<String>,
-    Query(q): Query<PathQuery>,
+    ApiQuery(q): ApiQuery<PathQuery>,
 ) -> Result<Response, ApiError> {
     download(state, actor, id, FileOp::Read { path: q.path }).await
 }
 
+#[utoipa::path(
+    get, path = "/services/{id}/files/archive", tag = "files", params(("id" = String, Path, description = "The service's id"), PathQuery),
+    responses((status = 200, description = "The folder as a tar.gz, streamed", content_type = "application/gzip", body = Vec<u8>), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
+)]
 pub async fn archive(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(id): Path<String>,
-    Query(q): Query<PathQuery>,
+    ApiQuery(q): ApiQuery<PathQuery>,
 ) -> Result<Response, ApiError> {
     let name = q
         .path
@@ -181,11 +206,16 @@ pub async fn archive(
     Ok(res)
 }
 
+#[utoipa::path(
+    put, path = "/services/{id}/files/content", tag = "files", params(("id" = String, Path, description = "The service's id"), PathQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The new content, streamed (capped by `DPLOYR_UPLOAD_MAX_BYTES`)"),
+    responses((status = 200, body = FileEntry), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
+)]
 pub async fn upload(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(id): Path<String>,
-    Query(q): Query<PathQuery>,
+    ApiQuery(q): ApiQuery<PathQuery>,
     body: Body,
 ) -> Result<Json<FileEntry>, ApiError> {
     let stream = body

@@ -2,7 +2,7 @@
 //! one-time join token and install command), list with live status, remove (revoking it).
 
 use axum::Json;
-use axum::extract::ws::{Message as WsMessage, WebSocketUpgrade};
+use axum::extract::ws::Message as WsMessage;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use http::StatusCode;
@@ -11,9 +11,14 @@ use proto::api::{
 };
 
 use super::error::ApiError;
-use super::extract::{ApiJson, Authed};
+use super::extract::{ApiJson, ApiQuery, Authed, Upgrade};
+use super::page::{Order, PageQuery, cut, time_key};
 use crate::state::ServerState;
 
+#[utoipa::path(
+    post, path = "/clusters/{id}/instances", tag = "instances", params(("id" = String, Path, description = "The cluster's id")), request_body = CreateInstanceRequest,
+    responses((status = 201, body = CreateInstanceResponse))
+)]
 pub async fn create(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -32,16 +37,31 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
+#[utoipa::path(
+    get, path = "/clusters/{id}/instances", tag = "instances", params(("id" = String, Path, description = "The cluster's id"), PageQuery),
+    responses((status = 200, body = InstanceList))
+)]
 pub async fn list(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(cluster): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<InstanceList>, ApiError> {
+    let page = q.parse()?;
+    let all = state.base.list_instances(&actor, &cluster).await?;
+    let (instances, next_cursor) = cut(all, Order::Asc, &page, |i| {
+        (time_key(&i.created_at), i.id.clone())
+    });
     Ok(Json(InstanceList {
-        instances: state.base.list_instances(&actor, &cluster).await?,
+        instances,
+        next_cursor,
     }))
 }
 
+#[utoipa::path(
+    delete, path = "/instances/{id}", tag = "instances", params(("id" = String, Path, description = "The instance's id")),
+    responses((status = 204, description = "Removed; its agent is disconnected and cannot reconnect"))
+)]
 pub async fn delete(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -52,6 +72,10 @@ pub async fn delete(
 }
 
 /// `PATCH /instances/{id} {console_enabled}` (Admin+).
+#[utoipa::path(
+    patch, path = "/instances/{id}", tag = "instances", params(("id" = String, Path, description = "The instance's id")), request_body = UpdateInstanceRequest,
+    responses((status = 200, body = Instance))
+)]
 pub async fn update(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -64,11 +88,15 @@ pub async fn update(
 /// `GET …/instances/live` (WebSocket): the cluster's instance list, sent at once and again
 /// whenever any instance changes (online, offline, added, removed). Authorized before the
 /// upgrade and again before every push, so a member removed from the cluster stops receiving.
+#[utoipa::path(
+    get, path = "/clusters/{id}/instances/live", tags = ["instances", "websocket"], params(("id" = String, Path, description = "The cluster's id")),
+    responses((status = 101, description = "WebSocket: an `InstanceList` as a JSON text message at once and after every change"), (status = 426, description = "See the error body", body = proto::api::ErrorBody))
+)]
 pub async fn live(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(cluster): Path<String>,
-    upgrade: WebSocketUpgrade,
+    Upgrade(upgrade): Upgrade,
 ) -> Result<Response, ApiError> {
     state.base.list_instances(&actor, &cluster).await?;
     let base = state.base.clone();
@@ -76,7 +104,10 @@ pub async fn live(
         let mut changes = base.registry().subscribe();
         loop {
             let list = match base.list_instances(&actor, &cluster).await {
-                Ok(instances) => InstanceList { instances },
+                Ok(instances) => InstanceList {
+                    instances,
+                    next_cursor: None,
+                },
                 Err(e) => {
                     tracing::info!(error = %e, "live instance view closed");
                     break;

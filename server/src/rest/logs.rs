@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, StreamExt};
 use http::{HeaderMap, HeaderValue, header};
@@ -15,10 +15,11 @@ use proto::wire::LogStream;
 use tokio::sync::broadcast;
 
 use super::error::ApiError;
-use super::extract::Authed;
+use super::extract::{ApiQuery, Authed};
 use crate::state::ServerState;
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     #[serde(default)]
     follow: bool,
@@ -33,21 +34,29 @@ fn default_limit() -> i64 {
     1_000
 }
 
+#[utoipa::path(
+    get, path = "/services/{id}/logs", tags = ["logs", "streaming"], params(("id" = String, Path, description = "The service's id"), LogQuery),
+    responses((status = 200, description = "One `LogLine` per line (NDJSON), or one server-sent event each when `Accept: text/event-stream`; with `follow=true` the response stays open", content((LogLine = "application/x-ndjson"), (String = "text/event-stream"))))
+)]
 pub async fn of_service(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(id): Path<String>,
-    Query(q): Query<LogQuery>,
+    ApiQuery(q): ApiQuery<LogQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     respond(&state, &actor, &id, None, q, &headers).await
 }
 
+#[utoipa::path(
+    get, path = "/deployments/{id}/logs", tags = ["logs", "streaming"], params(("id" = String, Path, description = "The deployment's id"), LogQuery),
+    responses((status = 200, description = "One `LogLine` per line (NDJSON), or one server-sent event each when `Accept: text/event-stream`; with `follow=true` the response stays open", content((LogLine = "application/x-ndjson"), (String = "text/event-stream"))))
+)]
 pub async fn of_deployment(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(id): Path<String>,
-    Query(q): Query<LogQuery>,
+    ApiQuery(q): ApiQuery<LogQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let service = state.base.service_of_deployment(&actor, &id).await?;

@@ -8,12 +8,16 @@
 //! - [`services`]: create, list, show, change, delete; live list and live service (WebSockets).
 //! - [`live`]: the push-on-change loop those WebSockets share.
 //! - [`env`]: a service's variables and write-only secrets: list, set, remove, import.
+//! - [`hooks`]: a service's push-to-deploy webhook: show, enable or rotate, switch off; and the
+//!   public `/hooks/{provider}/{service}` route Git hosts post to (merged outside `/api/v1`).
 //! - [`events`]: the audit log, filtered and paged, as JSON, NDJSON or CSV.
 //! - [`team`]: members and roles, invitations, API tokens.
 //! - [`logs`]: a service's or a deployment's output, stored and live (NDJSON or SSE).
 //! - [`deployments`]: deploy (202), list, show, cancel; roll back, restart, stop, start.
 //! - [`console`]: a browser terminal on a service or an instance (WebSocket, Admin+).
 //! - [`files`]: the file explorer: list, download, archive, upload, mkdir, rename, delete.
+//! - [`openapi`]: `GET /api/v1/openapi.json`, generated from the handlers and `proto::api`.
+//! - [`page`]: cursor pagination (`?limit=&cursor=` → `next_cursor`) of the lists.
 
 pub mod auth;
 pub mod clusters;
@@ -24,15 +28,18 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod files;
+pub mod hooks;
 pub mod instances;
 pub mod live;
 pub mod logs;
+pub mod openapi;
+pub mod page;
 pub mod services;
 pub mod team;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, patch, post, put};
+use axum::routing::{MethodRouter, delete, get, patch, post, put};
 use http::StatusCode;
 
 use crate::state::ServerState;
@@ -42,7 +49,36 @@ use error::ApiError;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub fn router() -> Router<ServerState> {
-    Router::new()
+    routes()
+        .router
+        .fallback(|| async { ApiError::Status(StatusCode::NOT_FOUND, "no such API route".into()) })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+/// Every route's path as registered, for the test that finds each one in the OpenAPI document.
+pub fn route_paths() -> Vec<&'static str> {
+    routes().paths
+}
+
+/// The router with the path of every route it was given: `route` is the only way in, so a new
+/// route cannot be left out of [`route_paths`].
+#[derive(Default)]
+struct Routes {
+    router: Router<ServerState>,
+    paths: Vec<&'static str>,
+}
+
+impl Routes {
+    fn route(mut self, path: &'static str, methods: MethodRouter<ServerState>) -> Self {
+        self.router = self.router.route(path, methods);
+        self.paths.push(path);
+        self
+    }
+}
+
+fn routes() -> Routes {
+    Routes::default()
+        .route("/openapi.json", get(openapi::document))
         .route("/auth/signup", post(auth::signup))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
@@ -115,6 +151,10 @@ pub fn router() -> Router<ServerState> {
         )
         .route("/clusters/{id}/tokens/{token}", delete(team::revoke_token))
         .route("/services/{id}/env", get(env::list))
+        .route(
+            "/services/{id}/webhook",
+            get(hooks::show).post(hooks::enable).delete(hooks::disable),
+        )
         .route("/services/{id}/env/import", post(env::import))
         .route("/services/{id}/env/{key}", put(env::set).delete(env::unset))
         .route("/services/{id}/logs", get(logs::of_service))
@@ -123,6 +163,4 @@ pub fn router() -> Router<ServerState> {
         .route("/services/{id}/{action}", post(deployments::action))
         .route("/deployments/{id}", get(deployments::show))
         .route("/deployments/{id}/cancel", post(deployments::cancel))
-        .fallback(|| async { ApiError::Status(StatusCode::NOT_FOUND, "no such API route".into()) })
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
 }

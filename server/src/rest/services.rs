@@ -2,17 +2,21 @@
 //! and delete services, and watch them live (WebSockets for the dashboard).
 
 use axum::Json;
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use http::StatusCode;
 use proto::api::{CreateServiceRequest, Service, ServiceDetail, ServiceList, UpdateServiceRequest};
 
 use super::error::ApiError;
-use super::extract::{ApiJson, Authed};
+use super::extract::{ApiJson, ApiQuery, Authed, Upgrade};
 use super::live::push_on_change;
+use super::page::{Order, PageQuery, cut};
 use crate::state::ServerState;
 
+#[utoipa::path(
+    post, path = "/clusters/{id}/services", tag = "services", params(("id" = String, Path, description = "The cluster's id")), request_body = CreateServiceRequest,
+    responses((status = 201, body = Service))
+)]
 pub async fn create(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -23,16 +27,31 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(svc)))
 }
 
+#[utoipa::path(
+    get, path = "/clusters/{id}/services", tag = "services", params(("id" = String, Path, description = "The cluster's id"), PageQuery),
+    responses((status = 200, body = ServiceList))
+)]
 pub async fn list(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(cluster): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<ServiceList>, ApiError> {
+    let page = q.parse()?;
+    let all = state.base.list_services(&actor, &cluster).await?;
+    let (services, next_cursor) = cut(all, Order::Asc, &page, |s| {
+        (s.spec.name.clone(), s.id.clone())
+    });
     Ok(Json(ServiceList {
-        services: state.base.list_services(&actor, &cluster).await?,
+        services,
+        next_cursor,
     }))
 }
 
+#[utoipa::path(
+    get, path = "/services/{id}", tag = "services", params(("id" = String, Path, description = "The service's id")),
+    responses((status = 200, body = Service))
+)]
 pub async fn show(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -41,6 +60,10 @@ pub async fn show(
     Ok(Json(state.base.get_service(&actor, &id).await?))
 }
 
+#[utoipa::path(
+    patch, path = "/services/{id}", tag = "services", params(("id" = String, Path, description = "The service's id")), request_body = UpdateServiceRequest,
+    responses((status = 200, body = Service))
+)]
 pub async fn update(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -50,6 +73,10 @@ pub async fn update(
     Ok(Json(state.base.update_service(&actor, &id, patch).await?))
 }
 
+#[utoipa::path(
+    delete, path = "/services/{id}", tag = "services", params(("id" = String, Path, description = "The service's id")),
+    responses((status = 204, description = "Deleted; its instance stops it"))
+)]
 pub async fn delete(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -62,11 +89,15 @@ pub async fn delete(
 /// `GET …/clusters/{id}/services/live` (WebSocket): the cluster's service list, sent at once and
 /// again after every service or deployment change. Authorized before the upgrade and again
 /// before every push.
+#[utoipa::path(
+    get, path = "/clusters/{id}/services/live", tags = ["services", "websocket"], params(("id" = String, Path, description = "The cluster's id")),
+    responses((status = 101, description = "WebSocket: a `ServiceList` as a JSON text message at once and after every change"), (status = 426, description = "See the error body", body = proto::api::ErrorBody))
+)]
 pub async fn live_list(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(cluster): Path<String>,
-    upgrade: WebSocketUpgrade,
+    Upgrade(upgrade): Upgrade,
 ) -> Result<Response, ApiError> {
     state.base.list_services(&actor, &cluster).await?;
     let base = state.base.clone();
@@ -74,7 +105,10 @@ pub async fn live_list(
         let changes = base.subscribe_activity();
         push_on_change(socket, changes, "services", || async {
             let services = base.list_services(&actor, &cluster).await?;
-            Ok::<_, control::DomainError>(ServiceList { services })
+            Ok::<_, control::DomainError>(ServiceList {
+                services,
+                next_cursor: None,
+            })
         })
         .await
     }))
@@ -83,11 +117,15 @@ pub async fn live_list(
 /// `GET /api/v1/services/{id}/live` (WebSocket): the service and its recent deployments, sent at
 /// once and again after every change, authorized like [`live_list`]. Closes when the service is
 /// deleted.
+#[utoipa::path(
+    get, path = "/services/{id}/live", tags = ["services", "websocket"], params(("id" = String, Path, description = "The service's id")),
+    responses((status = 101, description = "WebSocket: a `ServiceDetail` as a JSON text message at once and after every change"), (status = 426, description = "See the error body", body = proto::api::ErrorBody))
+)]
 pub async fn live_one(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(id): Path<String>,
-    upgrade: WebSocketUpgrade,
+    Upgrade(upgrade): Upgrade,
 ) -> Result<Response, ApiError> {
     state.base.get_service(&actor, &id).await?;
     let base = state.base.clone();

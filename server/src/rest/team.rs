@@ -8,23 +8,41 @@ use http::StatusCode;
 use http::request::Parts;
 use proto::api::{
     AcceptInviteRequest, ChangeRoleRequest, ClusterSummary, CreateInviteRequest,
-    CreateTokenRequest, CreatedInvite, CreatedToken, InviteInfo, InviteList, MemberList,
+    CreateTokenRequest, CreatedInvite, CreatedToken, InviteInfo, InviteList, MemberList, Role,
     SignupResponse, TokenList,
 };
 
 use super::auth::{session_cookie, with_cookie};
 use super::error::ApiError;
-use super::extract::{ApiJson, Authed, client};
+use super::extract::{ApiJson, ApiQuery, Authed, client};
+use super::page::{Order, PageQuery, cut, time_key};
 use crate::state::ServerState;
 
+#[utoipa::path(
+    get, path = "/clusters/{id}/members", tag = "team", params(("id" = String, Path, description = "The cluster's id"), PageQuery),
+    responses((status = 200, body = MemberList))
+)]
 pub async fn members(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(cluster): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<MemberList>, ApiError> {
-    Ok(Json(state.base.list_members(&actor, &cluster).await?))
+    let page = q.parse()?;
+    let all = state.base.list_members(&actor, &cluster).await?;
+    let (members, next_cursor) = cut(all.members, Order::Asc, &page, |m| {
+        (format!("{}{}", rank(m.role), m.name), m.user_id.clone())
+    });
+    Ok(Json(MemberList {
+        members,
+        next_cursor,
+    }))
 }
 
+#[utoipa::path(
+    patch, path = "/clusters/{id}/members/{user}", tag = "team", params(("id" = String, Path, description = "The cluster's id"), ("user" = String, Path, description = "The member's user id")), request_body = ChangeRoleRequest,
+    responses((status = 204, description = "Changed"))
+)]
 pub async fn change_role(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -38,6 +56,10 @@ pub async fn change_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    delete, path = "/clusters/{id}/members/{user}", tag = "team", params(("id" = String, Path, description = "The cluster's id"), ("user" = String, Path, description = "The member's user id")),
+    responses((status = 204, description = "Removed"))
+)]
 pub async fn remove_member(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -47,6 +69,10 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post, path = "/clusters/{id}/invites", tag = "team", params(("id" = String, Path, description = "The cluster's id")), request_body = CreateInviteRequest,
+    responses((status = 201, body = CreatedInvite))
+)]
 pub async fn invite(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -57,14 +83,31 @@ pub async fn invite(
     Ok((StatusCode::CREATED, Json(made)))
 }
 
+#[utoipa::path(
+    get, path = "/clusters/{id}/invites", tag = "team", params(("id" = String, Path, description = "The cluster's id"), PageQuery),
+    responses((status = 200, body = InviteList))
+)]
 pub async fn invites(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(cluster): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<InviteList>, ApiError> {
-    Ok(Json(state.base.list_invites(&actor, &cluster).await?))
+    let page = q.parse()?;
+    let all = state.base.list_invites(&actor, &cluster).await?;
+    let (invites, next_cursor) = cut(all.invites, Order::Desc, &page, |i| {
+        (time_key(&i.created_at), i.id.clone())
+    });
+    Ok(Json(InviteList {
+        invites,
+        next_cursor,
+    }))
 }
 
+#[utoipa::path(
+    delete, path = "/clusters/{id}/invites/{invite}", tag = "team", params(("id" = String, Path, description = "The cluster's id"), ("invite" = String, Path, description = "The invitation's id")),
+    responses((status = 204, description = "Revoked"))
+)]
 pub async fn revoke_invite(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -75,6 +118,10 @@ pub async fn revoke_invite(
 }
 
 /// What an invitation link is for; anyone holding the link may ask.
+#[utoipa::path(
+    get, path = "/invites/{token}", tag = "team", security(()), params(("token" = String, Path, description = "The invitation link's token")),
+    responses((status = 200, body = InviteInfo))
+)]
 pub async fn invite_info(
     State(state): State<ServerState>,
     Path(token): Path<String>,
@@ -84,6 +131,11 @@ pub async fn invite_info(
 
 /// With a session and an empty body: join as yourself. With `{email, password, name}`: sign
 /// up with the invited address and join (the answer sets the session cookie).
+#[utoipa::path(
+    post, path = "/invites/{token}/accept", tag = "team", security((), ("bearer" = []), ("session" = [])), params(("token" = String, Path, description = "The invitation link's token")),
+    request_body(content = Option<AcceptInviteRequest>, description = "Empty to join as the signed-in user; the new account's details to sign up and join"),
+    responses((status = 200, description = "Joined as the signed-in user", body = ClusterSummary), (status = 201, description = "Signed up and joined; sets the session cookie", body = SignupResponse), (status = 429, description = "See the error body", body = proto::api::ErrorBody))
+)]
 pub async fn accept_invite(
     State(state): State<ServerState>,
     Path(token): Path<String>,
@@ -121,6 +173,10 @@ pub async fn accept_invite(
     Ok((StatusCode::OK, Json(joined)).into_response())
 }
 
+#[utoipa::path(
+    post, path = "/clusters/{id}/tokens", tag = "team", params(("id" = String, Path, description = "The cluster's id")), request_body = CreateTokenRequest,
+    responses((status = 201, body = CreatedToken))
+)]
 pub async fn create_token(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -131,14 +187,31 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(made)))
 }
 
+#[utoipa::path(
+    get, path = "/clusters/{id}/tokens", tag = "team", params(("id" = String, Path, description = "The cluster's id"), PageQuery),
+    responses((status = 200, body = TokenList))
+)]
 pub async fn tokens(
     State(state): State<ServerState>,
     Authed(actor): Authed,
     Path(cluster): Path<String>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<TokenList>, ApiError> {
-    Ok(Json(state.base.list_tokens(&actor, &cluster).await?))
+    let page = q.parse()?;
+    let all = state.base.list_tokens(&actor, &cluster).await?;
+    let (tokens, next_cursor) = cut(all.tokens, Order::Desc, &page, |t| {
+        (time_key(&t.created_at), t.id.clone())
+    });
+    Ok(Json(TokenList {
+        tokens,
+        next_cursor,
+    }))
 }
 
+#[utoipa::path(
+    delete, path = "/clusters/{id}/tokens/{token}", tag = "team", params(("id" = String, Path, description = "The cluster's id"), ("token" = String, Path, description = "The API token's id")),
+    responses((status = 204, description = "Revoked"))
+)]
 pub async fn revoke_token(
     State(state): State<ServerState>,
     Authed(actor): Authed,
@@ -146,4 +219,12 @@ pub async fn revoke_token(
 ) -> Result<StatusCode, ApiError> {
     state.base.revoke_token(&actor, &cluster, &token).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Members are listed Owners first, then by name.
+fn rank(role: Role) -> usize {
+    Role::ALL
+        .iter()
+        .position(|r| *r == role)
+        .unwrap_or(Role::ALL.len())
 }

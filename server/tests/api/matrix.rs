@@ -41,6 +41,7 @@ enum Rule {
 
 /// `(method, route as written in rest/mod.rs, rule)`.
 const MATRIX: &[(&str, &str, Rule)] = &[
+    ("GET", "/openapi.json", Rule::Public),
     ("POST", "/auth/signup", Rule::Public),
     ("POST", "/auth/login", Rule::Public),
     ("POST", "/auth/logout", Rule::Account { tokens: false }),
@@ -110,6 +111,10 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/services/{id}/env/import", Rule::Roles(STAFF)),
     ("PUT", "/services/{id}/env/{key}", Rule::Roles(STAFF)),
     ("DELETE", "/services/{id}/env/{key}", Rule::Roles(STAFF)),
+    ("GET", "/services/{id}/webhook", Rule::Roles(ADMINS)),
+    ("POST", "/services/{id}/webhook", Rule::Roles(ADMINS)),
+    // Each call finds a hook to switch off (`prepare` enables one first).
+    ("DELETE", "/services/{id}/webhook", Rule::Roles(ADMINS)),
     ("GET", "/services/{id}/logs", Rule::Roles(STAFF)),
     ("GET", "/deployments/{id}/logs", Rule::Roles(STAFF)),
     ("POST", "/services/{id}/rollback", Rule::Roles(STAFF)),
@@ -123,6 +128,10 @@ fn registered_routes() -> BTreeSet<(String, String)> {
     let src = include_str!("../../src/rest/mod.rs");
     let mut out = BTreeSet::new();
     for chunk in src.split(".route(").skip(1) {
+        // `Routes::route` itself forwards `.route(path, methods)`: not a route.
+        if !chunk.trim_start().starts_with('"') {
+            continue;
+        }
         let path = chunk.split('"').nth(1).unwrap().to_string();
         let handlers = chunk.split("\n        .").next().unwrap();
         for (method, needle) in [
@@ -310,6 +319,10 @@ impl World {
         } else {
             self.service.clone()
         };
+        if (method, route) == ("DELETE", "/services/{id}/webhook") {
+            self.ana(Method::POST, &format!("/services/{id}/webhook"), json!({}))
+                .await;
+        }
         let mut path = route.replace("{id}", &id).replace("{action}", "restart");
         if (method, route) == ("DELETE", "/clusters/{id}") {
             path.push_str("?confirm=not-its-name");

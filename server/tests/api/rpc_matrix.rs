@@ -53,6 +53,9 @@ const RPC: &[(&str, Rule)] = &[
     ("list_env", Rule::Roles(STAFF)),
     ("set_env_var", Rule::Roles(STAFF)),
     ("unset_env_var", Rule::Roles(STAFF)),
+    ("get_webhook", Rule::Roles(ADMINS)),
+    ("enable_webhook", Rule::Roles(ADMINS)),
+    ("disable_webhook", Rule::Roles(ADMINS)),
     ("list_members", Rule::Roles(STAFF)),
     ("change_member_role", Rule::Roles(ADMINS)),
     ("remove_member", Rule::Roles(ADMINS)),
@@ -225,7 +228,10 @@ async fn args(w: &World, name: &str) -> Vec<(String, String)> {
             pair("target", ""),
             pair("before", ""),
         ],
-        "get_service_detail" | "list_env" => vec![pair("service_id", &s)],
+        "enable_webhook" => vec![pair("service_id", &s), pair("branch", "")],
+        "get_service_detail" | "list_env" | "get_webhook" | "disable_webhook" => {
+            vec![pair("service_id", &s)]
+        }
         _ => vec![pair("cluster_id", &c)],
     }
 }

@@ -4,12 +4,14 @@
 //! - [`new`]: `/c/{cluster}/services/new`, the create form.
 //! - [`show`]: `/c/{cluster}/services/{service}`, header with Deploy, Restart/Stop/Start and
 //!   Delete, the deployments ([`deployments`]), the live log viewer ([`logs`]), the variables
-//!   and secrets ([`env`]) and the Settings form ([`settings`]), live.
+//!   and secrets ([`env`]), the Settings form ([`settings`]) and the Deploy hooks card
+//!   ([`hooks`]), live.
 //!
 //! Buttons a role cannot use are not shown; `control` refuses them anyway.
 
 pub mod deployments;
 pub mod env;
+pub mod hooks;
 pub mod list;
 pub mod logs;
 pub mod new;

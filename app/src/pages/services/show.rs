@@ -1,7 +1,8 @@
 //! `/c/{cluster}/services/{service}`: one service. The header says where it stands and offers
 //! Deploy (Member and up, with an optional ref), Restart / Stop / Start once it has a live
 //! release (Member and up) and Delete (Admin and up, after confirming); below are its
-//! deployments, the live log viewer (Member and up: Guests do not read output) and its Settings. Server-rendered from a resource; once hydrated,
+//! deployments, the live log viewer (Member and up: Guests do not read output), its Settings and
+//! (Admin and up) its Deploy hooks. Server-rendered from a resource; once hydrated,
 //! `/api/v1/services/{id}/live` pushes the service and its deployments after every change, so a
 //! deployment shows up and moves through its steps without a reload.
 
@@ -12,6 +13,7 @@ use proto::api::{Service, ServiceDetail};
 
 use super::deployments::DeploymentList;
 use super::env::EnvPanel;
+use super::hooks::HooksPanel;
 use super::logs::LogViewer;
 use super::settings::ServiceSettings;
 use super::{Powers, StatusBadge, powers, source_text};
@@ -38,6 +40,7 @@ pub fn ServicePage() -> impl IntoView {
                         live::follow(move || format!("/api/v1/services/{}/live", service_id()), live);
                         let settings_of = first.service.clone();
                         let id = first.service.id.clone();
+                        let hooks_id = id.clone();
                         let first = StoredValue::new(first);
                         let detail = Signal::derive(move || live.get().unwrap_or_else(|| first.get_value()));
                         // The deployment whose output the log viewer shows; `None`: all of them.
@@ -59,6 +62,7 @@ pub fn ServicePage() -> impl IntoView {
                             }
                             {move || p.deploy.get().then(|| view! { <EnvPanel service_id=id.clone() /> })}
                             <ServiceSettings service=settings_of may=p.manage />
+                            {move || p.manage.get().then(|| view! { <HooksPanel service_id=hooks_id.clone() /> })}
                         }
                         .into_any()
                     }

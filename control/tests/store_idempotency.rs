@@ -1,0 +1,82 @@
+//! Idempotency keys in the store, on SQLite and PostgreSQL: a retry replays, a different request
+//! is refused, and two racing requests with one key make one deployment (the losing insert must
+//! not abort anything on PostgreSQL).
+
+mod common;
+
+use common::TestDb;
+use control::idempotency::Keyed;
+use control::{Actor, Base, ClientInfo};
+use proto::api::{CreateDeploymentRequest, CreateServiceRequest, SignupRequest};
+
+async fn owner_with_service(base: &Base) -> (Actor, String) {
+    let client = ClientInfo::default();
+    let s = base
+        .signup(
+            SignupRequest {
+                email: "ana@example.com".into(),
+                password: "correct horse battery".into(),
+                name: "Ana".into(),
+            },
+            &client,
+        )
+        .await
+        .unwrap();
+    let actor = base.authenticate(&s.session.token, client).await.unwrap();
+    let instance = base
+        .create_instance(&actor, &s.cluster.id, "web-1")
+        .await
+        .unwrap();
+    let req: CreateServiceRequest = serde_json::from_value(serde_json::json!({
+        "name": "api",
+        "instance_id": instance.instance.id,
+        "source": {"git": {"url": "file:///srv/api.git"}},
+    }))
+    .unwrap();
+    let svc = base
+        .create_service(&actor, &s.cluster.id, req)
+        .await
+        .unwrap();
+    (actor, svc.id)
+}
+
+fn at(r: &str) -> CreateDeploymentRequest {
+    CreateDeploymentRequest {
+        git_ref: Some(r.into()),
+    }
+}
+
+async fn keyed_deploys_happen_once(db: &TestDb) {
+    let base = db.base(true);
+    let (actor, svc) = owner_with_service(&base).await;
+    let first = base
+        .create_deployment_keyed(&actor, &svc, at("main"), "k-1")
+        .await
+        .unwrap();
+    let Keyed::Created(made) = first else {
+        panic!("{first:?}")
+    };
+    let again = base
+        .create_deployment_keyed(&actor, &svc, at("main"), "k-1")
+        .await
+        .unwrap();
+    assert!(
+        matches!(&again, Keyed::Replayed(d) if *d == made),
+        "{again:?}"
+    );
+    let other = base
+        .create_deployment_keyed(&actor, &svc, at("v2"), "k-1")
+        .await
+        .unwrap();
+    assert!(matches!(other, Keyed::Reused), "{other:?}");
+
+    let racing = (0..4).map(|_| base.create_deployment_keyed(&actor, &svc, at("main"), "k-2"));
+    let results = futures_util::future::join_all(racing).await;
+    let created = results
+        .iter()
+        .filter(|r| matches!(r, Ok(Keyed::Created(_))))
+        .count();
+    assert_eq!(created, 1, "{results:?}");
+    assert_eq!(base.list_deployments(&actor, &svc).await.unwrap().len(), 2);
+}
+on_both_backends!(idempotency, keyed_deploys_happen_once);

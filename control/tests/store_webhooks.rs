@@ -1,0 +1,115 @@
+//! Webhooks in the store, on SQLite and PostgreSQL: the sealed secret verifies deliveries, a
+//! delivery id deploys once (a repeated id must not abort the transaction on PostgreSQL), a
+//! master key rotation reseals hook secrets, and switching the hook off refuses deliveries.
+
+mod common;
+
+use common::TestDb;
+use control::secrets::Keyring;
+use control::secrets::keyring::new_key;
+use control::webhooks::providers::github_signature;
+use control::webhooks::{HookHeaders, Provider};
+use control::{Actor, Base, BaseConfig, ClientInfo, DomainError};
+use proto::api::{CreateServiceRequest, EnableWebhookRequest, HookReply, SignupRequest};
+use proto::service::{GitSource, Source};
+
+async fn owner_with_service(base: &Base) -> (Actor, String) {
+    let client = ClientInfo::default();
+    let s = base
+        .signup(
+            SignupRequest {
+                email: "ana@example.com".into(),
+                password: "correct horse battery".into(),
+                name: "Ana".into(),
+            },
+            &client,
+        )
+        .await
+        .unwrap();
+    let actor = base.authenticate(&s.session.token, client).await.unwrap();
+    let instance = base
+        .create_instance(&actor, &s.cluster.id, "web-1")
+        .await
+        .unwrap();
+    let req: CreateServiceRequest = serde_json::from_value(serde_json::json!({
+        "name": "api",
+        "instance_id": instance.instance.id,
+        "source": Source::Git(GitSource { url: "file:///srv/api.git".into(), branch: "main".into() }),
+    }))
+    .unwrap();
+    let svc = base
+        .create_service(&actor, &s.cluster.id, req)
+        .await
+        .unwrap();
+    (actor, svc.id)
+}
+
+fn signed(secret: &str, delivery: &str, body: &[u8]) -> HookHeaders {
+    HookHeaders::new([
+        ("X-GitHub-Event".to_string(), "push".to_string()),
+        ("X-GitHub-Delivery".to_string(), delivery.to_string()),
+        (
+            "X-Hub-Signature-256".to_string(),
+            github_signature(secret.as_bytes(), body),
+        ),
+    ])
+}
+
+async fn hooks_deploy_once_and_survive_a_key_rotation(db: &TestDb) {
+    let key = new_key();
+    let config = || BaseConfig::new("http://127.0.0.1:8080".parse().unwrap());
+    let base = Base::new(db.store.clone(), config()).with_keyring(Keyring::from_keys(key, &[]));
+    let (actor, svc) = owner_with_service(&base).await;
+    let created = base
+        .enable_webhook(&actor, &svc, EnableWebhookRequest::default())
+        .await
+        .unwrap();
+    let secret = created.secret;
+    let body = br#"{"ref":"refs/heads/main","after":"abc1234"}"#;
+    let receive = |base: Base, headers: HookHeaders| {
+        let svc = svc.clone();
+        async move {
+            base.receive_hook(
+                Provider::GitHub,
+                &svc,
+                &headers,
+                body,
+                ClientInfo::default(),
+            )
+            .await
+        }
+    };
+    let first = receive(base.clone(), signed(&secret, "d-1", body))
+        .await
+        .unwrap();
+    assert!(matches!(first, HookReply::Deployed { .. }), "{first:?}");
+    let again = receive(base.clone(), signed(&secret, "d-1", body))
+        .await
+        .unwrap();
+    assert_eq!(again, HookReply::Duplicate);
+    let deployments = base.list_deployments(&actor, &svc).await.unwrap();
+    assert_eq!(deployments.len(), 1);
+    assert_eq!(deployments[0].git_ref.as_deref(), Some("abc1234"));
+
+    // A new master key: the hook secret is sealed again and still verifies.
+    let rotated =
+        Base::new(db.store.clone(), config()).with_keyring(Keyring::from_keys(new_key(), &[key]));
+    assert!(rotated.reseal_secrets().await.unwrap() >= 1);
+    let after = receive(rotated.clone(), signed(&secret, "d-2", body))
+        .await
+        .unwrap();
+    assert!(matches!(after, HookReply::Deployed { .. }), "{after:?}");
+    // The old key alone no longer opens it (it was resealed, not copied).
+    let old_only = Base::new(db.store.clone(), config()).with_keyring(Keyring::from_keys(key, &[]));
+    let err = receive(old_only, signed(&secret, "d-3", body)).await;
+    assert!(matches!(err, Err(DomainError::Unauthorized(_))), "{err:?}");
+
+    rotated.disable_webhook(&actor, &svc).await.unwrap();
+    let err = receive(rotated.clone(), signed(&secret, "d-4", body)).await;
+    assert!(matches!(err, Err(DomainError::Unauthorized(_))), "{err:?}");
+    assert_eq!(
+        rotated.list_deployments(&actor, &svc).await.unwrap().len(),
+        2
+    );
+}
+on_both_backends!(webhooks, hooks_deploy_once_and_survive_a_key_rotation);
