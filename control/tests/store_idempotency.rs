@@ -4,41 +4,9 @@
 
 mod common;
 
-use common::TestDb;
+use common::{TestDb, owner_with_service};
 use control::idempotency::Keyed;
-use control::{Actor, Base, ClientInfo};
-use proto::api::{CreateDeploymentRequest, CreateServiceRequest, SignupRequest};
-
-async fn owner_with_service(base: &Base) -> (Actor, String) {
-    let client = ClientInfo::default();
-    let s = base
-        .signup(
-            SignupRequest {
-                email: "ana@example.com".into(),
-                password: "correct horse battery".into(),
-                name: "Ana".into(),
-            },
-            &client,
-        )
-        .await
-        .unwrap();
-    let actor = base.authenticate(&s.session.token, client).await.unwrap();
-    let instance = base
-        .create_instance(&actor, &s.cluster.id, "web-1")
-        .await
-        .unwrap();
-    let req: CreateServiceRequest = serde_json::from_value(serde_json::json!({
-        "name": "api",
-        "instance_id": instance.instance.id,
-        "source": {"git": {"url": "file:///srv/api.git"}},
-    }))
-    .unwrap();
-    let svc = base
-        .create_service(&actor, &s.cluster.id, req)
-        .await
-        .unwrap();
-    (actor, svc.id)
-}
+use proto::api::CreateDeploymentRequest;
 
 fn at(r: &str) -> CreateDeploymentRequest {
     CreateDeploymentRequest {

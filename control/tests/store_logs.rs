@@ -4,46 +4,9 @@
 
 mod common;
 
-use common::TestDb;
+use common::{TestDb, owner_with_service};
 use control::logs::KEPT_PER_SERVICE;
-use control::{Actor, Base, ClientInfo};
-use proto::api::{CreateServiceRequest, SignupRequest};
-use proto::service::{GitSource, Source};
 use proto::wire::{LogRecord, LogStream};
-
-async fn owner_with_service(base: &Base) -> (Actor, String) {
-    let client = ClientInfo {
-        ip: None,
-        user_agent: Some("store-logs-test".into()),
-    };
-    let s = base
-        .signup(
-            SignupRequest {
-                email: "ana@example.com".into(),
-                password: "correct horse battery".into(),
-                name: "Ana".into(),
-            },
-            &client,
-        )
-        .await
-        .unwrap();
-    let actor = base.authenticate(&s.session.token, client).await.unwrap();
-    let instance = base
-        .create_instance(&actor, &s.cluster.id, "web-1")
-        .await
-        .unwrap();
-    let req: CreateServiceRequest = serde_json::from_value(serde_json::json!({
-        "name": "api",
-        "instance_id": instance.instance.id,
-        "source": Source::Git(GitSource { url: "file:///srv/api.git".into(), branch: "main".into() }),
-    }))
-    .unwrap();
-    let svc = base
-        .create_service(&actor, &s.cluster.id, req)
-        .await
-        .unwrap();
-    (actor, svc.id)
-}
 
 fn record(service: &str, deployment: &str, line: String) -> LogRecord {
     LogRecord {

@@ -4,45 +4,13 @@
 
 mod common;
 
-use common::TestDb;
+use common::{TestDb, owner_with_service};
 use control::secrets::Keyring;
 use control::secrets::keyring::new_key;
 use control::webhooks::providers::github_signature;
 use control::webhooks::{HookHeaders, Provider};
-use control::{Actor, Base, BaseConfig, ClientInfo, DomainError};
-use proto::api::{CreateServiceRequest, EnableWebhookRequest, HookReply, SignupRequest};
-use proto::service::{GitSource, Source};
-
-async fn owner_with_service(base: &Base) -> (Actor, String) {
-    let client = ClientInfo::default();
-    let s = base
-        .signup(
-            SignupRequest {
-                email: "ana@example.com".into(),
-                password: "correct horse battery".into(),
-                name: "Ana".into(),
-            },
-            &client,
-        )
-        .await
-        .unwrap();
-    let actor = base.authenticate(&s.session.token, client).await.unwrap();
-    let instance = base
-        .create_instance(&actor, &s.cluster.id, "web-1")
-        .await
-        .unwrap();
-    let req: CreateServiceRequest = serde_json::from_value(serde_json::json!({
-        "name": "api",
-        "instance_id": instance.instance.id,
-        "source": Source::Git(GitSource { url: "file:///srv/api.git".into(), branch: "main".into() }),
-    }))
-    .unwrap();
-    let svc = base
-        .create_service(&actor, &s.cluster.id, req)
-        .await
-        .unwrap();
-    (actor, svc.id)
-}
+use control::{Base, BaseConfig, ClientInfo, DomainError};
+use proto::api::{EnableWebhookRequest, HookReply};
 
 fn signed(secret: &str, delivery: &str, body: &[u8]) -> HookHeaders {
     HookHeaders::new([

@@ -3,7 +3,8 @@
 
 #![allow(dead_code)]
 
-use control::{Base, BaseConfig, Store};
+use control::{Actor, Base, BaseConfig, ClientInfo, Store};
+use proto::api::{CreateServiceRequest, SignupRequest};
 use sqlx::Connection;
 
 pub const PG_ADMIN_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -110,4 +111,36 @@ macro_rules! on_both_backends {
             }
         }
     };
+}
+
+/// Signs up Ana (Owner of a new cluster) with one instance and a git service `api` on it.
+pub async fn owner_with_service(base: &Base) -> (Actor, String) {
+    let client = ClientInfo::default();
+    let s = base
+        .signup(
+            SignupRequest {
+                email: "ana@example.com".into(),
+                password: "correct horse battery".into(),
+                name: "Ana".into(),
+            },
+            &client,
+        )
+        .await
+        .unwrap();
+    let actor = base.authenticate(&s.session.token, client).await.unwrap();
+    let instance = base
+        .create_instance(&actor, &s.cluster.id, "web-1")
+        .await
+        .unwrap();
+    let req: CreateServiceRequest = serde_json::from_value(serde_json::json!({
+        "name": "api",
+        "instance_id": instance.instance.id,
+        "source": {"git": {"url": "file:///srv/api.git", "branch": "main"}},
+    }))
+    .unwrap();
+    let svc = base
+        .create_service(&actor, &s.cluster.id, req)
+        .await
+        .unwrap();
+    (actor, svc.id)
 }
