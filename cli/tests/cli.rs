@@ -218,6 +218,24 @@ fn ci_logs_in_deploys_waits_and_gets_exit_codes() {
     // `dployr logs` prints the service's output.
     let r = cli(&["logs", "web", "-n", "500"]);
     assert!(r.stdout.contains("listening"), "{r:?}");
+
+    // `logs -f --json` keeps printing: a restart's new output arrives on the open stream.
+    let (mut follow, lines) =
+        support::dployr_spawn(&config, &["logs", "web", "-f", "-n", "1", "--json"]);
+    let next = || lines.recv_timeout(Duration::from_secs(60)).ok();
+    let first: Value = serde_json::from_str(&next().expect("the newest line first")).unwrap();
+    let r = cli(&["restart", "web"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let after_restart = std::iter::from_fn(next).find(|l| {
+        let v: Value = serde_json::from_str(l).unwrap();
+        v["seq"].as_i64() > first["seq"].as_i64() && v["line"] == "listening"
+    });
+    let _ = follow.kill();
+    let _ = follow.wait();
+    assert!(
+        after_restart.is_some(),
+        "the restarted release's output came live"
+    );
 }
 
 #[test]

@@ -24,7 +24,7 @@ pub mod site;
 pub mod state;
 pub mod tasks;
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 
 use anyhow::Context;
@@ -56,6 +56,9 @@ impl Listeners {
         Ok(Listeners { http, gateway })
     }
 }
+
+/// How long a stopping Base waits for open connections to finish.
+const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How often Base looks for deployments that can no longer finish.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
@@ -116,16 +119,28 @@ pub async fn run(
             None => tracing::warn!("--local-agent: no dployrd binary found (set DPLOYR_AGENT_BIN)"),
         }
     }
-    let mut http_stop = stop_rx;
-    axum::serve(
+    let (mut http_stop, mut drain_stop) = (stop_rx.clone(), stop_rx);
+    let serve = axum::serve(
         listeners.http,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
         let _ = http_stop.wait_for(|stop| *stop).await;
     })
-    .await
-    .context("serving HTTP")?;
+    .into_future();
+    // Graceful shutdown waits for open responses, and some never end by themselves (a
+    // `dployr logs -f`, a live page's WebSocket, a console): give them a while, then stop.
+    let drained = async move {
+        let _ = drain_stop.wait_for(|stop| *stop).await;
+        tokio::time::sleep(DRAIN_LIMIT).await;
+    };
+    tokio::select! {
+        served = serve => served.context("serving HTTP")?,
+        () = drained => tracing::warn!(
+            "connections still open {DRAIN_LIMIT:?} after the stop signal (log follows, \
+             consoles, live pages): stopping anyway"
+        ),
+    }
     let _ = gateway.await;
     state.base.store().close().await;
     tracing::info!("stopped");

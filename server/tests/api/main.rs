@@ -17,5 +17,6 @@ mod rpc_matrix;
 mod service_pages;
 mod services;
 mod services_live;
+mod shutdown;
 mod team;
 mod webhooks;

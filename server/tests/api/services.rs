@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, ana_and_bo, error_of};
 
-async fn instance(app: &TestApp, cluster: &str, name: &str) -> String {
+pub async fn instance(app: &TestApp, cluster: &str, name: &str) -> String {
     let made: Value = app
         .post(&format!("/api/v1/clusters/{cluster}/instances"))
         .json(&json!({ "name": name }))
@@ -18,7 +18,7 @@ async fn instance(app: &TestApp, cluster: &str, name: &str) -> String {
     made["instance"]["id"].as_str().unwrap().to_string()
 }
 
-fn node_service(instance: &str) -> Value {
+pub fn node_service(instance: &str) -> Value {
     json!({
         "name": "api",
         "instance_id": instance,

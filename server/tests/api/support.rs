@@ -178,9 +178,9 @@ impl TestApp {
     {
         self.shutdown.take().unwrap().send(()).ok();
         let handle = self.handle.take().unwrap();
-        tokio::time::timeout(Duration::from_secs(10), handle)
+        tokio::time::timeout(Duration::from_secs(20), handle)
             .await
-            .expect("server stops within 10 s")
+            .expect("server stops within 20 s")
             .expect("server task")
             .expect("server returns Ok");
         between(self.config.clone()).await;
@@ -213,9 +213,9 @@ impl TestApp {
     pub async fn stop(mut self) {
         self.shutdown.take().unwrap().send(()).ok();
         let handle = self.handle.take().unwrap();
-        tokio::time::timeout(Duration::from_secs(10), handle)
+        tokio::time::timeout(Duration::from_secs(20), handle)
             .await
-            .expect("server stops within 10 s")
+            .expect("server stops within 20 s")
             .expect("server task")
             .expect("server returns Ok");
     }
