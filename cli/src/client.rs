@@ -65,9 +65,7 @@ impl Api {
 
     /// For answers without a body (204).
     pub async fn send_no_content(&self, method: Method, path: &str) -> Result<()> {
-        let res = self.start(self.request(method, path)).await?;
-        drop(res);
-        Ok(())
+        self.start(self.request(method, path)).await.map(drop)
     }
 
     /// Sends and parses a JSON answer.

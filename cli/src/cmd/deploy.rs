@@ -12,7 +12,7 @@ use proto::deploy::DeployState;
 use reqwest::Method;
 use serde::Deserialize;
 
-use super::{Ctx, logs, typed};
+use super::{Ctx, logs, typed, wire_name};
 use crate::args::DeployArgs;
 use crate::error::{CliError, Kind, Result};
 use crate::output::Paint;
@@ -322,10 +322,7 @@ pub async fn action(ctx: &Ctx, service: Option<String>, verb: &str) -> Result<()
     if ctx.out.json {
         ctx.out.print_json(&after);
     } else {
-        let status = serde_json::to_value(after.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let status = wire_name(after.status);
         println!(
             "{}: {verb} sent; it is {}.",
             svc.spec.name,

@@ -58,15 +58,10 @@ pub async fn env(ctx: &Ctx, cmd: EnvCmd) -> Result<()> {
                 value
             };
             let path = format!("/services/{}/env/{key}", svc.id);
-            let res = ctx
-                .api
-                .start(
-                    ctx.api
-                        .request(Method::PUT, &path)
-                        .json(&SetEnvRequest { value, secret }),
-                )
+            let put = ctx.api.request(Method::PUT, &path);
+            ctx.api
+                .start(put.json(&SetEnvRequest { value, secret }))
                 .await?;
-            drop(res);
             let kind = if secret { "secret" } else { "variable" };
             if ctx.out.json {
                 ctx.out

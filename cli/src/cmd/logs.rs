@@ -1,7 +1,7 @@
 //! `dployr logs`: a service's (or one deployment's) stored lines, then, with `-f`, new ones as
 //! they come, read from Base's NDJSON stream. `deploy --wait` uses the same reader.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use futures_util::StreamExt;
 use proto::api::LogLine;
@@ -123,7 +123,6 @@ pub async fn logs(ctx: &Ctx, args: LogsArgs) -> Result<()> {
     }
     // A follow ends when Base restarts: say so rather than exiting silently.
     stream(&ctx.api, &path, print).await?;
-    tokio::time::sleep(Duration::from_millis(10)).await;
     Err(CliError::other("Base closed the log stream")
         .hint("run the command again to resume (--since the last seq you saw)"))
 }

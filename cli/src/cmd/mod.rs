@@ -17,7 +17,7 @@ mod resources;
 
 use std::path::PathBuf;
 
-use proto::api::{ClusterSummary, MeResponse, Service};
+use proto::api::{ClusterSummary, Instance, MeResponse, Service};
 use serde_json::Value;
 
 use crate::args::{Cli, Command};
@@ -156,6 +156,14 @@ impl Ctx {
             .ok_or_else(|| CliError::usage(format!("no service named {wanted:?}")).hint(hint))
     }
 
+    pub async fn instances_of(&self, cluster: &str) -> Result<Vec<Instance>> {
+        let items = self
+            .api
+            .list_all(&format!("/clusters/{cluster}/instances"), "instances")
+            .await?;
+        typed(items)
+    }
+
     pub async fn services_of(&self, cluster: &str) -> Result<Vec<Service>> {
         let items = self
             .api
@@ -163,6 +171,14 @@ impl Ctx {
             .await?;
         typed(items)
     }
+}
+
+/// An enum's wire name (`"running"`), as Base sends it: what tables show.
+pub fn wire_name<T: serde::Serialize>(value: T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// Items of a list as the API's types.

@@ -10,7 +10,7 @@ use proto::api::{
 use proto::service::{GitSource, Runtime, Source};
 use reqwest::Method;
 
-use super::{Ctx, typed};
+use super::{Ctx, wire_name};
 use crate::args::{CreateServiceArgs, InstancesCmd, ServicesCmd, ShowCmd};
 use crate::error::{CliError, Result};
 use crate::output::Paint;
@@ -65,11 +65,7 @@ pub async fn instances(ctx: &Ctx, cmd: Option<InstancesCmd>) -> Result<()> {
     let cluster = ctx.cluster().await?;
     match cmd.unwrap_or(InstancesCmd::List) {
         InstancesCmd::List => {
-            let all: Vec<Instance> = typed(
-                ctx.api
-                    .list_all(&format!("/clusters/{cluster}/instances"), "instances")
-                    .await?,
-            )?;
+            let all = ctx.instances_of(&cluster).await?;
             if ctx.out.json {
                 ctx.out.print_json(&all);
                 return Ok(());
@@ -129,10 +125,7 @@ pub async fn instances(ctx: &Ctx, cmd: Option<InstancesCmd>) -> Result<()> {
 }
 
 fn instance_row(i: &Instance) -> Vec<String> {
-    let status = serde_json::to_value(i.status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let status = wire_name(i.status);
     vec![
         i.id.clone(),
         status,
@@ -145,11 +138,7 @@ fn instance_row(i: &Instance) -> Vec<String> {
 }
 
 async fn find_instance(ctx: &Ctx, cluster: &str, wanted: &str) -> Result<Instance> {
-    let all: Vec<Instance> = typed(
-        ctx.api
-            .list_all(&format!("/clusters/{cluster}/instances"), "instances")
-            .await?,
-    )?;
+    let all = ctx.instances_of(cluster).await?;
     let names: Vec<String> = all.iter().map(|i| i.name.clone()).collect();
     all.into_iter()
         .find(|i| i.id == wanted || i.name == wanted)
@@ -213,10 +202,7 @@ pub async fn services(ctx: &Ctx, cmd: Option<ServicesCmd>) -> Result<()> {
 }
 
 fn service_row(s: &Service) -> Vec<String> {
-    let status = serde_json::to_value(s.status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let status = wire_name(s.status);
     let source = match &s.spec.source {
         Source::Git(g) => format!("{}#{}", g.url, g.branch),
         Source::Image(i) => i.clone(),
@@ -234,11 +220,7 @@ async fn create(ctx: &Ctx, a: CreateServiceArgs) -> Result<()> {
     let instance = match &a.instance {
         Some(i) => find_instance(ctx, &cluster, i).await?,
         None => {
-            let all: Vec<Instance> = typed(
-                ctx.api
-                    .list_all(&format!("/clusters/{cluster}/instances"), "instances")
-                    .await?,
-            )?;
+            let all = ctx.instances_of(&cluster).await?;
             match all.as_slice() {
                 [one] => one.clone(),
                 [] => {

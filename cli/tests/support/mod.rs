@@ -116,6 +116,18 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// `dployr ARGS` with a bare environment: PATH, its config at `config`, no colours.
+fn command(config: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dployr"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", config.parent().unwrap())
+        .env("DPLOYR_CONFIG", config)
+        .env("NO_COLOR", "1");
+    cmd
+}
+
 /// Runs `dployr` with only the given environment (its config at `config`, no colours).
 pub fn dployr(config: &Path, env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> Run {
     dployr_in(Path::new("."), config, env, args, stdin)
@@ -129,14 +141,8 @@ pub fn dployr_in(
     args: &[&str],
     stdin: Option<&str>,
 ) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dployr"));
+    let mut cmd = command(config, args);
     cmd.current_dir(cwd)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", config.parent().unwrap())
-        .env("DPLOYR_CONFIG", config)
-        .env("NO_COLOR", "1")
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -163,13 +169,7 @@ pub fn dployr_in(
 
 /// `dployr ARGS` left running, its stdout lines sent to the returned channel as they come.
 pub fn dployr_spawn(config: &Path, args: &[&str]) -> (Child, std::sync::mpsc::Receiver<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dployr"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", config.parent().unwrap())
-        .env("DPLOYR_CONFIG", config)
-        .env("NO_COLOR", "1")
+    let mut child = command(config, args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
