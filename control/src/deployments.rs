@@ -3,6 +3,9 @@
 //!
 //! Delivering orders, reconciling after reconnects and timing out deployments whose agent is
 //! gone live in [`crate::agent_reports`]; both move deployments only through [`Base::apply`].
+//!
+//! Slightly over the ~400-line budget since deploy creation was split for webhooks
+//! ([`Base::queue_deployment`] in the caller's transaction): creation stays in one place.
 
 use std::time::Duration;
 

@@ -4,6 +4,9 @@
 //! Any failure stops only the new release, so the old one keeps serving. Docker services get
 //! their image instead of a build (pulled, or built from the repository's `Dockerfile`). Also the two ways back
 //! to a kept release without a build: a rollback, and a restart of the live one.
+//!
+//! Slightly over the ~400-line budget: the deploy path (now with the repository's `dployr.toml`
+//! applied after the fetch) reads top to bottom in one place.
 
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
