@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
-use crate::server::{actor, base, client_info, fail, maybe_actor, set_cookie};
+use crate::server::{actor, base, client_info, fail, maybe_actor, session_token, set_cookie};
 
 pub mod env;
 pub mod hooks;
@@ -58,14 +58,7 @@ pub async fn landing_path() -> Result<String, AppError> {
 /// The signed-in user and their clusters, or `None` when signed out.
 #[server(prefix = "/rpc")]
 pub async fn get_me() -> Result<Option<MeResponse>, AppError> {
-    let Some(actor) = maybe_actor().await? else {
-        return Ok(None);
-    };
-    let clusters = base()?.list_clusters(&actor).await.map_err(fail)?;
-    Ok(Some(MeResponse {
-        user: actor.user,
-        clusters,
-    }))
+    crate::server::me(&base()?, session_token().as_deref(), client_info()).await
 }
 
 #[server(prefix = "/rpc")]

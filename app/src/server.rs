@@ -1,14 +1,16 @@
 //! What server functions need from the request they run in: the [`Base`] handle, the client's
 //! address, the signed-in [`Actor`] from the session cookie, and a way to set or clear that
-//! cookie. The HTTP server puts `Base` in context and [`ClientInfo`] in request extensions.
+//! cookie. The HTTP server puts `Base` in context and [`ClientInfo`] in request extensions, and,
+//! for a page, [`SignedInAtRender`]: who is signed in, looked up before the page renders.
 
 use control::auth::cookie;
 use control::{Actor, Base, ClientInfo};
 use http::header::{COOKIE, RETRY_AFTER, SET_COOKIE};
 use http::request::Parts;
-use http::{HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderValue, StatusCode};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
+use proto::api::MeResponse;
 
 use crate::error::AppError;
 
@@ -29,14 +31,54 @@ pub fn client_info() -> ClientInfo {
         .unwrap_or_default()
 }
 
-fn session_token() -> Option<String> {
-    let parts = parts()?;
-    let header = parts
-        .headers
+pub fn session_token() -> Option<String> {
+    session_token_in(&parts()?.headers)
+}
+
+/// The session cookie's token in a request's headers.
+pub fn session_token_in(headers: &HeaderMap) -> Option<String> {
+    let header = headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok());
     header.filter_map(cookie::read).next().map(str::to_owned)
+}
+
+/// The signed-in user and their clusters, `None` when signed out.
+pub async fn me(
+    base: &Base,
+    token: Option<&str>,
+    client: ClientInfo,
+) -> Result<Option<MeResponse>, AppError> {
+    let Some(token) = token else {
+        return Ok(None);
+    };
+    let actor = match base.authenticate(token, client).await {
+        Ok(actor) => actor,
+        Err(control::DomainError::Unauthorized(_)) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let clusters = base.list_clusters(&actor).await?;
+    Ok(Some(MeResponse {
+        user: actor.user,
+        clusters,
+    }))
+}
+
+/// Who is signed in, as the server found them before rendering a page. The signed-in layout
+/// reads it synchronously (and hands it to the browser with the page), so the layout and the page
+/// render once, outside any `Suspense`: a page created inside a `Suspense` body is created again
+/// on every pass the server makes over it, each time with new resources, and the browser would
+/// hydrate the server's last pass with the data of its first (leptos re-runs those bodies).
+#[derive(Debug, Clone)]
+pub struct SignedInAtRender(pub Result<Option<MeResponse>, AppError>);
+
+/// [`SignedInAtRender`] of the request being rendered, if the server looked it up.
+pub fn signed_in_at_render() -> Option<Result<Option<MeResponse>, AppError>> {
+    parts()?
+        .extensions
+        .get::<SignedInAtRender>()
+        .map(|s| s.0.clone())
 }
 
 /// The signed-in user, or `Unauthorized`.
@@ -65,14 +107,26 @@ pub fn set_cookie(value: &str) {
     }
 }
 
-/// Maps a domain error and, for rate limits, sets 429 with `Retry-After` on the response.
+/// Maps a domain error and, when answering a server-function call (not rendering a page), sets
+/// the response's status to what it is (a refused form is a 400, not a server error): 400, 401,
+/// 403, 404, 409, or 429 with `Retry-After`.
 pub fn fail(e: control::DomainError) -> AppError {
     let e = AppError::from(e);
-    if let (AppError::RateLimited { retry_after_secs }, Some(res)) =
-        (&e, use_context::<ResponseOptions>())
-    {
-        res.set_status(StatusCode::TOO_MANY_REQUESTS);
-        res.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+    let rpc = parts().is_some_and(|p| p.uri.path().starts_with("/rpc/"));
+    if let (true, Some(res)) = (rpc, use_context::<ResponseOptions>()) {
+        let status = match &e {
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) | AppError::SignupClosed => StatusCode::CONFLICT,
+            AppError::RateLimited { retry_after_secs } => {
+                res.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        res.set_status(status);
     }
     e
 }

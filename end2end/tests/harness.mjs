@@ -7,6 +7,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const here = dirname(fileURLToPath(import.meta.url));
@@ -83,6 +85,46 @@ function killWorkingIn(dir) {
   }
 }
 
+/**
+ * Every page error and console error of every page opened in a browser from startBrowser(), in
+ * order, with the page's URL. The harness fails the running test on any (see afterEach below): a
+ * test that provokes one on purpose says so with expectError() first.
+ */
+const pageErrors = [];
+let expected = [];
+
+function watch(page) {
+  const record = (kind, text) => {
+    const i = expected.findIndex((re) => re.test(text));
+    if (i >= 0) { expected.splice(i, 1); return; }
+    pageErrors.push(`${kind} on ${page.url()}: ${text}`);
+  };
+  page.on('pageerror', (e) => record('page error', String(e.stack || e)));
+  page.on('console', (m) => { if (m.type() === 'error') record('console error', m.text()); });
+}
+
+/**
+ * The next page or console error matching `re` is expected (a test that provokes a failed request
+ * on purpose, say); it is not counted. One call excuses one error, and only in the current test.
+ */
+export function expectError(re) {
+  expected.push(re);
+}
+
+/** Fails the test with every page and console error seen since the last check. */
+export function assertNoPageErrors(when = '') {
+  const seen = pageErrors.splice(0);
+  assert.deepEqual(seen, [], `page errors${when ? ` ${when}` : ''}:\n${seen.join('\n')}`);
+}
+
+// One hook for every test of every file: page errors from the start (before hooks included) to
+// the end of each test fail that test.
+afterEach(() => {
+  expected = [];
+  assertNoPageErrors();
+});
+after(() => assertNoPageErrors('after the last test'));
+
 export async function startBrowser() {
   // playwright-core gives every launch a fresh, empty profile (what --user-data-dir would do).
   const browser = await chromium.launch({
@@ -92,11 +134,46 @@ export async function startBrowser() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });
+  // Every page of every context is watched, however the test opens it.
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args) => {
+    const context = await newContext(...args);
+    context.on('page', watch);
+    if (process.env.DPLOYR_E2E_PKG) await servePkgFrom(context, process.env.DPLOYR_E2E_PKG);
+    return context;
+  };
+  browser.newPage = async (...args) => (await browser.newContext(...args)).newPage();
   mkdirSync(screenshotDir, { recursive: true });
   const stop = async () => {
     await browser.close();
   };
   return { browser, stop };
+}
+
+/**
+ * For finding a hydration mismatch: serve /pkg/frontend.js and /pkg/frontend_bg.wasm from `dir`
+ * (a front end built with `--cfg leptos_debuginfo`, which names the component that did not match)
+ * instead of the ones the server embeds.
+ */
+async function servePkgFrom(context, dir) {
+  await context.route(/\/pkg\/frontend(_bg\.wasm|\.js)$/, (route) => {
+    const wasm = route.request().url().endsWith('.wasm');
+    route.fulfill({
+      body: readFileSync(join(dir, wasm ? 'frontend_bg.wasm' : 'frontend.js')),
+      contentType: wasm ? 'application/wasm' : 'text/javascript',
+    });
+  });
+}
+
+/** Waits for `check()` to be truthy (polled every 100 ms); returns its value. */
+export async function until(check, ms, what) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Waits until the WASM bundle has hydrated the page (the app sets data-hydrated on <html>). */
@@ -105,38 +182,30 @@ export async function hydrated(page) {
 }
 
 /**
- * Loads `url` and waits until `ready` (a selector that only a hydrated page shows) is there. A
- * known, intermittent hydration panic (tachys `failed_to_cast_text_node`: about 1 in 8 full loads
- * of signed-in pages; cause not found yet) can kill a page, also after `data-hydrated` is set
- * (inside a Suspense that resolves later); then this loads it again, up to `tries` times, and
- * says so. Returns the number of reloads.
+ * Waits until the page has hydrated and then stayed quiet (no DOM change for 150 ms, at most 5 s:
+ * a live page may keep changing), failing at once, naming `what`, if a page error or console error
+ * happened meanwhile.
  */
-export async function gotoHydrated(page, url, ready = 'html[data-hydrated="true"]', tries = 3) {
-  for (let attempt = 1; ; attempt++) {
-    let panicked = false;
-    let where = '';
-    const onError = (e) => { if (String(e).includes('unreachable')) panicked = true; };
-    // A front end built with `--cfg leptos_debuginfo` names the component that did not match.
-    const onConsole = (m) => {
-      const at = m.text().match(/hydrate an element defined at (\S+)/);
-      if (at) where = ` (mismatch at ${at[1]})`;
-    };
-    page.on('pageerror', onError);
-    page.on('console', onConsole);
-    await page.goto(url);
-    const until = Date.now() + 30000;
-    let ok = false;
-    while (!panicked && Date.now() < until) {
-      ok = (await page.$(ready)) !== null;
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    page.off('pageerror', onError);
-    page.off('console', onConsole);
-    if (ok && !panicked) return attempt - 1;
-    if (!panicked || attempt >= tries) throw new Error(`${url} did not hydrate (attempt ${attempt})`);
-    console.log(`# known hydration panic loading ${url}${where}; loading it again`);
+export async function settled(page, what) {
+  const failed = () => pageErrors.length > 0;
+  await until(async () => failed() || (await page.$('html[data-hydrated="true"]')) !== null, 30000,
+    `${what} to hydrate`);
+  if (!failed()) {
+    await page.evaluate(() => new Promise((resolve) => {
+      let timer = setTimeout(done, 150);
+      const cap = setTimeout(done, 5000);
+      const observer = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, 150); });
+      observer.observe(document, { subtree: true, childList: true, attributes: true, characterData: true });
+      function done() { observer.disconnect(); clearTimeout(cap); clearTimeout(timer); resolve(); }
+    }));
   }
+  assertNoPageErrors(`loading ${what}`);
+}
+
+/** Loads `url` and waits until `ready` (a selector that only a hydrated page shows) is there. */
+export async function gotoHydrated(page, url, ready = 'html[data-hydrated="true"]') {
+  await page.goto(url);
+  await page.waitForSelector(ready, { timeout: 30000 });
 }
 
 /** Signs up Ana, the first person on a fresh Base (so she owns it), and waits for her cluster. */

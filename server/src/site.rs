@@ -7,10 +7,12 @@ use std::sync::LazyLock;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Request, State};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use control::ClientInfo;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use http::{HeaderValue, StatusCode};
+use http::{HeaderValue, Method, StatusCode};
 use leptos::prelude::provide_context;
 use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use rust_embed::RustEmbed;
@@ -44,8 +46,35 @@ pub fn router(state: ServerState) -> Router {
         .route("/pkg/{*file}", get(asset))
         .leptos_routes_with_context(&state, routes, ctx, shell)
         .fallback(not_found_page)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            signed_in_at_render,
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_RPC_BODY_BYTES))
         .with_state(state)
+}
+
+/// Looks up who a page request comes from before the page renders (the signed-in layout reads
+/// it synchronously: `app::server::SignedInAtRender` says why). Assets and server functions skip
+/// it.
+async fn signed_in_at_render(
+    State(state): State<ServerState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    if req.method() == Method::GET && !path.starts_with("/pkg/") && !path.starts_with("/rpc/") {
+        let token = app::server::session_token_in(req.headers());
+        let client = req
+            .extensions()
+            .get::<ClientInfo>()
+            .cloned()
+            .unwrap_or_default();
+        let me = app::server::me(&state.base, token.as_deref(), client).await;
+        req.extensions_mut()
+            .insert(app::server::SignedInAtRender(me));
+    }
+    next.run(req).await
 }
 
 /// A file of the embedded bundle. Names are stable (no hashes), so browsers revalidate.

@@ -1,6 +1,7 @@
-//! The signed-in frame. [`SignedIn`] loads the session before anything renders (a blocking
-//! resource, so signed-out visitors get a real 302 to `/login` from the server) and then draws
-//! the top bar (brand, cluster switcher, account, log out), the sidebar and the page.
+//! The signed-in frame. [`SignedIn`] knows the session before anything renders (the server looks
+//! it up before rendering and sends it with the page, so signed-out visitors get a real 302 to
+//! `/login`) and then draws the top bar (brand, cluster switcher, account, log out), the sidebar
+//! and the page.
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
@@ -9,6 +10,7 @@ use proto::api::{ClusterSummary, MeResponse, User};
 
 use crate::api::{Logout, get_me};
 use crate::components::icons::{Icon, Logo};
+use crate::error::AppError;
 use crate::pages::not_found::ErrorPage;
 
 /// What every signed-in page can read: who is signed in and their clusters. Pages that change a
@@ -31,17 +33,41 @@ impl Session {
 
 #[component]
 pub fn SignedIn() -> impl IntoView {
-    let me = Resource::new_blocking(|| (), |_| get_me());
-    view! {
-        <Suspense fallback=|| view! { <div class="app" aria-busy="true"></div> }>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Some(me)) => view! { <AppShell me /> }.into_any(),
-                    Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
-                    Err(error) => view! { <ErrorPage error /> }.into_any(),
-                }
-            })}
-        </Suspense>
+    // On the server: who the request is from, looked up before rendering (see
+    // `server::SignedInAtRender`); in the browser while hydrating: the same value, sent with the
+    // page. So the frame and the page render once and at once, with no Suspense around them.
+    let known = SharedValue::new(signed_in_at_render).into_inner();
+    match known {
+        Some(me) => frame(me),
+        None => {
+            // Arrived by client-side navigation from a signed-out page: ask the server.
+            let me = LocalResource::new(get_me);
+            view! {
+                <Suspense fallback=|| view! { <div class="app" aria-busy="true"></div> }>
+                    {move || Suspend::new(async move { frame(me.await) })}
+                </Suspense>
+            }
+            .into_any()
+        }
+    }
+}
+
+fn signed_in_at_render() -> Option<Result<Option<MeResponse>, AppError>> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::signed_in_at_render()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
+fn frame(me: Result<Option<MeResponse>, AppError>) -> AnyView {
+    match me {
+        Ok(Some(me)) => view! { <AppShell me /> }.into_any(),
+        Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+        Err(error) => view! { <ErrorPage error /> }.into_any(),
     }
 }
 
@@ -168,6 +194,7 @@ fn AppShell(me: MeResponse) -> impl IntoView {
             </header>
             <div class="layout">
                 <nav class="sidebar" aria-label="Cluster">
+                    <div class="sidebar-links">
                     {move || {
                         let id = current_id();
                         view! {
@@ -201,6 +228,7 @@ fn AppShell(me: MeResponse) -> impl IntoView {
                             </A>
                         }
                     }}
+                    </div>
                 </nav>
                 <main class="content" id="main">
                     <Outlet />

@@ -93,52 +93,37 @@ pub fn MembersPage() -> impl IntoView {
     }
 }
 
-/// What each role may do, from the table `control` enforces. Fetched in the browser once the
-/// page has hydrated (a resource nested here would make SSR and hydration disagree).
+/// What each role may do, from the table `control` enforces.
 #[component]
 fn Matrix() -> impl IntoView {
-    let mounted = RwSignal::new(false);
-    Effect::new(move |_| mounted.set(true));
-    let table = Resource::new(
-        move || mounted.get(),
-        |on| async move {
-            if on {
-                permission_matrix().await.map(Some)
-            } else {
-                Ok(None)
-            }
-        },
-    );
+    let table = Resource::new(|| (), |_| permission_matrix());
     view! {
         <section class="settings-section" aria-labelledby="matrix-title">
             <h2 id="matrix-title">"What each role may do"</h2>
-            {move || mounted.get().then(|| view! {
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match table.await {
-                            Ok(Some(rows)) => {
-                                let body = rows.into_iter().map(|(action, roles)| {
-                                    let cells = ROLES.iter().map(|r| {
-                                        let yes = roles.contains(r);
-                                        view! { <td class="matrix-cell">{if yes { "✓" } else { "" }}</td> }
-                                    }).collect_view();
-                                    view! { <tr><td class="mono">{action}</td>{cells}</tr> }
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match table.await {
+                        Ok(rows) => {
+                            let body = rows.into_iter().map(|(action, roles)| {
+                                let cells = ROLES.iter().map(|r| {
+                                    let yes = roles.contains(r);
+                                    view! { <td class="matrix-cell">{if yes { "✓" } else { "" }}</td> }
                                 }).collect_view();
-                                view! {
-                                    <table class="table" id="permission-matrix">
-                                        <thead><tr><th>"Action"</th>
-                                            {ROLES.iter().map(|r| view! { <th class="matrix-cell">{r.label()}</th> }).collect_view()}
-                                        </tr></thead>
-                                        <tbody>{body}</tbody>
-                                    </table>
-                                }.into_any()
-                            }
-                            Ok(None) => ().into_any(),
-                            Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                                view! { <tr><td class="mono">{action}</td>{cells}</tr> }
+                            }).collect_view();
+                            view! {
+                                <table class="table" id="permission-matrix">
+                                    <thead><tr><th>"Action"</th>
+                                        {ROLES.iter().map(|r| view! { <th class="matrix-cell">{r.label()}</th> }).collect_view()}
+                                    </tr></thead>
+                                    <tbody>{body}</tbody>
+                                </table>
+                            }.into_any()
                         }
-                    })}
-                </Transition>
-            })}
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
         </section>
     }
 }

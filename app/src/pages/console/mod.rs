@@ -65,11 +65,20 @@ pub fn InstanceConsolePage() -> impl IntoView {
 
 #[component]
 fn ConsoleFrame(title: &'static str, socket: String, key: String, back: String) -> impl IntoView {
-    let link = RwSignal::new(Link::Connecting);
+    // Admins and Owners only (Base refuses the others anyway): nobody else gets a socket that is
+    // bound to be refused.
+    let allowed = crate::pages::services::powers().manage.get_untracked();
+    let link = RwSignal::new(if allowed {
+        Link::Connecting
+    } else {
+        Link::Refused("Only Admins and Owners of this cluster can open a console.".into())
+    });
     let host = NodeRef::<html::Div>::new();
     let restart = RwSignal::new(0_u32);
     #[cfg(feature = "hydrate")]
-    client::mount(host, socket, key, link, restart);
+    if allowed {
+        client::mount(host, socket, key, link, restart);
+    }
     #[cfg(not(feature = "hydrate"))]
     let _ = (socket, key);
     let status = move || match link.get() {
@@ -108,7 +117,7 @@ fn ConsoleFrame(title: &'static str, socket: String, key: String, back: String) 
                     }>
                     "Paste"
                 </button>
-                {move || over().then(|| view! {
+                {move || (allowed && over()).then(|| view! {
                     <button type="button" class="btn btn-secondary" id="console-restart"
                         on:click=move |_| restart.update(|n| *n += 1)>
                         "New session"

@@ -140,8 +140,16 @@ pub fn FilesPage() -> impl IntoView {
         error: RwSignal::new(None),
         reload: RwSignal::new(0),
     };
-    #[cfg(feature = "hydrate")]
-    client::start(ex);
+    // Admins and Owners only (Base refuses the others anyway): nobody else asks for a listing
+    // that is bound to be refused.
+    if crate::pages::services::powers().manage.get_untracked() {
+        #[cfg(feature = "hydrate")]
+        client::start(ex);
+    } else {
+        ex.entries.set(Some(Err(
+            "Only Admins and Owners of this cluster can browse a service's files.".into(),
+        )));
+    }
     let back = format!("/c/{cluster}/services/{service}");
     view! {
         <Title text="Files" />

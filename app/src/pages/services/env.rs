@@ -10,23 +10,9 @@ use crate::api::env::{SetEnvVar, UnsetEnvVar, list_env};
 use crate::api::services::DeployService;
 use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
 
-/// Rendered in the browser only, once the page has hydrated: its data is fetched there, so the
-/// server-rendered page and the hydrating one agree (a resource nested in the page's Suspense
-/// made them disagree).
+/// Created at the service page's top level, not inside a Suspense body (see `show`).
 #[component]
 pub fn EnvPanel(service_id: String) -> impl IntoView {
-    let mounted = RwSignal::new(false);
-    Effect::new(move |_| mounted.set(true));
-    let id = StoredValue::new(service_id);
-    move || {
-        mounted
-            .get()
-            .then(|| view! { <EnvSection service_id=id.get_value() /> })
-    }
-}
-
-#[component]
-fn EnvSection(service_id: String) -> impl IntoView {
     let set = ServerAction::<SetEnvVar>::new();
     let unset = ServerAction::<UnsetEnvVar>::new();
     let redeploy = ServerAction::<DeployService>::new();

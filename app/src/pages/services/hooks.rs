@@ -10,22 +10,9 @@ use crate::components::forms::{
     FieldError, FormError, ShownOnce, SubmitButton, error_of, field_error,
 };
 
-/// Rendered in the browser only, once the page has hydrated, like the Environment panel: its
-/// data is fetched there, so the server-rendered page and the hydrating one agree.
+/// Created at the service page's top level, not inside a Suspense body (see `show`).
 #[component]
 pub fn HooksPanel(service_id: String) -> impl IntoView {
-    let mounted = RwSignal::new(false);
-    Effect::new(move |_| mounted.set(true));
-    let id = StoredValue::new(service_id);
-    move || {
-        mounted
-            .get()
-            .then(|| view! { <HooksSection service_id=id.get_value() /> })
-    }
-}
-
-#[component]
-fn HooksSection(service_id: String) -> impl IntoView {
     let enable = ServerAction::<EnableWebhook>::new();
     let disable = ServerAction::<DisableWebhook>::new();
     let id = StoredValue::new(service_id);

@@ -30,6 +30,10 @@ pub fn ServicePage() -> impl IntoView {
     let initial = Resource::new_blocking(service_id, get_service_detail);
     let live: RwSignal<Option<ServiceDetail>> = RwSignal::new(None);
 
+    // Sections with resources of their own stay outside the Suspense bodies: the server runs a
+    // body more than once, and a resource (or Suspense) made there each time would give the
+    // browser other data to hydrate than the server rendered.
+    let panels_id = StoredValue::new(service_id());
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -38,9 +42,7 @@ pub fn ServicePage() -> impl IntoView {
                     Ok(first) => {
                         // Subscribed here, once this part is hydrated (see components::live).
                         live::follow(move || format!("/api/v1/services/{}/live", service_id()), live);
-                        let settings_of = first.service.clone();
                         let id = first.service.id.clone();
-                        let hooks_id = id.clone();
                         let first = StoredValue::new(first);
                         let detail = Signal::derive(move || live.get().unwrap_or_else(|| first.get_value()));
                         // The deployment whose output the log viewer shows; `None`: all of them.
@@ -54,21 +56,22 @@ pub fn ServicePage() -> impl IntoView {
                                 selected
                                 may_read_logs=p.deploy
                             />
-                            {
-                                let id = id.clone();
-                                move || p.deploy.get().then(|| view! {
-                                    <LogViewer service_id=id.clone() deployment=selected />
-                                })
-                            }
-                            {move || p.deploy.get().then(|| view! { <EnvPanel service_id=id.clone() /> })}
-                            <ServiceSettings service=settings_of may=p.manage />
-                            {move || p.manage.get().then(|| view! { <HooksPanel service_id=hooks_id.clone() /> })}
+                            {move || p.deploy.get().then(|| view! {
+                                <LogViewer service_id=id.clone() deployment=selected />
+                            })}
                         }
                         .into_any()
                     }
                 }
             })}
         </Suspense>
+        {move || p.deploy.get().then(|| view! { <EnvPanel service_id=panels_id.get_value() /> })}
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                initial.await.ok().map(|first| view! { <ServiceSettings service=first.service may=p.manage /> })
+            })}
+        </Suspense>
+        {move || p.manage.get().then(|| view! { <HooksPanel service_id=panels_id.get_value() /> })}
     }
 }
 
