@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBase, startBrowser, gotoHydrated, shot, signUpFirst } from './harness.mjs';
+import { startBase, startBrowser, gotoHydrated, shot, signUpFirst, until } from './harness.mjs';
 
 // The app: coloured and HTML-looking lines at start, one line per /tick, `n` lines on /flood
 // (1,000 every 100 ms: dployrd's bounded queue is sized for bursts, not for an endless firehose).
@@ -73,16 +73,6 @@ function viaIngress(path) {
   });
 }
 
-/** Polls `check` until it returns a truthy value or `ms` pass. */
-async function until(check, ms, what) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const logCount = async () => Number(await page.getAttribute('#log-count', 'data-count'));
 const scrollBox = () => page.evaluate(() => {

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startBase, startBrowser, gotoHydrated, shot, signUpFirst } from './harness.mjs';
+import { startBase, startBrowser, gotoHydrated, shot, signUpFirst, until } from './harness.mjs';
 
 let base;
 let chrome;
@@ -19,16 +19,6 @@ let clusterUrl;
 
 function git(...args) {
   execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: repo });
-}
-
-async function until(check, ms, what) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** What the terminal shows now (xterm's DOM renderer: one row per line). */
