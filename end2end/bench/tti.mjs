@@ -44,8 +44,8 @@ for (const bundle of bundles) {
     // Notes the moment the app marks <html> hydrated, in the page's own clock.
     await context.addInitScript(() => {
       new MutationObserver((_, o) => {
-        if (document.documentElement.dataset.hydrated) { window.__tti = performance.now(); o.disconnect(); }
-      }).observe(document.documentElement, { attributes: true });
+        if (document.documentElement?.dataset.hydrated) { window.__tti = performance.now(); o.disconnect(); }
+      }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-hydrated'] });
     });
     const p = await context.newPage();
     const cdp = await context.newCDPSession(p);

@@ -104,11 +104,13 @@ async function loadEveryRoute(page, who) {
   let loads = 0;
   for (const route of routeTable()) {
     const url = `${base.url}${fill(route)}`;
+    const started = Date.now();
     for (let i = 1; i <= LOADS; i++) {
       await page.goto(url);
       await settled(page, `${who}: ${route} (load ${i})`);
       loads++;
     }
+    console.log(`# ${who}: ${route}: ${LOADS} loads in ${Date.now() - started} ms`);
   }
   return loads;
 }

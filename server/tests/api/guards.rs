@@ -259,3 +259,38 @@ async fn websocket_upgrades_need_the_right_origin_too() {
     let (status, _) = error_of(upgrade(Some(&app.origin)).await.unwrap()).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bundle_goes_gzipped_once_made_and_unchanged() {
+    use std::io::Read;
+    let app = TestApp::start().await;
+    let url = format!("{}/pkg/frontend_bg.wasm", app.url);
+    let plain = app.client.get(&url).send().await.unwrap();
+    assert_eq!(plain.status(), 200);
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.unwrap();
+    assert!(plain.starts_with(b"\0asm"), "a WASM module");
+    for _ in 0..2 {
+        let gz = app
+            .client
+            .get(&url)
+            .header("Accept-Encoding", "br, gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(gz.headers()["content-encoding"], "gzip");
+        assert_eq!(gz.headers()["content-type"], "application/wasm");
+        let gz = gz.bytes().await.unwrap();
+        assert!(
+            gz.len() < plain.len() / 2,
+            "compressed: {} of {}",
+            gz.len(),
+            plain.len()
+        );
+        let mut back = Vec::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_end(&mut back)
+            .unwrap();
+        assert_eq!(back, plain, "the same bytes once unzipped");
+    }
+}
