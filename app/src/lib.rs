@@ -25,7 +25,7 @@ pub mod service_fields;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{SsrMode, path};
+use leptos_router::{Lazy, SsrMode, path};
 
 use crate::components::layout::SignedIn;
 use crate::pages::{
@@ -71,42 +71,42 @@ pub fn App() -> impl IntoView {
         } />
         <Router>
             <Routes fallback=not_found::NotFound>
-                <Route path=path!("/") view=home::Home ssr=SsrMode::Async />
-                <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async />
-                <Route path=path!("/signup") view=auth::SignupPage ssr=SsrMode::Async />
-                <Route path=path!("/invite/:token") view=invite::InvitePage ssr=SsrMode::Async />
+                <Route path=path!("/") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/signup") view={Lazy::<SignupRoute>::new()} ssr=SsrMode::Async />
+                <Route path=path!("/invite/:token") view={Lazy::<InviteRoute>::new()} ssr=SsrMode::Async />
                 <ParentRoute path=path!("") view=SignedIn ssr=SsrMode::Async>
-                    <Route path=path!("/account") view=account::AccountPage />
-                    <Route path=path!("/clusters/new") view=new_cluster::NewClusterPage />
-                    <Route path=path!("/c/:cluster") view=overview::OverviewPage />
-                    <Route path=path!("/c/:cluster/instances") view=instances::InstancesPage />
-                    <Route path=path!("/c/:cluster/services") view=services::list::ServicesPage />
+                    <Route path=path!("/account") view={Lazy::<AccountRoute>::new()} />
+                    <Route path=path!("/clusters/new") view={Lazy::<NewClusterRoute>::new()} />
+                    <Route path=path!("/c/:cluster") view={Lazy::<OverviewRoute>::new()} />
+                    <Route path=path!("/c/:cluster/instances") view={Lazy::<InstancesRoute>::new()} />
+                    <Route path=path!("/c/:cluster/services") view={Lazy::<ServicesRoute>::new()} />
                     <Route
                         path=path!("/c/:cluster/services/new")
-                        view=services::new::NewServicePage
+                        view={Lazy::<NewServiceRoute>::new()}
                     />
                     <Route
                         path=path!("/c/:cluster/services/:service")
-                        view=services::show::ServicePage
+                        view={Lazy::<ServiceRoute>::new()}
                     />
                     <Route
                         path=path!("/c/:cluster/services/:service/console")
-                        view=console::ServiceConsolePage
+                        view={Lazy::<ServiceConsoleRoute>::new()}
                     />
                     <Route
                         path=path!("/c/:cluster/services/:service/files")
-                        view=files::FilesPage
+                        view={Lazy::<FilesRoute>::new()}
                     />
                     <Route
                         path=path!("/c/:cluster/instances/:instance/console")
-                        view=console::InstanceConsolePage
+                        view={Lazy::<InstanceConsoleRoute>::new()}
                     />
-                    <Route path=path!("/c/:cluster/members") view=members::MembersPage />
-                    <Route path=path!("/c/:cluster/tokens") view=tokens::TokensPage />
-                    <Route path=path!("/c/:cluster/events") view=events::EventsPage />
+                    <Route path=path!("/c/:cluster/members") view={Lazy::<MembersRoute>::new()} />
+                    <Route path=path!("/c/:cluster/tokens") view={Lazy::<TokensRoute>::new()} />
+                    <Route path=path!("/c/:cluster/events") view={Lazy::<EventsRoute>::new()} />
                     <Route
                         path=path!("/c/:cluster/settings")
-                        view=cluster_settings::ClusterSettingsPage
+                        view={Lazy::<ClusterSettingsRoute>::new()}
                     />
                 </ParentRoute>
             </Routes>
@@ -114,12 +114,50 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Sets `data-hydrated` on `<html>` once the WASM has taken over, so browser tests (and curious
-/// people) can tell a live page from server-rendered HTML.
-fn mark_hydrated() {
-    Effect::new(|_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "true");
+/// A page whose code the browser loads only when the page is first shown: each route is a split
+/// point, so the WASM bundle every page loads holds the runtime, the layout and the server-function
+/// plumbing, and each page's own code comes in its own chunk (issue 14; `.ci/build-site` splits).
+macro_rules! lazy_page {
+    ($route:ident, $page:path) => {
+        struct $route;
+
+        #[leptos_router::lazy_route]
+        impl leptos_router::LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                untrack(|| $page().into_any())
+            }
         }
-    });
+    };
+}
+
+lazy_page!(HomeRoute, home::Home);
+lazy_page!(LoginRoute, auth::LoginPage);
+lazy_page!(SignupRoute, auth::SignupPage);
+lazy_page!(InviteRoute, invite::InvitePage);
+lazy_page!(AccountRoute, account::AccountPage);
+lazy_page!(NewClusterRoute, new_cluster::NewClusterPage);
+lazy_page!(OverviewRoute, overview::OverviewPage);
+lazy_page!(InstancesRoute, instances::InstancesPage);
+lazy_page!(ServicesRoute, services::list::ServicesPage);
+lazy_page!(NewServiceRoute, services::new::NewServicePage);
+lazy_page!(ServiceRoute, services::show::ServicePage);
+lazy_page!(ServiceConsoleRoute, console::ServiceConsolePage);
+lazy_page!(FilesRoute, files::FilesPage);
+lazy_page!(InstanceConsoleRoute, console::InstanceConsolePage);
+lazy_page!(MembersRoute, members::MembersPage);
+lazy_page!(TokensRoute, tokens::TokensPage);
+lazy_page!(EventsRoute, events::EventsPage);
+lazy_page!(ClusterSettingsRoute, cluster_settings::ClusterSettingsPage);
+
+/// Sets `data-hydrated` on `<html>` once the WASM has taken over the whole page (the front end
+/// calls it when hydration, lazily loaded page included, is complete), so browser tests (and
+/// curious people) can tell a live page from server-rendered HTML.
+pub fn mark_hydrated() {
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
 }

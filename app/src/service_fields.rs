@@ -26,6 +26,8 @@ pub struct ServiceFields {
     pub image: String,
     /// Empty: detect from the files.
     pub runtime: String,
+    /// Empty: the top of the repository.
+    pub root_dir: String,
     pub build_command: String,
     pub start_command: String,
     pub port: String,
@@ -43,6 +45,7 @@ pub struct ServiceFields {
 pub struct ParsedFields {
     pub source: Source,
     pub runtime: Option<Runtime>,
+    pub root_dir: Option<String>,
     pub build_command: Option<String>,
     pub start_command: Option<String>,
     pub port: Option<u16>,
@@ -97,6 +100,7 @@ impl ServiceFields {
                 .runtime
                 .map(|r| r.as_str().to_string())
                 .unwrap_or_default(),
+            root_dir: s.root_dir.clone().unwrap_or_default(),
             build_command: s.build_command.clone().unwrap_or_default(),
             start_command: s.start_command.clone().unwrap_or_default(),
             port: s.port.map(|p| p.to_string()).unwrap_or_default(),
@@ -161,6 +165,8 @@ impl ServiceFields {
         Ok(ParsedFields {
             source,
             runtime,
+            root_dir: proto::service::check_root_dir(&self.root_dir)
+                .map_err(|e| invalid("root_dir", e))?,
             build_command: optional(&self.build_command),
             start_command: optional(&self.start_command),
             port,

@@ -148,6 +148,9 @@ pub struct CreateServiceArgs {
     pub git: Option<String>,
     #[arg(long, default_value = "main", requires = "git")]
     pub branch: String,
+    /// The app's folder in the repository (a monorepo's apps/api); the top by default.
+    #[arg(long, requires = "git")]
+    pub root_dir: Option<String>,
     /// A Docker image, e.g. nginx:1.27.
     #[arg(long)]
     pub image: Option<String>,

@@ -3,7 +3,7 @@
 
 use proto::api::{CreateServiceRequest, UpdateServiceRequest};
 use proto::service::{
-    HealthCheck, Probe, Runtime, ServiceSpec, Source, check_domain, check_env_name,
+    HealthCheck, Probe, Runtime, ServiceSpec, Source, check_domain, check_env_name, check_root_dir,
 };
 
 use crate::DomainError;
@@ -55,6 +55,7 @@ pub fn from_create(req: CreateServiceRequest) -> Result<ServiceSpec, DomainError
         restart: req.restart.unwrap_or_default(),
         domains: req.domains,
         build_timeout_secs: req.build_timeout_secs,
+        root_dir: req.root_dir,
     };
     check(spec)
 }
@@ -94,6 +95,9 @@ pub fn apply(mut spec: ServiceSpec, p: UpdateServiceRequest) -> Result<ServiceSp
     if let Some(limit) = p.build_timeout_secs {
         spec.build_timeout_secs = limit;
     }
+    if let Some(root) = p.root_dir {
+        spec.root_dir = root;
+    }
     if matches!(spec.source, Source::Image(_)) && spec.runtime != Some(Runtime::Docker) {
         return Err(DomainError::invalid(
             "runtime",
@@ -131,6 +135,15 @@ fn check(mut spec: ServiceSpec) -> Result<ServiceSpec, DomainError> {
                 ));
             }
         }
+    }
+    if let Some(root) = &spec.root_dir {
+        if matches!(spec.source, Source::Image(_)) {
+            return Err(DomainError::invalid(
+                "root_dir",
+                "an image source has no repository to pick a folder of",
+            ));
+        }
+        spec.root_dir = check_root_dir(root).map_err(|e| DomainError::invalid("root_dir", e))?;
     }
     for (field, cmd) in [
         ("build_command", &mut spec.build_command),
@@ -269,6 +282,8 @@ mod tests {
             ("health_check", json!({"http": {"path": "nope"}})),
             ("health_check", json!({"tcp": {}, "retries": 0})),
             ("domains", json!(["Bad_Domain"])),
+            ("root_dir", json!("../elsewhere")),
+            ("root_dir", json!("/srv/app")),
         ];
         for (field, value) in cases {
             let mut body = base();
@@ -291,5 +306,25 @@ mod tests {
         assert_eq!(next.start_command, None);
         assert_eq!(next.port, Some(8080));
         assert_eq!(next.name, spec.name);
+    }
+
+    #[test]
+    fn root_dirs_are_stored_plain_and_only_for_repositories() {
+        let git = |root: &str| {
+            json!({"name": "api", "instance_id": "i",
+                   "source": {"git": {"url": "https://x/y.git"}}, "root_dir": root})
+        };
+        assert_eq!(
+            create(git("./apps/api/")).unwrap().root_dir.as_deref(),
+            Some("apps/api")
+        );
+        assert_eq!(create(git(".")).unwrap().root_dir, None);
+        let image = json!({"name": "web", "instance_id": "i", "source": {"image": "nginx:1"},
+                           "root_dir": "web"});
+        assert_eq!(field_of(create(image).unwrap_err()), "root_dir");
+        let spec = create(git("api")).unwrap();
+        let cleared: UpdateServiceRequest =
+            serde_json::from_value(json!({"root_dir": null})).unwrap();
+        assert_eq!(apply(spec, cleared).unwrap().root_dir, None);
     }
 }

@@ -251,6 +251,7 @@ fn changed_fields(p: &UpdateServiceRequest) -> Vec<&'static str> {
         ("restart", p.restart.is_some()),
         ("domains", p.domains.is_some()),
         ("build_timeout_secs", p.build_timeout_secs.is_some()),
+        ("root_dir", p.root_dir.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, present)| present.then_some(name))

@@ -2,12 +2,12 @@
 // throttled 4x (DevTools' Emulation.setCPUThrottlingRate), a fresh browser each run (empty HTTP
 // and code caches). "Interactive" is when the app has hydrated (data-hydrated on <html>).
 //
-// node bench/tti.mjs [runs] [pkg-dir ...]: each pkg dir (a frontend.js + frontend_bg.wasm) is
-// served instead of the embedded bundle, so bundles built from the same app code compare in one
-// run against one server; "embedded" is the bundle dployr-server was built with.
-import { startBase, startBrowser, signUpFirst, until } from '../tests/harness.mjs';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// node bench/tti.mjs [runs] [pkg-dir ...]: each pkg dir (frontend.js, the split loader and the
+// .wasm chunks) is served instead of the embedded bundle, so bundles built from the same app code
+// compare in one run against one server; "embedded" is the bundle dployr-server was built with.
+// Each line also gives the WASM the page fetched: how many modules, raw bytes, and bytes on the
+// wire (the server gzips).
+import { startBase, startBrowser, signUpFirst, until, servePkgFrom } from '../tests/harness.mjs';
 
 const runs = Number(process.argv[2] || 5);
 const bundles = ['embedded', ...process.argv.slice(3)];
@@ -29,18 +29,11 @@ await setup.stop();
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const bundle of bundles) {
   const times = [];
+  let wasm = '';
   for (let i = 0; i < runs; i++) {
     const chrome = await startBrowser();
     const context = await chrome.browser.newContext({ storageState: state });
-    if (bundle !== 'embedded') {
-      await context.route(/\/pkg\/frontend(_bg\.wasm|\.js)$/, (route) => {
-        const wasm = route.request().url().endsWith('.wasm');
-        route.fulfill({
-          body: readFileSync(join(bundle, wasm ? 'frontend_bg.wasm' : 'frontend.js')),
-          contentType: wasm ? 'application/wasm' : 'text/javascript',
-        });
-      });
-    }
+    if (bundle !== 'embedded') await servePkgFrom(context, bundle);
     // Notes the moment the app marks <html> hydrated, in the page's own clock.
     await context.addInitScript(() => {
       new MutationObserver((_, o) => {
@@ -48,14 +41,27 @@ for (const bundle of bundles) {
       }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-hydrated'] });
     });
     const p = await context.newPage();
+    const fetched = [];
+    p.on('requestfinished', (request) => {
+      if (new URL(request.url()).pathname.endsWith('.wasm')) fetched.push(request);
+    });
     const cdp = await context.newCDPSession(p);
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
     await p.goto(url, { waitUntil: 'commit' });
     await until(() => p.$('html[data-hydrated="true"]'), 60000, 'hydration');
     times.push(await p.evaluate(() => window.__tti));
+    if (i === 0) {
+      let raw = 0;
+      let wire = 0;
+      for (const request of fetched) {
+        raw += (await (await request.response()).body()).length;
+        wire += (await request.sizes()).responseBodySize;
+      }
+      wasm = `${fetched.length} wasm modules, ${(raw / 1000).toFixed(0)} KB raw, ${(wire / 1000).toFixed(0)} KB on the wire`;
+    }
     await chrome.stop();
   }
-  console.log(`${bundle}: time to interactive median ${median(times).toFixed(0)} ms (runs: ${times.map((t) => t.toFixed(0)).join(', ')})`);
+  console.log(`${bundle}: time to interactive median ${median(times).toFixed(0)} ms (runs: ${times.map((t) => t.toFixed(0)).join(', ')}); ${wasm}`);
 }
 await base.stop();
 process.exit(0);

@@ -2,7 +2,7 @@
 // dployrd that joins the first cluster, ingress on its own free port), and Debian's Chromium
 // through playwright-core (flags from shared/TOOLCHAIN.md). Everything is torn down by stop().
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -151,15 +151,18 @@ export async function startBrowser() {
 }
 
 /**
- * For finding a hydration mismatch: serve /pkg/frontend.js and /pkg/frontend_bg.wasm from `dir`
- * (a front end built with `--cfg leptos_debuginfo`, which names the component that did not match)
- * instead of the ones the server embeds.
+ * Serves the front end's modules (/pkg/frontend.js, the split loader and every .wasm chunk) from
+ * `dir` instead of the ones the server embeds: for finding a hydration mismatch with a front end
+ * built with `--cfg leptos_debuginfo` (which names the component that did not match), or for
+ * comparing bundles (bench/tti.mjs). Files `dir` lacks come from the server.
  */
-async function servePkgFrom(context, dir) {
-  await context.route(/\/pkg\/frontend(_bg\.wasm|\.js)$/, (route) => {
-    const wasm = route.request().url().endsWith('.wasm');
-    route.fulfill({
-      body: readFileSync(join(dir, wasm ? 'frontend_bg.wasm' : 'frontend.js')),
+export async function servePkgFrom(context, dir) {
+  await context.route(/\/pkg\/[^/]+\.(wasm|js)$/, (route) => {
+    const file = join(dir, new URL(route.request().url()).pathname.split('/').pop());
+    if (!existsSync(file)) return route.continue();
+    const wasm = file.endsWith('.wasm');
+    return route.fulfill({
+      body: readFileSync(file),
       contentType: wasm ? 'application/wasm' : 'text/javascript',
     });
   });

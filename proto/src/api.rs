@@ -306,6 +306,9 @@ pub struct CreateServiceRequest {
     pub domains: Vec<String>,
     #[serde(default)]
     pub build_timeout_secs: Option<u32>,
+    /// The repository folder the app lives in (`apps/web`); absent: the top.
+    #[serde(default)]
+    pub root_dir: Option<String>,
 }
 
 /// `PATCH /api/v1/services/{id}`: only the fields present change. For the optional settings,
@@ -341,6 +344,9 @@ pub struct UpdateServiceRequest {
     #[serde(default, with = "patch")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
     pub build_timeout_secs: Option<Option<u32>>,
+    #[serde(default, with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub root_dir: Option<Option<String>>,
 }
 
 /// `Option<Option<T>>` for PATCH bodies: absent -> `None`, `null` -> `Some(None)`.

@@ -181,6 +181,41 @@ pub struct ServiceSpec {
     /// The build's hard limit; `None`: 15 minutes.
     #[serde(default)]
     pub build_timeout_secs: Option<u32>,
+    /// The folder of the repository the app lives in (a monorepo's `api/`), relative, in the form
+    /// [`check_root_dir`] returns: detection, build, start, static files, `dployr.toml`, the file
+    /// explorer and the console all start there. `None`: the top of the repository.
+    #[serde(default)]
+    pub root_dir: Option<String>,
+}
+
+/// A service's root directory as stored: relative, `/`-separated, without `.`, `..`, empty
+/// segments, a trailing `/` or control characters. Blank and `.` mean the top (`None`);
+/// `./web/` reads as `web`.
+pub fn check_root_dir(dir: &str) -> Result<Option<String>, String> {
+    let dir = dir.trim();
+    if dir.starts_with('/') || dir.starts_with('\\') {
+        return Err(format!(
+            "{dir:?} must be relative to the top of the repository, like api or apps/web"
+        ));
+    }
+    if dir.len() > 255 || dir.chars().any(|c| c.is_control() || c == '\\') {
+        return Err(format!(
+            "{dir:?} is not a folder name (at most 255 characters, / between folders)"
+        ));
+    }
+    let mut parts = Vec::new();
+    for part in dir.split('/') {
+        match part {
+            "" | "." => continue,
+            ".." => {
+                return Err(format!(
+                    "{dir:?} may not climb out of the repository with .."
+                ));
+            }
+            part => parts.push(part),
+        }
+    }
+    Ok((!parts.is_empty()).then(|| parts.join("/")))
 }
 
 /// Environment variable names: what POSIX shells accept, and not ones dployrd sets itself.
@@ -276,6 +311,34 @@ mod tests {
         assert!(check_domain("api.example.com").is_ok());
         for bad in ["", "API.example.com", "-a.com", "a..b", "a_b.com"] {
             assert!(check_domain(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn root_dirs_read_as_relative_folders_or_the_top() {
+        for (given, stored) in [
+            ("api", Some("api")),
+            ("./apps/web/", Some("apps/web")),
+            (" apps//web ", Some("apps/web")),
+            ("", None),
+            (".", None),
+            ("./", None),
+        ] {
+            assert_eq!(
+                check_root_dir(given).unwrap().as_deref(),
+                stored,
+                "{given:?}"
+            );
+        }
+        for (bad, says) in [
+            ("/etc", "relative"),
+            ("../other", "climb out"),
+            ("api/../../x", "climb out"),
+            ("a\\b", "folder name"),
+            ("a\nb", "folder name"),
+        ] {
+            let err = check_root_dir(bad).unwrap_err();
+            assert!(err.contains(says), "{bad:?}: {err}");
         }
     }
 }

@@ -89,9 +89,11 @@ async fn asset(Path(file): Path<String>, headers: HeaderMap) -> Response {
         .get(ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
-    let gzipped = (gzip_ok && compressible(mime.essence_str()))
-        .then(|| gzipped(&file, &content.data))
-        .flatten();
+    let gzipped = if gzip_ok && compressible(mime.essence_str()) {
+        gzipped(&file, content.data.clone()).await
+    } else {
+        None
+    };
     let mut res = match &gzipped {
         Some(bytes) => Body::from(bytes.clone()).into_response(),
         None => Body::from(content.data.into_owned()).into_response(),
@@ -119,21 +121,26 @@ fn compressible(mime: &str) -> bool {
         )
 }
 
-/// The gzip (level 9) of an embedded file, made on first use and kept.
-fn gzipped(file: &str, data: &[u8]) -> Option<axum::body::Bytes> {
+/// The gzip (level 9) of an embedded file, made on first use and kept. Compressing runs on the
+/// blocking pool and outside the lock, so a page's chunks compress in parallel and no request
+/// waits on another file's compression (a rare duplicate first compression is harmless).
+async fn gzipped(file: &str, data: std::borrow::Cow<'static, [u8]>) -> Option<axum::body::Bytes> {
     use std::collections::HashMap;
     use std::io::Write;
     use std::sync::Mutex;
     static CACHE: LazyLock<Mutex<HashMap<String, axum::body::Bytes>>> =
         LazyLock::new(Default::default);
-    let mut cache = CACHE.lock().ok()?;
-    if let Some(hit) = cache.get(file) {
+    if let Some(hit) = CACHE.lock().ok()?.get(file) {
         return Some(hit.clone());
     }
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    gz.write_all(data).ok()?;
-    let bytes = axum::body::Bytes::from(gz.finish().ok()?);
-    cache.insert(file.to_string(), bytes.clone());
+    let bytes = tokio::task::spawn_blocking(move || {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&data).ok()?;
+        gz.finish().ok().map(axum::body::Bytes::from)
+    })
+    .await
+    .ok()??;
+    CACHE.lock().ok()?.insert(file.to_string(), bytes.clone());
     Some(bytes)
 }
 

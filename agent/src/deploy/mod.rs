@@ -2,6 +2,8 @@
 //! orchestrator (deploy state machine, ingress switch, messages to Base) is built on these.
 //! Read in this order:
 //!
+//! - [`app_dir`]: the app's folder in the checkout (its root directory) and the `dployr.toml`
+//!   files that apply there.
 //! - [`repo_config`]: `dployr.toml` in the repository, over the dashboard's settings.
 //! - [`runtime`]: which language runtime a service uses, named or detected from its files.
 //! - [`plan`]: the default build and start commands for a runtime, and the user's overrides.
@@ -11,6 +13,7 @@
 //! - [`health`]: whether a started release answers, before traffic moves to it.
 //! - [`ports`]: a free port for a new release.
 
+pub mod app_dir;
 pub mod fetch;
 pub mod health;
 pub mod plan;

@@ -1,11 +1,13 @@
-//! `dployr.toml` at the top of a service's repository: its runtime, build and start commands,
-//! port, build timeout and health check, versioned with the code. Read at deploy time, after the
+//! `dployr.toml` in a service's repository: its root directory, runtime, build and start commands,
+//! port, build timeout and health check, versioned with the code. [`super::app_dir`] finds the
+//! files that apply (the one at the top, and the one in the root directory). Read after the
 //! fetch; what it sets wins, and the dashboard's settings are the defaults for what it leaves
 //! out. A file that does not parse (or has a misspelt key) fails the deploy with the reason, so
 //! a typo never silently falls back to the defaults.
 //!
 //! ```toml
 //! service = "api"            # the CLI's default service (`dployr deploy`); ignored here
+//! root_dir = "apps/api"      # top-level file only: the app's folder in a monorepo
 //! runtime = "node"
 //! build = "npm ci && npm run build"
 //! start = "node dist/server.js"
@@ -19,7 +21,7 @@
 
 use std::path::Path;
 
-use proto::service::{HealthCheck, Probe, Runtime, ServiceSpec};
+use proto::service::{HealthCheck, Probe, Runtime, ServiceSpec, check_root_dir};
 use serde::Deserialize;
 
 pub const FILE: &str = "dployr.toml";
@@ -30,6 +32,7 @@ const MAX_BYTES: u64 = 64 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct RepoConfig {
     pub service: Option<String>,
+    pub root_dir: Option<String>,
     pub runtime: Option<Runtime>,
     #[serde(alias = "build_command")]
     pub build: Option<String>,
@@ -77,6 +80,10 @@ impl RepoConfig {
     pub fn apply(&self, spec: &ServiceSpec) -> Result<(ServiceSpec, Vec<&'static str>), String> {
         let mut out = spec.clone();
         let mut changed = Vec::new();
+        if let Some(root) = &self.root_dir {
+            out.root_dir = check_root_dir(root).map_err(|e| format!("{FILE}: root_dir {e}"))?;
+            changed.push("root_dir");
+        }
         if let Some(r) = self.runtime {
             out.runtime = Some(r);
             changed.push("runtime");
@@ -137,11 +144,12 @@ impl RepoHealth {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use proto::service::{GitSource, RestartPolicy, Source};
 
-    fn spec() -> ServiceSpec {
+    /// A service's settings as the dashboard sent them (also `app_dir`'s tests).
+    pub(crate) fn spec() -> ServiceSpec {
         ServiceSpec {
             name: "api".into(),
             source: Source::Git(GitSource {
@@ -157,6 +165,7 @@ mod tests {
             restart: RestartPolicy::Always,
             domains: vec![],
             build_timeout_secs: None,
+            root_dir: None,
         }
     }
 

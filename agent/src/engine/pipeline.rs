@@ -25,7 +25,7 @@ use super::logbook::TAIL_LINES;
 use super::{Engine, KEPT_RELEASES, Live, supervise};
 use crate::deploy::process::{self, Exit, LogLine, STOP_GRACE, ShellCommand};
 use crate::deploy::{
-    FetchError, HealthCheck, Overrides, Probe, Unhealthy, check_toolchain, detect, fetch,
+    FetchError, HealthCheck, Overrides, Probe, Unhealthy, app_dir, check_toolchain, detect, fetch,
     free_port, plan, repo_config, wait_healthy,
 };
 use crate::docker;
@@ -127,34 +127,30 @@ async fn run(
             return containers::run_image(engine, order, image, cancel, logs).await;
         }
     };
-    // The repository's dployr.toml, if any, over the dashboard's settings (for this release,
-    // and for its restarts and rollbacks, which keep this spec).
-    let with_repo_config;
-    let order = match repo_config::load(&dir).map_err(End::failed)? {
-        None => order,
-        Some(cfg) => {
-            let (spec, changed) = cfg.apply(&order.spec).map_err(End::failed)?;
-            if !changed.is_empty() {
-                let note = format!(
-                    "[dployr] {} sets: {}",
-                    repo_config::FILE,
-                    changed.join(", ")
-                );
-                let _ = logs.send(LogLine::now(process::Stream::Stdout, note)).await;
-            }
-            with_repo_config = DeployOrder {
-                spec,
-                ..order.clone()
-            };
-            &with_repo_config
-        }
+    // The app's folder (the service's root directory) and the repository's dployr.toml files
+    // over the dashboard's settings (for this release, and for its restarts and rollbacks, which
+    // keep this spec).
+    let settled = app_dir::settle(&dir, &order.spec).map_err(End::failed)?;
+    if !settled.changed.is_empty() {
+        let note = format!(
+            "[dployr] {} sets: {}",
+            repo_config::FILE,
+            settled.changed.join(", ")
+        );
+        let _ = logs.send(LogLine::now(process::Stream::Stdout, note)).await;
+    }
+    let order = &DeployOrder {
+        spec: settled.spec,
+        ..order.clone()
     };
+    let dir = settled.dir;
     let spec = &order.spec;
     let runtime = spec.runtime.or_else(|| detect(&dir)).ok_or_else(|| {
         End::failed(
             "could not tell the runtime: no package.json, requirements.txt, go.mod, \
-             composer.json, Gemfile, *.csproj, pom.xml, Dockerfile or index.html at the top of \
-             the repository; choose a runtime in the service settings",
+             composer.json, Gemfile, *.csproj, pom.xml, Dockerfile or index.html in the app's \
+             folder (the top of the repository, or its root directory); choose a runtime in the \
+             service settings",
         )
     })?;
     if runtime == Runtime::Docker {

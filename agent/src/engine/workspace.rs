@@ -38,8 +38,14 @@ impl Engine {
             name_prefix: format!("dployr-{}-", live.deployment_id),
             secret_names: kept.secrets.0.keys().cloned().collect(),
         });
+        // The service's root directory, checked again: the release could have changed since.
+        let release = pipeline::release_dir(self, service_id, &live.deployment_id);
+        let dir = match &kept.spec.root_dir {
+            None => release,
+            Some(root) => crate::deploy::app_dir::resolve(&release, root).ok()?,
+        };
         Some(Workspace {
-            dir: pipeline::release_dir(self, service_id, &live.deployment_id),
+            dir,
             env: kept.spec.env.clone(),
             container,
         })

@@ -56,6 +56,7 @@ pub async fn create_service(cluster_id: String, f: ServiceFields) -> Result<Serv
         restart: None,
         domains: p.domains,
         build_timeout_secs: None,
+        root_dir: p.root_dir,
     };
     let svc = base()?
         .create_service(&actor, &cluster_id, req)
@@ -96,6 +97,7 @@ pub async fn update_service(service_id: String, f: ServiceFields) -> Result<Serv
         domains: (p.domains != current.domains).then_some(p.domains),
         source: (p.source != current.source).then_some(p.source),
         build_timeout_secs: None,
+        root_dir: (p.root_dir != current.root_dir).then_some(p.root_dir),
     };
     base.update_service(&actor, &service_id, patch)
         .await

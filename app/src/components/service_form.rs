@@ -98,6 +98,15 @@ pub fn ServiceInputs(
                     <input id="svc-git-branch" type="text" name="f[git_branch]" value=i.git_branch.clone() />
                 </div>
             </div>
+            <div class="field" hidden=move || source.get() == "image">
+                <label for="svc-root">"Root directory"</label>
+                <input id="svc-root" type="text" name="f[root_dir]" value=i.root_dir.clone()
+                    placeholder="the top of the repository" aria-describedby="svc-root-error svc-root-hint" />
+                <p class="field-hint" id="svc-root-hint">
+                    "The app's folder in a monorepo, like apps/api: detection, build, start, dployr.toml, files and console start there."
+                </p>
+                <FieldError id="svc-root-error" message=for_field("root_dir") />
+            </div>
             <div class="field" hidden=move || source.get() != "image">
                 <label for="svc-image">"Image"</label>
                 <input id="svc-image" type="text" name="f[image]" value=i.image.clone()

@@ -54,16 +54,18 @@ pub fn InstancesPage() -> impl IntoView {
                     Err(error) => view! { <ErrorPage error /> }.into_any(),
                     Ok(first) => {
                         let first = StoredValue::new(first);
-                        let rows = move || live.get().unwrap_or_else(|| first.get_value());
+                        // A memo: a pushed list equal to the one shown (the socket's first
+                        // frame, usually) leaves the table as it is instead of rebuilding it.
+                        let rows = Memo::new(move |_| live.get().unwrap_or_else(|| first.get_value()));
                         view! {
                             <section class="card" aria-labelledby="instances-list-title">
                                 <div class="card-header">
                                     <h2 id="instances-list-title">"Servers"</h2>
-                                    <span class="count" id="instance-count">{move || rows().len()}</span>
+                                    <span class="count" id="instance-count">{move || rows.with(Vec::len)}</span>
                                 </div>
                                 <div class="card-body">
                                     {move || {
-                                        let list = rows();
+                                        let list = rows.get();
                                         if list.is_empty() {
                                             view! {
                                                 <p class="empty-text">"No instances yet. Add your first server below."</p>

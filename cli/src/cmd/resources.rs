@@ -263,6 +263,7 @@ async fn create(ctx: &Ctx, a: CreateServiceArgs) -> Result<()> {
         restart: None,
         domains: a.domains,
         build_timeout_secs: None,
+        root_dir: a.root_dir,
     };
     let svc: Service = ctx
         .api

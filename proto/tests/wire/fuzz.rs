@@ -136,6 +136,7 @@ fn command() -> impl Strategy<Value = Command> {
                         restart: RestartPolicy::Always,
                         domains: vec![],
                         build_timeout_secs: Some(60),
+                        root_dir: None,
                     },
                     git_ref,
                     build_timeout_secs,

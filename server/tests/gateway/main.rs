@@ -16,6 +16,7 @@ mod explorer;
 mod install;
 mod local;
 mod logs;
+mod monorepo;
 mod refusals;
 mod restart;
 mod secrets;
