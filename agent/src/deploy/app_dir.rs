@@ -27,12 +27,12 @@ pub fn settle(checkout: &Path, spec: &ServiceSpec) -> Result<Settled, String> {
     let mut spec = spec.clone();
     let mut changed = Vec::new();
     let from_settings = spec.root_dir.clone();
-    if from_settings.is_none() {
-        if let Some(top) = repo_config::load(checkout)? {
-            let (next, set) = top.apply(&spec)?;
-            spec = next;
-            changed.extend(set);
-        }
+    if from_settings.is_none()
+        && let Some(top) = repo_config::load(checkout)?
+    {
+        let (next, set) = top.apply(&spec)?;
+        spec = next;
+        changed.extend(set);
     }
     let Some(root) = spec.root_dir.clone() else {
         return Ok(Settled {

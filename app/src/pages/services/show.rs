@@ -44,14 +44,16 @@ pub fn ServicePage() -> impl IntoView {
                         live::follow(move || format!("/api/v1/services/{}/live", service_id()), live);
                         let id = first.service.id.clone();
                         let first = StoredValue::new(first);
-                        let detail = Signal::derive(move || live.get().unwrap_or_else(|| first.get_value()));
+                        // Memos: a push equal to what is shown (the socket's first frame,
+                        // usually) redraws nothing, so nothing moves under the pointer.
+                        let detail = Signal::from(Memo::new(move |_| live.get().unwrap_or_else(|| first.get_value())));
                         // The deployment whose output the log viewer shows; `None`: all of them.
                         let selected = RwSignal::new(None::<String>);
                         view! {
                             <Header detail p />
                             <DeploymentList
                                 service_id=id.clone()
-                                deployments=Signal::derive(move || detail.get().deployments)
+                                deployments=Signal::from(Memo::new(move |_| detail.get().deployments))
                                 may_cancel=p.deploy
                                 selected
                                 may_read_logs=p.deploy
