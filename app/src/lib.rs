@@ -64,7 +64,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    mark_hydrated();
     view! {
         <Title formatter=|title: String| {
             if title.is_empty() { "dployr".to_string() } else { format!("{title} · dployr") }
