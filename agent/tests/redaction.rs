@@ -82,6 +82,8 @@ async fn secrets_reach_the_service_and_are_redacted_from_every_log_line() {
             domains: vec![],
             build_timeout_secs: Some(60),
             root_dir: None,
+            kind: None,
+            runtime_version: None,
         },
         git_ref: None,
         build_timeout_secs: 60,

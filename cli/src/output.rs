@@ -67,7 +67,7 @@ impl Out {
     pub fn state(&self, state: &str) -> String {
         let paint = match state {
             "live" | "running" | "online" => Paint::Green,
-            "failed" | "crashed" | "timed_out" | "offline" => Paint::Red,
+            "failed" | "crashed" | "unhealthy" | "timed_out" | "offline" => Paint::Red,
             "cancelled" | "stopped" | "superseded" | "rolled_back" | "pending" | "new" => {
                 Paint::Dim
             }

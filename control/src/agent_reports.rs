@@ -189,11 +189,44 @@ impl Base {
             RunState::Running => ServiceStatus::Running,
             RunState::Stopped => ServiceStatus::Stopped,
             RunState::Crashed => ServiceStatus::Crashed,
+            RunState::Unhealthy => ServiceStatus::Unhealthy,
         };
         if svc.status != status_str(status) {
-            svc.status = status_str(status).into();
+            let was = std::mem::replace(&mut svc.status, status_str(status).into());
             svc.updated_at = clock::now_ms();
-            services_sql::update(self.store.pool(), &svc).await?;
+            let mut tx = self.store.pool().begin().await?;
+            services_sql::update(&mut *tx, &svc).await?;
+            // Health changes are events: a crash or a failing check, and the recovery after one.
+            let action = match status {
+                ServiceStatus::Crashed => Some("service.crashed"),
+                ServiceStatus::Unhealthy => Some("service.unhealthy"),
+                ServiceStatus::Running if was == "crashed" || was == "unhealthy" => {
+                    Some("service.recovered")
+                }
+                _ => None,
+            };
+            if let Some(action) = action {
+                let client = crate::ClientInfo::default();
+                crate::events::record(
+                    &mut *tx,
+                    crate::events::NewEvent {
+                        cluster_id: Some(&svc.cluster_id),
+                        actor_user_id: None,
+                        actor_token_id: None,
+                        client: &client,
+                        action,
+                        target: Some(&svc.id),
+                        details: serde_json::json!({
+                            "service": svc.name,
+                            "deployment": svc.live_deployment_id,
+                            "reason": report.reason,
+                            "restarts": report.restarts,
+                        }),
+                    },
+                )
+                .await?;
+            }
+            tx.commit().await?;
             self.activity.changed();
         }
         Ok(())

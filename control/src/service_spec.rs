@@ -56,6 +56,8 @@ pub fn from_create(req: CreateServiceRequest) -> Result<ServiceSpec, DomainError
         domains: req.domains,
         build_timeout_secs: req.build_timeout_secs,
         root_dir: req.root_dir,
+        kind: None,
+        runtime_version: None,
     };
     check(spec)
 }

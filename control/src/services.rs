@@ -20,6 +20,7 @@ pub(crate) fn status_str(s: ServiceStatus) -> &'static str {
         ServiceStatus::Running => "running",
         ServiceStatus::Stopped => "stopped",
         ServiceStatus::Crashed => "crashed",
+        ServiceStatus::Unhealthy => "unhealthy",
     }
 }
 
@@ -29,6 +30,7 @@ fn parse_status(s: &str) -> ServiceStatus {
         "running" => ServiceStatus::Running,
         "stopped" => ServiceStatus::Stopped,
         "crashed" => ServiceStatus::Crashed,
+        "unhealthy" => ServiceStatus::Unhealthy,
         _ => ServiceStatus::New,
     }
 }

@@ -260,6 +260,8 @@ pub enum ServiceStatus {
     Stopped,
     /// Its process keeps crashing (restarting with backoff).
     Crashed,
+    /// Its process runs but its health check keeps failing since it went live.
+    Unhealthy,
 }
 
 /// A service as the API shows it: its settings plus where it stands.

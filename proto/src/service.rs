@@ -186,6 +186,83 @@ pub struct ServiceSpec {
     /// explorer and the console all start there. `None`: the top of the repository.
     #[serde(default)]
     pub root_dir: Option<String>,
+    /// What the service is: a web app behind the ingress, a background worker with no port, or a
+    /// static site. `None`: a static site for the static runtime, a worker when the Procfile has
+    /// a `worker:` line and no `web:` line, a web app otherwise.
+    #[serde(default)]
+    pub kind: Option<ServiceKind>,
+    /// The language version wanted (`20`, `3.12`, `1.22`), over what the repository's files ask
+    /// for (`engines.node`, `.python-version`, `go.mod`, …). Checked against the instance's
+    /// toolchain before the build, with [`check_runtime_version`]'s grammar.
+    #[serde(default)]
+    pub runtime_version: Option<String>,
+}
+
+/// What a service is, for routing and health checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    /// Listens on `PORT`; the ingress routes its domains to it; health-checked over HTTP.
+    Web,
+    /// Runs in the background with no port and no route; supervised (restarted by policy).
+    Worker,
+    /// Files served by dployrd itself.
+    Static,
+}
+
+impl ServiceKind {
+    pub const ALL: [ServiceKind; 3] = [ServiceKind::Web, ServiceKind::Worker, ServiceKind::Static];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceKind::Web => "web",
+            ServiceKind::Worker => "worker",
+            ServiceKind::Static => "static",
+        }
+    }
+}
+
+impl fmt::Display for ServiceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ServiceKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ServiceKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s.trim())
+            .ok_or_else(|| format!("{s:?} is not a service kind: web, worker or static"))
+    }
+}
+
+/// A runtime version as users write it: `20`, `3.12`, `1.22.3`, `>=18`, `^20.1`, `20.x`,
+/// `~3.11`, `>=18 <21`, `18 || 20`. Returns it trimmed; refuses anything else with the reason.
+pub fn check_runtime_version(v: &str) -> Result<Option<String>, String> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let ok = v.len() <= 64
+        && v.chars().all(|c| {
+            c.is_ascii_alphanumeric()
+                || matches!(
+                    c,
+                    '.' | '<' | '>' | '=' | '^' | '~' | '*' | '|' | ' ' | '-' | '+'
+                )
+        })
+        && v.chars().any(|c| c.is_ascii_digit());
+    if ok {
+        Ok(Some(v.to_owned()))
+    } else {
+        Err(format!(
+            "{v:?} is not a version: write one like 20, 3.12, 1.22.3 or a range like >=18 <21"
+        ))
+    }
 }
 
 /// A service's root directory as stored: relative, `/`-separated, without `.`, `..`, empty

@@ -97,6 +97,8 @@ mod tests {
     fn spec(root_dir: Option<&str>) -> ServiceSpec {
         ServiceSpec {
             root_dir: root_dir.map(Into::into),
+            kind: None,
+            runtime_version: None,
             ..repo_config::tests::spec()
         }
     }

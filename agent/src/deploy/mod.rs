@@ -25,7 +25,7 @@ pub mod toolchain;
 
 pub use fetch::{FetchError, fetch};
 pub use health::{HealthCheck, Probe, Unhealthy, wait_healthy};
-pub use plan::{Overrides, Plan, plan};
+pub use plan::{Host, Overrides, Plan, Procfile, Step, plan};
 pub use ports::free_port;
 pub use process::{CancellationToken, Exit, LogLine, Running, ShellCommand, Stream};
 pub use runtime::{Runtime, detect};

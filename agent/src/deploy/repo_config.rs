@@ -166,6 +166,8 @@ pub(super) mod tests {
             domains: vec![],
             build_timeout_secs: None,
             root_dir: None,
+            kind: None,
+            runtime_version: None,
         }
     }
 

@@ -14,7 +14,7 @@ use super::plan::Plan;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{tool} not found on instance {instance}: {hint} or choose the docker runtime")]
 pub struct MissingTool {
-    pub tool: &'static str,
+    pub tool: String,
     pub instance: String,
     pub hint: &'static str,
 }
@@ -31,7 +31,7 @@ pub fn check_toolchain_in(plan: &Plan, instance: &str, path: &OsStr) -> Result<(
     match plan.toolchain.iter().find(|tool| !on_path(tool, path)) {
         None => Ok(()),
         Some(tool) => Err(MissingTool {
-            tool,
+            tool: tool.clone(),
             instance: instance.to_owned(),
             hint: install_hint(tool),
         }),
@@ -40,7 +40,7 @@ pub fn check_toolchain_in(plan: &Plan, instance: &str, path: &OsStr) -> Result<(
 
 /// Whether `tool` is an executable file in one of `path`'s directories. Empty entries (which a
 /// shell reads as the working directory) are skipped: the release directory is not a toolchain.
-fn on_path(tool: &str, path: &OsStr) -> bool {
+pub(crate) fn on_path(tool: &str, path: &OsStr) -> bool {
     std::env::split_paths(path)
         .filter(|dir| !dir.as_os_str().is_empty())
         .any(|dir| is_executable(&dir.join(tool)))
@@ -75,12 +75,13 @@ fn install_hint(tool: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deploy::plan::tests::host;
     use crate::deploy::{Runtime, plan};
 
     fn node_plan() -> Plan {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("package.json"), "{}").unwrap();
-        plan(Runtime::Node, dir.path())
+        plan(Runtime::Node, dir.path(), &host(dir.path()))
     }
 
     #[test]
@@ -113,8 +114,8 @@ mod tests {
     fn every_default_tool_has_a_specific_hint() {
         let dir = tempfile::tempdir().unwrap();
         for runtime in Runtime::ALL {
-            for tool in plan(runtime, dir.path()).toolchain {
-                assert_ne!(install_hint(tool), "install it", "{tool}");
+            for tool in plan(runtime, dir.path(), &host(dir.path())).toolchain {
+                assert_ne!(install_hint(&tool), "install it", "{tool}");
             }
         }
     }
@@ -136,9 +137,13 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             std::fs::write(dir.path().join(marker), "").unwrap();
             let runtime = crate::deploy::detect(dir.path()).expect(marker);
-            let err = check_toolchain_in(&plan(runtime, dir.path()), "web-1", OsStr::new(""))
-                .unwrap_err()
-                .to_string();
+            let err = check_toolchain_in(
+                &plan(runtime, dir.path(), &host(dir.path())),
+                "web-1",
+                OsStr::new(""),
+            )
+            .unwrap_err()
+            .to_string();
             assert!(
                 err.starts_with(&format!("{tool} not found on instance web-1: install")),
                 "{marker}: {err}"
@@ -154,7 +159,7 @@ mod tests {
     #[test]
     fn static_needs_nothing_even_with_an_empty_path() {
         let dir = tempfile::tempdir().unwrap();
-        let p = plan(Runtime::Static, dir.path());
+        let p = plan(Runtime::Static, dir.path(), &host(dir.path()));
         assert_eq!(check_toolchain_in(&p, "web-1", OsStr::new("")), Ok(()));
     }
 }

@@ -53,6 +53,7 @@ pub(super) async fn run_dockerfile(
         commit: Some(commit.to_string()),
         reason: None,
         log_tail: Vec::new(),
+        plan: Vec::new(),
     });
     let tag = format!(
         "dployr/{}:{}",

@@ -107,6 +107,8 @@ struct Slot {
     redactor: redact::Redactor,
     run: Option<RunState>,
     restarts: u32,
+    /// Why `run` is crashed or unhealthy.
+    run_reason: Option<String>,
 }
 
 /// The release serving a service.
@@ -245,6 +247,7 @@ impl Engine {
                 commit: None,
                 reason: Some("cancelled before it started".into()),
                 log_tail: Vec::new(),
+                plan: Vec::new(),
             });
         }
     }
@@ -344,6 +347,7 @@ impl Engine {
             let old = slot.live.replace(live);
             slot.run = Some(RunState::Running);
             slot.restarts = 0;
+            slot.run_reason = None;
             slot.kept.retain(|k| k.deployment_id != kept.deployment_id);
             slot.kept.push_back(kept);
             let pruned = pipeline::prune(&mut slot.kept, &live_id);

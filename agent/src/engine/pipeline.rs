@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use proto::deploy::DeployState;
-use proto::service::{self, Runtime, ServiceSpec, Source};
+use proto::service::{self, Runtime, ServiceKind, ServiceSpec, Source};
 use proto::wire::{DeployOrder, DeployProgress, Secrets};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -25,8 +25,8 @@ use super::logbook::TAIL_LINES;
 use super::{Engine, KEPT_RELEASES, Live, supervise};
 use crate::deploy::process::{self, Exit, LogLine, STOP_GRACE, ShellCommand};
 use crate::deploy::{
-    FetchError, HealthCheck, Overrides, Probe, Unhealthy, app_dir, check_toolchain, detect, fetch,
-    free_port, plan, repo_config, wait_healthy,
+    FetchError, HealthCheck, Host, Overrides, Probe, Unhealthy, app_dir, check_toolchain, detect,
+    fetch, free_port, plan, repo_config, wait_healthy,
 };
 use crate::docker;
 
@@ -73,6 +73,7 @@ pub(super) async fn deploy(engine: &Engine, order: DeployOrder, cancel: Cancella
             commit: None,
             reason: Some(end.reason),
             log_tail: engine.log_tail(&order.service_id, TAIL_LINES),
+            plan: Vec::new(),
         });
     }
 }
@@ -143,6 +144,7 @@ async fn run(
         spec: settled.spec,
         ..order.clone()
     };
+    let checkout = dir;
     let dir = settled.dir;
     let spec = &order.spec;
     let runtime = spec.runtime.or_else(|| detect(&dir)).ok_or_else(|| {
@@ -159,56 +161,73 @@ async fn run(
     let overrides = Overrides {
         build_command: spec.build_command.clone(),
         start_command: spec.start_command.clone(),
+        kind: spec.kind,
     };
-    let plan = plan(runtime, &dir).with_overrides(&overrides);
+    let host = Host::new(tools_cache(engine), checkout.clone());
+    let plan = plan(runtime, &dir, &host).with_overrides(&overrides);
+    say(logs, "build plan:").await;
+    say(logs, &format!("  runtime: {runtime}")).await;
+    for line in plan.describe() {
+        say(logs, &format!("  {line}")).await;
+    }
     check_toolchain(&plan, &order.instance_name).map_err(|e| End::failed(e.to_string()))?;
-    let mut env = environment(spec, &plan.bin_dirs, &dir);
+    let mut env = plan.env.clone();
+    env.extend(environment(spec, &plan.bin_dirs, &dir));
     env.extend(order.secrets.0.clone());
 
-    if !plan.build.is_empty() {
+    if !plan.build.is_empty() || plan.release.is_some() {
         engine.progress(DeployProgress {
             deployment_id: id.clone(),
             state: DeployState::Building,
             commit: Some(commit.clone()),
             reason: None,
             log_tail: Vec::new(),
+            plan: Vec::new(),
         });
-        let limit = build_limit(order);
-        let deadline = tokio::time::Instant::now() + limit;
-        for step in &plan.build {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let cmd = command(step, &dir, &env);
-            let exit = process::run(&cmd, logs.clone(), left, cancel)
-                .await
-                .map_err(|e| End::failed(format!("could not run the build: {e}")))?;
-            match exit {
-                Exit::Code(0) => {}
-                Exit::TimedOut => {
-                    return Err(End {
-                        state: DeployState::TimedOut,
-                        reason: format!("the build did not finish within {limit:?}"),
-                    });
-                }
-                Exit::Cancelled => return Err(End::cancelled()),
-                Exit::Code(code) => {
-                    return Err(End::failed(format!(
-                        "build step `{step}` exited with code {code}"
-                    )));
-                }
-                Exit::Signal(signal) => {
-                    return Err(End::failed(format!(
-                        "build step `{step}` was killed by signal {signal}"
-                    )));
-                }
-            }
-        }
+    }
+    let limit = build_limit(order);
+    let deadline = tokio::time::Instant::now() + limit;
+    for step in &plan.build {
+        run_step(
+            "build step",
+            &step.run,
+            &dir,
+            &env,
+            logs,
+            deadline,
+            limit,
+            cancel,
+        )
+        .await?;
+    }
+    if let Some(release) = &plan.release {
+        say(logs, &format!("[dployr] release: {}", release.run)).await;
+        run_step(
+            "the release step",
+            &release.run,
+            &dir,
+            &env,
+            logs,
+            deadline,
+            limit,
+            cancel,
+        )
+        .await
+        .map_err(|mut end| {
+            end.reason.push_str("; the live release keeps serving");
+            end
+        })?;
     }
     if cancel.is_cancelled() {
         return Err(End::cancelled());
     }
     engine.step(id, DeployState::Starting);
-    let launch = if runtime == Runtime::Static {
-        Launch::Static(dir.clone())
+    let launch = if plan.kind == ServiceKind::Static {
+        let root = match &plan.static_dir {
+            Some(sub) => dir.join(sub),
+            None => dir.clone(),
+        };
+        Launch::Static(root)
     } else {
         let start = plan.start.clone().ok_or_else(|| {
             End::failed(format!(
@@ -216,11 +235,19 @@ async fn run(
                  set a start command (or add a Procfile with a web: line)"
             ))
         })?;
-        Launch::Command(command(&start, &dir, &env))
+        let mut script = String::new();
+        for (name, value) in &plan.port_env {
+            script.push_str(&format!("export {name}=\"{value}\"\n"));
+        }
+        script.push_str(&start.run);
+        Launch::Command(command(&script, &dir, &env))
     };
     let kept = Kept {
         deployment_id: id.clone(),
-        spec: spec.clone(),
+        spec: ServiceSpec {
+            kind: Some(plan.kind),
+            ..spec.clone()
+        },
         launch,
         secrets: order.secrets.clone(),
     };
@@ -293,6 +320,7 @@ pub(super) async fn switch_to(
         commit: commit.map(str::to_string),
         reason: None,
         log_tail: Vec::new(),
+        plan: Vec::new(),
     });
     engine.service_report(service_id);
     if let Some(old) = old {
@@ -349,6 +377,52 @@ pub(super) async fn restart(engine: &Engine, service_id: &str) -> Result<(), Str
     rollback(engine, service_id, &live).await
 }
 
+/// Runs one build or release step to its end, within the build's deadline.
+#[allow(clippy::too_many_arguments)]
+async fn run_step(
+    what: &str,
+    script: &str,
+    dir: &Path,
+    env: &BTreeMap<String, String>,
+    logs: &mpsc::Sender<LogLine>,
+    deadline: tokio::time::Instant,
+    limit: Duration,
+    cancel: &CancellationToken,
+) -> Result<(), End> {
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let cmd = command(script, dir, env);
+    let exit = process::run(&cmd, logs.clone(), left, cancel)
+        .await
+        .map_err(|e| End::failed(format!("could not run {what} `{script}`: {e}")))?;
+    match exit {
+        Exit::Code(0) => Ok(()),
+        Exit::TimedOut => Err(End {
+            state: DeployState::TimedOut,
+            reason: format!("the build did not finish within {limit:?}"),
+        }),
+        Exit::Cancelled => Err(End::cancelled()),
+        Exit::Code(code) => Err(End::failed(format!(
+            "{what} `{script}` exited with code {code}"
+        ))),
+        Exit::Signal(signal) => Err(End::failed(format!(
+            "{what} `{script}` was killed by signal {signal}"
+        ))),
+    }
+}
+
+/// A line of dployrd's own in the deployment's log.
+async fn say(logs: &mpsc::Sender<LogLine>, line: &str) {
+    let _ = logs
+        .send(LogLine::now(process::Stream::Stdout, line.to_owned()))
+        .await;
+}
+
+/// Where package managers that dployrd provides (corepack's yarn and pnpm) and their
+/// downloads live: `<data dir>/cache`, beside the services.
+fn tools_cache(engine: &Engine) -> PathBuf {
+    engine.inner.config.services_dir.with_file_name("cache")
+}
+
 pub(super) fn build_limit(order: &DeployOrder) -> Duration {
     Duration::from_secs(u64::from(order.build_timeout_secs.max(1)))
 }
@@ -360,7 +434,7 @@ fn command(script: &str, dir: &Path, env: &BTreeMap<String, String>) -> ShellCom
 }
 
 /// The service's env, plus `PATH` with the release's tool folders (`.venv/bin`, …) first.
-fn environment(spec: &ServiceSpec, bin_dirs: &[&str], dir: &Path) -> BTreeMap<String, String> {
+fn environment(spec: &ServiceSpec, bin_dirs: &[String], dir: &Path) -> BTreeMap<String, String> {
     let mut env = spec.env.clone();
     let mut path: Vec<String> = bin_dirs
         .iter()

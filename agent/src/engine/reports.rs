@@ -19,6 +19,7 @@ impl Engine {
                     live_deployment_id: slot.live.as_ref().map(|l| l.deployment_id.clone()),
                     run: slot.run?,
                     restarts: slot.restarts,
+                    reason: slot.run_reason.clone(),
                 })
             })
             .collect();
@@ -63,6 +64,7 @@ impl Engine {
             commit: None,
             reason: None,
             log_tail: Vec::new(),
+            plan: Vec::new(),
         });
     }
 
@@ -75,6 +77,7 @@ impl Engine {
                     live_deployment_id: slot.live.as_ref().map(|l| l.deployment_id.clone()),
                     run: slot.run?,
                     restarts: slot.restarts,
+                    reason: slot.run_reason.clone(),
                 })
             })
         };
@@ -91,6 +94,7 @@ impl Engine {
         deployment_id: &str,
         run: RunState,
         crashed: bool,
+        reason: Option<String>,
     ) {
         {
             let mut st = self.lock();
@@ -101,6 +105,7 @@ impl Engine {
                 return;
             }
             slot.run = Some(run);
+            slot.run_reason = reason;
             if crashed {
                 slot.restarts += 1;
             }

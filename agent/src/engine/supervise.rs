@@ -42,11 +42,9 @@ pub(super) async fn run(
                 }
             };
             let (state, again) = after_exit(policy, &exit);
-            engine.note(
-                &service_id,
-                &format!("[dployrd] the process exited ({})", describe(exit)),
-            );
-            engine.set_run(&service_id, &deployment_id, state, true);
+            let why = format!("the process exited ({})", describe(exit));
+            engine.note(&service_id, &format!("[dployrd] {why}"));
+            engine.set_run(&service_id, &deployment_id, state, true, Some(why));
             if !again {
                 return;
             }
@@ -70,7 +68,7 @@ pub(super) async fn run(
             Ok(p) => {
                 proc = Some(p);
                 started = Instant::now();
-                engine.set_run(&service_id, &deployment_id, RunState::Running, false);
+                engine.set_run(&service_id, &deployment_id, RunState::Running, false, None);
             }
             Err(e) => {
                 proc = None;

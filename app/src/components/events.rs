@@ -43,6 +43,13 @@ fn describe(e: &Event) -> String {
         "member.invite_revoke" => "revoked an invitation".into(),
         "token.create" => format!("created the API token \u{201c}{}\u{201d}", detail("name")),
         "token.revoke" => format!("revoked the API token \u{201c}{}\u{201d}", detail("name")),
+        "service.crashed" => format!("saw {} crash: {}", detail("service"), detail("reason")),
+        "service.unhealthy" => format!(
+            "marked {} unhealthy: {}",
+            detail("service"),
+            detail("reason")
+        ),
+        "service.recovered" => format!("saw {} recover", detail("service")),
         other => other.to_string(),
     }
 }

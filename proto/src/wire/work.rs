@@ -71,6 +71,10 @@ pub struct DeployProgress {
     pub reason: Option<String>,
     #[serde(default)]
     pub log_tail: Vec<String>,
+    /// The build plan (runtime, version, package manager, each command and why), sent once with
+    /// `building` (or the first step after it) so the dashboard shows it on the deployment.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plan: Vec<String>,
 }
 
 /// How a service's process is doing on the agent.
@@ -81,6 +85,9 @@ pub enum RunState {
     Stopped,
     /// Exited unexpectedly; restarting with backoff.
     Crashed,
+    /// Running, but its health check has failed several times in a row since it went live;
+    /// restarted by the restart policy.
+    Unhealthy,
 }
 
 /// One service as the agent runs it.
@@ -92,6 +99,9 @@ pub struct ServiceReport {
     /// Crashes since the release went live.
     #[serde(default)]
     pub restarts: u32,
+    /// Why the process is crashed or unhealthy (`GET / answered 503`, `exit code 1`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// What the agent actually runs and what became of every deployment it was given; Base

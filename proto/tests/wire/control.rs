@@ -52,6 +52,7 @@ fn agent_messages_round_trip() {
                     live_deployment_id: Some("dep_1".into()),
                     run: RunState::Crashed,
                     restarts: 3,
+                    reason: Some("exit code 1".into()),
                 }],
                 deployments: vec![DeployProgress {
                     deployment_id: "dep_2".into(),
@@ -59,6 +60,7 @@ fn agent_messages_round_trip() {
                     commit: Some("abc".into()),
                     reason: Some("health check failed".into()),
                     log_tail: vec!["Error: boom".into()],
+                    plan: Vec::new(),
                 }],
             },
         },

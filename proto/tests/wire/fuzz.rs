@@ -79,6 +79,7 @@ fn progress() -> impl Strategy<Value = DeployProgress> {
                 commit,
                 reason,
                 log_tail,
+                plan: Vec::new(),
             },
         )
 }
@@ -88,6 +89,7 @@ fn report() -> impl Strategy<Value = ServiceReport> {
         RunState::Running,
         RunState::Stopped,
         RunState::Crashed,
+        RunState::Unhealthy,
     ]);
     (text(), option::of(text()), run, any::<u32>()).prop_map(
         |(service_id, live_deployment_id, run, restarts)| ServiceReport {
@@ -95,6 +97,7 @@ fn report() -> impl Strategy<Value = ServiceReport> {
             live_deployment_id,
             run,
             restarts,
+            reason: None,
         },
     )
 }
@@ -137,6 +140,8 @@ fn command() -> impl Strategy<Value = Command> {
                         domains: vec![],
                         build_timeout_secs: Some(60),
                         root_dir: None,
+                        kind: None,
+                        runtime_version: None,
                     },
                     git_ref,
                     build_timeout_secs,

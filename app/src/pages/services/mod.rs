@@ -64,6 +64,7 @@ pub fn status_label(s: ServiceStatus) -> &'static str {
         ServiceStatus::Running => "running",
         ServiceStatus::Stopped => "stopped",
         ServiceStatus::Crashed => "crashed",
+        ServiceStatus::Unhealthy => "unhealthy",
     }
 }
 

@@ -1,0 +1,225 @@
+//! The default plans against real folders: one test per runtime and lockfile variant, and the
+//! user's overrides.
+
+use super::*;
+
+pub(crate) fn host(dir: &Path) -> Host {
+    Host::new(dir.join(".cache"), dir.to_path_buf())
+}
+
+fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, contents) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+    dir
+}
+
+fn plan_for(runtime: Runtime, files: &[(&str, &str)]) -> Plan {
+    let dir = dir_with(files);
+    plan(runtime, dir.path(), &host(dir.path()))
+}
+
+#[test]
+fn node_uses_the_lockfiles_tool_and_only_the_scripts_that_exist() {
+    let scripts = r#"{"scripts": {"build": "vite build", "start": "node dist/server.js"}}"#;
+    let p = plan_for(
+        Runtime::Node,
+        &[("package.json", scripts), ("package-lock.json", "{}")],
+    );
+    assert_eq!(p.build, ["npm ci", "npm run build"]);
+    assert_eq!(p.start.as_ref().map(|s| s.run.as_str()), Some("npm start"));
+    assert_eq!(p.toolchain, ["node", "npm"]);
+
+    let p = plan_for(
+        Runtime::Node,
+        &[("package.json", r#"{"main": "my app.js"}"#)],
+    );
+    assert_eq!(p.build, ["npm install"]);
+    assert_eq!(
+        p.start.as_ref().map(|s| s.run.as_str()),
+        Some("node 'my app.js'")
+    );
+
+    let p = plan_for(
+        Runtime::Node,
+        &[("package.json", scripts), ("yarn.lock", "")],
+    );
+    assert_eq!(
+        p.build,
+        ["yarn install --frozen-lockfile", "yarn run build"]
+    );
+    assert_eq!(p.start.as_ref().map(|s| s.run.as_str()), Some("yarn start"));
+    assert_eq!(p.toolchain, ["node", "yarn"]);
+
+    let p = plan_for(
+        Runtime::Node,
+        &[("package.json", "{}"), ("pnpm-lock.yaml", "")],
+    );
+    assert_eq!(p.build, ["pnpm install --frozen-lockfile"]);
+    assert_eq!(p.start, None);
+    assert_eq!(p.toolchain, ["node", "pnpm"]);
+}
+
+#[test]
+fn python_installs_into_a_venv_and_starts_from_the_procfile() {
+    let p = plan_for(
+        Runtime::Python,
+        &[
+            ("requirements.txt", "flask"),
+            (
+                "Procfile",
+                "release: migrate\nweb: gunicorn -b 0.0.0.0:$PORT app:app\n",
+            ),
+        ],
+    );
+    assert_eq!(
+        p.build,
+        [
+            "python3 -m venv .venv",
+            ".venv/bin/pip install -r requirements.txt"
+        ]
+    );
+    assert_eq!(
+        p.start.as_ref().map(|s| s.run.as_str()),
+        Some("gunicorn -b 0.0.0.0:$PORT app:app")
+    );
+    assert_eq!(p.bin_dirs, [".venv/bin"]);
+
+    let p = plan_for(Runtime::Python, &[("pyproject.toml", "")]);
+    assert_eq!(p.build[1], ".venv/bin/pip install .");
+    assert_eq!(
+        p.start, None,
+        "no Procfile: the user must give a start command"
+    );
+}
+
+#[test]
+fn go_php_ruby_and_dotnet_defaults() {
+    let p = plan_for(Runtime::Go, &[("go.mod", "module x")]);
+    assert_eq!(p.build, ["go build -o app ."]);
+    assert_eq!(p.start.unwrap().run, "./app");
+
+    let p = plan_for(
+        Runtime::Php,
+        &[("composer.json", "{}"), ("public/index.php", "")],
+    );
+    assert_eq!(p.build, ["composer install --no-dev --no-interaction"]);
+    assert_eq!(
+        p.start.as_ref().map(|s| s.run.as_str()),
+        Some("php -S 0.0.0.0:$PORT -t public")
+    );
+    assert_eq!(p.toolchain, ["php", "composer"]);
+    let p = plan_for(Runtime::Php, &[("index.php", "")]);
+    assert!(p.build.is_empty());
+    assert_eq!(
+        p.start.as_ref().map(|s| s.run.as_str()),
+        Some("php -S 0.0.0.0:$PORT -t .")
+    );
+    assert_eq!(p.toolchain, ["php"]);
+
+    let p = plan_for(Runtime::Ruby, &[("Gemfile", "")]);
+    assert_eq!(p.build, ["bundle install"]);
+    assert_eq!(
+        p.start.as_ref().map(|s| s.run.as_str()),
+        Some("bundle exec rackup -p $PORT -o 0.0.0.0")
+    );
+    let p = plan_for(
+        Runtime::Ruby,
+        &[("Gemfile", ""), ("Procfile", "web: bundle exec puma")],
+    );
+    assert_eq!(
+        p.start.as_ref().map(|s| s.run.as_str()),
+        Some("bundle exec puma")
+    );
+
+    let p = plan_for(Runtime::Dotnet, &[("Shop.Web.csproj", "")]);
+    assert_eq!(p.build, ["dotnet publish -c Release -o out"]);
+    assert_eq!(
+        p.start.as_ref().map(|s| s.run.as_str()),
+        Some("dotnet out/Shop.Web.dll")
+    );
+}
+
+#[test]
+fn java_picks_the_build_tool_and_starts_the_built_jar() {
+    let p = plan_for(Runtime::Java, &[("pom.xml", "")]);
+    assert_eq!(p.build, ["mvn -q -DskipTests package"]);
+    assert_eq!(p.toolchain, ["java", "mvn"]);
+    let p = plan_for(Runtime::Java, &[("build.gradle.kts", ""), ("gradlew", "")]);
+    assert_eq!(p.build, ["sh ./gradlew build -x test"]);
+    assert_eq!(p.toolchain, ["java"]);
+
+    // Run the real start command against the files Maven leaves, with a `java` that echoes
+    // its arguments: the command must choose the application jar.
+    let dir = dir_with(&[
+        ("pom.xml", ""),
+        ("target/original-shop-1.0.jar", ""),
+        ("target/shop-1.0.jar", ""),
+        ("target/shop-1.0-sources.jar", ""),
+    ]);
+    // Written by a child process: a file this process wrote could still be open in a
+    // concurrently forked test child, and exec would fail with ETXTBSY.
+    let made = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(r#"mkdir bin && printf '#!/bin/sh\necho "$@"\n' > bin/java && chmod +x bin/java"#)
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let start = plan(Runtime::Java, dir.path(), &host(dir.path()))
+        .start
+        .unwrap()
+        .run;
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(&start)
+        .current_dir(dir.path())
+        .env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", dir.path().join("bin").display()),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "-jar target/shop-1.0.jar"
+    );
+}
+
+#[test]
+fn static_and_docker_have_nothing_to_build_or_start() {
+    for runtime in [Runtime::Static, Runtime::Docker] {
+        let p = plan_for(runtime, &[("index.html", ""), ("Procfile", "web: x")]);
+        assert_eq!(p.build, Vec::<Step>::new(), "{runtime}");
+        assert_eq!(p.start, None, "{runtime}");
+    }
+}
+
+#[test]
+fn user_commands_replace_the_defaults_and_blank_ones_do_not() {
+    let dir = dir_with(&[(
+        "package.json",
+        r#"{"scripts": {"build": "b", "start": "s"}}"#,
+    )]);
+    let p = plan(Runtime::Node, dir.path(), &host(dir.path())).with_overrides(&Overrides {
+        build_command: Some("make all".into()),
+        start_command: Some("./serve --port $PORT".into()),
+        kind: None,
+    });
+    assert_eq!(p.build, ["make all"]);
+    assert_eq!(
+        p.start.as_ref().map(|s| s.run.as_str()),
+        Some("./serve --port $PORT")
+    );
+
+    let p = plan(Runtime::Node, dir.path(), &host(dir.path())).with_overrides(&Overrides {
+        build_command: Some("  ".into()),
+        start_command: None,
+        kind: None,
+    });
+    assert_eq!(p.build, ["npm install", "npm run build"]);
+    assert_eq!(p.start.as_ref().map(|s| s.run.as_str()), Some("npm start"));
+}
