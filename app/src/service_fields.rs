@@ -67,12 +67,13 @@ fn optional(text: &str) -> Option<String> {
 }
 
 impl ServiceFields {
-    /// The blank create form: a git source on `main`, runtime detected, TCP health check.
+    /// The blank create form: a git source on `main`, runtime detected, `GET /` health check.
     pub fn blank() -> ServiceFields {
         ServiceFields {
             source: "git".into(),
             git_branch: "main".into(),
-            health: "tcp".into(),
+            health: "http".into(),
+            health_path: "/".into(),
             ..ServiceFields::default()
         }
     }

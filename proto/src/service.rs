@@ -133,10 +133,12 @@ fn default_retries() -> u32 {
 }
 
 impl Default for HealthCheck {
-    /// A TCP connect to the release's port: works for any server without configuration.
+    /// `GET /` on the release's port answering below 500: a web app that works passes it
+    /// without configuration, and one that answers 500 never goes live. (Workers are checked by
+    /// staying up instead; see `ServiceKind`.)
     fn default() -> Self {
         HealthCheck {
-            probe: Probe::Tcp {},
+            probe: Probe::Http { path: "/".into() },
             interval_secs: default_interval(),
             timeout_secs: default_timeout(),
             retries: default_retries(),

@@ -23,7 +23,9 @@ const MAX_STATUS_LINE: usize = 8 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Probe {
-    /// `GET path` answered with a 2xx or 3xx status.
+    /// `GET path` answered with a 2xx or 3xx status; for `/` (the default check of every web
+    /// service) any status below 500 counts, since an API's root may well be a 404 or a 401,
+    /// while a 5xx means the app is broken.
     Http { path: String },
     /// A TCP connection is accepted.
     Tcp,
@@ -52,11 +54,11 @@ pub struct HealthCheck {
 }
 
 impl Default for HealthCheck {
-    /// A TCP probe every second for 30 s after a 1 s grace: any server passes it once it
+    /// `GET /` every second for 30 s after a 1 s grace: any web app that works passes it once it
     /// listens, and 30 s covers the slow starters (JVMs, first Rails boot).
     fn default() -> Self {
         HealthCheck {
-            probe: Probe::Tcp,
+            probe: Probe::Http { path: "/".into() },
             interval: Duration::from_secs(1),
             timeout: Duration::from_secs(2),
             retries: 30,
@@ -89,11 +91,10 @@ pub async fn wait_healthy(
     let mut probes = 0;
     let mut counted = 0;
     loop {
-        let result = match &check.probe {
-            Probe::None => return Ok(()),
-            Probe::Tcp => tcp(addr, check.timeout).await,
-            Probe::Http { path } => http(addr, path, check.timeout).await,
-        };
+        if check.probe == Probe::None {
+            return Ok(());
+        }
+        let result = probe(addr, &check.probe, check.timeout).await;
         probes += 1;
         if wait >= check.interval {
             counted += 1;
@@ -108,6 +109,15 @@ pub async fn wait_healthy(
                 wait = (wait * 2).min(check.interval);
             }
         }
+    }
+}
+
+/// One probe of `addr`: `Ok` when it answers as `probe` requires. [`Probe::None`] always passes.
+pub async fn probe(addr: SocketAddr, probe: &Probe, timeout: Duration) -> Result<(), String> {
+    match probe {
+        Probe::None => Ok(()),
+        Probe::Tcp => tcp(addr, timeout).await,
+        Probe::Http { path } => http(addr, path, timeout).await,
     }
 }
 
@@ -172,6 +182,7 @@ async fn http(addr: SocketAddr, path: &str, timeout: Duration) -> Result<(), Str
         .and_then(|code| code.parse::<u16>().ok());
     match status {
         Some(200..=399) => Ok(()),
+        Some(400..=499) if path == "/" => Ok(()),
         Some(_) => Err(format!("GET {path} on {addr} answered {status_line:?}")),
         None if head.is_empty() => Err(format!("GET {path} on {addr}: closed without answering")),
         None => Err(format!(

@@ -24,7 +24,7 @@ pub mod runtime;
 pub mod toolchain;
 
 pub use fetch::{FetchError, fetch};
-pub use health::{HealthCheck, Probe, Unhealthy, wait_healthy};
+pub use health::{HealthCheck, Probe, Unhealthy, probe, wait_healthy};
 pub use plan::{Host, Overrides, Plan, Procfile, Step, plan};
 pub use ports::free_port;
 pub use process::{CancellationToken, Exit, LogLine, Running, ShellCommand, Stream};

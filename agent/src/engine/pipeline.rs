@@ -22,13 +22,17 @@ use tokio_util::sync::CancellationToken;
 use super::containers;
 use super::launch::Launch;
 use super::logbook::TAIL_LINES;
+use super::supervise::LiveCheck;
 use super::{Engine, KEPT_RELEASES, Live, supervise};
 use crate::deploy::process::{self, Exit, LogLine, STOP_GRACE, ShellCommand};
 use crate::deploy::{
     FetchError, HealthCheck, Host, Overrides, Probe, Unhealthy, app_dir, check_toolchain, detect,
-    fetch, free_port, plan, repo_config, wait_healthy,
+    fetch, free_port, plan, probe, repo_config, wait_healthy,
 };
 use crate::docker;
+
+/// How long a worker must stay up after its start to count as started.
+const WORKER_SETTLE: Duration = Duration::from_secs(2);
 
 /// How a deployment ended short of `live`.
 pub(super) struct End {
@@ -165,9 +169,10 @@ async fn run(
     };
     let host = Host::new(tools_cache(engine), checkout.clone());
     let plan = plan(runtime, &dir, &host).with_overrides(&overrides);
+    let mut plan_lines = vec![format!("runtime: {runtime}")];
+    plan_lines.extend(plan.describe());
     say(logs, "build plan:").await;
-    say(logs, &format!("  runtime: {runtime}")).await;
-    for line in plan.describe() {
+    for line in &plan_lines {
         say(logs, &format!("  {line}")).await;
     }
     check_toolchain(&plan, &order.instance_name).map_err(|e| End::failed(e.to_string()))?;
@@ -175,16 +180,21 @@ async fn run(
     env.extend(environment(spec, &plan.bin_dirs, &dir));
     env.extend(order.secrets.0.clone());
 
-    if !plan.build.is_empty() || plan.release.is_some() {
-        engine.progress(DeployProgress {
-            deployment_id: id.clone(),
-            state: DeployState::Building,
-            commit: Some(commit.clone()),
-            reason: None,
-            log_tail: Vec::new(),
-            plan: Vec::new(),
-        });
-    }
+    // The plan goes to Base with the first step after the fetch, so the dashboard shows it on
+    // the deployment.
+    let building = !plan.build.is_empty() || plan.release.is_some();
+    engine.progress(DeployProgress {
+        deployment_id: id.clone(),
+        state: if building {
+            DeployState::Building
+        } else {
+            DeployState::Starting
+        },
+        commit: Some(commit.clone()),
+        reason: None,
+        log_tail: Vec::new(),
+        plan: plan_lines,
+    });
     let limit = build_limit(order);
     let deadline = tokio::time::Instant::now() + limit;
     for step in &plan.build {
@@ -221,7 +231,9 @@ async fn run(
     if cancel.is_cancelled() {
         return Err(End::cancelled());
     }
-    engine.step(id, DeployState::Starting);
+    if building {
+        engine.step(id, DeployState::Starting);
+    }
     let launch = if plan.kind == ServiceKind::Static {
         let root = match &plan.static_dir {
             Some(sub) => dir.join(sub),
@@ -276,7 +288,18 @@ pub(super) async fn switch_to(
         engine.step(&kept.deployment_id, DeployState::HealthChecking);
     }
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let check = health_check(&kept.spec.health_check);
+    let kind = kept.spec.kind.unwrap_or(ServiceKind::Web);
+    let check = match kind {
+        // A worker has no port: it is ready when it stays up.
+        ServiceKind::Worker => HealthCheck {
+            probe: Probe::None,
+            start_grace: health_check(&kept.spec.health_check)
+                .start_grace
+                .max(WORKER_SETTLE),
+            ..HealthCheck::default()
+        },
+        _ => health_check(&kept.spec.health_check),
+    };
     let healthy = tokio::select! {
         r = wait_healthy(addr, &check, cancel) => r.map_err(|e| match e {
             Unhealthy::Cancelled => End::cancelled(),
@@ -291,11 +314,37 @@ pub(super) async fn switch_to(
         proc.stop(STOP_GRACE).await;
         return Err(end);
     }
-    let hosts = engine.hosts(service_id, &kept.spec);
-    if let Err(e) = engine.inner.routes.set(service_id, hosts, addr) {
-        proc.stop(STOP_GRACE).await;
-        return Err(End::failed(format!("cannot route this service: {e}")));
+    if kind == ServiceKind::Worker {
+        // A service that was a web app before has no route any more.
+        engine.inner.routes.remove(service_id);
+    } else {
+        let before = engine.inner.routes.upstream_of(service_id);
+        let hosts = engine.hosts(service_id, &kept.spec);
+        if let Err(e) = engine.inner.routes.set(service_id, hosts.clone(), addr) {
+            proc.stop(STOP_GRACE).await;
+            return Err(End::failed(format!("cannot route this service: {e}")));
+        }
+        // The first answer after the switch counts too: an app that passed its check once and
+        // broke at once never goes live.
+        if let Err(e) = probe(addr, &check.probe, check.timeout).await {
+            match before {
+                Some(old) => {
+                    let _ = engine.inner.routes.set(service_id, hosts, old);
+                }
+                None => {
+                    engine.inner.routes.remove(service_id);
+                }
+            }
+            proc.stop(STOP_GRACE).await;
+            return Err(End::failed(format!(
+                "health check failed right after the switch: {e}"
+            )));
+        }
     }
+    let live_check = match kind {
+        ServiceKind::Web => LiveCheck::new(check.probe.clone(), check.interval, check.timeout),
+        ServiceKind::Worker | ServiceKind::Static => None,
+    };
     let leftover = proc.leftover();
     let stop = CancellationToken::new();
     let task = tokio::spawn(supervise::run(
@@ -305,6 +354,7 @@ pub(super) async fn switch_to(
         kept.launch.clone(),
         port,
         kept.spec.restart,
+        live_check,
         proc,
         stop.clone(),
     ));

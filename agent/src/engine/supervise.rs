@@ -1,7 +1,11 @@
 //! Keeps a live release running: when its process exits on its own, the crash is recorded and
 //! reported, and it is started again on the same port by the service's restart policy, with
-//! exponential backoff (1 s doubling to 60 s, reset after a minute of running).
+//! exponential backoff (1 s doubling to 60 s, reset after a minute of running). A web service's
+//! health check keeps running after it went live: [`LIVE_FAILURES`] failed probes in a row mark
+//! it unhealthy (reported, so Base records an event) and, by the same policy, it is restarted;
+//! the first passing probe after that marks it running again.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use proto::service::RestartPolicy;
@@ -12,11 +16,53 @@ use super::Engine;
 use super::launch::{Launch, Proc};
 use super::pipeline::describe;
 use crate::deploy::process::{Exit, STOP_GRACE};
+use crate::deploy::{Probe, probe};
 
 const BACKOFF_START: Duration = Duration::from_secs(1);
 const BACKOFF_CAP: Duration = Duration::from_secs(60);
 /// Running this long counts as recovered: the next crash starts the backoff over.
 const STABLE: Duration = Duration::from_secs(60);
+/// Failed probes in a row after which a live release is unhealthy.
+pub(super) const LIVE_FAILURES: u32 = 3;
+/// The least time between two probes of a live release: the deploy-time interval (1 s by
+/// default) is for a release that is starting, not for one that serves.
+const LIVE_INTERVAL_MIN: Duration = Duration::from_secs(5);
+
+/// How a release is probed once it is live.
+#[derive(Debug, Clone)]
+pub(super) struct LiveCheck {
+    probe: Probe,
+    interval: Duration,
+    timeout: Duration,
+}
+
+impl LiveCheck {
+    /// `None` for a probe that checks nothing.
+    pub(super) fn new(probe: Probe, interval: Duration, timeout: Duration) -> Option<LiveCheck> {
+        (probe != Probe::None).then(|| LiveCheck {
+            probe,
+            interval: interval.max(LIVE_INTERVAL_MIN),
+            timeout,
+        })
+    }
+}
+
+/// What woke the supervisor.
+enum Woke {
+    Exited(std::io::Result<Exit>),
+    Probed(Result<(), String>),
+}
+
+/// The next probe of `addr`, one interval from now; never, without a check.
+async fn next_probe(check: &Option<LiveCheck>, addr: SocketAddr) -> Result<(), String> {
+    match check {
+        Some(c) => {
+            tokio::time::sleep(c.interval).await;
+            probe(addr, &c.probe, c.timeout).await
+        }
+        None => std::future::pending().await,
+    }
+}
 
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn run(
@@ -26,27 +72,69 @@ pub(super) async fn run(
     launch: Launch,
     port: u16,
     policy: RestartPolicy,
+    check: Option<LiveCheck>,
     proc: Proc,
     stop: CancellationToken,
 ) {
     let mut proc = Some(proc);
     let mut backoff = BACKOFF_START;
     let mut started = Instant::now();
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let mut failures = 0;
+    let mut unhealthy = false;
+    let set_run = |run, counts: bool, why: Option<String>| {
+        engine.set_run(&service_id, &deployment_id, run, counts, why);
+    };
+    let note = |line: &str| engine.note(&service_id, &format!("[dployrd] {line}"));
     loop {
         if let Some(running) = proc.as_mut() {
-            let exit = tokio::select! {
-                exit = running.wait() => exit,
+            let woke = tokio::select! {
+                exit = running.wait() => Woke::Exited(exit),
+                r = next_probe(&check, addr) => Woke::Probed(r),
                 () = stop.cancelled() => {
                     running.stop(STOP_GRACE).await;
                     return;
                 }
             };
-            let (state, again) = after_exit(policy, &exit);
-            let why = format!("the process exited ({})", describe(exit));
-            engine.note(&service_id, &format!("[dployrd] {why}"));
-            engine.set_run(&service_id, &deployment_id, state, true, Some(why));
-            if !again {
-                return;
+            match woke {
+                Woke::Probed(Ok(())) => {
+                    failures = 0;
+                    if unhealthy {
+                        unhealthy = false;
+                        note("the health check passes again");
+                        set_run(RunState::Running, false, None);
+                    }
+                    continue;
+                }
+                Woke::Probed(Err(error)) => {
+                    failures += 1;
+                    if failures < LIVE_FAILURES {
+                        continue;
+                    }
+                    failures = 0;
+                    let why =
+                        format!("the health check failed {LIVE_FAILURES} times in a row: {error}");
+                    note(&format!("unhealthy: {why}"));
+                    let again = policy != RestartPolicy::Never;
+                    if !unhealthy || again {
+                        set_run(RunState::Unhealthy, again, Some(why));
+                    }
+                    unhealthy = true;
+                    if !again {
+                        continue;
+                    }
+                    note("restarting it");
+                    running.stop(STOP_GRACE).await;
+                }
+                Woke::Exited(exit) => {
+                    let (state, again) = after_exit(policy, &exit);
+                    let why = format!("the process exited ({})", describe(exit));
+                    note(&why);
+                    set_run(state, true, Some(why));
+                    if !again {
+                        return;
+                    }
+                }
             }
             if started.elapsed() > STABLE {
                 backoff = BACKOFF_START;
@@ -68,11 +156,14 @@ pub(super) async fn run(
             Ok(p) => {
                 proc = Some(p);
                 started = Instant::now();
-                engine.set_run(&service_id, &deployment_id, RunState::Running, false, None);
+                // An unhealthy release counts as running again only once its check passes.
+                if !unhealthy {
+                    set_run(RunState::Running, false, None);
+                }
             }
             Err(e) => {
                 proc = None;
-                engine.note(&service_id, &format!("[dployrd] could not restart it: {e}"));
+                note(&format!("could not restart it: {e}"));
             }
         }
     }

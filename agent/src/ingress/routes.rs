@@ -94,6 +94,13 @@ impl Routes {
         had
     }
 
+    /// Where `service`'s hosts lead now, if it has any.
+    pub fn upstream_of(&self, service: &str) -> Option<SocketAddr> {
+        let table = self.snapshot();
+        let host = table.services.get(service)?.first()?;
+        table.hosts.get(host).map(|r| r.upstream)
+    }
+
     /// The upstream for a `Host` header value (any case, with or without port).
     pub fn upstream_for(&self, host: &str) -> Option<SocketAddr> {
         let host = normalize(host)?;

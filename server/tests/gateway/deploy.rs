@@ -198,6 +198,17 @@ impl Deployer {
         done
     }
 
+    /// The service's stored log lines (the newest 1,000), one per line.
+    pub async fn log_text(&self, service: &str) -> String {
+        let (lines, _) = self
+            .gw
+            .base
+            .read_logs(&self.gw.owner, service, None, 0, 1_000)
+            .await
+            .unwrap();
+        lines.iter().map(|l| format!("{}\n", l.line)).collect()
+    }
+
     pub async fn get(&self, host: &str) -> Result<(u16, String), reqwest::Error> {
         let r = self
             .client

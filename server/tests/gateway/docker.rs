@@ -126,15 +126,6 @@ impl Drop for TestDocker {
     }
 }
 
-async fn log_text(d: &Deployer, service: &str) -> String {
-    let (lines, _) =
-        d.gw.base
-            .read_logs(&d.gw.owner, service, None, 0, 1_000)
-            .await
-            .unwrap();
-    lines.iter().map(|l| format!("{}\n", l.line)).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn docker_services_from_an_image_and_from_a_dockerfile_are_served_by_host() {
     let docker = TestDocker::start().await;
@@ -162,7 +153,7 @@ async fn docker_services_from_an_image_and_from_a_dockerfile_are_served_by_host(
         d.get("img.test").await.unwrap(),
         (200, "from-image\n".into())
     );
-    let logs = log_text(&d, &img).await;
+    let logs = d.log_text(&img).await;
     assert!(
         logs.contains("using the local image dployr-test/busybox:1"),
         "{logs}"
@@ -171,7 +162,7 @@ async fn docker_services_from_an_image_and_from_a_dockerfile_are_served_by_host(
         Duration::from_secs(10),
         "the container's stdout and stderr in the log",
         || async {
-            let logs = log_text(&d, &img).await;
+            let logs = d.log_text(&img).await;
             logs.contains("serving from-image on ") && logs.contains("ready\n")
         },
     )
@@ -202,7 +193,7 @@ async fn docker_services_from_an_image_and_from_a_dockerfile_are_served_by_host(
     let done = d.live(&v1).await;
     assert_eq!(steps(&done), EVERY_STEP);
     assert_eq!(d.get("web.test").await.unwrap(), (200, "v1\n".into()));
-    let logs = log_text(&d, &web).await;
+    let logs = d.log_text(&web).await;
     assert!(
         logs.contains("COPY note.txt /note.txt"),
         "the build's output is in the log: {logs}"

@@ -13,6 +13,7 @@ mod deploy;
 mod docker;
 mod enroll;
 mod explorer;
+mod health_live;
 mod install;
 mod local;
 mod logs;

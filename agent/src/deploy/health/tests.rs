@@ -104,6 +104,18 @@ async fn a_server_answering_500_fails_after_exactly_its_retries() {
 }
 
 #[tokio::test]
+async fn the_root_may_answer_4xx_but_not_5xx_while_other_paths_need_2xx_or_3xx() {
+    let (addr, _, _) = server(|_| 404).await;
+    let timeout = Duration::from_secs(2);
+    assert_eq!(probe(addr, &http("/"), timeout).await, Ok(()));
+    let err = probe(addr, &http("/healthz"), timeout).await.unwrap_err();
+    assert!(err.contains("404"), "{err}");
+    let (addr, _, _) = server(|_| 503).await;
+    let err = probe(addr, &http("/"), timeout).await.unwrap_err();
+    assert!(err.contains("\"HTTP/1.1 503 Whatever\""), "{err}");
+}
+
+#[tokio::test]
 async fn nothing_listening_fails_with_connection_refused() {
     let addr = SocketAddr::from(([127, 0, 0, 1], free_port().unwrap()));
     let cancel = CancellationToken::new();
