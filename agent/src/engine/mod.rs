@@ -174,6 +174,13 @@ impl Engine {
         }
     }
 
+    /// Values to scrub from `service_id`'s log lines from now on.
+    fn learn_secrets(&self, service_id: &str, values: &[String]) {
+        let mut st = self.lock();
+        let slot = st.services.entry(service_id.to_string()).or_default();
+        slot.redactor.learn(values);
+    }
+
     /// A new order: run it now, or after the one in progress (superseding any that waited).
     fn accept(&self, order: DeployOrder) {
         let superseded = {

@@ -178,7 +178,17 @@ async fn run(
     check_toolchain(&plan, &order.instance_name).map_err(|e| End::failed(e.to_string()))?;
     let mut env = plan.env.clone();
     env.extend(environment(spec, &plan.bin_dirs, &dir));
-    env.extend(order.secrets.0.clone());
+    let mut secrets = order.secrets.clone();
+    for name in &plan.generated_secrets {
+        if !env.contains_key(name) && !secrets.0.contains_key(name) {
+            let value = generated_secret(engine, &order.service_id, name)
+                .await
+                .map_err(|e| End::failed(format!("could not keep a generated {name}: {e}")))?;
+            engine.learn_secrets(&order.service_id, std::slice::from_ref(&value));
+            secrets.0.insert(name.clone(), value);
+        }
+    }
+    env.extend(secrets.0.clone());
 
     // The plan goes to Base with the first step after the fetch, so the dashboard shows it on
     // the deployment.
@@ -261,7 +271,7 @@ async fn run(
             ..spec.clone()
         },
         launch,
-        secrets: order.secrets.clone(),
+        secrets,
     };
     switch_to(engine, &order.service_id, kept, logs, cancel, Some(&commit)).await?;
     Ok(())
@@ -458,6 +468,44 @@ async fn run_step(
             "{what} `{script}` was killed by signal {signal}"
         ))),
     }
+}
+
+/// The value of a variable dployrd generates once for a service (Rails's `SECRET_KEY_BASE`):
+/// 64 random bytes as hex, kept 0600 in the service's folder on the instance so every release
+/// and restart gets the same one.
+async fn generated_secret(
+    engine: &Engine,
+    service_id: &str,
+    name: &str,
+) -> std::io::Result<String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let dir = engine
+        .inner
+        .config
+        .services_dir
+        .join(service_id)
+        .join("generated");
+    let file = dir.join(name);
+    match tokio::fs::read_to_string(&file).await {
+        Ok(value) if !value.trim().is_empty() => return Ok(value.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    tokio::fs::create_dir_all(&dir).await?;
+    let value: String = (0..64)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&file)?;
+    out.write_all(value.as_bytes())?;
+    Ok(value)
 }
 
 /// A line of dployrd's own in the deployment's log.

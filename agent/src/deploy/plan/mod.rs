@@ -105,6 +105,10 @@ pub struct Plan {
     /// name (`SERVER_PORT` for Spring Boot), or to a value built from it (`ASPNETCORE_URLS`):
     /// `(name, value)` where the shell expands `$PORT`.
     pub port_env: Vec<(String, String)>,
+    /// Variables the app needs a stable random value for (Rails's `SECRET_KEY_BASE`): dployrd
+    /// generates each once per service, keeps it on the instance (0600) and treats it as a
+    /// secret; a value in the service's env or secrets wins.
+    pub generated_secrets: Vec<String>,
     /// For a static site built by a toolchain (Vite's `dist`, CRA's `build`): the folder
     /// dployrd serves, relative to the app's folder. `None`: the app's folder.
     pub static_dir: Option<String>,
@@ -135,6 +139,7 @@ impl Plan {
             bin_dirs: Vec::new(),
             env: BTreeMap::new(),
             port_env: Vec::new(),
+            generated_secrets: Vec::new(),
             static_dir: None,
             notes: Vec::new(),
         }
@@ -178,6 +183,11 @@ impl Plan {
         }
         for (name, value) in &self.port_env {
             lines.push(format!("env: {name}={value}"));
+        }
+        for name in &self.generated_secrets {
+            lines.push(format!(
+                "env: {name} (generated once for this service, kept secret)"
+            ));
         }
         lines
     }

@@ -223,3 +223,88 @@ fn user_commands_replace_the_defaults_and_blank_ones_do_not() {
     assert_eq!(p.build, ["npm install", "npm run build"]);
     assert_eq!(p.start.as_ref().map(|s| s.run.as_str()), Some("npm start"));
 }
+
+#[test]
+fn rails_gets_production_settings_assets_and_a_generated_secret_key_base() {
+    let p = plan_for(
+        Runtime::Ruby,
+        &[
+            (
+                "Gemfile",
+                "source 'https://rubygems.org'\ngem 'rails', '~> 7.1'\n",
+            ),
+            ("config/application.rb", ""),
+            ("app/assets/config/manifest.js", ""),
+        ],
+    );
+    assert_eq!(
+        p.build,
+        ["bundle install", "bundle exec rails assets:precompile"]
+    );
+    assert_eq!(
+        p.start.unwrap().run,
+        "bundle exec rails server -b 0.0.0.0 -p $PORT"
+    );
+    assert_eq!(p.env["RAILS_ENV"], "production");
+    assert_eq!(p.generated_secrets, ["SECRET_KEY_BASE"]);
+
+    // A plain Rack app keeps rackup and gets no Rails settings.
+    let p = plan_for(
+        Runtime::Ruby,
+        &[("Gemfile", "gem 'sinatra'\n"), ("config.ru", "")],
+    );
+    assert!(p.env.is_empty() && p.generated_secrets.is_empty());
+}
+
+#[test]
+fn spring_and_aspnet_read_the_port_from_their_own_variables() {
+    let p = plan_for(Runtime::Java, &[("pom.xml", "")]);
+    assert_eq!(p.port_env, [("SERVER_PORT".to_owned(), "$PORT".to_owned())]);
+    let p = plan_for(Runtime::Dotnet, &[("Api.csproj", "")]);
+    assert_eq!(
+        p.port_env,
+        [(
+            "ASPNETCORE_URLS".to_owned(),
+            "http://127.0.0.1:$PORT".to_owned()
+        )]
+    );
+}
+
+#[test]
+fn a_procfile_gives_start_release_and_makes_a_worker_when_it_has_no_web_line() {
+    let p = plan_for(
+        Runtime::Node,
+        &[
+            ("package.json", "{}"),
+            (
+                "Procfile",
+                "# comment: x\nrelease: node migrate.js\nworker:  node jobs.js \n",
+            ),
+        ],
+    );
+    assert_eq!(p.kind, ServiceKind::Worker);
+    assert_eq!(p.start.unwrap().run, "node jobs.js");
+    assert_eq!(p.release.unwrap().run, "node migrate.js");
+
+    let p = plan_for(
+        Runtime::Node,
+        &[
+            ("package.json", "{}"),
+            ("Procfile", "worker: node jobs.js\nweb: node web.js\n"),
+        ],
+    );
+    assert_eq!(p.kind, ServiceKind::Web);
+    assert_eq!(p.start.as_ref().unwrap().run, "node web.js");
+    assert!(
+        p.describe()
+            .contains(&"start: node web.js  # Procfile web:".to_owned()),
+        "{:?}",
+        p.describe()
+    );
+    // The user's kind wins over the Procfile's hint.
+    let p = p.with_overrides(&Overrides {
+        kind: Some(ServiceKind::Worker),
+        ..Overrides::default()
+    });
+    assert_eq!(p.kind, ServiceKind::Worker);
+}
