@@ -11,6 +11,9 @@ mod java;
 mod node;
 mod php;
 mod python;
+mod python_frameworks;
+#[cfg(test)]
+mod python_tests;
 mod ruby;
 #[cfg(test)]
 pub(crate) mod tests;
