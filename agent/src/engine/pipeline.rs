@@ -163,10 +163,22 @@ async fn run(
         start_command: spec.start_command.clone(),
         kind: spec.kind,
     };
-    let host = Host::new(tools_cache(engine), checkout.clone());
+    let mut host = Host::new(tools_cache(engine), checkout.clone());
+    let version = crate::deploy::versions::check(
+        runtime,
+        &dir,
+        spec.runtime_version.as_deref(),
+        &order.instance_name,
+        &mut host,
+    )
+    .await
+    .map_err(End::failed)?;
     let plan = plan(runtime, &dir, &host).with_overrides(&overrides);
     say(logs, "build plan:").await;
     say(logs, &format!("  runtime: {runtime}")).await;
+    if let Some(line) = version {
+        say(logs, &format!("  {line}")).await;
+    }
     for line in plan.describe() {
         say(logs, &format!("  {line}")).await;
     }
