@@ -8,6 +8,8 @@
 //! - [`runtime`]: which language runtime a service uses, named or detected from its files.
 //! - [`plan`]: the default build and start commands for a runtime, and the user's overrides.
 //! - [`toolchain`]: the plan's executables are on the instance, or a clear error naming one.
+//! - [`versions`]: the runtime version the app asks for (its files, or the service's
+//!   `runtime_version`) is the instance's, or a clear error naming both, before the build.
 //! - [`process`]: shell commands in their own process group: timeouts, cancel, logs.
 //! - [`fetch`]: one exact commit of a git repository into a release directory.
 //! - [`health`]: whether a started release answers, before traffic moves to it.
@@ -22,6 +24,7 @@ pub mod process;
 pub mod repo_config;
 pub mod runtime;
 pub mod toolchain;
+pub mod versions;
 
 pub use fetch::{FetchError, fetch};
 pub use health::{HealthCheck, Probe, Unhealthy, probe, wait_healthy};

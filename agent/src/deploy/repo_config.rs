@@ -9,6 +9,7 @@
 //! service = "api"            # the CLI's default service (`dployr deploy`); ignored here
 //! root_dir = "apps/api"      # top-level file only: the app's folder in a monorepo
 //! runtime = "node"
+//! runtime_version = ">=20"   # over engines.node, .python-version, go.mod, …
 //! build = "npm ci && npm run build"
 //! start = "node dist/server.js"
 //! port = 3000                # the port a Docker image listens on
@@ -21,7 +22,9 @@
 
 use std::path::Path;
 
-use proto::service::{HealthCheck, Probe, Runtime, ServiceSpec, check_root_dir};
+use proto::service::{
+    HealthCheck, Probe, Runtime, ServiceSpec, check_root_dir, check_runtime_version,
+};
 use serde::Deserialize;
 
 pub const FILE: &str = "dployr.toml";
@@ -34,6 +37,8 @@ pub struct RepoConfig {
     pub service: Option<String>,
     pub root_dir: Option<String>,
     pub runtime: Option<Runtime>,
+    /// The version the runtime must be (`20`, `>=3.11`, …); blank clears the dashboard's.
+    pub runtime_version: Option<String>,
     #[serde(alias = "build_command")]
     pub build: Option<String>,
     #[serde(alias = "start_command")]
@@ -87,6 +92,11 @@ impl RepoConfig {
         if let Some(r) = self.runtime {
             out.runtime = Some(r);
             changed.push("runtime");
+        }
+        if let Some(v) = &self.runtime_version {
+            out.runtime_version =
+                check_runtime_version(v).map_err(|e| format!("{FILE}: runtime_version {e}"))?;
+            changed.push("runtime_version");
         }
         if let Some(b) = &self.build {
             out.build_command = Some(b.clone());
@@ -218,5 +228,33 @@ pub(super) mod tests {
         let bad_probe = with_file("[health_check]\nprobe = \"ping\"\n");
         let cfg = load(bad_probe.path()).unwrap().unwrap();
         assert!(cfg.apply(&spec()).unwrap_err().contains("ping"));
+    }
+
+    #[test]
+    fn runtime_version_is_checked_and_set() {
+        let cfg = load(with_file("runtime_version = \" >=20 <23 \"\n").path())
+            .unwrap()
+            .unwrap();
+        let (s, changed) = cfg.apply(&spec()).unwrap();
+        assert_eq!(s.runtime_version.as_deref(), Some(">=20 <23"));
+        assert_eq!(changed, ["runtime_version"]);
+
+        let dashboard = ServiceSpec {
+            runtime_version: Some("18".into()),
+            ..spec()
+        };
+        let blank = load(with_file("runtime_version = \"\"\n").path())
+            .unwrap()
+            .unwrap();
+        assert_eq!(blank.apply(&dashboard).unwrap().0.runtime_version, None);
+
+        let bad = load(with_file("runtime_version = \"20!\"\n").path())
+            .unwrap()
+            .unwrap();
+        let e = bad.apply(&spec()).unwrap_err();
+        assert!(
+            e.starts_with("dployr.toml: runtime_version") && e.contains("not a version"),
+            "{e}"
+        );
     }
 }

@@ -167,9 +167,19 @@ async fn run(
         start_command: spec.start_command.clone(),
         kind: spec.kind,
     };
-    let host = Host::new(tools_cache(engine), checkout.clone());
+    let mut host = Host::new(tools_cache(engine), checkout.clone());
+    let version = crate::deploy::versions::check(
+        runtime,
+        &dir,
+        spec.runtime_version.as_deref(),
+        &order.instance_name,
+        &mut host,
+    )
+    .await
+    .map_err(End::failed)?;
     let plan = plan(runtime, &dir, &host).with_overrides(&overrides);
     let mut plan_lines = vec![format!("runtime: {runtime}")];
+    plan_lines.extend(version);
     plan_lines.extend(plan.describe());
     say(logs, "build plan:").await;
     for line in &plan_lines {

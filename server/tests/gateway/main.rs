@@ -26,6 +26,7 @@ mod streams;
 mod tools;
 mod transfer;
 mod traversal;
+mod versions;
 
 use std::time::Duration;
 
