@@ -17,6 +17,7 @@ mod install;
 mod local;
 mod logs;
 mod monorepo;
+mod node_apps;
 mod refusals;
 mod restart;
 mod secrets;

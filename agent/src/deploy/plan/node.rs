@@ -166,11 +166,10 @@ fn provide(pm: &PackageManager, host: &Host, plan: &mut Plan) -> (String, bool) 
     } else {
         format!("{name} is not installed on this instance; Node's corepack provides it")
     };
+    // corepack wants the folder to exist.
+    let shown = quote(&bin.display().to_string());
     plan.build.push(Step::new(
-        format!(
-            "corepack enable --install-directory {} {name}",
-            quote(&bin.display().to_string())
-        ),
+        format!("mkdir -p {shown} && corepack enable --install-directory {shown} {name}"),
         why,
     ));
     plan.bin_dirs.push(bin.display().to_string());

@@ -129,7 +129,11 @@ fn package_manager_field_wins_over_lockfiles_and_corepack_provides_it() {
     assert_eq!(
         runs(&p.build),
         [
-            format!("corepack enable --install-directory {} pnpm", bin.display()).as_str(),
+            format!(
+                "mkdir -p {0} && corepack enable --install-directory {0} pnpm",
+                bin.display()
+            )
+            .as_str(),
             "pnpm install --frozen-lockfile",
             "pnpm run build"
         ]
@@ -221,7 +225,9 @@ fn an_installed_yarn_or_pnpm_is_used_unless_a_version_is_pinned() {
         &["node", "pnpm", "corepack"],
     );
     assert!(
-        p.build[0].run.starts_with("corepack enable"),
+        p.build[0]
+            .run
+            .contains("&& corepack enable --install-directory"),
         "{:?}",
         p.build
     );
