@@ -58,6 +58,10 @@ fn install_hint(tool: &str) -> &'static str {
         "npm" => "install npm (it comes with Node.js 18+)",
         "yarn" => "install Yarn (`corepack enable` with Node.js 18+)",
         "pnpm" => "install pnpm (`corepack enable` with Node.js 18+)",
+        "corepack" => {
+            "install Node.js 18+ with corepack (bundled up to Node.js 24; later: `npm install -g corepack`)"
+        }
+        "bun" => "install Bun (https://bun.sh; corepack does not provide it)",
         "python3" => "install Python 3.8+ with venv (Debian: python3-venv)",
         "go" => "install Go 1.21+",
         "php" => "install PHP 8.1+ (Debian: php-cli)",

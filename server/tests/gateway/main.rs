@@ -18,6 +18,7 @@ mod install;
 mod local;
 mod logs;
 mod monorepo;
+mod node_apps;
 mod python_apps;
 mod refusals;
 mod restart;

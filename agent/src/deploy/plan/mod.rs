@@ -9,6 +9,9 @@ mod dotnet;
 mod go;
 mod java;
 mod node;
+mod node_pm;
+#[cfg(test)]
+mod node_tests;
 mod php;
 mod python;
 mod python_frameworks;
@@ -156,6 +159,11 @@ impl Plan {
         }
         if let Some(start) = nonblank(&overrides.start_command) {
             self.start = Some(Step::new(start, "the service's start command"));
+            // A framework's static site (Vite's `dist/`) is a service once the user names a
+            // command to run it with.
+            if self.static_dir.take().is_some() {
+                self.kind = ServiceKind::Web;
+            }
         }
         if let Some(kind) = overrides.kind {
             self.kind = kind;

@@ -23,7 +23,7 @@ fn plan_for(runtime: Runtime, files: &[(&str, &str)]) -> Plan {
 }
 
 #[test]
-fn node_uses_the_lockfiles_tool_and_only_the_scripts_that_exist() {
+fn node_uses_npm_and_only_the_scripts_that_exist() {
     let scripts = r#"{"scripts": {"build": "vite build", "start": "node dist/server.js"}}"#;
     let p = plan_for(
         Runtime::Node,
@@ -43,24 +43,7 @@ fn node_uses_the_lockfiles_tool_and_only_the_scripts_that_exist() {
         Some("node 'my app.js'")
     );
 
-    let p = plan_for(
-        Runtime::Node,
-        &[("package.json", scripts), ("yarn.lock", "")],
-    );
-    assert_eq!(
-        p.build,
-        ["yarn install --frozen-lockfile", "yarn run build"]
-    );
-    assert_eq!(p.start.as_ref().map(|s| s.run.as_str()), Some("yarn start"));
-    assert_eq!(p.toolchain, ["node", "yarn"]);
-
-    let p = plan_for(
-        Runtime::Node,
-        &[("package.json", "{}"), ("pnpm-lock.yaml", "")],
-    );
-    assert_eq!(p.build, ["pnpm install --frozen-lockfile"]);
-    assert_eq!(p.start, None);
-    assert_eq!(p.toolchain, ["node", "pnpm"]);
+    // Yarn, pnpm and Bun: node_tests.rs.
 }
 
 #[test]
