@@ -157,6 +157,28 @@ pub async fn run(
 /// Starts a long-running command (the service) in its own process group. Output goes to `logs`
 /// until the pipes close; a slow receiver slows the service's writes rather than growing memory.
 /// Dropping the [`Running`] leaves the process running.
+/// What a command gets of dployrd's own environment: the search path and home, and the
+/// operator's network settings (proxies, and the CA bundle of a TLS-inspecting network), which
+/// builds need to reach the package registries exactly as dployrd does. Nothing else: dployrd's
+/// own variables are not the service's.
+const INHERITED: &[&str] = &[
+    "PATH",
+    "HOME",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "NODE_EXTRA_CA_CERTS",
+    "REQUESTS_CA_BUNDLE",
+    "PIP_CERT",
+    "CURL_CA_BUNDLE",
+    "GIT_SSL_CAINFO",
+];
+
 pub fn spawn(cmd: &ShellCommand, logs: mpsc::Sender<LogLine>) -> io::Result<Running> {
     let mut command = tokio::process::Command::new("sh");
     command
@@ -164,7 +186,7 @@ pub fn spawn(cmd: &ShellCommand, logs: mpsc::Sender<LogLine>) -> io::Result<Runn
         .arg(&cmd.script)
         .current_dir(&cmd.dir)
         .env_clear();
-    for key in ["PATH", "HOME"] {
+    for key in INHERITED {
         if let Some(value) = std::env::var_os(key) {
             command.env(key, value);
         }
