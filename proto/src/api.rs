@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::deploy::DeployState;
-use crate::service::{HealthCheck, RestartPolicy, Runtime, ServiceSpec, Source};
+use crate::service::{HealthCheck, RestartPolicy, Runtime, ServiceKind, ServiceSpec, Source};
 
 mod env;
 mod files;
@@ -311,6 +311,12 @@ pub struct CreateServiceRequest {
     /// The repository folder the app lives in (`apps/web`); absent: the top.
     #[serde(default)]
     pub root_dir: Option<String>,
+    /// `web`, `worker` or `static`; absent: detected from the runtime and the Procfile.
+    #[serde(default)]
+    pub kind: Option<ServiceKind>,
+    /// The language version wanted (`20`, `3.12`, `>=18`); absent: what the repository asks for.
+    #[serde(default)]
+    pub runtime_version: Option<String>,
 }
 
 /// `PATCH /api/v1/services/{id}`: only the fields present change. For the optional settings,
@@ -349,6 +355,12 @@ pub struct UpdateServiceRequest {
     #[serde(default, with = "patch")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub root_dir: Option<Option<String>>,
+    #[serde(default, with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<ServiceKind>))]
+    pub kind: Option<Option<ServiceKind>>,
+    #[serde(default, with = "patch")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub runtime_version: Option<Option<String>>,
 }
 
 /// `Option<Option<T>>` for PATCH bodies: absent -> `None`, `null` -> `Some(None)`.
