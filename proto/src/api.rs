@@ -416,6 +416,10 @@ pub struct Deployment {
     pub created_by: Option<String>,
     pub created_at: String,
     pub transitions: Vec<Transition>,
+    /// The build plan dployrd chose (runtime, version, package manager, each command and why),
+    /// one line each, once the build started; empty before, and for image deployments.
+    #[serde(default)]
+    pub plan: Vec<String>,
 }
 
 /// One service with its recent deployments (newest first): what the service page shows and what
