@@ -325,45 +325,46 @@ pub struct CreateServiceRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateServiceRequest {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
-    #[serde(default, with = "patch")]
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Runtime>))]
     pub runtime: Option<Option<Runtime>>,
-    #[serde(default, with = "patch")]
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub build_command: Option<Option<String>>,
-    #[serde(default, with = "patch")]
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub start_command: Option<Option<String>>,
-    #[serde(default, with = "patch")]
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u16>))]
     pub port: Option<Option<u16>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<BTreeMap<String, String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check: Option<HealthCheck>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart: Option<RestartPolicy>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domains: Option<Vec<String>>,
-    #[serde(default, with = "patch")]
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
     pub build_timeout_secs: Option<Option<u32>>,
-    #[serde(default, with = "patch")]
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub root_dir: Option<Option<String>>,
-    #[serde(default, with = "patch")]
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<ServiceKind>))]
     pub kind: Option<Option<ServiceKind>>,
-    #[serde(default, with = "patch")]
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub runtime_version: Option<Option<String>>,
 }
 
-/// `Option<Option<T>>` for PATCH bodies: absent -> `None`, `null` -> `Some(None)`.
+/// `Option<Option<T>>` for PATCH bodies: absent -> `None`, `null` -> `Some(None)`; fields using
+/// it skip `None` when serialised, so a client's PATCH leaves out what it does not change.
 mod patch {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

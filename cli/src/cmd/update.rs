@@ -189,6 +189,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(body["kind"], serde_json::Value::Null, "{body}");
+        // What is not given stays out of the body (a null there would clear it).
+        assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
         assert_eq!(
             changed(&patch_of(args("api"), &git_spec()).unwrap()).len(),
             0
