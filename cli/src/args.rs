@@ -127,10 +127,10 @@ pub enum ServicesCmd {
         service: Option<String>,
     },
     /// Create a service from a git repository or a Docker image.
-    Create(CreateServiceArgs),
+    Create(Box<CreateServiceArgs>),
     /// Change a service's settings: only the options given change, and an empty value
     /// (`--start-command ''`) clears one back to its default. Deploy to apply them.
-    Update(UpdateServiceArgs),
+    Update(Box<UpdateServiceArgs>),
     /// Delete a service, its releases and logs.
     Delete {
         service: String,

@@ -183,8 +183,8 @@ pub async fn services(ctx: &Ctx, cmd: Option<ServicesCmd>) -> Result<()> {
             }
             Ok(())
         }
-        ServicesCmd::Create(args) => create(ctx, args).await,
-        ServicesCmd::Update(args) => super::update::run(ctx, args).await,
+        ServicesCmd::Create(args) => create(ctx, *args).await,
+        ServicesCmd::Update(args) => super::update::run(ctx, *args).await,
         ServicesCmd::Delete { service, confirm } => {
             let svc = ctx.service(Some(service)).await?;
             if confirm.as_deref() != Some(svc.spec.name.as_str()) {
