@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use proto::api::Service;
-use proto::service::{GitSource, Probe, Runtime, Source};
+use proto::service::{GitSource, Probe, Runtime, ServiceKind, Source};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -28,6 +28,10 @@ pub struct ServiceFields {
     pub runtime: String,
     /// Empty: the top of the repository.
     pub root_dir: String,
+    /// `web`, `worker` or `static`; empty: detect.
+    pub kind: String,
+    /// Empty: what the repository's files ask for. Ignored for images (the input is hidden).
+    pub runtime_version: String,
     pub build_command: String,
     pub start_command: String,
     pub port: String,
@@ -46,6 +50,8 @@ pub struct ParsedFields {
     pub source: Source,
     pub runtime: Option<Runtime>,
     pub root_dir: Option<String>,
+    pub kind: Option<ServiceKind>,
+    pub runtime_version: Option<String>,
     pub build_command: Option<String>,
     pub start_command: Option<String>,
     pub port: Option<u16>,
@@ -102,6 +108,8 @@ impl ServiceFields {
                 .map(|r| r.as_str().to_string())
                 .unwrap_or_default(),
             root_dir: s.root_dir.clone().unwrap_or_default(),
+            kind: s.kind.map(|k| k.as_str().to_string()).unwrap_or_default(),
+            runtime_version: s.runtime_version.clone().unwrap_or_default(),
             build_command: s.build_command.clone().unwrap_or_default(),
             start_command: s.start_command.clone().unwrap_or_default(),
             port: s.port.map(|p| p.to_string()).unwrap_or_default(),
@@ -129,6 +137,16 @@ impl ServiceFields {
                 (Source::Git(GitSource { url, branch }), runtime)
             }
             _ => return Err(invalid("source", "choose a git repository or an image")),
+        };
+        let kind = match self.kind.trim() {
+            "" | "detect" => None,
+            k => Some(k.parse::<ServiceKind>().map_err(|m| invalid("kind", m))?),
+        };
+        // Hidden for images (which bring their own runtime): whatever it still holds is dropped.
+        let runtime_version = match source {
+            Source::Image(_) => None,
+            Source::Git(_) => proto::service::check_runtime_version(&self.runtime_version)
+                .map_err(|e| invalid("runtime_version", e))?,
         };
         let port = match self.port.trim() {
             "" => None,
@@ -168,6 +186,8 @@ impl ServiceFields {
             runtime,
             root_dir: proto::service::check_root_dir(&self.root_dir)
                 .map_err(|e| invalid("root_dir", e))?,
+            kind,
+            runtime_version,
             build_command: optional(&self.build_command),
             start_command: optional(&self.start_command),
             port,
@@ -239,5 +259,42 @@ mod tests {
             ..fields()
         };
         assert_eq!(field(rt), "runtime");
+        let kind = ServiceFields {
+            kind: "daemon".into(),
+            ..fields()
+        };
+        assert_eq!(field(kind), "kind");
+        let version = ServiceFields {
+            runtime_version: "latest".into(),
+            ..fields()
+        };
+        assert_eq!(field(version), "runtime_version");
+    }
+
+    #[test]
+    fn kind_and_runtime_version_read_back_and_images_drop_the_version() {
+        let f = ServiceFields {
+            kind: "worker".into(),
+            runtime_version: " 3.12 ".into(),
+            ..fields()
+        };
+        let p = f.parse().unwrap();
+        assert_eq!(p.kind, Some(ServiceKind::Worker));
+        assert_eq!(p.runtime_version.as_deref(), Some("3.12"));
+        let detect = ServiceFields {
+            kind: String::new(),
+            ..fields()
+        };
+        assert_eq!(detect.parse().unwrap().kind, None);
+        let img = ServiceFields {
+            source: "image".into(),
+            image: "nginx:1".into(),
+            ..f
+        };
+        let p = img.parse().unwrap();
+        assert_eq!(
+            (p.kind, p.runtime_version),
+            (Some(ServiceKind::Worker), None)
+        );
     }
 }

@@ -127,7 +127,10 @@ pub enum ServicesCmd {
         service: Option<String>,
     },
     /// Create a service from a git repository or a Docker image.
-    Create(CreateServiceArgs),
+    Create(Box<CreateServiceArgs>),
+    /// Change a service's settings: only the options given change, and an empty value
+    /// (`--start-command ''`) clears one back to its default. Deploy to apply them.
+    Update(Box<UpdateServiceArgs>),
     /// Delete a service, its releases and logs.
     Delete {
         service: String,
@@ -157,6 +160,13 @@ pub struct CreateServiceArgs {
     /// node, python, go, php, ruby, dotnet, java, static or docker; detected when absent.
     #[arg(long)]
     pub runtime: Option<String>,
+    /// web, worker or static; detected when absent (a Procfile with only a worker: line makes
+    /// a worker).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// The language version wanted: 20, 3.12, >=18 <21; what the repository asks for when absent.
+    #[arg(long, requires = "git")]
+    pub runtime_version: Option<String>,
     #[arg(long)]
     pub build_command: Option<String>,
     #[arg(long)]
@@ -166,6 +176,50 @@ pub struct CreateServiceArgs {
     /// A domain routed to it (repeatable).
     #[arg(long = "domain")]
     pub domains: Vec<String>,
+}
+
+/// `dployr services update`: every option is one setting; absent ones stay as they are and an
+/// empty value clears the setting.
+#[derive(Args, Debug, Default)]
+pub struct UpdateServiceArgs {
+    /// The service (id or name).
+    pub service: String,
+    /// A new name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Deploy from this git repository (keeps the branch unless --branch says otherwise).
+    #[arg(long, conflicts_with = "image")]
+    pub git: Option<String>,
+    /// The branch to deploy (git services).
+    #[arg(long, conflicts_with = "image")]
+    pub branch: Option<String>,
+    /// Run this Docker image instead.
+    #[arg(long)]
+    pub image: Option<String>,
+    /// The app's folder in the repository; '' for the top.
+    #[arg(long)]
+    pub root_dir: Option<String>,
+    /// node, python, go, php, ruby, dotnet, java, static or docker; '' to detect.
+    #[arg(long)]
+    pub runtime: Option<String>,
+    /// web, worker or static; '' to detect.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// 20, 3.12, >=18 <21; '' for what the repository asks for.
+    #[arg(long)]
+    pub runtime_version: Option<String>,
+    /// '' for the runtime's default.
+    #[arg(long)]
+    pub build_command: Option<String>,
+    /// '' for the runtime's default.
+    #[arg(long)]
+    pub start_command: Option<String>,
+    /// The port an image listens on; '' for the default.
+    #[arg(long)]
+    pub port: Option<String>,
+    /// The domains routed to it, replacing the current ones (repeatable; --domain '' for none).
+    #[arg(long = "domain")]
+    pub domains: Option<Vec<String>>,
 }
 
 #[derive(Args, Debug)]
@@ -286,5 +340,42 @@ mod tests {
         assert!(d.wait);
         assert_eq!(d.timeout.as_secs(), 90);
         assert!(Cli::try_parse_from(["dployr", "deploy", "--timeout", "soon"]).is_err());
+    }
+
+    #[test]
+    fn services_update_takes_settings_and_empty_values() {
+        let cli = Cli::try_parse_from([
+            "dployr",
+            "services",
+            "update",
+            "api",
+            "--kind",
+            "worker",
+            "--runtime-version",
+            "",
+            "--domain",
+            "a.example.com",
+            "--domain",
+            "b.example.com",
+        ])
+        .unwrap();
+        let Command::Services {
+            cmd: Some(ServicesCmd::Update(u)),
+        } = cli.command
+        else {
+            panic!("not services update")
+        };
+        assert_eq!(u.service, "api");
+        assert_eq!(u.kind.as_deref(), Some("worker"));
+        assert_eq!(u.runtime_version.as_deref(), Some(""));
+        assert_eq!(u.start_command, None);
+        assert_eq!(
+            u.domains.as_deref(),
+            Some(&["a.example.com".to_string(), "b.example.com".to_string()][..])
+        );
+        let both = [
+            "dployr", "services", "update", "api", "--git", "u", "--image", "i",
+        ];
+        assert!(Cli::try_parse_from(both).is_err());
     }
 }

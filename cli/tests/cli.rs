@@ -1,6 +1,6 @@
 //! The `dployr` binary against a real Base (`dployr-server` with its local dployrd, SQLite in a
 //! temp dir) deploying real Node apps from git repositories made here: what a CI job sees —
-//! output, exit codes and JSON.
+//! output, exit codes and JSON; and changing a service's settings with `services update`.
 //!
 //! Needs `dployr-server` and `dployrd` built beside `dployr` (`cargo test --workspace` and
 //! `.ci/test` build them).
@@ -9,7 +9,7 @@ mod support;
 
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::{Base, Repo, dployr};
 
 const APP: &str = r#"require('http').createServer((q, s) => s.end('hello'))
@@ -236,6 +236,102 @@ fn ci_logs_in_deploys_waits_and_gets_exit_codes() {
         after_restart.is_some(),
         "the restarted release's output came live"
     );
+}
+
+#[test]
+fn services_create_and_update_set_and_clear_settings() {
+    let base = Base::start();
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("dployr").join("config.toml");
+    let cli = |args: &[&str]| dployr(&config, &[], args, None);
+    let args = [
+        "--url",
+        &base.url,
+        "login",
+        "--email",
+        support::EMAIL,
+        "--password-stdin",
+    ];
+    let r = dployr(&config, &[], &args, Some(support::PASSWORD));
+    assert_eq!(r.code, 0, "{r:?}");
+    let instance = support::eventually(Duration::from_secs(60), "the local instance", || {
+        let r = cli(&["instances", "--json"]);
+        let list: Value = serde_json::from_str(&r.stdout).ok()?;
+        list.as_array()?
+            .first()
+            .map(|i| i["name"].as_str().unwrap().to_string())
+    });
+    let show = || -> Value {
+        let r = cli(&["services", "show", "jobs", "--json"]);
+        assert_eq!(r.code, 0, "{r:?}");
+        serde_json::from_str(&r.stdout).unwrap()
+    };
+
+    let r = cli(&[
+        "services",
+        "create",
+        "jobs",
+        "--instance",
+        &instance,
+        "--git",
+        "https://example.com/jobs.git",
+        "--kind",
+        "worker",
+        "--runtime-version",
+        "20",
+        "--root-dir",
+        "apps/jobs",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let svc = show();
+    assert_eq!(
+        (&svc["kind"], &svc["runtime_version"], &svc["root_dir"]),
+        (&json!("worker"), &json!("20"), &json!("apps/jobs"))
+    );
+
+    // update changes what it is given and clears what is given empty.
+    let r = cli(&[
+        "services",
+        "update",
+        "jobs",
+        "--kind",
+        "web",
+        "--runtime-version",
+        "",
+        "--branch",
+        "release",
+        "--start-command",
+        "node jobs.js",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("Updated source, kind, runtime version, start command of jobs"),
+        "{r:?}"
+    );
+    let svc = show();
+    assert_eq!(svc["kind"], "web");
+    assert_eq!(svc["runtime_version"], Value::Null);
+    assert_eq!(svc["start_command"], "node jobs.js");
+    assert_eq!(
+        svc["source"]["git"],
+        json!({"url": "https://example.com/jobs.git", "branch": "release"})
+    );
+    assert_eq!(svc["root_dir"], "apps/jobs", "not given, kept");
+
+    // Base's refusal names the setting; an update of nothing is a usage error.
+    let r = cli(&["services", "update", "jobs", "--runtime-version", "latest"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("not a version") && r.stderr.contains("runtime_version"),
+        "{r:?}"
+    );
+    let r = cli(&["services", "update", "jobs"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("nothing to change"), "{r:?}");
+    let r = cli(&["services", "update", "jobs", "--kind", "daemon"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(show()["kind"], "web", "unchanged by refused updates");
 }
 
 #[test]

@@ -134,6 +134,7 @@ impl Base {
                         commit: p.commit.as_deref(),
                         reason: p.reason.as_deref(),
                         log_tail: &p.log_tail,
+                        plan: &p.plan,
                     }
                 }
                 None => Step::bare(

@@ -62,6 +62,11 @@ pub(crate) fn view(row: &DeploymentRow, transitions: &[sql::TransitionRow]) -> D
                 at: clock::rfc3339(at),
             })
             .collect(),
+        plan: row
+            .plan
+            .as_deref()
+            .and_then(|p| serde_json::from_str(p).ok())
+            .unwrap_or_default(),
     }
 }
 
@@ -86,6 +91,8 @@ pub(crate) struct Step<'a> {
     pub(crate) commit: Option<&'a str>,
     pub(crate) reason: Option<&'a str>,
     pub(crate) log_tail: &'a [String],
+    /// The build plan's lines, when this report carries them (once per deployment).
+    pub(crate) plan: &'a [String],
 }
 
 impl<'a> Step<'a> {
@@ -95,6 +102,7 @@ impl<'a> Step<'a> {
             commit: None,
             reason,
             log_tail: &[],
+            plan: &[],
         }
     }
 }
@@ -179,6 +187,7 @@ impl Base {
             commit_sha: None,
             reason: None,
             log_tail: None,
+            plan: None,
             spec: svc.spec.clone(),
             created_by: created_by.map(str::to_owned),
             created_at: now,
@@ -314,6 +323,7 @@ impl Base {
             commit: p.commit.as_deref(),
             reason: p.reason.as_deref(),
             log_tail: &p.log_tail,
+            plan: &p.plan,
         };
         self.apply(&row.id, step).await.map(|_| ())
     }
@@ -336,7 +346,16 @@ impl Base {
         let to = from
             .next(step.to)
             .map_err(|e| DomainError::Conflict(e.to_string()))?;
+        let plan = (!step.plan.is_empty())
+            .then(|| serde_json::to_string(step.plan).unwrap_or_default())
+            .filter(|p| row.plan.as_ref() != Some(p));
         if from == to {
+            // A repeated step (a resent report) may still be the one that brings the plan.
+            if let Some(plan) = &plan {
+                sql::set_plan(&mut *tx, id, plan).await?;
+                tx.commit().await?;
+                self.activity.changed();
+            }
             return Ok(false);
         }
         let now = clock::now_ms();
@@ -355,6 +374,9 @@ impl Base {
         .await?;
         if !moved {
             return Ok(false);
+        }
+        if let Some(plan) = &plan {
+            sql::set_plan(&mut *tx, id, plan).await?;
         }
         let mut svc = services_sql::by_id(&mut *tx, &row.service_id)
             .await?

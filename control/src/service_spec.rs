@@ -3,7 +3,8 @@
 
 use proto::api::{CreateServiceRequest, UpdateServiceRequest};
 use proto::service::{
-    HealthCheck, Probe, Runtime, ServiceSpec, Source, check_domain, check_env_name, check_root_dir,
+    HealthCheck, Probe, Runtime, ServiceKind, ServiceSpec, Source, check_domain, check_env_name,
+    check_root_dir, check_runtime_version,
 };
 
 use crate::DomainError;
@@ -56,8 +57,8 @@ pub fn from_create(req: CreateServiceRequest) -> Result<ServiceSpec, DomainError
         domains: req.domains,
         build_timeout_secs: req.build_timeout_secs,
         root_dir: req.root_dir,
-        kind: None,
-        runtime_version: None,
+        kind: req.kind,
+        runtime_version: req.runtime_version,
     };
     check(spec)
 }
@@ -99,6 +100,12 @@ pub fn apply(mut spec: ServiceSpec, p: UpdateServiceRequest) -> Result<ServiceSp
     }
     if let Some(root) = p.root_dir {
         spec.root_dir = root;
+    }
+    if let Some(kind) = p.kind {
+        spec.kind = kind;
+    }
+    if let Some(version) = p.runtime_version {
+        spec.runtime_version = version;
     }
     if matches!(spec.source, Source::Image(_)) && spec.runtime != Some(Runtime::Docker) {
         return Err(DomainError::invalid(
@@ -146,6 +153,24 @@ fn check(mut spec: ServiceSpec) -> Result<ServiceSpec, DomainError> {
             ));
         }
         spec.root_dir = check_root_dir(root).map_err(|e| DomainError::invalid("root_dir", e))?;
+    }
+    // A worker (or a web app) can come from an image; a static site is files dployrd serves
+    // from a build, which an image does not have.
+    if spec.kind == Some(ServiceKind::Static) && matches!(spec.source, Source::Image(_)) {
+        return Err(DomainError::invalid(
+            "kind",
+            "an image runs its own server: choose web or worker (static is for repositories)",
+        ));
+    }
+    if let Some(version) = &spec.runtime_version {
+        if matches!(spec.source, Source::Image(_)) {
+            return Err(DomainError::invalid(
+                "runtime_version",
+                "an image brings its own runtime: choose the version with its tag instead",
+            ));
+        }
+        spec.runtime_version = check_runtime_version(version)
+            .map_err(|e| DomainError::invalid("runtime_version", e))?;
     }
     for (field, cmd) in [
         ("build_command", &mut spec.build_command),
@@ -286,6 +311,8 @@ mod tests {
             ("domains", json!(["Bad_Domain"])),
             ("root_dir", json!("../elsewhere")),
             ("root_dir", json!("/srv/app")),
+            ("runtime_version", json!("latest")),
+            ("runtime_version", json!("20; rm -rf /")),
         ];
         for (field, value) in cases {
             let mut body = base();
@@ -328,5 +355,67 @@ mod tests {
         let cleared: UpdateServiceRequest =
             serde_json::from_value(json!({"root_dir": null})).unwrap();
         assert_eq!(apply(spec, cleared).unwrap().root_dir, None);
+    }
+
+    #[test]
+    fn kinds_and_runtime_versions_are_kept_and_images_take_no_version() {
+        let git = json!({"name": "jobs", "instance_id": "i",
+                         "source": {"git": {"url": "https://x/y.git"}},
+                         "kind": "worker", "runtime_version": " >=18 <21 "});
+        let spec = create(git).unwrap();
+        assert_eq!(spec.kind, Some(ServiceKind::Worker));
+        assert_eq!(spec.runtime_version.as_deref(), Some(">=18 <21"));
+        assert_eq!(
+            create(json!({"name": "a", "instance_id": "i",
+                          "source": {"git": {"url": "https://x/y.git"}}, "runtime_version": "  "}))
+            .unwrap()
+            .runtime_version,
+            None,
+            "blank reads as unset"
+        );
+
+        // A worker from an image is fine; a version or a static site from one is not.
+        let image = |extra: serde_json::Value| {
+            let mut body =
+                json!({"name": "web", "instance_id": "i", "source": {"image": "nginx:1"}});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            create(body)
+        };
+        assert_eq!(
+            image(json!({"kind": "worker"})).unwrap().kind,
+            Some(ServiceKind::Worker)
+        );
+        let DomainError::Invalid { field, message } =
+            image(json!({"runtime_version": "20"})).unwrap_err()
+        else {
+            panic!("expected Invalid")
+        };
+        assert_eq!(field, "runtime_version");
+        assert!(message.contains("image"), "{message}");
+        assert_eq!(
+            field_of(image(json!({"kind": "static"})).unwrap_err()),
+            "kind"
+        );
+
+        // PATCH sets, null clears, and switching to an image with a version set is refused.
+        let patch =
+            |v: serde_json::Value| -> UpdateServiceRequest { serde_json::from_value(v).unwrap() };
+        let next = apply(
+            spec.clone(),
+            patch(json!({"kind": "web", "runtime_version": "3.12"})),
+        )
+        .unwrap();
+        assert_eq!(next.kind, Some(ServiceKind::Web));
+        assert_eq!(next.runtime_version.as_deref(), Some("3.12"));
+        let cleared = apply(next, patch(json!({"kind": null, "runtime_version": null}))).unwrap();
+        assert_eq!((cleared.kind, cleared.runtime_version), (None, None));
+        let e = apply(
+            spec,
+            patch(json!({"source": {"image": "x:1"}, "runtime": "docker"})),
+        )
+        .unwrap_err();
+        assert_eq!(field_of(e), "runtime_version");
     }
 }

@@ -254,6 +254,8 @@ fn changed_fields(p: &UpdateServiceRequest) -> Vec<&'static str> {
         ("domains", p.domains.is_some()),
         ("build_timeout_secs", p.build_timeout_secs.is_some()),
         ("root_dir", p.root_dir.is_some()),
+        ("kind", p.kind.is_some()),
+        ("runtime_version", p.runtime_version.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, present)| present.then_some(name))

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::deploy::DeployState;
-use crate::service::{HealthCheck, RestartPolicy, Runtime, ServiceSpec, Source};
+use crate::service::{HealthCheck, RestartPolicy, Runtime, ServiceKind, ServiceSpec, Source};
 
 mod env;
 mod files;
@@ -311,6 +311,12 @@ pub struct CreateServiceRequest {
     /// The repository folder the app lives in (`apps/web`); absent: the top.
     #[serde(default)]
     pub root_dir: Option<String>,
+    /// `web`, `worker` or `static`; absent: detected from the runtime and the Procfile.
+    #[serde(default)]
+    pub kind: Option<ServiceKind>,
+    /// The language version wanted (`20`, `3.12`, `>=18`); absent: what the repository asks for.
+    #[serde(default)]
+    pub runtime_version: Option<String>,
 }
 
 /// `PATCH /api/v1/services/{id}`: only the fields present change. For the optional settings,
@@ -319,39 +325,46 @@ pub struct CreateServiceRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateServiceRequest {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
-    #[serde(default, with = "patch")]
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Runtime>))]
     pub runtime: Option<Option<Runtime>>,
-    #[serde(default, with = "patch")]
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub build_command: Option<Option<String>>,
-    #[serde(default, with = "patch")]
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub start_command: Option<Option<String>>,
-    #[serde(default, with = "patch")]
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u16>))]
     pub port: Option<Option<u16>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub env: Option<BTreeMap<String, String>>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check: Option<HealthCheck>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart: Option<RestartPolicy>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domains: Option<Vec<String>>,
-    #[serde(default, with = "patch")]
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>))]
     pub build_timeout_secs: Option<Option<u32>>,
-    #[serde(default, with = "patch")]
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
     pub root_dir: Option<Option<String>>,
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<ServiceKind>))]
+    pub kind: Option<Option<ServiceKind>>,
+    #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    pub runtime_version: Option<Option<String>>,
 }
 
-/// `Option<Option<T>>` for PATCH bodies: absent -> `None`, `null` -> `Some(None)`.
+/// `Option<Option<T>>` for PATCH bodies: absent -> `None`, `null` -> `Some(None)`; fields using
+/// it skip `None` when serialised, so a client's PATCH leaves out what it does not change.
 mod patch {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -404,6 +417,10 @@ pub struct Deployment {
     pub created_by: Option<String>,
     pub created_at: String,
     pub transitions: Vec<Transition>,
+    /// The build plan dployrd chose (runtime, version, package manager, each command and why),
+    /// one line each, once the build started; empty before, and for image deployments.
+    #[serde(default)]
+    pub plan: Vec<String>,
 }
 
 /// One service with its recent deployments (newest first): what the service page shows and what

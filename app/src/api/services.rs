@@ -57,6 +57,8 @@ pub async fn create_service(cluster_id: String, f: ServiceFields) -> Result<Serv
         domains: p.domains,
         build_timeout_secs: None,
         root_dir: p.root_dir,
+        kind: p.kind,
+        runtime_version: p.runtime_version,
     };
     let svc = base()?
         .create_service(&actor, &cluster_id, req)
@@ -98,6 +100,9 @@ pub async fn update_service(service_id: String, f: ServiceFields) -> Result<Serv
         source: (p.source != current.source).then_some(p.source),
         build_timeout_secs: None,
         root_dir: (p.root_dir != current.root_dir).then_some(p.root_dir),
+        kind: (p.kind != current.kind).then_some(p.kind),
+        runtime_version: (p.runtime_version != current.runtime_version)
+            .then_some(p.runtime_version),
     };
     base.update_service(&actor, &service_id, patch)
         .await

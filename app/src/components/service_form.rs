@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 use proto::api::Instance;
-use proto::service::Runtime;
+use proto::service::{Runtime, ServiceKind};
 
 use crate::components::forms::{FieldError, FormError};
 use crate::error::AppError;
@@ -124,6 +124,32 @@ pub fn ServiceInputs(
                 }).collect_view()}
             </select>
             <FieldError id="svc-runtime-error" message=for_field("runtime") />
+        </div>
+        <div class="field-row">
+            <div class="field">
+                <label for="svc-kind">"Kind"</label>
+                <select id="svc-kind" name="f[kind]" aria-describedby="svc-kind-error svc-kind-hint">
+                    <option value="" selected=i.kind.is_empty()>"Detect"</option>
+                    {ServiceKind::ALL.into_iter().map(|k| {
+                        let selected = i.kind == k.as_str();
+                        view! { <option value=k.as_str() selected=selected>{k.as_str()}</option> }
+                    }).collect_view()}
+                </select>
+                <p class="field-hint" id="svc-kind-hint">
+                    "Web apps get a port and domains; workers run in the background; static sites are files."
+                </p>
+                <FieldError id="svc-kind-error" message=for_field("kind") />
+            </div>
+            <div class="field grow" hidden=move || source.get() == "image">
+                <label for="svc-runtime-version">"Runtime version"</label>
+                <input id="svc-runtime-version" type="text" name="f[runtime_version]"
+                    value=i.runtime_version.clone() placeholder="20, 3.12, >=18"
+                    aria-describedby="svc-runtime-version-error svc-runtime-version-hint" />
+                <p class="field-hint" id="svc-runtime-version-hint">
+                    "Empty: what the repository asks for (engines.node, .python-version, go.mod…)."
+                </p>
+                <FieldError id="svc-runtime-version-error" message=for_field("runtime_version") />
+            </div>
         </div>
         <TextField id="svc-build" label="Build command" input="f[build_command]" field="build_command"
             value=i.build_command.clone() error placeholder="the runtime's default" />

@@ -3,6 +3,7 @@
 //!
 //! - [`auth`]: login, logout, whoami.
 //! - [`resources`]: clusters, instances, services.
+//! - [`update`]: `services update`, a PATCH of the settings given.
 //! - [`deploy`]: deploy (and wait), deployments, cancel, rollback, restart, stop, start.
 //! - [`logs`]: stored and followed log lines.
 //! - [`env`]: variables and secrets.
@@ -14,6 +15,7 @@ mod deploy;
 mod env;
 mod logs;
 mod resources;
+mod update;
 
 use std::path::PathBuf;
 

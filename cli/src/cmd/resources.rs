@@ -1,5 +1,6 @@
 //! `dployr clusters`, `instances`, `services`: list and show, plus adding a server (which
-//! prints its install command) and creating or deleting a service.
+//! prints its install command) and creating or deleting a service (changing one is in
+//! [`super::update`]).
 
 use std::collections::BTreeMap;
 
@@ -7,7 +8,7 @@ use proto::api::{
     ClusterSummary, CreateInstanceRequest, CreateInstanceResponse, CreateServiceRequest, Instance,
     Service,
 };
-use proto::service::{GitSource, Runtime, Source};
+use proto::service::{GitSource, Runtime, ServiceKind, Source};
 use reqwest::Method;
 
 use super::{Ctx, wire_name};
@@ -182,7 +183,8 @@ pub async fn services(ctx: &Ctx, cmd: Option<ServicesCmd>) -> Result<()> {
             }
             Ok(())
         }
-        ServicesCmd::Create(args) => create(ctx, args).await,
+        ServicesCmd::Create(args) => create(ctx, *args).await,
+        ServicesCmd::Update(args) => super::update::run(ctx, *args).await,
         ServicesCmd::Delete { service, confirm } => {
             let svc = ctx.service(Some(service)).await?;
             if confirm.as_deref() != Some(svc.spec.name.as_str()) {
@@ -242,6 +244,13 @@ async fn create(ctx: &Ctx, a: CreateServiceArgs) -> Result<()> {
             )
         })?),
     };
+    let kind = match &a.kind {
+        None => None,
+        Some(k) => Some(
+            k.parse::<ServiceKind>()
+                .map_err(|e| CliError::usage(e).hint("--kind web, worker or static"))?,
+        ),
+    };
     let source = match (a.git, a.image) {
         (Some(url), _) => Source::Git(GitSource {
             url,
@@ -264,6 +273,8 @@ async fn create(ctx: &Ctx, a: CreateServiceArgs) -> Result<()> {
         domains: a.domains,
         build_timeout_secs: None,
         root_dir: a.root_dir,
+        kind,
+        runtime_version: a.runtime_version,
     };
     let svc: Service = ctx
         .api

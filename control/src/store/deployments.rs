@@ -14,6 +14,8 @@ pub struct DeploymentRow {
     pub reason: Option<String>,
     /// JSON array of the last output lines of a failed deployment.
     pub log_tail: Option<String>,
+    /// JSON array of the build plan's lines, once dployrd sent it.
+    pub plan: Option<String>,
     /// JSON of the `ServiceSpec` this deployment runs.
     pub spec: String,
     pub created_by: Option<String>,
@@ -29,7 +31,7 @@ pub struct TransitionRow {
     pub at: i64,
 }
 
-const COLUMNS: &str = "id, service_id, state, git_ref, commit_sha, reason, log_tail, spec, \
+const COLUMNS: &str = "id, service_id, state, git_ref, commit_sha, reason, log_tail, plan, spec, \
                        created_by, created_at, updated_at, accepted_at";
 
 pub async fn insert<'e>(
@@ -38,7 +40,7 @@ pub async fn insert<'e>(
 ) -> sqlx::Result<()> {
     sqlx::query(&format!(
         "INSERT INTO deployments ({COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     ))
     .bind(&row.id)
     .bind(&row.service_id)
@@ -47,6 +49,7 @@ pub async fn insert<'e>(
     .bind(&row.commit_sha)
     .bind(&row.reason)
     .bind(&row.log_tail)
+    .bind(&row.plan)
     .bind(&row.spec)
     .bind(&row.created_by)
     .bind(row.created_at)
@@ -119,7 +122,7 @@ pub async fn in_states<'e>(
         .join(", ");
     let rows: Vec<DeploymentWithInstance> = sqlx::query_as(&format!(
         "SELECT d.id, d.service_id, d.state, d.git_ref, d.commit_sha, d.reason, d.log_tail, \
-         d.spec, d.created_by, d.created_at, d.updated_at, d.accepted_at, s.instance_id \
+         d.plan, d.spec, d.created_by, d.created_at, d.updated_at, d.accepted_at, s.instance_id \
          FROM deployments d JOIN services s ON s.id = d.service_id \
          WHERE d.state IN ({list}) ORDER BY d.created_at, d.id"
     ))
@@ -167,6 +170,20 @@ pub async fn transition(
     }
     record_transition(&mut *db, id, state, now).await?;
     Ok(true)
+}
+
+/// Stores a deployment's build plan (a JSON array of lines); dployrd sends it once.
+pub async fn set_plan<'e>(
+    db: impl Executor<'e, Database = Db>,
+    id: &str,
+    plan: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE deployments SET plan = $1 WHERE id = $2")
+        .bind(plan)
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn record_transition<'e>(

@@ -202,7 +202,7 @@ async fn signed_out_dashboard_pages_redirect_to_login_with_302() {
 
 /// The page without Leptos's hydration markers (`<!>`, `<!---->` and the like), as a person reads
 /// it; the doctype stays.
-fn without_markers(html: &str) -> String {
+pub fn without_markers(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(at) = rest.find("<!") {

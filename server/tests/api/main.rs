@@ -15,6 +15,7 @@ mod openapi;
 mod pagination;
 mod rpc_matrix;
 mod service_pages;
+mod service_settings;
 mod services;
 mod services_live;
 mod shutdown;

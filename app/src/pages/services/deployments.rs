@@ -1,7 +1,7 @@
 //! A service's deployments, newest first: state, ref and commit, when and by whom, every step it
 //! went through with how long each took, why it ended when it failed, Cancel while it is in
-//! progress and Rollback on a kept release that served before (Member and up), and Logs, which
-//! shows that deployment's output in the log viewer.
+//! progress and Rollback on a kept release that served before (Member and up), Logs, which
+//! shows that deployment's output in the log viewer, and the build plan dployrd chose (folded).
 
 use leptos::prelude::*;
 use proto::api::{Deployment, Transition};
@@ -116,6 +116,7 @@ fn DeploymentItem(
     )
     .then(|| d.reason.clone())
     .flatten();
+    let plan = (!d.plan.is_empty()).then(|| d.plan.join("\n"));
     let id = d.id.clone();
     let total = total_time(&d.transitions, d.state);
     let is_selected = {
@@ -174,6 +175,12 @@ fn DeploymentItem(
             </div>
             <Steps transitions=d.transitions.clone() in_progress=d.state.in_progress() />
             {reason.map(|r| view! { <p class="deployment-reason" role="note">{r}</p> })}
+            {plan.map(|p| view! {
+                <details class="build-plan" data-testid="build-plan">
+                    <summary>"Build plan"</summary>
+                    <pre>{p}</pre>
+                </details>
+            })}
         </li>
     }
 }
@@ -263,6 +270,7 @@ mod tests {
             created_by: None,
             created_at: "2026-11-27T10:00:00.000Z".into(),
             transitions,
+            plan: Vec::new(),
         }
     }
 
