@@ -57,10 +57,18 @@ async fn the_release_step_runs_before_the_switch_and_a_failing_one_keeps_v1_serv
     let svc = d
         .service("rel", git_source(&repo), serde_json::json!({}))
         .await;
-    d.live(&d.deploy(&svc).await).await;
+    let first = d.live(&d.deploy(&svc).await).await;
     assert_eq!(
         d.get("rel.test").await.unwrap(),
         (200, "v1 migrated\n".into())
+    );
+    assert!(
+        first
+            .plan
+            .iter()
+            .any(|l| l == "start: node server.js  # Procfile web:"),
+        "the deployment carries its plan: {:?}",
+        first.plan
     );
     let logs = d.log_text(&svc).await;
     for line in [
@@ -206,9 +214,12 @@ async fn a_worker_runs_without_a_port_or_a_route() {
     let svc = d
         .service("jobs", git_source(&repo), serde_json::json!({}))
         .await;
-    d.live(&d.deploy(&svc).await).await;
-    let logs = d.log_text(&svc).await;
-    assert!(logs.contains("  kind: worker\n"), "{logs}");
+    let live = d.live(&d.deploy(&svc).await).await;
+    assert!(
+        live.plan.iter().any(|l| l == "kind: worker"),
+        "{:?}",
+        live.plan
+    );
     eventually(Duration::from_secs(10), "the worker's output", || async {
         d.log_text(&svc).await.contains("job 3\n")
     })
