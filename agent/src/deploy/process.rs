@@ -161,7 +161,7 @@ pub async fn run(
 /// operator's network settings (proxies, and the CA bundle of a TLS-inspecting network), which
 /// builds need to reach the package registries exactly as dployrd does. Nothing else: dployrd's
 /// own variables are not the service's.
-const INHERITED: &[&str] = &[
+pub(crate) const INHERITED: &[&str] = &[
     "PATH",
     "HOME",
     "HTTP_PROXY",

@@ -4,7 +4,8 @@
 //! and reports every step to Base through `reports` (the connection forwards them when it is up;
 //! after a reconnect [`Engine::state`] says where everything stands).
 //!
-//! - [`pipeline`]: one deployment, fetch to live, and a rollback to a kept release;
+//! - [`pipeline`]: one deployment, fetch to live, and a rollback to a kept release; `build`:
+//!   its native build (version check, plan, environment, build and release steps);
 //!   `containers`: its docker branch (image pulled or built, release as a container).
 //! - [`supervise`]: keeps a live release running (restarts with backoff by policy).
 //! - [`launch`]: starting and stopping a release (a shell command or [`static_site`]).
@@ -14,6 +15,7 @@
 //! - `restore`: what survives a dployrd restart, and bringing live releases back.
 //! - `workspace`: where a live release is, for the console and the file explorer.
 
+mod build;
 mod containers;
 pub mod launch;
 pub mod logbook;

@@ -109,7 +109,7 @@ async fn long_lines_are_cut_and_say_how_much() {
 }
 
 #[tokio::test]
-async fn only_the_given_env_and_path_and_home_are_passed() {
+async fn only_the_given_env_path_home_and_network_settings_are_passed() {
     let dir = tempfile::tempdir().unwrap();
     let (tx, lines) = collector();
     let cmd = ShellCommand::new("pwd; env", dir.path()).env("GREETING", "hello world");
@@ -125,10 +125,20 @@ async fn only_the_given_env_and_path_and_home_are_passed() {
     );
     assert!(out.contains(&"GREETING=hello world".to_owned()), "{out:?}");
     assert!(out.contains(&format!("PATH={}", std::env::var("PATH").unwrap())));
+    // The operator's proxy and CA settings are passed as they are.
+    for key in INHERITED {
+        if let Ok(value) = std::env::var(key) {
+            assert!(
+                out.contains(&format!("{key}={value}")),
+                "{key} passed: {out:?}"
+            );
+        }
+    }
     // Whatever else this test process has (cargo sets plenty) must not leak; the shell itself
     // may add PWD and friends.
-    let shell_own = ["PATH", "HOME", "PWD", "OLDPWD", "SHLVL", "_"];
-    for (key, _) in std::env::vars().filter(|(k, _)| !shell_own.contains(&k.as_str())) {
+    let shell_own = ["PWD", "OLDPWD", "SHLVL", "_"];
+    let passed = |k: &str| INHERITED.contains(&k) || shell_own.contains(&k);
+    for (key, _) in std::env::vars().filter(|(k, _)| !passed(k)) {
         assert!(
             !out.iter().any(|l| l.starts_with(&format!("{key}="))),
             "{key} leaked into the command's environment"

@@ -64,6 +64,9 @@ async fn ask(tool: &str, host: &Host, dir: &Path) -> Asked {
 /// `Ok(Some(line))`: it matches; the line is for the build plan. For Python, when `python3`
 /// does not match but a `python3.X` on `host.path` does, `host.python` becomes that one.
 /// `Err`: the whole message for the user.
+///
+/// The whole check (every tool asked, in the app's folder and elsewhere, and each `python3.X`
+/// candidate) is bounded by one [`TIMEOUT`], so a hung tool cannot hold a deploy longer.
 pub async fn check(
     runtime: Runtime,
     dir: &Path,
@@ -74,9 +77,30 @@ pub async fn check(
     let Some((lang, tool)) = language(runtime) else {
         return Ok(None);
     };
-    let Some(Wanted { range, source }) = wanted(runtime, dir, over)? else {
+    let Some(wanted) = wanted(runtime, dir, over)? else {
         return Ok(None);
     };
+    let within = compare(runtime, lang, tool, wanted, dir, instance, host);
+    tokio::time::timeout(TIMEOUT, within)
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "could not learn the {lang} version on instance {instance}: {tool} did not \
+                 answer within {TIMEOUT:?}"
+            ))
+        })
+}
+
+/// [`check`] once the wanted version is known.
+async fn compare(
+    runtime: Runtime,
+    lang: &str,
+    tool: &str,
+    Wanted { range, source }: Wanted,
+    dir: &Path,
+    instance: &str,
+    host: &mut Host,
+) -> Result<Option<String>, String> {
     let tool = if runtime == Runtime::Python {
         host.python.clone()
     } else {

@@ -1,0 +1,257 @@
+//! Building a fetched release natively (every runtime but Docker): the version check, the build
+//! plan (printed at the top of the build log and sent to Base with the first step after the
+//! fetch), the environment (the plan's defaults, the service's env, its secrets and the ones
+//! dployrd generates), the build steps and the `release:` step under the build's deadline, and
+//! what to start. [`super::pipeline`] then starts, checks and switches to what this returns.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use proto::deploy::DeployState;
+use proto::service::{Runtime, ServiceKind, ServiceSpec};
+use proto::wire::{DeployOrder, DeployProgress};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::Engine;
+use super::launch::Launch;
+use super::pipeline::{End, Kept, build_limit, say};
+use crate::deploy::process::{self, Exit, LogLine, ShellCommand};
+use crate::deploy::{Host, Overrides, check_toolchain, plan, versions};
+
+/// Builds the release of `order` in `dir` (the app's folder of the checkout at `checkout`) and
+/// returns how to start it.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn build(
+    engine: &Engine,
+    order: &DeployOrder,
+    runtime: Runtime,
+    checkout: &Path,
+    dir: &Path,
+    commit: &str,
+    cancel: &CancellationToken,
+    logs: &mpsc::Sender<LogLine>,
+) -> Result<Kept, End> {
+    let id = &order.deployment_id;
+    let spec = &order.spec;
+    let overrides = Overrides {
+        build_command: spec.build_command.clone(),
+        start_command: spec.start_command.clone(),
+        kind: spec.kind,
+    };
+    let mut host = Host::new(tools_cache(engine), checkout.to_path_buf());
+    let version = versions::check(
+        runtime,
+        dir,
+        spec.runtime_version.as_deref(),
+        &order.instance_name,
+        &mut host,
+    )
+    .await
+    .map_err(End::failed)?;
+    let plan = plan(runtime, dir, &host).with_overrides(&overrides);
+    let mut plan_lines = vec![format!("runtime: {runtime}")];
+    plan_lines.extend(version);
+    plan_lines.extend(plan.describe());
+    say(logs, "build plan:").await;
+    for line in &plan_lines {
+        say(logs, &format!("  {line}")).await;
+    }
+    check_toolchain(&plan, &order.instance_name).map_err(|e| End::failed(e.to_string()))?;
+    let mut env = plan.env.clone();
+    env.extend(environment(spec, &plan.bin_dirs, dir));
+    let mut secrets = order.secrets.clone();
+    for name in &plan.generated_secrets {
+        if !env.contains_key(name) && !secrets.0.contains_key(name) {
+            let value = generated_secret(engine, &order.service_id, name)
+                .await
+                .map_err(|e| End::failed(format!("could not keep a generated {name}: {e}")))?;
+            engine.learn_secrets(&order.service_id, std::slice::from_ref(&value));
+            secrets.0.insert(name.clone(), value);
+        }
+    }
+    env.extend(secrets.0.clone());
+
+    // The plan goes to Base with the first step after the fetch, so the dashboard shows it on
+    // the deployment.
+    let building = !plan.build.is_empty() || plan.release.is_some();
+    engine.progress(DeployProgress {
+        deployment_id: id.clone(),
+        state: if building {
+            DeployState::Building
+        } else {
+            DeployState::Starting
+        },
+        commit: Some(commit.to_owned()),
+        reason: None,
+        log_tail: Vec::new(),
+        plan: plan_lines,
+    });
+    let limit = build_limit(order);
+    let deadline = tokio::time::Instant::now() + limit;
+    for step in &plan.build {
+        run_step(
+            "build step",
+            &step.run,
+            dir,
+            &env,
+            logs,
+            deadline,
+            limit,
+            cancel,
+        )
+        .await?;
+    }
+    if let Some(release) = &plan.release {
+        say(logs, &format!("[dployr] release: {}", release.run)).await;
+        run_step(
+            "the release step",
+            &release.run,
+            dir,
+            &env,
+            logs,
+            deadline,
+            limit,
+            cancel,
+        )
+        .await
+        .map_err(|mut end| {
+            end.reason.push_str("; the live release keeps serving");
+            end
+        })?;
+    }
+    if cancel.is_cancelled() {
+        return Err(End::cancelled());
+    }
+    if building {
+        engine.step(id, DeployState::Starting);
+    }
+    let launch = if plan.kind == ServiceKind::Static {
+        let root = match &plan.static_dir {
+            Some(sub) => dir.join(sub),
+            None => dir.to_path_buf(),
+        };
+        Launch::Static(root)
+    } else {
+        let start = plan.start.clone().ok_or_else(|| {
+            End::failed(format!(
+                "no start command: the {runtime} runtime has no default for this repository; \
+                 set a start command (or add a Procfile with a web: line)"
+            ))
+        })?;
+        let mut script = String::new();
+        for (name, value) in &plan.port_env {
+            script.push_str(&format!("export {name}=\"{value}\"\n"));
+        }
+        script.push_str(&start.run);
+        Launch::Command(command(&script, dir, &env))
+    };
+    let kept = Kept {
+        deployment_id: id.clone(),
+        spec: ServiceSpec {
+            kind: Some(plan.kind),
+            ..spec.clone()
+        },
+        launch,
+        secrets,
+    };
+    Ok(kept)
+}
+
+/// Runs one build or release step to its end, within the build's deadline.
+#[allow(clippy::too_many_arguments)]
+async fn run_step(
+    what: &str,
+    script: &str,
+    dir: &Path,
+    env: &BTreeMap<String, String>,
+    logs: &mpsc::Sender<LogLine>,
+    deadline: tokio::time::Instant,
+    limit: Duration,
+    cancel: &CancellationToken,
+) -> Result<(), End> {
+    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let cmd = command(script, dir, env);
+    let exit = process::run(&cmd, logs.clone(), left, cancel)
+        .await
+        .map_err(|e| End::failed(format!("could not run {what} `{script}`: {e}")))?;
+    match exit {
+        Exit::Code(0) => Ok(()),
+        Exit::TimedOut => Err(End {
+            state: DeployState::TimedOut,
+            reason: format!("the build did not finish within {limit:?}"),
+        }),
+        Exit::Cancelled => Err(End::cancelled()),
+        Exit::Code(code) => Err(End::failed(format!(
+            "{what} `{script}` exited with code {code}"
+        ))),
+        Exit::Signal(signal) => Err(End::failed(format!(
+            "{what} `{script}` was killed by signal {signal}"
+        ))),
+    }
+}
+
+/// The value of a variable dployrd generates once for a service (Rails's `SECRET_KEY_BASE`):
+/// 64 random bytes as hex, kept 0600 in the service's folder on the instance so every release
+/// and restart gets the same one.
+async fn generated_secret(
+    engine: &Engine,
+    service_id: &str,
+    name: &str,
+) -> std::io::Result<String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let dir = engine
+        .inner
+        .config
+        .services_dir
+        .join(service_id)
+        .join("generated");
+    let file = dir.join(name);
+    match tokio::fs::read_to_string(&file).await {
+        Ok(value) if !value.trim().is_empty() => return Ok(value.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    tokio::fs::create_dir_all(&dir).await?;
+    let value: String = (0..64)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&file)?;
+    out.write_all(value.as_bytes())?;
+    Ok(value)
+}
+
+/// Where package managers that dployrd provides (corepack's yarn and pnpm) and their
+/// downloads live: `<data dir>/cache`, beside the services.
+fn tools_cache(engine: &Engine) -> PathBuf {
+    engine.inner.config.services_dir.with_file_name("cache")
+}
+
+fn command(script: &str, dir: &Path, env: &BTreeMap<String, String>) -> ShellCommand {
+    let mut cmd = ShellCommand::new(script, dir);
+    cmd.env = env.clone();
+    cmd
+}
+
+/// The service's env, plus `PATH` with the release's tool folders (`.venv/bin`, …) first.
+fn environment(spec: &ServiceSpec, bin_dirs: &[String], dir: &Path) -> BTreeMap<String, String> {
+    let mut env = spec.env.clone();
+    let mut path: Vec<String> = bin_dirs
+        .iter()
+        .map(|d| dir.join(d).display().to_string())
+        .collect();
+    if let Ok(system) = std::env::var("PATH") {
+        path.push(system);
+    }
+    env.insert("PATH".into(), path.join(":"));
+    env
+}
