@@ -214,9 +214,10 @@ test('Logs on a deployment shows only its output; All deployments goes back', as
   const id = await page.getAttribute('.deployment[data-state="live"]', 'data-deployment');
   await page.locator('#log-source', { hasText: id }).waitFor();
   await page.locator('.log-row', { hasText: 'tick 5' }).waitFor({ timeout: 10000 });
-  // Its build output is there too.
+  // Its build output is there too, after the build plan's line naming the command.
   await page.fill('#log-search', 'building the app');
-  await page.locator('#log-matches[data-count="1"]').waitFor();
+  await page.locator('#log-matches[data-count="2"]').waitFor();
+  await page.locator('.log-row', { hasText: "# the service's build command" }).waitFor();
   await page.fill('#log-search', '');
   assert.equal(await page.locator('.deployment.selected').count(), 1);
   await page.click('#log-all');

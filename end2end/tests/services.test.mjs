@@ -79,7 +79,8 @@ test('the list shows the service; its page opens from there', async () => {
   await row.locator('a').click();
   await page.waitForURL(/\/services\/svc_[0-9a-z]+$/);
   await hydrated(page);
-  assert.ok(await page.isVisible('text=Not deployed yet.'));
+  // A client-side navigation: the page's data arrives after the route has rendered.
+  await page.locator('text=Not deployed yet.').waitFor();
   assert.equal(await page.inputValue('#svc-env'), 'NODE_ENV=production\n');
 });
 
