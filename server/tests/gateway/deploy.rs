@@ -198,15 +198,24 @@ impl Deployer {
         done
     }
 
-    /// The service's stored log lines (the newest 1,000), one per line.
-    pub async fn log_text(&self, service: &str) -> String {
+    /// The service's stored log lines (the newest 1,000).
+    pub async fn log_lines(&self, service: &str) -> Vec<String> {
         let (lines, _) = self
             .gw
             .base
             .read_logs(&self.gw.owner, service, None, 0, 1_000)
             .await
             .unwrap();
-        lines.iter().map(|l| format!("{}\n", l.line)).collect()
+        lines.into_iter().map(|l| l.line).collect()
+    }
+
+    /// [`Deployer::log_lines`] as one text, each line ending in `\n`.
+    pub async fn log_text(&self, service: &str) -> String {
+        self.log_lines(service)
+            .await
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect()
     }
 
     pub async fn get(&self, host: &str) -> Result<(u16, String), reqwest::Error> {

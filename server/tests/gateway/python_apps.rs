@@ -30,25 +30,15 @@ async fn deploy_live(d: &Deployer, name: &str, files: &[(&str, &str)]) -> String
         .service(name, git_source(&repo), serde_json::json!({}))
         .await;
     let done = d.settled(&d.deploy(&svc).await).await;
-    let log = build_log(d, &svc).await.join("\n");
+    let log = d.log_lines(&svc).await.join("\n");
     assert_eq!(done.state, DeployState::Live, "{:?}\n{log}", done.reason);
     svc
-}
-
-/// The service's stored log lines.
-async fn build_log(d: &Deployer, svc: &str) -> Vec<String> {
-    let (lines, _) =
-        d.gw.base
-            .read_logs(&d.gw.owner, svc, None, 0, control::logs::MAX_READ)
-            .await
-            .unwrap();
-    lines.into_iter().map(|l| l.line).collect()
 }
 
 /// Waits until the build log has a line containing `text`.
 async fn logged(d: &Deployer, svc: &str, text: &str) {
     eventually(Duration::from_secs(30), text, || async {
-        build_log(d, svc).await.iter().any(|l| l.contains(text))
+        d.log_lines(svc).await.iter().any(|l| l.contains(text))
     })
     .await;
 }

@@ -37,15 +37,6 @@ fn app(engines: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn log_lines(d: &Deployer, service: &str) -> Vec<String> {
-    let (lines, _) =
-        d.gw.base
-            .read_logs(&d.gw.owner, service, None, 0, 1_000)
-            .await
-            .unwrap();
-    lines.into_iter().map(|l| l.line).collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_version_the_instance_lacks_fails_before_the_build_naming_both() {
     let node = node_version();
@@ -77,7 +68,7 @@ async fn a_node_version_the_instance_lacks_fails_before_the_build_naming_both() 
         steps(&failed)
     );
     assert!(took < Duration::from_secs(10), "took {took:?}");
-    let lines = log_lines(&d, &svc).await;
+    let lines = d.log_lines(&svc).await;
     assert!(
         !lines.iter().any(|l| l.contains("npm")),
         "no build ran: {lines:#?}"
@@ -96,7 +87,7 @@ async fn a_node_version_the_instance_lacks_fails_before_the_build_naming_both() 
             let want = want.clone();
             let d = &d;
             let svc = &svc;
-            async move { log_lines(d, svc).await.contains(&want) }
+            async move { d.log_lines(svc).await.contains(&want) }
         },
     )
     .await;
