@@ -7,6 +7,8 @@
 //! - [`join`]: `dployrd join`: enroll with a join token.
 //! - [`run`]: `dployrd run`: hold the connection, reconnect with backoff forever.
 //! - [`streams`]: the byte streams Base opens over that connection.
+//! - [`tools`]: what the console and file explorer streams reach (shells in PTYs, file
+//!   operations confined to the service's directory).
 //! - [`ingress`]: the HTTP reverse proxy that routes each `Host` to its service's live release.
 //! - [`engine`]: what dployrd does with Base's work: deployments one at a time per service,
 //!   the live release of each, rollbacks, restarts, and reports back.

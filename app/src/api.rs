@@ -27,14 +27,8 @@ pub struct SignupState {
 
 #[server(prefix = "/rpc")]
 pub async fn get_signup_state() -> Result<SignupState, AppError> {
-    let base = base()?;
-    let users = control::store::users::count(base.store().pool())
-        .await
-        .map_err(|e| fail(e.into()))?;
-    Ok(SignupState {
-        first_user: users == 0,
-        open: users == 0 || base.config().open_signup,
-    })
+    let (first_user, open) = base()?.signup_offer().await.map_err(fail)?;
+    Ok(SignupState { first_user, open })
 }
 
 /// Where `/` sends a visitor: their first cluster, the sign-up page on a fresh Base, or log-in.

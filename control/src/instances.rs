@@ -10,6 +10,7 @@ use serde_json::json;
 use crate::auth::token;
 use crate::events::{NewEvent, record};
 use crate::rbac::{ManageInstances, ViewCluster, authorize};
+use crate::store::clusters;
 use crate::store::instances::{self as sql, InstanceRow};
 use crate::store::is_unique_violation;
 use crate::{Actor, Base, ClientInfo, DomainError, clock, ids, validate};
@@ -114,12 +115,13 @@ impl Base {
     }
 
     /// Adds the instance for the dployrd that Base itself supervises on its own machine
-    /// (`--local-agent`). No person asks, so there is no actor and no RBAC check: only Base's
-    /// own start-up code calls this, for the oldest cluster.
-    pub async fn create_local_instance(
-        &self,
-        cluster_id: &str,
-    ) -> Result<NewInstance, DomainError> {
+    /// (`--local-agent`), in the oldest cluster; `None` while no cluster exists. No person asks,
+    /// so there is no actor and no RBAC check: only Base's own start-up code calls this.
+    pub async fn create_local_instance(&self) -> Result<Option<NewInstance>, DomainError> {
+        let Some(cluster_id) = clusters::oldest(self.store.pool()).await? else {
+            return Ok(None);
+        };
+        let cluster_id = cluster_id.as_str();
         let system = ClientInfo {
             ip: None,
             user_agent: Some("dployr-server (local agent)".into()),
@@ -132,8 +134,9 @@ impl Base {
                 let suffix = &ids::new_id("x")[24..];
                 self.insert_instance(cluster_id, &format!("local-{suffix}"), None, &system)
                     .await
+                    .map(Some)
             }
-            other => other,
+            other => other.map(Some),
         }
     }
 

@@ -4,7 +4,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::Parser;
+use control::Store;
+use control::secrets::KeySettings;
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -63,6 +66,13 @@ pub struct Config {
     /// The sender of those emails (default: `dployr <dployr@<public host>>`).
     #[arg(long, env = "DPLOYR_SMTP_FROM")]
     pub smtp_from: Option<String>,
+    /// The master key that seals secrets, 64 hex digits (default: `master.key` in the data dir,
+    /// made on first start). Prefer the environment variable to the flag.
+    #[arg(long, env = "DPLOYR_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+    /// Keys a rotation retired that you hold yourself: comma-separated, 64 hex digits each.
+    #[arg(long, env = "DPLOYR_RETIRED_MASTER_KEYS", hide_env_values = true)]
+    pub retired_master_keys: Option<String>,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "DPLOYR_LOG_JSON")]
     pub log_json: bool,
@@ -99,9 +109,52 @@ impl Config {
             log_json: false,
             smtp_url: None,
             smtp_from: None,
+            master_key: None,
+            retired_master_keys: None,
             console_idle_secs: 1800,
             upload_max_bytes: 1 << 30,
             task: None,
         }
     }
+}
+
+impl Config {
+    /// The data dir (made if missing) and the database in it or at `--database-url`.
+    pub async fn open_store(&self) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating data dir {}", self.data_dir.display()))?;
+        let url = match &self.database_url {
+            Some(u) => u.clone(),
+            None => Store::sqlite_url(&self.data_dir),
+        };
+        Store::open(&url)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("opening the database")
+    }
+
+    /// The master keys the operator holds (none: Base keeps `master.key` in the data dir).
+    pub fn key_settings(&self) -> KeySettings {
+        KeySettings {
+            master: self.master_key.clone(),
+            retired: self.retired_master_keys.clone(),
+        }
+    }
+
+    /// The dployrd binary served to installers: the configured path, else `dployrd` beside
+    /// this executable.
+    pub fn agent_bin(&self) -> Option<PathBuf> {
+        self.agent_bin.clone().or_else(|| beside_server("dployrd"))
+    }
+
+    /// The `dployr` CLI served to CI jobs: the configured path, else `dployr` beside this
+    /// executable.
+    pub fn cli_bin(&self) -> Option<PathBuf> {
+        self.cli_bin.clone().or_else(|| beside_server("dployr"))
+    }
+}
+
+/// A file next to this executable.
+fn beside_server(name: &str) -> Option<PathBuf> {
+    std::env::current_exe().ok()?.parent().map(|d| d.join(name))
 }

@@ -42,16 +42,6 @@ async fn github_action() -> Response {
         .into_response()
 }
 
-/// Where the agent binary is: the configured path, else `dployrd` next to this executable.
-pub fn default_agent_bin() -> Option<PathBuf> {
-    beside_server("dployrd")
-}
-
-/// A file next to this executable.
-pub fn beside_server(name: &str) -> Option<PathBuf> {
-    std::env::current_exe().ok()?.parent().map(|d| d.join(name))
-}
-
 async fn script(State(state): State<ServerState>) -> Response {
     let base = state
         .base

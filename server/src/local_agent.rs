@@ -20,13 +20,13 @@ fn arg_after<'a>(cmd: &'a str, flag: &str) -> Option<&'a str> {
 }
 
 async fn enroll(base: &Base, bin: &Path, dir: &Path) -> anyhow::Result<bool> {
-    let Some(cluster) = control::store::clusters::oldest(base.store().pool()).await? else {
-        return Ok(false);
-    };
     let made = base
-        .create_local_instance(&cluster)
+        .create_local_instance()
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let Some(made) = made else {
+        return Ok(false);
+    };
     let cmd = &made.install_command;
     let (url, pin) = (arg_after(cmd, "--url"), arg_after(cmd, "--pin"));
     let (Some(url), Some(pin)) = (url, pin) else {

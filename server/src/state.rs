@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use axum::extract::FromRef;
-use control::{Base, BaseConfig, GatewayInfo, Store};
+use control::{Base, BaseConfig, GatewayInfo};
 use leptos::config::{Env, LeptosOptions};
 
 use crate::Config;
@@ -36,16 +36,7 @@ impl ServerState {
         addr: SocketAddr,
         gateway_addr: SocketAddr,
     ) -> anyhow::Result<ServerState> {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
-        let url = match &config.database_url {
-            Some(u) => u.clone(),
-            None => Store::sqlite_url(&config.data_dir),
-        };
-        let store = Store::open(&url)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e:?}"))
-            .context("opening the database")?;
+        let store = config.open_store().await?;
         let public_url = match &config.public_url {
             Some(u) => u.clone(),
             None => format!("http://{addr}")
@@ -69,7 +60,7 @@ impl ServerState {
                 .unwrap_or_else(|| format!("wss://{gateway_addr}")),
             pin: identity.pin(),
         };
-        let keyring = control::secrets::Keyring::load_or_create(&config.data_dir)
+        let keyring = control::secrets::keyfiles::load(&config.data_dir, &config.key_settings())
             .context("loading the master key for secrets")?;
         let mut base = Base::new(store, base_config).with_keyring(keyring);
         if let Some(url) = &config.smtp_url {
@@ -91,14 +82,8 @@ impl ServerState {
             trust_proxy: config.trust_proxy,
             origin,
             gateway_identity: identity,
-            agent_bin: config
-                .agent_bin
-                .clone()
-                .or_else(crate::install::default_agent_bin),
-            cli_bin: config
-                .cli_bin
-                .clone()
-                .or_else(|| crate::install::beside_server("dployr")),
+            agent_bin: config.agent_bin(),
+            cli_bin: config.cli_bin(),
         })
     }
 }

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use control::secrets::rotation;
-use control::{Base, BaseConfig, Store};
+use control::{Base, BaseConfig};
 
 use crate::config::{Config, Task};
 
@@ -15,17 +15,9 @@ pub async fn run(config: &Config, task: &Task) -> anyhow::Result<()> {
 /// A new master key, and every secret sealed again under it in one transaction; the key files
 /// swap only after the commit (see `control::secrets::rotation`).
 async fn rotate_key(config: &Config) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
-    let url = match &config.database_url {
-        Some(u) => u.clone(),
-        None => Store::sqlite_url(&config.data_dir),
-    };
-    let store = Store::open(&url)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
-        .context("opening the database")?;
-    let (keyring, files) = rotation::begin(&config.data_dir).context("making the new key")?;
+    let store = config.open_store().await?;
+    let (keyring, files) =
+        rotation::begin(&config.data_dir, &config.key_settings()).context("making the new key")?;
     let new_id = keyring.current_id().to_string();
     let base = Base::new(store.clone(), BaseConfig::new("http://127.0.0.1".parse()?))
         .with_keyring(keyring);

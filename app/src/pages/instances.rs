@@ -6,12 +6,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use proto::api::{Instance, InstanceStatus, Role};
+use proto::api::{Instance, InstanceList, InstanceStatus, Role};
 
 use crate::api::{CreateInstance, DeleteInstance, SetInstanceConsole, list_instances};
 use crate::components::events::short_time;
 use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
 use crate::components::layout::Session;
+use crate::components::live::follow;
 use crate::pages::not_found::ErrorPage;
 
 #[component]
@@ -29,8 +30,11 @@ pub fn InstancesPage() -> impl IntoView {
     };
     let may_manage = move || matches!(role(), Some(Role::Owner | Role::Admin));
     let initial = Resource::new_blocking(cluster_id, list_instances);
-    let live: RwSignal<Option<Vec<Instance>>> = RwSignal::new(None);
-    follow_live(cluster_id, live);
+    let live: RwSignal<Option<InstanceList>> = RwSignal::new(None);
+    follow(
+        move || format!("/api/v1/clusters/{}/instances/live", cluster_id()),
+        live,
+    );
 
     let add = ServerAction::<CreateInstance>::new();
     let add_error = error_of(add.value());
@@ -56,7 +60,9 @@ pub fn InstancesPage() -> impl IntoView {
                         let first = StoredValue::new(first);
                         // A memo: a pushed list equal to the one shown (the socket's first
                         // frame, usually) leaves the table as it is instead of rebuilding it.
-                        let rows = Memo::new(move |_| live.get().unwrap_or_else(|| first.get_value()));
+                        let rows = Memo::new(move |_| {
+                            live.get().map(|l| l.instances).unwrap_or_else(|| first.get_value())
+                        });
                         view! {
                             <section class="card" aria-labelledby="instances-list-title">
                                 <div class="card-header">
@@ -213,50 +219,4 @@ fn confirm(message: &str) -> bool {
 
 fn copy_to_clipboard(text: &str) {
     let _ = window().navigator().clipboard().write_text(text);
-}
-
-/// In the browser: keep `live` equal to what the server pushes over the WebSocket.
-fn follow_live(
-    cluster_id: impl Fn() -> String + Send + Sync + 'static,
-    live: RwSignal<Option<Vec<Instance>>>,
-) {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        use wasm_bindgen::closure::Closure;
-        Effect::new(move |previous: Option<Option<web_sys::WebSocket>>| {
-            if let Some(Some(old)) = previous {
-                let _ = old.close();
-            }
-            let location = window().location();
-            let scheme = if location.protocol().ok().as_deref() == Some("https:") {
-                "wss"
-            } else {
-                "ws"
-            };
-            let host = location.host().ok()?;
-            let url = format!(
-                "{scheme}://{host}/api/v1/clusters/{}/instances/live",
-                cluster_id()
-            );
-            let socket = web_sys::WebSocket::new(&url).ok()?;
-            let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-                move |ev: web_sys::MessageEvent| {
-                    let list = ev.data().as_string().and_then(|text| {
-                        serde_json::from_str::<proto::api::InstanceList>(&text).ok()
-                    });
-                    if let Some(list) = list {
-                        live.set(Some(list.instances));
-                    }
-                },
-            );
-            socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-            on_message.forget();
-            Some(socket)
-        });
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = (cluster_id, live);
-    }
 }

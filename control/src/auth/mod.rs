@@ -79,6 +79,13 @@ impl Base {
         })
     }
 
+    /// Whether the sign-up form is offered: `(first_user, open)`. On a Base with no account the
+    /// first person to sign up owns it; later people may sign up only with open sign-up on.
+    pub async fn signup_offer(&self) -> Result<(bool, bool), DomainError> {
+        let first_user = users::count(self.store.pool()).await? == 0;
+        Ok((first_user, first_user || self.config.open_signup))
+    }
+
     /// Creates an account, its first cluster (with the new user as Owner) and a session. Only the
     /// first person on a Base may sign up unless open sign-up is on.
     pub async fn signup(

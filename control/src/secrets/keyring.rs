@@ -1,27 +1,22 @@
-//! Secrets at rest: AES-256-GCM (ring) under a master key that never enters the database. The
-//! key comes from `DPLOYR_MASTER_KEY` (64 hex digits) or from `master.key` in the data dir, made
-//! on first start with mode 0600. Every sealed value carries the id of the key that sealed it,
-//! and is bound to where it belongs (service and name) as associated data, so a value copied to
-//! another row does not open. Rotation (`dployr-server rotate-key`) seals everything again under
-//! a new key; keys it retired stay readable from `master.key.<id>` until then.
+//! Sealing secrets: AES-256-GCM (ring) under a master key that never enters the database. Every
+//! sealed value carries the id of the key that sealed it, and is bound to where it belongs
+//! (service and name) as associated data, so a value copied to another row does not open.
+//! Pure: where the keys live (files, environment) is [`super::keyfiles`]'s business.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use base64::Engine as _;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 use sha2::{Digest, Sha256};
 
-/// The environment variable that, when set, holds the master key instead of the key file.
-pub const MASTER_KEY_ENV: &str = "DPLOYR_MASTER_KEY";
-pub(super) const KEY_FILE: &str = "master.key";
-pub(super) const KEY_LEN: usize = 32;
+/// A master key's length in bytes (64 hex digits written out).
+pub const KEY_LEN: usize = 32;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("{MASTER_KEY_ENV} must be 64 hex digits (32 bytes)")]
+    #[error("DPLOYR_MASTER_KEY must be 64 hex digits (32 bytes)")]
     BadEnvKey,
     #[error("DPLOYR_RETIRED_MASTER_KEYS must be keys of 64 hex digits, separated by commas")]
     BadRetiredEnvKey,
@@ -66,7 +61,8 @@ pub(super) fn key_id(key: &[u8]) -> String {
     hex::encode(&Sha256::digest(key)[..8])
 }
 
-fn parse_hex_key(text: &str) -> Option<[u8; KEY_LEN]> {
+/// A key written as 64 hex digits (surrounding whitespace ignored).
+pub(super) fn parse_hex_key(text: &str) -> Option<[u8; KEY_LEN]> {
     let bytes = hex::decode(text.trim()).ok()?;
     bytes.try_into().ok()
 }
@@ -83,18 +79,6 @@ impl Keyring {
             current_id: key_id(&current),
             keys,
         }
-    }
-
-    /// `DPLOYR_MASTER_KEY` if set, else `data_dir/master.key` (made now if missing), plus the
-    /// retired keys in `data_dir/master.key.<id>` and `DPLOYR_RETIRED_MASTER_KEYS`.
-    pub fn load_or_create(data_dir: &Path) -> Result<Keyring, KeyError> {
-        let current = match std::env::var(MASTER_KEY_ENV) {
-            Ok(text) => parse_hex_key(&text).ok_or(KeyError::BadEnvKey)?,
-            Err(_) => read_or_create_key_file(&data_dir.join(KEY_FILE))?,
-        };
-        let mut retired = retired_keys(data_dir)?;
-        retired.extend(super::rotation::retired_from_env()?);
-        Ok(Keyring::from_keys(current, &retired))
     }
 
     pub fn current_id(&self) -> &str {
@@ -145,22 +129,6 @@ impl Keyring {
     }
 }
 
-pub(super) fn read_or_create_key_file(path: &Path) -> Result<[u8; KEY_LEN], KeyError> {
-    let io = |error| KeyError::Io {
-        path: path.to_path_buf(),
-        error,
-    };
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse_hex_key(&text).ok_or_else(|| KeyError::BadKeyFile(path.to_path_buf())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = new_key();
-            write_key_file(path, &key).map_err(io)?;
-            Ok(key)
-        }
-        Err(e) => Err(io(e)),
-    }
-}
-
 /// A fresh random key.
 pub fn new_key() -> [u8; KEY_LEN] {
     let mut key = [0u8; KEY_LEN];
@@ -170,41 +138,9 @@ pub fn new_key() -> [u8; KEY_LEN] {
     key
 }
 
-/// Writes a key file readable by its owner only (created with mode 0600, never widened).
-pub fn write_key_file(path: &Path, key: &[u8; KEY_LEN]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(format!("{}\n", hex::encode(key)).as_bytes())?;
-    file.sync_all()
-}
-
-/// Keys a rotation retired, kept as `master.key.<id>` until nothing is sealed with them.
-pub(super) fn retired_keys(data_dir: &Path) -> Result<Vec<[u8; KEY_LEN]>, KeyError> {
-    let Ok(entries) = std::fs::read_dir(data_dir) else {
-        return Ok(Vec::new());
-    };
-    let mut keys = Vec::new();
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with("master.key.") && !name.ends_with(".tmp") {
-            let text = std::fs::read_to_string(entry.path()).map_err(|error| KeyError::Io {
-                path: entry.path(),
-                error,
-            })?;
-            keys.push(parse_hex_key(&text).ok_or_else(|| KeyError::BadKeyFile(entry.path()))?);
-        }
-    }
-    Ok(keys)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn sealed_values_open_only_in_their_own_context_and_hide_the_plaintext() {
@@ -244,26 +180,5 @@ mod tests {
         );
         let err = Keyring::from_keys(new, &[]).open("c", &sealed).unwrap_err();
         assert!(matches!(err, KeyError::UnknownKey(ref id) if *id == sealed.key_id));
-    }
-
-    #[test]
-    fn the_key_file_is_made_once_with_mode_0600() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = Keyring::load_or_create(dir.path()).unwrap();
-        let mode = std::fs::metadata(dir.path().join(KEY_FILE))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
-        let second = Keyring::load_or_create(dir.path()).unwrap();
-        assert_eq!(first.current_id(), second.current_id());
-        assert!(
-            !format!("{first:?}").contains(
-                &std::fs::read_to_string(dir.path().join(KEY_FILE))
-                    .unwrap()
-                    .trim()
-                    .to_string()
-            )
-        );
     }
 }

@@ -10,14 +10,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::keyring::{
-    KEY_FILE, KEY_LEN, KeyError, Keyring, MASTER_KEY_ENV, key_id, new_key, read_or_create_key_file,
-    retired_keys, write_key_file,
-};
-
-/// Old keys an operator who keeps the key in the environment still needs to open with:
-/// comma-separated, 64 hex digits each.
-pub const RETIRED_KEYS_ENV: &str = "DPLOYR_RETIRED_MASTER_KEYS";
+use super::keyfiles::{self, KEY_FILE, KeySettings, io, read_or_create_key_file, write_key_file};
+use super::keyring::{KeyError, Keyring, key_id, new_key};
 
 /// A rotation whose new key is written but not yet made current on disk.
 #[derive(Debug)]
@@ -27,38 +21,17 @@ pub struct Rotation {
     new_id: String,
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyError + '_ {
-    move |error| KeyError::Io {
-        path: path.to_path_buf(),
-        error,
-    }
-}
-
-/// Keys from `DPLOYR_RETIRED_MASTER_KEYS`, if set.
-pub fn retired_from_env() -> Result<Vec<[u8; KEY_LEN]>, KeyError> {
-    let Ok(text) = std::env::var(RETIRED_KEYS_ENV) else {
-        return Ok(Vec::new());
-    };
-    text.split(',')
-        .filter(|k| !k.trim().is_empty())
-        .map(|k| {
-            hex::decode(k.trim())
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or(KeyError::BadRetiredEnvKey)
-        })
-        .collect()
-}
-
 /// Starts a rotation: a new key is written beside the current one, and the keyring returned
 /// seals with it while still opening with every older key. With `DPLOYR_MASTER_KEY` set there
 /// is nothing to write: the keyring is the environment's key (current) and the retired ones.
-pub fn begin(data_dir: &Path) -> Result<(Keyring, Option<Rotation>), KeyError> {
-    if std::env::var(MASTER_KEY_ENV).is_ok() {
-        return Ok((Keyring::load_or_create(data_dir)?, None));
+pub fn begin(
+    data_dir: &Path,
+    settings: &KeySettings,
+) -> Result<(Keyring, Option<Rotation>), KeyError> {
+    if settings.master.is_some() {
+        return Ok((keyfiles::load(data_dir, settings)?, None));
     }
-    let mut retired = retired_keys(data_dir)?;
-    retired.extend(retired_from_env()?);
+    let mut retired = keyfiles::retired(data_dir, settings)?;
     let old = read_or_create_key_file(&data_dir.join(KEY_FILE))?;
     let new = new_key();
     let new_id = key_id(&new);
@@ -97,24 +70,28 @@ impl Rotation {
 mod tests {
     use super::*;
 
+    fn load(dir: &Path) -> Keyring {
+        keyfiles::load(dir, &KeySettings::default()).unwrap()
+    }
+
     #[test]
     fn a_rotation_keeps_every_older_secret_readable_at_every_step() {
         let dir = tempfile::tempdir().unwrap();
-        let before = Keyring::load_or_create(dir.path()).unwrap();
+        let before = load(dir.path());
         let sealed = before.seal("svc/A", "value-a");
-        let (during, rotation) = begin(dir.path()).unwrap();
+        let (during, rotation) = begin(dir.path(), &KeySettings::default()).unwrap();
         let rotation = rotation.unwrap();
         assert_ne!(during.current_id(), before.current_id());
         assert_eq!(during.current_id(), rotation.new_key_id());
         assert_eq!(during.open("svc/A", &sealed).unwrap(), "value-a");
         let resealed = during.seal("svc/A", "value-a");
         // A crash before `finish`: a restarted Base opens both the old and the new sealing.
-        let crashed = Keyring::load_or_create(dir.path()).unwrap();
+        let crashed = load(dir.path());
         assert_eq!(crashed.current_id(), before.current_id());
         assert_eq!(crashed.open("svc/A", &resealed).unwrap(), "value-a");
         let kept = rotation.finish().unwrap();
         assert!(kept.exists());
-        let after = Keyring::load_or_create(dir.path()).unwrap();
+        let after = load(dir.path());
         assert_eq!(after.current_id(), during.current_id());
         assert_eq!(after.open("svc/A", &resealed).unwrap(), "value-a");
         assert_eq!(after.open("svc/A", &sealed).unwrap(), "value-a");

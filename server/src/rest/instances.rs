@@ -2,7 +2,6 @@
 //! one-time join token and install command), list with live status, remove (revoking it).
 
 use axum::Json;
-use axum::extract::ws::Message as WsMessage;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use http::StatusCode;
@@ -100,32 +99,16 @@ pub async fn live(
 ) -> Result<Response, ApiError> {
     state.base.list_instances(&actor, &cluster).await?;
     let base = state.base.clone();
-    Ok(upgrade.on_upgrade(move |mut socket| async move {
-        let mut changes = base.registry().subscribe();
-        loop {
-            let list = match base.list_instances(&actor, &cluster).await {
-                Ok(instances) => InstanceList {
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        let changes = base.registry().subscribe();
+        super::live::push_on_change(socket, changes, "instances", || async {
+            base.list_instances(&actor, &cluster)
+                .await
+                .map(|instances| InstanceList {
                     instances,
                     next_cursor: None,
-                },
-                Err(e) => {
-                    tracing::info!(error = %e, "live instance view closed");
-                    break;
-                }
-            };
-            let Ok(text) = serde_json::to_string(&list) else {
-                break;
-            };
-            if socket.send(WsMessage::Text(text.into())).await.is_err() {
-                break;
-            }
-            tokio::select! {
-                changed = changes.changed() => if changed.is_err() { break },
-                incoming = socket.recv() => match incoming {
-                    Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
-                    Some(Ok(_)) => {}
-                },
-            }
-        }
+                })
+        })
+        .await
     }))
 }

@@ -1,12 +1,5 @@
-//! The file explorer's operations on a service's live release directory, one stream each:
-//! list, download (streamed), download a folder as tar.gz (streamed), upload (streamed to a
-//! temporary file, then renamed over the target: atomic), mkdir, rename, delete.
-//!
-//! Every path goes through [`beneath::check`] and then a `cap_std` directory handle on the root
-//! (see [`beneath`]); only regular files are read or replaced, never devices, sockets or FIFOs.
-//!
-//! Over the ~400-line budget on purpose: every operation's path checks and error mapping sit
-//! together, so a reviewer sees in one file that none of them skips a gate.
+//! The explorer's streamed operations: download a file, download a folder as tar.gz, and
+//! upload (to a temporary file renamed over the target, so a reader never sees half a file).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -20,213 +13,12 @@ use proto::wire::{
 };
 use tokio::io::AsyncReadExt;
 
-use super::beneath::{self, Relative};
+use super::gate::{Failure, bad, blocking, checked, entry, fail, io_failure, not_root, open_root};
 use crate::engine::Engine;
+use crate::tools::beneath::{self, Relative};
 
 /// How much of a file goes in one record.
 const CHUNK: usize = 64 * 1024;
-
-type Failure = (FileErrorKind, String);
-
-fn bad(message: impl Into<String>) -> Failure {
-    (FileErrorKind::BadPath, message.into())
-}
-
-fn io_failure(what: &str, e: io::Error) -> Failure {
-    use io::ErrorKind as K;
-    let kind = match e.kind() {
-        K::NotFound => FileErrorKind::NotFound,
-        // cap-std's answer to a path that would leave the root.
-        K::PermissionDenied | K::InvalidInput | K::InvalidFilename => FileErrorKind::BadPath,
-        K::AlreadyExists | K::DirectoryNotEmpty | K::NotADirectory | K::IsADirectory => {
-            FileErrorKind::Conflict
-        }
-        _ => FileErrorKind::Io,
-    };
-    let detail = match kind {
-        FileErrorKind::BadPath => "outside the service's directory, or not permitted".to_string(),
-        FileErrorKind::NotFound => "no such file or directory".to_string(),
-        _ => e.to_string(),
-    };
-    (kind, format!("{what}: {detail}"))
-}
-
-/// Serves one file operation for `service_id`.
-pub async fn serve(
-    mut stream: MuxStream,
-    engine: &Engine,
-    service_id: &str,
-    op: FileOp,
-) -> Result<(), StreamError> {
-    let workspace = engine.workspace(service_id);
-    if workspace.as_ref().is_some_and(|w| w.container.is_some()) {
-        let message = "a docker service's files live in its container: open the console to \
-                       look inside it";
-        return fail(stream, (FileErrorKind::NoRelease, message.into())).await;
-    }
-    let Some(root) = workspace.map(|w| w.dir) else {
-        return fail(
-            stream,
-            (
-                FileErrorKind::NoRelease,
-                "this service has no live release on this instance yet: deploy it first".into(),
-            ),
-        )
-        .await;
-    };
-    let result = match op {
-        FileOp::List { path } => blocking(move || list(&root, &path)).await,
-        FileOp::Mkdir { path } => blocking(move || mkdir(&root, &path)).await,
-        FileOp::Rename { from, to } => blocking(move || rename(&root, &from, &to)).await,
-        FileOp::Delete { path } => blocking(move || delete(&root, &path)).await,
-        FileOp::Read { path } => return read(stream, root, path).await,
-        FileOp::Archive { path } => return archive(stream, root, path).await,
-        FileOp::Write {
-            path,
-            max_bytes,
-            if_modified_ms,
-        } => return write(stream, root, path, max_bytes, if_modified_ms).await,
-    };
-    match result {
-        Ok(reply) => {
-            stream.send(&Record::json(&reply)).await?;
-            stream.close()
-        }
-        Err(f) => fail(stream, f).await,
-    }
-}
-
-async fn fail(mut stream: MuxStream, (kind, message): Failure) -> Result<(), StreamError> {
-    stream
-        .send(&Record::json(&FileReply::Failed { kind, message }))
-        .await?;
-    stream.close()
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, Failure> + Send + 'static,
-) -> Result<T, Failure> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| Err((FileErrorKind::Io, format!("file task failed: {e}"))))
-}
-
-fn open_root(root: &Path) -> Result<Dir, Failure> {
-    Dir::open_ambient_dir(root, ambient_authority())
-        .map_err(|e| io_failure("the service's directory", e))
-}
-
-fn checked(raw: &str) -> Result<Relative, Failure> {
-    beneath::check(raw).map_err(bad)
-}
-
-fn entry(name: String, m: &Metadata) -> FileEntry {
-    use cap_std::fs::PermissionsExt;
-    let ft = m.file_type();
-    let kind = if ft.is_symlink() {
-        FileKind::Symlink
-    } else if ft.is_dir() {
-        FileKind::Dir
-    } else if ft.is_file() {
-        FileKind::File
-    } else {
-        FileKind::Other
-    };
-    let modified_ms = m
-        .modified()
-        .ok()
-        .and_then(|t| t.into_std().duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    FileEntry {
-        name,
-        kind,
-        size: m.len(),
-        mode: m.permissions().mode() & 0o7777,
-        modified_ms,
-    }
-}
-
-fn list(root: &Path, raw: &str) -> Result<FileReply, Failure> {
-    let rel = checked(raw)?;
-    let dir = open_root(root)?
-        .open_dir(rel.as_path())
-        .map_err(|e| io_failure(raw, e))?;
-    let mut entries = Vec::new();
-    for e in dir.entries().map_err(|e| io_failure(raw, e))? {
-        let e = e.map_err(|e| io_failure(raw, e))?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        let m = e.metadata().map_err(|e| io_failure(&name, e))?;
-        entries.push(entry(name, &m));
-    }
-    entries.sort_by(|a, b| {
-        (a.kind != FileKind::Dir)
-            .cmp(&(b.kind != FileKind::Dir))
-            .then_with(|| a.name.cmp(&b.name))
-    });
-    Ok(FileReply::Listing { entries })
-}
-
-fn not_root<'a>(rel: &'a Relative, what: &str) -> Result<&'a str, Failure> {
-    rel.file_name()
-        .filter(|_| !rel.is_root())
-        .ok_or_else(|| bad(format!("cannot {what} the service's directory itself")))
-}
-
-fn mkdir(root: &Path, raw: &str) -> Result<FileReply, Failure> {
-    let rel = checked(raw)?;
-    not_root(&rel, "create")?;
-    let dir = open_root(root)?;
-    dir.create_dir(rel.as_path())
-        .map_err(|e| io_failure(raw, e))?;
-    let m = dir
-        .metadata(rel.as_path())
-        .map_err(|e| io_failure(raw, e))?;
-    Ok(FileReply::Entry(entry(
-        rel.file_name().unwrap_or_default().into(),
-        &m,
-    )))
-}
-
-fn rename(root: &Path, from_raw: &str, to_raw: &str) -> Result<FileReply, Failure> {
-    let (from, to) = (checked(from_raw)?, checked(to_raw)?);
-    not_root(&from, "move")?;
-    not_root(&to, "replace")?;
-    let dir = open_root(root)?;
-    dir.symlink_metadata(from.as_path())
-        .map_err(|e| io_failure(from_raw, e))?;
-    if dir.symlink_metadata(to.as_path()).is_ok() {
-        return Err((
-            FileErrorKind::Conflict,
-            format!("{to_raw} already exists: delete it first"),
-        ));
-    }
-    dir.rename(from.as_path(), &dir, to.as_path())
-        .map_err(|e| io_failure(to_raw, e))?;
-    let m = dir
-        .symlink_metadata(to.as_path())
-        .map_err(|e| io_failure(to_raw, e))?;
-    Ok(FileReply::Entry(entry(
-        to.file_name().unwrap_or_default().into(),
-        &m,
-    )))
-}
-
-fn delete(root: &Path, raw: &str) -> Result<FileReply, Failure> {
-    let rel = checked(raw)?;
-    not_root(&rel, "delete")?;
-    let dir = open_root(root)?;
-    let m = dir
-        .symlink_metadata(rel.as_path())
-        .map_err(|e| io_failure(raw, e))?;
-    if m.is_dir() {
-        dir.remove_dir_all(rel.as_path())
-    } else {
-        dir.remove_file(rel.as_path())
-    }
-    .map_err(|e| io_failure(raw, e))?;
-    Ok(FileReply::Done)
-}
 
 /// Opens a regular file beneath the root for reading.
 fn open_file(root: &Path, raw: &str) -> Result<(std::fs::File, FileEntry), Failure> {
@@ -249,7 +41,11 @@ fn open_file(root: &Path, raw: &str) -> Result<(std::fs::File, FileEntry), Failu
     Ok((file.into_std(), entry(name, &m)))
 }
 
-async fn read(mut stream: MuxStream, root: PathBuf, raw: String) -> Result<(), StreamError> {
+pub(super) async fn read(
+    mut stream: MuxStream,
+    root: PathBuf,
+    raw: String,
+) -> Result<(), StreamError> {
     let opened = blocking(move || open_file(&root, &raw)).await;
     let (file, meta) = match opened {
         Ok(x) => x,
@@ -273,7 +69,11 @@ async fn read(mut stream: MuxStream, root: PathBuf, raw: String) -> Result<(), S
 }
 
 /// `tar -czf -` of a folder beneath the root (symlinks stored as links, never followed).
-async fn archive(mut stream: MuxStream, root: PathBuf, raw: String) -> Result<(), StreamError> {
+pub(super) async fn archive(
+    mut stream: MuxStream,
+    root: PathBuf,
+    raw: String,
+) -> Result<(), StreamError> {
     let checked_dir = {
         let root = root.clone();
         blocking(move || {
@@ -408,7 +208,7 @@ impl Upload {
     }
 }
 
-async fn write(
+pub(super) async fn write(
     mut stream: MuxStream,
     root: PathBuf,
     raw: String,

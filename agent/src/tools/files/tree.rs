@@ -1,0 +1,92 @@
+//! The explorer's one-reply operations: list a directory, make one, rename and delete.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use cap_std::ambient_authority;
+use cap_std::fs::{Dir, Metadata, OpenOptions};
+use proto::wire::{
+    FileEntry, FileErrorKind, FileKind, FileOp, FileReply, MuxStream, Record, RecordReader,
+    StreamError,
+};
+use tokio::io::AsyncReadExt;
+
+use super::gate::{Failure, bad, blocking, checked, entry, fail, io_failure, not_root, open_root};
+use crate::engine::Engine;
+use crate::tools::beneath::{self, Relative};
+
+pub(super) fn list(root: &Path, raw: &str) -> Result<FileReply, Failure> {
+    let rel = checked(raw)?;
+    let dir = open_root(root)?
+        .open_dir(rel.as_path())
+        .map_err(|e| io_failure(raw, e))?;
+    let mut entries = Vec::new();
+    for e in dir.entries().map_err(|e| io_failure(raw, e))? {
+        let e = e.map_err(|e| io_failure(raw, e))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let m = e.metadata().map_err(|e| io_failure(&name, e))?;
+        entries.push(entry(name, &m));
+    }
+    entries.sort_by(|a, b| {
+        (a.kind != FileKind::Dir)
+            .cmp(&(b.kind != FileKind::Dir))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(FileReply::Listing { entries })
+}
+
+pub(super) fn mkdir(root: &Path, raw: &str) -> Result<FileReply, Failure> {
+    let rel = checked(raw)?;
+    not_root(&rel, "create")?;
+    let dir = open_root(root)?;
+    dir.create_dir(rel.as_path())
+        .map_err(|e| io_failure(raw, e))?;
+    let m = dir
+        .metadata(rel.as_path())
+        .map_err(|e| io_failure(raw, e))?;
+    Ok(FileReply::Entry(entry(
+        rel.file_name().unwrap_or_default().into(),
+        &m,
+    )))
+}
+
+pub(super) fn rename(root: &Path, from_raw: &str, to_raw: &str) -> Result<FileReply, Failure> {
+    let (from, to) = (checked(from_raw)?, checked(to_raw)?);
+    not_root(&from, "move")?;
+    not_root(&to, "replace")?;
+    let dir = open_root(root)?;
+    dir.symlink_metadata(from.as_path())
+        .map_err(|e| io_failure(from_raw, e))?;
+    if dir.symlink_metadata(to.as_path()).is_ok() {
+        return Err((
+            FileErrorKind::Conflict,
+            format!("{to_raw} already exists: delete it first"),
+        ));
+    }
+    dir.rename(from.as_path(), &dir, to.as_path())
+        .map_err(|e| io_failure(to_raw, e))?;
+    let m = dir
+        .symlink_metadata(to.as_path())
+        .map_err(|e| io_failure(to_raw, e))?;
+    Ok(FileReply::Entry(entry(
+        to.file_name().unwrap_or_default().into(),
+        &m,
+    )))
+}
+
+pub(super) fn delete(root: &Path, raw: &str) -> Result<FileReply, Failure> {
+    let rel = checked(raw)?;
+    not_root(&rel, "delete")?;
+    let dir = open_root(root)?;
+    let m = dir
+        .symlink_metadata(rel.as_path())
+        .map_err(|e| io_failure(raw, e))?;
+    if m.is_dir() {
+        dir.remove_dir_all(rel.as_path())
+    } else {
+        dir.remove_file(rel.as_path())
+    }
+    .map_err(|e| io_failure(raw, e))?;
+    Ok(FileReply::Done)
+}
