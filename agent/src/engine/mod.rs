@@ -56,9 +56,10 @@ use release::Release;
 
 /// Releases kept per service (the live one included), for rollbacks without a build.
 pub const KEPT_RELEASES: usize = 5;
-/// How long a release replaced by a rollback, a restart or a restore keeps serving requests
-/// already in flight. A deploy order says its own (`DeployOrder::drain_secs`); these commands
-/// carry none, so they get what Base orders by default.
+/// How long a release replaced by a rollback or a restart keeps serving requests already in
+/// flight. A deploy order says its own (`DeployOrder::drain_secs`); these commands carry none,
+/// so they get what Base orders by default. (A restore replaces nothing in this dployrd: what
+/// the previous one left running is stopped once the release is back, see `restore`.)
 const COMMAND_DRAIN: Duration = Duration::from_secs(10);
 /// Deployments whose last state is remembered for reports after a reconnect.
 const REMEMBERED: usize = 500;
