@@ -36,9 +36,7 @@ async fn each_host_reaches_its_own_release() {
 
 #[tokio::test]
 async fn host_matches_whatever_its_case_and_port() {
-    let a = Upstream::start("a").await;
-    let ingress = TestIngress::start().await;
-    ingress.route("svc-a", "App.Test", a.addr);
+    let (_a, ingress) = TestIngress::with_release("a", "App.Test").await;
     let client = client();
     for host in ["app.test", "APP.TEST:8080", "aPp.TeSt:80"] {
         assert_eq!(
@@ -51,9 +49,7 @@ async fn host_matches_whatever_its_case_and_port() {
 
 #[tokio::test]
 async fn unknown_host_gets_404_naming_it() {
-    let a = Upstream::start("a").await;
-    let ingress = TestIngress::start().await;
-    ingress.route("svc-a", "a.test", a.addr);
+    let (_a, ingress) = TestIngress::with_release("a", "a.test").await;
     let (status, body) = get(&client(), ingress.addr, "nobody.test", "/")
         .await
         .unwrap();
@@ -81,9 +77,7 @@ async fn release_that_is_down_gets_502() {
 
 #[tokio::test]
 async fn release_sees_forwarded_headers_and_no_hop_by_hop_ones() {
-    let a = Upstream::start("a").await;
-    let ingress = TestIngress::start().await;
-    ingress.route("svc-a", "a.test", a.addr);
+    let (_a, ingress) = TestIngress::with_release("a", "a.test").await;
     let req = Request::get(format!("http://{}/headers", ingress.addr))
         .header(header::HOST, "a.test:8080")
         .header("x-forwarded-for", "203.0.113.7")
@@ -109,9 +103,7 @@ async fn release_sees_forwarded_headers_and_no_hop_by_hop_ones() {
 
 #[tokio::test]
 async fn bodies_stream_both_ways_and_10_mib_arrive_intact() {
-    let a = Upstream::start("a").await;
-    let ingress = TestIngress::start().await;
-    ingress.route("svc-a", "a.test", a.addr);
+    let (_a, ingress) = TestIngress::with_release("a", "a.test").await;
     let (mut sender, body) = Channel::<Bytes, Infallible>::new(4);
     let req = Request::post(format!("http://{}/echo", ingress.addr))
         .header(header::HOST, "a.test")
@@ -193,11 +185,7 @@ async fn request_in_flight_during_a_switch_finishes_on_its_release() {
     let ingress = TestIngress::start().await;
     ingress.route("app", "app.test", v1.addr);
     let client = client();
-    let slow = tokio::spawn({
-        let (client, addr) = (client.clone(), ingress.addr);
-        async move { get(&client, addr, "app.test", "/slow").await }
-    });
-    v1.slow_request_arrived().await;
+    let slow = slow_get(&client, &ingress, &mut v1).await;
     ingress.route("app", "app.test", v2.addr);
     assert_eq!(get(&client, ingress.addr, "app.test", "/").await, ok("v2"));
     v1.finish_slow_request();
@@ -210,11 +198,7 @@ async fn shutdown_stops_accepting_and_lets_requests_in_progress_finish() {
     let mut ingress = TestIngress::start().await;
     ingress.route("app", "app.test", v1.addr);
     let client = client();
-    let slow = tokio::spawn({
-        let (client, addr) = (client.clone(), ingress.addr);
-        async move { get(&client, addr, "app.test", "/slow").await }
-    });
-    v1.slow_request_arrived().await;
+    let slow = slow_get(&client, &ingress, &mut v1).await;
     ingress.stop.take().unwrap().send(()).unwrap();
 
     let deadline = Instant::now() + DEADLINE;

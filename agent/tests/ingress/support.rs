@@ -50,6 +50,15 @@ impl TestIngress {
         }
     }
 
+    /// A release answering `name` (keep it: dropping it stops it), and an ingress routing
+    /// `host` to it as service `svc-<name>`.
+    pub async fn with_release(name: &'static str, host: &str) -> (Upstream, Self) {
+        let release = Upstream::start(name).await;
+        let ingress = Self::start().await;
+        ingress.route(&format!("svc-{name}"), host, release.addr);
+        (release, ingress)
+    }
+
     pub fn route(&self, service: &str, host: &str, upstream: SocketAddr) {
         self.routes
             .set(service, vec![host.to_owned()], upstream)
@@ -205,6 +214,21 @@ pub async fn get(
     let status = res.status();
     let body = res.into_body().collect().await.map_err(|e| e.to_string())?;
     Ok((status, String::from_utf8(body.to_bytes().to_vec()).unwrap()))
+}
+
+/// Begins a `GET /slow` for `app.test` through `ingress` and returns once it has reached
+/// `release`, which holds it until [`Upstream::finish_slow_request`].
+pub async fn slow_get(
+    client: &Client<HttpConnector, ClientBody>,
+    ingress: &TestIngress,
+    release: &mut Upstream,
+) -> JoinHandle<Result<(StatusCode, String), String>> {
+    let slow = tokio::spawn({
+        let (client, addr) = (client.clone(), ingress.addr);
+        async move { get(&client, addr, "app.test", "/slow").await }
+    });
+    release.slow_request_arrived().await;
+    slow
 }
 
 pub fn ok(body: &str) -> Result<(StatusCode, String), String> {
