@@ -36,8 +36,8 @@ fn status_before_joining_says_not_enrolled() {
     );
 }
 
-#[test]
-fn a_malformed_pin_is_refused_before_dialing() {
+/// `dployrd join` with `token` and a malformed pin fails on the pin, before dialing.
+fn join_refuses_a_malformed_pin(token: &str) {
     let dir = tempfile::tempdir().unwrap();
     let out = dployrd(
         &[
@@ -45,7 +45,7 @@ fn a_malformed_pin_is_refused_before_dialing() {
             "--url",
             "wss://127.0.0.1:1",
             "--token",
-            "t",
+            token,
             "--pin",
             "sha256:nope",
         ],
@@ -60,27 +60,14 @@ fn a_malformed_pin_is_refused_before_dialing() {
 }
 
 #[test]
+fn a_malformed_pin_is_refused_before_dialing() {
+    join_refuses_a_malformed_pin("t");
+}
+
+#[test]
 fn a_token_that_starts_with_a_dash_is_a_value_not_a_flag() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dployrd(
-        &[
-            "join",
-            "--url",
-            "wss://127.0.0.1:1",
-            "--token",
-            "-H9o_BWB2y-DtZvQeJKvXomi3",
-            "--pin",
-            "sha256:nope",
-        ],
-        dir.path(),
-    );
-    assert!(!out.status.success());
-    let err = String::from_utf8(out.stderr).unwrap();
     // Past argument parsing: the next check to refuse it is the pin's.
-    assert!(
-        err.contains("--pin must be sha256: followed by 64 hex digits"),
-        "{err}"
-    );
+    join_refuses_a_malformed_pin("-H9o_BWB2y-DtZvQeJKvXomi3");
 }
 
 #[test]

@@ -1,7 +1,9 @@
-//! Secrets given with a deploy order reach the build and the release as environment variables,
-//! and never leave the instance in a log line: the engine runs a real build and a real service
-//! that print them (whole and line by line), and every line queued for Base or kept on the
-//! instance shows `[redacted]` instead. The service itself sees the real value.
+//! Real deployments through the engine (a real build and a real service). Secrets given with a
+//! deploy order reach the build and the release as environment variables, and never leave the
+//! instance in a log line: the build and the service print them (whole and line by line), and
+//! every line queued for Base or kept on the instance shows `[redacted]` instead. The service
+//! itself sees the real value. And a release replaced by the next deploy drains for as long as
+//! that order says.
 
 use std::process::Command as Process;
 use std::time::Duration;
@@ -10,7 +12,7 @@ use agent::engine::{Engine, EngineConfig};
 use agent::ingress::Routes;
 use proto::deploy::DeployState;
 use proto::service::{GitSource, HealthCheck, RestartPolicy, Runtime, ServiceSpec, Source};
-use proto::wire::{AgentMsg, Command, DeployOrder, LogRecord, Secrets};
+use proto::wire::{AgentMsg, Command, DeployOrder, DeployProgress, LogRecord, Secrets};
 use tokio::sync::mpsc;
 
 const TOKEN: &str = "tok-3f9a1c77e2";
@@ -27,8 +29,9 @@ fn git(dir: &std::path::Path, args: &[&str]) {
     assert!(ok, "git {args:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn secrets_reach_the_service_and_are_redacted_from_every_log_line() {
+/// A git repository of a Python web app that prints `API_TOKEN` when it starts and answers
+/// every GET with it reversed.
+fn python_app() -> tempfile::TempDir {
     let repo = tempfile::tempdir().unwrap();
     std::fs::write(repo.path().join("requirements.txt"), "").unwrap();
     std::fs::write(
@@ -45,14 +48,23 @@ async fn secrets_reach_the_service_and_are_redacted_from_every_log_line() {
     git(repo.path(), &["init", "-q", "-b", "main"]);
     git(repo.path(), &["add", "-A"]);
     git(repo.path(), &["commit", "-q", "-m", "app"]);
+    repo
+}
 
-    let data = tempfile::tempdir().unwrap();
-    let (reports_tx, mut reports) = mpsc::unbounded_channel();
-    let (ship_tx, mut shipped) = mpsc::channel::<LogRecord>(10_000);
+/// An engine with its data in `data`, its reports and the log lines it ships.
+fn engine(
+    data: &std::path::Path,
+) -> (
+    Engine,
+    mpsc::UnboundedReceiver<AgentMsg>,
+    mpsc::Receiver<LogRecord>,
+) {
+    let (reports_tx, reports) = mpsc::unbounded_channel();
+    let (ship_tx, shipped) = mpsc::channel::<LogRecord>(10_000);
     let engine = Engine::new(
         EngineConfig {
-            services_dir: data.path().join("services"),
-            git_cache: data.path().join("git-cache"),
+            services_dir: data.join("services"),
+            git_cache: data.join("git-cache"),
             domain: "test".into(),
             docker: Default::default(),
         },
@@ -60,14 +72,20 @@ async fn secrets_reach_the_service_and_are_redacted_from_every_log_line() {
         reports_tx,
         ship_tx,
     );
-    let order = DeployOrder {
-        deployment_id: "dep_1".into(),
+    (engine, reports, shipped)
+}
+
+/// An order to deploy [`python_app`] from `repo` as `web`, with two secrets and a build that
+/// prints them; a replaced release drains for 1 s.
+fn order(deployment_id: &str, repo: &std::path::Path) -> DeployOrder {
+    DeployOrder {
+        deployment_id: deployment_id.into(),
         service_id: "svc_1".into(),
         instance_name: "web-1".into(),
         spec: ServiceSpec {
             name: "web".into(),
             source: Source::Git(GitSource {
-                url: format!("file://{}", repo.path().display()),
+                url: format!("file://{}", repo.display()),
                 branch: "main".into(),
             }),
             runtime: Some(Runtime::Python),
@@ -95,13 +113,12 @@ async fn secrets_reach_the_service_and_are_redacted_from_every_log_line() {
             ]
             .into(),
         ),
-    };
-    assert!(
-        !format!("{order:?}").contains(TOKEN),
-        "Debug names secrets, never values"
-    );
-    engine.handle(Command::Deploy(Box::new(order))).await;
-    let live = tokio::time::timeout(Duration::from_secs(60), async {
+    }
+}
+
+/// The next deployment report that is no longer in progress.
+async fn ended(reports: &mut mpsc::UnboundedReceiver<AgentMsg>) -> DeployProgress {
+    tokio::time::timeout(Duration::from_secs(60), async {
         while let Some(msg) = reports.recv().await {
             if let AgentMsg::Deploy(p) = msg
                 && !p.state.in_progress()
@@ -112,7 +129,21 @@ async fn secrets_reach_the_service_and_are_redacted_from_every_log_line() {
         panic!("reports ended");
     })
     .await
-    .expect("the deploy ended");
+    .expect("the deploy ended")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_reach_the_service_and_are_redacted_from_every_log_line() {
+    let repo = python_app();
+    let data = tempfile::tempdir().unwrap();
+    let (engine, mut reports, mut shipped) = engine(data.path());
+    let order = order("dep_1", repo.path());
+    assert!(
+        !format!("{order:?}").contains(TOKEN),
+        "Debug names secrets, never values"
+    );
+    engine.handle(Command::Deploy(Box::new(order))).await;
+    let live = ended(&mut reports).await;
     assert_eq!(
         live.state,
         DeployState::Live,
@@ -158,6 +189,42 @@ async fn secrets_reach_the_service_and_are_redacted_from_every_log_line() {
             "{expected:?} not in {lines:?}"
         );
     }
+    engine.stop_all().await;
+}
+
+/// The order's `drain_secs` is what the replaced release gets: with 1 s it stops within a few
+/// seconds of the switch, well before dployrd's old fixed 10 s drain would have ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_release_drains_for_the_orders_drain_secs() {
+    let repo = python_app();
+    let data = tempfile::tempdir().unwrap();
+    let (engine, mut reports, _shipped) = engine(data.path());
+    let mut upstreams = Vec::new();
+    for id in ["dep_1", "dep_2"] {
+        engine
+            .handle(Command::Deploy(Box::new(order(id, repo.path()))))
+            .await;
+        let live = ended(&mut reports).await;
+        assert_eq!(
+            (live.deployment_id.as_str(), live.state),
+            (id, DeployState::Live)
+        );
+        upstreams.push(engine.upstream_for("web.test").expect("routed"));
+    }
+    let (old, new) = (upstreams[0], upstreams[1]);
+    assert_ne!(old, new, "each release has its own port");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(6);
+    while tokio::net::TcpStream::connect(old).await.is_ok() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the replaced release still answers 6 s after the switch"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        tokio::net::TcpStream::connect(new).await.is_ok(),
+        "the new release serves"
+    );
     engine.stop_all().await;
 }
 

@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use proto::service;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
@@ -20,8 +20,7 @@ const QUICK_FIRST: Duration = Duration::from_millis(50);
 const MAX_STATUS_LINE: usize = 8 * 1024;
 
 /// What counts as "answering".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Probe {
     /// `GET path` answered with a 2xx or 3xx status; for `/` (the default check of every web
     /// service) any status below 500 counts, since an API's root may well be a 404 or a 401,
@@ -33,36 +32,41 @@ pub enum Probe {
     None,
 }
 
-/// How and how patiently to check a release. Serialised with durations in milliseconds:
-/// `{"probe":{"type":"http","path":"/healthz"},"interval_ms":1000,...}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+/// How and how patiently to check a release: a service's [`service::HealthCheck`] (whose
+/// defaults and wire form are the only ones) with its times as durations.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HealthCheck {
     pub probe: Probe,
     /// Between the end of one failed probe and the start of the next.
-    #[serde(rename = "interval_ms", with = "millis")]
     pub interval: Duration,
     /// For one probe: connect, request and status line.
-    #[serde(rename = "timeout_ms", with = "millis")]
     pub timeout: Duration,
     /// Consecutive failed probes after which the release is unhealthy (at least one probe is
     /// always made).
     pub retries: u32,
     /// Before the first probe, for runtimes that take a while to bind.
-    #[serde(rename = "start_grace_ms", with = "millis")]
     pub start_grace: Duration,
 }
 
-impl Default for HealthCheck {
-    /// `GET /` every second for 30 s after a 1 s grace: any web app that works passes it once it
-    /// listens, and 30 s covers the slow starters (JVMs, first Rails boot).
-    fn default() -> Self {
+impl From<&service::Probe> for Probe {
+    fn from(probe: &service::Probe) -> Probe {
+        match probe {
+            service::Probe::Http { path } => Probe::Http { path: path.clone() },
+            service::Probe::Tcp {} => Probe::Tcp,
+            service::Probe::None {} => Probe::None,
+        }
+    }
+}
+
+impl From<&service::HealthCheck> for HealthCheck {
+    fn from(hc: &service::HealthCheck) -> HealthCheck {
+        let secs = |s: u32| Duration::from_secs(u64::from(s));
         HealthCheck {
-            probe: Probe::Http { path: "/".into() },
-            interval: Duration::from_secs(1),
-            timeout: Duration::from_secs(2),
-            retries: 30,
-            start_grace: Duration::from_secs(1),
+            probe: Probe::from(&hc.probe),
+            interval: secs(hc.interval_secs),
+            timeout: secs(hc.timeout_secs),
+            retries: hc.retries,
+            start_grace: secs(hc.start_grace_secs),
         }
     }
 }
@@ -188,21 +192,6 @@ async fn http(addr: SocketAddr, path: &str, timeout: Duration) -> Result<(), Str
         None => Err(format!(
             "GET {path} on {addr}: not an HTTP answer: {status_line:?}"
         )),
-    }
-}
-
-/// Durations as whole milliseconds, the unit users write health checks in.
-mod millis {
-    use std::time::Duration;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(d.as_millis().try_into().unwrap_or(u64::MAX))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        u64::deserialize(d).map(Duration::from_millis)
     }
 }
 

@@ -4,9 +4,9 @@
 use std::net::{Ipv4Addr, TcpListener};
 
 /// Asks the kernel for a port that is free on 127.0.0.1 right now. Nothing holds it afterwards,
-/// so another process may take it before the service binds; the health check then fails and the
-/// deploy is retried on another port, which is cheaper than passing a bound socket to every
-/// runtime.
+/// so another process may take it before the service binds. Nothing retries then: the release
+/// fails to bind or its health check fails, the deployment fails with that reason and the old
+/// release keeps serving. A rare race, and cheaper than passing a bound socket to every runtime.
 pub fn free_port() -> std::io::Result<u16> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     Ok(listener.local_addr()?.port())

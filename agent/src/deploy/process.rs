@@ -8,6 +8,7 @@
 //! [`Running`] handle the supervisor waits on and stops).
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
@@ -123,6 +124,18 @@ impl Exit {
             (None, Some(signal)) => Exit::Signal(signal),
             // The OS reports one or the other for a process that ended.
             (None, None) => Exit::Code(-1),
+        }
+    }
+}
+
+impl fmt::Display for Exit {
+    /// For a log line or a reason: "exit code 1", "killed by signal 9".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exit::Code(code) => write!(f, "exit code {code}"),
+            Exit::Signal(signal) => write!(f, "killed by signal {signal}"),
+            Exit::TimedOut => f.write_str("timed out"),
+            Exit::Cancelled => f.write_str("cancelled"),
         }
     }
 }

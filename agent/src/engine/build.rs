@@ -2,7 +2,7 @@
 //! plan (printed at the top of the build log and sent to Base with the first step after the
 //! fetch), the environment (the plan's defaults, the service's env, its secrets and the ones
 //! dployrd generates), the build steps and the `release:` step under the build's deadline, and
-//! what to start. [`super::pipeline`] then starts, checks and switches to what this returns.
+//! what to start: the [`Release`] that [`super::release::switch_to`] then starts and checks.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,31 +16,29 @@ use tokio_util::sync::CancellationToken;
 
 use super::Engine;
 use super::launch::Launch;
-use super::pipeline::{End, Kept, build_limit, say};
+use super::output::say;
+use super::release::{Checkout, End, Release, build_limit};
 use crate::deploy::process::{self, Exit, LogLine, ShellCommand};
 use crate::deploy::{Host, Overrides, check_toolchain, plan, versions};
 
-/// Builds the release of `order` in `dir` (the app's folder of the checkout at `checkout`) and
-/// returns how to start it.
-#[allow(clippy::too_many_arguments)]
+/// Builds the release of `order` in the app's folder of `checkout` and returns how to start it.
 pub(super) async fn build(
     engine: &Engine,
     order: &DeployOrder,
     runtime: Runtime,
-    checkout: &Path,
-    dir: &Path,
-    commit: &str,
+    checkout: &Checkout,
     cancel: &CancellationToken,
     logs: &mpsc::Sender<LogLine>,
-) -> Result<Kept, End> {
+) -> Result<Release, End> {
     let id = &order.deployment_id;
     let spec = &order.spec;
+    let dir = checkout.app.as_path();
     let overrides = Overrides {
         build_command: spec.build_command.clone(),
         start_command: spec.start_command.clone(),
         kind: spec.kind,
     };
-    let mut host = Host::new(tools_cache(engine), checkout.to_path_buf());
+    let mut host = Host::new(tools_cache(engine), checkout.dir.clone());
     let version = versions::check(
         runtime,
         dir,
@@ -83,43 +81,32 @@ pub(super) async fn build(
         } else {
             DeployState::Starting
         },
-        commit: Some(commit.to_owned()),
+        commit: Some(checkout.commit.clone()),
         reason: None,
         log_tail: Vec::new(),
         plan: plan_lines,
     });
     let limit = build_limit(order);
-    let deadline = tokio::time::Instant::now() + limit;
+    let steps = Steps {
+        dir,
+        env: &env,
+        logs,
+        deadline: tokio::time::Instant::now() + limit,
+        limit,
+        cancel,
+    };
     for step in &plan.build {
-        run_step(
-            "build step",
-            &step.run,
-            dir,
-            &env,
-            logs,
-            deadline,
-            limit,
-            cancel,
-        )
-        .await?;
+        steps.run("build step", &step.run).await?;
     }
     if let Some(release) = &plan.release {
         say(logs, &format!("[dployr] release: {}", release.run)).await;
-        run_step(
-            "the release step",
-            &release.run,
-            dir,
-            &env,
-            logs,
-            deadline,
-            limit,
-            cancel,
-        )
-        .await
-        .map_err(|mut end| {
-            end.reason.push_str("; the live release keeps serving");
-            end
-        })?;
+        steps
+            .run("the release step", &release.run)
+            .await
+            .map_err(|mut end| {
+                end.reason.push_str("; the live release keeps serving");
+                end
+            })?;
     }
     if cancel.is_cancelled() {
         return Err(End::cancelled());
@@ -147,7 +134,7 @@ pub(super) async fn build(
         script.push_str(&start.run);
         Launch::Command(command(&script, dir, &env))
     };
-    let kept = Kept {
+    Ok(Release {
         deployment_id: id.clone(),
         spec: ServiceSpec {
             kind: Some(plan.kind),
@@ -155,40 +142,44 @@ pub(super) async fn build(
         },
         launch,
         secrets,
-    };
-    Ok(kept)
+    })
 }
 
-/// Runs one build or release step to its end, within the build's deadline.
-#[allow(clippy::too_many_arguments)]
-async fn run_step(
-    what: &str,
-    script: &str,
-    dir: &Path,
-    env: &BTreeMap<String, String>,
-    logs: &mpsc::Sender<LogLine>,
+/// What every build and release step of one build shares.
+struct Steps<'a> {
+    dir: &'a Path,
+    env: &'a BTreeMap<String, String>,
+    logs: &'a mpsc::Sender<LogLine>,
+    /// The build's deadline, `limit` after it started.
     deadline: tokio::time::Instant,
     limit: Duration,
-    cancel: &CancellationToken,
-) -> Result<(), End> {
-    let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-    let cmd = command(script, dir, env);
-    let exit = process::run(&cmd, logs.clone(), left, cancel)
-        .await
-        .map_err(|e| End::failed(format!("could not run {what} `{script}`: {e}")))?;
-    match exit {
-        Exit::Code(0) => Ok(()),
-        Exit::TimedOut => Err(End {
-            state: DeployState::TimedOut,
-            reason: format!("the build did not finish within {limit:?}"),
-        }),
-        Exit::Cancelled => Err(End::cancelled()),
-        Exit::Code(code) => Err(End::failed(format!(
-            "{what} `{script}` exited with code {code}"
-        ))),
-        Exit::Signal(signal) => Err(End::failed(format!(
-            "{what} `{script}` was killed by signal {signal}"
-        ))),
+    cancel: &'a CancellationToken,
+}
+
+impl Steps<'_> {
+    /// Runs one step to its end, within the build's deadline.
+    async fn run(&self, what: &str, script: &str) -> Result<(), End> {
+        let left = self
+            .deadline
+            .saturating_duration_since(tokio::time::Instant::now());
+        let cmd = command(script, self.dir, self.env);
+        let exit = process::run(&cmd, self.logs.clone(), left, self.cancel)
+            .await
+            .map_err(|e| End::failed(format!("could not run {what} `{script}`: {e}")))?;
+        match exit {
+            Exit::Code(0) => Ok(()),
+            Exit::TimedOut => Err(End::timed_out(format!(
+                "the build did not finish within {:?}",
+                self.limit
+            ))),
+            Exit::Cancelled => Err(End::cancelled()),
+            Exit::Code(code) => Err(End::failed(format!(
+                "{what} `{script}` exited with code {code}"
+            ))),
+            Exit::Signal(signal) => Err(End::failed(format!(
+                "{what} `{script}` was killed by signal {signal}"
+            ))),
+        }
     }
 }
 

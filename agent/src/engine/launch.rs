@@ -36,6 +36,14 @@ pub enum Proc {
     Container(Box<Container>),
 }
 
+/// How a release's wait ended, for a log line or a reason.
+pub fn describe(exit: &io::Result<Exit>) -> String {
+    match exit {
+        Ok(exit) => exit.to_string(),
+        Err(e) => format!("could not wait for it: {e}"),
+    }
+}
+
 /// What a release leaves running if dployrd dies: stopped by the next dployrd once it has
 /// brought the release back (see `restore`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -4,11 +4,15 @@
 //! and reports every step to Base through `reports` (the connection forwards them when it is up;
 //! after a reconnect [`Engine::state`] says where everything stands).
 //!
-//! - [`pipeline`]: one deployment, fetch to live, and a rollback to a kept release; `build`:
-//!   its native build (version check, plan, environment, build and release steps);
-//!   `containers`: its docker branch (image pulled or built, release as a container).
-//! - [`supervise`]: keeps a live release running (restarts with backoff by policy).
-//! - [`launch`]: starting and stopping a release (a shell command or [`static_site`]).
+//! Read in this order:
+//! - `pipeline`: one deployment, from its order to a release: the fetch and the repository's
+//!   `dployr.toml`, then `build` (the native build: version check, plan, environment, build
+//!   and release steps) or `containers` (the docker branch: an image pulled or built).
+//! - `release`: the one place that starts a release and switches traffic to it (health check,
+//!   route, drain of the old one), for a deployment and for a rollback, restart or restore.
+//! - [`launch`]: how a release runs (a shell command, [`static_site`] or a container).
+//! - `supervise`: keeps a live release running (restarts by policy with backoff, live checks).
+//! - `lifecycle`: rollback, stop, start, restart and remove of a service; stopping them all.
 //! - [`logbook`]: each service's recent output; `output`: where each line goes; [`redact`]:
 //!   secret values scrubbed from every line first.
 //! - `reports`: what the engine tells Base.
@@ -18,18 +22,19 @@
 mod build;
 mod containers;
 pub mod launch;
+mod lifecycle;
 pub mod logbook;
 mod output;
 mod pipeline;
 pub mod redact;
+mod release;
 mod reports;
-
 mod restore;
 pub mod static_site;
+mod supervise;
 mod workspace;
 
 pub use workspace::{Container, Workspace};
-mod supervise;
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -39,20 +44,23 @@ use std::time::Duration;
 
 use proto::deploy::DeployState;
 use proto::service::ServiceSpec;
-use proto::wire::{
-    AgentMsg, Command, DeployOrder, DeployProgress, Lifecycle, LogRecord, Outcome, RunState,
-};
+use proto::wire::{AgentMsg, Command, DeployOrder, DeployProgress, LogRecord, Outcome, RunState};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::ingress::Routes;
+use launch::Proc;
 use logbook::LogBook;
+use release::Release;
 
 /// Releases kept per service (the live one included), for rollbacks without a build.
 pub const KEPT_RELEASES: usize = 5;
-/// How long a replaced release keeps serving requests already in flight.
-pub const DRAIN_SECS: u32 = 10;
+/// How long a release replaced by a rollback or a restart keeps serving requests already in
+/// flight. A deploy order says its own (`DeployOrder::drain_secs`); these commands carry none,
+/// so they get what Base orders by default. (A restore replaces nothing in this dployrd: what
+/// the previous one left running is stopped once the release is back, see `restore`.)
+const COMMAND_DRAIN: Duration = Duration::from_secs(10);
 /// Deployments whose last state is remembered for reports after a reconnect.
 const REMEMBERED: usize = 500;
 
@@ -100,7 +108,7 @@ struct State {
 struct Slot {
     live: Option<Live>,
     /// Releases whose directory is kept, oldest first (the live one included).
-    kept: VecDeque<pipeline::Kept>,
+    kept: VecDeque<Release>,
     /// The deployment running now and how to cancel it.
     current: Option<(String, CancellationToken)>,
     /// The next one, waiting for `current`.
@@ -167,7 +175,7 @@ impl Engine {
             Command::Rollback {
                 service_id,
                 deployment_id,
-            } => pipeline::rollback(self, &service_id, &deployment_id).await,
+            } => self.rollback(&service_id, &deployment_id).await,
             Command::Service { service_id, action } => self.lifecycle(&service_id, action).await,
         };
         match result {
@@ -261,94 +269,37 @@ impl Engine {
         }
     }
 
-    async fn lifecycle(&self, service_id: &str, action: Lifecycle) -> Result<(), String> {
-        match action {
-            Lifecycle::Stop => {
-                self.stop_live(service_id, RunState::Stopped).await;
-                Ok(())
-            }
-            Lifecycle::Start | Lifecycle::Restart => pipeline::restart(self, service_id).await,
-            Lifecycle::Remove => {
-                self.stop_live(service_id, RunState::Stopped).await;
-                self.inner.routes.remove(service_id);
-                let slot = self.lock().services.remove(service_id);
-                let mut had_containers = false;
-                if let Some(slot) = slot {
-                    if let Some((_, token)) = slot.current {
-                        token.cancel();
-                    }
-                    had_containers = slot
-                        .kept
-                        .iter()
-                        .any(|k| matches!(k.launch, launch::Launch::Container(_)));
-                }
-                if had_containers {
-                    crate::docker::remove_service(&self.inner.config.docker, service_id).await;
-                }
-                let dir = self.inner.config.services_dir.join(service_id);
-                let _ = tokio::fs::remove_dir_all(dir).await;
-                Ok(())
-            }
-        }
-    }
-
-    /// Stops every service's live release and cancels deployments in progress.
-    pub async fn stop_all(&self) {
-        let ids: Vec<String> = {
-            let st = self.lock();
-            for slot in st.services.values() {
-                if let Some((_, token)) = &slot.current {
-                    token.cancel();
-                }
-            }
-            st.services.keys().cloned().collect()
-        };
-        for id in ids {
-            self.stop_live(&id, RunState::Stopped).await;
-        }
-    }
-
-    /// Stops the live release (keeping it as the live one, so `start` brings it back).
-    async fn stop_live(&self, service_id: &str, run: RunState) {
-        let stopping = {
-            let mut st = self.lock();
-            st.services.get_mut(service_id).and_then(|slot| {
-                slot.run = Some(run);
-                slot.live.as_mut().map(|live| {
-                    let old = std::mem::replace(&mut live.stop, CancellationToken::new());
-                    let task = std::mem::replace(&mut live.task, tokio::spawn(async {}));
-                    (old, task)
-                })
-            })
-        };
-        if let Some((stop, task)) = stopping {
-            stop.cancel();
-            let _ = task.await;
-        }
-        self.service_report(service_id);
-    }
-
-    fn drain(secs: u32) -> Duration {
-        Duration::from_secs(u64::from(secs))
-    }
-
     /// The service's host names: `<name>.<domain>` and its own domains.
-    fn hosts(&self, _service_id: &str, spec: &ServiceSpec) -> Vec<String> {
+    fn hosts(&self, spec: &ServiceSpec) -> Vec<String> {
         let mut hosts = vec![format!("{}.{}", spec.name, self.inner.config.domain)];
         hosts.extend(spec.domains.iter().cloned());
         hosts
     }
 
-    /// Makes `live` the service's live release; returns the one it replaced (to drain) and the
-    /// kept releases that fell out of the window (to delete).
+    /// Makes `release`, started as `proc` on `port` and healthy, the service's live release
+    /// under a new supervisor; returns the one it replaced (to drain) and the kept releases that
+    /// fell out of the window (to delete).
     fn make_live(
         &self,
         service_id: &str,
-        live: Live,
-        kept: pipeline::Kept,
-        leftover: launch::Leftover,
+        release: Release,
+        proc: Proc,
         port: u16,
-    ) -> (Option<Live>, Vec<pipeline::Kept>) {
+    ) -> (Option<Live>, Vec<Release>) {
+        let leftover = proc.leftover();
+        let stop = CancellationToken::new();
+        let live = Live {
+            deployment_id: release.deployment_id.clone(),
+            stop: stop.clone(),
+            task: tokio::spawn(supervise::run(
+                self.clone(),
+                service_id.to_string(),
+                release.clone(),
+                port,
+                proc,
+                stop,
+            )),
+        };
         let (old, pruned, saved) = {
             let mut st = self.lock();
             let slot = st.services.entry(service_id.to_string()).or_default();
@@ -357,9 +308,10 @@ impl Engine {
             slot.run = Some(RunState::Running);
             slot.restarts = 0;
             slot.run_reason = None;
-            slot.kept.retain(|k| k.deployment_id != kept.deployment_id);
-            slot.kept.push_back(kept);
-            let pruned = pipeline::prune(&mut slot.kept, &live_id);
+            slot.kept
+                .retain(|k| k.deployment_id != release.deployment_id);
+            slot.kept.push_back(release);
+            let pruned = release::prune(&mut slot.kept, &live_id);
             let saved = restore::Saved {
                 service_id: service_id.to_string(),
                 live: Some(live_id),
@@ -375,7 +327,7 @@ impl Engine {
     }
 
     /// Releases kept by a previous dployrd (see `restore`).
-    fn adopt_kept(&self, service_id: &str, kept: Vec<pipeline::Kept>) {
+    fn adopt_kept(&self, service_id: &str, kept: Vec<Release>) {
         let mut st = self.lock();
         let slot = st.services.entry(service_id.to_string()).or_default();
         for k in &kept {
@@ -384,7 +336,7 @@ impl Engine {
         slot.kept = kept.into();
     }
 
-    fn kept(&self, service_id: &str, deployment_id: &str) -> Option<pipeline::Kept> {
+    fn kept(&self, service_id: &str, deployment_id: &str) -> Option<Release> {
         self.lock()
             .services
             .get(service_id)?

@@ -18,6 +18,13 @@ use proto::wire::{LogRecord, LogStream};
 /// Longest a line waits for room in a full queue while Base is connected.
 const SHIP_WAIT: Duration = Duration::from_secs(1);
 
+/// A line of dployrd's own in a deployment's log.
+pub(super) async fn say(logs: &mpsc::Sender<LogLine>, line: &str) {
+    let _ = logs
+        .send(LogLine::now(Stream::Stdout, line.to_owned()))
+        .await;
+}
+
 impl Engine {
     /// A sender whose lines land in the service's log book and go to Base, tagged with the
     /// deployment they belong to.

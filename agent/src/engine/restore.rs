@@ -9,8 +9,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
-use super::Engine;
-use super::pipeline::{self, Kept};
+use super::release::{self, Release};
+use super::{COMMAND_DRAIN, Engine};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct Saved {
@@ -23,7 +23,7 @@ pub(super) struct Saved {
     pub container: Option<String>,
     /// Where that process listens.
     pub port: Option<u16>,
-    pub kept: Vec<Kept>,
+    pub kept: Vec<Release>,
 }
 
 const FILE: &str = "releases.json";
@@ -69,14 +69,13 @@ impl Engine {
                 continue;
             };
             self.adopt_kept(&saved.service_id, saved.kept.clone());
-            match pipeline::relaunch(self, &saved.service_id, &live, &CancellationToken::new())
-                .await
-            {
+            let cancel = CancellationToken::new();
+            match release::relaunch(self, &saved.service_id, &live, COMMAND_DRAIN, &cancel).await {
                 Ok(()) => {
                     tracing::info!(service = %saved.service_id, deployment = %live, "service restored")
                 }
-                Err(e) => {
-                    tracing::warn!(service = %saved.service_id, error = %e, "could not restore the service")
+                Err(end) => {
+                    tracing::warn!(service = %saved.service_id, error = %end.reason, "could not restore the service")
                 }
             }
             if let Some(pgid) = saved.pgid {

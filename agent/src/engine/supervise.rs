@@ -8,15 +8,15 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use proto::service::RestartPolicy;
+use proto::service::{RestartPolicy, ServiceKind, ServiceSpec};
 use proto::wire::RunState;
 use tokio_util::sync::CancellationToken;
 
 use super::Engine;
-use super::launch::{Launch, Proc};
-use super::pipeline::describe;
+use super::launch::{Proc, describe};
+use super::release::Release;
 use crate::deploy::process::{Exit, STOP_GRACE};
-use crate::deploy::{Probe, probe};
+use crate::deploy::{HealthCheck, Probe, probe};
 
 const BACKOFF_START: Duration = Duration::from_secs(1);
 const BACKOFF_CAP: Duration = Duration::from_secs(60);
@@ -30,19 +30,24 @@ const LIVE_INTERVAL_MIN: Duration = Duration::from_secs(5);
 
 /// How a release is probed once it is live.
 #[derive(Debug, Clone)]
-pub(super) struct LiveCheck {
+struct LiveCheck {
     probe: Probe,
     interval: Duration,
     timeout: Duration,
 }
 
 impl LiveCheck {
-    /// `None` for a probe that checks nothing.
-    pub(super) fn new(probe: Probe, interval: Duration, timeout: Duration) -> Option<LiveCheck> {
-        (probe != Probe::None).then(|| LiveCheck {
-            probe,
-            interval: interval.max(LIVE_INTERVAL_MIN),
-            timeout,
+    /// A web service's own check; `None` for a worker or a static site (dployrd serves those
+    /// files itself), and for a probe that checks nothing.
+    fn of(spec: &ServiceSpec) -> Option<LiveCheck> {
+        if spec.kind.unwrap_or(ServiceKind::Web) != ServiceKind::Web {
+            return None;
+        }
+        let check = HealthCheck::from(&spec.health_check);
+        (check.probe != Probe::None).then(|| LiveCheck {
+            probe: check.probe,
+            interval: check.interval.max(LIVE_INTERVAL_MIN),
+            timeout: check.timeout,
         })
     }
 }
@@ -64,18 +69,24 @@ async fn next_probe(check: &Option<LiveCheck>, addr: SocketAddr) -> Result<(), S
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Supervises `release` of `service_id`, started as `proc` on `port`, until `stop` fires (then
+/// stops it) or its process exits and the restart policy says not to start it again.
 pub(super) async fn run(
     engine: Engine,
     service_id: String,
-    deployment_id: String,
-    launch: Launch,
+    release: Release,
     port: u16,
-    policy: RestartPolicy,
-    check: Option<LiveCheck>,
     proc: Proc,
     stop: CancellationToken,
 ) {
+    let Release {
+        deployment_id,
+        spec,
+        launch,
+        ..
+    } = release;
+    let policy = spec.restart;
+    let check = LiveCheck::of(&spec);
     let mut proc = Some(proc);
     let mut backoff = BACKOFF_START;
     let mut started = Instant::now();
@@ -128,7 +139,7 @@ pub(super) async fn run(
                 }
                 Woke::Exited(exit) => {
                     let (state, again) = after_exit(policy, &exit);
-                    let why = format!("the process exited ({})", describe(exit));
+                    let why = format!("the process exited ({})", describe(&exit));
                     note(&why);
                     set_run(state, true, Some(why));
                     if !again {

@@ -1,7 +1,8 @@
 //! Where a service's live release is, for the console and the file explorer
 //! (`crate::tools`): its directory, its plain environment and, for docker services, its container.
 
-use super::{Engine, launch, pipeline};
+use super::release::release_dir;
+use super::{Engine, launch};
 
 /// Where a live release's files are and its non-secret environment (secrets never reach a
 /// console: they exist only in the release's own processes).
@@ -39,7 +40,7 @@ impl Engine {
             secret_names: kept.secrets.0.keys().cloned().collect(),
         });
         // The service's root directory, checked again: the release could have changed since.
-        let release = pipeline::release_dir(self, service_id, &live.deployment_id);
+        let release = release_dir(self, service_id, &live.deployment_id);
         let dir = match &kept.spec.root_dir {
             None => release,
             Some(root) => crate::deploy::app_dir::resolve(&release, root).ok()?,

@@ -181,7 +181,7 @@ async fn a_server_that_never_answers_times_out_per_probe() {
 async fn cancelling_ends_the_wait_during_the_grace() {
     let check = HealthCheck {
         start_grace: Duration::from_secs(600),
-        ..HealthCheck::default()
+        ..HealthCheck::from(&service::HealthCheck::default())
     };
     let cancel = CancellationToken::new();
     cancel.cancel();
@@ -203,23 +203,40 @@ async fn no_probe_is_healthy_after_the_grace_without_connecting() {
 }
 
 #[test]
-fn serialises_with_millisecond_durations_and_fills_defaults() {
-    let check = fast(http("/healthz"), 5);
-    let json = serde_json::to_value(&check).unwrap();
+fn a_services_check_converts_with_its_seconds_as_durations() {
+    let hc = service::HealthCheck {
+        probe: service::Probe::Http {
+            path: "/healthz".into(),
+        },
+        interval_secs: 3,
+        timeout_secs: 4,
+        retries: 5,
+        start_grace_secs: 6,
+    };
     assert_eq!(
-        json,
-        serde_json::json!({
-            "probe": {"type": "http", "path": "/healthz"},
-            "interval_ms": 20, "timeout_ms": 2000, "retries": 5, "start_grace_ms": 0
-        })
-    );
-    assert_eq!(serde_json::from_value::<HealthCheck>(json).unwrap(), check);
-    let partial: HealthCheck = serde_json::from_str(r#"{"retries": 3}"#).unwrap();
-    assert_eq!(
-        partial,
+        HealthCheck::from(&hc),
         HealthCheck {
-            retries: 3,
-            ..HealthCheck::default()
+            probe: http("/healthz"),
+            interval: Duration::from_secs(3),
+            timeout: Duration::from_secs(4),
+            retries: 5,
+            start_grace: Duration::from_secs(6),
+        }
+    );
+    assert_eq!(Probe::from(&service::Probe::Tcp {}), Probe::Tcp);
+    assert_eq!(Probe::from(&service::Probe::None {}), Probe::None);
+}
+
+#[test]
+fn the_default_check_is_the_services_default() {
+    assert_eq!(
+        HealthCheck::from(&service::HealthCheck::default()),
+        HealthCheck {
+            probe: http("/"),
+            interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(2),
+            retries: 30,
+            start_grace: Duration::ZERO,
         }
     );
 }

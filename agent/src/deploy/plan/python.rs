@@ -3,14 +3,16 @@
 //! `[tool.poetry]` → Poetry, `requirements.txt` → pip, `Pipfile` → pipenv, another
 //! `pyproject.toml` → `pip install .`), with every download cache under dployrd's cache folder
 //! so the next deploy is fast. The framework conventions (Django, Flask, FastAPI) are in
-//! [`super::python_frameworks`]; this module also reads the dependency names they look for.
+//! [`super::python_frameworks`]; this module also reads the dependency names they look for
+//! (its `Deps`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use proto::service::ServiceKind;
 
-use super::{Host, Plan, Step, python_frameworks};
+use super::python_frameworks::{self, Deps};
+use super::{Host, Plan, Step};
 use crate::deploy::process::quote;
 
 pub(super) fn plan(dir: &Path, host: &Host) -> Plan {
@@ -168,16 +170,6 @@ fn tool(plan: &mut Plan, host: &Host, name: &str) -> String {
     format!("{dir}/bin/python -m {name}")
 }
 
-/// The names of the app's dependencies (normalized: lower case, `-` for `_` and `.`), as the
-/// manifest the package manager reads lists them. A name with extras also appears with each
-/// (`fastapi[standard]`).
-#[derive(Debug, Default)]
-pub(super) struct Deps {
-    /// The file they come from, to name in reasons (`requirements.txt`).
-    pub source: &'static str,
-    names: BTreeSet<String>,
-}
-
 impl Deps {
     fn read(dir: &Path, manager: &Manager) -> Deps {
         let mut deps = Deps {
@@ -205,10 +197,6 @@ impl Deps {
             Manager::None => {}
         }
         deps
-    }
-
-    pub(super) fn has(&self, name: &str) -> bool {
-        self.names.contains(name)
     }
 
     /// `requirements.txt`, following `-r other.txt` a few levels deep.

@@ -4,14 +4,30 @@
 //! with the server installed when the dependencies lack it. A `Procfile` `web:` line and the
 //! user's own commands still win; without a framework the start command stays unset.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::python::Deps;
 use super::{Plan, Procfile, Step};
 use crate::deploy::process::quote;
 
 /// Files that hold a Flask or FastAPI app by convention, in the order they are looked at.
 const APP_FILES: [&str; 5] = ["app.py", "main.py", "run.py", "wsgi.py", "application.py"];
+
+/// The names of the app's dependencies (normalized: lower case, `-` for `_` and `.`), as the
+/// manifest the package manager reads lists them. A name with extras also appears with each
+/// (`fastapi[standard]`). `super::python` reads them.
+#[derive(Debug, Default)]
+pub(super) struct Deps {
+    /// The file they come from, to name in reasons (`requirements.txt`).
+    pub source: &'static str,
+    pub(super) names: BTreeSet<String>,
+}
+
+impl Deps {
+    pub(super) fn has(&self, name: &str) -> bool {
+        self.names.contains(name)
+    }
+}
 
 /// Adds the framework's build steps, start command and notes to a Python plan.
 pub(super) fn apply(plan: &mut Plan, dir: &Path, deps: &Deps) {

@@ -1,229 +1,26 @@
 //! The ingress against real TCP servers on 127.0.0.1:0: routing by `Host`, header rewriting,
 //! error answers, streamed bodies, WebSocket pass-through, graceful shutdown, and a route switch
-//! under load with no failed request.
-//!
-//! Over the ~400-line budget: each behaviour needs its own real upstream (echo, WebSocket,
-//! slow, versioned), and they read best next to the test that uses them.
+//! under load with no failed request. The upstreams and the client are in `support`.
+
+mod support;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
-use agent::ingress::{self, Routes};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use http::{Request, Response, StatusCode, header};
-use http_body_util::combinators::{BoxBody, UnsyncBoxBody};
-use http_body_util::{BodyExt, Channel, Empty, Full};
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
+use http::{Request, StatusCode, header};
+use http_body_util::{BodyExt, Channel, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, mpsc, oneshot, watch};
-use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout};
 use tokio_tungstenite::tungstenite::Message;
 
-/// Every wait on a condition gives up after this; nothing here should take more than a second.
-const DEADLINE: Duration = Duration::from_secs(30);
-
-/// The ingress on port 0 with its own route table.
-struct TestIngress {
-    addr: SocketAddr,
-    routes: Routes,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<()>,
-}
-
-impl TestIngress {
-    async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let routes = Routes::new();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(ingress::serve(listener, routes.clone(), stopped));
-        Self {
-            addr,
-            routes,
-            stop: Some(stop),
-            task,
-        }
-    }
-
-    fn route(&self, service: &str, host: &str, upstream: SocketAddr) {
-        self.routes
-            .set(service, vec![host.to_owned()], upstream)
-            .unwrap();
-    }
-}
-
-/// A release: an HTTP/1.1 server that answers its name, and on `/headers` the headers it got,
-/// on `/echo` the request body as it arrives, on `/slow` its name once the test releases it.
-struct Upstream {
-    addr: SocketAddr,
-    slow_arrived: mpsc::UnboundedReceiver<()>,
-    release: Arc<Notify>,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<()>,
-}
-
-#[derive(Clone)]
-struct Release {
-    name: &'static str,
-    slow_arrived: mpsc::UnboundedSender<()>,
-    release: Arc<Notify>,
-}
-
-type UpstreamBody = BoxBody<Bytes, hyper::Error>;
-
-impl Upstream {
-    async fn start(name: &'static str) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (arrived_tx, slow_arrived) = mpsc::unbounded_channel();
-        let release = Arc::new(Notify::new());
-        let state = Release {
-            name,
-            slow_arrived: arrived_tx,
-            release: release.clone(),
-        };
-        let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(serve_release(listener, state, stopped));
-        Self {
-            addr,
-            slow_arrived,
-            release,
-            stop,
-            task,
-        }
-    }
-
-    async fn slow_request_arrived(&mut self) {
-        let arrived = timeout(DEADLINE, self.slow_arrived.recv()).await;
-        arrived
-            .expect("a /slow request reaches the release")
-            .unwrap();
-    }
-
-    fn finish_slow_request(&self) {
-        self.release.notify_one();
-    }
-
-    /// Stops like a drained release would: no new connections, answers in progress finish,
-    /// idle keep-alive connections close. Returns once all of that is done.
-    async fn stop(self) {
-        let _ = self.stop.send(());
-        self.task.await.unwrap();
-    }
-}
-
-async fn serve_release(listener: TcpListener, state: Release, stopped: oneshot::Receiver<()>) {
-    let (stop, stopping) = watch::channel(());
-    let mut stopped = pin!(stopped);
-    loop {
-        let stream = tokio::select! {
-            _ = &mut stopped => break,
-            accepted = listener.accept() => accepted.unwrap().0,
-        };
-        let state = state.clone();
-        let mut stopping = stopping.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req| answer(state.clone(), req));
-            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-            let mut conn = pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = stopping.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
-                }
-            }
-        });
-    }
-    drop(listener);
-    drop(stopping);
-    let _ = stop.send(());
-    stop.closed().await;
-}
-
-async fn answer(
-    state: Release,
-    req: Request<Incoming>,
-) -> Result<Response<UpstreamBody>, Infallible> {
-    let text = match req.uri().path() {
-        "/echo" => return Ok(Response::new(req.into_body().boxed())),
-        "/headers" => {
-            let names = [
-                "host",
-                "x-forwarded-for",
-                "x-forwarded-proto",
-                "x-forwarded-host",
-                "x-private",
-                "keep-alive",
-            ];
-            let mut lines = String::new();
-            for name in names {
-                let values: Vec<&str> = req
-                    .headers()
-                    .get_all(name)
-                    .iter()
-                    .map(|v| v.to_str().unwrap())
-                    .collect();
-                lines += &format!("{name}: {}\n", values.join(" | "));
-            }
-            lines
-        }
-        "/slow" => {
-            state.slow_arrived.send(()).unwrap();
-            state.release.notified().await;
-            state.name.to_owned()
-        }
-        _ => state.name.to_owned(),
-    };
-    let body = Full::new(Bytes::from(text)).map_err(|never| match never {});
-    Ok(Response::new(body.boxed()))
-}
-
-type ClientBody = UnsyncBoxBody<Bytes, Infallible>;
-
-fn client() -> Client<HttpConnector, ClientBody> {
-    Client::builder(TokioExecutor::new()).build_http()
-}
-
-/// GET through the ingress at `addr` with the given `Host`; `Err` if no response came.
-async fn get(
-    client: &Client<HttpConnector, ClientBody>,
-    addr: SocketAddr,
-    host: &str,
-    path: &str,
-) -> Result<(StatusCode, String), String> {
-    let req = Request::get(format!("http://{addr}{path}"))
-        .header(header::HOST, host)
-        .body(Empty::new().boxed_unsync())
-        .unwrap();
-    let res = client.request(req).await.map_err(|e| format!("{e:?}"))?;
-    let status = res.status();
-    let body = res.into_body().collect().await.map_err(|e| e.to_string())?;
-    Ok((status, String::from_utf8(body.to_bytes().to_vec()).unwrap()))
-}
-
-fn ok(body: &str) -> Result<(StatusCode, String), String> {
-    Ok((StatusCode::OK, body.to_owned()))
-}
-
-async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let deadline = Instant::now() + DEADLINE;
-    while !condition() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
+use support::*;
 
 #[tokio::test]
 async fn each_host_reaches_its_own_release() {
@@ -239,9 +36,7 @@ async fn each_host_reaches_its_own_release() {
 
 #[tokio::test]
 async fn host_matches_whatever_its_case_and_port() {
-    let a = Upstream::start("a").await;
-    let ingress = TestIngress::start().await;
-    ingress.route("svc-a", "App.Test", a.addr);
+    let (_a, ingress) = TestIngress::with_release("a", "App.Test").await;
     let client = client();
     for host in ["app.test", "APP.TEST:8080", "aPp.TeSt:80"] {
         assert_eq!(
@@ -254,9 +49,7 @@ async fn host_matches_whatever_its_case_and_port() {
 
 #[tokio::test]
 async fn unknown_host_gets_404_naming_it() {
-    let a = Upstream::start("a").await;
-    let ingress = TestIngress::start().await;
-    ingress.route("svc-a", "a.test", a.addr);
+    let (_a, ingress) = TestIngress::with_release("a", "a.test").await;
     let (status, body) = get(&client(), ingress.addr, "nobody.test", "/")
         .await
         .unwrap();
@@ -284,9 +77,7 @@ async fn release_that_is_down_gets_502() {
 
 #[tokio::test]
 async fn release_sees_forwarded_headers_and_no_hop_by_hop_ones() {
-    let a = Upstream::start("a").await;
-    let ingress = TestIngress::start().await;
-    ingress.route("svc-a", "a.test", a.addr);
+    let (_a, ingress) = TestIngress::with_release("a", "a.test").await;
     let req = Request::get(format!("http://{}/headers", ingress.addr))
         .header(header::HOST, "a.test:8080")
         .header("x-forwarded-for", "203.0.113.7")
@@ -312,9 +103,7 @@ async fn release_sees_forwarded_headers_and_no_hop_by_hop_ones() {
 
 #[tokio::test]
 async fn bodies_stream_both_ways_and_10_mib_arrive_intact() {
-    let a = Upstream::start("a").await;
-    let ingress = TestIngress::start().await;
-    ingress.route("svc-a", "a.test", a.addr);
+    let (_a, ingress) = TestIngress::with_release("a", "a.test").await;
     let (mut sender, body) = Channel::<Bytes, Infallible>::new(4);
     let req = Request::post(format!("http://{}/echo", ingress.addr))
         .header(header::HOST, "a.test")
@@ -396,11 +185,7 @@ async fn request_in_flight_during_a_switch_finishes_on_its_release() {
     let ingress = TestIngress::start().await;
     ingress.route("app", "app.test", v1.addr);
     let client = client();
-    let slow = tokio::spawn({
-        let (client, addr) = (client.clone(), ingress.addr);
-        async move { get(&client, addr, "app.test", "/slow").await }
-    });
-    v1.slow_request_arrived().await;
+    let slow = slow_get(&client, &ingress, &mut v1).await;
     ingress.route("app", "app.test", v2.addr);
     assert_eq!(get(&client, ingress.addr, "app.test", "/").await, ok("v2"));
     v1.finish_slow_request();
@@ -413,11 +198,7 @@ async fn shutdown_stops_accepting_and_lets_requests_in_progress_finish() {
     let mut ingress = TestIngress::start().await;
     ingress.route("app", "app.test", v1.addr);
     let client = client();
-    let slow = tokio::spawn({
-        let (client, addr) = (client.clone(), ingress.addr);
-        async move { get(&client, addr, "app.test", "/slow").await }
-    });
-    v1.slow_request_arrived().await;
+    let slow = slow_get(&client, &ingress, &mut v1).await;
     ingress.stop.take().unwrap().send(()).unwrap();
 
     let deadline = Instant::now() + DEADLINE;
