@@ -2,19 +2,14 @@
 //! through a `cap_std` handle on the service's directory, and I/O errors mapped to the reply
 //! kinds the explorer shows.
 
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self};
+use std::path::Path;
 use std::time::UNIX_EPOCH;
 
 use cap_std::ambient_authority;
-use cap_std::fs::{Dir, Metadata, OpenOptions};
-use proto::wire::{
-    FileEntry, FileErrorKind, FileKind, FileOp, FileReply, MuxStream, Record, RecordReader,
-    StreamError,
-};
-use tokio::io::AsyncReadExt;
+use cap_std::fs::{Dir, Metadata};
+use proto::wire::{FileEntry, FileErrorKind, FileKind, FileReply, MuxStream, Record, StreamError};
 
-use crate::engine::Engine;
 use crate::tools::beneath::{self, Relative};
 
 pub(super) type Failure = (FileErrorKind, String);

@@ -13,7 +13,7 @@ mod gate;
 mod transfer;
 mod tree;
 
-use proto::wire::{FileErrorKind, FileOp, FileReply, MuxStream, Record, StreamError};
+use proto::wire::{FileErrorKind, FileOp, MuxStream, Record, StreamError};
 
 use crate::engine::Engine;
 use gate::{blocking, fail};

@@ -3,19 +3,14 @@
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
-use cap_std::ambient_authority;
-use cap_std::fs::{Dir, Metadata, OpenOptions};
+use cap_std::fs::{Dir, OpenOptions};
 use proto::wire::{
-    FileEntry, FileErrorKind, FileKind, FileOp, FileReply, MuxStream, Record, RecordReader,
-    StreamError,
+    FileEntry, FileErrorKind, FileReply, MuxStream, Record, RecordReader, StreamError,
 };
 use tokio::io::AsyncReadExt;
 
 use super::gate::{Failure, bad, blocking, checked, entry, fail, io_failure, not_root, open_root};
-use crate::engine::Engine;
-use crate::tools::beneath::{self, Relative};
 
 /// How much of a file goes in one record.
 const CHUNK: usize = 64 * 1024;

@@ -1,20 +1,10 @@
 //! The explorer's one-reply operations: list a directory, make one, rename and delete.
 
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
+use std::path::Path;
 
-use cap_std::ambient_authority;
-use cap_std::fs::{Dir, Metadata, OpenOptions};
-use proto::wire::{
-    FileEntry, FileErrorKind, FileKind, FileOp, FileReply, MuxStream, Record, RecordReader,
-    StreamError,
-};
-use tokio::io::AsyncReadExt;
+use proto::wire::{FileErrorKind, FileKind, FileReply};
 
-use super::gate::{Failure, bad, blocking, checked, entry, fail, io_failure, not_root, open_root};
-use crate::engine::Engine;
-use crate::tools::beneath::{self, Relative};
+use super::gate::{Failure, checked, entry, io_failure, not_root, open_root};
 
 pub(super) fn list(root: &Path, raw: &str) -> Result<FileReply, Failure> {
     let rel = checked(raw)?;
