@@ -63,6 +63,10 @@ pub struct Config {
     /// The sender of those emails (default: `dployr <dployr@<public host>>`).
     #[arg(long, env = "DPLOYR_SMTP_FROM")]
     pub smtp_from: Option<String>,
+    /// How long a stopping Base waits for connections that never end by themselves (log
+    /// follows, consoles, live pages) before it stops anyway, in seconds.
+    #[arg(long, env = "DPLOYR_SHUTDOWN_DRAIN_SECS", default_value_t = 10)]
+    pub shutdown_drain_secs: u64,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "DPLOYR_LOG_JSON")]
     pub log_json: bool,
@@ -101,6 +105,7 @@ impl Config {
             smtp_from: None,
             console_idle_secs: 1800,
             upload_max_bytes: 1 << 30,
+            shutdown_drain_secs: 10,
             task: None,
         }
     }

@@ -1,8 +1,12 @@
-//! [`TestApp`]: a real Base on 127.0.0.1:0 with a fresh data dir, and a client that speaks to it.
+//! [`TestApp`]: a real Base on 127.0.0.1:0 with a fresh data dir, and a typed client that
+//! speaks to it (sign-up, instances, services, deployments, invitations), so each test states
+//! only what differs.
 
 use std::time::Duration;
 
+use proto::api::{CreateInstanceResponse, CreatedInvite, Deployment, Service, SignupResponse};
 use reqwest::{Client, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use server::Config;
 use tokio::sync::oneshot;
@@ -32,6 +36,8 @@ pub struct Options {
     pub upload_max_bytes: Option<u64>,
     /// `DPLOYR_CONSOLE_IDLE_SECS` (default 1800).
     pub console_idle_secs: Option<u32>,
+    /// `DPLOYR_SHUTDOWN_DRAIN_SECS` (default 10).
+    pub shutdown_drain_secs: Option<u64>,
 }
 
 impl TestApp {
@@ -68,6 +74,9 @@ impl TestApp {
         }
         if let Some(idle) = opts.console_idle_secs {
             config.console_idle_secs = idle;
+        }
+        if let Some(drain) = opts.shutdown_drain_secs {
+            config.shutdown_drain_secs = drain;
         }
         // The dployrd beside dployr-server in the target dir (built by `cargo test --workspace`).
         config.agent_bin = Some(
@@ -161,6 +170,106 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Signs `email` up, which must succeed: the first person (anyone on an open Base) becomes
+    /// the Owner of a new cluster.
+    pub async fn sign_up(&self, email: &str) -> SignupResponse {
+        let r = self.signup(email).await;
+        assert_eq!(r.status(), 201, "sign-up of {email}");
+        r.json().await.unwrap()
+    }
+
+    /// Ana signs up; her new cluster's id.
+    pub async fn ana_cluster(&self) -> String {
+        self.sign_up("ana@example.com").await.cluster.id
+    }
+
+    /// Adds an instance named `name` to `cluster` (201).
+    pub async fn create_instance(&self, cluster: &str, name: &str) -> CreateInstanceResponse {
+        let r = self
+            .post(&format!("/api/v1/clusters/{cluster}/instances"))
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "instance {name}");
+        r.json().await.unwrap()
+    }
+
+    /// [`TestApp::create_instance`], just its id.
+    pub async fn instance(&self, cluster: &str, name: &str) -> String {
+        self.create_instance(cluster, name).await.instance.id
+    }
+
+    /// Creates the service `spec` (a `CreateServiceRequest` as JSON) in `cluster` (201).
+    pub async fn create_service(&self, cluster: &str, spec: &Value) -> Service {
+        let r = self
+            .post(&format!("/api/v1/clusters/{cluster}/services"))
+            .json(spec)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "service {spec}");
+        r.json().await.unwrap()
+    }
+
+    /// A new instance `web-1` in `cluster` running the service `spec` with its `instance_id`
+    /// filled in; the service's id.
+    pub async fn service_on_new_instance(&self, cluster: &str, mut spec: Value) -> String {
+        spec["instance_id"] = json!(self.instance(cluster, "web-1").await);
+        self.create_service(cluster, &spec).await.id
+    }
+
+    /// Starts a deployment of `service` with the request body `body` (202).
+    pub async fn deploy(&self, service: &str, body: &Value) -> Deployment {
+        let r = self
+            .post(&format!("/api/v1/services/{service}/deployments"))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "deploy {service}");
+        let accepted: Value = r.json().await.unwrap();
+        serde_json::from_value(accepted["deployment"].clone()).unwrap()
+    }
+
+    /// Invites `email` into `cluster` as `role`; the link's token and the whole answer.
+    pub async fn invite(&self, cluster: &str, email: &str, role: &str) -> (String, CreatedInvite) {
+        let r = self
+            .post(&format!("/api/v1/clusters/{cluster}/invites"))
+            .json(&json!({ "email": email, "role": role }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "invite {email}");
+        let made: CreatedInvite = r.json().await.unwrap();
+        let token = made.invite_url.rsplit('/').next().unwrap().to_string();
+        (token, made)
+    }
+
+    /// `POST /invites/{token}/accept` signing up `email` (named `name`) from a new client.
+    pub async fn accept_signup(&self, token: &str, email: &str, name: &str) -> Response {
+        Client::new()
+            .post(format!("{}/api/v1/invites/{token}/accept", self.url))
+            .header("Origin", &self.origin)
+            .json(&json!({ "email": email, "password": PASSWORD, "name": name }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs `email` up from a new client (named `name`); that person's session cookie.
+    pub async fn stranger(&self, email: &str, name: &str) -> String {
+        let r = Client::new()
+            .post(format!("{}/api/v1/auth/signup", self.url))
+            .header("Origin", &self.origin)
+            .json(&json!({ "email": email, "password": PASSWORD, "name": name }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "sign-up of {email}");
+        session_cookie(&r)
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Response {
         self.post("/api/v1/auth/login")
             .json(&json!({ "email": email, "password": password }))
@@ -242,32 +351,51 @@ pub fn set_cookie(r: &Response) -> String {
         .to_string()
 }
 
-/// Ana signs up (Owner of a new cluster) and Bo joins it with `role`; returns the cluster and
-/// Bo's session cookie.
+/// The `name=value` part of a response's `Set-Cookie`, to send back as `Cookie`.
+pub fn session_cookie(r: &Response) -> String {
+    set_cookie(r).split(';').next().unwrap().to_string()
+}
+
+/// Ana signs up (Owner of a new cluster) and invites Bo, who joins it with `role`; returns the
+/// cluster and Bo's session cookie.
 pub async fn ana_and_bo(app: &TestApp, role: &str) -> (String, String) {
-    let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let cluster = ana["cluster"]["id"].as_str().unwrap().to_string();
-    let bo = reqwest::Client::new()
-        .post(format!("{}/api/v1/auth/signup", app.url))
-        .header("Origin", &app.origin)
-        .json(&json!({ "email": "bo@example.com", "password": "correct horse battery", "name": "Bo" }))
-        .send()
-        .await
-        .unwrap();
-    let cookie = set_cookie(&bo).split(';').next().unwrap().to_string();
-    let bo: Value = bo.json().await.unwrap();
-    let store = control::Store::open(&control::Store::sqlite_url(&app.data_dir))
-        .await
-        .unwrap();
-    sqlx::query(
-        "INSERT INTO memberships (cluster_id, user_id, role, created_at) VALUES ($1, $2, $3, 0)",
-    )
-    .bind(&cluster)
-    .bind(bo["user"]["id"].as_str().unwrap())
-    .bind(role)
-    .execute(store.pool())
-    .await
-    .unwrap();
-    store.close().await;
-    (cluster, cookie)
+    let cluster = app.ana_cluster().await;
+    let (token, _) = app.invite(&cluster, "bo@example.com", role).await;
+    let bo = app.accept_signup(&token, "bo@example.com", "Bo").await;
+    assert_eq!(bo.status(), 201, "Bo joins as {role}");
+    (cluster, session_cookie(&bo))
+}
+
+/// A Node service named `api` on `instance`: git source, env, health check and a domain.
+pub fn node_service(instance: &str) -> Value {
+    json!({
+        "name": "api",
+        "instance_id": instance,
+        "source": {"git": {"url": "https://example.com/api.git", "branch": "main"}},
+        "runtime": "node",
+        "env": {"NODE_ENV": "production"},
+        "health_check": {"http": {"path": "/healthz"}, "retries": 5},
+        "domains": ["api.example.com"]
+    })
+}
+
+/// The least service: `name` from a git URL, on `instance`.
+pub fn git_service(name: &str, instance: &str) -> Value {
+    json!({
+        "name": name,
+        "instance_id": instance,
+        "source": {"git": {"url": "https://example.com/api.git"}}
+    })
+}
+
+/// Sends a request and reads its JSON body, for the many places that want only the answer.
+pub trait Fetch {
+    /// Sends the request and reads the JSON body as `T`, whatever the status.
+    fn body<T: DeserializeOwned>(self) -> impl std::future::Future<Output = T>;
+}
+
+impl Fetch for RequestBuilder {
+    async fn body<T: DeserializeOwned>(self) -> T {
+        self.send().await.unwrap().json().await.unwrap()
+    }
 }
