@@ -3,7 +3,6 @@
 //! that print them (whole and line by line), and every line queued for Base or kept on the
 //! instance shows `[redacted]` instead. The service itself sees the real value.
 
-use std::process::Command as Process;
 use std::time::Duration;
 
 use agent::engine::{Engine, EngineConfig};
@@ -11,21 +10,11 @@ use agent::ingress::Routes;
 use proto::deploy::DeployState;
 use proto::service::{GitSource, HealthCheck, RestartPolicy, Runtime, ServiceSpec, Source};
 use proto::wire::{AgentMsg, Command, DeployOrder, LogRecord, Secrets};
+use testkit::git;
 use tokio::sync::mpsc;
 
 const TOKEN: &str = "tok-3f9a1c77e2";
 const PEM: &str = "-----BEGIN TEST KEY-----\nQUJDREVGR0hJSktMTU5PUA\n-----END TEST KEY-----";
-
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let ok = Process::new("git")
-        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "git {args:?}");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_reach_the_service_and_are_redacted_from_every_log_line() {

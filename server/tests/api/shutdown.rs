@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{Options, TestApp, node_service};
+use crate::support::{Fetch, Options, TestApp, node_service};
 
 /// The drain this test gives Base (`DPLOYR_SHUTDOWN_DRAIN_SECS`), short so it waits little.
 const DRAIN_SECS: u64 = 1;
@@ -21,9 +21,8 @@ async fn base_stops_even_with_a_log_follow_open() {
     let svc = app.create_service(&cluster, &node_service(&ins)).await;
     let follow = app
         .get(&format!("/api/v1/services/{}/logs?follow=true", svc.id))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(follow.status(), 200);
     let started = Instant::now();
     app.stop().await;

@@ -42,18 +42,13 @@ pub struct Options {
 
 impl TestApp {
     pub async fn start() -> TestApp {
-        Self::with(Options {
-            open_signup: false,
-            public_url: None,
-            ..Options::default()
-        })
-        .await
+        Self::with(Options::default()).await
     }
 
+    /// With open sign-up, so several people can have accounts without invitations.
     pub async fn open() -> TestApp {
         Self::with(Options {
             open_signup: true,
-            public_url: None,
             ..Options::default()
         })
         .await
@@ -87,7 +82,6 @@ impl TestApp {
             Some(u) => u.trim_end_matches('/').to_string(),
             None => format!("http://{addr}"),
         };
-        let (tx, rx) = oneshot::channel::<()>();
         let gateway = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind gateway");
@@ -96,28 +90,50 @@ impl TestApp {
             http: listener,
             gateway,
         };
-        let handle = tokio::spawn(server::run(config.clone(), listeners, async {
-            let _ = rx.await;
-        }));
         // A hung request fails the test instead of hanging the whole run.
         let client = Client::builder()
             .cookie_store(true)
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap();
-        let app = TestApp {
+        let mut app = TestApp {
             url: format!("http://{addr}"),
             data_dir: dir.path().to_path_buf(),
             origin,
             client,
             config,
             gateway_addr,
-            shutdown: Some(tx),
-            handle: Some(handle),
+            shutdown: None,
+            handle: None,
             _dir: dir,
         };
-        app.wait_healthy().await;
+        app.serve(listeners).await;
         app
+    }
+
+    /// Runs Base on `listeners` in a task and waits until it answers.
+    async fn serve(&mut self, listeners: server::Listeners) {
+        let (tx, rx) = oneshot::channel::<()>();
+        self.handle = Some(tokio::spawn(server::run(
+            self.config.clone(),
+            listeners,
+            async {
+                let _ = rx.await;
+            },
+        )));
+        self.shutdown = Some(tx);
+        self.wait_healthy().await;
+    }
+
+    /// Tells Base to stop and waits for `run` to return (Ok) within 20 s.
+    async fn halt(&mut self) {
+        self.shutdown.take().unwrap().send(()).ok();
+        let handle = self.handle.take().unwrap();
+        tokio::time::timeout(Duration::from_secs(20), handle)
+            .await
+            .expect("server stops within 20 s")
+            .expect("server task")
+            .expect("server returns Ok");
     }
 
     async fn wait_healthy(&self) {
@@ -219,11 +235,10 @@ impl TestApp {
         self.create_service(cluster, &spec).await.id
     }
 
-    /// Starts a deployment of `service` with the request body `body` (202).
-    pub async fn deploy(&self, service: &str, body: &Value) -> Deployment {
+    /// Starts a deployment of `service` from its branch (202).
+    pub async fn deploy(&self, service: &str) -> Deployment {
         let r = self
             .post(&format!("/api/v1/services/{service}/deployments"))
-            .json(body)
             .send()
             .await
             .unwrap();
@@ -246,28 +261,42 @@ impl TestApp {
         (token, made)
     }
 
-    /// `POST /invites/{token}/accept` signing up `email` (named `name`) from a new client.
-    pub async fn accept_signup(&self, token: &str, email: &str, name: &str) -> Response {
-        Client::new()
-            .post(format!("{}/api/v1/invites/{token}/accept", self.url))
-            .header("Origin", &self.origin)
-            .json(&json!({ "email": email, "password": PASSWORD, "name": name }))
-            .send()
-            .await
-            .unwrap()
+    /// `POST /invites/{token}/accept` signing up `email` (named `name`) from a new client that
+    /// keeps its cookies; that client and the answer.
+    pub async fn accept_signup(&self, token: &str, email: &str, name: &str) -> (Client, Response) {
+        let path = format!("/api/v1/invites/{token}/accept");
+        self.new_account(&path, email, name).await
     }
 
     /// Signs `email` up from a new client (named `name`); that person's session cookie.
     pub async fn stranger(&self, email: &str, name: &str) -> String {
-        let r = Client::new()
-            .post(format!("{}/api/v1/auth/signup", self.url))
+        let (_, r) = self.new_account("/api/v1/auth/signup", email, name).await;
+        assert_eq!(r.status(), 201, "sign-up of {email}");
+        session_cookie(&r)
+    }
+
+    /// Posts a new account's details to `path` from a new client that keeps its cookies.
+    async fn new_account(&self, path: &str, email: &str, name: &str) -> (Client, Response) {
+        let client = Client::builder().cookie_store(true).build().unwrap();
+        let r = client
+            .post(format!("{}{path}", self.url))
             .header("Origin", &self.origin)
             .json(&json!({ "email": email, "password": PASSWORD, "name": name }))
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 201, "sign-up of {email}");
-        session_cookie(&r)
+        (client, r)
+    }
+
+    /// The status of a WebSocket upgrade request for `path` from Base's origin with `cookie`
+    /// (no socket when refused).
+    pub async fn upgrade_status(&self, path: &str, cookie: Option<&str>) -> u16 {
+        let mut r = websocket_upgrade(Client::new().get(format!("{}{path}", self.url)))
+            .header("Origin", &self.origin);
+        if let Some(c) = cookie {
+            r = r.header("Cookie", c);
+        }
+        r.send().await.unwrap().status().as_u16()
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Response {
@@ -285,13 +314,7 @@ impl TestApp {
         F: FnOnce(Config) -> Fut,
         Fut: std::future::Future<Output = ()>,
     {
-        self.shutdown.take().unwrap().send(()).ok();
-        let handle = self.handle.take().unwrap();
-        tokio::time::timeout(Duration::from_secs(20), handle)
-            .await
-            .expect("server stops within 20 s")
-            .expect("server task")
-            .expect("server returns Ok");
+        self.halt().await;
         between(self.config.clone()).await;
         let http = tokio::net::TcpListener::bind(self.url.trim_start_matches("http://"))
             .await
@@ -299,17 +322,7 @@ impl TestApp {
         let gateway = tokio::net::TcpListener::bind(self.gateway_addr)
             .await
             .expect("bind the same gateway address again");
-        let (tx, rx) = oneshot::channel::<()>();
-        let listeners = server::Listeners { http, gateway };
-        self.handle = Some(tokio::spawn(server::run(
-            self.config.clone(),
-            listeners,
-            async {
-                let _ = rx.await;
-            },
-        )));
-        self.shutdown = Some(tx);
-        self.wait_healthy().await;
+        self.serve(server::Listeners { http, gateway }).await;
     }
 
     pub fn put(&self, path: &str) -> RequestBuilder {
@@ -320,13 +333,7 @@ impl TestApp {
 
     /// Stops the server gracefully and waits for it to finish.
     pub async fn stop(mut self) {
-        self.shutdown.take().unwrap().send(()).ok();
-        let handle = self.handle.take().unwrap();
-        tokio::time::timeout(Duration::from_secs(20), handle)
-            .await
-            .expect("server stops within 20 s")
-            .expect("server task")
-            .expect("server returns Ok");
+        self.halt().await;
     }
 }
 
@@ -356,14 +363,22 @@ pub fn session_cookie(r: &Response) -> String {
     set_cookie(r).split(';').next().unwrap().to_string()
 }
 
-/// Ana signs up (Owner of a new cluster) and invites Bo, who joins it with `role`; returns the
+/// Ana signs up (Owner of a new cluster), Bo signs up too (his own cluster: the Base must have
+/// open sign-up) and joins Ana's cluster as `role` through her invitation; returns Ana's
 /// cluster and Bo's session cookie.
 pub async fn ana_and_bo(app: &TestApp, role: &str) -> (String, String) {
     let cluster = app.ana_cluster().await;
+    let bo = app.stranger("bo@example.com", "Bo").await;
     let (token, _) = app.invite(&cluster, "bo@example.com", role).await;
-    let bo = app.accept_signup(&token, "bo@example.com", "Bo").await;
-    assert_eq!(bo.status(), 201, "Bo joins as {role}");
-    (cluster, session_cookie(&bo))
+    let joined = Client::new()
+        .post(format!("{}/api/v1/invites/{token}/accept", app.url))
+        .header("Origin", &app.origin)
+        .header("Cookie", &bo)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), 200, "Bo joins as {role}");
+    (cluster, bo)
 }
 
 /// A Node service named `api` on `instance`: git source, env, health check and a domain.
@@ -388,14 +403,35 @@ pub fn git_service(name: &str, instance: &str) -> Value {
     })
 }
 
-/// Sends a request and reads its JSON body, for the many places that want only the answer.
+/// `r` as a WebSocket upgrade request (with a fixed key), for checking who is refused before
+/// the upgrade.
+pub fn websocket_upgrade(r: RequestBuilder) -> RequestBuilder {
+    r.header("Connection", "Upgrade")
+        .header("Upgrade", "websocket")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+}
+
+/// Sends a request and reads its answer in one step, for the many places that want only that.
 pub trait Fetch {
+    /// Sends the request; one that cannot be sent at all fails the test.
+    fn sent(self) -> impl std::future::Future<Output = Response>;
     /// Sends the request and reads the JSON body as `T`, whatever the status.
-    fn body<T: DeserializeOwned>(self) -> impl std::future::Future<Output = T>;
+    fn fetch<T: DeserializeOwned>(self) -> impl std::future::Future<Output = T>;
+    /// Sends the request and reads the body as text, whatever the status.
+    fn fetch_text(self) -> impl std::future::Future<Output = String>;
 }
 
 impl Fetch for RequestBuilder {
-    async fn body<T: DeserializeOwned>(self) -> T {
+    async fn sent(self) -> Response {
+        self.send().await.unwrap()
+    }
+
+    async fn fetch<T: DeserializeOwned>(self) -> T {
         self.send().await.unwrap().json().await.unwrap()
+    }
+
+    async fn fetch_text(self) -> String {
+        self.send().await.unwrap().text().await.unwrap()
     }
 }

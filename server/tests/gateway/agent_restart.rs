@@ -10,7 +10,7 @@ use proto::api::CreateDeploymentRequest;
 use proto::deploy::DeployState;
 
 use crate::commands::Gateway;
-use crate::deploy::Repo;
+use testkit::Repo;
 
 fn dployrd() -> std::path::PathBuf {
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_dployr-server")).with_file_name("dployrd");

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use agent::dial::{self, Ws};
-use agent::state::{DataDir, parse_pin};
+use agent::state::DataDir;
 use agent::tls::{AgentIdentity, client_config};
 use control::gateway::registry::CommandError;
 use control::gateway::tls::{Identity, server_config};
@@ -76,17 +76,7 @@ impl Gateway {
             .create_instance(&self.owner, &self.cluster, name)
             .await
             .unwrap();
-        let cmd = made.install_command;
-        let arg = |flag: &str| {
-            let mut words = cmd.split_whitespace().skip_while(|w| *w != flag);
-            words.nth(1).unwrap().to_string()
-        };
-        Invite {
-            instance_id: made.instance.id,
-            token: arg("--token"),
-            url: arg("--url"),
-            pin: parse_pin(&arg("--pin")).unwrap(),
-        }
+        Invite::from_install_command(made.instance.id, &made.install_command)
     }
 
     /// Waits (on registry changes, not a clock) until `instance` is online or not.

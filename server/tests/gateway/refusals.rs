@@ -14,17 +14,7 @@ use crate::{Invite, RunningAgent, add_instance, base_with_owner, eventually, sta
 
 /// A Base with one agent online (the bystander that must stay online).
 async fn base_with_bystander() -> (TestApp, String, Invite, RunningAgent) {
-    let (app, cluster) = base_with_owner().await;
-    let invite = add_instance(&app, &cluster, "bystander").await;
-    let agent = RunningAgent::join_and_run(&invite).await;
-    eventually(Duration::from_secs(10), "bystander online", || async {
-        status_of(&app, &cluster, &invite.instance_id)
-            .await
-            .as_deref()
-            == Some("online")
-    })
-    .await;
-    (app, cluster, invite, agent)
+    base_with_agent("bystander").await
 }
 
 async fn bystander_still_online(
