@@ -365,12 +365,14 @@ async fn failures_leave_the_live_release_serving_with_the_reason_and_log_tail() 
             DeployState::Failed,
             "exited (exit code 7) before the release was healthy",
         ),
+        // The service's env reaches the build too, and npm is a node program: `npm ci` is
+        // what fails to preload the missing file, before the start command ever runs.
         (
             serde_json::json!({"start_command": "node server.js",
                 "health_check": {"http": {"path": "/"}, "retries": 2},
                 "env": {"NODE_OPTIONS": "--require ./nope.js"}}),
             DeployState::Failed,
-            "",
+            "build step `npm ci` exited with code 1",
         ),
         (
             serde_json::json!({"env": {}, "start_command": null,

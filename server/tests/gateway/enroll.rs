@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::support::Fetch;
-use crate::{RunningAgent, add_instance, base_with_owner, eventually, status_of};
+use crate::{add_instance, base_with_agent, base_with_owner, eventually, status_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn joined_agent_goes_online_and_removal_drops_it_within_a_second() {

@@ -8,7 +8,7 @@ use crate::support::{Fetch, TestApp};
 use agent::state::{DataDir, parse_pin};
 use proto::api::{Deployment, InstanceStatus};
 use proto::deploy::DeployState;
-use serde_json::{Value, json};
+use serde_json::Value;
 pub use testkit::kill_processes_under;
 
 /// A Base with one signed-up owner; returns the app and the owner's cluster id.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::Fetch;
-use crate::{RunningAgent, add_instance, base_with_owner, eventually, status_of};
+use crate::{base_with_agent, deploy_live, eventually};
 use testkit::Repo;
 
 const APP: &str = r#"

@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::{Fetch, TestApp};
-use crate::{RunningAgent, add_instance, base_with_owner, eventually};
+use crate::{RunningAgent, add_instance, base_with_owner, deploy_live, eventually};
 use testkit::Repo;
 
 const TOKEN: &str = "canary-tok-5d1c7a3e9b41";

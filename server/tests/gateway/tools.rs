@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::support::{Fetch, PASSWORD, TestApp, set_cookie};
+use crate::support::{Fetch, PASSWORD, TestApp, session_cookie};
 use crate::{RunningAgent, add_instance, base_with_owner, deploy_live};
 use testkit::Repo;
 
