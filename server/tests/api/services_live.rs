@@ -114,7 +114,7 @@ async fn a_service_page_sees_its_deployments_queued_and_cancelled_live() {
     assert_eq!(first["service"]["id"], id.as_str());
     assert_eq!(first["deployments"], json!([]));
 
-    let dep = app.deploy(&id).await.id;
+    let dep = app.deploy(id).await.id;
     // Pushes may coalesce or repeat; wait for the snapshot that shows the change.
     let state_of = |v: &Value| v["deployments"][0]["state"].as_str().map(str::to_owned);
     let mut pushed = next(&mut socket).await;
