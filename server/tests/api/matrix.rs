@@ -4,9 +4,6 @@
 //! allowed mutation that succeeds writes exactly one audit event naming the actor (and the
 //! token) and the target; a refused one writes none. The test fails when `rest/mod.rs` has a
 //! route this table does not mention.
-//!
-//! Over the ~400-line budget on purpose: the table, the fixtures that make each call possible
-//! and the verdicts are read together to review who may do what.
 
 use std::collections::BTreeSet;
 

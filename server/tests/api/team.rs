@@ -1,8 +1,6 @@
 //! Members, invitations, API tokens, env vars and the events log over HTTP: the rules the
 //! permission matrix alone does not show (last owner, single-use links, revoked tokens at once,
 //! write-only secrets, filters and cursors, exports).
-//!
-//! Over the ~400-line budget: six scenarios sharing one setup; each reads top to bottom.
 
 use proto::api::CreatedInvite;
 use reqwest::{Client, Method, RequestBuilder};

@@ -2,8 +2,6 @@
 //! often they are delivered, GitLab's token and a generic bearer are checked, other branches
 //! deploy nothing, a rotation kills the old secret, only Admins see or change the hook (never
 //! its secret again), and every delivery is in the audit log.
-//!
-//! Just over the ~400-line budget: each provider's right and wrong proofs belong together.
 
 use control::webhooks::providers::github_signature;
 use reqwest::Response;
