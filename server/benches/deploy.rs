@@ -25,7 +25,6 @@ mod deploy;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use agent::state::DataDir;
 use proto::api::CreateDeploymentRequest;
 use proto::deploy::DeployState;
 use serde_json::{Value, json};
@@ -85,17 +84,12 @@ async fn deploy_overhead_against_a_plain_script() {
         ],
         "v1",
     );
-    let req = serde_json::from_value(json!({
-        "name": "web", "instance_id": invite.instance_id,
-        "source": {"git": {"url": repo.url()}},
-    }))
-    .unwrap();
     let svc = gw
-        .base
-        .create_service(&gw.owner, &gw.cluster, req)
-        .await
-        .unwrap()
-        .id;
+        .service(json!({
+            "name": "web", "instance_id": invite.instance_id,
+            "source": {"git": {"url": repo.url()}},
+        }))
+        .await;
     let (mut ours, mut script) = (Vec::new(), Vec::new());
     for run in 0..RUNS {
         // A new commit each time, so every deploy fetches, builds and starts for real.
@@ -273,15 +267,7 @@ async fn dployrd_rss_running_20_services() {
     const SERVICES: usize = 20;
     let gw = Gateway::start().await;
     let invite = gw.invite("web-1").await;
-    let dir = tempfile::tempdir().unwrap();
-    agent::join::join(
-        &DataDir(dir.path().into()),
-        &invite.url,
-        &invite.token,
-        &invite.pin,
-    )
-    .await
-    .unwrap();
+    let dir = gw.enroll(&invite).await;
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_dployr-server")).with_file_name("dployrd");
     let mut child = Command::new(bin)
         .arg("--data-dir")
@@ -301,17 +287,12 @@ async fn dployrd_rss_running_20_services() {
     for n in 0..SERVICES {
         // Half Node processes (dployrd supervises them), half static sites (dployrd serves them).
         let source = if n % 2 == 0 { repo.url() } else { site.url() };
-        let req = serde_json::from_value(json!({
-            "name": format!("svc-{n}"), "instance_id": invite.instance_id,
-            "source": {"git": {"url": source}}, "build_command": "true",
-        }))
-        .unwrap();
         let svc = gw
-            .base
-            .create_service(&gw.owner, &gw.cluster, req)
-            .await
-            .unwrap()
-            .id;
+            .service(json!({
+                "name": format!("svc-{n}"), "instance_id": invite.instance_id,
+                "source": {"git": {"url": source}}, "build_command": "true",
+            }))
+            .await;
         deps.push(
             gw.base
                 .create_deployment(&gw.owner, &svc, CreateDeploymentRequest::default())

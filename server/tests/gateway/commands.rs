@@ -79,6 +79,23 @@ impl Gateway {
         Invite::from_install_command(made.instance.id, &made.install_command)
     }
 
+    /// Creates the service `spec` (a `CreateServiceRequest` as JSON) as the owner; its id.
+    pub async fn service(&self, spec: serde_json::Value) -> String {
+        let req = serde_json::from_value(spec).expect("a CreateServiceRequest");
+        let made = self.base.create_service(&self.owner, &self.cluster, req);
+        made.await.unwrap().id
+    }
+
+    /// Enrolls a dployrd for `invite` in a new temp dir without running it.
+    pub async fn enroll(&self, invite: &Invite) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir(dir.path().into());
+        agent::join::join(&data, &invite.url, &invite.token, &invite.pin)
+            .await
+            .unwrap();
+        dir
+    }
+
     /// Waits (on registry changes, not a clock) until `instance` is online or not.
     pub async fn wait_online(&self, instance: &str, online: bool) {
         let registry = self.base.registry();
@@ -188,15 +205,7 @@ async fn commands_to_unknown_enrolled_or_departed_instances_are_offline_at_once(
     );
 
     let enrolled_only = gw.invite("never-runs").await;
-    let dir = tempfile::tempdir().unwrap();
-    agent::join::join(
-        &DataDir(dir.path().into()),
-        &enrolled_only.url,
-        &enrolled_only.token,
-        &enrolled_only.pin,
-    )
-    .await
-    .unwrap();
+    let _dir = gw.enroll(&enrolled_only).await;
     assert_eq!(
         quick(enrolled_only.instance_id).await,
         Err(CommandError::Offline)
