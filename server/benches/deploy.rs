@@ -71,10 +71,7 @@ fn by_script(url: &str) -> Duration {
 
 async fn deploy_overhead_against_a_plain_script() {
     const RUNS: usize = 5;
-    let gw = Gateway::start().await;
-    let invite = gw.invite("web-1").await;
-    let _agent = RunningAgent::join_and_run(&invite).await;
-    gw.wait_online(&invite.instance_id, true).await;
+    let (gw, invite, _agent) = Gateway::with_agent("web-1").await;
     let repo = Repo::new();
     repo.commit(
         &[

@@ -69,6 +69,15 @@ impl Gateway {
         }
     }
 
+    /// A Gateway with a dployrd joined as `name` and online; the invite it used and the agent.
+    pub async fn with_agent(name: &str) -> (Gateway, Invite, RunningAgent) {
+        let gw = Gateway::start().await;
+        let invite = gw.invite(name).await;
+        let agent = RunningAgent::join_and_run(&invite).await;
+        gw.wait_online(&invite.instance_id, true).await;
+        (gw, invite, agent)
+    }
+
     /// Adds an instance and takes its install command apart, as an operator would.
     pub async fn invite(&self, name: &str) -> Invite {
         let made = self
@@ -177,10 +186,7 @@ async fn next_command(ws: &mut Ws) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ping_to_an_online_agent_is_acked_ok() {
-    let gw = Gateway::start().await;
-    let invite = gw.invite("web-1").await;
-    let _agent = RunningAgent::join_and_run(&invite).await;
-    gw.wait_online(&invite.instance_id, true).await;
+    let (gw, invite, _agent) = Gateway::with_agent("web-1").await;
     assert_eq!(
         gw.ping(&invite.instance_id, PATIENCE).await,
         Ok(Outcome::Ok)
@@ -226,10 +232,7 @@ async fn commands_to_unknown_enrolled_or_departed_instances_are_offline_at_once(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_sequential_pings_all_succeed() {
     const PINGS: usize = 1000;
-    let gw = Gateway::start().await;
-    let invite = gw.invite("web-1").await;
-    let _agent = RunningAgent::join_and_run(&invite).await;
-    gw.wait_online(&invite.instance_id, true).await;
+    let (gw, invite, _agent) = Gateway::with_agent("web-1").await;
     let mut took = Vec::with_capacity(PINGS);
     for n in 0..PINGS {
         let start = Instant::now();
