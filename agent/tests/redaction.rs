@@ -5,7 +5,6 @@
 //! itself sees the real value. And a release replaced by the next deploy drains for as long as
 //! that order says.
 
-use std::process::Command as Process;
 use std::time::Duration;
 
 use agent::engine::{Engine, EngineConfig};
@@ -13,21 +12,11 @@ use agent::ingress::Routes;
 use proto::deploy::DeployState;
 use proto::service::{GitSource, HealthCheck, RestartPolicy, Runtime, ServiceSpec, Source};
 use proto::wire::{AgentMsg, Command, DeployOrder, DeployProgress, LogRecord, Secrets};
+use testkit::git;
 use tokio::sync::mpsc;
 
 const TOKEN: &str = "tok-3f9a1c77e2";
 const PEM: &str = "-----BEGIN TEST KEY-----\nQUJDREVGR0hJSktMTU5PUA\n-----END TEST KEY-----";
-
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let ok = Process::new("git")
-        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "git {args:?}");
-}
 
 /// A git repository of a Python web app that prints `API_TOKEN` when it starts and answers
 /// every GET with it reversed.

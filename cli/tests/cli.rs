@@ -69,27 +69,32 @@ fn ci_logs_in_deploys_waits_and_gets_exit_codes() {
             .map(|i| i["name"].as_str().unwrap().to_string())
     });
 
-    let repo = Repo::init();
+    let repo = Repo::new();
     // The start command and health check come from the repository's dployr.toml (without
     // it, node's default `npm start` fails: package.json has no start script).
-    repo.commit(&[
-        ("package.json", r#"{"name":"web","version":"1.0.0"}"#),
-        ("server.js", APP),
-        ("dployr.toml", REPO_CONFIG),
-    ]);
-    let r = cli(&[
-        "services",
-        "create",
-        "web",
-        "--instance",
-        &instance,
-        "--git",
-        &repo.url(),
-        "--runtime",
-        "node",
-        "--build-command",
-        "echo building the app",
-    ]);
+    repo.commit(
+        &[
+            ("package.json", r#"{"name":"web","version":"1.0.0"}"#),
+            ("server.js", APP),
+            ("dployr.toml", REPO_CONFIG),
+        ],
+        "app",
+    );
+    // A node service from the repository, built by `build`.
+    let create = |name: &str, build: &str| {
+        let url = repo.url();
+        let args = [
+            "services",
+            "create",
+            name,
+            "--instance",
+            &instance,
+            "--git",
+            &url,
+        ];
+        cli(&[&args[..], &["--runtime", "node", "--build-command", build]].concat())
+    };
+    let r = create("web", "echo building the app");
     assert_eq!(r.code, 0, "{r:?}");
 
     // deploy --wait in the repository (the service named by its dployr.toml) streams the
@@ -116,19 +121,10 @@ fn ci_logs_in_deploys_waits_and_gets_exit_codes() {
     assert_eq!(deps[0]["state"], "live");
 
     // A failing build exits 1 and shows the lines that say why.
-    let r = cli(&[
-        "services",
-        "create",
+    let r = create(
         "broken",
-        "--instance",
-        &instance,
-        "--git",
-        &repo.url(),
-        "--runtime",
-        "node",
-        "--build-command",
         "echo compiling; echo 'error: missing semicolon' >&2; exit 3",
-    ]);
+    );
     assert_eq!(r.code, 0, "{r:?}");
     let r = cli(&["deploy", "broken", "--wait", "--json"]);
     assert_eq!(r.code, 1, "{r:?}");

@@ -73,6 +73,10 @@ pub struct Config {
     /// Keys a rotation retired that you hold yourself: comma-separated, 64 hex digits each.
     #[arg(long, env = "DPLOYR_RETIRED_MASTER_KEYS", hide_env_values = true)]
     pub retired_master_keys: Option<String>,
+    /// How long a stopping Base waits for connections that never end by themselves (log
+    /// follows, consoles, live pages) before it stops anyway, in seconds.
+    #[arg(long, env = "DPLOYR_SHUTDOWN_DRAIN_SECS", default_value_t = 10)]
+    pub shutdown_drain_secs: u64,
     /// Log as JSON lines instead of text.
     #[arg(long, env = "DPLOYR_LOG_JSON")]
     pub log_json: bool,
@@ -113,6 +117,7 @@ impl Config {
             retired_master_keys: None,
             console_idle_secs: 1800,
             upload_max_bytes: 1 << 30,
+            shutdown_drain_secs: 10,
             task: None,
         }
     }

@@ -57,9 +57,6 @@ impl Listeners {
     }
 }
 
-/// How long a stopping Base waits for open connections to finish.
-const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// How often Base looks for deployments that can no longer finish.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -130,14 +127,15 @@ pub async fn run(
     .into_future();
     // Graceful shutdown waits for open responses, and some never end by themselves (a
     // `dployr logs -f`, a live page's WebSocket, a console): give them a while, then stop.
+    let drain_limit = std::time::Duration::from_secs(config.shutdown_drain_secs);
     let drained = async move {
         let _ = drain_stop.wait_for(|stop| *stop).await;
-        tokio::time::sleep(DRAIN_LIMIT).await;
+        tokio::time::sleep(drain_limit).await;
     };
     tokio::select! {
         served = serve => served.context("serving HTTP")?,
         () = drained => tracing::warn!(
-            "connections still open {DRAIN_LIMIT:?} after the stop signal (log follows, \
+            "connections still open {drain_limit:?} after the stop signal (log follows, \
              consoles, live pages): stopping anyway"
         ),
     }

@@ -1,10 +1,12 @@
 //! A real Base for the CLI tests: `dployr-server` on free ports with `--local-agent`, one
 //! signed-up owner, and the `dployr` binary run as a child process.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+pub use testkit::Repo;
+use testkit::{free_port, kill_processes_under};
 
 pub const EMAIL: &str = "ana@example.com";
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -14,14 +16,6 @@ fn bin_dir() -> PathBuf {
         .parent()
         .unwrap()
         .to_path_buf()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 pub struct Base {
@@ -93,18 +87,7 @@ impl Drop for Base {
             .arg(self.child.id().to_string())
             .status();
         let _ = self.child.wait();
-        let dir = self.data.path().to_string_lossy().to_string();
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let pid = entry.file_name().to_string_lossy().to_string();
-            if !pid.bytes().all(|b| b.is_ascii_digit()) || pid == std::process::id().to_string() {
-                continue;
-            }
-            let cwd = std::fs::read_link(entry.path().join("cwd")).unwrap_or_default();
-            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            if cwd.starts_with(&dir) || String::from_utf8_lossy(&cmdline).contains(&dir) {
-                let _ = Command::new("kill").args(["-9", &pid]).status();
-            }
-        }
+        kill_processes_under(self.data.path());
     }
 }
 
@@ -195,48 +178,10 @@ pub fn eventually<T>(patience: Duration, what: &str, mut f: impl FnMut() -> Opti
             return v;
         }
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        // A pause between polls (thread::sleep is reserved by our clippy config for code
-        // that must justify it; parking is the same here, and an early wake only polls again).
-        std::thread::park_timeout(Duration::from_millis(500));
+        #[allow(
+            clippy::disallowed_methods,
+            reason = "the CLI tests are synchronous: a blocking pause between polls, under the deadline above"
+        )]
+        std::thread::sleep(Duration::from_millis(500));
     }
-}
-
-/// A git repository the test commits an app into.
-pub struct Repo {
-    dir: tempfile::TempDir,
-}
-
-impl Repo {
-    pub fn init() -> Repo {
-        let dir = tempfile::tempdir().unwrap();
-        git(dir.path(), &["init", "-q", "-b", "main"]);
-        Repo { dir }
-    }
-
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    pub fn url(&self) -> String {
-        format!("file://{}", self.dir.path().display())
-    }
-
-    pub fn commit(&self, files: &[(&str, &str)]) {
-        for (name, body) in files {
-            std::fs::write(self.dir.path().join(name), body).unwrap();
-        }
-        git(self.dir.path(), &["add", "-A"]);
-        git(self.dir.path(), &["commit", "-q", "-m", "app"]);
-    }
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "git {args:?}");
 }

@@ -3,7 +3,7 @@
 use reqwest::Client;
 use serde_json::{Value, json};
 
-use crate::support::{Options, PASSWORD, TestApp, error_of, set_cookie};
+use crate::support::{Fetch, Options, PASSWORD, TestApp, error_of, session_cookie, set_cookie};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_signup_gets_a_cluster_and_a_safe_session_cookie() {
@@ -27,14 +27,7 @@ async fn first_signup_gets_a_cluster_and_a_safe_session_cookie() {
         "plain-http Base must not set Secure: {cookie}"
     );
 
-    let me: Value = app
-        .get("/api/v1/me")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get("/api/v1/me").fetch().await;
     assert_eq!(me["user"]["name"], "Ana Lopez");
     assert_eq!(me["clusters"].as_array().unwrap().len(), 1);
     app.stop().await;
@@ -81,9 +74,8 @@ async fn weak_password_is_refused_with_the_field_and_a_reason() {
     let r = app
         .post("/api/v1/auth/signup")
         .json(&json!({ "email": "ana@example.com", "password": "short", "name": "Ana" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let (status, err) = error_of(r).await;
     assert_eq!(status, 400);
     assert_eq!(err["field"], "password");
@@ -130,26 +122,18 @@ async fn sixth_failed_login_in_a_minute_is_429_with_retry_after() {
 async fn revoked_session_cookie_is_401() {
     let app = TestApp::start().await;
     let r = app.signup("ana@example.com").await;
-    let token = set_cookie(&r).split(';').next().unwrap().to_string();
-    assert_eq!(
-        app.post("/api/v1/auth/logout")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        204
-    );
+    let token = session_cookie(&r);
+    assert_eq!(app.post("/api/v1/auth/logout").sent().await.status(), 204);
 
     // Replay the old cookie from a fresh client: the server revoked it.
     let replay = Client::new()
         .get(format!("{}/api/v1/me", app.url))
         .header("Cookie", &token)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let (status, err) = error_of(replay).await;
     assert_eq!((status, err["code"].as_str()), (401, Some("unauthorized")));
-    let (status, _) = error_of(app.get("/api/v1/me").send().await.unwrap()).await;
+    let (status, _) = error_of(app.get("/api/v1/me").sent().await).await;
     assert_eq!(status, 401);
 }
 
@@ -162,18 +146,16 @@ async fn password_change_checks_the_current_one_and_revokes_other_sessions() {
         .post(format!("{}/api/v1/auth/login", app.url))
         .header("Origin", &app.origin)
         .json(&json!({ "email": "ana@example.com", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    let other = set_cookie(&second).split(';').next().unwrap().to_string();
+        .sent()
+        .await;
+    let other = session_cookie(&second);
     let bad = app
         .post("/api/v1/auth/password")
         .json(
             &json!({ "current_password": "nope nope nope", "new_password": "a whole new secret" }),
         )
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let (status, err) = error_of(bad).await;
     assert_eq!(
         (status, err["field"].as_str()),
@@ -182,19 +164,17 @@ async fn password_change_checks_the_current_one_and_revokes_other_sessions() {
     let ok = app
         .post("/api/v1/auth/password")
         .json(&json!({ "current_password": PASSWORD, "new_password": "a whole new secret" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(ok.status(), 204);
     let replay = Client::new()
         .get(format!("{}/api/v1/me", app.url))
         .header("Cookie", other)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(replay.status(), 401, "the other session was revoked");
     assert_eq!(
-        app.get("/api/v1/me").send().await.unwrap().status(),
+        app.get("/api/v1/me").sent().await.status(),
         200,
         "this one stays"
     );

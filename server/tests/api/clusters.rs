@@ -3,7 +3,7 @@
 use reqwest::Client;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, error_of, set_cookie};
+use crate::support::{Fetch, TestApp, error_of, session_cookie};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clusters_can_be_created_listed_and_renamed() {
@@ -12,23 +12,15 @@ async fn clusters_can_be_created_listed_and_renamed() {
     let r = app
         .post("/api/v1/clusters")
         .json(&json!({ "name": "Staging" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 201);
     let staging: Value = r.json().await.unwrap();
     assert_eq!(staging["role"], "owner");
     let id = staging["id"].as_str().unwrap();
     assert!(id.starts_with("cl_"));
 
-    let list: Value = app
-        .get("/api/v1/clusters")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get("/api/v1/clusters").fetch().await;
     let names: Vec<&str> = list["clusters"]
         .as_array()
         .unwrap()
@@ -40,18 +32,10 @@ async fn clusters_can_be_created_listed_and_renamed() {
     let r = app
         .patch(&format!("/api/v1/clusters/{id}"))
         .json(&json!({ "name": "Staging EU" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
-    let shown: Value = app
-        .get(&format!("/api/v1/clusters/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown: Value = app.get(&format!("/api/v1/clusters/{id}")).fetch().await;
     assert_eq!(shown["cluster"]["name"], "Staging EU");
     assert_eq!(shown["member_count"], 1);
     let actions: Vec<&str> = shown["recent_events"]
@@ -65,9 +49,8 @@ async fn clusters_can_be_created_listed_and_renamed() {
     let (status, err) = error_of(
         app.patch(&format!("/api/v1/clusters/{id}"))
             .json(&json!({ "name": "  " }))
-            .send()
-            .await
-            .unwrap(),
+            .sent()
+            .await,
     )
     .await;
     assert_eq!((status, err["field"].as_str()), (400, Some("name")));
@@ -76,27 +59,24 @@ async fn clusters_can_be_created_listed_and_renamed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_peoples_clusters_are_invisible() {
     let app = TestApp::open().await;
-    let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let ana_cluster = ana["cluster"]["id"].as_str().unwrap().to_string();
+    let ana_cluster = app.ana_cluster().await;
     let bo = app.signup("bo@example.com").await;
-    let bo_cookie = set_cookie(&bo).split(';').next().unwrap().to_string();
+    let bo_cookie = session_cookie(&bo);
     let bo_client = Client::new();
     let r = bo_client
         .patch(format!("{}/api/v1/clusters/{ana_cluster}", app.url))
         .header("Origin", &app.origin)
         .header("Cookie", &bo_cookie)
         .json(&json!({ "name": "mine now" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let (status, err) = error_of(r).await;
     assert_eq!((status, err["code"].as_str()), (404, Some("not_found")));
     let r = bo_client
         .get(format!("{}/api/v1/clusters/{ana_cluster}", app.url))
         .header("Cookie", &bo_cookie)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 404);
 }
 
@@ -104,7 +84,7 @@ async fn other_peoples_clusters_are_invisible() {
 async fn signed_out_requests_are_401() {
     let app = TestApp::start().await;
     for path in ["/api/v1/me", "/api/v1/clusters"] {
-        let (status, err) = error_of(app.get(path).send().await.unwrap()).await;
+        let (status, err) = error_of(app.get(path).sent().await).await;
         assert_eq!(
             (status, err["message"].as_str()),
             (401, Some("sign in to continue")),
@@ -114,9 +94,8 @@ async fn signed_out_requests_are_401() {
     let (status, _) = error_of(
         app.post("/api/v1/clusters")
             .json(&json!({"name": "x"}))
-            .send()
-            .await
-            .unwrap(),
+            .sent()
+            .await,
     )
     .await;
     assert_eq!(status, 401);
@@ -128,43 +107,19 @@ async fn signed_out_requests_are_401() {
 async fn only_the_owner_deletes_a_cluster_and_everything_in_it_goes() {
     let app = TestApp::open().await;
     let (cluster, bo) = crate::support::ana_and_bo(&app, "admin").await;
-    let instance: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/instances"))
-        .json(&json!({ "name": "web-1" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let instance = instance["instance"]["id"].as_str().unwrap().to_string();
-    let service: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/services"))
-        .json(&json!({ "name": "api", "instance_id": instance,
-                       "source": {"git": {"url": "https://example.com/app.git"}} }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let service = service["id"].as_str().unwrap().to_string();
+    let api = json!({ "name": "api", "source": {"git": {"url": "https://example.com/app.git"}} });
+    let service = app.service_on_new_instance(&cluster, api).await;
     let r = app
         .put(&format!("/api/v1/services/{service}/env/TOKEN"))
         .json(&json!({ "value": "s3cret", "secret": true }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert!(r.status().is_success());
     let token: Value = app
         .post(&format!("/api/v1/clusters/{cluster}/tokens"))
         .json(&json!({ "name": "ci", "role": "owner" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let token = token["token"].as_str().unwrap().to_string();
 
     // An Admin may not; the Owner must type the name.
@@ -175,16 +130,14 @@ async fn only_the_owner_deletes_a_cluster_and_everything_in_it_goes() {
         ))
         .header("Origin", &app.origin)
         .header("Cookie", &bo)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 403);
     for confirm in ["", "?confirm=ana's cluster", "?confirm=Staging"] {
         let (status, err) = error_of(
             app.delete(&format!("/api/v1/clusters/{cluster}{confirm}"))
-                .send()
-                .await
-                .unwrap(),
+                .sent()
+                .await,
         )
         .await;
         assert_eq!(
@@ -197,44 +150,34 @@ async fn only_the_owner_deletes_a_cluster_and_everything_in_it_goes() {
             "{err}"
         );
     }
-    let r = app
-        .get(&format!("/api/v1/services/{service}"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.get(&format!("/api/v1/services/{service}")).sent().await;
     assert_eq!(r.status(), 200, "a refused delete deletes nothing");
 
     let r = app
         .delete(&format!(
             "/api/v1/clusters/{cluster}?confirm=Ana%27s%20cluster"
         ))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 204);
     for path in [
         format!("/api/v1/clusters/{cluster}"),
         format!("/api/v1/services/{service}"),
     ] {
-        let r = app.get(&path).send().await.unwrap();
+        let r = app.get(&path).sent().await;
         assert_eq!(r.status(), 404, "{path}");
     }
     let r = Client::new()
         .get(format!("{}/api/v1/clusters", app.url))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 401, "the cluster's tokens die with it");
     let bo_list: Value = Client::new()
         .get(format!("{}/api/v1/clusters", app.url))
         .header("Cookie", &bo)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert!(
         !bo_list.to_string().contains(&cluster),
         "members lose it: {bo_list}"

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::support::{TestApp, error_of};
+use crate::support::{Fetch, TestApp, error_of, websocket_upgrade};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_or_foreign_origin_is_403_and_changes_nothing() {
@@ -11,7 +11,7 @@ async fn missing_or_foreign_origin_is_403_and_changes_nothing() {
     let body =
         json!({ "email": "ana@example.com", "password": "correct horse battery", "name": "Ana" });
     let url = format!("{}/api/v1/auth/signup", app.url);
-    let missing = app.client.post(&url).json(&body).send().await.unwrap();
+    let missing = app.client.post(&url).json(&body).sent().await;
     let (status, err) = error_of(missing).await;
     assert_eq!((status, err["code"].as_str()), (403, Some("bad_origin")));
     let foreign = app
@@ -19,9 +19,8 @@ async fn missing_or_foreign_origin_is_403_and_changes_nothing() {
         .post(&url)
         .header("Origin", "https://evil.example")
         .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let (status, err) = error_of(foreign).await;
     assert_eq!(status, 403);
     assert_eq!(
@@ -38,12 +37,8 @@ async fn server_functions_check_origin_too() {
     let page = app
         .get("/signup")
         .header("Accept", "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .fetch_text()
+        .await;
     let start = page
         .find("action=\"/rpc/signup")
         .expect("signup form posts to a server fn")
@@ -58,25 +53,23 @@ async fn server_functions_check_origin_too() {
         .client
         .post(format!("{}{action}", app.url))
         .form(&form)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 403);
     let r = app
         .client
         .post(format!("{}{action}", app.url))
         .header("Origin", &app.origin)
         .form(&form)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert!(
         r.status().is_success() || r.status().is_redirection(),
         "{}",
         r.status()
     );
     assert_eq!(
-        app.get("/api/v1/me").send().await.unwrap().status(),
+        app.get("/api/v1/me").sent().await.status(),
         200,
         "the server fn set the cookie"
     );
@@ -89,9 +82,8 @@ async fn malformed_json_is_400_with_a_message() {
         .post("/api/v1/auth/login")
         .header("Content-Type", "application/json")
         .body("{\"email\": \"ana@example.com\", ")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let (status, err) = error_of(r).await;
     assert_eq!((status, err["code"].as_str()), (400, Some("bad_request")));
     assert!(err["message"].as_str().unwrap().contains("EOF"), "{err}");
@@ -99,19 +91,13 @@ async fn malformed_json_is_400_with_a_message() {
     let r = app
         .post("/api/v1/auth/login")
         .json(&json!({ "email": 7 }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let (status, err) = error_of(r).await;
     assert_eq!(status, 422, "well-formed JSON of the wrong shape");
     assert!(err["message"].as_str().unwrap().contains("email"), "{err}");
 
-    let r = app
-        .post("/api/v1/auth/login")
-        .body("email=a")
-        .send()
-        .await
-        .unwrap();
+    let r = app.post("/api/v1/auth/login").body("email=a").sent().await;
     let (status, err) = error_of(r).await;
     assert_eq!(
         (status, err["code"].as_str()),
@@ -124,14 +110,7 @@ async fn oversize_body_is_413() {
     let app = TestApp::start().await;
     let huge =
         json!({ "email": "ana@example.com", "password": "x".repeat(100 * 1024), "name": "Ana" });
-    let (status, err) = error_of(
-        app.post("/api/v1/auth/signup")
-            .json(&huge)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, err) = error_of(app.post("/api/v1/auth/signup").json(&huge).sent().await).await;
     assert_eq!(
         (status, err["code"].as_str()),
         (413, Some("payload_too_large"))
@@ -142,14 +121,13 @@ async fn oversize_body_is_413() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_api_routes_are_json_404s_and_pages_are_html_404s() {
     let app = TestApp::start().await;
-    let (status, err) = error_of(app.get("/api/v1/nope").send().await.unwrap()).await;
+    let (status, err) = error_of(app.get("/api/v1/nope").sent().await).await;
     assert_eq!((status, err["code"].as_str()), (404, Some("not_found")));
     let page = app
         .get("/no/such/page")
         .header("Accept", "text/html")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(page.status(), 404);
     assert!(
         page.text()
@@ -222,17 +200,12 @@ pub fn without_markers(html: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_in_overview_renders_real_html_before_any_wasm() {
     let app = TestApp::start().await;
-    let body: serde_json::Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let id = body["cluster"]["id"].as_str().unwrap();
+    let id = &app.ana_cluster().await;
     let html = app
         .get(&format!("/c/{id}"))
         .header("Accept", "text/html")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .fetch_text()
+        .await;
     let html = without_markers(&html);
     for needle in [
         "<h1>Ana's cluster</h1>",
@@ -250,7 +223,7 @@ async fn signed_in_overview_renders_real_html_before_any_wasm() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_check_answers_and_the_server_stops_gracefully() {
     let app = TestApp::start().await;
-    let r = app.get("/healthz").send().await.unwrap();
+    let r = app.get("/healthz").sent().await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.text().await.unwrap(), "ok");
     app.stop().await;
@@ -260,12 +233,7 @@ async fn health_check_answers_and_the_server_stops_gracefully() {
 async fn websocket_upgrades_need_the_right_origin_too() {
     let app = TestApp::start().await;
     let upgrade = |origin: Option<&str>| {
-        let mut r = app
-            .get("/api/v1/me")
-            .header("Connection", "Upgrade")
-            .header("Upgrade", "websocket")
-            .header("Sec-WebSocket-Version", "13")
-            .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+        let mut r = websocket_upgrade(app.get("/api/v1/me"));
         if let Some(o) = origin {
             r = r.header("Origin", o);
         }
@@ -285,7 +253,7 @@ async fn the_bundle_goes_gzipped_once_made_and_unchanged() {
     use std::io::Read;
     let app = TestApp::start().await;
     let url = format!("{}/pkg/frontend_bg.wasm", app.url);
-    let plain = app.client.get(&url).send().await.unwrap();
+    let plain = app.client.get(&url).sent().await;
     assert_eq!(plain.status(), 200);
     assert!(plain.headers().get("content-encoding").is_none());
     let plain = plain.bytes().await.unwrap();
@@ -295,9 +263,8 @@ async fn the_bundle_goes_gzipped_once_made_and_unchanged() {
             .client
             .get(&url)
             .header("Accept-Encoding", "br, gzip")
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(gz.headers()["content-encoding"], "gzip");
         assert_eq!(gz.headers()["content-type"], "application/wasm");
         let gz = gz.bytes().await.unwrap();

@@ -3,45 +3,22 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, error_of};
+use crate::support::{Fetch, TestApp, error_of, git_service};
 
 async fn service(app: &TestApp) -> (String, String) {
-    let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let cluster = ana["cluster"]["id"].as_str().unwrap().to_string();
-    let ins: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/instances"))
-        .json(&json!({ "name": "web-1" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let svc: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/services"))
-        .json(&json!({
-            "name": "api",
-            "instance_id": ins["instance"]["id"],
-            "source": {"git": {"url": "https://example.com/api.git"}},
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (cluster, svc["id"].as_str().unwrap().to_string())
+    let cluster = app.ana_cluster().await;
+    let ins = app.instance(&cluster, "web-1").await;
+    let svc = app
+        .create_service(&cluster, &git_service("api", &ins))
+        .await;
+    (cluster, svc.id)
 }
 
 async fn deployment_count(app: &TestApp, svc: &str) -> usize {
     let list: Value = app
         .get(&format!("/api/v1/services/{svc}/deployments"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     list["deployments"].as_array().unwrap().len()
 }
 
@@ -55,9 +32,8 @@ async fn a_retried_deploy_with_the_same_key_answers_with_the_first_deployment() 
         .post(&url)
         .header("Idempotency-Key", "ci-run-42")
         .json(&json!({"ref": "main"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(first.status(), 202);
     assert!(first.headers().get("idempotent-replayed").is_none());
     let first: Value = first.json().await.unwrap();
@@ -66,9 +42,8 @@ async fn a_retried_deploy_with_the_same_key_answers_with_the_first_deployment() 
         .post(&url)
         .header("Idempotency-Key", "ci-run-42")
         .json(&json!({"ref": "main"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(again.status(), 202);
     assert_eq!(again.headers()["idempotent-replayed"], "true");
     assert_eq!(again.json::<Value>().await.unwrap(), first);
@@ -79,9 +54,8 @@ async fn a_retried_deploy_with_the_same_key_answers_with_the_first_deployment() 
         .post(&url)
         .header("Idempotency-Key", "ci-run-42")
         .json(&json!({"ref": "v2"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let (status, err) = error_of(other).await;
     assert_eq!(
         (status, err["code"].as_str()),
@@ -92,27 +66,21 @@ async fn a_retried_deploy_with_the_same_key_answers_with_the_first_deployment() 
     let fresh = app
         .post(&url)
         .header("Idempotency-Key", "ci-run-43")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(fresh.status(), 202);
     let made: Value = app
         .post(&format!("/api/v1/clusters/{cluster}/tokens"))
         .json(&json!({"name": "ci", "role": "admin"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let by_token = reqwest::Client::new()
         .post(format!("{}{url}", app.url))
         .bearer_auth(made["token"].as_str().unwrap())
         .header("Idempotency-Key", "ci-run-42")
         .json(&json!({"ref": "main"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(by_token.status(), 202);
     assert!(by_token.headers().get("idempotent-replayed").is_none());
     assert_eq!(deployment_count(&app, &svc).await, 3);
@@ -127,9 +95,8 @@ async fn idempotency_keys_must_be_short_and_printable() {
         let r = app
             .post(&url)
             .header("Idempotency-Key", bad.as_str())
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         let (status, err) = error_of(r).await;
         assert_eq!(
             (status, err["field"].as_str()),
@@ -140,9 +107,8 @@ async fn idempotency_keys_must_be_short_and_printable() {
     let ok = app
         .post(&url)
         .header("Idempotency-Key", "k".repeat(255))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(ok.status(), 202);
     assert_eq!(deployment_count(&app, &svc).await, 1);
 }

@@ -2,13 +2,13 @@
 //! whatever it is given and hands each message to the test. With the relay up the link arrives
 //! and works; with the relay down the invitation is still made and the link shown.
 
-use reqwest::Client;
-use serde_json::{Value, json};
+use proto::api::CreatedInvite;
+use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use crate::support::{Options, PASSWORD, TestApp};
+use crate::support::{Fetch, Options, TestApp};
 
 /// One delivered message: its recipients and its text (headers and body).
 struct Delivered {
@@ -61,30 +61,25 @@ async fn smtp_relay() -> (u16, mpsc::UnboundedReceiver<Delivered>) {
     (port, rx)
 }
 
-async fn invite(app: &TestApp, cluster: &str, email: &str) -> Value {
-    let r = app
-        .post(&format!("/api/v1/clusters/{cluster}/invites"))
-        .json(&json!({ "email": email, "role": "member" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    r.json().await.unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_smtp_configured_the_link_is_emailed_and_works() {
-    let (port, mut inbox) = smtp_relay().await;
+/// A Base sending mail through the relay at `port`, where Ana invites Bo as a member; the app,
+/// Ana's cluster, the link's token and the invitation.
+async fn bo_invited_with_relay_at(port: u16) -> (TestApp, String, String, CreatedInvite) {
     let app = TestApp::with(Options {
         smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
         ..Options::default()
     })
     .await;
-    let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let cluster = ana["cluster"]["id"].as_str().unwrap();
-    let created = invite(&app, cluster, "bo@example.com").await;
-    assert_eq!(created["emailed"], true, "{created}");
-    let url = created["invite_url"].as_str().unwrap();
+    let cluster = app.ana_cluster().await;
+    let (token, created) = app.invite(&cluster, "bo@example.com", "member").await;
+    (app, cluster, token, created)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_smtp_configured_the_link_is_emailed_and_works() {
+    let (port, mut inbox) = smtp_relay().await;
+    let (app, _, token, created) = bo_invited_with_relay_at(port).await;
+    assert!(created.emailed, "{created:?}");
+    let url = &created.invite_url;
 
     let mail = tokio::time::timeout(std::time::Duration::from_secs(5), inbox.recv())
         .await
@@ -98,16 +93,12 @@ async fn with_smtp_configured_the_link_is_emailed_and_works() {
         text.contains("Subject: Ana Lopez invited you to Ana's cluster"),
         "{text}"
     );
-    assert!(text.contains(url), "the link is in the email: {text}");
+    assert!(
+        text.contains(url.as_str()),
+        "the link is in the email: {text}"
+    );
 
-    let token = url.rsplit('/').next().unwrap();
-    let r = Client::new()
-        .post(format!("{}/api/v1/invites/{token}/accept", app.url))
-        .header("Origin", &app.origin)
-        .json(&json!({ "email": "bo@example.com", "password": PASSWORD, "name": "Bo" }))
-        .send()
-        .await
-        .unwrap();
+    let (_, r) = app.accept_signup(&token, "bo@example.com", "Bo").await;
     assert_eq!(r.status(), 201, "the emailed link signs Bo up");
     app.stop().await;
 }
@@ -115,28 +106,14 @@ async fn with_smtp_configured_the_link_is_emailed_and_works() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_relay_down_the_invitation_is_still_made_and_the_link_shown() {
     // A port nothing listens on.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let app = TestApp::with(Options {
-        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
-        ..Options::default()
-    })
-    .await;
-    let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let cluster = ana["cluster"]["id"].as_str().unwrap();
-    let created = invite(&app, cluster, "bo@example.com").await;
-    assert_eq!(created["emailed"], false, "{created}");
-    assert!(created["invite_url"].as_str().unwrap().contains("/invite/"));
+    let port = testkit::free_port();
+    let (app, cluster, _, created) = bo_invited_with_relay_at(port).await;
+    assert!(!created.emailed, "{created:?}");
+    assert!(created.invite_url.contains("/invite/"));
     let list: Value = app
         .get(&format!("/api/v1/clusters/{cluster}/invites"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(list["invites"].as_array().unwrap().len(), 1, "{list}");
     app.stop().await;
 }

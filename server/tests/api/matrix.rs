@@ -4,16 +4,13 @@
 //! allowed mutation that succeeds writes exactly one audit event naming the actor (and the
 //! token) and the target; a refused one writes none. The test fails when `rest/mod.rs` has a
 //! route this table does not mention.
-//!
-//! Over the ~400-line budget on purpose: the table, the fixtures that make each call possible
-//! and the verdicts are read together to review who may do what.
 
 use std::collections::BTreeSet;
 
 use reqwest::{Client, Method, RequestBuilder};
 use serde_json::{Value, json};
 
-use crate::support::{PASSWORD, TestApp};
+use crate::support::{Fetch, PASSWORD, TestApp, websocket_upgrade};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Who {
@@ -220,9 +217,8 @@ impl World {
         let r = self
             .req(&Cred::Session(self.ana.clone()), method, path)
             .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert!(r.status().is_success(), "{path}: {}", r.status());
         r.json().await.unwrap_or(Value::Null)
     }
@@ -254,9 +250,8 @@ impl World {
             .post(format!("{}/api/v1/invites/{token}/accept", self.app.url))
             .header("Origin", &self.app.origin)
             .json(&json!({ "email": email, "password": PASSWORD, "name": "Someone" }))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 201);
         let body: Value = r.json().await.unwrap();
         (client, body["user"]["id"].as_str().unwrap().to_string())
@@ -410,9 +405,8 @@ pub(crate) async fn world() -> World {
         .post(format!("{}/api/v1/auth/signup", app.url))
         .header("Origin", &app.origin)
         .json(&json!({ "email": "ana@example.com", "password": PASSWORD, "name": "Ana" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let body: Value = r.json().await.unwrap();
     let cluster = body["cluster"]["id"].as_str().unwrap().to_string();
     let mut w = World {
@@ -498,9 +492,8 @@ pub(crate) async fn callers(w: &World) -> Vec<Caller> {
     ed.post(format!("{}/api/v1/auth/signup", w.app.url))
         .header("Origin", &w.app.origin)
         .json(&json!({ "email": "ed@example.com", "password": PASSWORD, "name": "Ed" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     out.push(Caller {
         label: "non-member".into(),
         cred: Cred::Session(ed),
@@ -546,7 +539,7 @@ async fn every_role_and_token_gets_exactly_what_the_matrix_says() {
             if !body.is_null() {
                 r = r.json(&body);
             }
-            let status = r.send().await.unwrap().status().as_u16();
+            let status = r.sent().await.status().as_u16();
             let what = format!("{} {method} {route}", c.label);
             match &c.cred {
                 Cred::Nobody => assert_eq!(status, 401, "{what}"),
@@ -562,14 +555,9 @@ async fn every_role_and_token_gets_exactly_what_the_matrix_says() {
             let (path, body) = w.prepare(method, route).await;
             let before = w.event_count().await;
             let status = if *method == "WS" {
-                w.req(&c.cred, Method::GET, &path)
-                    .header("Connection", "Upgrade")
-                    .header("Upgrade", "websocket")
-                    .header("Sec-WebSocket-Version", "13")
-                    .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-                    .send()
+                websocket_upgrade(w.req(&c.cred, Method::GET, &path))
+                    .sent()
                     .await
-                    .unwrap()
                     .status()
                     .as_u16()
             } else {
@@ -577,7 +565,7 @@ async fn every_role_and_token_gets_exactly_what_the_matrix_says() {
                 if !body.is_null() {
                     r = r.json(&body);
                 }
-                r.send().await.unwrap().status().as_u16()
+                r.sent().await.status().as_u16()
             };
             calls += 1;
             let what = format!("{} {method} {path}", c.label);

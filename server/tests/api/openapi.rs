@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::support::TestApp;
+use crate::support::{Fetch, TestApp};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
@@ -21,12 +21,7 @@ fn concrete(path: &str) -> String {
 /// The methods the router answers on `path`: axum's 405 to an OPTIONS request lists them.
 async fn routed_methods(app: &TestApp, path: &str) -> BTreeSet<String> {
     let url = format!("{}/api/v1{}", app.url, concrete(path));
-    let res = app
-        .client
-        .request(Method::OPTIONS, &url)
-        .send()
-        .await
-        .unwrap();
+    let res = app.client.request(Method::OPTIONS, &url).sent().await;
     assert_eq!(res.status(), 405, "OPTIONS {path}");
     let allow = res
         .headers()
@@ -45,7 +40,7 @@ async fn routed_methods(app: &TestApp, path: &str) -> BTreeSet<String> {
 #[tokio::test]
 async fn every_route_is_in_the_openapi_document_with_its_methods() {
     let app = TestApp::start().await;
-    let res = app.get("/api/v1/openapi.json").send().await.unwrap();
+    let res = app.get("/api/v1/openapi.json").sent().await;
     assert_eq!(res.status(), 200);
     let doc: Value = res.json().await.unwrap();
     let paths = doc["paths"].as_object().expect("paths");
@@ -78,14 +73,7 @@ async fn every_route_is_in_the_openapi_document_with_its_methods() {
 #[tokio::test]
 async fn the_document_describes_errors_auth_and_patch_semantics() {
     let app = TestApp::start().await;
-    let doc: Value = app
-        .get("/api/v1/openapi.json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get("/api/v1/openapi.json").fetch().await;
     assert_eq!(doc["servers"][0]["url"], "/api/v1");
     let schemes = &doc["components"]["securitySchemes"];
     assert_eq!(schemes["bearer"]["scheme"], "bearer");

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, error_of};
+use crate::support::{Fetch, TestApp, error_of};
 
 /// Follows `next_cursor` from the first page to the last; the ids in the order seen.
 async fn walk(app: &TestApp, path: &str, items: &str, id: &str, limit: usize) -> Vec<String> {
@@ -16,7 +16,7 @@ async fn walk(app: &TestApp, path: &str, items: &str, id: &str, limit: usize) ->
         if let Some(c) = &cursor {
             url.push_str(&format!("&cursor={c}"));
         }
-        let page: Value = app.get(&url).send().await.unwrap().json().await.unwrap();
+        let page: Value = app.get(&url).sent().await.json().await.unwrap();
         let got = page[items].as_array().unwrap();
         assert!(got.len() <= limit, "{page}");
         seen.extend(got.iter().map(|v| v[id].as_str().unwrap().to_string()));
@@ -29,7 +29,7 @@ async fn walk(app: &TestApp, path: &str, items: &str, id: &str, limit: usize) ->
 }
 
 async fn all(app: &TestApp, path: &str, items: &str, id: &str) -> Vec<String> {
-    let page: Value = app.get(path).send().await.unwrap().json().await.unwrap();
+    let page: Value = app.get(path).sent().await.json().await.unwrap();
     assert!(page.get("next_cursor").is_none(), "{page}");
     page[items]
         .as_array()
@@ -42,26 +42,20 @@ async fn all(app: &TestApp, path: &str, items: &str, id: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lists_page_by_cursor_without_gaps_or_duplicates() {
     let app = TestApp::start().await;
-    let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let cluster = ana["cluster"]["id"].as_str().unwrap();
+    let cluster = &app.ana_cluster().await;
     let mut instance = String::new();
     for n in 0..5 {
         let made: Value = app
             .post(&format!("/api/v1/clusters/{cluster}/instances"))
             .json(&json!({ "name": format!("box-{n}") }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         instance = made["instance"]["id"].as_str().unwrap().to_string();
         let r = app
             .post(&format!("/api/v1/clusters/{cluster}/tokens"))
             .json(&json!({"name": format!("ci-{n}"), "role": "member"}))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 201);
     }
     let svc: Value = app
@@ -71,19 +65,14 @@ async fn lists_page_by_cursor_without_gaps_or_duplicates() {
             "instance_id": instance,
             "source": {"git": {"url": "https://example.com/api.git"}},
         }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let svc = svc["id"].as_str().unwrap();
     for _ in 0..5 {
         let r = app
             .post(&format!("/api/v1/services/{svc}/deployments"))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 202);
     }
 
@@ -117,7 +106,7 @@ async fn lists_page_by_cursor_without_gaps_or_duplicates() {
         ("limit=many", "limit"),
         ("cursor=not-ours", "cursor"),
     ] {
-        let r = app.get(&format!("{path}?{query}")).send().await.unwrap();
+        let r = app.get(&format!("{path}?{query}")).sent().await;
         let (status, err) = error_of(r).await;
         assert_eq!(
             (status, err["field"].as_str()),
@@ -129,9 +118,8 @@ async fn lists_page_by_cursor_without_gaps_or_duplicates() {
         .get(&format!(
             "/api/v1/services/{svc}/deployments?cursor=bm8tc2VwYXJhdG9y"
         ))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let (status, err) = error_of(r).await;
     assert_eq!((status, err["field"].as_str()), (400, Some("cursor")));
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 
 use crate::matrix::{ADMINS, ALL, Cred, OWNERS, STAFF, World, callers, world};
+use crate::support::Fetch;
 
 /// Who may call a server function.
 #[derive(Debug, Clone, Copy)]
@@ -279,9 +280,8 @@ async fn every_server_function_answers_each_role_as_the_matrix_says() {
             let r = req
                 .header("Accept", "application/json")
                 .form(&form)
-                .send()
-                .await
-                .unwrap();
+                .sent()
+                .await;
             let status = r.status().as_u16();
             let body = r.text().await.unwrap();
             let got = verdict(status, &body);

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, ana_and_bo};
+use crate::support::{Fetch, TestApp, ana_and_bo};
 
 async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> String {
     let mut r = reqwest::Client::new()
@@ -12,7 +12,7 @@ async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> String {
     if let Some(c) = cookie {
         r = r.header("Cookie", c);
     }
-    let r = r.send().await.unwrap();
+    let r = r.sent().await;
     assert_eq!(r.status(), 200, "{path}");
     r.text().await.unwrap()
 }
@@ -27,29 +27,8 @@ fn action_of(html: &str, name: &str) -> String {
 }
 
 async fn service(app: &TestApp, cluster: &str) -> String {
-    let made: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/instances"))
-        .json(&json!({ "name": "web-1" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let svc: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/services"))
-        .json(&json!({
-            "name": "api",
-            "instance_id": made["instance"]["id"],
-            "source": {"image": "nginx:1"}
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    svc["id"].as_str().unwrap().to_string()
+    let nginx = json!({ "name": "api", "source": {"image": "nginx:1"} });
+    app.service_on_new_instance(cluster, nginx).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,12 +43,8 @@ async fn each_role_sees_only_the_buttons_it_may_use_and_the_server_refuses_the_r
         let owner = app
             .client
             .get(format!("{}{path}", app.url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .fetch_text()
+            .await;
         assert!(owner.contains("id=\"deploy-form\""));
         assert!(owner.contains("id=\"delete-service\""));
         let deploy = action_of(&owner, "deploy_service");
@@ -129,25 +104,14 @@ async fn each_role_sees_only_the_buttons_it_may_use_and_the_server_refuses_the_r
         assert_eq!(r.status().is_success(), role == "member", "{role} deploy");
         let deployments: Value = app
             .get(&format!("/api/v1/services/{id}/deployments"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         let expected = usize::from(role == "member");
         assert_eq!(
             deployments["deployments"].as_array().unwrap().len(),
             expected
         );
-        let shown: Value = app
-            .get(&format!("/api/v1/services/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let shown: Value = app.get(&format!("/api/v1/services/{id}")).fetch().await;
         assert_eq!(shown["name"], "api");
     }
 }
@@ -155,31 +119,17 @@ async fn each_role_sees_only_the_buttons_it_may_use_and_the_server_refuses_the_r
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_settings_form_shows_and_saves_kind_and_runtime_version() {
     let app = TestApp::start().await;
-    let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let cluster = ana["cluster"]["id"].as_str().unwrap();
-    let ins = crate::services::instance(&app, cluster, "web-1").await;
-    let svc: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/services"))
-        .json(&json!({
-            "name": "jobs", "instance_id": ins,
-            "source": {"git": {"url": "https://example.com/jobs.git"}},
-            "kind": "worker", "runtime_version": "20",
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = svc["id"].as_str().unwrap();
+    let cluster = &app.ana_cluster().await;
+    let worker = json!({
+        "name": "jobs",
+        "source": {"git": {"url": "https://example.com/jobs.git"}},
+        "kind": "worker", "runtime_version": "20",
+    });
+    let id = &app.service_on_new_instance(cluster, worker).await;
     let html = app
         .get(&format!("/c/{cluster}/services/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .fetch_text()
+        .await;
     for needle in [
         "id=\"svc-kind\" name=\"f[kind]\"",
         "id=\"svc-runtime-version\" type=\"text\" name=\"f[runtime_version]\" value=\"20\"",
@@ -202,7 +152,7 @@ async fn the_settings_form_shows_and_saves_kind_and_runtime_version() {
         .header("Origin", &app.origin)
         .header("Accept", "application/json")
         .form(&[
-            ("service_id", id),
+            ("service_id", id.as_str()),
             ("f[name]", "jobs"),
             ("f[source]", "git"),
             ("f[git_url]", "https://example.com/jobs.git"),
@@ -211,18 +161,10 @@ async fn the_settings_form_shows_and_saves_kind_and_runtime_version() {
             ("f[runtime_version]", "3.12"),
             ("f[health]", "tcp"),
         ])
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert!(r.status().is_success(), "{:?}", r.text().await);
-    let shown: Value = app
-        .get(&format!("/api/v1/services/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown: Value = app.get(&format!("/api/v1/services/{id}")).fetch().await;
     assert_eq!(shown["kind"], Value::Null);
     assert_eq!(shown["runtime_version"], "3.12");
 }
@@ -230,20 +172,12 @@ async fn the_settings_form_shows_and_saves_kind_and_runtime_version() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deployment_shows_its_build_plan_once_it_has_one() {
     let app = TestApp::start().await;
-    let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let cluster = ana["cluster"]["id"].as_str().unwrap().to_string();
+    let cluster = app.ana_cluster().await;
     let id = service(&app, &cluster).await;
-    let r = app
-        .post(&format!("/api/v1/services/{id}/deployments"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
-    let dep: Value = r.json().await.unwrap();
-    let dep = dep["deployment"]["id"].as_str().unwrap().to_string();
+    let dep = app.deploy(&id).await.id;
     let path = format!("/c/{cluster}/services/{id}");
     let read = || async {
-        let html = app.get(&path).send().await.unwrap().text().await.unwrap();
+        let html = app.get(&path).sent().await.text().await.unwrap();
         crate::guards::without_markers(&html)
     };
     assert!(!read().await.contains("build-plan"), "no plan, no block");
@@ -275,13 +209,6 @@ async fn a_deployment_shows_its_build_plan_once_it_has_one() {
         "{}",
         &html[at..at + 200]
     );
-    let api: Value = app
-        .get(&format!("/api/v1/deployments/{dep}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let api: Value = app.get(&format!("/api/v1/deployments/{dep}")).fetch().await;
     assert_eq!(api["plan"], json!(plan));
 }

@@ -4,15 +4,13 @@
 
 use serde_json::{Value, json};
 
-use crate::services::instance;
-use crate::support::{TestApp, error_of};
+use crate::support::{Fetch, TestApp, error_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kind_and_runtime_version_are_set_changed_cleared_and_checked() {
     let app = TestApp::start().await;
-    let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let cluster = ana["cluster"]["id"].as_str().unwrap();
-    let ins = instance(&app, cluster, "web-1").await;
+    let cluster = &app.ana_cluster().await;
+    let ins = app.instance(cluster, "web-1").await;
     let create = |body: Value| {
         app.post(&format!("/api/v1/clusters/{cluster}/services"))
             .json(&body)
@@ -63,14 +61,7 @@ async fn kind_and_runtime_version_are_set_changed_cleared_and_checked() {
         .await
         .unwrap();
     assert_eq!(cleared["kind"], Value::Null);
-    let shown: Value = app
-        .get(&format!("/api/v1/services/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown: Value = app.get(&format!("/api/v1/services/{id}")).fetch().await;
     assert_eq!(shown, cleared);
 
     // Refusals name the setting and say why.
@@ -110,12 +101,8 @@ async fn kind_and_runtime_version_are_set_changed_cleared_and_checked() {
         .get(&format!(
             "/api/v1/clusters/{cluster}/events?action=service.update"
         ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let changed: Vec<Value> = events["events"]
         .as_array()
         .unwrap()

@@ -3,46 +3,19 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, ana_and_bo, error_of};
-
-pub async fn instance(app: &TestApp, cluster: &str, name: &str) -> String {
-    let made: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/instances"))
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    made["instance"]["id"].as_str().unwrap().to_string()
-}
-
-pub fn node_service(instance: &str) -> Value {
-    json!({
-        "name": "api",
-        "instance_id": instance,
-        "source": {"git": {"url": "https://example.com/api.git", "branch": "main"}},
-        "runtime": "node",
-        "env": {"NODE_ENV": "production"},
-        "health_check": {"http": {"path": "/healthz"}, "retries": 5},
-        "domains": ["api.example.com"]
-    })
-}
+use crate::support::{Fetch, TestApp, ana_and_bo, error_of, node_service};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_create_change_and_delete_services_with_clear_errors() {
     let app = TestApp::start().await;
-    let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let cluster = ana["cluster"]["id"].as_str().unwrap();
-    let ins = instance(&app, cluster, "web-1").await;
+    let cluster = &app.ana_cluster().await;
+    let ins = app.instance(cluster, "web-1").await;
 
     let r = app
         .post(&format!("/api/v1/clusters/{cluster}/services"))
         .json(&node_service(&ins))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 201);
     let svc: Value = r.json().await.unwrap();
     let id = svc["id"].as_str().unwrap();
@@ -57,18 +30,16 @@ async fn admins_create_change_and_delete_services_with_clear_errors() {
     let dup = app
         .post(&format!("/api/v1/clusters/{cluster}/services"))
         .json(&node_service(&ins))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(error_of(dup).await.0, 409);
     let mut bad = node_service(&ins);
     bad["name"] = json!("Bad Name");
     let (status, err) = error_of(
         app.post(&format!("/api/v1/clusters/{cluster}/services"))
             .json(&bad)
-            .send()
-            .await
-            .unwrap(),
+            .sent()
+            .await,
     )
     .await;
     assert_eq!((status, err["field"].as_str()), (400, Some("name")));
@@ -77,9 +48,8 @@ async fn admins_create_change_and_delete_services_with_clear_errors() {
     let (status, err) = error_of(
         app.post(&format!("/api/v1/clusters/{cluster}/services"))
             .json(&elsewhere)
-            .send()
-            .await
-            .unwrap(),
+            .sent()
+            .await,
     )
     .await;
     assert_eq!((status, err["field"].as_str()), (400, Some("instance_id")));
@@ -88,45 +58,25 @@ async fn admins_create_change_and_delete_services_with_clear_errors() {
     let patched: Value = app
         .patch(&format!("/api/v1/services/{id}"))
         .json(&json!({"start_command": "node server.js", "port": null, "env": {"A": "1"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(patched["start_command"], "node server.js");
     assert_eq!(patched["env"], json!({"A": "1"}));
     assert_eq!(patched["domains"], json!(["api.example.com"]));
-    let shown: Value = app
-        .get(&format!("/api/v1/services/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown: Value = app.get(&format!("/api/v1/services/{id}")).fetch().await;
     assert_eq!(shown, patched);
 
     // An instance that still runs services cannot be removed.
-    let (status, err) = error_of(
-        app.delete(&format!("/api/v1/instances/{ins}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, err) =
+        error_of(app.delete(&format!("/api/v1/instances/{ins}")).sent().await).await;
     assert_eq!(status, 409);
     assert!(err["message"].as_str().unwrap().contains("api"), "{err}");
 
     // The audit log names what changed, never env values.
     let events: Value = app
         .get(&format!("/api/v1/clusters/{cluster}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let text = events.to_string();
     assert!(text.contains("service.update"), "{text}");
     assert!(
@@ -134,48 +84,25 @@ async fn admins_create_change_and_delete_services_with_clear_errors() {
         "env values leaked into events"
     );
 
-    let gone = app
-        .delete(&format!("/api/v1/services/{id}"))
-        .send()
-        .await
-        .unwrap();
+    let gone = app.delete(&format!("/api/v1/services/{id}")).sent().await;
     assert_eq!(gone.status(), 204);
-    let r = app
-        .get(&format!("/api/v1/services/{id}"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.get(&format!("/api/v1/services/{id}")).sent().await;
     assert_eq!(r.status(), 404);
-    let r = app
-        .delete(&format!("/api/v1/instances/{ins}"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.delete(&format!("/api/v1/instances/{ins}")).sent().await;
     assert_eq!(r.status(), 204, "removable once its services are gone");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploys_queue_until_the_agent_takes_them_and_can_be_cancelled() {
     let app = TestApp::start().await;
-    let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let cluster = ana["cluster"]["id"].as_str().unwrap();
-    let ins = instance(&app, cluster, "web-1").await;
-    let svc: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/services"))
-        .json(&node_service(&ins))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = svc["id"].as_str().unwrap();
+    let cluster = app.ana_cluster().await;
+    let ins = app.instance(&cluster, "web-1").await;
+    let id = &app.create_service(&cluster, &node_service(&ins)).await.id;
 
     let r = app
         .post(&format!("/api/v1/services/{id}/deployments"))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 202);
     let body: Value = r.json().await.unwrap();
     let dep = body["deployment"]["id"].as_str().unwrap().to_string();
@@ -185,31 +112,19 @@ async fn deploys_queue_until_the_agent_takes_them_and_can_be_cancelled() {
     let bad_ref = app
         .post(&format!("/api/v1/services/{id}/deployments"))
         .json(&json!({"ref": "--upload-pack=evil"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let (status, err) = error_of(bad_ref).await;
     assert_eq!((status, err["field"].as_str()), (400, Some("ref")));
 
-    let shown: Value = app
-        .get(&format!("/api/v1/services/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown: Value = app.get(&format!("/api/v1/services/{id}")).fetch().await;
     assert_eq!(shown["status"], "deploying");
 
     // The instance never connected: the deployment waits, and cancelling it ends it at once.
     let cancelled: Value = app
         .post(&format!("/api/v1/deployments/{dep}/cancel"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(cancelled["state"], "cancelled");
     assert!(
         cancelled["reason"]
@@ -226,28 +141,16 @@ async fn deploys_queue_until_the_agent_takes_them_and_can_be_cancelled() {
     assert_eq!(states, ["queued", "cancelled"]);
     let again = app
         .post(&format!("/api/v1/deployments/{dep}/cancel"))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(error_of(again).await.0, 409);
 
     let list: Value = app
         .get(&format!("/api/v1/services/{id}/deployments"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(list["deployments"].as_array().unwrap().len(), 1);
-    let shown: Value = app
-        .get(&format!("/api/v1/services/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown: Value = app.get(&format!("/api/v1/services/{id}")).fetch().await;
     assert_eq!(shown["status"], "new", "nothing ever went live");
 }
 
@@ -256,49 +159,35 @@ async fn members_deploy_but_only_admins_manage_and_guests_only_look() {
     for (role, may_deploy) in [("member", true), ("guest", false)] {
         let app = TestApp::open().await;
         let (cluster, bo) = ana_and_bo(&app, role).await;
-        let ins = instance(&app, &cluster, "web-1").await;
-        let svc: Value = app
-            .post(&format!("/api/v1/clusters/{cluster}/services"))
-            .json(&node_service(&ins))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let id = svc["id"].as_str().unwrap();
+        let ins = app.instance(&cluster, "web-1").await;
+        let id = &app.create_service(&cluster, &node_service(&ins)).await.id;
         let client = reqwest::Client::new();
         let as_bo =
             |req: reqwest::RequestBuilder| req.header("Origin", &app.origin).header("Cookie", &bo);
         let list = as_bo(client.get(format!("{}/api/v1/clusters/{cluster}/services", app.url)))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(list.status(), 200, "{role} may list");
         let mut other = node_service(&ins);
         other["name"] = json!("mine");
         let create = as_bo(client.post(format!("{}/api/v1/clusters/{cluster}/services", app.url)))
             .json(&other)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(error_of(create).await.0, 403, "{role} may not create");
         let patch = as_bo(client.patch(format!("{}/api/v1/services/{id}", app.url)))
             .json(&json!({"port": 9}))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(error_of(patch).await.0, 403, "{role} may not change");
         let deploy = as_bo(client.post(format!("{}/api/v1/services/{id}/deployments", app.url)))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         let expected = if may_deploy { 202 } else { 403 };
         assert_eq!(deploy.status(), expected, "{role} deploy");
         let delete = as_bo(client.delete(format!("{}/api/v1/services/{id}", app.url)))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(error_of(delete).await.0, 403, "{role} may not delete");
     }
 }
@@ -307,30 +196,10 @@ async fn members_deploy_but_only_admins_manage_and_guests_only_look() {
 async fn services_of_other_clusters_are_not_found() {
     let app = TestApp::open().await;
     let (cluster, _) = ana_and_bo(&app, "member").await;
-    let ins = instance(&app, &cluster, "web-1").await;
-    let svc: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/services"))
-        .json(&node_service(&ins))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = svc["id"].as_str().unwrap();
+    let ins = app.instance(&cluster, "web-1").await;
+    let id = &app.create_service(&cluster, &node_service(&ins)).await.id;
     // Cara signs up on an open Base: her own cluster, nothing to do with Ana's.
-    let cara = reqwest::Client::new()
-        .post(format!("{}/api/v1/auth/signup", app.url))
-        .header("Origin", &app.origin)
-        .json(&json!({ "email": "cara@example.com", "password": "correct horse battery", "name": "Cara" }))
-        .send()
-        .await
-        .unwrap();
-    let cookie = crate::support::set_cookie(&cara)
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = app.stranger("cara@example.com", "Cara").await;
     for path in [
         format!("/api/v1/services/{id}"),
         format!("/api/v1/services/{id}/deployments"),
@@ -338,9 +207,8 @@ async fn services_of_other_clusters_are_not_found() {
         let r = reqwest::Client::new()
             .get(format!("{}{path}", app.url))
             .header("Cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 404, "{path}");
     }
 }

@@ -11,7 +11,8 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::support::{TestApp, set_cookie};
+use crate::support::{Fetch, TestApp, git_service, session_cookie, websocket_upgrade};
+use proto::api::SignupResponse;
 
 type Socket = WebSocketStream<TcpStream>;
 
@@ -45,95 +46,45 @@ async fn next(socket: &mut Socket) -> Value {
     }
 }
 
-/// The status of a plain WebSocket upgrade request (no socket when refused).
-async fn upgrade_status(app: &TestApp, path: &str, cookie: Option<&str>) -> u16 {
-    let mut r = reqwest::Client::new()
-        .get(format!("{}{path}", app.url))
-        .header("Origin", &app.origin)
-        .header("Connection", "Upgrade")
-        .header("Upgrade", "websocket")
-        .header("Sec-WebSocket-Version", "13")
-        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
-    if let Some(c) = cookie {
-        r = r.header("Cookie", c);
-    }
-    r.send().await.unwrap().status().as_u16()
-}
-
-async fn ana_with_service(app: &TestApp) -> (String, String, String) {
+/// Ana signs up and adds an instance: her cluster, the instance and her session cookie.
+async fn ana_with_instance(app: &TestApp) -> (String, String, String) {
     let r = app.signup("ana@example.com").await;
-    let cookie = set_cookie(&r).split(';').next().unwrap().to_string();
-    let ana: Value = r.json().await.unwrap();
-    let cluster = ana["cluster"]["id"].as_str().unwrap().to_string();
-    let made: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/instances"))
-        .json(&json!({ "name": "web-1" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let instance = made["instance"]["id"].as_str().unwrap().to_string();
+    let cookie = session_cookie(&r);
+    let cluster = r.json::<SignupResponse>().await.unwrap().cluster.id;
+    let instance = app.instance(&cluster, "web-1").await;
     (cluster, instance, cookie)
-}
-
-async fn create_service(app: &TestApp, cluster: &str, instance: &str, name: &str) -> Value {
-    let r = app
-        .post(&format!("/api/v1/clusters/{cluster}/services"))
-        .json(&json!({
-            "name": name,
-            "instance_id": instance,
-            "source": {"git": {"url": "https://example.com/api.git"}}
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    r.json().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn strangers_and_signed_out_clients_cannot_watch_services() {
     let app = TestApp::open().await;
-    let (cluster, instance, _) = ana_with_service(&app).await;
-    let svc = create_service(&app, &cluster, &instance, "api").await;
+    let (cluster, instance, _) = ana_with_instance(&app).await;
+    let svc = app
+        .create_service(&cluster, &git_service("api", &instance))
+        .await;
     let list = format!("/api/v1/clusters/{cluster}/services/live");
-    let one = format!("/api/v1/services/{}/live", svc["id"].as_str().unwrap());
-    assert_eq!(upgrade_status(&app, &list, None).await, 401);
-    assert_eq!(upgrade_status(&app, &one, None).await, 401);
-    let eve = reqwest::Client::new()
-        .post(format!("{}/api/v1/auth/signup", app.url))
-        .header("Origin", &app.origin)
-        .json(&json!({ "email": "eve@example.com", "password": "correct horse battery", "name": "Eve" }))
-        .send()
-        .await
-        .unwrap();
-    let eve = set_cookie(&eve).split(';').next().unwrap().to_string();
-    assert_eq!(upgrade_status(&app, &list, Some(&eve)).await, 404);
-    assert_eq!(upgrade_status(&app, &one, Some(&eve)).await, 404);
+    let one = format!("/api/v1/services/{}/live", svc.id);
+    assert_eq!(app.upgrade_status(&list, None).await, 401);
+    assert_eq!(app.upgrade_status(&one, None).await, 401);
+    let eve = app.stranger("eve@example.com", "Eve").await;
+    assert_eq!(app.upgrade_status(&list, Some(&eve)).await, 404);
+    assert_eq!(app.upgrade_status(&one, Some(&eve)).await, 404);
 
     // Another site's page cannot open it with Ana's cookie (the Origin check covers upgrades).
     let ana = app.login("ana@example.com", crate::support::PASSWORD).await;
-    let ana = set_cookie(&ana).split(';').next().unwrap().to_string();
-    let cross_site = reqwest::Client::new()
-        .get(format!("{}{list}", app.url))
+    let ana = session_cookie(&ana);
+    let cross_site = websocket_upgrade(reqwest::Client::new().get(format!("{}{list}", app.url)))
         .header("Origin", "https://evil.example")
         .header("Cookie", &ana)
-        .header("Connection", "Upgrade")
-        .header("Upgrade", "websocket")
-        .header("Sec-WebSocket-Version", "13")
-        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(cross_site.status(), 403);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_service_list_is_pushed_again_when_a_service_is_created() {
     let app = TestApp::start().await;
-    let (cluster, instance, cookie) = ana_with_service(&app).await;
+    let (cluster, instance, cookie) = ana_with_instance(&app).await;
     let mut socket = watch(
         &app,
         &format!("/api/v1/clusters/{cluster}/services/live"),
@@ -141,7 +92,8 @@ async fn the_service_list_is_pushed_again_when_a_service_is_created() {
     )
     .await;
     assert_eq!(next(&mut socket).await, json!({ "services": [] }));
-    create_service(&app, &cluster, &instance, "api").await;
+    app.create_service(&cluster, &git_service("api", &instance))
+        .await;
     let pushed = next(&mut socket).await;
     let services = pushed["services"].as_array().unwrap();
     assert_eq!(services.len(), 1, "{pushed}");
@@ -152,22 +104,17 @@ async fn the_service_list_is_pushed_again_when_a_service_is_created() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_page_sees_its_deployments_queued_and_cancelled_live() {
     let app = TestApp::start().await;
-    let (cluster, instance, cookie) = ana_with_service(&app).await;
-    let svc = create_service(&app, &cluster, &instance, "api").await;
-    let id = svc["id"].as_str().unwrap();
+    let (cluster, instance, cookie) = ana_with_instance(&app).await;
+    let svc = app
+        .create_service(&cluster, &git_service("api", &instance))
+        .await;
+    let id = &svc.id;
     let mut socket = watch(&app, &format!("/api/v1/services/{id}/live"), &cookie).await;
     let first = next(&mut socket).await;
-    assert_eq!(first["service"]["id"], id);
+    assert_eq!(first["service"]["id"], id.as_str());
     assert_eq!(first["deployments"], json!([]));
 
-    let r = app
-        .post(&format!("/api/v1/services/{id}/deployments"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
-    let dep: Value = r.json().await.unwrap();
-    let dep = dep["deployment"]["id"].as_str().unwrap().to_string();
+    let dep = app.deploy(id).await.id;
     // Pushes may coalesce or repeat; wait for the snapshot that shows the change.
     let state_of = |v: &Value| v["deployments"][0]["state"].as_str().map(str::to_owned);
     let mut pushed = next(&mut socket).await;
@@ -180,9 +127,8 @@ async fn a_service_page_sees_its_deployments_queued_and_cancelled_live() {
 
     let r = app
         .post(&format!("/api/v1/deployments/{dep}/cancel"))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
     while state_of(&pushed).as_deref() != Some("cancelled") {
         pushed = next(&mut socket).await;
@@ -197,9 +143,8 @@ async fn a_service_page_sees_its_deployments_queued_and_cancelled_live() {
 
     assert_eq!(
         app.delete(&format!("/api/v1/services/{id}"))
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         204
     );

@@ -1,8 +1,12 @@
-//! [`TestApp`]: a real Base on 127.0.0.1:0 with a fresh data dir, and a client that speaks to it.
+//! [`TestApp`]: a real Base on 127.0.0.1:0 with a fresh data dir, and a typed client that
+//! speaks to it (sign-up, instances, services, deployments, invitations), so each test states
+//! only what differs.
 
 use std::time::Duration;
 
+use proto::api::{CreateInstanceResponse, CreatedInvite, Deployment, Service, SignupResponse};
 use reqwest::{Client, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use server::Config;
 use tokio::sync::oneshot;
@@ -32,22 +36,19 @@ pub struct Options {
     pub upload_max_bytes: Option<u64>,
     /// `DPLOYR_CONSOLE_IDLE_SECS` (default 1800).
     pub console_idle_secs: Option<u32>,
+    /// `DPLOYR_SHUTDOWN_DRAIN_SECS` (default 10).
+    pub shutdown_drain_secs: Option<u64>,
 }
 
 impl TestApp {
     pub async fn start() -> TestApp {
-        Self::with(Options {
-            open_signup: false,
-            public_url: None,
-            ..Options::default()
-        })
-        .await
+        Self::with(Options::default()).await
     }
 
+    /// With open sign-up, so several people can have accounts without invitations.
     pub async fn open() -> TestApp {
         Self::with(Options {
             open_signup: true,
-            public_url: None,
             ..Options::default()
         })
         .await
@@ -69,6 +70,9 @@ impl TestApp {
         if let Some(idle) = opts.console_idle_secs {
             config.console_idle_secs = idle;
         }
+        if let Some(drain) = opts.shutdown_drain_secs {
+            config.shutdown_drain_secs = drain;
+        }
         // The dployrd beside dployr-server in the target dir (built by `cargo test --workspace`).
         config.agent_bin = Some(
             std::path::Path::new(env!("CARGO_BIN_EXE_dployr-server")).with_file_name("dployrd"),
@@ -78,7 +82,6 @@ impl TestApp {
             Some(u) => u.trim_end_matches('/').to_string(),
             None => format!("http://{addr}"),
         };
-        let (tx, rx) = oneshot::channel::<()>();
         let gateway = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind gateway");
@@ -87,28 +90,50 @@ impl TestApp {
             http: listener,
             gateway,
         };
-        let handle = tokio::spawn(server::run(config.clone(), listeners, async {
-            let _ = rx.await;
-        }));
         // A hung request fails the test instead of hanging the whole run.
         let client = Client::builder()
             .cookie_store(true)
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap();
-        let app = TestApp {
+        let mut app = TestApp {
             url: format!("http://{addr}"),
             data_dir: dir.path().to_path_buf(),
             origin,
             client,
             config,
             gateway_addr,
-            shutdown: Some(tx),
-            handle: Some(handle),
+            shutdown: None,
+            handle: None,
             _dir: dir,
         };
-        app.wait_healthy().await;
+        app.serve(listeners).await;
         app
+    }
+
+    /// Runs Base on `listeners` in a task and waits until it answers.
+    async fn serve(&mut self, listeners: server::Listeners) {
+        let (tx, rx) = oneshot::channel::<()>();
+        self.handle = Some(tokio::spawn(server::run(
+            self.config.clone(),
+            listeners,
+            async {
+                let _ = rx.await;
+            },
+        )));
+        self.shutdown = Some(tx);
+        self.wait_healthy().await;
+    }
+
+    /// Tells Base to stop and waits for `run` to return (Ok) within 20 s.
+    async fn halt(&mut self) {
+        self.shutdown.take().unwrap().send(()).ok();
+        let handle = self.handle.take().unwrap();
+        tokio::time::timeout(Duration::from_secs(20), handle)
+            .await
+            .expect("server stops within 20 s")
+            .expect("server task")
+            .expect("server returns Ok");
     }
 
     async fn wait_healthy(&self) {
@@ -161,6 +186,119 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Signs `email` up, which must succeed: the first person (anyone on an open Base) becomes
+    /// the Owner of a new cluster.
+    pub async fn sign_up(&self, email: &str) -> SignupResponse {
+        let r = self.signup(email).await;
+        assert_eq!(r.status(), 201, "sign-up of {email}");
+        r.json().await.unwrap()
+    }
+
+    /// Ana signs up; her new cluster's id.
+    pub async fn ana_cluster(&self) -> String {
+        self.sign_up("ana@example.com").await.cluster.id
+    }
+
+    /// Adds an instance named `name` to `cluster` (201).
+    pub async fn create_instance(&self, cluster: &str, name: &str) -> CreateInstanceResponse {
+        let r = self
+            .post(&format!("/api/v1/clusters/{cluster}/instances"))
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "instance {name}");
+        r.json().await.unwrap()
+    }
+
+    /// [`TestApp::create_instance`], just its id.
+    pub async fn instance(&self, cluster: &str, name: &str) -> String {
+        self.create_instance(cluster, name).await.instance.id
+    }
+
+    /// Creates the service `spec` (a `CreateServiceRequest` as JSON) in `cluster` (201).
+    pub async fn create_service(&self, cluster: &str, spec: &Value) -> Service {
+        let r = self
+            .post(&format!("/api/v1/clusters/{cluster}/services"))
+            .json(spec)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "service {spec}");
+        r.json().await.unwrap()
+    }
+
+    /// A new instance `web-1` in `cluster` running the service `spec` with its `instance_id`
+    /// filled in; the service's id.
+    pub async fn service_on_new_instance(&self, cluster: &str, mut spec: Value) -> String {
+        spec["instance_id"] = json!(self.instance(cluster, "web-1").await);
+        self.create_service(cluster, &spec).await.id
+    }
+
+    /// Starts a deployment of `service` from its branch (202).
+    pub async fn deploy(&self, service: &str) -> Deployment {
+        let r = self
+            .post(&format!("/api/v1/services/{service}/deployments"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "deploy {service}");
+        let accepted: Value = r.json().await.unwrap();
+        serde_json::from_value(accepted["deployment"].clone()).unwrap()
+    }
+
+    /// Invites `email` into `cluster` as `role`; the link's token and the whole answer.
+    pub async fn invite(&self, cluster: &str, email: &str, role: &str) -> (String, CreatedInvite) {
+        let r = self
+            .post(&format!("/api/v1/clusters/{cluster}/invites"))
+            .json(&json!({ "email": email, "role": role }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201, "invite {email}");
+        let made: CreatedInvite = r.json().await.unwrap();
+        let token = made.invite_url.rsplit('/').next().unwrap().to_string();
+        (token, made)
+    }
+
+    /// `POST /invites/{token}/accept` signing up `email` (named `name`) from a new client that
+    /// keeps its cookies; that client and the answer.
+    pub async fn accept_signup(&self, token: &str, email: &str, name: &str) -> (Client, Response) {
+        let path = format!("/api/v1/invites/{token}/accept");
+        self.new_account(&path, email, name).await
+    }
+
+    /// Signs `email` up from a new client (named `name`); that person's session cookie.
+    pub async fn stranger(&self, email: &str, name: &str) -> String {
+        let (_, r) = self.new_account("/api/v1/auth/signup", email, name).await;
+        assert_eq!(r.status(), 201, "sign-up of {email}");
+        session_cookie(&r)
+    }
+
+    /// Posts a new account's details to `path` from a new client that keeps its cookies.
+    async fn new_account(&self, path: &str, email: &str, name: &str) -> (Client, Response) {
+        let client = Client::builder().cookie_store(true).build().unwrap();
+        let r = client
+            .post(format!("{}{path}", self.url))
+            .header("Origin", &self.origin)
+            .json(&json!({ "email": email, "password": PASSWORD, "name": name }))
+            .send()
+            .await
+            .unwrap();
+        (client, r)
+    }
+
+    /// The status of a WebSocket upgrade request for `path` from Base's origin with `cookie`
+    /// (no socket when refused).
+    pub async fn upgrade_status(&self, path: &str, cookie: Option<&str>) -> u16 {
+        let mut r = websocket_upgrade(Client::new().get(format!("{}{path}", self.url)))
+            .header("Origin", &self.origin);
+        if let Some(c) = cookie {
+            r = r.header("Cookie", c);
+        }
+        r.send().await.unwrap().status().as_u16()
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> Response {
         self.post("/api/v1/auth/login")
             .json(&json!({ "email": email, "password": password }))
@@ -176,13 +314,7 @@ impl TestApp {
         F: FnOnce(Config) -> Fut,
         Fut: std::future::Future<Output = ()>,
     {
-        self.shutdown.take().unwrap().send(()).ok();
-        let handle = self.handle.take().unwrap();
-        tokio::time::timeout(Duration::from_secs(20), handle)
-            .await
-            .expect("server stops within 20 s")
-            .expect("server task")
-            .expect("server returns Ok");
+        self.halt().await;
         between(self.config.clone()).await;
         let http = tokio::net::TcpListener::bind(self.url.trim_start_matches("http://"))
             .await
@@ -190,17 +322,7 @@ impl TestApp {
         let gateway = tokio::net::TcpListener::bind(self.gateway_addr)
             .await
             .expect("bind the same gateway address again");
-        let (tx, rx) = oneshot::channel::<()>();
-        let listeners = server::Listeners { http, gateway };
-        self.handle = Some(tokio::spawn(server::run(
-            self.config.clone(),
-            listeners,
-            async {
-                let _ = rx.await;
-            },
-        )));
-        self.shutdown = Some(tx);
-        self.wait_healthy().await;
+        self.serve(server::Listeners { http, gateway }).await;
     }
 
     pub fn put(&self, path: &str) -> RequestBuilder {
@@ -211,13 +333,7 @@ impl TestApp {
 
     /// Stops the server gracefully and waits for it to finish.
     pub async fn stop(mut self) {
-        self.shutdown.take().unwrap().send(()).ok();
-        let handle = self.handle.take().unwrap();
-        tokio::time::timeout(Duration::from_secs(20), handle)
-            .await
-            .expect("server stops within 20 s")
-            .expect("server task")
-            .expect("server returns Ok");
+        self.halt().await;
     }
 }
 
@@ -242,32 +358,80 @@ pub fn set_cookie(r: &Response) -> String {
         .to_string()
 }
 
-/// Ana signs up (Owner of a new cluster) and Bo joins it with `role`; returns the cluster and
-/// Bo's session cookie.
+/// The `name=value` part of a response's `Set-Cookie`, to send back as `Cookie`.
+pub fn session_cookie(r: &Response) -> String {
+    set_cookie(r).split(';').next().unwrap().to_string()
+}
+
+/// Ana signs up (Owner of a new cluster), Bo signs up too (his own cluster: the Base must have
+/// open sign-up) and joins Ana's cluster as `role` through her invitation; returns Ana's
+/// cluster and Bo's session cookie.
 pub async fn ana_and_bo(app: &TestApp, role: &str) -> (String, String) {
-    let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let cluster = ana["cluster"]["id"].as_str().unwrap().to_string();
-    let bo = reqwest::Client::new()
-        .post(format!("{}/api/v1/auth/signup", app.url))
+    let cluster = app.ana_cluster().await;
+    let bo = app.stranger("bo@example.com", "Bo").await;
+    let (token, _) = app.invite(&cluster, "bo@example.com", role).await;
+    let joined = Client::new()
+        .post(format!("{}/api/v1/invites/{token}/accept", app.url))
         .header("Origin", &app.origin)
-        .json(&json!({ "email": "bo@example.com", "password": "correct horse battery", "name": "Bo" }))
+        .header("Cookie", &bo)
         .send()
         .await
         .unwrap();
-    let cookie = set_cookie(&bo).split(';').next().unwrap().to_string();
-    let bo: Value = bo.json().await.unwrap();
-    let store = control::Store::open(&control::Store::sqlite_url(&app.data_dir))
-        .await
-        .unwrap();
-    sqlx::query(
-        "INSERT INTO memberships (cluster_id, user_id, role, created_at) VALUES ($1, $2, $3, 0)",
-    )
-    .bind(&cluster)
-    .bind(bo["user"]["id"].as_str().unwrap())
-    .bind(role)
-    .execute(store.pool())
-    .await
-    .unwrap();
-    store.close().await;
-    (cluster, cookie)
+    assert_eq!(joined.status(), 200, "Bo joins as {role}");
+    (cluster, bo)
+}
+
+/// A Node service named `api` on `instance`: git source, env, health check and a domain.
+pub fn node_service(instance: &str) -> Value {
+    json!({
+        "name": "api",
+        "instance_id": instance,
+        "source": {"git": {"url": "https://example.com/api.git", "branch": "main"}},
+        "runtime": "node",
+        "env": {"NODE_ENV": "production"},
+        "health_check": {"http": {"path": "/healthz"}, "retries": 5},
+        "domains": ["api.example.com"]
+    })
+}
+
+/// The least service: `name` from a git URL, on `instance`.
+pub fn git_service(name: &str, instance: &str) -> Value {
+    json!({
+        "name": name,
+        "instance_id": instance,
+        "source": {"git": {"url": "https://example.com/api.git"}}
+    })
+}
+
+/// `r` as a WebSocket upgrade request (with a fixed key), for checking who is refused before
+/// the upgrade.
+pub fn websocket_upgrade(r: RequestBuilder) -> RequestBuilder {
+    r.header("Connection", "Upgrade")
+        .header("Upgrade", "websocket")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+}
+
+/// Sends a request and reads its answer in one step, for the many places that want only that.
+pub trait Fetch {
+    /// Sends the request; one that cannot be sent at all fails the test.
+    fn sent(self) -> impl std::future::Future<Output = Response>;
+    /// Sends the request and reads the JSON body as `T`, whatever the status.
+    fn fetch<T: DeserializeOwned>(self) -> impl std::future::Future<Output = T>;
+    /// Sends the request and reads the body as text, whatever the status.
+    fn fetch_text(self) -> impl std::future::Future<Output = String>;
+}
+
+impl Fetch for RequestBuilder {
+    async fn sent(self) -> Response {
+        self.send().await.unwrap()
+    }
+
+    async fn fetch<T: DeserializeOwned>(self) -> T {
+        self.send().await.unwrap().json().await.unwrap()
+    }
+
+    async fn fetch_text(self) -> String {
+        self.send().await.unwrap().text().await.unwrap()
+    }
 }

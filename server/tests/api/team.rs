@@ -1,13 +1,12 @@
 //! Members, invitations, API tokens, env vars and the events log over HTTP: the rules the
 //! permission matrix alone does not show (last owner, single-use links, revoked tokens at once,
 //! write-only secrets, filters and cursors, exports).
-//!
-//! Over the ~400-line budget: six scenarios sharing one setup; each reads top to bottom.
 
-use reqwest::Client;
+use proto::api::CreatedInvite;
+use reqwest::{Client, Method, RequestBuilder};
 use serde_json::{Value, json};
 
-use crate::support::{PASSWORD, TestApp, error_of};
+use crate::support::{Fetch, TestApp, error_of};
 
 struct Team {
     app: TestApp,
@@ -17,38 +16,30 @@ struct Team {
 
 async fn team() -> Team {
     let app = TestApp::start().await;
-    let body: Value = app.signup("ana@example.com").await.json().await.unwrap();
+    let ana = app.sign_up("ana@example.com").await;
     Team {
-        cluster: body["cluster"]["id"].as_str().unwrap().to_string(),
-        ana_id: body["user"]["id"].as_str().unwrap().to_string(),
+        cluster: ana.cluster.id,
+        ana_id: ana.user.id,
         app,
     }
 }
 
 impl Team {
-    async fn invite(&self, email: &str, role: &str) -> (String, Value) {
-        let r = self
-            .app
-            .post(&format!("/api/v1/clusters/{}/invites", self.cluster))
-            .json(&json!({ "email": email, "role": role }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 201);
-        let body: Value = r.json().await.unwrap();
-        let url = body["invite_url"].as_str().unwrap().to_string();
-        (url.rsplit('/').next().unwrap().to_string(), body)
+    async fn invite(&self, email: &str, role: &str) -> (String, CreatedInvite) {
+        self.app.invite(&self.cluster, email, role).await
+    }
+
+    /// `method` on `/api/v1/clusters/{cluster}{tail}` from Base's origin, as whoever's session
+    /// `client` holds.
+    fn as_(&self, client: &Client, method: Method, tail: &str) -> RequestBuilder {
+        let url = format!("{}/api/v1/clusters/{}{tail}", self.app.url, self.cluster);
+        client
+            .request(method, url)
+            .header("Origin", &self.app.origin)
     }
 
     async fn accept_signup(&self, token: &str, email: &str) -> (u16, Client, Value) {
-        let client = Client::builder().cookie_store(true).build().unwrap();
-        let r = client
-            .post(format!("{}/api/v1/invites/{token}/accept", self.app.url))
-            .header("Origin", &self.app.origin)
-            .json(&json!({ "email": email, "password": PASSWORD, "name": "Bo" }))
-            .send()
-            .await
-            .unwrap();
+        let (client, r) = self.app.accept_signup(token, email, "Bo").await;
         let status = r.status().as_u16();
         (status, client, r.json().await.unwrap_or(Value::Null))
     }
@@ -58,9 +49,8 @@ impl Team {
             .app
             .post(&format!("/api/v1/clusters/{}/tokens", self.cluster))
             .json(&json!({ "name": format!("ci {role}"), "role": role, "expires_in_days": days }))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 201);
         let body: Value = r.json().await.unwrap();
         (
@@ -74,17 +64,13 @@ impl Team {
 async fn an_invitation_link_signs_up_once_with_its_address_even_with_sign_up_closed() {
     let t = team().await;
     let (token, made) = t.invite("Bo@Example.com", "member").await;
-    assert_eq!(made["invite"]["email"], "bo@example.com");
-    assert!(made["invite_url"].as_str().unwrap().starts_with(&t.app.url));
+    assert_eq!(made.invite.email, "bo@example.com");
+    assert!(made.invite_url.starts_with(&t.app.url));
     // Anyone with the link sees what it is for.
     let info: Value = Client::new()
         .get(format!("{}/api/v1/invites/{token}", t.app.url))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(info["role"], "member");
     assert_eq!(info["invited_by"], "Ana Lopez");
     // Another address is refused; the invited one joins; the link is then spent.
@@ -96,17 +82,7 @@ async fn an_invitation_link_signs_up_once_with_its_address_even_with_sign_up_clo
     let (status, _, _) = t.accept_signup(&token, "bo@example.com").await;
     assert_eq!(status, 404, "single use");
     // Bo is a member: he sees members, not invites.
-    let members: Value = bo
-        .get(format!(
-            "{}/api/v1/clusters/{}/members",
-            t.app.url, t.cluster
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let members: Value = t.as_(&bo, Method::GET, "/members").fetch().await;
     let roles: Vec<&str> = members["members"]
         .as_array()
         .unwrap()
@@ -116,13 +92,12 @@ async fn an_invitation_link_signs_up_once_with_its_address_even_with_sign_up_clo
     assert_eq!(roles, ["owner", "member"]);
     // A revoked invitation is gone at once.
     let (token2, made2) = t.invite("cy@example.com", "guest").await;
-    let id = made2["invite"]["id"].as_str().unwrap();
+    let id = &made2.invite.id;
     let r = t
         .app
         .delete(&format!("/api/v1/clusters/{}/invites/{id}", t.cluster))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 204);
     let (status, _, _) = t.accept_signup(&token2, "cy@example.com").await;
     assert_eq!(status, 404);
@@ -138,9 +113,8 @@ async fn the_last_owner_can_neither_leave_nor_be_demoted_and_admins_cannot_touch
             "/api/v1/clusters/{}/members/{}",
             t.cluster, t.ana_id
         ))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let (status, err) = error_of(r).await;
     assert_eq!(status, 409);
     assert!(
@@ -156,45 +130,27 @@ async fn the_last_owner_can_neither_leave_nor_be_demoted_and_admins_cannot_touch
             t.cluster, t.ana_id
         ))
         .json(&json!({ "role": "admin" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 409);
     // Bo, an Admin, may not demote Ana nor invite an Admin.
     let (token, _) = t.invite("bo@example.com", "admin").await;
     let (_, bo, _) = t.accept_signup(&token, "bo@example.com").await;
-    let r = bo
-        .patch(format!(
-            "{}/api/v1/clusters/{}/members/{}",
-            t.app.url, t.cluster, t.ana_id
-        ))
-        .header("Origin", &t.app.origin)
+    let r = t
+        .as_(&bo, Method::PATCH, &format!("/members/{}", t.ana_id))
         .json(&json!({ "role": "guest" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 403);
-    let r = bo
-        .post(format!(
-            "{}/api/v1/clusters/{}/invites",
-            t.app.url, t.cluster
-        ))
-        .header("Origin", &t.app.origin)
+    let r = t
+        .as_(&bo, Method::POST, "/invites")
         .json(&json!({ "email": "x@example.com", "role": "admin" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 403);
     // With a second owner, Ana may step down.
     let bo_id = {
-        let me: Value = bo
-            .get(format!("{}/api/v1/me", t.app.url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me: Value = bo.get(format!("{}/api/v1/me", t.app.url)).fetch().await;
         me["user"]["id"].as_str().unwrap().to_string()
     };
     for (user, role) in [(&bo_id, "owner"), (&t.ana_id, "admin")] {
@@ -202,9 +158,8 @@ async fn the_last_owner_can_neither_leave_nor_be_demoted_and_admins_cannot_touch
             .app
             .patch(&format!("/api/v1/clusters/{}/members/{user}", t.cluster))
             .json(&json!({ "role": role }))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 204);
     }
     t.app.stop().await;
@@ -220,7 +175,7 @@ async fn tokens_are_capped_by_role_and_refused_at_once_when_revoked_or_expired()
             .get(format!("{}/api/v1{path}", t.app.url))
             .bearer_auth(token)
     };
-    let me = api(&member_token, "/me").send().await.unwrap();
+    let me = api(&member_token, "/me").sent().await;
     assert_eq!(me.status(), 200);
     let me: Value = me.json().await.unwrap();
     assert_eq!(
@@ -228,31 +183,25 @@ async fn tokens_are_capped_by_role_and_refused_at_once_when_revoked_or_expired()
         "capped to the token's role"
     );
     let r = api(&member_token, &format!("/clusters/{}/tokens", t.cluster))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 403, "a member token cannot manage tokens");
     // Listed with last use, never the value.
     let list: Value = t
         .app
         .get(&format!("/api/v1/clusters/{}/tokens", t.cluster))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert!(!list.to_string().contains(&member_token));
     assert!(list["tokens"][0]["last_used_at"].is_string());
     // Revoked: 401 on the very next request.
     let r = t
         .app
         .delete(&format!("/api/v1/clusters/{}/tokens/{id}", t.cluster))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 204);
-    let (status, err) = error_of(api(&member_token, "/me").send().await.unwrap()).await;
+    let (status, err) = error_of(api(&member_token, "/me").sent().await).await;
     assert_eq!(status, 401);
     assert!(err["message"].as_str().unwrap().contains("revoked"));
     // Expired: made to expire by moving its time back in the store.
@@ -266,10 +215,10 @@ async fn tokens_are_capped_by_role_and_refused_at_once_when_revoked_or_expired()
         .await
         .unwrap();
     store.close().await;
-    assert_eq!(api(&old, "/me").send().await.unwrap().status(), 401);
+    assert_eq!(api(&old, "/me").sent().await.status(), 401);
     // A wrong or malformed token is 401 too, never a 500.
     for bad in ["dp_nope", "not-even-prefixed", "dp_"] {
-        assert_eq!(api(bad, "/me").send().await.unwrap().status(), 401, "{bad}");
+        assert_eq!(api(bad, "/me").sent().await.status(), 401, "{bad}");
     }
     t.app.stop().await;
 }
@@ -279,16 +228,11 @@ async fn a_token_cannot_outrank_its_maker() {
     let t = team().await;
     let (token, _) = t.invite("bo@example.com", "admin").await;
     let (_, bo, _) = t.accept_signup(&token, "bo@example.com").await;
-    let r = bo
-        .post(format!(
-            "{}/api/v1/clusters/{}/tokens",
-            t.app.url, t.cluster
-        ))
-        .header("Origin", &t.app.origin)
+    let r = t
+        .as_(&bo, Method::POST, "/tokens")
         .json(&json!({ "name": "too strong", "role": "owner" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let (status, err) = error_of(r).await;
     assert_eq!(status, 400);
     assert!(err["message"].as_str().unwrap().contains("more power"));
@@ -302,12 +246,8 @@ async fn env_import_is_all_or_nothing_and_secrets_never_come_back() {
         .app
         .post(&format!("/api/v1/clusters/{}/instances", t.cluster))
         .json(&json!({ "name": "web-1" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let svc: Value = t
         .app
         .post(&format!("/api/v1/clusters/{}/services", t.cluster))
@@ -316,12 +256,8 @@ async fn env_import_is_all_or_nothing_and_secrets_never_come_back() {
                        "source": {"git": {"url": "https://example.com/a.git"}},
                        "env": {"FROM_CREATE": "1"} }),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let id = svc["id"].as_str().unwrap();
     assert_eq!(
         svc["env_changed"], false,
@@ -333,12 +269,11 @@ async fn env_import_is_all_or_nothing_and_secrets_never_come_back() {
             .json(&json!({ "dotenv": text, "secret": secret }))
     };
     // One bad name: nothing is imported.
-    let r = import("GOOD=1\n1BAD=2\n", false).send().await.unwrap();
+    let r = import("GOOD=1\n1BAD=2\n", false).sent().await;
     assert_eq!(r.status(), 400);
     let r = import("DB_PASSWORD=\"p@ss word\"\nexport API_KEY='k-123'\n", true)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
     let list: Value = r.json().await.unwrap();
     let keys: Vec<&str> = list["vars"]
@@ -355,33 +290,26 @@ async fn env_import_is_all_or_nothing_and_secrets_never_come_back() {
         .app
         .put(&format!("/api/v1/services/{id}/env/API_KEY"))
         .json(&json!({ "value": "public" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 204);
     let r = t
         .app
         .delete(&format!("/api/v1/services/{id}/env/DB_PASSWORD"))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 204);
     let r = t
         .app
         .delete(&format!("/api/v1/services/{id}/env/DB_PASSWORD"))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 404);
     let list: Value = t
         .app
         .get(&format!("/api/v1/services/{id}/env"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(list["vars"][0]["value"], "public");
     assert_eq!(list["vars"][0]["secret"], false);
     assert_eq!(list["vars"].as_array().unwrap().len(), 2);
@@ -394,9 +322,8 @@ async fn env_import_is_all_or_nothing_and_secrets_never_come_back() {
             .app
             .put(&format!("/api/v1/services/{id}/env/{key}"))
             .json(&body)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 400, "{key}");
     }
     t.app.stop().await;
@@ -410,16 +337,15 @@ async fn events_filter_page_by_cursor_and_export_as_csv_and_ndjson() {
             .app
             .patch(&format!("/api/v1/clusters/{}", t.cluster))
             .json(&json!({ "name": format!("Name {i}") }))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 200);
     }
     t.invite("bo@example.com", "guest").await;
     let get = |q: String| {
         let app = &t.app;
         let path = format!("/api/v1/clusters/{}/events?{q}", t.cluster);
-        async move { app.get(&path).send().await.unwrap() }
+        async move { app.get(&path).sent().await }
     };
     let page: Value = get("action=cluster.rename&limit=2".into())
         .await

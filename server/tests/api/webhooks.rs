@@ -2,49 +2,28 @@
 //! often they are delivered, GitLab's token and a generic bearer are checked, other branches
 //! deploy nothing, a rotation kills the old secret, only Admins see or change the hook (never
 //! its secret again), and every delivery is in the audit log.
-//!
-//! Just over the ~400-line budget: each provider's right and wrong proofs belong together.
 
 use control::webhooks::providers::github_signature;
 use reqwest::Response;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, ana_and_bo, error_of};
+use crate::support::{Fetch, TestApp, ana_and_bo, error_of};
 
 const SHA: &str = "3f786850e387550fdab836ed7e6dc881de23001b";
 
 /// A git service `api` on branch `main` in `cluster`; returns its id.
 async fn service(app: &TestApp, cluster: &str) -> String {
-    let made: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/instances"))
-        .json(&json!({ "name": "web-1" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let instance = made["instance"]["id"].as_str().unwrap();
-    let r = app
-        .post(&format!("/api/v1/clusters/{cluster}/services"))
-        .json(&json!({
-            "name": "api",
-            "instance_id": instance,
-            "source": {"git": {"url": "https://example.com/api.git", "branch": "main"}},
-            "runtime": "node",
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let svc: Value = r.json().await.unwrap();
-    svc["id"].as_str().unwrap().to_string()
+    let spec = json!({
+        "name": "api",
+        "source": {"git": {"url": "https://example.com/api.git", "branch": "main"}},
+        "runtime": "node",
+    });
+    app.service_on_new_instance(cluster, spec).await
 }
 
 /// Ana (Owner) with a service whose hook is on; returns cluster, service and the secret.
 async fn with_hook(app: &TestApp) -> (String, String, String) {
-    let ana: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let cluster = ana["cluster"]["id"].as_str().unwrap().to_string();
+    let cluster = app.ana_cluster().await;
     let svc = service(app, &cluster).await;
     let (secret, _) = enable(app, &svc, json!({})).await;
     (cluster, svc, secret)
@@ -55,9 +34,8 @@ async fn enable(app: &TestApp, svc: &str, body: Value) -> (String, Value) {
     let r = app
         .post(&format!("/api/v1/services/{svc}/webhook"))
         .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 201);
     let created: Value = r.json().await.unwrap();
     let secret = created["secret"].as_str().unwrap().to_string();
@@ -95,25 +73,21 @@ async fn github(
     if let Some(s) = secret {
         req = req.header("X-Hub-Signature-256", github_signature(s.as_bytes(), body));
     }
-    req.body(body.to_vec()).send().await.unwrap()
+    req.body(body.to_vec()).sent().await
 }
 
 async fn deployments(app: &TestApp, svc: &str) -> Vec<Value> {
     let list: Value = app
         .get(&format!("/api/v1/services/{svc}/deployments"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     list["deployments"].as_array().unwrap().clone()
 }
 
 /// The cluster's events with `action`, newest first.
 async fn events_of(app: &TestApp, cluster: &str, action: &str) -> Vec<Value> {
     let url = format!("/api/v1/clusters/{cluster}/events?action={action}");
-    let page: Value = app.get(&url).send().await.unwrap().json().await.unwrap();
+    let page: Value = app.get(&url).sent().await.json().await.unwrap();
     page["events"].as_array().unwrap().clone()
 }
 
@@ -184,12 +158,8 @@ async fn a_signed_github_push_deploys_its_commit_exactly_once() {
 
     let info: Value = app
         .get(&format!("/api/v1/services/{svc}/webhook"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     assert_eq!(info["enabled"], true);
     assert_eq!(info["deploys_branch"], "main");
     assert_eq!(info["last_delivery"]["outcome"], "duplicate");
@@ -227,9 +197,8 @@ async fn bad_missing_or_unknown_proofs_are_refused_alike_and_deploy_nothing() {
     // A hook that was switched off refuses everything too.
     let r = app
         .delete(&format!("/api/v1/services/{svc}/webhook"))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 204);
     let (status, off) =
         error_of(github(&app, &svc, "push", "d-5", &body, Some("whsec_x")).await).await;
@@ -307,12 +276,12 @@ async fn gitlab_tokens_and_generic_bearers_are_checked() {
             .header("X-Gitlab-Event-UUID", uuid)
             .json(&json!({"ref": "refs/heads/main", "checkout_sha": SHA, "after": SHA}))
     };
-    let r = gitlab("whsec_nope", "u-1").send().await.unwrap();
+    let r = gitlab("whsec_nope", "u-1").sent().await;
     assert_eq!(error_of(r).await.0, 401);
     assert!(deployments(&app, &svc).await.is_empty());
-    let r = gitlab(&secret, "u-1").send().await.unwrap();
+    let r = gitlab(&secret, "u-1").sent().await;
     assert_eq!(r.status(), 202);
-    let r = gitlab(&secret, "u-1").send().await.unwrap();
+    let r = gitlab(&secret, "u-1").sent().await;
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "duplicate");
     assert_eq!(deployments(&app, &svc).await.len(), 1);
 
@@ -322,16 +291,15 @@ async fn gitlab_tokens_and_generic_bearers_are_checked() {
             .bearer_auth(token)
             .header("X-Delivery-Id", "ci-run-7")
     };
-    let r = generic("whsec_nope").send().await.unwrap();
+    let r = generic("whsec_nope").sent().await;
     assert_eq!(error_of(r).await.0, 401);
     let other = "9b2cf535f27731c974343645a3985328ce0a4f1b";
     let r = generic(&secret)
         .json(&json!({"ref": "main", "commit": other}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 202);
-    let r = generic(&secret).send().await.unwrap();
+    let r = generic(&secret).sent().await;
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "duplicate");
     let deps = deployments(&app, &svc).await;
     assert_eq!(deps.len(), 2);
@@ -340,9 +308,8 @@ async fn gitlab_tokens_and_generic_bearers_are_checked() {
     let r = reqwest::Client::new()
         .post(format!("{}/hooks/generic/{svc}", app.url))
         .bearer_auth(&secret)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 202);
     assert_eq!(deployments(&app, &svc).await[0]["git_ref"], "main");
 }
@@ -380,28 +347,21 @@ async fn only_admins_manage_the_hook_and_nobody_reads_its_secret_back() {
             bo_client.post(format!("{}{path}", app.url)),
             bo_client.delete(format!("{}{path}", app.url)),
         ] {
-            let r = as_bo(req.header("Origin", &app.origin))
-                .send()
-                .await
-                .unwrap();
+            let r = as_bo(req.header("Origin", &app.origin)).sent().await;
             assert_eq!(error_of(r).await.0, 403, "{role}");
         }
         // The hook still works with the same secret: Bo changed nothing.
         let r = github(&app, &svc, "push", "d-1", &push("main", SHA), Some(&secret)).await;
         assert_eq!(r.status(), 202, "{role}");
-        let text = app.get(&path).send().await.unwrap().text().await.unwrap();
+        let text = app.get(&path).sent().await.text().await.unwrap();
         assert!(
             !text.contains(&secret) && !text.contains("whsec_"),
             "{text}"
         );
         let events = app
             .get(&format!("/api/v1/clusters/{cluster}/events"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .fetch_text()
+            .await;
         assert!(!events.contains(&secret), "{events}");
     }
 }

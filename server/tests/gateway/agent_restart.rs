@@ -10,7 +10,7 @@ use proto::api::CreateDeploymentRequest;
 use proto::deploy::DeployState;
 
 use crate::commands::Gateway;
-use crate::deploy::Repo;
+use testkit::Repo;
 
 fn dployrd() -> std::path::PathBuf {
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_dployr-server")).with_file_name("dployrd");
@@ -70,19 +70,14 @@ async fn sigkill_of_dployrd_mid_deploy_keeps_v1_serving_and_ends_the_deploy() {
     let repo = Repo::new();
     let pkg = r#"{"name":"app","version":"1.0.0","scripts":{"start":"node server.js"}}"#;
     repo.commit(&[("package.json", pkg), ("server.js", &app("v1"))], "v1");
-    let req = serde_json::from_value(serde_json::json!({
-        "name": "web",
-        "instance_id": invite.instance_id,
-        "source": {"git": {"url": repo.url()}},
-        "build_command": "true",
-    }))
-    .unwrap();
     let svc = gw
-        .base
-        .create_service(&gw.owner, &gw.cluster, req)
-        .await
-        .unwrap()
-        .id;
+        .service(serde_json::json!({
+            "name": "web",
+            "instance_id": invite.instance_id,
+            "source": {"git": {"url": repo.url()}},
+            "build_command": "true",
+        }))
+        .await;
     let deploy = |base: control::Base, owner: control::Actor, svc: String| async move {
         base.create_deployment(&owner, &svc, CreateDeploymentRequest::default())
             .await

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use agent::dial::{self, Ws};
-use agent::state::{DataDir, parse_pin};
+use agent::state::DataDir;
 use agent::tls::{AgentIdentity, client_config};
 use control::gateway::registry::CommandError;
 use control::gateway::tls::{Identity, server_config};
@@ -69,6 +69,15 @@ impl Gateway {
         }
     }
 
+    /// A Gateway with a dployrd joined as `name` and online; the invite it used and the agent.
+    pub async fn with_agent(name: &str) -> (Gateway, Invite, RunningAgent) {
+        let gw = Gateway::start().await;
+        let invite = gw.invite(name).await;
+        let agent = RunningAgent::join_and_run(&invite).await;
+        gw.wait_online(&invite.instance_id, true).await;
+        (gw, invite, agent)
+    }
+
     /// Adds an instance and takes its install command apart, as an operator would.
     pub async fn invite(&self, name: &str) -> Invite {
         let made = self
@@ -76,17 +85,24 @@ impl Gateway {
             .create_instance(&self.owner, &self.cluster, name)
             .await
             .unwrap();
-        let cmd = made.install_command;
-        let arg = |flag: &str| {
-            let mut words = cmd.split_whitespace().skip_while(|w| *w != flag);
-            words.nth(1).unwrap().to_string()
-        };
-        Invite {
-            instance_id: made.instance.id,
-            token: arg("--token"),
-            url: arg("--url"),
-            pin: parse_pin(&arg("--pin")).unwrap(),
-        }
+        Invite::from_install_command(made.instance.id, &made.install_command)
+    }
+
+    /// Creates the service `spec` (a `CreateServiceRequest` as JSON) as the owner; its id.
+    pub async fn service(&self, spec: serde_json::Value) -> String {
+        let req = serde_json::from_value(spec).expect("a CreateServiceRequest");
+        let made = self.base.create_service(&self.owner, &self.cluster, req);
+        made.await.unwrap().id
+    }
+
+    /// Enrolls a dployrd for `invite` in a new temp dir without running it.
+    pub async fn enroll(&self, invite: &Invite) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir(dir.path().into());
+        agent::join::join(&data, &invite.url, &invite.token, &invite.pin)
+            .await
+            .unwrap();
+        dir
     }
 
     /// Waits (on registry changes, not a clock) until `instance` is online or not.
@@ -170,10 +186,7 @@ async fn next_command(ws: &mut Ws) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ping_to_an_online_agent_is_acked_ok() {
-    let gw = Gateway::start().await;
-    let invite = gw.invite("web-1").await;
-    let _agent = RunningAgent::join_and_run(&invite).await;
-    gw.wait_online(&invite.instance_id, true).await;
+    let (gw, invite, _agent) = Gateway::with_agent("web-1").await;
     assert_eq!(
         gw.ping(&invite.instance_id, PATIENCE).await,
         Ok(Outcome::Ok)
@@ -198,15 +211,7 @@ async fn commands_to_unknown_enrolled_or_departed_instances_are_offline_at_once(
     );
 
     let enrolled_only = gw.invite("never-runs").await;
-    let dir = tempfile::tempdir().unwrap();
-    agent::join::join(
-        &DataDir(dir.path().into()),
-        &enrolled_only.url,
-        &enrolled_only.token,
-        &enrolled_only.pin,
-    )
-    .await
-    .unwrap();
+    let _dir = gw.enroll(&enrolled_only).await;
     assert_eq!(
         quick(enrolled_only.instance_id).await,
         Err(CommandError::Offline)
@@ -227,10 +232,7 @@ async fn commands_to_unknown_enrolled_or_departed_instances_are_offline_at_once(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_sequential_pings_all_succeed() {
     const PINGS: usize = 1000;
-    let gw = Gateway::start().await;
-    let invite = gw.invite("web-1").await;
-    let _agent = RunningAgent::join_and_run(&invite).await;
-    gw.wait_online(&invite.instance_id, true).await;
+    let (gw, invite, _agent) = Gateway::with_agent("web-1").await;
     let mut took = Vec::with_capacity(PINGS);
     for n in 0..PINGS {
         let start = Instant::now();

@@ -1,9 +1,7 @@
 //! Deployments end to end: a real Base domain layer and gateway, a real dployrd (engine and
 //! ingress in this process), real git repositories made by the test, real `node` and
-//! `python3`, requests through the ingress by `Host`.
-//!
-//! Over the ~400-line budget: the repository and deployer helpers are shared with the log,
-//! restart and benchmark tests, and each scenario is one long story (deploy, load, switch).
+//! `python3`, requests through the ingress by `Host`. The [`Deployer`] here is shared with the
+//! other deploy tests and the deploy benches.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,66 +15,10 @@ use proto::service::{GitSource, Source};
 
 use crate::RunningAgent;
 use crate::commands::Gateway;
+pub use testkit::Repo;
 
 /// Builds and health checks on a loaded CI machine stay well under this.
 const DEPLOY_PATIENCE: Duration = Duration::from_secs(120);
-
-/// A git repository the test commits apps into.
-pub struct Repo {
-    dir: tempfile::TempDir,
-}
-
-impl Repo {
-    pub fn new() -> Repo {
-        let dir = tempfile::tempdir().unwrap();
-        git(dir.path(), &["init", "-q", "-b", "main"]);
-        Repo { dir }
-    }
-
-    /// A handle on an existing repository by its `file://` URL (for another thread).
-    pub fn at(url: String) -> RepoRef {
-        RepoRef(url)
-    }
-
-    pub fn url(&self) -> String {
-        format!("file://{}", self.dir.path().display())
-    }
-
-    pub fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Replaces the files and commits them.
-    pub fn commit(&self, files: &[(&str, &str)], message: &str) {
-        for (name, body) in files {
-            let path = self.dir.path().join(name);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, body).unwrap();
-        }
-        git(self.dir.path(), &["add", "-A"]);
-        git(self.dir.path(), &["commit", "-q", "-m", message]);
-    }
-}
-
-/// Just the URL of a [`Repo`], which is all cloning needs.
-pub struct RepoRef(String);
-
-impl RepoRef {
-    pub fn url(&self) -> String {
-        self.0.clone()
-    }
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "git {args:?}");
-}
 
 /// A Node app using only `http`: answers `version` on every path.
 fn node_app(version: &str) -> Vec<(&'static str, String)> {
@@ -423,12 +365,14 @@ async fn failures_leave_the_live_release_serving_with_the_reason_and_log_tail() 
             DeployState::Failed,
             "exited (exit code 7) before the release was healthy",
         ),
+        // The service's env reaches the build too, and npm is a node program: `npm ci` is
+        // what fails to preload the missing file, before the start command ever runs.
         (
             serde_json::json!({"start_command": "node server.js",
                 "health_check": {"http": {"path": "/"}, "retries": 2},
                 "env": {"NODE_OPTIONS": "--require ./nope.js"}}),
             DeployState::Failed,
-            "",
+            "build step `npm ci` exited with code 1",
         ),
         (
             serde_json::json!({"env": {}, "start_command": null,

@@ -2,28 +2,16 @@
 
 use std::time::Duration;
 
-use crate::{RunningAgent, add_instance, base_with_owner, eventually, status_of};
+use crate::support::Fetch;
+use crate::{add_instance, base_with_agent, base_with_owner, eventually, status_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn joined_agent_goes_online_and_removal_drops_it_within_a_second() {
-    let (app, cluster) = base_with_owner().await;
-    let invite = add_instance(&app, &cluster, "web-1").await;
-    let agent = RunningAgent::join_and_run(&invite).await;
-    eventually(Duration::from_secs(10), "instance online", || async {
-        status_of(&app, &cluster, &invite.instance_id)
-            .await
-            .as_deref()
-            == Some("online")
-    })
-    .await;
+    let (app, cluster, invite, agent) = base_with_agent("web-1").await;
     let list: serde_json::Value = app
         .get(&format!("/api/v1/clusters/{cluster}/instances"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let inst = &list["instances"][0];
     assert_eq!(inst["agent_version"], env!("CARGO_PKG_VERSION"));
     assert!(inst["host"]["cpus"].as_u64().unwrap() >= 1, "{inst}");
@@ -31,9 +19,8 @@ async fn joined_agent_goes_online_and_removal_drops_it_within_a_second() {
 
     assert_eq!(
         app.delete(&format!("/api/v1/instances/{}", invite.instance_id))
-            .send()
+            .sent()
             .await
-            .unwrap()
             .status(),
         204
     );

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::support::Fetch;
 use crate::tools::live_service;
 
 async fn status_and_body(r: reqwest::Response) -> (u16, Vec<u8>) {
@@ -13,15 +14,7 @@ async fn status_and_body(r: reqwest::Response) -> (u16, Vec<u8>) {
 async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
     let l = live_service().await;
     let files = format!("/api/v1/services/{}/files", l.service);
-    let listing: Value = l
-        .app
-        .get(&files)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listing: Value = l.app.get(&files).fetch().await;
     let names: Vec<&str> = listing["entries"]
         .as_array()
         .unwrap()
@@ -37,17 +30,15 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
         .app
         .post(&format!("{files}/mkdir"))
         .json(&json!({ "path": "notes" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 201);
     let r = l
         .app
         .put(&format!("{files}/content?path=notes/a.txt"))
         .body("hello")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
     let entry: Value = r.json().await.unwrap();
     assert_eq!(
@@ -58,9 +49,8 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
     let r = l
         .app
         .get(&format!("{files}/content?path=notes/a.txt"))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let modified = r.headers()["x-dployr-modified-ms"]
         .to_str()
         .unwrap()
@@ -73,9 +63,8 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
             "{files}/content?path=notes/a.txt&if_modified_ms=1"
         ))
         .body("stale")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 409);
     let r = l
         .app
@@ -83,18 +72,16 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
             "{files}/content?path=notes/a.txt&if_modified_ms={modified}"
         ))
         .body("hello, edited")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
     // Browsers ask for gzip; a file still comes as it is, with its exact length.
     let r = l
         .app
         .get(&format!("{files}/content?path=notes/a.txt"))
         .header("Accept-Encoding", "gzip, br")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert!(r.headers().get("content-encoding").is_none());
     assert_eq!(r.headers()["content-length"], "13");
     assert_eq!(status_and_body(r).await, (200, b"hello, edited".to_vec()));
@@ -103,19 +90,10 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
         .app
         .post(&format!("{files}/rename"))
         .json(&json!({ "from": "notes/a.txt", "to": "notes/b.txt" }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
-    let listing: Value = l
-        .app
-        .get(&format!("{files}?path=notes"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listing: Value = l.app.get(&format!("{files}?path=notes")).fetch().await;
     assert_eq!(listing["entries"][0]["name"], "b.txt");
     assert_eq!(
         listing["entries"].as_array().unwrap().len(),
@@ -126,9 +104,8 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
     let r = l
         .app
         .get(&format!("{files}/archive?path=notes"))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.headers()["content-type"], "application/gzip");
     let (status, gz) = status_and_body(r).await;
     assert_eq!(status, 200);
@@ -142,26 +119,11 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("b.txt"));
 
-    let r = l
-        .app
-        .delete(&format!("{files}?path=notes"))
-        .send()
-        .await
-        .unwrap();
+    let r = l.app.delete(&format!("{files}?path=notes")).sent().await;
     assert_eq!(r.status(), 204);
-    let r = l
-        .app
-        .get(&format!("{files}?path=notes"))
-        .send()
-        .await
-        .unwrap();
+    let r = l.app.get(&format!("{files}?path=notes")).sent().await;
     assert_eq!(r.status(), 404);
-    let r = l
-        .app
-        .delete(&format!("{files}?path="))
-        .send()
-        .await
-        .unwrap();
+    let r = l.app.delete(&format!("{files}?path=")).sent().await;
     assert_eq!(r.status(), 400, "the root itself is never deleted");
 
     let events: Value = l
@@ -170,12 +132,8 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
             "/api/v1/clusters/{}/events?action=file.",
             l.cluster
         ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let mut actions: Vec<&str> = events["events"]
         .as_array()
         .unwrap()

@@ -6,6 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use crate::support::Fetch;
 use crate::{add_instance, base_with_owner, eventually, status_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -18,14 +19,7 @@ async fn install_script_installs_joins_and_is_idempotent() {
         bin.display()
     );
     let invite = add_instance(&app, &cluster, "web-1").await;
-    let script = app
-        .get("/install.sh")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let script = app.get("/install.sh").fetch_text().await;
     assert!(script.starts_with("#!/bin/sh"));
     assert!(
         script.contains(&format!("BASE_URL=\"{}\"", app.url)),

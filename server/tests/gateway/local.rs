@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::eventually;
-use crate::support::{Options, TestApp};
+use crate::support::{Fetch, Options, TestApp};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_cluster_gets_an_online_local_instance() {
@@ -15,17 +15,12 @@ async fn the_first_cluster_gets_an_online_local_instance() {
         ..Options::default()
     })
     .await;
-    let body: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let cluster = body["cluster"]["id"].as_str().unwrap().to_string();
+    let cluster = app.ana_cluster().await;
     let list = || async {
         let v: Value = app
             .get(&format!("/api/v1/clusters/{cluster}/instances"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         v["instances"].as_array().cloned().unwrap_or_default()
     };
     eventually(Duration::from_secs(20), "local instance online", || async {

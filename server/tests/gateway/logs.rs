@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::deploy::Repo;
-use crate::{RunningAgent, add_instance, base_with_owner, eventually, status_of};
+use crate::support::Fetch;
+use crate::{base_with_agent, deploy_live, eventually};
+use testkit::Repo;
 
 const APP: &str = r#"
 for (let i = 0; i < 200; i++) console.log(`boot ${i}`);
@@ -25,16 +26,7 @@ fn lines(ndjson: &str) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn build_and_runtime_output_are_stored_and_followed_live_over_rest() {
-    let (app, cluster) = base_with_owner().await;
-    let invite = add_instance(&app, &cluster, "web-1").await;
-    let agent = RunningAgent::join_and_run(&invite).await;
-    eventually(Duration::from_secs(10), "instance online", || async {
-        status_of(&app, &cluster, &invite.instance_id)
-            .await
-            .as_deref()
-            == Some("online")
-    })
-    .await;
+    let (app, cluster, invite, agent) = base_with_agent("web-1").await;
     let repo = Repo::new();
     repo.commit(
         &[
@@ -46,58 +38,22 @@ async fn build_and_runtime_output_are_stored_and_followed_live_over_rest() {
         ],
         "v1",
     );
-    let svc: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/services"))
-        .json(&json!({
-            "name": "web",
-            "instance_id": invite.instance_id,
-            "source": {"git": {"url": repo.url()}},
-            "build_command": "echo building the app",
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = svc["id"].as_str().unwrap().to_string();
-    let made: Value = app
-        .post(&format!("/api/v1/services/{id}/deployments"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let dep = made["deployment"]["id"].as_str().unwrap().to_string();
-    eventually(Duration::from_secs(120), "deployment live", || async {
-        let d: Value = app
-            .get(&format!("/api/v1/deployments/{dep}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert!(
-            !["failed", "cancelled", "timed_out"].contains(&d["state"].as_str().unwrap()),
-            "{d}"
-        );
-        d["state"] == "live"
-    })
-    .await;
+    let spec = json!({
+        "name": "web",
+        "instance_id": invite.instance_id,
+        "source": {"git": {"url": repo.url()}},
+        "build_command": "echo building the app",
+    });
+    let id = app.create_service(&cluster, &spec).await.id;
+    let dep = deploy_live(&app, &id).await;
 
     // Stored: the build's output and the app's, in order, with their streams.
     let start = std::time::Instant::now();
     let stored = loop {
         let body = app
             .get(&format!("/api/v1/deployments/{dep}/logs"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .fetch_text()
+            .await;
         let stored = lines(&body);
         if stored.iter().any(|l| l["line"] == "boot 199") {
             break stored;
@@ -143,17 +99,15 @@ async fn build_and_runtime_output_are_stored_and_followed_live_over_rest() {
             "/api/v1/services/{id}/logs?follow=true&since={last}"
         ))
         .header("Accept", "text/event-stream")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(follow.headers()["content-type"], "text/event-stream");
     let ingress = std::fs::read_to_string(agent.data.path().join("ingress.addr")).unwrap();
     let hit = reqwest::Client::new()
         .get(format!("http://{ingress}/ping-42"))
         .header("Host", "web.test")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(hit.text().await.unwrap(), "ok");
     let mut seen = String::new();
     let found = tokio::time::timeout(Duration::from_secs(10), async {

@@ -9,6 +9,7 @@ use proto::deploy::DeployState;
 
 use crate::deploy::{Deployer, Repo, git_source};
 use crate::eventually;
+use crate::support::Fetch;
 
 /// `GET path` through the ingress for `host`: the status and the body.
 async fn get(d: &Deployer, host: &str, path: &str) -> (u16, String) {
@@ -16,9 +17,8 @@ async fn get(d: &Deployer, host: &str, path: &str) -> (u16, String) {
         .client
         .get(format!("http://{}{path}", d.ingress()))
         .header("Host", host)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     (r.status().as_u16(), r.text().await.unwrap())
 }
 

@@ -6,16 +6,10 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::deploy::Repo;
+use crate::support::Fetch;
 use crate::{Invite, RunningAgent, eventually};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use testkit::Repo;
+use testkit::free_port;
 
 fn start(data: &std::path::Path, http: u16, gateway: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_dployr-server"))
@@ -82,20 +76,10 @@ impl RealBase {
                 json!({ "name": "web-1" }),
             )
             .await;
-        let cmd = made["install_command"].as_str().unwrap();
-        let arg = |flag: &str| {
-            cmd.split_whitespace()
-                .skip_while(|w| *w != flag)
-                .nth(1)
-                .unwrap()
-                .to_string()
-        };
-        base.invite = Invite {
-            instance_id: made["instance"]["id"].as_str().unwrap().to_string(),
-            token: arg("--token"),
-            url: arg("--url"),
-            pin: agent::state::parse_pin(&arg("--pin")).unwrap(),
-        };
+        base.invite = Invite::from_install_command(
+            made["instance"]["id"].as_str().unwrap().to_string(),
+            made["install_command"].as_str().unwrap(),
+        );
         base
     }
 
@@ -115,12 +99,8 @@ impl RealBase {
             .post(format!("{}{path}", self.url))
             .header("Origin", &self.url)
             .json(&body)
-            .send()
+            .fetch()
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
     }
 
     async fn get(&self, path: &str) -> Value {
@@ -255,9 +235,8 @@ async fn sigkill_of_base_mid_deploy_ends_with_the_agents_real_outcome() {
         .patch(format!("{}/api/v1/services/{svc}", base.url))
         .header("Origin", &base.url)
         .json(&json!({"build_command": "sleep 3"}))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(patched.status(), 200);
     let v2 = deploy().await;
     eventually(Duration::from_secs(60), "v2 building", || async {

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::deploy::Repo;
-use crate::support::TestApp;
-use crate::{RunningAgent, add_instance, base_with_owner, eventually};
+use crate::support::{Fetch, TestApp};
+use crate::{RunningAgent, add_instance, base_with_owner, deploy_live, eventually};
+use testkit::Repo;
 
 const TOKEN: &str = "canary-tok-5d1c7a3e9b41";
 const CERT: &str = "canary-line-one-8f2a\ncanary-line-two-77c3";
@@ -64,7 +64,7 @@ fn assert_clean(what: &str, text: &str) {
 }
 
 async fn text_of(app: &TestApp, path: &str) -> String {
-    let r = app.get(path).send().await.unwrap();
+    let r = app.get(path).sent().await;
     assert!(r.status().is_success(), "{path}: {}", r.status());
     r.text().await.unwrap()
 }
@@ -73,48 +73,9 @@ async fn set(app: &TestApp, svc: &str, key: &str, value: &str, secret: bool) {
     let r = app
         .put(&format!("/api/v1/services/{svc}/env/{key}"))
         .json(&json!({ "value": value, "secret": secret }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
-}
-
-pub(crate) async fn deploy_live(app: &TestApp, svc: &str) -> String {
-    let made: Value = app
-        .post(&format!("/api/v1/services/{svc}/deployments"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let dep = made["deployment"]["id"].as_str().unwrap().to_string();
-    let start = std::time::Instant::now();
-    loop {
-        let last: Value = app
-            .get(&format!("/api/v1/deployments/{dep}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let state = last["state"].as_str().unwrap();
-        if ![
-            "queued",
-            "fetching",
-            "building",
-            "starting",
-            "health_checking",
-        ]
-        .contains(&state)
-        {
-            assert_eq!(state, "live", "{last}");
-            return dep;
-        }
-        assert!(start.elapsed() < Duration::from_secs(120), "{last}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 async fn answer(agent: &RunningAgent) -> String {
@@ -122,12 +83,8 @@ async fn answer(agent: &RunningAgent) -> String {
     reqwest::Client::new()
         .get(format!("http://{ingress}/"))
         .header("Host", "shh.test")
-        .send()
+        .fetch_text()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
 }
 
 fn reversed(s: &str) -> String {
@@ -142,31 +99,16 @@ async fn secrets_reach_the_service_and_their_plaintext_leaks_nowhere() {
     let agent = RunningAgent::join_and_run(&invite).await;
     let repo = Repo::new();
     repo.commit(&[("package.json", PKG), ("server.js", SERVER)], "v1");
-    let svc: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/services"))
-        .json(&json!({"name": "shh", "instance_id": invite.instance_id,
+    let spec = json!({"name": "shh", "instance_id": invite.instance_id,
                       "source": {"git": {"url": repo.url()}},
-                      "build_command": "echo build sees $API_TOKEN; echo \"$TLS_CERT\"; env | sort"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = svc["id"].as_str().unwrap().to_string();
+                      "build_command": "echo build sees $API_TOKEN; echo \"$TLS_CERT\"; env | sort"});
+    let id = app.create_service(&cluster, &spec).await.id;
     set(&app, &id, "API_TOKEN", TOKEN, true).await;
     set(&app, &id, "TLS_CERT", CERT, true).await;
     set(&app, &id, "GREETING", "hello-plain", false).await;
 
     // Listed: names, who and when; the plain value; never a secret's.
-    let env: Value = app
-        .get(&format!("/api/v1/services/{id}/env"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let env: Value = app.get(&format!("/api/v1/services/{id}/env")).fetch().await;
     let vars = env["vars"].as_array().unwrap();
     let keys: Vec<&str> = vars.iter().map(|v| v["key"].as_str().unwrap()).collect();
     assert_eq!(keys, ["API_TOKEN", "GREETING", "TLS_CERT"]);
@@ -180,14 +122,7 @@ async fn secrets_reach_the_service_and_their_plaintext_leaks_nowhere() {
         answer(&agent).await,
         format!("{}|2|hello-plain", reversed(TOKEN))
     );
-    let svc_after: Value = app
-        .get(&format!("/api/v1/services/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let svc_after: Value = app.get(&format!("/api/v1/services/{id}")).fetch().await;
     assert_eq!(
         svc_after["env_changed"], false,
         "a deployment took the change"

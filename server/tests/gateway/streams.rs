@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use control::gateway::registry::OpenError;
 use proto::wire::{INITIAL_WINDOW, Outcome, StreamOpen};
 
-use crate::RunningAgent;
 use crate::commands::{Gateway, PATIENCE};
 
 /// Sends on `stream` until a send has been blocked for this long, i.e. credit ran out.
@@ -15,10 +14,7 @@ const BLOCKED: Duration = Duration::from_millis(500);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_echo_stream_carries_bytes_both_ways_and_ends_cleanly() {
-    let gw = Gateway::start().await;
-    let invite = gw.invite("web-1").await;
-    let _agent = RunningAgent::join_and_run(&invite).await;
-    gw.wait_online(&invite.instance_id, true).await;
+    let (gw, invite, _agent) = Gateway::with_agent("web-1").await;
 
     let stream = gw
         .base
@@ -54,10 +50,7 @@ async fn an_echo_stream_carries_bytes_both_ways_and_ends_cleanly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_nobody_reads_does_not_hold_up_another_on_the_same_connection() {
-    let gw = Gateway::start().await;
-    let invite = gw.invite("web-1").await;
-    let _agent = RunningAgent::join_and_run(&invite).await;
-    gw.wait_online(&invite.instance_id, true).await;
+    let (gw, invite, _agent) = Gateway::with_agent("web-1").await;
     let registry = gw.base.registry();
 
     // Base never reads this stream's echo: the agent's echo stalls once Base's window for it is

@@ -9,10 +9,9 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::deploy::Repo;
-use crate::secrets::deploy_live;
-use crate::support::{PASSWORD, TestApp, set_cookie};
-use crate::{RunningAgent, add_instance, base_with_owner};
+use crate::support::{Fetch, PASSWORD, TestApp, session_cookie};
+use crate::{RunningAgent, add_instance, base_with_owner, deploy_live};
+use testkit::Repo;
 
 const PKG: &str = r#"{"name":"app","version":"1.0.0","scripts":{"start":"node server.js"}}"#;
 const SERVER: &str = "require('http').createServer((q, s) => s.end('ok'))\
@@ -28,6 +27,15 @@ pub(crate) struct Live {
     pub cookie: String,
 }
 
+impl Live {
+    /// The folder of the service's one release on the instance.
+    pub(crate) fn release_dir(&self) -> std::path::PathBuf {
+        let releases = self.agent.data.path().join("services").join(&self.service);
+        let mut dirs = std::fs::read_dir(releases.join("releases")).unwrap();
+        dirs.next().expect("one release").unwrap().path()
+    }
+}
+
 pub(crate) async fn live_service() -> Live {
     let (app, cluster) = base_with_owner().await;
     live_service_on(app, cluster).await
@@ -36,8 +44,7 @@ pub(crate) async fn live_service() -> Live {
 /// The same on a Base started with `opts`.
 pub(crate) async fn live_service_with(opts: crate::support::Options) -> Live {
     let app = TestApp::with(opts).await;
-    let body: Value = app.signup("ana@example.com").await.json().await.unwrap();
-    let cluster = body["cluster"]["id"].as_str().unwrap().to_string();
+    let cluster = app.ana_cluster().await;
     live_service_on(app, cluster).await
 }
 
@@ -46,32 +53,19 @@ async fn live_service_on(app: TestApp, cluster: String) -> Live {
     let agent = RunningAgent::join_and_run(&invite).await;
     let repo = Repo::new();
     repo.commit(&[("package.json", PKG), ("server.js", SERVER)], "v1");
-    let svc: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/services"))
-        .json(&json!({"name": "tools", "instance_id": invite.instance_id,
-                      "source": {"git": {"url": repo.url()}}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let service = svc["id"].as_str().unwrap().to_string();
+    let spec = json!({"name": "tools", "instance_id": invite.instance_id,
+                      "source": {"git": {"url": repo.url()}}});
+    let service = app.create_service(&cluster, &spec).await.id;
     for (key, value, secret) in [("GREETING", "hi-plain", false), ("TOKEN", "tok-7f3e", true)] {
         let r = app
             .put(&format!("/api/v1/services/{service}/env/{key}"))
             .json(&json!({ "value": value, "secret": secret }))
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert!(r.status().is_success());
     }
     deploy_live(&app, &service).await;
-    let cookie = set_cookie(&app.login("ana@example.com", PASSWORD).await)
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = session_cookie(&app.login("ana@example.com", PASSWORD).await);
     Live {
         app,
         agent,
@@ -234,12 +228,8 @@ async fn a_console_runs_a_real_shell_resizes_and_comes_back_after_a_reconnect() 
             "/api/v1/clusters/{}/events?action=console.",
             l.cluster
         ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch()
+        .await;
     let actions: Vec<&str> = events["events"]
         .as_array()
         .unwrap()
@@ -268,12 +258,8 @@ async fn roles_and_the_instance_switch_decide_who_gets_a_console() {
             .app
             .post(&format!("/api/v1/clusters/{}/invites", l.cluster))
             .json(&json!({ "email": email, "role": role }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .fetch()
+            .await;
         let token = inv["invite_url"]
             .as_str()
             .unwrap()
@@ -284,10 +270,9 @@ async fn roles_and_the_instance_switch_decide_who_gets_a_console() {
             .post(format!("{}/api/v1/invites/{token}/accept", l.app.url))
             .header("Origin", &l.app.origin)
             .json(&json!({ "email": email, "password": PASSWORD, "name": role }))
-            .send()
-            .await
-            .unwrap();
-        let cookie = set_cookie(&r).split(';').next().unwrap().to_string();
+            .sent()
+            .await;
+        let cookie = session_cookie(&r);
         let got = console(&l, &cookie, &path, "role-test-0001").await;
         assert_eq!(got.as_ref().err().copied(), expected, "{role}");
         let put = reqwest::Client::new()
@@ -298,9 +283,8 @@ async fn roles_and_the_instance_switch_decide_who_gets_a_console() {
             .header("Origin", &l.app.origin)
             .header("Cookie", &cookie)
             .body("x")
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(
             put.status().as_u16(),
             expected.unwrap_or(200),
@@ -325,9 +309,8 @@ async fn roles_and_the_instance_switch_decide_who_gets_a_console() {
         .app
         .patch(&format!("/api/v1/instances/{}", l.instance))
         .json(&json!({ "console_enabled": false }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["console_enabled"], false);
@@ -345,9 +328,8 @@ async fn roles_and_the_instance_switch_decide_who_gets_a_console() {
     l.app
         .patch(&format!("/api/v1/instances/{}", l.instance))
         .json(&json!({ "console_enabled": true }))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let mut ws = console(&l, &l.cookie, &on_instance, "owner-on-00001")
         .await
         .unwrap();

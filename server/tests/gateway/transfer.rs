@@ -4,7 +4,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::support::Options;
+use crate::support::{Fetch, Options};
 use crate::tools::live_service_with;
 
 /// Deterministic noise (xorshift64*), so a failure can be reproduced byte for byte.
@@ -32,25 +32,12 @@ async fn two_hundred_megabytes_go_up_and_down_through_base_unchanged() {
         .put(&format!("{files}/content?path=big.bin"))
         .timeout(std::time::Duration::from_secs(300))
         .body(data)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let up = started.elapsed();
 
-    let releases = l
-        .agent
-        .data
-        .path()
-        .join("services")
-        .join(&l.service)
-        .join("releases");
-    let root = std::fs::read_dir(&releases)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let root = l.release_dir();
     let on_disk = hex::encode(Sha256::digest(std::fs::read(root.join("big.bin")).unwrap()));
     assert_eq!(on_disk, sent, "the agent wrote exactly what was sent");
 
@@ -59,9 +46,8 @@ async fn two_hundred_megabytes_go_up_and_down_through_base_unchanged() {
         .app
         .get(&format!("{files}/content?path=big.bin"))
         .timeout(std::time::Duration::from_secs(300))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-length"], "200000000");
     let mut hasher = Sha256::new();
@@ -93,27 +79,17 @@ async fn an_upload_over_the_cap_is_refused_and_leaves_nothing_behind() {
         .app
         .put(&format!("{files}/content?path=small.bin"))
         .body(noise(999_999, 1))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 200);
     let r = l
         .app
         .put(&format!("{files}/content?path=huge.bin"))
         .body(noise(3_000_000, 2))
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     assert_eq!(r.status(), 413);
-    let listing: serde_json::Value = l
-        .app
-        .get(&files)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listing: serde_json::Value = l.app.get(&files).fetch().await;
     let names: Vec<&str> = listing["entries"]
         .as_array()
         .unwrap()

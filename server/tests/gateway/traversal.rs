@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
+use crate::support::Fetch;
 use crate::tools::live_service;
 
 const OUTSIDE: &str = "CANARY-OUTSIDE-5e1f";
@@ -118,13 +119,7 @@ fn leaked(body: &[u8]) -> bool {
 async fn fifty_hostile_paths_are_refused_and_nothing_outside_is_touched() {
     let l = live_service().await;
     let agent_dir = l.agent.data.path().to_path_buf();
-    let releases = agent_dir.join("services").join(&l.service).join("releases");
-    let root = std::fs::read_dir(&releases)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let root = l.release_dir();
     std::fs::write(agent_dir.join("canary.txt"), OUTSIDE).unwrap();
     std::fs::write(
         agent_dir
@@ -164,9 +159,8 @@ async fn fifty_hostile_paths_are_refused_and_nothing_outside_is_touched() {
         reqwest::Method::GET,
         format!("{files}/content?path=ok-link"),
     )
-    .send()
-    .await
-    .unwrap();
+    .sent()
+    .await;
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("createServer"));
 
@@ -196,9 +190,8 @@ async fn fifty_hostile_paths_are_refused_and_nothing_outside_is_touched() {
         ] {
             let r = send(method.clone(), url)
                 .body(OUTSIDE.replace("CANARY", "WRITTEN"))
-                .send()
-                .await
-                .unwrap();
+                .sent()
+                .await;
             let status = r.status().as_u16();
             let body = r.bytes().await.unwrap();
             assert!(
@@ -222,9 +215,8 @@ async fn fifty_hostile_paths_are_refused_and_nothing_outside_is_touched() {
             };
             let r = send(reqwest::Method::POST, format!("{files}/{op}"))
                 .json(&body)
-                .send()
-                .await
-                .unwrap();
+                .sent()
+                .await;
             let status = r.status().as_u16();
             assert!((400..500).contains(&status), "{op} {body}: {status}");
             checked += 1;
@@ -233,9 +225,8 @@ async fn fifty_hostile_paths_are_refused_and_nothing_outside_is_touched() {
     for s in SPECIAL {
         for read in ["content", "archive"] {
             let r = send(reqwest::Method::GET, format!("{files}/{read}?path={s}"))
-                .send()
-                .await
-                .unwrap();
+                .sent()
+                .await;
             let status = r.status().as_u16();
             let body = r.bytes().await.unwrap();
             assert!(
@@ -246,16 +237,14 @@ async fn fifty_hostile_paths_are_refused_and_nothing_outside_is_touched() {
         }
         if s.contains("escape") {
             let r = send(reqwest::Method::GET, format!("{files}?path={s}"))
-                .send()
-                .await
-                .unwrap();
+                .sent()
+                .await;
             assert_eq!(r.status(), 400, "list {s}");
         }
         let r = send(reqwest::Method::PUT, format!("{files}/content?path={s}"))
             .body("overwritten")
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         assert_eq!(r.status(), 400, "write {s}");
         checked += 2;
     }

@@ -1,21 +1,39 @@
-//! Deploy benchmarks (`.ci/bench-deploy` runs these in release with `--ignored --nocapture`;
-//! they print, never assert, timings): deploy overhead against a plain shell script doing the
-//! same clone, build and start in the same run; log throughput and line latency to a REST
-//! follower; dployrd's RSS running 20 services against its RSS running none.
+//! Deploy benchmarks, printed and never asserted: deploy overhead against a plain shell script
+//! doing the same clone, build and start in the same run; log throughput and line latency to a
+//! REST follower; dployrd's RSS running 20 services against its RSS running none.
+//!
+//! `cargo bench -p server --bench deploy [-- NAME…]` runs those whose name contains a NAME (all
+//! without one); `.ci/bench-deploy` runs them in release. They reuse the gateway tests' harness
+//! (`server/tests/gateway`), whose tests are not compiled here.
+
+#[path = "../tests/api/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+#[path = "../tests/gateway/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+#[path = "../tests/gateway/commands.rs"]
+#[allow(dead_code, unused_imports)]
+mod commands;
+
+#[path = "../tests/gateway/deploy.rs"]
+#[allow(dead_code, unused_imports)]
+mod deploy;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use agent::state::DataDir;
 use proto::api::CreateDeploymentRequest;
 use proto::deploy::DeployState;
 use serde_json::{Value, json};
 
-use crate::commands::Gateway;
-use crate::deploy::Repo;
-use crate::{
-    RunningAgent, add_instance, base_with_owner, eventually, kill_processes_under, status_of,
-};
+use commands::Gateway;
+use harness::*;
+use support::{Fetch, TestApp, session_cookie};
+use testkit::Repo;
+use testkit::free_port;
 
 const PKG: &str = r#"{"name":"app","version":"1.0.0","scripts":{"start":"node server.js"}}"#;
 const LOCK: &str = r#"{"name":"app","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{"":{"name":"app","version":"1.0.0"}}}"#;
@@ -27,23 +45,14 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The same work by hand: clone, `npm ci`, start, wait until it answers.
-fn by_script(repo: &crate::deploy::RepoRef) -> Duration {
+fn by_script(url: &str) -> Duration {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let script = format!(
         "git clone -q --depth 1 {url} app && cd app && npm ci >/dev/null 2>&1 && \
          (PORT={port} node server.js & echo $! > ../pid) && \
-         until curl -fs http://127.0.0.1:{port}/ >/dev/null; do sleep 0.01; done",
-        url = repo.url()
+         until curl -fs http://127.0.0.1:{port}/ >/dev/null; do sleep 0.01; done"
     );
     let start = Instant::now();
     let ok = Command::new("sh")
@@ -60,14 +69,9 @@ fn by_script(repo: &crate::deploy::RepoRef) -> Duration {
     took
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark: run by .ci/bench-deploy"]
-async fn bench_deploy_overhead_against_a_plain_script() {
+async fn deploy_overhead_against_a_plain_script() {
     const RUNS: usize = 5;
-    let gw = Gateway::start().await;
-    let invite = gw.invite("web-1").await;
-    let _agent = RunningAgent::join_and_run(&invite).await;
-    gw.wait_online(&invite.instance_id, true).await;
+    let (gw, invite, _agent) = Gateway::with_agent("web-1").await;
     let repo = Repo::new();
     repo.commit(
         &[
@@ -77,17 +81,12 @@ async fn bench_deploy_overhead_against_a_plain_script() {
         ],
         "v1",
     );
-    let req = serde_json::from_value(json!({
-        "name": "web", "instance_id": invite.instance_id,
-        "source": {"git": {"url": repo.url()}},
-    }))
-    .unwrap();
     let svc = gw
-        .base
-        .create_service(&gw.owner, &gw.cluster, req)
-        .await
-        .unwrap()
-        .id;
+        .service(json!({
+            "name": "web", "instance_id": invite.instance_id,
+            "source": {"git": {"url": repo.url()}},
+        }))
+        .await;
     let (mut ours, mut script) = (Vec::new(), Vec::new());
     for run in 0..RUNS {
         // A new commit each time, so every deploy fetches, builds and starts for real.
@@ -111,7 +110,7 @@ async fn bench_deploy_overhead_against_a_plain_script() {
         script.push(
             tokio::task::spawn_blocking({
                 let url = repo.url();
-                move || by_script(&Repo::at(url))
+                move || by_script(&url)
             })
             .await
             .unwrap(),
@@ -129,20 +128,9 @@ async fn bench_deploy_overhead_against_a_plain_script() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark: run by .ci/bench-deploy"]
-async fn bench_log_throughput_to_a_rest_follower() {
+async fn log_throughput_to_a_rest_follower() {
     const LINES: usize = 300_000;
-    let (app, cluster) = base_with_owner().await;
-    let invite = add_instance(&app, &cluster, "web-1").await;
-    let _agent = RunningAgent::join_and_run(&invite).await;
-    eventually(Duration::from_secs(10), "instance online", || async {
-        status_of(&app, &cluster, &invite.instance_id)
-            .await
-            .as_deref()
-            == Some("online")
-    })
-    .await;
+    let (app, cluster, invite, _agent) = base_with_agent("web-1").await;
     // Waits for a request, then prints LINES lines as fast as it can, each with its time.
     let printer = format!(
         "require('http').createServer((q, s) => {{ s.end('go');
@@ -154,47 +142,15 @@ async fn bench_log_throughput_to_a_rest_follower() {
     );
     let repo = Repo::new();
     repo.commit(&[("package.json", PKG), ("server.js", &printer)], "v1");
-    let svc: Value = app
-        .post(&format!("/api/v1/clusters/{cluster}/services"))
-        .json(&json!({"name": "loud", "instance_id": invite.instance_id,
-                      "source": {"git": {"url": repo.url()}}, "build_command": "true"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = svc["id"].as_str().unwrap().to_string();
-    let made: Value = app
-        .post(&format!("/api/v1/services/{id}/deployments"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let dep = made["deployment"]["id"].as_str().unwrap().to_string();
-    eventually(Duration::from_secs(120), "live", || async {
-        let d: Value = app
-            .get(&format!("/api/v1/deployments/{dep}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        d["state"] == "live"
-    })
-    .await;
+    let spec = json!({"name": "loud", "instance_id": invite.instance_id,
+                      "source": {"git": {"url": repo.url()}}, "build_command": "true"});
+    let id = app.create_service(&cluster, &spec).await.id;
+    deploy_live(&app, &id).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let last: Vec<Value> = app
         .get(&format!("/api/v1/services/{id}/logs?limit=1"))
-        .send()
+        .fetch_text()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
@@ -206,16 +162,14 @@ async fn bench_log_throughput_to_a_rest_follower() {
             app.url
         ))
         .header("Cookie", app_cookie(&app).await)
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let ingress = std::fs::read_to_string(_agent.data.path().join("ingress.addr")).unwrap();
     client
         .get(format!("http://{ingress}/"))
         .header("Host", "loud.test")
-        .send()
-        .await
-        .unwrap();
+        .sent()
+        .await;
     let start = Instant::now();
     let mut last_at = start;
     let (mut got, mut pending, mut latencies) = (0usize, String::new(), Vec::with_capacity(LINES));
@@ -292,13 +246,8 @@ async fn bench_log_throughput_to_a_rest_follower() {
 }
 
 /// The session cookie of the app's signed-in owner (its client keeps cookies in a jar).
-async fn app_cookie(app: &crate::support::TestApp) -> String {
-    let r = app.login("ana@example.com", "correct horse battery").await;
-    crate::support::set_cookie(&r)
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string()
+async fn app_cookie(app: &TestApp) -> String {
+    session_cookie(&app.login("ana@example.com", support::PASSWORD).await)
 }
 
 fn rss_kib(pid: u32) -> u64 {
@@ -311,21 +260,11 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark: run by .ci/bench-deploy"]
-async fn bench_dployrd_rss_running_20_services() {
+async fn dployrd_rss_running_20_services() {
     const SERVICES: usize = 20;
     let gw = Gateway::start().await;
     let invite = gw.invite("web-1").await;
-    let dir = tempfile::tempdir().unwrap();
-    agent::join::join(
-        &DataDir(dir.path().into()),
-        &invite.url,
-        &invite.token,
-        &invite.pin,
-    )
-    .await
-    .unwrap();
+    let dir = gw.enroll(&invite).await;
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_dployr-server")).with_file_name("dployrd");
     let mut child = Command::new(bin)
         .arg("--data-dir")
@@ -345,17 +284,12 @@ async fn bench_dployrd_rss_running_20_services() {
     for n in 0..SERVICES {
         // Half Node processes (dployrd supervises them), half static sites (dployrd serves them).
         let source = if n % 2 == 0 { repo.url() } else { site.url() };
-        let req = serde_json::from_value(json!({
-            "name": format!("svc-{n}"), "instance_id": invite.instance_id,
-            "source": {"git": {"url": source}}, "build_command": "true",
-        }))
-        .unwrap();
         let svc = gw
-            .base
-            .create_service(&gw.owner, &gw.cluster, req)
-            .await
-            .unwrap()
-            .id;
+            .service(json!({
+                "name": format!("svc-{n}"), "instance_id": invite.instance_id,
+                "source": {"git": {"url": source}}, "build_command": "true",
+            }))
+            .await;
         deps.push(
             gw.base
                 .create_deployment(&gw.owner, &svc, CreateDeploymentRequest::default())
@@ -383,4 +317,23 @@ async fn bench_dployrd_rss_running_20_services() {
     child.kill().unwrap();
     child.wait().unwrap();
     kill_processes_under(dir.path());
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    // `cargo bench` passes `--bench`; any other word picks benchmarks by name.
+    let names: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted = |name: &str| names.is_empty() || names.iter().any(|n| name.contains(n.as_str()));
+    if wanted("deploy_overhead_against_a_plain_script") {
+        deploy_overhead_against_a_plain_script().await;
+    }
+    if wanted("log_throughput_to_a_rest_follower") {
+        log_throughput_to_a_rest_follower().await;
+    }
+    if wanted("dployrd_rss_running_20_services") {
+        dployrd_rss_running_20_services().await;
+    }
 }

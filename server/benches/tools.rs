@@ -1,8 +1,23 @@
-//! Console and file-transfer benchmarks (`.ci/bench-tools` runs them in release with
-//! `--ignored --nocapture`; they print, never assert): keystroke echo round trip through Base
-//! and the tunnel beside `ssh -tt` to an sshd on localhost, a 1 GiB download through the
-//! tunnel beside `scp` from the same sshd, and the console's echo while that download runs.
-//! All measured in the same run on the same machine.
+//! Console and file-transfer benchmarks, printed and never asserted: keystroke echo round trip
+//! through Base and the tunnel beside `ssh -tt` to an sshd on localhost, a 1 GiB download
+//! through the tunnel beside `scp` from the same sshd, and the console's echo while that
+//! download runs. All measured in the same run on the same machine.
+//!
+//! `cargo bench -p server --bench tools` runs them (`.ci/bench-tools` in release, installing
+//! sshd first). They reuse the gateway tests' harness (`server/tests/gateway`), whose tests are
+//! not compiled here.
+
+#[path = "../tests/api/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+#[path = "../tests/gateway/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+#[path = "../tests/gateway/tools.rs"]
+#[allow(dead_code, unused_imports)]
+mod tools;
 
 use std::path::Path;
 use std::process::Stdio;
@@ -12,7 +27,9 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::tools::{console, live_service};
+use harness::*;
+use support::Fetch;
+use tools::{console, live_service};
 
 const ROUNDS: usize = 400;
 const GIB: usize = 1 << 30;
@@ -34,7 +51,7 @@ fn summary(name: &str, mut v: Vec<Duration>) -> String {
 
 /// A terminal to type into: the console's WebSocket, or an `ssh -tt` session.
 enum Term<'a> {
-    Console(&'a mut crate::tools::Ws),
+    Console(&'a mut tools::Ws),
     Ssh {
         stdin: tokio::process::ChildStdin,
         stdout: tokio::process::ChildStdout,
@@ -175,9 +192,7 @@ async fn ssh_rtts(port: u16, key: &Path, rounds: usize) -> Vec<Duration> {
     term.rtts(rounds).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark: .ci/bench-tools"]
-async fn bench_console_and_download() {
+async fn console_and_download() {
     let l = live_service().await;
     let dir = tempfile::tempdir().unwrap();
     let (port, key, mut sshd) = sshd(dir.path()).await;
@@ -222,9 +237,8 @@ async fn bench_console_and_download() {
         let mut r = reqwest::Client::new()
             .get(url)
             .header("Cookie", cookie)
-            .send()
-            .await
-            .unwrap();
+            .sent()
+            .await;
         let mut n = 0usize;
         while let Some(c) = r.chunk().await.unwrap() {
             n += c.len();
@@ -275,4 +289,9 @@ async fn bench_console_and_download() {
     );
     let _ = sshd.kill();
     l.app.stop().await;
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    console_and_download().await;
 }
