@@ -8,7 +8,7 @@ use proto::wire::{Command, Lifecycle};
 use serde_json::json;
 
 use crate::events::{NewEvent, record};
-use crate::rbac::{ManageServices, ViewCluster, authorize};
+use crate::rbac::{ManageServices, May, ViewCluster, authorize};
 use crate::store::is_unique_violation;
 use crate::store::services::{self as sql, ServiceRow};
 use crate::{Actor, Base, DomainError, clock, ids, service_spec};
@@ -74,11 +74,21 @@ impl Base {
         actor: &Actor,
         service_id: &str,
     ) -> Result<ServiceRow, DomainError> {
+        Ok(self.service_in_view(actor, service_id).await?.0)
+    }
+
+    /// [`Base::visible_service`] with the proof of it, whose role answers the next question
+    /// ([`May::also`]) without a second membership query.
+    pub(crate) async fn service_in_view(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+    ) -> Result<(ServiceRow, May<ViewCluster>), DomainError> {
         let row = sql::by_id(self.store.pool(), service_id)
             .await?
             .ok_or(DomainError::NotFound("service"))?;
         match authorize::<ViewCluster>(&self.store, actor, &row.cluster_id).await {
-            Ok(_) => Ok(row),
+            Ok(may) => Ok((row, may)),
             Err(DomainError::Forbidden) => Err(DomainError::NotFound("service")),
             Err(e) => Err(e),
         }
@@ -227,13 +237,10 @@ impl Base {
             service_id: row.id.clone(),
             action: Lifecycle::Remove,
         };
+        let timeout = self.limits().command_timeout;
         let _ = self
             .registry
-            .send_command(
-                &row.instance_id,
-                command,
-                crate::deployments::COMMAND_TIMEOUT,
-            )
+            .send_command(&row.instance_id, command, timeout)
             .await;
         Ok(())
     }

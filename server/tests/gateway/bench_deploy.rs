@@ -95,8 +95,9 @@ async fn bench_deploy_overhead_against_a_plain_script() {
         let start = Instant::now();
         let dep = gw
             .base
-            .create_deployment(&gw.owner, &svc, CreateDeploymentRequest::default())
+            .create_deployment(&gw.owner, &svc, CreateDeploymentRequest::default(), None)
             .await
+            .and_then(control::idempotency::Queued::into_deployment)
             .unwrap()
             .id;
         loop {
@@ -358,8 +359,9 @@ async fn bench_dployrd_rss_running_20_services() {
             .id;
         deps.push(
             gw.base
-                .create_deployment(&gw.owner, &svc, CreateDeploymentRequest::default())
+                .create_deployment(&gw.owner, &svc, CreateDeploymentRequest::default(), None)
                 .await
+                .and_then(control::idempotency::Queued::into_deployment)
                 .unwrap()
                 .id,
         );
