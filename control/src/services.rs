@@ -179,8 +179,8 @@ impl Base {
         service_id: &str,
         patch: UpdateServiceRequest,
     ) -> Result<Service, DomainError> {
-        let mut row = self.visible_service(actor, service_id).await?;
-        let may = authorize::<ManageServices>(&self.store, actor, &row.cluster_id).await?;
+        let (mut row, may) = self.service_in_view(actor, service_id).await?;
+        let may = may.also::<ManageServices>()?;
         let changed = changed_fields(&patch);
         let old_env = spec_of(&row.spec)?.env;
         let spec = service_spec::apply(spec_of(&row.spec)?, patch)?;
@@ -216,8 +216,8 @@ impl Base {
     /// Deletes the service and its deployments; its agent is told to stop it and remove its
     /// releases (best effort: an offline agent cleans up when told again).
     pub async fn delete_service(&self, actor: &Actor, service_id: &str) -> Result<(), DomainError> {
-        let row = self.visible_service(actor, service_id).await?;
-        let may = authorize::<ManageServices>(&self.store, actor, &row.cluster_id).await?;
+        let (row, may) = self.service_in_view(actor, service_id).await?;
+        let may = may.also::<ManageServices>()?;
         let mut tx = self.store.begin().await?;
         sql::delete(&mut *tx, &row.id).await?;
         record(

@@ -15,15 +15,15 @@ use control::{Actor, Base, BaseConfig, Limits};
 use proto::api::{CreateDeploymentRequest, Deployment, ServiceStatus};
 use proto::deploy::DeployState;
 
-/// A Base whose clock stands still until the test moves it.
-fn base_at(db: &TestDb, limits: Limits) -> (Base, Clock) {
+/// Ana's service `api` on instance `web-1`, on a Base with `limits` whose clock stands still
+/// until the test moves it.
+async fn start(db: &TestDb, limits: Limits) -> (Base, Clock, Actor, String) {
     let mut cfg = BaseConfig::new("http://127.0.0.1:8080".parse().unwrap());
     cfg.limits = limits;
     let clock = Clock::manual(clock::now_ms());
-    (
-        Base::new(db.store.clone(), cfg).with_clock(clock.clone()),
-        clock,
-    )
+    let base = Base::new(db.store.clone(), cfg).with_clock(clock.clone());
+    let (actor, svc) = owner_with_service(&base).await;
+    (base, clock, actor, svc)
 }
 
 async fn deploy(base: &Base, actor: &Actor, svc: &str) -> Deployment {
@@ -33,38 +33,39 @@ async fn deploy(base: &Base, actor: &Actor, svc: &str) -> Deployment {
         .unwrap()
 }
 
+const OFFLINE: &str = "instance web-1 has been offline for over 5 minutes";
+
+/// Moves the clock `by`, where nothing may end yet (a limit reached is not a limit passed), then
+/// 1 ms on, where `dep` ends `timed_out` with `reason`.
+async fn ends_just_after(
+    (base, clock, actor): (&Base, &Clock, &Actor),
+    dep: &str,
+    by: Duration,
+    reason: &str,
+) {
+    clock.advance(by);
+    assert_eq!(base.sweep().await.unwrap(), 0, "{reason}: not yet");
+    let shown = base.get_deployment(actor, dep).await.unwrap();
+    assert_eq!(shown.state, DeployState::Queued);
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(base.sweep().await.unwrap(), 1, "{reason}: now");
+    let shown = base.get_deployment(actor, dep).await.unwrap();
+    assert_eq!(shown.state, DeployState::TimedOut);
+    assert_eq!(shown.reason.as_deref(), Some(reason));
+}
+
 async fn an_offline_instance_times_its_deployment_out_after_the_offline_limit(db: &TestDb) {
-    let (base, clock) = base_at(db, Limits::default());
-    let (actor, svc) = owner_with_service(&base).await;
+    let (base, clock, actor, svc) = start(db, Limits::default()).await;
     let dep = deploy(&base, &actor, &svc).await;
     let cancelled = deploy(&base, &actor, &svc).await;
     base.cancel_deployment(&actor, &cancelled.id).await.unwrap();
 
-    clock.advance(Duration::from_secs(5 * 60));
-    assert_eq!(
-        base.sweep().await.unwrap(),
-        0,
-        "exactly the limit is not over it"
-    );
-    let shown = base.get_deployment(&actor, &dep.id).await.unwrap();
-    assert_eq!(shown.state, DeployState::Queued);
-
-    clock.advance(Duration::from_millis(1));
-    assert_eq!(base.sweep().await.unwrap(), 1);
-    let shown = base.get_deployment(&actor, &dep.id).await.unwrap();
-    assert_eq!(shown.state, DeployState::TimedOut);
-    assert_eq!(
-        shown.reason.as_deref(),
-        Some("instance web-1 has been offline for over 5 minutes")
-    );
+    let five_minutes = Duration::from_secs(5 * 60);
+    ends_just_after((&base, &clock, &actor), &dep.id, five_minutes, OFFLINE).await;
     let service = base.get_service(&actor, &svc).await.unwrap();
     assert_eq!(service.status, ServiceStatus::New, "nothing ever went live");
     let left = base.get_deployment(&actor, &cancelled.id).await.unwrap();
-    assert_eq!(
-        left.state,
-        DeployState::Cancelled,
-        "ended ones are left alone"
-    );
+    assert_eq!(left.state, DeployState::Cancelled, "ended ones are left");
     assert_eq!(base.sweep().await.unwrap(), 0, "and nothing twice");
 }
 on_both_backends!(
@@ -73,8 +74,7 @@ on_both_backends!(
 );
 
 async fn an_instance_heard_from_recently_keeps_its_deployment(db: &TestDb) {
-    let (base, clock) = base_at(db, Limits::default());
-    let (actor, svc) = owner_with_service(&base).await;
+    let (base, clock, actor, svc) = start(db, Limits::default()).await;
     let instance = base.get_service(&actor, &svc).await.unwrap().instance_id;
     let dep = deploy(&base, &actor, &svc).await;
 
@@ -85,11 +85,9 @@ async fn an_instance_heard_from_recently_keeps_its_deployment(db: &TestDb) {
         .await
         .unwrap();
     clock.advance(Duration::from_secs(2 * 60));
-    assert_eq!(base.sweep().await.unwrap(), 0, "offline for 2 minutes only");
-    clock.advance(Duration::from_secs(3 * 60) + Duration::from_millis(1));
-    assert_eq!(base.sweep().await.unwrap(), 1);
-    let shown = base.get_deployment(&actor, &dep.id).await.unwrap();
-    assert_eq!(shown.state, DeployState::TimedOut);
+    // Five minutes after it was last heard from, not after the deployment was made.
+    let world = (&base, &clock, &actor);
+    ends_just_after(world, &dep.id, Duration::from_secs(3 * 60), OFFLINE).await;
 }
 on_both_backends!(
     heard_recently,
@@ -103,21 +101,13 @@ async fn a_deployment_past_the_build_limit_plus_slack_times_out(db: &TestDb) {
         slack: Duration::from_secs(2 * 60),
         ..Limits::default()
     };
-    let (base, clock) = base_at(db, limits);
-    let (actor, svc) = owner_with_service(&base).await;
+    let (base, clock, actor, svc) = start(db, limits).await;
     let dep = deploy(&base, &actor, &svc).await;
 
     // The default build limit (15 minutes) plus the slack (2).
-    clock.advance(Duration::from_secs(17 * 60));
-    assert_eq!(base.sweep().await.unwrap(), 0);
-    clock.advance(Duration::from_millis(1));
-    assert_eq!(base.sweep().await.unwrap(), 1);
-    let shown = base.get_deployment(&actor, &dep.id).await.unwrap();
-    assert_eq!(shown.state, DeployState::TimedOut);
-    assert_eq!(
-        shown.reason.as_deref(),
-        Some("no result within the build limit plus 2 minutes")
-    );
+    let limit = "no result within the build limit plus 2 minutes";
+    let seventeen_minutes = Duration::from_secs(17 * 60);
+    ends_just_after((&base, &clock, &actor), &dep.id, seventeen_minutes, limit).await;
 }
 on_both_backends!(
     build_limit,
@@ -125,8 +115,7 @@ on_both_backends!(
 );
 
 async fn orders_to_deliver_are_read_per_instance(db: &TestDb) {
-    let (base, clock) = base_at(db, Limits::default());
-    let (actor, svc) = owner_with_service(&base).await;
+    let (base, clock, actor, svc) = start(db, Limits::default()).await;
     let service = base.get_service(&actor, &svc).await.unwrap();
     let other = base
         .create_instance(&actor, &service.cluster_id, "web-2")

@@ -175,18 +175,13 @@ fn created_event<'a>(
     by: Requester<'a>,
 ) -> NewEvent<'a> {
     let mut details = json!({ "service": svc.name, "ref": row.git_ref });
-    match by {
+    let (cluster_id, actor_user_id, actor_token_id, client) = match by {
         Requester::Person { actor, may, key } => {
             if let Some(key) = key {
                 details["idempotency_key"] = key.into();
             }
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                "deployment.create",
-                &row.id,
-                details,
-            )
+            let user = Some(actor.user.id.as_str());
+            (may.cluster_id(), user, actor.token_id(), &actor.client)
         }
         Requester::Hook {
             provider,
@@ -194,15 +189,16 @@ fn created_event<'a>(
             client,
         } => {
             details["webhook"] = json!({ "provider": provider.as_str(), "delivery": delivery });
-            NewEvent {
-                cluster_id: Some(&svc.cluster_id),
-                actor_user_id: None,
-                actor_token_id: None,
-                client,
-                action: "deployment.create",
-                target: Some(&row.id),
-                details,
-            }
+            (svc.cluster_id.as_str(), None, None, client)
         }
+    };
+    NewEvent {
+        cluster_id: Some(cluster_id),
+        actor_user_id,
+        actor_token_id,
+        client,
+        action: "deployment.create",
+        target: Some(&row.id),
+        details,
     }
 }

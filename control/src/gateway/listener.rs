@@ -5,9 +5,6 @@
 //! heartbeats, Base's commands and the agent's acks on stream 0, and the byte streams Base opens,
 //! until either side goes away or Base revokes it). Anything else, or
 //! anything malformed, closes that connection only, with the reason logged.
-//!
-//! Over the ~400-line budget because the handshake and the session loop share one error type
-//! and its mapping; splitting them would scatter one connection's life over two files.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
