@@ -297,7 +297,7 @@ impl Base {
         let tail = (!step.log_tail.is_empty())
             .then(|| serde_json::to_string(step.log_tail).unwrap_or_default());
         let moved = sql::transition(
-            &mut **tx,
+            tx,
             id,
             from.as_str(),
             to.as_str(),
@@ -324,7 +324,7 @@ impl Base {
                     DeployState::RolledBack
                 };
                 sql::transition(
-                    &mut **tx,
+                    tx,
                     &old,
                     DeployState::Live.as_str(),
                     next.as_str(),

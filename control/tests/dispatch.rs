@@ -148,7 +148,7 @@ async fn orders_to_deliver_are_read_per_instance(db: &TestDb) {
     assert_eq!(queued[0].instance_name, "web-1");
     assert_eq!(
         ids(queued),
-        [second.id.clone()],
+        [second.id.as_str()],
         "accepted ones are not sent again"
     );
     assert_eq!(
@@ -163,7 +163,7 @@ async fn orders_to_deliver_are_read_per_instance(db: &TestDb) {
     };
     let states = [DeployState::Queued, DeployState::Building];
     let given = sql::in_states(pool, &states, accepted).await.unwrap();
-    assert_eq!(ids(given), [first.id.clone()]);
+    assert_eq!(ids(given), [first.id.as_str()]);
     let second_at = sql::by_id(pool, &second.id)
         .await
         .unwrap()
@@ -176,7 +176,7 @@ async fn orders_to_deliver_are_read_per_instance(db: &TestDb) {
     let before_second = sql::in_states(pool, &states, older).await.unwrap();
     assert_eq!(
         ids(before_second),
-        [first.id.clone()],
+        [first.id.as_str()],
         "strictly older only"
     );
     assert!(
