@@ -1,5 +1,5 @@
 //! [`Base`]: the handle every entry point holds. Cheap to clone; built once at start from a
-//! [`Store`] and a [`BaseConfig`].
+//! [`Store`] and a [`BaseConfig`] (with its [`Limits`]), reading the time from a [`Clock`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::Store;
 use crate::auth::limiter::LoginLimiter;
 use crate::auth::password::Hasher;
+use crate::clock::Clock;
 use crate::gateway::registry::Registry;
 use crate::secrets::Keyring;
 
@@ -26,6 +27,43 @@ pub struct BaseConfig {
     pub console_idle_secs: u32,
     /// The largest file upload through the file explorer.
     pub upload_max_bytes: u64,
+    /// How long Base waits for agents, and how long deployments may take.
+    pub limits: Limits,
+}
+
+/// Every time limit of the deploy path, in one place so a test server can shorten them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// How long Base waits for an agent to acknowledge a command (a deploy order, a cancel).
+    pub command_timeout: Duration,
+    /// How long a rollback, restart, stop or start may take: the agent answers only after
+    /// starting a release and health-checking it.
+    pub action_timeout: Duration,
+    /// A build's limit when the service sets none (`build_timeout_secs` in its settings).
+    pub build_timeout_secs: u32,
+    /// How long the previous release keeps serving after a switch (`DeployOrder.drain_secs`).
+    pub drain_secs: u32,
+    /// A deployment in progress whose instance has been offline this long ends `timed_out`.
+    pub offline_limit: Duration,
+    /// Fetching, starting and health checking, on top of the build limit, before a deployment
+    /// with no result ends `timed_out`.
+    pub slack: Duration,
+    /// Base sends a heartbeat this often; an agent silent for three periods is gone.
+    pub heartbeat: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            command_timeout: Duration::from_secs(10),
+            action_timeout: Duration::from_secs(120),
+            build_timeout_secs: 15 * 60,
+            drain_secs: 10,
+            offline_limit: Duration::from_secs(5 * 60),
+            slack: Duration::from_secs(10 * 60),
+            heartbeat: Duration::from_secs(5),
+        }
+    }
 }
 
 /// The agent gateway's address and the SHA-256 pin of its certificate (hex).
@@ -50,6 +88,7 @@ impl BaseConfig {
             },
             console_idle_secs: 30 * 60,
             upload_max_bytes: 1 << 30,
+            limits: Limits::default(),
         }
     }
 
@@ -81,6 +120,8 @@ pub struct Base {
     pub(crate) keyring: Arc<Keyring>,
     /// Sends invitation links when SMTP is configured ([`Base::with_mailer`]).
     pub(crate) mailer: Option<Arc<crate::mail::Mailer>>,
+    /// The time deployments are created, moved and timed out by ([`Base::with_clock`]).
+    pub(crate) clock: Clock,
 }
 
 impl Base {
@@ -104,7 +145,14 @@ impl Base {
             logs: Arc::default(),
             keyring: Arc::new(Keyring::from_keys(crate::secrets::keyring::new_key(), &[])),
             mailer: None,
+            clock: Clock::system(),
         }
+    }
+
+    /// Reads the time from `clock` (tests: a manual one) instead of the system clock.
+    pub fn with_clock(mut self, clock: Clock) -> Base {
+        self.clock = clock;
+        self
     }
 
     /// Uses `keyring` for secrets. A server must: without it, secrets are sealed under a key
@@ -126,6 +174,10 @@ impl Base {
 
     pub fn config(&self) -> &BaseConfig {
         &self.config
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.config.limits
     }
 
     /// Wakes on every change to services and deployments.

@@ -186,7 +186,7 @@ impl Base {
                 action: Lifecycle::Remove,
             };
             self.registry
-                .send_command(&s.instance_id, command, crate::deployments::COMMAND_TIMEOUT)
+                .send_command(&s.instance_id, command, self.limits().command_timeout)
         });
         let _ = futures_util::future::join_all(removals).await;
         for i in &instances {

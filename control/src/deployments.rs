@@ -1,36 +1,28 @@
 //! Deployments: Members and up start, cancel and roll back; dployrd does the work and reports each
 //! step, which Base checks against [`DeployState::next`] and persists before anyone sees it.
 //!
-//! Delivering orders, reconciling after reconnects and timing out deployments whose agent is
-//! gone live in [`crate::agent_reports`]; both move deployments only through [`Base::apply`].
+//! - [`create`]: the one way a deployment is made, for people, API tokens and webhooks.
+//! - This file: listing and showing them, cancelling one, and every step of their life
+//!   through [`Base::apply`] (the agent's reports, a cancel, a rollback, the sweeper).
 //!
-//! Slightly over the ~400-line budget since deploy creation was split for webhooks
-//! ([`Base::queue_deployment`] in the caller's transaction): creation stays in one place.
+//! Delivering orders, reconciling after reconnects and timing out deployments whose agent is
+//! gone live in [`crate::dispatch`].
 
-use std::time::Duration;
+pub(crate) mod create;
 
-use proto::api::{CreateDeploymentRequest, Deployment, ServiceStatus, Transition};
+use proto::api::{Deployment, ServiceStatus, Transition};
 use proto::deploy::DeployState;
-use proto::service::Source;
 use proto::wire::{Command, DeployProgress, Outcome};
 use serde_json::json;
 
 use crate::events::{NewEvent, record};
-use crate::rbac::{Deploy, authorize};
-use crate::services::{spec_of, status_str};
+use crate::rbac::{Deploy, May, ViewCluster};
+use crate::services::status_str;
 use crate::store::Tx;
 use crate::store::deployments::{self as sql, DeploymentRow};
 use crate::store::services::{self as services_sql, ServiceRow};
-use crate::{Actor, Base, ClientInfo, DomainError, clock, ids};
+use crate::{Actor, Base, ClientInfo, DomainError, clock};
 
-/// How long Base waits for an agent to acknowledge a command.
-pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
-pub const BUILD_TIMEOUT_SECS: u32 = 15 * 60;
-pub const DRAIN_SECS: u32 = 10;
-/// A deployment in progress whose instance has been offline this long ends `timed_out`.
-pub const OFFLINE_LIMIT_MS: i64 = 5 * 60 * 1000;
-/// Fetching, starting and health checking, on top of the build limit.
-pub(crate) const SLACK_MS: i64 = 10 * 60 * 1000;
 /// Deployments listed per service, newest first.
 const LISTED: i64 = 50;
 
@@ -70,21 +62,6 @@ pub(crate) fn view(row: &DeploymentRow, transitions: &[sql::TransitionRow]) -> D
     }
 }
 
-fn check_ref(git_ref: &str) -> Result<(), DomainError> {
-    let bad = git_ref.is_empty()
-        || git_ref.len() > 200
-        || git_ref.starts_with('-')
-        || git_ref.contains("..")
-        || git_ref.chars().any(|c| c.is_whitespace() || c.is_control());
-    if bad {
-        return Err(DomainError::invalid(
-            "ref",
-            "a branch, tag or commit: no spaces, not starting with -",
-        ));
-    }
-    Ok(())
-}
-
 /// A step the agent or Base wants to record.
 pub(crate) struct Step<'a> {
     pub(crate) to: DeployState,
@@ -93,6 +70,29 @@ pub(crate) struct Step<'a> {
     pub(crate) log_tail: &'a [String],
     /// The build plan's lines, when this report carries them (once per deployment).
     pub(crate) plan: &'a [String],
+}
+
+impl<'a> From<&'a DeployProgress> for Step<'a> {
+    fn from(p: &'a DeployProgress) -> Self {
+        Step {
+            to: p.state,
+            commit: p.commit.as_deref(),
+            reason: p.reason.as_deref(),
+            log_tail: &p.log_tail,
+            plan: &p.plan,
+        }
+    }
+}
+
+/// What one step came to inside its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Applied {
+    /// The deployment moved (and its service with it).
+    Moved,
+    /// A repeated step that brought the build plan: stored, nothing moved.
+    PlanOnly,
+    /// Nothing to do: already there, or another step won the race.
+    Unchanged,
 }
 
 impl<'a> Step<'a> {
@@ -108,109 +108,28 @@ impl<'a> Step<'a> {
 }
 
 impl Base {
+    /// The deployment and its service, if the actor may see them, with the proof of it.
     async fn visible_deployment(
         &self,
         actor: &Actor,
         id: &str,
-    ) -> Result<(DeploymentRow, ServiceRow), DomainError> {
+    ) -> Result<(DeploymentRow, ServiceRow, May<ViewCluster>), DomainError> {
         let row = sql::by_id(self.store.pool(), id)
             .await?
             .ok_or(DomainError::NotFound("deployment"))?;
-        let svc = self
-            .visible_service(actor, &row.service_id)
-            .await
-            .map_err(|e| match e {
-                DomainError::NotFound(_) => DomainError::NotFound("deployment"),
-                other => other,
-            })?;
-        Ok((row, svc))
+        let (svc, may) =
+            self.service_in_view(actor, &row.service_id)
+                .await
+                .map_err(|e| match e {
+                    DomainError::NotFound(_) => DomainError::NotFound("deployment"),
+                    other => other,
+                })?;
+        Ok((row, svc, may))
     }
 
     async fn one_view(&self, row: &DeploymentRow) -> Result<Deployment, DomainError> {
         let t = sql::transitions_of(self.store.pool(), std::slice::from_ref(&row.id)).await?;
         Ok(view(row, &t))
-    }
-
-    pub async fn create_deployment(
-        &self,
-        actor: &Actor,
-        service_id: &str,
-        req: CreateDeploymentRequest,
-    ) -> Result<Deployment, DomainError> {
-        let mut svc = self.visible_service(actor, service_id).await?;
-        let may = authorize::<Deploy>(&self.store, actor, &svc.cluster_id).await?;
-        let mut tx = self.store.begin().await?;
-        let row =
-            Base::queue_deployment(&mut tx, &mut svc, req.git_ref, Some(&actor.user.id)).await?;
-        record(
-            &mut *tx,
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                "deployment.create",
-                &row.id,
-                json!({ "service": svc.name, "ref": row.git_ref }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        self.deployment_queued(&svc.instance_id);
-        self.one_view(&row).await
-    }
-
-    /// Makes a `queued` deployment of `svc` at `git_ref` (`None`: its branch, or its image),
-    /// with its first transition and the service's status, in the caller's transaction. The
-    /// caller records who asked (a person, or a webhook with `created_by` `None`), commits,
-    /// then calls [`Base::deployment_queued`].
-    pub(crate) async fn queue_deployment(
-        tx: &mut Tx<'_>,
-        svc: &mut ServiceRow,
-        git_ref: Option<String>,
-        created_by: Option<&str>,
-    ) -> Result<DeploymentRow, DomainError> {
-        let spec = spec_of(&svc.spec)?;
-        if let Some(r) = &git_ref {
-            if matches!(spec.source, Source::Image(_)) {
-                return Err(DomainError::invalid(
-                    "ref",
-                    "image services deploy their image; change the tag in the settings",
-                ));
-            }
-            check_ref(r)?;
-        }
-        let now = clock::now_ms();
-        let row = DeploymentRow {
-            id: ids::new_id(ids::DEPLOYMENT),
-            service_id: svc.id.clone(),
-            state: DeployState::Queued.as_str().into(),
-            git_ref,
-            commit_sha: None,
-            reason: None,
-            log_tail: None,
-            plan: None,
-            spec: svc.spec.clone(),
-            created_by: created_by.map(str::to_owned),
-            created_at: now,
-            updated_at: now,
-            accepted_at: None,
-        };
-        sql::insert(&mut **tx, &row).await?;
-        sql::record_transition(&mut **tx, &row.id, &row.state, now).await?;
-        Base::env_applied(tx, &svc.id).await?;
-        if svc.live_deployment_id.is_none() {
-            svc.status = status_str(ServiceStatus::Deploying).into();
-            svc.updated_at = now;
-            services_sql::update(&mut **tx, svc).await?;
-        }
-        Ok(row)
-    }
-
-    /// After the transaction that queued a deployment committed: wake live views and send the
-    /// order to the instance.
-    pub(crate) fn deployment_queued(&self, instance_id: &str) {
-        self.activity.changed();
-        let (base, instance) = (self.clone(), instance_id.to_string());
-        tokio::spawn(async move { base.deliver(&instance).await });
     }
 
     pub async fn list_deployments(
@@ -248,7 +167,7 @@ impl Base {
     }
 
     pub async fn get_deployment(&self, actor: &Actor, id: &str) -> Result<Deployment, DomainError> {
-        let (row, _) = self.visible_deployment(actor, id).await?;
+        let (row, ..) = self.visible_deployment(actor, id).await?;
         self.one_view(&row).await
     }
 
@@ -260,8 +179,8 @@ impl Base {
         actor: &Actor,
         id: &str,
     ) -> Result<Deployment, DomainError> {
-        let (row, svc) = self.visible_deployment(actor, id).await?;
-        let may = authorize::<Deploy>(&self.store, actor, &svc.cluster_id).await?;
+        let (row, svc, may) = self.visible_deployment(actor, id).await?;
+        let may = may.also::<Deploy>()?;
         let state = state_of(&row);
         if !state.in_progress() {
             return Err(DomainError::Conflict(format!(
@@ -274,24 +193,24 @@ impl Base {
             };
             if let Ok(Outcome::Err { message }) = self
                 .registry
-                .send_command(&svc.instance_id, cancel, COMMAND_TIMEOUT)
+                .send_command(&svc.instance_id, cancel, self.limits().command_timeout)
                 .await
             {
                 return Err(DomainError::Conflict(message));
             }
         }
         let reason = format!("cancelled by {}", actor.user.email);
-        self.apply(&row.id, Step::bare(DeployState::Cancelled, Some(&reason)))
-            .await?;
-        record(
-            self.store.pool(),
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                "deployment.cancel",
-                &row.id,
-                json!({ "service": svc.name, "state": state.as_str() }),
-            ),
+        let event = NewEvent::by(
+            actor,
+            may.cluster_id(),
+            "deployment.cancel",
+            &row.id,
+            json!({ "service": svc.name, "state": state.as_str() }),
+        );
+        self.apply_with_event(
+            &row.id,
+            Step::bare(DeployState::Cancelled, Some(&reason)),
+            event,
         )
         .await?;
         let row = sql::by_id(self.store.pool(), id)
@@ -318,28 +237,45 @@ impl Base {
                 "this deployment belongs to another instance",
             ));
         }
-        let step = Step {
-            to: p.state,
-            commit: p.commit.as_deref(),
-            reason: p.reason.as_deref(),
-            log_tail: &p.log_tail,
-            plan: &p.plan,
-        };
-        self.apply(&row.id, step).await.map(|_| ())
-    }
-
-    /// Records that `deployment_id` serves again (after a rollback the agent confirmed).
-    pub(crate) async fn record_live(&self, deployment_id: &str) -> Result<(), DomainError> {
-        self.apply(deployment_id, Step::bare(DeployState::Live, None))
-            .await
-            .map(|_| ())
+        self.apply(&row.id, Step::from(p)).await.map(|_| ())
     }
 
     /// Moves a deployment one step, with its service's status and live release, in one
     /// transaction. `Ok(false)`: nothing to do (already there, or lost a race to another step).
     pub(crate) async fn apply(&self, id: &str, step: Step<'_>) -> Result<bool, DomainError> {
         let mut tx = self.store.begin().await?;
-        let row = sql::by_id(&mut *tx, id)
+        let applied = self.apply_in(&mut tx, id, step).await?;
+        if applied != Applied::Unchanged {
+            tx.commit().await?;
+            self.activity.changed();
+        }
+        Ok(applied == Applied::Moved)
+    }
+
+    /// [`Base::apply`] and the audit event of the person who asked for the step (a cancel, a
+    /// rollback), in one transaction: the event is written exactly when the step is.
+    pub(crate) async fn apply_with_event(
+        &self,
+        id: &str,
+        step: Step<'_>,
+        event: NewEvent<'_>,
+    ) -> Result<bool, DomainError> {
+        let mut tx = self.store.begin().await?;
+        let applied = self.apply_in(&mut tx, id, step).await?;
+        record(&mut *tx, event).await?;
+        tx.commit().await?;
+        self.activity.changed();
+        Ok(applied == Applied::Moved)
+    }
+
+    /// One step inside the caller's transaction; the caller commits unless it is `Unchanged`.
+    async fn apply_in(
+        &self,
+        tx: &mut Tx<'_>,
+        id: &str,
+        step: Step<'_>,
+    ) -> Result<Applied, DomainError> {
+        let row = sql::by_id(&mut **tx, id)
             .await?
             .ok_or(DomainError::NotFound("deployment"))?;
         let from = state_of(&row);
@@ -351,18 +287,17 @@ impl Base {
             .filter(|p| row.plan.as_ref() != Some(p));
         if from == to {
             // A repeated step (a resent report) may still be the one that brings the plan.
-            if let Some(plan) = &plan {
-                sql::set_plan(&mut *tx, id, plan).await?;
-                tx.commit().await?;
-                self.activity.changed();
-            }
-            return Ok(false);
+            let Some(plan) = &plan else {
+                return Ok(Applied::Unchanged);
+            };
+            sql::set_plan(&mut **tx, id, plan).await?;
+            return Ok(Applied::PlanOnly);
         }
-        let now = clock::now_ms();
+        let now = self.clock.now_ms();
         let tail = (!step.log_tail.is_empty())
             .then(|| serde_json::to_string(step.log_tail).unwrap_or_default());
         let moved = sql::transition(
-            &mut tx,
+            tx,
             id,
             from.as_str(),
             to.as_str(),
@@ -373,12 +308,12 @@ impl Base {
         )
         .await?;
         if !moved {
-            return Ok(false);
+            return Ok(Applied::Unchanged);
         }
         if let Some(plan) = &plan {
-            sql::set_plan(&mut *tx, id, plan).await?;
+            sql::set_plan(&mut **tx, id, plan).await?;
         }
-        let mut svc = services_sql::by_id(&mut *tx, &row.service_id)
+        let mut svc = services_sql::by_id(&mut **tx, &row.service_id)
             .await?
             .ok_or(DomainError::NotFound("service"))?;
         if to == DeployState::Live {
@@ -389,7 +324,7 @@ impl Base {
                     DeployState::RolledBack
                 };
                 sql::transition(
-                    &mut tx,
+                    tx,
                     &old,
                     DeployState::Live.as_str(),
                     next.as_str(),
@@ -411,11 +346,11 @@ impl Base {
             svc.status = status_str(status).into();
         }
         svc.updated_at = now;
-        services_sql::update(&mut *tx, &svc).await?;
+        services_sql::update(&mut **tx, &svc).await?;
         // A cancellation is recorded by the person's `deployment.cancel`, not again here.
         if to == DeployState::Live || (to.is_failure() && to != DeployState::Cancelled) {
             record(
-                &mut *tx,
+                &mut **tx,
                 NewEvent {
                     cluster_id: Some(&svc.cluster_id),
                     actor_user_id: None,
@@ -432,8 +367,6 @@ impl Base {
             )
             .await?;
         }
-        tx.commit().await?;
-        self.activity.changed();
-        Ok(true)
+        Ok(Applied::Moved)
     }
 }

@@ -2,32 +2,47 @@
 //! after a dropped connection) with the same key gets the deployment the first request made,
 //! not a second one. Keys are per service and per caller (the API token when one acted, else the
 //! user) and count for 24 hours; the same key with a different request is refused.
+//!
+//! [`Base::create_deployment`](crate::Base::create_deployment) asks [`Key::earlier`] before it
+//! makes anything and [`Key::remember`]s the key in the transaction that makes the deployment,
+//! so a key never names a deployment that was not made, and of two racing requests with one key
+//! only one deploys.
 
 use proto::api::{CreateDeploymentRequest, Deployment};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::deployments::view;
-use crate::events::{NewEvent, record};
-use crate::rbac::{Deploy, authorize};
-use crate::store::deployments as deploy_sql;
 use crate::store::idempotency::{self as sql, KeyRow};
-use crate::{Actor, Base, DomainError, clock};
+use crate::store::{Db, Tx};
+use crate::{Actor, DomainError};
 
 /// How long a key is remembered.
 pub const KEY_TTL_MS: i64 = 24 * 60 * 60 * 1000;
 /// The longest key accepted (what Stripe and the IETF draft's examples allow).
 pub const MAX_KEY_LEN: usize = 255;
 
-/// What a keyed deploy request came to.
+/// What a deploy request came to.
 #[derive(Debug)]
-pub enum Keyed {
-    /// The key was new: this deployment was made.
+pub enum Queued {
+    /// This deployment was made now (always, for a request without a key).
     Created(Deployment),
     /// The key was seen with the same request: the deployment as it was first answered.
     Replayed(Deployment),
-    /// The key was seen with a different request.
-    Reused,
+    /// The key was seen with a different request: nothing was made.
+    KeyReused,
+}
+
+impl Queued {
+    /// The deployment, made now or earlier. A reused key is a conflict here; the REST API
+    /// answers it with its own code instead.
+    pub fn into_deployment(self) -> Result<Deployment, DomainError> {
+        match self {
+            Queued::Created(d) | Queued::Replayed(d) => Ok(d),
+            Queued::KeyReused => Err(DomainError::Conflict(
+                "this Idempotency-Key was used for a different request: use a new key".into(),
+            )),
+        }
+    }
 }
 
 /// 1 to 255 printable ASCII characters.
@@ -50,74 +65,74 @@ fn request_hash(req: &CreateDeploymentRequest) -> String {
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
-fn replay(found: KeyRow, hash: &str) -> Result<Keyed, DomainError> {
-    if found.request_hash != hash {
-        return Ok(Keyed::Reused);
-    }
-    let first: Deployment =
-        serde_json::from_str(&found.response).map_err(|e| DomainError::Internal(Box::new(e)))?;
-    Ok(Keyed::Replayed(first))
+/// A checked key on one request: whose it is, for which service, and what was asked.
+pub(crate) struct Key<'a> {
+    service_id: String,
+    principal: &'a str,
+    key: &'a str,
+    request_hash: String,
+    now: i64,
 }
 
-impl Base {
-    /// [`Base::create_deployment`] under an `Idempotency-Key`: the deployment, its audit event
-    /// and the key are written in one transaction, so a key never names a deployment that was
-    /// not made, and of two racing requests with one key only one deploys.
-    pub async fn create_deployment_keyed(
-        &self,
-        actor: &Actor,
+impl<'a> Key<'a> {
+    pub(crate) fn new(
+        actor: &'a Actor,
         service_id: &str,
-        req: CreateDeploymentRequest,
-        key: &str,
-    ) -> Result<Keyed, DomainError> {
-        check_key(key)?;
-        let mut svc = self.visible_service(actor, service_id).await?;
-        let may = authorize::<Deploy>(&self.store, actor, &svc.cluster_id).await?;
-        let principal = actor.token_id().unwrap_or(&actor.user.id).to_string();
-        let hash = request_hash(&req);
-        let now = clock::now_ms();
-        let since = now - KEY_TTL_MS;
-        if let Some(found) = sql::find(self.store.pool(), &svc.id, &principal, key, since).await? {
-            return replay(found, &hash);
+        key: &'a str,
+        req: &CreateDeploymentRequest,
+        now: i64,
+    ) -> Key<'a> {
+        Key {
+            service_id: service_id.to_string(),
+            principal: actor.token_id().unwrap_or(&actor.user.id),
+            key,
+            request_hash: request_hash(req),
+            now,
         }
-        let mut tx = self.store.begin().await?;
-        sql::prune(&mut *tx, since).await?;
-        let row =
-            Base::queue_deployment(&mut tx, &mut svc, req.git_ref, Some(&actor.user.id)).await?;
-        record(
-            &mut *tx,
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                "deployment.create",
-                &row.id,
-                json!({ "service": svc.name, "ref": row.git_ref, "idempotency_key": key }),
-            ),
-        )
-        .await?;
-        let steps = deploy_sql::transitions_of(&mut *tx, std::slice::from_ref(&row.id)).await?;
-        let made = view(&row, &steps);
-        let stored = KeyRow {
-            service_id: svc.id.clone(),
-            principal: principal.clone(),
-            idem_key: key.to_string(),
-            request_hash: hash.clone(),
-            deployment_id: row.id.clone(),
-            response: serde_json::to_string(&made)
-                .map_err(|e| DomainError::Internal(Box::new(e)))?,
-            created_at: now,
+    }
+
+    /// Keys older than this are forgotten.
+    fn since(&self) -> i64 {
+        self.now - KEY_TTL_MS
+    }
+
+    /// The answer a request with this key already got, if one did.
+    pub(crate) async fn earlier<'e>(
+        &self,
+        db: impl sqlx::Executor<'e, Database = Db>,
+    ) -> Result<Option<Queued>, DomainError> {
+        let found = sql::find(db, &self.service_id, self.principal, self.key, self.since()).await?;
+        let Some(found) = found else {
+            return Ok(None);
         };
-        if !sql::insert(&mut *tx, &stored).await? {
-            // Another request with this key committed first: undo ours, answer with theirs.
-            tx.rollback().await?;
-            let found = sql::find(self.store.pool(), &svc.id, &principal, key, since)
-                .await?
-                .ok_or_else(|| DomainError::Conflict("retry the request".into()))?;
-            return replay(found, &hash);
+        if found.request_hash != self.request_hash {
+            return Ok(Some(Queued::KeyReused));
         }
-        tx.commit().await?;
-        self.deployment_queued(&svc.instance_id);
-        Ok(Keyed::Created(made))
+        let first: Deployment = serde_json::from_str(&found.response)
+            .map_err(|e| DomainError::Internal(Box::new(e)))?;
+        Ok(Some(Queued::Replayed(first)))
+    }
+
+    /// Forgets expired keys, then stores this one with the deployment it made, in that
+    /// deployment's transaction. `false`: another request with this key stored it first, and
+    /// the caller rolls back.
+    pub(crate) async fn remember(
+        &self,
+        tx: &mut Tx<'_>,
+        made: &Deployment,
+    ) -> Result<bool, DomainError> {
+        sql::prune(&mut **tx, self.since()).await?;
+        let row = KeyRow {
+            service_id: self.service_id.clone(),
+            principal: self.principal.to_string(),
+            idem_key: self.key.to_string(),
+            request_hash: self.request_hash.clone(),
+            deployment_id: made.id.clone(),
+            response: serde_json::to_string(made)
+                .map_err(|e| DomainError::Internal(Box::new(e)))?,
+            created_at: self.now,
+        };
+        Ok(sql::insert(&mut **tx, &row).await?)
     }
 }
 

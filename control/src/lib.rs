@@ -1,7 +1,8 @@
 //! Base's domain layer, free of Leptos and HTTP so the dashboard's server functions, the REST API
 //! and (later) WebSocket relays all call the same code. Read in this order:
 //!
-//! - [`base`]: the cheap-to-clone handle ([`Base`]) every entry point holds, and its config.
+//! - [`base`]: the cheap-to-clone handle ([`Base`]) every entry point holds, its config and the
+//!   [`Limits`] of the deploy path.
 //! - [`error`]: [`DomainError`], the one error vocabulary callers map to HTTP.
 //! - [`rbac`]: the role x action permission table and the [`rbac::May`] proof it hands out.
 //! - [`auth`]: passwords, session tokens, the login rate limiter, and sign-up/log-in/log-out.
@@ -9,11 +10,12 @@
 //! - [`instances`]: servers running dployrd: add (join token), list with status, remove, enroll.
 //! - [`services`]: apps on instances: create, list, change, delete ([`service_spec`] checks
 //!   their settings).
-//! - [`deployments`]: deploy, cancel, roll back; the agent's progress reports, reconciling after
-//!   reconnects, and timing out deployments whose agent is gone.
+//! - [`deployments`]: create (one path for people, API tokens and webhooks), cancel, list; the
+//!   agent's progress reports, every step through one `apply`.
 //! - [`idempotency`]: `Idempotency-Key` on deploy requests: a retry gets the first answer back.
+//! - [`dispatch`]: delivering orders to agents, reconciling after reconnects, the sweeper that
+//!   times out deployments that can no longer finish.
 //! - [`logs`]: service output from agents: stored (bounded), numbered, relayed to followers.
-//! - [`agent_reports`]: delivering orders, reconciling after reconnects, the sweeper.
 //! - [`lifecycle`]: roll back, restart, stop, start a live service.
 //! - [`gateway`]: where agent connections arrive; the registry of live ones.
 //! - [`webhooks`]: push-to-deploy hooks for GitHub, GitLab and any CI (secret sealed, deliveries
@@ -23,13 +25,13 @@
 //! - [`store`]: the SQL, one module per table, over SQLite or PostgreSQL.
 //! - [`validate`], [`ids`], [`clock`], [`changes`]: small helpers at the edges.
 
-pub mod agent_reports;
 pub mod auth;
 pub mod base;
 pub mod changes;
 pub mod clock;
 pub mod clusters;
 pub mod deployments;
+pub mod dispatch;
 pub mod env;
 pub mod error;
 pub mod events;
@@ -52,7 +54,7 @@ pub mod tools;
 pub mod validate;
 pub mod webhooks;
 
-pub use base::{Base, BaseConfig, GatewayInfo};
+pub use base::{Base, BaseConfig, GatewayInfo, Limits};
 pub use error::DomainError;
 pub use store::Store;
 

@@ -2,23 +2,19 @@
 //! release (no build), restart, stop and start. Each is a command the agent carries out before
 //! it answers, so the caller learns whether it worked.
 
-use std::time::Duration;
-
 use proto::api::{Deployment, Service, ServiceStatus};
 use proto::deploy::DeployState;
 use proto::wire::{Command, Lifecycle, Outcome};
 use serde_json::json;
 
+use crate::deployments::Step;
 use crate::events::{NewEvent, record};
 use crate::gateway::registry::CommandError;
-use crate::rbac::{Deploy, authorize};
+use crate::rbac::Deploy;
 use crate::services::status_str;
 use crate::store::deployments as deployments_sql;
 use crate::store::services as services_sql;
-use crate::{Actor, Base, DomainError, clock};
-
-/// Starting a release and health-checking it can take a while.
-const ACTION_TIMEOUT: Duration = Duration::from_secs(120);
+use crate::{Actor, Base, DomainError};
 
 fn refused(e: CommandError) -> DomainError {
     DomainError::Conflict(match e {
@@ -28,6 +24,21 @@ fn refused(e: CommandError) -> DomainError {
 }
 
 impl Base {
+    /// Sends `command` to the instance and waits, up to the action timeout, for the agent to
+    /// carry it out; its refusal, or an offline instance, is a conflict.
+    async fn carry_out(&self, instance_id: &str, command: Command) -> Result<(), DomainError> {
+        let timeout = self.limits().action_timeout;
+        match self
+            .registry
+            .send_command(instance_id, command, timeout)
+            .await
+            .map_err(refused)?
+        {
+            Outcome::Ok => Ok(()),
+            Outcome::Err { message } => Err(DomainError::Conflict(message)),
+        }
+    }
+
     /// Switches the service back to the release of `deployment_id`, which must be one it
     /// served before and the agent still keeps.
     pub async fn rollback(
@@ -36,8 +47,8 @@ impl Base {
         service_id: &str,
         deployment_id: &str,
     ) -> Result<Deployment, DomainError> {
-        let svc = self.visible_service(actor, service_id).await?;
-        let may = authorize::<Deploy>(&self.store, actor, &svc.cluster_id).await?;
+        let (svc, may) = self.service_in_view(actor, service_id).await?;
+        let may = may.also::<Deploy>()?;
         let row = deployments_sql::by_id(self.store.pool(), deployment_id)
             .await?
             .filter(|d| d.service_id == svc.id)
@@ -54,28 +65,17 @@ impl Base {
             service_id: svc.id.clone(),
             deployment_id: row.id.clone(),
         };
-        match self
-            .registry
-            .send_command(&svc.instance_id, command, ACTION_TIMEOUT)
-            .await
-            .map_err(refused)?
-        {
-            Outcome::Ok => {}
-            Outcome::Err { message } => return Err(DomainError::Conflict(message)),
-        }
+        self.carry_out(&svc.instance_id, command).await?;
         // The agent reports `live` too; whichever lands first records it.
-        self.record_live(&row.id).await?;
-        record(
-            self.store.pool(),
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                "service.rollback",
-                &svc.id,
-                json!({ "service": svc.name, "deployment_id": row.id }),
-            ),
-        )
-        .await?;
+        let event = NewEvent::by(
+            actor,
+            may.cluster_id(),
+            "service.rollback",
+            &svc.id,
+            json!({ "service": svc.name, "deployment_id": row.id }),
+        );
+        self.apply_with_event(&row.id, Step::bare(DeployState::Live, None), event)
+            .await?;
         self.get_deployment(actor, &row.id).await
     }
 
@@ -86,8 +86,8 @@ impl Base {
         service_id: &str,
         action: Lifecycle,
     ) -> Result<Service, DomainError> {
-        let mut svc = self.visible_service(actor, service_id).await?;
-        let may = authorize::<Deploy>(&self.store, actor, &svc.cluster_id).await?;
+        let (mut svc, may) = self.service_in_view(actor, service_id).await?;
+        let may = may.also::<Deploy>()?;
         if action == Lifecycle::Remove {
             return Err(DomainError::invalid("action", "delete the service instead"));
         }
@@ -100,22 +100,14 @@ impl Base {
             service_id: svc.id.clone(),
             action,
         };
-        match self
-            .registry
-            .send_command(&svc.instance_id, command, ACTION_TIMEOUT)
-            .await
-            .map_err(refused)?
-        {
-            Outcome::Ok => {}
-            Outcome::Err { message } => return Err(DomainError::Conflict(message)),
-        }
+        self.carry_out(&svc.instance_id, command).await?;
         let (status, name) = match action {
             Lifecycle::Stop => (ServiceStatus::Stopped, "service.stop"),
             Lifecycle::Start => (ServiceStatus::Running, "service.start"),
             _ => (ServiceStatus::Running, "service.restart"),
         };
         svc.status = status_str(status).into();
-        svc.updated_at = clock::now_ms();
+        svc.updated_at = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
         services_sql::update(&mut *tx, &svc).await?;
         record(

@@ -78,6 +78,20 @@ impl<A: Action> May<A> {
     pub fn role(&self) -> Role {
         self.role
     }
+
+    /// The same actor's right to `B` in the same cluster, judged from the role this proof
+    /// already holds: a caller that checked visibility does not ask the database again.
+    pub fn also<B: Action>(&self) -> Result<May<B>, DomainError> {
+        if !allows::<B>(self.role) {
+            tracing::info!(action = B::NAME, cluster.id = %self.cluster_id, role = ?self.role, "denied");
+            return Err(DomainError::Forbidden);
+        }
+        Ok(May {
+            cluster_id: self.cluster_id.clone(),
+            role: self.role,
+            _action: PhantomData,
+        })
+    }
 }
 
 /// The pure rule, for callers that only need to know (e.g. to show or hide a button).

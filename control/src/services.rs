@@ -8,7 +8,7 @@ use proto::wire::{Command, Lifecycle};
 use serde_json::json;
 
 use crate::events::{NewEvent, record};
-use crate::rbac::{ManageServices, ViewCluster, authorize};
+use crate::rbac::{ManageServices, May, ViewCluster, authorize};
 use crate::store::is_unique_violation;
 use crate::store::services::{self as sql, ServiceRow};
 use crate::{Actor, Base, DomainError, clock, ids, service_spec};
@@ -74,11 +74,21 @@ impl Base {
         actor: &Actor,
         service_id: &str,
     ) -> Result<ServiceRow, DomainError> {
+        Ok(self.service_in_view(actor, service_id).await?.0)
+    }
+
+    /// [`Base::visible_service`] with the proof of it, whose role answers the next question
+    /// ([`May::also`]) without a second membership query.
+    pub(crate) async fn service_in_view(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+    ) -> Result<(ServiceRow, May<ViewCluster>), DomainError> {
         let row = sql::by_id(self.store.pool(), service_id)
             .await?
             .ok_or(DomainError::NotFound("service"))?;
         match authorize::<ViewCluster>(&self.store, actor, &row.cluster_id).await {
-            Ok(_) => Ok(row),
+            Ok(may) => Ok((row, may)),
             Err(DomainError::Forbidden) => Err(DomainError::NotFound("service")),
             Err(e) => Err(e),
         }
@@ -169,8 +179,8 @@ impl Base {
         service_id: &str,
         patch: UpdateServiceRequest,
     ) -> Result<Service, DomainError> {
-        let mut row = self.visible_service(actor, service_id).await?;
-        let may = authorize::<ManageServices>(&self.store, actor, &row.cluster_id).await?;
+        let (mut row, may) = self.service_in_view(actor, service_id).await?;
+        let may = may.also::<ManageServices>()?;
         let changed = changed_fields(&patch);
         let old_env = spec_of(&row.spec)?.env;
         let spec = service_spec::apply(spec_of(&row.spec)?, patch)?;
@@ -206,8 +216,8 @@ impl Base {
     /// Deletes the service and its deployments; its agent is told to stop it and remove its
     /// releases (best effort: an offline agent cleans up when told again).
     pub async fn delete_service(&self, actor: &Actor, service_id: &str) -> Result<(), DomainError> {
-        let row = self.visible_service(actor, service_id).await?;
-        let may = authorize::<ManageServices>(&self.store, actor, &row.cluster_id).await?;
+        let (row, may) = self.service_in_view(actor, service_id).await?;
+        let may = may.also::<ManageServices>()?;
         let mut tx = self.store.begin().await?;
         sql::delete(&mut *tx, &row.id).await?;
         record(
@@ -227,13 +237,10 @@ impl Base {
             service_id: row.id.clone(),
             action: Lifecycle::Remove,
         };
+        let timeout = self.limits().command_timeout;
         let _ = self
             .registry
-            .send_command(
-                &row.instance_id,
-                command,
-                crate::deployments::COMMAND_TIMEOUT,
-            )
+            .send_command(&row.instance_id, command, timeout)
             .await;
         Ok(())
     }

@@ -18,12 +18,13 @@ use proto::service::Source;
 use serde_json::json;
 
 use crate::auth::limiter::LoginLimiter;
+use crate::deployments::create::Requester;
 use crate::events::{NewEvent, record};
 use crate::secrets::Sealed;
 use crate::services::spec_of;
 use crate::store::services::{self as services_sql, ServiceRow};
 use crate::store::webhooks::{self as sql, WebhookRow};
-use crate::{Base, ClientInfo, DomainError, clock};
+use crate::{Base, ClientInfo, DomainError};
 use providers::{Ask, Delivery};
 pub use providers::{HookHeaders, Provider};
 
@@ -164,7 +165,7 @@ impl Base {
         plan: Plan,
         client: &ClientInfo,
     ) -> Result<HookReply, DomainError> {
-        let now = clock::now_ms();
+        let now = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
         sql::prune_deliveries(&mut *tx, now - DEDUP_MS).await?;
         let fresh = match &delivery.id {
@@ -176,14 +177,12 @@ impl Base {
             Plan::Pong => HookReply::Pong,
             Plan::Ignore(reason) => HookReply::Ignored { reason },
             Plan::Deploy { git_ref } => {
-                let row = Base::queue_deployment(&mut tx, svc, git_ref, None).await?;
-                let details = json!({
-                    "service": svc.name,
-                    "ref": row.git_ref,
-                    "webhook": { "provider": provider.as_str(), "delivery": delivery.id },
-                });
-                let e = hook_event(svc, client, "deployment.create", &row.id, details);
-                record(&mut *tx, e).await?;
+                let by = Requester::Hook {
+                    provider,
+                    delivery: delivery.id.as_deref(),
+                    client,
+                };
+                let row = self.queue_deployment(&mut tx, svc, git_ref, by).await?;
                 HookReply::Deployed {
                     deployment_id: row.id,
                 }

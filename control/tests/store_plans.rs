@@ -5,6 +5,7 @@
 mod common;
 
 use common::{TestDb, owner_with_service};
+use control::idempotency::Queued;
 use proto::api::CreateDeploymentRequest;
 use proto::deploy::DeployState;
 use proto::wire::DeployProgress;
@@ -31,7 +32,11 @@ async fn a_progress_with_a_plan_is_kept_on_the_deployment(db: &TestDb) {
     let base = db.base(true);
     let (actor, svc) = owner_with_service(&base).await;
     let instance = base.get_service(&actor, &svc).await.unwrap().instance_id;
-    let deploy = || base.create_deployment(&actor, &svc, CreateDeploymentRequest::default());
+    let deploy = || async {
+        base.create_deployment(&actor, &svc, CreateDeploymentRequest::default(), None)
+            .await
+            .and_then(Queued::into_deployment)
+    };
 
     let dep = deploy().await.unwrap();
     assert!(dep.plan.is_empty(), "no plan before the build: {dep:?}");

@@ -94,8 +94,9 @@ async fn deploy_overhead_against_a_plain_script() {
         let start = Instant::now();
         let dep = gw
             .base
-            .create_deployment(&gw.owner, &svc, CreateDeploymentRequest::default())
+            .create_deployment(&gw.owner, &svc, CreateDeploymentRequest::default(), None)
             .await
+            .and_then(control::idempotency::Queued::into_deployment)
             .unwrap()
             .id;
         loop {
@@ -292,8 +293,9 @@ async fn dployrd_rss_running_20_services() {
             .await;
         deps.push(
             gw.base
-                .create_deployment(&gw.owner, &svc, CreateDeploymentRequest::default())
+                .create_deployment(&gw.owner, &svc, CreateDeploymentRequest::default(), None)
                 .await
+                .and_then(control::idempotency::Queued::into_deployment)
                 .unwrap()
                 .id,
         );

@@ -59,6 +59,10 @@ pub struct Config {
     /// The largest upload through the file explorer, in bytes (default 1 GiB).
     #[arg(long, env = "DPLOYR_UPLOAD_MAX_BYTES", default_value_t = 1 << 30)]
     pub upload_max_bytes: u64,
+    /// How long the previous release keeps serving after a deployment switches to the new one,
+    /// in seconds (sent with every deploy order).
+    #[arg(long, env = "DPLOYR_DRAIN_SECS", default_value_t = control::Limits::default().drain_secs)]
+    pub drain_secs: u32,
     /// An SMTP relay for invitation emails: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
     /// or `smtps://user:pass@host:465`. Without it, the dashboard shows invitation links to copy.
     #[arg(long, env = "DPLOYR_SMTP_URL", hide_env_values = true)]
@@ -118,6 +122,7 @@ impl Config {
             console_idle_secs: 1800,
             upload_max_bytes: 1 << 30,
             shutdown_drain_secs: 10,
+            drain_secs: control::Limits::default().drain_secs,
             task: None,
         }
     }

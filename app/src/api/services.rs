@@ -132,8 +132,10 @@ pub async fn deploy_service(service_id: String, git_ref: String) -> Result<Deplo
             &actor,
             &service_id,
             proto::api::CreateDeploymentRequest { git_ref },
+            None,
         )
         .await
+        .and_then(control::idempotency::Queued::into_deployment)
         .map_err(fail)
 }
 

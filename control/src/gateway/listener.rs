@@ -5,9 +5,6 @@
 //! heartbeats, Base's commands and the agent's acks on stream 0, and the byte streams Base opens,
 //! until either side goes away or Base revokes it). Anything else, or
 //! anything malformed, closes that connection only, with the reason logged.
-//!
-//! Over the ~400-line budget because the handshake and the session loop share one error type
-//! and its mapping; splitting them would scatter one connection's life over two files.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -33,8 +30,6 @@ use crate::{Base, ClientInfo, DomainError};
 
 /// How long a client may take to finish TLS + WebSocket handshakes and say its first message.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Base sends a heartbeat this often; an agent silent for three periods is considered gone.
-pub const HEARTBEAT: Duration = Duration::from_secs(5);
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_rustls::server::TlsStream<TcpStream>>;
 
@@ -274,7 +269,7 @@ async fn connection(
             // so nothing (a command, a stream) can reach the agent ahead of it.
             mux.send_control(&BaseMsg::Welcome {
                 instance_id: instance.id.clone(),
-                heartbeat_secs: HEARTBEAT.as_secs() as u32,
+                heartbeat_secs: base.limits().heartbeat.as_secs() as u32,
             })?;
             let mut reg = base.registry().register(&instance.id, mux.clone());
             tracing::info!(%version, "agent online");
@@ -324,7 +319,9 @@ async fn session(
 ) -> Result<(), ConnError> {
     let mux = tunnel.mux.clone();
     let send = |msg: &BaseMsg| mux.send_control(msg).map_err(ConnError::from);
-    let mut tick = tokio::time::interval(HEARTBEAT);
+    let heartbeat = base.limits().heartbeat;
+    let mut tick = tokio::time::interval(heartbeat);
+    let progress_queue = base.progress_queue(instance_id);
     let mut seq = 0u64;
     let mut last_heard = tokio::time::Instant::now();
     let mut awaiting: HashMap<u64, oneshot::Sender<Outcome>> = HashMap::new();
@@ -332,7 +329,7 @@ async fn session(
         tokio::select! {
             _ = kill.changed() => return Err(ConnError::Killed),
             _ = tick.tick() => {
-                if last_heard.elapsed() > HEARTBEAT * 3 {
+                if last_heard.elapsed() > heartbeat * 3 {
                     return Err(ConnError::Silent);
                 }
                 // Callers that timed out stopped listening; forgetting their commands keeps an
@@ -378,17 +375,8 @@ async fn session(
                 }
                 Some(Ok(AgentMsg::Deploy(progress))) => {
                     last_heard = tokio::time::Instant::now();
-                    // A step lost here would leave the deployment in progress until the next
-                    // reconnect, so a store hiccup is retried.
-                    let mut tries = 0;
-                    while let Err(e) = base.record_progress(instance_id, &progress).await {
-                        tries += 1;
-                        if !matches!(e, DomainError::Internal(_)) || tries == 5 {
-                            tracing::warn!(deployment = %progress.deployment_id, error = %e, "deploy progress refused");
-                            break;
-                        }
-                        tokio::time::sleep(Duration::from_millis(100 * tries)).await;
-                    }
+                    // Recorded in order, with retries, by the queue's own task.
+                    let _ = progress_queue.send(progress);
                 }
                 Some(Ok(AgentMsg::Service(report))) => {
                     last_heard = tokio::time::Instant::now();

@@ -1,5 +1,6 @@
 //! SQL for `deployments` and `deployment_transitions`.
 
+use proto::deploy::DeployState;
 use sqlx::{Executor, FromRow};
 
 use super::Db;
@@ -109,33 +110,91 @@ pub async fn page_of_service<'e>(
     .await
 }
 
-/// Deployments in one of `states` (in progress ones, for reconciling and timing out), oldest
-/// first, with the instance that runs them.
-pub async fn in_states<'e>(
-    db: impl Executor<'e, Database = Db>,
-    states: &[&str],
-) -> sqlx::Result<Vec<(DeploymentRow, String)>> {
-    let list = states
-        .iter()
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let rows: Vec<DeploymentWithInstance> = sqlx::query_as(&format!(
-        "SELECT d.id, d.service_id, d.state, d.git_ref, d.commit_sha, d.reason, d.log_tail, \
-         d.plan, d.spec, d.created_by, d.created_at, d.updated_at, d.accepted_at, s.instance_id \
-         FROM deployments d JOIN services s ON s.id = d.service_id \
-         WHERE d.state IN ({list}) ORDER BY d.created_at, d.id"
-    ))
-    .fetch_all(db)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.row, r.instance_id)).collect())
+/// Which deployments [`in_states`] lists, besides their state.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Scope<'a> {
+    /// Only those of services on this instance.
+    pub instance_id: Option<&'a str>,
+    /// Only those the agent accepted (`Some(true)`) or has not yet (`Some(false)`).
+    pub accepted: Option<bool>,
+    /// Only those created strictly before this time (ms).
+    pub created_before: Option<i64>,
 }
 
-#[derive(FromRow)]
-struct DeploymentWithInstance {
+/// A deployment with the instance that runs it.
+#[derive(Debug, FromRow)]
+pub struct Placed {
     #[sqlx(flatten)]
-    row: DeploymentRow,
-    instance_id: String,
+    pub row: DeploymentRow,
+    pub instance_id: String,
+    pub instance_name: String,
+    /// When the instance's agent last said hello or left (ms), if it ever connected.
+    pub last_seen_at: Option<i64>,
+}
+
+/// Deployments in one of `states` and in `scope`, oldest first, with their instance. The
+/// filtering is SQL's: callers run this on every reconnect and every sweep.
+pub async fn in_states<'e>(
+    db: impl Executor<'e, Database = Db>,
+    states: &[DeployState],
+    scope: Scope<'_>,
+) -> sqlx::Result<Vec<Placed>> {
+    if states.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut n = 0;
+    let mut param = || {
+        n += 1;
+        format!("${n}")
+    };
+    let list = states
+        .iter()
+        .map(|_| param())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sql = format!(
+        "SELECT d.id, d.service_id, d.state, d.git_ref, d.commit_sha, d.reason, d.log_tail, \
+         d.plan, d.spec, d.created_by, d.created_at, d.updated_at, d.accepted_at, s.instance_id, \
+         i.name AS instance_name, i.last_seen_at \
+         FROM deployments d JOIN services s ON s.id = d.service_id \
+         JOIN instances i ON i.id = s.instance_id WHERE d.state IN ({list})"
+    );
+    if scope.instance_id.is_some() {
+        sql += &format!(" AND s.instance_id = {}", param());
+    }
+    match scope.accepted {
+        Some(true) => sql += " AND d.accepted_at IS NOT NULL",
+        Some(false) => sql += " AND d.accepted_at IS NULL",
+        None => {}
+    }
+    if scope.created_before.is_some() {
+        sql += &format!(" AND d.created_at < {}", param());
+    }
+    sql += " ORDER BY d.created_at, d.id";
+    let mut q = sqlx::query_as(&sql);
+    for s in states {
+        q = q.bind(s.as_str());
+    }
+    if let Some(instance) = scope.instance_id {
+        q = q.bind(instance);
+    }
+    if let Some(before) = scope.created_before {
+        q = q.bind(before);
+    }
+    q.fetch_all(db).await
+}
+
+/// The orders `instance_id`'s agent has not accepted yet, oldest first: what to deliver.
+pub async fn queued_for<'e>(
+    db: impl Executor<'e, Database = Db>,
+    instance_id: &str,
+) -> sqlx::Result<Vec<Placed>> {
+    let scope = Scope {
+        instance_id: Some(instance_id),
+        accepted: Some(false),
+        created_before: None,
+    };
+    in_states(db, &[DeployState::Queued], scope).await
 }
 
 /// Moves a deployment to `state` if it is still in `from` (compare-and-set, so two writers

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use control::idempotency::Keyed;
+use control::idempotency::Queued;
 use http::{HeaderMap, StatusCode};
 use proto::api::{CreateDeploymentRequest, Deployment, DeploymentList};
 
@@ -49,27 +49,25 @@ pub async fn create(
             ApiError::Status(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}"))
         })?
     };
-    let Some(key) = headers.get(IDEMPOTENCY_KEY) else {
-        let deployment = state.base.create_deployment(&actor, &service, req).await?;
-        return Ok((StatusCode::ACCEPTED, Json(Accepted { deployment })).into_response());
-    };
-    // Non-ASCII bytes fail here; control checks length and printability.
-    let key = key.to_str().unwrap_or("\u{0}");
+    // Control checks the key; bytes that are not UTF-8 become U+FFFD, which it refuses.
+    let key = headers
+        .get(IDEMPOTENCY_KEY)
+        .map(|k| String::from_utf8_lossy(k.as_bytes()));
     match state
         .base
-        .create_deployment_keyed(&actor, &service, req, key)
+        .create_deployment(&actor, &service, req, key.as_deref())
         .await?
     {
-        Keyed::Created(deployment) => {
+        Queued::Created(deployment) => {
             Ok((StatusCode::ACCEPTED, Json(Accepted { deployment })).into_response())
         }
-        Keyed::Replayed(deployment) => Ok((
+        Queued::Replayed(deployment) => Ok((
             StatusCode::ACCEPTED,
             [("idempotent-replayed", "true")],
             Json(Accepted { deployment }),
         )
             .into_response()),
-        Keyed::Reused => Err(ApiError::Coded(
+        Queued::KeyReused => Err(ApiError::Coded(
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency_key_reused",
             "this Idempotency-Key was used for a different request: use a new key".into(),

@@ -79,8 +79,9 @@ async fn sigkill_of_dployrd_mid_deploy_keeps_v1_serving_and_ends_the_deploy() {
         }))
         .await;
     let deploy = |base: control::Base, owner: control::Actor, svc: String| async move {
-        base.create_deployment(&owner, &svc, CreateDeploymentRequest::default())
+        base.create_deployment(&owner, &svc, CreateDeploymentRequest::default(), None)
             .await
+            .and_then(control::idempotency::Queued::into_deployment)
             .unwrap()
             .id
     };

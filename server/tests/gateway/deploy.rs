@@ -99,8 +99,14 @@ impl Deployer {
     pub async fn deploy(&self, service: &str) -> String {
         self.gw
             .base
-            .create_deployment(&self.gw.owner, service, CreateDeploymentRequest::default())
+            .create_deployment(
+                &self.gw.owner,
+                service,
+                CreateDeploymentRequest::default(),
+                None,
+            )
             .await
+            .and_then(control::idempotency::Queued::into_deployment)
             .unwrap()
             .id
     }

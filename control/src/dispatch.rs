@@ -1,72 +1,81 @@
-//! The agent's side of deployments, as Base sees it. Delivery is at least once and idempotent:
-//! an order stays "not accepted" until the agent acks it, and is sent again on every reconnect
-//! (the agent runs a deployment id once). After a reconnect the agent's `Hello` carries what
-//! became of every deployment it knows, and Base reconciles: a deployment the agent no longer
-//! knows failed with it. A deployment whose instance stays offline, or that outlives its build
-//! limit, times out here with a reason, so nothing stays in progress forever.
+//! Between Base and the agents that run its deployments. Delivery is at least once and
+//! idempotent: an order stays "not accepted" until the agent acks it, and is sent again on every
+//! reconnect (the agent runs a deployment id once). The agent's progress reports are recorded in
+//! the order they came, off the connection's loop. After a reconnect the agent's `Hello` carries
+//! what became of every deployment it knows, and Base reconciles: a deployment the agent no
+//! longer knows failed with it. A deployment whose instance stays offline, or that outlives its
+//! build limit, times out here with a reason, so nothing stays in progress forever.
+//!
+//! Every limit comes from [`crate::Limits`] and every time from the [`crate::clock::Clock`] Base
+//! holds, so tests shorten the one and move the other.
 
 use std::time::Duration;
 
 use proto::api::ServiceStatus;
 use proto::deploy::DeployState;
-use proto::wire::{AgentState, Command, DeployOrder, Outcome, RunState};
+use proto::wire::{AgentState, Command, DeployOrder, DeployProgress, Outcome, RunState};
+use tokio::sync::mpsc;
+use tracing::Instrument;
 
-use crate::deployments::{
-    BUILD_TIMEOUT_SECS, COMMAND_TIMEOUT, DRAIN_SECS, OFFLINE_LIMIT_MS, SLACK_MS, Step, state_of,
-};
+use crate::deployments::{Step, state_of};
 use crate::services::{spec_of, status_str};
-use crate::store::deployments as sql;
+use crate::store::deployments::{self as sql, Scope};
 use crate::store::services as services_sql;
-use crate::{Base, DomainError, clock};
+use crate::{Base, DomainError};
+
+/// How often a progress report the store refused with an internal error is tried, in all.
+const PROGRESS_TRIES: u32 = 5;
+
+/// The states a deployment can still leave by itself.
+fn open_states() -> Vec<DeployState> {
+    DeployState::ALL
+        .into_iter()
+        .filter(|s| s.in_progress())
+        .collect()
+}
+
+fn minutes(d: Duration) -> u64 {
+    d.as_secs() / 60
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
 
 impl Base {
     /// Sends every order the instance's agent has not accepted yet, oldest first. Stops at the
     /// first one that cannot be delivered; the next reconnect tries again.
     pub async fn deliver(&self, instance_id: &str) {
-        let pending = match sql::in_states(self.store.pool(), &[DeployState::Queued.as_str()]).await
-        {
+        let pending = match sql::queued_for(self.store.pool(), instance_id).await {
             Ok(rows) => rows,
             Err(e) => {
                 tracing::warn!(error = %e, "listing deployments to deliver");
                 return;
             }
         };
-        let instance_name = crate::store::instances::by_id(self.store.pool(), instance_id)
-            .await
-            .ok()
-            .flatten()
-            .map(|i| i.name)
-            .unwrap_or_else(|| instance_id.to_string());
-        for (row, instance) in pending {
-            if instance != instance_id || row.accepted_at.is_some() {
-                continue;
-            }
+        let limits = self.limits();
+        for placed in pending {
+            let row = placed.row;
             let Ok(spec) = spec_of(&row.spec) else {
                 continue;
             };
-            let build_timeout_secs = spec.build_timeout_secs.unwrap_or(BUILD_TIMEOUT_SECS);
+            let build_timeout_secs = spec.build_timeout_secs.unwrap_or(limits.build_timeout_secs);
             // Opened here, for this order to the service's own instance, and nowhere else.
             let secrets = match self.secrets_for_order(&row.service_id).await {
                 Ok(s) => s,
                 Err(e) => {
-                    let reason = e.to_string();
-                    if let Err(e) = self
-                        .apply(&row.id, Step::bare(DeployState::Failed, Some(&reason)))
-                        .await
-                    {
-                        tracing::warn!(deployment = %row.id, error = %e, "failing a deployment");
-                    }
+                    self.fail_quietly(&row.id, &e.to_string()).await;
                     continue;
                 }
             };
             let order = DeployOrder {
                 deployment_id: row.id.clone(),
                 service_id: row.service_id.clone(),
-                instance_name: instance_name.clone(),
+                instance_name: placed.instance_name,
                 spec,
                 git_ref: row.git_ref.clone(),
                 build_timeout_secs,
-                drain_secs: DRAIN_SECS,
+                drain_secs: limits.drain_secs,
                 secrets,
             };
             let sent = self
@@ -74,25 +83,33 @@ impl Base {
                 .send_command(
                     instance_id,
                     Command::Deploy(Box::new(order)),
-                    COMMAND_TIMEOUT,
+                    limits.command_timeout,
                 )
                 .await;
-            let result = match sent {
-                Ok(Outcome::Ok) => sql::set_accepted(self.store.pool(), &row.id, clock::now_ms())
-                    .await
-                    .map_err(DomainError::from),
-                Ok(Outcome::Err { message }) => self
-                    .apply(&row.id, Step::bare(DeployState::Failed, Some(&message)))
-                    .await
-                    .map(|_| ()),
+            match sent {
+                Ok(Outcome::Ok) => {
+                    let now = self.clock.now_ms();
+                    if let Err(e) = sql::set_accepted(self.store.pool(), &row.id, now).await {
+                        tracing::warn!(deployment = %row.id, error = %e, "recording a delivered order");
+                    }
+                }
+                Ok(Outcome::Err { message }) => self.fail_quietly(&row.id, &message).await,
                 Err(e) => {
                     tracing::info!(deployment = %row.id, error = %e, "deploy order not delivered yet");
                     return;
                 }
-            };
-            if let Err(e) = result {
-                tracing::warn!(deployment = %row.id, error = %e, "recording a delivered order");
             }
+        }
+    }
+
+    /// Fails a deployment that cannot start; a failure to record that is logged, not returned:
+    /// the sweeper ends it later.
+    async fn fail_quietly(&self, id: &str, reason: &str) {
+        if let Err(e) = self
+            .apply(id, Step::bare(DeployState::Failed, Some(reason)))
+            .await
+        {
+            tracing::warn!(deployment = %id, error = %e, "failing a deployment");
         }
     }
 
@@ -106,15 +123,13 @@ impl Base {
     }
 
     async fn reconcile(&self, instance_id: &str, state: &AgentState) -> Result<(), DomainError> {
-        let open: Vec<&str> = DeployState::ALL
-            .iter()
-            .filter(|s| s.in_progress())
-            .map(|s| s.as_str())
-            .collect();
-        for (row, instance) in sql::in_states(self.store.pool(), &open).await? {
-            if instance != instance_id || row.accepted_at.is_none() {
-                continue;
-            }
+        let given = Scope {
+            instance_id: Some(instance_id),
+            accepted: Some(true),
+            created_before: None,
+        };
+        for placed in sql::in_states(self.store.pool(), &open_states(), given).await? {
+            let row = placed.row;
             let step = match state.deployments.iter().find(|d| d.deployment_id == row.id) {
                 Some(p) => {
                     // While Base was away the agent may have gone several steps further:
@@ -129,13 +144,7 @@ impl Base {
                             }
                         }
                     }
-                    Step {
-                        to: p.state,
-                        commit: p.commit.as_deref(),
-                        reason: p.reason.as_deref(),
-                        log_tail: &p.log_tail,
-                        plan: &p.plan,
-                    }
+                    Step::from(p)
                 }
                 None => Step::bare(
                     DeployState::Failed,
@@ -160,10 +169,8 @@ impl Base {
                 };
                 let (base, instance) = (self.clone(), instance_id.to_string());
                 tokio::spawn(async move {
-                    let _ = base
-                        .registry
-                        .send_command(&instance, cancel, COMMAND_TIMEOUT)
-                        .await;
+                    let timeout = base.limits().command_timeout;
+                    let _ = base.registry.send_command(&instance, cancel, timeout).await;
                 });
             }
         }
@@ -171,6 +178,38 @@ impl Base {
             self.record_service(instance_id, report).await?;
         }
         Ok(())
+    }
+
+    /// A queue for one agent connection's progress reports. They are recorded in the order
+    /// they came, a store hiccup retried with backoff, in a task of their own, so the
+    /// connection's loop never waits for the database (a retry there held heartbeats and acks
+    /// back for up to a second). The task ends once the connection drops the sender and the
+    /// queue is empty. Unbounded: an agent sends a handful of reports per deployment.
+    pub fn progress_queue(&self, instance_id: &str) -> mpsc::UnboundedSender<DeployProgress> {
+        let (tx, mut rx) = mpsc::unbounded_channel::<DeployProgress>();
+        let (base, instance) = (self.clone(), instance_id.to_string());
+        let record = async move {
+            while let Some(progress) = rx.recv().await {
+                base.record_progress_retrying(&instance, &progress).await;
+            }
+        };
+        tokio::spawn(record.instrument(tracing::Span::current()));
+        tx
+    }
+
+    /// A step lost here would leave the deployment in progress until the next reconnect, so a
+    /// store failure is tried again; a refusal (an illegal step, another instance's deployment)
+    /// is not.
+    async fn record_progress_retrying(&self, instance_id: &str, progress: &DeployProgress) {
+        let mut tries = 0;
+        while let Err(e) = self.record_progress(instance_id, progress).await {
+            tries += 1;
+            if !matches!(e, DomainError::Internal(_)) || tries == PROGRESS_TRIES {
+                tracing::warn!(deployment = %progress.deployment_id, error = %e, "deploy progress refused");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100 * u64::from(tries))).await;
+        }
     }
 
     /// The agent's word on how a service's process is doing.
@@ -194,7 +233,7 @@ impl Base {
         };
         if svc.status != status_str(status) {
             let was = std::mem::replace(&mut svc.status, status_str(status).into());
-            svc.updated_at = clock::now_ms();
+            svc.updated_at = self.clock.now_ms();
             let mut tx = self.store.pool().begin().await?;
             services_sql::update(&mut *tx, &svc).await?;
             // Health changes are events: a crash or a failing check, and the recovery after one.
@@ -233,35 +272,39 @@ impl Base {
         Ok(())
     }
 
-    /// Ends deployments that can no longer finish: their instance has been offline too long, or
-    /// they outlived the build limit plus slack. Run periodically ([`Base::run_sweeper`]).
+    /// Ends deployments that can no longer finish: their instance has been offline longer than
+    /// the offline limit, or they outlived the build limit plus slack. Run periodically
+    /// ([`Base::run_sweeper`]); returns how many it ended.
     pub async fn sweep(&self) -> Result<usize, DomainError> {
-        let open: Vec<&str> = DeployState::ALL
-            .iter()
-            .filter(|s| s.in_progress())
-            .map(|s| s.as_str())
-            .collect();
-        let now = clock::now_ms();
+        let limits = self.limits();
+        let now = self.clock.now_ms();
+        let (offline, slack) = (millis(limits.offline_limit), millis(limits.slack));
+        // Neither limit can be reached by a deployment younger than the shorter of the two (a
+        // build limit is at least zero, and the offline time counts from creation at the
+        // earliest), so SQL leaves those out.
+        let old = Scope {
+            created_before: Some(now - offline.min(slack)),
+            ..Scope::default()
+        };
         let mut ended = 0;
-        for (row, instance_id) in sql::in_states(self.store.pool(), &open).await? {
+        for placed in sql::in_states(self.store.pool(), &open_states(), old).await? {
+            let row = &placed.row;
             let limit = spec_of(&row.spec)
                 .ok()
                 .and_then(|s| s.build_timeout_secs)
-                .unwrap_or(BUILD_TIMEOUT_SECS);
-            let reason = if now - row.created_at > i64::from(limit) * 1000 + SLACK_MS {
-                Some("no result within the build limit plus 10 minutes".to_string())
-            } else if !self.registry.is_online(&instance_id) {
-                let inst = crate::store::instances::by_id(self.store.pool(), &instance_id).await?;
-                let since = inst
-                    .as_ref()
-                    .and_then(|i| i.last_seen_at)
-                    .unwrap_or(0)
-                    .max(row.created_at);
-                (now - since > OFFLINE_LIMIT_MS).then(|| {
-                    let name = inst.map(|i| i.name).unwrap_or_else(|| instance_id.clone());
+                .unwrap_or(limits.build_timeout_secs);
+            let reason = if now - row.created_at > i64::from(limit) * 1000 + slack {
+                Some(format!(
+                    "no result within the build limit plus {} minutes",
+                    minutes(limits.slack)
+                ))
+            } else if !self.registry.is_online(&placed.instance_id) {
+                let since = placed.last_seen_at.unwrap_or(0).max(row.created_at);
+                (now - since > offline).then(|| {
                     format!(
-                        "instance {name} has been offline for over {} minutes",
-                        OFFLINE_LIMIT_MS / 60_000
+                        "instance {} has been offline for over {} minutes",
+                        placed.instance_name,
+                        minutes(limits.offline_limit)
                     )
                 })
             } else {
