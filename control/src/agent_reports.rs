@@ -81,7 +81,7 @@ impl Base {
                 Ok(Outcome::Ok) => sql::set_accepted(self.store.pool(), &row.id, clock::now_ms())
                     .await
                     .map_err(DomainError::from),
-                Ok(Outcome::Err { message }) => self
+                Ok(Outcome::Err { message, .. }) => self
                     .apply(&row.id, Step::bare(DeployState::Failed, Some(&message)))
                     .await
                     .map(|_| ()),

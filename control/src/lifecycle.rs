@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use proto::api::{Deployment, Service, ServiceStatus};
 use proto::deploy::DeployState;
-use proto::wire::{Command, Lifecycle, Outcome};
+use proto::wire::{Command, Lifecycle};
 use serde_json::json;
 
 use crate::events::{NewEvent, record};
-use crate::gateway::registry::CommandError;
 use crate::rbac::{Deploy, authorize};
 use crate::services::status_str;
 use crate::store::deployments as deployments_sql;
@@ -19,13 +18,6 @@ use crate::{Actor, Base, DomainError, clock};
 
 /// Starting a release and health-checking it can take a while.
 const ACTION_TIMEOUT: Duration = Duration::from_secs(120);
-
-fn refused(e: CommandError) -> DomainError {
-    DomainError::Conflict(match e {
-        CommandError::Offline => "the service's instance is offline".into(),
-        other => other.to_string(),
-    })
-}
 
 impl Base {
     /// Switches the service back to the release of `deployment_id`, which must be one it
@@ -54,15 +46,9 @@ impl Base {
             service_id: svc.id.clone(),
             deployment_id: row.id.clone(),
         };
-        match self
-            .registry
-            .send_command(&svc.instance_id, command, ACTION_TIMEOUT)
-            .await
-            .map_err(refused)?
-        {
-            Outcome::Ok => {}
-            Outcome::Err { message } => return Err(DomainError::Conflict(message)),
-        }
+        self.registry
+            .run(&svc.instance_id, command, ACTION_TIMEOUT)
+            .await?;
         // The agent reports `live` too; whichever lands first records it.
         self.record_live(&row.id).await?;
         record(
@@ -100,15 +86,9 @@ impl Base {
             service_id: svc.id.clone(),
             action,
         };
-        match self
-            .registry
-            .send_command(&svc.instance_id, command, ACTION_TIMEOUT)
-            .await
-            .map_err(refused)?
-        {
-            Outcome::Ok => {}
-            Outcome::Err { message } => return Err(DomainError::Conflict(message)),
-        }
+        self.registry
+            .run(&svc.instance_id, command, ACTION_TIMEOUT)
+            .await?;
         let (status, name) = match action {
             Lifecycle::Stop => (ServiceStatus::Stopped, "service.stop"),
             Lifecycle::Start => (ServiceStatus::Running, "service.start"),

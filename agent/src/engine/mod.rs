@@ -40,7 +40,8 @@ use std::time::Duration;
 use proto::deploy::DeployState;
 use proto::service::ServiceSpec;
 use proto::wire::{
-    AgentMsg, Command, DeployOrder, DeployProgress, Lifecycle, LogRecord, Outcome, RunState,
+    AgentMsg, Command, CommandErrorKind, DeployOrder, DeployProgress, Lifecycle, LogRecord,
+    Outcome, RunState,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -172,7 +173,7 @@ impl Engine {
         };
         match result {
             Ok(()) => Outcome::Ok,
-            Err(message) => Outcome::Err { message },
+            Err(message) => Outcome::err(CommandErrorKind::Failed, message),
         }
     }
 
