@@ -216,7 +216,7 @@ pub fn server_config(identity: &Identity) -> Result<Arc<ServerConfig>, rustls::E
 
 #[cfg(test)]
 mod tests {
-    use rustls::{ClientConnection, ServerConnection};
+    use rustls::{ClientConnection, Connection, ServerConnection};
 
     use super::*;
 
@@ -235,32 +235,30 @@ mod tests {
         server: Arc<ServerConfig>,
     ) -> Result<(), rustls::Error> {
         let name = ServerName::try_from("dployr-gateway").unwrap();
-        let mut c = ClientConnection::new(client, name)?;
-        let mut s = ServerConnection::new(server)?;
+        let mut c = Connection::from(ClientConnection::new(client, name)?);
+        let mut s = Connection::from(ServerConnection::new(server)?);
         for _ in 0..16 {
-            let mut bytes = Vec::new();
-            while c.wants_write() {
-                c.write_tls(&mut bytes).unwrap();
-            }
-            let mut unread = &bytes[..];
-            while !unread.is_empty() {
-                s.read_tls(&mut unread).unwrap();
-                s.process_new_packets()?;
-            }
-            let mut bytes = Vec::new();
-            while s.wants_write() {
-                s.write_tls(&mut bytes).unwrap();
-            }
-            let mut unread = &bytes[..];
-            while !unread.is_empty() {
-                c.read_tls(&mut unread).unwrap();
-                c.process_new_packets()?;
-            }
+            pump(&mut c, &mut s)?;
+            pump(&mut s, &mut c)?;
             if !c.is_handshaking() && !s.is_handshaking() && !c.wants_write() {
                 return Ok(());
             }
         }
         panic!("the handshake did not finish");
+    }
+
+    /// Hands everything `from` has to say to `to`.
+    fn pump(from: &mut Connection, to: &mut Connection) -> Result<(), rustls::Error> {
+        let mut bytes = Vec::new();
+        while from.wants_write() {
+            from.write_tls(&mut bytes).unwrap();
+        }
+        let mut unread = &bytes[..];
+        while !unread.is_empty() {
+            to.read_tls(&mut unread).unwrap();
+            to.process_new_packets()?;
+        }
+        Ok(())
     }
 
     #[test]

@@ -58,39 +58,38 @@ mod tests {
 
     use super::*;
 
+    fn new(log: &mut CommandLog, id: u64) -> watch::Sender<Option<Outcome>> {
+        match log.admit(id) {
+            Admitted::New(done) => done,
+            Admitted::Repeat(_) => panic!("{id} is new"),
+        }
+    }
+
+    fn repeat(log: &mut CommandLog, id: u64) -> watch::Receiver<Option<Outcome>> {
+        match log.admit(id) {
+            Admitted::Repeat(first) => first,
+            Admitted::New(_) => panic!("{id} was seen before"),
+        }
+    }
+
     #[tokio::test]
     async fn a_repeated_id_gets_the_first_outcome_without_running_again() {
         let mut log = CommandLog::default();
-        let Admitted::New(done) = log.admit(7) else {
-            panic!("a new id is new");
-        };
-        let Admitted::Repeat(while_running) = log.admit(7) else {
-            panic!("a repeat while it runs is a repeat");
-        };
+        let done = new(&mut log, 7);
+        let while_running = repeat(&mut log, 7);
         let failed = Outcome::err(CommandErrorKind::Conflict, "busy");
         done.send_replace(Some(failed.clone()));
         assert_eq!(outcome_of(while_running).await, Some(failed.clone()));
-        let Admitted::Repeat(after) = log.admit(7) else {
-            panic!("a repeat after it ended is a repeat");
-        };
-        assert_eq!(outcome_of(after).await, Some(failed));
-        assert!(
-            matches!(log.admit(8), Admitted::New(_)),
-            "other ids are new"
-        );
+        let after_it_ended = repeat(&mut log, 7);
+        assert_eq!(outcome_of(after_it_ended).await, Some(failed));
+        new(&mut log, 8);
     }
 
     #[tokio::test]
     async fn a_command_that_never_finished_has_no_outcome() {
         let mut log = CommandLog::default();
-        let Admitted::New(done) = log.admit(1) else {
-            panic!("a new id is new");
-        };
-        let Admitted::Repeat(repeat) = log.admit(1) else {
-            panic!("repeat");
-        };
-        drop(done);
-        assert_eq!(outcome_of(repeat).await, None);
+        drop(new(&mut log, 1));
+        assert_eq!(outcome_of(repeat(&mut log, 1)).await, None);
     }
 
     #[test]
@@ -98,13 +97,10 @@ mod tests {
         let mut log = CommandLog::default();
         let last = REMEMBERED_COMMANDS as u64;
         for id in 0..=last {
-            assert!(matches!(log.admit(id), Admitted::New(_)));
+            new(&mut log, id);
         }
-        assert!(matches!(log.admit(last), Admitted::Repeat(_)));
-        assert!(matches!(log.admit(1), Admitted::Repeat(_)));
-        assert!(
-            matches!(log.admit(0), Admitted::New(_)),
-            "the oldest was forgotten"
-        );
+        repeat(&mut log, last);
+        repeat(&mut log, 1);
+        new(&mut log, 0);
     }
 }
