@@ -40,8 +40,8 @@ use std::time::Duration;
 use proto::deploy::DeployState;
 use proto::service::ServiceSpec;
 use proto::wire::{
-    AgentMsg, Command, CommandErrorKind, DeployOrder, DeployProgress, Lifecycle, LogRecord,
-    Outcome, RunState,
+    AgentMsg, Command, CommandFailure, DeployOrder, DeployProgress, Lifecycle, LogRecord, Outcome,
+    RunState,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -171,10 +171,7 @@ impl Engine {
             } => pipeline::rollback(self, &service_id, &deployment_id).await,
             Command::Service { service_id, action } => self.lifecycle(&service_id, action).await,
         };
-        match result {
-            Ok(()) => Outcome::Ok,
-            Err(message) => Outcome::err(CommandErrorKind::Failed, message),
-        }
+        result.into()
     }
 
     /// Values to scrub from `service_id`'s log lines from now on.
@@ -262,7 +259,7 @@ impl Engine {
         }
     }
 
-    async fn lifecycle(&self, service_id: &str, action: Lifecycle) -> Result<(), String> {
+    async fn lifecycle(&self, service_id: &str, action: Lifecycle) -> Result<(), CommandFailure> {
         match action {
             Lifecycle::Stop => {
                 self.stop_live(service_id, RunState::Stopped).await;

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use proto::deploy::DeployState;
 use proto::service::{self, Runtime, ServiceKind, ServiceSpec, Source};
-use proto::wire::{DeployOrder, DeployProgress, Secrets};
+use proto::wire::{CommandErrorKind, CommandFailure, DeployOrder, DeployProgress, Secrets};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -298,7 +298,7 @@ pub(super) async fn rollback(
     engine: &Engine,
     service_id: &str,
     deployment_id: &str,
-) -> Result<(), String> {
+) -> Result<(), CommandFailure> {
     relaunch(engine, service_id, deployment_id, &CancellationToken::new()).await
 }
 
@@ -308,22 +308,25 @@ pub(super) async fn relaunch(
     service_id: &str,
     deployment_id: &str,
     cancel: &CancellationToken,
-) -> Result<(), String> {
+) -> Result<(), CommandFailure> {
     let kept = engine.kept(service_id, deployment_id).ok_or_else(|| {
-        format!("release {deployment_id} is no longer kept on this instance: deploy it again")
+        let message =
+            format!("release {deployment_id} is no longer kept on this instance: deploy it again");
+        CommandFailure::new(CommandErrorKind::NotFound, message)
     })?;
     let logs = engine.log_sender(service_id, deployment_id);
     switch_to(engine, service_id, kept, &logs, cancel, None)
         .await
-        .map_err(|e| e.reason)
+        .map_err(|e| CommandFailure::new(CommandErrorKind::Failed, e.reason))
 }
 
 /// Starts the live release again as a new process and switches to it (zero downtime), or starts
 /// it if it was stopped.
-pub(super) async fn restart(engine: &Engine, service_id: &str) -> Result<(), String> {
-    let live = engine
-        .live_id(service_id)
-        .ok_or_else(|| "this service has no live release to start: deploy it first".to_string())?;
+pub(super) async fn restart(engine: &Engine, service_id: &str) -> Result<(), CommandFailure> {
+    let live = engine.live_id(service_id).ok_or_else(|| {
+        let message = "this service has no live release to start: deploy it first";
+        CommandFailure::new(CommandErrorKind::Conflict, message)
+    })?;
     rollback(engine, service_id, &live).await
 }
 

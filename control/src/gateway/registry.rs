@@ -333,6 +333,31 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn run_turns_a_refusal_into_a_domain_error_by_its_kind() {
+        let r = Registry::default();
+        let gone = Outcome::err(
+            CommandErrorKind::NotFound,
+            "release dep_1 is no longer kept",
+        );
+        fake_session(r.register("ins_1", mux()), Some(gone));
+        let got = r.run("ins_1", Command::Ping, Duration::from_secs(5)).await;
+        assert!(
+            matches!(&got, Err(DomainError::Conflict(m)) if m == "release dep_1 is no longer kept"),
+            "{got:?}"
+        );
+        let invalid = refused(CommandErrorKind::Invalid, "unknown command".into());
+        assert!(
+            matches!(invalid, DomainError::Invalid { .. }),
+            "{invalid:?}"
+        );
+        let offline = r.run("ins_2", Command::Ping, Duration::from_secs(5)).await;
+        assert!(
+            matches!(&offline, Err(DomainError::Conflict(m)) if m.contains("offline")),
+            "{offline:?}"
+        );
+    }
+
+    #[tokio::test]
     async fn a_command_for_an_instance_without_a_connection_is_offline() {
         let r = Registry::default();
         let got = r

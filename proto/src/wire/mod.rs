@@ -33,8 +33,8 @@ pub use frame::{
     MAX_FRAME_BYTES, MAX_REASON_BYTES, Side,
 };
 pub use msg::{
-    AgentMsg, AgentState, BaseMsg, Command, CommandErrorKind, ControlError, HostFacts, JoinToken,
-    Outcome, StreamOpen, decode_control, encode_control,
+    AgentMsg, AgentState, BaseMsg, Command, CommandErrorKind, CommandFailure, ControlError,
+    HostFacts, JoinToken, Outcome, StreamOpen, decode_control, encode_control,
 };
 #[cfg(feature = "mux")]
 pub use mux::{ControlReceiver, Incoming, Mux, MuxError, MuxStream, StreamError};

@@ -114,10 +114,7 @@ pub enum Outcome {
 
 impl Outcome {
     pub fn err(kind: CommandErrorKind, message: impl Into<String>) -> Outcome {
-        Outcome::Err {
-            kind,
-            message: message.into(),
-        }
+        Err(CommandFailure::new(kind, message)).into()
     }
 }
 
@@ -140,6 +137,32 @@ pub enum CommandErrorKind {
 impl CommandErrorKind {
     pub fn is_failed(&self) -> bool {
         *self == CommandErrorKind::Failed
+    }
+}
+
+/// A command not done, as the agent's code passes it up until it becomes [`Outcome::Err`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CommandFailure {
+    pub kind: CommandErrorKind,
+    pub message: String,
+}
+
+impl CommandFailure {
+    pub fn new(kind: CommandErrorKind, message: impl Into<String>) -> CommandFailure {
+        CommandFailure {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Result<(), CommandFailure>> for Outcome {
+    fn from(result: Result<(), CommandFailure>) -> Outcome {
+        match result {
+            Ok(()) => Outcome::Ok,
+            Err(CommandFailure { kind, message }) => Outcome::Err { kind, message },
+        }
     }
 }
 
