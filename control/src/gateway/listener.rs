@@ -155,17 +155,20 @@ async fn connection(
         ip: Some(peer.ip().to_string()),
         user_agent: Some("dployrd".into()),
     };
+    // Both first messages carry the agent's protocol: one Base does not speak is refused first.
+    if let Some(AgentMsg::Enroll { protocol, .. } | AgentMsg::Hello { protocol, .. }) = &first
+        && let Err(reason) = speaks(*protocol)
+    {
+        return Err(refuse(&mut ws, reason).await);
+    }
     match first {
         None => Ok(()),
         Some(AgentMsg::Enroll {
-            protocol,
             token,
             host,
             version,
+            ..
         }) => {
-            if let Err(reason) = speaks(protocol) {
-                return Err(refuse(&mut ws, reason).await);
-            }
             match base
                 .enroll(token.expose(), &fp, &version, &host, &client)
                 .await
@@ -186,14 +189,11 @@ async fn connection(
             }
         }
         Some(AgentMsg::Hello {
-            protocol,
             version,
             host,
             state,
+            ..
         }) => {
-            if let Err(reason) = speaks(protocol) {
-                return Err(refuse(&mut ws, reason).await);
-            }
             let Some(instance) = base.instance_by_fingerprint(&fp).await? else {
                 return Err(refuse(
                     &mut ws,
