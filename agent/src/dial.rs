@@ -1,22 +1,22 @@
 //! Dialing the gateway: TCP, then TLS pinned to Base's certificate, then a WebSocket; and the
-//! helpers that put control messages in frames and take them out.
+//! handshake messages before the connection is multiplexed ([`proto::wire::handshake`], the
+//! same code and the same strictness as the gateway's).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use proto::wire::{self, AgentMsg, BaseMsg, Frame};
+use proto::wire::handshake::{self, HandshakeError};
+use proto::wire::{AgentMsg, BaseMsg, ControlError, MuxError, StreamError};
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 pub type Ws = tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<TcpStream>>;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Why a connection to Base failed or ended.
 #[derive(Debug, thiserror::Error)]
 pub enum DialError {
     #[error("bad gateway URL {0:?}: use wss://host:port")]
@@ -28,14 +28,28 @@ pub enum DialError {
     },
     #[error("TLS handshake with Base failed: {0}")]
     Tls(std::io::Error),
+    #[error("TLS setup: {0}")]
+    TlsConfig(#[from] rustls::Error),
+    #[error("the agent's key, certificate or enrollment file: {0}")]
+    Files(std::io::Error),
     #[error("WebSocket: {0}")]
     Ws(Box<tokio_tungstenite::tungstenite::Error>),
     #[error("timed out connecting to Base")]
     Timeout,
     #[error("protocol: {0}")]
-    Protocol(String),
+    Handshake(#[from] HandshakeError),
+    #[error("protocol: expected {expected}, got {got}")]
+    Unexpected { expected: &'static str, got: String },
+    #[error("protocol: {0}")]
+    Control(#[from] ControlError),
     #[error("Base refused: {0}")]
     Refused(String),
+    #[error("Base went silent")]
+    Silent,
+    #[error("tunnel: {0}")]
+    Tunnel(#[from] MuxError),
+    #[error("tunnel: {0}")]
+    Stream(#[from] StreamError),
 }
 
 impl From<tokio_tungstenite::tungstenite::Error> for DialError {
@@ -44,14 +58,21 @@ impl From<tokio_tungstenite::tungstenite::Error> for DialError {
     }
 }
 
-fn ws_config() -> WebSocketConfig {
-    let mut c = WebSocketConfig::default();
-    c.max_message_size = Some(wire::MAX_FRAME_BYTES);
-    c.max_frame_size = Some(wire::MAX_FRAME_BYTES);
-    // tungstenite zero-fills its whole read buffer (128 KiB by default) before every read; an
-    // idle agent reads only tiny control frames (see control::gateway::listener).
-    c.read_buffer_size = 4 * 1024;
-    c
+impl DialError {
+    /// The answer Base gave instead of the one expected (`None`: it closed the connection).
+    pub fn unexpected(expected: &'static str, got: Option<BaseMsg>) -> DialError {
+        match got {
+            Some(BaseMsg::Refused { reason }) => DialError::Refused(reason),
+            Some(other) => DialError::Unexpected {
+                expected,
+                got: format!("{other:?}"),
+            },
+            None => DialError::Unexpected {
+                expected,
+                got: "the connection closed".into(),
+            },
+        }
+    }
 }
 
 /// `wss://host:port[/path]` -> `host:port`.
@@ -87,38 +108,38 @@ pub async fn dial(url: &str, tls: Arc<ClientConfig>) -> Result<Ws, DialError> {
             .connect(name, tcp)
             .await
             .map_err(DialError::Tls)?;
-        let (ws, _) =
-            tokio_tungstenite::client_async_with_config(url, stream, Some(ws_config())).await?;
+        let config = Some(handshake::ws_config());
+        let (ws, _) = tokio_tungstenite::client_async_with_config(url, stream, config).await?;
         Ok(ws)
     })
     .await
     .map_err(|_| DialError::Timeout)?
 }
 
+/// Dials Base and says `hello`; once Base answers `Welcome`, the connection and the heartbeat
+/// period Base asked for.
+pub async fn greet(
+    url: &str,
+    tls: Arc<ClientConfig>,
+    hello: &AgentMsg,
+) -> Result<(Ws, Duration), DialError> {
+    let mut ws = dial(url, tls).await?;
+    send(&mut ws, hello).await?;
+    match recv(&mut ws).await? {
+        Some(BaseMsg::Welcome { heartbeat_secs, .. }) => {
+            Ok((ws, Duration::from_secs(u64::from(heartbeat_secs.max(1)))))
+        }
+        other => Err(DialError::unexpected("Welcome", other)),
+    }
+}
+
 pub async fn send(ws: &mut Ws, msg: &AgentMsg) -> Result<(), DialError> {
-    let frame = wire::encode_control(msg).map_err(|e| DialError::Protocol(e.to_string()))?;
-    ws.send(Message::Binary(frame.encode().into())).await?;
-    Ok(())
+    Ok(handshake::send(ws, msg).await?)
 }
 
 /// The next control message from Base; `None` when it closed the connection.
 pub async fn recv(ws: &mut Ws) -> Result<Option<BaseMsg>, DialError> {
-    loop {
-        let Some(msg) = ws.next().await else {
-            return Ok(None);
-        };
-        match msg? {
-            Message::Binary(bytes) => {
-                let frame =
-                    Frame::decode(&bytes).map_err(|e| DialError::Protocol(e.to_string()))?;
-                return wire::decode_control::<BaseMsg>(&frame)
-                    .map(Some)
-                    .map_err(|e| DialError::Protocol(e.to_string()));
-            }
-            Message::Close(_) => return Ok(None),
-            _ => continue,
-        }
-    }
+    Ok(handshake::recv(ws).await?)
 }
 
 #[cfg(test)]

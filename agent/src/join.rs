@@ -15,9 +15,8 @@ pub async fn join(
     token: &str,
     pin: &str,
 ) -> Result<Enrollment, DialError> {
-    let identity = AgentIdentity::load_or_create(data.path()).map_err(DialError::Tls)?;
-    let tls =
-        client_config(pin, Some(&identity)).map_err(|e| DialError::Protocol(e.to_string()))?;
+    let identity = AgentIdentity::load_or_create(data.path()).map_err(DialError::Files)?;
+    let tls = client_config(pin, Some(&identity))?;
     let mut ws = dial::dial(url, tls).await?;
     let host = HostFacts::detect();
     let enroll = AgentMsg::Enroll {
@@ -36,15 +35,9 @@ pub async fn join(
                 pin: pin.to_string(),
                 instance_id,
             };
-            data.save_enrollment(&e).map_err(DialError::Tls)?;
+            data.save_enrollment(&e).map_err(DialError::Files)?;
             Ok(e)
         }
-        Some(BaseMsg::Refused { reason }) => Err(DialError::Refused(reason)),
-        Some(other) => Err(DialError::Protocol(format!(
-            "unexpected answer to Enroll: {other:?}"
-        ))),
-        None => Err(DialError::Protocol(
-            "Base closed the connection without answering".into(),
-        )),
+        other => Err(DialError::unexpected("Enrolled", other)),
     }
 }

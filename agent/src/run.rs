@@ -1,22 +1,23 @@
 //! `dployrd run`: hold one connection to Base forever. Each (re)connect says `Hello` with the
 //! agent's actual state so Base can reconcile; heartbeats flow both ways; commands are answered
-//! with an `Ack` carrying their id; streams Base opens are served by [`crate::streams`]. Every failure waits an exponential backoff with full jitter
-//! (1 s doubling to a 60 s cap) so a fleet does not stampede a restarting Base; a connection
-//! that got as far as `Welcome` resets the backoff. `status.json` says what it is doing.
+//! with an `Ack` carrying their id, once per id ([`commands`]); streams Base opens are served by
+//! [`crate::streams`]. Every failure waits an exponential backoff with full jitter (1 s doubling
+//! to a 60 s cap) so a fleet does not stampede a restarting Base; a connection that got as far
+//! as `Welcome` resets the backoff. `status.json` says what it is doing.
 
-use std::time::Duration;
+mod commands;
+mod logs;
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use std::sync::Arc;
-
-use proto::wire::{
-    self, AgentMsg, BaseMsg, HostFacts, LogRecord, MuxError, Side, StreamError, StreamOpen, mux,
-};
+use proto::wire::{self, AgentMsg, BaseMsg, Command, HostFacts, MuxError, Side, StreamError, mux};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
+use self::logs::LogQueue;
 use crate::dial::{self, DialError};
 use crate::engine::{Engine, EngineConfig};
 use crate::ingress::Routes;
@@ -91,11 +92,10 @@ async fn session(
     tools: &Tools,
     reports: &mut mpsc::UnboundedReceiver<AgentMsg>,
     logs: &LogQueue,
+    commands: &Commands,
 ) -> Result<bool, (bool, DialError)> {
     let engine = &tools.engine;
-    let tls = client_config(&enr.pin, Some(identity))
-        .map_err(|e| (false, DialError::Protocol(e.to_string())))?;
-    let mut ws = dial::dial(&enr.url, tls).await.map_err(|e| (false, e))?;
+    let tls = client_config(&enr.pin, Some(identity)).map_err(|e| (false, e.into()))?;
     // Reports queued while offline are stale: the `Hello` below says where everything stands.
     while reports.try_recv().is_ok() {}
     let hello = AgentMsg::Hello {
@@ -104,35 +104,21 @@ async fn session(
         host: HostFacts::detect(),
         state: engine.state(),
     };
-    dial::send(&mut ws, &hello).await.map_err(|e| (false, e))?;
-    let heartbeat = match dial::recv(&mut ws).await.map_err(|e| (false, e))? {
-        Some(BaseMsg::Welcome { heartbeat_secs, .. }) => {
-            Duration::from_secs(u64::from(heartbeat_secs.max(1)))
-        }
-        Some(BaseMsg::Refused { reason }) => return Err((false, DialError::Refused(reason))),
-        other => {
-            return Err((
-                false,
-                DialError::Protocol(format!("expected Welcome, got {other:?}")),
-            ));
-        }
-    };
+    let (ws, heartbeat) = dial::greet(&enr.url, tls, &hello)
+        .await
+        .map_err(|e| (false, e))?;
     tracing::info!(instance.id = %enr.instance_id, url = %enr.url, "online");
     write_status(data, enr, "online", None);
     // Past `Welcome` the connection is multiplexed: control on stream 0, and the byte streams
     // Base opens for logs, consoles and files, each served by its own task.
     let (mux, mut control, mut incoming) = mux::over_websocket(ws, Side::Agent);
-    let _shipper = AbortOnDrop(tokio::spawn(ship_logs(
-        mux.clone(),
-        logs.clone(),
-        engine.clone(),
-    )));
-    let lost = |e: StreamError| (true, DialError::Protocol(e.to_string()));
+    let _shipper = logs::start(mux.clone(), logs.clone(), engine.clone());
+    let lost = |e: StreamError| (true, DialError::Stream(e));
     let mut silent_after = tokio::time::Instant::now() + heartbeat * 3;
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(silent_after) => {
-                return Err((true, DialError::Protocol("Base went silent".into())));
+                return Err((true, DialError::Silent));
             }
             Some(stream) = incoming.accept() => {
                 tokio::spawn(streams::serve(stream, tools.clone()));
@@ -146,21 +132,15 @@ async fn session(
                     None => {
                         return match mux.closed().await {
                             MuxError::TransportEnded | MuxError::Closed => Ok(true),
-                            other => Err((true, DialError::Protocol(other.to_string()))),
+                            other => Err((true, DialError::Tunnel(other))),
                         };
                     }
-                    Some(Err(e)) => return Err((true, DialError::Protocol(e.to_string()))),
+                    Some(Err(e)) => return Err((true, DialError::Control(e))),
                     Some(Ok(BaseMsg::Heartbeat { seq })) => {
                         mux.send_control(&AgentMsg::Heartbeat { seq }).map_err(lost)?;
                     }
                     Some(Ok(BaseMsg::Command { id, command })) => {
-                        // Each command in its own task: a rollback's health check must not hold
-                        // up heartbeats. The ack goes out when it is done.
-                        let (engine, mux) = (engine.clone(), mux.clone());
-                        tokio::spawn(async move {
-                            let outcome = engine.handle(command).await;
-                            let _ = mux.send_control(&AgentMsg::Ack { id, outcome });
-                        });
+                        carry_out(id, command, engine, &mux, commands);
                     }
                     Some(Ok(BaseMsg::Refused { reason })) => {
                         return Err((true, DialError::Refused(reason)));
@@ -170,6 +150,33 @@ async fn session(
             }
         }
     }
+}
+
+/// Every command id this agent was given lately, across reconnects.
+type Commands = Arc<Mutex<commands::CommandLog>>;
+
+/// Does a command in its own task (a rollback's health check must not hold up heartbeats) and
+/// acks it when done; a repeated id is acked with the first one's outcome instead.
+fn carry_out(id: u64, command: Command, engine: &Engine, mux: &wire::Mux, commands: &Commands) {
+    let admitted = commands.lock().expect("command log lock").admit(id);
+    let (engine, mux) = (engine.clone(), mux.clone());
+    tokio::spawn(async move {
+        let outcome = match admitted {
+            commands::Admitted::New(done) => {
+                let outcome = engine.handle(command).await;
+                done.send_replace(Some(outcome.clone()));
+                outcome
+            }
+            commands::Admitted::Repeat(first) => {
+                tracing::info!(id, "command sent again: answering with its first outcome");
+                match commands::outcome_of(first).await {
+                    Some(outcome) => outcome,
+                    None => return,
+                }
+            }
+        };
+        let _ = mux.send_control(&AgentMsg::Ack { id, outcome });
+    });
 }
 
 /// Where the ingress listens and which domain services get their default host under.
@@ -222,7 +229,7 @@ pub async fn run(
     }));
     tracing::info!(%ingress_addr, domain = %options.ingress_domain, "ingress listening");
     let (reports_tx, mut reports) = mpsc::unbounded_channel();
-    let (ship_tx, ship_rx) = mpsc::channel(LOG_QUEUE);
+    let (ship_tx, ship_rx) = mpsc::channel(logs::LOG_QUEUE);
     let logs: LogQueue = Arc::new(tokio::sync::Mutex::new(ship_rx));
     let engine = Engine::new(
         EngineConfig {
@@ -262,79 +269,6 @@ pub async fn run(
     result
 }
 
-/// Log lines waiting for Base: enough for a burst, bounded so a long outage costs memory
-/// only up to here (later lines are dropped and counted; the engine's log book keeps recent
-/// ones).
-const LOG_QUEUE: usize = 64 * 1024;
-/// Lines per write on the log stream.
-const LOG_BATCH: usize = 512;
-
-/// The log lines on their way to Base; each connection's shipper holds it while it runs.
-type LogQueue = Arc<tokio::sync::Mutex<mpsc::Receiver<LogRecord>>>;
-
-/// Tells the engine a shipper drains the queue, until dropped (the shipper returns or is aborted).
-struct Shipping(Engine);
-
-impl Shipping {
-    fn on(engine: &Engine) -> Shipping {
-        engine.set_shipping(true);
-        Shipping(engine.clone())
-    }
-}
-
-impl Drop for Shipping {
-    fn drop(&mut self) {
-        self.0.set_shipping(false);
-    }
-}
-
-/// Aborts a task when the connection it serves ends.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// Opens the log stream and writes queued lines to it as JSON lines, in batches, until the
-/// connection ends. The stream's credit window paces it: a slow Base slows this, and the queue
-/// absorbs the difference.
-async fn ship_logs(mux: wire::Mux, queue: LogQueue, engine: Engine) {
-    let mut stream = match mux.open(&StreamOpen::Logs) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot open the log stream");
-            return;
-        }
-    };
-    let mut queue = queue.lock().await;
-    let _shipping = Shipping::on(&engine);
-    let mut batch = Vec::with_capacity(LOG_BATCH);
-    let mut buf = Vec::with_capacity(64 * 1024);
-    loop {
-        if queue.recv_many(&mut batch, LOG_BATCH).await == 0 {
-            return;
-        }
-        let dropped = engine.take_dropped_lines();
-        if dropped > 0 {
-            tracing::warn!(
-                dropped,
-                "log lines dropped: Base was away or slower than the services"
-            );
-        }
-        buf.clear();
-        for record in batch.drain(..) {
-            if serde_json::to_writer(&mut buf, &record).is_ok() {
-                buf.push(b'\n');
-            }
-        }
-        if stream.send(&buf).await.is_err() {
-            return;
-        }
-    }
-}
-
 /// Where the ingress actually listens (port 0 picks one), for `dployrd status` and tests.
 fn write_ingress(data: &DataDir, addr: SocketAddr) {
     let _ = std::fs::write(data.path().join("ingress.addr"), addr.to_string());
@@ -350,12 +284,13 @@ async fn hold(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let mut backoff = Backoff::default();
+    let commands = Commands::default();
     tokio::pin!(shutdown);
     loop {
         write_status(data, enr, "connecting", None);
         let outcome = tokio::select! {
             _ = &mut shutdown => return Ok(()),
-            r = session(enr, identity, data, tools, reports, logs) => r,
+            r = session(enr, identity, data, tools, reports, logs, &commands) => r,
         };
         let error = match outcome {
             Ok(_) => {

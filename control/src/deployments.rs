@@ -191,12 +191,12 @@ impl Base {
             let cancel = Command::CancelDeploy {
                 deployment_id: row.id.clone(),
             };
-            if let Ok(Outcome::Err { message }) = self
+            if let Ok(Outcome::Err { kind, message }) = self
                 .registry
                 .send_command(&svc.instance_id, cancel, self.limits().command_timeout)
                 .await
             {
-                return Err(DomainError::Conflict(message));
+                return Err(crate::gateway::registry::refused(kind, message));
             }
         }
         let reason = format!("cancelled by {}", actor.user.email);

@@ -4,39 +4,24 @@
 
 use proto::api::{Deployment, Service, ServiceStatus};
 use proto::deploy::DeployState;
-use proto::wire::{Command, Lifecycle, Outcome};
+use proto::wire::{Command, Lifecycle};
 use serde_json::json;
 
 use crate::deployments::Step;
 use crate::events::{NewEvent, record};
-use crate::gateway::registry::CommandError;
 use crate::rbac::Deploy;
 use crate::services::status_str;
 use crate::store::deployments as deployments_sql;
 use crate::store::services as services_sql;
 use crate::{Actor, Base, DomainError};
 
-fn refused(e: CommandError) -> DomainError {
-    DomainError::Conflict(match e {
-        CommandError::Offline => "the service's instance is offline".into(),
-        other => other.to_string(),
-    })
-}
-
 impl Base {
     /// Sends `command` to the instance and waits, up to the action timeout, for the agent to
-    /// carry it out; its refusal, or an offline instance, is a conflict.
+    /// carry it out; its refusal (mapped once, in the registry) or an offline instance is the
+    /// error.
     async fn carry_out(&self, instance_id: &str, command: Command) -> Result<(), DomainError> {
         let timeout = self.limits().action_timeout;
-        match self
-            .registry
-            .send_command(instance_id, command, timeout)
-            .await
-            .map_err(refused)?
-        {
-            Outcome::Ok => Ok(()),
-            Outcome::Err { message } => Err(DomainError::Conflict(message)),
-        }
+        self.registry.run(instance_id, command, timeout).await
     }
 
     /// Switches the service back to the release of `deployment_id`, which must be one it

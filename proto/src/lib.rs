@@ -6,10 +6,14 @@
 //! - [`service`]: what a service is (source, runtime, commands, health check, …).
 //! - [`deploy`]: a deployment's states and the one function that moves between them.
 //! - [`wire`]: the Base <-> dployrd tunnel protocol: frames, control messages, credit windows,
-//!   and (feature `mux`, the only one that pulls in tokio) the async stream multiplexer.
+//!   and (feature `mux`, the only one that pulls in tokio) the async stream multiplexer;
+//!   (feature `ws`) the handshake over a WebSocket.
+//! - [`tls`] (feature `tls`): the tunnel's mutual TLS, the pin and self-signed identities.
 
 pub mod api;
 pub mod deploy;
 pub mod rules;
 pub mod service;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod wire;

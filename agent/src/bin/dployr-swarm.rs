@@ -26,7 +26,9 @@ use agent::tls::{AgentIdentity, client_config};
 use anyhow::{Context, bail};
 use clap::Parser;
 use proto::api::{CreateInstanceRequest, CreateInstanceResponse, LoginRequest, MeResponse};
-use proto::wire::{AgentMsg, AgentState, BaseMsg, Command, HostFacts, Outcome, PROTOCOL_VERSION};
+use proto::wire::{
+    AgentMsg, AgentState, BaseMsg, Command, CommandErrorKind, HostFacts, Outcome, PROTOCOL_VERSION,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -252,43 +254,31 @@ async fn session(
     stats: &Stats,
     welcomed: impl FnOnce(),
 ) -> Result<(), DialError> {
-    let tls =
-        client_config(&enr.pin, Some(identity)).map_err(|e| DialError::Protocol(e.to_string()))?;
-    let mut ws = dial::dial(&enr.url, tls).await?;
+    let tls = client_config(&enr.pin, Some(identity))?;
     let hello = AgentMsg::Hello {
         protocol: PROTOCOL_VERSION,
         version: format!("{}-swarm", agent::join::VERSION),
         host: host.clone(),
         state: AgentState::default(),
     };
-    dial::send(&mut ws, &hello).await?;
-    let heartbeat = match dial::recv(&mut ws).await? {
-        Some(BaseMsg::Welcome { heartbeat_secs, .. }) => {
-            Duration::from_secs(u64::from(heartbeat_secs.max(1)))
-        }
-        Some(BaseMsg::Refused { reason }) => return Err(DialError::Refused(reason)),
-        other => {
-            return Err(DialError::Protocol(format!(
-                "expected Welcome, got {other:?}"
-            )));
-        }
-    };
+    let (mut ws, heartbeat) = dial::greet(&enr.url, tls, &hello).await?;
     welcomed();
     stats.online.fetch_add(1, Relaxed);
     let result = async {
         loop {
             let msg = tokio::time::timeout(heartbeat * 3, dial::recv(&mut ws))
                 .await
-                .map_err(|_| DialError::Protocol("Base went silent".into()))??;
+                .map_err(|_| DialError::Silent)??;
             let answer = match msg {
                 None => return Ok(()),
                 Some(BaseMsg::Heartbeat { seq }) => AgentMsg::Heartbeat { seq },
                 Some(BaseMsg::Command { id, command }) => {
                     let outcome = match command {
                         Command::Ping => Outcome::Ok,
-                        _ => Outcome::Err {
-                            message: "dployr-swarm only answers pings".into(),
-                        },
+                        _ => Outcome::err(
+                            CommandErrorKind::Invalid,
+                            "dployr-swarm only answers pings",
+                        ),
                     };
                     AgentMsg::Ack { id, outcome }
                 }

@@ -2,7 +2,7 @@
 //! restart and remove; and stopping everything when dployrd shuts down. A stopped service keeps
 //! its live release, so a start brings that back.
 
-use proto::wire::{Lifecycle, RunState};
+use proto::wire::{CommandFailure, Lifecycle, RunState};
 use tokio_util::sync::CancellationToken;
 
 use super::launch::Launch;
@@ -14,10 +14,8 @@ impl Engine {
         &self,
         service_id: &str,
         deployment_id: &str,
-    ) -> Result<(), String> {
-        release::rollback(self, service_id, deployment_id, COMMAND_DRAIN)
-            .await
-            .map_err(|end| end.reason)
+    ) -> Result<(), CommandFailure> {
+        release::rollback(self, service_id, deployment_id, COMMAND_DRAIN).await
     }
 
     /// Carries out a lifecycle command on a service.
@@ -25,16 +23,14 @@ impl Engine {
         &self,
         service_id: &str,
         action: Lifecycle,
-    ) -> Result<(), String> {
+    ) -> Result<(), CommandFailure> {
         match action {
             Lifecycle::Stop => {
                 self.stop_live(service_id, RunState::Stopped).await;
                 Ok(())
             }
             Lifecycle::Start | Lifecycle::Restart => {
-                release::restart(self, service_id, COMMAND_DRAIN)
-                    .await
-                    .map_err(|end| end.reason)
+                release::restart(self, service_id, COMMAND_DRAIN).await
             }
             Lifecycle::Remove => {
                 self.stop_live(service_id, RunState::Stopped).await;

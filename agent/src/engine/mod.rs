@@ -178,10 +178,7 @@ impl Engine {
             } => self.rollback(&service_id, &deployment_id).await,
             Command::Service { service_id, action } => self.lifecycle(&service_id, action).await,
         };
-        match result {
-            Ok(()) => Outcome::Ok,
-            Err(message) => Outcome::Err { message },
-        }
+        result.into()
     }
 
     /// Values to scrub from `service_id`'s log lines from now on.

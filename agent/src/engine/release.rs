@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use proto::deploy::DeployState;
 use proto::service::{ServiceKind, ServiceSpec};
-use proto::wire::{DeployOrder, DeployProgress, Secrets};
+use proto::wire::{CommandErrorKind, CommandFailure, DeployOrder, DeployProgress, Secrets};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -205,7 +205,7 @@ pub(super) async fn rollback(
     service_id: &str,
     deployment_id: &str,
     drain: Duration,
-) -> Result<(), End> {
+) -> Result<(), CommandFailure> {
     relaunch(
         engine,
         service_id,
@@ -223,22 +223,29 @@ pub(super) async fn relaunch(
     deployment_id: &str,
     drain: Duration,
     cancel: &CancellationToken,
-) -> Result<(), End> {
+) -> Result<(), CommandFailure> {
     let release = engine.kept(service_id, deployment_id).ok_or_else(|| {
-        End::failed(format!(
-            "release {deployment_id} is no longer kept on this instance: deploy it again"
-        ))
+        let message =
+            format!("release {deployment_id} is no longer kept on this instance: deploy it again");
+        CommandFailure::new(CommandErrorKind::NotFound, message)
     })?;
     let logs = engine.log_sender(service_id, deployment_id);
-    switch_to(engine, service_id, release, None, drain, &logs, cancel).await
+    switch_to(engine, service_id, release, None, drain, &logs, cancel)
+        .await
+        .map_err(|end| CommandFailure::new(CommandErrorKind::Failed, end.reason))
 }
 
 /// Starts the live release again as a new process and switches to it (zero downtime), or starts
 /// it if it was stopped.
-pub(super) async fn restart(engine: &Engine, service_id: &str, drain: Duration) -> Result<(), End> {
-    let live = engine
-        .live_id(service_id)
-        .ok_or_else(|| End::failed("this service has no live release to start: deploy it first"))?;
+pub(super) async fn restart(
+    engine: &Engine,
+    service_id: &str,
+    drain: Duration,
+) -> Result<(), CommandFailure> {
+    let live = engine.live_id(service_id).ok_or_else(|| {
+        let message = "this service has no live release to start: deploy it first";
+        CommandFailure::new(CommandErrorKind::Conflict, message)
+    })?;
     rollback(engine, service_id, &live, drain).await
 }
 

@@ -4,7 +4,7 @@
 use proto::deploy::DeployState;
 use proto::wire::{AgentMsg, AgentState, DeployProgress, RunState, ServiceReport};
 
-use super::{Engine, REMEMBERED};
+use super::{Engine, REMEMBERED, Slot};
 
 impl Engine {
     /// What runs here and what became of every deployment remembered, for `Hello`.
@@ -13,15 +13,7 @@ impl Engine {
         let mut services: Vec<ServiceReport> = st
             .services
             .iter()
-            .filter_map(|(id, slot)| {
-                Some(ServiceReport {
-                    service_id: id.clone(),
-                    live_deployment_id: slot.live.as_ref().map(|l| l.deployment_id.clone()),
-                    run: slot.run?,
-                    restarts: slot.restarts,
-                    reason: slot.run_reason.clone(),
-                })
-            })
+            .filter_map(|(id, slot)| report_of(id, slot))
             .collect();
         services.sort_by(|a, b| a.service_id.cmp(&b.service_id));
         let deployments = st
@@ -71,15 +63,9 @@ impl Engine {
     pub(super) fn service_report(&self, service_id: &str) {
         let report = {
             let st = self.lock();
-            st.services.get(service_id).and_then(|slot| {
-                Some(ServiceReport {
-                    service_id: service_id.to_string(),
-                    live_deployment_id: slot.live.as_ref().map(|l| l.deployment_id.clone()),
-                    run: slot.run?,
-                    restarts: slot.restarts,
-                    reason: slot.run_reason.clone(),
-                })
-            })
+            st.services
+                .get(service_id)
+                .and_then(|slot| report_of(service_id, slot))
         };
         if let Some(r) = report {
             self.report(AgentMsg::Service(r));
@@ -112,4 +98,14 @@ impl Engine {
         }
         self.service_report(service_id);
     }
+}
+
+/// How the service runs, once it has run at all.
+fn report_of(service_id: &str, slot: &Slot) -> Option<ServiceReport> {
+    Some(ServiceReport {
+        service_id: service_id.to_string(),
+        run: slot.run?,
+        restarts: slot.restarts,
+        reason: slot.run_reason.clone(),
+    })
 }

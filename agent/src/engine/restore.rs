@@ -74,8 +74,8 @@ impl Engine {
                 Ok(()) => {
                     tracing::info!(service = %saved.service_id, deployment = %live, "service restored")
                 }
-                Err(end) => {
-                    tracing::warn!(service = %saved.service_id, error = %end.reason, "could not restore the service")
+                Err(failure) => {
+                    tracing::warn!(service = %saved.service_id, error = %failure.message, "could not restore the service")
                 }
             }
             if let Some(pgid) = saved.pgid {

@@ -4,28 +4,27 @@
 //! `Hello` (an enrolled agent: register it online, then run the multiplexer over the socket:
 //! heartbeats, Base's commands and the agent's acks on stream 0, and the byte streams Base opens,
 //! until either side goes away or Base revokes it). Anything else, or
-//! anything malformed, closes that connection only, with the reason logged.
+//! anything malformed, closes that connection only, with the reason logged. The handshake
+//! messages go through [`proto::wire::handshake`], the same code dployrd uses.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use proto::tls::fingerprint;
+use proto::wire::handshake::{self, HandshakeError};
 use proto::wire::{
-    self, AgentMsg, BaseMsg, ControlReceiver, Frame, Incoming, Mux, MuxError, Outcome, Side,
+    self, AgentMsg, BaseMsg, ControlError, ControlReceiver, Incoming, Mux, MuxError, Outcome, Side,
     StreamError, StreamOpen,
 };
 use rustls::ServerConfig;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio_rustls::TlsAcceptor;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tracing::Instrument;
 
 use super::registry::Pending;
-use super::tls::fingerprint;
 use crate::{Base, ClientInfo, DomainError};
 
 /// How long a client may take to finish TLS + WebSocket handshakes and say its first message.
@@ -45,7 +44,11 @@ pub enum ConnError {
     #[error("WebSocket: {0}")]
     Ws(Box<tokio_tungstenite::tungstenite::Error>),
     #[error("protocol: {0}")]
-    Protocol(String),
+    Handshake(#[from] HandshakeError),
+    #[error("protocol: {0}")]
+    Control(#[from] ControlError),
+    #[error("tunnel: {0}")]
+    Stream(StreamError),
     #[error("refused: {0}")]
     Refused(String),
     #[error("agent went silent")]
@@ -58,20 +61,6 @@ pub enum ConnError {
     Domain(#[from] DomainError),
 }
 
-/// tungstenite zero-fills its whole read buffer before every read, so each idle connection kept
-/// the default 128 KiB resident: 1.5 GiB for 10,000 agents (BENCHMARKS.md, "Agent gateway").
-/// Control messages are tens of bytes, and a large tunnel frame reserves its full length as soon
-/// as its header is read, so a small buffer saves idle memory without slowing large frames.
-pub const READ_BUFFER_BYTES: usize = 4 * 1024;
-
-pub fn ws_config() -> WebSocketConfig {
-    let mut c = WebSocketConfig::default();
-    c.max_message_size = Some(wire::MAX_FRAME_BYTES);
-    c.max_frame_size = Some(wire::MAX_FRAME_BYTES);
-    c.read_buffer_size = READ_BUFFER_BYTES;
-    c
-}
-
 impl From<tokio_tungstenite::tungstenite::Error> for ConnError {
     fn from(e: tokio_tungstenite::tungstenite::Error) -> Self {
         ConnError::Ws(Box::new(e))
@@ -82,7 +71,7 @@ impl From<StreamError> for ConnError {
     fn from(e: StreamError) -> Self {
         match e {
             StreamError::Connection(reason) => ConnError::Tunnel(reason),
-            other => ConnError::Protocol(other.to_string()),
+            other => ConnError::Stream(other),
         }
     }
 }
@@ -128,51 +117,11 @@ pub async fn serve(
     while open.join_next().await.is_some() {}
 }
 
-async fn send(ws: &mut Ws, msg: &BaseMsg) -> Result<(), ConnError> {
-    let frame = wire::encode_control(msg).map_err(|e| ConnError::Protocol(e.to_string()))?;
-    ws.send(Message::Binary(frame.encode().into())).await?;
-    Ok(())
-}
-
-/// The next control message, or why there is none.
-async fn recv(ws: &mut Ws) -> Result<Option<AgentMsg>, ConnError> {
-    loop {
-        let Some(msg) = ws.next().await else {
-            return Ok(None);
-        };
-        match msg? {
-            Message::Binary(bytes) => {
-                let frame =
-                    Frame::decode(&bytes).map_err(|e| ConnError::Protocol(e.to_string()))?;
-                if frame.stream_id() != wire::CONTROL_STREAM {
-                    return Err(ConnError::Protocol(format!(
-                        "frame for unknown stream {}",
-                        frame.stream_id()
-                    )));
-                }
-                return wire::decode_control::<AgentMsg>(&frame)
-                    .map(Some)
-                    .map_err(|e| ConnError::Protocol(e.to_string()));
-            }
-            Message::Close(_) => return Ok(None),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            Message::Text(_) | Message::Frame(_) => {
-                return Err(ConnError::Protocol(
-                    "text messages are not part of the protocol".into(),
-                ));
-            }
-        }
-    }
-}
-
 async fn refuse(ws: &mut Ws, reason: String) -> ConnError {
-    let _ = send(
-        ws,
-        &BaseMsg::Refused {
-            reason: reason.clone(),
-        },
-    )
-    .await;
+    let refused = BaseMsg::Refused {
+        reason: reason.clone(),
+    };
+    let _ = handshake::send(ws, &refused).await;
     let _ = ws.close(None).await;
     ConnError::Refused(reason)
 }
@@ -192,8 +141,9 @@ async fn connection(
             .and_then(|c| c.first())
             .ok_or(ConnError::NoCertificate)?;
         let fp = fingerprint(cert);
-        let mut ws = tokio_tungstenite::accept_async_with_config(tls, Some(ws_config())).await?;
-        let first = recv(&mut ws).await?;
+        let config = Some(handshake::ws_config());
+        let mut ws = tokio_tungstenite::accept_async_with_config(tls, config).await?;
+        let first = handshake::recv(&mut ws).await?;
         Ok::<_, ConnError>((ws, fp, first))
     })
     .await
@@ -203,34 +153,30 @@ async fn connection(
         ip: Some(peer.ip().to_string()),
         user_agent: Some("dployrd".into()),
     };
+    // Both first messages carry the agent's protocol: one Base does not speak is refused first.
+    if let Some(AgentMsg::Enroll { protocol, .. } | AgentMsg::Hello { protocol, .. }) = &first
+        && let Err(reason) = speaks(*protocol)
+    {
+        return Err(refuse(&mut ws, reason).await);
+    }
     match first {
         None => Ok(()),
         Some(AgentMsg::Enroll {
-            protocol,
             token,
             host,
             version,
+            ..
         }) => {
-            if protocol != wire::PROTOCOL_VERSION {
-                let reason = format!(
-                    "protocol {protocol} is not supported (Base speaks {})",
-                    wire::PROTOCOL_VERSION
-                );
-                return Err(refuse(&mut ws, reason).await);
-            }
             match base
                 .enroll(token.expose(), &fp, &version, &host, &client)
                 .await
             {
                 Ok(done) => {
                     tracing::info!(instance.id = %done.instance_id, "agent enrolled");
-                    send(
-                        &mut ws,
-                        &BaseMsg::Enrolled {
-                            instance_id: done.instance_id,
-                        },
-                    )
-                    .await?;
+                    let enrolled = BaseMsg::Enrolled {
+                        instance_id: done.instance_id,
+                    };
+                    handshake::send(&mut ws, &enrolled).await?;
                     let _ = ws.close(None).await;
                     Ok(())
                 }
@@ -241,18 +187,11 @@ async fn connection(
             }
         }
         Some(AgentMsg::Hello {
-            protocol,
             version,
             host,
             state,
+            ..
         }) => {
-            if protocol != wire::PROTOCOL_VERSION {
-                let reason = format!(
-                    "protocol {protocol} is not supported (Base speaks {})",
-                    wire::PROTOCOL_VERSION
-                );
-                return Err(refuse(&mut ws, reason).await);
-            }
             let Some(instance) = base.instance_by_fingerprint(&fp).await? else {
                 return Err(refuse(
                     &mut ws,
@@ -297,6 +236,18 @@ async fn connection(
             format!("expected Hello or Enroll first, got {other:?}"),
         )
         .await),
+    }
+}
+
+/// Whether Base speaks the agent's `protocol`; if not, why, for the agent's log.
+fn speaks(protocol: u16) -> Result<(), String> {
+    if protocol == wire::PROTOCOL_VERSION {
+        Ok(())
+    } else {
+        Err(format!(
+            "protocol {protocol} is not supported (Base speaks {})",
+            wire::PROTOCOL_VERSION
+        ))
     }
 }
 
@@ -360,7 +311,7 @@ async fn session(
             }
             msg = tunnel.control.recv::<AgentMsg>() => match msg {
                 None => return ended(mux.closed().await),
-                Some(Err(e)) => return Err(ConnError::Protocol(e.to_string())),
+                Some(Err(e)) => return Err(ConnError::Control(e)),
                 Some(Ok(AgentMsg::Heartbeat { .. })) => last_heard = tokio::time::Instant::now(),
                 Some(Ok(AgentMsg::Ack { id, outcome })) => {
                     last_heard = tokio::time::Instant::now();

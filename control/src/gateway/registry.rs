@@ -6,18 +6,22 @@
 //! opens byte streams to the agent over it ([`Registry::open_stream`]) for logs, consoles and
 //! file transfers.
 //!
-//! This path is in memory and at most once per connection: if the connection ends before the
-//! ack, the caller gets [`CommandError::ConnectionLost`] and decides whether to retry. Commands
-//! that must survive reconnects (deploys) will be stored and retransmitted under their original
-//! id, as the protocol allows.
+//! This path is in memory and sends each command once: if the connection ends before the ack,
+//! the caller gets [`CommandError::ConnectionLost`] and decides whether to retry. Deploy orders
+//! survive reconnects because they are stored: an order not accepted yet is sent again on the
+//! next `Hello`, under a new id, and dployrd runs a deployment id once. Lifecycle commands are not
+//! sent again. [`Registry::run`] is how the rest of Base turns an agent's answer into its own
+//! errors, in one place.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use proto::wire::{Command, Mux, MuxStream, Outcome, StreamError, StreamOpen};
+use proto::wire::{Command, CommandErrorKind, Mux, MuxStream, Outcome, StreamError, StreamOpen};
 use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::DomainError;
 
 /// Commands waiting for a connection's session task to pick them up. Small on purpose: a
 /// caller that finds it full waits (within its timeout) instead of piling work on an agent that
@@ -33,6 +37,27 @@ pub enum CommandError {
     Timeout(Duration),
     #[error("the agent's connection ended before it answered")]
     ConnectionLost,
+}
+
+impl From<CommandError> for DomainError {
+    fn from(e: CommandError) -> Self {
+        DomainError::Conflict(match e {
+            CommandError::Offline => "the service's instance is offline".into(),
+            other => other.to_string(),
+        })
+    }
+}
+
+/// The agent's refusal as Base's error, with its message for the person who asked. A release
+/// the agent no longer keeps, a state that does not allow it, or an attempt that failed all
+/// conflict with what the instance has now; only a command the agent cannot accept is invalid.
+pub fn refused(kind: CommandErrorKind, message: String) -> DomainError {
+    match kind {
+        CommandErrorKind::Invalid => DomainError::invalid("command", message),
+        CommandErrorKind::NotFound | CommandErrorKind::Conflict | CommandErrorKind::Failed => {
+            DomainError::Conflict(message)
+        }
+    }
 }
 
 /// Why no stream to an agent could be opened.
@@ -77,8 +102,8 @@ impl std::fmt::Debug for Live {
 pub struct Registry {
     live: Mutex<HashMap<String, Live>>,
     next_epoch: Mutex<u64>,
-    /// Command ids. The protocol lets an agent remember ids it has done and skip repeats, so ids
-    /// must not restart at 1 when Base does: they start at the Unix time in ms shifted left 20
+    /// Command ids. An agent remembers the ids it has done and answers a repeat without doing
+    /// it again, so ids must not restart at 1 when Base does: they start at the Unix time in ms shifted left 20
     /// bits, which stays ahead of any earlier run unless it issued over a million commands per
     /// millisecond it was up (and fits u64 until the year 2527).
     next_command: AtomicU64,
@@ -167,6 +192,20 @@ impl Registry {
         })
         .await
         .map_err(|_| CommandError::Timeout(timeout))?
+    }
+
+    /// [`Registry::send_command`], with a refusal or no answer as a [`DomainError`]: for the
+    /// commands a person asked for and waits on.
+    pub async fn run(
+        &self,
+        instance_id: &str,
+        command: Command,
+        timeout: Duration,
+    ) -> Result<(), DomainError> {
+        match self.send_command(instance_id, command, timeout).await? {
+            Outcome::Ok => Ok(()),
+            Outcome::Err { kind, message } => Err(refused(kind, message)),
+        }
     }
 
     /// Opens a stream for `purpose` to the instance's agent. Data may be sent at once (see
@@ -291,6 +330,31 @@ mod tests {
             .send_command("ins_1", Command::Ping, Duration::from_secs(5))
             .await;
         assert_eq!(got, Ok(Outcome::Ok));
+    }
+
+    #[tokio::test]
+    async fn run_turns_a_refusal_into_a_domain_error_by_its_kind() {
+        let r = Registry::default();
+        let gone = Outcome::err(
+            CommandErrorKind::NotFound,
+            "release dep_1 is no longer kept",
+        );
+        fake_session(r.register("ins_1", mux()), Some(gone));
+        let got = r.run("ins_1", Command::Ping, Duration::from_secs(5)).await;
+        assert!(
+            matches!(&got, Err(DomainError::Conflict(m)) if m == "release dep_1 is no longer kept"),
+            "{got:?}"
+        );
+        let invalid = refused(CommandErrorKind::Invalid, "unknown command".into());
+        assert!(
+            matches!(invalid, DomainError::Invalid { .. }),
+            "{invalid:?}"
+        );
+        let offline = r.run("ins_2", Command::Ping, Duration::from_secs(5)).await;
+        assert!(
+            matches!(&offline, Err(DomainError::Conflict(m)) if m.contains("offline")),
+            "{offline:?}"
+        );
     }
 
     #[tokio::test]

@@ -11,10 +11,14 @@
 //! - [`tools`]: the console's and the file explorer's requests and answers.
 //! - [`window`]: per-stream credit windows, sans IO, so a stalled stream never blocks the others.
 //! - [`host`]: [`HostFacts::detect`], what the agent reports about its machine.
+//! - `handshake` (feature `ws`): the messages before the multiplexer takes over (`Hello`,
+//!   `Welcome`, …) over a WebSocket, and the WebSocket limits, the same for both ends.
 //! - `mux` (feature `mux`): the async multiplexer that runs all of the above over any
 //!   `Sink`/`Stream` of binary messages.
 
 pub mod frame;
+#[cfg(feature = "ws")]
+pub mod handshake;
 pub mod host;
 pub mod msg;
 #[cfg(feature = "mux")]
@@ -29,8 +33,8 @@ pub use frame::{
     MAX_FRAME_BYTES, MAX_REASON_BYTES, Side,
 };
 pub use msg::{
-    AgentMsg, AgentState, BaseMsg, Command, ControlError, HostFacts, JoinToken, Outcome,
-    StreamOpen, decode_control, encode_control,
+    AgentMsg, AgentState, BaseMsg, Command, CommandErrorKind, CommandFailure, ControlError,
+    HostFacts, JoinToken, Outcome, StreamOpen, decode_control, encode_control,
 };
 #[cfg(feature = "mux")]
 pub use mux::{ControlReceiver, Incoming, Mux, MuxError, MuxStream, StreamError};

@@ -5,9 +5,13 @@
 //! error the receiver handles (a new message kind needs a [`PROTOCOL_VERSION`] bump).
 //!
 //! Commands: Base sends [`BaseMsg::Command`] with an `id`, and dployrd answers [`AgentMsg::Ack`]
-//! with the same id once it has acted. After a reconnect Base retransmits every command it has no
-//! ack for, so the agent must treat a repeated id as "already done" (answer the same outcome, do
-//! not do the work twice): that is what lets a reconnect neither lose nor repeat work.
+//! with the same id once it has acted. Ids are never reused by Base, even across its restarts.
+//! dployrd remembers the outcomes of the last ids it was given and answers a repeated id with
+//! the remembered outcome (or, if that command still runs, with its outcome when it ends)
+//! without doing the work again, so sending a command twice is safe. Base itself sends each
+//! command once: if the connection ends before the ack, the caller learns that and decides.
+//! Deploy orders that were not accepted are sent again on the next reconnect, under a new id;
+//! they are idempotent by `deployment_id` (dployrd runs a deployment id once).
 //!
 //! [`PROTOCOL_VERSION`]: super::PROTOCOL_VERSION
 
@@ -42,7 +46,7 @@ pub enum AgentMsg {
     /// Liveness; sent every `heartbeat_secs` (from [`BaseMsg::Welcome`]) with `seq` counting up.
     Heartbeat { seq: u64 },
     /// The outcome of the command Base sent with this `id`. Sent again, identically, if Base
-    /// retransmits the command.
+    /// sends the same id again.
     Ack { id: u64, outcome: Outcome },
     /// The agent's actual state changed since `Hello` or the last `Status`.
     Status { state: AgentState },
@@ -69,7 +73,7 @@ pub enum BaseMsg {
     /// Liveness; sent every `heartbeat_secs` with `seq` counting up.
     Heartbeat { seq: u64 },
     /// Work for the agent, answered by [`AgentMsg::Ack`] with the same `id`. Ids are unique per
-    /// instance; a retransmitted id must be treated as already done (idempotent).
+    /// instance; a repeated id is answered with the first one's outcome, not done twice.
     Command { id: u64, command: Command },
 }
 
@@ -99,8 +103,67 @@ pub enum Command {
 pub enum Outcome {
     /// Done.
     Ok,
-    /// Not done; `message` is shown to the person who asked.
-    Err { message: String },
+    /// Not done; `kind` decides how Base answers the person who asked, `message` is shown to
+    /// them. A plain failure leaves `kind` out, so an older peer's `{"message": …}` still reads.
+    Err {
+        #[serde(default, skip_serializing_if = "CommandErrorKind::is_failed")]
+        kind: CommandErrorKind,
+        message: String,
+    },
+}
+
+impl Outcome {
+    pub fn err(kind: CommandErrorKind, message: impl Into<String>) -> Outcome {
+        Err(CommandFailure::new(kind, message)).into()
+    }
+}
+
+/// Why a command was not done, as [`FileErrorKind`](super::FileErrorKind) is for files: the agent
+/// says what it knows, and Base maps it once to its own errors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandErrorKind {
+    /// What the command names is not on the instance (a release it no longer keeps).
+    NotFound,
+    /// The service's state on the instance does not allow it now (no live release to start).
+    Conflict,
+    /// The agent cannot accept the command as sent.
+    Invalid,
+    /// It was tried and did not work (the new process failed its health check).
+    #[default]
+    Failed,
+}
+
+impl CommandErrorKind {
+    pub fn is_failed(&self) -> bool {
+        *self == CommandErrorKind::Failed
+    }
+}
+
+/// A command not done, as the agent's code passes it up until it becomes [`Outcome::Err`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct CommandFailure {
+    pub kind: CommandErrorKind,
+    pub message: String,
+}
+
+impl CommandFailure {
+    pub fn new(kind: CommandErrorKind, message: impl Into<String>) -> CommandFailure {
+        CommandFailure {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Result<(), CommandFailure>> for Outcome {
+    fn from(result: Result<(), CommandFailure>) -> Outcome {
+        match result {
+            Ok(()) => Outcome::Ok,
+            Err(CommandFailure { kind, message }) => Outcome::Err { kind, message },
+        }
+    }
 }
 
 /// What the agent's machine is, reported in `Hello` and `Enroll`.

@@ -94,9 +94,8 @@ pub enum RunState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceReport {
     pub service_id: String,
-    pub live_deployment_id: Option<String>,
     pub run: RunState,
-    /// Crashes since the release went live.
+    /// Crashes since the release went live; Base writes it into the crash and health events.
     #[serde(default)]
     pub restarts: u32,
     /// Why the process is crashed or unhealthy (`GET / answered 503`, `exit code 1`).

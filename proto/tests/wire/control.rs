@@ -3,8 +3,8 @@
 
 use proto::deploy::DeployState;
 use proto::wire::{
-    AgentMsg, AgentState, BaseMsg, Command, ControlError, Frame, HostFacts, JoinToken,
-    MAX_CONTROL_BYTES, Outcome, PROTOCOL_VERSION, decode_control, encode_control,
+    AgentMsg, AgentState, BaseMsg, Command, CommandErrorKind, ControlError, Frame, HostFacts,
+    JoinToken, MAX_CONTROL_BYTES, Outcome, PROTOCOL_VERSION, decode_control, encode_control,
 };
 use proto::wire::{DeployProgress, RunState, ServiceReport};
 
@@ -41,15 +41,16 @@ fn agent_messages_round_trip() {
         },
         AgentMsg::Ack {
             id: 5,
-            outcome: Outcome::Err {
-                message: "no".into(),
-            },
+            outcome: Outcome::err(CommandErrorKind::NotFound, "no"),
+        },
+        AgentMsg::Ack {
+            id: 6,
+            outcome: Outcome::err(CommandErrorKind::Failed, "no"),
         },
         AgentMsg::Status {
             state: AgentState {
                 services: vec![ServiceReport {
                     service_id: "svc_1".into(),
-                    live_deployment_id: Some("dep_1".into()),
                     run: RunState::Crashed,
                     restarts: 3,
                     reason: Some("exit code 1".into()),
@@ -106,14 +107,33 @@ fn json_shape_is_externally_tagged() {
     assert_eq!(frame.payload(), br#"{"Command":{"id":7,"command":"Ping"}}"#);
     let ack = encode_control(&AgentMsg::Ack {
         id: 7,
-        outcome: Outcome::Err {
-            message: "x".into(),
-        },
+        outcome: Outcome::err(CommandErrorKind::Failed, "x"),
     })
     .unwrap();
     assert_eq!(
         ack.payload(),
         br#"{"Ack":{"id":7,"outcome":{"Err":{"message":"x"}}}}"#
+    );
+}
+
+#[test]
+fn a_command_error_names_its_kind_unless_it_is_a_plain_failure() {
+    let ack = AgentMsg::Ack {
+        id: 7,
+        outcome: Outcome::err(CommandErrorKind::NotFound, "x"),
+    };
+    let frame = encode_control(&ack).unwrap();
+    assert_eq!(
+        frame.payload(),
+        br#"{"Ack":{"id":7,"outcome":{"Err":{"kind":"not_found","message":"x"}}}}"#
+    );
+    let plain = Frame::control(br#"{"Ack":{"id":7,"outcome":{"Err":{"message":"x"}}}}"#.to_vec());
+    assert_eq!(
+        decode_control::<AgentMsg>(&plain.unwrap()).unwrap(),
+        AgentMsg::Ack {
+            id: 7,
+            outcome: Outcome::err(CommandErrorKind::Failed, "x"),
+        }
     );
 }
 

@@ -14,9 +14,9 @@ use proptest::sample::Index;
 use proto::deploy::DeployState;
 use proto::service::{GitSource, HealthCheck, RestartPolicy, ServiceSpec, Source};
 use proto::wire::{
-    AgentMsg, AgentState, BaseMsg, Command, DeployOrder, DeployProgress, Frame, FrameKind,
-    HostFacts, JoinToken, Lifecycle, MAX_CONTROL_BYTES, Outcome, RunState, ServiceReport,
-    decode_control, encode_control,
+    AgentMsg, AgentState, BaseMsg, Command, CommandErrorKind, DeployOrder, DeployProgress, Frame,
+    FrameKind, HostFacts, JoinToken, Lifecycle, MAX_CONTROL_BYTES, Outcome, RunState,
+    ServiceReport, decode_control, encode_control,
 };
 
 /// Cases for each `Frame::decode` fuzzer.
@@ -91,15 +91,12 @@ fn report() -> impl Strategy<Value = ServiceReport> {
         RunState::Crashed,
         RunState::Unhealthy,
     ]);
-    (text(), option::of(text()), run, any::<u32>()).prop_map(
-        |(service_id, live_deployment_id, run, restarts)| ServiceReport {
-            service_id,
-            live_deployment_id,
-            run,
-            restarts,
-            reason: None,
-        },
-    )
+    (text(), run, any::<u32>()).prop_map(|(service_id, run, restarts)| ServiceReport {
+        service_id,
+        run,
+        restarts,
+        reason: None,
+    })
 }
 
 fn state() -> impl Strategy<Value = AgentState> {
@@ -159,10 +156,19 @@ fn command() -> impl Strategy<Value = Command> {
     ]
 }
 
+fn error_kind() -> impl Strategy<Value = CommandErrorKind> {
+    proptest::sample::select(vec![
+        CommandErrorKind::NotFound,
+        CommandErrorKind::Conflict,
+        CommandErrorKind::Invalid,
+        CommandErrorKind::Failed,
+    ])
+}
+
 fn outcome() -> impl Strategy<Value = Outcome> {
     prop_oneof![
         Just(Outcome::Ok),
-        text().prop_map(|message| Outcome::Err { message }),
+        (error_kind(), text()).prop_map(|(kind, message)| Outcome::Err { kind, message }),
     ]
 }
 
@@ -303,6 +309,7 @@ proptest! {
             framed.extend_from_slice(&damaged);
             if let Ok(frame) = Frame::decode(&framed) {
                 let _ = decode_control::<AgentMsg>(&frame);
+                let _ = decode_control::<BaseMsg>(&frame);
             }
         }
     }

@@ -12,7 +12,9 @@ use control::gateway::registry::CommandError;
 use control::gateway::tls::{Identity, server_config};
 use control::{Actor, Base, BaseConfig, ClientInfo, GatewayInfo, Store};
 use proto::api::SignupRequest;
-use proto::wire::{AgentMsg, AgentState, BaseMsg, Command, HostFacts, Outcome, PROTOCOL_VERSION};
+use proto::wire::{
+    AgentMsg, AgentState, BaseMsg, Command, CommandErrorKind, HostFacts, Outcome, PROTOCOL_VERSION,
+};
 use tokio::sync::oneshot;
 
 use crate::{Invite, RunningAgent};
@@ -260,9 +262,7 @@ async fn acks_are_matched_by_id_and_stray_or_repeated_acks_are_ignored() {
 
     let first = gw.spawn_ping(&invite.instance_id, PATIENCE);
     let cmd = next_command(&mut ws).await;
-    let failed = Outcome::Err {
-        message: "disk full".into(),
-    };
+    let failed = Outcome::err(CommandErrorKind::Failed, "disk full");
     let acks = [
         (cmd.wrapping_add(1000), Outcome::Ok),
         (cmd, failed.clone()),

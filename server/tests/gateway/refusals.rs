@@ -6,7 +6,7 @@ use agent::dial;
 use agent::state::{DataDir, Enrollment};
 use agent::tls::{AgentIdentity, client_config};
 use futures_util::{SinkExt, StreamExt};
-use proto::wire::Frame;
+use proto::wire::{AgentMsg, AgentState, Frame, HostFacts, PROTOCOL_VERSION};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::TestApp;
@@ -136,5 +136,21 @@ async fn garbage_oversize_and_unknown_stream_frames_close_only_that_connection()
     .await;
     let stray = Frame::data(7, b"who?".to_vec()).unwrap();
     send_raw_and_expect_close(&invite, &identity, Message::Binary(stray.encode().into())).await;
+    bystander_still_online(&app, &cluster, &invite, &agent).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_protocol_base_does_not_speak_is_refused_with_the_reason() {
+    let (app, cluster, invite, agent) = base_with_bystander().await;
+    let identity = AgentIdentity::load_or_create(agent.data.path()).unwrap();
+    let tls = client_config(&invite.pin, Some(&identity)).unwrap();
+    let hello = AgentMsg::Hello {
+        protocol: PROTOCOL_VERSION + 1,
+        version: "from the future".into(),
+        host: HostFacts::detect(),
+        state: AgentState::default(),
+    };
+    let err = dial::greet(&invite.url, tls, &hello).await.unwrap_err();
+    assert!(err.to_string().contains("is not supported"), "{err}");
     bystander_still_online(&app, &cluster, &invite, &agent).await;
 }
