@@ -86,7 +86,6 @@ impl Base {
                     limits.command_timeout,
                 )
                 .await;
-<<<<<<< HEAD:control/src/dispatch.rs
             match sent {
                 Ok(Outcome::Ok) => {
                     let now = self.clock.now_ms();
@@ -94,17 +93,7 @@ impl Base {
                         tracing::warn!(deployment = %row.id, error = %e, "recording a delivered order");
                     }
                 }
-                Ok(Outcome::Err { message }) => self.fail_quietly(&row.id, &message).await,
-=======
-            let result = match sent {
-                Ok(Outcome::Ok) => sql::set_accepted(self.store.pool(), &row.id, clock::now_ms())
-                    .await
-                    .map_err(DomainError::from),
-                Ok(Outcome::Err { message, .. }) => self
-                    .apply(&row.id, Step::bare(DeployState::Failed, Some(&message)))
-                    .await
-                    .map(|_| ()),
->>>>>>> wt-tunnel:control/src/agent_reports.rs
+                Ok(Outcome::Err { message, .. }) => self.fail_quietly(&row.id, &message).await,
                 Err(e) => {
                     tracing::info!(deployment = %row.id, error = %e, "deploy order not delivered yet");
                     return;
