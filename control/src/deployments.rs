@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use proto::api::{CreateDeploymentRequest, Deployment, ServiceStatus, Transition};
+use proto::api::{AuditAction, CreateDeploymentRequest, Deployment, ServiceStatus, Transition};
 use proto::deploy::DeployState;
 use proto::service::Source;
 use proto::wire::{Command, DeployProgress, Outcome};
@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::events::{NewEvent, record};
 use crate::rbac::{Deploy, authorize};
-use crate::services::{spec_of, status_str};
+use crate::services::spec_of;
 use crate::store::Tx;
 use crate::store::deployments::{self as sql, DeploymentRow};
 use crate::store::services::{self as services_sql, ServiceRow};
@@ -34,22 +34,18 @@ pub(crate) const SLACK_MS: i64 = 10 * 60 * 1000;
 /// Deployments listed per service, newest first.
 const LISTED: i64 = 50;
 
-pub(crate) fn state_of(row: &DeploymentRow) -> DeployState {
-    DeployState::parse(&row.state).unwrap_or(DeployState::Failed)
-}
-
 pub(crate) fn view(row: &DeploymentRow, transitions: &[sql::TransitionRow]) -> Deployment {
     let mut steps: Vec<_> = transitions
         .iter()
         .filter(|t| t.deployment_id == row.id)
-        .filter_map(|t| DeployState::parse(&t.state).map(|s| (t.at, s)))
+        .map(|t| (t.at, t.state))
         .collect();
     // Same-millisecond steps sort by their place in the life of a deployment.
     steps.sort_by_key(|(at, s)| (*at, DeployState::ALL.iter().position(|x| x == s)));
     Deployment {
         id: row.id.clone(),
         service_id: row.service_id.clone(),
-        state: state_of(row),
+        state: row.state,
         git_ref: row.git_ref.clone(),
         commit: row.commit_sha.clone(),
         reason: row.reason.clone(),
@@ -147,7 +143,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 may.cluster_id(),
-                "deployment.create",
+                AuditAction::DeploymentCreate,
                 &row.id,
                 json!({ "service": svc.name, "ref": row.git_ref }),
             ),
@@ -182,7 +178,7 @@ impl Base {
         let row = DeploymentRow {
             id: ids::new_id(ids::DEPLOYMENT),
             service_id: svc.id.clone(),
-            state: DeployState::Queued.as_str().into(),
+            state: DeployState::Queued,
             git_ref,
             commit_sha: None,
             reason: None,
@@ -195,10 +191,10 @@ impl Base {
             accepted_at: None,
         };
         sql::insert(&mut **tx, &row).await?;
-        sql::record_transition(&mut **tx, &row.id, &row.state, now).await?;
+        sql::record_transition(&mut **tx, &row.id, row.state.as_str(), now).await?;
         Base::env_applied(tx, &svc.id).await?;
         if svc.live_deployment_id.is_none() {
-            svc.status = status_str(ServiceStatus::Deploying).into();
+            svc.status = ServiceStatus::Deploying;
             svc.updated_at = now;
             services_sql::update(&mut **tx, svc).await?;
         }
@@ -262,7 +258,7 @@ impl Base {
     ) -> Result<Deployment, DomainError> {
         let (row, svc) = self.visible_deployment(actor, id).await?;
         let may = authorize::<Deploy>(&self.store, actor, &svc.cluster_id).await?;
-        let state = state_of(&row);
+        let state = row.state;
         if !state.in_progress() {
             return Err(DomainError::Conflict(format!(
                 "this deployment is already {state}"
@@ -288,7 +284,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 may.cluster_id(),
-                "deployment.cancel",
+                AuditAction::DeploymentCancel,
                 &row.id,
                 json!({ "service": svc.name, "state": state.as_str() }),
             ),
@@ -342,7 +338,7 @@ impl Base {
         let row = sql::by_id(&mut *tx, id)
             .await?
             .ok_or(DomainError::NotFound("deployment"))?;
-        let from = state_of(&row);
+        let from = row.state;
         let to = from
             .next(step.to)
             .map_err(|e| DomainError::Conflict(e.to_string()))?;
@@ -401,14 +397,14 @@ impl Base {
                 .await?;
             }
             svc.live_deployment_id = Some(row.id.clone());
-            svc.status = status_str(ServiceStatus::Running).into();
+            svc.status = ServiceStatus::Running;
         } else if to.is_failure() {
             let status = if svc.live_deployment_id.is_some() {
                 ServiceStatus::Running
             } else {
                 ServiceStatus::New
             };
-            svc.status = status_str(status).into();
+            svc.status = status;
         }
         svc.updated_at = now;
         services_sql::update(&mut *tx, &svc).await?;
@@ -422,9 +418,9 @@ impl Base {
                     actor_token_id: None,
                     client: &ClientInfo::default(),
                     action: if to == DeployState::Live {
-                        "deployment.live"
+                        AuditAction::DeploymentLive
                     } else {
-                        "deployment.end"
+                        AuditAction::DeploymentEnd
                     },
                     target: Some(&row.id),
                     details: json!({ "service": svc.name, "state": to.as_str(), "reason": step.reason }),

@@ -3,7 +3,7 @@
 //! not a second one. Keys are per service and per caller (the API token when one acted, else the
 //! user) and count for 24 hours; the same key with a different request is refused.
 
-use proto::api::{CreateDeploymentRequest, Deployment};
+use proto::api::{AuditAction, CreateDeploymentRequest, Deployment};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -89,7 +89,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 may.cluster_id(),
-                "deployment.create",
+                AuditAction::DeploymentCreate,
                 &row.id,
                 json!({ "service": svc.name, "ref": row.git_ref, "idempotency_key": key }),
             ),

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use proto::api::{Deployment, Service, ServiceStatus};
+use proto::api::{AuditAction, Deployment, Service, ServiceStatus};
 use proto::deploy::DeployState;
 use proto::wire::{Command, Lifecycle, Outcome};
 use serde_json::json;
@@ -12,7 +12,6 @@ use serde_json::json;
 use crate::events::{NewEvent, record};
 use crate::gateway::registry::CommandError;
 use crate::rbac::{Deploy, authorize};
-use crate::services::status_str;
 use crate::store::deployments as deployments_sql;
 use crate::store::services as services_sql;
 use crate::{Actor, Base, DomainError, clock};
@@ -44,7 +43,7 @@ impl Base {
             .ok_or_else(|| {
                 DomainError::invalid("deployment_id", "no such deployment of this service")
             })?;
-        let state = DeployState::parse(&row.state).unwrap_or(DeployState::Failed);
+        let state = row.state;
         if !matches!(state, DeployState::Superseded | DeployState::RolledBack) {
             return Err(DomainError::Conflict(format!(
                 "only a release that served before can be rolled back to; this one is {state}"
@@ -70,7 +69,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 may.cluster_id(),
-                "service.rollback",
+                AuditAction::ServiceRollback,
                 &svc.id,
                 json!({ "service": svc.name, "deployment_id": row.id }),
             ),
@@ -110,11 +109,11 @@ impl Base {
             Outcome::Err { message } => return Err(DomainError::Conflict(message)),
         }
         let (status, name) = match action {
-            Lifecycle::Stop => (ServiceStatus::Stopped, "service.stop"),
-            Lifecycle::Start => (ServiceStatus::Running, "service.start"),
-            _ => (ServiceStatus::Running, "service.restart"),
+            Lifecycle::Stop => (ServiceStatus::Stopped, AuditAction::ServiceStop),
+            Lifecycle::Start => (ServiceStatus::Running, AuditAction::ServiceStart),
+            _ => (ServiceStatus::Running, AuditAction::ServiceRestart),
         };
-        svc.status = status_str(status).into();
+        svc.status = status;
         svc.updated_at = clock::now_ms();
         let mut tx = self.store.begin().await?;
         services_sql::update(&mut *tx, &svc).await?;

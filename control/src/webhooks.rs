@@ -13,7 +13,7 @@ pub mod providers;
 
 use std::time::{Duration, Instant};
 
-use proto::api::HookReply;
+use proto::api::{AuditAction, HookReply};
 use proto::service::Source;
 use serde_json::json;
 
@@ -182,7 +182,7 @@ impl Base {
                     "ref": row.git_ref,
                     "webhook": { "provider": provider.as_str(), "delivery": delivery.id },
                 });
-                let e = hook_event(svc, client, "deployment.create", &row.id, details);
+                let e = hook_event(svc, client, AuditAction::DeploymentCreate, &row.id, details);
                 record(&mut *tx, e).await?;
                 HookReply::Deployed {
                     deployment_id: row.id,
@@ -211,7 +211,7 @@ impl Base {
         });
         record(
             &mut *tx,
-            hook_event(svc, client, "webhook.delivery", &svc.id, details),
+            hook_event(svc, client, AuditAction::WebhookDelivery, &svc.id, details),
         )
         .await?;
         sql::record_delivery(&mut *tx, &svc.id, now, provider.as_str(), outcome).await?;
@@ -243,7 +243,7 @@ impl Base {
             "outcome": "rejected",
             "reason": why,
         });
-        let e = hook_event(svc, client, "webhook.delivery", &svc.id, details);
+        let e = hook_event(svc, client, AuditAction::WebhookDelivery, &svc.id, details);
         if let Err(e) = record(self.store.pool(), e).await {
             tracing::warn!(error = %e, service.id = %svc.id, "recording a rejected webhook delivery");
         }
@@ -254,7 +254,7 @@ impl Base {
 fn hook_event<'a>(
     svc: &'a ServiceRow,
     client: &'a ClientInfo,
-    action: &'static str,
+    action: AuditAction,
     target: &'a str,
     details: serde_json::Value,
 ) -> NewEvent<'a> {

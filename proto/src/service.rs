@@ -3,7 +3,6 @@
 //! Base and the agent cannot disagree on a field.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
@@ -46,51 +45,26 @@ pub enum Runtime {
     Docker,
 }
 
-impl Runtime {
-    pub const ALL: [Runtime; 9] = [
-        Runtime::Node,
-        Runtime::Python,
-        Runtime::Go,
-        Runtime::Php,
-        Runtime::Ruby,
-        Runtime::Dotnet,
-        Runtime::Java,
-        Runtime::Static,
-        Runtime::Docker,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Runtime::Node => "node",
-            Runtime::Python => "python",
-            Runtime::Go => "go",
-            Runtime::Php => "php",
-            Runtime::Ruby => "ruby",
-            Runtime::Dotnet => "dotnet",
-            Runtime::Java => "java",
-            Runtime::Static => "static",
-            Runtime::Docker => "docker",
-        }
-    }
-}
-
-impl fmt::Display for Runtime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::names::wire_names!(Runtime, "runtime" {
+    Node => "node",
+    Python => "python",
+    Go => "go",
+    Php => "php",
+    Ruby => "ruby",
+    Dotnet => "dotnet",
+    Java => "java",
+    Static => "static",
+    Docker => "docker",
+});
 
 impl FromStr for Runtime {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Runtime::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Runtime::ALL.iter().map(|r| r.as_str()).collect();
-                format!("unknown runtime {s:?}: use one of {}", names.join(", "))
-            })
+        Runtime::parse(s).ok_or_else(|| {
+            let names: Vec<_> = Runtime::ALL.iter().map(|r| r.as_str()).collect();
+            format!("unknown runtime {s:?}: use one of {}", names.join(", "))
+        })
     }
 }
 
@@ -213,31 +187,17 @@ pub enum ServiceKind {
     Static,
 }
 
-impl ServiceKind {
-    pub const ALL: [ServiceKind; 3] = [ServiceKind::Web, ServiceKind::Worker, ServiceKind::Static];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceKind::Web => "web",
-            ServiceKind::Worker => "worker",
-            ServiceKind::Static => "static",
-        }
-    }
-}
-
-impl fmt::Display for ServiceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::names::wire_names!(ServiceKind, "service kind" {
+    Web => "web",
+    Worker => "worker",
+    Static => "static",
+});
 
 impl FromStr for ServiceKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ServiceKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s.trim())
+        ServiceKind::parse(s.trim())
             .ok_or_else(|| format!("{s:?} is not a service kind: web, worker or static"))
     }
 }
@@ -378,6 +338,12 @@ mod tests {
         }
         let err = "cobol".parse::<Runtime>().unwrap_err();
         assert!(err.contains("node, python"), "{err}");
+        crate::names::assert_names_match_serde(&Runtime::ALL, Runtime::as_str, Runtime::parse);
+        crate::names::assert_names_match_serde(
+            &ServiceKind::ALL,
+            ServiceKind::as_str,
+            ServiceKind::parse,
+        );
     }
 
     #[test]
