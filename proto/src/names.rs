@@ -14,7 +14,8 @@ pub struct UnknownName {
 }
 
 /// `wire_names!(Type, "what it is" { Variant => "name", … })` gives `Type` `ALL`, `as_str`,
-/// `parse`, `Display` and `TryFrom<String>`. The names must be the serde names.
+/// `parse`, `Display`, `TryFrom<String>` (for stored names) and `FromStr` (for typed input: it
+/// trims, and its error lists the choices). The names must be the serde names.
 macro_rules! wire_names {
     ($ty:ident, $what:literal { $($variant:ident => $name:literal),+ $(,)? }) => {
         impl $ty {
@@ -39,6 +40,17 @@ macro_rules! wire_names {
         impl ::std::fmt::Display for $ty {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $ty {
+            type Err = String;
+
+            fn from_str(s: &str) -> Result<$ty, String> {
+                $ty::parse(s.trim()).ok_or_else(|| {
+                    let names: Vec<_> = $ty::ALL.iter().map(|v| v.as_str()).collect();
+                    format!("unknown {} {s:?}: use one of {}", $what, names.join(", "))
+                })
             }
         }
 

@@ -3,7 +3,6 @@
 //! Base and the agent cannot disagree on a field.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -56,17 +55,6 @@ crate::names::wire_names!(Runtime, "runtime" {
     Static => "static",
     Docker => "docker",
 });
-
-impl FromStr for Runtime {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Runtime::parse(s).ok_or_else(|| {
-            let names: Vec<_> = Runtime::ALL.iter().map(|r| r.as_str()).collect();
-            format!("unknown runtime {s:?}: use one of {}", names.join(", "))
-        })
-    }
-}
 
 /// How dployrd decides a new release is ready for traffic: `{"http":{"path":"/healthz"}}`,
 /// `{"tcp":{}}` or `{"none":{}}`, plus timing. After `start_grace_secs` it probes every
@@ -192,15 +180,6 @@ crate::names::wire_names!(ServiceKind, "service kind" {
     Worker => "worker",
     Static => "static",
 });
-
-impl FromStr for ServiceKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ServiceKind::parse(s.trim())
-            .ok_or_else(|| format!("{s:?} is not a service kind: web, worker or static"))
-    }
-}
 
 /// A runtime version as users write it: `20`, `3.12`, `1.22.3`, `>=18`, `^20.1`, `20.x`,
 /// `~3.11`, `>=18 <21`, `18 || 20`. Returns it trimmed; refuses anything else with the reason.
