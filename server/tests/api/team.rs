@@ -427,11 +427,7 @@ async fn events_filter_page_by_cursor_and_export_as_csv_and_ndjson() {
         .await
         .unwrap();
     assert_eq!(page["events"].as_array().unwrap().len(), 2);
-    assert!(
-        page["events"][0]["details"]
-            .to_string()
-            .contains("Name 4")
-    );
+    assert!(page["events"][0]["details"].to_string().contains("Name 4"));
     let cursor = page["next_cursor"].as_str().unwrap();
     let next: Value = get(format!("action=cluster.rename&limit=2&cursor={cursor}"))
         .await
@@ -445,11 +441,7 @@ async fn events_filter_page_by_cursor_and_export_as_csv_and_ndjson() {
         .await
         .unwrap();
     assert_eq!(old, next);
-    assert!(
-        next["events"][0]["details"]
-            .to_string()
-            .contains("Name 2")
-    );
+    assert!(next["events"][0]["details"].to_string().contains("Name 2"));
     let prefixed: Value = get("action=member.".into()).await.json().await.unwrap();
     assert_eq!(prefixed["events"][0]["action"], "member.invite");
     assert!(prefixed["next_cursor"].is_null());
