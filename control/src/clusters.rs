@@ -1,6 +1,6 @@
 //! Clusters: a team's workspace. Create (the creator becomes Owner), rename, list, overview.
 
-use proto::api::{ClusterOverview, ClusterSummary, Role};
+use proto::api::{AuditAction, ClusterOverview, ClusterSummary, Role};
 use proto::wire::{Command, Lifecycle};
 use serde_json::json;
 
@@ -47,7 +47,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 &row.id,
-                "cluster.create",
+                AuditAction::ClusterCreate,
                 &row.id,
                 json!({ "name": row.name }),
             ),
@@ -76,15 +76,13 @@ impl Base {
         clusters::rename(&mut *tx, may.cluster_id(), &name).await?;
         record(
             &mut *tx,
-            NewEvent {
-                cluster_id: Some(may.cluster_id()),
-                actor_user_id: Some(&actor.user.id),
-                actor_token_id: actor.token_id(),
-                client: &actor.client,
-                action: "cluster.rename",
-                target: Some(may.cluster_id()),
-                details: json!({ "from": old.name, "to": name }),
-            },
+            NewEvent::by(
+                actor,
+                may.cluster_id(),
+                AuditAction::ClusterRename,
+                may.cluster_id(),
+                json!({ "from": old.name, "to": name }),
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -113,7 +111,7 @@ impl Base {
                 .await?
                 .into_iter()
                 .map(to_api)
-                .collect()
+                .collect::<Result<_, _>>()?
         } else {
             Vec::new()
         };
@@ -163,18 +161,20 @@ impl Base {
         clusters::delete_with_contents(&mut tx, &row.id).await?;
         record(
             &mut *tx,
+            // In no cluster: the cluster's own events go with it.
             NewEvent {
                 cluster_id: None,
-                actor_user_id: Some(&actor.user.id),
-                actor_token_id: actor.token_id(),
-                client: &actor.client,
-                action: "cluster.delete",
-                target: Some(&row.id),
-                details: json!({
-                    "name": row.name,
-                    "services": services.len(),
-                    "instances": instances.len(),
-                }),
+                ..NewEvent::by(
+                    actor,
+                    &row.id,
+                    AuditAction::ClusterDelete,
+                    &row.id,
+                    json!({
+                        "name": row.name,
+                        "services": services.len(),
+                        "instances": instances.len(),
+                    }),
+                )
             },
         )
         .await?;

@@ -10,14 +10,13 @@
 
 pub(crate) mod create;
 
-use proto::api::{Deployment, ServiceStatus, Transition};
+use proto::api::{AuditAction, Deployment, ServiceStatus, Transition};
 use proto::deploy::DeployState;
 use proto::wire::{Command, DeployProgress, Outcome};
 use serde_json::json;
 
 use crate::events::{NewEvent, record};
 use crate::rbac::{Deploy, May, ViewCluster};
-use crate::services::status_str;
 use crate::store::Tx;
 use crate::store::deployments::{self as sql, DeploymentRow};
 use crate::store::services::{self as services_sql, ServiceRow};
@@ -26,22 +25,18 @@ use crate::{Actor, Base, ClientInfo, DomainError, clock};
 /// Deployments listed per service, newest first.
 const LISTED: i64 = 50;
 
-pub(crate) fn state_of(row: &DeploymentRow) -> DeployState {
-    DeployState::parse(&row.state).unwrap_or(DeployState::Failed)
-}
-
 pub(crate) fn view(row: &DeploymentRow, transitions: &[sql::TransitionRow]) -> Deployment {
     let mut steps: Vec<_> = transitions
         .iter()
         .filter(|t| t.deployment_id == row.id)
-        .filter_map(|t| DeployState::parse(&t.state).map(|s| (t.at, s)))
+        .map(|t| (t.at, t.state))
         .collect();
     // Same-millisecond steps sort by their place in the life of a deployment.
     steps.sort_by_key(|(at, s)| (*at, DeployState::ALL.iter().position(|x| x == s)));
     Deployment {
         id: row.id.clone(),
         service_id: row.service_id.clone(),
-        state: state_of(row),
+        state: row.state,
         git_ref: row.git_ref.clone(),
         commit: row.commit_sha.clone(),
         reason: row.reason.clone(),
@@ -181,7 +176,7 @@ impl Base {
     ) -> Result<Deployment, DomainError> {
         let (row, svc, may) = self.visible_deployment(actor, id).await?;
         let may = may.also::<Deploy>()?;
-        let state = state_of(&row);
+        let state = row.state;
         if !state.in_progress() {
             return Err(DomainError::Conflict(format!(
                 "this deployment is already {state}"
@@ -203,7 +198,7 @@ impl Base {
         let event = NewEvent::by(
             actor,
             may.cluster_id(),
-            "deployment.cancel",
+            AuditAction::DeploymentCancel,
             &row.id,
             json!({ "service": svc.name, "state": state.as_str() }),
         );
@@ -278,7 +273,7 @@ impl Base {
         let row = sql::by_id(&mut **tx, id)
             .await?
             .ok_or(DomainError::NotFound("deployment"))?;
-        let from = state_of(&row);
+        let from = row.state;
         let to = from
             .next(step.to)
             .map_err(|e| DomainError::Conflict(e.to_string()))?;
@@ -336,14 +331,14 @@ impl Base {
                 .await?;
             }
             svc.live_deployment_id = Some(row.id.clone());
-            svc.status = status_str(ServiceStatus::Running).into();
+            svc.status = ServiceStatus::Running;
         } else if to.is_failure() {
             let status = if svc.live_deployment_id.is_some() {
                 ServiceStatus::Running
             } else {
                 ServiceStatus::New
             };
-            svc.status = status_str(status).into();
+            svc.status = status;
         }
         svc.updated_at = now;
         services_sql::update(&mut **tx, &svc).await?;
@@ -357,9 +352,9 @@ impl Base {
                     actor_token_id: None,
                     client: &ClientInfo::default(),
                     action: if to == DeployState::Live {
-                        "deployment.live"
+                        AuditAction::DeploymentLive
                     } else {
-                        "deployment.end"
+                        AuditAction::DeploymentEnd
                     },
                     target: Some(&row.id),
                     details: json!({ "service": svc.name, "state": to.as_str(), "reason": step.reason }),

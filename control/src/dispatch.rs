@@ -11,14 +11,14 @@
 
 use std::time::Duration;
 
-use proto::api::ServiceStatus;
+use proto::api::{AuditAction, ServiceStatus};
 use proto::deploy::DeployState;
 use proto::wire::{AgentState, Command, DeployOrder, DeployProgress, Outcome, RunState};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use crate::deployments::{Step, state_of};
-use crate::services::{spec_of, status_str};
+use crate::deployments::Step;
+use crate::services::spec_of;
 use crate::store::deployments::{self as sql, Scope};
 use crate::store::services as services_sql;
 use crate::{Base, DomainError};
@@ -134,7 +134,7 @@ impl Base {
                 Some(p) => {
                     // While Base was away the agent may have gone several steps further:
                     // record the ones in between so the history stays a valid path.
-                    let from = state_of(&row);
+                    let from = row.state;
                     if from.next(p.state).is_err()
                         && let Some(path) = from.path_to(p.state)
                     {
@@ -162,7 +162,7 @@ impl Base {
         for p in state.deployments.iter().filter(|p| p.state.in_progress()) {
             let ended = sql::by_id(self.store.pool(), &p.deployment_id)
                 .await?
-                .is_none_or(|r| !state_of(&r).in_progress());
+                .is_none_or(|r| !r.state.in_progress());
             if ended {
                 let cancel = Command::CancelDeploy {
                     deployment_id: p.deployment_id.clone(),
@@ -231,17 +231,19 @@ impl Base {
             RunState::Crashed => ServiceStatus::Crashed,
             RunState::Unhealthy => ServiceStatus::Unhealthy,
         };
-        if svc.status != status_str(status) {
-            let was = std::mem::replace(&mut svc.status, status_str(status).into());
+        if svc.status != status {
+            let was = std::mem::replace(&mut svc.status, status);
             svc.updated_at = self.clock.now_ms();
             let mut tx = self.store.pool().begin().await?;
             services_sql::update(&mut *tx, &svc).await?;
             // Health changes are events: a crash or a failing check, and the recovery after one.
             let action = match status {
-                ServiceStatus::Crashed => Some("service.crashed"),
-                ServiceStatus::Unhealthy => Some("service.unhealthy"),
-                ServiceStatus::Running if was == "crashed" || was == "unhealthy" => {
-                    Some("service.recovered")
+                ServiceStatus::Crashed => Some(AuditAction::ServiceCrashed),
+                ServiceStatus::Unhealthy => Some(AuditAction::ServiceUnhealthy),
+                ServiceStatus::Running
+                    if matches!(was, ServiceStatus::Crashed | ServiceStatus::Unhealthy) =>
+                {
+                    Some(AuditAction::ServiceRecovered)
                 }
                 _ => None,
             };

@@ -1,7 +1,7 @@
 //! The audit log: every mutation, sign-in and (later) console session appends one event with who,
 //! from where, what and on what. Details never hold secrets.
 
-use proto::api::{Event, EventPage};
+use proto::api::{AuditAction, Event, EventPage};
 use serde_json::Value;
 
 use crate::rbac::{ViewEvents, authorize};
@@ -17,7 +17,7 @@ pub struct NewEvent<'a> {
     /// The API token that acted for `actor_user_id`, if one did.
     pub actor_token_id: Option<&'a str>,
     pub client: &'a ClientInfo,
-    pub action: &'static str,
+    pub action: AuditAction,
     pub target: Option<&'a str>,
     pub details: Value,
 }
@@ -27,7 +27,7 @@ impl<'a> NewEvent<'a> {
     pub fn by(
         actor: &'a crate::Actor,
         cluster_id: &'a str,
-        action: &'static str,
+        action: AuditAction,
         target: &'a str,
         details: Value,
     ) -> NewEvent<'a> {
@@ -38,6 +38,25 @@ impl<'a> NewEvent<'a> {
             client: &actor.client,
             action,
             target: Some(target),
+            details,
+        }
+    }
+
+    /// What a person did to their own account (sign-up, sign-in, password change): in no
+    /// cluster, aimed at themselves.
+    pub fn account(
+        user_id: &'a str,
+        client: &'a ClientInfo,
+        action: AuditAction,
+        details: Value,
+    ) -> NewEvent<'a> {
+        NewEvent {
+            cluster_id: None,
+            actor_user_id: Some(user_id),
+            actor_token_id: None,
+            client,
+            action,
+            target: Some(user_id),
             details,
         }
     }
@@ -60,7 +79,7 @@ pub async fn record<'e>(
             .user_agent
             .as_deref()
             .map(|ua| ua.chars().take(300).collect()),
-        action: e.action.to_string(),
+        action: e.action.as_str().to_string(),
         target: e.target.map(str::to_owned),
         details: e.details.to_string(),
         created_at: clock::now_ms(),
@@ -69,8 +88,12 @@ pub async fn record<'e>(
     Ok(())
 }
 
-pub(crate) fn to_api(r: EventRow) -> Event {
-    Event {
+/// The API's event; `details` is stored as JSON text and read back as the object.
+pub(crate) fn to_api(r: EventRow) -> Result<Event, DomainError> {
+    let details = serde_json::from_str(&r.details).map_err(|e| {
+        DomainError::Internal(format!("events.details of {} is not JSON: {e}", r.id).into())
+    })?;
+    Ok(Event {
         id: r.id,
         action: r.action,
         target: r.target,
@@ -78,9 +101,9 @@ pub(crate) fn to_api(r: EventRow) -> Event {
         actor_name: r.actor_name,
         actor_token: r.actor_token_name.or(r.actor_token_id),
         ip: r.actor_ip,
-        details: r.details,
+        details,
         created_at: clock::rfc3339(r.created_at),
-    }
+    })
 }
 
 /// Most events in one page.
@@ -96,7 +119,7 @@ impl Base {
     ) -> Result<Vec<Event>, DomainError> {
         let may = authorize::<ViewEvents>(&self.store, actor, cluster_id).await?;
         let rows = sql::recent(self.store.pool(), may.cluster_id(), limit.clamp(1, 200)).await?;
-        Ok(rows.into_iter().map(to_api).collect())
+        rows.into_iter().map(to_api).collect()
     }
 
     /// A page of a cluster's events matching `filter` (newest first, at most `limit`, capped
@@ -111,12 +134,12 @@ impl Base {
         let may = authorize::<ViewEvents>(&self.store, actor, cluster_id).await?;
         let limit = limit.clamp(1, MAX_PAGE);
         let rows = sql::page(self.store.pool(), may.cluster_id(), filter, limit).await?;
-        let next_before = (rows.len() as i64 == limit)
+        let next_cursor = (rows.len() as i64 == limit)
             .then(|| rows.last().map(|r| r.id.clone()))
             .flatten();
         Ok(EventPage {
-            events: rows.into_iter().map(to_api).collect(),
-            next_before,
+            events: rows.into_iter().map(to_api).collect::<Result<_, _>>()?,
+            next_cursor,
         })
     }
 
@@ -131,6 +154,6 @@ impl Base {
             .await?
             .ok_or(DomainError::NotFound("user"))?;
         let rows = sql::of_user(self.store.pool(), &actor.user.id, limit.clamp(1, 200)).await?;
-        Ok(rows.into_iter().map(to_api).collect())
+        rows.into_iter().map(to_api).collect()
     }
 }

@@ -3,7 +3,7 @@
 //! (which revokes the certificate and drops the connection at once). Enrollment burns the token
 //! and pins the agent's certificate.
 
-use proto::api::{Instance, InstanceStatus};
+use proto::api::{AuditAction, Instance, InstanceStatus};
 use proto::wire::HostFacts;
 use serde_json::json;
 
@@ -80,7 +80,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 may.cluster_id(),
-                "instance.update",
+                AuditAction::InstanceUpdate,
                 &row.id,
                 json!({ "name": row.name, "console_enabled": enabled }),
             ),
@@ -179,7 +179,7 @@ impl Base {
                 actor_user_id: created_by,
                 actor_token_id: by.and_then(Actor::token_id),
                 client,
-                action: "instance.create",
+                action: AuditAction::InstanceCreate,
                 target: Some(&row.id),
                 details: json!({ "name": row.name }),
             },
@@ -232,7 +232,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 may.cluster_id(),
-                "instance.delete",
+                AuditAction::InstanceDelete,
                 &row.id,
                 json!({ "name": row.name }),
             ),
@@ -287,7 +287,7 @@ impl Base {
                 actor_user_id: None,
                 actor_token_id: None,
                 client,
-                action: "instance.enroll",
+                action: AuditAction::InstanceEnroll,
                 target: Some(&row.id),
                 details: json!({ "name": row.name, "hostname": host.hostname, "version": version }),
             },

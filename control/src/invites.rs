@@ -4,8 +4,8 @@
 //! is shown to copy; no mail is sent (there is no SMTP support yet).
 
 use proto::api::{
-    AcceptInviteRequest, ClusterSummary, CreateInviteRequest, CreatedInvite, Invite, InviteInfo,
-    InviteList, Role, SignupRequest,
+    AcceptInviteRequest, AuditAction, ClusterSummary, CreateInviteRequest, CreatedInvite, Invite,
+    InviteInfo, InviteList, Role, SignupRequest,
 };
 use serde_json::json;
 
@@ -26,7 +26,7 @@ fn view(r: &InviteRow) -> Invite {
     Invite {
         id: r.id.clone(),
         email: r.email.clone(),
-        role: Role::parse(&r.role).unwrap_or(Role::Guest),
+        role: r.role,
         invited_by: r.invited_by_name.clone(),
         created_at: clock::rfc3339(r.created_at),
         expires_at: clock::rfc3339(r.expires_at),
@@ -60,7 +60,7 @@ impl Base {
             id: ids::new_id(ids::INVITE),
             cluster_id: may.cluster_id().to_string(),
             email,
-            role: req.role.as_str().to_string(),
+            role: req.role,
             invited_by: Some(actor.user.id.clone()),
             created_at: now,
             expires_at: now + TTL_MS,
@@ -73,7 +73,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 may.cluster_id(),
-                "member.invite",
+                AuditAction::MemberInvite,
                 &row.id,
                 json!({ "email": row.email, "role": row.role }),
             ),
@@ -151,7 +151,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 may.cluster_id(),
-                "member.invite_revoke",
+                AuditAction::MemberInviteRevoke,
                 invite_id,
                 json!({}),
             ),
@@ -177,7 +177,7 @@ impl Base {
         Ok(InviteInfo {
             cluster_name,
             email: row.email,
-            role: Role::parse(&row.role).unwrap_or(Role::Guest),
+            role: row.role,
             invited_by: row.invited_by_name,
             expires_at: clock::rfc3339(row.expires_at),
         })
@@ -200,7 +200,7 @@ impl Base {
                 ),
             ));
         }
-        let role = Role::parse(&row.role).unwrap_or(Role::Guest);
+        let role = row.role;
         let mut tx = self.store.begin().await?;
         if memberships::role_of(&mut *tx, &row.cluster_id, &actor.user.id)
             .await?
@@ -253,7 +253,7 @@ impl Base {
             password_hash,
             created_at: now,
         };
-        let role = Role::parse(&row.role).unwrap_or(Role::Guest);
+        let role = row.role;
         let mut tx = self.store.begin().await?;
         users::insert(&mut *tx, &user).await.map_err(|e| {
             if is_unique_violation(&e) {
@@ -267,15 +267,12 @@ impl Base {
         })?;
         record(
             &mut *tx,
-            NewEvent {
-                cluster_id: None,
-                actor_user_id: Some(&user.id),
-                actor_token_id: None,
+            NewEvent::account(
+                &user.id,
                 client,
-                action: "user.signup",
-                target: Some(&user.id),
-                details: json!({ "email": user.email, "invite": row.id }),
-            },
+                AuditAction::UserSignup,
+                json!({ "email": user.email, "invite": row.id }),
+            ),
         )
         .await?;
         self.join_by_invite(&mut tx, &row, &user.id, client, role)
@@ -310,12 +307,12 @@ impl Base {
             &mut **tx,
             NewEvent {
                 cluster_id: Some(&row.cluster_id),
-                actor_user_id: Some(user_id),
-                actor_token_id: None,
-                client,
-                action: "member.join",
-                target: Some(user_id),
-                details: json!({ "role": role.as_str(), "invite": row.id }),
+                ..NewEvent::account(
+                    user_id,
+                    client,
+                    AuditAction::MemberJoin,
+                    json!({ "role": role.as_str(), "invite": row.id }),
+                )
             },
         )
         .await?;

@@ -2,7 +2,7 @@
 //! release (no build), restart, stop and start. Each is a command the agent carries out before
 //! it answers, so the caller learns whether it worked.
 
-use proto::api::{Deployment, Service, ServiceStatus};
+use proto::api::{AuditAction, Deployment, Service, ServiceStatus};
 use proto::deploy::DeployState;
 use proto::wire::{Command, Lifecycle};
 use serde_json::json;
@@ -10,7 +10,6 @@ use serde_json::json;
 use crate::deployments::Step;
 use crate::events::{NewEvent, record};
 use crate::rbac::Deploy;
-use crate::services::status_str;
 use crate::store::deployments as deployments_sql;
 use crate::store::services as services_sql;
 use crate::{Actor, Base, DomainError};
@@ -40,7 +39,7 @@ impl Base {
             .ok_or_else(|| {
                 DomainError::invalid("deployment_id", "no such deployment of this service")
             })?;
-        let state = DeployState::parse(&row.state).unwrap_or(DeployState::Failed);
+        let state = row.state;
         if !matches!(state, DeployState::Superseded | DeployState::RolledBack) {
             return Err(DomainError::Conflict(format!(
                 "only a release that served before can be rolled back to; this one is {state}"
@@ -55,7 +54,7 @@ impl Base {
         let event = NewEvent::by(
             actor,
             may.cluster_id(),
-            "service.rollback",
+            AuditAction::ServiceRollback,
             &svc.id,
             json!({ "service": svc.name, "deployment_id": row.id }),
         );
@@ -87,11 +86,11 @@ impl Base {
         };
         self.carry_out(&svc.instance_id, command).await?;
         let (status, name) = match action {
-            Lifecycle::Stop => (ServiceStatus::Stopped, "service.stop"),
-            Lifecycle::Start => (ServiceStatus::Running, "service.start"),
-            _ => (ServiceStatus::Running, "service.restart"),
+            Lifecycle::Stop => (ServiceStatus::Stopped, AuditAction::ServiceStop),
+            Lifecycle::Start => (ServiceStatus::Running, AuditAction::ServiceStart),
+            _ => (ServiceStatus::Running, AuditAction::ServiceRestart),
         };
-        svc.status = status_str(status).into();
+        svc.status = status;
         svc.updated_at = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
         services_sql::update(&mut *tx, &svc).await?;

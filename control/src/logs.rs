@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use proto::api::LogLine;
-use proto::wire::{LogRecord, LogStream, MuxStream};
+use proto::wire::{LogRecord, MuxStream};
 use tokio::sync::broadcast;
 
 use crate::rbac::{ViewLogs, authorize};
@@ -52,27 +52,11 @@ impl LogHub {
     }
 }
 
-fn stream_name(s: LogStream) -> &'static str {
-    match s {
-        LogStream::Stdout => "stdout",
-        LogStream::Stderr => "stderr",
-        LogStream::System => "system",
-    }
-}
-
-fn parse_stream(s: &str) -> LogStream {
-    match s {
-        "stderr" => LogStream::Stderr,
-        "system" => LogStream::System,
-        _ => LogStream::Stdout,
-    }
-}
-
 fn view(r: &LogRow) -> LogLine {
     LogLine {
         seq: r.seq,
         at: clock::rfc3339(r.at_ms),
-        stream: parse_stream(&r.stream),
+        stream: r.stream,
         deployment_id: r.deployment_id.clone(),
         line: r.line.clone(),
     }
@@ -207,7 +191,7 @@ impl Base {
                     service_id: r.service_id,
                     deployment_id: r.deployment_id,
                     at_ms: r.at_ms,
-                    stream: stream_name(r.stream).into(),
+                    stream: r.stream,
                     line: truncate(r.line),
                 });
         }

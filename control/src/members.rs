@@ -2,7 +2,7 @@
 //! Guests; only Owners touch Admins and Owners), leave. A cluster always keeps at least one
 //! Owner: the last one can neither leave nor be demoted.
 
-use proto::api::{Member, MemberList, Role};
+use proto::api::{AuditAction, Member, MemberList, Role};
 use serde_json::json;
 
 use crate::events::{NewEvent, record};
@@ -32,7 +32,7 @@ impl Base {
                     user_id: r.user_id,
                     email: r.email,
                     name: r.name,
-                    role: Role::parse(&r.role).unwrap_or(Role::Guest),
+                    role: r.role,
                     joined_at: clock::rfc3339(r.created_at),
                 })
                 .collect(),
@@ -75,7 +75,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 may.cluster_id(),
-                "member.role",
+                AuditAction::MemberRole,
                 user_id,
                 json!({ "from": from.as_str(), "to": role.as_str() }),
             ),
@@ -110,9 +110,9 @@ impl Base {
         }
         sql::delete(&mut *tx, &cluster, user_id).await?;
         let action = if leaving {
-            "member.leave"
+            AuditAction::MemberLeave
         } else {
-            "member.remove"
+            AuditAction::MemberRemove
         };
         record(
             &mut *tx,

@@ -2,7 +2,7 @@
 //! cluster sees them. The settings are a [`ServiceSpec`] checked by [`crate::service_spec`];
 //! changes apply from the next deployment on.
 
-use proto::api::{CreateServiceRequest, Service, ServiceStatus, UpdateServiceRequest};
+use proto::api::{AuditAction, CreateServiceRequest, Service, ServiceStatus, UpdateServiceRequest};
 use proto::service::ServiceSpec;
 use proto::wire::{Command, Lifecycle};
 use serde_json::json;
@@ -12,28 +12,6 @@ use crate::rbac::{ManageServices, May, ViewCluster, authorize};
 use crate::store::is_unique_violation;
 use crate::store::services::{self as sql, ServiceRow};
 use crate::{Actor, Base, DomainError, clock, ids, service_spec};
-
-pub(crate) fn status_str(s: ServiceStatus) -> &'static str {
-    match s {
-        ServiceStatus::New => "new",
-        ServiceStatus::Deploying => "deploying",
-        ServiceStatus::Running => "running",
-        ServiceStatus::Stopped => "stopped",
-        ServiceStatus::Crashed => "crashed",
-        ServiceStatus::Unhealthy => "unhealthy",
-    }
-}
-
-fn parse_status(s: &str) -> ServiceStatus {
-    match s {
-        "deploying" => ServiceStatus::Deploying,
-        "running" => ServiceStatus::Running,
-        "stopped" => ServiceStatus::Stopped,
-        "crashed" => ServiceStatus::Crashed,
-        "unhealthy" => ServiceStatus::Unhealthy,
-        _ => ServiceStatus::New,
-    }
-}
 
 pub(crate) fn spec_of(json: &str) -> Result<ServiceSpec, DomainError> {
     serde_json::from_str(json).map_err(|e| DomainError::Internal(Box::new(e)))
@@ -59,7 +37,7 @@ fn view(r: &ServiceRow) -> Result<Service, DomainError> {
         cluster_id: r.cluster_id.clone(),
         instance_id: r.instance_id.clone(),
         spec: spec_of(&r.spec)?,
-        status: parse_status(&r.status),
+        status: r.status,
         live_deployment_id: r.live_deployment_id.clone(),
         created_at: clock::rfc3339(r.created_at),
         updated_at: clock::rfc3339(r.updated_at),
@@ -116,7 +94,7 @@ impl Base {
             instance_id: instance.id,
             name: spec.name.clone(),
             spec: spec_json(&spec)?,
-            status: status_str(ServiceStatus::New).into(),
+            status: ServiceStatus::New,
             live_deployment_id: None,
             created_at: now,
             updated_at: now,
@@ -141,7 +119,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 may.cluster_id(),
-                "service.create",
+                AuditAction::ServiceCreate,
                 &row.id,
                 json!({ "name": row.name, "instance_id": row.instance_id }),
             ),
@@ -196,16 +174,14 @@ impl Base {
         }
         record(
             &mut *tx,
-            NewEvent {
-                cluster_id: Some(may.cluster_id()),
-                actor_user_id: Some(&actor.user.id),
-                actor_token_id: actor.token_id(),
-                client: &actor.client,
-                action: "service.update",
-                target: Some(&row.id),
+            NewEvent::by(
+                actor,
+                may.cluster_id(),
+                AuditAction::ServiceUpdate,
+                &row.id,
                 // Names of what changed, never values: env values may be sensitive.
-                details: json!({ "name": row.name, "changed": changed }),
-            },
+                json!({ "name": row.name, "changed": changed }),
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -225,7 +201,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 may.cluster_id(),
-                "service.delete",
+                AuditAction::ServiceDelete,
                 &row.id,
                 json!({ "name": row.name }),
             ),

@@ -3,7 +3,7 @@
 //! exceed the creator's; [`crate::rbac::authorize`] caps every check by it. Revoked and expired
 //! tokens are refused on their next request; last use is recorded (at most once a minute).
 
-use proto::api::{ApiToken, CreateTokenRequest, CreatedToken, Role, TokenList};
+use proto::api::{ApiToken, AuditAction, CreateTokenRequest, CreatedToken, TokenList};
 use serde_json::json;
 
 use crate::auth::token::{hash_token, random_token};
@@ -25,7 +25,7 @@ fn view(r: TokenRow) -> ApiToken {
     ApiToken {
         id: r.id,
         name: r.name,
-        role: Role::parse(&r.role).unwrap_or(Role::Guest),
+        role: r.role,
         created_by: r.user_name,
         created_at: clock::rfc3339(r.created_at),
         expires_at: r.expires_at.map(clock::rfc3339),
@@ -70,7 +70,7 @@ impl Base {
             cluster_id: may.cluster_id().to_string(),
             user_id: actor.user.id.clone(),
             name,
-            role: req.role.as_str().to_string(),
+            role: req.role,
             created_at: now,
             expires_at,
             last_used_at: None,
@@ -84,7 +84,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 may.cluster_id(),
-                "token.create",
+                AuditAction::TokenCreate,
                 &row.id,
                 json!({ "name": row.name, "role": row.role, "expires_at": expires_at.map(clock::rfc3339) }),
             ),
@@ -130,7 +130,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 may.cluster_id(),
-                "token.revoke",
+                AuditAction::TokenRevoke,
                 &row.id,
                 json!({ "name": row.name }),
             ),
@@ -166,7 +166,7 @@ impl Base {
             token: Some(TokenGrant {
                 id: row.id,
                 cluster_id: row.cluster_id,
-                role: Role::parse(&row.role).unwrap_or(Role::Guest),
+                role: row.role,
             }),
         })
     }

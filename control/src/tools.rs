@@ -4,6 +4,7 @@
 //! Bytes are moved by `server` (a WebSocket for consoles, HTTP bodies for files) through the
 //! stream these functions open.
 
+use proto::api::AuditAction;
 use std::pin::Pin;
 
 use futures_util::{Stream, StreamExt};
@@ -115,7 +116,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 may.cluster_id(),
-                "console.open",
+                AuditAction::ConsoleOpen,
                 &target,
                 json!({ "instance": instance.name, "session": session }),
             ),
@@ -137,7 +138,7 @@ impl Base {
         let event = NewEvent::by(
             actor,
             &console.cluster_id,
-            "console.close",
+            AuditAction::ConsoleClose,
             &console.target,
             json!({ "seconds": seconds }),
         );
@@ -180,9 +181,11 @@ impl Base {
         op: FileOp,
     ) -> Result<FileReply, DomainError> {
         let event = match &op {
-            FileOp::Mkdir { path } => Some(("file.mkdir", json!({ "path": path }))),
-            FileOp::Rename { from, to } => Some(("file.rename", json!({ "from": from, "to": to }))),
-            FileOp::Delete { path } => Some(("file.delete", json!({ "path": path }))),
+            FileOp::Mkdir { path } => Some((AuditAction::FileMkdir, json!({ "path": path }))),
+            FileOp::Rename { from, to } => {
+                Some((AuditAction::FileRename, json!({ "from": from, "to": to })))
+            }
+            FileOp::Delete { path } => Some((AuditAction::FileDelete, json!({ "path": path }))),
             FileOp::List { .. } => None,
             _ => {
                 return Err(DomainError::Invalid {
@@ -291,7 +294,7 @@ impl Base {
             NewEvent::by(
                 actor,
                 &cluster_id,
-                "file.write",
+                AuditAction::FileWrite,
                 service_id,
                 json!({ "path": path, "bytes": entry.size }),
             ),

@@ -13,7 +13,7 @@ pub mod providers;
 
 use std::time::{Duration, Instant};
 
-use proto::api::HookReply;
+use proto::api::{AuditAction, HookReply};
 use proto::service::Source;
 use serde_json::json;
 
@@ -210,7 +210,7 @@ impl Base {
         });
         record(
             &mut *tx,
-            hook_event(svc, client, "webhook.delivery", &svc.id, details),
+            hook_event(svc, client, AuditAction::WebhookDelivery, &svc.id, details),
         )
         .await?;
         sql::record_delivery(&mut *tx, &svc.id, now, provider.as_str(), outcome).await?;
@@ -242,7 +242,7 @@ impl Base {
             "outcome": "rejected",
             "reason": why,
         });
-        let e = hook_event(svc, client, "webhook.delivery", &svc.id, details);
+        let e = hook_event(svc, client, AuditAction::WebhookDelivery, &svc.id, details);
         if let Err(e) = record(self.store.pool(), e).await {
             tracing::warn!(error = %e, service.id = %svc.id, "recording a rejected webhook delivery");
         }
@@ -253,7 +253,7 @@ impl Base {
 fn hook_event<'a>(
     svc: &'a ServiceRow,
     client: &'a ClientInfo,
-    action: &'static str,
+    action: AuditAction,
     target: &'a str,
     details: serde_json::Value,
 ) -> NewEvent<'a> {

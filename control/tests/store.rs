@@ -261,7 +261,10 @@ async fn clusters_are_created_renamed_and_listed_per_member(db: &TestDb) {
     assert_eq!(names, ["Ana's cluster", "Staging EU"]);
     let events = base.cluster_events(&ana, &second.id, 10).await.unwrap();
     assert_eq!(events[0].action, "cluster.rename");
-    assert_eq!(events[0].details, r#"{"from":"Staging","to":"Staging EU"}"#);
+    assert_eq!(
+        events[0].details,
+        serde_json::json!({ "from": "Staging", "to": "Staging EU" })
+    );
     assert!(matches!(
         base.create_cluster(&ana, "   ").await.unwrap_err(),
         DomainError::Invalid { field: "name", .. }

@@ -1,7 +1,5 @@
 //! REST `/api/v1` bodies, shared by Base (which serialises them), the `dployr` CLI and the
 //! dashboard (which deserialise them). Field names are the public contract: rename nothing.
-//!
-//! Slightly over the ~400-line budget: one file is the one place to read the whole REST contract.
 
 use std::collections::BTreeMap;
 
@@ -11,10 +9,12 @@ use crate::deploy::DeployState;
 use crate::service::{HealthCheck, RestartPolicy, Runtime, ServiceKind, ServiceSpec, Source};
 
 mod env;
+mod events;
 mod files;
 mod hooks;
 mod team;
 pub use env::{EnvList, EnvVar, ImportEnvRequest, SetEnvRequest};
+pub use events::{AuditAction, Event, EventPage};
 pub use files::{FileEntry, FileKind, FileListing, MkdirRequest, RenameRequest};
 pub use hooks::{
     CreatedWebhook, EnableWebhookRequest, HookReply, WebhookDelivery, WebhookInfo, WebhookUrls,
@@ -35,22 +35,14 @@ pub enum Role {
     Guest,
 }
 
+crate::names::wire_names!(Role, "role" {
+    Owner => "owner",
+    Admin => "admin",
+    Member => "member",
+    Guest => "guest",
+});
+
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Guest];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Admin => "admin",
-            Role::Member => "member",
-            Role::Guest => "guest",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
     /// Human label for the dashboard.
     pub fn label(self) -> &'static str {
         match self {
@@ -139,35 +131,6 @@ pub struct UpdateClusterRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClusterList {
     pub clusters: Vec<ClusterSummary>,
-}
-
-/// One entry of a cluster's audit log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Event {
-    pub id: String,
-    /// Dotted verb, e.g. `cluster.rename`, `user.login`.
-    pub action: String,
-    pub target: Option<String>,
-    pub actor_id: Option<String>,
-    pub actor_name: Option<String>,
-    /// The API token that acted for `actor_id` (its name), when one did.
-    #[serde(default)]
-    pub actor_token: Option<String>,
-    pub ip: Option<String>,
-    /// Non-secret details as a JSON object.
-    pub details: String,
-    /// RFC 3339, UTC.
-    pub created_at: String,
-}
-
-/// `GET /api/v1/clusters/{cluster}/events`: newest first; `next_before` is the cursor of the
-/// next (older) page, absent on the last one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct EventPage {
-    pub events: Vec<Event>,
-    pub next_before: Option<String>,
 }
 
 /// What the dashboard's overview page shows for one cluster.
@@ -263,6 +226,15 @@ pub enum ServiceStatus {
     /// Its process runs but its health check keeps failing since it went live.
     Unhealthy,
 }
+
+crate::names::wire_names!(ServiceStatus, "service status" {
+    New => "new",
+    Deploying => "deploying",
+    Running => "running",
+    Stopped => "stopped",
+    Crashed => "crashed",
+    Unhealthy => "unhealthy",
+});
 
 /// A service as the API shows it: its settings plus where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -487,12 +459,17 @@ mod tests {
 
     #[test]
     fn role_round_trips_through_its_wire_name() {
-        for role in Role::ALL {
-            assert_eq!(Role::parse(role.as_str()), Some(role));
-            let json = serde_json::to_string(&role).unwrap();
-            assert_eq!(json, format!("\"{}\"", role.as_str()));
-        }
+        crate::names::assert_names_match_serde(&Role::ALL, Role::as_str, Role::parse);
         assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn service_status_round_trips_through_its_wire_name() {
+        crate::names::assert_names_match_serde(
+            &ServiceStatus::ALL,
+            ServiceStatus::as_str,
+            ServiceStatus::parse,
+        );
     }
 
     #[test]

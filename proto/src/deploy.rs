@@ -12,8 +12,6 @@
 //! deployment whose release is still kept can be made live again by a rollback. Repeating the
 //! current state is accepted and changes nothing, because the agent retransmits after reconnects.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -41,41 +39,21 @@ pub struct BadTransition {
     pub to: DeployState,
 }
 
+crate::names::wire_names!(DeployState, "deployment state" {
+    Queued => "queued",
+    Fetching => "fetching",
+    Building => "building",
+    Starting => "starting",
+    HealthChecking => "health_checking",
+    Live => "live",
+    Failed => "failed",
+    Cancelled => "cancelled",
+    TimedOut => "timed_out",
+    Superseded => "superseded",
+    RolledBack => "rolled_back",
+});
+
 impl DeployState {
-    pub const ALL: [DeployState; 11] = [
-        DeployState::Queued,
-        DeployState::Fetching,
-        DeployState::Building,
-        DeployState::Starting,
-        DeployState::HealthChecking,
-        DeployState::Live,
-        DeployState::Failed,
-        DeployState::Cancelled,
-        DeployState::TimedOut,
-        DeployState::Superseded,
-        DeployState::RolledBack,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeployState::Queued => "queued",
-            DeployState::Fetching => "fetching",
-            DeployState::Building => "building",
-            DeployState::Starting => "starting",
-            DeployState::HealthChecking => "health_checking",
-            DeployState::Live => "live",
-            DeployState::Failed => "failed",
-            DeployState::Cancelled => "cancelled",
-            DeployState::TimedOut => "timed_out",
-            DeployState::Superseded => "superseded",
-            DeployState::RolledBack => "rolled_back",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<DeployState> {
-        DeployState::ALL.into_iter().find(|d| d.as_str() == s)
-    }
-
     /// Work is under way: it must end in `live` or a failure, and Base times it out otherwise.
     pub fn in_progress(self) -> bool {
         matches!(
@@ -129,12 +107,6 @@ impl DeployState {
         let from = WAY.iter().position(|s| *s == self)?;
         let until = WAY.iter().position(|s| *s == to)?;
         (until > from).then(|| WAY[from + 1..=until].to_vec())
-    }
-}
-
-impl fmt::Display for DeployState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -204,9 +176,10 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_match_serde() {
-        for s in DeployState::ALL {
-            assert_eq!(DeployState::parse(s.as_str()), Some(s));
-            assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{s}\""));
-        }
+        crate::names::assert_names_match_serde(
+            &DeployState::ALL,
+            DeployState::as_str,
+            DeployState::parse,
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! - [`api`]: request and response bodies of Base's REST API under `/api/v1`.
 //! - [`rules`]: input rules (email, names, password strength) both sides apply.
 //! - [`service`]: what a service is (source, runtime, commands, health check, …).
+//! - [`names`]: the wire names of the fieldless enums, read back with an error for unknown ones.
 //! - [`deploy`]: a deployment's states and the one function that moves between them.
 //! - [`wire`]: the Base <-> dployrd tunnel protocol: frames, control messages, credit windows,
 //!   and (feature `mux`, the only one that pulls in tokio) the async stream multiplexer;
@@ -12,6 +13,7 @@
 
 pub mod api;
 pub mod deploy;
+pub mod names;
 pub mod rules;
 pub mod service;
 #[cfg(feature = "tls")]

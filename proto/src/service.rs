@@ -3,8 +3,6 @@
 //! Base and the agent cannot disagree on a field.
 
 use std::collections::BTreeMap;
-use std::fmt;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -46,53 +44,17 @@ pub enum Runtime {
     Docker,
 }
 
-impl Runtime {
-    pub const ALL: [Runtime; 9] = [
-        Runtime::Node,
-        Runtime::Python,
-        Runtime::Go,
-        Runtime::Php,
-        Runtime::Ruby,
-        Runtime::Dotnet,
-        Runtime::Java,
-        Runtime::Static,
-        Runtime::Docker,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Runtime::Node => "node",
-            Runtime::Python => "python",
-            Runtime::Go => "go",
-            Runtime::Php => "php",
-            Runtime::Ruby => "ruby",
-            Runtime::Dotnet => "dotnet",
-            Runtime::Java => "java",
-            Runtime::Static => "static",
-            Runtime::Docker => "docker",
-        }
-    }
-}
-
-impl fmt::Display for Runtime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Runtime {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Runtime::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Runtime::ALL.iter().map(|r| r.as_str()).collect();
-                format!("unknown runtime {s:?}: use one of {}", names.join(", "))
-            })
-    }
-}
+crate::names::wire_names!(Runtime, "runtime" {
+    Node => "node",
+    Python => "python",
+    Go => "go",
+    Php => "php",
+    Ruby => "ruby",
+    Dotnet => "dotnet",
+    Java => "java",
+    Static => "static",
+    Docker => "docker",
+});
 
 /// How dployrd decides a new release is ready for traffic: `{"http":{"path":"/healthz"}}`,
 /// `{"tcp":{}}` or `{"none":{}}`, plus timing. After `start_grace_secs` it probes every
@@ -213,34 +175,11 @@ pub enum ServiceKind {
     Static,
 }
 
-impl ServiceKind {
-    pub const ALL: [ServiceKind; 3] = [ServiceKind::Web, ServiceKind::Worker, ServiceKind::Static];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServiceKind::Web => "web",
-            ServiceKind::Worker => "worker",
-            ServiceKind::Static => "static",
-        }
-    }
-}
-
-impl fmt::Display for ServiceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ServiceKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ServiceKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s.trim())
-            .ok_or_else(|| format!("{s:?} is not a service kind: web, worker or static"))
-    }
-}
+crate::names::wire_names!(ServiceKind, "service kind" {
+    Web => "web",
+    Worker => "worker",
+    Static => "static",
+});
 
 /// A runtime version as users write it: `20`, `3.12`, `1.22.3`, `>=18`, `^20.1`, `20.x`,
 /// `~3.11`, `>=18 <21`, `18 || 20`. Returns it trimmed; refuses anything else with the reason.
@@ -378,6 +317,12 @@ mod tests {
         }
         let err = "cobol".parse::<Runtime>().unwrap_err();
         assert!(err.contains("node, python"), "{err}");
+        crate::names::assert_names_match_serde(&Runtime::ALL, Runtime::as_str, Runtime::parse);
+        crate::names::assert_names_match_serde(
+            &ServiceKind::ALL,
+            ServiceKind::as_str,
+            ServiceKind::parse,
+        );
     }
 
     #[test]

@@ -5,8 +5,6 @@
 //! job runs always matches the Base it talks to, and `GET /download/github-action.yml`, the
 //! GitHub Action that runs it.
 
-use std::path::PathBuf;
-
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;

@@ -180,7 +180,7 @@ pub async fn list_events(
     actor_id: String,
     action: String,
     target: String,
-    before: String,
+    cursor: String,
 ) -> Result<EventPage, AppError> {
     let actor = actor().await?;
     let some = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
@@ -188,7 +188,7 @@ pub async fn list_events(
         actor: some(actor_id),
         action: some(action),
         target: some(target),
-        before: some(before),
+        before: some(cursor),
     };
     base()?
         .event_page(&actor, &cluster_id, &filter, 50)

@@ -36,18 +36,18 @@ pub fn EventsPage() -> impl IntoView {
     });
     let page = Resource::new(
         move || {
-            let before = q("before");
-            let live = if before.is_empty() { tick.get() } else { 0 };
+            let cursor = q("cursor");
+            let live = if cursor.is_empty() { tick.get() } else { 0 };
             (
                 cluster_id.get(),
                 q("actor"),
                 q("action"),
                 q("target"),
-                before,
+                cursor,
                 live,
             )
         },
-        |(c, actor, action, target, before, _)| list_events(c, actor, action, target, before),
+        |(c, actor, action, target, cursor, _)| list_events(c, actor, action, target, cursor),
     );
     let filter_query = move || {
         ["actor", "action", "target"]
@@ -91,8 +91,8 @@ pub fn EventsPage() -> impl IntoView {
                 match page.await {
                     Err(error) => view! { <ErrorPage error /> }.into_any(),
                     Ok(p) => {
-                        let older = p.next_before.map(|cursor| {
-                            let href = format!("?before={cursor}{}", filter_query());
+                        let older = p.next_cursor.map(|cursor| {
+                            let href = format!("?cursor={cursor}{}", filter_query());
                             view! { <a class="btn btn-secondary" id="events-older" href=href>"Older"</a> }
                         });
                         let empty = p.events.is_empty();

@@ -12,7 +12,7 @@ pub mod token;
 
 use std::time::Instant;
 
-use proto::api::{ClusterSummary, Role, SignupRequest, User};
+use proto::api::{AuditAction, ClusterSummary, Role, SignupRequest, User};
 use serde_json::json;
 
 use crate::events::{NewEvent, record};
@@ -136,30 +136,27 @@ impl Base {
         clusters::insert(&mut *tx, &cluster, &user.id).await?;
         memberships::insert(&mut *tx, &cluster.id, &user.id, Role::Owner, now).await?;
         let session = self.start_session(&mut tx, &user.id, client).await?;
-        let actor = Some(user.id.as_str());
         record(
             &mut *tx,
-            NewEvent {
-                cluster_id: None,
-                actor_user_id: actor,
-                actor_token_id: None,
+            NewEvent::account(
+                &user.id,
                 client,
-                action: "user.signup",
-                target: Some(&user.id),
-                details: json!({ "email": user.email }),
-            },
+                AuditAction::UserSignup,
+                json!({ "email": user.email }),
+            ),
         )
         .await?;
         record(
             &mut *tx,
             NewEvent {
                 cluster_id: Some(&cluster.id),
-                actor_user_id: actor,
-                actor_token_id: None,
-                client,
-                action: "cluster.create",
                 target: Some(&cluster.id),
-                details: json!({ "name": cluster.name }),
+                ..NewEvent::account(
+                    &user.id,
+                    client,
+                    AuditAction::ClusterCreate,
+                    json!({ "name": cluster.name }),
+                )
             },
         )
         .await?;
@@ -209,7 +206,7 @@ impl Base {
                     actor_user_id: None,
                     actor_token_id: None,
                     client,
-                    action: "user.login_failed",
+                    action: AuditAction::UserLoginFailed,
                     target: target.as_deref(),
                     details: json!({ "email": email }),
                 },
@@ -221,15 +218,7 @@ impl Base {
         let session = self.start_session(&mut tx, &user.id, client).await?;
         record(
             &mut *tx,
-            NewEvent {
-                cluster_id: None,
-                actor_user_id: Some(&user.id),
-                actor_token_id: None,
-                client,
-                action: "user.login",
-                target: Some(&user.id),
-                details: json!({}),
-            },
+            NewEvent::account(&user.id, client, AuditAction::UserLogin, json!({})),
         )
         .await?;
         tx.commit().await?;
@@ -265,13 +254,13 @@ impl Base {
         record(
             &mut *tx,
             NewEvent {
-                cluster_id: None,
-                actor_user_id: Some(&actor.user.id),
                 actor_token_id: actor.token_id(),
-                client: &actor.client,
-                action: "user.logout",
-                target: Some(&actor.user.id),
-                details: json!({}),
+                ..NewEvent::account(
+                    &actor.user.id,
+                    &actor.client,
+                    AuditAction::UserLogout,
+                    json!({}),
+                )
             },
         )
         .await?;
@@ -319,15 +308,12 @@ impl Base {
         let revoked = sessions::revoke_others(&mut *tx, &user.id, &actor.session_hash, now).await?;
         record(
             &mut *tx,
-            NewEvent {
-                cluster_id: None,
-                actor_user_id: Some(&user.id),
-                actor_token_id: None,
-                client: &actor.client,
-                action: "user.password_change",
-                target: Some(&user.id),
-                details: json!({ "other_sessions_revoked": revoked }),
-            },
+            NewEvent::account(
+                &user.id,
+                &actor.client,
+                AuditAction::UserPasswordChange,
+                json!({ "other_sessions_revoked": revoked }),
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -7,7 +7,7 @@
 //! and the `deployment.create` event are written together, and the order goes out to the
 //! instance once they are committed.
 
-use proto::api::{CreateDeploymentRequest, ServiceStatus};
+use proto::api::{AuditAction, CreateDeploymentRequest, ServiceStatus};
 use proto::deploy::DeployState;
 use proto::service::Source;
 use serde_json::json;
@@ -16,7 +16,7 @@ use super::view;
 use crate::events::{NewEvent, record};
 use crate::idempotency::{Key, Queued, check_key};
 use crate::rbac::{Deploy, May};
-use crate::services::{spec_of, status_str};
+use crate::services::spec_of;
 use crate::store::Tx;
 use crate::store::deployments::{self as sql, DeploymentRow};
 use crate::store::services::{self as services_sql, ServiceRow};
@@ -135,7 +135,7 @@ impl Base {
         let row = DeploymentRow {
             id: ids::new_id(ids::DEPLOYMENT),
             service_id: svc.id.clone(),
-            state: DeployState::Queued.as_str().into(),
+            state: DeployState::Queued,
             git_ref,
             commit_sha: None,
             reason: None,
@@ -148,10 +148,10 @@ impl Base {
             accepted_at: None,
         };
         sql::insert(&mut **tx, &row).await?;
-        sql::record_transition(&mut **tx, &row.id, &row.state, now).await?;
+        sql::record_transition(&mut **tx, &row.id, row.state.as_str(), now).await?;
         Base::env_applied(tx, &svc.id).await?;
         if svc.live_deployment_id.is_none() {
-            svc.status = status_str(ServiceStatus::Deploying).into();
+            svc.status = ServiceStatus::Deploying;
             svc.updated_at = now;
             services_sql::update(&mut **tx, svc).await?;
         }
@@ -197,7 +197,7 @@ fn created_event<'a>(
         actor_user_id,
         actor_token_id,
         client,
-        action: "deployment.create",
+        action: AuditAction::DeploymentCreate,
         target: Some(&row.id),
         details,
     }

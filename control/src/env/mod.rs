@@ -10,7 +10,7 @@ pub mod dotenv;
 
 use std::collections::BTreeMap;
 
-use proto::api::{EnvList, EnvVar, ImportEnvRequest, SetEnvRequest};
+use proto::api::{AuditAction, EnvList, EnvVar, ImportEnvRequest, SetEnvRequest};
 use proto::service::check_env_name;
 use proto::wire::Secrets;
 use serde_json::json;
@@ -125,7 +125,7 @@ impl Base {
             value: &req.value,
             secret: req.secret,
         };
-        self.change_env(actor, service_id, vec![change], "env.set")
+        self.change_env(actor, service_id, vec![change], AuditAction::EnvSet)
             .await
     }
 
@@ -137,8 +137,13 @@ impl Base {
         name: &str,
     ) -> Result<(), DomainError> {
         check_name(name)?;
-        self.change_env(actor, service_id, vec![Change::Unset { name }], "env.unset")
-            .await
+        self.change_env(
+            actor,
+            service_id,
+            vec![Change::Unset { name }],
+            AuditAction::EnvUnset,
+        )
+        .await
     }
 
     /// Sets every variable of a `.env` text at once (all or nothing).
@@ -165,7 +170,7 @@ impl Base {
                 secret: req.secret,
             })
             .collect();
-        self.change_env(actor, service_id, changes, "env.import")
+        self.change_env(actor, service_id, changes, AuditAction::EnvImport)
             .await?;
         self.list_env(actor, service_id).await
     }
@@ -175,7 +180,7 @@ impl Base {
         actor: &Actor,
         service_id: &str,
         changes: Vec<Change<'_>>,
-        action: &'static str,
+        action: AuditAction,
     ) -> Result<(), DomainError> {
         let (svc, may) = self.env_service(actor, service_id).await?;
         let now = clock::now_ms();
@@ -245,7 +250,9 @@ impl Base {
         services_sql::update(&mut *tx, &row).await?;
         sql::set_changed(&mut *tx, &row.id, Some(now)).await?;
         let details = match names.as_slice() {
-            [(name, secret)] if action != "env.import" => json!({ "key": name, "secret": secret }),
+            [(name, secret)] if action != AuditAction::EnvImport => {
+                json!({ "key": name, "secret": secret })
+            }
             _ => json!({
                 "keys": names.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
                 "secret": names.iter().any(|(_, s)| *s),

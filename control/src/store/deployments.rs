@@ -3,13 +3,14 @@
 use proto::deploy::DeployState;
 use sqlx::{Executor, FromRow};
 
-use super::Db;
+use super::{Db, Named};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct DeploymentRow {
     pub id: String,
     pub service_id: String,
-    pub state: String,
+    #[sqlx(try_from = "Named<DeployState>")]
+    pub state: DeployState,
     pub git_ref: Option<String>,
     pub commit_sha: Option<String>,
     pub reason: Option<String>,
@@ -28,7 +29,8 @@ pub struct DeploymentRow {
 #[derive(Debug, Clone, FromRow)]
 pub struct TransitionRow {
     pub deployment_id: String,
-    pub state: String,
+    #[sqlx(try_from = "Named<DeployState>")]
+    pub state: DeployState,
     pub at: i64,
 }
 
@@ -45,7 +47,7 @@ pub async fn insert<'e>(
     ))
     .bind(&row.id)
     .bind(&row.service_id)
-    .bind(&row.state)
+    .bind(row.state.as_str())
     .bind(&row.git_ref)
     .bind(&row.commit_sha)
     .bind(&row.reason)

@@ -1,15 +1,17 @@
 //! SQL for `invites`.
 
+use proto::api::Role;
 use sqlx::{Executor, FromRow};
 
-use super::Db;
+use super::{Db, Named};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct InviteRow {
     pub id: String,
     pub cluster_id: String,
     pub email: String,
-    pub role: String,
+    #[sqlx(try_from = "Named<Role>")]
+    pub role: Role,
     pub invited_by: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
@@ -34,7 +36,7 @@ pub async fn insert<'e>(
     .bind(&r.id)
     .bind(&r.cluster_id)
     .bind(&r.email)
-    .bind(&r.role)
+    .bind(r.role.as_str())
     .bind(token_hash)
     .bind(&r.invited_by)
     .bind(r.created_at)

@@ -1,6 +1,7 @@
 //! SQL for `log_chunks`: a service's output stored a batch of lines per row, so a burst costs a
 //! few inserts instead of one per line (migration 0005 says why and how a chunk is laid out).
 
+use proto::wire::LogStream;
 use sqlx::{AnyConnection, AnyPool, Executor, FromRow};
 
 use super::Db;
@@ -12,7 +13,7 @@ pub struct LogRow {
     pub service_id: String,
     pub deployment_id: Option<String>,
     pub at_ms: i64,
-    pub stream: String,
+    pub stream: LogStream,
     pub line: String,
 }
 
@@ -24,7 +25,8 @@ pub const CHUNK_BYTES: usize = 1 << 20;
 const CHUNKS_PER_READ: i64 = 16;
 
 /// A line inside a chunk's JSON body: `[seq, at_ms, stream, deployment_id, line]`.
-type Packed = (i64, i64, String, Option<String>, String);
+/// An unknown stream name fails the read (serde), like any other bad column.
+type Packed = (i64, i64, LogStream, Option<String>, String);
 
 #[derive(FromRow)]
 struct ChunkRow {
@@ -57,13 +59,13 @@ async fn insert_chunk(
     service_id: &str,
     rows: &[LogRow],
 ) -> sqlx::Result<()> {
-    let packed: Vec<(i64, i64, &str, Option<&str>, &str)> = rows
+    let packed: Vec<(i64, i64, LogStream, Option<&str>, &str)> = rows
         .iter()
         .map(|r| {
             (
                 r.seq,
                 r.at_ms,
-                r.stream.as_str(),
+                r.stream,
                 r.deployment_id.as_deref(),
                 r.line.as_str(),
             )

@@ -3,7 +3,7 @@
 use proto::api::{ClusterSummary, Role};
 use sqlx::{Executor, FromRow};
 
-use super::Db;
+use super::{Db, Named};
 
 pub async fn insert<'e>(
     db: impl Executor<'e, Database = Db>,
@@ -29,20 +29,27 @@ pub async fn role_of<'e>(
     cluster_id: &str,
     user_id: &str,
 ) -> sqlx::Result<Option<Role>> {
-    let role: Option<String> =
-        sqlx::query_scalar("SELECT role FROM memberships WHERE cluster_id = $1 AND user_id = $2")
+    let row: Option<RoleRow> =
+        sqlx::query_as("SELECT role FROM memberships WHERE cluster_id = $1 AND user_id = $2")
             .bind(cluster_id)
             .bind(user_id)
             .fetch_optional(db)
             .await?;
-    Ok(role.as_deref().and_then(Role::parse))
+    Ok(row.map(|r| r.role))
+}
+
+#[derive(FromRow)]
+struct RoleRow {
+    #[sqlx(try_from = "Named<Role>")]
+    role: Role,
 }
 
 #[derive(FromRow)]
 struct Row {
     id: String,
     name: String,
-    role: String,
+    #[sqlx(try_from = "Named<Role>")]
+    role: Role,
 }
 
 /// The user's clusters, oldest membership first (so the first is the one they started with).
@@ -59,12 +66,10 @@ pub async fn clusters_of<'e>(
     .await?;
     Ok(rows
         .into_iter()
-        .filter_map(|r| {
-            Some(ClusterSummary {
-                id: r.id,
-                name: r.name,
-                role: Role::parse(&r.role)?,
-            })
+        .map(|r| ClusterSummary {
+            id: r.id,
+            name: r.name,
+            role: r.role,
         })
         .collect())
 }
@@ -85,7 +90,8 @@ pub struct MemberRow {
     pub user_id: String,
     pub email: String,
     pub name: String,
-    pub role: String,
+    #[sqlx(try_from = "Named<Role>")]
+    pub role: Role,
     pub created_at: i64,
 }
 

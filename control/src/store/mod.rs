@@ -1,6 +1,9 @@
 //! The one storage API over SQLite (the default, a file in the data dir) or PostgreSQL (to scale
 //! out). Queries are written once in the SQL both understand and run through sqlx's `Any` driver;
 //! each table's SQL lives in its own module and takes an executor so callers own transactions.
+//! Migrations are shared too, except what one database must say its own way (a CHECK added to an
+//! existing table): those sit in `migrations/sqlite` and `migrations/postgres` under the same
+//! version number, and [`Store::open`] runs the shared ones merged with its backend's.
 
 pub mod clusters;
 pub mod deployments;
@@ -21,7 +24,13 @@ pub mod webhooks;
 use std::path::Path;
 use std::str::FromStr;
 
+use futures_util::future::BoxFuture;
+use proto::api::{Role, ServiceStatus};
+use proto::deploy::DeployState;
+use proto::names::UnknownName;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, Migrator};
 use sqlx::{AnyPool, Executor};
 
 use crate::DomainError;
@@ -29,7 +38,30 @@ use crate::DomainError;
 pub type Db = sqlx::Any;
 pub type Tx<'a> = sqlx::Transaction<'a, Db>;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static SHARED: Migrator = sqlx::migrate!("./migrations");
+static SQLITE_ONLY: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_ONLY: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Already-embedded migrations handed to [`Migrator::new`].
+#[derive(Debug)]
+struct Embedded(Vec<Migration>);
+
+impl MigrationSource<'static> for Embedded {
+    fn resolve(self) -> BoxFuture<'static, Result<Vec<Migration>, BoxDynError>> {
+        Box::pin(async move { Ok(self.0) })
+    }
+}
+
+/// The shared migrations and `backend`'s own, in version order.
+async fn migrator(backend: Backend) -> Result<Migrator, DomainError> {
+    let own = match backend {
+        Backend::Sqlite => &SQLITE_ONLY,
+        Backend::Postgres => &POSTGRES_ONLY,
+    };
+    let mut all: Vec<Migration> = SHARED.iter().chain(own.iter()).cloned().collect();
+    all.sort_by_key(|m| m.version);
+    Ok(Migrator::new(Embedded(all)).await?)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -76,7 +108,7 @@ impl Store {
             })
             .connect_with(opts)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        migrator(backend).await?.run(&pool).await?;
         Ok(Store { pool, backend })
     }
 
@@ -108,6 +140,41 @@ impl Store {
         self.pool.close().await;
     }
 }
+
+/// A text column holding one of an enum's wire names (`#[sqlx(try_from = "Named<Role>")]` on
+/// a row field of type `Role`): read with the enum's `TryFrom<String>`, so an unknown name fails
+/// the read with the column and the value instead of becoming some default.
+pub struct Named<T>(T);
+
+impl<T> sqlx::Type<Db> for Named<T> {
+    fn type_info() -> <Db as sqlx::Database>::TypeInfo {
+        <String as sqlx::Type<Db>>::type_info()
+    }
+
+    fn compatible(ty: &<Db as sqlx::Database>::TypeInfo) -> bool {
+        <String as sqlx::Type<Db>>::compatible(ty)
+    }
+}
+
+impl<'r, T: TryFrom<String, Error = UnknownName>> sqlx::Decode<'r, Db> for Named<T> {
+    fn decode(value: <Db as sqlx::Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <String as sqlx::Decode<'r, Db>>::decode(value)?;
+        Ok(Named(T::try_from(text)?))
+    }
+}
+
+/// `Named<T>` hands over its `T` (what the derive's `try_from` needs; a blanket impl over `T`
+/// is not allowed for enums of another crate).
+macro_rules! named_columns {
+    ($($ty:ty),+) => {
+        $(impl From<Named<$ty>> for $ty {
+            fn from(n: Named<$ty>) -> $ty {
+                n.0
+            }
+        })+
+    };
+}
+named_columns!(DeployState, ServiceStatus, Role);
 
 /// True when `e` is a unique-constraint violation (both backends report it the same way).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {

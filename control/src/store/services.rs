@@ -1,8 +1,9 @@
 //! SQL for `services`.
 
+use proto::api::ServiceStatus;
 use sqlx::{Executor, FromRow};
 
-use super::Db;
+use super::{Db, Named};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ServiceRow {
@@ -12,7 +13,8 @@ pub struct ServiceRow {
     pub name: String,
     /// JSON of `proto::service::ServiceSpec`.
     pub spec: String,
-    pub status: String,
+    #[sqlx(try_from = "Named<ServiceStatus>")]
+    pub status: ServiceStatus,
     pub live_deployment_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -38,7 +40,7 @@ pub async fn insert<'e>(
     .bind(&row.instance_id)
     .bind(&row.name)
     .bind(&row.spec)
-    .bind(&row.status)
+    .bind(row.status.as_str())
     .bind(&row.live_deployment_id)
     .bind(created_by)
     .bind(row.created_at)
@@ -103,7 +105,7 @@ pub async fn update<'e>(
     )
     .bind(&row.name)
     .bind(&row.spec)
-    .bind(&row.status)
+    .bind(row.status.as_str())
     .bind(&row.live_deployment_id)
     .bind(row.updated_at)
     .bind(&row.id)

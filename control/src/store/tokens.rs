@@ -1,8 +1,9 @@
 //! SQL for `api_tokens`.
 
+use proto::api::Role;
 use sqlx::{Executor, FromRow};
 
-use super::Db;
+use super::{Db, Named};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct TokenRow {
@@ -10,7 +11,8 @@ pub struct TokenRow {
     pub cluster_id: String,
     pub user_id: String,
     pub name: String,
-    pub role: String,
+    #[sqlx(try_from = "Named<Role>")]
+    pub role: Role,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
@@ -36,7 +38,7 @@ pub async fn insert<'e>(
     .bind(&r.cluster_id)
     .bind(&r.user_id)
     .bind(&r.name)
-    .bind(&r.role)
+    .bind(r.role.as_str())
     .bind(token_hash)
     .bind(r.created_at)
     .bind(r.expires_at)

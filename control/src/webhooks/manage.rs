@@ -1,7 +1,9 @@
 //! Managing a service's hook: enable, rotate, show, switch off (all `services.manage`, Admin+,
 //! like the rest of a service's settings), and resealing secrets when the master key rotates.
 
-use proto::api::{CreatedWebhook, EnableWebhookRequest, WebhookDelivery, WebhookInfo, WebhookUrls};
+use proto::api::{
+    AuditAction, CreatedWebhook, EnableWebhookRequest, WebhookDelivery, WebhookInfo, WebhookUrls,
+};
 use serde_json::json;
 
 use super::{context, deploys_branch};
@@ -110,9 +112,9 @@ impl Base {
         };
         sql::upsert(&mut *tx, &row).await?;
         let action = if old.is_some() {
-            "webhook.rotate"
+            AuditAction::WebhookRotate
         } else {
-            "webhook.enable"
+            AuditAction::WebhookEnable
         };
         let details = json!({ "service": svc.name, "branch": row.branch });
         record(
@@ -140,7 +142,13 @@ impl Base {
         let mut tx = self.store.begin().await?;
         if sql::delete(&mut *tx, &svc.id).await? {
             let details = json!({ "service": svc.name });
-            let e = NewEvent::by(actor, may.cluster_id(), "webhook.disable", &svc.id, details);
+            let e = NewEvent::by(
+                actor,
+                may.cluster_id(),
+                AuditAction::WebhookDisable,
+                &svc.id,
+                details,
+            );
             record(&mut *tx, e).await?;
         }
         tx.commit().await?;

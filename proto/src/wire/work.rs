@@ -122,6 +122,12 @@ pub enum LogStream {
     System,
 }
 
+crate::names::wire_names!(LogStream, "log stream" {
+    Stdout => "stdout",
+    Stderr => "stderr",
+    System => "system",
+});
+
 /// One line of a service's output on the agent's log stream: build output carries its
 /// deployment, runtime output the live release's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -132,4 +138,18 @@ pub struct LogRecord {
     pub at_ms: i64,
     pub stream: LogStream,
     pub line: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LogStream;
+
+    #[test]
+    fn log_stream_round_trips_through_its_wire_name() {
+        crate::names::assert_names_match_serde(
+            &LogStream::ALL,
+            LogStream::as_str,
+            LogStream::parse,
+        );
+    }
 }

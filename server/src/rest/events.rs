@@ -1,5 +1,5 @@
 //! `GET /api/v1/clusters/{cluster}/events`: the audit log, filtered (`actor`, `action`,
-//! `target`), paged by cursor (`before`, `limit`), as JSON, NDJSON or CSV (`format=`).
+//! `target`), paged by cursor (`cursor`, `limit`), as JSON, NDJSON or CSV (`format=`).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -19,6 +19,9 @@ pub struct EventQuery {
     pub actor: Option<String>,
     pub action: Option<String>,
     pub target: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// What `cursor` was called before every list used one name; still accepted.
     pub before: Option<String>,
     pub limit: Option<i64>,
     pub format: Option<String>,
@@ -38,7 +41,7 @@ pub async fn list(
         actor: q.actor.filter(|s| !s.is_empty()),
         action: q.action.filter(|s| !s.is_empty()),
         target: q.target.filter(|s| !s.is_empty()),
-        before: q.before.filter(|s| !s.is_empty()),
+        before: q.cursor.or(q.before).filter(|s| !s.is_empty()),
     };
     let page = state
         .base
@@ -93,6 +96,7 @@ fn to_csv(events: &[Event]) -> String {
     let mut out =
         String::from("created_at,action,target,actor_id,actor_name,actor_token,ip,details\r\n");
     for e in events {
+        let details = e.details.to_string();
         let cols = [
             e.created_at.as_str(),
             &e.action,
@@ -101,7 +105,7 @@ fn to_csv(events: &[Event]) -> String {
             e.actor_name.as_deref().unwrap_or(""),
             e.actor_token.as_deref().unwrap_or(""),
             e.ip.as_deref().unwrap_or(""),
-            &e.details,
+            &details,
         ];
         out.push_str(&cols.map(field).join(","));
         out.push_str("\r\n");
@@ -123,7 +127,7 @@ mod tests {
             actor_name: Some("=HYPERLINK(\"x\")".into()),
             actor_token: None,
             ip: None,
-            details: "{\"key\":\"A\"}".into(),
+            details: serde_json::json!({ "key": "A" }),
             created_at: "2026-11-27T10:00:00Z".into(),
         };
         let csv = to_csv(&[e]);

@@ -227,7 +227,7 @@ async fn args(w: &World, name: &str) -> Vec<(String, String)> {
             pair("actor_id", ""),
             pair("action", ""),
             pair("target", ""),
-            pair("before", ""),
+            pair("cursor", ""),
         ],
         "enable_webhook" => vec![pair("service_id", &s), pair("branch", "")],
         "get_service_detail" | "list_env" | "get_webhook" | "disable_webhook" => {

@@ -107,10 +107,7 @@ async fn kind_and_runtime_version_are_set_changed_cleared_and_checked() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|e| {
-            let details: Value = serde_json::from_str(e["details"].as_str().unwrap()).unwrap();
-            details["changed"].as_array().unwrap().clone()
-        })
+        .flat_map(|e| e["details"]["changed"].as_array().unwrap().clone())
         .collect();
     assert!(changed.contains(&json!("kind")), "{events}");
     assert!(changed.contains(&json!("runtime_version")), "{events}");

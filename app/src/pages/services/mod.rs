@@ -57,21 +57,10 @@ pub fn powers() -> Powers {
     }
 }
 
-pub fn status_label(s: ServiceStatus) -> &'static str {
-    match s {
-        ServiceStatus::New => "new",
-        ServiceStatus::Deploying => "deploying",
-        ServiceStatus::Running => "running",
-        ServiceStatus::Stopped => "stopped",
-        ServiceStatus::Crashed => "crashed",
-        ServiceStatus::Unhealthy => "unhealthy",
-    }
-}
-
 /// The status badge (`data-status` carries the raw value for tests and styles).
 #[component]
 pub fn StatusBadge(status: ServiceStatus) -> impl IntoView {
-    let label = status_label(status);
+    let label = status.as_str();
     view! { <span class=format!("status status-{label}") data-status=label>{label}</span> }
 }
 
