@@ -67,15 +67,15 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// SIGKILLs every process, other than this one, whose working directory is inside `dir` or
-/// whose command line names it: services run in their release directories, and a stopped
-/// test must leave none of them (or their shells) behind.
-pub fn kill_processes_under(dir: &Path) {
+/// Every process, other than this one, whose working directory is inside `dir` or whose
+/// command line names it (services run in their release directories).
+pub fn processes_under(dir: &Path) -> Vec<u32> {
     let Ok(procs) = std::fs::read_dir("/proc") else {
-        return;
+        return Vec::new();
     };
     let named = dir.to_string_lossy().into_owned();
     let me = std::process::id();
+    let mut found = Vec::new();
     for entry in procs.flatten() {
         let Some(pid) = entry
             .file_name()
@@ -91,7 +91,16 @@ pub fn kill_processes_under(dir: &Path) {
             std::fs::read_link(entry.path().join("cwd")).is_ok_and(|cwd| cwd.starts_with(dir));
         let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
         if in_dir || String::from_utf8_lossy(&cmdline).contains(&named) {
-            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            found.push(pid);
         }
+    }
+    found
+}
+
+/// SIGKILLs every process [`processes_under`] `dir`: a stopped test must leave none of them
+/// (or their shells) behind.
+pub fn kill_processes_under(dir: &Path) {
+    for pid in processes_under(dir) {
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
     }
 }

@@ -38,6 +38,8 @@ impl Gateway {
         let identity = Identity::load_or_create(dir.path()).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut config = BaseConfig::new("http://127.0.0.1:9".parse().unwrap());
+        // A replaced release drains for 2 s instead of 10, so tests that watch it stop wait less.
+        config.limits.drain_secs = 2;
         config.gateway = GatewayInfo {
             url: format!("wss://{}", listener.local_addr().unwrap()),
             pin: identity.pin(),

@@ -248,11 +248,23 @@ async fn a_node_app_goes_live_and_a_new_version_replaces_it_without_one_failed_r
     }
     let second = d.deploy(&svc).await;
     d.live(&second).await;
-    // Past the drain of v1 (10 s), so requests also cross v1 being stopped.
-    while sent.load(Ordering::Relaxed) < 2_000 {
+    // Until v1 has drained and stopped, so requests also cross v1 being stopped.
+    let v1_dir = d
+        .agent
+        .data
+        .path()
+        .join("services")
+        .join(&svc)
+        .join("releases")
+        .join(&first);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while sent.load(Ordering::Relaxed) < 2_000 || !testkit::processes_under(&v1_dir).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "v1 still running 60 s after v2 went live"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tokio::time::sleep(Duration::from_secs(11)).await;
     stop.store(true, Ordering::Relaxed);
     let mut total = 0;
     for task in load {
