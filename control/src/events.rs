@@ -1,5 +1,6 @@
-//! The audit log: every mutation, sign-in and (later) console session appends one event with who,
-//! from where, what and on what. Details never hold secrets.
+//! The audit log: every mutation, sign-in and console session appends one event with who, from
+//! where, what and on what; the actions and their descriptions are one table
+//! ([`proto::api::AuditAction`]). Details never hold secrets.
 
 use proto::api::{AuditAction, Event, EventPage};
 use serde_json::Value;

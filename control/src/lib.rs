@@ -1,5 +1,5 @@
 //! Base's domain layer, free of Leptos and HTTP so the dashboard's server functions, the REST API
-//! and (later) WebSocket relays all call the same code. Read in this order:
+//! and the WebSocket relays all call the same code. Read in this order:
 //!
 //! - [`base`]: the cheap-to-clone handle ([`Base`]) every entry point holds, its config and the
 //!   [`Limits`] of the deploy path.
@@ -7,6 +7,8 @@
 //! - [`rbac`]: the role x action permission table and the [`rbac::May`] proof it hands out.
 //! - [`auth`]: passwords, session tokens, the login rate limiter, and sign-up/log-in/log-out.
 //! - [`clusters`]: create, rename, list, overview.
+//! - [`members`], [`invites`], [`tokens`]: who belongs to a cluster with which role, invitation
+//!   links, and API tokens (Bearer actors).
 //! - [`instances`]: servers running dployrd: add (join token), list with status, remove, enroll.
 //! - [`services`]: apps on instances: create, list, change, delete ([`service_spec`] checks
 //!   their settings).
@@ -17,6 +19,9 @@
 //!   times out deployments that can no longer finish.
 //! - [`logs`]: service output from agents: stored (bounded), numbered, relayed to followers.
 //! - [`lifecycle`]: roll back, restart, stop, start a live service.
+//! - [`env`]: a service's variables and write-only secrets (`.env` import too).
+//! - [`tools`]: the console and file explorer, relayed to the agent over its connection.
+//! - [`mail`]: invitation emails over SMTP, when configured.
 //! - [`gateway`]: where agent connections arrive; the registry of live ones.
 //! - [`webhooks`]: push-to-deploy hooks for GitHub, GitLab and any CI (secret sealed, deliveries
 //!   verified and deduplicated).

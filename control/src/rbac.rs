@@ -1,6 +1,6 @@
 //! Role-based access control: one table maps `role x action -> allowed`, and the only way to get a
 //! [`May<A>`] (the proof a domain operation demands) is [`authorize`], which consults it. An
-//! operation that takes `May<RenameCluster>` therefore cannot be called without the check.
+//! operation that takes `May<ManageCluster>` therefore cannot be called without the check.
 
 use std::marker::PhantomData;
 

@@ -1,5 +1,3 @@
-//! (Slightly over the 400-line budget: one self-contained tool, including its tiny HTTP client.)
-//!
 //! `dployr-swarm`: a load tool, not part of dployrd. One process holds `--count` real agents,
 //! each with its own key, certificate, enrollment and mutual-TLS WebSocket, so Base's cost per
 //! connected agent can be measured with thousands of agents on one machine (`.ci/bench-agents`).

@@ -1,4 +1,4 @@
-//! Bearer secrets (session tokens now; API, join and invite tokens later): 256 random bits,
+//! Bearer secrets (session, API, join and invite tokens): 256 random bits,
 //! base64url for the person, SHA-256 hex for the database. A leaked database therefore holds no
 //! usable token.
 
