@@ -1,12 +1,10 @@
-//! Checks that the executables a [`Plan`] needs are on the instance before a build starts, so a
+//! Checks that the executables a [`Plan`](super::Plan) needs are on the instance before a build starts, so a
 //! missing toolchain is one clear sentence naming it instead of `sh: 1: npm: not found` deep in
 //! a build log.
 
 use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-
-use super::plan::Plan;
 
 /// An executable the plan needs that is not on `PATH`. Its `Display` is the whole message for
 /// the user, e.g. `node not found on instance web-1: install Node.js 18+ or choose the docker
@@ -19,16 +17,20 @@ pub struct MissingTool {
     pub hint: &'static str,
 }
 
-/// Looks for each of `plan.toolchain` on this process's `PATH`; the first one missing is the
-/// error.
-pub fn check_toolchain(plan: &Plan, instance: &str) -> Result<(), MissingTool> {
+/// Looks for each of `tools` (a plan's toolchain) on this process's `PATH`; the first one
+/// missing is the error.
+pub fn check_toolchain(tools: &[String], instance: &str) -> Result<(), MissingTool> {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    check_toolchain_in(plan, instance, &path)
+    check_toolchain_in(tools, instance, &path)
 }
 
 /// [`check_toolchain`] against an explicit `PATH` value (the service's own, or a test's).
-pub fn check_toolchain_in(plan: &Plan, instance: &str, path: &OsStr) -> Result<(), MissingTool> {
-    match plan.toolchain.iter().find(|tool| !on_path(tool, path)) {
+pub fn check_toolchain_in(
+    tools: &[String],
+    instance: &str,
+    path: &OsStr,
+) -> Result<(), MissingTool> {
+    match tools.iter().find(|tool| !on_path(tool, path)) {
         None => Ok(()),
         Some(tool) => Err(MissingTool {
             tool: tool.clone(),
@@ -79,6 +81,7 @@ fn install_hint(tool: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deploy::plan::Plan;
     use crate::deploy::plan::tests::host;
     use crate::deploy::{Runtime, plan};
 
@@ -90,7 +93,7 @@ mod tests {
 
     #[test]
     fn an_empty_path_names_the_first_missing_tool_and_how_to_install_it() {
-        let err = check_toolchain_in(&node_plan(), "web-1", OsStr::new("")).unwrap_err();
+        let err = check_toolchain_in(&node_plan().toolchain, "web-1", OsStr::new("")).unwrap_err();
         assert_eq!(
             err.to_string(),
             "node not found on instance web-1: install Node.js 18+ or choose the docker runtime"
@@ -106,12 +109,15 @@ mod tests {
             std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
         }
         let path = std::env::join_paths(["/nonexistent", bin.path().to_str().unwrap()]).unwrap();
-        let err = check_toolchain_in(&node_plan(), "web-1", &path).unwrap_err();
+        let err = check_toolchain_in(&node_plan().toolchain, "web-1", &path).unwrap_err();
         assert_eq!(err.tool, "npm", "npm is there but not executable");
 
         let npm = bin.path().join("npm");
         std::fs::set_permissions(&npm, std::fs::Permissions::from_mode(0o755)).unwrap();
-        assert_eq!(check_toolchain_in(&node_plan(), "web-1", &path), Ok(()));
+        assert_eq!(
+            check_toolchain_in(&node_plan().toolchain, "web-1", &path),
+            Ok(())
+        );
     }
 
     #[test]
@@ -142,7 +148,7 @@ mod tests {
             std::fs::write(dir.path().join(marker), "").unwrap();
             let runtime = crate::deploy::detect(dir.path()).expect(marker);
             let err = check_toolchain_in(
-                &plan(runtime, dir.path(), &host(dir.path())),
+                &plan(runtime, dir.path(), &host(dir.path())).toolchain,
                 "web-1",
                 OsStr::new(""),
             )
@@ -164,6 +170,9 @@ mod tests {
     fn static_needs_nothing_even_with_an_empty_path() {
         let dir = tempfile::tempdir().unwrap();
         let p = plan(Runtime::Static, dir.path(), &host(dir.path()));
-        assert_eq!(check_toolchain_in(&p, "web-1", OsStr::new("")), Ok(()));
+        assert_eq!(
+            check_toolchain_in(&p.toolchain, "web-1", OsStr::new("")),
+            Ok(())
+        );
     }
 }

@@ -56,7 +56,8 @@ pub(super) async fn build(
     for line in &plan_lines {
         say(logs, &format!("  {line}")).await;
     }
-    check_toolchain(&plan, &order.instance_name).map_err(|e| End::failed(e.to_string()))?;
+    check_toolchain(&plan.toolchain, &order.instance_name)
+        .map_err(|e| End::failed(e.to_string()))?;
     let mut env = plan.env.clone();
     env.extend(environment(spec, &plan.bin_dirs, dir));
     let mut secrets = order.secrets.clone();

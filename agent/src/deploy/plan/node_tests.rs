@@ -249,7 +249,7 @@ fn an_installed_yarn_or_pnpm_is_used_unless_a_version_is_pinned() {
     // Bun is not corepack's: the toolchain names it, with its own hint.
     let (p, _dir) = node(&[("package.json", "{}"), ("bun.lock", "")], NODE);
     assert_eq!(p.toolchain, ["bun"]);
-    let err = crate::deploy::check_toolchain_in(&p, "web-1", &OsString::from(""))
+    let err = crate::deploy::check_toolchain_in(&p.toolchain, "web-1", &OsString::from(""))
         .unwrap_err()
         .to_string();
     assert!(err.contains("install Bun (https://bun.sh"), "{err}");
