@@ -11,7 +11,7 @@ use proto::api::LogLine;
 use proto::wire::{LogRecord, MuxStream};
 use tokio::sync::broadcast;
 
-use crate::rbac::{ViewLogs, authorize};
+use crate::rbac::ViewLogs;
 use crate::store::logs::{self as sql, LogRow};
 use crate::store::services as services_sql;
 use crate::{Actor, Base, DomainError, clock};
@@ -228,8 +228,7 @@ impl Base {
     }
 
     async fn log_service(&self, actor: &Actor, service_id: &str) -> Result<String, DomainError> {
-        let svc = self.visible_service(actor, service_id).await?;
-        authorize::<ViewLogs>(&self.store, actor, &svc.cluster_id).await?;
+        let (svc, _) = self.service_for::<ViewLogs>(actor, service_id).await?;
         Ok(svc.id)
     }
 

@@ -8,7 +8,7 @@ use proto::wire::{Command, Lifecycle};
 use serde_json::json;
 
 use crate::events::{NewEvent, record};
-use crate::rbac::{ManageServices, May, ViewCluster, authorize};
+use crate::rbac::{Action, ManageServices, May, ViewCluster, authorize};
 use crate::store::is_unique_violation;
 use crate::store::services::{self as sql, ServiceRow};
 use crate::{Actor, Base, DomainError, clock, ids, service_spec};
@@ -70,6 +70,16 @@ impl Base {
             Err(DomainError::Forbidden) => Err(DomainError::NotFound("service")),
             Err(e) => Err(e),
         }
+    }
+
+    /// [`Base::visible_service`] and the permission for `A` on it, from one membership query.
+    pub(crate) async fn service_for<A: Action>(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+    ) -> Result<(ServiceRow, May<A>), DomainError> {
+        let (row, may) = self.service_in_view(actor, service_id).await?;
+        Ok((row, may.also::<A>()?))
     }
 
     pub async fn create_service(

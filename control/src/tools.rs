@@ -155,8 +155,7 @@ impl Base {
         service_id: &str,
         op: FileOp,
     ) -> Result<(MuxStream, String), DomainError> {
-        let s = self.visible_service(actor, service_id).await?;
-        let may = authorize::<UseFiles>(&self.store, actor, &s.cluster_id).await?;
+        let (s, may) = self.service_for::<UseFiles>(actor, service_id).await?;
         let instance = instances_sql::by_id(self.store.pool(), &s.instance_id)
             .await?
             .ok_or(DomainError::NotFound("instance"))?;

@@ -16,7 +16,7 @@ use proto::wire::Secrets;
 use serde_json::json;
 
 use crate::events::{NewEvent, record};
-use crate::rbac::{ManageEnv, authorize};
+use crate::rbac::ManageEnv;
 use crate::secrets::Sealed;
 use crate::store::Tx;
 use crate::store::env::{self as sql, EnvRow};
@@ -72,9 +72,7 @@ impl Base {
         actor: &Actor,
         service_id: &str,
     ) -> Result<(ServiceRow, crate::rbac::May<ManageEnv>), DomainError> {
-        let svc = self.visible_service(actor, service_id).await?;
-        let may = authorize::<ManageEnv>(&self.store, actor, &svc.cluster_id).await?;
-        Ok((svc, may))
+        self.service_for::<ManageEnv>(actor, service_id).await
     }
 
     /// The service's variables: names, whether secret, plain values, who set them and when.

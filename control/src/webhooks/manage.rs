@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{context, deploys_branch};
 use crate::events::{NewEvent, record};
-use crate::rbac::{ManageServices, authorize};
+use crate::rbac::ManageServices;
 use crate::secrets::Sealed;
 use crate::store::Tx;
 use crate::store::services::ServiceRow;
@@ -70,8 +70,9 @@ impl Base {
         actor: &Actor,
         service_id: &str,
     ) -> Result<WebhookInfo, DomainError> {
-        let svc = self.visible_service(actor, service_id).await?;
-        authorize::<ManageServices>(&self.store, actor, &svc.cluster_id).await?;
+        let (svc, _) = self
+            .service_for::<ManageServices>(actor, service_id)
+            .await?;
         let hook = sql::of_service(self.store.pool(), &svc.id).await?;
         self.hook_info(&svc, hook.as_ref())
     }
@@ -84,8 +85,9 @@ impl Base {
         service_id: &str,
         req: EnableWebhookRequest,
     ) -> Result<CreatedWebhook, DomainError> {
-        let svc = self.visible_service(actor, service_id).await?;
-        let may = authorize::<ManageServices>(&self.store, actor, &svc.cluster_id).await?;
+        let (svc, may) = self
+            .service_for::<ManageServices>(actor, service_id)
+            .await?;
         let mut tx = self.store.begin().await?;
         let old = sql::of_service(&mut *tx, &svc.id).await?;
         let branch = match req.branch.map(|b| b.trim().to_string()) {
@@ -137,8 +139,9 @@ impl Base {
         actor: &Actor,
         service_id: &str,
     ) -> Result<(), DomainError> {
-        let svc = self.visible_service(actor, service_id).await?;
-        let may = authorize::<ManageServices>(&self.store, actor, &svc.cluster_id).await?;
+        let (svc, may) = self
+            .service_for::<ManageServices>(actor, service_id)
+            .await?;
         let mut tx = self.store.begin().await?;
         if sql::delete(&mut *tx, &svc.id).await? {
             let details = json!({ "service": svc.name });
