@@ -1,6 +1,6 @@
 //! `dployr tokens` (create, list, revoke API tokens for CI) and `dployr events` (the audit log).
 
-use proto::api::{ApiToken, CreateTokenRequest, CreatedToken, EventPage, Role};
+use proto::api::{ApiToken, AuditAction, CreateTokenRequest, CreatedToken, EventPage, Role};
 use reqwest::Method;
 
 use super::{Ctx, typed};
@@ -117,16 +117,20 @@ pub async fn events(ctx: &Ctx, args: EventsArgs) -> Result<()> {
                 (Some(n), None) => n.clone(),
                 (None, _) => "-".into(),
             };
+            let what = AuditAction::parse(&e.action)
+                .map(|a| a.describe(&e.details))
+                .unwrap_or_default();
             vec![
                 e.created_at.clone(),
                 e.action.clone(),
                 who,
+                what,
                 e.target.clone().unwrap_or_else(|| "-".into()),
                 e.ip.clone().unwrap_or_else(|| "-".into()),
             ]
         })
         .collect::<Vec<_>>();
     ctx.out
-        .table(&["WHEN", "ACTION", "WHO", "TARGET", "FROM"], &rows);
+        .table(&["WHEN", "ACTION", "WHO", "WHAT", "TARGET", "FROM"], &rows);
     Ok(())
 }
