@@ -94,6 +94,8 @@ mod tests {
     use super::*;
     use proto::service::Runtime;
 
+    use crate::deploy::test_files::dir_with;
+
     fn spec(root_dir: Option<&str>) -> ServiceSpec {
         ServiceSpec {
             root_dir: root_dir.map(Into::into),
@@ -103,20 +105,9 @@ mod tests {
         }
     }
 
-    /// A checkout with `files` (path, content); folders are made as needed.
-    fn checkout(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        for (path, text) in files {
-            let path = dir.path().join(path);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        dir
-    }
-
     #[test]
     fn without_a_root_the_app_is_the_whole_checkout() {
-        let repo = checkout(&[(FILE, "runtime = \"go\"\n")]);
+        let repo = dir_with(&[(FILE, "runtime = \"go\"\n")]);
         let s = settle(repo.path(), &spec(None)).unwrap();
         assert_eq!(s.dir, repo.path());
         assert_eq!(s.spec.runtime, Some(Runtime::Go));
@@ -125,7 +116,7 @@ mod tests {
 
     #[test]
     fn the_settings_root_reads_only_the_dployr_toml_inside_it() {
-        let repo = checkout(&[
+        let repo = dir_with(&[
             (FILE, "runtime = \"go\"\n"),
             ("apps/web/dployr.toml", "start = \"node web.js\"\n"),
         ]);
@@ -137,7 +128,7 @@ mod tests {
 
     #[test]
     fn a_top_level_file_can_name_the_root_and_the_inner_file_wins() {
-        let repo = checkout(&[
+        let repo = dir_with(&[
             (
                 FILE,
                 "root_dir = \"api\"\nruntime = \"python\"\nstart = \"top\"\n",
@@ -154,7 +145,7 @@ mod tests {
 
     #[test]
     fn roots_that_are_missing_files_links_out_or_set_twice_fail_with_the_reason() {
-        let repo = checkout(&[("README", "x"), ("web/dployr.toml", "root_dir = \"x\"\n")]);
+        let repo = dir_with(&[("README", "x"), ("web/dployr.toml", "root_dir = \"x\"\n")]);
         std::os::unix::fs::symlink("/etc", repo.path().join("escape")).unwrap();
         std::os::unix::fs::symlink("web", repo.path().join("inside")).unwrap();
         for (root, says) in [

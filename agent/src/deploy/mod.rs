@@ -23,6 +23,8 @@ pub mod ports;
 pub mod process;
 pub mod repo_config;
 pub mod runtime;
+#[cfg(test)]
+pub(crate) mod test_files;
 pub mod toolchain;
 pub mod versions;
 

@@ -13,20 +13,20 @@ use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::Child;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 pub use tokio_util::sync::CancellationToken;
 
-/// Longer lines are cut here (with a note saying how much was cut): one minified bundle printed
-/// by a build must not become a multi-megabyte log record.
-pub const MAX_LINE_BYTES: usize = 16 * 1024;
+mod output;
+pub use output::{LogLine, MAX_LINE_BYTES, Stream};
+pub(crate) use output::{drain_readers, pump};
+
 /// How long [`run`] gives a timed-out or cancelled step, or what a finished step left running,
 /// between SIGTERM and SIGKILL.
 pub const STOP_GRACE: Duration = Duration::from_secs(10);
@@ -38,41 +38,6 @@ const DRAIN: Duration = Duration::from_secs(2);
 const KILL_WAIT: Duration = Duration::from_secs(5);
 /// How often a stop looks whether the group is gone.
 const POLL: Duration = Duration::from_millis(20);
-
-/// Which pipe a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Stream {
-    Stdout,
-    Stderr,
-}
-
-/// One line of output, without its line ending, decoded as lossy UTF-8.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogLine {
-    /// When dployrd read it, in Unix milliseconds.
-    pub at_ms: i64,
-    pub stream: Stream,
-    pub line: String,
-}
-
-impl LogLine {
-    /// A line read now.
-    pub fn now(stream: Stream, line: impl Into<String>) -> LogLine {
-        LogLine {
-            at_ms: now_ms(),
-            stream,
-            line: line.into(),
-        }
-    }
-}
-
-/// Unix milliseconds.
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
 
 /// A `sh -c` script, the directory it runs in and its environment. The environment is exactly
 /// `env` plus the agent's own `PATH` and `HOME` (which `env` may override): nothing else of
@@ -294,19 +259,6 @@ impl Running {
     }
 }
 
-/// Waits up to `within` for output readers to finish, and abandons those that do not.
-pub(crate) async fn drain_readers(readers: Vec<JoinHandle<()>>, within: Duration) {
-    let deadline = tokio::time::Instant::now() + within;
-    for mut reader in readers {
-        if tokio::time::timeout_at(deadline, &mut reader)
-            .await
-            .is_err()
-        {
-            reader.abort();
-        }
-    }
-}
-
 /// Quotes `s` as one `sh` word, leaving plainly safe words as they are for readable logs.
 pub fn quote(s: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "-_./@%+=:,".contains(c);
@@ -361,60 +313,6 @@ fn proc_stat(pid: i32) -> Option<(char, i32)> {
     let state = fields.next()?.chars().next()?;
     let pgrp = fields.nth(1)?.parse().ok()?;
     Some((state, pgrp))
-}
-
-/// Sends each line of `pipe` to `logs` until end of file. Keeps reading after the receiver is
-/// gone, so the process never blocks on a full pipe.
-pub(crate) async fn pump(
-    pipe: impl AsyncRead + Unpin,
-    stream: Stream,
-    logs: mpsc::Sender<LogLine>,
-) {
-    let mut reader = BufReader::with_capacity(64 * 1024, pipe);
-    let mut line = Vec::with_capacity(256);
-    let mut cut = 0usize;
-    let mut open = true;
-    while let Ok(buf) = reader.fill_buf().await {
-        if buf.is_empty() {
-            if !line.is_empty() || cut > 0 {
-                emit(&logs, &mut open, stream, &mut line, &mut cut).await;
-            }
-            break;
-        }
-        let (chunk, used, newline) = match buf.iter().position(|&b| b == b'\n') {
-            Some(i) => (&buf[..i], i + 1, true),
-            None => (buf, buf.len(), false),
-        };
-        let room = MAX_LINE_BYTES - line.len();
-        line.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        cut += chunk.len().saturating_sub(room);
-        reader.consume(used);
-        if newline {
-            emit(&logs, &mut open, stream, &mut line, &mut cut).await;
-        }
-    }
-}
-
-async fn emit(
-    logs: &mpsc::Sender<LogLine>,
-    open: &mut bool,
-    stream: Stream,
-    line: &mut Vec<u8>,
-    cut: &mut usize,
-) {
-    if line.last() == Some(&b'\r') && *cut == 0 {
-        line.pop();
-    }
-    let mut text = String::from_utf8_lossy(line).into_owned();
-    if *cut > 0 {
-        text.push_str(&format!(" [... {cut} more bytes cut]"));
-    }
-    line.clear();
-    *cut = 0;
-    if *open {
-        let sent = logs.send(LogLine::now(stream, text));
-        *open = sent.await.is_ok();
-    }
 }
 
 #[cfg(test)]

@@ -4,29 +4,19 @@
 //! conventions.
 
 use std::ffi::OsString;
-use std::os::unix::fs::PermissionsExt;
 
 use serde_json::json;
 
 use super::node_pm::npm_lock_drift;
 use super::*;
-
-fn write(dir: &Path, files: &[(&str, &str)]) {
-    for (name, contents) in files {
-        let path = dir.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-}
+use crate::deploy::test_files::{script, write};
 
 /// A host whose `PATH` holds exactly `tools` (executable files in a folder of their own).
 fn host_with(top: &Path, tools: &[&str]) -> Host {
     let bin = top.join(".bin");
     std::fs::create_dir_all(&bin).unwrap();
     for tool in tools {
-        let file = bin.join(tool);
-        std::fs::write(&file, "#!/bin/sh\n").unwrap();
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+        script(&bin, tool, "");
     }
     Host {
         path: OsString::from(bin),

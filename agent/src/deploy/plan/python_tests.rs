@@ -3,16 +3,7 @@
 
 use super::tests::host;
 use super::*;
-
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, contents) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-    dir
-}
+use crate::deploy::test_files::{dir_with, sh_in};
 
 /// The plan for `files` and the cache folder its host offered.
 fn python(files: &[(&str, &str)]) -> (Plan, String) {
@@ -138,30 +129,17 @@ fn other_pyprojects_install_with_pip_and_pipfiles_with_pipenv() {
 #[test]
 fn the_tool_step_installs_once_and_is_reused() {
     let dir = dir_with(&[("pyproject.toml", PYPROJECT), ("uv.lock", "")]);
-    let made = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(
-            "mkdir bin && printf '%s\\n' '#!/bin/sh' 'mkdir -p \"$3/bin\"' \
+    let made = sh_in(
+        dir.path(),
+        "mkdir bin && printf '%s\\n' '#!/bin/sh' 'mkdir -p \"$3/bin\"' \
              'printf \"#!/bin/sh\\necho pip \\$@ >> $PWD/installs\\n\" > \"$3/bin/pip\"' \
              'cp \"$3/bin/pip\" \"$3/bin/python\"' 'chmod +x \"$3/bin/pip\" \"$3/bin/python\"' \
-             > bin/python3 && chmod +x bin/python3",
-        )
-        .current_dir(dir.path())
-        .status()
-        .unwrap();
-    assert!(made.success());
+         > bin/python3 && chmod +x bin/python3",
+    );
+    assert!(made.status.success(), "{made:?}");
     let p = plan(Runtime::Python, dir.path(), &host(dir.path()));
     for _ in 0..2 {
-        let out = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(&p.build[1].run)
-            .current_dir(dir.path())
-            .env(
-                "PATH",
-                format!("{}:/usr/bin:/bin", dir.path().join("bin").display()),
-            )
-            .output()
-            .unwrap();
+        let out = sh_in(dir.path(), &p.build[1].run);
         assert!(out.status.success(), "{out:?}");
     }
     let installs = std::fs::read_to_string(dir.path().join("installs")).unwrap();

@@ -2,19 +2,10 @@
 //! user's overrides.
 
 use super::*;
+use crate::deploy::test_files::{dir_with, sh_in};
 
 pub(crate) fn host(dir: &Path) -> Host {
     Host::new(dir.join(".cache"), dir.to_path_buf())
-}
-
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, contents) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, contents).unwrap();
-    }
-    dir
 }
 
 fn plan_for(runtime: Runtime, files: &[(&str, &str)]) -> Plan {
@@ -145,27 +136,16 @@ fn java_picks_the_build_tool_and_starts_the_built_jar() {
     ]);
     // Written by a child process: a file this process wrote could still be open in a
     // concurrently forked test child, and exec would fail with ETXTBSY.
-    let made = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(r#"mkdir bin && printf '#!/bin/sh\necho "$@"\n' > bin/java && chmod +x bin/java"#)
-        .current_dir(dir.path())
-        .status()
-        .unwrap();
-    assert!(made.success());
+    let made = sh_in(
+        dir.path(),
+        r#"mkdir bin && printf '#!/bin/sh\necho "$@"\n' > bin/java && chmod +x bin/java"#,
+    );
+    assert!(made.status.success(), "{made:?}");
     let start = plan(Runtime::Java, dir.path(), &host(dir.path()))
         .start
         .unwrap()
         .run;
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(&start)
-        .current_dir(dir.path())
-        .env(
-            "PATH",
-            format!("{}:/usr/bin:/bin", dir.path().join("bin").display()),
-        )
-        .output()
-        .unwrap();
+    let out = sh_in(dir.path(), &start);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         "-jar target/shop-1.0.jar"

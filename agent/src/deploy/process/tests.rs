@@ -1,4 +1,4 @@
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::*;
 
@@ -27,23 +27,56 @@ fn texts(lines: &[LogLine], stream: Stream) -> Vec<String> {
         .collect()
 }
 
+/// `fut`'s output, failing the test when it takes longer than [`LIMIT`].
+async fn within<T>(fut: impl Future<Output = T>) -> T {
+    tokio::time::timeout(LIMIT, fut)
+        .await
+        .expect("finished within the limit")
+}
+
+/// `script` as a command in a fresh temp folder (which must outlive it), and a channel for
+/// its output.
+fn in_temp_dir(
+    script: &str,
+) -> (
+    tempfile::TempDir,
+    ShellCommand,
+    mpsc::Sender<LogLine>,
+    mpsc::Receiver<LogLine>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = ShellCommand::new(script, dir.path());
+    let (tx, rx) = mpsc::channel(16);
+    (dir, cmd, tx, rx)
+}
+
+/// `script` started as a service in a fresh temp folder, and the receiver of its output.
+fn spawned(script: &str) -> (tempfile::TempDir, Running, mpsc::Receiver<LogLine>) {
+    let (dir, cmd, tx, rx) = in_temp_dir(script);
+    (dir, spawn(&cmd, tx).unwrap(), rx)
+}
+
 async fn run_script(script: &str) -> (Exit, Vec<LogLine>) {
     let dir = tempfile::tempdir().unwrap();
     let (tx, lines) = collector();
     let cmd = ShellCommand::new(script, dir.path());
-    let exit = tokio::time::timeout(LIMIT, run(&cmd, tx, LIMIT, &CancellationToken::new()))
+    let exit = within(run(&cmd, tx, LIMIT, &CancellationToken::new()))
         .await
-        .expect("the command finished")
         .unwrap();
     (exit, lines.await.unwrap())
+}
+
+/// Fails the test when `pid` is still running after `what`.
+#[track_caller]
+fn assert_gone(pid: i32, what: &str) {
+    assert!(!process_alive(pid), "{pid} outlived {what}");
 }
 
 /// Reads lines until one parses as a pid: the scripts print the pid of their background child.
 async fn next_pid(rx: &mut mpsc::Receiver<LogLine>) -> i32 {
     loop {
-        let line = tokio::time::timeout(LIMIT, rx.recv())
+        let line = within(rx.recv())
             .await
-            .expect("the script printed a pid")
             .expect("the channel is open while the script runs");
         if let Ok(pid) = line.line.parse() {
             return pid;
@@ -148,26 +181,19 @@ async fn only_the_given_env_path_home_and_network_settings_are_passed() {
 
 #[tokio::test]
 async fn a_timeout_kills_the_whole_process_group() {
-    let dir = tempfile::tempdir().unwrap();
-    let (tx, mut rx) = mpsc::channel(16);
-    let cmd = ShellCommand::new("sleep 300 & echo $!; sleep 300", dir.path());
+    let (_dir, cmd, tx, mut rx) = in_temp_dir("sleep 300 & echo $!; sleep 300");
     let started = Instant::now();
     let token = CancellationToken::new();
     let build = run(&cmd, tx, Duration::from_millis(300), &token);
     let (exit, grandchild) = tokio::join!(build, next_pid(&mut rx));
     assert_eq!(exit.unwrap(), Exit::TimedOut);
     assert!(started.elapsed() < LIMIT);
-    assert!(
-        !process_alive(grandchild),
-        "the background sleep {grandchild} outlived the timeout"
-    );
+    assert_gone(grandchild, "the timeout");
 }
 
 #[tokio::test]
 async fn cancelling_kills_the_whole_process_group() {
-    let dir = tempfile::tempdir().unwrap();
-    let (tx, mut rx) = mpsc::channel(16);
-    let cmd = ShellCommand::new("sleep 300 & echo $!; sleep 300", dir.path());
+    let (_dir, cmd, tx, mut rx) = in_temp_dir("sleep 300 & echo $!; sleep 300");
     let token = CancellationToken::new();
     let build = run(&cmd, tx, LIMIT, &token);
     let cancel_once_started = async {
@@ -178,63 +204,47 @@ async fn cancelling_kills_the_whole_process_group() {
     };
     let (exit, grandchild) = tokio::join!(build, cancel_once_started);
     assert_eq!(exit.unwrap(), Exit::Cancelled);
-    assert!(
-        !process_alive(grandchild),
-        "{grandchild} outlived the cancel"
-    );
+    assert_gone(grandchild, "the cancel");
 }
 
 #[tokio::test]
 async fn a_finished_step_leaves_no_background_process_behind() {
-    let dir = tempfile::tempdir().unwrap();
-    let (tx, mut rx) = mpsc::channel(16);
-    let cmd = ShellCommand::new("sleep 300 & echo $!; exit 0", dir.path());
+    let (_dir, cmd, tx, mut rx) = in_temp_dir("sleep 300 & echo $!; exit 0");
     let token = CancellationToken::new();
     let (exit, daemon) = tokio::join!(run(&cmd, tx, LIMIT, &token), next_pid(&mut rx));
     assert_eq!(exit.unwrap(), Exit::Code(0));
-    assert!(!process_alive(daemon), "{daemon} was left running");
+    assert_gone(daemon, "its step");
 }
 
 #[tokio::test]
 async fn a_service_is_waited_on_and_its_last_output_arrives_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let (tx, mut rx) = mpsc::channel(16);
-    let mut service = spawn(&ShellCommand::new("echo started; exit 7", dir.path()), tx).unwrap();
+    let (_dir, mut service, mut rx) = spawned("echo started; exit 7");
     assert_eq!(service.pgid(), service.pid());
-    let exit = tokio::time::timeout(LIMIT, service.wait()).await.unwrap();
+    let exit = within(service.wait()).await;
     assert_eq!(exit.unwrap(), Exit::Code(7));
     assert_eq!(rx.try_recv().unwrap().line, "started");
 }
 
 #[tokio::test]
 async fn stop_escalates_to_sigkill_when_the_group_ignores_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let (tx, mut rx) = mpsc::channel(16);
     // An ignored signal stays ignored in children, so the whole group ignores SIGTERM.
-    let script = "trap '' TERM; sleep 300 & echo $!; wait";
-    let mut service = spawn(&ShellCommand::new(script, dir.path()), tx).unwrap();
+    let (_dir, mut service, mut rx) = spawned("trap '' TERM; sleep 300 & echo $!; wait");
     let grandchild = next_pid(&mut rx).await;
     let grace = Duration::from_millis(300);
     let started = Instant::now();
-    let exit = tokio::time::timeout(LIMIT, service.stop(grace))
-        .await
-        .unwrap();
+    let exit = within(service.stop(grace)).await;
     assert_eq!(exit.unwrap(), Exit::Signal(9));
     assert!(started.elapsed() >= grace, "SIGKILL only after the grace");
-    assert!(!process_alive(grandchild));
-    assert!(!process_alive(service.pid() as i32));
+    assert_gone(grandchild, "the stop");
+    assert_gone(service.pid() as i32, "the stop");
 }
 
 #[tokio::test]
 async fn stop_is_graceful_for_a_service_that_exits_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let (tx, mut rx) = mpsc::channel(16);
     let script = "trap 'echo bye; exit 0' TERM; echo ready; while :; do sleep 0.05; done";
-    let mut service = spawn(&ShellCommand::new(script, dir.path()), tx).unwrap();
+    let (_dir, mut service, mut rx) = spawned(script);
     assert_eq!(rx.recv().await.unwrap().line, "ready");
-    let exit = tokio::time::timeout(LIMIT, service.stop(LIMIT))
-        .await
-        .unwrap();
+    let exit = within(service.stop(LIMIT)).await;
     assert_eq!(exit.unwrap(), Exit::Code(0));
     // The shell may also report on stderr that its `sleep` was terminated.
     let mut stdout_after = Vec::new();
@@ -248,21 +258,16 @@ async fn stop_is_graceful_for_a_service_that_exits_on_sigterm() {
 
 #[tokio::test]
 async fn stop_after_wait_ends_what_the_service_left_running() {
-    let dir = tempfile::tempdir().unwrap();
-    let (tx, mut rx) = mpsc::channel(16);
-    let script = "sleep 300 & echo $!; exit 3";
-    let mut service = spawn(&ShellCommand::new(script, dir.path()), tx).unwrap();
+    let (_dir, mut service, mut rx) = spawned("sleep 300 & echo $!; exit 3");
     let orphan = next_pid(&mut rx).await;
-    let exit = tokio::time::timeout(LIMIT, service.wait()).await.unwrap();
+    let exit = within(service.wait()).await;
     assert_eq!(exit.unwrap(), Exit::Code(3));
     assert!(process_alive(orphan), "wait only waits for the shell");
-    let exit = tokio::time::timeout(LIMIT, service.stop(LIMIT))
-        .await
-        .unwrap();
+    let exit = within(service.stop(LIMIT)).await;
     assert_eq!(
         exit.unwrap(),
         Exit::Code(3),
         "the shell's own exit, not the orphan's"
     );
-    assert!(!process_alive(orphan), "{orphan} outlived stop");
+    assert_gone(orphan, "the stop");
 }

@@ -142,11 +142,8 @@ mod tests {
         let e = installed("node", path, here).await.unwrap_err();
         assert_eq!(e, "node is not installed");
 
-        let script = |name: &str, body: &str| {
-            let file = bin.path().join(name);
-            std::fs::write(&file, format!("#!/bin/sh\n{body}\n")).unwrap();
-            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
-        };
+        let script =
+            |name: &str, body: &str| crate::deploy::test_files::script(bin.path(), name, body);
         let real_path = std::env::var_os("PATH").unwrap_or_default();
         let sleep = which("sleep", &real_path).unwrap();
         script("ruby", &format!("exec {} 30", sleep.display()));

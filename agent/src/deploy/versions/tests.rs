@@ -3,21 +3,13 @@
 //! within two seconds, and every failure naming both versions.
 
 use std::ffi::OsString;
-use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
 use super::*;
 use crate::deploy::plan::tests::host;
+use crate::deploy::test_files::{dir_with, script};
 
 const LIMIT: Duration = Duration::from_secs(2);
-
-fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, body) in files {
-        std::fs::write(dir.path().join(name), body).unwrap();
-    }
-    dir
-}
 
 /// [`check`] on instance `test-1` with `host`, and how long it took.
 async fn timed(
@@ -165,11 +157,7 @@ async fn python_builds_with_a_matching_python3_x_when_python3_is_another_version
     // `python3` here is an old one (not installed on this machine, so a script stands in for
     // it); `python3.X` runs the real interpreter.
     let bin = tempfile::tempdir().unwrap();
-    let script = |file: &str, body: String| {
-        let file = bin.path().join(file);
-        std::fs::write(&file, format!("#!/bin/sh\n{body}\n")).unwrap();
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
-    };
+    let script = |file: &str, body: String| script(bin.path(), file, &body);
     script("python3", "echo Python 3.0.1".into());
     script(
         &name,

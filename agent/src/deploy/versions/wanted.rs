@@ -261,10 +261,7 @@ mod tests {
 
     /// What `runtime` wants in a folder with `files`: the range as text and its source.
     fn wants(runtime: Runtime, files: &[(&str, &str)]) -> Option<(String, String)> {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, body) in files {
-            std::fs::write(dir.path().join(name), body).unwrap();
-        }
+        let dir = crate::deploy::test_files::dir_with(files);
         wanted(runtime, dir.path(), None)
             .unwrap()
             .map(|w| (w.range.to_string(), w.source))
