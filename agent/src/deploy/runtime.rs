@@ -26,39 +26,54 @@ pub use proto::service::Runtime;
 /// tooling often sits beside another language's files, and it is usually the part that serves.
 /// `index.html` ranks last because sites built by a language toolchain keep one in their source.
 pub fn detect(dir: &Path) -> Option<Runtime> {
-    let has = |name: &str| dir.join(name).is_file();
-    let has_ext = |exts: &[&str]| {
-        std::fs::read_dir(dir).is_ok_and(|entries| {
-            entries.flatten().any(|e| {
-                let path = e.path();
-                path.is_file()
-                    && path
-                        .extension()
-                        .and_then(|x| x.to_str())
-                        .is_some_and(|x| exts.contains(&x))
-            })
-        })
-    };
-    if has("package.json") {
-        Some(Runtime::Node)
-    } else if has("requirements.txt") || has("pyproject.toml") || has("Pipfile") {
-        Some(Runtime::Python)
-    } else if has("go.mod") {
-        Some(Runtime::Go)
-    } else if has("composer.json") {
-        Some(Runtime::Php)
-    } else if has("Gemfile") {
-        Some(Runtime::Ruby)
-    } else if has_ext(&["csproj", "fsproj"]) {
-        Some(Runtime::Dotnet)
-    } else if has("pom.xml") || has("build.gradle") || has("build.gradle.kts") {
-        Some(Runtime::Java)
-    } else if has("Dockerfile") {
-        Some(Runtime::Docker)
-    } else if has("index.html") {
-        Some(Runtime::Static)
-    } else {
-        None
+    MARKERS
+        .iter()
+        .find(|(marker, _)| marker.in_dir(dir))
+        .map(|&(_, runtime)| runtime)
+}
+
+/// A sign of a runtime at the top of the app's folder.
+enum Marker {
+    /// One of these files.
+    Files(&'static [&'static str]),
+    /// A file with one of these extensions.
+    Extensions(&'static [&'static str]),
+}
+
+/// [`detect`]'s order, first match wins.
+const MARKERS: [(Marker, Runtime); 9] = [
+    (Marker::Files(&["package.json"]), Runtime::Node),
+    (
+        Marker::Files(&["requirements.txt", "pyproject.toml", "Pipfile"]),
+        Runtime::Python,
+    ),
+    (Marker::Files(&["go.mod"]), Runtime::Go),
+    (Marker::Files(&["composer.json"]), Runtime::Php),
+    (Marker::Files(&["Gemfile"]), Runtime::Ruby),
+    (Marker::Extensions(&["csproj", "fsproj"]), Runtime::Dotnet),
+    (
+        Marker::Files(&["pom.xml", "build.gradle", "build.gradle.kts"]),
+        Runtime::Java,
+    ),
+    (Marker::Files(&["Dockerfile"]), Runtime::Docker),
+    (Marker::Files(&["index.html"]), Runtime::Static),
+];
+
+impl Marker {
+    fn in_dir(&self, dir: &Path) -> bool {
+        match self {
+            Marker::Files(names) => names.iter().any(|name| dir.join(name).is_file()),
+            Marker::Extensions(exts) => std::fs::read_dir(dir).is_ok_and(|entries| {
+                entries.flatten().any(|e| {
+                    let path = e.path();
+                    path.is_file()
+                        && path
+                            .extension()
+                            .and_then(|x| x.to_str())
+                            .is_some_and(|x| exts.contains(&x))
+                })
+            }),
+        }
     }
 }
 

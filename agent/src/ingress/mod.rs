@@ -31,6 +31,16 @@ pub use routes::{InvalidHost, Routes};
 
 use proxy::Proxy;
 
+/// A request's headers for the ingress tests, from `(name, value)` pairs in order.
+#[cfg(test)]
+fn test_headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in pairs {
+        headers.append(*name, value.parse().unwrap());
+    }
+    headers
+}
+
 /// A client must send its request head within this (slowloris); idle keep-alive connections
 /// are not affected.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);

@@ -237,15 +237,17 @@ fn upstream_uri(upstream: SocketAddr, original: &Uri) -> Uri {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingress::test_headers;
 
     #[test]
     fn hop_by_hop_headers_and_those_named_in_connection_are_dropped() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::CONNECTION, "keep-alive, X-Secret".parse().unwrap());
-        headers.insert("keep-alive", "timeout=5".parse().unwrap());
-        headers.insert("x-secret", "1".parse().unwrap());
-        headers.insert(header::TRANSFER_ENCODING, "chunked".parse().unwrap());
-        headers.insert(header::CONTENT_TYPE, "text/plain".parse().unwrap());
+        let mut headers = test_headers(&[
+            ("connection", "keep-alive, X-Secret"),
+            ("keep-alive", "timeout=5"),
+            ("x-secret", "1"),
+            ("transfer-encoding", "chunked"),
+            ("content-type", "text/plain"),
+        ]);
         strip_hop_by_hop(&mut headers);
         assert_eq!(headers.len(), 1, "{headers:?}");
         assert!(headers.contains_key(header::CONTENT_TYPE));
@@ -253,10 +255,11 @@ mod tests {
 
     #[test]
     fn forwarded_for_appends_to_an_existing_chain() {
-        let mut headers = HeaderMap::new();
-        headers.append(&X_FORWARDED_FOR, "203.0.113.7".parse().unwrap());
-        headers.append(&X_FORWARDED_FOR, "198.51.100.2".parse().unwrap());
-        headers.insert(&X_FORWARDED_PROTO, "https".parse().unwrap());
+        let mut headers = test_headers(&[
+            ("x-forwarded-for", "203.0.113.7"),
+            ("x-forwarded-for", "198.51.100.2"),
+            ("x-forwarded-proto", "https"),
+        ]);
         add_forwarded(&mut headers, "10.0.0.9:5000".parse().unwrap(), "a.test");
         assert_eq!(
             headers[&X_FORWARDED_FOR],

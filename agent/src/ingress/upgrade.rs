@@ -48,11 +48,11 @@ pub(crate) async fn tunnel(client: OnUpgrade, upstream: OnUpgrade) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingress::test_headers;
 
     #[test]
     fn upgrade_needs_the_connection_token() {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::UPGRADE, "websocket".parse().unwrap());
+        let mut headers = test_headers(&[("upgrade", "websocket")]);
         assert_eq!(requested(&headers), None);
         headers.insert(header::CONNECTION, "keep-alive, Upgrade".parse().unwrap());
         assert_eq!(requested(&headers).unwrap(), "websocket");

@@ -213,6 +213,17 @@ fn has_yarn_path(dir: &Path, lockfile: Option<&Lockfile>) -> bool {
 
 const SECTIONS: [&str; 3] = ["dependencies", "devDependencies", "optionalDependencies"];
 
+/// The `(name, range)` of every dependency `package` (a `package.json`, or a lockfile's entry
+/// for one) declares in [`SECTIONS`].
+fn dependency_ranges(package: &Value) -> Vec<(&str, &str)> {
+    SECTIONS
+        .iter()
+        .filter_map(|s| package[s].as_object())
+        .flatten()
+        .map(|(name, range)| (name.as_str(), range.as_str().unwrap_or_default()))
+        .collect()
+}
+
 /// How `lock` (a `package-lock.json` or `npm-shrinkwrap.json`) differs from `manifest` (the
 /// `package.json` beside it), in the words of the build log's warning; `None` when `npm ci`
 /// can use it. Lockfile v2+ records the root's own ranges in `packages[""]`: every one of
@@ -222,21 +233,10 @@ pub(super) fn npm_lock_drift(manifest: &Value, lock: &Value) -> Option<String> {
     if !lock.is_object() {
         return Some("it is not valid JSON".into());
     }
-    let wanted: Vec<(&str, &str)> = SECTIONS
-        .iter()
-        .filter_map(|s| manifest[s].as_object())
-        .flatten()
-        .map(|(name, range)| (name.as_str(), range.as_str().unwrap_or_default()))
-        .collect();
+    let wanted = dependency_ranges(manifest);
     let (mut missing, mut changed, mut extra) = (Vec::new(), Vec::new(), Vec::new());
     if lock["lockfileVersion"].as_u64().unwrap_or(1) >= 2 {
-        let root = &lock["packages"][""];
-        let locked: Vec<(&str, &str)> = SECTIONS
-            .iter()
-            .filter_map(|s| root[s].as_object())
-            .flatten()
-            .map(|(name, range)| (name.as_str(), range.as_str().unwrap_or_default()))
-            .collect();
+        let locked = dependency_ranges(&lock["packages"][""]);
         for (name, range) in &wanted {
             match locked.iter().find(|(n, _)| n == name) {
                 None => missing.push(name.to_string()),

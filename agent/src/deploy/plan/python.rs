@@ -60,25 +60,17 @@ pub(super) fn plan(dir: &Path, host: &Host) -> Plan {
     }
     match manager {
         Manager::Uv => {
-            plan.env.insert("UV_CACHE_DIR".into(), cache("uv"));
-            plan.env
-                .insert("UV_PROJECT_ENVIRONMENT".into(), ".venv".into());
-            let uv = tool(&mut plan, host, "uv");
-            plan.build.push(Step::new(
-                format!("{uv} sync --frozen --no-dev"),
-                "uv.lock: the locked versions, without the dev group",
-            ));
+            let into_venv = ("UV_PROJECT_ENVIRONMENT", ".venv");
+            let install = "sync --frozen --no-dev";
+            let why = "uv.lock: the locked versions, without the dev group";
+            tool_installs(&mut plan, host, "uv", into_venv, Step::new(install, why));
             plan.package_manager = Some("uv (uv.lock)".into());
         }
         Manager::Poetry(why) => {
-            plan.env.insert("POETRY_CACHE_DIR".into(), cache("poetry"));
-            plan.env
-                .insert("POETRY_VIRTUALENVS_IN_PROJECT".into(), "true".into());
-            let poetry = tool(&mut plan, host, "poetry");
-            plan.build.push(Step::new(
-                format!("{poetry} install --only main --no-root --no-interaction"),
-                format!("{why}: the main group into .venv"),
-            ));
+            let into_venv = ("POETRY_VIRTUALENVS_IN_PROJECT", "true");
+            let install = "install --only main --no-root --no-interaction";
+            let step = Step::new(install, format!("{why}: the main group into .venv"));
+            tool_installs(&mut plan, host, "poetry", into_venv, step);
             plan.package_manager = Some(format!("poetry ({why})"));
         }
         Manager::Pip => {
@@ -142,6 +134,21 @@ impl Manager {
             Manager::None => "nothing",
         }
     }
+}
+
+/// Has `name` (uv, Poetry; see [`tool`]) install the dependencies by `install` (its arguments),
+/// with its download cache under dployrd's and its environment the app's `.venv` (`into_venv`:
+/// the variable that says so, and its value).
+fn tool_installs(plan: &mut Plan, host: &Host, name: &str, into_venv: (&str, &str), install: Step) {
+    let cache = host.cache_dir.join(name).display().to_string();
+    plan.env
+        .insert(format!("{}_CACHE_DIR", name.to_uppercase()), cache);
+    plan.env.insert(into_venv.0.into(), into_venv.1.into());
+    let tool = tool(plan, host, name);
+    plan.build.push(Step {
+        run: format!("{tool} {}", install.run),
+        ..install
+    });
 }
 
 /// Adds the step that installs `name` (uv, Poetry) once per instance into its own virtualenv in

@@ -25,6 +25,17 @@ async fn timed(
     (out, took)
 }
 
+/// [`checked`]'s refusal, which the test expects.
+async fn refused(runtime: Runtime, files: &[(&str, &str)], over: Option<&str>) -> String {
+    checked(runtime, files, over).await.unwrap_err()
+}
+
+/// Fails the test unless the refusal `e` names both versions: the one wanted and the one there.
+#[track_caller]
+fn assert_names_both(e: &str, wanted: &str, there: &Version) {
+    assert!(e.contains(wanted) && e.contains(&there.to_string()), "{e}");
+}
+
 async fn checked(
     runtime: Runtime,
     files: &[(&str, &str)],
@@ -58,9 +69,7 @@ async fn node_passes_a_matching_engines_node_and_fails_a_newer_one_naming_both()
     );
 
     let newer = format!(r#"{{"engines": {{"node": ">={}"}}}}"#, major + 2);
-    let e = checked(Runtime::Node, &[("package.json", &newer)], None)
-        .await
-        .unwrap_err();
+    let e = refused(Runtime::Node, &[("package.json", &newer)], None).await;
     assert_eq!(
         e,
         format!(
@@ -71,13 +80,8 @@ async fn node_passes_a_matching_engines_node_and_fails_a_newer_one_naming_both()
         )
     );
 
-    let e = checked(Runtime::Node, &[(".nvmrc", "v16.20.2\n")], None)
-        .await
-        .unwrap_err();
-    assert!(
-        e.contains("Node.js 16.20.2 (.nvmrc)") && e.contains(&node.to_string()),
-        "{e}"
-    );
+    let e = refused(Runtime::Node, &[(".nvmrc", "v16.20.2\n")], None).await;
+    assert_names_both(&e, "Node.js 16.20.2 (.nvmrc)", &node);
 
     // The service's runtime version wins over the files, and the fix names it.
     let line = checked(Runtime::Node, &[(".nvmrc", "16")], Some(&major.to_string())).await;
@@ -86,17 +90,12 @@ async fn node_passes_a_matching_engines_node_and_fails_a_newer_one_naming_both()
             .unwrap()
             .contains("(runtime_version in the service settings)")
     );
-    let e = checked(Runtime::Node, &[], Some("16 || 18"))
-        .await
-        .unwrap_err();
+    let e = refused(Runtime::Node, &[], Some("16 || 18")).await;
     assert!(
         e.ends_with("or change the service's runtime version"),
         "{e}"
     );
-    assert!(
-        e.contains("16 || 18") && e.contains(&node.to_string()),
-        "{e}"
-    );
+    assert_names_both(&e, "16 || 18", &node);
 }
 
 #[tokio::test]
@@ -138,13 +137,8 @@ async fn python_passes_its_own_version_and_fails_a_newer_one_naming_both() {
         "{e}"
     );
 
-    let e = checked(Runtime::Python, &[("runtime.txt", "python-3.5.10")], None)
-        .await
-        .unwrap_err();
-    assert!(
-        e.contains("Python 3.5.10 (runtime.txt)") && e.contains(&python.to_string()),
-        "{e}"
-    );
+    let e = refused(Runtime::Python, &[("runtime.txt", "python-3.5.10")], None).await;
+    assert_names_both(&e, "Python 3.5.10 (runtime.txt)", &python);
 }
 
 #[tokio::test]
@@ -198,9 +192,7 @@ async fn java_passes_its_own_release_and_fails_a_newer_one_naming_both() {
         line,
         format!("version: java {java} matches >={major} (<java.version> in pom.xml)")
     );
-    let e = checked(Runtime::Java, &[("pom.xml", &pom(major + 4))], None)
-        .await
-        .unwrap_err();
+    let e = refused(Runtime::Java, &[("pom.xml", &pom(major + 4))], None).await;
     assert_eq!(
         e,
         format!(
@@ -214,13 +206,8 @@ async fn java_passes_its_own_release_and_fails_a_newer_one_naming_both() {
         "java {{ toolchain {{ languageVersion = JavaLanguageVersion.of({}) }} }}",
         major + 4
     );
-    let e = checked(Runtime::Java, &[("build.gradle.kts", &gradle)], None)
-        .await
-        .unwrap_err();
-    assert!(
-        e.contains(&format!(">={}", major + 4)) && e.contains(&java.to_string()),
-        "{e}"
-    );
+    let e = refused(Runtime::Java, &[("build.gradle.kts", &gradle)], None).await;
+    assert_names_both(&e, &format!(">={}", major + 4), &java);
 }
 
 #[tokio::test]
@@ -280,7 +267,7 @@ async fn nothing_asked_is_nothing_checked() {
             "{runtime}"
         );
     }
-    let e = checked(Runtime::Node, &[], Some("lts")).await.unwrap_err();
+    let e = refused(Runtime::Node, &[], Some("lts")).await;
     assert!(
         e.starts_with("runtime_version in the service settings is \"lts\""),
         "{e}"

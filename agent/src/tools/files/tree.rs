@@ -2,9 +2,12 @@
 
 use std::path::Path;
 
+use cap_std::fs::Metadata;
+
 use proto::wire::{FileErrorKind, FileKind, FileReply};
 
 use super::gate::{Failure, checked, entry, io_failure, not_root, open_root};
+use crate::tools::beneath::Relative;
 
 pub(super) fn list(root: &Path, raw: &str) -> Result<FileReply, Failure> {
     let rel = checked(raw)?;
@@ -32,13 +35,7 @@ pub(super) fn mkdir(root: &Path, raw: &str) -> Result<FileReply, Failure> {
     let dir = open_root(root)?;
     dir.create_dir(rel.as_path())
         .map_err(|e| io_failure(raw, e))?;
-    let m = dir
-        .metadata(rel.as_path())
-        .map_err(|e| io_failure(raw, e))?;
-    Ok(FileReply::Entry(entry(
-        rel.file_name().unwrap_or_default().into(),
-        &m,
-    )))
+    entry_reply(&rel, raw, dir.metadata(rel.as_path()))
 }
 
 pub(super) fn rename(root: &Path, from_raw: &str, to_raw: &str) -> Result<FileReply, Failure> {
@@ -56,11 +53,18 @@ pub(super) fn rename(root: &Path, from_raw: &str, to_raw: &str) -> Result<FileRe
     }
     dir.rename(from.as_path(), &dir, to.as_path())
         .map_err(|e| io_failure(to_raw, e))?;
-    let m = dir
-        .symlink_metadata(to.as_path())
-        .map_err(|e| io_failure(to_raw, e))?;
+    entry_reply(&to, to_raw, dir.symlink_metadata(to.as_path()))
+}
+
+/// The reply naming what `rel` (given as `raw`) now is, from its `metadata`.
+fn entry_reply(
+    rel: &Relative,
+    raw: &str,
+    metadata: std::io::Result<Metadata>,
+) -> Result<FileReply, Failure> {
+    let m = metadata.map_err(|e| io_failure(raw, e))?;
     Ok(FileReply::Entry(entry(
-        to.file_name().unwrap_or_default().into(),
+        rel.file_name().unwrap_or_default().into(),
         &m,
     )))
 }
