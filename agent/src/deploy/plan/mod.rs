@@ -11,6 +11,8 @@ mod java;
 mod node;
 mod node_pm;
 #[cfg(test)]
+mod node_pm_tests;
+#[cfg(test)]
 mod node_tests;
 mod php;
 mod python;

@@ -1,7 +1,7 @@
 //! Python plans against real folders: the package manager each combination of files picks, the
 //! caches it is pointed at, and the Django, Flask and FastAPI conventions.
 
-use super::tests::host;
+use super::tests::{host, start};
 use super::*;
 use crate::deploy::test_files::{dir_with, sh_in};
 
@@ -11,10 +11,6 @@ fn python(files: &[(&str, &str)]) -> (Plan, String) {
     let host = host(dir.path());
     let cache = host.cache_dir.display().to_string();
     (plan(Runtime::Python, dir.path(), &host), cache)
-}
-
-fn start(p: &Plan) -> Option<&str> {
-    p.start.as_ref().map(|s| s.run.as_str())
 }
 
 fn why<'a>(p: &'a Plan, run: &str) -> &'a str {

@@ -8,6 +8,11 @@ pub(crate) fn host(dir: &Path) -> Host {
     Host::new(dir.join(".cache"), dir.to_path_buf())
 }
 
+/// The plan's start command.
+pub(crate) fn start(p: &Plan) -> Option<&str> {
+    p.start.as_ref().map(|s| s.run.as_str())
+}
+
 fn plan_for(runtime: Runtime, files: &[(&str, &str)]) -> Plan {
     let dir = dir_with(files);
     plan(runtime, dir.path(), &host(dir.path()))
@@ -21,7 +26,7 @@ fn node_uses_npm_and_only_the_scripts_that_exist() {
         &[("package.json", scripts), ("package-lock.json", "{}")],
     );
     assert_eq!(p.build, ["npm ci", "npm run build"]);
-    assert_eq!(p.start.as_ref().map(|s| s.run.as_str()), Some("npm start"));
+    assert_eq!(start(&p), Some("npm start"));
     assert_eq!(p.toolchain, ["node", "npm"]);
 
     let p = plan_for(
@@ -29,10 +34,7 @@ fn node_uses_npm_and_only_the_scripts_that_exist() {
         &[("package.json", r#"{"main": "my app.js"}"#)],
     );
     assert_eq!(p.build, ["npm install"]);
-    assert_eq!(
-        p.start.as_ref().map(|s| s.run.as_str()),
-        Some("node 'my app.js'")
-    );
+    assert_eq!(start(&p), Some("node 'my app.js'"));
 
     // Yarn, pnpm and Bun: node_tests.rs.
 }
@@ -56,10 +58,7 @@ fn python_installs_into_a_venv_and_starts_from_the_procfile() {
             ".venv/bin/pip install -r requirements.txt"
         ]
     );
-    assert_eq!(
-        p.start.as_ref().map(|s| s.run.as_str()),
-        Some("gunicorn -b 0.0.0.0:$PORT app:app")
-    );
+    assert_eq!(start(&p), Some("gunicorn -b 0.0.0.0:$PORT app:app"));
     assert_eq!(p.bin_dirs, [".venv/bin"]);
 
     let p = plan_for(Runtime::Python, &[("pyproject.toml", "")]);
@@ -81,40 +80,25 @@ fn go_php_ruby_and_dotnet_defaults() {
         &[("composer.json", "{}"), ("public/index.php", "")],
     );
     assert_eq!(p.build, ["composer install --no-dev --no-interaction"]);
-    assert_eq!(
-        p.start.as_ref().map(|s| s.run.as_str()),
-        Some("php -S 0.0.0.0:$PORT -t public")
-    );
+    assert_eq!(start(&p), Some("php -S 0.0.0.0:$PORT -t public"));
     assert_eq!(p.toolchain, ["php", "composer"]);
     let p = plan_for(Runtime::Php, &[("index.php", "")]);
     assert!(p.build.is_empty());
-    assert_eq!(
-        p.start.as_ref().map(|s| s.run.as_str()),
-        Some("php -S 0.0.0.0:$PORT -t .")
-    );
+    assert_eq!(start(&p), Some("php -S 0.0.0.0:$PORT -t ."));
     assert_eq!(p.toolchain, ["php"]);
 
     let p = plan_for(Runtime::Ruby, &[("Gemfile", "")]);
     assert_eq!(p.build, ["bundle install"]);
-    assert_eq!(
-        p.start.as_ref().map(|s| s.run.as_str()),
-        Some("bundle exec rackup -p $PORT -o 0.0.0.0")
-    );
+    assert_eq!(start(&p), Some("bundle exec rackup -p $PORT -o 0.0.0.0"));
     let p = plan_for(
         Runtime::Ruby,
         &[("Gemfile", ""), ("Procfile", "web: bundle exec puma")],
     );
-    assert_eq!(
-        p.start.as_ref().map(|s| s.run.as_str()),
-        Some("bundle exec puma")
-    );
+    assert_eq!(start(&p), Some("bundle exec puma"));
 
     let p = plan_for(Runtime::Dotnet, &[("Shop.Web.csproj", "")]);
     assert_eq!(p.build, ["dotnet publish -c Release -o out"]);
-    assert_eq!(
-        p.start.as_ref().map(|s| s.run.as_str()),
-        Some("dotnet out/Shop.Web.dll")
-    );
+    assert_eq!(start(&p), Some("dotnet out/Shop.Web.dll"));
 }
 
 #[test]
@@ -173,10 +157,7 @@ fn user_commands_replace_the_defaults_and_blank_ones_do_not() {
         kind: None,
     });
     assert_eq!(p.build, ["make all"]);
-    assert_eq!(
-        p.start.as_ref().map(|s| s.run.as_str()),
-        Some("./serve --port $PORT")
-    );
+    assert_eq!(start(&p), Some("./serve --port $PORT"));
 
     let p = plan(Runtime::Node, dir.path(), &host(dir.path())).with_overrides(&Overrides {
         build_command: Some("  ".into()),
@@ -184,7 +165,7 @@ fn user_commands_replace_the_defaults_and_blank_ones_do_not() {
         kind: None,
     });
     assert_eq!(p.build, ["npm install", "npm run build"]);
-    assert_eq!(p.start.as_ref().map(|s| s.run.as_str()), Some("npm start"));
+    assert_eq!(start(&p), Some("npm start"));
 }
 
 #[test]

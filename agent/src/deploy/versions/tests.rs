@@ -36,6 +36,13 @@ fn assert_names_both(e: &str, wanted: &str, there: &Version) {
     assert!(e.contains(wanted) && e.contains(&there.to_string()), "{e}");
 }
 
+/// Fails the test unless `text` (a check's line or refusal) starts with `head` and ends with
+/// `tail`: what lies between names versions this machine decides.
+#[track_caller]
+fn assert_between(text: &str, head: &str, tail: &str) {
+    assert!(text.starts_with(head) && text.ends_with(tail), "{text}");
+}
+
 async fn checked(
     runtime: Runtime,
     files: &[(&str, &str)],
@@ -107,13 +114,10 @@ async fn python_passes_its_own_version_and_fails_a_newer_one_naming_both() {
         .await
         .unwrap()
         .unwrap();
-    assert!(
-        line.starts_with(&format!("version: python3 3.{minor}.")),
-        "{line}"
-    );
-    assert!(
-        line.ends_with(&format!("matches 3.{minor} (.python-version)")),
-        "{line}"
+    assert_between(
+        &line,
+        &format!("version: python3 3.{minor}."),
+        &format!("matches 3.{minor} (.python-version)"),
     );
 
     let newer = format!("3.{}", minor + 3);
@@ -125,16 +129,13 @@ async fn python_passes_its_own_version_and_fails_a_newer_one_naming_both() {
     let there = installed("python3", &path, dir.path()).await.unwrap();
     let (e, _) = timed(Runtime::Python, dir.path(), None, &mut host(dir.path())).await;
     let e = e.unwrap_err();
-    assert!(
-        e.starts_with(&format!(
+    assert_between(
+        &e,
+        &format!(
             "this app wants Python {newer} (.python-version) but instance test-1 has {there}: \
              install Python {newer} on the instance"
-        )),
-        "{e}"
-    );
-    assert!(
-        e.ends_with("change .python-version, or set the service's runtime version"),
-        "{e}"
+        ),
+        "change .python-version, or set the service's runtime version",
     );
 
     let e = refused(Runtime::Python, &[("runtime.txt", "python-3.5.10")], None).await;
@@ -167,13 +168,10 @@ async fn python_builds_with_a_matching_python3_x_when_python3_is_another_version
     let (line, _) = timed(Runtime::Python, dir.path(), None, &mut h).await;
     let line = line.unwrap().unwrap();
     assert_eq!(h.python, name);
-    assert!(
-        line.starts_with(&format!("version: {name} 3.{minor}.")),
-        "{line}"
-    );
-    assert!(
-        line.ends_with(&format!("building with {name} (python3 is 3.0.1)")),
-        "{line}"
+    assert_between(
+        &line,
+        &format!("version: {name} 3.{minor}."),
+        &format!("building with {name} (python3 is 3.0.1)"),
     );
 }
 
