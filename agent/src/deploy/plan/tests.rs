@@ -36,7 +36,7 @@ fn node_uses_npm_and_only_the_scripts_that_exist() {
     assert_eq!(p.build, ["npm install"]);
     assert_eq!(start(&p), Some("node 'my app.js'"));
 
-    // Yarn, pnpm and Bun: node_tests.rs.
+    // Yarn, pnpm and Bun: node_pm_tests.rs.
 }
 
 #[test]
