@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::query::Arg::{Int, Text};
-use super::query::{Exec, Table, execute, optional_scalar, run, select_one};
+use super::query::{Exec, Table, execute, insert_into, optional_scalar, run, select_one};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ClusterRow {
@@ -18,14 +18,13 @@ impl Table for ClusterRow {
 }
 
 pub async fn insert(db: impl Exec<'_>, c: &ClusterRow, created_by: &str) -> sqlx::Result<()> {
-    let sql = "INSERT INTO clusters (id, name, created_at, created_by) VALUES ($1, $2, $3, $4)";
     let args = [
         Text(&c.id),
         Text(&c.name),
         Int(c.created_at),
         Text(created_by),
     ];
-    run(db, sql, &args).await
+    insert_into(db, "clusters (id, name, created_at, created_by)", &args).await
 }
 
 pub async fn by_id(db: impl Exec<'_>, id: &str) -> sqlx::Result<Option<ClusterRow>> {

@@ -5,7 +5,9 @@ use sqlx::FromRow;
 
 use super::Named;
 use super::query::Arg::{Int, OptInt, OptText, Text};
-use super::query::{Arg, Exec, Table, all, execute, run, select, select_one};
+use super::query::{
+    Arg, Exec, Table, all, execute, insert_into, placeholders, run, select, select_one,
+};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct DeploymentRow {
@@ -43,11 +45,6 @@ impl Table for DeploymentRow {
 }
 
 pub async fn insert(db: impl Exec<'_>, row: &DeploymentRow) -> sqlx::Result<()> {
-    let sql = format!(
-        "INSERT INTO deployments ({}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        DeploymentRow::COLUMNS
-    );
     let args = [
         Text(&row.id),
         Text(&row.service_id),
@@ -63,7 +60,8 @@ pub async fn insert(db: impl Exec<'_>, row: &DeploymentRow) -> sqlx::Result<()> 
         Int(row.updated_at),
         OptInt(row.accepted_at),
     ];
-    run(db, &sql, &args).await
+    let into = format!("deployments ({})", DeploymentRow::COLUMNS);
+    insert_into(db, &into, &args).await
 }
 
 pub async fn by_id(db: impl Exec<'_>, id: &str) -> sqlx::Result<Option<DeploymentRow>> {
@@ -158,14 +156,6 @@ pub async fn in_states(
     all(db, &sql, &args).await
 }
 
-/// `$a, …, $b`: the placeholders of a list of parameters.
-fn placeholders(numbers: std::ops::RangeInclusive<usize>) -> String {
-    numbers
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The orders `instance_id`'s agent has not accepted yet, oldest first: what to deliver.
 pub async fn queued_for(db: impl Exec<'_>, instance_id: &str) -> sqlx::Result<Vec<Placed>> {
     let scope = Scope {
@@ -220,8 +210,8 @@ pub async fn record_transition(
     state: &str,
     now: i64,
 ) -> sqlx::Result<()> {
-    let sql = "INSERT INTO deployment_transitions (deployment_id, state, at) VALUES ($1, $2, $3)";
-    run(db, sql, &[Text(id), Text(state), Int(now)]).await
+    let into = "deployment_transitions (deployment_id, state, at)";
+    insert_into(db, into, &[Text(id), Text(state), Int(now)]).await
 }
 
 pub async fn set_accepted(db: impl Exec<'_>, id: &str, now: i64) -> sqlx::Result<()> {

@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::query::Arg::{Int, OptText, Text};
-use super::query::{Arg, Exec, Table, run, select};
+use super::query::{Arg, Exec, Table, insert_into, select};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct EventRow {
@@ -33,9 +33,6 @@ impl Table for EventRow {
 }
 
 pub async fn insert(db: impl Exec<'_>, e: &EventRow) -> sqlx::Result<()> {
-    let sql = "INSERT INTO events (id, cluster_id, actor_user_id, actor_ip, actor_user_agent, \
-               action, target, details, created_at, actor_token_id) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
     let args = [
         Text(&e.id),
         OptText(e.cluster_id.as_deref()),
@@ -48,7 +45,9 @@ pub async fn insert(db: impl Exec<'_>, e: &EventRow) -> sqlx::Result<()> {
         Int(e.created_at),
         OptText(e.actor_token_id.as_deref()),
     ];
-    run(db, sql, &args).await
+    let into = "events (id, cluster_id, actor_user_id, actor_ip, actor_user_agent, action, \
+                target, details, created_at, actor_token_id)";
+    insert_into(db, into, &args).await
 }
 
 /// The newest events of a cluster, newest first.

@@ -3,7 +3,9 @@
 use sqlx::FromRow;
 
 use super::query::Arg::{Int, OptText, Text};
-use super::query::{Exec, Table, execute, optional_scalar, run, scalar, select, select_one};
+use super::query::{
+    Exec, Table, execute, insert_into, optional_scalar, run, scalar, select, select_one,
+};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct InstanceRow {
@@ -32,8 +34,6 @@ pub async fn insert(
     row: &InstanceRow,
     created_by: Option<&str>,
 ) -> sqlx::Result<()> {
-    let sql = "INSERT INTO instances (id, cluster_id, name, created_at, created_by) \
-               VALUES ($1, $2, $3, $4, $5)";
     let args = [
         Text(&row.id),
         Text(&row.cluster_id),
@@ -41,7 +41,12 @@ pub async fn insert(
         Int(row.created_at),
         OptText(created_by),
     ];
-    run(db, sql, &args).await
+    insert_into(
+        db,
+        "instances (id, cluster_id, name, created_at, created_by)",
+        &args,
+    )
+    .await
 }
 
 pub async fn by_id(db: impl Exec<'_>, id: &str) -> sqlx::Result<Option<InstanceRow>> {
@@ -110,15 +115,18 @@ pub async fn insert_join_token(
     now: i64,
     expires_at: i64,
 ) -> sqlx::Result<()> {
-    let sql = "INSERT INTO join_tokens (token_hash, instance_id, created_at, expires_at) \
-               VALUES ($1, $2, $3, $4)";
     let args = [
         Text(token_hash),
         Text(instance_id),
         Int(now),
         Int(expires_at),
     ];
-    run(db, sql, &args).await
+    insert_into(
+        db,
+        "join_tokens (token_hash, instance_id, created_at, expires_at)",
+        &args,
+    )
+    .await
 }
 
 /// Burns a live join token and returns its instance; `None` if unknown, used or expired. One

@@ -5,7 +5,7 @@ use sqlx::FromRow;
 
 use super::Named;
 use super::query::Arg::{Int, OptText, Text};
-use super::query::{Exec, Table, execute, run, select, select_one};
+use super::query::{Exec, Table, execute, insert_into, select, select_one};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct InviteRow {
@@ -32,8 +32,6 @@ impl Table for InviteRow {
 const PENDING: &str = "i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2";
 
 pub async fn insert(db: impl Exec<'_>, r: &InviteRow, token_hash: &str) -> sqlx::Result<()> {
-    let sql = "INSERT INTO invites (id, cluster_id, email, role, token_hash, invited_by, \
-               created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     let args = [
         Text(&r.id),
         Text(&r.cluster_id),
@@ -44,7 +42,9 @@ pub async fn insert(db: impl Exec<'_>, r: &InviteRow, token_hash: &str) -> sqlx:
         Int(r.created_at),
         Int(r.expires_at),
     ];
-    run(db, sql, &args).await
+    let into = "invites (id, cluster_id, email, role, token_hash, invited_by, created_at, \
+                expires_at)";
+    insert_into(db, into, &args).await
 }
 
 /// The pending (not accepted, revoked or expired) invitation with this token hash.

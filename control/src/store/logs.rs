@@ -5,7 +5,7 @@ use proto::wire::LogStream;
 use sqlx::{AnyConnection, AnyPool, FromRow};
 
 use super::query::Arg::{Int, Text};
-use super::query::{Exec, all, run, scalar};
+use super::query::{Exec, all, insert_into, run, scalar};
 
 /// One stored line, as callers see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,8 +73,6 @@ async fn insert_chunk(
         })
         .collect();
     let body = serde_json::to_string(&packed).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let sql = "INSERT INTO log_chunks (service_id, first_seq, last_seq, lines, body) \
-               VALUES ($1, $2, $3, $4, $5)";
     let args = [
         Text(service_id),
         Int(rows[0].seq),
@@ -82,7 +80,12 @@ async fn insert_chunk(
         Int(rows.len() as i64),
         Text(&body),
     ];
-    run(conn, sql, &args).await
+    insert_into(
+        conn,
+        "log_chunks (service_id, first_seq, last_seq, lines, body)",
+        &args,
+    )
+    .await
 }
 
 fn unpack(service_id: &str, body: &str) -> sqlx::Result<Vec<LogRow>> {

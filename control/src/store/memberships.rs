@@ -5,7 +5,7 @@ use sqlx::FromRow;
 
 use super::Named;
 use super::query::Arg::{Int, Text};
-use super::query::{Exec, all, optional, run, scalar};
+use super::query::{Exec, all, insert_into, optional, run, scalar};
 
 pub async fn insert(
     db: impl Exec<'_>,
@@ -14,15 +14,18 @@ pub async fn insert(
     role: Role,
     now: i64,
 ) -> sqlx::Result<()> {
-    let sql =
-        "INSERT INTO memberships (cluster_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)";
     let args = [
         Text(cluster_id),
         Text(user_id),
         Text(role.as_str()),
         Int(now),
     ];
-    run(db, sql, &args).await
+    insert_into(
+        db,
+        "memberships (cluster_id, user_id, role, created_at)",
+        &args,
+    )
+    .await
 }
 
 pub async fn role_of(

@@ -54,6 +54,24 @@ pub async fn run(db: impl Exec<'_>, sql: &str, args: &[Arg<'_>]) -> sqlx::Result
     execute(db, sql, args).await.map(drop)
 }
 
+/// `INSERT INTO {into} VALUES ($1, …)`: `into` names the table and its columns, `values`
+/// fill them in order.
+pub async fn insert_into(db: impl Exec<'_>, into: &str, values: &[Arg<'_>]) -> sqlx::Result<()> {
+    let sql = format!(
+        "INSERT INTO {into} VALUES ({})",
+        placeholders(1..=values.len())
+    );
+    run(db, &sql, values).await
+}
+
+/// `$a, …, $b`: the placeholders of a list of parameters.
+pub fn placeholders(numbers: std::ops::RangeInclusive<usize>) -> String {
+    numbers
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The first row the query returns, if any.
 pub async fn optional<R: Row>(
     db: impl Exec<'_>,

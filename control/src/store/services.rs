@@ -5,7 +5,7 @@ use sqlx::FromRow;
 
 use super::Named;
 use super::query::Arg::{Int, OptText, Text};
-use super::query::{Exec, Table, execute, run, scalar, select, select_one};
+use super::query::{Exec, Table, execute, insert_into, run, scalar, select, select_one};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ServiceRow {
@@ -35,9 +35,6 @@ pub async fn insert(
     row: &ServiceRow,
     created_by: Option<&str>,
 ) -> sqlx::Result<()> {
-    let sql = "INSERT INTO services (id, cluster_id, instance_id, name, spec, status, \
-               live_deployment_id, created_by, created_at, updated_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
     let args = [
         Text(&row.id),
         Text(&row.cluster_id),
@@ -50,7 +47,9 @@ pub async fn insert(
         Int(row.created_at),
         Int(row.updated_at),
     ];
-    run(db, sql, &args).await
+    let into = "services (id, cluster_id, instance_id, name, spec, status, live_deployment_id, \
+                created_by, created_at, updated_at)";
+    insert_into(db, into, &args).await
 }
 
 pub async fn by_id(db: impl Exec<'_>, id: &str) -> sqlx::Result<Option<ServiceRow>> {

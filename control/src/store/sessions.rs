@@ -1,7 +1,7 @@
 //! SQL for `sessions`. Only the SHA-256 of a session token is ever stored.
 
 use super::query::Arg::{Int, OptText, Text};
-use super::query::{Exec, execute, optional, run};
+use super::query::{Exec, execute, insert_into, optional};
 use super::users::UserRow;
 
 #[derive(Debug, Clone)]
@@ -15,8 +15,6 @@ pub struct NewSession<'a> {
 }
 
 pub async fn insert(db: impl Exec<'_>, s: &NewSession<'_>) -> sqlx::Result<()> {
-    let sql = "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, ip, user_agent) \
-               VALUES ($1, $2, $3, $4, $5, $6)";
     let args = [
         Text(s.token_hash),
         Text(s.user_id),
@@ -25,7 +23,8 @@ pub async fn insert(db: impl Exec<'_>, s: &NewSession<'_>) -> sqlx::Result<()> {
         OptText(s.ip),
         OptText(s.user_agent),
     ];
-    run(db, sql, &args).await
+    let into = "sessions (token_hash, user_id, created_at, expires_at, ip, user_agent)";
+    insert_into(db, into, &args).await
 }
 
 /// The user behind a live (unexpired, unrevoked) session.

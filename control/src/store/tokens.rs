@@ -5,7 +5,7 @@ use sqlx::FromRow;
 
 use super::Named;
 use super::query::Arg::{Int, OptInt, Text};
-use super::query::{Exec, Table, all, execute, run, select_one};
+use super::query::{Exec, Table, all, execute, insert_into, run, select_one};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct TokenRow {
@@ -31,8 +31,6 @@ impl Table for TokenRow {
 }
 
 pub async fn insert(db: impl Exec<'_>, r: &TokenRow, token_hash: &str) -> sqlx::Result<()> {
-    let sql = "INSERT INTO api_tokens (id, cluster_id, user_id, name, role, token_hash, \
-               created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     let args = [
         Text(&r.id),
         Text(&r.cluster_id),
@@ -43,7 +41,9 @@ pub async fn insert(db: impl Exec<'_>, r: &TokenRow, token_hash: &str) -> sqlx::
         Int(r.created_at),
         OptInt(r.expires_at),
     ];
-    run(db, sql, &args).await
+    let into = "api_tokens (id, cluster_id, user_id, name, role, token_hash, created_at, \
+                expires_at)";
+    insert_into(db, into, &args).await
 }
 
 /// The live token with this hash: not revoked, not expired at `now`.
