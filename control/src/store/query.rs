@@ -1,7 +1,8 @@
 //! The few ways the store runs a statement, written once for every table: each takes the SQL
 //! and its values as a slice of [`Arg`], bound as parameters in order (values are never
-//! formatted into the SQL). [`Table`] adds what a row type's own table lets us write once:
-//! find by id, list by a condition, delete by id.
+//! formatted into the SQL); [`insert_into`] numbers an INSERT's placeholders itself. [`Table`]
+//! names a row type's table and columns, so [`select`] and [`select_one`] need only the
+//! condition.
 
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::{Arguments, Executor, FromRow};
