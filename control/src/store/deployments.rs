@@ -1,9 +1,13 @@
 //! SQL for `deployments` and `deployment_transitions`.
 
 use proto::deploy::DeployState;
-use sqlx::{Executor, FromRow};
+use sqlx::FromRow;
 
-use super::{Db, Named};
+use super::Named;
+use super::query::Arg::{Int, OptInt, OptText, Text};
+use super::query::{
+    Arg, Exec, Table, all, execute, insert_into, placeholders, run, select, select_one,
+};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct DeploymentRow {
@@ -34,81 +38,63 @@ pub struct TransitionRow {
     pub at: i64,
 }
 
-const COLUMNS: &str = "id, service_id, state, git_ref, commit_sha, reason, log_tail, plan, spec, \
-                       created_by, created_at, updated_at, accepted_at";
-
-pub async fn insert<'e>(
-    db: impl Executor<'e, Database = Db>,
-    row: &DeploymentRow,
-) -> sqlx::Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO deployments ({COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-    ))
-    .bind(&row.id)
-    .bind(&row.service_id)
-    .bind(row.state.as_str())
-    .bind(&row.git_ref)
-    .bind(&row.commit_sha)
-    .bind(&row.reason)
-    .bind(&row.log_tail)
-    .bind(&row.plan)
-    .bind(&row.spec)
-    .bind(&row.created_by)
-    .bind(row.created_at)
-    .bind(row.updated_at)
-    .bind(row.accepted_at)
-    .execute(db)
-    .await?;
-    Ok(())
+impl Table for DeploymentRow {
+    const FROM: &'static str = "deployments";
+    const COLUMNS: &'static str = "id, service_id, state, git_ref, commit_sha, reason, log_tail, \
+                                   plan, spec, created_by, created_at, updated_at, accepted_at";
 }
 
-pub async fn by_id<'e>(
-    db: impl Executor<'e, Database = Db>,
-    id: &str,
-) -> sqlx::Result<Option<DeploymentRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM deployments WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+pub async fn insert(db: impl Exec<'_>, row: &DeploymentRow) -> sqlx::Result<()> {
+    let args = [
+        Text(&row.id),
+        Text(&row.service_id),
+        Text(row.state.as_str()),
+        OptText(row.git_ref.as_deref()),
+        OptText(row.commit_sha.as_deref()),
+        OptText(row.reason.as_deref()),
+        OptText(row.log_tail.as_deref()),
+        OptText(row.plan.as_deref()),
+        Text(&row.spec),
+        OptText(row.created_by.as_deref()),
+        Int(row.created_at),
+        Int(row.updated_at),
+        OptInt(row.accepted_at),
+    ];
+    let into = format!("deployments ({})", DeploymentRow::COLUMNS);
+    insert_into(db, &into, &args).await
+}
+
+pub async fn by_id(db: impl Exec<'_>, id: &str) -> sqlx::Result<Option<DeploymentRow>> {
+    select_one(db, "id = $1", &[Text(id)]).await
 }
 
 /// Newest first.
-pub async fn of_service<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn of_service(
+    db: impl Exec<'_>,
     service_id: &str,
     limit: i64,
 ) -> sqlx::Result<Vec<DeploymentRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM deployments WHERE service_id = $1 \
-         ORDER BY created_at DESC, id DESC LIMIT $2"
-    ))
-    .bind(service_id)
-    .bind(limit)
-    .fetch_all(db)
-    .await
+    let condition = "service_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
+    select(db, condition, &[Text(service_id), Int(limit)]).await
 }
 
 /// Newest first, strictly older than `before` (`created_at`, id) when given: one page of a
 /// service's deployments (keyset, so pages neither repeat nor skip as new ones arrive).
-pub async fn page_of_service<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn page_of_service(
+    db: impl Exec<'_>,
     service_id: &str,
     before: Option<(i64, &str)>,
     limit: i64,
 ) -> sqlx::Result<Vec<DeploymentRow>> {
     // No cursor: everything is older than the end of time.
     let (at, id) = before.unwrap_or((i64::MAX, ""));
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM deployments WHERE service_id = $1 \
-         AND (created_at < $2 OR (created_at = $2 AND id < $3)) \
-         ORDER BY created_at DESC, id DESC LIMIT $4"
-    ))
-    .bind(service_id)
-    .bind(at)
-    .bind(id)
-    .bind(limit)
-    .fetch_all(db)
+    let condition = "service_id = $1 AND (created_at < $2 OR (created_at = $2 AND id < $3)) \
+                     ORDER BY created_at DESC, id DESC LIMIT $4";
+    select(
+        db,
+        condition,
+        &[Text(service_id), Int(at), Text(id), Int(limit)],
+    )
     .await
 }
 
@@ -136,24 +122,16 @@ pub struct Placed {
 
 /// Deployments in one of `states` and in `scope`, oldest first, with their instance. The
 /// filtering is SQL's: callers run this on every reconnect and every sweep.
-pub async fn in_states<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn in_states(
+    db: impl Exec<'_>,
     states: &[DeployState],
     scope: Scope<'_>,
 ) -> sqlx::Result<Vec<Placed>> {
     if states.is_empty() {
         return Ok(Vec::new());
     }
-    let mut n = 0;
-    let mut param = || {
-        n += 1;
-        format!("${n}")
-    };
-    let list = states
-        .iter()
-        .map(|_| param())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut args: Vec<Arg> = states.iter().map(|s| Text(s.as_str())).collect();
+    let list = placeholders(1..=args.len());
     let mut sql = format!(
         "SELECT d.id, d.service_id, d.state, d.git_ref, d.commit_sha, d.reason, d.log_tail, \
          d.plan, d.spec, d.created_by, d.created_at, d.updated_at, d.accepted_at, s.instance_id, \
@@ -161,36 +139,25 @@ pub async fn in_states<'e>(
          FROM deployments d JOIN services s ON s.id = d.service_id \
          JOIN instances i ON i.id = s.instance_id WHERE d.state IN ({list})"
     );
-    if scope.instance_id.is_some() {
-        sql += &format!(" AND s.instance_id = {}", param());
+    if let Some(instance) = scope.instance_id {
+        args.push(Text(instance));
+        sql += &format!(" AND s.instance_id = ${}", args.len());
     }
     match scope.accepted {
         Some(true) => sql += " AND d.accepted_at IS NOT NULL",
         Some(false) => sql += " AND d.accepted_at IS NULL",
         None => {}
     }
-    if scope.created_before.is_some() {
-        sql += &format!(" AND d.created_at < {}", param());
+    if let Some(before) = scope.created_before {
+        args.push(Int(before));
+        sql += &format!(" AND d.created_at < ${}", args.len());
     }
     sql += " ORDER BY d.created_at, d.id";
-    let mut q = sqlx::query_as(&sql);
-    for s in states {
-        q = q.bind(s.as_str());
-    }
-    if let Some(instance) = scope.instance_id {
-        q = q.bind(instance);
-    }
-    if let Some(before) = scope.created_before {
-        q = q.bind(before);
-    }
-    q.fetch_all(db).await
+    all(db, &sql, &args).await
 }
 
 /// The orders `instance_id`'s agent has not accepted yet, oldest first: what to deliver.
-pub async fn queued_for<'e>(
-    db: impl Executor<'e, Database = Db>,
-    instance_id: &str,
-) -> sqlx::Result<Vec<Placed>> {
+pub async fn queued_for(db: impl Exec<'_>, instance_id: &str) -> sqlx::Result<Vec<Placed>> {
     let scope = Scope {
         instance_id: Some(instance_id),
         accepted: Some(false),
@@ -212,21 +179,19 @@ pub async fn transition(
     log_tail: Option<&str>,
     now: i64,
 ) -> sqlx::Result<bool> {
-    let r = sqlx::query(
-        "UPDATE deployments SET state = $1, commit_sha = COALESCE($2, commit_sha), \
-         reason = COALESCE($3, reason), log_tail = COALESCE($4, log_tail), updated_at = $5 \
-         WHERE id = $6 AND state = $7",
-    )
-    .bind(state)
-    .bind(commit)
-    .bind(reason)
-    .bind(log_tail)
-    .bind(now)
-    .bind(id)
-    .bind(from)
-    .execute(&mut *db)
-    .await?;
-    if r.rows_affected() != 1 {
+    let sql = "UPDATE deployments SET state = $1, commit_sha = COALESCE($2, commit_sha), \
+               reason = COALESCE($3, reason), log_tail = COALESCE($4, log_tail), updated_at = $5 \
+               WHERE id = $6 AND state = $7";
+    let args = [
+        Text(state),
+        OptText(commit),
+        OptText(reason),
+        OptText(log_tail),
+        Int(now),
+        Text(id),
+        Text(from),
+    ];
+    if execute(&mut *db, sql, &args).await? != 1 {
         return Ok(false);
     }
     record_transition(&mut *db, id, state, now).await?;
@@ -234,67 +199,35 @@ pub async fn transition(
 }
 
 /// Stores a deployment's build plan (a JSON array of lines); dployrd sends it once.
-pub async fn set_plan<'e>(
-    db: impl Executor<'e, Database = Db>,
-    id: &str,
-    plan: &str,
-) -> sqlx::Result<()> {
-    sqlx::query("UPDATE deployments SET plan = $1 WHERE id = $2")
-        .bind(plan)
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(())
+pub async fn set_plan(db: impl Exec<'_>, id: &str, plan: &str) -> sqlx::Result<()> {
+    let sql = "UPDATE deployments SET plan = $1 WHERE id = $2";
+    run(db, sql, &[Text(plan), Text(id)]).await
 }
 
-pub async fn record_transition<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn record_transition(
+    db: impl Exec<'_>,
     id: &str,
     state: &str,
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO deployment_transitions (deployment_id, state, at) VALUES ($1, $2, $3)",
-    )
-    .bind(id)
-    .bind(state)
-    .bind(now)
-    .execute(db)
-    .await?;
-    Ok(())
+    let into = "deployment_transitions (deployment_id, state, at)";
+    insert_into(db, into, &[Text(id), Text(state), Int(now)]).await
 }
 
-pub async fn set_accepted<'e>(
-    db: impl Executor<'e, Database = Db>,
-    id: &str,
-    now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query("UPDATE deployments SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL")
-        .bind(now)
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(())
+pub async fn set_accepted(db: impl Exec<'_>, id: &str, now: i64) -> sqlx::Result<()> {
+    let sql = "UPDATE deployments SET accepted_at = $1 WHERE id = $2 AND accepted_at IS NULL";
+    run(db, sql, &[Int(now), Text(id)]).await
 }
 
-pub async fn transitions_of<'e>(
-    db: impl Executor<'e, Database = Db>,
-    ids: &[String],
-) -> sqlx::Result<Vec<TransitionRow>> {
+pub async fn transitions_of(db: impl Exec<'_>, ids: &[String]) -> sqlx::Result<Vec<TransitionRow>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders = (1..=ids.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let sql = format!(
         "SELECT deployment_id, state, at FROM deployment_transitions \
-         WHERE deployment_id IN ({placeholders})"
+         WHERE deployment_id IN ({})",
+        placeholders(1..=ids.len())
     );
-    let mut q = sqlx::query_as(&sql);
-    for id in ids {
-        q = q.bind(id);
-    }
-    q.fetch_all(db).await
+    let args: Vec<Arg> = ids.iter().map(|id| Text(id)).collect();
+    all(db, &sql, &args).await
 }

@@ -1,14 +1,9 @@
 //! SQL for `events`, the append-only audit log: insert and read, never update or delete.
 
-use sqlx::{Executor, FromRow};
+use sqlx::FromRow;
 
-use super::Db;
-
-const SELECT: &str = "e.id, e.cluster_id, e.actor_user_id, u.name AS actor_name, e.actor_ip, \
-     e.actor_user_agent, e.action, e.target, e.details, e.created_at, e.actor_token_id, \
-     t.name AS actor_token_name \
-     FROM events e LEFT JOIN users u ON u.id = e.actor_user_id \
-     LEFT JOIN api_tokens t ON t.id = e.actor_token_id";
+use super::query::Arg::{Int, OptText, Text};
+use super::query::{Arg, Exec, Table, insert_into, select};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct EventRow {
@@ -28,57 +23,48 @@ pub struct EventRow {
     pub created_at: i64,
 }
 
-pub async fn insert<'e>(db: impl Executor<'e, Database = Db>, e: &EventRow) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO events (id, cluster_id, actor_user_id, actor_ip, actor_user_agent, action, \
-         target, details, created_at, actor_token_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&e.id)
-    .bind(&e.cluster_id)
-    .bind(&e.actor_user_id)
-    .bind(&e.actor_ip)
-    .bind(&e.actor_user_agent)
-    .bind(&e.action)
-    .bind(&e.target)
-    .bind(&e.details)
-    .bind(e.created_at)
-    .bind(&e.actor_token_id)
-    .execute(db)
-    .await?;
-    Ok(())
+impl Table for EventRow {
+    const FROM: &'static str = "events e LEFT JOIN users u ON u.id = e.actor_user_id \
+                                LEFT JOIN api_tokens t ON t.id = e.actor_token_id";
+    const COLUMNS: &'static str = "e.id, e.cluster_id, e.actor_user_id, u.name AS actor_name, \
+                                   e.actor_ip, e.actor_user_agent, e.action, e.target, \
+                                   e.details, e.created_at, e.actor_token_id, \
+                                   t.name AS actor_token_name";
+}
+
+pub async fn insert(db: impl Exec<'_>, e: &EventRow) -> sqlx::Result<()> {
+    let args = [
+        Text(&e.id),
+        OptText(e.cluster_id.as_deref()),
+        OptText(e.actor_user_id.as_deref()),
+        OptText(e.actor_ip.as_deref()),
+        OptText(e.actor_user_agent.as_deref()),
+        Text(&e.action),
+        OptText(e.target.as_deref()),
+        Text(&e.details),
+        Int(e.created_at),
+        OptText(e.actor_token_id.as_deref()),
+    ];
+    let into = "events (id, cluster_id, actor_user_id, actor_ip, actor_user_agent, action, \
+                target, details, created_at, actor_token_id)";
+    insert_into(db, into, &args).await
 }
 
 /// The newest events of a cluster, newest first.
-pub async fn recent<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn recent(
+    db: impl Exec<'_>,
     cluster_id: &str,
     limit: i64,
 ) -> sqlx::Result<Vec<EventRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {SELECT} \
-         WHERE e.cluster_id = $1 ORDER BY e.created_at DESC, e.id DESC LIMIT $2",
-    ))
-    .bind(cluster_id)
-    .bind(limit)
-    .fetch_all(db)
-    .await
+    let condition = "e.cluster_id = $1 ORDER BY e.created_at DESC, e.id DESC LIMIT $2";
+    select(db, condition, &[Text(cluster_id), Int(limit)]).await
 }
 
 /// Events not tied to a cluster (sign-ins, password changes) of one user, newest first.
-pub async fn of_user<'e>(
-    db: impl Executor<'e, Database = Db>,
-    user_id: &str,
-    limit: i64,
-) -> sqlx::Result<Vec<EventRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {SELECT} \
-         WHERE e.actor_user_id = $1 AND e.cluster_id IS NULL \
-         ORDER BY e.created_at DESC, e.id DESC LIMIT $2",
-    ))
-    .bind(user_id)
-    .bind(limit)
-    .fetch_all(db)
-    .await
+pub async fn of_user(db: impl Exec<'_>, user_id: &str, limit: i64) -> sqlx::Result<Vec<EventRow>> {
+    let condition = "e.actor_user_id = $1 AND e.cluster_id IS NULL \
+                     ORDER BY e.created_at DESC, e.id DESC LIMIT $2";
+    select(db, condition, &[Text(user_id), Int(limit)]).await
 }
 
 /// What to list of a cluster's events: all of it by default.
@@ -95,13 +81,14 @@ pub struct Filter {
 
 /// A page of a cluster's events matching `f`, newest first. Ids are time-ordered ULIDs, so the
 /// id alone is the cursor.
-pub async fn page<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn page(
+    db: impl Exec<'_>,
     cluster_id: &str,
     f: &Filter,
     limit: i64,
 ) -> sqlx::Result<Vec<EventRow>> {
-    let mut sql = format!("SELECT {SELECT} WHERE e.cluster_id = $1");
+    // What follows WHERE; the values go in `args`.
+    let mut condition = "e.cluster_id = $1".to_string();
     let mut args: Vec<String> = vec![cluster_id.to_string()];
     // Appends a placeholder for `value` and returns its name (`$n`).
     let mut bind = |value: String| {
@@ -110,7 +97,7 @@ pub async fn page<'e>(
     };
     if let Some(a) = &f.actor {
         let (user, token) = (bind(a.clone()), bind(a.clone()));
-        sql.push_str(&format!(
+        condition.push_str(&format!(
             " AND (e.actor_user_id = {user} OR e.actor_token_id = {token})"
         ));
     }
@@ -125,26 +112,23 @@ pub async fn page<'e>(
                     .replace('%', "\\%")
                     .replace('_', "\\_");
                 let p = bind(format!("{escaped}%"));
-                sql.push_str(&format!(" AND e.action LIKE {p} ESCAPE '\\'"));
+                condition.push_str(&format!(" AND e.action LIKE {p} ESCAPE '\\'"));
             }
             None => {
                 let p = bind(a.clone());
-                sql.push_str(&format!(" AND e.action = {p}"));
+                condition.push_str(&format!(" AND e.action = {p}"));
             }
         }
     }
     if let Some(t) = &f.target {
         let p = bind(t.clone());
-        sql.push_str(&format!(" AND e.target = {p}"));
+        condition.push_str(&format!(" AND e.target = {p}"));
     }
     if let Some(b) = &f.before {
         let p = bind(b.clone());
-        sql.push_str(&format!(" AND e.id < {p}"));
+        condition.push_str(&format!(" AND e.id < {p}"));
     }
-    sql.push_str(&format!(" ORDER BY e.id DESC LIMIT {}", limit.max(1)));
-    let mut q = sqlx::query_as(&sql);
-    for a in &args {
-        q = q.bind(a);
-    }
-    q.fetch_all(db).await
+    condition.push_str(&format!(" ORDER BY e.id DESC LIMIT {}", limit.max(1)));
+    let args: Vec<Arg> = args.iter().map(|a| Text(a)).collect();
+    select(db, &condition, &args).await
 }

@@ -1,22 +1,12 @@
 //! SQL for `base_flags`: one-shot facts about this Base, claimed by inserting a row.
 
-use sqlx::Executor;
-
-use super::Db;
+use super::query::Arg::{Int, Text};
+use super::query::{Exec, insert_into};
 
 /// Set once when the first person signs up on a Base with closed sign-up.
 pub const OWNER_CLAIMED: &str = "owner_claimed";
 
 /// Inserts the flag; a unique violation means someone else claimed it first.
-pub async fn claim<'e>(
-    db: impl Executor<'e, Database = Db>,
-    name: &str,
-    now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO base_flags (name, created_at) VALUES ($1, $2)")
-        .bind(name)
-        .bind(now)
-        .execute(db)
-        .await?;
-    Ok(())
+pub async fn claim(db: impl Exec<'_>, name: &str, now: i64) -> sqlx::Result<()> {
+    insert_into(db, "base_flags (name, created_at)", &[Text(name), Int(now)]).await
 }

@@ -1,8 +1,11 @@
 //! SQL for `instances` and `join_tokens`.
 
-use sqlx::{Executor, FromRow};
+use sqlx::FromRow;
 
-use super::Db;
+use super::query::Arg::{Int, OptText, Text};
+use super::query::{
+    Exec, Table, execute, insert_into, optional_scalar, run, scalar, select, select_one,
+};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct InstanceRow {
@@ -19,168 +22,132 @@ pub struct InstanceRow {
     pub console_enabled: i64,
 }
 
-const COLUMNS: &str = "id, cluster_id, name, cert_fingerprint, created_at, enrolled_at, \
-                       last_seen_at, agent_version, host_facts, console_enabled";
+impl Table for InstanceRow {
+    const FROM: &'static str = "instances";
+    const COLUMNS: &'static str = "id, cluster_id, name, cert_fingerprint, created_at, \
+                                   enrolled_at, last_seen_at, agent_version, host_facts, \
+                                   console_enabled";
+}
 
-pub async fn insert<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn insert(
+    db: impl Exec<'_>,
     row: &InstanceRow,
     created_by: Option<&str>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO instances (id, cluster_id, name, created_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5)",
+    let args = [
+        Text(&row.id),
+        Text(&row.cluster_id),
+        Text(&row.name),
+        Int(row.created_at),
+        OptText(created_by),
+    ];
+    insert_into(
+        db,
+        "instances (id, cluster_id, name, created_at, created_by)",
+        &args,
     )
-    .bind(&row.id)
-    .bind(&row.cluster_id)
-    .bind(&row.name)
-    .bind(row.created_at)
-    .bind(created_by)
-    .execute(db)
-    .await?;
-    Ok(())
+    .await
 }
 
-pub async fn by_id<'e>(
-    db: impl Executor<'e, Database = Db>,
-    id: &str,
-) -> sqlx::Result<Option<InstanceRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM instances WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+pub async fn by_id(db: impl Exec<'_>, id: &str) -> sqlx::Result<Option<InstanceRow>> {
+    select_one(db, "id = $1", &[Text(id)]).await
 }
 
-pub async fn by_fingerprint<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn by_fingerprint(
+    db: impl Exec<'_>,
     fingerprint: &str,
 ) -> sqlx::Result<Option<InstanceRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM instances WHERE cert_fingerprint = $1"
-    ))
-    .bind(fingerprint)
-    .fetch_optional(db)
-    .await
+    select_one(db, "cert_fingerprint = $1", &[Text(fingerprint)]).await
 }
 
-pub async fn in_cluster<'e>(
-    db: impl Executor<'e, Database = Db>,
-    cluster_id: &str,
-) -> sqlx::Result<Vec<InstanceRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM instances WHERE cluster_id = $1 ORDER BY created_at, id"
-    ))
-    .bind(cluster_id)
-    .fetch_all(db)
-    .await
+pub async fn in_cluster(db: impl Exec<'_>, cluster_id: &str) -> sqlx::Result<Vec<InstanceRow>> {
+    let condition = "cluster_id = $1 ORDER BY created_at, id";
+    select(db, condition, &[Text(cluster_id)]).await
 }
 
-pub async fn delete<'e>(db: impl Executor<'e, Database = Db>, id: &str) -> sqlx::Result<bool> {
-    let r = sqlx::query("DELETE FROM instances WHERE id = $1")
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(r.rows_affected() == 1)
+pub async fn delete(db: impl Exec<'_>, id: &str) -> sqlx::Result<bool> {
+    let sql = "DELETE FROM instances WHERE id = $1";
+    Ok(execute(db, sql, &[Text(id)]).await? == 1)
 }
 
 /// Records the certificate an instance enrolled with; only once (a second enrollment fails).
-pub async fn set_enrolled<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn set_enrolled(
+    db: impl Exec<'_>,
     id: &str,
     fingerprint: &str,
     version: &str,
     host_facts: &str,
     now: i64,
 ) -> sqlx::Result<bool> {
-    let r = sqlx::query(
-        "UPDATE instances SET cert_fingerprint = $1, agent_version = $2, host_facts = $3, \
-         enrolled_at = $4, last_seen_at = $4 WHERE id = $5 AND cert_fingerprint IS NULL",
-    )
-    .bind(fingerprint)
-    .bind(version)
-    .bind(host_facts)
-    .bind(now)
-    .bind(id)
-    .execute(db)
-    .await?;
-    Ok(r.rows_affected() == 1)
+    let sql = "UPDATE instances SET cert_fingerprint = $1, agent_version = $2, host_facts = $3, \
+               enrolled_at = $4, last_seen_at = $4 WHERE id = $5 AND cert_fingerprint IS NULL";
+    let args = [
+        Text(fingerprint),
+        Text(version),
+        Text(host_facts),
+        Int(now),
+        Text(id),
+    ];
+    Ok(execute(db, sql, &args).await? == 1)
 }
 
-pub async fn touch<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn touch(
+    db: impl Exec<'_>,
     id: &str,
     version: &str,
     host_facts: &str,
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE instances SET agent_version = $1, host_facts = $2, last_seen_at = $3 WHERE id = $4",
+    let sql = "UPDATE instances SET agent_version = $1, host_facts = $2, last_seen_at = $3 \
+               WHERE id = $4";
+    run(
+        db,
+        sql,
+        &[Text(version), Text(host_facts), Int(now), Text(id)],
     )
-    .bind(version)
-    .bind(host_facts)
-    .bind(now)
-    .bind(id)
-    .execute(db)
-    .await?;
-    Ok(())
+    .await
 }
 
-pub async fn insert_join_token<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn insert_join_token(
+    db: impl Exec<'_>,
     token_hash: &str,
     instance_id: &str,
     now: i64,
     expires_at: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO join_tokens (token_hash, instance_id, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4)",
+    let args = [
+        Text(token_hash),
+        Text(instance_id),
+        Int(now),
+        Int(expires_at),
+    ];
+    insert_into(
+        db,
+        "join_tokens (token_hash, instance_id, created_at, expires_at)",
+        &args,
     )
-    .bind(token_hash)
-    .bind(instance_id)
-    .bind(now)
-    .bind(expires_at)
-    .execute(db)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Burns a live join token and returns its instance; `None` if unknown, used or expired. One
 /// conditional UPDATE, so two concurrent uses of one token succeed at most once.
-pub async fn burn_join_token<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn burn_join_token(
+    db: impl Exec<'_>,
     token_hash: &str,
     now: i64,
 ) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
-        "UPDATE join_tokens SET used_at = $1 \
-         WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING instance_id",
-    )
-    .bind(now)
-    .bind(token_hash)
-    .fetch_optional(db)
-    .await
+    let sql = "UPDATE join_tokens SET used_at = $1 \
+               WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+               RETURNING instance_id";
+    optional_scalar(db, sql, &[Int(now), Text(token_hash)]).await
 }
 
-pub async fn count_in<'e>(
-    db: impl Executor<'e, Database = Db>,
-    cluster_id: &str,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM instances WHERE cluster_id = $1")
-        .bind(cluster_id)
-        .fetch_one(db)
-        .await
+pub async fn count_in(db: impl Exec<'_>, cluster_id: &str) -> sqlx::Result<i64> {
+    let sql = "SELECT COUNT(*) FROM instances WHERE cluster_id = $1";
+    scalar(db, sql, &[Text(cluster_id)]).await
 }
 
-pub async fn set_console_enabled<'e>(
-    db: impl Executor<'e, Database = Db>,
-    id: &str,
-    enabled: bool,
-) -> sqlx::Result<()> {
-    sqlx::query("UPDATE instances SET console_enabled = $1 WHERE id = $2")
-        .bind(i64::from(enabled))
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(())
+pub async fn set_console_enabled(db: impl Exec<'_>, id: &str, enabled: bool) -> sqlx::Result<()> {
+    let sql = "UPDATE instances SET console_enabled = $1 WHERE id = $2";
+    run(db, sql, &[Int(i64::from(enabled)), Text(id)]).await
 }

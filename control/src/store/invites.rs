@@ -1,9 +1,11 @@
 //! SQL for `invites`.
 
 use proto::api::Role;
-use sqlx::{Executor, FromRow};
+use sqlx::FromRow;
 
-use super::{Db, Named};
+use super::Named;
+use super::query::Arg::{Int, OptText, Text};
+use super::query::{Exec, Table, execute, insert_into, select, select_one};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct InviteRow {
@@ -20,97 +22,61 @@ pub struct InviteRow {
     pub invited_by_name: Option<String>,
 }
 
-const SELECT: &str = "i.id, i.cluster_id, i.email, i.role, i.invited_by, i.created_at, \
-                      i.expires_at, u.name AS invited_by_name \
-                      FROM invites i LEFT JOIN users u ON u.id = i.invited_by";
+impl Table for InviteRow {
+    const FROM: &'static str = "invites i LEFT JOIN users u ON u.id = i.invited_by";
+    const COLUMNS: &'static str = "i.id, i.cluster_id, i.email, i.role, i.invited_by, \
+                                   i.created_at, i.expires_at, u.name AS invited_by_name";
+}
 
-pub async fn insert<'e>(
-    db: impl Executor<'e, Database = Db>,
-    r: &InviteRow,
-    token_hash: &str,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO invites (id, cluster_id, email, role, token_hash, invited_by, created_at, \
-         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&r.id)
-    .bind(&r.cluster_id)
-    .bind(&r.email)
-    .bind(r.role.as_str())
-    .bind(token_hash)
-    .bind(&r.invited_by)
-    .bind(r.created_at)
-    .bind(r.expires_at)
-    .execute(db)
-    .await?;
-    Ok(())
+/// What makes an invitation pending, given `now` as `$2`.
+const PENDING: &str = "i.accepted_at IS NULL AND i.revoked_at IS NULL AND i.expires_at > $2";
+
+pub async fn insert(db: impl Exec<'_>, r: &InviteRow, token_hash: &str) -> sqlx::Result<()> {
+    let args = [
+        Text(&r.id),
+        Text(&r.cluster_id),
+        Text(&r.email),
+        Text(r.role.as_str()),
+        Text(token_hash),
+        OptText(r.invited_by.as_deref()),
+        Int(r.created_at),
+        Int(r.expires_at),
+    ];
+    let into = "invites (id, cluster_id, email, role, token_hash, invited_by, created_at, \
+                expires_at)";
+    insert_into(db, into, &args).await
 }
 
 /// The pending (not accepted, revoked or expired) invitation with this token hash.
-pub async fn pending_by_hash<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn pending_by_hash(
+    db: impl Exec<'_>,
     token_hash: &str,
     now: i64,
 ) -> sqlx::Result<Option<InviteRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {SELECT} WHERE i.token_hash = $1 AND i.accepted_at IS NULL \
-         AND i.revoked_at IS NULL AND i.expires_at > $2"
-    ))
-    .bind(token_hash)
-    .bind(now)
-    .fetch_optional(db)
-    .await
+    let condition = format!("i.token_hash = $1 AND {PENDING}");
+    select_one(db, &condition, &[Text(token_hash), Int(now)]).await
 }
 
-pub async fn pending_in<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn pending_in(
+    db: impl Exec<'_>,
     cluster_id: &str,
     now: i64,
 ) -> sqlx::Result<Vec<InviteRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {SELECT} WHERE i.cluster_id = $1 AND i.accepted_at IS NULL \
-         AND i.revoked_at IS NULL AND i.expires_at > $2 ORDER BY i.created_at DESC, i.id DESC"
-    ))
-    .bind(cluster_id)
-    .bind(now)
-    .fetch_all(db)
-    .await
+    let condition =
+        format!("i.cluster_id = $1 AND {PENDING} ORDER BY i.created_at DESC, i.id DESC");
+    select(db, &condition, &[Text(cluster_id), Int(now)]).await
 }
 
 /// Marks a pending invitation used; false when someone else used it first (single use).
-pub async fn accept<'e>(
-    db: impl Executor<'e, Database = Db>,
-    id: &str,
-    user_id: &str,
-    now: i64,
-) -> sqlx::Result<bool> {
-    let r = sqlx::query(
-        "UPDATE invites SET accepted_at = $3, accepted_by = $2 \
-         WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL",
-    )
-    .bind(id)
-    .bind(user_id)
-    .bind(now)
-    .execute(db)
-    .await?;
-    Ok(r.rows_affected() > 0)
+pub async fn accept(db: impl Exec<'_>, id: &str, user_id: &str, now: i64) -> sqlx::Result<bool> {
+    let sql = "UPDATE invites SET accepted_at = $3, accepted_by = $2 \
+               WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL";
+    Ok(execute(db, sql, &[Text(id), Text(user_id), Int(now)]).await? > 0)
 }
 
 /// Revokes a pending invitation of the cluster; false when there was none.
-pub async fn revoke<'e>(
-    db: impl Executor<'e, Database = Db>,
-    cluster_id: &str,
-    id: &str,
-    now: i64,
-) -> sqlx::Result<bool> {
-    let r = sqlx::query(
-        "UPDATE invites SET revoked_at = $3 WHERE id = $1 AND cluster_id = $2 \
-         AND accepted_at IS NULL AND revoked_at IS NULL",
-    )
-    .bind(id)
-    .bind(cluster_id)
-    .bind(now)
-    .execute(db)
-    .await?;
-    Ok(r.rows_affected() > 0)
+pub async fn revoke(db: impl Exec<'_>, cluster_id: &str, id: &str, now: i64) -> sqlx::Result<bool> {
+    let sql = "UPDATE invites SET revoked_at = $3 WHERE id = $1 AND cluster_id = $2 \
+               AND accepted_at IS NULL AND revoked_at IS NULL";
+    Ok(execute(db, sql, &[Text(id), Text(cluster_id), Int(now)]).await? > 0)
 }

@@ -2,9 +2,10 @@
 //! few inserts instead of one per line (migration 0005 says why and how a chunk is laid out).
 
 use proto::wire::LogStream;
-use sqlx::{AnyConnection, AnyPool, Executor, FromRow};
+use sqlx::{AnyConnection, AnyPool, FromRow};
 
-use super::Db;
+use super::query::Arg::{Int, Text};
+use super::query::{Exec, all, insert_into, run, scalar};
 
 /// One stored line, as callers see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,18 +73,19 @@ async fn insert_chunk(
         })
         .collect();
     let body = serde_json::to_string(&packed).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
-        "INSERT INTO log_chunks (service_id, first_seq, last_seq, lines, body) \
-         VALUES ($1, $2, $3, $4, $5)",
+    let args = [
+        Text(service_id),
+        Int(rows[0].seq),
+        Int(rows[rows.len() - 1].seq),
+        Int(rows.len() as i64),
+        Text(&body),
+    ];
+    insert_into(
+        conn,
+        "log_chunks (service_id, first_seq, last_seq, lines, body)",
+        &args,
     )
-    .bind(service_id)
-    .bind(rows[0].seq)
-    .bind(rows[rows.len() - 1].seq)
-    .bind(rows.len() as i64)
-    .bind(body)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .await
 }
 
 fn unpack(service_id: &str, body: &str) -> sqlx::Result<Vec<LogRow>> {
@@ -102,10 +104,8 @@ fn unpack(service_id: &str, body: &str) -> sqlx::Result<Vec<LogRow>> {
         .collect())
 }
 
-pub async fn max_seq<'e>(db: impl Executor<'e, Database = Db>) -> sqlx::Result<i64> {
-    let (max,): (Option<i64>,) = sqlx::query_as("SELECT MAX(last_seq) FROM log_chunks")
-        .fetch_one(db)
-        .await?;
+pub async fn max_seq(db: impl Exec<'_>) -> sqlx::Result<i64> {
+    let max: Option<i64> = scalar(db, "SELECT MAX(last_seq) FROM log_chunks", &[]).await?;
     Ok(max.unwrap_or(0))
 }
 
@@ -122,17 +122,16 @@ pub async fn after(
     let mut newest_first: Vec<LogRow> = Vec::new();
     let mut before = i64::MAX;
     while newest_first.len() < limit {
-        let chunks: Vec<ChunkRow> = sqlx::query_as(
-            "SELECT first_seq, body FROM log_chunks \
-             WHERE service_id = $1 AND last_seq > $2 AND first_seq < $3 \
-             ORDER BY first_seq DESC LIMIT $4",
-        )
-        .bind(service_id)
-        .bind(since)
-        .bind(before)
-        .bind(CHUNKS_PER_READ)
-        .fetch_all(db)
-        .await?;
+        let sql = "SELECT first_seq, body FROM log_chunks \
+                   WHERE service_id = $1 AND last_seq > $2 AND first_seq < $3 \
+                   ORDER BY first_seq DESC LIMIT $4";
+        let args = [
+            Text(service_id),
+            Int(since),
+            Int(before),
+            Int(CHUNKS_PER_READ),
+        ];
+        let chunks: Vec<ChunkRow> = all(db, sql, &args).await?;
         let Some(last) = chunks.last() else { break };
         before = last.first_seq;
         for chunk in &chunks {
@@ -153,48 +152,24 @@ pub async fn after(
 /// Deletes a service's oldest chunks while the newer ones alone hold at least `keep` lines;
 /// returns how many lines went.
 pub async fn trim(db: &AnyPool, service_id: &str, keep: i64) -> sqlx::Result<u64> {
-    let (cut,): (Option<i64>,) = sqlx::query_as(
-        "SELECT MAX(first_seq) FROM (\
-           SELECT first_seq, CAST(SUM(lines) OVER (ORDER BY first_seq DESC \
-             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS BIGINT) AS newer \
-           FROM log_chunks WHERE service_id = $1) t \
-         WHERE newer >= $2",
-    )
-    .bind(service_id)
-    .bind(keep)
-    .fetch_one(db)
-    .await?;
+    let sql = "SELECT MAX(first_seq) FROM (\
+                 SELECT first_seq, CAST(SUM(lines) OVER (ORDER BY first_seq DESC \
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS BIGINT) AS newer \
+                 FROM log_chunks WHERE service_id = $1) t \
+               WHERE newer >= $2";
+    let cut: Option<i64> = scalar(db, sql, &[Text(service_id), Int(keep)]).await?;
     let Some(cut) = cut else { return Ok(0) };
-    let gone: Vec<(i64,)> = sqlx::query_as(
-        "DELETE FROM log_chunks WHERE service_id = $1 AND first_seq <= $2 RETURNING lines",
-    )
-    .bind(service_id)
-    .bind(cut)
-    .fetch_all(db)
-    .await?;
+    let sql = "DELETE FROM log_chunks WHERE service_id = $1 AND first_seq <= $2 RETURNING lines";
+    let gone: Vec<(i64,)> = all(db, sql, &[Text(service_id), Int(cut)]).await?;
     Ok(gone.iter().map(|(n,)| *n as u64).sum())
 }
 
-pub async fn add_dropped<'e>(
-    db: impl Executor<'e, Database = Db>,
-    service_id: &str,
-    n: i64,
-) -> sqlx::Result<()> {
-    sqlx::query("UPDATE services SET logs_dropped = logs_dropped + $1 WHERE id = $2")
-        .bind(n)
-        .bind(service_id)
-        .execute(db)
-        .await?;
-    Ok(())
+pub async fn add_dropped(db: impl Exec<'_>, service_id: &str, n: i64) -> sqlx::Result<()> {
+    let sql = "UPDATE services SET logs_dropped = logs_dropped + $1 WHERE id = $2";
+    run(db, sql, &[Int(n), Text(service_id)]).await
 }
 
-pub async fn dropped<'e>(
-    db: impl Executor<'e, Database = Db>,
-    service_id: &str,
-) -> sqlx::Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT logs_dropped FROM services WHERE id = $1")
-        .bind(service_id)
-        .fetch_one(db)
-        .await?;
-    Ok(n)
+pub async fn dropped(db: impl Exec<'_>, service_id: &str) -> sqlx::Result<i64> {
+    let sql = "SELECT logs_dropped FROM services WHERE id = $1";
+    scalar(db, sql, &[Text(service_id)]).await
 }

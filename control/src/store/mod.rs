@@ -15,6 +15,7 @@ pub mod instances;
 pub mod invites;
 pub mod logs;
 pub mod memberships;
+pub mod query;
 pub mod services;
 pub mod sessions;
 pub mod tokens;

@@ -1,9 +1,11 @@
 //! SQL for `services`.
 
 use proto::api::ServiceStatus;
-use sqlx::{Executor, FromRow};
+use sqlx::FromRow;
 
-use super::{Db, Named};
+use super::Named;
+use super::query::Arg::{Int, OptText, Text};
+use super::query::{Exec, Table, execute, insert_into, run, scalar, select, select_one};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ServiceRow {
@@ -22,102 +24,67 @@ pub struct ServiceRow {
     pub env_changed_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, cluster_id, instance_id, name, spec, status, live_deployment_id, \
-                       created_at, updated_at, env_changed_at";
+impl Table for ServiceRow {
+    const FROM: &'static str = "services";
+    const COLUMNS: &'static str = "id, cluster_id, instance_id, name, spec, status, \
+                                   live_deployment_id, created_at, updated_at, env_changed_at";
+}
 
-pub async fn insert<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn insert(
+    db: impl Exec<'_>,
     row: &ServiceRow,
     created_by: Option<&str>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO services (id, cluster_id, instance_id, name, spec, status, \
-         live_deployment_id, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&row.id)
-    .bind(&row.cluster_id)
-    .bind(&row.instance_id)
-    .bind(&row.name)
-    .bind(&row.spec)
-    .bind(row.status.as_str())
-    .bind(&row.live_deployment_id)
-    .bind(created_by)
-    .bind(row.created_at)
-    .bind(row.updated_at)
-    .execute(db)
-    .await?;
-    Ok(())
+    let args = [
+        Text(&row.id),
+        Text(&row.cluster_id),
+        Text(&row.instance_id),
+        Text(&row.name),
+        Text(&row.spec),
+        Text(row.status.as_str()),
+        OptText(row.live_deployment_id.as_deref()),
+        OptText(created_by),
+        Int(row.created_at),
+        Int(row.updated_at),
+    ];
+    let into = "services (id, cluster_id, instance_id, name, spec, status, live_deployment_id, \
+                created_by, created_at, updated_at)";
+    insert_into(db, into, &args).await
 }
 
-pub async fn by_id<'e>(
-    db: impl Executor<'e, Database = Db>,
-    id: &str,
-) -> sqlx::Result<Option<ServiceRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM services WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+pub async fn by_id(db: impl Exec<'_>, id: &str) -> sqlx::Result<Option<ServiceRow>> {
+    select_one(db, "id = $1", &[Text(id)]).await
 }
 
-pub async fn in_cluster<'e>(
-    db: impl Executor<'e, Database = Db>,
-    cluster_id: &str,
-) -> sqlx::Result<Vec<ServiceRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM services WHERE cluster_id = $1 ORDER BY name"
-    ))
-    .bind(cluster_id)
-    .fetch_all(db)
-    .await
+pub async fn in_cluster(db: impl Exec<'_>, cluster_id: &str) -> sqlx::Result<Vec<ServiceRow>> {
+    select(db, "cluster_id = $1 ORDER BY name", &[Text(cluster_id)]).await
 }
 
-pub async fn count_in<'e>(
-    db: impl Executor<'e, Database = Db>,
-    cluster_id: &str,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM services WHERE cluster_id = $1")
-        .bind(cluster_id)
-        .fetch_one(db)
-        .await
+pub async fn count_in(db: impl Exec<'_>, cluster_id: &str) -> sqlx::Result<i64> {
+    let sql = "SELECT COUNT(*) FROM services WHERE cluster_id = $1";
+    scalar(db, sql, &[Text(cluster_id)]).await
 }
 
-pub async fn on_instance<'e>(
-    db: impl Executor<'e, Database = Db>,
-    instance_id: &str,
-) -> sqlx::Result<Vec<ServiceRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM services WHERE instance_id = $1 ORDER BY name"
-    ))
-    .bind(instance_id)
-    .fetch_all(db)
-    .await
+pub async fn on_instance(db: impl Exec<'_>, instance_id: &str) -> sqlx::Result<Vec<ServiceRow>> {
+    select(db, "instance_id = $1 ORDER BY name", &[Text(instance_id)]).await
 }
 
 /// Writes name, spec, status and live deployment back.
-pub async fn update<'e>(
-    db: impl Executor<'e, Database = Db>,
-    row: &ServiceRow,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE services SET name = $1, spec = $2, status = $3, live_deployment_id = $4, \
-         updated_at = $5 WHERE id = $6",
-    )
-    .bind(&row.name)
-    .bind(&row.spec)
-    .bind(row.status.as_str())
-    .bind(&row.live_deployment_id)
-    .bind(row.updated_at)
-    .bind(&row.id)
-    .execute(db)
-    .await?;
-    Ok(())
+pub async fn update(db: impl Exec<'_>, row: &ServiceRow) -> sqlx::Result<()> {
+    let sql = "UPDATE services SET name = $1, spec = $2, status = $3, live_deployment_id = $4, \
+               updated_at = $5 WHERE id = $6";
+    let args = [
+        Text(&row.name),
+        Text(&row.spec),
+        Text(row.status.as_str()),
+        OptText(row.live_deployment_id.as_deref()),
+        Int(row.updated_at),
+        Text(&row.id),
+    ];
+    run(db, sql, &args).await
 }
 
-pub async fn delete<'e>(db: impl Executor<'e, Database = Db>, id: &str) -> sqlx::Result<bool> {
-    let r = sqlx::query("DELETE FROM services WHERE id = $1")
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(r.rows_affected() == 1)
+pub async fn delete(db: impl Exec<'_>, id: &str) -> sqlx::Result<bool> {
+    let sql = "DELETE FROM services WHERE id = $1";
+    Ok(execute(db, sql, &[Text(id)]).await? == 1)
 }

@@ -1,8 +1,9 @@
 //! SQL for `users`.
 
-use sqlx::{Executor, FromRow};
+use sqlx::FromRow;
 
-use super::Db;
+use super::query::Arg::{Int, Text};
+use super::query::{Exec, Table, run, scalar, select_one};
 use crate::clock::rfc3339;
 
 #[derive(Debug, Clone, FromRow)]
@@ -25,60 +26,42 @@ impl UserRow {
     }
 }
 
-const COLUMNS: &str = "id, email, name, password_hash, created_at";
-
-pub async fn insert<'e>(db: impl Executor<'e, Database = Db>, u: &UserRow) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO users (id, email, name, password_hash, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $5)",
-    )
-    .bind(&u.id)
-    .bind(&u.email)
-    .bind(&u.name)
-    .bind(&u.password_hash)
-    .bind(u.created_at)
-    .execute(db)
-    .await?;
-    Ok(())
+impl Table for UserRow {
+    const FROM: &'static str = "users";
+    const COLUMNS: &'static str = "id, email, name, password_hash, created_at";
 }
 
-pub async fn by_email<'e>(
-    db: impl Executor<'e, Database = Db>,
-    email: &str,
-) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE email = $1"))
-        .bind(email)
-        .fetch_optional(db)
-        .await
+pub async fn insert(db: impl Exec<'_>, u: &UserRow) -> sqlx::Result<()> {
+    let sql = "INSERT INTO users (id, email, name, password_hash, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $5)";
+    let args = [
+        Text(&u.id),
+        Text(&u.email),
+        Text(&u.name),
+        Text(&u.password_hash),
+        Int(u.created_at),
+    ];
+    run(db, sql, &args).await
 }
 
-pub async fn by_id<'e>(
-    db: impl Executor<'e, Database = Db>,
-    id: &str,
-) -> sqlx::Result<Option<UserRow>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+pub async fn by_email(db: impl Exec<'_>, email: &str) -> sqlx::Result<Option<UserRow>> {
+    select_one(db, "email = $1", &[Text(email)]).await
 }
 
-pub async fn count<'e>(db: impl Executor<'e, Database = Db>) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(db)
-        .await
+pub async fn by_id(db: impl Exec<'_>, id: &str) -> sqlx::Result<Option<UserRow>> {
+    select_one(db, "id = $1", &[Text(id)]).await
 }
 
-pub async fn set_password_hash<'e>(
-    db: impl Executor<'e, Database = Db>,
+pub async fn count(db: impl Exec<'_>) -> sqlx::Result<i64> {
+    scalar(db, "SELECT COUNT(*) FROM users", &[]).await
+}
+
+pub async fn set_password_hash(
+    db: impl Exec<'_>,
     id: &str,
     hash: &str,
     now: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-        .bind(hash)
-        .bind(now)
-        .bind(id)
-        .execute(db)
-        .await?;
-    Ok(())
+    let sql = "UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3";
+    run(db, sql, &[Text(hash), Int(now), Text(id)]).await
 }
