@@ -169,6 +169,29 @@ pub fn SubmitButton(
     }
 }
 
+/// A button that runs `act` once the person has said yes to `question` (the browser's dialog).
+#[component]
+pub fn ConfirmButton<F>(
+    class: &'static str,
+    question: String,
+    act: F,
+    children: Children,
+) -> impl IntoView
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    view! {
+        <button type="button" class=class
+            on:click=move |_| {
+                if window().confirm_with_message(&question).unwrap_or(false) {
+                    act();
+                }
+            }>
+            {children()}
+        </button>
+    }
+}
+
 /// A value shown this once (an invitation link, a new API token): read-only, with Copy.
 #[component]
 pub fn ShownOnce(id: &'static str, label: &'static str, value: String) -> impl IntoView {

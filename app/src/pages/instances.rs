@@ -9,7 +9,7 @@ use proto::api::{Instance, InstanceList, InstanceStatus};
 
 use crate::api::{CreateInstance, DeleteInstance, SetInstanceConsole, list_instances};
 use crate::components::events::short_time;
-use crate::components::forms::{Field, FormError, SubmitButton, error_of, value_of};
+use crate::components::forms::{ConfirmButton, Field, FormError, SubmitButton, error_of, value_of};
 use crate::components::live::follow;
 use crate::components::loaded::Loaded;
 use crate::components::page::{ColumnHeads, PageHeader};
@@ -142,14 +142,13 @@ fn InstanceTable(
                                             }>
                                             {if on { "Turn console off" } else { "Turn console on" }}
                                         </button>
-                                        <button type="button" class="btn btn-danger btn-small"
-                                            on:click=move |_| {
-                                                if confirm(&format!("Remove {name}? Its agent is disconnected at once and can never reconnect with this identity.")) {
-                                                    remove.dispatch(DeleteInstance { instance_id: id.clone() });
-                                                }
+                                        <ConfirmButton class="btn btn-danger btn-small"
+                                            question=format!("Remove {name}? Its agent is disconnected at once and can never reconnect with this identity.")
+                                            act=move || {
+                                                remove.dispatch(DeleteInstance { instance_id: id.clone() });
                                             }>
                                             "Remove"
-                                        </button>
+                                        </ConfirmButton>
                                     </td>
                                 }})}
                             </tr>
@@ -178,10 +177,6 @@ fn InstallCommand(command: String) -> impl IntoView {
             </button>
         </div>
     }
-}
-
-fn confirm(message: &str) -> bool {
-    window().confirm_with_message(message).unwrap_or(false)
 }
 
 fn copy_to_clipboard(text: &str) {

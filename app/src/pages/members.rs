@@ -12,7 +12,7 @@ use crate::api::team::{
     permission_matrix,
 };
 use crate::components::forms::{
-    Field, FormError, ShownOnce, SubmitButton, error_of, refetched, value_of,
+    ConfirmButton, Field, FormError, ShownOnce, SubmitButton, error_of, refetched, value_of,
 };
 use crate::components::loaded::Loaded;
 use crate::components::page::PageHeader;
@@ -125,15 +125,13 @@ fn MemberRow(
                     }>
                     {options}
                 </select>
-                <button type="button" class="btn btn-link btn-danger-link member-remove"
-                    on:click=move |_| {
-                        let question = format!("Remove {name} from this cluster?");
-                        if window().confirm_with_message(&question).unwrap_or(false) {
-                            remove.dispatch(RemoveMember { cluster_id: cluster_id.get(), user_id: user.get_value() });
-                        }
+                <ConfirmButton class="btn btn-link btn-danger-link member-remove"
+                    question=format!("Remove {name} from this cluster?")
+                    act=move || {
+                        remove.dispatch(RemoveMember { cluster_id: cluster_id.get(), user_id: user.get_value() });
                     }>
                     "Remove"
-                </button>
+                </ConfirmButton>
             }
         })
     };

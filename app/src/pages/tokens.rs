@@ -8,8 +8,8 @@ use proto::api::{ApiToken, Role};
 
 use crate::api::team::{CreateToken, RevokeToken, list_tokens};
 use crate::components::forms::{
-    Field, FieldError, FormError, ShownOnce, SubmitButton, error_of, field_error, refetched,
-    value_of,
+    ConfirmButton, Field, FieldError, FormError, ShownOnce, SubmitButton, error_of, field_error,
+    refetched, value_of,
 };
 use crate::components::loaded::Loaded;
 use crate::components::page::PageHeader;
@@ -96,14 +96,13 @@ fn TokenRow(
                     view! { <span class="muted">"revoked"</span> }.into_any()
                 } else {
                     view! {
-                        <button type="button" class="btn btn-link btn-danger-link"
-                            on:click=move |_| {
-                                if window().confirm_with_message("Revoke this token? Anything using it stops at once.").unwrap_or(false) {
-                                    revoke.dispatch(RevokeToken { cluster_id: cluster_id.get(), token_id: id.clone() });
-                                }
+                        <ConfirmButton class="btn btn-link btn-danger-link"
+                            question="Revoke this token? Anything using it stops at once.".to_string()
+                            act=move || {
+                                revoke.dispatch(RevokeToken { cluster_id: cluster_id.get(), token_id: id.clone() });
                             }>
                             "Revoke"
-                        </button>
+                        </ConfirmButton>
                     }.into_any()
                 }}
             </td>

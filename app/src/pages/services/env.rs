@@ -9,7 +9,7 @@ use proto::api::{EnvList, EnvVar};
 use crate::api::env::{SetEnvVar, UnsetEnvVar, list_env};
 use crate::api::services::DeployService;
 use crate::components::forms::{
-    Field, FieldError, FormError, SubmitButton, error_of, field_error, refetched,
+    ConfirmButton, Field, FieldError, FormError, SubmitButton, error_of, field_error, refetched,
 };
 use crate::components::loaded::Loaded;
 
@@ -133,15 +133,13 @@ fn EnvRow(
                 <button type="button" class="btn btn-link" on:click=move |_| key.set(overwrite.clone())>
                     "Overwrite"
                 </button>
-                <button type="button" class="btn btn-link btn-danger-link"
-                    on:click=move |_| {
-                        let question = format!("Delete {delete}? It is removed from the next deployment on.");
-                        if window().confirm_with_message(&question).unwrap_or(false) {
-                            unset.dispatch(UnsetEnvVar { service_id: service_id.clone(), key: delete.clone() });
-                        }
+                <ConfirmButton class="btn btn-link btn-danger-link"
+                    question=format!("Delete {delete}? It is removed from the next deployment on.")
+                    act=move || {
+                        unset.dispatch(UnsetEnvVar { service_id: service_id.clone(), key: delete.clone() });
                     }>
                     "Delete"
-                </button>
+                </ConfirmButton>
             </td>
         </tr>
     }
