@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
-use crate::server::{actor, base, client_info, fail, maybe_actor, session_token, set_cookie};
+use crate::server::{
+    as_actor, base, client_info, fail, maybe_actor, redirect_to_cluster, session_token, set_cookie,
+    set_session_cookie,
+};
 
 pub mod env;
 pub mod hooks;
@@ -64,13 +67,8 @@ pub async fn signup(name: String, email: String, password: String) -> Result<(),
         name,
     };
     let done = base.signup(req, &client_info()).await.map_err(fail)?;
-    let secure = base.config().secure_cookies();
-    set_cookie(&control::auth::cookie::set(
-        &done.session.token,
-        done.session.max_age_secs,
-        secure,
-    ));
-    leptos_axum::redirect(&format!("/c/{}", done.cluster.id));
+    set_session_cookie(&base, &done.session);
+    redirect_to_cluster(&done.cluster.id);
     Ok(())
 }
 
@@ -81,12 +79,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
         .login(&email, &password, &client_info())
         .await
         .map_err(fail)?;
-    let secure = base.config().secure_cookies();
-    set_cookie(&control::auth::cookie::set(
-        &done.session.token,
-        done.session.max_age_secs,
-        secure,
-    ));
+    set_session_cookie(&base, &done.session);
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -109,63 +102,45 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    let actor = actor().await?;
-    base()?
-        .change_password(&actor, &current_password, &new_password)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| {
+        base.change_password(actor, &current_password, &new_password)
+            .await
+    })
+    .await
 }
 
 #[server(prefix = "/rpc")]
 pub async fn create_cluster(name: String) -> Result<ClusterSummary, AppError> {
-    let actor = actor().await?;
-    let cluster = base()?.create_cluster(&actor, &name).await.map_err(fail)?;
-    leptos_axum::redirect(&format!("/c/{}", cluster.id));
-    Ok(cluster)
+    as_actor(async |base, actor| base.create_cluster(actor, &name).await)
+        .await
+        .inspect(|cluster| redirect_to_cluster(&cluster.id))
 }
 
 #[server(prefix = "/rpc")]
 pub async fn rename_cluster(cluster_id: String, name: String) -> Result<ClusterSummary, AppError> {
-    let actor = actor().await?;
-    base()?
-        .rename_cluster(&actor, &cluster_id, &name)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.rename_cluster(actor, &cluster_id, &name).await).await
 }
 
 /// Deletes a cluster (Owner; `confirm` repeats its name). The page then reloads `/`, which
 /// picks another cluster or offers to create one.
 #[server(prefix = "/rpc")]
 pub async fn delete_cluster(cluster_id: String, confirm: String) -> Result<(), AppError> {
-    let actor = actor().await?;
-    base()?
-        .delete_cluster(&actor, &cluster_id, &confirm)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.delete_cluster(actor, &cluster_id, &confirm).await).await
 }
 
 #[server(prefix = "/rpc")]
 pub async fn get_cluster_overview(cluster_id: String) -> Result<ClusterOverview, AppError> {
-    let actor = actor().await?;
-    base()?
-        .cluster_overview(&actor, &cluster_id)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.cluster_overview(actor, &cluster_id).await).await
 }
 
 #[server(prefix = "/rpc")]
 pub async fn account_events() -> Result<Vec<Event>, AppError> {
-    let actor = actor().await?;
-    base()?.account_events(&actor, 10).await.map_err(fail)
+    as_actor(async |base, actor| base.account_events(actor, 10).await).await
 }
 
 #[server(prefix = "/rpc")]
 pub async fn list_instances(cluster_id: String) -> Result<Vec<Instance>, AppError> {
-    let actor = actor().await?;
-    base()?
-        .list_instances(&actor, &cluster_id)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.list_instances(actor, &cluster_id).await).await
 }
 
 #[server(prefix = "/rpc")]
@@ -173,11 +148,8 @@ pub async fn create_instance(
     cluster_id: String,
     name: String,
 ) -> Result<CreateInstanceResponse, AppError> {
-    let actor = actor().await?;
-    let made = base()?
-        .create_instance(&actor, &cluster_id, &name)
-        .await
-        .map_err(fail)?;
+    let made =
+        as_actor(async |base, actor| base.create_instance(actor, &cluster_id, &name).await).await?;
     Ok(CreateInstanceResponse {
         instance: made.instance,
         join_token: made.join_token,
@@ -188,22 +160,15 @@ pub async fn create_instance(
 /// Switches consoles on or off on an instance (Admin+).
 #[server(prefix = "/rpc")]
 pub async fn set_instance_console(instance_id: String, enabled: bool) -> Result<(), AppError> {
-    let actor = actor().await?;
     let req = proto::api::UpdateInstanceRequest {
         console_enabled: Some(enabled),
     };
-    base()?
-        .update_instance(&actor, &instance_id, req)
+    as_actor(async |base, actor| base.update_instance(actor, &instance_id, req).await)
         .await
         .map(|_| ())
-        .map_err(fail)
 }
 
 #[server(prefix = "/rpc")]
 pub async fn delete_instance(instance_id: String) -> Result<(), AppError> {
-    let actor = actor().await?;
-    base()?
-        .delete_instance(&actor, &instance_id)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.delete_instance(actor, &instance_id).await).await
 }

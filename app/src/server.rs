@@ -89,6 +89,15 @@ pub async fn actor() -> Result<Actor, AppError> {
     Ok(base.authenticate(&token, client_info()).await?)
 }
 
+/// Makes one `control` call as the signed-in user and maps its error with [`fail`]: the body of
+/// most server functions, which only say which call and with what.
+pub async fn as_actor<T>(
+    call: impl AsyncFnOnce(&Base, &Actor) -> Result<T, control::DomainError>,
+) -> Result<T, AppError> {
+    let actor = actor().await?;
+    call(&base()?, &actor).await.map_err(fail)
+}
+
 /// The signed-in user, or `None` when there is no live session.
 pub async fn maybe_actor() -> Result<Option<Actor>, AppError> {
     match actor().await {
@@ -96,6 +105,21 @@ pub async fn maybe_actor() -> Result<Option<Actor>, AppError> {
         Err(AppError::Unauthorized(_)) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// Signs the browser in: sets the cookie of a session just made (sign-up, log-in, joining by
+/// invitation), secure when the Base serves HTTPS.
+pub fn set_session_cookie(base: &Base, session: &control::auth::NewSessionToken) {
+    set_cookie(&cookie::set(
+        &session.token,
+        session.max_age_secs,
+        base.config().secure_cookies(),
+    ));
+}
+
+/// Sends the browser to a cluster's overview once a call has made it or let the user in.
+pub fn redirect_to_cluster(cluster_id: &str) {
+    leptos_axum::redirect(&format!("/c/{cluster_id}"));
 }
 
 pub fn set_cookie(value: &str) {

@@ -240,35 +240,23 @@ mod tests {
             ..fields()
         };
         assert_eq!(img.parse().unwrap().runtime, Some(Runtime::Docker));
-        let field = |f: ServiceFields| match f.parse() {
-            Err(AppError::Invalid { field, .. }) => field,
-            other => panic!("{other:?}"),
+        // The field a form refuses once `change` has spoilt one of its inputs.
+        let refused = |change: fn(&mut ServiceFields)| {
+            let mut f = fields();
+            change(&mut f);
+            match f.parse() {
+                Err(AppError::Invalid { field, .. }) => field,
+                other => panic!("{other:?}"),
+            }
         };
-        let port = ServiceFields {
-            port: "http".into(),
-            ..fields()
-        };
-        assert_eq!(field(port), "port");
-        let env = ServiceFields {
-            env: "JUSTAKEY".into(),
-            ..fields()
-        };
-        assert_eq!(field(env), "env");
-        let rt = ServiceFields {
-            runtime: "cobol".into(),
-            ..fields()
-        };
-        assert_eq!(field(rt), "runtime");
-        let kind = ServiceFields {
-            kind: "daemon".into(),
-            ..fields()
-        };
-        assert_eq!(field(kind), "kind");
-        let version = ServiceFields {
-            runtime_version: "latest".into(),
-            ..fields()
-        };
-        assert_eq!(field(version), "runtime_version");
+        assert_eq!(refused(|f| f.port = "http".into()), "port");
+        assert_eq!(refused(|f| f.env = "JUSTAKEY".into()), "env");
+        assert_eq!(refused(|f| f.runtime = "cobol".into()), "runtime");
+        assert_eq!(refused(|f| f.kind = "daemon".into()), "kind");
+        assert_eq!(
+            refused(|f| f.runtime_version = "latest".into()),
+            "runtime_version"
+        );
     }
 
     #[test]

@@ -6,12 +6,11 @@ use proto::api::EnvList;
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
-use crate::server::{actor, base, fail};
+use crate::server::as_actor;
 
 #[server(prefix = "/rpc")]
 pub async fn list_env(service_id: String) -> Result<EnvList, AppError> {
-    let actor = actor().await?;
-    base()?.list_env(&actor, &service_id).await.map_err(fail)
+    as_actor(async |base, actor| base.list_env(actor, &service_id).await).await
 }
 
 /// Sets (or overwrites) one variable; `secret` is the checkbox ("on" when ticked).
@@ -22,22 +21,14 @@ pub async fn set_env_var(
     value: String,
     #[server(default)] secret: Option<String>,
 ) -> Result<(), AppError> {
-    let actor = actor().await?;
     let req = proto::api::SetEnvRequest {
         value,
         secret: secret.is_some_and(|s| !s.is_empty()),
     };
-    base()?
-        .set_env(&actor, &service_id, key.trim(), req)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.set_env(actor, &service_id, key.trim(), req).await).await
 }
 
 #[server(prefix = "/rpc")]
 pub async fn unset_env_var(service_id: String, key: String) -> Result<(), AppError> {
-    let actor = actor().await?;
-    base()?
-        .unset_env(&actor, &service_id, &key)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.unset_env(actor, &service_id, &key).await).await
 }

@@ -6,12 +6,11 @@ use proto::api::{CreatedWebhook, WebhookInfo};
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
-use crate::server::{actor, base, fail};
+use crate::server::as_actor;
 
 #[server(prefix = "/rpc")]
 pub async fn get_webhook(service_id: String) -> Result<WebhookInfo, AppError> {
-    let actor = actor().await?;
-    base()?.webhook(&actor, &service_id).await.map_err(fail)
+    as_actor(async |base, actor| base.webhook(actor, &service_id).await).await
 }
 
 /// Enables the hook or rotates its secret. `branch` is the filter as typed: empty deploys the
@@ -21,21 +20,13 @@ pub async fn enable_webhook(
     service_id: String,
     #[server(default)] branch: String,
 ) -> Result<CreatedWebhook, AppError> {
-    let actor = actor().await?;
     let req = proto::api::EnableWebhookRequest {
         branch: Some(branch),
     };
-    base()?
-        .enable_webhook(&actor, &service_id, req)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.enable_webhook(actor, &service_id, req).await).await
 }
 
 #[server(prefix = "/rpc")]
 pub async fn disable_webhook(service_id: String) -> Result<(), AppError> {
-    let actor = actor().await?;
-    base()?
-        .disable_webhook(&actor, &service_id)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.disable_webhook(actor, &service_id).await).await
 }

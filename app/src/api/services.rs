@@ -7,32 +7,24 @@ use proto::api::{Deployment, Service, ServiceDetail};
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
-use crate::server::{actor, base, fail};
+use crate::server::{actor, as_actor, base, fail};
 pub use crate::service_fields::ServiceFields;
 
 #[server(prefix = "/rpc")]
 pub async fn list_services(cluster_id: String) -> Result<Vec<Service>, AppError> {
-    let actor = actor().await?;
-    base()?
-        .list_services(&actor, &cluster_id)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.list_services(actor, &cluster_id).await).await
 }
 
 /// The service and its recent deployments, newest first.
 #[server(prefix = "/rpc")]
 pub async fn get_service_detail(service_id: String) -> Result<ServiceDetail, AppError> {
-    let actor = actor().await?;
-    let base = base()?;
-    let service = base.get_service(&actor, &service_id).await.map_err(fail)?;
-    let deployments = base
-        .list_deployments(&actor, &service_id)
-        .await
-        .map_err(fail)?;
-    Ok(ServiceDetail {
-        service,
-        deployments,
+    as_actor(async |base, actor| {
+        Ok(ServiceDetail {
+            service: base.get_service(actor, &service_id).await?,
+            deployments: base.list_deployments(actor, &service_id).await?,
+        })
     })
+    .await
 }
 
 /// Creates the service and sends the browser to its page.
@@ -112,12 +104,12 @@ pub async fn update_service(service_id: String, f: ServiceFields) -> Result<Serv
 /// Deletes the service and sends the browser back to the list.
 #[server(prefix = "/rpc")]
 pub async fn delete_service(service_id: String) -> Result<(), AppError> {
-    let actor = actor().await?;
-    let base = base()?;
-    let svc = base.get_service(&actor, &service_id).await.map_err(fail)?;
-    base.delete_service(&actor, &service_id)
-        .await
-        .map_err(fail)?;
+    let svc = as_actor(async |base, actor| {
+        let svc = base.get_service(actor, &service_id).await?;
+        base.delete_service(actor, &service_id).await?;
+        Ok(svc)
+    })
+    .await?;
     leptos_axum::redirect(&format!("/c/{}/services", svc.cluster_id));
     Ok(())
 }
@@ -125,27 +117,19 @@ pub async fn delete_service(service_id: String) -> Result<(), AppError> {
 /// Queues a deployment of `git_ref` (empty: the service's branch).
 #[server(prefix = "/rpc")]
 pub async fn deploy_service(service_id: String, git_ref: String) -> Result<Deployment, AppError> {
-    let actor = actor().await?;
     let git_ref = Some(git_ref.trim().to_string()).filter(|r| !r.is_empty());
-    base()?
-        .create_deployment(
-            &actor,
-            &service_id,
-            proto::api::CreateDeploymentRequest { git_ref },
-            None,
-        )
-        .await
-        .and_then(control::idempotency::Queued::into_deployment)
-        .map_err(fail)
+    let req = proto::api::CreateDeploymentRequest { git_ref };
+    as_actor(async |base, actor| {
+        base.create_deployment(actor, &service_id, req, None)
+            .await
+            .and_then(control::idempotency::Queued::into_deployment)
+    })
+    .await
 }
 
 #[server(prefix = "/rpc")]
 pub async fn cancel_deployment(deployment_id: String) -> Result<Deployment, AppError> {
-    let actor = actor().await?;
-    base()?
-        .cancel_deployment(&actor, &deployment_id)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.cancel_deployment(actor, &deployment_id).await).await
 }
 
 /// Switches the service back to the kept release of `deployment_id` (no build).
@@ -154,11 +138,7 @@ pub async fn rollback_service(
     service_id: String,
     deployment_id: String,
 ) -> Result<Deployment, AppError> {
-    let actor = actor().await?;
-    base()?
-        .rollback(&actor, &service_id, &deployment_id)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.rollback(actor, &service_id, &deployment_id).await).await
 }
 
 /// `restart`, `stop` or `start` the service's live release.
@@ -166,20 +146,19 @@ pub async fn rollback_service(
 pub async fn service_action(service_id: String, action: String) -> Result<Service, AppError> {
     use proto::wire::Lifecycle;
 
-    let actor = actor().await?;
-    let action = match action.as_str() {
-        "restart" => Lifecycle::Restart,
-        "stop" => Lifecycle::Stop,
-        "start" => Lifecycle::Start,
-        _ => {
-            return Err(AppError::Invalid {
-                field: "action".into(),
-                message: "restart, stop or start".into(),
-            });
-        }
-    };
-    base()?
-        .service_action(&actor, &service_id, action)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| {
+        let action = match action.as_str() {
+            "restart" => Lifecycle::Restart,
+            "stop" => Lifecycle::Stop,
+            "start" => Lifecycle::Start,
+            _ => {
+                return Err(control::DomainError::invalid(
+                    "action",
+                    "restart, stop or start",
+                ));
+            }
+        };
+        base.service_action(actor, &service_id, action).await
+    })
+    .await
 }

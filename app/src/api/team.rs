@@ -9,23 +9,22 @@ use proto::api::{
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
-use crate::server::{actor, base, client_info, fail, maybe_actor, set_cookie};
+use crate::server::{
+    as_actor, base, client_info, fail, maybe_actor, redirect_to_cluster, set_session_cookie,
+};
 
+/// The role a form names. Read inside the `control` call, so a refused role is answered like
+/// any refused input (after the session is checked, with status 400).
 #[cfg(feature = "ssr")]
-fn role_of(text: &str) -> Result<proto::api::Role, AppError> {
-    proto::api::Role::parse(text.trim()).ok_or_else(|| AppError::Invalid {
-        field: "role".into(),
-        message: "choose owner, admin, member or guest".into(),
+fn role_of(text: &str) -> Result<proto::api::Role, control::DomainError> {
+    proto::api::Role::parse(text.trim()).ok_or_else(|| {
+        control::DomainError::invalid("role", "choose owner, admin, member or guest")
     })
 }
 
 #[server(prefix = "/rpc")]
 pub async fn list_members(cluster_id: String) -> Result<MemberList, AppError> {
-    let actor = actor().await?;
-    base()?
-        .list_members(&actor, &cluster_id)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.list_members(actor, &cluster_id).await).await
 }
 
 #[server(prefix = "/rpc")]
@@ -34,20 +33,16 @@ pub async fn change_member_role(
     user_id: String,
     role: String,
 ) -> Result<(), AppError> {
-    let actor = actor().await?;
-    base()?
-        .change_role(&actor, &cluster_id, &user_id, role_of(&role)?)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| {
+        base.change_role(actor, &cluster_id, &user_id, role_of(&role)?)
+            .await
+    })
+    .await
 }
 
 #[server(prefix = "/rpc")]
 pub async fn remove_member(cluster_id: String, user_id: String) -> Result<(), AppError> {
-    let actor = actor().await?;
-    base()?
-        .remove_member(&actor, &cluster_id, &user_id)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.remove_member(actor, &cluster_id, &user_id).await).await
 }
 
 #[server(prefix = "/rpc")]
@@ -56,33 +51,24 @@ pub async fn create_invite(
     email: String,
     role: String,
 ) -> Result<CreatedInvite, AppError> {
-    let actor = actor().await?;
-    let req = proto::api::CreateInviteRequest {
-        email,
-        role: role_of(&role)?,
-    };
-    base()?
-        .create_invite(&actor, &cluster_id, req)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| {
+        let req = proto::api::CreateInviteRequest {
+            email,
+            role: role_of(&role)?,
+        };
+        base.create_invite(actor, &cluster_id, req).await
+    })
+    .await
 }
 
 #[server(prefix = "/rpc")]
 pub async fn list_invites(cluster_id: String) -> Result<InviteList, AppError> {
-    let actor = actor().await?;
-    base()?
-        .list_invites(&actor, &cluster_id)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.list_invites(actor, &cluster_id).await).await
 }
 
 #[server(prefix = "/rpc")]
 pub async fn revoke_invite(cluster_id: String, invite_id: String) -> Result<(), AppError> {
-    let actor = actor().await?;
-    base()?
-        .revoke_invite(&actor, &cluster_id, &invite_id)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.revoke_invite(actor, &cluster_id, &invite_id).await).await
 }
 
 /// What an invitation link is for, and whether someone is signed in (to offer "Join").
@@ -96,10 +82,9 @@ pub async fn get_invite(token: String) -> Result<(InviteInfo, Option<String>), A
 /// Joins as the signed-in person.
 #[server(prefix = "/rpc")]
 pub async fn join_by_invite(token: String) -> Result<ClusterSummary, AppError> {
-    let actor = actor().await?;
-    let joined = base()?.accept_invite(&actor, &token).await.map_err(fail)?;
-    leptos_axum::redirect(&format!("/c/{}", joined.id));
-    Ok(joined)
+    as_actor(async |base, actor| base.accept_invite(actor, &token).await)
+        .await
+        .inspect(|cluster| redirect_to_cluster(&cluster.id))
 }
 
 /// Signs up with the invited address and joins (sign-up need not be open).
@@ -120,19 +105,14 @@ pub async fn signup_by_invite(
         .accept_invite_signup(&token, req, &client_info())
         .await
         .map_err(fail)?;
-    set_cookie(&control::auth::cookie::set(
-        &done.session.token,
-        done.session.max_age_secs,
-        base.config().secure_cookies(),
-    ));
-    leptos_axum::redirect(&format!("/c/{}", done.cluster.id));
+    set_session_cookie(&base, &done.session);
+    redirect_to_cluster(&done.cluster.id);
     Ok(())
 }
 
 #[server(prefix = "/rpc")]
 pub async fn list_tokens(cluster_id: String) -> Result<TokenList, AppError> {
-    let actor = actor().await?;
-    base()?.list_tokens(&actor, &cluster_id).await.map_err(fail)
+    as_actor(async |base, actor| base.list_tokens(actor, &cluster_id).await).await
 }
 
 /// `expires_in_days`: empty for no expiry.
@@ -143,34 +123,31 @@ pub async fn create_token(
     role: String,
     expires_in_days: String,
 ) -> Result<CreatedToken, AppError> {
-    let actor = actor().await?;
-    let days = expires_in_days.trim();
-    let expires_in_days = if days.is_empty() {
-        None
-    } else {
-        Some(days.parse::<u32>().map_err(|_| AppError::Invalid {
-            field: "expires_in_days".into(),
-            message: "a number of days, or empty for no expiry".into(),
-        })?)
-    };
-    let req = proto::api::CreateTokenRequest {
-        name,
-        role: role_of(&role)?,
-        expires_in_days,
-    };
-    base()?
-        .create_token(&actor, &cluster_id, req)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| {
+        let days = expires_in_days.trim();
+        let expires_in_days = if days.is_empty() {
+            None
+        } else {
+            Some(days.parse::<u32>().map_err(|_| {
+                control::DomainError::invalid(
+                    "expires_in_days",
+                    "a number of days, or empty for no expiry",
+                )
+            })?)
+        };
+        let req = proto::api::CreateTokenRequest {
+            name,
+            role: role_of(&role)?,
+            expires_in_days,
+        };
+        base.create_token(actor, &cluster_id, req).await
+    })
+    .await
 }
 
 #[server(prefix = "/rpc")]
 pub async fn revoke_token(cluster_id: String, token_id: String) -> Result<(), AppError> {
-    let actor = actor().await?;
-    base()?
-        .revoke_token(&actor, &cluster_id, &token_id)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.revoke_token(actor, &cluster_id, &token_id).await).await
 }
 
 /// A page of the cluster's events (filters empty: all), newest first.
@@ -182,7 +159,6 @@ pub async fn list_events(
     target: String,
     cursor: String,
 ) -> Result<EventPage, AppError> {
-    let actor = actor().await?;
     let some = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let filter = control::store::events::Filter {
         actor: some(actor_id),
@@ -190,10 +166,7 @@ pub async fn list_events(
         target: some(target),
         before: some(cursor),
     };
-    base()?
-        .event_page(&actor, &cluster_id, &filter, 50)
-        .await
-        .map_err(fail)
+    as_actor(async |base, actor| base.event_page(actor, &cluster_id, &filter, 50).await).await
 }
 
 /// The permission matrix (`control::rbac::TABLE`): each action's name and the roles allowed.

@@ -71,6 +71,18 @@ fn frame(me: Result<Option<MeResponse>, AppError>) -> AnyView {
     }
 }
 
+/// The sidebar: each of a cluster's pages as its path under `/c/{id}`, icon and name (only the
+/// overview, the empty path, is current on its own path alone).
+const SIDE_LINKS: [(&str, &str, &str); 7] = [
+    ("", "overview", "Overview"),
+    ("/instances", "server", "Instances"),
+    ("/services", "service", "Services"),
+    ("/members", "overview", "Members"),
+    ("/events", "overview", "Events"),
+    ("/tokens", "settings", "API tokens"),
+    ("/settings", "settings", "Settings"),
+];
+
 /// `/c/{id}/…` -> `id`.
 pub fn cluster_in_path(path: &str) -> Option<String> {
     let rest = path.strip_prefix("/c/")?;
@@ -197,36 +209,14 @@ fn AppShell(me: MeResponse) -> impl IntoView {
                     <div class="sidebar-links">
                     {move || {
                         let id = current_id();
-                        view! {
-                            <A href=format!("/c/{id}") exact=true attr:class="side-link">
-                                <Icon name="overview" />
-                                <span>"Overview"</span>
-                            </A>
-                            <A href=format!("/c/{id}/instances") attr:class="side-link">
-                                <Icon name="server" />
-                                <span>"Instances"</span>
-                            </A>
-                            <A href=format!("/c/{id}/services") attr:class="side-link">
-                                <Icon name="service" />
-                                <span>"Services"</span>
-                            </A>
-                            <A href=format!("/c/{id}/members") attr:class="side-link">
-                                <Icon name="overview" />
-                                <span>"Members"</span>
-                            </A>
-                            <A href=format!("/c/{id}/events") attr:class="side-link">
-                                <Icon name="overview" />
-                                <span>"Events"</span>
-                            </A>
-                            <A href=format!("/c/{id}/tokens") attr:class="side-link">
-                                <Icon name="settings" />
-                                <span>"API tokens"</span>
-                            </A>
-                            <A href=format!("/c/{id}/settings") attr:class="side-link">
-                                <Icon name="settings" />
-                                <span>"Settings"</span>
-                            </A>
-                        }
+                        SIDE_LINKS
+                            .map(|(path, icon, label)| view! {
+                                <A href=format!("/c/{id}{path}") exact=path.is_empty() attr:class="side-link">
+                                    <Icon name=icon />
+                                    <span>{label}</span>
+                                </A>
+                            })
+                            .collect_view()
                     }}
                     </div>
                 </nav>

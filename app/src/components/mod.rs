@@ -2,6 +2,8 @@
 //!
 //! - [`layout`]: the signed-in frame: session guard, top bar with cluster switcher, sidebar.
 //! - [`forms`]: submit buttons with progress, error banners, per-field messages.
+//! - [`loaded`]: a part of a page that waits for its data.
+//! - [`page`]: blocks of signed-in pages: header, table column heads, empty state.
 //! - [`events`]: the audit-event list.
 //! - [`icons`]: inline SVG icons (no icon font, no extra request).
 //! - [`service_form`]: a service's settings inputs (create form and Settings).
@@ -13,5 +15,7 @@ pub mod forms;
 pub mod icons;
 pub mod layout;
 pub mod live;
+pub mod loaded;
+pub mod page;
 pub mod service_form;
 pub mod time;

@@ -10,6 +10,20 @@ use crate::components::forms::{FieldError, FormError};
 use crate::error::AppError;
 use crate::service_fields::ServiceFields;
 
+/// The `<option>`s of a choice that may be left to detection: `detect` (the empty value), then
+/// `values`; `current` is selected.
+fn detected_or<const N: usize>(
+    detect: &'static str,
+    current: &str,
+    values: [&'static str; N],
+) -> impl IntoView + use<N> {
+    let options = values.map(|v| view! { <option value=v selected=current == v>{v}</option> });
+    view! {
+        <option value="" selected=current.is_empty()>{detect}</option>
+        {options.into_iter().collect_view()}
+    }
+}
+
 /// One labelled text input with its error slot. `field` is the name errors use.
 #[component]
 fn TextField(
@@ -117,11 +131,11 @@ pub fn ServiceInputs(
         <div class="field">
             <label for="svc-runtime">"Runtime"</label>
             <select id="svc-runtime" name="f[runtime]" aria-describedby="svc-runtime-error">
-                <option value="" selected=i.runtime.is_empty()>"Detect from the files"</option>
-                {Runtime::ALL.into_iter().map(|r| {
-                    let selected = i.runtime == r.as_str();
-                    view! { <option value=r.as_str() selected=selected>{r.as_str()}</option> }
-                }).collect_view()}
+                {detected_or(
+                    "Detect from the files",
+                    &i.runtime,
+                    Runtime::ALL.map(Runtime::as_str),
+                )}
             </select>
             <FieldError id="svc-runtime-error" message=for_field("runtime") />
         </div>
@@ -129,11 +143,7 @@ pub fn ServiceInputs(
             <div class="field">
                 <label for="svc-kind">"Kind"</label>
                 <select id="svc-kind" name="f[kind]" aria-describedby="svc-kind-error svc-kind-hint">
-                    <option value="" selected=i.kind.is_empty()>"Detect"</option>
-                    {ServiceKind::ALL.into_iter().map(|k| {
-                        let selected = i.kind == k.as_str();
-                        view! { <option value=k.as_str() selected=selected>{k.as_str()}</option> }
-                    }).collect_view()}
+                    {detected_or("Detect", &i.kind, ServiceKind::ALL.map(ServiceKind::as_str))}
                 </select>
                 <p class="field-hint" id="svc-kind-hint">
                     "Web apps get a port and domains; workers run in the background; static sites are files."

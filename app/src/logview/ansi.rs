@@ -10,8 +10,6 @@
 //! wrong as right. A carriage return starts the line over, as a terminal would show a progress
 //! bar's last state.
 
-use std::ops::Range;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Color {
     /// 0–255: 0–15 are the theme's palette, 16–255 the xterm cube and greys.
@@ -296,67 +294,6 @@ impl Style {
     }
 }
 
-/// Byte ranges of `needle` in `text`, ASCII-case-insensitively (so offsets stay those of
-/// `text`), not overlapping. An empty needle matches nothing.
-pub fn find_all(text: &str, needle_lower: &str) -> Vec<Range<usize>> {
-    if needle_lower.is_empty() || needle_lower.len() > text.len() {
-        return Vec::new();
-    }
-    text.to_ascii_lowercase()
-        .match_indices(needle_lower)
-        .map(|(at, m)| at..at + m.len())
-        .collect()
-}
-
-/// One piece of a row as drawn: a slice of the text in one style, inside a search hit or not.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Piece {
-    pub text: String,
-    pub style: Style,
-    pub hit: bool,
-}
-
-/// Cuts the line's runs further at the edges of the search hits.
-pub fn pieces(line: &Styled, hits: &[Range<usize>]) -> Vec<Piece> {
-    let whole = [Run {
-        start: 0,
-        end: line.text.len() as u32,
-        style: Style::default(),
-    }];
-    let runs: &[Run] = if line.runs.is_empty() {
-        &whole
-    } else {
-        &line.runs
-    };
-    let mut cuts: Vec<usize> = runs
-        .iter()
-        .flat_map(|r| [r.start as usize, r.end as usize])
-        .chain(hits.iter().flat_map(|h| [h.start, h.end]))
-        .filter(|&c| c <= line.text.len())
-        .collect();
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut out = Vec::new();
-    for w in cuts.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        let Some(text) = line.text.get(a..b) else {
-            continue;
-        };
-        let style = runs
-            .iter()
-            .find(|r| (r.start as usize) <= a && a < r.end as usize)
-            .map(|r| r.style)
-            .unwrap_or_default();
-        let hit = hits.iter().any(|h| h.start <= a && a < h.end);
-        out.push(Piece {
-            text: text.to_string(),
-            style,
-            hit,
-        });
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,30 +378,5 @@ mod tests {
         assert_eq!(parse("10%\r50%\r\x1b[32m100%").text, "100%");
         // Cut off mid-sequence.
         assert_eq!(parse("ok\x1b[31").text, "ok");
-    }
-
-    #[test]
-    fn search_hits_cut_runs() {
-        let s = parse("\x1b[31mError\x1b[0m: no error here");
-        let hits = find_all(&s.text, "error");
-        assert_eq!(hits, [0..5, 10..15]);
-        let p = pieces(&s, &hits);
-        let shown: Vec<(&str, bool, bool)> = p
-            .iter()
-            .map(|p| (p.text.as_str(), p.hit, p.style.fg.is_some()))
-            .collect();
-        assert_eq!(
-            shown,
-            [
-                ("Error", true, true),
-                (": no ", false, false),
-                ("error", true, false),
-                (" here", false, false)
-            ]
-        );
-        assert_eq!(pieces(&parse("plain"), &[]).len(), 1);
-        assert!(find_all("abc", "").is_empty());
-        // Non-ASCII text keeps its byte offsets.
-        assert_eq!(find_all("Ünïcode ERR", "err"), vec![10..13]);
     }
 }

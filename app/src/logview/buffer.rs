@@ -8,6 +8,7 @@ use proto::api::LogLine;
 use proto::wire::LogStream;
 
 use super::ansi::{self, Styled};
+use super::hits;
 use crate::components::time::epoch_ms;
 
 /// Lines the browser holds. At about 150 bytes a line that is some 15 MB of WASM memory; a
@@ -76,7 +77,7 @@ impl LogBuffer {
     }
 
     fn matches(&self, e: &Entry) -> bool {
-        !self.needle.is_empty() && !ansi::find_all(&e.line.text, &self.needle).is_empty()
+        !self.needle.is_empty() && !hits::find_all(&e.line.text, &self.needle).is_empty()
     }
 
     /// Shows only the lines containing `needle` (ASCII case-insensitive); empty shows all.

@@ -1,6 +1,7 @@
 //! The log viewer's plain-Rust parts, free of Leptos and the DOM so they run as ordinary tests:
 //!
-//! - [`ansi`]: a line's ANSI escapes → text plus styled runs; search hits cut into them.
+//! - [`ansi`]: a line's ANSI escapes → text plus styled runs.
+//! - [`hits`]: search hits in a line, and its runs cut at their edges.
 //! - [`buffer`]: the lines the browser holds (capped), the search, NDJSON splitting.
 //! - [`window`]: which rows of the virtualised list are in the DOM, and "at the bottom".
 //! - [`stream`] (hydrate only): reading `GET …/logs?follow=true` with `fetch`, resuming after a
@@ -10,6 +11,7 @@
 
 pub mod ansi;
 pub mod buffer;
+pub mod hits;
 #[cfg(feature = "hydrate")]
 pub mod stream;
 pub mod window;

@@ -6,8 +6,9 @@ use proto::rules;
 
 use crate::api::{ChangePassword, account_events};
 use crate::components::events::EventList;
-use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
+use crate::components::forms::{Field, FormError, SubmitButton, error_of};
 use crate::components::layout::Session;
+use crate::components::page::PageHeader;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -15,19 +16,12 @@ pub fn AccountPage() -> impl IntoView {
     let user = session.user.get_value();
     let change = ServerAction::<ChangePassword>::new();
     let error = error_of(change.value());
-    let current_err = field_error(error, "current_password");
-    let new_err = field_error(error, "new_password");
     let saved = move || matches!(change.value().get(), Some(Ok(())));
     let events = Resource::new(move || change.version().get(), |_| account_events());
 
     view! {
         <Title text="Account" />
-        <div class="page-header">
-            <div>
-                <h1>"Account"</h1>
-                <p class="page-subtitle">{user.name.clone()} " · " {user.email.clone()}</p>
-            </div>
-        </div>
+        <PageHeader title="Account">{user.name.clone()} " · " {user.email.clone()}</PageHeader>
         <section class="settings-section" aria-labelledby="clusters-title">
             <h2 id="clusters-title">"Your clusters"</h2>
             <ul class="cluster-list">
@@ -56,33 +50,11 @@ pub fn AccountPage() -> impl IntoView {
             <ActionForm action=change attr:class="form">
                 <FormError error />
                 {move || saved().then(|| view! { <div class="form-success" role="status">"Password changed. Other sessions were signed out."</div> })}
-                <div class="field">
-                    <label for="current-password">"Current password"</label>
-                    <input
-                        id="current-password"
-                        type="password"
-                        name="current_password"
-                        autocomplete="current-password"
-                        required
-                        aria-invalid=move || current_err.get().is_some().then_some("true")
-                        aria-describedby="current-password-error"
-                    />
-                    <FieldError id="current-password-error" message=current_err />
-                </div>
-                <div class="field">
-                    <label for="new-password">"New password"</label>
-                    <input
-                        id="new-password"
-                        type="password"
-                        name="new_password"
-                        autocomplete="new-password"
-                        required
-                        minlength=rules::PASSWORD_MIN
-                        aria-invalid=move || new_err.get().is_some().then_some("true")
-                        aria-describedby="new-password-error"
-                    />
-                    <FieldError id="new-password-error" message=new_err />
-                </div>
+                <Field id="current-password" label="Current password" name="current_password" error
+                    kind="password" required=true autocomplete="current-password" />
+                <Field id="new-password" label="New password" name="new_password" error
+                    kind="password" required=true autocomplete="new-password"
+                    minlength=rules::PASSWORD_MIN />
                 <SubmitButton label="Change password" busy_label="Saving…" pending=change.pending().into() class="btn btn-primary" />
             </ActionForm>
         </section>

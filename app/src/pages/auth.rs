@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use proto::rules;
 
 use crate::api::{Login, Signup, get_signup_state};
-use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
+use crate::components::forms::{Field, FormError, SubmitButton, error_of};
 use crate::components::icons::Logo;
 
 #[component]
@@ -27,8 +27,8 @@ pub fn SignupPage() -> impl IntoView {
     let action = ServerAction::<Signup>::new();
     let error = error_of(action.value());
     let state = Resource::new_blocking(|| (), |_| get_signup_state());
-    let (email, set_email) = signal(String::new());
-    let (password, set_password) = signal(String::new());
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
     let hint = move || {
         let p = password.get();
         if p.is_empty() {
@@ -46,9 +46,6 @@ pub fn SignupPage() -> impl IntoView {
             }
         }
     };
-    let name_err = field_error(error, "name");
-    let email_err = field_error(error, "email");
-    let password_err = field_error(error, "password");
 
     view! {
         <Title text="Create your account" />
@@ -79,52 +76,17 @@ pub fn SignupPage() -> impl IntoView {
             </Suspense>
             <ActionForm action=action attr:class="form" attr:novalidate="">
                 <FormError error />
-                <div class="field">
-                    <label for="signup-name">"Name"</label>
-                    <input
-                        id="signup-name"
-                        type="text"
-                        name="name"
-                        autocomplete="name"
-                        required
-                        maxlength=rules::NAME_MAX
-                        aria-invalid=move || name_err.get().is_some().then_some("true")
-                        aria-describedby="signup-name-error"
-                    />
-                    <FieldError id="signup-name-error" message=name_err />
-                </div>
-                <div class="field">
-                    <label for="signup-email">"Email"</label>
-                    <input
-                        id="signup-email"
-                        type="email"
-                        name="email"
-                        autocomplete="email"
-                        required
-                        on:input=move |ev| set_email.set(event_target_value(&ev))
-                        aria-invalid=move || email_err.get().is_some().then_some("true")
-                        aria-describedby="signup-email-error"
-                    />
-                    <FieldError id="signup-email-error" message=email_err />
-                </div>
-                <div class="field">
-                    <label for="signup-password">"Password"</label>
-                    <input
-                        id="signup-password"
-                        type="password"
-                        name="password"
-                        autocomplete="new-password"
-                        required
-                        minlength=rules::PASSWORD_MIN
-                        on:input=move |ev| set_password.set(event_target_value(&ev))
-                        aria-invalid=move || password_err.get().is_some().then_some("true")
-                        aria-describedby="password-hint signup-password-error"
-                    />
+                <Field id="signup-name" label="Name" name="name" error required=true
+                    autocomplete="name" maxlength=rules::NAME_MAX />
+                <Field id="signup-email" label="Email" name="email" error kind="email" required=true
+                    autocomplete="email" bind=email />
+                <Field id="signup-password" label="Password" name="password" error kind="password"
+                    required=true autocomplete="new-password" minlength=rules::PASSWORD_MIN
+                    bind=password hint="password-hint">
                     <p id="password-hint" class=move || hint().0 aria-live="polite">
                         {move || hint().1}
                     </p>
-                    <FieldError id="signup-password-error" message=password_err />
-                </div>
+                </Field>
                 <SubmitButton label="Create account" busy_label="Creating account…" pending=action.pending().into() />
             </ActionForm>
             <p class="auth-alt">"Already have an account? " <a href="/login">"Log in"</a></p>

@@ -7,8 +7,9 @@ use leptos_router::hooks::use_params_map;
 use proto::api::Role;
 
 use crate::api::{DeleteCluster, RenameCluster};
-use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
+use crate::components::forms::{Field, FormError, SubmitButton, error_of};
 use crate::components::layout::Session;
+use crate::components::page::PageHeader;
 
 #[component]
 pub fn ClusterSettingsPage() -> impl IntoView {
@@ -24,7 +25,6 @@ pub fn ClusterSettingsPage() -> impl IntoView {
     };
     let rename = ServerAction::<RenameCluster>::new();
     let error = error_of(rename.value());
-    let name_err = field_error(error, "name");
     Effect::new(move |_| {
         if let Some(Ok(updated)) = rename.value().get() {
             session.replace_cluster(updated);
@@ -34,12 +34,9 @@ pub fn ClusterSettingsPage() -> impl IntoView {
 
     view! {
         <Title text="Cluster settings" />
-        <div class="page-header">
-            <div>
-                <h1>"Cluster settings"</h1>
-                <p class="page-subtitle">{move || cluster().map(|c| c.name).unwrap_or_default()}</p>
-            </div>
-        </div>
+        <PageHeader title="Cluster settings">
+            {move || cluster().map(|c| c.name).unwrap_or_default()}
+        </PageHeader>
         {move || match cluster() {
             None => view! { <p class="form-error" role="alert">"This cluster does not exist, or you cannot see it."</p> }.into_any(),
             Some(c) => {
@@ -56,21 +53,8 @@ pub fn ClusterSettingsPage() -> impl IntoView {
                             <FormError error />
                             {move || saved().then(|| view! { <div class="form-success" role="status">"Saved."</div> })}
                             <input type="hidden" name="cluster_id" value=c.id.clone() />
-                            <div class="field">
-                                <label for="cluster-name">"Cluster name"</label>
-                                <input
-                                    id="cluster-name"
-                                    type="text"
-                                    name="name"
-                                    required
-                                    maxlength=proto::rules::NAME_MAX
-                                    value=c.name.clone()
-                                    disabled=!may
-                                    aria-invalid=move || name_err.get().is_some().then_some("true")
-                                    aria-describedby="cluster-name-error"
-                                />
-                                <FieldError id="cluster-name-error" message=name_err />
-                            </div>
+                            <Field id="cluster-name" label="Cluster name" name="name" error required=true
+                                maxlength=proto::rules::NAME_MAX value=c.name.clone() disabled=!may />
                             {may.then(|| view! {
                                 <SubmitButton label="Save" busy_label="Saving…" pending=rename.pending().into() class="btn btn-primary" />
                             })}

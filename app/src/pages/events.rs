@@ -9,7 +9,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::team::list_events;
 use crate::components::events::EventList;
-use crate::pages::not_found::ErrorPage;
+use crate::components::loaded::Loaded;
+use crate::components::page::PageHeader;
 
 /// How often the open page asks for new events.
 const REFRESH_MS: u32 = 5_000;
@@ -67,16 +68,14 @@ pub fn EventsPage() -> impl IntoView {
     };
     view! {
         <Title text="Events" />
-        <div class="page-header">
-            <div>
-                <h1>"Events"</h1>
-                <p class="page-subtitle">"Who did what, when and from where. Nothing here is ever changed or deleted."</p>
-            </div>
+        <PageHeader title="Events" actions=move || view! {
             <div class="page-actions">
                 <a class="btn btn-secondary" id="export-csv" href=move || export("csv")>"Export CSV"</a>
                 <a class="btn btn-secondary" id="export-ndjson" href=move || export("ndjson")>"Export NDJSON"</a>
             </div>
-        </div>
+        }>
+            "Who did what, when and from where. Nothing here is ever changed or deleted."
+        </PageHeader>
         <form class="filters" method="get" id="event-filters">
             <input type="text" name="action" placeholder="action, e.g. env. or deployment.create"
                 prop:value=move || q("action") aria-label="Action" />
@@ -86,25 +85,14 @@ pub fn EventsPage() -> impl IntoView {
                 aria-label="Target" />
             <button type="submit" class="btn btn-secondary">"Filter"</button>
         </form>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Err(error) => view! { <ErrorPage error /> }.into_any(),
-                    Ok(p) => {
-                        let older = p.next_cursor.map(|cursor| {
-                            let href = format!("?cursor={cursor}{}", filter_query());
-                            view! { <a class="btn btn-secondary" id="events-older" href=href>"Older"</a> }
-                        });
-                        let empty = p.events.is_empty();
-                        view! {
-                            {empty.then(|| view! { <p class="muted">"No events match."</p> })}
-                            <EventList events=p.events />
-                            {older}
-                        }.into_any()
-                    }
-                }
+        <Loaded resource=page keep=true let:p>
+            {p.events.is_empty().then(|| view! { <p class="muted">"No events match."</p> })}
+            <EventList events=p.events />
+            {p.next_cursor.map(|cursor| {
+                let href = format!("?cursor={cursor}{}", filter_query());
+                view! { <a class="btn btn-secondary" id="events-older" href=href>"Older"</a> }
             })}
-        </Transition>
+        </Loaded>
     }
 }
 

@@ -5,30 +5,21 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
-use proto::api::{Instance, InstanceList, InstanceStatus, Role};
+use proto::api::{Instance, InstanceList, InstanceStatus};
 
 use crate::api::{CreateInstance, DeleteInstance, SetInstanceConsole, list_instances};
 use crate::components::events::short_time;
-use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
-use crate::components::layout::Session;
+use crate::components::forms::{ConfirmButton, Field, FormError, SubmitButton, error_of, value_of};
 use crate::components::live::follow;
-use crate::pages::not_found::ErrorPage;
+use crate::components::loaded::Loaded;
+use crate::components::page::{ColumnHeads, PageHeader};
+use crate::pages::services::powers;
 
 #[component]
 pub fn InstancesPage() -> impl IntoView {
-    let session = expect_context::<Session>();
-    let params = use_params_map();
-    let cluster_id = move || params.read().get("cluster").unwrap_or_default();
-    let role = move || {
-        session
-            .clusters
-            .get()
-            .into_iter()
-            .find(|c| c.id == cluster_id())
-            .map(|c| c.role)
-    };
-    let may_manage = move || matches!(role(), Some(Role::Owner | Role::Admin));
+    let p = powers();
+    let cluster_id = move || p.cluster_id.get();
+    let may_manage = move || p.manage.get();
     let initial = Resource::new_blocking(cluster_id, list_instances);
     let live: RwSignal<Option<InstanceList>> = RwSignal::new(None);
     follow(
@@ -38,57 +29,46 @@ pub fn InstancesPage() -> impl IntoView {
 
     let add = ServerAction::<CreateInstance>::new();
     let add_error = error_of(add.value());
-    let name_err = field_error(add_error, "name");
+    let made = value_of(add.value());
     let remove = ServerAction::<DeleteInstance>::new();
     let switch = ServerAction::<SetInstanceConsole>::new();
 
     view! {
         <Title text="Instances" />
-        <div class="page-header">
-            <div>
-                <h1>"Instances"</h1>
-                <p class="page-subtitle">
-                    "Servers running dployrd. They dial out to this dashboard: no inbound port, no SSH."
-                </p>
-            </div>
-        </div>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match initial.await {
-                    Err(error) => view! { <ErrorPage error /> }.into_any(),
-                    Ok(first) => {
-                        let first = StoredValue::new(first);
-                        // A memo: a pushed list equal to the one shown (the socket's first
-                        // frame, usually) leaves the table as it is instead of rebuilding it.
-                        let rows = Memo::new(move |_| {
-                            live.get().map(|l| l.instances).unwrap_or_else(|| first.get_value())
-                        });
-                        view! {
-                            <section class="card" aria-labelledby="instances-list-title">
-                                <div class="card-header">
-                                    <h2 id="instances-list-title">"Servers"</h2>
-                                    <span class="count" id="instance-count">{move || rows.with(Vec::len)}</span>
-                                </div>
-                                <div class="card-body">
-                                    {move || {
-                                        let list = rows.get();
-                                        if list.is_empty() {
-                                            view! {
-                                                <p class="empty-text">"No instances yet. Add your first server below."</p>
-                                            }
-                                                .into_any()
-                                        } else {
-                                            view! { <InstanceTable list remove switch cluster=cluster_id() may_manage=may_manage() /> }.into_any()
-                                        }
-                                    }}
-                                </div>
-                            </section>
-                        }
-                            .into_any()
-                    }
+        <PageHeader title="Instances">
+            "Servers running dployrd. They dial out to this dashboard: no inbound port, no SSH."
+        </PageHeader>
+        <Loaded resource=initial let:first>
+            {
+                let first = StoredValue::new(first);
+                // A memo: a pushed list equal to the one shown (the socket's first frame,
+                // usually) leaves the table as it is instead of rebuilding it.
+                let rows = Memo::new(move |_| {
+                    live.get().map(|l| l.instances).unwrap_or_else(|| first.get_value())
+                });
+                view! {
+                    <section class="card" aria-labelledby="instances-list-title">
+                        <div class="card-header">
+                            <h2 id="instances-list-title">"Servers"</h2>
+                            <span class="count" id="instance-count">{move || rows.with(Vec::len)}</span>
+                        </div>
+                        <div class="card-body">
+                            {move || {
+                                let list = rows.get();
+                                if list.is_empty() {
+                                    view! {
+                                        <p class="empty-text">"No instances yet. Add your first server below."</p>
+                                    }
+                                        .into_any()
+                                } else {
+                                    view! { <InstanceTable list remove switch cluster=cluster_id() may_manage=may_manage() /> }.into_any()
+                                }
+                            }}
+                        </div>
+                    </section>
                 }
-            })}
-        </Suspense>
+            }
+        </Loaded>
         {move || may_manage().then(|| view! {
             <section class="settings-section" aria-labelledby="add-instance-title">
                 <h2 id="add-instance-title">"Add an instance"</h2>
@@ -98,20 +78,11 @@ pub fn InstancesPage() -> impl IntoView {
                 <ActionForm action=add attr:class="form">
                     <FormError error=add_error />
                     <input type="hidden" name="cluster_id" value=cluster_id() />
-                    <div class="field">
-                        <label for="instance-name">"Name"</label>
-                        <input id="instance-name" type="text" name="name" placeholder="e.g. web-1" required
-                            maxlength=proto::rules::NAME_MAX
-                            aria-invalid=move || name_err.get().is_some().then_some("true")
-                            aria-describedby="instance-name-error" />
-                        <FieldError id="instance-name-error" message=name_err />
-                    </div>
+                    <Field id="instance-name" label="Name" name="name" error=add_error required=true
+                        placeholder="e.g. web-1" maxlength=proto::rules::NAME_MAX />
                     <SubmitButton label="Create install command" busy_label="Creating…" pending=add.pending().into() class="btn btn-primary" />
                 </ActionForm>
-                {move || match add.value().get() {
-                    Some(Ok(made)) => Some(view! { <InstallCommand command=made.install_command /> }),
-                    _ => None,
-                }}
+                {move || made.get().map(|made| view! { <InstallCommand command=made.install_command /> })}
             </section>
         })}
     }
@@ -129,11 +100,7 @@ fn InstanceTable(
         <table class="table instance-table">
             <thead>
                 <tr>
-                    <th scope="col">"Name"</th>
-                    <th scope="col">"Status"</th>
-                    <th scope="col">"Host"</th>
-                    <th scope="col">"Agent"</th>
-                    <th scope="col">"Last seen"</th>
+                    <ColumnHeads names=&["Name", "Status", "Host", "Agent", "Last seen"] />
                     {may_manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
                 </tr>
             </thead>
@@ -175,14 +142,13 @@ fn InstanceTable(
                                             }>
                                             {if on { "Turn console off" } else { "Turn console on" }}
                                         </button>
-                                        <button type="button" class="btn btn-danger btn-small"
-                                            on:click=move |_| {
-                                                if confirm(&format!("Remove {name}? Its agent is disconnected at once and can never reconnect with this identity.")) {
-                                                    remove.dispatch(DeleteInstance { instance_id: id.clone() });
-                                                }
+                                        <ConfirmButton class="btn btn-danger btn-small"
+                                            question=format!("Remove {name}? Its agent is disconnected at once and can never reconnect with this identity.")
+                                            act=move || {
+                                                remove.dispatch(DeleteInstance { instance_id: id.clone() });
                                             }>
                                             "Remove"
-                                        </button>
+                                        </ConfirmButton>
                                     </td>
                                 }})}
                             </tr>
@@ -211,10 +177,6 @@ fn InstallCommand(command: String) -> impl IntoView {
             </button>
         </div>
     }
-}
-
-fn confirm(message: &str) -> bool {
-    window().confirm_with_message(message).unwrap_or(false)
 }
 
 fn copy_to_clipboard(text: &str) {

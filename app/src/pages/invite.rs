@@ -7,9 +7,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::team::{JoinByInvite, SignupByInvite, get_invite};
-use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
+use crate::components::forms::{Field, FormError, SubmitButton, error_of};
+use crate::components::loaded::Loaded;
 use crate::pages::auth::AuthFrame;
-use crate::pages::not_found::ErrorPage;
 
 #[component]
 pub fn InvitePage() -> impl IntoView {
@@ -19,30 +19,25 @@ pub fn InvitePage() -> impl IntoView {
     view! {
         <Title text="Invitation" />
         <AuthFrame>
-                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match invite.await {
-                            Err(error) => view! { <ErrorPage error /> }.into_any(),
-                            Ok((info, me)) => {
-                                let by = info.invited_by.clone().map(|n| format!("{n} invited you")).unwrap_or_else(|| "You are invited".into());
-                                view! {
-                                    <h1 id="invite-title">{format!("Join {}", info.cluster_name)}</h1>
-                                    <p class="section-text">{format!("{by} as {} ({}).", info.role.label(), info.email)}</p>
-                                    {match me {
-                                        Some(email) if email == info.email => view! { <JoinForm token=token() /> }.into_any(),
-                                        Some(email) => view! {
-                                            <p class="form-error" role="alert">
-                                                {format!("You are signed in as {email}; this invitation is for {}. Sign out, then open the link again.", info.email)}
-                                            </p>
-                                        }.into_any(),
-                                        None => view! { <SignupForm token=token() email=info.email.clone() /> }.into_any(),
-                                    }}
-                                }
-                                .into_any()
-                            }
-                        }
-                    })}
-                </Suspense>
+            <Loaded resource=invite let:loaded>
+                {
+                    let (info, me) = loaded;
+                    let by = info.invited_by.clone().map(|n| format!("{n} invited you")).unwrap_or_else(|| "You are invited".into());
+                    view! {
+                        <h1 id="invite-title">{format!("Join {}", info.cluster_name)}</h1>
+                        <p class="section-text">{format!("{by} as {} ({}).", info.role.label(), info.email)}</p>
+                        {match me {
+                            Some(email) if email == info.email => view! { <JoinForm token=token() /> }.into_any(),
+                            Some(email) => view! {
+                                <p class="form-error" role="alert">
+                                    {format!("You are signed in as {email}; this invitation is for {}. Sign out, then open the link again.", info.email)}
+                                </p>
+                            }.into_any(),
+                            None => view! { <SignupForm token=token() email=info.email.clone() /> }.into_any(),
+                        }}
+                    }
+                }
+            </Loaded>
         </AuthFrame>
     }
 }
@@ -64,8 +59,6 @@ fn JoinForm(token: String) -> impl IntoView {
 fn SignupForm(token: String, email: String) -> impl IntoView {
     let signup = ServerAction::<SignupByInvite>::new();
     let error = error_of(signup.value());
-    let name_err = field_error(error, "name");
-    let password_err = field_error(error, "password");
     view! {
         <ActionForm action=signup attr:class="form" attr:id="invite-signup-form">
             <input type="hidden" name="token" value=token />
@@ -73,21 +66,10 @@ fn SignupForm(token: String, email: String) -> impl IntoView {
                 <label for="invite-signup-email">"Email"</label>
                 <input id="invite-signup-email" type="email" name="email" value=email readonly />
             </div>
-            <div class="field">
-                <label for="invite-signup-name">"Your name"</label>
-                <input id="invite-signup-name" type="text" name="name" required autocomplete="name"
-                    aria-invalid=move || name_err.get().is_some().then_some("true")
-                    aria-describedby="invite-signup-name-error" />
-                <FieldError id="invite-signup-name-error" message=name_err />
-            </div>
-            <div class="field">
-                <label for="invite-signup-password">"Password"</label>
-                <input id="invite-signup-password" type="password" name="password" required minlength="10"
-                    autocomplete="new-password"
-                    aria-invalid=move || password_err.get().is_some().then_some("true")
-                    aria-describedby="invite-signup-password-error" />
-                <FieldError id="invite-signup-password-error" message=password_err />
-            </div>
+            <Field id="invite-signup-name" label="Your name" name="name" error required=true
+                autocomplete="name" />
+            <Field id="invite-signup-password" label="Password" name="password" error
+                kind="password" required=true minlength=10 autocomplete="new-password" />
             <FormError error />
             <SubmitButton label="Create account and join" busy_label="Joining…" pending=signup.pending().into() />
         </ActionForm>

@@ -5,7 +5,6 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use proto::api::{Member, Role};
 
 use crate::api::team::{
@@ -13,10 +12,11 @@ use crate::api::team::{
     permission_matrix,
 };
 use crate::components::forms::{
-    FieldError, FormError, ShownOnce, SubmitButton, error_of, field_error,
+    ConfirmButton, Field, FormError, ShownOnce, SubmitButton, error_of, refetched, value_of,
 };
-use crate::components::layout::Session;
-use crate::pages::not_found::ErrorPage;
+use crate::components::loaded::Loaded;
+use crate::components::page::PageHeader;
+use crate::pages::services::{Powers, powers};
 
 /// Owners manage everyone; Admins, Members and Guests only (as `control` rules).
 fn may_manage(me: Option<Role>, role: Role) -> bool {
@@ -31,63 +31,38 @@ const ROLES: [Role; 4] = [Role::Owner, Role::Admin, Role::Member, Role::Guest];
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
-    let session = expect_context::<Session>();
-    let params = use_params_map();
-    let cluster_id = Signal::derive(move || params.read().get("cluster").unwrap_or_default());
-    let me = Signal::derive(move || {
-        session
-            .clusters
-            .get()
-            .into_iter()
-            .find(|c| c.id == cluster_id.get())
-            .map(|c| c.role)
-    });
-    let manage = Signal::derive(move || matches!(me.get(), Some(Role::Owner | Role::Admin)));
+    let Powers {
+        cluster_id,
+        role: me,
+        manage,
+        ..
+    } = powers();
     let change = ServerAction::<ChangeMemberRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
-    let members = Resource::new(
-        move || {
-            (
-                cluster_id.get(),
-                change.version().get(),
-                remove.version().get(),
-            )
-        },
-        |(c, _, _)| list_members(c),
+    let members = refetched(
+        cluster_id,
+        [change.version(), remove.version()],
+        list_members,
     );
     let change_error = error_of(change.value());
     let remove_error = error_of(remove.value());
     view! {
         <Title text="Members" />
-        <div class="page-header">
-            <div>
-                <h1>"Members"</h1>
-                <p class="page-subtitle">"People in this cluster and their roles."</p>
-            </div>
-        </div>
+        <PageHeader title="Members">"People in this cluster and their roles."</PageHeader>
         <FormError error=change_error />
         <FormError error=remove_error />
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match members.await {
-                    Err(error) => view! { <ErrorPage error /> }.into_any(),
-                    Ok(list) => {
-                        let rows = list
-                            .members
-                            .into_iter()
-                            .map(|m| view! { <MemberRow m me cluster_id change remove /> })
-                            .collect_view();
-                        view! {
-                            <table class="table members-table" id="members-table">
-                                <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Joined"</th><th></th></tr></thead>
-                                <tbody>{rows}</tbody>
-                            </table>
-                        }
-                        .into_any()
-                    }
-                }
-            })}
-        </Transition>
+        <Loaded resource=members keep=true let:list>
+            <table class="table members-table" id="members-table">
+                <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Joined"</th><th></th></tr></thead>
+                <tbody>
+                    {list
+                        .members
+                        .into_iter()
+                        .map(|m| view! { <MemberRow m me cluster_id change remove /> })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </Loaded>
         {move || manage.get().then(|| view! { <Invitations cluster_id me /> })}
         <Matrix />
     }
@@ -100,30 +75,22 @@ fn Matrix() -> impl IntoView {
     view! {
         <section class="settings-section" aria-labelledby="matrix-title">
             <h2 id="matrix-title">"What each role may do"</h2>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match table.await {
-                        Ok(rows) => {
-                            let body = rows.into_iter().map(|(action, roles)| {
-                                let cells = ROLES.iter().map(|r| {
-                                    let yes = roles.contains(r);
-                                    view! { <td class="matrix-cell">{if yes { "✓" } else { "" }}</td> }
-                                }).collect_view();
-                                view! { <tr><td class="mono">{action}</td>{cells}</tr> }
+            <Loaded resource=table keep=true inline=true quiet=true let:rows>
+                <table class="table" id="permission-matrix">
+                    <thead><tr><th>"Action"</th>
+                        {ROLES.iter().map(|r| view! { <th class="matrix-cell">{r.label()}</th> }).collect_view()}
+                    </tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|(action, roles)| {
+                            let cells = ROLES.iter().map(|r| {
+                                let yes = roles.contains(r);
+                                view! { <td class="matrix-cell">{if yes { "✓" } else { "" }}</td> }
                             }).collect_view();
-                            view! {
-                                <table class="table" id="permission-matrix">
-                                    <thead><tr><th>"Action"</th>
-                                        {ROLES.iter().map(|r| view! { <th class="matrix-cell">{r.label()}</th> }).collect_view()}
-                                    </tr></thead>
-                                    <tbody>{body}</tbody>
-                                </table>
-                            }.into_any()
-                        }
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+                            view! { <tr><td class="mono">{action}</td>{cells}</tr> }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </Loaded>
         </section>
     }
 }
@@ -158,15 +125,13 @@ fn MemberRow(
                     }>
                     {options}
                 </select>
-                <button type="button" class="btn btn-link btn-danger-link member-remove"
-                    on:click=move |_| {
-                        let question = format!("Remove {name} from this cluster?");
-                        if window().confirm_with_message(&question).unwrap_or(false) {
-                            remove.dispatch(RemoveMember { cluster_id: cluster_id.get(), user_id: user.get_value() });
-                        }
+                <ConfirmButton class="btn btn-link btn-danger-link member-remove"
+                    question=format!("Remove {name} from this cluster?")
+                    act=move || {
+                        remove.dispatch(RemoveMember { cluster_id: cluster_id.get(), user_id: user.get_value() });
                     }>
                     "Remove"
-                </button>
+                </ConfirmButton>
             }
         })
     };
@@ -185,21 +150,16 @@ fn MemberRow(
 fn Invitations(cluster_id: Signal<String>, me: Signal<Option<Role>>) -> impl IntoView {
     let invite = ServerAction::<CreateInvite>::new();
     let revoke = ServerAction::<RevokeInvite>::new();
-    let pending = Resource::new(
-        move || {
-            (
-                cluster_id.get(),
-                invite.version().get(),
-                revoke.version().get(),
-            )
-        },
-        |(c, _, _)| list_invites(c),
+    let pending = refetched(
+        cluster_id,
+        [invite.version(), revoke.version()],
+        list_invites,
     );
     let error = error_of(invite.value());
-    let email_err = field_error(error, "email");
-    let link = move || match invite.value().get() {
-        Some(Ok(made)) => Some((made.invite_url, made.emailed.then_some(made.invite.email))),
-        _ => None,
+    let made = value_of(invite.value());
+    let link = move || {
+        made.get()
+            .map(|made| (made.invite_url, made.emailed.then_some(made.invite.email)))
     };
     let options = move || {
         ROLES
@@ -218,13 +178,8 @@ fn Invitations(cluster_id: Signal<String>, me: Signal<Option<Role>>) -> impl Int
             </p>
             <ActionForm action=invite attr:class="form" attr:id="invite-form">
                 <input type="hidden" name="cluster_id" value=move || cluster_id.get() />
-                <div class="field">
-                    <label for="invite-email">"Email"</label>
-                    <input id="invite-email" type="email" name="email" required autocomplete="off"
-                        aria-invalid=move || email_err.get().is_some().then_some("true")
-                        aria-describedby="invite-email-error" />
-                    <FieldError id="invite-email-error" message=email_err />
-                </div>
+                <Field id="invite-email" label="Email" name="email" error kind="email" required=true
+                    autocomplete="off" />
                 <div class="field">
                     <label for="invite-role">"Role"</label>
                     <select id="invite-role" name="role">{options}</select>
@@ -238,12 +193,10 @@ fn Invitations(cluster_id: Signal<String>, me: Signal<Option<Role>>) -> impl Int
                 <ShownOnce id="invite-link" label="Invitation link (shown once)" value />
             })}
             <h3>"Pending invitations"</h3>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match pending.await {
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                        Ok(list) if list.invites.is_empty() => view! { <p class="muted" id="no-invites">"None."</p> }.into_any(),
-                        Ok(list) => {
+            <Loaded resource=pending keep=true inline=true quiet=true let:list>
+                {if list.invites.is_empty() {
+                    view! { <p class="muted" id="no-invites">"None."</p> }.into_any()
+                } else {
                             let rows = list.invites.into_iter().map(|i| {
                                 let id = i.id.clone();
                                 view! {
@@ -263,10 +216,8 @@ fn Invitations(cluster_id: Signal<String>, me: Signal<Option<Role>>) -> impl Int
                                 }
                             }).collect_view();
                             view! { <table class="table" id="invites-table"><tbody>{rows}</tbody></table> }.into_any()
-                        }
-                    }
-                })}
-            </Transition>
+                }}
+            </Loaded>
         </section>
     }
 }

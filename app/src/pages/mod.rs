@@ -15,3 +15,12 @@ pub mod not_found;
 pub mod overview;
 pub mod services;
 pub mod tokens;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// The route's parameters `names` (empty when absent), read once: for a page that is made anew
+/// rather than following them when they change.
+pub fn route_params<const N: usize>(names: [&str; N]) -> [String; N] {
+    use_params_map().with_untracked(|p| names.map(|name| p.get(name).unwrap_or_default()))
+}

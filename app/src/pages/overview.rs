@@ -8,8 +8,8 @@ use proto::api::{ClusterOverview, Role};
 
 use crate::api::get_cluster_overview;
 use crate::components::events::{EventList, short_time};
-use crate::components::icons::Icon;
-use crate::pages::not_found::ErrorPage;
+use crate::components::loaded::Loaded;
+use crate::components::page::{EmptyState, PageHeader};
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
@@ -17,14 +17,9 @@ pub fn OverviewPage() -> impl IntoView {
     let cluster = move || params.read().get("cluster").unwrap_or_default();
     let overview = Resource::new_blocking(cluster, get_cluster_overview);
     view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match overview.await {
-                    Ok(o) => view! { <Overview o /> }.into_any(),
-                    Err(error) => view! { <ErrorPage error /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <Loaded resource=overview let:o>
+            <Overview o />
+        </Loaded>
     }
 }
 
@@ -39,18 +34,14 @@ fn Overview(o: ClusterOverview) -> impl IntoView {
     let settings = format!("/c/{}/settings", c.id);
     view! {
         <Title text=c.name.clone() />
-        <div class="page-header">
-            <div>
-                <h1>{c.name.clone()}</h1>
-                <p class="page-subtitle">
-                    <span class=format!("badge badge-{}", c.role.as_str())>{c.role.label()}</span>
-                    " · " {members} " · created " {short_time(&o.created_at)}
-                </p>
-            </div>
+        <PageHeader title=c.name.clone() actions=move || view! {
             <div class="page-actions">
                 {can_manage.then(|| view! { <a class="btn btn-secondary" href=settings>"Settings"</a> })}
             </div>
-        </div>
+        }>
+            <span class=format!("badge badge-{}", c.role.as_str())>{c.role.label()}</span>
+            " · " {members} " · created " {short_time(&o.created_at)}
+        </PageHeader>
         <div class="grid">
             <EmptyCard
                 id="instances"
@@ -83,13 +74,11 @@ fn Overview(o: ClusterOverview) -> impl IntoView {
                 <div class="card-body">
                     {if o.recent_events.is_empty() {
                         view! {
-                            <div class="empty-state">
-                                <Icon name="events" class="empty-icon" />
-                                <p class="empty-title">"Nothing has happened yet"</p>
-                                <p class="empty-text">
-                                    "Every change in this cluster (deploys, settings, members) is recorded here with who, when and from where."
-                                </p>
-                            </div>
+                            <EmptyState
+                                icon="events"
+                                headline="Nothing has happened yet"
+                                text="Every change in this cluster (deploys, settings, members) is recorded here with who, when and from where."
+                            />
                         }
                             .into_any()
                     } else {
@@ -120,15 +109,12 @@ fn EmptyCard(
                 <h2 id=format!("{id}-title")>{title}</h2>
                 <span class="count">{count}</span>
             </div>
-            <div class="card-body empty-state">
-                <Icon name=icon class="empty-icon" />
-                <p class="empty-title">{headline}</p>
-                <p class="empty-text">{text}</p>
+            <EmptyState class="card-body empty-state" icon headline text>
                 {match href {
                     Some(href) => view! { <a class="btn btn-primary" href=href>{action}</a> }.into_any(),
                     None => view! { <span class="btn btn-secondary" aria-disabled="true">{action}</span> }.into_any(),
                 }}
-            </div>
+            </EmptyState>
         </section>
     }
 }

@@ -8,9 +8,11 @@ use proto::api::{ApiToken, Role};
 
 use crate::api::team::{CreateToken, RevokeToken, list_tokens};
 use crate::components::forms::{
-    FieldError, FormError, ShownOnce, SubmitButton, error_of, field_error,
+    ConfirmButton, Field, FieldError, FormError, ShownOnce, SubmitButton, error_of, field_error,
+    refetched, value_of,
 };
-use crate::pages::not_found::ErrorPage;
+use crate::components::loaded::Loaded;
+use crate::components::page::PageHeader;
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
@@ -18,63 +20,41 @@ pub fn TokensPage() -> impl IntoView {
     let cluster_id = Signal::derive(move || params.read().get("cluster").unwrap_or_default());
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
-    let tokens = Resource::new(
-        move || {
-            (
-                cluster_id.get(),
-                create.version().get(),
-                revoke.version().get(),
-            )
-        },
-        |(c, _, _)| list_tokens(c),
+    let tokens = refetched(
+        cluster_id,
+        [create.version(), revoke.version()],
+        list_tokens,
     );
     let error = error_of(create.value());
-    let name_err = field_error(error, "name");
     let role_err = field_error(error, "role");
-    let days_err = field_error(error, "expires_in_days");
     let revoke_error = error_of(revoke.value());
-    let made = move || match create.value().get() {
-        Some(Ok(t)) => Some(t.token),
-        _ => None,
-    };
+    let made = value_of(create.value());
     view! {
         <Title text="API tokens" />
-        <div class="page-header">
-            <div>
-                <h1>"API tokens"</h1>
-                <p class="page-subtitle">"For the dployr CLI and CI: send one as Authorization: Bearer."</p>
-            </div>
-        </div>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match tokens.await {
-                    Err(error) => view! { <ErrorPage error /> }.into_any(),
-                    Ok(list) if list.tokens.is_empty() => view! { <p class="muted" id="no-tokens">"No tokens yet."</p> }.into_any(),
-                    Ok(list) => {
-                        let rows = list.tokens.into_iter().map(|t| view! { <TokenRow t cluster_id revoke /> }).collect_view();
-                        view! {
-                            <table class="table" id="tokens-table">
-                                <thead><tr><th>"Name"</th><th>"Role"</th><th>"Made by"</th><th>"Expires"</th><th>"Last used"</th><th></th></tr></thead>
-                                <tbody>{rows}</tbody>
-                            </table>
-                        }.into_any()
-                    }
-                }
-            })}
-        </Transition>
+        <PageHeader title="API tokens">
+            "For the dployr CLI and CI: send one as Authorization: Bearer."
+        </PageHeader>
+        <Loaded resource=tokens keep=true let:list>
+            {if list.tokens.is_empty() {
+                view! { <p class="muted" id="no-tokens">"No tokens yet."</p> }.into_any()
+            } else {
+                let rows = list.tokens.into_iter().map(|t| view! { <TokenRow t cluster_id revoke /> }).collect_view();
+                view! {
+                    <table class="table" id="tokens-table">
+                        <thead><tr><th>"Name"</th><th>"Role"</th><th>"Made by"</th><th>"Expires"</th><th>"Last used"</th><th></th></tr></thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                }.into_any()
+            }}
+        </Loaded>
         <FormError error=revoke_error />
         <section class="settings-section" aria-labelledby="new-token-title">
             <h2 id="new-token-title">"New token"</h2>
             <p class="section-text">"A token acts for you in this cluster, with at most your role."</p>
             <ActionForm action=create attr:class="form" attr:id="token-form">
                 <input type="hidden" name="cluster_id" value=move || cluster_id.get() />
-                <div class="field">
-                    <label for="token-name">"Name"</label>
-                    <input id="token-name" type="text" name="name" required placeholder="GitHub Actions"
-                        aria-invalid=move || name_err.get().is_some().then_some("true")
-                        aria-describedby="token-name-error" />
-                    <FieldError id="token-name-error" message=name_err />
-                </div>
+                <Field id="token-name" label="Name" name="name" error required=true
+                    placeholder="GitHub Actions" />
                 <div class="field">
                     <label for="token-role">"Role"</label>
                     <select id="token-role" name="role" aria-describedby="token-role-error">
@@ -82,18 +62,13 @@ pub fn TokensPage() -> impl IntoView {
                     </select>
                     <FieldError id="token-role-error" message=role_err />
                 </div>
-                <div class="field">
-                    <label for="token-days">"Expires after (days, empty for never)"</label>
-                    <input id="token-days" type="number" name="expires_in_days" min="1" max="3650" value="90"
-                        aria-invalid=move || days_err.get().is_some().then_some("true")
-                        aria-describedby="token-days-error" />
-                    <FieldError id="token-days-error" message=days_err />
-                </div>
+                <Field id="token-days" label="Expires after (days, empty for never)"
+                    name="expires_in_days" error kind="number" min="1" max="3650" value="90" />
                 <FormError error />
                 <SubmitButton label="Create token" busy_label="Creating…" pending=create.pending().into()
                     class="btn btn-primary" />
             </ActionForm>
-            {move || made().map(|value| view! {
+            {move || made.get().map(|t| t.token).map(|value| view! {
                 <ShownOnce id="new-token" label="Your new token (shown once: copy it now)" value />
             })}
         </section>
@@ -121,14 +96,13 @@ fn TokenRow(
                     view! { <span class="muted">"revoked"</span> }.into_any()
                 } else {
                     view! {
-                        <button type="button" class="btn btn-link btn-danger-link"
-                            on:click=move |_| {
-                                if window().confirm_with_message("Revoke this token? Anything using it stops at once.").unwrap_or(false) {
-                                    revoke.dispatch(RevokeToken { cluster_id: cluster_id.get(), token_id: id.clone() });
-                                }
+                        <ConfirmButton class="btn btn-link btn-danger-link"
+                            question="Revoke this token? Anything using it stops at once.".to_string()
+                            act=move || {
+                                revoke.dispatch(RevokeToken { cluster_id: cluster_id.get(), token_id: id.clone() });
                             }>
                             "Revoke"
-                        </button>
+                        </ConfirmButton>
                     }.into_any()
                 }}
             </td>

@@ -10,7 +10,9 @@
 use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+
+use crate::components::page::PageHeader;
+use crate::pages::route_params;
 
 /// What the status line says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,47 +26,29 @@ pub enum Link {
 
 #[component]
 pub fn ServiceConsolePage() -> impl IntoView {
-    let params = use_params_map();
-    let (cluster, service) = params.with_untracked(|p| {
-        (
-            p.get("cluster").unwrap_or_default(),
-            p.get("service").unwrap_or_default(),
-        )
-    });
+    let [cluster, service] = route_params(["cluster", "service"]);
     let back = format!("/c/{cluster}/services/{service}");
-    view! {
-        <Title text="Console" />
-        <ConsoleFrame
-            title="Console"
-            socket=format!("/api/v1/services/{service}/console")
-            key=service
-            back
-        />
-    }
+    view! { <ConsoleFrame title="Console" target="services" id=service back /> }
 }
 
 #[component]
 pub fn InstanceConsolePage() -> impl IntoView {
-    let params = use_params_map();
-    let (cluster, instance) = params.with_untracked(|p| {
-        (
-            p.get("cluster").unwrap_or_default(),
-            p.get("instance").unwrap_or_default(),
-        )
-    });
-    view! {
-        <Title text="Instance console" />
-        <ConsoleFrame
-            title="Instance console"
-            socket=format!("/api/v1/instances/{instance}/console")
-            key=instance
-            back=format!("/c/{cluster}/instances")
-        />
-    }
+    let [cluster, instance] = route_params(["cluster", "instance"]);
+    let back = format!("/c/{cluster}/instances");
+    view! { <ConsoleFrame title="Instance console" target="instances" id=instance back /> }
 }
 
+/// The console of `/api/v1/{target}/{id}/console` (`target`: `services` or `instances`); its
+/// session is kept per `id`.
 #[component]
-fn ConsoleFrame(title: &'static str, socket: String, key: String, back: String) -> impl IntoView {
+fn ConsoleFrame(
+    title: &'static str,
+    target: &'static str,
+    id: String,
+    back: String,
+) -> impl IntoView {
+    let socket = format!("/api/v1/{target}/{id}/console");
+    let key = id;
     // Admins and Owners only (Base refuses the others anyway): nobody else gets a socket that is
     // bound to be refused.
     let allowed = crate::pages::services::powers().manage.get_untracked();
@@ -93,30 +77,13 @@ fn ConsoleFrame(title: &'static str, socket: String, key: String, back: String) 
     };
     let over = move || matches!(link.get(), Link::Ended(_) | Link::Refused(_));
     view! {
-        <div class="page-header">
-            <div>
-                <h1>{title}</h1>
-                <p class="page-subtitle">
-                    <a href=back>"← Back"</a>
-                </p>
-            </div>
+        <Title text=title />
+        <PageHeader title actions=move || view! {
             <div class="page-actions">
-                <button type="button" class="btn btn-secondary" id="console-copy"
-                    title="Copy the selected text"
-                    on:click=move |_| {
-                        #[cfg(feature = "hydrate")]
-                        client::copy_selection();
-                    }>
-                    "Copy"
-                </button>
-                <button type="button" class="btn btn-secondary" id="console-paste"
-                    title="Paste from the clipboard"
-                    on:click=move |_| {
-                        #[cfg(feature = "hydrate")]
-                        client::paste_clipboard();
-                    }>
-                    "Paste"
-                </button>
+                <ClipboardButton id="console-copy" title="Copy the selected text" label="Copy"
+                    act=copy_selection />
+                <ClipboardButton id="console-paste" title="Paste from the clipboard" label="Paste"
+                    act=paste_clipboard />
                 {move || (allowed && over()).then(|| view! {
                     <button type="button" class="btn btn-secondary" id="console-restart"
                         on:click=move |_| restart.update(|n| *n += 1)>
@@ -124,7 +91,9 @@ fn ConsoleFrame(title: &'static str, socket: String, key: String, back: String) 
                     </button>
                 })}
             </div>
-        </div>
+        }>
+            <a href=back>"← Back"</a>
+        </PageHeader>
         <p class="console-status" id="console-status" data-state=move || status().0 role="status">
             {move || status().1}
         </p>
@@ -134,6 +103,32 @@ fn ConsoleFrame(title: &'static str, socket: String, key: String, back: String) 
              are not in this shell's environment."
         </p>
     }
+}
+
+/// A button over the terminal that works the clipboard (`act`, which does something only in the
+/// browser, where the terminal is).
+#[component]
+fn ClipboardButton(
+    id: &'static str,
+    title: &'static str,
+    label: &'static str,
+    act: fn(),
+) -> impl IntoView {
+    view! {
+        <button type="button" class="btn btn-secondary" id=id title=title on:click=move |_| act()>
+            {label}
+        </button>
+    }
+}
+
+fn copy_selection() {
+    #[cfg(feature = "hydrate")]
+    client::copy_selection();
+}
+
+fn paste_clipboard() {
+    #[cfg(feature = "hydrate")]
+    client::paste_clipboard();
 }
 
 #[cfg(feature = "hydrate")]

@@ -16,8 +16,10 @@ pub mod highlight;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
 use proto::api::{FileEntry, FileKind};
+
+use crate::components::page::PageHeader;
+use crate::pages::route_params;
 
 /// A file open in the viewer.
 #[derive(Debug, Clone, PartialEq)]
@@ -124,13 +126,7 @@ fn time_text(ms: i64) -> String {
 
 #[component]
 pub fn FilesPage() -> impl IntoView {
-    let params = use_params_map();
-    let (cluster, service) = params.with_untracked(|p| {
-        (
-            p.get("cluster").unwrap_or_default(),
-            p.get("service").unwrap_or_default(),
-        )
-    });
+    let [cluster, service] = route_params(["cluster", "service"]);
     let ex = Explorer {
         service: StoredValue::new(service.clone()),
         path: RwSignal::new(String::new()),
@@ -153,12 +149,7 @@ pub fn FilesPage() -> impl IntoView {
     let back = format!("/c/{cluster}/services/{service}");
     view! {
         <Title text="Files" />
-        <div class="page-header">
-            <div>
-                <h1>"Files"</h1>
-                <p class="page-subtitle"><a href=back>"← Back to the service"</a></p>
-            </div>
-        </div>
+        <PageHeader title="Files"><a href=back>"← Back to the service"</a></PageHeader>
         <Toolbar ex />
         {move || ex.error.get().map(|e| view! { <p class="form-error" role="alert" id="files-error">{e}</p> })}
         <Uploads ex />

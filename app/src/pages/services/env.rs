@@ -8,7 +8,10 @@ use proto::api::{EnvList, EnvVar};
 
 use crate::api::env::{SetEnvVar, UnsetEnvVar, list_env};
 use crate::api::services::DeployService;
-use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
+use crate::components::forms::{
+    ConfirmButton, Field, FieldError, FormError, SubmitButton, error_of, field_error, refetched,
+};
+use crate::components::loaded::Loaded;
 
 /// Created at the service page's top level, not inside a Suspense body (see `show`).
 #[component]
@@ -17,18 +20,12 @@ pub fn EnvPanel(service_id: String) -> impl IntoView {
     let unset = ServerAction::<UnsetEnvVar>::new();
     let redeploy = ServerAction::<DeployService>::new();
     let id = StoredValue::new(service_id);
-    let list = Resource::new(
-        move || {
-            (
-                set.version().get(),
-                unset.version().get(),
-                redeploy.version().get(),
-            )
-        },
-        move |_| list_env(id.get_value()),
+    let list = refetched(
+        Signal::stored(id.get_value()),
+        [set.version(), unset.version(), redeploy.version()],
+        list_env,
     );
     let error = error_of(set.value());
-    let key_err = field_error(error, "key");
     let value_err = field_error(error, "value");
     let unset_error = error_of(unset.value());
     let redeploy_error = error_of(redeploy.value());
@@ -41,27 +38,15 @@ pub fn EnvPanel(service_id: String) -> impl IntoView {
                 "Secrets are encrypted at rest and never shown again: overwrite or delete them. "
                 "Changes apply from the next deployment."
             </p>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match list.await {
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                        Ok(env) => view! { <EnvTable env key unset redeploy service_id=id.get_value() /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=list keep=true inline=true let:env>
+                <EnvTable env key unset redeploy service_id=id.get_value() />
+            </Loaded>
             <FormError error=unset_error />
             <FormError error=redeploy_error />
             <ActionForm action=set attr:class="form env-form" attr:id="env-form">
                 <input type="hidden" name="service_id" value=id.get_value() />
-                <div class="field">
-                    <label for="env-key">"Name"</label>
-                    <input id="env-key" name="key" type="text" class="mono" autocomplete="off"
-                        placeholder="DATABASE_URL" prop:value=move || key.get()
-                        on:input=move |ev| key.set(event_target_value(&ev))
-                        aria-invalid=move || key_err.get().is_some().then_some("true")
-                        aria-describedby="env-key-error" />
-                    <FieldError id="env-key-error" message=key_err />
-                </div>
+                <Field id="env-key" label="Name" name="key" error class="mono" autocomplete="off"
+                    placeholder="DATABASE_URL" bind=key />
                 <div class="field">
                     <label for="env-value">"Value"</label>
                     <textarea id="env-value" name="value" rows="2" class="mono" autocomplete="off"
@@ -148,15 +133,13 @@ fn EnvRow(
                 <button type="button" class="btn btn-link" on:click=move |_| key.set(overwrite.clone())>
                     "Overwrite"
                 </button>
-                <button type="button" class="btn btn-link btn-danger-link"
-                    on:click=move |_| {
-                        let question = format!("Delete {delete}? It is removed from the next deployment on.");
-                        if window().confirm_with_message(&question).unwrap_or(false) {
-                            unset.dispatch(UnsetEnvVar { service_id: service_id.clone(), key: delete.clone() });
-                        }
+                <ConfirmButton class="btn btn-link btn-danger-link"
+                    question=format!("Delete {delete}? It is removed from the next deployment on.")
+                    act=move || {
+                        unset.dispatch(UnsetEnvVar { service_id: service_id.clone(), key: delete.clone() });
                     }>
                     "Delete"
-                </button>
+                </ConfirmButton>
             </td>
         </tr>
     }

@@ -7,8 +7,9 @@ use proto::api::{CreatedWebhook, WebhookInfo};
 
 use crate::api::hooks::{DisableWebhook, EnableWebhook, get_webhook};
 use crate::components::forms::{
-    FieldError, FormError, ShownOnce, SubmitButton, error_of, field_error,
+    Field, FormError, ShownOnce, SubmitButton, error_of, refetched, value_of,
 };
+use crate::components::loaded::Loaded;
 
 /// Created at the service page's top level, not inside a Suspense body (see `show`).
 #[component]
@@ -16,15 +17,13 @@ pub fn HooksPanel(service_id: String) -> impl IntoView {
     let enable = ServerAction::<EnableWebhook>::new();
     let disable = ServerAction::<DisableWebhook>::new();
     let id = StoredValue::new(service_id);
-    let info = Resource::new(
-        move || (enable.version().get(), disable.version().get()),
-        move |_| get_webhook(id.get_value()),
+    let info = refetched(
+        Signal::stored(id.get_value()),
+        [enable.version(), disable.version()],
+        get_webhook,
     );
     let disable_error = error_of(disable.value());
-    let made = move || match enable.value().get() {
-        Some(Ok(created)) => Some(created),
-        _ => None,
-    };
+    let made = value_of(enable.value());
     view! {
         <section class="settings-section hooks-section" aria-labelledby="hooks-title">
             <h2 id="hooks-title">"Deploy hooks"</h2>
@@ -32,16 +31,11 @@ pub fn HooksPanel(service_id: String) -> impl IntoView {
                 "Deploy on every push: add a webhook in GitHub or GitLab, or call the generic URL "
                 "from CI with Authorization: Bearer and the secret."
             </p>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match info.await {
-                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
-                        Ok(w) => view! { <HookCard w enable disable service_id=id.get_value() /> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Loaded resource=info keep=true inline=true let:w>
+                <HookCard w enable disable service_id=id.get_value() />
+            </Loaded>
             <FormError error=disable_error />
-            {move || made().map(|c| view! { <NewSecret c /> })}
+            {move || made.get().map(|c| view! { <NewSecret c /> })}
         </section>
     }
 }
@@ -54,7 +48,6 @@ fn HookCard(
     service_id: String,
 ) -> impl IntoView {
     let error = error_of(enable.value());
-    let branch_err = field_error(error, "branch");
     let status = if w.enabled {
         let branch = w
             .deploys_branch
@@ -84,14 +77,8 @@ fn HookCard(
         })}
         <ActionForm action=enable attr:class="form hooks-form" attr:id="hooks-form">
             <input type="hidden" name="service_id" value=service_id />
-            <div class="field">
-                <label for="hooks-branch">"Branch (empty: the service's branch)"</label>
-                <input id="hooks-branch" name="branch" type="text" class="mono" autocomplete="off"
-                    value=w.branch.clone().unwrap_or_default()
-                    aria-invalid=move || branch_err.get().is_some().then_some("true")
-                    aria-describedby="hooks-branch-error" />
-                <FieldError id="hooks-branch-error" message=branch_err />
-            </div>
+            <Field id="hooks-branch" label="Branch (empty: the service's branch)" name="branch" error
+                class="mono" autocomplete="off" value=w.branch.clone().unwrap_or_default() />
             <FormError error />
             <SubmitButton
                 label=if w.enabled { "Rotate secret" } else { "Enable deploy hook" }

@@ -11,9 +11,9 @@ use super::{StatusBadge, powers};
 use crate::api::list_instances;
 use crate::api::services::list_services;
 use crate::components::events::short_time;
-use crate::components::icons::Icon;
 use crate::components::live;
-use crate::pages::not_found::ErrorPage;
+use crate::components::loaded::Loaded;
+use crate::components::page::{ColumnHeads, EmptyState, PageHeader};
 
 #[component]
 pub fn ServicesPage() -> impl IntoView {
@@ -30,72 +30,65 @@ pub fn ServicesPage() -> impl IntoView {
 
     view! {
         <Title text="Services" />
-        <div class="page-header">
-            <div>
-                <h1>"Services"</h1>
-                <p class="page-subtitle">"Apps and sites this cluster runs, each on one of its instances."</p>
-            </div>
+        <PageHeader title="Services" actions=move || view! {
             {move || p.manage.get().then(|| view! {
                 <div class="page-actions">
                     <a class="btn btn-primary" id="new-service"
                         href=format!("/c/{}/services/new", p.cluster_id.get())>"New service"</a>
                 </div>
             })}
-        </div>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match initial.await {
-                    Err(error) => view! { <ErrorPage error /> }.into_any(),
-                    Ok((first, instances)) => {
-                        // Subscribed here, once this part is hydrated (see components::live).
-                        live::follow(
-                            move || format!("/api/v1/clusters/{}/services/live", p.cluster_id.get()),
-                            live,
-                        );
-                        let first = StoredValue::new(first);
-                        let instances = StoredValue::new(instances);
-                        let rows = move || live.get().map(|l| l.services).unwrap_or_else(|| first.get_value());
-                        view! {
-                            <section class="card" aria-labelledby="services-title">
-                                <div class="card-header">
-                                    <h2 id="services-title">"All services"</h2>
-                                    <span class="count" id="service-count">{move || rows().len()}</span>
-                                </div>
-                                {move || {
-                                    let list = rows();
-                                    if list.is_empty() {
-                                        view! { <Empty manage=p.manage.get() cluster=p.cluster_id.get() /> }.into_any()
-                                    } else {
-                                        view! {
-                                            <div class="card-body">
-                                                <ServiceTable list instances=instances.get_value() cluster=p.cluster_id.get() />
-                                            </div>
-                                        }.into_any()
-                                    }
-                                }}
-                            </section>
-                        }
-                        .into_any()
-                    }
+        }>
+            "Apps and sites this cluster runs, each on one of its instances."
+        </PageHeader>
+        <Loaded resource=initial let:loaded>
+            {
+                let (first, instances) = loaded;
+                // Subscribed here, once this part is hydrated (see components::live).
+                live::follow(
+                    move || format!("/api/v1/clusters/{}/services/live", p.cluster_id.get()),
+                    live,
+                );
+                let first = StoredValue::new(first);
+                let instances = StoredValue::new(instances);
+                let rows = move || live.get().map(|l| l.services).unwrap_or_else(|| first.get_value());
+                view! {
+                    <section class="card" aria-labelledby="services-title">
+                        <div class="card-header">
+                            <h2 id="services-title">"All services"</h2>
+                            <span class="count" id="service-count">{move || rows().len()}</span>
+                        </div>
+                        {move || {
+                            let list = rows();
+                            if list.is_empty() {
+                                view! { <Empty manage=p.manage.get() cluster=p.cluster_id.get() /> }.into_any()
+                            } else {
+                                view! {
+                                    <div class="card-body">
+                                        <ServiceTable list instances=instances.get_value() cluster=p.cluster_id.get() />
+                                    </div>
+                                }.into_any()
+                            }
+                        }}
+                    </section>
                 }
-            })}
-        </Suspense>
+            }
+        </Loaded>
     }
 }
 
 #[component]
 fn Empty(manage: bool, cluster: String) -> impl IntoView {
     view! {
-        <div class="card-body empty-state">
-            <Icon name="service" class="empty-icon" />
-            <p class="empty-title">"No services yet"</p>
-            <p class="empty-text">
-                "A service is an app built from a git repository or a container image, run on one of your instances."
-            </p>
+        <EmptyState
+            class="card-body empty-state"
+            icon="service"
+            headline="No services yet"
+            text="A service is an app built from a git repository or a container image, run on one of your instances."
+        >
             {manage.then(|| view! {
                 <a class="btn btn-primary" href=format!("/c/{cluster}/services/new")>"Create your first service"</a>
             })}
-        </div>
+        </EmptyState>
     }
 }
 
@@ -112,12 +105,7 @@ fn ServiceTable(list: Vec<Service>, instances: Vec<Instance>, cluster: String) -
         <table class="table service-table">
             <thead>
                 <tr>
-                    <th scope="col">"Name"</th>
-                    <th scope="col">"Instance"</th>
-                    <th scope="col">"Runtime"</th>
-                    <th scope="col">"Status"</th>
-                    <th scope="col">"Live deployment"</th>
-                    <th scope="col">"Updated"</th>
+                    <ColumnHeads names=&["Name", "Instance", "Runtime", "Status", "Live deployment", "Updated"] />
                 </tr>
             </thead>
             <tbody>

@@ -16,8 +16,8 @@ use leptos::prelude::*;
 use proto::wire::LogStream;
 
 use crate::logview::Link;
-use crate::logview::ansi::{self, Piece};
 use crate::logview::buffer::{CAP, Entry, LogBuffer, clock_text};
+use crate::logview::hits::{self, Piece};
 use crate::logview::window::{self, Window};
 
 /// Height of one row; `style/services.css` gives `.log-row` the same.
@@ -227,14 +227,14 @@ fn draw(buffer: RwSignal<LogBuffer>, w: Window) -> impl IntoView {
 }
 
 fn row(e: &Entry, needle: &str) -> impl IntoView + use<> {
-    let hits = ansi::find_all(&e.line.text, needle);
+    let hits = hits::find_all(&e.line.text, needle);
     let (kind, mark) = match e.stream {
         LogStream::Stdout => ("log-row", ""),
         LogStream::Stderr => ("log-row log-stderr", "err"),
         LogStream::System => ("log-row log-system", "dployr"),
     };
     let time = e.at_ms.map(clock_text).unwrap_or_default();
-    let pieces = ansi::pieces(&e.line, &hits);
+    let pieces = hits::pieces(&e.line, &hits);
     view! {
         <div class=kind data-seq=e.seq>
             <span class="log-time">{time}</span>

@@ -25,10 +25,13 @@ use proto::service::Source;
 
 use crate::components::layout::Session;
 
-/// What the signed-in person may do with the services of the cluster in the path.
+/// What the signed-in person may do in the cluster in the path (its services, its instances,
+/// its people).
 #[derive(Debug, Clone, Copy)]
 pub struct Powers {
     pub cluster_id: Signal<String>,
+    /// Their role there (`None`: not a member, or the list is not loaded).
+    pub role: Signal<Option<Role>>,
     /// Admin and Owner: create, configure, delete.
     pub manage: Signal<bool>,
     /// Member and up: deploy, cancel, rollback, restart, stop, start, read logs.
@@ -50,6 +53,7 @@ pub fn powers() -> Powers {
     });
     Powers {
         cluster_id,
+        role,
         manage: Signal::derive(move || matches!(role.get(), Some(Role::Owner | Role::Admin))),
         deploy: Signal::derive(move || {
             matches!(role.get(), Some(Role::Owner | Role::Admin | Role::Member))

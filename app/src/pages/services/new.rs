@@ -9,8 +9,9 @@ use super::powers;
 use crate::api::list_instances;
 use crate::api::services::CreateService;
 use crate::components::forms::{SubmitButton, error_of};
+use crate::components::loaded::Loaded;
+use crate::components::page::PageHeader;
 use crate::components::service_form::ServiceInputs;
-use crate::pages::not_found::ErrorPage;
 use crate::service_fields::ServiceFields;
 
 #[component]
@@ -22,38 +23,31 @@ pub fn NewServicePage() -> impl IntoView {
 
     view! {
         <Title text="New service" />
-        <div class="page-header">
-            <div>
-                <h1>"New service"</h1>
-                <p class="page-subtitle">"Nothing runs until you deploy it."</p>
-            </div>
-        </div>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match instances.await {
-                    Err(error) => view! { <ErrorPage error /> }.into_any(),
-                    Ok(list) if list.is_empty() => view! {
-                        <p class="section-text">
-                            "A service runs on an instance, and this cluster has none yet. "
-                            <a href=format!("/c/{}/instances", p.cluster_id.get())>"Add an instance"</a>
-                            " first."
-                        </p>
-                    }.into_any(),
-                    Ok(list) => view! {
-                        {move || (!p.manage.get()).then(|| view! {
-                            <p class="muted">"Only Owners and Admins can create services."</p>
-                        })}
-                        <section class="settings-section">
-                            <ActionForm action=create attr:class="form service-form" attr:id="new-service-form">
-                                <input type="hidden" name="cluster_id" value=p.cluster_id.get() />
-                                <ServiceInputs initial=ServiceFields::blank() error instances=list />
-                                <SubmitButton label="Create service" busy_label="Creating…"
-                                    pending=create.pending().into() class="btn btn-primary" />
-                            </ActionForm>
-                        </section>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+        <PageHeader title="New service">"Nothing runs until you deploy it."</PageHeader>
+        <Loaded resource=instances let:list>
+            {if list.is_empty() {
+                view! {
+                    <p class="section-text">
+                        "A service runs on an instance, and this cluster has none yet. "
+                        <a href=format!("/c/{}/instances", p.cluster_id.get())>"Add an instance"</a>
+                        " first."
+                    </p>
+                }.into_any()
+            } else {
+                view! {
+                    {move || (!p.manage.get()).then(|| view! {
+                        <p class="muted">"Only Owners and Admins can create services."</p>
+                    })}
+                    <section class="settings-section">
+                        <ActionForm action=create attr:class="form service-form" attr:id="new-service-form">
+                            <input type="hidden" name="cluster_id" value=p.cluster_id.get() />
+                            <ServiceInputs initial=ServiceFields::blank() error instances=list />
+                            <SubmitButton label="Create service" busy_label="Creating…"
+                                pending=create.pending().into() class="btn btn-primary" />
+                        </ActionForm>
+                    </section>
+                }.into_any()
+            }}
+        </Loaded>
     }
 }
