@@ -125,11 +125,12 @@ async fn a_service_page_sees_its_deployments_queued_and_cancelled_live() {
     assert_eq!(state_of(&pushed).as_deref(), Some("queued"));
     assert_eq!(pushed["service"]["status"], "deploying");
 
-    let r = app
-        .post(&format!("/api/v1/deployments/{dep}/cancel"))
-        .sent()
-        .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.post(&format!("/api/v1/deployments/{dep}/cancel"))
+            .code()
+            .await,
+        200
+    );
     while state_of(&pushed).as_deref() != Some("cancelled") {
         pushed = next(&mut socket).await;
     }
@@ -142,10 +143,7 @@ async fn a_service_page_sees_its_deployments_queued_and_cancelled_live() {
     );
 
     assert_eq!(
-        app.delete(&format!("/api/v1/services/{id}"))
-            .sent()
-            .await
-            .status(),
+        app.delete(&format!("/api/v1/services/{id}")).code().await,
         204
     );
     let closed = tokio::time::timeout(Duration::from_secs(10), async {
