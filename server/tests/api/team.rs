@@ -47,6 +47,12 @@ impl Team {
         (status, client, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// `DELETE /api/v1/clusters/{cluster}{tail}` as Ana; the answer's status.
+    async fn remove(&self, tail: &str) -> u16 {
+        let path = format!("/api/v1/clusters/{}{tail}", self.cluster);
+        self.app.delete(&path).code().await
+    }
+
     async fn token(&self, role: &str, days: Option<u32>) -> (String, String) {
         let r = self
             .app
@@ -91,13 +97,7 @@ async fn an_invitation_link_signs_up_once_with_its_address_even_with_sign_up_clo
     // A revoked invitation is gone at once.
     let (token2, made2) = t.invite("cy@example.com", "guest").await;
     let id = &made2.invite.id;
-    assert_eq!(
-        t.app
-            .delete(&format!("/api/v1/clusters/{}/invites/{id}", t.cluster))
-            .code()
-            .await,
-        204
-    );
+    assert_eq!(t.remove(&format!("/invites/{id}")).await, 204);
     let (status, _, _) = t.accept_signup(&token2, "cy@example.com").await;
     assert_eq!(status, 404);
     t.app.stop().await;
@@ -199,13 +199,7 @@ async fn tokens_are_capped_by_role_and_refused_at_once_when_revoked_or_expired()
     assert!(!list.to_string().contains(&member_token));
     assert!(list["tokens"][0]["last_used_at"].is_string());
     // Revoked: 401 on the very next request.
-    assert_eq!(
-        t.app
-            .delete(&format!("/api/v1/clusters/{}/tokens/{id}", t.cluster))
-            .code()
-            .await,
-        204
-    );
+    assert_eq!(t.remove(&format!("/tokens/{id}")).await, 204);
     let (status, err) = api(&member_token, "/me").refused().await;
     assert_eq!(status, 401);
     assert!(err["message"].as_str().unwrap().contains("revoked"));
