@@ -10,9 +10,10 @@ use http::{HeaderValue, StatusCode};
 use proto::api::{
     ChangePasswordRequest, LoginRequest, LoginResponse, MeResponse, SignupRequest, SignupResponse,
 };
+use serde::Serialize;
 
-use super::error::ApiError;
-use super::extract::{ApiJson, Authed, client};
+use super::error::ApiResult;
+use super::extract::{ApiJson, Caller, client};
 use crate::state::ServerState;
 
 pub(crate) fn with_cookie(mut res: Response, value: &str) -> Response {
@@ -30,6 +31,18 @@ pub(crate) fn session_cookie(state: &ServerState, s: &NewSessionToken) -> String
     )
 }
 
+/// The answer to a sign-up, log-in or sign-up by invitation: `body` with `status`, setting the
+/// new session's cookie.
+pub(crate) fn signed_in(
+    state: &ServerState,
+    session: &NewSessionToken,
+    status: StatusCode,
+    body: impl Serialize,
+) -> Response {
+    let cookie = session_cookie(state, session);
+    with_cookie((status, Json(body)).into_response(), &cookie)
+}
+
 #[utoipa::path(
     post, path = "/auth/signup", tag = "auth", security(()), request_body = SignupRequest,
     responses((status = 201, description = "Signed up; sets the session cookie", body = SignupResponse), (status = 429, description = "See the error body", body = proto::api::ErrorBody))
@@ -38,17 +51,13 @@ pub async fn signup(
     State(state): State<ServerState>,
     parts: Parts,
     ApiJson(req): ApiJson<SignupRequest>,
-) -> Result<Response, ApiError> {
+) -> ApiResult<Response> {
     let done = state.base.signup(req, &client(&parts)).await?;
-    let cookie = session_cookie(&state, &done.session);
     let body = SignupResponse {
         user: done.user,
         cluster: done.cluster,
     };
-    Ok(with_cookie(
-        (StatusCode::CREATED, Json(body)).into_response(),
-        &cookie,
-    ))
+    Ok(signed_in(&state, &done.session, StatusCode::CREATED, body))
 }
 
 #[utoipa::path(
@@ -59,28 +68,22 @@ pub async fn login(
     State(state): State<ServerState>,
     parts: Parts,
     ApiJson(req): ApiJson<LoginRequest>,
-) -> Result<Response, ApiError> {
+) -> ApiResult<Response> {
     let done = state
         .base
         .login(&req.email, &req.password, &client(&parts))
         .await?;
-    let cookie = session_cookie(&state, &done.session);
-    Ok(with_cookie(
-        Json(LoginResponse { user: done.user }).into_response(),
-        &cookie,
-    ))
+    let body = LoginResponse { user: done.user };
+    Ok(signed_in(&state, &done.session, StatusCode::OK, body))
 }
 
 #[utoipa::path(
     post, path = "/auth/logout", tag = "auth",
     responses((status = 204, description = "The session (or the token's own session) ends; clears the cookie"))
 )]
-pub async fn logout(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-) -> Result<Response, ApiError> {
-    state.base.logout(&actor).await?;
-    let cleared = cookie::clear(state.base.config().secure_cookies());
+pub async fn logout(Caller(base, actor): Caller) -> ApiResult<Response> {
+    base.logout(&actor).await?;
+    let cleared = cookie::clear(base.config().secure_cookies());
     Ok(with_cookie(
         StatusCode::NO_CONTENT.into_response(),
         &cleared,
@@ -92,13 +95,10 @@ pub async fn logout(
     responses((status = 204, description = "Changed; other sessions end"))
 )]
 pub async fn change_password(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
+    Caller(base, actor): Caller,
     ApiJson(req): ApiJson<ChangePasswordRequest>,
-) -> Result<StatusCode, ApiError> {
-    state
-        .base
-        .change_password(&actor, &req.current_password, &req.new_password)
+) -> ApiResult<StatusCode> {
+    base.change_password(&actor, &req.current_password, &req.new_password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -107,11 +107,8 @@ pub async fn change_password(
     get, path = "/me", tag = "auth",
     responses((status = 200, body = MeResponse))
 )]
-pub async fn me(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-) -> Result<Json<MeResponse>, ApiError> {
-    let clusters = state.base.list_clusters(&actor).await?;
+pub async fn me(Caller(base, actor): Caller) -> ApiResult<Json<MeResponse>> {
+    let clusters = base.list_clusters(&actor).await?;
     Ok(Json(MeResponse {
         user: actor.user,
         clusters,

@@ -1,26 +1,21 @@
 //! `/api/v1/clusters`: list, create, show, rename, delete.
 
 use axum::Json;
-use axum::extract::{Path, State};
 use http::StatusCode;
 use proto::api::{
     ClusterList, ClusterOverview, ClusterSummary, CreateClusterRequest, UpdateClusterRequest,
 };
 
-use super::error::ApiError;
-use super::extract::{ApiJson, ApiQuery, Authed};
-use crate::state::ServerState;
+use super::error::ApiResult;
+use super::extract::{ApiJson, ApiQuery, Caller, On};
 
 #[utoipa::path(
     get, path = "/clusters", tag = "clusters",
     responses((status = 200, body = ClusterList))
 )]
-pub async fn list(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-) -> Result<Json<ClusterList>, ApiError> {
+pub async fn list(Caller(base, actor): Caller) -> ApiResult<Json<ClusterList>> {
     Ok(Json(ClusterList {
-        clusters: state.base.list_clusters(&actor).await?,
+        clusters: base.list_clusters(&actor).await?,
     }))
 }
 
@@ -29,11 +24,10 @@ pub async fn list(
     responses((status = 201, body = ClusterSummary))
 )]
 pub async fn create(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
+    Caller(base, actor): Caller,
     ApiJson(req): ApiJson<CreateClusterRequest>,
-) -> Result<(StatusCode, Json<ClusterSummary>), ApiError> {
-    let cluster = state.base.create_cluster(&actor, &req.name).await?;
+) -> ApiResult<(StatusCode, Json<ClusterSummary>)> {
+    let cluster = base.create_cluster(&actor, &req.name).await?;
     Ok((StatusCode::CREATED, Json(cluster)))
 }
 
@@ -41,12 +35,8 @@ pub async fn create(
     get, path = "/clusters/{id}", tag = "clusters", params(("id" = String, Path, description = "The cluster's id")),
     responses((status = 200, body = ClusterOverview))
 )]
-pub async fn show(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-) -> Result<Json<ClusterOverview>, ApiError> {
-    Ok(Json(state.base.cluster_overview(&actor, &id).await?))
+pub async fn show(On(base, actor, id): On) -> ApiResult<Json<ClusterOverview>> {
+    Ok(Json(base.cluster_overview(&actor, &id).await?))
 }
 
 #[utoipa::path(
@@ -54,14 +44,10 @@ pub async fn show(
     responses((status = 200, body = ClusterSummary))
 )]
 pub async fn update(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
+    On(base, actor, id): On,
     ApiJson(req): ApiJson<UpdateClusterRequest>,
-) -> Result<Json<ClusterSummary>, ApiError> {
-    Ok(Json(
-        state.base.rename_cluster(&actor, &id, &req.name).await?,
-    ))
+) -> ApiResult<Json<ClusterSummary>> {
+    Ok(Json(base.rename_cluster(&actor, &id, &req.name).await?))
 }
 
 #[derive(serde::Deserialize, utoipa::IntoParams)]
@@ -78,11 +64,9 @@ pub struct DeleteQuery {
     responses((status = 204, description = "Deleted with everything in it"))
 )]
 pub async fn delete(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
+    On(base, actor, id): On,
     ApiQuery(q): ApiQuery<DeleteQuery>,
-) -> Result<StatusCode, ApiError> {
-    state.base.delete_cluster(&actor, &id, &q.confirm).await?;
+) -> ApiResult<StatusCode> {
+    base.delete_cluster(&actor, &id, &q.confirm).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,16 +9,17 @@
 //! RBAC (Admin+), the instance's console switch and `Origin` are checked before the upgrade.
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path};
 use axum::response::Response;
 use control::tools::{Console, ConsoleScope};
 use control::{Actor, Base};
 use futures_util::{SinkExt, StreamExt};
+use http::request::Parts;
 use proto::wire::{ConsoleInput, Record, RecordReader};
 use serde::Deserialize;
 
-use super::error::ApiError;
-use super::extract::{ApiQuery, Authed, Upgrade};
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiQuery, Caller, Upgrade};
 use crate::state::ServerState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -53,45 +54,59 @@ struct Size {
 
 #[utoipa::path(
     get, path = "/services/{id}/console", tags = ["console", "websocket"], params(("id" = String, Path, description = "The service's id"), ConsoleQuery),
-    responses((status = 101, description = "WebSocket: binary messages are terminal bytes both ways; text messages are JSON (`{\"resize\":{\"cols\",\"rows\"}}` in, the agent's events out)"), (status = 426, description = "See the error body", body = proto::api::ErrorBody), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
+    responses((status = 101, description = OPENED), (status = 426, description = "See the error body", body = proto::api::ErrorBody), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
 )]
-pub async fn of_service(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<ConsoleQuery>,
-    Upgrade(upgrade): Upgrade,
-) -> Result<Response, ApiError> {
-    open(state, actor, ConsoleScope::Service(id), q, upgrade).await
+pub async fn of_service(Path(id): Path<String>, open: Opening) -> ApiResult<Response> {
+    open.on(ConsoleScope::Service(id)).await
 }
 
 #[utoipa::path(
     get, path = "/instances/{id}/console", tags = ["console", "websocket"], params(("id" = String, Path, description = "The instance's id"), ConsoleQuery),
-    responses((status = 101, description = "WebSocket: binary messages are terminal bytes both ways; text messages are JSON (`{\"resize\":{\"cols\",\"rows\"}}` in, the agent's events out)"), (status = 426, description = "See the error body", body = proto::api::ErrorBody), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
+    responses((status = 101, description = OPENED), (status = 426, description = "See the error body", body = proto::api::ErrorBody), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
 )]
-pub async fn of_instance(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<ConsoleQuery>,
-    Upgrade(upgrade): Upgrade,
-) -> Result<Response, ApiError> {
-    open(state, actor, ConsoleScope::Instance(id), q, upgrade).await
+pub async fn of_instance(Path(id): Path<String>, open: Opening) -> ApiResult<Response> {
+    open.on(ConsoleScope::Instance(id)).await
 }
 
-async fn open(
-    state: ServerState,
-    actor: Actor,
-    scope: ConsoleScope,
-    q: ConsoleQuery,
+/// What the 101 answer of either console route carries.
+const OPENED: &str = "WebSocket: binary messages are terminal bytes both ways; text messages are JSON (`{\"resize\":{\"cols\",\"rows\"}}` in, the agent's events out)";
+
+/// A console request whatever it is opened on: who asks, the terminal's session and size, and
+/// the WebSocket handshake.
+pub struct Opening {
+    caller: Caller,
+    query: ConsoleQuery,
     upgrade: WebSocketUpgrade,
-) -> Result<Response, ApiError> {
-    let console = state
-        .base
-        .open_console(&actor, &scope, &q.session, q.cols, q.rows)
-        .await?;
-    let base = state.base.clone();
-    Ok(upgrade.on_upgrade(move |socket| relay(socket, console, base, actor)))
+}
+
+impl FromRequestParts<ServerState> for Opening {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> ApiResult<Self> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let ApiQuery(query) = ApiQuery::from_request_parts(parts, state).await?;
+        let Upgrade(upgrade) = Upgrade::from_request_parts(parts, state).await?;
+        Ok(Opening {
+            caller,
+            query,
+            upgrade,
+        })
+    }
+}
+
+impl Opening {
+    /// Opens (or resumes) the shell on the agent, then upgrades and relays.
+    async fn on(self, scope: ConsoleScope) -> ApiResult<Response> {
+        let Opening {
+            caller: Caller(base, actor),
+            query: q,
+            upgrade,
+        } = self;
+        let console = base
+            .open_console(&actor, &scope, &q.session, q.cols, q.rows)
+            .await?;
+        Ok(upgrade.on_upgrade(move |socket| relay(socket, console, base, actor)))
+    }
 }
 
 /// Moves bytes both ways until either side ends; the shell itself lingers on the agent.

@@ -2,16 +2,14 @@
 //! the work happens on the instance), list and show them with every step, cancel one.
 
 use axum::Json;
-use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use control::idempotency::Queued;
 use http::{HeaderMap, StatusCode};
 use proto::api::{CreateDeploymentRequest, Deployment, DeploymentList};
 
-use super::error::ApiError;
-use super::extract::{ApiQuery, Authed};
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiQuery, On, json_or_default};
 use super::page::{self, PageQuery};
-use crate::state::ServerState;
 
 /// `{"deployment": …}`, as the 202 body.
 #[derive(serde::Serialize, utoipa::ToSchema)]
@@ -35,26 +33,17 @@ pub struct Accepted {
     )
 )]
 pub async fn create(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(service): Path<String>,
+    On(base, actor, service): On,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Result<Response, ApiError> {
+) -> ApiResult<Response> {
     // The body is optional: `dployr deploy` with no ref sends none.
-    let req: CreateDeploymentRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        CreateDeploymentRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::Status(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}"))
-        })?
-    };
+    let req: CreateDeploymentRequest = json_or_default(&body, "invalid JSON body")?;
     // Control checks the key; bytes that are not UTF-8 become U+FFFD, which it refuses.
     let key = headers
         .get(IDEMPOTENCY_KEY)
         .map(|k| String::from_utf8_lossy(k.as_bytes()));
-    match state
-        .base
+    match base
         .create_deployment(&actor, &service, req, key.as_deref())
         .await?
     {
@@ -83,11 +72,9 @@ pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
     responses((status = 200, body = DeploymentList))
 )]
 pub async fn list(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(service): Path<String>,
+    On(base, actor, service): On,
     ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<DeploymentList>, ApiError> {
+) -> ApiResult<Json<DeploymentList>> {
     let page = q.parse()?;
     // The cursor's key is the creation time in ms: deployments are paged in SQL.
     let before = match &page.after {
@@ -99,8 +86,7 @@ pub async fn list(
             id.as_str(),
         )),
     };
-    let (deployments, next) = state
-        .base
+    let (deployments, next) = base
         .deployment_page(&actor, &service, before, page.limit)
         .await?;
     Ok(Json(DeploymentList {
@@ -113,24 +99,16 @@ pub async fn list(
     get, path = "/deployments/{id}", tag = "deployments", params(("id" = String, Path, description = "The deployment's id")),
     responses((status = 200, body = Deployment))
 )]
-pub async fn show(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-) -> Result<Json<Deployment>, ApiError> {
-    Ok(Json(state.base.get_deployment(&actor, &id).await?))
+pub async fn show(On(base, actor, id): On) -> ApiResult<Json<Deployment>> {
+    Ok(Json(base.get_deployment(&actor, &id).await?))
 }
 
 #[utoipa::path(
     post, path = "/deployments/{id}/cancel", tag = "deployments", params(("id" = String, Path, description = "The deployment's id")),
     responses((status = 200, body = Deployment))
 )]
-pub async fn cancel(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-) -> Result<Json<Deployment>, ApiError> {
-    Ok(Json(state.base.cancel_deployment(&actor, &id).await?))
+pub async fn cancel(On(base, actor, id): On) -> ApiResult<Json<Deployment>> {
+    Ok(Json(base.cancel_deployment(&actor, &id).await?))
 }
 
 /// `POST /api/v1/services/{id}/rollback {"deployment_id": …}`.
@@ -144,16 +122,11 @@ pub struct RollbackRequest {
     responses((status = 200, body = Deployment))
 )]
 pub async fn rollback(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(service): Path<String>,
+    On(base, actor, service): On,
     super::extract::ApiJson(req): super::extract::ApiJson<RollbackRequest>,
-) -> Result<Json<Deployment>, ApiError> {
+) -> ApiResult<Json<Deployment>> {
     Ok(Json(
-        state
-            .base
-            .rollback(&actor, &service, &req.deployment_id)
-            .await?,
+        base.rollback(&actor, &service, &req.deployment_id).await?,
     ))
 }
 
@@ -164,17 +137,12 @@ pub async fn rollback(
     responses((status = 200, body = proto::api::Service))
 )]
 pub async fn action(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path((service, action)): Path<(String, String)>,
-) -> Result<Json<proto::api::Service>, ApiError> {
+    On(base, actor, (service, action)): On<(String, String)>,
+) -> ApiResult<Json<proto::api::Service>> {
     let action = LifecycleAction::parse(&action)
         .ok_or_else(|| ApiError::Status(StatusCode::NOT_FOUND, "no such API route".into()))?;
     Ok(Json(
-        state
-            .base
-            .service_action(&actor, &service, action.into())
-            .await?,
+        base.service_action(&actor, &service, action.into()).await?,
     ))
 }
 

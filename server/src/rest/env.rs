@@ -2,24 +2,18 @@
 //! variable or secret, remove one, import a `.env` file.
 
 use axum::Json;
-use axum::extract::{Path, State};
 use http::StatusCode;
 use proto::api::{EnvList, ImportEnvRequest, SetEnvRequest};
 
-use super::error::ApiError;
-use super::extract::{ApiJson, Authed};
-use crate::state::ServerState;
+use super::error::ApiResult;
+use super::extract::{ApiJson, On};
 
 #[utoipa::path(
     get, path = "/services/{id}/env", tag = "env", params(("id" = String, Path, description = "The service's id")),
     responses((status = 200, body = EnvList))
 )]
-pub async fn list(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-) -> Result<Json<EnvList>, ApiError> {
-    Ok(Json(state.base.list_env(&actor, &id).await?))
+pub async fn list(On(base, actor, id): On) -> ApiResult<Json<EnvList>> {
+    Ok(Json(base.list_env(&actor, &id).await?))
 }
 
 #[utoipa::path(
@@ -27,12 +21,10 @@ pub async fn list(
     responses((status = 204, description = "Set; redeploy to apply"))
 )]
 pub async fn set(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path((id, key)): Path<(String, String)>,
+    On(base, actor, (id, key)): On<(String, String)>,
     ApiJson(req): ApiJson<SetEnvRequest>,
-) -> Result<StatusCode, ApiError> {
-    state.base.set_env(&actor, &id, &key, req).await?;
+) -> ApiResult<StatusCode> {
+    base.set_env(&actor, &id, &key, req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -40,12 +32,8 @@ pub async fn set(
     delete, path = "/services/{id}/env/{key}", tag = "env", params(("id" = String, Path, description = "The service's id"), ("key" = String, Path, description = "The variable's name")),
     responses((status = 204, description = "Removed; redeploy to apply"))
 )]
-pub async fn unset(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path((id, key)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    state.base.unset_env(&actor, &id, &key).await?;
+pub async fn unset(On(base, actor, (id, key)): On<(String, String)>) -> ApiResult<StatusCode> {
+    base.unset_env(&actor, &id, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -54,10 +42,8 @@ pub async fn unset(
     responses((status = 200, body = EnvList))
 )]
 pub async fn import(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
+    On(base, actor, id): On,
     ApiJson(req): ApiJson<ImportEnvRequest>,
-) -> Result<Json<EnvList>, ApiError> {
-    Ok(Json(state.base.import_env(&actor, &id, req).await?))
+) -> ApiResult<Json<EnvList>> {
+    Ok(Json(base.import_env(&actor, &id, req).await?))
 }

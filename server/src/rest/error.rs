@@ -8,6 +8,9 @@ use http::header::RETRY_AFTER;
 use http::{HeaderValue, StatusCode};
 use proto::api::{ErrorBody, ErrorDetail};
 
+/// What every handler answers: its response, or an [`ApiError`].
+pub type ApiResult<T> = Result<T, ApiError>;
+
 #[derive(Debug)]
 pub enum ApiError {
     Domain(DomainError),

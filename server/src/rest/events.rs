@@ -2,16 +2,14 @@
 //! `target`), paged by cursor (`cursor`, `limit`), as JSON, NDJSON or CSV (`format=`).
 
 use axum::Json;
-use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use control::store::events::Filter;
 use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use proto::api::{Event, EventPage};
 use serde::Deserialize;
 
-use super::error::ApiError;
-use super::extract::{ApiQuery, Authed};
-use crate::state::ServerState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiQuery, On};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -32,19 +30,16 @@ pub struct EventQuery {
     responses((status = 200, description = "Newest first. `format=ndjson` or `csv` send the same page as a download", content((EventPage = "application/json"), (String = "application/x-ndjson"), (String = "text/csv"))))
 )]
 pub async fn list(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(cluster): Path<String>,
+    On(base, actor, cluster): On,
     ApiQuery(q): ApiQuery<EventQuery>,
-) -> Result<Response, ApiError> {
+) -> ApiResult<Response> {
     let filter = Filter {
         actor: q.actor.filter(|s| !s.is_empty()),
         action: q.action.filter(|s| !s.is_empty()),
         target: q.target.filter(|s| !s.is_empty()),
         before: q.cursor.or(q.before).filter(|s| !s.is_empty()),
     };
-    let page = state
-        .base
+    let page = base
         .event_page(&actor, &cluster, &filter, q.limit.unwrap_or(100))
         .await?;
     let file = |ext: &str| format!("attachment; filename=\"events-{cluster}.{ext}\"");

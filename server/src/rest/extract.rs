@@ -1,13 +1,15 @@
 //! Extractors that fail with [`ApiError`]s: [`Authed`] (the signed-in actor, from the session
-//! cookie), [`ApiJson`] (a JSON body whose rejections keep our error shape and status),
+//! cookie), [`Caller`] (that actor with the domain to ask, what most handlers start from),
+//! [`On`] (a caller and what the path names), [`ApiJson`] (a JSON body whose rejections keep our error shape and status),
 //! [`ApiQuery`] (the same for query strings) and [`Upgrade`] (a WebSocket handshake).
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::response::{IntoResponse, Response};
 use control::auth::cookie;
-use control::{Actor, ClientInfo, DomainError};
+use control::{Actor, Base, ClientInfo, DomainError};
 use http::header::{AUTHORIZATION, COOKIE};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -67,6 +69,38 @@ impl FromRequestParts<ServerState> for Authed {
     }
 }
 
+/// The domain and the signed-in user asking it: `Caller(base, actor)` is how a handler that acts
+/// for someone starts.
+pub struct Caller(pub Base, pub Actor);
+
+impl FromRequestParts<ServerState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, ApiError> {
+        let Authed(actor) = Authed::from_request_parts(parts, state).await?;
+        Ok(Caller(state.base.clone(), actor))
+    }
+}
+
+/// A [`Caller`] and what the path names (`id`, or a tuple such as `(cluster, user)`):
+/// `On(base, actor, id)` is how a handler about one thing starts. A path that does not parse
+/// gets axum's own answer, as when `Path` is a handler's argument.
+pub struct On<P = String>(pub Base, pub Actor, pub P);
+
+impl<P: DeserializeOwned + Send> FromRequestParts<ServerState> for On<P> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, Response> {
+        let Caller(base, actor) = Caller::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Path(named) = Path::<P>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(On(base, actor, named))
+    }
+}
+
 /// Like `Json<T>`, but malformed, mistyped and oversize bodies answer in the API's error shape.
 pub struct ApiJson<T>(pub T);
 
@@ -91,6 +125,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             }
         }
     }
+}
+
+/// A JSON body that may be left out: none (or only white space) is `T::default()`; anything
+/// else must parse, or it is a 400 whose message starts with `invalid` (`"invalid JSON body"`).
+pub fn json_or_default<T: Default + DeserializeOwned>(
+    body: &[u8],
+    invalid: &str,
+) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::Status(http::StatusCode::BAD_REQUEST, format!("{invalid}: {e}")))
 }
 
 /// Like `Query<T>`, but a malformed query string (`limit=abc`, a number out of range) is a 400

@@ -9,16 +9,17 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
+use http::request::Parts;
 use http::{HeaderValue, StatusCode, header};
 use proto::api::{FileEntry, FileListing, MkdirRequest, RenameRequest};
 use proto::wire::{FileOp, FileReply};
 use serde::Deserialize;
 
-use super::error::ApiError;
-use super::extract::{ApiJson, ApiQuery, Authed};
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiJson, ApiQuery, On};
 use crate::state::ServerState;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -27,6 +28,35 @@ pub struct PathQuery {
     #[serde(default)]
     path: String,
     if_modified_ms: Option<i64>,
+}
+
+/// Where a file request points: who asks, the service whose release holds the files, and the
+/// `?path=` (with `if_modified_ms` for uploads) beneath it.
+pub struct FileAt {
+    base: control::Base,
+    actor: control::Actor,
+    id: String,
+    q: PathQuery,
+}
+
+impl FromRequestParts<ServerState> for FileAt {
+    /// As [`On`]'s: axum's own answer when the path does not parse.
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> Result<Self, Response> {
+        let On(base, actor, id) = On::from_request_parts(parts, state).await?;
+        let ApiQuery(q) = ApiQuery::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(FileAt { base, actor, id, q })
+    }
+}
+
+impl FileAt {
+    /// Runs `op` on the agent and hands back its answer.
+    async fn run(&self, op: FileOp) -> ApiResult<FileReply> {
+        Ok(self.base.file_op(&self.actor, &self.id, op).await?)
+    }
 }
 
 fn unexpected() -> ApiError {
@@ -40,20 +70,10 @@ fn unexpected() -> ApiError {
     get, path = "/services/{id}/files", tag = "files", params(("id" = String, Path, description = "The service's id"), PathQuery),
     responses((status = 200, body = FileListing), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
 )]
-pub async fn list(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<PathQuery>,
-) -> Result<Json<FileListing>, ApiError> {
-    let op = FileOp::List {
-        path: q.path.clone(),
-    };
-    match state.base.file_op(&actor, &id, op).await? {
-        FileReply::Listing { entries } => Ok(Json(FileListing {
-            path: q.path,
-            entries,
-        })),
+pub async fn list(at: FileAt) -> ApiResult<Json<FileListing>> {
+    let path = at.q.path.clone();
+    match at.run(FileOp::List { path: path.clone() }).await? {
+        FileReply::Listing { entries } => Ok(Json(FileListing { path, entries })),
         _ => Err(unexpected()),
     }
 }
@@ -62,16 +82,9 @@ pub async fn list(
     delete, path = "/services/{id}/files", tag = "files", params(("id" = String, Path, description = "The service's id"), PathQuery),
     responses((status = 204, description = "Deleted (a folder with everything in it)"), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
 )]
-pub async fn delete(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<PathQuery>,
-) -> Result<StatusCode, ApiError> {
-    state
-        .base
-        .file_op(&actor, &id, FileOp::Delete { path: q.path })
-        .await?;
+pub async fn delete(at: FileAt) -> ApiResult<StatusCode> {
+    let path = at.q.path.clone();
+    at.run(FileOp::Delete { path }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -80,13 +93,10 @@ pub async fn delete(
     responses((status = 201, body = FileEntry), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
 )]
 pub async fn mkdir(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
+    On(base, actor, id): On,
     ApiJson(req): ApiJson<MkdirRequest>,
-) -> Result<(StatusCode, Json<FileEntry>), ApiError> {
-    match state
-        .base
+) -> ApiResult<(StatusCode, Json<FileEntry>)> {
+    match base
         .file_op(&actor, &id, FileOp::Mkdir { path: req.path })
         .await?
     {
@@ -100,16 +110,14 @@ pub async fn mkdir(
     responses((status = 200, body = FileEntry), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
 )]
 pub async fn rename(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
+    On(base, actor, id): On,
     ApiJson(req): ApiJson<RenameRequest>,
-) -> Result<Json<FileEntry>, ApiError> {
+) -> ApiResult<Json<FileEntry>> {
     let op = FileOp::Rename {
         from: req.from,
         to: req.to,
     };
-    match state.base.file_op(&actor, &id, op).await? {
+    match base.file_op(&actor, &id, op).await? {
         FileReply::Entry(e) => Ok(Json(e)),
         _ => Err(unexpected()),
     }
@@ -130,13 +138,8 @@ fn attachment(name: &str) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
-async fn download(
-    state: ServerState,
-    actor: control::Actor,
-    id: String,
-    op: FileOp,
-) -> Result<Response, ApiError> {
-    let (reply, transfer) = state.base.file_download(&actor, &id, op).await?;
+async fn download(at: FileAt, op: FileOp) -> ApiResult<Response> {
+    let (reply, transfer) = at.base.file_download(&at.actor, &at.id, op).await?;
     let body = Body::from_stream(futures_util::stream::unfold(transfer, |mut t| async move {
         match t.next().await {
             Ok(Some(bytes)) => Some((Ok::<_, std::io::Error>(bytes), t)),
@@ -171,34 +174,25 @@ async fn download(
     get, path = "/services/{id}/files/content", tag = "files", params(("id" = String, Path, description = "The service's id"), PathQuery),
     responses((status = 200, description = "The file's bytes, streamed; `X-Dployr-Modified-Ms` carries its modification time", content_type = "application/octet-stream", body = Vec<u8>), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
 )]
-pub async fn content(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<PathQuery>,
-) -> Result<Response, ApiError> {
-    download(state, actor, id, FileOp::Read { path: q.path }).await
+pub async fn content(at: FileAt) -> ApiResult<Response> {
+    let path = at.q.path.clone();
+    download(at, FileOp::Read { path }).await
 }
 
 #[utoipa::path(
     get, path = "/services/{id}/files/archive", tag = "files", params(("id" = String, Path, description = "The service's id"), PathQuery),
     responses((status = 200, description = "The folder as a tar.gz, streamed", content_type = "application/gzip", body = Vec<u8>), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
 )]
-pub async fn archive(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<PathQuery>,
-) -> Result<Response, ApiError> {
-    let name = q
-        .path
+pub async fn archive(at: FileAt) -> ApiResult<Response> {
+    let path = at.q.path.clone();
+    let name = path
         .trim_end_matches('/')
         .rsplit('/')
         .next()
         .filter(|n| !n.is_empty() && *n != ".")
         .unwrap_or("files")
         .to_string();
-    let mut res = download(state, actor, id, FileOp::Archive { path: q.path }).await?;
+    let mut res = download(at, FileOp::Archive { path }).await?;
     res.headers_mut().insert(
         header::CONTENT_DISPOSITION,
         attachment(&format!("{name}.tar.gz")),
@@ -211,21 +205,14 @@ pub async fn archive(
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The new content, streamed (capped by `DPLOYR_UPLOAD_MAX_BYTES`)"),
     responses((status = 200, body = FileEntry), (status = 502, description = "See the error body", body = proto::api::ErrorBody))
 )]
-pub async fn upload(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<PathQuery>,
-    body: Body,
-) -> Result<Json<FileEntry>, ApiError> {
+pub async fn upload(at: FileAt, body: Body) -> ApiResult<Json<FileEntry>> {
+    let FileAt { base, actor, id, q } = at;
     let stream = body
         .into_data_stream()
         .map(|r| r.map_err(|e| e.to_string()))
         .boxed();
     Ok(Json(
-        state
-            .base
-            .file_upload(&actor, &id, &q.path, q.if_modified_ms, stream)
+        base.file_upload(&actor, &id, &q.path, q.if_modified_ms, stream)
             .await?,
     ))
 }

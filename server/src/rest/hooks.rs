@@ -18,8 +18,8 @@ use control::webhooks::{HookHeaders, MAX_HOOK_BODY, Provider};
 use http::{HeaderMap, StatusCode};
 use proto::api::{CreatedWebhook, EnableWebhookRequest, HookReply, WebhookInfo};
 
-use super::error::ApiError;
-use super::extract::Authed;
+use super::error::{ApiError, ApiResult};
+use super::extract::{On, json_or_default};
 use crate::state::ServerState;
 
 /// The public delivery route. Its own body cap: GitHub's push payloads list every commit.
@@ -37,7 +37,7 @@ pub async fn receive(
     client: Option<Extension<ClientInfo>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
+) -> ApiResult<Response> {
     let provider = Provider::parse(&provider).ok_or_else(|| {
         ApiError::Status(StatusCode::NOT_FOUND, "no such webhook provider".into())
     })?;
@@ -70,12 +70,8 @@ pub async fn receive(
     get, path = "/services/{id}/webhook", tag = "webhooks", params(("id" = String, Path, description = "The service's id")),
     responses((status = 200, description = "Whether the hook is on, its URLs and last delivery; never the secret", body = WebhookInfo))
 )]
-pub async fn show(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-) -> Result<Json<WebhookInfo>, ApiError> {
-    Ok(Json(state.base.webhook(&actor, &id).await?))
+pub async fn show(On(base, actor, id): On) -> ApiResult<Json<WebhookInfo>> {
+    Ok(Json(base.webhook(&actor, &id).await?))
 }
 
 #[utoipa::path(
@@ -84,20 +80,12 @@ pub async fn show(
     responses((status = 201, description = "Enabled or rotated: the secret, shown this once", body = CreatedWebhook))
 )]
 pub async fn enable(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
+    On(base, actor, id): On,
     body: Bytes,
-) -> Result<(StatusCode, Json<CreatedWebhook>), ApiError> {
+) -> ApiResult<(StatusCode, Json<CreatedWebhook>)> {
     // The body is optional: no body keeps the branch filter as it is.
-    let req: EnableWebhookRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        EnableWebhookRequest::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiError::Status(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}"))
-        })?
-    };
-    let created = state.base.enable_webhook(&actor, &id, req).await?;
+    let req: EnableWebhookRequest = json_or_default(&body, "invalid JSON body")?;
+    let created = base.enable_webhook(&actor, &id, req).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -105,11 +93,7 @@ pub async fn enable(
     delete, path = "/services/{id}/webhook", tag = "webhooks", params(("id" = String, Path, description = "The service's id")),
     responses((status = 204, description = "Switched off; deliveries are refused from now on"))
 )]
-pub async fn disable(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    state.base.disable_webhook(&actor, &id).await?;
+pub async fn disable(On(base, actor, id): On) -> ApiResult<StatusCode> {
+    base.disable_webhook(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,32 +2,25 @@
 //! one-time join token and install command), list with live status, remove (revoking it).
 
 use axum::Json;
-use axum::extract::{Path, State};
 use axum::response::Response;
 use http::StatusCode;
 use proto::api::{
     CreateInstanceRequest, CreateInstanceResponse, Instance, InstanceList, UpdateInstanceRequest,
 };
 
-use super::error::ApiError;
-use super::extract::{ApiJson, ApiQuery, Authed, Upgrade};
-use super::page::{Order, PageQuery, cut, time_key};
-use crate::state::ServerState;
+use super::error::ApiResult;
+use super::extract::{ApiJson, On, Upgrade};
+use super::page::{Listing, Order, PageQuery, Paged, time_key};
 
 #[utoipa::path(
     post, path = "/clusters/{id}/instances", tag = "instances", params(("id" = String, Path, description = "The cluster's id")), request_body = CreateInstanceRequest,
     responses((status = 201, body = CreateInstanceResponse))
 )]
 pub async fn create(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(cluster): Path<String>,
+    On(base, actor, cluster): On,
     ApiJson(req): ApiJson<CreateInstanceRequest>,
-) -> Result<(StatusCode, Json<CreateInstanceResponse>), ApiError> {
-    let made = state
-        .base
-        .create_instance(&actor, &cluster, &req.name)
-        .await?;
+) -> ApiResult<(StatusCode, Json<CreateInstanceResponse>)> {
+    let made = base.create_instance(&actor, &cluster, &req.name).await?;
     let body = CreateInstanceResponse {
         instance: made.instance,
         join_token: made.join_token,
@@ -41,32 +34,21 @@ pub async fn create(
     responses((status = 200, body = InstanceList))
 )]
 pub async fn list(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(cluster): Path<String>,
-    ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<InstanceList>, ApiError> {
-    let page = q.parse()?;
-    let all = state.base.list_instances(&actor, &cluster).await?;
-    let (instances, next_cursor) = cut(all, Order::Asc, &page, |i| {
+    On(base, actor, cluster): On,
+    Paged(page): Paged,
+) -> ApiResult<Json<InstanceList>> {
+    let all = base.list_instances(&actor, &cluster).await?;
+    Ok(Json(page.of(all, Order::Asc, |i| {
         (time_key(&i.created_at), i.id.clone())
-    });
-    Ok(Json(InstanceList {
-        instances,
-        next_cursor,
-    }))
+    })))
 }
 
 #[utoipa::path(
     delete, path = "/instances/{id}", tag = "instances", params(("id" = String, Path, description = "The instance's id")),
     responses((status = 204, description = "Removed; its agent is disconnected and cannot reconnect"))
 )]
-pub async fn delete(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    state.base.delete_instance(&actor, &id).await?;
+pub async fn delete(On(base, actor, id): On) -> ApiResult<StatusCode> {
+    base.delete_instance(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -76,12 +58,10 @@ pub async fn delete(
     responses((status = 200, body = Instance))
 )]
 pub async fn update(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
+    On(base, actor, id): On,
     ApiJson(req): ApiJson<UpdateInstanceRequest>,
-) -> Result<Json<Instance>, ApiError> {
-    Ok(Json(state.base.update_instance(&actor, &id, req).await?))
+) -> ApiResult<Json<Instance>> {
+    Ok(Json(base.update_instance(&actor, &id, req).await?))
 }
 
 /// `GET …/instances/live` (WebSocket): the cluster's instance list, sent at once and again
@@ -91,23 +71,14 @@ pub async fn update(
     get, path = "/clusters/{id}/instances/live", tags = ["instances", "websocket"], params(("id" = String, Path, description = "The cluster's id")),
     responses((status = 101, description = "WebSocket: an `InstanceList` as a JSON text message at once and after every change"), (status = 426, description = "See the error body", body = proto::api::ErrorBody))
 )]
-pub async fn live(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(cluster): Path<String>,
-    Upgrade(upgrade): Upgrade,
-) -> Result<Response, ApiError> {
-    state.base.list_instances(&actor, &cluster).await?;
-    let base = state.base.clone();
+pub async fn live(On(base, actor, cluster): On, Upgrade(upgrade): Upgrade) -> ApiResult<Response> {
+    base.list_instances(&actor, &cluster).await?;
     Ok(upgrade.on_upgrade(move |socket| async move {
         let changes = base.registry().subscribe();
         super::live::push_on_change(socket, changes, "instances", || async {
             base.list_instances(&actor, &cluster)
                 .await
-                .map(|instances| InstanceList {
-                    instances,
-                    next_cursor: None,
-                })
+                .map(InstanceList::whole)
         })
         .await
     }))

@@ -6,16 +6,17 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, StreamExt};
-use http::{HeaderMap, HeaderValue, header};
+use http::request::Parts;
+use http::{HeaderValue, header};
 use proto::api::LogLine;
 use proto::wire::LogStream;
 use tokio::sync::broadcast;
 
-use super::error::ApiError;
-use super::extract::{ApiQuery, Authed};
+use super::error::{ApiError, ApiResult};
+use super::extract::{ApiQuery, Caller};
 use crate::state::ServerState;
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -36,31 +37,46 @@ fn default_limit() -> i64 {
 
 #[utoipa::path(
     get, path = "/services/{id}/logs", tags = ["logs", "streaming"], params(("id" = String, Path, description = "The service's id"), LogQuery),
-    responses((status = 200, description = "One `LogLine` per line (NDJSON), or one server-sent event each when `Accept: text/event-stream`; with `follow=true` the response stays open", content((LogLine = "application/x-ndjson"), (String = "text/event-stream"))))
+    responses((status = 200, description = LINES, content((LogLine = "application/x-ndjson"), (String = "text/event-stream"))))
 )]
-pub async fn of_service(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<LogQuery>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    respond(&state, &actor, &id, None, q, &headers).await
+pub async fn of_service(Path(id): Path<String>, read: Reading) -> ApiResult<Response> {
+    read.respond(&id, None).await
 }
 
 #[utoipa::path(
     get, path = "/deployments/{id}/logs", tags = ["logs", "streaming"], params(("id" = String, Path, description = "The deployment's id"), LogQuery),
-    responses((status = 200, description = "One `LogLine` per line (NDJSON), or one server-sent event each when `Accept: text/event-stream`; with `follow=true` the response stays open", content((LogLine = "application/x-ndjson"), (String = "text/event-stream"))))
+    responses((status = 200, description = LINES, content((LogLine = "application/x-ndjson"), (String = "text/event-stream"))))
 )]
-pub async fn of_deployment(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<LogQuery>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let service = state.base.service_of_deployment(&actor, &id).await?;
-    respond(&state, &actor, &service, Some(&id), q, &headers).await
+pub async fn of_deployment(Path(id): Path<String>, read: Reading) -> ApiResult<Response> {
+    let Caller(base, actor) = &read.caller;
+    let service = base.service_of_deployment(actor, &id).await?;
+    read.respond(&service, Some(&id)).await
+}
+
+/// What the 200 answer of either logs route carries.
+const LINES: &str = "One `LogLine` per line (NDJSON), or one server-sent event each when `Accept: text/event-stream`; with `follow=true` the response stays open";
+
+/// A request for logs whoever's they are: who asks, from where and how long (`LogQuery`), and
+/// whether the client wants server-sent events.
+pub struct Reading {
+    caller: Caller,
+    q: LogQuery,
+    sse: bool,
+}
+
+impl FromRequestParts<ServerState> for Reading {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ServerState) -> ApiResult<Self> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let ApiQuery(q) = ApiQuery::from_request_parts(parts, state).await?;
+        let sse = parts
+            .headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/event-stream"));
+        Ok(Reading { caller, q, sse })
+    }
 }
 
 /// A line of our own in the log ("older lines were dropped").
@@ -74,72 +90,67 @@ fn system(text: String) -> LogLine {
     }
 }
 
-async fn respond(
-    state: &ServerState,
-    actor: &control::Actor,
-    service: &str,
-    deployment: Option<&str>,
-    q: LogQuery,
-    headers: &HeaderMap,
-) -> Result<Response, ApiError> {
-    let sse = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/event-stream"));
-    let follow = state
-        .base
-        .follow_logs(actor, service, deployment, q.since, q.limit)
-        .await?;
-    let mut first = Vec::new();
-    if follow.dropped > 0 && q.since == 0 {
-        first.push(system(format!(
-            "[dployr] {} older lines were dropped to keep the newest {}",
-            follow.dropped,
-            control::logs::KEPT_PER_SERVICE
-        )));
-    }
-    let last = follow.backlog.last().map(|l| l.seq).unwrap_or(q.since);
-    first.extend(follow.backlog);
-    let head = stream::iter(first.into_iter().map(Arc::new));
-    let body = if q.follow {
-        let deployment = deployment.map(str::to_string);
-        let live = stream::unfold(
-            (follow.live, last, deployment),
-            |(mut rx, last, dep)| async move {
-                loop {
-                    match rx.recv().await {
-                        Ok(line) if line.seq <= last => continue,
-                        Ok(line) if dep.is_some() && line.deployment_id != dep => continue,
-                        Ok(line) => {
-                            let seq = line.seq;
-                            return Some((line, (rx, seq, dep)));
+impl Reading {
+    async fn respond(self, service: &str, deployment: Option<&str>) -> ApiResult<Response> {
+        let Reading {
+            caller: Caller(base, actor),
+            q,
+            sse,
+        } = self;
+        let follow = base
+            .follow_logs(&actor, service, deployment, q.since, q.limit)
+            .await?;
+        let mut first = Vec::new();
+        if follow.dropped > 0 && q.since == 0 {
+            first.push(system(format!(
+                "[dployr] {} older lines were dropped to keep the newest {}",
+                follow.dropped,
+                control::logs::KEPT_PER_SERVICE
+            )));
+        }
+        let last = follow.backlog.last().map(|l| l.seq).unwrap_or(q.since);
+        first.extend(follow.backlog);
+        let head = stream::iter(first.into_iter().map(Arc::new));
+        let body = if q.follow {
+            let deployment = deployment.map(str::to_string);
+            let live = stream::unfold(
+                (follow.live, last, deployment),
+                |(mut rx, last, dep)| async move {
+                    loop {
+                        match rx.recv().await {
+                            Ok(line) if line.seq <= last => continue,
+                            Ok(line) if dep.is_some() && line.deployment_id != dep => continue,
+                            Ok(line) => {
+                                let seq = line.seq;
+                                return Some((line, (rx, seq, dep)));
+                            }
+                            Err(broadcast::error::RecvError::Lagged(n)) => {
+                                let note = system(format!(
+                                    "[dployr] {n} lines skipped: this reader fell behind"
+                                ));
+                                return Some((Arc::new(note), (rx, last, dep)));
+                            }
+                            Err(broadcast::error::RecvError::Closed) => return None,
                         }
-                        Err(broadcast::error::RecvError::Lagged(n)) => {
-                            let note = system(format!(
-                                "[dployr] {n} lines skipped: this reader fell behind"
-                            ));
-                            return Some((Arc::new(note), (rx, last, dep)));
-                        }
-                        Err(broadcast::error::RecvError::Closed) => return None,
                     }
-                }
-            },
-        );
-        encode(head.chain(live).boxed(), sse)
-    } else {
-        encode(head.boxed(), sse)
-    };
-    let content_type = if sse {
-        "text/event-stream"
-    } else {
-        "application/x-ndjson"
-    };
-    let mut res = body.into_response();
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(res)
+                },
+            );
+            encode(head.chain(live).boxed(), sse)
+        } else {
+            encode(head.boxed(), sse)
+        };
+        let content_type = if sse {
+            "text/event-stream"
+        } else {
+            "application/x-ndjson"
+        };
+        let mut res = body.into_response();
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        Ok(res)
+    }
 }
 
 /// Lines as NDJSON or SSE; consecutive ready lines go out in one chunk.

@@ -7,10 +7,19 @@
 //! authorized in full by `control`, so they are ordered and cut here; deployments, which grow
 //! without bound, are paged in SQL (`control::deployments`).
 
+use axum::extract::FromRequestParts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use control::DomainError;
+use http::request::Parts;
+use proto::api::{
+    ApiToken, Instance, InstanceList, Invite, InviteList, Member, MemberList, Service, ServiceList,
+    TokenList,
+};
 use serde::Deserialize;
+
+use super::error::{ApiError, ApiResult};
+use super::extract::ApiQuery;
 
 /// The page size when `limit` is absent.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -56,6 +65,66 @@ impl PageQuery {
                 })?),
             };
         Ok(Page { limit, after })
+    }
+}
+
+/// The page a list handler was asked for: `?limit=&cursor=` read and checked (a bad value is a
+/// 400 naming its field, before anything is fetched).
+pub struct Paged(pub Page);
+
+impl<S: Send + Sync> FromRequestParts<S> for Paged {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let ApiQuery(q) = ApiQuery::<PageQuery>::from_request_parts(parts, state).await?;
+        Ok(Paged(q.parse()?))
+    }
+}
+
+/// A REST list answer: one page of items and the cursor of the next (`{"services": […],
+/// "next_cursor": …}` and its kin).
+pub trait Listing {
+    type Item;
+    fn new(items: Vec<Self::Item>, next_cursor: Option<String>) -> Self;
+
+    /// Every item in one answer, as the live views send them.
+    fn whole(items: Vec<Self::Item>) -> Self
+    where
+        Self: Sized,
+    {
+        Self::new(items, None)
+    }
+}
+
+macro_rules! listing {
+    ($($list:ty { $field:ident: $item:ty }),* $(,)?) => {$(
+        impl Listing for $list {
+            type Item = $item;
+            fn new($field: Vec<$item>, next_cursor: Option<String>) -> Self {
+                Self { $field, next_cursor }
+            }
+        }
+    )*};
+}
+
+listing! {
+    ServiceList { services: Service },
+    InstanceList { instances: Instance },
+    MemberList { members: Member },
+    InviteList { invites: Invite },
+    TokenList { tokens: ApiToken },
+}
+
+impl Page {
+    /// This page of `items` ordered by `key` (see [`cut`]) as the list answer `L`.
+    pub fn of<T, L: Listing<Item = T>>(
+        &self,
+        items: Vec<T>,
+        order: Order,
+        key: impl Fn(&T) -> (String, String),
+    ) -> L {
+        let (items, next_cursor) = cut(items, order, self, key);
+        L::new(items, next_cursor)
     }
 }
 

@@ -2,28 +2,24 @@
 //! and delete services, and watch them live (WebSockets for the dashboard).
 
 use axum::Json;
-use axum::extract::{Path, State};
 use axum::response::Response;
 use http::StatusCode;
 use proto::api::{CreateServiceRequest, Service, ServiceDetail, ServiceList, UpdateServiceRequest};
 
-use super::error::ApiError;
-use super::extract::{ApiJson, ApiQuery, Authed, Upgrade};
+use super::error::ApiResult;
+use super::extract::{ApiJson, On, Upgrade};
 use super::live::push_on_change;
-use super::page::{Order, PageQuery, cut};
-use crate::state::ServerState;
+use super::page::{Listing, Order, PageQuery, Paged};
 
 #[utoipa::path(
     post, path = "/clusters/{id}/services", tag = "services", params(("id" = String, Path, description = "The cluster's id")), request_body = CreateServiceRequest,
     responses((status = 201, body = Service))
 )]
 pub async fn create(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(cluster): Path<String>,
+    On(base, actor, cluster): On,
     ApiJson(req): ApiJson<CreateServiceRequest>,
-) -> Result<(StatusCode, Json<Service>), ApiError> {
-    let svc = state.base.create_service(&actor, &cluster, req).await?;
+) -> ApiResult<(StatusCode, Json<Service>)> {
+    let svc = base.create_service(&actor, &cluster, req).await?;
     Ok((StatusCode::CREATED, Json(svc)))
 }
 
@@ -32,32 +28,21 @@ pub async fn create(
     responses((status = 200, body = ServiceList))
 )]
 pub async fn list(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(cluster): Path<String>,
-    ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<ServiceList>, ApiError> {
-    let page = q.parse()?;
-    let all = state.base.list_services(&actor, &cluster).await?;
-    let (services, next_cursor) = cut(all, Order::Asc, &page, |s| {
+    On(base, actor, cluster): On,
+    Paged(page): Paged,
+) -> ApiResult<Json<ServiceList>> {
+    let all = base.list_services(&actor, &cluster).await?;
+    Ok(Json(page.of(all, Order::Asc, |s| {
         (s.spec.name.clone(), s.id.clone())
-    });
-    Ok(Json(ServiceList {
-        services,
-        next_cursor,
-    }))
+    })))
 }
 
 #[utoipa::path(
     get, path = "/services/{id}", tag = "services", params(("id" = String, Path, description = "The service's id")),
     responses((status = 200, body = Service))
 )]
-pub async fn show(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-) -> Result<Json<Service>, ApiError> {
-    Ok(Json(state.base.get_service(&actor, &id).await?))
+pub async fn show(On(base, actor, id): On) -> ApiResult<Json<Service>> {
+    Ok(Json(base.get_service(&actor, &id).await?))
 }
 
 #[utoipa::path(
@@ -65,24 +50,18 @@ pub async fn show(
     responses((status = 200, body = Service))
 )]
 pub async fn update(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
+    On(base, actor, id): On,
     ApiJson(patch): ApiJson<UpdateServiceRequest>,
-) -> Result<Json<Service>, ApiError> {
-    Ok(Json(state.base.update_service(&actor, &id, patch).await?))
+) -> ApiResult<Json<Service>> {
+    Ok(Json(base.update_service(&actor, &id, patch).await?))
 }
 
 #[utoipa::path(
     delete, path = "/services/{id}", tag = "services", params(("id" = String, Path, description = "The service's id")),
     responses((status = 204, description = "Deleted; its instance stops it"))
 )]
-pub async fn delete(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
-    state.base.delete_service(&actor, &id).await?;
+pub async fn delete(On(base, actor, id): On) -> ApiResult<StatusCode> {
+    base.delete_service(&actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -94,21 +73,16 @@ pub async fn delete(
     responses((status = 101, description = "WebSocket: a `ServiceList` as a JSON text message at once and after every change"), (status = 426, description = "See the error body", body = proto::api::ErrorBody))
 )]
 pub async fn live_list(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(cluster): Path<String>,
+    On(base, actor, cluster): On,
     Upgrade(upgrade): Upgrade,
-) -> Result<Response, ApiError> {
-    state.base.list_services(&actor, &cluster).await?;
-    let base = state.base.clone();
+) -> ApiResult<Response> {
+    base.list_services(&actor, &cluster).await?;
     Ok(upgrade.on_upgrade(move |socket| async move {
         let changes = base.subscribe_activity();
         push_on_change(socket, changes, "services", || async {
-            let services = base.list_services(&actor, &cluster).await?;
-            Ok::<_, control::DomainError>(ServiceList {
-                services,
-                next_cursor: None,
-            })
+            base.list_services(&actor, &cluster)
+                .await
+                .map(ServiceList::whole)
         })
         .await
     }))
@@ -121,14 +95,8 @@ pub async fn live_list(
     get, path = "/services/{id}/live", tags = ["services", "websocket"], params(("id" = String, Path, description = "The service's id")),
     responses((status = 101, description = "WebSocket: a `ServiceDetail` as a JSON text message at once and after every change"), (status = 426, description = "See the error body", body = proto::api::ErrorBody))
 )]
-pub async fn live_one(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(id): Path<String>,
-    Upgrade(upgrade): Upgrade,
-) -> Result<Response, ApiError> {
-    state.base.get_service(&actor, &id).await?;
-    let base = state.base.clone();
+pub async fn live_one(On(base, actor, id): On, Upgrade(upgrade): Upgrade) -> ApiResult<Response> {
+    base.get_service(&actor, &id).await?;
     Ok(upgrade.on_upgrade(move |socket| async move {
         let changes = base.subscribe_activity();
         push_on_change(socket, changes, "service", || async {

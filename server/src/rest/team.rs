@@ -12,10 +12,10 @@ use proto::api::{
     SignupResponse, TokenList,
 };
 
-use super::auth::{session_cookie, with_cookie};
-use super::error::ApiError;
-use super::extract::{ApiJson, ApiQuery, Authed, client};
-use super::page::{Order, PageQuery, cut, time_key};
+use super::auth::signed_in;
+use super::error::ApiResult;
+use super::extract::{ApiJson, Authed, On, client, json_or_default};
+use super::page::{Order, PageQuery, Paged, time_key};
 use crate::state::ServerState;
 
 #[utoipa::path(
@@ -23,20 +23,13 @@ use crate::state::ServerState;
     responses((status = 200, body = MemberList))
 )]
 pub async fn members(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(cluster): Path<String>,
-    ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<MemberList>, ApiError> {
-    let page = q.parse()?;
-    let all = state.base.list_members(&actor, &cluster).await?;
-    let (members, next_cursor) = cut(all.members, Order::Asc, &page, |m| {
+    On(base, actor, cluster): On,
+    Paged(page): Paged,
+) -> ApiResult<Json<MemberList>> {
+    let all = base.list_members(&actor, &cluster).await?;
+    Ok(Json(page.of(all.members, Order::Asc, |m| {
         (format!("{}{}", rank(m.role), m.name), m.user_id.clone())
-    });
-    Ok(Json(MemberList {
-        members,
-        next_cursor,
-    }))
+    })))
 }
 
 #[utoipa::path(
@@ -44,15 +37,10 @@ pub async fn members(
     responses((status = 204, description = "Changed"))
 )]
 pub async fn change_role(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path((cluster, user)): Path<(String, String)>,
+    On(base, actor, (cluster, user)): On<(String, String)>,
     ApiJson(req): ApiJson<ChangeRoleRequest>,
-) -> Result<StatusCode, ApiError> {
-    state
-        .base
-        .change_role(&actor, &cluster, &user, req.role)
-        .await?;
+) -> ApiResult<StatusCode> {
+    base.change_role(&actor, &cluster, &user, req.role).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -61,11 +49,9 @@ pub async fn change_role(
     responses((status = 204, description = "Removed"))
 )]
 pub async fn remove_member(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path((cluster, user)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    state.base.remove_member(&actor, &cluster, &user).await?;
+    On(base, actor, (cluster, user)): On<(String, String)>,
+) -> ApiResult<StatusCode> {
+    base.remove_member(&actor, &cluster, &user).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -74,12 +60,10 @@ pub async fn remove_member(
     responses((status = 201, body = CreatedInvite))
 )]
 pub async fn invite(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(cluster): Path<String>,
+    On(base, actor, cluster): On,
     ApiJson(req): ApiJson<CreateInviteRequest>,
-) -> Result<(StatusCode, Json<CreatedInvite>), ApiError> {
-    let made = state.base.create_invite(&actor, &cluster, req).await?;
+) -> ApiResult<(StatusCode, Json<CreatedInvite>)> {
+    let made = base.create_invite(&actor, &cluster, req).await?;
     Ok((StatusCode::CREATED, Json(made)))
 }
 
@@ -88,20 +72,13 @@ pub async fn invite(
     responses((status = 200, body = InviteList))
 )]
 pub async fn invites(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(cluster): Path<String>,
-    ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<InviteList>, ApiError> {
-    let page = q.parse()?;
-    let all = state.base.list_invites(&actor, &cluster).await?;
-    let (invites, next_cursor) = cut(all.invites, Order::Desc, &page, |i| {
+    On(base, actor, cluster): On,
+    Paged(page): Paged,
+) -> ApiResult<Json<InviteList>> {
+    let all = base.list_invites(&actor, &cluster).await?;
+    Ok(Json(page.of(all.invites, Order::Desc, |i| {
         (time_key(&i.created_at), i.id.clone())
-    });
-    Ok(Json(InviteList {
-        invites,
-        next_cursor,
-    }))
+    })))
 }
 
 #[utoipa::path(
@@ -109,11 +86,9 @@ pub async fn invites(
     responses((status = 204, description = "Revoked"))
 )]
 pub async fn revoke_invite(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path((cluster, invite)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    state.base.revoke_invite(&actor, &cluster, &invite).await?;
+    On(base, actor, (cluster, invite)): On<(String, String)>,
+) -> ApiResult<StatusCode> {
+    base.revoke_invite(&actor, &cluster, &invite).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -125,7 +100,7 @@ pub async fn revoke_invite(
 pub async fn invite_info(
     State(state): State<ServerState>,
     Path(token): Path<String>,
-) -> Result<Json<InviteInfo>, ApiError> {
+) -> ApiResult<Json<InviteInfo>> {
     Ok(Json(state.base.invite_info(&token).await?))
 }
 
@@ -141,27 +116,18 @@ pub async fn accept_invite(
     Path(token): Path<String>,
     parts: Parts,
     body: axum::body::Bytes,
-) -> Result<Response, ApiError> {
-    let req: AcceptInviteRequest = if body.iter().all(u8::is_ascii_whitespace) {
-        AcceptInviteRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::Status(StatusCode::BAD_REQUEST, format!("invalid body: {e}")))?
-    };
+) -> ApiResult<Response> {
+    let req: AcceptInviteRequest = json_or_default(&body, "invalid body")?;
     if req.email.is_some() || req.password.is_some() {
         let done = state
             .base
             .accept_invite_signup(&token, req, &client(&parts))
             .await?;
-        let cookie = session_cookie(&state, &done.session);
         let body = SignupResponse {
             user: done.user,
             cluster: done.cluster,
         };
-        return Ok(with_cookie(
-            (StatusCode::CREATED, Json(body)).into_response(),
-            &cookie,
-        ));
+        return Ok(signed_in(&state, &done.session, StatusCode::CREATED, body));
     }
     let mut parts = parts;
     let Authed(actor) =
@@ -178,12 +144,10 @@ pub async fn accept_invite(
     responses((status = 201, body = CreatedToken))
 )]
 pub async fn create_token(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(cluster): Path<String>,
+    On(base, actor, cluster): On,
     ApiJson(req): ApiJson<CreateTokenRequest>,
-) -> Result<(StatusCode, Json<CreatedToken>), ApiError> {
-    let made = state.base.create_token(&actor, &cluster, req).await?;
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    let made = base.create_token(&actor, &cluster, req).await?;
     Ok((StatusCode::CREATED, Json(made)))
 }
 
@@ -192,20 +156,13 @@ pub async fn create_token(
     responses((status = 200, body = TokenList))
 )]
 pub async fn tokens(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path(cluster): Path<String>,
-    ApiQuery(q): ApiQuery<PageQuery>,
-) -> Result<Json<TokenList>, ApiError> {
-    let page = q.parse()?;
-    let all = state.base.list_tokens(&actor, &cluster).await?;
-    let (tokens, next_cursor) = cut(all.tokens, Order::Desc, &page, |t| {
+    On(base, actor, cluster): On,
+    Paged(page): Paged,
+) -> ApiResult<Json<TokenList>> {
+    let all = base.list_tokens(&actor, &cluster).await?;
+    Ok(Json(page.of(all.tokens, Order::Desc, |t| {
         (time_key(&t.created_at), t.id.clone())
-    });
-    Ok(Json(TokenList {
-        tokens,
-        next_cursor,
-    }))
+    })))
 }
 
 #[utoipa::path(
@@ -213,11 +170,9 @@ pub async fn tokens(
     responses((status = 204, description = "Revoked"))
 )]
 pub async fn revoke_token(
-    State(state): State<ServerState>,
-    Authed(actor): Authed,
-    Path((cluster, token)): Path<(String, String)>,
-) -> Result<StatusCode, ApiError> {
-    state.base.revoke_token(&actor, &cluster, &token).await?;
+    On(base, actor, (cluster, token)): On<(String, String)>,
+) -> ApiResult<StatusCode> {
+    base.revoke_token(&actor, &cluster, &token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

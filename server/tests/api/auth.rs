@@ -71,12 +71,11 @@ async fn duplicate_email_is_409() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weak_password_is_refused_with_the_field_and_a_reason() {
     let app = TestApp::start().await;
-    let r = app
+    let (status, err) = app
         .post("/api/v1/auth/signup")
         .json(&json!({ "email": "ana@example.com", "password": "short", "name": "Ana" }))
-        .sent()
+        .refused()
         .await;
-    let (status, err) = error_of(r).await;
     assert_eq!(status, 400);
     assert_eq!(err["field"], "password");
     assert_eq!(err["message"], "use at least 10 characters");
@@ -123,17 +122,18 @@ async fn revoked_session_cookie_is_401() {
     let app = TestApp::start().await;
     let r = app.signup("ana@example.com").await;
     let token = session_cookie(&r);
-    assert_eq!(app.post("/api/v1/auth/logout").sent().await.status(), 204);
+    assert_eq!(app.post("/api/v1/auth/logout").code().await, 204);
 
     // Replay the old cookie from a fresh client: the server revoked it.
-    let replay = Client::new()
-        .get(format!("{}/api/v1/me", app.url))
-        .header("Cookie", &token)
-        .sent()
-        .await;
-    let (status, err) = error_of(replay).await;
-    assert_eq!((status, err["code"].as_str()), (401, Some("unauthorized")));
-    let (status, _) = error_of(app.get("/api/v1/me").sent().await).await;
+    assert_eq!(
+        Client::new()
+            .get(format!("{}/api/v1/me", app.url))
+            .header("Cookie", &token)
+            .refused_with("code")
+            .await,
+        (401, json!("unauthorized"))
+    );
+    let (status, _) = app.get("/api/v1/me").refused().await;
     assert_eq!(status, 401);
 }
 
@@ -149,14 +149,13 @@ async fn password_change_checks_the_current_one_and_revokes_other_sessions() {
         .sent()
         .await;
     let other = session_cookie(&second);
-    let bad = app
+    let (status, err) = app
         .post("/api/v1/auth/password")
         .json(
             &json!({ "current_password": "nope nope nope", "new_password": "a whole new secret" }),
         )
-        .sent()
+        .refused()
         .await;
-    let (status, err) = error_of(bad).await;
     assert_eq!(
         (status, err["field"].as_str()),
         (400, Some("current_password"))
@@ -173,11 +172,7 @@ async fn password_change_checks_the_current_one_and_revokes_other_sessions() {
         .sent()
         .await;
     assert_eq!(replay.status(), 401, "the other session was revoked");
-    assert_eq!(
-        app.get("/api/v1/me").sent().await.status(),
-        200,
-        "this one stays"
-    );
+    assert_eq!(app.get("/api/v1/me").code().await, 200, "this one stays");
     assert_eq!(app.login("ana@example.com", PASSWORD).await.status(), 401);
     assert_eq!(
         app.login("ana@example.com", "a whole new secret")

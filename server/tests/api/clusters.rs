@@ -3,7 +3,7 @@
 use reqwest::Client;
 use serde_json::{Value, json};
 
-use crate::support::{Fetch, TestApp, error_of, session_cookie};
+use crate::support::{Fetch, TestApp, column, session_cookie};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clusters_can_be_created_listed_and_renamed() {
@@ -21,39 +21,29 @@ async fn clusters_can_be_created_listed_and_renamed() {
     assert!(id.starts_with("cl_"));
 
     let list: Value = app.get("/api/v1/clusters").fetch().await;
-    let names: Vec<&str> = list["clusters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let names = column(&list["clusters"], "name");
     assert_eq!(names, ["Ana's cluster", "Staging"]);
 
-    let r = app
-        .patch(&format!("/api/v1/clusters/{id}"))
-        .json(&json!({ "name": "Staging EU" }))
-        .sent()
-        .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.patch(&format!("/api/v1/clusters/{id}"))
+            .json(&json!({ "name": "Staging EU" }))
+            .code()
+            .await,
+        200
+    );
     let shown: Value = app.get(&format!("/api/v1/clusters/{id}")).fetch().await;
     assert_eq!(shown["cluster"]["name"], "Staging EU");
     assert_eq!(shown["member_count"], 1);
-    let actions: Vec<&str> = shown["recent_events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = column(&shown["recent_events"], "action");
     assert_eq!(actions, ["cluster.rename", "cluster.create"]);
 
-    let (status, err) = error_of(
+    assert_eq!(
         app.patch(&format!("/api/v1/clusters/{id}"))
             .json(&json!({ "name": "  " }))
-            .sent()
+            .refused_with("field")
             .await,
-    )
-    .await;
-    assert_eq!((status, err["field"].as_str()), (400, Some("name")));
+        (400, json!("name"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -63,41 +53,41 @@ async fn other_peoples_clusters_are_invisible() {
     let bo = app.signup("bo@example.com").await;
     let bo_cookie = session_cookie(&bo);
     let bo_client = Client::new();
-    let r = bo_client
-        .patch(format!("{}/api/v1/clusters/{ana_cluster}", app.url))
-        .header("Origin", &app.origin)
-        .header("Cookie", &bo_cookie)
-        .json(&json!({ "name": "mine now" }))
-        .sent()
-        .await;
-    let (status, err) = error_of(r).await;
-    assert_eq!((status, err["code"].as_str()), (404, Some("not_found")));
-    let r = bo_client
-        .get(format!("{}/api/v1/clusters/{ana_cluster}", app.url))
-        .header("Cookie", &bo_cookie)
-        .sent()
-        .await;
-    assert_eq!(r.status(), 404);
+    assert_eq!(
+        bo_client
+            .patch(format!("{}/api/v1/clusters/{ana_cluster}", app.url))
+            .header("Origin", &app.origin)
+            .header("Cookie", &bo_cookie)
+            .json(&json!({ "name": "mine now" }))
+            .refused_with("code")
+            .await,
+        (404, json!("not_found"))
+    );
+    assert_eq!(
+        bo_client
+            .get(format!("{}/api/v1/clusters/{ana_cluster}", app.url))
+            .header("Cookie", &bo_cookie)
+            .code()
+            .await,
+        404
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_out_requests_are_401() {
     let app = TestApp::start().await;
     for path in ["/api/v1/me", "/api/v1/clusters"] {
-        let (status, err) = error_of(app.get(path).sent().await).await;
         assert_eq!(
-            (status, err["message"].as_str()),
-            (401, Some("sign in to continue")),
+            app.get(path).refused_with("message").await,
+            (401, json!("sign in to continue")),
             "{path}"
         );
     }
-    let (status, _) = error_of(
-        app.post("/api/v1/clusters")
-            .json(&json!({"name": "x"}))
-            .sent()
-            .await,
-    )
-    .await;
+    let (status, _) = app
+        .post("/api/v1/clusters")
+        .json(&json!({"name": "x"}))
+        .refused()
+        .await;
     assert_eq!(status, 401);
 }
 
@@ -123,23 +113,23 @@ async fn only_the_owner_deletes_a_cluster_and_everything_in_it_goes() {
     let token = token["token"].as_str().unwrap().to_string();
 
     // An Admin may not; the Owner must type the name.
-    let r = Client::new()
-        .delete(format!(
-            "{}/api/v1/clusters/{cluster}?confirm=Ana's cluster",
-            app.url
-        ))
-        .header("Origin", &app.origin)
-        .header("Cookie", &bo)
-        .sent()
-        .await;
-    assert_eq!(r.status(), 403);
+    assert_eq!(
+        Client::new()
+            .delete(format!(
+                "{}/api/v1/clusters/{cluster}?confirm=Ana's cluster",
+                app.url
+            ))
+            .header("Origin", &app.origin)
+            .header("Cookie", &bo)
+            .code()
+            .await,
+        403
+    );
     for confirm in ["", "?confirm=ana's cluster", "?confirm=Staging"] {
-        let (status, err) = error_of(
-            app.delete(&format!("/api/v1/clusters/{cluster}{confirm}"))
-                .sent()
-                .await,
-        )
-        .await;
+        let (status, err) = app
+            .delete(&format!("/api/v1/clusters/{cluster}{confirm}"))
+            .refused()
+            .await;
         assert_eq!(
             (status, err["field"].as_str()),
             (400, Some("confirm")),
@@ -150,29 +140,35 @@ async fn only_the_owner_deletes_a_cluster_and_everything_in_it_goes() {
             "{err}"
         );
     }
-    let r = app.get(&format!("/api/v1/services/{service}")).sent().await;
-    assert_eq!(r.status(), 200, "a refused delete deletes nothing");
+    assert_eq!(
+        app.get(&format!("/api/v1/services/{service}")).code().await,
+        200,
+        "a refused delete deletes nothing"
+    );
 
-    let r = app
-        .delete(&format!(
+    assert_eq!(
+        app.delete(&format!(
             "/api/v1/clusters/{cluster}?confirm=Ana%27s%20cluster"
         ))
-        .sent()
-        .await;
-    assert_eq!(r.status(), 204);
+        .code()
+        .await,
+        204
+    );
     for path in [
         format!("/api/v1/clusters/{cluster}"),
         format!("/api/v1/services/{service}"),
     ] {
-        let r = app.get(&path).sent().await;
-        assert_eq!(r.status(), 404, "{path}");
+        assert_eq!(app.get(&path).code().await, 404, "{path}");
     }
-    let r = Client::new()
-        .get(format!("{}/api/v1/clusters", app.url))
-        .bearer_auth(&token)
-        .sent()
-        .await;
-    assert_eq!(r.status(), 401, "the cluster's tokens die with it");
+    assert_eq!(
+        Client::new()
+            .get(format!("{}/api/v1/clusters", app.url))
+            .bearer_auth(&token)
+            .code()
+            .await,
+        401,
+        "the cluster's tokens die with it"
+    );
     let bo_list: Value = Client::new()
         .get(format!("{}/api/v1/clusters", app.url))
         .header("Cookie", &bo)

@@ -11,17 +11,17 @@ async fn missing_or_foreign_origin_is_403_and_changes_nothing() {
     let body =
         json!({ "email": "ana@example.com", "password": "correct horse battery", "name": "Ana" });
     let url = format!("{}/api/v1/auth/signup", app.url);
-    let missing = app.client.post(&url).json(&body).sent().await;
-    let (status, err) = error_of(missing).await;
-    assert_eq!((status, err["code"].as_str()), (403, Some("bad_origin")));
-    let foreign = app
+    assert_eq!(
+        app.client.post(&url).json(&body).refused_with("code").await,
+        (403, json!("bad_origin"))
+    );
+    let (status, err) = app
         .client
         .post(&url)
         .header("Origin", "https://evil.example")
         .json(&body)
-        .sent()
+        .refused()
         .await;
-    let (status, err) = error_of(foreign).await;
     assert_eq!(status, 403);
     assert_eq!(
         err["message"],
@@ -49,13 +49,14 @@ async fn server_functions_check_origin_too() {
         ("email", "ana@example.com"),
         ("password", "correct horse battery"),
     ];
-    let r = app
-        .client
-        .post(format!("{}{action}", app.url))
-        .form(&form)
-        .sent()
-        .await;
-    assert_eq!(r.status(), 403);
+    assert_eq!(
+        app.client
+            .post(format!("{}{action}", app.url))
+            .form(&form)
+            .code()
+            .await,
+        403
+    );
     let r = app
         .client
         .post(format!("{}{action}", app.url))
@@ -69,7 +70,7 @@ async fn server_functions_check_origin_too() {
         r.status()
     );
     assert_eq!(
-        app.get("/api/v1/me").sent().await.status(),
+        app.get("/api/v1/me").code().await,
         200,
         "the server fn set the cookie"
     );
@@ -78,30 +79,29 @@ async fn server_functions_check_origin_too() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_json_is_400_with_a_message() {
     let app = TestApp::start().await;
-    let r = app
+    let (status, err) = app
         .post("/api/v1/auth/login")
         .header("Content-Type", "application/json")
         .body("{\"email\": \"ana@example.com\", ")
-        .sent()
+        .refused()
         .await;
-    let (status, err) = error_of(r).await;
     assert_eq!((status, err["code"].as_str()), (400, Some("bad_request")));
     assert!(err["message"].as_str().unwrap().contains("EOF"), "{err}");
 
-    let r = app
+    let (status, err) = app
         .post("/api/v1/auth/login")
         .json(&json!({ "email": 7 }))
-        .sent()
+        .refused()
         .await;
-    let (status, err) = error_of(r).await;
     assert_eq!(status, 422, "well-formed JSON of the wrong shape");
     assert!(err["message"].as_str().unwrap().contains("email"), "{err}");
 
-    let r = app.post("/api/v1/auth/login").body("email=a").sent().await;
-    let (status, err) = error_of(r).await;
     assert_eq!(
-        (status, err["code"].as_str()),
-        (415, Some("unsupported_media_type"))
+        app.post("/api/v1/auth/login")
+            .body("email=a")
+            .refused_with("code")
+            .await,
+        (415, json!("unsupported_media_type"))
     );
 }
 
@@ -110,7 +110,7 @@ async fn oversize_body_is_413() {
     let app = TestApp::start().await;
     let huge =
         json!({ "email": "ana@example.com", "password": "x".repeat(100 * 1024), "name": "Ana" });
-    let (status, err) = error_of(app.post("/api/v1/auth/signup").json(&huge).sent().await).await;
+    let (status, err) = app.post("/api/v1/auth/signup").json(&huge).refused().await;
     assert_eq!(
         (status, err["code"].as_str()),
         (413, Some("payload_too_large"))
@@ -121,8 +121,10 @@ async fn oversize_body_is_413() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_api_routes_are_json_404s_and_pages_are_html_404s() {
     let app = TestApp::start().await;
-    let (status, err) = error_of(app.get("/api/v1/nope").sent().await).await;
-    assert_eq!((status, err["code"].as_str()), (404, Some("not_found")));
+    assert_eq!(
+        app.get("/api/v1/nope").refused_with("code").await,
+        (404, json!("not_found"))
+    );
     let page = app
         .get("/no/such/page")
         .header("Accept", "text/html")

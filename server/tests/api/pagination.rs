@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::support::{Fetch, TestApp, error_of};
+use crate::support::{Fetch, TestApp};
 
 /// Follows `next_cursor` from the first page to the last; the ids in the order seen.
 async fn walk(app: &TestApp, path: &str, items: &str, id: &str, limit: usize) -> Vec<String> {
@@ -51,12 +51,13 @@ async fn lists_page_by_cursor_without_gaps_or_duplicates() {
             .fetch()
             .await;
         instance = made["instance"]["id"].as_str().unwrap().to_string();
-        let r = app
-            .post(&format!("/api/v1/clusters/{cluster}/tokens"))
-            .json(&json!({"name": format!("ci-{n}"), "role": "member"}))
-            .sent()
-            .await;
-        assert_eq!(r.status(), 201);
+        assert_eq!(
+            app.post(&format!("/api/v1/clusters/{cluster}/tokens"))
+                .json(&json!({"name": format!("ci-{n}"), "role": "member"}))
+                .code()
+                .await,
+            201
+        );
     }
     let svc: Value = app
         .post(&format!("/api/v1/clusters/{cluster}/services"))
@@ -69,11 +70,12 @@ async fn lists_page_by_cursor_without_gaps_or_duplicates() {
         .await;
     let svc = svc["id"].as_str().unwrap();
     for _ in 0..5 {
-        let r = app
-            .post(&format!("/api/v1/services/{svc}/deployments"))
-            .sent()
-            .await;
-        assert_eq!(r.status(), 202);
+        assert_eq!(
+            app.post(&format!("/api/v1/services/{svc}/deployments"))
+                .code()
+                .await,
+            202
+        );
     }
 
     for (path, items, id) in [
@@ -106,20 +108,19 @@ async fn lists_page_by_cursor_without_gaps_or_duplicates() {
         ("limit=many", "limit"),
         ("cursor=not-ours", "cursor"),
     ] {
-        let r = app.get(&format!("{path}?{query}")).sent().await;
-        let (status, err) = error_of(r).await;
+        let (status, err) = app.get(&format!("{path}?{query}")).refused().await;
         assert_eq!(
             (status, err["field"].as_str()),
             (400, Some(field)),
             "{query}"
         );
     }
-    let r = app
-        .get(&format!(
+    assert_eq!(
+        app.get(&format!(
             "/api/v1/services/{svc}/deployments?cursor=bm8tc2VwYXJhdG9y"
         ))
-        .sent()
-        .await;
-    let (status, err) = error_of(r).await;
-    assert_eq!((status, err["field"].as_str()), (400, Some("cursor")));
+        .refused_with("field")
+        .await,
+        (400, json!("cursor"))
+    );
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{Fetch, TestApp, ana_and_bo, error_of, node_service};
+use crate::support::{Fetch, TestApp, ana_and_bo, column, error_of, node_service};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_create_change_and_delete_services_with_clear_errors() {
@@ -35,24 +35,22 @@ async fn admins_create_change_and_delete_services_with_clear_errors() {
     assert_eq!(error_of(dup).await.0, 409);
     let mut bad = node_service(&ins);
     bad["name"] = json!("Bad Name");
-    let (status, err) = error_of(
+    assert_eq!(
         app.post(&format!("/api/v1/clusters/{cluster}/services"))
             .json(&bad)
-            .sent()
+            .refused_with("field")
             .await,
-    )
-    .await;
-    assert_eq!((status, err["field"].as_str()), (400, Some("name")));
+        (400, json!("name"))
+    );
     let mut elsewhere = node_service("ins_nope");
     elsewhere["name"] = json!("other");
-    let (status, err) = error_of(
+    assert_eq!(
         app.post(&format!("/api/v1/clusters/{cluster}/services"))
             .json(&elsewhere)
-            .sent()
+            .refused_with("field")
             .await,
-    )
-    .await;
-    assert_eq!((status, err["field"].as_str()), (400, Some("instance_id")));
+        (400, json!("instance_id"))
+    );
 
     // PATCH changes what is present; null clears.
     let patched: Value = app
@@ -67,8 +65,10 @@ async fn admins_create_change_and_delete_services_with_clear_errors() {
     assert_eq!(shown, patched);
 
     // An instance that still runs services cannot be removed.
-    let (status, err) =
-        error_of(app.delete(&format!("/api/v1/instances/{ins}")).sent().await).await;
+    let (status, err) = app
+        .delete(&format!("/api/v1/instances/{ins}"))
+        .refused()
+        .await;
     assert_eq!(status, 409);
     assert!(err["message"].as_str().unwrap().contains("api"), "{err}");
 
@@ -86,8 +86,7 @@ async fn admins_create_change_and_delete_services_with_clear_errors() {
 
     let gone = app.delete(&format!("/api/v1/services/{id}")).sent().await;
     assert_eq!(gone.status(), 204);
-    let r = app.get(&format!("/api/v1/services/{id}")).sent().await;
-    assert_eq!(r.status(), 404);
+    assert_eq!(app.get(&format!("/api/v1/services/{id}")).code().await, 404);
     let r = app.delete(&format!("/api/v1/instances/{ins}")).sent().await;
     assert_eq!(r.status(), 204, "removable once its services are gone");
 }
@@ -109,12 +108,11 @@ async fn deploys_queue_until_the_agent_takes_them_and_can_be_cancelled() {
     assert_eq!(body["deployment"]["state"], "queued");
     assert_eq!(body["deployment"]["transitions"][0]["state"], "queued");
 
-    let bad_ref = app
+    let (status, err) = app
         .post(&format!("/api/v1/services/{id}/deployments"))
         .json(&json!({"ref": "--upload-pack=evil"}))
-        .sent()
+        .refused()
         .await;
-    let (status, err) = error_of(bad_ref).await;
     assert_eq!((status, err["field"].as_str()), (400, Some("ref")));
 
     let shown: Value = app.get(&format!("/api/v1/services/{id}")).fetch().await;
@@ -132,12 +130,7 @@ async fn deploys_queue_until_the_agent_takes_them_and_can_be_cancelled() {
             .unwrap()
             .contains("ana@example.com")
     );
-    let states: Vec<&str> = cancelled["transitions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["state"].as_str().unwrap())
-        .collect();
+    let states = column(&cancelled["transitions"], "state");
     assert_eq!(states, ["queued", "cancelled"]);
     let again = app
         .post(&format!("/api/v1/deployments/{dep}/cancel"))
@@ -204,11 +197,14 @@ async fn services_of_other_clusters_are_not_found() {
         format!("/api/v1/services/{id}"),
         format!("/api/v1/services/{id}/deployments"),
     ] {
-        let r = reqwest::Client::new()
-            .get(format!("{}{path}", app.url))
-            .header("Cookie", &cookie)
-            .sent()
-            .await;
-        assert_eq!(r.status(), 404, "{path}");
+        assert_eq!(
+            reqwest::Client::new()
+                .get(format!("{}{path}", app.url))
+                .header("Cookie", &cookie)
+                .code()
+                .await,
+            404,
+            "{path}"
+        );
     }
 }

@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::support::{Fetch, TestApp, git_service, session_cookie, websocket_upgrade};
-use proto::api::SignupResponse;
+use proto::api::{Service, SignupResponse};
 
 type Socket = WebSocketStream<TcpStream>;
 
@@ -55,13 +55,19 @@ async fn ana_with_instance(app: &TestApp) -> (String, String, String) {
     (cluster, instance, cookie)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn strangers_and_signed_out_clients_cannot_watch_services() {
-    let app = TestApp::open().await;
-    let (cluster, instance, _) = ana_with_instance(&app).await;
+/// [`ana_with_instance`] with a service `api` on the instance, instead of the instance's id.
+async fn ana_with_service(app: &TestApp) -> (String, Service, String) {
+    let (cluster, instance, cookie) = ana_with_instance(app).await;
     let svc = app
         .create_service(&cluster, &git_service("api", &instance))
         .await;
+    (cluster, svc, cookie)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_and_signed_out_clients_cannot_watch_services() {
+    let app = TestApp::open().await;
+    let (cluster, svc, _) = ana_with_service(&app).await;
     let list = format!("/api/v1/clusters/{cluster}/services/live");
     let one = format!("/api/v1/services/{}/live", svc.id);
     assert_eq!(app.upgrade_status(&list, None).await, 401);
@@ -104,10 +110,7 @@ async fn the_service_list_is_pushed_again_when_a_service_is_created() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_page_sees_its_deployments_queued_and_cancelled_live() {
     let app = TestApp::start().await;
-    let (cluster, instance, cookie) = ana_with_instance(&app).await;
-    let svc = app
-        .create_service(&cluster, &git_service("api", &instance))
-        .await;
+    let (_, svc, cookie) = ana_with_service(&app).await;
     let id = &svc.id;
     let mut socket = watch(&app, &format!("/api/v1/services/{id}/live"), &cookie).await;
     let first = next(&mut socket).await;
@@ -125,11 +128,12 @@ async fn a_service_page_sees_its_deployments_queued_and_cancelled_live() {
     assert_eq!(state_of(&pushed).as_deref(), Some("queued"));
     assert_eq!(pushed["service"]["status"], "deploying");
 
-    let r = app
-        .post(&format!("/api/v1/deployments/{dep}/cancel"))
-        .sent()
-        .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.post(&format!("/api/v1/deployments/{dep}/cancel"))
+            .code()
+            .await,
+        200
+    );
     while state_of(&pushed).as_deref() != Some("cancelled") {
         pushed = next(&mut socket).await;
     }
@@ -142,10 +146,7 @@ async fn a_service_page_sees_its_deployments_queued_and_cancelled_live() {
     );
 
     assert_eq!(
-        app.delete(&format!("/api/v1/services/{id}"))
-            .sent()
-            .await
-            .status(),
+        app.delete(&format!("/api/v1/services/{id}")).code().await,
         204
     );
     let closed = tokio::time::timeout(Duration::from_secs(10), async {

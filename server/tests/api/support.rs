@@ -6,10 +6,14 @@ use std::time::Duration;
 
 use proto::api::{CreateInstanceResponse, CreatedInvite, Deployment, Service, SignupResponse};
 use reqwest::{Client, RequestBuilder, Response};
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use server::Config;
 use tokio::sync::oneshot;
+
+// Beside this file in both test binaries (`gateway` includes this one by `#[path]`).
+#[path = "support/helpers.rs"]
+mod helpers;
+pub use helpers::*;
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -257,7 +261,7 @@ impl TestApp {
             .unwrap();
         assert_eq!(r.status(), 201, "invite {email}");
         let made: CreatedInvite = r.json().await.unwrap();
-        let token = made.invite_url.rsplit('/').next().unwrap().to_string();
+        let token = link_token(&made.invite_url).to_string();
         (token, made)
     }
 
@@ -334,104 +338,5 @@ impl TestApp {
     /// Stops the server gracefully and waits for it to finish.
     pub async fn stop(mut self) {
         self.halt().await;
-    }
-}
-
-/// The `{"error":{…}}` body of a failed response, with its status.
-pub async fn error_of(r: Response) -> (u16, Value) {
-    let status = r.status().as_u16();
-    let body: Value = r.json().await.expect("error bodies are JSON");
-    assert!(
-        body["error"]["code"].is_string() && body["error"]["message"].is_string(),
-        "{body}"
-    );
-    (status, body["error"].clone())
-}
-
-/// The `Set-Cookie` header of a response.
-pub fn set_cookie(r: &Response) -> String {
-    r.headers()
-        .get("set-cookie")
-        .expect("Set-Cookie")
-        .to_str()
-        .unwrap()
-        .to_string()
-}
-
-/// The `name=value` part of a response's `Set-Cookie`, to send back as `Cookie`.
-pub fn session_cookie(r: &Response) -> String {
-    set_cookie(r).split(';').next().unwrap().to_string()
-}
-
-/// Ana signs up (Owner of a new cluster), Bo signs up too (his own cluster: the Base must have
-/// open sign-up) and joins Ana's cluster as `role` through her invitation; returns Ana's
-/// cluster and Bo's session cookie.
-pub async fn ana_and_bo(app: &TestApp, role: &str) -> (String, String) {
-    let cluster = app.ana_cluster().await;
-    let bo = app.stranger("bo@example.com", "Bo").await;
-    let (token, _) = app.invite(&cluster, "bo@example.com", role).await;
-    let joined = Client::new()
-        .post(format!("{}/api/v1/invites/{token}/accept", app.url))
-        .header("Origin", &app.origin)
-        .header("Cookie", &bo)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(joined.status(), 200, "Bo joins as {role}");
-    (cluster, bo)
-}
-
-/// A Node service named `api` on `instance`: git source, env, health check and a domain.
-pub fn node_service(instance: &str) -> Value {
-    json!({
-        "name": "api",
-        "instance_id": instance,
-        "source": {"git": {"url": "https://example.com/api.git", "branch": "main"}},
-        "runtime": "node",
-        "env": {"NODE_ENV": "production"},
-        "health_check": {"http": {"path": "/healthz"}, "retries": 5},
-        "domains": ["api.example.com"]
-    })
-}
-
-/// The least service: `name` from a git URL, on `instance`.
-pub fn git_service(name: &str, instance: &str) -> Value {
-    json!({
-        "name": name,
-        "instance_id": instance,
-        "source": {"git": {"url": "https://example.com/api.git"}}
-    })
-}
-
-/// `r` as a WebSocket upgrade request (with a fixed key), for checking who is refused before
-/// the upgrade.
-pub fn websocket_upgrade(r: RequestBuilder) -> RequestBuilder {
-    r.header("Connection", "Upgrade")
-        .header("Upgrade", "websocket")
-        .header("Sec-WebSocket-Version", "13")
-        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
-}
-
-/// Sends a request and reads its answer in one step, for the many places that want only that.
-pub trait Fetch {
-    /// Sends the request; one that cannot be sent at all fails the test.
-    fn sent(self) -> impl std::future::Future<Output = Response>;
-    /// Sends the request and reads the JSON body as `T`, whatever the status.
-    fn fetch<T: DeserializeOwned>(self) -> impl std::future::Future<Output = T>;
-    /// Sends the request and reads the body as text, whatever the status.
-    fn fetch_text(self) -> impl std::future::Future<Output = String>;
-}
-
-impl Fetch for RequestBuilder {
-    async fn sent(self) -> Response {
-        self.send().await.unwrap()
-    }
-
-    async fn fetch<T: DeserializeOwned>(self) -> T {
-        self.send().await.unwrap().json().await.unwrap()
-    }
-
-    async fn fetch_text(self) -> String {
-        self.send().await.unwrap().text().await.unwrap()
     }
 }

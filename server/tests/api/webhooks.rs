@@ -195,11 +195,12 @@ async fn bad_missing_or_unknown_proofs_are_refused_alike_and_deploy_nothing() {
     assert_eq!(error_of(r).await.0, 413);
 
     // A hook that was switched off refuses everything too.
-    let r = app
-        .delete(&format!("/api/v1/services/{svc}/webhook"))
-        .sent()
-        .await;
-    assert_eq!(r.status(), 204);
+    assert_eq!(
+        app.delete(&format!("/api/v1/services/{svc}/webhook"))
+            .code()
+            .await,
+        204
+    );
     let (status, off) =
         error_of(github(&app, &svc, "push", "d-5", &body, Some("whsec_x")).await).await;
     assert_eq!((status, &off), (401, &wrong));
@@ -279,8 +280,7 @@ async fn gitlab_tokens_and_generic_bearers_are_checked() {
     let r = gitlab("whsec_nope", "u-1").sent().await;
     assert_eq!(error_of(r).await.0, 401);
     assert!(deployments(&app, &svc).await.is_empty());
-    let r = gitlab(&secret, "u-1").sent().await;
-    assert_eq!(r.status(), 202);
+    assert_eq!(gitlab(&secret, "u-1").code().await, 202);
     let r = gitlab(&secret, "u-1").sent().await;
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "duplicate");
     assert_eq!(deployments(&app, &svc).await.len(), 1);
@@ -294,23 +294,27 @@ async fn gitlab_tokens_and_generic_bearers_are_checked() {
     let r = generic("whsec_nope").sent().await;
     assert_eq!(error_of(r).await.0, 401);
     let other = "9b2cf535f27731c974343645a3985328ce0a4f1b";
-    let r = generic(&secret)
-        .json(&json!({"ref": "main", "commit": other}))
-        .sent()
-        .await;
-    assert_eq!(r.status(), 202);
+    assert_eq!(
+        generic(&secret)
+            .json(&json!({"ref": "main", "commit": other}))
+            .code()
+            .await,
+        202
+    );
     let r = generic(&secret).sent().await;
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "duplicate");
     let deps = deployments(&app, &svc).await;
     assert_eq!(deps.len(), 2);
     assert_eq!(deps[0]["git_ref"], other);
     // No body and no delivery id: the head of the branch the hook deploys, every time.
-    let r = reqwest::Client::new()
-        .post(format!("{}/hooks/generic/{svc}", app.url))
-        .bearer_auth(&secret)
-        .sent()
-        .await;
-    assert_eq!(r.status(), 202);
+    assert_eq!(
+        reqwest::Client::new()
+            .post(format!("{}/hooks/generic/{svc}", app.url))
+            .bearer_auth(&secret)
+            .code()
+            .await,
+        202
+    );
     assert_eq!(deployments(&app, &svc).await[0]["git_ref"], "main");
 }
 

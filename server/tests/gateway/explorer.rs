@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::Fetch;
+use crate::support::{Fetch, column};
 use crate::tools::live_service;
 
 async fn status_and_body(r: reqwest::Response) -> (u16, Vec<u8>) {
@@ -15,24 +15,20 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
     let l = live_service().await;
     let files = format!("/api/v1/services/{}/files", l.service);
     let listing: Value = l.app.get(&files).fetch().await;
-    let names: Vec<&str> = listing["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap())
-        .collect();
+    let names = column(&listing["entries"], "name");
     assert!(
         names.contains(&"server.js") && names.contains(&"package.json"),
         "{names:?}"
     );
 
-    let r = l
-        .app
-        .post(&format!("{files}/mkdir"))
-        .json(&json!({ "path": "notes" }))
-        .sent()
-        .await;
-    assert_eq!(r.status(), 201);
+    assert_eq!(
+        l.app
+            .post(&format!("{files}/mkdir"))
+            .json(&json!({ "path": "notes" }))
+            .code()
+            .await,
+        201
+    );
     let r = l
         .app
         .put(&format!("{files}/content?path=notes/a.txt"))
@@ -57,15 +53,16 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
         .to_string();
     assert_eq!(status_and_body(r).await, (200, b"hello".to_vec()));
     // An editor saves with the time it read; a stale one is a conflict and changes nothing.
-    let r = l
-        .app
-        .put(&format!(
-            "{files}/content?path=notes/a.txt&if_modified_ms=1"
-        ))
-        .body("stale")
-        .sent()
-        .await;
-    assert_eq!(r.status(), 409);
+    assert_eq!(
+        l.app
+            .put(&format!(
+                "{files}/content?path=notes/a.txt&if_modified_ms=1"
+            ))
+            .body("stale")
+            .code()
+            .await,
+        409
+    );
     let r = l
         .app
         .put(&format!(
@@ -86,13 +83,14 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
     assert_eq!(r.headers()["content-length"], "13");
     assert_eq!(status_and_body(r).await, (200, b"hello, edited".to_vec()));
 
-    let r = l
-        .app
-        .post(&format!("{files}/rename"))
-        .json(&json!({ "from": "notes/a.txt", "to": "notes/b.txt" }))
-        .sent()
-        .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(
+        l.app
+            .post(&format!("{files}/rename"))
+            .json(&json!({ "from": "notes/a.txt", "to": "notes/b.txt" }))
+            .code()
+            .await,
+        200
+    );
     let listing: Value = l.app.get(&format!("{files}?path=notes")).fetch().await;
     assert_eq!(listing["entries"][0]["name"], "b.txt");
     assert_eq!(
@@ -119,12 +117,17 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("b.txt"));
 
-    let r = l.app.delete(&format!("{files}?path=notes")).sent().await;
-    assert_eq!(r.status(), 204);
+    assert_eq!(
+        l.app.delete(&format!("{files}?path=notes")).code().await,
+        204
+    );
     let r = l.app.get(&format!("{files}?path=notes")).sent().await;
     assert_eq!(r.status(), 404);
-    let r = l.app.delete(&format!("{files}?path=")).sent().await;
-    assert_eq!(r.status(), 400, "the root itself is never deleted");
+    assert_eq!(
+        l.app.delete(&format!("{files}?path=")).code().await,
+        400,
+        "the root itself is never deleted"
+    );
 
     let events: Value = l
         .app
@@ -134,12 +137,7 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
         ))
         .fetch()
         .await;
-    let mut actions: Vec<&str> = events["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let mut actions = column(&events["events"], "action");
     actions.sort();
     assert_eq!(
         actions,

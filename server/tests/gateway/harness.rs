@@ -97,6 +97,13 @@ pub async fn deploy_live(app: &TestApp, service: &str) -> String {
     dep
 }
 
+/// Fails naming the first of `lines` that `text` (a deploy log) does not contain.
+pub fn assert_lines_in(text: &str, lines: &[&str]) {
+    for line in lines {
+        assert!(text.contains(line), "{line:?} not in:\n{text}");
+    }
+}
+
 /// Polls `check` every 20 ms until it is true or `within` passes; returns how long it took.
 pub async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F) -> Duration
 where

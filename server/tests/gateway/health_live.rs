@@ -10,7 +10,7 @@ use proto::api::ServiceStatus;
 use proto::deploy::DeployState;
 
 use crate::deploy::{Deployer, Repo, git_source};
-use crate::eventually;
+use crate::{assert_lines_in, eventually};
 
 /// A server answering `body` on every path.
 fn server(body: &str) -> String {
@@ -71,14 +71,15 @@ async fn the_release_step_runs_before_the_switch_and_a_failing_one_keeps_v1_serv
         first.plan
     );
     let logs = d.log_text(&svc).await;
-    for line in [
-        "build plan:",
-        "  runtime: node",
-        "  release: echo migrated > released  # Procfile release:",
-        "  start: node server.js  # Procfile web:",
-    ] {
-        assert!(logs.contains(line), "{line:?} in {logs}");
-    }
+    assert_lines_in(
+        &logs,
+        &[
+            "build plan:",
+            "  runtime: node",
+            "  release: echo migrated > released  # Procfile release:",
+            "  start: node server.js  # Procfile web:",
+        ],
+    );
 
     repo.commit(
         &[

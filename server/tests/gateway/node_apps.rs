@@ -5,6 +5,7 @@
 
 use proto::deploy::DeployState;
 
+use crate::assert_lines_in;
 use crate::deploy::{Deployer, Repo, git_source};
 
 /// A server whose answer comes from the `ms` package.
@@ -136,14 +137,15 @@ async fn a_yarn_4_app_gets_yarn_from_corepack_and_installs_immutably() {
         d.get("yarny.test").await.unwrap(),
         (200, "two minutes is 2m".into())
     );
-    for line in [
-        "package manager: yarn 4.5.1 (berry) via corepack (packageManager in package.json)",
-        "yarn is not installed on this instance; Node's corepack provides it",
-        "build: yarn install --immutable  # packageManager in package.json",
-        "start: yarn start  # scripts.start in package.json",
-    ] {
-        assert!(log.contains(line), "{line:?} not in:\n{log}");
-    }
+    assert_lines_in(
+        &log,
+        &[
+            "package manager: yarn 4.5.1 (berry) via corepack (packageManager in package.json)",
+            "yarn is not installed on this instance; Node's corepack provides it",
+            "build: yarn install --immutable  # packageManager in package.json",
+            "start: yarn start  # scripts.start in package.json",
+        ],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -163,13 +165,14 @@ async fn a_pnpm_app_gets_the_pinned_pnpm_from_corepack() {
         d.get("pnpmy.test").await.unwrap(),
         (200, "'42' true, 'x' false".into())
     );
-    for line in [
-        "package manager: pnpm 9.12.0 via corepack (packageManager in package.json)",
-        "build: pnpm install --frozen-lockfile  # packageManager in package.json",
-        "start: node server.js  # server.js, as npm start runs it",
-    ] {
-        assert!(log.contains(line), "{line:?} not in:\n{log}");
-    }
+    assert_lines_in(
+        &log,
+        &[
+            "package manager: pnpm 9.12.0 via corepack (packageManager in package.json)",
+            "build: pnpm install --frozen-lockfile  # packageManager in package.json",
+            "start: node server.js  # server.js, as npm start runs it",
+        ],
+    );
     // pnpm's own output: the pinned version ran.
     assert!(log.contains("+ is-number 7.0.0"), "{log}");
 }

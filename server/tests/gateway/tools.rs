@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::support::{Fetch, PASSWORD, TestApp, session_cookie};
+use crate::support::{Fetch, PASSWORD, TestApp, column, link_token, session_cookie};
 use crate::{RunningAgent, add_instance, base_with_owner, deploy_live};
 use testkit::Repo;
 
@@ -230,12 +230,7 @@ async fn a_console_runs_a_real_shell_resizes_and_comes_back_after_a_reconnect() 
         ))
         .fetch()
         .await;
-    let actions: Vec<&str> = events["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions = column(&events["events"], "action");
     assert_eq!(
         actions.iter().filter(|a| **a == "console.open").count(),
         3,
@@ -260,12 +255,7 @@ async fn roles_and_the_instance_switch_decide_who_gets_a_console() {
             .json(&json!({ "email": email, "role": role }))
             .fetch()
             .await;
-        let token = inv["invite_url"]
-            .as_str()
-            .unwrap()
-            .rsplit('/')
-            .next()
-            .unwrap();
+        let token = link_token(inv["invite_url"].as_str().unwrap());
         let r = reqwest::Client::new()
             .post(format!("{}/api/v1/invites/{token}/accept", l.app.url))
             .header("Origin", &l.app.origin)

@@ -4,7 +4,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::support::{Fetch, Options};
+use crate::support::{Fetch, Options, column};
 use crate::tools::live_service_with;
 
 /// Deterministic noise (xorshift64*), so a failure can be reproduced byte for byte.
@@ -75,13 +75,14 @@ async fn an_upload_over_the_cap_is_refused_and_leaves_nothing_behind() {
     })
     .await;
     let files = format!("/api/v1/services/{}/files", l.service);
-    let r = l
-        .app
-        .put(&format!("{files}/content?path=small.bin"))
-        .body(noise(999_999, 1))
-        .sent()
-        .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(
+        l.app
+            .put(&format!("{files}/content?path=small.bin"))
+            .body(noise(999_999, 1))
+            .code()
+            .await,
+        200
+    );
     let r = l
         .app
         .put(&format!("{files}/content?path=huge.bin"))
@@ -90,12 +91,7 @@ async fn an_upload_over_the_cap_is_refused_and_leaves_nothing_behind() {
         .await;
     assert_eq!(r.status(), 413);
     let listing: serde_json::Value = l.app.get(&files).fetch().await;
-    let names: Vec<&str> = listing["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap())
-        .collect();
+    let names = column(&listing["entries"], "name");
     assert!(names.contains(&"small.bin"));
     assert!(
         !names

@@ -1,0 +1,346 @@
+//! The people and things the permission matrix is checked against: Ana's cluster with an
+//! instance, a service and a deployment ([`world`]), and one [`Caller`] per role, per role's API
+//! token, for a non-member and for nobody ([`callers`]), each able to send a request as itself.
+
+use reqwest::{Client, Method, RequestBuilder};
+use serde_json::{Value, json};
+
+use super::{ALL, Who};
+use crate::support::{Fetch, PASSWORD, TestApp, link_token};
+
+/// How a caller authenticates.
+#[derive(Clone)]
+pub(crate) enum Cred {
+    /// A client with a session cookie.
+    Session(Client),
+    /// An API token (no cookie).
+    Token(String),
+    Nobody,
+}
+
+pub(crate) struct Caller {
+    pub label: String,
+    pub cred: Cred,
+    /// The role it acts with in Ana's cluster; `None` for a non-member or nobody.
+    pub role: Option<Who>,
+    pub user_id: Option<String>,
+    pub token_id: Option<String>,
+}
+
+pub(crate) struct World {
+    pub app: TestApp,
+    pub ana: Client,
+    pub cluster: String,
+    pub instance: String,
+    pub service: String,
+    pub deployment: String,
+    n: std::cell::Cell<u32>,
+}
+
+fn session_client() -> Client {
+    Client::builder().cookie_store(true).build().unwrap()
+}
+
+impl World {
+    pub(crate) fn req(&self, cred: &Cred, method: Method, path: &str) -> RequestBuilder {
+        let url = format!("{}/api/v1{path}", self.app.url);
+        match cred {
+            Cred::Session(c) => c.request(method, url).header("Origin", &self.app.origin),
+            Cred::Token(t) => Client::new().request(method, url).bearer_auth(t),
+            Cred::Nobody => Client::new()
+                .request(method, url)
+                .header("Origin", &self.app.origin),
+        }
+    }
+
+    pub(crate) async fn ana(&self, method: Method, path: &str, body: Value) -> Value {
+        let r = self
+            .req(&Cred::Session(self.ana.clone()), method, path)
+            .json(&body)
+            .sent()
+            .await;
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json().await.unwrap_or(Value::Null)
+    }
+
+    pub(crate) fn unique(&self, what: &str) -> String {
+        self.n.set(self.n.get() + 1);
+        format!("{what}{}", self.n.get())
+    }
+
+    /// A person who signed up through an invitation with `role`; their session client and id.
+    pub(crate) async fn invited(&self, role: &str) -> (Client, String) {
+        let email = format!("{}@example.com", self.unique("p"));
+        let inv = self
+            .ana(
+                Method::POST,
+                &format!("/clusters/{}/invites", self.cluster),
+                json!({ "email": email, "role": role }),
+            )
+            .await;
+        let token = link_token(inv["invite_url"].as_str().unwrap()).to_string();
+        let client = session_client();
+        let r = client
+            .post(format!("{}/api/v1/invites/{token}/accept", self.app.url))
+            .header("Origin", &self.app.origin)
+            .json(&json!({ "email": email, "password": PASSWORD, "name": "Someone" }))
+            .sent()
+            .await;
+        assert_eq!(r.status(), 201);
+        let body: Value = r.json().await.unwrap();
+        (client, body["user"]["id"].as_str().unwrap().to_string())
+    }
+
+    pub(crate) async fn fresh_service(&self) -> String {
+        let name = self.unique("svc-");
+        let s = self
+            .ana(
+                Method::POST,
+                &format!("/clusters/{}/services", self.cluster),
+                json!({ "name": name, "instance_id": self.instance,
+                        "source": {"git": {"url": "https://example.com/app.git"}} }),
+            )
+            .await;
+        s["id"].as_str().unwrap().to_string()
+    }
+
+    /// The concrete path and body for one call of `route`, creating what it destroys.
+    pub(crate) async fn prepare(&self, method: &str, route: &str) -> (String, Value) {
+        let c = &self.cluster;
+        let body = match (method, route) {
+            ("PATCH", "/clusters/{id}") => json!({ "name": self.unique("Renamed ") }),
+            ("POST", "/clusters/{id}/instances") => json!({ "name": self.unique("box-") }),
+            ("POST", "/clusters/{id}/services") => json!({
+                "name": self.unique("new-"), "instance_id": self.instance,
+                "source": {"git": {"url": "https://example.com/app.git"}} }),
+            ("PATCH", "/services/{id}") => json!({ "build_command": self.unique("make ") }),
+            ("PATCH", "/instances/{id}") => json!({ "console_enabled": true }),
+            ("POST", "/services/{id}/files/mkdir") => json!({ "path": "new" }),
+            ("POST", "/services/{id}/files/rename") => json!({ "from": "a", "to": "b" }),
+            ("POST", "/services/{id}/deployments") => json!({}),
+            ("PATCH", "/clusters/{id}/members/{user}") => json!({ "role": "member" }),
+            ("POST", "/clusters/{id}/invites") => {
+                json!({ "email": format!("{}@example.com", self.unique("i")), "role": "member" })
+            }
+            ("POST", "/clusters/{id}/tokens") => {
+                json!({ "name": self.unique("ci "), "role": "guest" })
+            }
+            ("POST", "/services/{id}/env/import") => json!({ "dotenv": "A=1\nB=2\n" }),
+            ("PUT", "/services/{id}/env/{key}") => json!({ "value": "v", "secret": true }),
+            ("POST", "/services/{id}/rollback") => json!({ "deployment_id": self.deployment }),
+            _ => Value::Null,
+        };
+        let id = if route.starts_with("/clusters/{id}") {
+            c.clone()
+        } else if route.starts_with("/instances/") {
+            let i = self
+                .ana(
+                    Method::POST,
+                    &format!("/clusters/{c}/instances"),
+                    json!({ "name": self.unique("gone-") }),
+                )
+                .await;
+            i["instance"]["id"].as_str().unwrap().to_string()
+        } else if route.starts_with("/deployments/") {
+            self.deployment.clone()
+        } else if method == "DELETE" && route == "/services/{id}" {
+            self.fresh_service().await
+        } else {
+            self.service.clone()
+        };
+        if (method, route) == ("DELETE", "/services/{id}/webhook") {
+            self.ana(Method::POST, &format!("/services/{id}/webhook"), json!({}))
+                .await;
+        }
+        let mut path = route.replace("{id}", &id).replace("{action}", "restart");
+        if (method, route) == ("DELETE", "/clusters/{id}") {
+            path.push_str("?confirm=not-its-name");
+        }
+        if route.ends_with("/console") {
+            path.push_str("?session=matrix-session-1");
+        }
+        if route.contains("/files") && method != "POST" {
+            path.push_str("?path=app.js");
+        }
+        if path.contains("{user}") {
+            let (_, user) = self.invited("guest").await;
+            path = path.replace("{user}", &user);
+        }
+        if path.contains("{invite}") {
+            let inv = self
+                .ana(
+                    Method::POST,
+                    &format!("/clusters/{c}/invites"),
+                    json!({ "email": format!("{}@example.com", self.unique("r")), "role": "guest" }),
+                )
+                .await;
+            path = path.replace("{invite}", inv["invite"]["id"].as_str().unwrap());
+        }
+        if path.contains("{token}") {
+            let t = self
+                .ana(
+                    Method::POST,
+                    &format!("/clusters/{c}/tokens"),
+                    json!({ "name": self.unique("old "), "role": "guest" }),
+                )
+                .await;
+            path = path.replace("{token}", t["api_token"]["id"].as_str().unwrap());
+        }
+        if path.contains("{key}") {
+            let key = self.unique("KEY_");
+            if method == "DELETE" {
+                self.ana(
+                    Method::PUT,
+                    &format!("/services/{}/env/{key}", self.service),
+                    json!({ "value": "x" }),
+                )
+                .await;
+            }
+            path = path.replace("{key}", &key);
+        }
+        (path, body)
+    }
+
+    pub(crate) async fn event_count(&self) -> i64 {
+        let store = control::Store::open(&control::Store::sqlite_url(&self.app.data_dir))
+            .await
+            .unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+        n
+    }
+
+    pub(crate) async fn newest_event(
+        &self,
+    ) -> (Option<String>, Option<String>, Option<String>, String) {
+        let store = control::Store::open(&control::Store::sqlite_url(&self.app.data_dir))
+            .await
+            .unwrap();
+        let row: (Option<String>, Option<String>, Option<String>, String) = sqlx::query_as(
+            "SELECT actor_user_id, actor_token_id, target, action FROM events ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        store.close().await;
+        row
+    }
+}
+
+/// Ana's cluster with an instance, a service and a queued deployment. Sign-up is open so a
+/// non-member (Ed) can have an account; everyone else joins by invitation.
+pub(crate) async fn world() -> World {
+    let app = TestApp::open().await;
+    let ana = session_client();
+    let r = ana
+        .post(format!("{}/api/v1/auth/signup", app.url))
+        .header("Origin", &app.origin)
+        .json(&json!({ "email": "ana@example.com", "password": PASSWORD, "name": "Ana" }))
+        .sent()
+        .await;
+    let body: Value = r.json().await.unwrap();
+    let cluster = body["cluster"]["id"].as_str().unwrap().to_string();
+    let mut w = World {
+        app,
+        ana,
+        cluster,
+        instance: String::new(),
+        service: String::new(),
+        deployment: String::new(),
+        n: std::cell::Cell::new(0),
+    };
+    let i = w
+        .ana(
+            Method::POST,
+            &format!("/clusters/{}/instances", w.cluster),
+            json!({ "name": "web-1" }),
+        )
+        .await;
+    w.instance = i["instance"]["id"].as_str().unwrap().to_string();
+    w.service = w.fresh_service().await;
+    let d = w
+        .ana(
+            Method::POST,
+            &format!("/services/{}/deployments", w.service),
+            json!({}),
+        )
+        .await;
+    w.deployment = d["deployment"]["id"].as_str().unwrap().to_string();
+    w
+}
+
+fn who_name(w: Who) -> &'static str {
+    match w {
+        Who::Owner => "owner",
+        Who::Admin => "admin",
+        Who::Member => "member",
+        Who::Guest => "guest",
+    }
+}
+
+pub(crate) async fn callers(w: &World) -> Vec<Caller> {
+    let mut out = vec![Caller {
+        label: "owner".into(),
+        cred: Cred::Session(w.ana.clone()),
+        role: Some(Who::Owner),
+        user_id: Some(
+            w.ana(Method::GET, "/me", Value::Null).await["user"]["id"]
+                .as_str()
+                .unwrap()
+                .into(),
+        ),
+        token_id: None,
+    }];
+    for who in [Who::Admin, Who::Member, Who::Guest] {
+        let (client, id) = w.invited(who_name(who)).await;
+        out.push(Caller {
+            label: who_name(who).into(),
+            cred: Cred::Session(client),
+            role: Some(who),
+            user_id: Some(id),
+            token_id: None,
+        });
+    }
+    let ana_id = out[0].user_id.clone();
+    for who in ALL {
+        let t = w
+            .ana(
+                Method::POST,
+                &format!("/clusters/{}/tokens", w.cluster),
+                json!({ "name": format!("{} token", who_name(*who)), "role": who_name(*who) }),
+            )
+            .await;
+        out.push(Caller {
+            label: format!("{} token", who_name(*who)),
+            cred: Cred::Token(t["token"].as_str().unwrap().into()),
+            role: Some(*who),
+            user_id: ana_id.clone(),
+            token_id: Some(t["api_token"]["id"].as_str().unwrap().into()),
+        });
+    }
+    // Ed has a cluster of his own and nothing in Ana's.
+    let ed = session_client();
+    ed.post(format!("{}/api/v1/auth/signup", w.app.url))
+        .header("Origin", &w.app.origin)
+        .json(&json!({ "email": "ed@example.com", "password": PASSWORD, "name": "Ed" }))
+        .sent()
+        .await;
+    out.push(Caller {
+        label: "non-member".into(),
+        cred: Cred::Session(ed),
+        role: None,
+        user_id: None,
+        token_id: None,
+    });
+    out.push(Caller {
+        label: "nobody".into(),
+        cred: Cred::Nobody,
+        role: None,
+        user_id: None,
+        token_id: None,
+    });
+    out
+}
