@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use proto::ids::InstanceId;
 use proto::wire::{self, AgentMsg, BaseMsg, Command, HostFacts, MuxError, Side, StreamError, mux};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -58,7 +59,7 @@ impl Backoff {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
     pub state: String,
-    pub instance_id: String,
+    pub instance_id: InstanceId,
     pub url: String,
     pub since_unix: u64,
     pub last_error: Option<String>,

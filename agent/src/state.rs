@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use proto::ids::InstanceId;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -11,7 +12,7 @@ pub struct Enrollment {
     pub url: String,
     /// SHA-256 of Base's gateway certificate, lowercase hex.
     pub pin: String,
-    pub instance_id: String,
+    pub instance_id: InstanceId,
 }
 
 #[derive(Debug, Clone)]

@@ -182,7 +182,7 @@ impl Base {
         tracing::info!(cluster = %row.id, name = %row.name, by = %actor.user.id, "cluster deleted");
         let removals = services.iter().map(|s| {
             let command = Command::Service {
-                service_id: s.id.clone(),
+                service_id: s.id.clone().into(),
                 action: Lifecycle::Remove,
             };
             self.registry

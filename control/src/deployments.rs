@@ -184,7 +184,7 @@ impl Base {
         }
         if row.accepted_at.is_some() {
             let cancel = Command::CancelDeploy {
-                deployment_id: row.id.clone(),
+                deployment_id: row.id.clone().into(),
             };
             if let Ok(Outcome::Err { kind, message }) = self
                 .registry

@@ -69,8 +69,8 @@ impl Base {
                 }
             };
             let order = DeployOrder {
-                deployment_id: row.id.clone(),
-                service_id: row.service_id.clone(),
+                deployment_id: row.id.clone().into(),
+                service_id: row.service_id.clone().into(),
                 instance_name: placed.instance_name,
                 spec,
                 git_ref: row.git_ref.clone(),

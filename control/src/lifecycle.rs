@@ -46,8 +46,8 @@ impl Base {
             )));
         }
         let command = Command::Rollback {
-            service_id: svc.id.clone(),
-            deployment_id: row.id.clone(),
+            service_id: svc.id.clone().into(),
+            deployment_id: row.id.clone().into(),
         };
         self.carry_out(&svc.instance_id, command).await?;
         // The agent reports `live` too; whichever lands first records it.
@@ -81,7 +81,7 @@ impl Base {
             ));
         }
         let command = Command::Service {
-            service_id: svc.id.clone(),
+            service_id: svc.id.clone().into(),
             action,
         };
         self.carry_out(&svc.instance_id, command).await?;

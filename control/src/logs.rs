@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use proto::api::LogLine;
+use proto::ids::ServiceId;
 use proto::wire::{LogRecord, MuxStream};
 use tokio::sync::broadcast;
 
@@ -113,7 +114,7 @@ impl Base {
         out: tokio::sync::mpsc::Sender<Vec<LogRecord>>,
     ) {
         let mut partial: Vec<u8> = Vec::new();
-        let mut owned: HashMap<String, bool> = HashMap::new();
+        let mut owned: HashMap<ServiceId, bool> = HashMap::new();
         loop {
             let chunk = match stream.recv().await {
                 Ok(Some(chunk)) => chunk,
@@ -184,12 +185,12 @@ impl Base {
         let mut by_service: HashMap<String, Vec<LogRow>> = HashMap::new();
         for (i, r) in records.into_iter().enumerate() {
             by_service
-                .entry(r.service_id.clone())
+                .entry(r.service_id.to_string())
                 .or_default()
                 .push(LogRow {
                     seq: first + i as i64,
-                    service_id: r.service_id,
-                    deployment_id: r.deployment_id,
+                    service_id: r.service_id.into_string(),
+                    deployment_id: r.deployment_id.map(String::from),
                     at_ms: r.at_ms,
                     stream: r.stream,
                     line: truncate(r.line),

@@ -220,7 +220,7 @@ impl Base {
         tx.commit().await?;
         self.activity.changed();
         let command = Command::Service {
-            service_id: row.id.clone(),
+            service_id: row.id.clone().into(),
             action: Lifecycle::Remove,
         };
         let timeout = self.limits().command_timeout;

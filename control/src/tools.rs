@@ -82,7 +82,7 @@ impl Base {
             ConsoleScope::Service(id) => {
                 let s = self.visible_service(actor, id).await?;
                 let target = ConsoleTarget::Service {
-                    service_id: s.id.clone(),
+                    service_id: s.id.clone().into(),
                 };
                 (s.instance_id, s.id, target)
             }
@@ -164,7 +164,7 @@ impl Base {
             .open_stream(
                 &instance.id,
                 &StreamOpen::Files(FileRequest {
-                    service_id: s.id.clone(),
+                    service_id: s.id.clone().into(),
                     op,
                 }),
             )

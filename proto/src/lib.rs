@@ -2,6 +2,7 @@
 //! agent and the WASM dashboard can all use them.
 //!
 //! - [`api`]: request and response bodies of Base's REST API under `/api/v1`.
+//! - [`ids`]: typed ids (`ServiceId`, `DeploymentId`, …), each the bare string on the wire.
 //! - [`rules`]: input rules (email, names, password strength) both sides apply.
 //! - [`service`]: what a service is (source, runtime, commands, health check, …).
 //! - [`names`]: the wire names of the fieldless enums, read back with an error for unknown ones.
@@ -13,6 +14,7 @@
 
 pub mod api;
 pub mod deploy;
+pub mod ids;
 pub mod names;
 pub mod rules;
 pub mod service;

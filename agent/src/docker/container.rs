@@ -20,6 +20,7 @@ use bollard::query_parameters::{
     StopContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
+use proto::ids::{DeploymentId, ServiceId};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
@@ -39,8 +40,8 @@ pub struct ContainerLaunch {
     pub env: BTreeMap<String, String>,
     /// The port the image listens on, published to loopback; `None`: host networking and `PORT`.
     pub container_port: Option<u16>,
-    pub service_id: String,
-    pub deployment_id: String,
+    pub service_id: ServiceId,
+    pub deployment_id: DeploymentId,
 }
 
 impl ContainerLaunch {

@@ -2,6 +2,7 @@
 //! restart and remove; and stopping everything when dployrd shuts down. A stopped service keeps
 //! its live release, so a start brings that back.
 
+use proto::ids::ServiceId;
 use proto::wire::{CommandFailure, Lifecycle, RunState};
 use tokio_util::sync::CancellationToken;
 
@@ -58,7 +59,7 @@ impl Engine {
 
     /// Stops every service's live release and cancels deployments in progress.
     pub async fn stop_all(&self) {
-        let ids: Vec<String> = {
+        let ids: Vec<ServiceId> = {
             let st = self.lock();
             for slot in st.services.values() {
                 if let Some((_, token)) = &slot.current {

@@ -43,6 +43,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use proto::deploy::DeployState;
+use proto::ids::{DeploymentId, ServiceId};
 use proto::service::ServiceSpec;
 use proto::wire::{AgentMsg, Command, DeployOrder, DeployProgress, LogRecord, Outcome, RunState};
 use tokio::sync::mpsc;
@@ -98,10 +99,10 @@ struct Inner {
 
 #[derive(Default)]
 struct State {
-    services: HashMap<String, Slot>,
-    deployments: HashMap<String, DeployProgress>,
+    services: HashMap<ServiceId, Slot>,
+    deployments: HashMap<DeploymentId, DeployProgress>,
     /// Deployment ids in the order they arrived, to forget the oldest.
-    order: VecDeque<String>,
+    order: VecDeque<DeploymentId>,
 }
 
 #[derive(Default)]
@@ -110,7 +111,7 @@ struct Slot {
     /// Releases whose directory is kept, oldest first (the live one included).
     kept: VecDeque<Release>,
     /// The deployment running now and how to cancel it.
-    current: Option<(String, CancellationToken)>,
+    current: Option<(DeploymentId, CancellationToken)>,
     /// The next one, waiting for `current`.
     pending: Option<DeployOrder>,
     logs: LogBook,
@@ -123,7 +124,7 @@ struct Slot {
 
 /// The release serving a service.
 struct Live {
-    deployment_id: String,
+    deployment_id: DeploymentId,
     /// Stops the supervisor, which stops the release.
     stop: CancellationToken,
     task: JoinHandle<()>,
@@ -184,7 +185,7 @@ impl Engine {
     /// Values to scrub from `service_id`'s log lines from now on.
     fn learn_secrets(&self, service_id: &str, values: &[String]) {
         let mut st = self.lock();
-        let slot = st.services.entry(service_id.to_string()).or_default();
+        let slot = st.services.entry(service_id.into()).or_default();
         slot.redactor.learn(values);
     }
 
@@ -290,7 +291,7 @@ impl Engine {
             stop: stop.clone(),
             task: tokio::spawn(supervise::run(
                 self.clone(),
-                service_id.to_string(),
+                service_id.into(),
                 release.clone(),
                 port,
                 proc,
@@ -299,7 +300,7 @@ impl Engine {
         };
         let (old, pruned, saved) = {
             let mut st = self.lock();
-            let slot = st.services.entry(service_id.to_string()).or_default();
+            let slot = st.services.entry(service_id.into()).or_default();
             let live_id = live.deployment_id.clone();
             let old = slot.live.replace(live);
             slot.run = Some(RunState::Running);
@@ -310,7 +311,7 @@ impl Engine {
             slot.kept.push_back(release);
             let pruned = release::prune(&mut slot.kept, &live_id);
             let saved = restore::Saved {
-                service_id: service_id.to_string(),
+                service_id: service_id.into(),
                 live: Some(live_id),
                 pgid: leftover.pgid,
                 container: leftover.container,
@@ -326,7 +327,7 @@ impl Engine {
     /// Releases kept by a previous dployrd (see `restore`).
     fn adopt_kept(&self, service_id: &str, kept: Vec<Release>) {
         let mut st = self.lock();
-        let slot = st.services.entry(service_id.to_string()).or_default();
+        let slot = st.services.entry(service_id.into()).or_default();
         for k in &kept {
             slot.redactor.learn(k.secrets.0.values());
         }
@@ -343,7 +344,7 @@ impl Engine {
             .cloned()
     }
 
-    fn live_id(&self, service_id: &str) -> Option<String> {
+    fn live_id(&self, service_id: &str) -> Option<DeploymentId> {
         self.lock()
             .services
             .get(service_id)?

@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 
 use super::Engine;
 use crate::deploy::{LogLine, Stream};
+use proto::ids::DeploymentId;
 use proto::wire::{LogRecord, LogStream};
 
 /// Longest a line waits for room in a full queue while Base is connected.
@@ -67,7 +68,7 @@ impl Engine {
     /// the scrubbed line, the only form that goes anywhere else.
     fn keep(&self, service_id: &str, mut line: LogLine) -> LogLine {
         let mut st = self.lock();
-        let slot = st.services.entry(service_id.to_string()).or_default();
+        let slot = st.services.entry(service_id.into()).or_default();
         if !slot.redactor.is_empty() {
             line.line = slot.redactor.scrub(&line.line);
         }
@@ -83,8 +84,8 @@ impl Engine {
         line: &LogLine,
     ) -> LogRecord {
         LogRecord {
-            service_id: service_id.to_string(),
-            deployment_id: deployment_id.map(str::to_string),
+            service_id: service_id.into(),
+            deployment_id: deployment_id.map(DeploymentId::from),
             at_ms: line.at_ms,
             stream,
             line: line.line.clone(),

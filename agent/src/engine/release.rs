@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use proto::deploy::DeployState;
+use proto::ids::DeploymentId;
 use proto::service::{ServiceKind, ServiceSpec};
 use proto::wire::{CommandErrorKind, CommandFailure, DeployOrder, DeployProgress, Secrets};
 use serde::{Deserialize, Serialize};
@@ -31,7 +32,7 @@ const WORKER_SETTLE: Duration = Duration::from_secs(2);
 /// A release: what is needed to start it (again).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Release {
-    pub deployment_id: String,
+    pub deployment_id: DeploymentId,
     pub spec: ServiceSpec,
     pub launch: Launch,
     /// The secrets in `launch`'s environment, to scrub them from its output after a restore.

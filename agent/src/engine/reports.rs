@@ -51,7 +51,7 @@ impl Engine {
 
     pub(super) fn step(&self, deployment_id: &str, state: DeployState) {
         self.progress(DeployProgress {
-            deployment_id: deployment_id.to_string(),
+            deployment_id: deployment_id.into(),
             state,
             commit: None,
             reason: None,
@@ -103,7 +103,7 @@ impl Engine {
 /// How the service runs, once it has run at all.
 fn report_of(service_id: &str, slot: &Slot) -> Option<ServiceReport> {
     Some(ServiceReport {
-        service_id: service_id.to_string(),
+        service_id: service_id.into(),
         run: slot.run?,
         restarts: slot.restarts,
         reason: slot.run_reason.clone(),

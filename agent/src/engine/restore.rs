@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use proto::ids::{DeploymentId, ServiceId};
 use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 
@@ -14,8 +15,8 @@ use super::{COMMAND_DRAIN, Engine};
 
 #[derive(Debug, Serialize, Deserialize)]
 pub(super) struct Saved {
-    pub service_id: String,
-    pub live: Option<String>,
+    pub service_id: ServiceId,
+    pub live: Option<DeploymentId>,
     /// Process group of the live release's process, to stop it after a restart.
     pub pgid: Option<u32>,
     /// Name of the live release's container, to remove it after a restart.
@@ -30,7 +31,7 @@ const FILE: &str = "releases.json";
 
 /// Writes the service's releases file (atomically: temp file, then rename).
 pub(super) fn save(services_dir: &Path, saved: &Saved) {
-    let dir = services_dir.join(&saved.service_id);
+    let dir = services_dir.join(saved.service_id.as_str());
     let result = std::fs::create_dir_all(&dir).and_then(|()| {
         // Owner-only: a release's environment holds the service's secrets.
         use std::io::Write;

@@ -8,6 +8,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
+use proto::ids::ServiceId;
 use proto::service::{RestartPolicy, ServiceKind, ServiceSpec};
 use proto::wire::RunState;
 use tokio_util::sync::CancellationToken;
@@ -73,7 +74,7 @@ async fn next_probe(check: &Option<LiveCheck>, addr: SocketAddr) -> Result<(), S
 /// stops it) or its process exits and the restart policy says not to start it again.
 pub(super) async fn run(
     engine: Engine,
-    service_id: String,
+    service_id: ServiceId,
     release: Release,
     port: u16,
     proc: Proc,

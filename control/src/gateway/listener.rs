@@ -174,7 +174,7 @@ async fn connection(
                 Ok(done) => {
                     tracing::info!(instance.id = %done.instance_id, "agent enrolled");
                     let enrolled = BaseMsg::Enrolled {
-                        instance_id: done.instance_id,
+                        instance_id: done.instance_id.into(),
                     };
                     handshake::send(&mut ws, &enrolled).await?;
                     let _ = ws.close(None).await;
@@ -207,7 +207,7 @@ async fn connection(
             // Welcome goes out before the registry offers the connection to the rest of Base,
             // so nothing (a command, a stream) can reach the agent ahead of it.
             mux.send_control(&BaseMsg::Welcome {
-                instance_id: instance.id.clone(),
+                instance_id: instance.id.clone().into(),
                 heartbeat_secs: base.limits().heartbeat.as_secs() as u32,
             })?;
             let mut reg = base.registry().register(&instance.id, mux.clone());

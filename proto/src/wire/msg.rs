@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::frame::{Frame, FrameError, FrameKind, MAX_CONTROL_BYTES};
 pub use super::work::{AgentState, DeployOrder, DeployProgress, Lifecycle, ServiceReport};
+use crate::ids::{DeploymentId, InstanceId, ServiceId};
 
 /// What dployrd may say to Base.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,12 +62,12 @@ pub enum AgentMsg {
 pub enum BaseMsg {
     /// Answer to `Hello`: the agent is recognised; heartbeat both ways every `heartbeat_secs`.
     Welcome {
-        instance_id: String,
+        instance_id: InstanceId,
         heartbeat_secs: u32,
     },
     /// Answer to `Enroll`: the token was burned and this certificate now is `instance_id`.
     /// Base closes the connection after it; the agent reconnects with `dployrd run`.
-    Enrolled { instance_id: String },
+    Enrolled { instance_id: InstanceId },
     /// Answer to `Hello` or `Enroll` that Base will not serve (unknown or revoked instance,
     /// expired token, unsupported protocol). Base closes the connection after it.
     Refused { reason: String },
@@ -85,15 +86,15 @@ pub enum Command {
     /// Start a deployment; acked once accepted, progress follows as [`AgentMsg::Deploy`].
     Deploy(Box<DeployOrder>),
     /// Stop a deployment in progress (its whole process tree); acked once it is stopped.
-    CancelDeploy { deployment_id: String },
+    CancelDeploy { deployment_id: DeploymentId },
     /// Switch a service's traffic back to a kept release, without a build.
     Rollback {
-        service_id: String,
-        deployment_id: String,
+        service_id: ServiceId,
+        deployment_id: DeploymentId,
     },
     /// Restart, stop, start or remove a service.
     Service {
-        service_id: String,
+        service_id: ServiceId,
         action: Lifecycle,
     },
 }

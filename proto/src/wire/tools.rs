@@ -10,6 +10,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::ServiceId;
+
 /// Open (or re-attach to) a shell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsoleOpen {
@@ -28,7 +30,7 @@ pub struct ConsoleOpen {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConsoleTarget {
     /// A login shell in the service's live release directory, with its non-secret env.
-    Service { service_id: String },
+    Service { service_id: ServiceId },
     /// A login shell on the instance, in dployrd's data directory.
     Instance,
 }
@@ -55,7 +57,7 @@ pub enum ConsoleEvent {
 /// `/`-separated; the agent resolves them beneath that root only.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRequest {
-    pub service_id: String,
+    pub service_id: ServiceId,
     pub op: FileOp,
 }
 

@@ -5,14 +5,15 @@
 use serde::{Deserialize, Serialize};
 
 use crate::deploy::DeployState;
+use crate::ids::{DeploymentId, ServiceId};
 use crate::service::ServiceSpec;
 
 /// Build and start a new release of a service, then switch its traffic to it. Sent again with
 /// the same `deployment_id` after a reconnect until acknowledged; the agent runs it once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeployOrder {
-    pub deployment_id: String,
-    pub service_id: String,
+    pub deployment_id: DeploymentId,
+    pub service_id: ServiceId,
     /// The instance's name in Base, for messages people read ("node not found on instance
     /// web-1").
     #[serde(default)]
@@ -63,7 +64,7 @@ pub enum Lifecycle {
 /// output when a deployment fails, so the reason is visible without opening the logs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeployProgress {
-    pub deployment_id: String,
+    pub deployment_id: DeploymentId,
     pub state: DeployState,
     #[serde(default)]
     pub commit: Option<String>,
@@ -93,7 +94,7 @@ pub enum RunState {
 /// One service as the agent runs it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceReport {
-    pub service_id: String,
+    pub service_id: ServiceId,
     pub run: RunState,
     /// Crashes since the release went live; Base writes it into the crash and health events.
     #[serde(default)]
@@ -132,9 +133,9 @@ crate::names::wire_names!(LogStream, "log stream" {
 /// deployment, runtime output the live release's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogRecord {
-    pub service_id: String,
+    pub service_id: ServiceId,
     #[serde(default)]
-    pub deployment_id: Option<String>,
+    pub deployment_id: Option<DeploymentId>,
     pub at_ms: i64,
     pub stream: LogStream,
     pub line: String,

@@ -74,7 +74,7 @@ fn progress() -> impl Strategy<Value = DeployProgress> {
     )
         .prop_map(
             |(deployment_id, state, commit, reason, log_tail)| DeployProgress {
-                deployment_id,
+                deployment_id: deployment_id.into(),
                 state,
                 commit,
                 reason,
@@ -92,7 +92,7 @@ fn report() -> impl Strategy<Value = ServiceReport> {
         RunState::Unhealthy,
     ]);
     (text(), run, any::<u32>()).prop_map(|(service_id, run, restarts)| ServiceReport {
-        service_id,
+        service_id: service_id.into(),
         run,
         restarts,
         reason: None,
@@ -118,7 +118,7 @@ fn command() -> impl Strategy<Value = Command> {
         (text(), text(), option::of(text()), any::<u32>()).prop_map(
             |(deployment_id, url, git_ref, build_timeout_secs)| {
                 Command::Deploy(Box::new(DeployOrder {
-                    deployment_id,
+                    deployment_id: deployment_id.into(),
                     service_id: "svc_1".into(),
                     instance_name: "web-1".into(),
                     spec: ServiceSpec {
@@ -147,12 +147,17 @@ fn command() -> impl Strategy<Value = Command> {
                 }))
             }
         ),
-        text().prop_map(|deployment_id| Command::CancelDeploy { deployment_id }),
-        (text(), text()).prop_map(|(service_id, deployment_id)| Command::Rollback {
-            service_id,
-            deployment_id
+        text().prop_map(|deployment_id| Command::CancelDeploy {
+            deployment_id: deployment_id.into()
         }),
-        (text(), action).prop_map(|(service_id, action)| Command::Service { service_id, action }),
+        (text(), text()).prop_map(|(service_id, deployment_id)| Command::Rollback {
+            service_id: service_id.into(),
+            deployment_id: deployment_id.into()
+        }),
+        (text(), action).prop_map(|(service_id, action)| Command::Service {
+            service_id: service_id.into(),
+            action
+        }),
     ]
 }
 
@@ -202,11 +207,13 @@ fn base_msg() -> impl Strategy<Value = BaseMsg> {
     prop_oneof![
         (text(), any::<u32>()).prop_map(|(instance_id, heartbeat_secs)| {
             BaseMsg::Welcome {
-                instance_id,
+                instance_id: instance_id.into(),
                 heartbeat_secs,
             }
         }),
-        text().prop_map(|instance_id| BaseMsg::Enrolled { instance_id }),
+        text().prop_map(|instance_id| BaseMsg::Enrolled {
+            instance_id: instance_id.into()
+        }),
         text().prop_map(|reason| BaseMsg::Refused { reason }),
         any::<u64>().prop_map(|seq| BaseMsg::Heartbeat { seq }),
         (any::<u64>(), command()).prop_map(|(id, command)| BaseMsg::Command { id, command }),

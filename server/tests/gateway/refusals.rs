@@ -81,7 +81,7 @@ async fn a_certificate_base_never_enrolled_is_refused() {
     data.save_enrollment(&Enrollment {
         url: invite.url.clone(),
         pin: invite.pin.clone(),
-        instance_id: invite.instance_id.clone(),
+        instance_id: invite.instance_id.clone().into(),
     })
     .unwrap();
     let stranger = RunningAgent::run(data, dir);
