@@ -55,7 +55,7 @@ pub struct Service {
 /// `write_body! { #[…] pub struct Name { … } }`: a body that writes a service's settings, each
 /// field marked with how the body takes it, so each rule is written once:
 /// - `field: T`: required;
-/// - `default field: T`: absent takes `T`'s default;
+/// - `field: T = default`: absent takes `T`'s default;
 /// - `set field: T`: absent leaves the setting as it is;
 /// - `clear field: T`: the same, and `null` clears the setting (back to the runtime's default).
 macro_rules! write_body {
@@ -65,7 +65,7 @@ macro_rules! write_body {
     (@fields [$($head:tt)*] [$($done:tt)*]) => {
         $($head)* { $($done)* }
     };
-    (@fields $head:tt [$($done:tt)*] $(#[$m:meta])* default $f:ident: $t:ty, $($rest:tt)*) => {
+    (@fields $head:tt [$($done:tt)*] $(#[$m:meta])* $f:ident: $t:ty = default, $($rest:tt)*) => {
         write_body!(@fields $head [$($done)* $(#[$m])* #[serde(default)] pub $f: $t,] $($rest)*);
     };
     (@fields $head:tt [$($done:tt)*] $(#[$m:meta])* set $f:ident: $t:ty, $($rest:tt)*) => {
@@ -97,21 +97,21 @@ write_body! {
         name: String,
         instance_id: String,
         source: Source,
-        default runtime: Option<Runtime>,
-        default build_command: Option<String>,
-        default start_command: Option<String>,
-        default port: Option<u16>,
-        default env: BTreeMap<String, String>,
-        default health_check: Option<HealthCheck>,
-        default restart: Option<RestartPolicy>,
-        default domains: Vec<String>,
-        default build_timeout_secs: Option<u32>,
+        runtime: Option<Runtime> = default,
+        build_command: Option<String> = default,
+        start_command: Option<String> = default,
+        port: Option<u16> = default,
+        env: BTreeMap<String, String> = default,
+        health_check: Option<HealthCheck> = default,
+        restart: Option<RestartPolicy> = default,
+        domains: Vec<String> = default,
+        build_timeout_secs: Option<u32> = default,
         /// The repository folder the app lives in (`apps/web`); absent: the top.
-        default root_dir: Option<String>,
+        root_dir: Option<String> = default,
         /// `web`, `worker` or `static`; absent: detected from the runtime and the Procfile.
-        default kind: Option<ServiceKind>,
+        kind: Option<ServiceKind> = default,
         /// The language version wanted (`20`, `3.12`, `>=18`); absent: what the repository asks for.
-        default runtime_version: Option<String>,
+        runtime_version: Option<String> = default,
     }
 }
 
