@@ -7,22 +7,61 @@ use serde::{Deserialize, Serialize};
 /// field name and the cursor of the next page, written once for every paged list. A page that
 /// runs another way says so with `next: "…"`, the cursor's description.
 macro_rules! page {
-    ($(#[$doc:meta])* $name:ident { $items:ident: $item:ty $(, next: $next:literal)? $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident { $items:ident: $item:ty, next: $next:literal $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, ::serde::Serialize, ::serde::Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub struct $name {
             pub $items: Vec<$item>,
-            #[doc = page!(@next $($next)?)]
+            #[doc = $next]
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub next_cursor: Option<String>,
         }
     };
-    (@next) => {
-        " The cursor of the next page (`?cursor=`); absent on the last one."
+    ($(#[$doc:meta])* $name:ident { $items:ident: $item:ty $(,)? }) => {
+        page! {
+            $(#[$doc])*
+            $name {
+                $items: $item,
+                next: " The cursor of the next page (`?cursor=`); absent on the last one.",
+            }
+        }
     };
-    (@next $next:literal) => {
-        $next
+}
+
+/// `write_body! { #[…] pub struct Name { … } }`: a body that writes something, each field marked
+/// with how the body takes it, so each rule is written once:
+/// - `field: T`: required;
+/// - `field: T = default`: absent takes `T`'s default;
+/// - `set field: T`: absent leaves the setting as it is;
+/// - `clear field: T`: the same, and `null` clears the setting (back to its default).
+macro_rules! write_body {
+    ($(#[$m:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        write_body!(@fields [$(#[$m])* pub struct $name] [] $($fields)*);
+    };
+    (@fields [$($head:tt)*] [$($done:tt)*]) => {
+        $($head)* { $($done)* }
+    };
+    (@fields $head:tt [$($done:tt)*] $(#[$m:meta])* $f:ident: $t:ty = default, $($rest:tt)*) => {
+        write_body!(@fields $head [$($done)* $(#[$m])* #[serde(default)] pub $f: $t,] $($rest)*);
+    };
+    (@fields $head:tt [$($done:tt)*] $(#[$m:meta])* set $f:ident: $t:ty, $($rest:tt)*) => {
+        write_body!(@fields $head [$($done)*
+            $(#[$m])*
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub $f: Option<$t>,
+        ] $($rest)*);
+    };
+    (@fields $head:tt [$($done:tt)*] $(#[$m:meta])* clear $f:ident: $t:ident, $($rest:tt)*) => {
+        write_body!(@fields $head [$($done)*
+            $(#[$m])*
+            #[serde(default, with = "crate::api::patch", skip_serializing_if = "Option::is_none")]
+            #[cfg_attr(feature = "openapi", schema(value_type = Option<$t>))]
+            pub $f: Option<Option<$t>>,
+        ] $($rest)*);
+    };
+    (@fields $head:tt [$($done:tt)*] $(#[$m:meta])* $f:ident: $t:ty, $($rest:tt)*) => {
+        write_body!(@fields $head [$($done)* $(#[$m])* pub $f: $t,] $($rest)*);
     };
 }
 
@@ -111,6 +150,28 @@ pub struct ErrorDetail {
     /// The request field the error is about, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+}
+
+/// `Option<Option<T>>` for PATCH bodies: absent -> `None`, `null` -> `Some(None)`; fields using
+/// it skip `None` when serialised, so a client's PATCH leaves out what it does not change.
+pub(crate) mod patch {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(
+        v: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
 }
 
 #[cfg(test)]

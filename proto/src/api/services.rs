@@ -52,42 +52,6 @@ pub struct Service {
     pub env_changed: bool,
 }
 
-/// `write_body! { #[…] pub struct Name { … } }`: a body that writes a service's settings, each
-/// field marked with how the body takes it, so each rule is written once:
-/// - `field: T`: required;
-/// - `field: T = default`: absent takes `T`'s default;
-/// - `set field: T`: absent leaves the setting as it is;
-/// - `clear field: T`: the same, and `null` clears the setting (back to the runtime's default).
-macro_rules! write_body {
-    ($(#[$m:meta])* pub struct $name:ident { $($fields:tt)* }) => {
-        write_body!(@fields [$(#[$m])* pub struct $name] [] $($fields)*);
-    };
-    (@fields [$($head:tt)*] [$($done:tt)*]) => {
-        $($head)* { $($done)* }
-    };
-    (@fields $head:tt [$($done:tt)*] $(#[$m:meta])* $f:ident: $t:ty = default, $($rest:tt)*) => {
-        write_body!(@fields $head [$($done)* $(#[$m])* #[serde(default)] pub $f: $t,] $($rest)*);
-    };
-    (@fields $head:tt [$($done:tt)*] $(#[$m:meta])* set $f:ident: $t:ty, $($rest:tt)*) => {
-        write_body!(@fields $head [$($done)*
-            $(#[$m])*
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub $f: Option<$t>,
-        ] $($rest)*);
-    };
-    (@fields $head:tt [$($done:tt)*] $(#[$m:meta])* clear $f:ident: $t:ident, $($rest:tt)*) => {
-        write_body!(@fields $head [$($done)*
-            $(#[$m])*
-            #[serde(default, with = "patch", skip_serializing_if = "Option::is_none")]
-            #[cfg_attr(feature = "openapi", schema(value_type = Option<$t>))]
-            pub $f: Option<Option<$t>>,
-        ] $($rest)*);
-    };
-    (@fields $head:tt [$($done:tt)*] $(#[$m:meta])* $f:ident: $t:ty, $($rest:tt)*) => {
-        write_body!(@fields $head [$($done)* $(#[$m])* pub $f: $t,] $($rest)*);
-    };
-}
-
 write_body! {
     /// `POST /api/v1/clusters/{cluster}/services`. Absent fields take their defaults.
     #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,28 +100,6 @@ write_body! {
         clear root_dir: String,
         clear kind: ServiceKind,
         clear runtime_version: String,
-    }
-}
-
-/// `Option<Option<T>>` for PATCH bodies: absent -> `None`, `null` -> `Some(None)`; fields using
-/// it skip `None` when serialised, so a client's PATCH leaves out what it does not change.
-mod patch {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub fn serialize<T: Serialize, S: Serializer>(
-        v: &Option<Option<T>>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(inner) => inner.serialize(s),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
     }
 }
 

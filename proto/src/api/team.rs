@@ -75,15 +75,17 @@ pub struct InviteInfo {
     pub expires_at: String,
 }
 
-/// `POST /api/v1/invites/{token}/accept`: empty with a session (join as yourself), or the new
-/// account's details (sign up and join, even with open sign-up off).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(default, deny_unknown_fields)]
-pub struct AcceptInviteRequest {
-    pub email: Option<String>,
-    pub password: Option<String>,
-    pub name: Option<String>,
+write_body! {
+    /// `POST /api/v1/invites/{token}/accept`: empty with a session (join as yourself), or the new
+    /// account's details (sign up and join, even with open sign-up off).
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[serde(deny_unknown_fields)]
+    pub struct AcceptInviteRequest {
+        email: Option<String> = default,
+        password: Option<String> = default,
+        name: Option<String> = default,
+    }
 }
 
 /// An API token as listed (never its value).
