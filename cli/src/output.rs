@@ -83,6 +83,40 @@ impl Out {
         }
     }
 
+    /// With `--json`, prints `value` and says so (the caller then prints nothing for people).
+    pub fn printed_json<T: Serialize>(&self, value: &T) -> bool {
+        if self.json {
+            self.print_json(value);
+        }
+        self.json
+    }
+
+    /// A command's result: `value` as JSON with `--json`, else what `for_people` prints.
+    pub fn show<T: Serialize>(&self, value: &T, for_people: impl FnOnce()) {
+        if !self.printed_json(value) {
+            for_people();
+        }
+    }
+
+    /// A whole list: JSON with `--json`; else a table, one `row` per item, or (on stderr)
+    /// what to do when there is nothing yet.
+    pub fn list<T: Serialize>(
+        &self,
+        all: &[T],
+        headers: &[&str],
+        row: impl Fn(&T) -> Vec<String>,
+        when_empty: &str,
+    ) {
+        if self.printed_json(&all) {
+            return;
+        }
+        if all.is_empty() {
+            eprintln!("{when_empty}");
+        }
+        let rows = all.iter().map(row).collect::<Vec<_>>();
+        self.table(headers, &rows);
+    }
+
     /// Columns padded to their widest cell; the header bold. Cells are measured before they
     /// are painted, so colours do not break the alignment.
     pub fn table(&self, headers: &[&str], rows: &[Vec<String>]) {

@@ -4,7 +4,7 @@ use proto::api::{AuditAction, ClusterOverview, ClusterSummary, Role};
 use proto::wire::{Command, Lifecycle};
 use serde_json::json;
 
-use crate::events::{NewEvent, record, to_api};
+use crate::events::{NewEvent, commit_with, record, to_api};
 use crate::rbac::{self, DeleteCluster, ManageCluster, ViewCluster, ViewEvents, authorize};
 use crate::store::{clusters, events, memberships};
 use crate::{Actor, Base, DomainError, clock, ids, validate};
@@ -74,18 +74,9 @@ impl Base {
             .await?
             .ok_or(DomainError::NotFound("cluster"))?;
         clusters::rename(&mut *tx, may.cluster_id(), &name).await?;
-        record(
-            &mut *tx,
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                AuditAction::ClusterRename,
-                may.cluster_id(),
-                json!({ "from": old.name, "to": name }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        let details = json!({ "from": old.name, "to": name });
+        let event = may.event(actor, AuditAction::ClusterRename, may.cluster_id(), details);
+        commit_with(tx, event).await?;
         Ok(ClusterSummary {
             id: old.id,
             name,

@@ -195,13 +195,8 @@ impl Base {
             }
         }
         let reason = format!("cancelled by {}", actor.user.email);
-        let event = NewEvent::by(
-            actor,
-            may.cluster_id(),
-            AuditAction::DeploymentCancel,
-            &row.id,
-            json!({ "service": svc.name, "state": state.as_str() }),
-        );
+        let details = json!({ "service": svc.name, "state": state.as_str() });
+        let event = may.event(actor, AuditAction::DeploymentCancel, &row.id, details);
         self.apply_with_event(
             &row.id,
             Step::bare(DeployState::Cancelled, Some(&reason)),

@@ -5,9 +5,9 @@
 use proto::api::{AuditAction, Event, EventPage};
 use serde_json::Value;
 
-use crate::rbac::{ViewEvents, authorize};
+use crate::rbac::{Action, May, ViewEvents, authorize};
 use crate::store::events::{self as sql, EventRow};
-use crate::store::{Db, users};
+use crate::store::{Db, Tx, users};
 use crate::{Actor, Base, ClientInfo, DomainError, clock, ids};
 
 /// What happened, to be written in the same transaction as the change it describes.
@@ -61,6 +61,27 @@ impl<'a> NewEvent<'a> {
             details,
         }
     }
+}
+
+impl<A: Action> May<A> {
+    /// What `actor`, allowed here, did in this cluster: [`NewEvent::by`] with the cluster taken
+    /// from the proof.
+    pub fn event<'a>(
+        &'a self,
+        actor: &'a Actor,
+        action: AuditAction,
+        target: &'a str,
+        details: Value,
+    ) -> NewEvent<'a> {
+        NewEvent::by(actor, self.cluster_id(), action, target, details)
+    }
+}
+
+/// Records `event` in `tx` and commits: a change and the event that tells of it land together.
+pub async fn commit_with(mut tx: Tx<'_>, event: NewEvent<'_>) -> Result<(), DomainError> {
+    record(&mut *tx, event).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 pub async fn record<'e>(

@@ -8,7 +8,7 @@ use proto::wire::HostFacts;
 use serde_json::json;
 
 use crate::auth::token;
-use crate::events::{NewEvent, record};
+use crate::events::{NewEvent, commit_with, record};
 use crate::rbac::{ManageInstances, ViewCluster, authorize};
 use crate::store::clusters;
 use crate::store::instances::{self as sql, InstanceRow};
@@ -75,18 +75,9 @@ impl Base {
         };
         let mut tx = self.store.begin().await?;
         sql::set_console_enabled(&mut *tx, &row.id, enabled).await?;
-        record(
-            &mut *tx,
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                AuditAction::InstanceUpdate,
-                &row.id,
-                json!({ "name": row.name, "console_enabled": enabled }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        let details = json!({ "name": row.name, "console_enabled": enabled });
+        let event = may.event(actor, AuditAction::InstanceUpdate, &row.id, details);
+        commit_with(tx, event).await?;
         self.registry.changed();
         let row = sql::by_id(self.store.pool(), &row.id)
             .await?
@@ -227,18 +218,9 @@ impl Base {
         }
         let mut tx = self.store.begin().await?;
         sql::delete(&mut *tx, &row.id).await?;
-        record(
-            &mut *tx,
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                AuditAction::InstanceDelete,
-                &row.id,
-                json!({ "name": row.name }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        let details = json!({ "name": row.name });
+        let event = may.event(actor, AuditAction::InstanceDelete, &row.id, details);
+        commit_with(tx, event).await?;
         self.registry.disconnect(&row.id);
         self.registry.changed();
         Ok(())

@@ -11,12 +11,11 @@ use serde_json::json;
 
 use crate::auth::SignedUp;
 use crate::auth::token::{hash_token, random_token};
-use crate::events::{NewEvent, record};
+use crate::events::{NewEvent, commit_with, record};
 use crate::members::may_manage;
 use crate::rbac::{ManageMembers, authorize};
 use crate::store::invites::{self as sql, InviteRow};
-use crate::store::users::UserRow;
-use crate::store::{clusters, is_unique_violation, memberships, users};
+use crate::store::{clusters, memberships, users};
 use crate::{Actor, Base, ClientInfo, DomainError, clock, ids, validate};
 
 const TTL_MS: i64 = 7 * 24 * 3600 * 1000;
@@ -68,18 +67,9 @@ impl Base {
         };
         let mut tx = self.store.begin().await?;
         sql::insert(&mut *tx, &row, &hash_token(&token)).await?;
-        record(
-            &mut *tx,
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                AuditAction::MemberInvite,
-                &row.id,
-                json!({ "email": row.email, "role": row.role }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        let details = json!({ "email": row.email, "role": row.role });
+        let event = may.event(actor, AuditAction::MemberInvite, &row.id, details);
+        commit_with(tx, event).await?;
         let mut url = self.config.public_url.clone();
         url.set_path(&format!("/invite/{token}"));
         let emailed = self.email_invite(actor, &row, url.as_str()).await;
@@ -146,18 +136,8 @@ impl Base {
         if !sql::revoke(&mut *tx, may.cluster_id(), invite_id, clock::now_ms()).await? {
             return Err(DomainError::NotFound(GONE));
         }
-        record(
-            &mut *tx,
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                AuditAction::MemberInviteRevoke,
-                invite_id,
-                json!({}),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        let event = may.event(actor, AuditAction::MemberInviteRevoke, invite_id, json!({}));
+        commit_with(tx, event).await?;
         Ok(())
     }
 
@@ -244,37 +224,12 @@ impl Base {
         }
         let name = validate::display_name("name", &req.name)?;
         validate::password(&req.password, &email)?;
-        let password_hash = self.hasher.hash(&req.password).await?;
-        let now = clock::now_ms();
-        let user = UserRow {
-            id: ids::new_id(ids::USER),
-            email,
-            name,
-            password_hash,
-            created_at: now,
-        };
+        let user = self.new_user(email, name, &req.password).await?;
         let role = row.role;
         let mut tx = self.store.begin().await?;
-        users::insert(&mut *tx, &user).await.map_err(|e| {
-            if is_unique_violation(&e) {
-                DomainError::Conflict(
-                    "an account with this email already exists: sign in, then open the link again"
-                        .into(),
-                )
-            } else {
-                e.into()
-            }
-        })?;
-        record(
-            &mut *tx,
-            NewEvent::account(
-                &user.id,
-                client,
-                AuditAction::UserSignup,
-                json!({ "email": user.email, "invite": row.id }),
-            ),
-        )
-        .await?;
+        let details = json!({ "email": user.email, "invite": row.id });
+        let taken = "an account with this email already exists: sign in, then open the link again";
+        crate::auth::insert_user(&mut tx, &user, client, details, taken).await?;
         self.join_by_invite(&mut tx, &row, &user.id, client, role)
             .await?;
         let session = self.start_session(&mut tx, &user.id, client).await?;

@@ -8,7 +8,7 @@ use proto::wire::{Command, Lifecycle};
 use serde_json::json;
 
 use crate::deployments::Step;
-use crate::events::{NewEvent, record};
+use crate::events::commit_with;
 use crate::rbac::Deploy;
 use crate::store::deployments as deployments_sql;
 use crate::store::services as services_sql;
@@ -51,13 +51,8 @@ impl Base {
         };
         self.carry_out(&svc.instance_id, command).await?;
         // The agent reports `live` too; whichever lands first records it.
-        let event = NewEvent::by(
-            actor,
-            may.cluster_id(),
-            AuditAction::ServiceRollback,
-            &svc.id,
-            json!({ "service": svc.name, "deployment_id": row.id }),
-        );
+        let details = json!({ "service": svc.name, "deployment_id": row.id });
+        let event = may.event(actor, AuditAction::ServiceRollback, &svc.id, details);
         self.apply_with_event(&row.id, Step::bare(DeployState::Live, None), event)
             .await?;
         self.get_deployment(actor, &row.id).await
@@ -94,18 +89,8 @@ impl Base {
         svc.updated_at = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
         services_sql::update(&mut *tx, &svc).await?;
-        record(
-            &mut *tx,
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                name,
-                &svc.id,
-                json!({ "service": svc.name }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        let event = may.event(actor, name, &svc.id, json!({ "service": svc.name }));
+        commit_with(tx, event).await?;
         self.activity.changed();
         self.get_service(actor, &svc.id).await
     }

@@ -5,7 +5,7 @@
 use proto::api::{AuditAction, Member, MemberList, Role};
 use serde_json::json;
 
-use crate::events::{NewEvent, record};
+use crate::events::{NewEvent, commit_with, record};
 use crate::rbac::{ManageMembers, May, ViewCluster, ViewMembers, authorize};
 use crate::store::memberships as sql;
 use crate::{Actor, Base, DomainError, clock};
@@ -70,18 +70,9 @@ impl Base {
             return Err(DomainError::Conflict(LAST_OWNER.into()));
         }
         sql::set_role(&mut *tx, may.cluster_id(), user_id, role).await?;
-        record(
-            &mut *tx,
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                AuditAction::MemberRole,
-                user_id,
-                json!({ "from": from.as_str(), "to": role.as_str() }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        let details = json!({ "from": from.as_str(), "to": role.as_str() });
+        let event = may.event(actor, AuditAction::MemberRole, user_id, details);
+        commit_with(tx, event).await?;
         Ok(())
     }
 

@@ -7,7 +7,7 @@ use proto::service::ServiceSpec;
 use proto::wire::{Command, Lifecycle};
 use serde_json::json;
 
-use crate::events::{NewEvent, record};
+use crate::events::commit_with;
 use crate::rbac::{Action, ManageServices, May, ViewCluster, authorize};
 use crate::store::is_unique_violation;
 use crate::store::services::{self as sql, ServiceRow};
@@ -124,18 +124,9 @@ impl Base {
         )
         .await?;
         crate::store::env::set_changed(&mut *tx, &row.id, None).await?;
-        record(
-            &mut *tx,
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                AuditAction::ServiceCreate,
-                &row.id,
-                json!({ "name": row.name, "instance_id": row.instance_id }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        let details = json!({ "name": row.name, "instance_id": row.instance_id });
+        let event = may.event(actor, AuditAction::ServiceCreate, &row.id, details);
+        commit_with(tx, event).await?;
         self.activity.changed();
         view(&row)
     }
@@ -182,19 +173,10 @@ impl Base {
         if Base::env_replaced(&mut tx, &row.id, &old_env, &spec.env, &actor.user.id).await? {
             row.env_changed_at = Some(row.updated_at);
         }
-        record(
-            &mut *tx,
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                AuditAction::ServiceUpdate,
-                &row.id,
-                // Names of what changed, never values: env values may be sensitive.
-                json!({ "name": row.name, "changed": changed }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        // Names of what changed, never values: env values may be sensitive.
+        let details = json!({ "name": row.name, "changed": changed });
+        let event = may.event(actor, AuditAction::ServiceUpdate, &row.id, details);
+        commit_with(tx, event).await?;
         self.activity.changed();
         view(&row)
     }
@@ -206,18 +188,9 @@ impl Base {
         let may = may.also::<ManageServices>()?;
         let mut tx = self.store.begin().await?;
         sql::delete(&mut *tx, &row.id).await?;
-        record(
-            &mut *tx,
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                AuditAction::ServiceDelete,
-                &row.id,
-                json!({ "name": row.name }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        let details = json!({ "name": row.name });
+        let event = may.event(actor, AuditAction::ServiceDelete, &row.id, details);
+        commit_with(tx, event).await?;
         self.activity.changed();
         let command = Command::Service {
             service_id: row.id.clone().into(),

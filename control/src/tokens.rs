@@ -7,7 +7,7 @@ use proto::api::{ApiToken, AuditAction, CreateTokenRequest, CreatedToken, TokenL
 use serde_json::json;
 
 use crate::auth::token::{hash_token, random_token};
-use crate::events::{NewEvent, record};
+use crate::events::commit_with;
 use crate::rbac::{ManageTokens, authorize};
 use crate::store::tokens::{self as sql, TokenRow};
 use crate::store::users;
@@ -79,18 +79,9 @@ impl Base {
         };
         let mut tx = self.store.begin().await?;
         sql::insert(&mut *tx, &row, &hash_token(&token)).await?;
-        record(
-            &mut *tx,
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                AuditAction::TokenCreate,
-                &row.id,
-                json!({ "name": row.name, "role": row.role, "expires_at": expires_at.map(clock::rfc3339) }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        let details = json!({ "name": row.name, "role": row.role, "expires_at": expires_at.map(clock::rfc3339) });
+        let event = may.event(actor, AuditAction::TokenCreate, &row.id, details);
+        commit_with(tx, event).await?;
         Ok(CreatedToken {
             token,
             api_token: view(row),
@@ -125,18 +116,9 @@ impl Base {
         if !sql::revoke(&mut *tx, &row.id, clock::now_ms()).await? {
             return Err(DomainError::Conflict("the token is already revoked".into()));
         }
-        record(
-            &mut *tx,
-            NewEvent::by(
-                actor,
-                may.cluster_id(),
-                AuditAction::TokenRevoke,
-                &row.id,
-                json!({ "name": row.name }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
+        let details = json!({ "name": row.name });
+        let event = may.event(actor, AuditAction::TokenRevoke, &row.id, details);
+        commit_with(tx, event).await?;
         Ok(())
     }
 

@@ -113,9 +113,8 @@ impl Base {
             .map_err(|e| offline(&instance.name, e))?;
         record(
             self.store.pool(),
-            NewEvent::by(
+            may.event(
                 actor,
-                may.cluster_id(),
                 AuditAction::ConsoleOpen,
                 &target,
                 json!({ "instance": instance.name, "session": session }),
@@ -172,6 +171,20 @@ impl Base {
         Ok((stream, may.cluster_id().to_string()))
     }
 
+    /// Opens a files stream for `op` and reads the agent's answer; what follows the answer (a
+    /// download's bytes) is left on the stream. Also returns the service's cluster.
+    async fn file_answer(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+        op: FileOp,
+    ) -> Result<(FileReply, Download, String), DomainError> {
+        let (mut stream, cluster_id) = self.file_stream(actor, service_id, op).await?;
+        let mut records = RecordReader::default();
+        let reply = read_reply(stream.reader(), &mut records).await?;
+        Ok((reply, Download { stream, records }, cluster_id))
+    }
+
     /// List, mkdir, rename or delete: one request, one reply; mutations are audited once done.
     pub async fn file_op(
         &self,
@@ -193,9 +206,8 @@ impl Base {
                 });
             }
         };
-        let (mut stream, cluster_id) = self.file_stream(actor, service_id, op).await?;
-        let mut records = RecordReader::default();
-        let reply = read_reply(&mut stream, &mut records).await?;
+        // The stream stays open until the mutation is audited.
+        let (reply, _open, cluster_id) = self.file_answer(actor, service_id, op).await?;
         if let Some((action, details)) = event {
             record(
                 self.store.pool(),
@@ -219,10 +231,8 @@ impl Base {
                 message: "not a download".into(),
             });
         }
-        let (mut stream, _) = self.file_stream(actor, service_id, op).await?;
-        let mut records = RecordReader::default();
-        let reply = read_reply(&mut stream, &mut records).await?;
-        Ok((reply, Download { stream, records }))
+        let (reply, download, _) = self.file_answer(actor, service_id, op).await?;
+        Ok((reply, download))
     }
 
     /// Streams `body` to the agent as the new content of `path` (atomic there), then audits it.
@@ -282,7 +292,7 @@ impl Base {
                 .close()
                 .map_err(|e| DomainError::Conflict(format!("the instance went away: {e}")))?;
         }
-        let reply = read_reply_split(&mut reader, &mut records).await?;
+        let reply = read_reply(&mut reader, &mut records).await?;
         let FileReply::Entry(entry) = reply else {
             return Err(DomainError::Conflict(
                 "unexpected answer to an upload".into(),
@@ -341,27 +351,8 @@ fn failed(kind: FileErrorKind, message: String) -> DomainError {
     }
 }
 
+/// Reads records until the agent's answer: its failure as an error, or what it did.
 async fn read_reply(
-    stream: &mut MuxStream,
-    records: &mut RecordReader,
-) -> Result<FileReply, DomainError> {
-    loop {
-        if let Some(reply) = parse_reply(records)? {
-            return Ok(reply);
-        }
-        match stream.recv().await {
-            Ok(Some(chunk)) => records.push(&chunk),
-            Ok(None) => return Err(DomainError::Conflict("the instance sent no answer".into())),
-            Err(e) => {
-                return Err(DomainError::Conflict(format!(
-                    "the instance went away: {e}"
-                )));
-            }
-        }
-    }
-}
-
-async fn read_reply_split(
     reader: &mut proto::wire::mux::StreamReader,
     records: &mut RecordReader,
 ) -> Result<FileReply, DomainError> {

@@ -6,8 +6,9 @@ mod common;
 use std::time::Duration;
 
 use common::TestDb;
+use control::auth::SignedUp;
 use control::store::memberships;
-use control::{ClientInfo, DomainError, clock};
+use control::{Actor, Base, ClientInfo, DomainError, clock};
 use proto::api::{Role, SignupRequest};
 
 fn client() -> ClientInfo {
@@ -25,12 +26,21 @@ fn person(email: &str) -> SignupRequest {
     }
 }
 
+/// Signs `email` up on `base`, with a cluster of their own unless sign-up is closed.
+async fn sign_up(base: &Base, email: &str) -> SignedUp {
+    base.signup(person(email), &client()).await.unwrap()
+}
+
+/// The actor behind the session `signed_up` got.
+async fn actor_of(base: &Base, signed_up: &SignedUp) -> Actor {
+    base.authenticate(&signed_up.session.token, client())
+        .await
+        .unwrap()
+}
+
 async fn first_signup_becomes_owner_of_a_new_cluster(db: &TestDb) {
     let base = db.base(false);
-    let s = base
-        .signup(person("Ana@Example.com"), &client())
-        .await
-        .unwrap();
+    let s = sign_up(&base, "Ana@Example.com").await;
     assert_eq!(s.user.email, "ana@example.com");
     assert_eq!(s.cluster.role, Role::Owner);
     assert_eq!(s.cluster.name, "Ana's cluster");
@@ -91,9 +101,7 @@ on_both_backends!(
 
 async fn duplicate_email_is_a_conflict_whatever_its_case(db: &TestDb) {
     let base = db.base(true);
-    base.signup(person("ana@example.com"), &client())
-        .await
-        .unwrap();
+    sign_up(&base, "ana@example.com").await;
     let err = base
         .signup(person("ANA@example.com "), &client())
         .await
@@ -107,9 +115,7 @@ on_both_backends!(
 
 async fn wrong_password_and_unknown_email_fail_alike(db: &TestDb) {
     let base = db.base(false);
-    base.signup(person("ana@example.com"), &client())
-        .await
-        .unwrap();
+    sign_up(&base, "ana@example.com").await;
     let wrong = base
         .login("ana@example.com", "not the password", &client())
         .await
@@ -130,9 +136,7 @@ on_both_backends!(login_errors, wrong_password_and_unknown_email_fail_alike);
 
 async fn repeated_failures_are_rate_limited(db: &TestDb) {
     let base = db.base(false);
-    base.signup(person("ana@example.com"), &client())
-        .await
-        .unwrap();
+    sign_up(&base, "ana@example.com").await;
     for _ in 0..5 {
         let e = base
             .login("ana@example.com", "nope nope nope", &client())
@@ -155,10 +159,7 @@ on_both_backends!(login_rate_limit, repeated_failures_are_rate_limited);
 
 async fn logout_revokes_the_session_on_the_server(db: &TestDb) {
     let base = db.base(false);
-    let s = base
-        .signup(person("ana@example.com"), &client())
-        .await
-        .unwrap();
+    let s = sign_up(&base, "ana@example.com").await;
     let actor = base.authenticate(&s.session.token, client()).await.unwrap();
     base.logout(&actor).await.unwrap();
     let err = base
@@ -172,10 +173,7 @@ on_both_backends!(logout, logout_revokes_the_session_on_the_server);
 
 async fn password_change_signs_out_other_sessions(db: &TestDb) {
     let base = db.base(false);
-    let s = base
-        .signup(person("ana@example.com"), &client())
-        .await
-        .unwrap();
+    let s = sign_up(&base, "ana@example.com").await;
     let other = base
         .login("ana@example.com", "correct horse battery", &client())
         .await
@@ -235,14 +233,8 @@ on_both_backends!(password_change, password_change_signs_out_other_sessions);
 
 async fn clusters_are_created_renamed_and_listed_per_member(db: &TestDb) {
     let base = db.base(true);
-    let ana = base
-        .signup(person("ana@example.com"), &client())
-        .await
-        .unwrap();
-    let ana = base
-        .authenticate(&ana.session.token, client())
-        .await
-        .unwrap();
+    let ana = sign_up(&base, "ana@example.com").await;
+    let ana = actor_of(&base, &ana).await;
     let second = base.create_cluster(&ana, "  Staging ").await.unwrap();
     assert_eq!(second.name, "Staging");
     assert_eq!(second.role, Role::Owner);
@@ -271,14 +263,8 @@ async fn clusters_are_created_renamed_and_listed_per_member(db: &TestDb) {
     ));
 
     // Another person sees nothing of Ana's clusters, and cannot tell they exist.
-    let bo = base
-        .signup(person("bo@example.com"), &client())
-        .await
-        .unwrap();
-    let bo = base
-        .authenticate(&bo.session.token, client())
-        .await
-        .unwrap();
+    let bo = sign_up(&base, "bo@example.com").await;
+    let bo = actor_of(&base, &bo).await;
     assert_eq!(base.list_clusters(&bo).await.unwrap().len(), 1);
     let err = base
         .rename_cluster(&bo, &second.id, "mine")
@@ -294,18 +280,9 @@ on_both_backends!(clusters, clusters_are_created_renamed_and_listed_per_member);
 
 async fn roles_decide_who_may_rename(db: &TestDb) {
     let base = db.base(true);
-    let ana = base
-        .signup(person("ana@example.com"), &client())
-        .await
-        .unwrap();
-    let bo = base
-        .signup(person("bo@example.com"), &client())
-        .await
-        .unwrap();
-    let bo_actor = base
-        .authenticate(&bo.session.token, client())
-        .await
-        .unwrap();
+    let ana = sign_up(&base, "ana@example.com").await;
+    let bo = sign_up(&base, "bo@example.com").await;
+    let bo_actor = actor_of(&base, &bo).await;
     let cluster = ana.cluster.id.as_str();
     for (role, may_rename) in [
         (Role::Guest, false),
@@ -335,9 +312,7 @@ on_both_backends!(rbac, roles_decide_who_may_rename);
 
 async fn reopening_an_existing_database_keeps_its_data(db: &TestDb) {
     let base = db.base(false);
-    base.signup(person("ana@example.com"), &client())
-        .await
-        .unwrap();
+    sign_up(&base, "ana@example.com").await;
     let again = control::Store::open(db.url()).await.unwrap();
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(again.pool())

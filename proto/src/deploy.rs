@@ -117,15 +117,13 @@ mod tests {
 
     #[test]
     fn the_happy_path_is_allowed_step_by_step() {
-        let path = [
-            Queued,
-            Fetching,
-            Building,
-            Starting,
-            HealthChecking,
-            Live,
-            Superseded,
-        ];
+        // Every state from queued to live, in declaration order, then on to superseded.
+        let path: Vec<_> = DeployState::ALL[..=5]
+            .iter()
+            .copied()
+            .chain([Superseded])
+            .collect();
+        assert_eq!(path[5], Live);
         for pair in path.windows(2) {
             assert_eq!(pair[0].next(pair[1]), Ok(pair[1]), "{:?}", pair);
         }

@@ -17,8 +17,7 @@ pub async fn tokens(ctx: &Ctx, cmd: Option<TokensCmd>) -> Result<()> {
                     .list_all(&format!("/clusters/{cluster}/tokens"), "tokens")
                     .await?,
             )?;
-            if ctx.out.json {
-                ctx.out.print_json(&all);
+            if ctx.out.printed_json(&all) {
                 return Ok(());
             }
             let rows = all
@@ -65,8 +64,7 @@ pub async fn tokens(ctx: &Ctx, cmd: Option<TokensCmd>) -> Result<()> {
                     },
                 )
                 .await?;
-            if ctx.out.json {
-                ctx.out.print_json(&created);
+            if ctx.out.printed_json(&created) {
                 return Ok(());
             }
             // The token alone on stdout, so `dployr tokens create ci | gh secret set …` works.
@@ -104,8 +102,7 @@ pub async fn events(ctx: &Ctx, args: EventsArgs) -> Result<()> {
         req = req.query(&[("action", a)]);
     }
     let page: EventPage = ctx.api.call(req).await?;
-    if ctx.out.json {
-        ctx.out.print_json(&page);
+    if ctx.out.printed_json(&page) {
         return Ok(());
     }
     let rows = page

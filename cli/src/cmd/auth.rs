@@ -178,8 +178,7 @@ pub async fn logout(ctx: &Ctx, mut file: ConfigFile) -> Result<()> {
 
 pub async fn whoami(ctx: &Ctx) -> Result<()> {
     let me: MeResponse = ctx.api.get("/me").await?;
-    if ctx.out.json {
-        ctx.out.print_json(&me);
+    if ctx.out.printed_json(&me) {
         return Ok(());
     }
     println!("{} <{}> on {}", me.user.name, me.user.email, ctx.api.url);

@@ -54,9 +54,7 @@ pub async fn deploy(ctx: &Ctx, args: DeployArgs) -> Result<()> {
     };
     let dep = accepted.deployment;
     if !args.wait {
-        if ctx.out.json {
-            ctx.out.print_json(&dep);
-        } else {
+        ctx.out.show(&dep, || {
             println!(
                 "Deployment {} of {} started ({}).",
                 dep.id,
@@ -67,7 +65,7 @@ pub async fn deploy(ctx: &Ctx, args: DeployArgs) -> Result<()> {
                 "Follow it with `dployr logs {} -f --deployment {}`.",
                 svc.spec.name, dep.id
             );
-        }
+        });
         return Ok(());
     }
     if !ctx.out.json {
@@ -210,8 +208,7 @@ pub async fn list(ctx: &Ctx, service: Option<String>) -> Result<()> {
             .list_all(&format!("/services/{}/deployments", svc.id), "deployments")
             .await?,
     )?;
-    if ctx.out.json {
-        ctx.out.print_json(&all);
+    if ctx.out.printed_json(&all) {
         return Ok(());
     }
     if all.is_empty() {
@@ -254,15 +251,13 @@ pub async fn cancel(ctx: &Ctx, deployment: &str) -> Result<()> {
             &serde_json::json!({}),
         )
         .await?;
-    if ctx.out.json {
-        ctx.out.print_json(&dep);
-    } else {
+    ctx.out.show(&dep, || {
         println!(
             "Deployment {} is {}.",
             dep.id,
             ctx.out.state(dep.state.as_str())
         );
-    }
+    });
     Ok(())
 }
 
@@ -295,16 +290,14 @@ pub async fn rollback(ctx: &Ctx, service: Option<String>, to: Option<String>) ->
             &serde_json::json!({ "deployment_id": target }),
         )
         .await?;
-    if ctx.out.json {
-        ctx.out.print_json(&dep);
-    } else {
+    ctx.out.show(&dep, || {
         println!(
             "{} rolled back to {} ({}).",
             svc.spec.name,
             dep.id,
             ctx.out.state(dep.state.as_str())
         );
-    }
+    });
     Ok(())
 }
 
@@ -319,15 +312,13 @@ pub async fn action(ctx: &Ctx, service: Option<String>, verb: &str) -> Result<()
             &serde_json::json!({}),
         )
         .await?;
-    if ctx.out.json {
-        ctx.out.print_json(&after);
-    } else {
+    ctx.out.show(&after, || {
         let status = wire_name(after.status);
         println!(
             "{}: {verb} sent; it is {}.",
             svc.spec.name,
             ctx.out.state(&status)
         );
-    }
+    });
     Ok(())
 }

@@ -17,8 +17,7 @@ pub async fn env(ctx: &Ctx, cmd: EnvCmd) -> Result<()> {
         EnvCmd::List { service } => {
             let svc = ctx.service(service).await?;
             let list: EnvList = ctx.api.get(&format!("/services/{}/env", svc.id)).await?;
-            if ctx.out.json {
-                ctx.out.print_json(&list);
+            if ctx.out.printed_json(&list) {
                 return Ok(());
             }
             let rows = list
@@ -52,11 +51,7 @@ pub async fn env(ctx: &Ctx, cmd: EnvCmd) -> Result<()> {
             secret,
         } => {
             let svc = ctx.service(Some(service)).await?;
-            let value = if value == "-" {
-                read_all_stdin()?
-            } else {
-                value
-            };
+            let value = or_stdin(value, Ok)?;
             let path = format!("/services/{}/env/{key}", svc.id);
             let put = ctx.api.request(Method::PUT, &path);
             ctx.api
@@ -93,12 +88,10 @@ pub async fn env(ctx: &Ctx, cmd: EnvCmd) -> Result<()> {
             secret,
         } => {
             let svc = ctx.service(Some(service)).await?;
-            let dotenv = if file == "-" {
-                read_all_stdin()?
-            } else {
+            let dotenv = or_stdin(file, |file| {
                 std::fs::read_to_string(&file)
-                    .map_err(|e| CliError::usage(format!("cannot read {file}: {e}")))?
-            };
+                    .map_err(|e| CliError::usage(format!("cannot read {file}: {e}")))
+            })?;
             let list: EnvList = ctx
                 .api
                 .send(
@@ -107,17 +100,24 @@ pub async fn env(ctx: &Ctx, cmd: EnvCmd) -> Result<()> {
                     &ImportEnvRequest { dotenv, secret },
                 )
                 .await?;
-            if ctx.out.json {
-                ctx.out.print_json(&list);
-            } else {
+            ctx.out.show(&list, || {
                 println!(
                     "Imported into {}: it now has {} variables. Redeploy to apply them.",
                     svc.spec.name,
                     list.vars.len()
                 );
-            }
+            });
             Ok(())
         }
+    }
+}
+
+/// What `arg` stands for: `-` is all of stdin, anything else goes through `read`.
+fn or_stdin(arg: String, read: impl FnOnce(String) -> Result<String>) -> Result<String> {
+    if arg == "-" {
+        read_all_stdin()
+    } else {
+        read(arg)
     }
 }
 

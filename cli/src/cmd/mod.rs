@@ -159,19 +159,24 @@ impl Ctx {
     }
 
     pub async fn instances_of(&self, cluster: &str) -> Result<Vec<Instance>> {
-        let items = self
-            .api
-            .list_all(&format!("/clusters/{cluster}/instances"), "instances")
-            .await?;
-        typed(items)
+        self.all_in(cluster, "instances").await
     }
 
     pub async fn services_of(&self, cluster: &str) -> Result<Vec<Service>> {
-        let items = self
-            .api
-            .list_all(&format!("/clusters/{cluster}/services"), "services")
-            .await?;
-        typed(items)
+        self.all_in(cluster, "services").await
+    }
+
+    /// Every page of one of a cluster's lists (`instances`, `services`), as the API's types.
+    async fn all_in<T: serde::de::DeserializeOwned>(
+        &self,
+        cluster: &str,
+        list: &str,
+    ) -> Result<Vec<T>> {
+        typed(
+            self.api
+                .list_all(&format!("/clusters/{cluster}/{list}"), list)
+                .await?,
+        )
     }
 }
 

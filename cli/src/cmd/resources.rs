@@ -25,9 +25,7 @@ pub async fn clusters(ctx: &Ctx, cmd: Option<ShowCmd>) -> Result<()> {
                 None => ctx.cluster().await?,
             };
             let one: serde_json::Value = ctx.api.get(&format!("/clusters/{id}")).await?;
-            if ctx.out.json {
-                ctx.out.print_json(&one);
-            } else {
+            ctx.out.show(&one, || {
                 for key in [
                     "id",
                     "name",
@@ -45,13 +43,12 @@ pub async fn clusters(ctx: &Ctx, cmd: Option<ShowCmd>) -> Result<()> {
                     );
                     println!("{:<16}{v}", format!("{key}:"));
                 }
-            }
+            });
             return Ok(());
         }
         _ => all,
     };
-    if ctx.out.json {
-        ctx.out.print_json(&shown);
+    if ctx.out.printed_json(&shown) {
         return Ok(());
     }
     let rows = shown
@@ -67,28 +64,22 @@ pub async fn instances(ctx: &Ctx, cmd: Option<InstancesCmd>) -> Result<()> {
     match cmd.unwrap_or(InstancesCmd::List) {
         InstancesCmd::List => {
             let all = ctx.instances_of(&cluster).await?;
-            if ctx.out.json {
-                ctx.out.print_json(&all);
-                return Ok(());
-            }
-            if all.is_empty() {
-                eprintln!("No instances yet: add a server with `dployr instances add NAME`.");
-            }
-            let rows = all.iter().map(instance_row).collect::<Vec<_>>();
-            ctx.out
-                .table(&["ID", "STATUS", "NAME", "HOST", "LAST SEEN"], &rows);
+            ctx.out.list(
+                &all,
+                &["ID", "STATUS", "NAME", "HOST", "LAST SEEN"],
+                instance_row,
+                "No instances yet: add a server with `dployr instances add NAME`.",
+            );
             Ok(())
         }
         InstancesCmd::Show { instance } => {
             let one = find_instance(ctx, &cluster, &instance).await?;
-            if ctx.out.json {
-                ctx.out.print_json(&one);
-            } else {
+            ctx.out.show(&one, || {
                 ctx.out.table(
                     &["ID", "STATUS", "NAME", "HOST", "LAST SEEN"],
                     &[instance_row(&one)],
                 );
-            }
+            });
             Ok(())
         }
         InstancesCmd::Add { name } => {
@@ -100,8 +91,7 @@ pub async fn instances(ctx: &Ctx, cmd: Option<InstancesCmd>) -> Result<()> {
                     &CreateInstanceRequest { name },
                 )
                 .await?;
-            if ctx.out.json {
-                ctx.out.print_json(&created);
+            if ctx.out.printed_json(&created) {
                 return Ok(());
             }
             println!(
@@ -154,23 +144,17 @@ pub async fn services(ctx: &Ctx, cmd: Option<ServicesCmd>) -> Result<()> {
         ServicesCmd::List => {
             let cluster = ctx.cluster().await?;
             let all = ctx.services_of(&cluster).await?;
-            if ctx.out.json {
-                ctx.out.print_json(&all);
-                return Ok(());
-            }
-            if all.is_empty() {
-                eprintln!("No services yet: `dployr services create NAME --git URL`.");
-            }
-            let rows = all.iter().map(service_row).collect::<Vec<_>>();
-            ctx.out
-                .table(&["ID", "STATUS", "NAME", "SOURCE", "DOMAINS"], &rows);
+            ctx.out.list(
+                &all,
+                &["ID", "STATUS", "NAME", "SOURCE", "DOMAINS"],
+                service_row,
+                "No services yet: `dployr services create NAME --git URL`.",
+            );
             Ok(())
         }
         ServicesCmd::Show { service } => {
             let svc = ctx.service(service).await?;
-            if ctx.out.json {
-                ctx.out.print_json(&svc);
-            } else {
+            ctx.out.show(&svc, || {
                 ctx.out.table(
                     &["ID", "STATUS", "NAME", "SOURCE", "DOMAINS"],
                     &[service_row(&svc)],
@@ -180,7 +164,7 @@ pub async fn services(ctx: &Ctx, cmd: Option<ServicesCmd>) -> Result<()> {
                         "Variables changed since the last deploy: `dployr deploy` applies them."
                     );
                 }
-            }
+            });
             Ok(())
         }
         ServicesCmd::Create(args) => create(ctx, *args).await,
@@ -280,9 +264,7 @@ async fn create(ctx: &Ctx, a: CreateServiceArgs) -> Result<()> {
         .api
         .send(Method::POST, &format!("/clusters/{cluster}/services"), &req)
         .await?;
-    if ctx.out.json {
-        ctx.out.print_json(&svc);
-    } else {
+    ctx.out.show(&svc, || {
         println!(
             "{} Created service {} ({}) on {}. Deploy it with `dployr deploy {} --wait`.",
             ctx.out.paint("✓", Paint::Green),
@@ -291,6 +273,6 @@ async fn create(ctx: &Ctx, a: CreateServiceArgs) -> Result<()> {
             instance.name,
             svc.spec.name
         );
-    }
+    });
     Ok(())
 }

@@ -23,9 +23,7 @@ pub async fn run(ctx: &Ctx, a: UpdateServiceArgs) -> Result<()> {
         .api
         .send(Method::PATCH, &format!("/services/{}", svc.id), &patch)
         .await?;
-    if ctx.out.json {
-        ctx.out.print_json(&updated);
-    } else {
+    ctx.out.show(&updated, || {
         println!(
             "{} Updated {} of {} ({}). Deploy it with `dployr deploy {} --wait` to apply.",
             ctx.out.paint("✓", Paint::Green),
@@ -34,7 +32,7 @@ pub async fn run(ctx: &Ctx, a: UpdateServiceArgs) -> Result<()> {
             updated.id,
             updated.spec.name
         );
-    }
+    });
     Ok(())
 }
 

@@ -46,6 +46,29 @@ pub struct LoggedIn {
 }
 
 /// The name of the cluster a new account starts with: "Ana's cluster".
+/// The conflict when a sign-up's email already has an account.
+const TAKEN: &str = "an account with this email already exists";
+
+/// Stores a new account in `tx` with its `user.signup` event (`details`); `taken` is the
+/// conflict's message when its email already has an account.
+pub(crate) async fn insert_user(
+    tx: &mut crate::store::Tx<'_>,
+    user: &UserRow,
+    client: &ClientInfo,
+    details: serde_json::Value,
+    taken: &str,
+) -> Result<(), DomainError> {
+    users::insert(&mut **tx, user).await.map_err(|e| {
+        if is_unique_violation(&e) {
+            DomainError::Conflict(taken.into())
+        } else {
+            e.into()
+        }
+    })?;
+    let event = NewEvent::account(&user.id, client, AuditAction::UserSignup, details);
+    record(&mut **tx, event).await
+}
+
 fn first_cluster_name(person: &str) -> String {
     let first = person.split_whitespace().next().unwrap_or(person);
     format!("{first}'s cluster")
@@ -86,6 +109,24 @@ impl Base {
         Ok((first_user, first_user || self.config.open_signup))
     }
 
+    /// A new account's row with its password hashed, as signing up and accepting an invitation
+    /// with a new account both store it (checked by the caller).
+    pub(crate) async fn new_user(
+        &self,
+        email: String,
+        name: String,
+        password: &str,
+    ) -> Result<UserRow, DomainError> {
+        let password_hash = self.hasher.hash(password).await?;
+        Ok(UserRow {
+            id: ids::new_id(ids::USER),
+            email,
+            name,
+            password_hash,
+            created_at: clock::now_ms(),
+        })
+    }
+
     /// Creates an account, its first cluster (with the new user as Owner) and a session. Only the
     /// first person on a Base may sign up unless open sign-up is on.
     pub async fn signup(
@@ -99,15 +140,8 @@ impl Base {
         if !self.config.open_signup && users::count(self.store.pool()).await? > 0 {
             return Err(DomainError::SignupClosed);
         }
-        let password_hash = self.hasher.hash(&req.password).await?;
-        let now = clock::now_ms();
-        let user = UserRow {
-            id: ids::new_id(ids::USER),
-            email,
-            name,
-            password_hash,
-            created_at: now,
-        };
+        let user = self.new_user(email, name, &req.password).await?;
+        let now = user.created_at;
         let cluster = clusters::ClusterRow {
             id: ids::new_id(ids::CLUSTER),
             name: first_cluster_name(&user.name),
@@ -126,26 +160,11 @@ impl Base {
                     }
                 })?;
         }
-        users::insert(&mut *tx, &user).await.map_err(|e| {
-            if is_unique_violation(&e) {
-                DomainError::Conflict("an account with this email already exists".into())
-            } else {
-                e.into()
-            }
-        })?;
+        let details = json!({ "email": user.email });
+        insert_user(&mut tx, &user, client, details, TAKEN).await?;
         clusters::insert(&mut *tx, &cluster, &user.id).await?;
         memberships::insert(&mut *tx, &cluster.id, &user.id, Role::Owner, now).await?;
         let session = self.start_session(&mut tx, &user.id, client).await?;
-        record(
-            &mut *tx,
-            NewEvent::account(
-                &user.id,
-                client,
-                AuditAction::UserSignup,
-                json!({ "email": user.email }),
-            ),
-        )
-        .await?;
         record(
             &mut *tx,
             NewEvent {

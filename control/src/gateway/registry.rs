@@ -322,13 +322,17 @@ mod tests {
         });
     }
 
+    /// Sends `ins_1` a ping, given five seconds.
+    async fn ping(r: &Registry) -> Result<Outcome, CommandError> {
+        r.send_command("ins_1", Command::Ping, Duration::from_secs(5))
+            .await
+    }
+
     #[tokio::test]
     async fn commands_reach_the_live_connection_and_return_its_outcome() {
         let r = Registry::default();
         fake_session(r.register("ins_1", mux()), Some(Outcome::Ok));
-        let got = r
-            .send_command("ins_1", Command::Ping, Duration::from_secs(5))
-            .await;
+        let got = ping(&r).await;
         assert_eq!(got, Ok(Outcome::Ok));
     }
 
@@ -360,9 +364,7 @@ mod tests {
     #[tokio::test]
     async fn a_command_for_an_instance_without_a_connection_is_offline() {
         let r = Registry::default();
-        let got = r
-            .send_command("ins_1", Command::Ping, Duration::from_secs(5))
-            .await;
+        let got = ping(&r).await;
         assert_eq!(got, Err(CommandError::Offline));
     }
 
@@ -370,9 +372,7 @@ mod tests {
     async fn a_connection_that_drops_the_command_loses_it() {
         let r = Registry::default();
         fake_session(r.register("ins_1", mux()), None);
-        let got = r
-            .send_command("ins_1", Command::Ping, Duration::from_secs(5))
-            .await;
+        let got = ping(&r).await;
         assert_eq!(got, Err(CommandError::ConnectionLost));
     }
 

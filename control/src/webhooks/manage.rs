@@ -145,13 +145,7 @@ impl Base {
         let mut tx = self.store.begin().await?;
         if sql::delete(&mut *tx, &svc.id).await? {
             let details = json!({ "service": svc.name });
-            let e = NewEvent::by(
-                actor,
-                may.cluster_id(),
-                AuditAction::WebhookDisable,
-                &svc.id,
-                details,
-            );
+            let e = may.event(actor, AuditAction::WebhookDisable, &svc.id, details);
             record(&mut *tx, e).await?;
         }
         tx.commit().await?;

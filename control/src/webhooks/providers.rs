@@ -127,6 +127,18 @@ fn is_zero(sha: &str) -> bool {
 }
 
 /// `refs/heads/x` → `x`; any other ref is not a branch.
+/// A push to the branch `git_ref` names that left `head` there, or deleted the branch.
+fn push_to(git_ref: &str, head: Option<String>, deleted: bool) -> Ask {
+    match branch_of(git_ref) {
+        Ok(branch) => Ask::Push {
+            branch: Some(branch),
+            commit: head.filter(|_| !deleted),
+            deleted,
+        },
+        Err(why) => Ask::Other(why),
+    }
+}
+
 fn branch_of(git_ref: &str) -> Result<String, String> {
     git_ref
         .strip_prefix("refs/heads/")
@@ -187,14 +199,7 @@ pub(crate) fn parse(provider: Provider, h: &HookHeaders, body: &[u8]) -> Result<
                     let p: GitHubPush = json(body)?;
                     let after = p.after.filter(|a| !a.is_empty());
                     let deleted = p.deleted || after.as_deref().is_some_and(is_zero);
-                    match branch_of(&p.git_ref) {
-                        Ok(branch) => Ask::Push {
-                            branch: Some(branch),
-                            commit: after.filter(|_| !deleted),
-                            deleted,
-                        },
-                        Err(why) => Ask::Other(why),
-                    }
+                    push_to(&p.git_ref, after, deleted)
                 }
                 other => Ask::Other(format!("event {other:?} is not a push")),
             };
@@ -206,14 +211,7 @@ pub(crate) fn parse(provider: Provider, h: &HookHeaders, body: &[u8]) -> Result<
                     let p: GitLabPush = json(body)?;
                     let head = p.checkout_sha.or(p.after).filter(|s| !s.is_empty());
                     let deleted = head.as_deref().is_none_or(is_zero);
-                    match branch_of(&p.git_ref) {
-                        Ok(branch) => Ask::Push {
-                            branch: Some(branch),
-                            commit: head.filter(|_| !deleted),
-                            deleted,
-                        },
-                        Err(why) => Ask::Other(why),
-                    }
+                    push_to(&p.git_ref, head, deleted)
                 }
                 other => Ask::Other(format!("event {other:?} is not a push")),
             };

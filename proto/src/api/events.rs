@@ -28,14 +28,12 @@ pub struct Event {
     pub created_at: String,
 }
 
-/// `GET /api/v1/clusters/{cluster}/events`: newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct EventPage {
-    pub events: Vec<Event>,
-    /// The cursor of the next (older) page (`?cursor=`); absent on the last one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
+page! {
+    /// `GET /api/v1/clusters/{cluster}/events`: newest first.
+    EventPage {
+        events: Event,
+        next: " The cursor of the next (older) page (`?cursor=`); absent on the last one."
+    }
 }
 
 /// `Variant => "dotted.name", "sentence";`: the sentence may name keys of the event's details in

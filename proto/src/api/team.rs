@@ -16,13 +16,8 @@ pub struct Member {
     pub joined_at: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct MemberList {
-    pub members: Vec<Member>,
-    /// The cursor of the next page (`?cursor=`); absent on the last one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
+page! {
+    MemberList { members: Member }
 }
 
 /// `PATCH /api/v1/clusters/{cluster}/members/{user}`.
@@ -65,13 +60,8 @@ pub struct CreatedInvite {
     pub emailed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct InviteList {
-    pub invites: Vec<Invite>,
-    /// The cursor of the next page (`?cursor=`); absent on the last one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
+page! {
+    InviteList { invites: Invite }
 }
 
 /// `GET /api/v1/invites/{token}`: what the person holding the link is invited to.
@@ -85,18 +75,17 @@ pub struct InviteInfo {
     pub expires_at: String,
 }
 
-/// `POST /api/v1/invites/{token}/accept`: empty with a session (join as yourself), or the new
-/// account's details (sign up and join, even with open sign-up off).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct AcceptInviteRequest {
-    #[serde(default)]
-    pub email: Option<String>,
-    #[serde(default)]
-    pub password: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
+write_body! {
+    /// `POST /api/v1/invites/{token}/accept`: empty with a session (join as yourself), or the new
+    /// account's details (sign up and join, even with open sign-up off).
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[serde(deny_unknown_fields)]
+    pub struct AcceptInviteRequest {
+        email: Option<String> = default,
+        password: Option<String> = default,
+        name: Option<String> = default,
+    }
 }
 
 /// An API token as listed (never its value).
@@ -113,13 +102,8 @@ pub struct ApiToken {
     pub revoked: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct TokenList {
-    pub tokens: Vec<ApiToken>,
-    /// The cursor of the next page (`?cursor=`); absent on the last one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
+page! {
+    TokenList { tokens: ApiToken }
 }
 
 /// `POST /api/v1/clusters/{cluster}/tokens`. No expiry when `expires_in_days` is absent.

@@ -66,6 +66,11 @@ impl MuxStream {
         self.reader.recv().await
     }
 
+    /// The receiving half, borrowed: for code that reads from whole and split streams alike.
+    pub fn reader(&mut self) -> &mut StreamReader {
+        &mut self.reader
+    }
+
     /// See [`StreamWriter::close`].
     pub fn close(&mut self) -> Result<(), StreamError> {
         self.writer.close()

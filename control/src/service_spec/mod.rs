@@ -2,17 +2,12 @@
 //! each failure naming its field, so a bad create or patch is refused before anything is stored.
 
 use proto::api::{CreateServiceRequest, UpdateServiceRequest};
-use proto::service::{
-    HealthCheck, Probe, Runtime, ServiceKind, ServiceSpec, Source, check_domain, check_env_name,
-    check_root_dir, check_runtime_version,
-};
+use proto::service::{Runtime, ServiceSpec, Source};
 
 use crate::DomainError;
 
-const MAX_COMMAND: usize = 4096;
-const MAX_ENV_VARS: usize = 200;
-const MAX_ENV_VALUE: usize = 32 * 1024;
-const MAX_DOMAINS: usize = 50;
+mod check;
+use check::check;
 
 /// Service names become host names (`<service>.<instance domain>`): one DNS label.
 pub fn service_name(raw: &str) -> Result<String, DomainError> {
@@ -116,141 +111,10 @@ pub fn apply(mut spec: ServiceSpec, p: UpdateServiceRequest) -> Result<ServiceSp
     check(spec)
 }
 
-fn check(mut spec: ServiceSpec) -> Result<ServiceSpec, DomainError> {
-    match &mut spec.source {
-        Source::Git(git) => {
-            git.url = git.url.trim().to_string();
-            git.branch = git.branch.trim().to_string();
-            let scheme_ok = ["https://", "http://", "ssh://", "git://", "file://", "git@"]
-                .iter()
-                .any(|p| git.url.starts_with(p));
-            if !scheme_ok || git.url.chars().any(char::is_whitespace) {
-                return Err(DomainError::invalid(
-                    "source",
-                    "git url must start with https://, http://, ssh://, git://, file:// or git@",
-                ));
-            }
-            if git.branch.is_empty() || git.branch.starts_with('-') || git.branch.contains("..") {
-                return Err(DomainError::invalid("source", "branch name is not valid"));
-            }
-        }
-        Source::Image(image) => {
-            *image = image.trim().to_string();
-            if image.is_empty() || image.starts_with('-') || image.chars().any(char::is_whitespace)
-            {
-                return Err(DomainError::invalid(
-                    "source",
-                    "image must be a name like nginx:1.27 or registry.example.com/app:tag",
-                ));
-            }
-        }
-    }
-    if let Some(root) = &spec.root_dir {
-        if matches!(spec.source, Source::Image(_)) {
-            return Err(DomainError::invalid(
-                "root_dir",
-                "an image source has no repository to pick a folder of",
-            ));
-        }
-        spec.root_dir = check_root_dir(root).map_err(|e| DomainError::invalid("root_dir", e))?;
-    }
-    // A worker (or a web app) can come from an image; a static site is files dployrd serves
-    // from a build, which an image does not have.
-    if spec.kind == Some(ServiceKind::Static) && matches!(spec.source, Source::Image(_)) {
-        return Err(DomainError::invalid(
-            "kind",
-            "an image runs its own server: choose web or worker (static is for repositories)",
-        ));
-    }
-    if let Some(version) = &spec.runtime_version {
-        if matches!(spec.source, Source::Image(_)) {
-            return Err(DomainError::invalid(
-                "runtime_version",
-                "an image brings its own runtime: choose the version with its tag instead",
-            ));
-        }
-        spec.runtime_version = check_runtime_version(version)
-            .map_err(|e| DomainError::invalid("runtime_version", e))?;
-    }
-    for (field, cmd) in [
-        ("build_command", &mut spec.build_command),
-        ("start_command", &mut spec.start_command),
-    ] {
-        if let Some(c) = cmd {
-            if c.len() > MAX_COMMAND {
-                return Err(DomainError::invalid(field, "at most 4096 characters"));
-            }
-            if c.trim().is_empty() {
-                *cmd = None;
-            }
-        }
-    }
-    if spec
-        .build_timeout_secs
-        .is_some_and(|s| !(1..=24 * 3600).contains(&s))
-    {
-        return Err(DomainError::invalid(
-            "build_timeout_secs",
-            "between 1 second and 24 hours",
-        ));
-    }
-    if spec.port == Some(0) {
-        return Err(DomainError::invalid("port", "must be between 1 and 65535"));
-    }
-    if spec.env.len() > MAX_ENV_VARS {
-        return Err(DomainError::invalid("env", "at most 200 variables"));
-    }
-    for (k, v) in &spec.env {
-        check_env_name(k).map_err(|m| DomainError::invalid("env", m))?;
-        if v.len() > MAX_ENV_VALUE || v.contains('\0') {
-            return Err(DomainError::invalid(
-                "env",
-                format!("{k}: values are at most 32 KiB, without NUL bytes"),
-            ));
-        }
-    }
-    check_health(&spec.health_check)?;
-    if spec.domains.len() > MAX_DOMAINS {
-        return Err(DomainError::invalid("domains", "at most 50 domains"));
-    }
-    for d in &mut spec.domains {
-        *d = d.trim().to_ascii_lowercase();
-        check_domain(d).map_err(|m| DomainError::invalid("domains", m))?;
-    }
-    spec.domains.sort();
-    spec.domains.dedup();
-    Ok(spec)
-}
-
-fn check_health(hc: &HealthCheck) -> Result<(), DomainError> {
-    if let Probe::Http { path } = &hc.probe
-        && (!path.starts_with('/') || path.len() > 1024 || path.chars().any(char::is_whitespace))
-    {
-        return Err(DomainError::invalid(
-            "health_check",
-            "path must start with / and have no spaces",
-        ));
-    }
-    let ranges = [
-        ("interval_secs", hc.interval_secs, 1, 300),
-        ("timeout_secs", hc.timeout_secs, 1, 60),
-        ("retries", hc.retries, 1, 1000),
-        ("start_grace_secs", hc.start_grace_secs, 0, 3600),
-    ];
-    for (name, v, lo, hi) in ranges {
-        if !(lo..=hi).contains(&v) {
-            return Err(DomainError::invalid(
-                "health_check",
-                format!("{name} must be between {lo} and {hi}"),
-            ));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proto::service::{HealthCheck, ServiceKind};
     use serde_json::json;
 
     fn create(v: serde_json::Value) -> Result<ServiceSpec, DomainError> {
