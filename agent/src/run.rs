@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use proto::ids::InstanceId;
-use proto::wire::{self, AgentMsg, BaseMsg, Command, HostFacts, MuxError, Side, StreamError, mux};
+use proto::wire::{self, AgentMsg, BaseMsg, Command, HostFacts, MuxError, Side, mux};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
@@ -55,23 +55,32 @@ impl Backoff {
     }
 }
 
+/// Where the connection to Base stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Link {
+    Connecting,
+    Online,
+    Offline,
+}
+
 /// What `dployrd status` reads.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
-    pub state: String,
+    pub state: Link,
     pub instance_id: InstanceId,
     pub url: String,
     pub since_unix: u64,
     pub last_error: Option<String>,
 }
 
-fn write_status(data: &DataDir, enr: &Enrollment, state: &str, last_error: Option<String>) {
+fn write_status(data: &DataDir, enr: &Enrollment, state: Link, last_error: Option<String>) {
     let since_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
     let s = Status {
-        state: state.into(),
+        state,
         instance_id: enr.instance_id.clone(),
         url: enr.url.clone(),
         since_unix,
@@ -85,7 +94,14 @@ fn write_status(data: &DataDir, enr: &Enrollment, state: &str, last_error: Optio
     }
 }
 
-/// One connection, from dial to close. `Ok(true)` if it reached `Welcome`.
+/// How one connection ended: whether it got as far as `Welcome` (then the backoff starts
+/// over), and why, unless Base closed it cleanly.
+struct Ended {
+    welcomed: bool,
+    error: Option<DialError>,
+}
+
+/// One connection, from dial to close.
 async fn session(
     enr: &Enrollment,
     identity: &AgentIdentity,
@@ -94,9 +110,33 @@ async fn session(
     reports: &mut mpsc::UnboundedReceiver<AgentMsg>,
     logs: &LogQueue,
     commands: &Commands,
-) -> Result<bool, (bool, DialError)> {
-    let engine = &tools.engine;
-    let tls = client_config(&enr.pin, Some(identity)).map_err(|e| (false, e.into()))?;
+) -> Ended {
+    let (ws, heartbeat) = match greet(enr, identity, &tools.engine, reports).await {
+        Ok(greeted) => greeted,
+        Err(e) => {
+            return Ended {
+                welcomed: false,
+                error: Some(e),
+            };
+        }
+    };
+    tracing::info!(instance.id = %enr.instance_id, url = %enr.url, "online");
+    write_status(data, enr, Link::Online, None);
+    let served = serve(ws, heartbeat, tools, reports, logs, commands).await;
+    Ended {
+        welcomed: true,
+        error: served.err(),
+    }
+}
+
+/// Dials Base and says `Hello` with where everything stands, up to its `Welcome`.
+async fn greet(
+    enr: &Enrollment,
+    identity: &AgentIdentity,
+    engine: &Engine,
+    reports: &mut mpsc::UnboundedReceiver<AgentMsg>,
+) -> Result<(dial::Ws, Duration), DialError> {
+    let tls = client_config(&enr.pin, Some(identity))?;
     // Reports queued while offline are stale: the `Hello` below says where everything stands.
     while reports.try_recv().is_ok() {}
     let hello = AgentMsg::Hello {
@@ -105,21 +145,29 @@ async fn session(
         host: HostFacts::detect(),
         state: engine.state(),
     };
-    let (ws, heartbeat) = dial::greet(&enr.url, tls, &hello)
-        .await
-        .map_err(|e| (false, e))?;
-    tracing::info!(instance.id = %enr.instance_id, url = %enr.url, "online");
-    write_status(data, enr, "online", None);
+    dial::greet(&enr.url, tls, &hello).await
+}
+
+/// The welcomed connection until it ends: `Ok` when Base closed it cleanly.
+async fn serve(
+    ws: dial::Ws,
+    heartbeat: Duration,
+    tools: &Tools,
+    reports: &mut mpsc::UnboundedReceiver<AgentMsg>,
+    logs: &LogQueue,
+    commands: &Commands,
+) -> Result<(), DialError> {
+    let engine = &tools.engine;
     // Past `Welcome` the connection is multiplexed: control on stream 0, and the byte streams
     // Base opens for logs, consoles and files, each served by its own task.
     let (mux, mut control, mut incoming) = mux::over_websocket(ws, Side::Agent);
     let _shipper = logs::start(mux.clone(), logs.clone(), engine.clone());
-    let lost = |e: StreamError| (true, DialError::Stream(e));
+    let lost = DialError::Stream;
     let mut silent_after = tokio::time::Instant::now() + heartbeat * 3;
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(silent_after) => {
-                return Err((true, DialError::Silent));
+                return Err(DialError::Silent);
             }
             Some(stream) = incoming.accept() => {
                 tokio::spawn(streams::serve(stream, tools.clone()));
@@ -132,11 +180,11 @@ async fn session(
                 match msg {
                     None => {
                         return match mux.closed().await {
-                            MuxError::TransportEnded | MuxError::Closed => Ok(true),
-                            other => Err((true, DialError::Tunnel(other))),
+                            MuxError::TransportEnded | MuxError::Closed => Ok(()),
+                            other => Err(DialError::Tunnel(other)),
                         };
                     }
-                    Some(Err(e)) => return Err((true, DialError::Control(e))),
+                    Some(Err(e)) => return Err(DialError::Control(e)),
                     Some(Ok(BaseMsg::Heartbeat { seq })) => {
                         mux.send_control(&AgentMsg::Heartbeat { seq }).map_err(lost)?;
                     }
@@ -144,7 +192,7 @@ async fn session(
                         carry_out(id, command, engine, &mux, commands);
                     }
                     Some(Ok(BaseMsg::Refused { reason })) => {
-                        return Err((true, DialError::Refused(reason)));
+                        return Err(DialError::Refused(reason));
                     }
                     Some(Ok(other)) => tracing::debug!(?other, "ignored message from Base"),
                 }
@@ -288,27 +336,26 @@ async fn hold(
     let commands = Commands::default();
     tokio::pin!(shutdown);
     loop {
-        write_status(data, enr, "connecting", None);
-        let outcome = tokio::select! {
+        write_status(data, enr, Link::Connecting, None);
+        let ended = tokio::select! {
             _ = &mut shutdown => return Ok(()),
-            r = session(enr, identity, data, tools, reports, logs, &commands) => r,
+            ended = session(enr, identity, data, tools, reports, logs, &commands) => ended,
         };
-        let error = match outcome {
-            Ok(_) => {
-                backoff.reset();
+        if ended.welcomed {
+            backoff.reset();
+        }
+        let error = match ended.error {
+            None => {
                 tracing::info!("Base closed the connection; reconnecting");
                 None
             }
-            Err((welcomed, e)) => {
-                if welcomed {
-                    backoff.reset();
-                }
+            Some(e) => {
                 tracing::warn!(error = %e, "disconnected");
                 Some(e.to_string())
             }
         };
         let wait = backoff.next_delay();
-        write_status(data, enr, "offline", error);
+        write_status(data, enr, Link::Offline, error);
         tracing::info!(
             wait_ms = wait.as_millis() as u64,
             "reconnecting after backoff"

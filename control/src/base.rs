@@ -168,8 +168,9 @@ impl Base {
         self
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// Closes the database pool (at shutdown, after the last request).
+    pub async fn close(&self) {
+        self.store.close().await;
     }
 
     pub fn config(&self) -> &BaseConfig {

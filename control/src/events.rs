@@ -2,7 +2,7 @@
 //! where, what and on what; the actions and their descriptions are one table
 //! ([`proto::api::AuditAction`]). Details never hold secrets.
 
-use proto::api::{AuditAction, Event, EventPage};
+use proto::api::{AuditAction, Event, EventFilter, EventPage};
 use serde_json::Value;
 
 use crate::rbac::{Action, May, ViewEvents, authorize};
@@ -150,7 +150,7 @@ impl Base {
         &self,
         actor: &Actor,
         cluster_id: &str,
-        filter: &sql::Filter,
+        filter: &EventFilter,
         limit: i64,
     ) -> Result<EventPage, DomainError> {
         let may = authorize::<ViewEvents>(&self.store, actor, cluster_id).await?;

@@ -86,7 +86,7 @@ pub use deployments::{
     CreateDeploymentRequest, Deployment, DeploymentList, LogLine, ServiceDetail, Transition,
 };
 pub use env::{EnvList, EnvVar, ImportEnvRequest, SetEnvRequest};
-pub use events::{AuditAction, Event, EventPage};
+pub use events::{AuditAction, Event, EventFilter, EventPage};
 pub use files::{FileEntry, FileKind, FileListing, MkdirRequest, RenameRequest};
 pub use hooks::{
     CreatedWebhook, EnableWebhookRequest, HookReply, WebhookDelivery, WebhookInfo, WebhookUrls,

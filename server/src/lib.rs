@@ -140,7 +140,7 @@ pub async fn run(
         ),
     }
     let _ = gateway.await;
-    state.base.store().close().await;
+    state.base.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -159,13 +159,8 @@ pub async fn list_events(
     target: String,
     cursor: String,
 ) -> Result<EventPage, AppError> {
-    let some = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
-    let filter = control::store::events::Filter {
-        actor: some(actor_id),
-        action: some(action),
-        target: some(target),
-        before: some(cursor),
-    };
+    let filter =
+        proto::api::EventFilter::new(Some(actor_id), Some(action), Some(target), Some(cursor));
     as_actor(async |base, actor| base.event_page(actor, &cluster_id, &filter, 50).await).await
 }
 

@@ -1,5 +1,6 @@
 //! SQL for `events`, the append-only audit log: insert and read, never update or delete.
 
+use proto::api::EventFilter;
 use sqlx::FromRow;
 
 use super::query::Arg::{Int, OptText, Text};
@@ -67,24 +68,12 @@ pub async fn of_user(db: impl Exec<'_>, user_id: &str, limit: i64) -> sqlx::Resu
     select(db, condition, &[Text(user_id), Int(limit)]).await
 }
 
-/// What to list of a cluster's events: all of it by default.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    /// A user id or an API token id.
-    pub actor: Option<String>,
-    /// An action (`env.set`), or a prefix ending in `.` or `*` (`env.`, `env*`).
-    pub action: Option<String>,
-    pub target: Option<String>,
-    /// Only events older than this event id (the cursor of the previous page).
-    pub before: Option<String>,
-}
-
 /// A page of a cluster's events matching `f`, newest first. Ids are time-ordered ULIDs, so the
 /// id alone is the cursor.
 pub async fn page(
     db: impl Exec<'_>,
     cluster_id: &str,
-    f: &Filter,
+    f: &EventFilter,
     limit: i64,
 ) -> sqlx::Result<Vec<EventRow>> {
     // What follows WHERE; the values go in `args`.
@@ -124,7 +113,7 @@ pub async fn page(
         let p = bind(t.clone());
         condition.push_str(&format!(" AND e.target = {p}"));
     }
-    if let Some(b) = &f.before {
+    if let Some(b) = &f.cursor {
         let p = bind(b.clone());
         condition.push_str(&format!(" AND e.id < {p}"));
     }

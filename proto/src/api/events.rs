@@ -36,6 +36,42 @@ page! {
     }
 }
 
+/// Which of a cluster's events to list (`?actor=&action=&target=&cursor=`): all of them when
+/// every field is `None`. Built by [`EventFilter::new`], which reads a blank value as absent, so
+/// the REST query, the dashboard's form and the CLI filter alike.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    /// A user id or an API token id.
+    pub actor: Option<String>,
+    /// An action (`env.set`), or a prefix ending in `.` or `*` (`env.`, `env*`).
+    pub action: Option<String>,
+    pub target: Option<String>,
+    /// Only events older than this event id: the `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl EventFilter {
+    pub fn new(
+        actor: Option<String>,
+        action: Option<String>,
+        target: Option<String>,
+        cursor: Option<String>,
+    ) -> EventFilter {
+        let given = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        EventFilter {
+            actor: given(actor),
+            action: given(action),
+            target: given(target),
+            cursor: given(cursor),
+        }
+    }
+
+    /// Events whose target is `target` (a service's id, say).
+    pub fn target(target: impl Into<String>) -> EventFilter {
+        EventFilter::new(None, None, Some(target.into()), None)
+    }
+}
+
 /// `Variant => "dotted.name", "sentence";`: the sentence may name keys of the event's details in
 /// braces (`{service}`), filled in by [`AuditAction::describe`].
 macro_rules! audit_actions {

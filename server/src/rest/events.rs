@@ -3,9 +3,8 @@
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
-use control::store::events::Filter;
 use http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use proto::api::{Event, EventPage};
+use proto::api::{Event, EventFilter, EventPage};
 use serde::Deserialize;
 
 use super::error::{ApiError, ApiResult};
@@ -33,12 +32,7 @@ pub async fn list(
     On(base, actor, cluster): On,
     ApiQuery(q): ApiQuery<EventQuery>,
 ) -> ApiResult<Response> {
-    let filter = Filter {
-        actor: q.actor.filter(|s| !s.is_empty()),
-        action: q.action.filter(|s| !s.is_empty()),
-        target: q.target.filter(|s| !s.is_empty()),
-        before: q.cursor.or(q.before).filter(|s| !s.is_empty()),
-    };
+    let filter = EventFilter::new(q.actor, q.action, q.target, q.cursor.or(q.before));
     let page = base
         .event_page(&actor, &cluster, &filter, q.limit.unwrap_or(100))
         .await?;

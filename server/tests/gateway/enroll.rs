@@ -26,7 +26,11 @@ async fn joined_agent_goes_online_and_removal_drops_it_within_a_second() {
     let took = eventually(
         Duration::from_secs(1),
         "agent sees the connection drop",
-        || async { agent.status().is_some_and(|s| s.state != "online") },
+        || async {
+            agent
+                .status()
+                .is_some_and(|s| s.state != agent::run::Link::Online)
+        },
     )
     .await;
     assert!(took < Duration::from_secs(1), "{took:?}");

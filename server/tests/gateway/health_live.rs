@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use control::store::events::Filter;
+use proto::api::EventFilter;
 use proto::api::ServiceStatus;
 use proto::deploy::DeployState;
 
@@ -23,10 +23,7 @@ const PACKAGE: &str = r#"{"name": "app", "version": "1.0.0"}"#;
 
 /// The service's events, oldest first, as `action` strings.
 async fn actions(d: &Deployer, service: &str) -> Vec<String> {
-    let filter = Filter {
-        target: Some(service.to_owned()),
-        ..Filter::default()
-    };
+    let filter = EventFilter::target(service);
     let page =
         d.gw.base
             .event_page(&d.gw.owner, &d.gw.cluster, &filter, 100)

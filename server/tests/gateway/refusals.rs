@@ -31,7 +31,7 @@ async fn bystander_still_online(
             .as_deref(),
         Some("online")
     );
-    assert_eq!(agent.status().unwrap().state, "online");
+    assert_eq!(agent.status().unwrap().state, agent::run::Link::Online);
 }
 
 /// Sends one raw WebSocket message from an enrolled identity and expects Base to hang up.

@@ -153,7 +153,9 @@ async fn agents_are_back_online_within_5s_after_base_is_killed_and_restarted() {
 
     base.kill();
     eventually(Duration::from_secs(5), "agent notices", || async {
-        agent.status().is_some_and(|s| s.state != "online")
+        agent
+            .status()
+            .is_some_and(|s| s.state != agent::run::Link::Online)
     })
     .await;
 
