@@ -2,13 +2,14 @@
 //! cluster sees them. The settings are a [`ServiceSpec`] checked by [`crate::service_spec`];
 //! changes apply from the next deployment on.
 
+use proto::api::Role;
 use proto::api::{AuditAction, CreateServiceRequest, Service, ServiceStatus, UpdateServiceRequest};
-use proto::service::ServiceSpec;
+use proto::service::{ServiceSpec, Source, redact_git_url};
 use proto::wire::{Command, Lifecycle};
 use serde_json::json;
 
 use crate::events::commit_with;
-use crate::rbac::{Action, ManageServices, May, ViewCluster, authorize};
+use crate::rbac::{self, Action, ManageEnv, ManageServices, May, ViewCluster, authorize};
 use crate::store::is_unique_violation;
 use crate::store::services::{self as sql, ServiceRow};
 use crate::{Actor, Base, DomainError, clock, ids, service_spec};
@@ -31,18 +32,38 @@ fn name_taken(name: &str) -> impl Fn(sqlx::Error) -> DomainError + '_ {
     }
 }
 
-fn view(r: &ServiceRow) -> Result<Service, DomainError> {
+/// A service as `role` may see it. Plain env values only with `services.env` (Guests see no
+/// values or names, as on the env page), and a git URL never with its credentials: dployrd gets
+/// the stored URL in its deploy order, people and CI get [`redact_git_url`]'s.
+fn view(r: &ServiceRow, role: Role) -> Result<Service, DomainError> {
+    let mut spec = spec_of(&r.spec)?;
+    if !rbac::allows::<ManageEnv>(role) {
+        spec.env.clear();
+    }
+    if let Source::Git(git) = &mut spec.source {
+        git.url = redact_git_url(&git.url);
+    }
     Ok(Service {
         id: r.id.clone(),
         cluster_id: r.cluster_id.clone(),
         instance_id: r.instance_id.clone(),
-        spec: spec_of(&r.spec)?,
+        spec,
         status: r.status,
         live_deployment_id: r.live_deployment_id.clone(),
         created_at: clock::rfc3339(r.created_at),
         updated_at: clock::rfc3339(r.updated_at),
         env_changed: r.env_changed_at.is_some(),
     })
+}
+
+/// A change that sends back the redacted URL it was shown (the dashboard's form, say) keeps the
+/// stored one with its credentials.
+fn keep_stored_credentials(patch: &mut UpdateServiceRequest, stored: &ServiceSpec) {
+    if let (Some(Source::Git(new)), Source::Git(old)) = (&mut patch.source, &stored.source) {
+        if new.url != old.url && new.url == redact_git_url(&old.url) {
+            new.url = old.url.clone();
+        }
+    }
 }
 
 impl Base {
@@ -128,7 +149,7 @@ impl Base {
         let event = may.event(actor, AuditAction::ServiceCreate, &row.id, details);
         commit_with(tx, event).await?;
         self.activity.changed();
-        view(&row)
+        view(&row, may.role())
     }
 
     pub async fn list_services(
@@ -140,7 +161,7 @@ impl Base {
         sql::in_cluster(self.store.pool(), may.cluster_id())
             .await?
             .iter()
-            .map(view)
+            .map(|row| view(row, may.role()))
             .collect()
     }
 
@@ -149,20 +170,23 @@ impl Base {
         actor: &Actor,
         service_id: &str,
     ) -> Result<Service, DomainError> {
-        view(&self.visible_service(actor, service_id).await?)
+        let (row, may) = self.service_in_view(actor, service_id).await?;
+        view(&row, may.role())
     }
 
     pub async fn update_service(
         &self,
         actor: &Actor,
         service_id: &str,
-        patch: UpdateServiceRequest,
+        mut patch: UpdateServiceRequest,
     ) -> Result<Service, DomainError> {
         let (mut row, may) = self.service_in_view(actor, service_id).await?;
         let may = may.also::<ManageServices>()?;
+        let stored = spec_of(&row.spec)?;
+        keep_stored_credentials(&mut patch, &stored);
         let changed = changed_fields(&patch);
-        let old_env = spec_of(&row.spec)?.env;
-        let spec = service_spec::apply(spec_of(&row.spec)?, patch)?;
+        let old_env = stored.env.clone();
+        let spec = service_spec::apply(stored, patch)?;
         row.name = spec.name.clone();
         row.spec = spec_json(&spec)?;
         row.updated_at = clock::now_ms();
@@ -178,7 +202,7 @@ impl Base {
         let event = may.event(actor, AuditAction::ServiceUpdate, &row.id, details);
         commit_with(tx, event).await?;
         self.activity.changed();
-        view(&row)
+        view(&row, may.role())
     }
 
     /// Deletes the service and its deployments; its agent is told to stop it and remove its

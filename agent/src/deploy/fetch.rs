@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use proto::service::redact_git_url;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
@@ -62,7 +63,7 @@ pub async fn fetch(
 ) -> Result<String, FetchError> {
     // A leading `-` would make git read the argument as an option (`--upload-pack=...`).
     if repo_url.is_empty() || repo_url.starts_with('-') || repo_url.contains(char::is_whitespace) {
-        return Err(FetchError::BadUrl(redact_url(repo_url)));
+        return Err(FetchError::BadUrl(redact_git_url(repo_url)));
     }
     if git_ref.is_empty() || git_ref.starts_with('-') || git_ref.contains(char::is_whitespace) {
         return Err(FetchError::BadRef(git_ref.to_owned()));
@@ -72,11 +73,9 @@ pub async fn fetch(
         dir: cache_dir,
         logs,
         cancel,
-        secret: url::Url::parse(repo_url)
-            .ok()
-            .and_then(|u| u.password().map(str::to_owned)),
+        secret: url_secret(repo_url),
     };
-    let shown_url = redact_url(repo_url);
+    let shown_url = redact_git_url(repo_url);
     let fetch_failed = |out: GitOutput| FetchError::Fetch {
         url: shown_url.clone(),
         detail: out.last_error(),
@@ -229,19 +228,21 @@ impl Git<'_> {
     }
 }
 
-fn quote_path(path: &Path) -> String {
-    quote(&path.to_string_lossy())
+/// The credential in a repository URL, scrubbed from git's output: its password, or over HTTP(S)
+/// a user name alone (a token), as [`redact_git_url`] hides them.
+fn url_secret(repo_url: &str) -> Option<String> {
+    let url = url::Url::parse(repo_url).ok()?;
+    match url.password() {
+        Some(password) => Some(password.to_owned()),
+        None if matches!(url.scheme(), "http" | "https") && !url.username().is_empty() => {
+            Some(url.username().to_owned())
+        }
+        None => None,
+    }
 }
 
-/// The URL as it may be shown: without a password.
-fn redact_url(repo_url: &str) -> String {
-    match url::Url::parse(repo_url) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("redacted"));
-            url.to_string()
-        }
-        _ => repo_url.to_owned(),
-    }
+fn quote_path(path: &Path) -> String {
+    quote(&path.to_string_lossy())
 }
 
 #[cfg(test)]

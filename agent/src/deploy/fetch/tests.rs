@@ -207,11 +207,11 @@ async fn a_bad_url_says_what_git_said_and_leaves_no_mirror() {
 #[test]
 fn passwords_in_urls_are_never_shown() {
     assert_eq!(
-        redact_url("https://bot:s3cret@git.example.com/a/b.git"),
+        redact_git_url("https://bot:s3cret@git.example.com/a/b.git"),
         "https://bot:redacted@git.example.com/a/b.git"
     );
     assert_eq!(
-        redact_url("git@github.com:a/b.git"),
+        redact_git_url("git@github.com:a/b.git"),
         "git@github.com:a/b.git"
     );
 }
