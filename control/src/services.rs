@@ -59,10 +59,11 @@ fn view(r: &ServiceRow, role: Role) -> Result<Service, DomainError> {
 /// A change that sends back the redacted URL it was shown (the dashboard's form, say) keeps the
 /// stored one with its credentials.
 fn keep_stored_credentials(patch: &mut UpdateServiceRequest, stored: &ServiceSpec) {
-    if let (Some(Source::Git(new)), Source::Git(old)) = (&mut patch.source, &stored.source) {
-        if new.url != old.url && new.url == redact_git_url(&old.url) {
-            new.url = old.url.clone();
-        }
+    if let (Some(Source::Git(new)), Source::Git(old)) = (&mut patch.source, &stored.source)
+        && new.url != old.url
+        && new.url == redact_git_url(&old.url)
+    {
+        new.url = old.url.clone();
     }
 }
 
