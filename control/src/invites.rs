@@ -132,8 +132,19 @@ impl Base {
         invite_id: &str,
     ) -> Result<(), DomainError> {
         let may = authorize::<ManageMembers>(&self.store, actor, cluster_id).await?;
+        let now = clock::now_ms();
+        let invite = sql::pending_in(self.store.pool(), may.cluster_id(), now)
+            .await?
+            .into_iter()
+            .find(|i| i.id == invite_id)
+            .ok_or(DomainError::NotFound(GONE))?;
+        // Only an Owner withdraws an invitation to become Admin or Owner, as only an Owner
+        // makes one.
+        if !may_manage(may.role(), invite.role) {
+            return Err(DomainError::Forbidden);
+        }
         let mut tx = self.store.begin().await?;
-        if !sql::revoke(&mut *tx, may.cluster_id(), invite_id, clock::now_ms()).await? {
+        if !sql::revoke(&mut *tx, may.cluster_id(), invite_id, now).await? {
             return Err(DomainError::NotFound(GONE));
         }
         let event = may.event(actor, AuditAction::MemberInviteRevoke, invite_id, json!({}));

@@ -3,14 +3,15 @@
 //! exceed the creator's; [`crate::rbac::authorize`] caps every check by it. Revoked and expired
 //! tokens are refused on their next request; last use is recorded (at most once a minute).
 
-use proto::api::{ApiToken, AuditAction, CreateTokenRequest, CreatedToken, TokenList};
+use proto::api::{ApiToken, AuditAction, CreateTokenRequest, CreatedToken, Role, TokenList};
 use serde_json::json;
 
 use crate::auth::token::{hash_token, random_token};
 use crate::events::commit_with;
+use crate::members::may_manage;
 use crate::rbac::{ManageTokens, authorize};
 use crate::store::tokens::{self as sql, TokenRow};
-use crate::store::users;
+use crate::store::{memberships, users};
 use crate::{Actor, Base, ClientInfo, DomainError, TokenGrant, clock, ids, validate};
 
 /// Every API token starts with this, so it is recognisable (and greppable in leaked text).
@@ -112,6 +113,17 @@ impl Base {
             .await?
             .filter(|t| t.cluster_id == may.cluster_id())
             .ok_or(DomainError::NotFound("token"))?;
+        // Admins manage Members' and Guests' tokens (and their own), never an Owner's or
+        // another Admin's: the same rule as for their roles. A former member's token is
+        // anyone's to revoke.
+        if row.user_id != actor.user.id {
+            let holder = memberships::role_of(self.store.pool(), may.cluster_id(), &row.user_id)
+                .await?
+                .unwrap_or(Role::Guest);
+            if !may_manage(may.role(), holder) {
+                return Err(DomainError::Forbidden);
+            }
+        }
         let mut tx = self.store.begin().await?;
         if !sql::revoke(&mut *tx, &row.id, clock::now_ms()).await? {
             return Err(DomainError::Conflict("the token is already revoked".into()));

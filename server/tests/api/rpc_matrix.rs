@@ -209,19 +209,10 @@ async fn args(w: &World, name: &str) -> Vec<(String, String)> {
             pair("role", "guest"),
             pair("expires_in_days", "30"),
         ],
-        "revoke_token" => {
-            let t = w
-                .ana(
-                    Method::POST,
-                    &format!("/clusters/{c}/tokens"),
-                    serde_json::json!({ "name": w.unique("rpc old "), "role": "guest" }),
-                )
-                .await;
-            vec![
-                pair("cluster_id", &c),
-                pair("token_id", t["api_token"]["id"].as_str().unwrap()),
-            ]
-        }
+        "revoke_token" => vec![
+            pair("cluster_id", &c),
+            pair("token_id", &w.members_token().await),
+        ],
         "list_events" => vec![
             pair("cluster_id", &c),
             pair("actor_id", ""),

@@ -91,6 +91,31 @@ impl World {
         (client, body["user"]["id"].as_str().unwrap().to_string())
     }
 
+    /// The id of a token made by someone who was an Admin then and is a Member now: the one
+    /// kind of token both an Owner and an Admin may revoke (an Admin may not revoke an Owner's
+    /// or another Admin's).
+    pub(crate) async fn members_token(&self) -> String {
+        let (client, user) = self.invited("admin").await;
+        let r = client
+            .post(format!(
+                "{}/api/v1/clusters/{}/tokens",
+                self.app.url, self.cluster
+            ))
+            .header("Origin", &self.app.origin)
+            .json(&json!({ "name": self.unique("old "), "role": "guest" }))
+            .sent()
+            .await;
+        assert_eq!(r.status(), 201);
+        let t: Value = r.json().await.unwrap();
+        self.ana(
+            Method::PATCH,
+            &format!("/clusters/{}/members/{user}", self.cluster),
+            json!({ "role": "member" }),
+        )
+        .await;
+        t["api_token"]["id"].as_str().unwrap().to_string()
+    }
+
     pub(crate) async fn fresh_service(&self) -> String {
         let name = self.unique("svc-");
         let s = self
@@ -177,14 +202,7 @@ impl World {
             path = path.replace("{invite}", inv["invite"]["id"].as_str().unwrap());
         }
         if path.contains("{token}") {
-            let t = self
-                .ana(
-                    Method::POST,
-                    &format!("/clusters/{c}/tokens"),
-                    json!({ "name": self.unique("old "), "role": "guest" }),
-                )
-                .await;
-            path = path.replace("{token}", t["api_token"]["id"].as_str().unwrap());
+            path = path.replace("{token}", &self.members_token().await);
         }
         if path.contains("{key}") {
             let key = self.unique("KEY_");
