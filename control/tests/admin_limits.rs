@@ -3,27 +3,10 @@
 
 mod common;
 
-use common::TestDb;
+use common::{TestDb, person};
 use control::store::memberships;
-use control::{Actor, Base, ClientInfo, DomainError, clock};
-use proto::api::{CreateInviteRequest, CreateTokenRequest, Role, SignupRequest};
-
-async fn person(base: &Base, email: &str) -> (Actor, String, String) {
-    let client = ClientInfo::default();
-    let s = base
-        .signup(
-            SignupRequest {
-                email: email.into(),
-                password: "correct horse battery".into(),
-                name: email.into(),
-            },
-            &client,
-        )
-        .await
-        .unwrap();
-    let actor = base.authenticate(&s.session.token, client).await.unwrap();
-    (actor, s.user.id, s.cluster.id)
-}
+use control::{Actor, Base, DomainError, clock};
+use proto::api::{CreateInviteRequest, CreateTokenRequest, Role};
 
 async fn token(base: &Base, who: &Actor, cluster: &str, name: &str, role: Role) -> String {
     let req = CreateTokenRequest {

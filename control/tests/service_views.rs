@@ -4,32 +4,15 @@
 
 mod common;
 
-use common::TestDb;
+use common::{TestDb, person};
 use control::store::{memberships, services};
-use control::{Actor, Base, ClientInfo, clock};
-use proto::api::{CreateServiceRequest, Role, Service, SignupRequest, UpdateServiceRequest};
+use control::{Actor, Base, clock};
+use proto::api::{CreateServiceRequest, Role, Service, UpdateServiceRequest};
 use proto::service::{GitSource, Source};
 
 const URL: &str = "https://bot:s3cret@git.example.com/a/b.git";
 const SHOWN: &str = "https://bot:redacted@git.example.com/a/b.git";
 const DATABASE_URL: &str = "postgres://app:pw@db/app";
-
-async fn person(base: &Base, email: &str) -> (Actor, String, String) {
-    let client = ClientInfo::default();
-    let s = base
-        .signup(
-            SignupRequest {
-                email: email.into(),
-                password: "correct horse battery".into(),
-                name: email.into(),
-            },
-            &client,
-        )
-        .await
-        .unwrap();
-    let actor = base.authenticate(&s.session.token, client).await.unwrap();
-    (actor, s.user.id, s.cluster.id)
-}
 
 /// What `who` is shown of the service, by `get_service` and `list_services` alike.
 async fn shown_to(base: &Base, who: &Actor, cluster: &str, id: &str) -> Service {

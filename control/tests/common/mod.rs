@@ -113,23 +113,29 @@ macro_rules! on_both_backends {
     };
 }
 
-/// Signs up Ana (Owner of a new cluster) with one instance and a git service `api` on it.
-pub async fn owner_with_service(base: &Base) -> (Actor, String) {
+/// Signs up `email` (Owner of a new cluster of their own): their actor, user id and cluster id.
+pub async fn person(base: &Base, email: &str) -> (Actor, String, String) {
     let client = ClientInfo::default();
     let s = base
         .signup(
             SignupRequest {
-                email: "ana@example.com".into(),
+                email: email.into(),
                 password: "correct horse battery".into(),
-                name: "Ana".into(),
+                name: email.into(),
             },
             &client,
         )
         .await
         .unwrap();
     let actor = base.authenticate(&s.session.token, client).await.unwrap();
+    (actor, s.user.id, s.cluster.id)
+}
+
+/// Signs up Ana (Owner of a new cluster) with one instance and a git service `api` on it.
+pub async fn owner_with_service(base: &Base) -> (Actor, String) {
+    let (actor, _, cluster) = person(base, "ana@example.com").await;
     let instance = base
-        .create_instance(&actor, &s.cluster.id, "web-1")
+        .create_instance(&actor, &cluster, "web-1")
         .await
         .unwrap();
     let req: CreateServiceRequest = serde_json::from_value(serde_json::json!({
@@ -138,9 +144,6 @@ pub async fn owner_with_service(base: &Base) -> (Actor, String) {
         "source": {"git": {"url": "file:///srv/api.git", "branch": "main"}},
     }))
     .unwrap();
-    let svc = base
-        .create_service(&actor, &s.cluster.id, req)
-        .await
-        .unwrap();
+    let svc = base.create_service(&actor, &cluster, req).await.unwrap();
     (actor, svc.id)
 }
