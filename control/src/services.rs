@@ -4,7 +4,8 @@
 
 use proto::api::Role;
 use proto::api::{AuditAction, CreateServiceRequest, Service, ServiceStatus, UpdateServiceRequest};
-use proto::service::{ServiceSpec, Source, redact_git_url};
+use proto::redact::redact_git_url;
+use proto::service::{ServiceSpec, Source};
 use proto::wire::{Command, Lifecycle};
 use serde_json::json;
 

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use proto::service::redact_git_url;
+use proto::redact::redact_git_url;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
