@@ -88,7 +88,9 @@ impl From<control::DomainError> for AppError {
                 field: field.to_string(),
                 message,
             },
-            D::Conflict(m) | D::Disabled(m) | D::TooLarge(m) => AppError::Conflict(m),
+            D::Conflict(m) | D::Disabled(m) | D::TooLarge(m) | D::ForbiddenBecause(m) => {
+                AppError::Conflict(m)
+            }
             D::RateLimited { retry_after } => AppError::RateLimited {
                 retry_after_secs: retry_after.as_secs().max(1),
             },

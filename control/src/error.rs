@@ -11,6 +11,10 @@ pub enum DomainError {
     /// Signed in, but the role does not allow the action.
     #[error("not allowed for your role")]
     Forbidden,
+    /// Signed in, but the role does not allow this particular change; the message says which
+    /// part and why (a variable only Admins may set).
+    #[error("{0}")]
+    ForbiddenBecause(String),
     /// Absent, or not visible to this user (we do not reveal which).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -50,7 +54,7 @@ impl DomainError {
     pub fn code(&self) -> &'static str {
         match self {
             DomainError::Unauthorized(_) => "unauthorized",
-            DomainError::Forbidden => "forbidden",
+            DomainError::Forbidden | DomainError::ForbiddenBecause(_) => "forbidden",
             DomainError::NotFound(_) => "not_found",
             DomainError::Invalid { .. } => "invalid_input",
             DomainError::Conflict(_) => "conflict",

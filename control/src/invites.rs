@@ -1,7 +1,9 @@
 //! Invitations: an Admin or Owner invites an email address with a role and gets a link with a
 //! single-use token (stored hashed, valid 7 days). Whoever holds the link signs in as that
 //! address and joins, or signs up with it and joins, even when open sign-up is off. The link
-//! is shown to copy; no mail is sent (there is no SMTP support yet).
+//! is shown to copy, or mailed when SMTP is set up. An invitation made through an API token
+//! expires no later than the token; one whose inviter has since left, or no longer has a role
+//! that may invite to its role, is refused when accepted (audit finding M5).
 
 use proto::api::{
     AcceptInviteRequest, AuditAction, ClusterSummary, CreateInviteRequest, CreatedInvite, Invite,
@@ -55,6 +57,11 @@ impl Base {
         }
         let token = random_token();
         let now = clock::now_ms();
+        // Made through an API token: the invitation dies with it (audit finding M5).
+        let expires_at = match self.parent_token_expiry(actor).await? {
+            Some(parent) => (now + TTL_MS).min(parent),
+            None => now + TTL_MS,
+        };
         let row = InviteRow {
             id: ids::new_id(ids::INVITE),
             cluster_id: may.cluster_id().to_string(),
@@ -62,7 +69,7 @@ impl Base {
             role: req.role,
             invited_by: Some(actor.user.id.clone()),
             created_at: now,
-            expires_at: now + TTL_MS,
+            expires_at,
             invited_by_name: Some(actor.user.name.clone()),
         };
         let mut tx = self.store.begin().await?;
@@ -265,6 +272,17 @@ impl Base {
         role: Role,
     ) -> Result<(), DomainError> {
         let now = clock::now_ms();
+        let inviter = match &row.invited_by {
+            Some(by) => memberships::role_of(&mut **tx, &row.cluster_id, by).await?,
+            None => None,
+        };
+        if !inviter.is_some_and(|r| may_manage(r, role)) {
+            return Err(DomainError::Conflict(
+                "this invitation is no longer valid: whoever sent it can no longer invite to \
+                 this role; ask for a new one"
+                    .into(),
+            ));
+        }
         if !sql::accept(&mut **tx, &row.id, user_id, now).await? {
             return Err(DomainError::NotFound(GONE));
         }

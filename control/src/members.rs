@@ -100,6 +100,11 @@ impl Base {
             return Err(DomainError::Conflict(LAST_OWNER.into()));
         }
         sql::delete(&mut *tx, &cluster, user_id).await?;
+        // Nothing they made here outlives their membership (audit finding M5): re-invited,
+        // they start again without their old tokens.
+        let now = clock::now_ms();
+        let tokens = crate::store::tokens::revoke_in_cluster(&mut *tx, &cluster, user_id, now).await?;
+        let invites = crate::store::invites::revoke_made_by(&mut *tx, &cluster, user_id, now).await?;
         let action = if leaving {
             AuditAction::MemberLeave
         } else {
@@ -112,7 +117,11 @@ impl Base {
                 &cluster,
                 action,
                 user_id,
-                json!({ "role": role.as_str() }),
+                json!({
+                    "role": role.as_str(),
+                    "api_tokens_revoked": tokens,
+                    "invites_revoked": invites,
+                }),
             ),
         )
         .await?;

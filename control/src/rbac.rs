@@ -55,6 +55,9 @@ permission_table! {
     ViewLogs = "services.logs" => [Owner, Admin, Member];
     /// Set environment variables and secrets.
     ManageEnv = "services.env" => [Owner, Admin, Member];
+    /// Set or remove the variables that change what code runs (`LD_*`, `NODE_OPTIONS`, `PATH`,
+    /// …: `proto::loader_env`).
+    ManageLoaderEnv = "services.loader_env" => [Owner, Admin];
     /// Open a console on a service or an instance.
     UseConsole = "services.console" => [Owner, Admin];
     /// Browse, download, upload, edit, move and delete a service's files.

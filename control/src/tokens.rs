@@ -2,6 +2,8 @@
 //! token acts for its creator in one cluster with at most the role it was given, which cannot
 //! exceed the creator's; [`crate::rbac::authorize`] caps every check by it. Revoked and expired
 //! tokens are refused on their next request; last use is recorded (at most once a minute).
+//! A token made through a token expires no later than its parent, and a user's tokens are
+//! revoked when they change their password or leave (or are removed from) the cluster.
 
 use proto::api::{ApiToken, AuditAction, CreateTokenRequest, CreatedToken, Role, TokenList};
 use serde_json::json;
@@ -64,6 +66,11 @@ impl Base {
                     format!("between 1 and {MAX_DAYS} days, or absent for no expiry"),
                 ));
             }
+        };
+        // A token cannot outlive the token that made it (audit finding M5).
+        let expires_at = match (expires_at, self.parent_token_expiry(actor).await?) {
+            (Some(e), Some(parent)) => Some(e.min(parent)),
+            (asked, parent) => asked.or(parent),
         };
         let token = format!("{PREFIX}{}", random_token());
         let row = TokenRow {
@@ -132,6 +139,21 @@ impl Base {
         let event = may.event(actor, AuditAction::TokenRevoke, &row.id, details);
         commit_with(tx, event).await?;
         Ok(())
+    }
+
+    /// When the API token the actor acts through expires (`None`: a session, or a token that
+    /// never expires). What a token makes (a token, an invitation) expires by then too.
+    pub(crate) async fn parent_token_expiry(
+        &self,
+        actor: &Actor,
+    ) -> Result<Option<i64>, DomainError> {
+        let Some(grant) = &actor.token else {
+            return Ok(None);
+        };
+        let row = sql::by_id(self.store.pool(), &grant.id)
+            .await?
+            .ok_or(DomainError::Unauthorized(BAD_TOKEN))?;
+        Ok(row.expires_at)
     }
 
     /// The actor behind an `Authorization: Bearer dp_…` token, if it is live.

@@ -1,7 +1,8 @@
 //! Push-to-deploy: a service's webhook lets GitHub, GitLab or any CI deploy it on a push,
 //! without a person's session or API token. Admins enable it (the secret is shown once and
 //! stored sealed: GitHub's HMAC needs it raw), rotate it, or switch it off; a delivery that
-//! proves it knows the secret deploys the pushed commit once, however often it is retried.
+//! proves it knows the secret deploys the pushed commit once, however often it is retried or
+//! replayed: deliveries are remembered for a week by id and, when signed, by their body.
 //!
 //! - [`providers`]: each host's proof and payload, as pure functions.
 //! - [`manage`]: enable, rotate, show, switch off; resealing on a master key rotation.
@@ -89,6 +90,11 @@ fn plan(ask: &Ask, filter: Option<&str>, image: bool) -> Plan {
             (Some(b), Some(f)) if b != f => {
                 Plan::Ignore(format!("branch {b} is not deployed (filter: {f})"))
             }
+            // A commit alone could be any commit of the repository (audit finding L10): it
+            // deploys only with the branch it was pushed to.
+            (None, Some(f)) if commit.is_some() && !image => Plan::Ignore(format!(
+                "a commit without its branch is not deployed: send \"ref\": \"{f}\" with it"
+            )),
             _ if image => Plan::Deploy { git_ref: None },
             _ => Plan::Deploy {
                 git_ref: commit
@@ -152,7 +158,7 @@ impl Base {
         let image = matches!(spec_of(&svc.spec)?.source, Source::Image(_));
         let filter = deploys_branch(Some(&hook), &svc)?;
         let plan = plan(&delivery.ask, filter.as_deref(), image);
-        self.handle_delivery(&mut svc, provider, &delivery, plan, &client)
+        self.handle_delivery(&mut svc, provider, (&delivery, body), plan, &client)
             .await
     }
 
@@ -161,17 +167,24 @@ impl Base {
         &self,
         svc: &mut ServiceRow,
         provider: Provider,
-        delivery: &Delivery,
+        (delivery, body): (&Delivery, &[u8]),
         plan: Plan,
         client: &ClientInfo,
     ) -> Result<HookReply, DomainError> {
         let now = self.clock.now_ms();
         let mut tx = self.store.begin().await?;
         sql::prune_deliveries(&mut *tx, now - DEDUP_MS).await?;
-        let fresh = match &delivery.id {
+        let by_id = match &delivery.id {
             Some(id) => sql::first_delivery(&mut *tx, &svc.id, provider.as_str(), id, now).await?,
             None => true,
         };
+        // The delivery id is not signed: a captured GitHub delivery replayed with a new id (or
+        // none) is caught by its body, which is (audit finding M6).
+        let by_body = match signed_body_key(provider, body) {
+            Some((kind, hash)) => sql::first_delivery(&mut *tx, &svc.id, kind, &hash, now).await?,
+            None => true,
+        };
+        let fresh = by_id && by_body;
         let reply = match plan {
             _ if !fresh => HookReply::Duplicate,
             Plan::Pong => HookReply::Pong,
@@ -246,6 +259,17 @@ impl Base {
         if let Err(e) = record(self.store.pool(), e).await {
             tracing::warn!(error = %e, service.id = %svc.id, "recording a rejected webhook delivery");
         }
+    }
+}
+
+/// How a delivery whose proof covers its body is remembered: under `<provider>:body`, the
+/// SHA-256 of the body. Only GitHub signs the body; GitLab's and generic hooks' proof is the
+/// secret itself, sent in a header, so whoever can replay one of those can also send a new one.
+fn signed_body_key(provider: Provider, body: &[u8]) -> Option<(&'static str, String)> {
+    use sha2::{Digest, Sha256};
+    match provider {
+        Provider::GitHub => Some(("github:body", hex::encode(Sha256::digest(body)))),
+        Provider::GitLab | Provider::Generic => None,
     }
 }
 

@@ -34,7 +34,7 @@ async fn hooks_deploy_once_and_survive_a_key_rotation(db: &TestDb) {
         .unwrap();
     let secret = created.secret;
     let body = br#"{"ref":"refs/heads/main","after":"abc1234"}"#;
-    let receive = |base: Base, headers: HookHeaders| {
+    let receive_at = |base: Base, headers: HookHeaders, body: &'static [u8]| {
         let svc = svc.clone();
         async move {
             base.receive_hook(
@@ -47,6 +47,7 @@ async fn hooks_deploy_once_and_survive_a_key_rotation(db: &TestDb) {
             .await
         }
     };
+    let receive = |base: Base, headers: HookHeaders| receive_at(base, headers, body);
     let first = receive(base.clone(), signed(&secret, "d-1", body))
         .await
         .unwrap();
@@ -63,7 +64,9 @@ async fn hooks_deploy_once_and_survive_a_key_rotation(db: &TestDb) {
     let rotated =
         Base::new(db.store.clone(), config()).with_keyring(Keyring::from_keys(new_key(), &[key]));
     assert!(rotated.reseal_secrets().await.unwrap() >= 1);
-    let after = receive(rotated.clone(), signed(&secret, "d-2", body))
+    // (Another push: the same body again would be a replay.)
+    let next = br#"{"ref":"refs/heads/main","after":"abc1235"}"#;
+    let after = receive_at(rotated.clone(), signed(&secret, "d-2", next), next)
         .await
         .unwrap();
     assert!(matches!(after, HookReply::Deployed { .. }), "{after:?}");

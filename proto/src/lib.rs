@@ -3,6 +3,7 @@
 //!
 //! - [`api`]: request and response bodies of Base's REST API under `/api/v1`.
 //! - [`ids`]: typed ids (`ServiceId`, `DeploymentId`, …), each the bare string on the wire.
+//! - [`loader_env`]: environment variable names that change what code runs (Admin-only).
 //! - [`redact`]: credentials as they may be shown (a git URL without its password or token).
 //! - [`rules`]: input rules (email, names, password strength) both sides apply.
 //! - [`service`]: what a service is (source, runtime, commands, health check, …).
@@ -16,6 +17,7 @@
 pub mod api;
 pub mod deploy;
 pub mod ids;
+pub mod loader_env;
 pub mod names;
 pub mod redact;
 pub mod rules;

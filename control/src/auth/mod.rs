@@ -287,7 +287,8 @@ impl Base {
         Ok(())
     }
 
-    /// Changes the password after checking the current one, and signs out every other session.
+    /// Changes the password after checking the current one, signs out every other session and
+    /// revokes every API token of the user.
     pub async fn change_password(
         &self,
         actor: &Actor,
@@ -325,13 +326,15 @@ impl Base {
         let mut tx = self.store.begin().await?;
         users::set_password_hash(&mut *tx, &user.id, &hash, now).await?;
         let revoked = sessions::revoke_others(&mut *tx, &user.id, &actor.session_hash, now).await?;
+        // Whoever knew the old password may have made tokens with it (audit finding M5).
+        let tokens = crate::store::tokens::revoke_all_of(&mut *tx, &user.id, now).await?;
         record(
             &mut *tx,
             NewEvent::account(
                 &user.id,
                 &actor.client,
                 AuditAction::UserPasswordChange,
-                json!({ "other_sessions_revoked": revoked }),
+                json!({ "other_sessions_revoked": revoked, "api_tokens_revoked": tokens }),
             ),
         )
         .await?;

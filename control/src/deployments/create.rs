@@ -42,16 +42,63 @@ pub(crate) enum Requester<'a> {
     },
 }
 
+/// Namespaces under `refs/` that hold no branch or tag. A bare `pull/1/head` would reach
+/// `refs/pull/1/head`, since git looks a name up under `refs/` before `refs/heads/`.
+const NOT_BRANCHES: &[&str] = &[
+    "pull",
+    "merge-requests",
+    "changes",
+    "remotes",
+    "notes",
+    "keep-around",
+    "pipelines",
+    "environments",
+    "replace",
+    "stash",
+    "original",
+    "prefetch",
+    "bisect",
+    "rewritten",
+    "worktree",
+];
+
+/// A ref a deployment may name (audit findings H1 and L10): a branch or tag (`main`, `v1.2`,
+/// `feature/x`, `refs/heads/main`, `refs/tags/v1.2`) or a commit hash. Not `refs/pull/*` (a
+/// fork's unreviewed pull request) or any other ref, and none of git's revision syntax
+/// (`main~1`, `:/text`, `main@{1}`), which could reach commits of other refs.
 fn check_ref(git_ref: &str) -> Result<(), DomainError> {
-    let bad = git_ref.is_empty()
-        || git_ref.len() > 200
-        || git_ref.starts_with('-')
-        || git_ref.contains("..")
-        || git_ref.chars().any(|c| c.is_whitespace() || c.is_control());
-    if bad {
+    let syntax_ok = !git_ref.is_empty()
+        && git_ref.len() <= 200
+        && !git_ref.starts_with(['-', '/', '.'])
+        && !git_ref.ends_with(['/', '.'])
+        && !git_ref.ends_with(".lock")
+        && git_ref != "@"
+        && !git_ref.contains("..")
+        && !git_ref.contains("//")
+        && !git_ref.contains("@{")
+        && !git_ref.contains("/.")
+        && !git_ref.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '~' | '^' | ':' | '?' | '*' | '[' | '\\')
+        });
+    if !syntax_ok {
         return Err(DomainError::invalid(
             "ref",
-            "a branch, tag or commit: no spaces, not starting with -",
+            format!("{git_ref:?} is not a branch, tag or commit"),
+        ));
+    }
+    let other_ref = match git_ref.strip_prefix("refs/") {
+        Some(rest) => !(rest.starts_with("heads/") || rest.starts_with("tags/")),
+        None => git_ref
+            .split_once('/')
+            .is_some_and(|(first, _)| NOT_BRANCHES.contains(&first)),
+    };
+    if other_ref {
+        return Err(DomainError::invalid(
+            "ref",
+            format!(
+                "{git_ref:?} is not a branch or tag: deploy a branch, a tag (refs/heads/… or \
+                 refs/tags/…) or a commit, not refs such as refs/pull/…"
+            ),
         ));
     }
     Ok(())

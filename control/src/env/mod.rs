@@ -5,18 +5,22 @@
 //! "env changed, redeploy to apply" until its next deployment.
 //!
 //! Listing and changing need `services.env` (Members and up); Guests see no values or names.
+//! The names that change what code runs (`proto::loader_env`: `LD_*`, `NODE_OPTIONS`, `PATH`,
+//! …) also need `services.loader_env` (Admins and up), however they are set: one variable, a
+//! `.env` import, or the settings' `env` (which needs `services.manage`, Admins and up, anyway).
 
 pub mod dotenv;
 
 use std::collections::BTreeMap;
 
 use proto::api::{AuditAction, EnvList, EnvVar, ImportEnvRequest, SetEnvRequest};
+use proto::loader_env::is_loader_env;
 use proto::service::check_env_name;
 use proto::wire::Secrets;
 use serde_json::json;
 
 use crate::events::{NewEvent, record};
-use crate::rbac::ManageEnv;
+use crate::rbac::{ManageEnv, ManageLoaderEnv};
 use crate::secrets::Sealed;
 use crate::store::Tx;
 use crate::store::env::{self as sql, EnvRow};
@@ -181,6 +185,14 @@ impl Base {
         action: AuditAction,
     ) -> Result<(), DomainError> {
         let (svc, may) = self.env_service(actor, service_id).await?;
+        for change in &changes {
+            let (Change::Set { name, .. } | Change::Unset { name }) = *change;
+            if is_loader_env(name) && may.also::<ManageLoaderEnv>().is_err() {
+                return Err(DomainError::ForbiddenBecause(format!(
+                    "{name} changes what code the service runs: only an Admin may set or remove it"
+                )));
+            }
+        }
         let now = clock::now_ms();
         let mut tx = self.store.begin().await?;
         let mut row = services_sql::by_id(&mut *tx, &svc.id)

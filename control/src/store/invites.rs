@@ -80,3 +80,16 @@ pub async fn revoke(db: impl Exec<'_>, cluster_id: &str, id: &str, now: i64) -> 
                AND accepted_at IS NULL AND revoked_at IS NULL";
     Ok(execute(db, sql, &[Text(id), Text(cluster_id), Int(now)]).await? > 0)
 }
+
+/// Revokes the invitations still open in the cluster that the user made (they left or were
+/// removed); how many.
+pub async fn revoke_made_by(
+    db: impl Exec<'_>,
+    cluster_id: &str,
+    user_id: &str,
+    now: i64,
+) -> sqlx::Result<u64> {
+    let sql = "UPDATE invites SET revoked_at = $3 WHERE cluster_id = $1 AND invited_by = $2 \
+               AND accepted_at IS NULL AND revoked_at IS NULL";
+    execute(db, sql, &[Text(cluster_id), Text(user_id), Int(now)]).await
+}

@@ -77,3 +77,21 @@ pub async fn touch(db: impl Exec<'_>, id: &str, now: i64) -> sqlx::Result<()> {
     let sql = "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1";
     run(db, sql, &[Text(id), Int(now)]).await
 }
+
+/// Revokes every live token of the user, in every cluster (a password change); how many.
+pub async fn revoke_all_of(db: impl Exec<'_>, user_id: &str, now: i64) -> sqlx::Result<u64> {
+    let sql = "UPDATE api_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
+    execute(db, sql, &[Text(user_id), Int(now)]).await
+}
+
+/// Revokes every live token of the user in one cluster (they left or were removed); how many.
+pub async fn revoke_in_cluster(
+    db: impl Exec<'_>,
+    cluster_id: &str,
+    user_id: &str,
+    now: i64,
+) -> sqlx::Result<u64> {
+    let sql = "UPDATE api_tokens SET revoked_at = $3 \
+               WHERE cluster_id = $1 AND user_id = $2 AND revoked_at IS NULL";
+    execute(db, sql, &[Text(cluster_id), Text(user_id), Int(now)]).await
+}

@@ -65,7 +65,9 @@ impl IntoResponse for ApiError {
         };
         let status = match &e {
             DomainError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            DomainError::Forbidden | DomainError::SignupClosed => StatusCode::FORBIDDEN,
+            DomainError::Forbidden
+            | DomainError::ForbiddenBecause(_)
+            | DomainError::SignupClosed => StatusCode::FORBIDDEN,
             DomainError::NotFound(_) => StatusCode::NOT_FOUND,
             DomainError::Invalid { .. } => StatusCode::BAD_REQUEST,
             DomainError::Conflict(_) => StatusCode::CONFLICT,
