@@ -4,7 +4,7 @@ use proto::api::{AuditAction, ClusterOverview, ClusterSummary, Role};
 use proto::wire::{Command, Lifecycle};
 use serde_json::json;
 
-use crate::events::{NewEvent, commit_with, record, to_api};
+use crate::events::{NewEvent, commit_with, record, to_api_as};
 use crate::rbac::{self, DeleteCluster, ManageCluster, ViewCluster, ViewEvents, authorize};
 use crate::store::{clusters, events, memberships};
 use crate::{Actor, Base, DomainError, clock, ids, validate};
@@ -101,7 +101,7 @@ impl Base {
             events::recent(pool, may.cluster_id(), OVERVIEW_EVENTS)
                 .await?
                 .into_iter()
-                .map(to_api)
+                .map(|r| to_api_as(r, may.role()))
                 .collect::<Result<_, _>>()?
         } else {
             Vec::new()

@@ -1,11 +1,12 @@
 //! The audit log: every mutation, sign-in and console session appends one event with who, from
 //! where, what and on what; the actions and their descriptions are one table
-//! ([`proto::api::AuditAction`]). Details never hold secrets.
+//! ([`proto::api::AuditAction`]). Details never hold secrets; roles that may not see the
+//! members or the variables read the events without emails, IPs and variable names.
 
-use proto::api::{AuditAction, Event, EventFilter, EventPage};
+use proto::api::{AuditAction, Event, EventFilter, EventPage, Role};
 use serde_json::Value;
 
-use crate::rbac::{Action, May, ViewEvents, authorize};
+use crate::rbac::{self, Action, ManageEnv, May, ViewEvents, ViewMembers, authorize};
 use crate::store::events::{self as sql, EventRow};
 use crate::store::{Db, Tx, users};
 use crate::{Actor, Base, ClientInfo, DomainError, clock, ids};
@@ -128,6 +129,39 @@ pub(crate) fn to_api(r: EventRow) -> Result<Event, DomainError> {
     })
 }
 
+/// `r` as `role` may see it (audit finding L4). Guests may read the log but not who is in
+/// the cluster (`members.view`) nor a service's variables (`services.env`): for them no IP, no
+/// email (in the details or as an actor's name) and no variable names.
+pub(crate) fn to_api_as(r: EventRow, role: Role) -> Result<Event, DomainError> {
+    let mut e = to_api(r)?;
+    if !rbac::allows::<ViewMembers>(role) {
+        e.ip = None;
+        if e.actor_name.as_deref().is_some_and(|n| n.contains('@')) {
+            e.actor_name = Some("a member".into());
+        }
+        scrub(&mut e.details, &["email", "ip", "user_agent"]);
+    }
+    if !rbac::allows::<ManageEnv>(role) && e.action.starts_with("env.") {
+        scrub(&mut e.details, &["key", "keys"]);
+    }
+    Ok(e)
+}
+
+/// Drops `keys` from `v`, and any string that holds an email address, at any depth.
+fn scrub(v: &mut Value, keys: &[&str]) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|k, _| !keys.contains(&k.as_str()));
+            for inner in map.values_mut() {
+                scrub(inner, keys);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| scrub(i, keys)),
+        Value::String(s) if s.contains('@') => *s = "(hidden)".into(),
+        _ => {}
+    }
+}
+
 /// Most events in one page.
 pub const MAX_PAGE: i64 = 500;
 
@@ -141,7 +175,8 @@ impl Base {
     ) -> Result<Vec<Event>, DomainError> {
         let may = authorize::<ViewEvents>(&self.store, actor, cluster_id).await?;
         let rows = sql::recent(self.store.pool(), may.cluster_id(), limit.clamp(1, 200)).await?;
-        rows.into_iter().map(to_api).collect()
+        let role = may.role();
+        rows.into_iter().map(|r| to_api_as(r, role)).collect()
     }
 
     /// A page of a cluster's events matching `filter` (newest first, at most `limit`, capped
@@ -160,7 +195,10 @@ impl Base {
             .then(|| rows.last().map(|r| r.id.clone()))
             .flatten();
         Ok(EventPage {
-            events: rows.into_iter().map(to_api).collect::<Result<_, _>>()?,
+            events: rows
+                .into_iter()
+                .map(|r| to_api_as(r, may.role()))
+                .collect::<Result<_, _>>()?,
             next_cursor,
         })
     }

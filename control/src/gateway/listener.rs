@@ -211,6 +211,17 @@ async fn connection(
                 heartbeat_secs: base.limits().heartbeat.as_secs() as u32,
             })?;
             let mut reg = base.registry().register(&instance.id, mux.clone());
+            // Deleted between the lookup and `register` (audit finding L13): its `disconnect`
+            // found nothing to kill yet, so this connection must not stay.
+            if base
+                .instance_by_fingerprint(&fp)
+                .await?
+                .is_none_or(|i| i.id != instance.id)
+            {
+                base.registry().unregister(&reg);
+                mux.close();
+                return Err(ConnError::Killed);
+            }
             tracing::info!(%version, "agent online");
             // Reconcile what the agent reports and deliver what it has not accepted; this sends
             // commands, so it runs beside the session that carries them.
