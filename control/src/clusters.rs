@@ -1,7 +1,6 @@
 //! Clusters: a team's workspace. Create (the creator becomes Owner), rename, list, overview.
 
 use proto::api::{AuditAction, ClusterOverview, ClusterSummary, Role};
-use proto::wire::{Command, Lifecycle};
 use serde_json::json;
 
 use crate::events::{NewEvent, commit_with, record, to_api_as};
@@ -121,9 +120,10 @@ impl Base {
     }
 
     /// Deletes a cluster with its services, instances, members, invitations, tokens and events.
-    /// `confirm` must repeat the cluster's name. Each service is removed from its instance (best
-    /// effort, as when one service is deleted), then the instances' agents are disconnected:
-    /// their certificates are no longer pinned, so they cannot come back. The `cluster.delete`
+    /// `confirm` must repeat the cluster's name. Each service is removed from its instance (now,
+    /// or when its agent comes back: [`crate::removals`]), then the instances' agents are
+    /// disconnected: their certificates are no longer pinned, so they come back only to remove
+    /// what is left. The `cluster.delete`
     /// event outlives the cluster (it belongs to no cluster).
     pub async fn delete_cluster(
         &self,
@@ -149,6 +149,9 @@ impl Base {
         let services = crate::store::services::in_cluster(pool, &row.id).await?;
         let instances = crate::store::instances::in_cluster(pool, &row.id).await?;
         let mut tx = self.store.begin().await?;
+        for s in &services {
+            Base::note_removal(&mut tx, &s.instance_id, &s.id).await?;
+        }
         clusters::delete_with_contents(&mut tx, &row.id).await?;
         record(
             &mut *tx,
@@ -171,14 +174,8 @@ impl Base {
         .await?;
         tx.commit().await?;
         tracing::info!(cluster = %row.id, name = %row.name, by = %actor.user.id, "cluster deleted");
-        let removals = services.iter().map(|s| {
-            let command = Command::Service {
-                service_id: s.id.clone().into(),
-                action: Lifecycle::Remove,
-            };
-            self.registry
-                .send_command(&s.instance_id, command, self.limits().command_timeout)
-        });
+        // An offline instance's agent is told when it comes back ([`crate::removals`]).
+        let removals = instances.iter().map(|i| self.send_removals(&i.id));
         let _ = futures_util::future::join_all(removals).await;
         for i in &instances {
             self.registry.disconnect(&i.id);

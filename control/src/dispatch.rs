@@ -119,6 +119,9 @@ impl Base {
         if let Err(e) = self.reconcile(instance_id, state).await {
             tracing::warn!(error = %e, "reconciling agent state");
         }
+        if let Err(e) = self.remove_strays(instance_id, state).await {
+            tracing::warn!(error = %e, "removing deleted services");
+        }
         self.deliver(instance_id).await;
     }
 
@@ -337,6 +340,9 @@ impl Base {
                 _ = tick.tick() => {
                     if let Err(e) = self.sweep().await {
                         tracing::warn!(error = %e, "sweeping deployments");
+                    }
+                    if let Err(e) = self.retry_removals().await {
+                        tracing::warn!(error = %e, "retrying removals");
                     }
                 }
             }

@@ -19,6 +19,7 @@
 //!   times out deployments that can no longer finish.
 //! - [`logs`]: service output from agents: stored (bounded), numbered, relayed to followers.
 //! - [`lifecycle`]: roll back, restart, stop, start a live service.
+//! - [`removals`]: deleted services removed from their instance, however long it was away.
 //! - [`env`]: a service's variables and write-only secrets (`.env` import too).
 //! - [`tools`]: the console and file explorer, relayed to the agent over its connection.
 //! - [`mail`]: invitation emails over SMTP, when configured.
@@ -50,6 +51,7 @@ pub mod logs;
 pub mod mail;
 pub mod members;
 pub mod rbac;
+pub mod removals;
 pub mod secrets;
 pub mod service_spec;
 pub mod services;

@@ -6,7 +6,6 @@ use proto::api::Role;
 use proto::api::{AuditAction, CreateServiceRequest, Service, ServiceStatus, UpdateServiceRequest};
 use proto::redact::redact_git_url;
 use proto::service::{ServiceSpec, Source};
-use proto::wire::{Command, Lifecycle};
 use serde_json::json;
 
 use crate::events::commit_with;
@@ -208,25 +207,20 @@ impl Base {
     }
 
     /// Deletes the service and its deployments; its agent is told to stop it and remove its
-    /// releases (best effort: an offline agent cleans up when told again).
+    /// releases, now and again until it confirms ([`crate::removals`]).
     pub async fn delete_service(&self, actor: &Actor, service_id: &str) -> Result<(), DomainError> {
         let (row, may) = self.service_in_view(actor, service_id).await?;
         let may = may.also::<ManageServices>()?;
         let mut tx = self.store.begin().await?;
         sql::delete(&mut *tx, &row.id).await?;
+        Base::note_removal(&mut tx, &row.instance_id, &row.id).await?;
         let details = json!({ "name": row.name });
         let event = may.event(actor, AuditAction::ServiceDelete, &row.id, details);
         commit_with(tx, event).await?;
         self.activity.changed();
-        let command = Command::Service {
-            service_id: row.id.clone().into(),
-            action: Lifecycle::Remove,
-        };
-        let timeout = self.limits().command_timeout;
-        let _ = self
-            .registry
-            .send_command(&row.instance_id, command, timeout)
-            .await;
+        if let Err(e) = self.send_removals(&row.instance_id).await {
+            tracing::warn!(service.id = %row.id, error = %e, "sending a removal");
+        }
         Ok(())
     }
 }

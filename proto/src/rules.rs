@@ -76,6 +76,30 @@ pub fn password_weakness(password: &str, email: &str) -> Option<String> {
     None
 }
 
+/// Longest build limit a service (its settings or its `dployr.toml`) may ask for.
+pub const BUILD_TIMEOUT_MAX_SECS: u32 = 24 * 3600;
+
+/// Why a build limit is out of range (1 second to 24 hours), or `None`.
+pub fn build_timeout_problem(secs: u32) -> Option<String> {
+    (!(1..=BUILD_TIMEOUT_MAX_SECS).contains(&secs))
+        .then(|| "build_timeout_secs must be between 1 second and 24 hours".into())
+}
+
+/// Why a health check's numbers are out of range, or `None`: the dashboard and `dployr.toml`
+/// are held to the same bounds.
+pub fn health_numbers_problem(hc: &crate::service::HealthCheck) -> Option<String> {
+    let ranges = [
+        ("interval_secs", hc.interval_secs, 1, 300),
+        ("timeout_secs", hc.timeout_secs, 1, 60),
+        ("retries", hc.retries, 1, 1000),
+        ("start_grace_secs", hc.start_grace_secs, 0, 3600),
+    ];
+    ranges
+        .into_iter()
+        .find(|(_, v, lo, hi)| !(lo..=hi).contains(&v))
+        .map(|(name, _, lo, hi)| format!("{name} must be between {lo} and {hi}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

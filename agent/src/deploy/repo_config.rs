@@ -25,6 +25,7 @@ use std::path::Path;
 use proto::service::{
     HealthCheck, Probe, Runtime, ServiceSpec, check_root_dir, check_runtime_version,
 };
+use proto::rules::{build_timeout_problem, health_numbers_problem};
 use serde::Deserialize;
 
 pub const FILE: &str = "dployr.toml";
@@ -111,6 +112,9 @@ impl RepoConfig {
             changed.push("port");
         }
         if let Some(t) = self.build_timeout_secs {
+            if let Some(problem) = build_timeout_problem(t) {
+                return Err(format!("{FILE}: {problem}"));
+            }
             out.build_timeout_secs = Some(t);
             changed.push("build_timeout_secs");
         }
@@ -143,13 +147,18 @@ impl RepoHealth {
                 ));
             }
         };
-        Ok(HealthCheck {
+        let hc = HealthCheck {
             probe,
             interval_secs: self.interval_secs.unwrap_or(base.interval_secs),
             timeout_secs: self.timeout_secs.unwrap_or(base.timeout_secs),
             retries: self.retries.unwrap_or(base.retries),
             start_grace_secs: self.start_grace_secs.unwrap_or(base.start_grace_secs),
-        })
+        };
+        // The dashboard's bounds (audit finding L9): 0 seconds between checks is no check.
+        match health_numbers_problem(&hc) {
+            Some(problem) => Err(format!("{FILE}: health_check.{problem}")),
+            None => Ok(hc),
+        }
     }
 }
 
@@ -256,5 +265,25 @@ pub(super) mod tests {
             e.starts_with("dployr.toml: runtime_version") && e.contains("not a version"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn l9_dployr_toml_numbers_are_range_checked() {
+        for (text, named) in [
+            ("[health_check]\ninterval_secs = 0\n", "interval_secs"),
+            ("[health_check]\ntimeout_secs = 0\n", "timeout_secs"),
+            ("[health_check]\nretries = 0\n", "retries"),
+            ("[health_check]\ntimeout_secs = 61\n", "timeout_secs"),
+            ("build_timeout_secs = 0\n", "build_timeout_secs"),
+            ("build_timeout_secs = 86401\n", "build_timeout_secs"),
+        ] {
+            let cfg = load(with_file(text).path()).unwrap().unwrap();
+            let e = cfg.apply(&spec()).unwrap_err();
+            assert!(e.starts_with("dployr.toml: ") && e.contains(named), "{text}: {e}");
+        }
+        let ok = load(with_file("build_timeout_secs = 900\n").path())
+            .unwrap()
+            .unwrap();
+        assert_eq!(ok.apply(&spec()).unwrap().0.build_timeout_secs, Some(900));
     }
 }

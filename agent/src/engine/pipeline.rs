@@ -101,7 +101,13 @@ async fn prepare(
         );
         say(logs, &note).await;
     }
+    // The file's build limit counts from here on (audit finding L9): the build and the steps
+    // after it read `order.build_timeout_secs`.
     let order = &DeployOrder {
+        build_timeout_secs: settled
+            .spec
+            .build_timeout_secs
+            .unwrap_or(order.build_timeout_secs),
         spec: settled.spec,
         ..order.clone()
     };

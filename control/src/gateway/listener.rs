@@ -192,31 +192,40 @@ async fn connection(
             state,
             ..
         }) => {
-            let Some(instance) = base.instance_by_fingerprint(&fp).await? else {
-                return Err(refuse(
-                    &mut ws,
-                    "this certificate is not enrolled (was the instance removed?)".into(),
-                )
-                .await);
+            // A deleted instance's agent with services still to remove comes in once more,
+            // for that alone (`crate::removals`).
+            let (instance_id, retired) = match base.instance_by_fingerprint(&fp).await? {
+                Some(instance) => (instance.id, false),
+                None => match base.retired_instance(&fp).await? {
+                    Some(id) => (id, true),
+                    None => {
+                        return Err(refuse(
+                            &mut ws,
+                            "this certificate is not enrolled (was the instance removed?)".into(),
+                        )
+                        .await);
+                    }
+                },
             };
-            tracing::Span::current().record("instance.id", instance.id.as_str());
-            base.instance_seen(&instance.id, &version, &host).await?;
+            tracing::Span::current().record("instance.id", instance_id.as_str());
+            base.instance_seen(&instance_id, &version, &host).await?;
             // From here on the connection is multiplexed: control on stream 0, and byte
             // streams Base or the agent open next to it.
             let (mux, control, incoming) = wire::mux::over_websocket(ws, Side::Base);
             // Welcome goes out before the registry offers the connection to the rest of Base,
             // so nothing (a command, a stream) can reach the agent ahead of it.
             mux.send_control(&BaseMsg::Welcome {
-                instance_id: instance.id.clone().into(),
+                instance_id: instance_id.clone().into(),
                 heartbeat_secs: base.limits().heartbeat.as_secs() as u32,
             })?;
-            let mut reg = base.registry().register(&instance.id, mux.clone());
+            let mut reg = base.registry().register(&instance_id, mux.clone());
             // Deleted between the lookup and `register` (audit finding L13): its `disconnect`
             // found nothing to kill yet, so this connection must not stay.
-            if base
-                .instance_by_fingerprint(&fp)
-                .await?
-                .is_none_or(|i| i.id != instance.id)
+            if !retired
+                && base
+                    .instance_by_fingerprint(&fp)
+                    .await?
+                    .is_none_or(|i| i.id != instance_id)
             {
                 base.registry().unregister(&reg);
                 mux.close();
@@ -226,8 +235,13 @@ async fn connection(
             // Reconcile what the agent reports and deliver what it has not accepted; this sends
             // commands, so it runs beside the session that carries them.
             let settle = {
-                let (base, id) = (base.clone(), instance.id.clone());
-                tokio::spawn(async move { base.agent_connected(&id, &state).await })
+                let (base, id) = (base.clone(), instance_id.clone());
+                tokio::spawn(async move {
+                    base.agent_connected(&id, &state).await;
+                    if retired {
+                        base.registry().disconnect(&id);
+                    }
+                })
             };
             let kill = reg.kill.clone();
             let tunnel = Tunnel {
@@ -235,10 +249,10 @@ async fn connection(
                 control,
                 incoming,
             };
-            let result = session(&base, &instance.id, tunnel, kill, &mut reg.commands).await;
+            let result = session(&base, &instance_id, tunnel, kill, &mut reg.commands).await;
             settle.abort();
             base.registry().unregister(&reg);
-            let _ = base.instance_seen(&instance.id, &version, &host).await;
+            let _ = base.instance_seen(&instance_id, &version, &host).await;
             mux.close();
             result
         }

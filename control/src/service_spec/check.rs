@@ -142,19 +142,8 @@ fn check_health(hc: &HealthCheck) -> Result<(), DomainError> {
             "path must start with / and have no spaces",
         ));
     }
-    let ranges = [
-        ("interval_secs", hc.interval_secs, 1, 300),
-        ("timeout_secs", hc.timeout_secs, 1, 60),
-        ("retries", hc.retries, 1, 1000),
-        ("start_grace_secs", hc.start_grace_secs, 0, 3600),
-    ];
-    for (name, v, lo, hi) in ranges {
-        if !(lo..=hi).contains(&v) {
-            return Err(DomainError::invalid(
-                "health_check",
-                format!("{name} must be between {lo} and {hi}"),
-            ));
-        }
+    if let Some(problem) = proto::rules::health_numbers_problem(hc) {
+        return Err(DomainError::invalid("health_check", problem));
     }
     Ok(())
 }

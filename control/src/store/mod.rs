@@ -16,6 +16,7 @@ pub mod invites;
 pub mod logs;
 pub mod memberships;
 pub mod query;
+pub mod removals;
 pub mod services;
 pub mod sessions;
 pub mod tokens;

@@ -12,7 +12,7 @@ use proto::deploy::DeployState;
 use crate::commands::Gateway;
 use testkit::Repo;
 
-fn dployrd() -> std::path::PathBuf {
+pub(crate) fn dployrd() -> std::path::PathBuf {
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_dployr-server")).with_file_name("dployrd");
     assert!(
         bin.exists(),
@@ -22,7 +22,7 @@ fn dployrd() -> std::path::PathBuf {
     bin
 }
 
-fn start(data: &std::path::Path) -> Child {
+pub(crate) fn start(data: &std::path::Path) -> Child {
     Command::new(dployrd())
         .arg("--data-dir")
         .arg(data)
@@ -38,7 +38,7 @@ fn start(data: &std::path::Path) -> Child {
         .unwrap()
 }
 
-async fn answer(addr: &str, host: &str) -> Option<String> {
+pub(crate) async fn answer(addr: &str, host: &str) -> Option<String> {
     let r = reqwest::Client::new()
         .get(format!("http://{addr}/"))
         .header("Host", host)
@@ -49,7 +49,7 @@ async fn answer(addr: &str, host: &str) -> Option<String> {
     r.text().await.ok()
 }
 
-fn app(version: &str) -> String {
+pub(crate) fn app(version: &str) -> String {
     format!(
         "require('http').createServer((q, s) => s.end('{version}')).listen(process.env.PORT, '127.0.0.1');\n"
     )

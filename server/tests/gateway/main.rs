@@ -20,6 +20,7 @@ mod monorepo;
 mod node_apps;
 mod python_apps;
 mod refusals;
+mod removals;
 mod restart;
 mod secrets;
 mod streams;
