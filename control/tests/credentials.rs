@@ -15,7 +15,7 @@ const DAY_MS: i64 = 24 * 3600 * 1000;
 async fn token(base: &Base, who: &Actor, cluster: &str, days: Option<u32>) -> (String, String) {
     let req = CreateTokenRequest {
         name: "ci".into(),
-        role: Role::Member,
+        role: Role::Admin,
         expires_in_days: days,
     };
     let made = base.create_token(who, cluster, req).await.unwrap();
