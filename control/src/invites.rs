@@ -276,7 +276,8 @@ impl Base {
             Some(by) => memberships::role_of(&mut **tx, &row.cluster_id, by).await?,
             None => None,
         };
-        if !inviter.is_some_and(|r| crate::rbac::allows::<ManageMembers>(r) && may_manage(r, role)) {
+        if !inviter.is_some_and(|r| crate::rbac::allows::<ManageMembers>(r) && may_manage(r, role))
+        {
             return Err(DomainError::Conflict(
                 "this invitation is no longer valid: whoever sent it can no longer invite to \
                  this role; ask for a new one"

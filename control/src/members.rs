@@ -103,8 +103,10 @@ impl Base {
         // Nothing they made here outlives their membership (audit finding M5): re-invited,
         // they start again without their old tokens.
         let now = clock::now_ms();
-        let tokens = crate::store::tokens::revoke_in_cluster(&mut *tx, &cluster, user_id, now).await?;
-        let invites = crate::store::invites::revoke_made_by(&mut *tx, &cluster, user_id, now).await?;
+        let tokens =
+            crate::store::tokens::revoke_in_cluster(&mut *tx, &cluster, user_id, now).await?;
+        let invites =
+            crate::store::invites::revoke_made_by(&mut *tx, &cluster, user_id, now).await?;
         let action = if leaving {
             AuditAction::MemberLeave
         } else {

@@ -43,7 +43,9 @@ impl Base {
 
     /// How many deleted services the instance has not confirmed removing yet.
     pub async fn pending_removals(&self, instance_id: &str) -> Result<usize, DomainError> {
-        Ok(sql::of_instance(self.store.pool(), instance_id).await?.len())
+        Ok(sql::of_instance(self.store.pool(), instance_id)
+            .await?
+            .len())
     }
 
     /// Sends the instance's pending removals; each one the agent acks is forgotten. Returns how

@@ -45,8 +45,14 @@ async fn m5_password_change_revokes_api_tokens(db: &TestDb) {
     base.change_password(&ana, "correct horse battery", "a brand new passphrase")
         .await
         .unwrap();
-    dead(base.authenticate_api_token(&cli, ClientInfo::default()).await);
-    dead(base.authenticate_api_token(&ci, ClientInfo::default()).await);
+    dead(
+        base.authenticate_api_token(&cli, ClientInfo::default())
+            .await,
+    );
+    dead(
+        base.authenticate_api_token(&ci, ClientInfo::default())
+            .await,
+    );
     // The session that changed it goes on; a token made after the change works.
     let (_, fresh) = token(&base, &ana, &cluster, None).await;
     base.authenticate_api_token(&fresh, ClientInfo::default())
@@ -84,7 +90,10 @@ async fn m5_a_token_cannot_mint_a_longer_lived_token(db: &TestDb) {
         .await
         .unwrap();
     let row = pending.iter().find(|i| i.id == invite.invite.id).unwrap();
-    assert!(row.expires_at <= parent, "the invitation outlives its token");
+    assert!(
+        row.expires_at <= parent,
+        "the invitation outlives its token"
+    );
 
     // A token that never expires may make one that never expires; a session always may.
     let (root, root_secret) = token(&base, &ana, &cluster, None).await;
@@ -136,7 +145,10 @@ async fn m5_removed_members_tokens_and_invites_die(db: &TestDb) {
     let (_, bo_token) = token(&base, &bo, &cluster, None).await;
     let to_di = invite_link(&base, &bo, &cluster, "di@example.com").await;
     base.remove_member(&ana, &cluster, &bo_id).await.unwrap();
-    dead(base.authenticate_api_token(&bo_token, ClientInfo::default()).await);
+    dead(
+        base.authenticate_api_token(&bo_token, ClientInfo::default())
+            .await,
+    );
     let err = base.invite_info(&to_di).await.unwrap_err();
     assert!(matches!(err, DomainError::NotFound(_)), "{err:?}");
     let err = base
@@ -147,7 +159,10 @@ async fn m5_removed_members_tokens_and_invites_die(db: &TestDb) {
     memberships::insert(pool, &cluster, &bo_id, Role::Admin, clock::now_ms())
         .await
         .unwrap();
-    dead(base.authenticate_api_token(&bo_token, ClientInfo::default()).await);
+    dead(
+        base.authenticate_api_token(&bo_token, ClientInfo::default())
+            .await,
+    );
 
     // An inviter demoted below the role they invited to: the invitation is refused.
     let to_ed = invite_link(&base, &cy, &cluster, "ed@example.com").await;

@@ -14,7 +14,12 @@ async fn everything(base: &Base, who: &Actor, cluster: &str) -> Vec<Event> {
         .await
         .unwrap()
         .events;
-    events.extend(base.cluster_overview(who, cluster).await.unwrap().recent_events);
+    events.extend(
+        base.cluster_overview(who, cluster)
+            .await
+            .unwrap()
+            .recent_events,
+    );
     events
 }
 
@@ -37,9 +42,15 @@ async fn l4_guests_see_events_without_emails_or_ips(db: &TestDb) {
         .await
         .unwrap();
     let (gus, gus_id, _) = person(&base, "gus@example.com").await;
-    memberships::insert(db.store.pool(), &cluster, &gus_id, Role::Guest, clock::now_ms())
-        .await
-        .unwrap();
+    memberships::insert(
+        db.store.pool(),
+        &cluster,
+        &gus_id,
+        Role::Guest,
+        clock::now_ms(),
+    )
+    .await
+    .unwrap();
 
     let guest_sees = everything(&base, &gus, &cluster).await;
     assert!(guest_sees.iter().any(|e| e.action == "member.invite"));
@@ -47,8 +58,14 @@ async fn l4_guests_see_events_without_emails_or_ips(db: &TestDb) {
     for e in &guest_sees {
         let text = serde_json::to_string(e).unwrap();
         assert!(!text.contains('@'), "an email shown to a Guest: {text}");
-        assert!(!text.contains("203.0.113.9"), "an IP shown to a Guest: {text}");
-        assert!(!text.contains("STRIPE_KEY"), "a variable name shown to a Guest: {text}");
+        assert!(
+            !text.contains("203.0.113.9"),
+            "an IP shown to a Guest: {text}"
+        );
+        assert!(
+            !text.contains("STRIPE_KEY"),
+            "a variable name shown to a Guest: {text}"
+        );
         assert_eq!(e.ip, None);
     }
     let owner_sees = everything(&base, &ana, &cluster).await;

@@ -75,16 +75,24 @@ async fn h1_member_cannot_set_loader_env_names(db: &TestDb) {
         dotenv: "NODE_ENV=production\nBASH_ENV=$(id)\n".into(),
         secret: false,
     };
-    refused_naming(base.import_env(&bo, &svc, dotenv).await.unwrap_err(), "BASH_ENV");
+    refused_naming(
+        base.import_env(&bo, &svc, dotenv).await.unwrap_err(),
+        "BASH_ENV",
+    );
     let vars = base.list_env(&ana, &svc).await.unwrap().vars;
     assert!(vars.is_empty(), "a refused import sets nothing: {vars:?}");
 
     base.set_env(&bo, &svc, "NODE_ENV", set("production", false))
         .await
         .unwrap();
-    base.set_env(&ana, &svc, "NODE_OPTIONS", set("--max-old-space-size=512", false))
-        .await
-        .unwrap();
+    base.set_env(
+        &ana,
+        &svc,
+        "NODE_OPTIONS",
+        set("--max-old-space-size=512", false),
+    )
+    .await
+    .unwrap();
     refused_naming(
         base.unset_env(&bo, &svc, "NODE_OPTIONS").await.unwrap_err(),
         "NODE_OPTIONS",
@@ -105,7 +113,9 @@ async fn deploy(base: &Base, who: &Actor, svc: &str, git_ref: &str) -> Result<()
     let req = CreateDeploymentRequest {
         git_ref: Some(git_ref.into()),
     };
-    base.create_deployment(who, svc, req, None).await.map(|_| ())
+    base.create_deployment(who, svc, req, None)
+        .await
+        .map(|_| ())
 }
 
 async fn generic_hook(base: &Base, svc: &str, secret: &str, body: &str) -> HookReply {

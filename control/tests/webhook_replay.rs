@@ -25,15 +25,9 @@ fn signed(secret: &str, delivery: Option<&str>, body: &[u8]) -> HookHeaders {
 }
 
 async fn receive(base: &Base, svc: &str, headers: HookHeaders, body: &[u8]) -> HookReply {
-    base.receive_hook(
-        Provider::GitHub,
-        svc,
-        &headers,
-        body,
-        ClientInfo::default(),
-    )
-    .await
-    .unwrap()
+    base.receive_hook(Provider::GitHub, svc, &headers, body, ClientInfo::default())
+        .await
+        .unwrap()
 }
 
 async fn m6_a_replayed_webhook_deploys_once(db: &TestDb) {

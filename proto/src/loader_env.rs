@@ -119,7 +119,13 @@ mod tests {
         ] {
             assert!(is_loader_env(name), "{name}");
         }
-        for name in ["NODE_ENV", "DATABASE_URL", "PYTHONUNBUFFERED", "RUST_LOG", "LDAP_URL"] {
+        for name in [
+            "NODE_ENV",
+            "DATABASE_URL",
+            "PYTHONUNBUFFERED",
+            "RUST_LOG",
+            "LDAP_URL",
+        ] {
             assert!(!is_loader_env(name), "{name}");
         }
     }

@@ -22,10 +22,10 @@
 
 use std::path::Path;
 
+use proto::rules::{build_timeout_problem, health_numbers_problem};
 use proto::service::{
     HealthCheck, Probe, Runtime, ServiceSpec, check_root_dir, check_runtime_version,
 };
-use proto::rules::{build_timeout_problem, health_numbers_problem};
 use serde::Deserialize;
 
 pub const FILE: &str = "dployr.toml";
@@ -279,7 +279,10 @@ pub(super) mod tests {
         ] {
             let cfg = load(with_file(text).path()).unwrap().unwrap();
             let e = cfg.apply(&spec()).unwrap_err();
-            assert!(e.starts_with("dployr.toml: ") && e.contains(named), "{text}: {e}");
+            assert!(
+                e.starts_with("dployr.toml: ") && e.contains(named),
+                "{text}: {e}"
+            );
         }
         let ok = load(with_file("build_timeout_secs = 900\n").path())
             .unwrap()

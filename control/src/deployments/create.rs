@@ -78,7 +78,9 @@ fn check_ref(git_ref: &str) -> Result<(), DomainError> {
         && !git_ref.contains("@{")
         && !git_ref.contains("/.")
         && !git_ref.chars().any(|c| {
-            c.is_whitespace() || c.is_control() || matches!(c, '~' | '^' | ':' | '?' | '*' | '[' | '\\')
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '~' | '^' | ':' | '?' | '*' | '[' | '\\')
         });
     if !syntax_ok {
         return Err(DomainError::invalid(

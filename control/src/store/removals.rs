@@ -27,7 +27,12 @@ pub async fn insert(
 ) -> sqlx::Result<()> {
     let sql = "INSERT INTO pending_removals (instance_id, service_id, cert_fingerprint, \
                created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
-    let args = [Text(instance_id), Text(service_id), OptText(fingerprint), Int(now)];
+    let args = [
+        Text(instance_id),
+        Text(service_id),
+        OptText(fingerprint),
+        Int(now),
+    ];
     run(db, sql, &args).await
 }
 
@@ -41,10 +46,7 @@ pub async fn of_instance(db: impl Exec<'_>, instance_id: &str) -> sqlx::Result<V
 }
 
 /// What the agent holding `fingerprint` still has to remove (its instance may be gone).
-pub async fn of_fingerprint(
-    db: impl Exec<'_>,
-    fingerprint: &str,
-) -> sqlx::Result<Vec<RemovalRow>> {
+pub async fn of_fingerprint(db: impl Exec<'_>, fingerprint: &str) -> sqlx::Result<Vec<RemovalRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM pending_removals WHERE cert_fingerprint = $1 \
          ORDER BY created_at, service_id"

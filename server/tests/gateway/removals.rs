@@ -70,17 +70,27 @@ async fn m7_a_service_deleted_while_its_instance_is_offline_is_removed_on_reconn
 
     let mut child = start(dir.path());
     gw.wait_online(&invite.instance_id, true).await;
-    eventually(Duration::from_secs(30), "the deleted service removed", || {
-        let (base, instance) = (gw.base.clone(), invite.instance_id.clone());
-        let gone = !service_dir.exists();
-        async move { gone && base.pending_removals(&instance).await.unwrap() == 0 }
-    })
+    eventually(
+        Duration::from_secs(30),
+        "the deleted service removed",
+        || {
+            let (base, instance) = (gw.base.clone(), invite.instance_id.clone());
+            let gone = !service_dir.exists();
+            async move { gone && base.pending_removals(&instance).await.unwrap() == 0 }
+        },
+    )
     .await;
     let ingress = std::fs::read_to_string(dir.path().join("ingress.addr")).unwrap();
     assert_ne!(answer(&ingress, "web.test").await.as_deref(), Some("v1"));
-    eventually(Duration::from_secs(10), "its process stopped", || async move {
-        answer(&format!("127.0.0.1:{port}"), "web.test").await.is_none()
-    })
+    eventually(
+        Duration::from_secs(10),
+        "its process stopped",
+        || async move {
+            answer(&format!("127.0.0.1:{port}"), "web.test")
+                .await
+                .is_none()
+        },
+    )
     .await;
     child.kill().unwrap();
     child.wait().unwrap();
