@@ -328,6 +328,11 @@ mod tests {
             deployed(plan(&push(None, None), main, false)).as_deref(),
             Some("main")
         );
+        // A commit without its branch could be any commit: not deployed (audit finding L10).
+        assert!(matches!(
+            plan(&push(None, Some("abc")), main, false),
+            Plan::Ignore(_)
+        ));
         // An image service redeploys its image, whatever the push named.
         assert_eq!(deployed(plan(&push(main, Some("abc")), None, true)), None);
         let deleted = Ask::Push {

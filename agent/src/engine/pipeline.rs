@@ -101,13 +101,24 @@ async fn prepare(
         );
         say(logs, &note).await;
     }
-    // The file's build limit counts from here on (audit finding L9): the build and the steps
-    // after it read `order.build_timeout_secs`.
+    // The file's build limit applies from here on (audit finding L9): the build reads
+    // `order.build_timeout_secs`. A longer one than Base's is not: Base would end the
+    // deployment at its own limit anyway.
+    let mut build_timeout_secs = order.build_timeout_secs;
+    if let Some(asked) = settled.spec.build_timeout_secs {
+        if asked > order.build_timeout_secs {
+            let note = format!(
+                "[dployr] {} asks for build_timeout_secs = {asked}, more than this service's \
+                 limit of {build_timeout_secs} s: that limit applies (raise it in the settings)",
+                repo_config::FILE
+            );
+            say(logs, &note).await;
+        } else {
+            build_timeout_secs = asked;
+        }
+    }
     let order = &DeployOrder {
-        build_timeout_secs: settled
-            .spec
-            .build_timeout_secs
-            .unwrap_or(order.build_timeout_secs),
+        build_timeout_secs,
         spec: settled.spec,
         ..order.clone()
     };

@@ -21,6 +21,7 @@ mod node_apps;
 mod python_apps;
 mod refusals;
 mod removals;
+mod repo_limits;
 mod restart;
 mod secrets;
 mod streams;
