@@ -193,6 +193,15 @@ pub fn seal_dir(dir: &std::path::Path) {
     }
 }
 
+/// The SHA-256 (of a binary Base serves) of the file at `path`, in lowercase hex.
+pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
+    use sha2::Digest;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
 /// A file next to this executable.
 fn beside_server(name: &str) -> Option<PathBuf> {
     std::env::current_exe().ok()?.parent().map(|d| d.join(name))

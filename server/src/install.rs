@@ -29,15 +29,6 @@ pub fn router() -> Router<ServerState> {
         .route("/download/github-action.yml", get(github_action))
 }
 
-/// The SHA-256 of the file at `path`, in lowercase hex.
-pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
-    use sha2::Digest;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = sha2::Sha256::new();
-    std::io::copy(&mut file, &mut hasher)?;
-    Ok(hex::encode(hasher.finalize()))
-}
-
 async fn agent_checksum(State(state): State<ServerState>) -> Response {
     checksum(state.agent_bin, "dployrd").await
 }
@@ -55,7 +46,7 @@ async fn checksum(path: Option<std::path::PathBuf>, name: &'static str) -> Respo
         )
             .into_response();
     };
-    match tokio::task::spawn_blocking(move || sha256_file(&path)).await {
+    match tokio::task::spawn_blocking(move || crate::config::sha256_file(&path)).await {
         Ok(Ok(hex)) => (
             [
                 (CONTENT_TYPE, "text/plain; charset=utf-8"),

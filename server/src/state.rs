@@ -52,7 +52,7 @@ impl ServerState {
         let agent_bin = config.agent_bin();
         let agent_sha256 = match agent_bin.as_deref().filter(|p| p.exists()) {
             Some(p) => Some(
-                crate::install::sha256_file(p)
+                crate::config::sha256_file(p)
                     .with_context(|| format!("hashing the dployrd binary {}", p.display()))?,
             ),
             None => None,
