@@ -83,13 +83,18 @@ class Base:
             text = res.read()
             return json.loads(text) if text else None
 
+    def get_text(self, path):
+        with urllib.request.urlopen(self.url + path, timeout=30) as res:
+            return res.read().decode()
+
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-        # The services the local dployrd started work inside the data dir.
+        # The services the local dployrd started work in its data dir, `<data>-agent`, which
+        # starts with Base's data dir's path.
         for pid in filter(str.isdigit, os.listdir("/proc")):
             try:
                 if os.readlink(f"/proc/{pid}/cwd").startswith(self.data) and int(pid) != os.getpid():
@@ -258,6 +263,10 @@ esac
         assert token.startswith("dp_"), "the token went into the secret"
         url_var = open(os.path.join(store, "var.DPLOYR_URL")).read()
         assert url_var == base.url
+        cli_sha = open(os.path.join(store, "var.DPLOYR_CLI_SHA256")).read()
+        assert re.fullmatch(r"[0-9a-f]{64}", cli_sha), "the CLI's checksum went into a variable"
+        served_sha = base.get_text("/download/dployr.sha256").split()[0]
+        assert cli_sha == served_sha, "the page pins the CLI Base serves"
 
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=app, capture_output=True, text=True, check=True).stdout.strip()
         pushed = subprocess.run(["git", "rev-parse", "main"], cwd=github, capture_output=True, text=True, check=True).stdout.strip()
@@ -271,7 +280,7 @@ esac
         gh_path = os.path.join(runner_temp, "path")
         open(gh_path, "w").close()
         ctx = {"github": {"sha": sha, "workspace": app, "ref": "refs/heads/main"},
-               "secrets": {"DPLOYR_TOKEN": token}, "vars": {"DPLOYR_URL": url_var}}
+               "secrets": {"DPLOYR_TOKEN": token}, "vars": {"DPLOYR_URL": url_var, "DPLOYR_CLI_SHA256": cli_sha}}
         runner_env = {"PATH": os.environ["PATH"], "HOME": os.path.join(work, "runner-home"),
                       "RUNNER_TEMP": runner_temp, "GITHUB_PATH": gh_path, "GITHUB_SHA": sha,
                       "GITHUB_WORKSPACE": app, "CI": "true", "NO_COLOR": "1"}

@@ -71,6 +71,9 @@ impl Default for Limits {
 pub struct GatewayInfo {
     pub url: String,
     pub pin: String,
+    /// The SHA-256 (hex) of the dployrd binary Base serves at `/download/dployrd`: install
+    /// commands carry it (`--sha256`) and `install.sh` refuses a download that differs.
+    pub agent_sha256: Option<String>,
 }
 
 impl BaseConfig {
@@ -85,6 +88,7 @@ impl BaseConfig {
             gateway: GatewayInfo {
                 url: "wss://127.0.0.1:8443".into(),
                 pin: String::new(),
+                agent_sha256: None,
             },
             console_idle_secs: 30 * 60,
             upload_max_bytes: 1 << 30,

@@ -88,10 +88,16 @@ impl Base {
     fn install_command(&self, token: &str) -> String {
         let base = self.config.public_url.as_str().trim_end_matches('/');
         let gw = &self.config.gateway;
-        format!(
+        let mut cmd = format!(
             "curl -fsSL {base}/install.sh | sh -s -- --url {} --token {token} --pin sha256:{}",
             gw.url, gw.pin
-        )
+        );
+        // The script checks the binary it downloads against this before running it as root:
+        // the command comes from the dashboard, the download may cross any network.
+        if let Some(sha) = &gw.agent_sha256 {
+            cmd.push_str(&format!(" --sha256 {sha}"));
+        }
+        cmd
     }
 
     pub async fn create_instance(
@@ -101,14 +107,19 @@ impl Base {
         name: &str,
     ) -> Result<NewInstance, DomainError> {
         let may = authorize::<ManageInstances>(&self.store, actor, cluster_id).await?;
-        self.insert_instance(may.cluster_id(), name, Some(actor), &actor.client)
+        self.insert_instance(may.cluster_id(), name, Some(actor), &actor.client, true)
             .await
     }
 
     /// Adds the instance for the dployrd that Base itself supervises on its own machine
     /// (`--local-agent`), in the oldest cluster; `None` while no cluster exists. No person asks,
-    /// so there is no actor and no RBAC check: only Base's own start-up code calls this.
-    pub async fn create_local_instance(&self) -> Result<Option<NewInstance>, DomainError> {
+    /// so there is no actor and no RBAC check: only Base's own start-up code calls this. Its
+    /// console is off unless the operator allowed it (`--local-agent-console`): a shell there
+    /// runs on Base's own machine.
+    pub async fn create_local_instance(
+        &self,
+        console: bool,
+    ) -> Result<Option<NewInstance>, DomainError> {
         let Some(cluster_id) = clusters::oldest(self.store.pool()).await? else {
             return Ok(None);
         };
@@ -118,14 +129,20 @@ impl Base {
             user_agent: Some("dployr-server (local agent)".into()),
         };
         match self
-            .insert_instance(cluster_id, "local", None, &system)
+            .insert_instance(cluster_id, "local", None, &system, console)
             .await
         {
             Err(DomainError::Conflict(_)) => {
                 let suffix = &ids::new_id("x")[24..];
-                self.insert_instance(cluster_id, &format!("local-{suffix}"), None, &system)
-                    .await
-                    .map(Some)
+                self.insert_instance(
+                    cluster_id,
+                    &format!("local-{suffix}"),
+                    None,
+                    &system,
+                    console,
+                )
+                .await
+                .map(Some)
             }
             other => other.map(Some),
         }
@@ -137,6 +154,7 @@ impl Base {
         name: &str,
         by: Option<&Actor>,
         client: &ClientInfo,
+        console: bool,
     ) -> Result<NewInstance, DomainError> {
         let created_by = by.map(|a| a.user.id.as_str());
         let name = validate::display_name("name", name)?;
@@ -151,7 +169,7 @@ impl Base {
             last_seen_at: None,
             agent_version: None,
             host_facts: None,
-            console_enabled: 1,
+            console_enabled: i64::from(console),
         };
         let (join_token, hash) = token::new_token();
         let mut tx = self.store.begin().await?;

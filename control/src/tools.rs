@@ -207,7 +207,14 @@ impl Base {
             }
         };
         // The stream stays open until the mutation is audited.
-        let (reply, _open, cluster_id) = self.file_answer(actor, service_id, op).await?;
+        let (mut reply, mut open, cluster_id) = self.file_answer(actor, service_id, op).await?;
+        // A big folder's listing comes in several records (audit L7).
+        while let FileReply::Listing { more: true, .. } = reply {
+            let next = read_reply(open.stream.reader(), &mut open.records).await?;
+            if !reply.add_page(next) {
+                return Err(DomainError::Conflict("bad answer from the instance".into()));
+            }
+        }
         if let Some((action, details)) = event {
             record(
                 self.store.pool(),

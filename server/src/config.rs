@@ -53,6 +53,15 @@ pub struct Config {
     /// Where the local dployrd's ingress listens (services at `<name>.localhost:<port>`).
     #[arg(long, env = "DPLOYR_LOCAL_INGRESS", default_value = "127.0.0.1:8000")]
     pub local_ingress: SocketAddr,
+    /// Where the local dployrd keeps its state (default: `<data dir>-agent`, beside Base's data
+    /// dir and never inside it, so the agent's console and services never start next to
+    /// `master.key` and the database).
+    #[arg(long, env = "DPLOYR_LOCAL_AGENT_DIR")]
+    pub local_agent_dir: Option<PathBuf>,
+    /// Allow the browser console on the local instance. It is a shell with dployrd's uid on
+    /// Base's own machine (root when Base runs as root), so it is off unless you say so.
+    #[arg(long, env = "DPLOYR_LOCAL_AGENT_CONSOLE")]
+    pub local_agent_console: bool,
     /// Close a browser console after this many seconds without a keystroke.
     #[arg(long, env = "DPLOYR_CONSOLE_IDLE_SECS", default_value_t = 1800)]
     pub console_idle_secs: u32,
@@ -114,6 +123,8 @@ impl Config {
             cli_bin: None,
             local_agent: false,
             local_ingress: "127.0.0.1:0".parse().expect("literal address"),
+            local_agent_dir: None,
+            local_agent_console: false,
             log_json: false,
             smtp_url: None,
             smtp_from: None,
@@ -133,6 +144,7 @@ impl Config {
     pub async fn open_store(&self) -> anyhow::Result<Store> {
         std::fs::create_dir_all(&self.data_dir)
             .with_context(|| format!("creating data dir {}", self.data_dir.display()))?;
+        seal_dir(&self.data_dir);
         let url = match &self.database_url {
             Some(u) => u.clone(),
             None => Store::sqlite_url(&self.data_dir),
@@ -162,6 +174,32 @@ impl Config {
     pub fn cli_bin(&self) -> Option<PathBuf> {
         self.cli_bin.clone().or_else(|| beside_server("dployr"))
     }
+}
+
+/// Makes `dir` readable by its owner only (0700): Base's data dir holds `master.key`, the
+/// database and the gateway key, and services on this machine run as other users. A data dir
+/// Base does not own keeps its mode, with a warning.
+pub fn seal_dir(dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = match std::fs::metadata(dir) {
+        Ok(m) => m.permissions().mode() & 0o777,
+        Err(_) => return,
+    };
+    if mode & 0o077 == 0 {
+        return;
+    }
+    if let Err(e) = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)) {
+        tracing::warn!(dir = %dir.display(), error = %e, "cannot make the data dir 0700: other users may read it");
+    }
+}
+
+/// The SHA-256 (of a binary Base serves) of the file at `path`, in lowercase hex.
+pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
+    use sha2::Digest;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
 }
 
 /// A file next to this executable.

@@ -3,7 +3,9 @@
 //! `dployrd` beside `dployr-server`, or `DPLOYR_AGENT_BIN`); and what a CI job fetches:
 //! `GET /download/dployr`, the CLI (beside `dployr-server`, or `DPLOYR_CLI_BIN`), so the CLI a
 //! job runs always matches the Base it talks to, and `GET /download/github-action.yml`, the
-//! GitHub Action that runs it.
+//! GitHub Action that runs it. `GET /download/dployrd.sha256` and `/download/dployr.sha256`
+//! give their SHA-256 in `sha256sum` format, for the action's `cli-sha256` input and for people
+//! checking by hand (install commands carry the agent's in `--sha256`).
 
 use axum::Router;
 use axum::body::Body;
@@ -22,7 +24,43 @@ pub fn router() -> Router<ServerState> {
         .route("/install.sh", get(script))
         .route("/download/dployrd", get(agent_binary))
         .route("/download/dployr", get(cli_binary))
+        .route("/download/dployrd.sha256", get(agent_checksum))
+        .route("/download/dployr.sha256", get(cli_checksum))
         .route("/download/github-action.yml", get(github_action))
+}
+
+async fn agent_checksum(State(state): State<ServerState>) -> Response {
+    checksum(state.agent_bin, "dployrd").await
+}
+
+async fn cli_checksum(State(state): State<ServerState>) -> Response {
+    checksum(state.cli_bin, "dployr").await
+}
+
+/// `<hex>  <name>`, what `sha256sum` prints and `sha256sum -c` reads.
+async fn checksum(path: Option<std::path::PathBuf>, name: &'static str) -> Response {
+    let Some(path) = path else {
+        return (
+            StatusCode::NOT_FOUND,
+            format!("this Base has no {name} binary"),
+        )
+            .into_response();
+    };
+    match tokio::task::spawn_blocking(move || crate::config::sha256_file(&path)).await {
+        Ok(Ok(hex)) => (
+            [
+                (CONTENT_TYPE, "text/plain; charset=utf-8"),
+                (CACHE_CONTROL, "no-store"),
+            ],
+            format!("{hex}  {name}\n"),
+        )
+            .into_response(),
+        _ => (
+            StatusCode::NOT_FOUND,
+            format!("this Base has no {name} binary"),
+        )
+            .into_response(),
+    }
 }
 
 /// The composite GitHub Action that installs the CLI from this Base and deploys

@@ -4,7 +4,11 @@
 # when systemd runs here (otherwise it prints how to start it). Safe to run again: an identical
 # binary is left alone and an enrolled agent is not enrolled twice.
 #
-#   curl -fsSL BASE/install.sh | sh -s -- --url wss://… --token … --pin sha256:…
+#   curl -fsSL BASE/install.sh | sh -s -- --url wss://… --token … --pin sha256:… --sha256 HEX
+#
+# --sha256 is the SHA-256 of the dployrd binary, from the install command in the dashboard: the
+# downloaded binary is checked against it before it is installed or run, and refused if it
+# differs (someone on the network path, or a Base serving another binary than it announced).
 #
 # Options (and environment): --prefix DIR (DPLOYRD_PREFIX, default /usr/local/bin),
 # --data-dir DIR (DPLOYRD_DATA_DIR, default /var/lib/dployrd), --root DIR (DPLOYRD_ROOT:
@@ -12,7 +16,7 @@
 set -eu
 
 BASE_URL="__DPLOYR_BASE_URL__"
-URL="" TOKEN="" PIN=""
+URL="" TOKEN="" PIN="" SHA256=""
 PREFIX="${DPLOYRD_PREFIX:-/usr/local/bin}"
 DATA_DIR="${DPLOYRD_DATA_DIR:-/var/lib/dployrd}"
 ROOT="${DPLOYRD_ROOT:-}"
@@ -24,10 +28,11 @@ while [ $# -gt 0 ]; do
     --url) need "$@"; URL=$2; shift 2 ;;
     --token) need "$@"; TOKEN=$2; shift 2 ;;
     --pin) need "$@"; PIN=$2; shift 2 ;;
+    --sha256) need "$@"; SHA256=$2; shift 2 ;;
     --prefix) need "$@"; PREFIX=$2; shift 2 ;;
     --data-dir) need "$@"; DATA_DIR=$2; shift 2 ;;
     --root) need "$@"; ROOT=$2; shift 2 ;;
-    *) die "unknown option $1 (expected --url, --token, --pin, --prefix, --data-dir, --root)" ;;
+    *) die "unknown option $1 (expected --url, --token, --pin, --sha256, --prefix, --data-dir, --root)" ;;
   esac
 done
 [ -n "$URL" ] && [ -n "$TOKEN" ] && [ -n "$PIN" ] || die "usage: install.sh --url WSS_URL --token TOKEN --pin sha256:HEX"
@@ -45,6 +50,22 @@ elif command -v wget >/dev/null 2>&1; then
   wget -qO "$tmp" "$BASE_URL/download/dployrd" || die "could not download dployrd from $BASE_URL"
 else
   die "neither curl nor wget is installed"
+fi
+# The SHA-256 of a file in hex, with whichever tool this system has.
+sha256_of() {
+  if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | cut -d' ' -f1
+  elif command -v shasum >/dev/null 2>&1; then shasum -a 256 "$1" | cut -d' ' -f1
+  elif command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 "$1" | sed 's/.*= *//'
+  else die "no sha256sum, shasum or openssl to check the download with"
+  fi
+}
+if [ -n "$SHA256" ]; then
+  want=$(printf '%s' "$SHA256" | tr 'A-F' 'a-f')
+  got=$(sha256_of "$tmp")
+  [ "$got" = "$want" ] || die "the downloaded dployrd does not match --sha256 (expected $want, got $got): refusing to install it"
+  echo "dployrd checksum verified ($got)"
+else
+  echo "dployr install: WARNING: no --sha256 given, the downloaded dployrd is not verified" >&2
 fi
 chmod 755 "$tmp"
 if [ -f "$BIN" ] && cmp -s "$tmp" "$BIN"; then

@@ -102,14 +102,28 @@ pub async fn run(
         gateway_url = %state.base.config().gateway.url,
         "dployr Base is serving"
     );
+    warn_if_plain_http(&state.base.config().public_url);
     if config.local_agent {
+        let dir = local_agent::agent_dir(&config.data_dir, config.local_agent_dir.as_deref())?;
+        if config.data_dir.join("local-agent").exists() {
+            tracing::warn!(
+                old = %config.data_dir.join("local-agent").display(),
+                new = %dir.display(),
+                "the local agent's state moved out of Base's data dir; the old one is unused: \
+                 stop what runs from it and remove it"
+            );
+        }
         match state.agent_bin.clone().filter(|p| p.exists()) {
             Some(bin) => {
+                let agent = local_agent::LocalAgent {
+                    bin,
+                    dir,
+                    ingress: config.local_ingress,
+                    console: config.local_agent_console,
+                };
                 tokio::spawn(local_agent::supervise(
                     state.base.clone(),
-                    bin,
-                    config.data_dir.join("local-agent"),
-                    config.local_ingress,
+                    agent,
                     stop_rx.clone(),
                 ));
             }
@@ -143,6 +157,26 @@ pub async fn run(
     state.base.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Install commands and the CLI download go through the public URL and end up running as root
+/// or with deploy tokens: over plain HTTP beyond this machine, anyone on the path can swap them
+/// (the `--sha256` in install commands still catches a swapped dployrd).
+fn warn_if_plain_http(public_url: &url::Url) {
+    let loopback = match public_url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        None => false,
+    };
+    if public_url.scheme() == "http" && !loopback {
+        tracing::warn!(
+            %public_url,
+            "!!! Base's public URL is plain http:// and not loopback: sessions, API tokens, \
+             install.sh and the binaries it serves can be read and changed on the network. \
+             Put Base behind HTTPS and set --public-url https://… !!!"
+        );
+    }
 }
 
 pub fn router(state: ServerState) -> Router {

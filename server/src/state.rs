@@ -49,6 +49,14 @@ impl ServerState {
         });
         let identity = control::gateway::tls::Identity::load_or_create(&config.data_dir)
             .context("creating the gateway key and certificate")?;
+        let agent_bin = config.agent_bin();
+        let agent_sha256 = match agent_bin.as_deref().filter(|p| p.exists()) {
+            Some(p) => Some(
+                crate::config::sha256_file(p)
+                    .with_context(|| format!("hashing the dployrd binary {}", p.display()))?,
+            ),
+            None => None,
+        };
         let mut base_config = BaseConfig::new(public_url);
         base_config.open_signup = config.open_signup;
         base_config.console_idle_secs = config.console_idle_secs;
@@ -60,6 +68,7 @@ impl ServerState {
                 .clone()
                 .unwrap_or_else(|| format!("wss://{gateway_addr}")),
             pin: identity.pin(),
+            agent_sha256,
         };
         let keyring = control::secrets::keyfiles::load(&config.data_dir, &config.key_settings())
             .context("loading the master key for secrets")?;
@@ -83,7 +92,7 @@ impl ServerState {
             trust_proxy: config.trust_proxy,
             origin,
             gateway_identity: identity,
-            agent_bin: config.agent_bin(),
+            agent_bin,
             cli_bin: config.cli_bin(),
         })
     }

@@ -6,6 +6,11 @@
 //! It runs the `git` CLI through [`super::process`], so the user's credentials helpers, SSH
 //! config and proxies work as they do for them, and a hung fetch is killed like a hung build.
 //! Not handled yet: submodules and Git LFS files (they arrive as pointers).
+//!
+//! The mirror holds branches and tags only ([`REFSPECS`]), not every ref the server has: on
+//! GitHub `refs/pull/*` holds anyone's fork PRs, and a commit there must not be deployable by
+//! its sha (audit L10). The URL is given to each fetch rather than stored in the mirror's
+//! config, so its credentials are not kept on disk.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -19,6 +24,9 @@ use super::process::{self, CancellationToken, Exit, LogLine, ShellCommand, Strea
 /// Per git command. Generous for a first clone of a large repository over a slow link; a hung
 /// connection still ends.
 pub const GIT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+/// What a mirror fetches: branches and tags, nothing else (no `refs/pull/*`, no `refs/changes/*`).
+pub const REFSPECS: &str = "'+refs/heads/*:refs/heads/*' '+refs/tags/*:refs/tags/*'";
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -81,30 +89,36 @@ pub async fn fetch(
         detail: out.last_error(),
     };
 
-    let mirror = cache_dir.join(format!(
-        "{}.git",
-        &hex::encode(Sha256::digest(repo_url))[..16]
-    ));
+    let name = &hex::encode(Sha256::digest(repo_url))[..16];
+    // `<name>.git` was a `git clone --mirror` with every ref of the server: fetched again, it
+    // would keep them, so it goes.
+    let all_refs = cache_dir.join(format!("{name}.git"));
+    if all_refs.is_dir() {
+        std::fs::remove_dir_all(&all_refs)?;
+    }
+    let mirror = cache_dir.join(format!("{name}.heads.git"));
+    let fetch_into = |dir: &Path| {
+        format!(
+            "git --git-dir={} fetch --prune --no-tags {} {REFSPECS}",
+            quote_path(dir),
+            quote(repo_url)
+        )
+    };
     if mirror.is_dir() {
-        let out = git
-            .run(&format!(
-                "git --git-dir={} fetch --prune origin",
-                quote_path(&mirror)
-            ))
-            .await?;
+        let out = git.run(&fetch_into(&mirror)).await?;
         if !out.ok {
             return Err(fetch_failed(out));
         }
     } else {
-        // Cloned beside and renamed, so an interrupted first clone never looks like a mirror.
+        // Made beside and renamed, so an interrupted first fetch never looks like a mirror.
         let partial = mirror.with_extension("partial");
         if partial.exists() {
             std::fs::remove_dir_all(&partial)?;
         }
         let script = format!(
-            "git clone --mirror -- {} {}",
-            quote(repo_url),
-            quote_path(&partial)
+            "git init -q --bare {} && {}",
+            quote_path(&partial),
+            fetch_into(&partial)
         );
         let out = git.run(&script).await?;
         if !out.ok {

@@ -40,10 +40,11 @@ pub async fn insert(
         Text(&row.name),
         Int(row.created_at),
         OptText(created_by),
+        Int(row.console_enabled),
     ];
     insert_into(
         db,
-        "instances (id, cluster_id, name, created_at, created_by)",
+        "instances (id, cluster_id, name, created_at, created_by, console_enabled)",
         &args,
     )
     .await

@@ -133,10 +133,34 @@ pub enum FileErrorKind {
     Io,
 }
 
+impl FileReply {
+    /// Adds the next record of a listing that said `more`; false when either is no listing.
+    pub fn add_page(&mut self, next: FileReply) -> bool {
+        match (self, next) {
+            (
+                FileReply::Listing { entries, more },
+                FileReply::Listing {
+                    entries: page,
+                    more: again,
+                },
+            ) => {
+                entries.extend(page);
+                *more = again;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FileReply {
+    /// A folder's entries. A folder too big for one record comes as several `Listing`
+    /// records in a row, each but the last with `more` (audit L7).
     Listing {
         entries: Vec<FileEntry>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        more: bool,
     },
     /// Before a download's bytes (`size` of them) or after a write.
     Entry(FileEntry),

@@ -73,7 +73,7 @@ fn unexpected() -> ApiError {
 pub async fn list(at: FileAt) -> ApiResult<Json<FileListing>> {
     let path = at.q.path.clone();
     match at.run(FileOp::List { path: path.clone() }).await? {
-        FileReply::Listing { entries } => Ok(Json(FileListing { path, entries })),
+        FileReply::Listing { entries, .. } => Ok(Json(FileListing { path, entries })),
         _ => Err(unexpected()),
     }
 }

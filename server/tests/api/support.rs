@@ -42,6 +42,8 @@ pub struct Options {
     pub console_idle_secs: Option<u32>,
     /// `DPLOYR_SHUTDOWN_DRAIN_SECS` (default 10).
     pub shutdown_drain_secs: Option<u64>,
+    /// `DPLOYR_AGENT_BIN` (default: the dployrd beside dployr-server).
+    pub agent_bin: Option<std::path::PathBuf>,
 }
 
 impl TestApp {
@@ -64,7 +66,10 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().unwrap();
-        let mut config = Config::for_data_dir(dir.path().to_path_buf());
+        // Base's data dir one level down, so the local agent's `<data dir>-agent` beside it is
+        // inside the temp dir too.
+        let data_dir = dir.path().join("base");
+        let mut config = Config::for_data_dir(data_dir.clone());
         config.open_signup = opts.open_signup;
         config.local_agent = opts.local_agent;
         config.smtp_url = opts.smtp_url.clone();
@@ -78,9 +83,9 @@ impl TestApp {
             config.shutdown_drain_secs = drain;
         }
         // The dployrd beside dployr-server in the target dir (built by `cargo test --workspace`).
-        config.agent_bin = Some(
-            std::path::Path::new(env!("CARGO_BIN_EXE_dployr-server")).with_file_name("dployrd"),
-        );
+        config.agent_bin = Some(opts.agent_bin.clone().unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_BIN_EXE_dployr-server")).with_file_name("dployrd")
+        }));
         config.public_url = opts.public_url.map(|u| u.parse().unwrap());
         let origin = match opts.public_url {
             Some(u) => u.trim_end_matches('/').to_string(),
@@ -102,7 +107,7 @@ impl TestApp {
             .unwrap();
         let mut app = TestApp {
             url: format!("http://{addr}"),
-            data_dir: dir.path().to_path_buf(),
+            data_dir,
             origin,
             client,
             config,

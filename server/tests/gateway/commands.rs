@@ -43,6 +43,7 @@ impl Gateway {
         config.gateway = GatewayInfo {
             url: format!("wss://{}", listener.local_addr().unwrap()),
             pin: identity.pin(),
+            agent_sha256: None,
         };
         let base = Base::new(store, config);
         let (stop, stopped) = oneshot::channel::<()>();

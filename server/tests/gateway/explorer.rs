@@ -152,3 +152,35 @@ async fn the_file_explorer_lists_uploads_edits_downloads_renames_and_deletes() {
     );
     l.app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l7_a_folder_of_4000_files_lists() {
+    let l = live_service().await;
+    // A `node_modules`-like folder whose listing is well over one record (256 KiB) of JSON.
+    let big = l.release_dir().join("big");
+    std::fs::create_dir(&big).unwrap();
+    for i in 0..4000 {
+        std::fs::write(
+            big.join(format!("some_reasonably_long_file_name_{i:04}.js")),
+            "x",
+        )
+        .unwrap();
+    }
+    let files = format!("/api/v1/services/{}/files?path=big", l.service);
+    let listing: Value = l.app.get(&files).fetch().await;
+    let names = column(&listing["entries"], "name");
+    assert_eq!(names.len(), 4000);
+    assert_eq!(names[0], "some_reasonably_long_file_name_0000.js");
+    assert_eq!(names[3999], "some_reasonably_long_file_name_3999.js");
+    assert!(
+        serde_json::to_vec(&listing).unwrap().len() > proto::wire::MAX_RECORD_BYTES,
+        "the listing needs more than one record"
+    );
+    // The agent's stream task survived: the explorer still answers.
+    let root: Value = l
+        .app
+        .get(&format!("/api/v1/services/{}/files", l.service))
+        .fetch()
+        .await;
+    assert!(column(&root["entries"], "name").contains(&"big"));
+}

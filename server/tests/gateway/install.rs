@@ -117,3 +117,108 @@ async fn install_script_installs_joins_and_is_idempotent() {
     agent.kill().ok();
     agent.wait().ok();
 }
+
+/// `sh -s -- args…` with `script` on stdin, as `curl … | sh -s -- …` runs it.
+fn run_script(script: &str, args: &[&str]) -> std::process::Output {
+    let mut child = Command::new("sh")
+        .arg("-s")
+        .arg("--")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// What `sha256sum` says of `path`.
+fn sha256sum(path: &std::path::Path) -> String {
+    let out = Command::new("sha256sum").arg(path).output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m4_install_command_carries_the_dployrd_sha256() {
+    let (app, cluster) = base_with_owner().await;
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_dployr-server")).with_file_name("dployrd");
+    let want = sha256sum(&bin);
+    let made = app.create_instance(&cluster, "web-1").await;
+    assert!(
+        made.install_command.ends_with(&format!(" --sha256 {want}")),
+        "{}",
+        made.install_command
+    );
+    let served = app.get("/download/dployrd.sha256").fetch_text().await;
+    assert_eq!(served, format!("{want}  dployrd\n"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn m4_install_script_refuses_a_tampered_binary() {
+    let bins = tempfile::tempdir().unwrap();
+    let served = bins.path().join("dployrd");
+    let real = std::path::Path::new(env!("CARGO_BIN_EXE_dployr-server")).with_file_name("dployrd");
+    std::fs::copy(&real, &served).unwrap();
+    let app = crate::support::TestApp::with(crate::support::Options {
+        agent_bin: Some(served.clone()),
+        ..Default::default()
+    })
+    .await;
+    let cluster = app.ana_cluster().await;
+    let made = app.create_instance(&cluster, "web-1").await;
+    let invite = crate::Invite::from_install_command(made.instance.id, &made.install_command);
+    let sha = made
+        .install_command
+        .split_whitespace()
+        .skip_while(|w| *w != "--sha256")
+        .nth(1)
+        .expect("the command carries --sha256")
+        .to_string();
+    // Someone on the network path answers /download/dployrd with their own program.
+    let marker = bins.path().join("ran");
+    std::fs::write(&served, format!("#!/bin/sh\ntouch {}\n", marker.display())).unwrap();
+    let script = app.get("/install.sh").fetch_text().await;
+    let root = tempfile::tempdir().unwrap();
+    let args: Vec<String> = [
+        "--url",
+        &invite.url,
+        "--token",
+        &invite.token,
+        "--pin",
+        &format!("sha256:{}", invite.pin),
+        "--sha256",
+        &sha,
+        "--root",
+        root.path().to_str().unwrap(),
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    let out = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_script(&script, &args)
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "installed a tampered binary: {err}");
+    assert!(err.contains("does not match --sha256"), "{err}");
+    let dir = root.path().join("usr/local/bin");
+    assert!(!dir.join("dployrd").exists(), "nothing installed");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "no download left behind"
+    );
+    assert!(!marker.exists(), "the tampered binary never ran");
+    app.stop().await;
+}

@@ -26,7 +26,7 @@ async fn explorer_top(d: &Deployer, service: &str) -> Vec<String> {
             )
             .await
             .unwrap();
-    let FileReply::Listing { entries } = reply else {
+    let FileReply::Listing { entries, .. } = reply else {
         panic!("{reply:?}")
     };
     let mut names: Vec<String> = entries.into_iter().map(|e| e.name).collect();

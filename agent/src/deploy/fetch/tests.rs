@@ -215,3 +215,50 @@ fn passwords_in_urls_are_never_shown() {
         "git@github.com:a/b.git"
     );
 }
+
+#[tokio::test]
+async fn l10_pull_request_refs_are_not_fetched() {
+    let origin = Origin::new();
+    let main = origin.commit(&[("app.txt", "reviewed")]);
+    // A fork's pull request: its commit is reachable only from refs/pull/1/head, as on GitHub.
+    origin.git(&["checkout", "-q", "-b", "fork"]);
+    let pr = origin.commit(&[("app.txt", "unreviewed")]);
+    origin.git(&["update-ref", "refs/pull/1/head", &pr]);
+    origin.git(&["checkout", "-q", "main"]);
+    origin.git(&["branch", "-q", "-D", "fork"]);
+
+    let agent = Agent::new();
+    // A mirror an older dployrd cloned with every ref is replaced, not fetched into.
+    let name = &hex::encode(Sha256::digest(origin.url()))[..16];
+    let old = agent.cache.path().join(format!("{name}.git"));
+    let out = Command::new("git")
+        .args(["clone", "-q", "--mirror", &origin.url()])
+        .arg(&old)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+
+    assert_eq!(agent.fetch(&origin.url(), "main", "a").await.unwrap(), main);
+    assert!(!old.exists(), "the all-refs mirror is gone");
+    for git_ref in [pr.as_str(), "refs/pull/1/head", "pull/1/head"] {
+        let err = agent.fetch(&origin.url(), git_ref, "b").await.unwrap_err();
+        assert!(
+            matches!(err, FetchError::UnknownRef { .. }),
+            "{git_ref}: {err}"
+        );
+    }
+    let refs = Command::new("git")
+        .arg(format!(
+            "--git-dir={}",
+            agent
+                .cache
+                .path()
+                .join(format!("{name}.heads.git"))
+                .display()
+        ))
+        .args(["for-each-ref", "--format=%(refname)"])
+        .output()
+        .unwrap();
+    let refs = String::from_utf8(refs.stdout).unwrap();
+    assert_eq!(refs.trim(), "refs/heads/main", "only branches and tags");
+}

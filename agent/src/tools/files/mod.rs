@@ -13,7 +13,7 @@ mod gate;
 mod transfer;
 mod tree;
 
-use proto::wire::{FileErrorKind, FileOp, MuxStream, Record, StreamError};
+use proto::wire::{FileErrorKind, FileOp, MuxStream, StreamError};
 
 use crate::engine::Engine;
 use gate::{blocking, fail};
@@ -56,7 +56,7 @@ pub async fn serve(
     };
     match result {
         Ok(reply) => {
-            stream.send(&Record::json(&reply)).await?;
+            stream.send(&tree::records(reply)).await?;
             stream.close()
         }
         Err(f) => fail(stream, f).await,

@@ -63,7 +63,9 @@ pub(super) async fn read(
     stream.close()
 }
 
-/// `tar -czf -` of a folder beneath the root (symlinks stored as links, never followed).
+/// `tar -czf -` of a folder beneath the root (symlinks stored as links, never followed). tar
+/// starts in the very folder that was checked, through its open handle (`/proc/<pid>/fd/<n>`),
+/// not by its path: a symlink swapped in after the check cannot send it elsewhere (audit L6).
 pub(super) async fn archive(
     mut stream: MuxStream,
     root: PathBuf,
@@ -73,10 +75,10 @@ pub(super) async fn archive(
         let root = root.clone();
         blocking(move || {
             let rel = checked(&raw)?;
-            open_root(&root)?
+            let dir = open_root(&root)?
                 .open_dir(rel.as_path())
                 .map_err(|e| io_failure(&raw, e))?;
-            Ok(root.join(rel.as_path()))
+            Ok(dir.into_std_file())
         })
         .await
     };
@@ -84,14 +86,18 @@ pub(super) async fn archive(
         Ok(d) => d,
         Err(f) => return fail(stream, f).await,
     };
+    let handle = {
+        use std::os::fd::AsRawFd;
+        format!("/proc/{}/fd/{}", std::process::id(), dir.as_raw_fd())
+    };
     let child = tokio::process::Command::new("tar")
-        .arg("-C")
-        .arg(&dir)
+        .current_dir(&handle)
         .args(["-czf", "-", "."])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn();
+    drop(dir);
     let mut child = match child {
         Ok(c) => c,
         Err(e) => return fail(stream, (FileErrorKind::Io, format!("tar: {e}"))).await,

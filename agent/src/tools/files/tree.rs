@@ -4,7 +4,7 @@ use std::path::Path;
 
 use cap_std::fs::Metadata;
 
-use proto::wire::{FileErrorKind, FileKind, FileReply};
+use proto::wire::{FileErrorKind, FileKind, FileReply, MAX_RECORD_BYTES, Record};
 
 use super::gate::{Failure, checked, entry, io_failure, not_root, open_root};
 use crate::tools::beneath::Relative;
@@ -26,7 +26,40 @@ pub(super) fn list(root: &Path, raw: &str) -> Result<FileReply, Failure> {
             .cmp(&(b.kind != FileKind::Dir))
             .then_with(|| a.name.cmp(&b.name))
     });
-    Ok(FileReply::Listing { entries })
+    Ok(FileReply::Listing {
+        entries,
+        more: false,
+    })
+}
+
+/// `reply` as JSON records, a [`FileReply::Listing`] split into as many as it takes to keep
+/// each within the record cap (a `node_modules` has thousands of entries).
+pub(super) fn records(reply: FileReply) -> Vec<u8> {
+    let FileReply::Listing { entries, .. } = reply else {
+        return Record::json(&reply);
+    };
+    // Room for the envelope (`{"Listing":{"entries":[],"more":true}}`) and then some.
+    let budget = MAX_RECORD_BYTES - 1024;
+    let mut out = Vec::new();
+    let mut page = Vec::new();
+    let mut size = 0;
+    for e in entries {
+        let len = serde_json::to_vec(&e).map_or(0, |b| b.len()) + 1;
+        if size + len > budget && !page.is_empty() {
+            out.extend(Record::json(&FileReply::Listing {
+                entries: std::mem::take(&mut page),
+                more: true,
+            }));
+            size = 0;
+        }
+        size += len;
+        page.push(e);
+    }
+    out.extend(Record::json(&FileReply::Listing {
+        entries: page,
+        more: false,
+    }));
+    out
 }
 
 pub(super) fn mkdir(root: &Path, raw: &str) -> Result<FileReply, Failure> {
