@@ -170,6 +170,7 @@ impl Base {
         )
         .await?;
         tx.commit().await?;
+        self.access_changed();
         tracing::info!(cluster = %row.id, name = %row.name, by = %actor.user.id, "cluster deleted");
         let removals = services.iter().map(|s| {
             let command = Command::Service {

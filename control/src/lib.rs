@@ -20,6 +20,8 @@
 //! - [`logs`]: service output from agents: stored (bounded), numbered, relayed to followers.
 //! - [`lifecycle`]: roll back, restart, stop, start a live service.
 //! - [`env`]: a service's variables and write-only secrets (`.env` import too).
+//! - [`revocation`]: open streams (log follows, live views, consoles) re-authorize on every
+//!   change that can take access away and on a timer, and end when it is gone.
 //! - [`tools`]: the console and file explorer, relayed to the agent over its connection.
 //! - [`mail`]: invitation emails over SMTP, when configured.
 //! - [`gateway`]: where agent connections arrive; the registry of live ones.
@@ -50,6 +52,7 @@ pub mod logs;
 pub mod mail;
 pub mod members;
 pub mod rbac;
+pub mod revocation;
 pub mod secrets;
 pub mod service_spec;
 pub mod services;

@@ -42,6 +42,8 @@ pub struct Options {
     pub console_idle_secs: Option<u32>,
     /// `DPLOYR_SHUTDOWN_DRAIN_SECS` (default 10).
     pub shutdown_drain_secs: Option<u64>,
+    /// `DPLOYR_TRUST_PROXY`: a proxy on loopback (the test client) may forward addresses.
+    pub trust_proxy: bool,
 }
 
 impl TestApp {
@@ -67,6 +69,7 @@ impl TestApp {
         let mut config = Config::for_data_dir(dir.path().to_path_buf());
         config.open_signup = opts.open_signup;
         config.local_agent = opts.local_agent;
+        config.trust_proxy = opts.trust_proxy;
         config.smtp_url = opts.smtp_url.clone();
         if let Some(cap) = opts.upload_max_bytes {
             config.upload_max_bytes = cap;

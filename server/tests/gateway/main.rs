@@ -21,6 +21,7 @@ mod node_apps;
 mod python_apps;
 mod refusals;
 mod restart;
+mod revocation;
 mod secrets;
 mod streams;
 mod tools;
