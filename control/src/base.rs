@@ -118,6 +118,9 @@ pub struct Base {
     pub(crate) registry: Arc<Registry>,
     /// Bumped on every change to services and deployments (live views wait on it).
     pub(crate) activity: Arc<crate::changes::Changes>,
+    /// Bumped after every change that can take access away; open streams re-authorize on it
+    /// ([`crate::revocation`]).
+    pub(crate) access: Arc<crate::changes::Changes>,
     /// Numbering and live relay of service log lines.
     pub(crate) logs: Arc<crate::logs::LogHub>,
     /// Seals and opens secrets. A random key unless [`Base::with_keyring`] gives the real one.
@@ -146,6 +149,7 @@ impl Base {
             hook_rejections: Arc::new(crate::webhooks::rejection_limiter()),
             registry: Arc::new(Registry::default()),
             activity: Arc::default(),
+            access: Arc::default(),
             logs: Arc::default(),
             keyring: Arc::new(Keyring::from_keys(crate::secrets::keyring::new_key(), &[])),
             mailer: None,

@@ -173,6 +173,7 @@ impl Base {
         )
         .await?;
         tx.commit().await?;
+        self.access_changed();
         tracing::info!(cluster = %row.id, name = %row.name, by = %actor.user.id, "cluster deleted");
         // An offline instance's agent is told when it comes back ([`crate::removals`]).
         let removals = instances.iter().map(|i| self.send_removals(&i.id));

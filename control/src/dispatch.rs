@@ -42,6 +42,9 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
+/// In-progress deployments one agent report may name that Base looks up and cancels.
+const MAX_REPORTED_IN_PROGRESS: usize = 256;
+
 impl Base {
     /// Sends every order the instance's agent has not accepted yet, oldest first. Stops at the
     /// first one that cannot be delivered; the next reconnect tries again.
@@ -161,21 +164,28 @@ impl Base {
             }
         }
         // Deployments that ended here while the agent was away (cancelled, timed out) but that
-        // it still runs: stop them there.
-        for p in state.deployments.iter().filter(|p| p.state.in_progress()) {
+        // it still runs: stop them there, one after the other in one task. An agent runs a
+        // few at a time; past [`MAX_REPORTED_IN_PROGRESS`] the report is not believed (L2).
+        let mut cancels = Vec::new();
+        let running = state.deployments.iter().filter(|p| p.state.in_progress());
+        for p in running.take(MAX_REPORTED_IN_PROGRESS) {
             let ended = sql::by_id(self.store.pool(), &p.deployment_id)
                 .await?
                 .is_none_or(|r| !r.state.in_progress());
             if ended {
-                let cancel = Command::CancelDeploy {
+                cancels.push(Command::CancelDeploy {
                     deployment_id: p.deployment_id.clone(),
-                };
-                let (base, instance) = (self.clone(), instance_id.to_string());
-                tokio::spawn(async move {
-                    let timeout = base.limits().command_timeout;
-                    let _ = base.registry.send_command(&instance, cancel, timeout).await;
                 });
             }
+        }
+        if !cancels.is_empty() {
+            let (base, instance) = (self.clone(), instance_id.to_string());
+            tokio::spawn(async move {
+                let timeout = base.limits().command_timeout;
+                for cancel in cancels {
+                    let _ = base.registry.send_command(&instance, cancel, timeout).await;
+                }
+            });
         }
         for report in &state.services {
             self.record_service(instance_id, report).await?;

@@ -78,6 +78,7 @@ impl Base {
         let details = json!({ "name": row.name, "console_enabled": enabled });
         let event = may.event(actor, AuditAction::InstanceUpdate, &row.id, details);
         commit_with(tx, event).await?;
+        self.access_changed();
         self.registry.changed();
         let row = sql::by_id(self.store.pool(), &row.id)
             .await?
@@ -239,6 +240,7 @@ impl Base {
         let details = json!({ "name": row.name });
         let event = may.event(actor, AuditAction::InstanceDelete, &row.id, details);
         commit_with(tx, event).await?;
+        self.access_changed();
         self.registry.disconnect(&row.id);
         self.registry.changed();
         Ok(())
@@ -257,8 +259,13 @@ impl Base {
             "join token is unknown, used or expired: create a new one in the dashboard";
         let now = clock::now_ms();
         let facts = serde_json::to_string(host).map_err(|e| DomainError::Internal(Box::new(e)))?;
+        let hash = token::hash_token(join_token);
+        // Anyone can send Enroll: a bad token is refused by a read, before any write lock (L1).
+        if !sql::join_token_usable(self.store.pool(), &hash, now).await? {
+            return Err(DomainError::Unauthorized(REFUSED));
+        }
         let mut tx = self.store.begin().await?;
-        let instance_id = sql::burn_join_token(&mut *tx, &token::hash_token(join_token), now)
+        let instance_id = sql::burn_join_token(&mut *tx, &hash, now)
             .await?
             .ok_or(DomainError::Unauthorized(REFUSED))?;
         let row = sql::by_id(&mut *tx, &instance_id)

@@ -21,6 +21,8 @@
 //! - [`lifecycle`]: roll back, restart, stop, start a live service.
 //! - [`removals`]: deleted services removed from their instance, however long it was away.
 //! - [`env`]: a service's variables and write-only secrets (`.env` import too).
+//! - [`revocation`]: open streams (log follows, live views, consoles) re-authorize on every
+//!   change that can take access away and on a timer, and end when it is gone.
 //! - [`tools`]: the console and file explorer, relayed to the agent over its connection.
 //! - [`mail`]: invitation emails over SMTP, when configured.
 //! - [`gateway`]: where agent connections arrive; the registry of live ones.
@@ -52,6 +54,7 @@ pub mod mail;
 pub mod members;
 pub mod rbac;
 pub mod removals;
+pub mod revocation;
 pub mod secrets;
 pub mod service_spec;
 pub mod services;

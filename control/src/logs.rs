@@ -29,6 +29,8 @@ const FOLLOW_BUFFER: usize = 16 * 1024;
 const STORE_QUEUE: usize = 16;
 /// Lines stored in one transaction at most, when batches have piled up.
 const STORE_BATCH: usize = 4_096;
+/// Distinct service ids one log stream may name (an instance runs far fewer).
+const MAX_SERVICES_PER_STREAM: usize = 4_096;
 /// Lines a read returns at most.
 pub const MAX_READ: i64 = 10_000;
 
@@ -106,7 +108,8 @@ impl Base {
         tokio::join!(self.read_log_stream(instance_id, stream, tx), store);
     }
 
-    /// Parses the stream's JSON lines and passes on the records of the instance's own services.
+    /// Parses the stream's JSON lines and passes on the records of the instance's own services
+    /// (at most [`MAX_SERVICES_PER_STREAM`] distinct ids are looked up).
     async fn read_log_stream(
         &self,
         instance_id: &str,
@@ -144,6 +147,9 @@ impl Base {
                 };
                 let ok = match owned.get(&r.service_id) {
                     Some(ok) => *ok,
+                    // An agent naming this many services it does not run is not to be believed
+                    // further: no more lookups, nor memory, for ids it makes up (L2).
+                    None if owned.len() >= MAX_SERVICES_PER_STREAM => false,
                     None => {
                         let ok = services_sql::by_id(self.store.pool(), &r.service_id)
                             .await

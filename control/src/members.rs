@@ -73,6 +73,7 @@ impl Base {
         let details = json!({ "from": from.as_str(), "to": role.as_str() });
         let event = may.event(actor, AuditAction::MemberRole, user_id, details);
         commit_with(tx, event).await?;
+        self.access_changed();
         Ok(())
     }
 
@@ -128,6 +129,7 @@ impl Base {
         )
         .await?;
         tx.commit().await?;
+        self.access_changed();
         Ok(())
     }
 }

@@ -138,6 +138,7 @@ impl Base {
         let details = json!({ "name": row.name });
         let event = may.event(actor, AuditAction::TokenRevoke, &row.id, details);
         commit_with(tx, event).await?;
+        self.access_changed();
         Ok(())
     }
 

@@ -9,26 +9,23 @@ use std::pin::Pin;
 
 use futures_util::{Stream, StreamExt};
 use proto::wire::{
-    ConsoleOpen, ConsoleTarget, FileEntry, FileErrorKind, FileOp, FileReply, FileRequest,
-    MuxStream, Record, RecordReader, StreamOpen,
+    ConsoleOpen, FileEntry, FileErrorKind, FileOp, FileReply, FileRequest, MuxStream, Record,
+    RecordReader, StreamOpen,
 };
 use serde_json::json;
 
 use crate::events::{NewEvent, record};
 use crate::gateway::registry::OpenError;
-use crate::rbac::{UseConsole, UseFiles, authorize};
+use crate::rbac::UseFiles;
 use crate::store::instances as instances_sql;
 use crate::{Actor, Base, DomainError};
 
+mod gate;
+use gate::ConsoleGate;
+pub use gate::ConsoleScope;
+
 /// How long a detached shell waits for its browser.
 pub const CONSOLE_LINGER_SECS: u32 = 60;
-
-/// What a console is opened on.
-#[derive(Debug, Clone)]
-pub enum ConsoleScope {
-    Service(String),
-    Instance(String),
-}
 
 /// An open console: the agent's stream and what the closing event needs.
 pub struct Console {
@@ -78,26 +75,12 @@ impl Base {
         rows: u16,
     ) -> Result<Console, DomainError> {
         let session = browser_id(session)?;
-        let (instance_id, target, agent_target) = match scope {
-            ConsoleScope::Service(id) => {
-                let s = self.visible_service(actor, id).await?;
-                let target = ConsoleTarget::Service {
-                    service_id: s.id.clone().into(),
-                };
-                (s.instance_id, s.id, target)
-            }
-            ConsoleScope::Instance(id) => (id.clone(), id.clone(), ConsoleTarget::Instance),
-        };
-        let instance = instances_sql::by_id(self.store.pool(), &instance_id)
-            .await?
-            .ok_or(DomainError::NotFound("instance"))?;
-        let may = authorize::<UseConsole>(&self.store, actor, &instance.cluster_id).await?;
-        if instance.console_enabled == 0 {
-            return Err(DomainError::Disabled(format!(
-                "the console is switched off on {}: an Admin can switch it on in the instance's settings",
-                instance.name
-            )));
-        }
+        let ConsoleGate {
+            instance,
+            target,
+            agent_target,
+            may,
+        } = self.console_gate(actor, scope).await?;
         let open = ConsoleOpen {
             // Per person and target: nobody attaches to someone else's shell.
             session: format!("{}/{target}/{session}", actor.user.id),

@@ -38,9 +38,18 @@ pub struct Config {
     /// Let anyone sign up (normally only the first person may; others are invited).
     #[arg(long, env = "DPLOYR_OPEN_SIGNUP")]
     pub open_signup: bool,
-    /// Trust the first `X-Forwarded-For` address (only behind your own reverse proxy).
+    /// Trust a reverse proxy on this host (loopback): the client is the rightmost
+    /// `X-Forwarded-For` hop that is not a trusted proxy.
     #[arg(long, env = "DPLOYR_TRUST_PROXY")]
     pub trust_proxy: bool,
+    /// A reverse proxy (address or CIDR block) whose `X-Forwarded-For` hops are believed;
+    /// repeat the flag, or separate blocks with commas in the variable.
+    #[arg(
+        long = "trusted-proxy",
+        env = "DPLOYR_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<crate::proxy::Cidr>,
     /// The dployrd binary served at /download/dployrd (default: `dployrd` beside this binary).
     #[arg(long, env = "DPLOYR_AGENT_BIN")]
     pub agent_bin: Option<PathBuf>,
@@ -119,6 +128,7 @@ impl Config {
             database_url: None,
             open_signup: false,
             trust_proxy: false,
+            trusted_proxies: Vec::new(),
             agent_bin: None,
             cli_bin: None,
             local_agent: false,

@@ -4,7 +4,8 @@
 //!
 //! - [`config`]: flags and their environment variables.
 //! - [`state`]: what handlers share.
-//! - [`middleware`]: client address, `Origin` checks.
+//! - [`middleware`]: client address, `Origin` checks, security headers.
+//! - [`proxy`]: which `X-Forwarded-For` hop is the client, given the trusted proxies.
 //! - [`rest`]: `/api/v1` handlers and their error mapping; `rest::hooks` also serves the public
 //!   push-to-deploy route `/hooks/{provider}/{service}`.
 //! - [`install`]: `/install.sh` and `/download/dployrd` for new servers.
@@ -19,6 +20,7 @@ pub mod config;
 pub mod install;
 pub mod local_agent;
 pub mod middleware;
+pub mod proxy;
 pub mod rest;
 pub mod site;
 pub mod state;
@@ -208,5 +210,6 @@ pub fn router(state: ServerState) -> Router {
                     .and(NotForContentType::const_new("application/x-ndjson")),
             ),
         )
+        .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
 }

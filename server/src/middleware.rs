@@ -1,14 +1,20 @@
 //! Request plumbing shared by every route: who is calling from where ([`client_info`]), the CSRF
-//! guard on state-changing requests ([`check_origin`]), and the tracing span per request.
+//! guard on state-changing requests ([`check_origin`]), the headers that keep the dashboard out
+//! of other sites' frames ([`security_headers`], L8), and the tracing span per request, with
+//! invitation tokens left out of its path (L12).
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use control::ClientInfo;
-use http::header::{CONNECTION, ORIGIN, UPGRADE, USER_AGENT};
-use http::{Method, StatusCode};
+use http::header::{
+    CONNECTION, CONTENT_SECURITY_POLICY, ORIGIN, REFERRER_POLICY, UPGRADE, USER_AGENT,
+    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
+use http::{HeaderValue, Method, StatusCode};
 
 use crate::rest::error::error_response;
 use crate::state::ServerState;
@@ -19,31 +25,22 @@ pub async fn client_info(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let forwarded = state
-        .trust_proxy
-        .then(|| {
-            req.headers()
-                .get("x-forwarded-for")?
-                .to_str()
-                .ok()?
-                .split(',')
-                .next()
-                .map(|s| s.trim().to_string())
-        })
-        .flatten();
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+        .map(|c| c.0.ip());
+    let hops = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    let ip = state.proxies.client_ip(peer, hops);
     let user_agent = req
         .headers()
         .get(USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    req.extensions_mut().insert(ClientInfo {
-        ip: forwarded.or(peer),
-        user_agent,
-    });
+    req.extensions_mut().insert(ClientInfo { ip, user_agent });
     next.run(req).await
 }
 
@@ -73,7 +70,7 @@ pub async fn check_origin(State(state): State<ServerState>, req: Request, next: 
     if (!safe || is_websocket_upgrade(&req)) && !bearer_only && !webhook {
         let origin = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok());
         if origin != Some(&*state.origin) {
-            tracing::warn!(?origin, expected = %state.origin, path = %req.uri().path(), "refused: bad Origin");
+            tracing::warn!(?origin, expected = %state.origin, path = %loggable_path(req.uri().path()), "refused: bad Origin");
             let message = match origin {
                 None => "missing Origin header on a state-changing request".to_string(),
                 Some(o) => format!("requests from {o} are not allowed"),
@@ -87,5 +84,64 @@ pub async fn check_origin(State(state): State<ServerState>, req: Request, next: 
 
 /// One span per request, with the fields we search logs by.
 pub fn request_span(req: &http::Request<axum::body::Body>) -> tracing::Span {
-    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+    tracing::info_span!("request", method = %req.method(), path = %loggable_path(req.uri().path()))
+}
+
+/// `path` with the segment after `invite`/`invites` (an invitation's secret token in
+/// `/invite/<token>` and `/api/v1/invites/<token>/accept`) replaced, for logs.
+pub fn loggable_path(path: &str) -> Cow<'_, str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let secret = |i: usize| {
+        i > 0 && matches!(segments[i - 1], "invite" | "invites") && !segments[i].is_empty()
+    };
+    if !(0..segments.len()).any(secret) {
+        return Cow::Borrowed(path);
+    }
+    let parts: Vec<&str> = (0..segments.len())
+        .map(|i| if secret(i) { "…" } else { segments[i] })
+        .collect();
+    Cow::Owned(parts.join("/"))
+}
+
+/// Every response refuses to be framed (`X-Frame-Options` and CSP `frame-ancestors`, added to
+/// any policy the response has), to be sniffed as another type, and to send Base's URLs (with
+/// ids and invitation tokens in them) as a referrer to other sites.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    let policy = match headers.get(CONTENT_SECURITY_POLICY).map(|v| v.to_str()) {
+        None => Some("frame-ancestors 'none'".to_string()),
+        Some(Ok(p)) if p.contains("frame-ancestors") => None,
+        Some(Ok(p)) => Some(format!(
+            "{}; frame-ancestors 'none'",
+            p.trim_end_matches([';', ' '])
+        )),
+        Some(Err(_)) => Some("frame-ancestors 'none'".to_string()),
+    };
+    if let Some(v) = policy.and_then(|p| HeaderValue::from_str(&p).ok()) {
+        headers.insert(CONTENT_SECURITY_POLICY, v);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn invitation_tokens_are_left_out_of_logged_paths() {
+        assert_eq!(loggable_path("/invite/abc123"), "/invite/…");
+        assert_eq!(
+            loggable_path("/api/v1/invites/abc123/accept"),
+            "/api/v1/invites/…/accept"
+        );
+        assert_eq!(
+            loggable_path("/api/v1/clusters/c1/invites"),
+            "/api/v1/clusters/c1/invites"
+        );
+        assert_eq!(loggable_path("/api/v1/services/s1"), "/api/v1/services/s1");
+    }
 }

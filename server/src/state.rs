@@ -13,7 +13,8 @@ use crate::Config;
 pub struct ServerState {
     pub base: Base,
     pub leptos: LeptosOptions,
-    pub trust_proxy: bool,
+    /// Whose `X-Forwarded-For` hops count ([`crate::proxy`]).
+    pub proxies: std::sync::Arc<crate::proxy::TrustedProxies>,
     /// `Origin` value state-changing requests must carry.
     pub origin: std::sync::Arc<str>,
     /// The dployrd binary served to installers.
@@ -89,7 +90,10 @@ impl ServerState {
         Ok(ServerState {
             base,
             leptos,
-            trust_proxy: config.trust_proxy,
+            proxies: std::sync::Arc::new(crate::proxy::TrustedProxies::new(
+                &config.trusted_proxies,
+                config.trust_proxy,
+            )),
             origin,
             gateway_identity: identity,
             agent_bin,

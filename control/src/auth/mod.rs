@@ -203,8 +203,10 @@ impl Base {
     ) -> Result<LoggedIn, DomainError> {
         let email = email.trim().to_lowercase();
         let ip = client.ip.as_deref();
-        self.limiter
-            .check(&email, ip, Instant::now())
+        // Taken before the hash, so attempts in flight count (M2).
+        let slot = self
+            .limiter
+            .reserve(&email, ip, Instant::now())
             .map_err(|retry_after| DomainError::RateLimited { retry_after })?;
         let user = users::by_email(self.store.pool(), &email).await?;
         let ok = self
@@ -212,7 +214,7 @@ impl Base {
             .verify(user.as_ref().map(|u| u.password_hash.as_str()), password)
             .await;
         let Some(user) = user.filter(|_| ok) else {
-            self.limiter.record_failure(&email, ip, Instant::now());
+            slot.failed(Instant::now());
             tracing::info!(ip, "failed login");
             // Recorded against the account when there is one (never the password tried).
             let target = users::by_email(self.store.pool(), &email)
@@ -284,6 +286,7 @@ impl Base {
         )
         .await?;
         tx.commit().await?;
+        self.access_changed();
         Ok(())
     }
 
@@ -298,14 +301,15 @@ impl Base {
         actor.require_session()?;
         let email = actor.user.email.as_str();
         let ip = actor.client.ip.as_deref();
-        self.limiter
-            .check(email, ip, Instant::now())
+        let slot = self
+            .limiter
+            .reserve(email, ip, Instant::now())
             .map_err(|retry_after| DomainError::RateLimited { retry_after })?;
         let user = users::by_id(self.store.pool(), &actor.user.id)
             .await?
             .ok_or(DomainError::Unauthorized(NOT_SIGNED_IN))?;
         if !self.hasher.verify(Some(&user.password_hash), current).await {
-            self.limiter.record_failure(email, ip, Instant::now());
+            slot.failed(Instant::now());
             return Err(DomainError::invalid(
                 "current_password",
                 "current password is wrong",
@@ -339,6 +343,7 @@ impl Base {
         )
         .await?;
         tx.commit().await?;
+        self.access_changed();
         Ok(())
     }
 }

@@ -15,15 +15,16 @@ use std::time::Duration;
 use proto::tls::fingerprint;
 use proto::wire::handshake::{self, HandshakeError};
 use proto::wire::{
-    self, AgentMsg, BaseMsg, ControlError, ControlReceiver, Incoming, Mux, MuxError, Outcome, Side,
-    StreamError, StreamOpen,
+    self, AgentMsg, AgentState, BaseMsg, ControlError, ControlReceiver, Incoming, Mux, MuxError,
+    Outcome, Side, StreamError, StreamOpen,
 };
 use rustls::ServerConfig;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
+use super::preauth::{Admission, MAX_PENDING, MAX_PENDING_PER_IP, PreAuth};
 use super::registry::Pending;
 use crate::{Base, ClientInfo, DomainError};
 
@@ -87,6 +88,7 @@ pub async fn serve(
     let acceptor = TlsAcceptor::from(tls);
     tokio::pin!(shutdown);
     let mut open = tokio::task::JoinSet::new();
+    let gate = PreAuth::new(MAX_PENDING, MAX_PENDING_PER_IP);
     loop {
         // Forget connections that ended, so the set does not grow.
         while open.try_join_next().is_some() {}
@@ -100,12 +102,16 @@ pub async fn serve(
                 }
             },
         };
+        let Some(admitted) = gate.admit(peer.ip()) else {
+            tracing::debug!(%peer, "gateway: too many handshakes in progress; connection dropped");
+            continue;
+        };
         let base = base.clone();
         let acceptor = acceptor.clone();
         let span = tracing::info_span!("agent", %peer, instance.id = tracing::field::Empty);
         open.spawn(
             async move {
-                match connection(base, acceptor, tcp, peer).await {
+                match connection(base, acceptor, tcp, peer, admitted).await {
                     Ok(()) | Err(ConnError::Killed) => tracing::info!("agent connection closed"),
                     Err(e) => tracing::warn!(reason = %e, "agent connection closed"),
                 }
@@ -131,6 +137,7 @@ async fn connection(
     acceptor: TlsAcceptor,
     tcp: TcpStream,
     peer: SocketAddr,
+    admitted: Admission,
 ) -> Result<(), ConnError> {
     let (mut ws, fp, first) = tokio::time::timeout(HANDSHAKE_TIMEOUT, async {
         let tls = acceptor.accept(tcp).await.map_err(ConnError::Tls)?;
@@ -208,6 +215,8 @@ async fn connection(
                 },
             };
             tracing::Span::current().record("instance.id", instance_id.as_str());
+            // A known agent: no longer one of the handshakes in progress.
+            drop(admitted);
             base.instance_seen(&instance_id, &version, &host).await?;
             // From here on the connection is multiplexed: control on stream 0, and byte
             // streams Base or the agent open next to it.
@@ -234,22 +243,18 @@ async fn connection(
             tracing::info!(%version, "agent online");
             // Reconcile what the agent reports and deliver what it has not accepted; this sends
             // commands, so it runs beside the session that carries them.
-            let settle = {
-                let (base, id) = (base.clone(), instance_id.clone());
-                tokio::spawn(async move {
-                    base.agent_connected(&id, &state).await;
-                    if retired {
-                        base.registry().disconnect(&id);
-                    }
-                })
-            };
+            // One reconcile at a time per connection; Status reports arriving meanwhile
+            // coalesce into the latest (L2). A retired instance is let go after the first.
+            let (status, reports) = watch::channel(state);
+            let settle = tokio::spawn(settle(base.clone(), instance_id.clone(), reports, retired));
             let kill = reg.kill.clone();
             let tunnel = Tunnel {
                 mux: mux.clone(),
                 control,
                 incoming,
             };
-            let result = session(&base, &instance_id, tunnel, kill, &mut reg.commands).await;
+            let result =
+                session(&base, &instance_id, tunnel, kill, &mut reg.commands, status).await;
             settle.abort();
             base.registry().unregister(&reg);
             let _ = base.instance_seen(&instance_id, &version, &host).await;
@@ -290,8 +295,9 @@ async fn session(
     base: &Base,
     instance_id: &str,
     mut tunnel: Tunnel,
-    mut kill: tokio::sync::watch::Receiver<bool>,
+    mut kill: watch::Receiver<bool>,
     commands: &mut mpsc::Receiver<Pending>,
+    status: watch::Sender<AgentState>,
 ) -> Result<(), ConnError> {
     let mux = tunnel.mux.clone();
     let send = |msg: &BaseMsg| mux.send_control(msg).map_err(ConnError::from);
@@ -362,15 +368,37 @@ async fn session(
                 }
                 Some(Ok(AgentMsg::Status { state })) => {
                     last_heard = tokio::time::Instant::now();
-                    // Spawned: it may send commands, which this loop has to carry.
-                    let (base, id) = (base.clone(), instance_id.to_string());
-                    tokio::spawn(async move { base.agent_connected(&id, &state).await });
+                    // Reconciled by the connection's own task ([`settle`]): it may send
+                    // commands, which this loop has to carry.
+                    status.send_replace(state);
                 }
                 Some(Ok(other)) => {
                     last_heard = tokio::time::Instant::now();
                     tracing::debug!(?other, "ignored agent message");
                 }
             }
+        }
+    }
+}
+
+/// Reconciles the connection's agent after its Hello and after each Status report, one at a
+/// time: reports that arrive during a reconcile wait as one (the latest), so an agent that
+/// floods them costs one reconcile in flight and one pending.
+async fn settle(
+    base: Base,
+    instance_id: String,
+    mut reports: watch::Receiver<AgentState>,
+    retired: bool,
+) {
+    loop {
+        let state = reports.borrow_and_update().clone();
+        base.agent_connected(&instance_id, &state).await;
+        if retired {
+            base.registry().disconnect(&instance_id);
+            return;
+        }
+        if reports.changed().await.is_err() {
+            return;
         }
     }
 }

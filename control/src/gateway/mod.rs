@@ -3,8 +3,10 @@
 //!
 //! - [`tls`]: the gateway's identity (key, self-signed certificate, pin) and client-cert policy.
 //! - [`listener`]: accept, handshake, enroll or hello, heartbeats, commands and acks, revocation.
+//! - [`preauth`]: how many connections may be in their handshake at once (overall, per address).
 //! - [`registry`]: which instances are online in this process, and the command path to them.
 
 pub mod listener;
+pub mod preauth;
 pub mod registry;
 pub mod tls;

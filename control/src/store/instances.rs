@@ -132,6 +132,21 @@ pub async fn insert_join_token(
 
 /// Burns a live join token and returns its instance; `None` if unknown, used or expired. One
 /// conditional UPDATE, so two concurrent uses of one token succeed at most once.
+/// Whether a join token with this hash could be burnt now (a read: no write lock taken).
+pub async fn join_token_usable(
+    db: impl Exec<'_>,
+    token_hash: &str,
+    now: i64,
+) -> sqlx::Result<bool> {
+    let sql = "SELECT instance_id FROM join_tokens \
+               WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
+    Ok(
+        optional_scalar::<String>(db, sql, &[Text(token_hash), Int(now)])
+            .await?
+            .is_some(),
+    )
+}
+
 pub async fn burn_join_token(
     db: impl Exec<'_>,
     token_hash: &str,

@@ -6,11 +6,13 @@
 //! → shell) and output (shell → browser). Text messages are JSON: the browser sends
 //! `{"resize":{"cols":120,"rows":40}}`; Base forwards the agent's events:
 //! `{"Attached":{"resumed":true,"pid":42}}`, `{"Ended":{"reason":"…"}}`, `{"Refused":{"reason":"…"}}`.
-//! RBAC (Admin+), the instance's console switch and `Origin` are checked before the upgrade.
+//! RBAC (Admin+), the instance's console switch and `Origin` are checked before the upgrade;
+//! all but `Origin` again while it is open, which closes with code 1008 and the reason.
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Path};
 use axum::response::Response;
+use control::revocation::Access;
 use control::tools::{Console, ConsoleScope};
 use control::{Actor, Base};
 use futures_util::{SinkExt, StreamExt};
@@ -105,18 +107,27 @@ impl Opening {
         let console = base
             .open_console(&actor, &scope, &q.session, q.cols, q.rows)
             .await?;
-        Ok(upgrade.on_upgrade(move |socket| relay(socket, console, base, actor)))
+        Ok(upgrade.on_upgrade(move |socket| relay(socket, console, base, actor, scope)))
     }
 }
 
-/// Moves bytes both ways until either side ends; the shell itself lingers on the agent.
-async fn relay(socket: WebSocket, console: Console, base: Base, actor: Actor) {
+/// Moves bytes both ways until either side ends, or until the actor may no longer hold this
+/// console (M1: session or token ended, demoted or removed, the instance's console switched
+/// off), which closes the socket with the reason. The shell itself lingers on the agent, and
+/// reattaching to it is checked like opening.
+async fn relay(socket: WebSocket, console: Console, base: Base, actor: Actor, scope: ConsoleScope) {
     let Console { stream, opened } = console;
+    let revoked = base.until_revoked(actor.clone(), Access::Console(scope));
+    tokio::pin!(revoked);
     let (mut to_agent, mut from_agent) = stream.split();
     let (mut to_browser, mut from_browser) = socket.split();
     let mut records = RecordReader::default();
     loop {
         tokio::select! {
+            reason = &mut revoked => {
+                let _ = to_browser.send(super::live::close(&reason.to_string())).await;
+                break;
+            }
             msg = from_browser.next() => match msg {
                 Some(Ok(Message::Binary(b))) => {
                     if to_agent.send(&Record::data(&b)).await.is_err() {

@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::response::Response;
+use control::revocation::Access;
 use http::StatusCode;
 use proto::api::{
     CreateInstanceRequest, CreateInstanceResponse, Instance, InstanceList, UpdateInstanceRequest,
@@ -75,7 +76,8 @@ pub async fn live(On(base, actor, cluster): On, Upgrade(upgrade): Upgrade) -> Ap
     base.list_instances(&actor, &cluster).await?;
     Ok(upgrade.on_upgrade(move |socket| async move {
         let changes = base.registry().subscribe();
-        super::live::push_on_change(socket, changes, "instances", || async {
+        let revoked = base.until_revoked(actor.clone(), Access::Cluster(cluster.clone()));
+        super::live::push_on_change(socket, changes, revoked, "instances", || async {
             base.list_instances(&actor, &cluster)
                 .await
                 .map(InstanceList::whole)

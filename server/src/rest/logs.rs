@@ -1,14 +1,17 @@
 //! `GET /api/v1/services/{id}/logs` and `GET /api/v1/deployments/{id}/logs`: a service's (or one
 //! deployment's) output as JSON lines (`application/x-ndjson`), or as server-sent events when the
 //! client asks for `text/event-stream`. `since=<seq>` resumes after a line; `follow=true` keeps
-//! the response open and sends each new line as it arrives.
+//! the response open and sends each new line as it arrives, until the reader's access ends.
 
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Path};
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{self, StreamExt};
+use control::DomainError;
+use control::revocation::Access;
+use futures_util::future::{BoxFuture, FutureExt};
+use futures_util::stream::{self, Stream, StreamExt};
 use http::request::Parts;
 use http::{HeaderValue, header};
 use proto::api::LogLine;
@@ -112,29 +115,9 @@ impl Reading {
         first.extend(follow.backlog);
         let head = stream::iter(first.into_iter().map(Arc::new));
         let body = if q.follow {
-            let deployment = deployment.map(str::to_string);
-            let live = stream::unfold(
-                (follow.live, last, deployment),
-                |(mut rx, last, dep)| async move {
-                    loop {
-                        match rx.recv().await {
-                            Ok(line) if line.seq <= last => continue,
-                            Ok(line) if dep.is_some() && line.deployment_id != dep => continue,
-                            Ok(line) => {
-                                let seq = line.seq;
-                                return Some((line, (rx, seq, dep)));
-                            }
-                            Err(broadcast::error::RecvError::Lagged(n)) => {
-                                let note = system(format!(
-                                    "[dployr] {n} lines skipped: this reader fell behind"
-                                ));
-                                return Some((Arc::new(note), (rx, last, dep)));
-                            }
-                            Err(broadcast::error::RecvError::Closed) => return None,
-                        }
-                    }
-                },
-            );
+            let access = Access::Logs(service.to_string());
+            let revoked = base.until_revoked(actor, access).boxed();
+            let live = follow_live(follow.live, last, deployment.map(str::to_string), revoked);
             encode(head.chain(live).boxed(), sse)
         } else {
             encode(head.boxed(), sse)
@@ -151,6 +134,53 @@ impl Reading {
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         Ok(res)
     }
+}
+
+/// Where a follow is: the live lines, the last one sent, the one deployment it is limited to,
+/// and the re-authorization that ends it ([`control::Base::until_revoked`]); `None` once it has ended.
+type Following = Option<(
+    broadcast::Receiver<Arc<LogLine>>,
+    i64,
+    Option<String>,
+    BoxFuture<'static, DomainError>,
+)>;
+
+/// The live part of a follow: new lines until the service's log closes, or until the reader's
+/// access ends (M1: logout, a revoked or expired token, removal from the cluster), which is
+/// said in a last system line before the response ends.
+fn follow_live(
+    rx: broadcast::Receiver<Arc<LogLine>>,
+    last: i64,
+    dep: Option<String>,
+    revoked: BoxFuture<'static, DomainError>,
+) -> impl Stream<Item = Arc<LogLine>> + Send + 'static {
+    let state: Following = Some((rx, last, dep, revoked));
+    stream::unfold(state, |state| async move {
+        let (mut rx, last, dep, mut revoked) = state?;
+        loop {
+            tokio::select! {
+                reason = &mut revoked => {
+                    let note = system(format!("[dployr] the log stream ended: {reason}"));
+                    return Some((Arc::new(note), None));
+                }
+                got = rx.recv() => match got {
+                    Ok(line) if line.seq <= last => continue,
+                    Ok(line) if dep.is_some() && line.deployment_id != dep => continue,
+                    Ok(line) => {
+                        let seq = line.seq;
+                        return Some((line, Some((rx, seq, dep, revoked))));
+                    }
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        let note = system(format!(
+                            "[dployr] {n} lines skipped: this reader fell behind"
+                        ));
+                        return Some((Arc::new(note), Some((rx, last, dep, revoked))));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                },
+            }
+        }
+    })
 }
 
 /// Lines as NDJSON or SSE; consecutive ready lines go out in one chunk.

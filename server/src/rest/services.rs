@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::response::Response;
+use control::revocation::Access;
 use http::StatusCode;
 use proto::api::{CreateServiceRequest, Service, ServiceDetail, ServiceList, UpdateServiceRequest};
 
@@ -79,7 +80,8 @@ pub async fn live_list(
     base.list_services(&actor, &cluster).await?;
     Ok(upgrade.on_upgrade(move |socket| async move {
         let changes = base.subscribe_activity();
-        push_on_change(socket, changes, "services", || async {
+        let revoked = base.until_revoked(actor.clone(), Access::Cluster(cluster.clone()));
+        push_on_change(socket, changes, revoked, "services", || async {
             base.list_services(&actor, &cluster)
                 .await
                 .map(ServiceList::whole)
@@ -99,7 +101,8 @@ pub async fn live_one(On(base, actor, id): On, Upgrade(upgrade): Upgrade) -> Api
     base.get_service(&actor, &id).await?;
     Ok(upgrade.on_upgrade(move |socket| async move {
         let changes = base.subscribe_activity();
-        push_on_change(socket, changes, "service", || async {
+        let revoked = base.until_revoked(actor.clone(), Access::Service(id.clone()));
+        push_on_change(socket, changes, revoked, "service", || async {
             let service = base.get_service(&actor, &id).await?;
             let deployments = base.list_deployments(&actor, &id).await?;
             Ok::<_, control::DomainError>(ServiceDetail {

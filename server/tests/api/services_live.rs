@@ -160,3 +160,51 @@ async fn a_service_page_sees_its_deployments_queued_and_cancelled_live() {
     .await;
     assert!(closed.is_ok(), "the socket closes once the service is gone");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l5_a_live_view_is_quiet_while_another_cluster_deploys() {
+    let app = TestApp::open().await;
+    let (cluster, instance, cookie) = ana_with_instance(&app).await;
+    let mut socket = watch(
+        &app,
+        &format!("/api/v1/clusters/{cluster}/services/live"),
+        &cookie,
+    )
+    .await;
+    assert_eq!(next(&mut socket).await, json!({ "services": [] }));
+
+    // Bo, in his own cluster, adds a service, deploys it and cancels the deployment.
+    let bo = app.stranger("bo@example.com", "Bo").await;
+    let as_bo = |r: reqwest::RequestBuilder| r.header("Cookie", &bo).header("Origin", &app.origin);
+    let me: Value = as_bo(reqwest::Client::new().get(format!("{}/api/v1/me", app.url)))
+        .fetch()
+        .await;
+    let theirs = me["clusters"][0]["id"].as_str().unwrap().to_string();
+    let plain = reqwest::Client::new();
+    let made: Value = as_bo(plain.post(format!("{}/api/v1/clusters/{theirs}/instances", app.url)))
+        .json(&json!({ "name": "b-1" }))
+        .fetch()
+        .await;
+    let spec = git_service("b-api", made["instance"]["id"].as_str().unwrap());
+    let svc: Value = as_bo(plain.post(format!("{}/api/v1/clusters/{theirs}/services", app.url)))
+        .json(&spec)
+        .fetch()
+        .await;
+    let svc = svc["id"].as_str().unwrap();
+    let dep: Value = as_bo(plain.post(format!("{}/api/v1/services/{svc}/deployments", app.url)))
+        .fetch()
+        .await;
+    let dep = dep["deployment"]["id"].as_str().unwrap();
+    let cancel = format!("{}/api/v1/deployments/{dep}/cancel", app.url);
+    assert_eq!(as_bo(plain.post(cancel)).code().await, 200);
+
+    // Then Ana's own cluster changes: that is the next thing her view shows.
+    app.create_service(&cluster, &git_service("api", &instance))
+        .await;
+    let pushed = next(&mut socket).await;
+    assert_eq!(
+        pushed["services"].as_array().map(Vec::len),
+        Some(1),
+        "nothing is pushed for another cluster's activity: {pushed}"
+    );
+}

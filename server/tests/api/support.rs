@@ -44,6 +44,8 @@ pub struct Options {
     pub shutdown_drain_secs: Option<u64>,
     /// `DPLOYR_AGENT_BIN` (default: the dployrd beside dployr-server).
     pub agent_bin: Option<std::path::PathBuf>,
+    /// `DPLOYR_TRUST_PROXY`: a proxy on loopback (the test client) may forward addresses.
+    pub trust_proxy: bool,
 }
 
 impl TestApp {
@@ -72,6 +74,7 @@ impl TestApp {
         let mut config = Config::for_data_dir(data_dir.clone());
         config.open_signup = opts.open_signup;
         config.local_agent = opts.local_agent;
+        config.trust_proxy = opts.trust_proxy;
         config.smtp_url = opts.smtp_url.clone();
         if let Some(cap) = opts.upload_max_bytes {
             config.upload_max_bytes = cap;

@@ -23,6 +23,7 @@ mod refusals;
 mod removals;
 mod repo_limits;
 mod restart;
+mod revocation;
 mod secrets;
 mod streams;
 mod tools;
