@@ -265,6 +265,7 @@ pub async fn run(
         anyhow::anyhow!("not enrolled: run `dployrd join --url … --token … --pin …` first")
     })?;
     let identity = AgentIdentity::load_or_create(data.path())?;
+    crate::deploy::service_user::prepare_data_dir(data.path());
     let listener = tokio::net::TcpListener::bind(options.ingress_listen)
         .await
         .map_err(|e| {

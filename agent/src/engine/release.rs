@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use super::launch::{Launch, describe};
 use super::{Engine, KEPT_RELEASES};
 use crate::deploy::process::{LogLine, STOP_GRACE};
+use crate::deploy::service_user;
 use crate::deploy::{HealthCheck, Probe, Unhealthy, free_port, probe, wait_healthy};
 use crate::docker;
 
@@ -113,8 +114,15 @@ pub(super) async fn switch_to(
     cancel: &CancellationToken,
 ) -> Result<(), End> {
     let port = free_port().map_err(|e| End::failed(format!("no free port: {e}")))?;
-    let mut proc = release
-        .launch
+    let mut launch = release.launch.clone();
+    if let Launch::Command(cmd) = &mut launch {
+        // Kept releases do not save their user: a restore (or one kept before services had
+        // users) gets it here.
+        cmd.user = service_user::prepare(&engine.inner.config.services_dir, service_id)
+            .await
+            .map_err(|e| End::failed(format!("preparing the service's system user: {e}")))?;
+    }
+    let mut proc = launch
         .start(port, logs.clone(), &engine.inner.config.docker)
         .await
         .map_err(|e| End::failed(format!("could not start the release: {e}")))?;
