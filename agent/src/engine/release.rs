@@ -107,22 +107,22 @@ pub(super) fn drain_of(order: &DeployOrder) -> Duration {
 pub(super) async fn switch_to(
     engine: &Engine,
     service_id: &str,
-    release: Release,
+    mut release: Release,
     commit: Option<&str>,
     drain: Duration,
     logs: &mpsc::Sender<LogLine>,
     cancel: &CancellationToken,
 ) -> Result<(), End> {
     let port = free_port().map_err(|e| End::failed(format!("no free port: {e}")))?;
-    let mut launch = release.launch.clone();
-    if let Launch::Command(cmd) = &mut launch {
+    if let Launch::Command(cmd) = &mut release.launch {
         // Kept releases do not save their user: a restore (or one kept before services had
-        // users) gets it here.
+        // users) gets it here, and so do the supervisor's restarts of this release.
         cmd.user = service_user::prepare(&engine.inner.config.services_dir, service_id)
             .await
             .map_err(|e| End::failed(format!("preparing the service's system user: {e}")))?;
     }
-    let mut proc = launch
+    let mut proc = release
+        .launch
         .start(port, logs.clone(), &engine.inner.config.docker)
         .await
         .map_err(|e| End::failed(format!("could not start the release: {e}")))?;

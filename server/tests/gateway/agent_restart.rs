@@ -12,7 +12,7 @@ use proto::deploy::DeployState;
 use crate::commands::Gateway;
 use testkit::Repo;
 
-fn dployrd() -> std::path::PathBuf {
+pub(crate) fn dployrd() -> std::path::PathBuf {
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_dployr-server")).with_file_name("dployrd");
     assert!(
         bin.exists(),
@@ -22,7 +22,7 @@ fn dployrd() -> std::path::PathBuf {
     bin
 }
 
-fn start(data: &std::path::Path) -> Child {
+pub(crate) fn start(data: &std::path::Path) -> Child {
     Command::new(dployrd())
         .arg("--data-dir")
         .arg(data)

@@ -13,6 +13,7 @@ mod enroll;
 mod explorer;
 mod harness;
 mod health_live;
+mod isolation;
 mod install;
 mod local;
 mod logs;
