@@ -126,10 +126,15 @@ pub async fn remove(service_id: &str) {
     if lookup(&name).ok().flatten().is_none() {
         return;
     }
-    let out = tokio::process::Command::new("userdel").arg(&name).output().await;
+    let out = tokio::process::Command::new("userdel")
+        .arg(&name)
+        .output()
+        .await;
     match out {
         Ok(out) if out.status.success() => {}
-        Ok(out) => tracing::warn!(user = %name, error = %String::from_utf8_lossy(&out.stderr).trim(), "userdel failed"),
+        Ok(out) => {
+            tracing::warn!(user = %name, error = %String::from_utf8_lossy(&out.stderr).trim(), "userdel failed")
+        }
         Err(e) => tracing::warn!(user = %name, error = %e, "could not run userdel"),
     }
 }

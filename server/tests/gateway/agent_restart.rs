@@ -38,7 +38,7 @@ pub(crate) fn start(data: &std::path::Path) -> Child {
         .unwrap()
 }
 
-async fn answer(addr: &str, host: &str) -> Option<String> {
+pub(crate) async fn answer(addr: &str, host: &str) -> Option<String> {
     let r = reqwest::Client::new()
         .get(format!("http://{addr}/"))
         .header("Host", host)

@@ -9,7 +9,7 @@ use agent::state::DataDir;
 use proto::api::{CreateDeploymentRequest, SetEnvRequest};
 use proto::deploy::DeployState;
 
-use crate::agent_restart::start;
+use crate::agent_restart::{answer, dployrd};
 use crate::commands::Gateway;
 use crate::deploy::{Deployer, files, git_source, node_app};
 use testkit::Repo;
@@ -50,7 +50,10 @@ async fn m3_a_service_cannot_read_another_services_secrets_or_the_agent_key() {
         .expect("b's process runs in its release");
     let b_environ = format!("/proc/{b_pid}/environ");
     assert!(
-        std::fs::read(&b_environ).unwrap().windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+        std::fs::read(&b_environ)
+            .unwrap()
+            .windows(SECRET.len())
+            .any(|w| w == SECRET.as_bytes()),
         "b's process has its secret (root can see it)"
     );
 
@@ -88,13 +91,40 @@ async fn m3_a_service_cannot_read_another_services_secrets_or_the_agent_key() {
         "../../releases.json".into(),
         b_release.join("server.js").display().to_string(),
     ] {
-        assert!(logs.contains(&refused(&path)), "{path} not refused:\n{logs}");
+        assert!(
+            logs.contains(&refused(&path)),
+            "{path} not refused:\n{logs}"
+        );
     }
     assert!(logs.contains("probe ok package.json"), "{logs}");
     assert!(logs.contains("probe ok /proc/self/environ"), "{logs}");
     assert!(logs.contains("probe home writable"), "{logs}");
     assert!(!logs.contains("probe uid 0\n"), "a runs as root:\n{logs}");
     assert!(!logs.contains(SECRET));
+}
+
+/// A dployrd on `data`, killed with the test (its log on the test's stderr).
+struct Dployrd(std::process::Child);
+
+impl Dployrd {
+    fn start(data: &std::path::Path) -> Dployrd {
+        let child = std::process::Command::new(dployrd())
+            .arg("--data-dir")
+            .arg(data)
+            .args(["run", "--ingress-listen", "127.0.0.1:0"])
+            .args(["--ingress-domain", "test"])
+            .env("RUST_LOG", "info")
+            .spawn()
+            .unwrap();
+        Dployrd(child)
+    }
+}
+
+impl Drop for Dployrd {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// The uid each process running in `dir` runs as (from `/proc/<pid>/status`).
@@ -110,7 +140,7 @@ fn uids_under(dir: &std::path::Path) -> Vec<u32> {
 }
 
 /// Waits until a process not in `seen` runs in `dir`; the new processes and their uids.
-async fn new_in(dir: &std::path::Path, seen: &[u32]) -> (Vec<u32>, Vec<u32>) {
+async fn new_in(dir: &std::path::Path, seen: &[u32], what: &str) -> (Vec<u32>, Vec<u32>) {
     let start = Instant::now();
     loop {
         let pids: Vec<u32> = testkit::processes_under(dir)
@@ -121,7 +151,10 @@ async fn new_in(dir: &std::path::Path, seen: &[u32]) -> (Vec<u32>, Vec<u32>) {
             let uids = uids_under(dir);
             return (pids, uids);
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "nothing runs in {dir:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{what}: nothing new runs in the release"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -137,7 +170,7 @@ async fn h1_a_restored_release_and_its_restarts_run_as_the_services_user() {
     agent::join::join(&data, &invite.url, &invite.token, &invite.pin)
         .await
         .unwrap();
-    let mut child = start(dir.path());
+    let child = Dployrd::start(dir.path());
     gw.wait_online(&invite.instance_id, true).await;
     let repo = Repo::new();
     repo.commit(&files(&node_app("v1")), "v1");
@@ -163,22 +196,52 @@ async fn h1_a_restored_release_and_its_restarts_run_as_the_services_user() {
             assert_eq!(d.state, DeployState::Live, "{:?}", d.reason);
             break;
         }
-        assert!(start_wait.elapsed() < Duration::from_secs(120), "{dep} stuck");
+        assert!(
+            start_wait.elapsed() < Duration::from_secs(120),
+            "{dep} stuck"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let release = dir.path().join("services").join(&svc).join("releases").join(&dep);
-    let (old, first) = new_in(&release, &[]).await;
-    assert!(first.iter().all(|&uid| uid != 0), "deployed as root: {first:?}");
+    let release = dir
+        .path()
+        .join("services")
+        .join(&svc)
+        .join("releases")
+        .join(&dep);
+    let (old, first) = new_in(&release, &[], "deployed").await;
+    assert!(
+        first.iter().all(|&uid| uid != 0),
+        "deployed as root: {first:?}"
+    );
 
     // A new dployrd restores the release (and then stops the one the old dployrd left).
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let mut child = start(dir.path());
-    let (restored, uids) = new_in(&release, &old).await;
-    assert!(uids.iter().all(|&uid| uid != 0), "restored as root: {uids:?}");
+    drop(child);
+    let _child = Dployrd::start(dir.path());
+    let (_, uids) = new_in(&release, &old, "restored").await;
+    assert!(
+        uids.iter().all(|&uid| uid != 0),
+        "restored as root: {uids:?}"
+    );
     assert_eq!(uids.first(), first.first(), "the same user as the deploy's");
 
-    // The supervisor starts the restored release again after it dies.
+    // Once the restored release serves (and the old process is stopped), it dies: the
+    // supervisor starts it again.
+    let start_wait = Instant::now();
+    loop {
+        let ingress = std::fs::read_to_string(dir.path().join("ingress.addr")).unwrap();
+        let only_new = testkit::processes_under(&release)
+            .iter()
+            .all(|p| !old.contains(p));
+        if only_new && answer(&ingress, "web.test").await.as_deref() == Some("v1") {
+            break;
+        }
+        assert!(
+            start_wait.elapsed() < Duration::from_secs(60),
+            "not restored"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let restored = testkit::processes_under(&release);
     let pids: Vec<String> = restored.iter().map(u32::to_string).collect();
     let killed = std::process::Command::new("kill")
         .arg("-KILL")
@@ -187,9 +250,10 @@ async fn h1_a_restored_release_and_its_restarts_run_as_the_services_user() {
         .unwrap();
     assert!(killed.success());
     let seen: Vec<u32> = old.iter().chain(&restored).copied().collect();
-    let (_, again) = new_in(&release, &seen).await;
-    assert!(again.iter().all(|&uid| uid != 0), "restarted as root: {again:?}");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let (_, again) = new_in(&release, &seen, "restarted").await;
+    assert!(
+        again.iter().all(|&uid| uid != 0),
+        "restarted as root: {again:?}"
+    );
     crate::kill_processes_under(dir.path());
 }

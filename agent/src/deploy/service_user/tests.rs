@@ -43,7 +43,9 @@ async fn h1_a_service_runs_as_its_own_user() {
     assert_eq!(user.name, user_name(&service_id));
     assert!(user.name.len() <= 32 && user.name.starts_with(PREFIX));
     assert_ne!(user.uid, 0);
-    let passwd = User::from_name(&user.name).unwrap().expect("the user exists");
+    let passwd = User::from_name(&user.name)
+        .unwrap()
+        .expect("the user exists");
     assert_eq!(passwd.uid.as_raw(), user.uid);
 
     let release = services.join(&service_id).join("releases").join("dep1");
@@ -57,8 +59,16 @@ async fn h1_a_service_runs_as_its_own_user() {
     )
     .await;
     assert!(ok, "{lines:?}");
-    assert_eq!(lines[0], user.uid.to_string(), "the process's uid: {lines:?}");
-    assert_eq!(lines[1], user.gid.to_string(), "only its own group, never root's");
+    assert_eq!(
+        lines[0],
+        user.uid.to_string(),
+        "the process's uid: {lines:?}"
+    );
+    assert_eq!(
+        lines[1],
+        user.gid.to_string(),
+        "only its own group, never root's"
+    );
     assert_eq!(lines[2], user.home.display().to_string());
     assert_eq!(lines[3..], ["mine", "written"]);
 
@@ -66,5 +76,8 @@ async fn h1_a_service_runs_as_its_own_user() {
     let again = prepare(&services, &service_id).await.unwrap().unwrap();
     assert_eq!(again, user);
     remove(&service_id).await;
-    assert!(User::from_name(&user.name).unwrap().is_none(), "user deleted");
+    assert!(
+        User::from_name(&user.name).unwrap().is_none(),
+        "user deleted"
+    );
 }
