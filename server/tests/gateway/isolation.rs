@@ -103,7 +103,7 @@ async fn m3_a_service_cannot_read_another_services_secrets_or_the_agent_key() {
     assert!(!logs.contains(SECRET));
 }
 
-/// A dployrd on `data`, killed with the test (its log on the test's stderr).
+/// A dployrd on `data`, killed with the test.
 struct Dployrd(std::process::Child);
 
 impl Dployrd {
@@ -113,7 +113,7 @@ impl Dployrd {
             .arg(data)
             .args(["run", "--ingress-listen", "127.0.0.1:0"])
             .args(["--ingress-domain", "test"])
-            .env("RUST_LOG", "info")
+            .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
         Dployrd(child)
