@@ -72,6 +72,9 @@ pub struct Status {
     pub url: String,
     pub since_unix: u64,
     pub last_error: Option<String>,
+    /// Whether each service runs as its own user (only when dployrd is root).
+    #[serde(default)]
+    pub services_isolated: bool,
 }
 
 fn write_status(data: &DataDir, enr: &Enrollment, state: Link, last_error: Option<String>) {
@@ -85,6 +88,7 @@ fn write_status(data: &DataDir, enr: &Enrollment, state: Link, last_error: Optio
         url: enr.url.clone(),
         since_unix,
         last_error,
+        services_isolated: crate::deploy::service_user::isolating(),
     };
     if let Ok(bytes) = serde_json::to_vec_pretty(&s) {
         let tmp = data.path().join("status.json.tmp");
@@ -265,6 +269,7 @@ pub async fn run(
         anyhow::anyhow!("not enrolled: run `dployrd join --url … --token … --pin …` first")
     })?;
     let identity = AgentIdentity::load_or_create(data.path())?;
+    crate::deploy::service_user::prepare_data_dir(data.path());
     let listener = tokio::net::TcpListener::bind(options.ingress_listen)
         .await
         .map_err(|e| {

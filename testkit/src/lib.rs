@@ -97,10 +97,30 @@ pub fn processes_under(dir: &Path) -> Vec<u32> {
     found
 }
 
-/// SIGKILLs every process [`processes_under`] `dir`: a stopped test must leave none of them
+/// SIGKILLs every process [`processes_under`] `dir`, and deletes the service users made there
+/// ([`remove_users_under`]): a stopped test must leave none of them
 /// (or their shells) behind.
 pub fn kill_processes_under(dir: &Path) {
     for pid in processes_under(dir) {
         let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    }
+    remove_users_under(dir);
+}
+
+/// Deletes the system users whose home is inside `dir`: the users a dployrd running as root
+/// made for its services there (a test's data dir), which would otherwise pile up in
+/// `/etc/passwd` run after run.
+pub fn remove_users_under(dir: &Path) {
+    let Ok(passwd) = std::fs::read_to_string("/etc/passwd") else {
+        return;
+    };
+    for line in passwd.lines() {
+        let fields: Vec<&str> = line.split(':').collect();
+        if let [name, .., home, _shell] = fields[..]
+            && name.starts_with("dployr-svc-")
+            && Path::new(home).starts_with(dir)
+        {
+            let _ = Command::new("userdel").args(["-f", name]).status();
+        }
     }
 }

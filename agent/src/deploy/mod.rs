@@ -14,6 +14,7 @@
 //! - [`fetch`]: one exact commit of a git repository into a release directory.
 //! - [`health`]: whether a started release answers, before traffic moves to it.
 //! - [`ports`]: a free port for a new release.
+//! - [`service_user`]: the system user each service, its builds and its console run as.
 
 pub mod app_dir;
 pub mod fetch;
@@ -23,6 +24,7 @@ pub mod ports;
 pub mod process;
 pub mod repo_config;
 pub mod runtime;
+pub mod service_user;
 #[cfg(test)]
 pub(crate) mod test_files;
 pub mod toolchain;

@@ -23,6 +23,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 pub use tokio_util::sync::CancellationToken;
 
+use super::service_user::Identity;
+
 mod output;
 pub use output::{LogLine, MAX_LINE_BYTES, Stream};
 pub(crate) use output::{drain_readers, pump};
@@ -47,6 +49,10 @@ pub struct ShellCommand {
     pub script: String,
     pub dir: PathBuf,
     pub env: BTreeMap<String, String>,
+    /// The service's own user, whose `HOME` it gets (see [`super::service_user`]); `None`
+    /// runs as dployrd. Never saved: whoever starts a kept command sets it again.
+    #[serde(skip)]
+    pub user: Option<Identity>,
 }
 
 impl ShellCommand {
@@ -55,6 +61,7 @@ impl ShellCommand {
             script: script.into(),
             dir: dir.into(),
             env: BTreeMap::new(),
+            user: None,
         }
     }
 
@@ -168,6 +175,11 @@ pub fn spawn(cmd: &ShellCommand, logs: mpsc::Sender<LogLine>) -> io::Result<Runn
         if let Some(value) = std::env::var_os(key) {
             command.env(key, value);
         }
+    }
+    if let Some(user) = &cmd.user {
+        // Also drops dployrd's supplementary groups (std calls setgroups when root).
+        command.uid(user.uid).gid(user.gid);
+        command.env("HOME", &user.home).env("USER", &user.name);
     }
     command
         .envs(&cmd.env)

@@ -19,6 +19,7 @@ use super::launch::Launch;
 use super::output::say;
 use super::release::{Checkout, End, Release, build_limit};
 use crate::deploy::process::{self, Exit, LogLine, ShellCommand};
+use crate::deploy::service_user::Identity;
 use crate::deploy::{Host, Overrides, check_toolchain, plan, versions};
 
 /// Builds the release of `order` in the app's folder of `checkout` and returns how to start it.
@@ -27,6 +28,7 @@ pub(super) async fn build(
     order: &DeployOrder,
     runtime: Runtime,
     checkout: &Checkout,
+    user: Option<Identity>,
     cancel: &CancellationToken,
     logs: &mpsc::Sender<LogLine>,
 ) -> Result<Release, End> {
@@ -38,7 +40,7 @@ pub(super) async fn build(
         start_command: spec.start_command.clone(),
         kind: spec.kind,
     };
-    let mut host = Host::new(tools_cache(engine), checkout.dir.clone());
+    let mut host = Host::new(tools_cache(engine, user.as_ref()), checkout.dir.clone());
     let version = versions::check(
         runtime,
         dir,
@@ -91,6 +93,7 @@ pub(super) async fn build(
     let steps = Steps {
         dir,
         env: &env,
+        user: &user,
         logs,
         deadline: tokio::time::Instant::now() + limit,
         limit,
@@ -133,7 +136,7 @@ pub(super) async fn build(
             script.push_str(&format!("export {name}=\"{value}\"\n"));
         }
         script.push_str(&start.run);
-        Launch::Command(command(&script, dir, &env))
+        Launch::Command(command(&script, dir, &env, &user))
     };
     Ok(Release {
         deployment_id: id.clone(),
@@ -150,6 +153,7 @@ pub(super) async fn build(
 struct Steps<'a> {
     dir: &'a Path,
     env: &'a BTreeMap<String, String>,
+    user: &'a Option<Identity>,
     logs: &'a mpsc::Sender<LogLine>,
     /// The build's deadline, `limit` after it started.
     deadline: tokio::time::Instant,
@@ -163,7 +167,7 @@ impl Steps<'_> {
         let left = self
             .deadline
             .saturating_duration_since(tokio::time::Instant::now());
-        let cmd = command(script, self.dir, self.env);
+        let cmd = command(script, self.dir, self.env, self.user);
         let exit = process::run(&cmd, self.logs.clone(), left, self.cancel)
             .await
             .map_err(|e| End::failed(format!("could not run {what} `{script}`: {e}")))?;
@@ -223,14 +227,24 @@ async fn generated_secret(
 }
 
 /// Where package managers that dployrd provides (corepack's yarn and pnpm) and their
-/// downloads live: `<data dir>/cache`, beside the services.
-fn tools_cache(engine: &Engine) -> PathBuf {
-    engine.inner.config.services_dir.with_file_name("cache")
+/// downloads live: `<data dir>/cache`, beside the services; in the service's own home when it
+/// has its own user (a cache shared by services would let one plant tools another runs).
+fn tools_cache(engine: &Engine, user: Option<&Identity>) -> PathBuf {
+    match user {
+        Some(user) => user.home.join(".cache").join("dployr"),
+        None => engine.inner.config.services_dir.with_file_name("cache"),
+    }
 }
 
-fn command(script: &str, dir: &Path, env: &BTreeMap<String, String>) -> ShellCommand {
+fn command(
+    script: &str,
+    dir: &Path,
+    env: &BTreeMap<String, String>,
+    user: &Option<Identity>,
+) -> ShellCommand {
     let mut cmd = ShellCommand::new(script, dir);
     cmd.env = env.clone();
+    cmd.user = user.clone();
     cmd
 }
 

@@ -52,6 +52,7 @@ impl Engine {
                 }
                 let dir = self.inner.config.services_dir.join(service_id);
                 let _ = tokio::fs::remove_dir_all(dir).await;
+                crate::deploy::service_user::remove(service_id).await;
                 Ok(())
             }
         }

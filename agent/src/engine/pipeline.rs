@@ -16,7 +16,7 @@ use super::output::say;
 use super::release::{self, Checkout, End, Release, drain_of, release_dir};
 use super::{Engine, build};
 use crate::deploy::process::LogLine;
-use crate::deploy::{FetchError, app_dir, detect, fetch, repo_config};
+use crate::deploy::{FetchError, app_dir, detect, fetch, repo_config, service_user};
 
 /// Runs `order` to its end and reports every step.
 pub(super) async fn deploy(engine: &Engine, order: DeployOrder, cancel: CancellationToken) {
@@ -58,6 +58,9 @@ async fn prepare(
 ) -> Result<(Release, String), End> {
     let id = &order.deployment_id;
     engine.step(id, DeployState::Fetching);
+    let user = service_user::prepare(&engine.inner.config.services_dir, &order.service_id)
+        .await
+        .map_err(|e| End::failed(format!("preparing the service's system user: {e}")))?;
     let dir = release_dir(engine, &order.service_id, id);
     let _ = tokio::fs::remove_dir_all(&dir).await;
     tokio::fs::create_dir_all(&dir)
@@ -89,6 +92,11 @@ async fn prepare(
             other => End::failed(other.to_string()),
         })?
     };
+    if let Some(user) = &user {
+        service_user::give_release(&dir, user)
+            .await
+            .map_err(|e| End::failed(format!("giving the release to its user: {e}")))?;
+    }
     // The app's folder (the service's root directory) and the repository's dployr.toml files
     // over the dashboard's settings (for this release, and for its restarts and rollbacks, which
     // keep this spec).
@@ -143,6 +151,6 @@ async fn prepare(
         let image = Image::Dockerfile(&checkout);
         return containers::release(engine, order, image, cancel, logs).await;
     }
-    let release = build::build(engine, order, runtime, &checkout, cancel, logs).await?;
+    let release = build::build(engine, order, runtime, &checkout, user, cancel, logs).await?;
     Ok((release, checkout.commit))
 }

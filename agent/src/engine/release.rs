@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use super::launch::{Launch, describe};
 use super::{Engine, KEPT_RELEASES};
 use crate::deploy::process::{LogLine, STOP_GRACE};
+use crate::deploy::service_user;
 use crate::deploy::{HealthCheck, Probe, Unhealthy, free_port, probe, wait_healthy};
 use crate::docker;
 
@@ -106,13 +107,20 @@ pub(super) fn drain_of(order: &DeployOrder) -> Duration {
 pub(super) async fn switch_to(
     engine: &Engine,
     service_id: &str,
-    release: Release,
+    mut release: Release,
     commit: Option<&str>,
     drain: Duration,
     logs: &mpsc::Sender<LogLine>,
     cancel: &CancellationToken,
 ) -> Result<(), End> {
     let port = free_port().map_err(|e| End::failed(format!("no free port: {e}")))?;
+    if let Launch::Command(cmd) = &mut release.launch {
+        // Kept releases do not save their user: a restore (or one kept before services had
+        // users) gets it here, and so do the supervisor's restarts of this release.
+        cmd.user = service_user::prepare(&engine.inner.config.services_dir, service_id)
+            .await
+            .map_err(|e| End::failed(format!("preparing the service's system user: {e}")))?;
+    }
     let mut proc = release
         .launch
         .start(port, logs.clone(), &engine.inner.config.docker)

@@ -20,6 +20,7 @@ use proto::wire::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, watch};
 
+use crate::deploy::service_user::{self, Identity};
 use crate::engine::Engine;
 
 /// Output kept for a re-attaching browser.
@@ -72,6 +73,8 @@ struct Place {
     env: Vec<(String, String)>,
     /// Docker services: the shell is a `docker exec` into this container instead.
     container: Option<crate::engine::Container>,
+    /// A service's own user (not for a docker exec, which needs dployrd's access to docker).
+    user: Option<Identity>,
 }
 
 /// Run by `/bin/sh` on the host for a docker service: find the release's container, pick the
@@ -197,16 +200,23 @@ impl Consoles {
                     "this service has no live release on this instance yet: deploy it first"
                         .to_string()
                 })?;
+                let user = match &w.container {
+                    Some(_) => None,
+                    None => service_user::existing(&data_dir.join("services"), service_id)
+                        .map_err(|e| format!("the service's system user: {e}"))?,
+                };
                 Place {
                     dir: w.dir,
                     env: w.env.into_iter().collect(),
                     container: w.container,
+                    user,
                 }
             }
             ConsoleTarget::Instance => Place {
                 dir: data_dir.to_path_buf(),
                 env: Vec::new(),
                 container: None,
+                user: None,
             },
         };
         let shell = start(place, open)?;
@@ -309,6 +319,10 @@ fn start(place: Place, open: &ConsoleOpen) -> Result<Arc<Shell>, String> {
             "USER",
             std::env::var("USER").unwrap_or_else(|_| "root".into()),
         );
+    if let Some(user) = &place.user {
+        cmd = cmd.uid(user.uid).gid(user.gid);
+        cmd = cmd.env("HOME", &user.home).env("USER", &user.name);
+    }
     for (k, v) in &place.env {
         cmd = cmd.env(k, v);
     }

@@ -239,6 +239,12 @@ async fn cancel_mid_build_kills_the_whole_process_tree() {
     let repo = Repo::new();
     repo.commit(&files(&node_app("v1")), "v1");
     let marker = tempfile::tempdir().unwrap();
+    // The build runs as the service's own user (when the test runs as root): it may write here.
+    std::fs::set_permissions(
+        marker.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
     let pidfile = marker.path().join("child.pid");
     let build = format!("sh -c 'echo $$ > {}; sleep 300' & wait", pidfile.display());
     let svc = d
