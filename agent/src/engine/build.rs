@@ -18,7 +18,7 @@ use super::Engine;
 use super::launch::Launch;
 use super::output::say;
 use super::release::{Checkout, End, Release, build_limit};
-use crate::deploy::process::{self, Exit, LogLine, ShellCommand};
+use crate::deploy::process::{self, CgroupSpec, Exit, LogLine, ShellCommand};
 use crate::deploy::{Host, Overrides, check_toolchain, plan, versions};
 
 /// Builds the release of `order` in the app's folder of `checkout` and returns how to start it.
@@ -91,6 +91,7 @@ pub(super) async fn build(
     let steps = Steps {
         dir,
         env: &env,
+        cgroup: build_cgroup(order),
         logs,
         deadline: tokio::time::Instant::now() + limit,
         limit,
@@ -133,7 +134,9 @@ pub(super) async fn build(
             script.push_str(&format!("export {name}=\"{value}\"\n"));
         }
         script.push_str(&start.run);
-        Launch::Command(command(&script, dir, &env))
+        let mut cmd = command(&script, dir, &env);
+        cmd.cgroup = Some(service_cgroup(&order.service_id, spec));
+        Launch::Command(cmd)
     };
     Ok(Release {
         deployment_id: id.clone(),
@@ -150,6 +153,8 @@ pub(super) async fn build(
 struct Steps<'a> {
     dir: &'a Path,
     env: &'a BTreeMap<String, String>,
+    /// Every step runs in a fresh cgroup of this build.
+    cgroup: CgroupSpec,
     logs: &'a mpsc::Sender<LogLine>,
     /// The build's deadline, `limit` after it started.
     deadline: tokio::time::Instant,
@@ -163,7 +168,8 @@ impl Steps<'_> {
         let left = self
             .deadline
             .saturating_duration_since(tokio::time::Instant::now());
-        let cmd = command(script, self.dir, self.env);
+        let mut cmd = command(script, self.dir, self.env);
+        cmd.cgroup = Some(self.cgroup.clone());
         let exit = process::run(&cmd, self.logs.clone(), left, self.cancel)
             .await
             .map_err(|e| End::failed(format!("could not run {what} `{script}`: {e}")))?;
@@ -174,6 +180,9 @@ impl Steps<'_> {
                 self.limit
             ))),
             Exit::Cancelled => Err(End::cancelled()),
+            Exit::OutOfMemory(mb) => Err(End::failed(format!(
+                "build exceeded its memory limit ({mb} MB): {what} `{script}` was killed"
+            ))),
             Exit::Code(code) => Err(End::failed(format!(
                 "{what} `{script}` exited with code {code}"
             ))),
@@ -226,6 +235,27 @@ async fn generated_secret(
 /// downloads live: `<data dir>/cache`, beside the services.
 fn tools_cache(engine: &Engine) -> PathBuf {
     engine.inner.config.services_dir.with_file_name("cache")
+}
+
+/// The cgroup of a build of `order`: the service's build limits, and a lower CPU weight than
+/// services.
+fn build_cgroup(order: &DeployOrder) -> CgroupSpec {
+    CgroupSpec {
+        name: format!("build-{}", order.deployment_id),
+        memory_mb: order.spec.resources.build_memory_mb,
+        cpu_millis: order.spec.resources.build_cpu_millis,
+        background: true,
+    }
+}
+
+/// The cgroup of the service's process: its memory and CPU limits.
+pub(super) fn service_cgroup(service_id: &str, spec: &ServiceSpec) -> CgroupSpec {
+    CgroupSpec {
+        name: format!("svc-{service_id}"),
+        memory_mb: spec.resources.memory_mb,
+        cpu_millis: spec.resources.cpu_millis,
+        background: false,
+    }
 }
 
 fn command(script: &str, dir: &Path, env: &BTreeMap<String, String>) -> ShellCommand {
