@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 pub use tokio_util::sync::CancellationToken;
 
+mod contained;
 mod output;
 pub use super::cgroup::{Cgroup, CgroupSpec};
 pub use output::{LogLine, MAX_LINE_BYTES, Stream};
@@ -168,24 +169,12 @@ pub(crate) const INHERITED: &[&str] = &[
 ];
 
 pub fn spawn(cmd: &ShellCommand, logs: mpsc::Sender<LogLine>) -> io::Result<Running> {
-    let cgroup = match &cmd.cgroup {
-        Some(spec) => Cgroup::create(spec)?,
-        None => None,
-    };
+    let cgroup = contained::create(cmd)?;
     let mut command = tokio::process::Command::new("sh");
-    if cgroup.is_some() {
-        // The shell waits for a line on stdin: dployrd moves it into the cgroup first, so that
-        // nothing the script starts is ever outside it. Then the script runs as it would alone.
-        command
-            .arg("-c")
-            .arg(r#"read -r _ && exec sh -c "$1" </dev/null"#)
-            .arg("sh")
-            .arg(&cmd.script)
-            .stdin(Stdio::piped());
-    } else {
-        command.arg("-c").arg(&cmd.script).stdin(Stdio::null());
-    }
-    command.current_dir(&cmd.dir).env_clear();
+    command
+        .args(contained::args(&cmd.script, cgroup.is_some()))
+        .current_dir(&cmd.dir)
+        .env_clear();
     for key in INHERITED {
         if let Some(value) = std::env::var_os(key) {
             command.env(key, value);
@@ -193,38 +182,14 @@ pub fn spawn(cmd: &ShellCommand, logs: mpsc::Sender<LogLine>) -> io::Result<Runn
     }
     command
         .envs(&cmd.env)
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    let mut child = match command.spawn() {
-        Ok(child) => child,
-        Err(e) => {
-            if let Some(cgroup) = &cgroup {
-                cgroup.remove();
-            }
-            return Err(e);
-        }
-    };
+    let mut child = contained::spawn(&mut command, cgroup.as_ref())?;
     let pid = child
         .id()
         .expect("a child that was just spawned has not been reaped");
-    if let Some(cgroup) = &cgroup {
-        let mut go = child.stdin.take().expect("stdin is piped");
-        if let Err(e) = cgroup.enter(pid) {
-            // Dropping the pipe ends the waiting shell before it ran anything.
-            drop(go);
-            let _ = child.start_kill();
-            cgroup.remove();
-            return Err(io::Error::new(
-                e.kind(),
-                format!("entering its cgroup: {e}"),
-            ));
-        }
-        tokio::spawn(async move {
-            use tokio::io::AsyncWriteExt;
-            let _ = go.write_all(b"go\n").await;
-        });
-    }
     let stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
     let readers = vec![
