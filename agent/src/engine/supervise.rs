@@ -198,7 +198,10 @@ pub(super) fn after_exit(policy: RestartPolicy, exit: &std::io::Result<Exit>) ->
         RestartPolicy::OnFailure => !clean,
         RestartPolicy::Never => false,
     };
-    let state = if restart {
+    // Killed for its memory limit is a crash (Base records it as one, with the reason) even
+    // when the policy does not restart it.
+    let oom = matches!(exit, Ok(Exit::OutOfMemory(_)));
+    let state = if restart || oom {
         RunState::Crashed
     } else {
         RunState::Stopped

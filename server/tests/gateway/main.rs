@@ -14,6 +14,7 @@ mod explorer;
 mod harness;
 mod health_live;
 mod install;
+mod limits;
 mod local;
 mod logs;
 mod monorepo;
