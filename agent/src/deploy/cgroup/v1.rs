@@ -49,24 +49,30 @@ pub(super) fn detect() -> Result<Layout, String> {
 
 pub(super) fn limit(dirs: &[(&'static str, PathBuf)], spec: &CgroupSpec) -> io::Result<()> {
     let dir = |want: &str| {
-        dirs.iter()
+        let found = dirs
+            .iter()
             .find(|(c, _)| *c == want)
-            .map(|(_, d)| d.as_path())
+            .map(|(_, d)| d.as_path());
+        if found.is_none() {
+            tracing::warn!(cgroup = %spec.name, "no writable {want} cgroup hierarchy: running without the {want} limit");
+        }
+        found
     };
-    let missing = |what: &str| io::Error::other(format!("no {what} cgroup hierarchy to limit it"));
-    if let Some(mb) = spec.memory_mb {
-        let memory = dir("memory").ok_or_else(|| missing("memory"))?;
+    if let Some(mb) = spec.memory_mb
+        && let Some(memory) = dir("memory")
+    {
         write(memory, "memory.limit_in_bytes", &bytes(mb))?;
         // With swap accounting: over the limit means killed, not swapped out.
         let _ = write(memory, "memory.memsw.limit_in_bytes", &bytes(mb));
     }
-    if let Some(millis) = spec.cpu_millis {
-        let cpu = dir("cpu").ok_or_else(|| missing("cpu"))?;
+    if let Some(millis) = spec.cpu_millis
+        && let Some(cpu) = dir("cpu")
+    {
         write(cpu, "cpu.cfs_period_us", &PERIOD_US.to_string())?;
         write(cpu, "cpu.cfs_quota_us", &quota(millis).to_string())?;
     }
     if spec.background
-        && let Some(cpu) = dir("cpu")
+        && let Some(cpu) = dirs.iter().find(|(c, _)| *c == "cpu").map(|(_, d)| d)
     {
         write(cpu, "cpu.shares", BUILD_SHARES)?;
     }

@@ -60,11 +60,17 @@ pub(super) fn limit(dir: &Path, spec: &CgroupSpec) -> io::Result<()> {
         // Over the limit means killed, not swapped out.
         let _ = write(dir, "memory.swap.max", "0");
     }
+    // Without the cpu controller (not delegated to dployrd) the files are missing: run without.
+    let cpu = |file: &str, value: &str| {
+        if let Err(e) = write(dir, file, value) {
+            tracing::warn!(cgroup = %spec.name, error = %e, "running without the CPU limit");
+        }
+    };
     if let Some(millis) = spec.cpu_millis {
-        write(dir, "cpu.max", &format!("{} {PERIOD_US}", quota(millis)))?;
+        cpu("cpu.max", &format!("{} {PERIOD_US}", quota(millis)));
     }
     if spec.background {
-        write(dir, "cpu.weight", BUILD_WEIGHT)?;
+        cpu("cpu.weight", BUILD_WEIGHT);
     }
     Ok(())
 }
