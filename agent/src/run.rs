@@ -282,6 +282,9 @@ pub async fn run(
         let _ = ingress_stopped.await;
     }));
     tracing::info!(%ingress_addr, domain = %options.ingress_domain, "ingress listening");
+    // Says now (a warning) when services and builds will run without cgroups, and removes the
+    // empty ones a previous dployrd left.
+    crate::deploy::cgroup::init();
     let (reports_tx, mut reports) = mpsc::unbounded_channel();
     let (ship_tx, ship_rx) = mpsc::channel(logs::LOG_QUEUE);
     let logs: LogQueue = Arc::new(tokio::sync::Mutex::new(ship_rx));

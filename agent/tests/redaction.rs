@@ -91,6 +91,7 @@ fn order(deployment_id: &str, repo: &std::path::Path) -> DeployOrder {
             root_dir: None,
             kind: None,
             runtime_version: None,
+            resources: Default::default(),
         },
         git_ref: None,
         build_timeout_secs: 60,

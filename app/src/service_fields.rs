@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use proto::api::Service;
+use proto::resources::Resources;
 use proto::service::{GitSource, Probe, Runtime, ServiceKind, Source};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +43,11 @@ pub struct ServiceFields {
     pub health_path: String,
     /// Comma-separated.
     pub domains: String,
+    /// Limits, each a whole number or empty (none): MB, and thousandths of a CPU.
+    pub memory_mb: String,
+    pub cpu_millis: String,
+    pub build_memory_mb: String,
+    pub build_cpu_millis: String,
 }
 
 /// What the fields mean, before `control` checks the rules (names, URLs, domains…).
@@ -58,6 +64,7 @@ pub struct ParsedFields {
     pub env: BTreeMap<String, String>,
     pub probe: Probe,
     pub domains: Vec<String>,
+    pub resources: Resources,
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
@@ -70,6 +77,21 @@ fn invalid(field: &str, message: impl Into<String>) -> AppError {
 fn optional(text: &str) -> Option<String> {
     let t = text.trim();
     (!t.is_empty()).then(|| t.to_string())
+}
+
+/// A limit input: empty is none, else a whole number.
+fn limit(field: &str, text: &str) -> Result<Option<u32>, AppError> {
+    optional(text)
+        .map(|t| {
+            t.parse()
+                .map_err(|_| invalid(field, "a whole number, or empty for no limit"))
+        })
+        .transpose()
+}
+
+/// The text of a limit input.
+fn limit_text(value: Option<u32>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
 }
 
 impl ServiceFields {
@@ -117,6 +139,10 @@ impl ServiceFields {
             health: health.into(),
             health_path,
             domains: s.domains.join(", "),
+            memory_mb: limit_text(s.resources.memory_mb),
+            cpu_millis: limit_text(s.resources.cpu_millis),
+            build_memory_mb: limit_text(s.resources.build_memory_mb),
+            build_cpu_millis: limit_text(s.resources.build_cpu_millis),
         }
     }
 
@@ -176,6 +202,15 @@ impl ServiceFields {
             "none" => Probe::None {},
             _ => return Err(invalid("health_check", "choose HTTP, TCP or none")),
         };
+        let resources = Resources {
+            memory_mb: limit("memory_mb", &self.memory_mb)?,
+            cpu_millis: limit("cpu_millis", &self.cpu_millis)?,
+            build_memory_mb: limit("build_memory_mb", &self.build_memory_mb)?,
+            build_cpu_millis: limit("build_cpu_millis", &self.build_cpu_millis)?,
+        };
+        resources
+            .check()
+            .map_err(|(field, message)| invalid(field, message))?;
         let domains = self
             .domains
             .split([',', '\n', ' '])
@@ -194,6 +229,7 @@ impl ServiceFields {
             env,
             probe,
             domains,
+            resources,
         })
     }
 }
@@ -257,6 +293,25 @@ mod tests {
             refused(|f| f.runtime_version = "latest".into()),
             "runtime_version"
         );
+        assert_eq!(refused(|f| f.memory_mb = "lots".into()), "memory_mb");
+        assert_eq!(refused(|f| f.memory_mb = "8".into()), "memory_mb");
+        assert_eq!(
+            refused(|f| f.build_cpu_millis = "5".into()),
+            "build_cpu_millis"
+        );
+    }
+
+    #[test]
+    fn limits_read_back_and_empty_is_none() {
+        let f = ServiceFields {
+            memory_mb: " 64 ".into(),
+            build_cpu_millis: "500".into(),
+            ..fields()
+        };
+        let r = f.parse().unwrap().resources;
+        assert_eq!((r.memory_mb, r.cpu_millis), (Some(64), None));
+        assert_eq!((r.build_memory_mb, r.build_cpu_millis), (None, Some(500)));
+        assert!(fields().parse().unwrap().resources.is_none());
     }
 
     #[test]

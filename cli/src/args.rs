@@ -3,6 +3,9 @@
 
 use clap::{Args, Parser, Subcommand};
 
+mod limits;
+pub use limits::LimitArgs;
+
 /// Deploy and manage services on your dployr Base.
 ///
 /// Exit codes: 0 done, 1 the deploy failed, 2 usage error, 3 authentication or permission
@@ -176,6 +179,8 @@ pub struct CreateServiceArgs {
     /// A domain routed to it (repeatable).
     #[arg(long = "domain")]
     pub domains: Vec<String>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// `dployr services update`: every option is one setting; absent ones stay as they are and an
@@ -220,6 +225,8 @@ pub struct UpdateServiceArgs {
     /// The domains routed to it, replacing the current ones (repeatable; --domain '' for none).
     #[arg(long = "domain")]
     pub domains: Option<Vec<String>>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 #[derive(Args, Debug)]

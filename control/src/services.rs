@@ -242,6 +242,7 @@ fn changed_fields(p: &UpdateServiceRequest) -> Vec<&'static str> {
         ("root_dir", p.root_dir.is_some()),
         ("kind", p.kind.is_some()),
         ("runtime_version", p.runtime_version.is_some()),
+        ("resources", p.resources.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, present)| present.then_some(name))

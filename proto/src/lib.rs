@@ -7,6 +7,7 @@
 //! - [`redact`]: credentials as they may be shown (a git URL without its password or token).
 //! - [`rules`]: input rules (email, names, password strength) both sides apply.
 //! - [`service`]: what a service is (source, runtime, commands, health check, …).
+//! - [`resources`]: a service's optional memory and CPU limits, its own and its builds'.
 //! - [`names`]: the wire names of the fieldless enums, read back with an error for unknown ones.
 //! - [`deploy`]: a deployment's states and the one function that moves between them.
 //! - [`wire`]: the Base <-> dployrd tunnel protocol: frames, control messages, credit windows,
@@ -20,6 +21,7 @@ pub mod ids;
 pub mod loader_env;
 pub mod names;
 pub mod redact;
+pub mod resources;
 pub mod rules;
 pub mod service;
 #[cfg(feature = "tls")]

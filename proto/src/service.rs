@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::resources::Resources;
+
 /// Where a service's code comes from: `{"git":{"url":…,"branch":…}}` or `{"image":"name:tag"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -160,6 +162,9 @@ pub struct ServiceSpec {
     /// toolchain before the build, with [`check_runtime_version`]'s grammar.
     #[serde(default)]
     pub runtime_version: Option<String>,
+    /// Memory and CPU limits of the service's process and of its builds; left out when none.
+    #[serde(default, skip_serializing_if = "Resources::is_none")]
+    pub resources: Resources,
 }
 
 /// What a service is, for routing and health checks.

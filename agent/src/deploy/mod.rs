@@ -11,12 +11,15 @@
 //! - [`versions`]: the runtime version the app asks for (its files, or the service's
 //!   `runtime_version`) is the instance's, or a clear error naming both, before the build.
 //! - [`process`]: shell commands in their own process group: timeouts, cancel, logs.
+//! - [`cgroup`]: the cgroup of a service's process or a build: limits, and a stop that reaches
+//!   every process it started.
 //! - [`fetch`]: one exact commit of a git repository into a release directory.
 //! - [`health`]: whether a started release answers, before traffic moves to it.
 //! - [`ports`]: a free port for a new release.
 //! - [`service_user`]: the system user each service, its builds and its console run as.
 
 pub mod app_dir;
+pub mod cgroup;
 pub mod fetch;
 pub mod health;
 pub mod plan;

@@ -25,7 +25,9 @@ pub use tokio_util::sync::CancellationToken;
 
 use super::service_user::Identity;
 
+mod contained;
 mod output;
+pub use super::cgroup::{Cgroup, CgroupSpec};
 pub use output::{LogLine, MAX_LINE_BYTES, Stream};
 pub(crate) use output::{drain_readers, pump};
 
@@ -53,6 +55,10 @@ pub struct ShellCommand {
     /// runs as dployrd. Never saved: whoever starts a kept command sets it again.
     #[serde(skip)]
     pub user: Option<Identity>,
+    /// The cgroup to run it in (a fresh one per start, removed when it is stopped); `None`, or
+    /// no cgroups on this machine: its process group only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<CgroupSpec>,
 }
 
 impl ShellCommand {
@@ -62,6 +68,7 @@ impl ShellCommand {
             dir: dir.into(),
             env: BTreeMap::new(),
             user: None,
+            cgroup: None,
         }
     }
 
@@ -83,6 +90,9 @@ pub enum Exit {
     TimedOut,
     /// [`run`]'s cancel token fired; the group was stopped.
     Cancelled,
+    /// The kernel killed it (or a process of it) for going over the memory limit of its
+    /// cgroup, this many MB.
+    OutOfMemory(u32),
 }
 
 impl Exit {
@@ -108,6 +118,7 @@ impl fmt::Display for Exit {
             Exit::Signal(signal) => write!(f, "killed by signal {signal}"),
             Exit::TimedOut => f.write_str("timed out"),
             Exit::Cancelled => f.write_str("cancelled"),
+            Exit::OutOfMemory(mb) => write!(f, "killed: out of memory (limit {mb} MB)"),
         }
     }
 }
@@ -124,9 +135,9 @@ pub async fn run(
     cancel: &CancellationToken,
 ) -> io::Result<Exit> {
     let mut running = spawn(cmd, logs)?;
-    let guard = KillOnDrop(running.pgid);
+    let guard = KillOnDrop(running.pgid, running.cgroup.clone());
     let ended = tokio::select! {
-        status = running.child.wait() => Some(Exit::from_status(status?)),
+        status = running.child.wait() => Some(running.judge(Exit::from_status(status?))),
         () = tokio::time::sleep(timeout) => None,
         () = cancel.cancelled() => None,
     };
@@ -165,10 +176,10 @@ pub(crate) const INHERITED: &[&str] = &[
 ];
 
 pub fn spawn(cmd: &ShellCommand, logs: mpsc::Sender<LogLine>) -> io::Result<Running> {
+    let cgroup = contained::create(cmd)?;
     let mut command = tokio::process::Command::new("sh");
     command
-        .arg("-c")
-        .arg(&cmd.script)
+        .args(contained::args(&cmd.script, cgroup.is_some()))
         .current_dir(&cmd.dir)
         .env_clear();
     for key in INHERITED {
@@ -187,7 +198,7 @@ pub fn spawn(cmd: &ShellCommand, logs: mpsc::Sender<LogLine>) -> io::Result<Runn
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    let mut child = command.spawn()?;
+    let mut child = contained::spawn(&mut command, cgroup.as_ref())?;
     let pid = child
         .id()
         .expect("a child that was just spawned has not been reaped");
@@ -202,6 +213,7 @@ pub fn spawn(cmd: &ShellCommand, logs: mpsc::Sender<LogLine>) -> io::Result<Runn
         pid,
         pgid: pid as i32,
         readers,
+        cgroup,
     })
 }
 
@@ -212,9 +224,26 @@ pub struct Running {
     pid: u32,
     pgid: i32,
     readers: Vec<JoinHandle<()>>,
+    cgroup: Option<Cgroup>,
 }
 
 impl Running {
+    /// Its cgroup, when it has one.
+    pub fn cgroup(&self) -> Option<&Cgroup> {
+        self.cgroup.as_ref()
+    }
+
+    /// `exit`, or [`Exit::OutOfMemory`] when it failed and the kernel killed a process of it
+    /// for its memory limit.
+    fn judge(&self, exit: Exit) -> Exit {
+        match &self.cgroup {
+            Some(cgroup) if !exit.success() && cgroup.oom_killed() => {
+                Exit::OutOfMemory(cgroup.memory_mb().unwrap_or(0))
+            }
+            _ => exit,
+        }
+    }
+
     pub fn pid(&self) -> u32 {
         self.pid
     }
@@ -229,24 +258,28 @@ impl Running {
     pub async fn wait(&mut self) -> io::Result<Exit> {
         let status = self.child.wait().await?;
         self.drain().await;
-        Ok(Exit::from_status(status))
+        Ok(self.judge(Exit::from_status(status)))
     }
 
-    /// Stops the whole group: SIGTERM to every member, SIGKILL to the group if any member is
-    /// still alive after `grace`. Returns the shell's exit once the group is gone and the
-    /// output drained; a group that is already gone gets no signal at all, so a reused group id
-    /// is never signalled.
+    /// Stops the whole group and cgroup: SIGTERM to every member, SIGKILL to all if any member
+    /// is still alive after `grace`. Returns the shell's exit once the group and the cgroup are
+    /// empty (the cgroup is then removed) and the output drained; a group that is already gone
+    /// gets no signal at all, so a reused group id is never signalled.
     pub async fn stop(&mut self, grace: Duration) -> io::Result<Exit> {
         let deadline = tokio::time::Instant::now() + grace;
         let mut signalled = false;
         loop {
             let leader_done = self.child.try_wait()?.is_some();
-            if leader_done && !group_alive(self.pgid) {
+            let cgroup_empty = self.cgroup.as_ref().is_none_or(Cgroup::is_empty);
+            if leader_done && !group_alive(self.pgid) && cgroup_empty {
                 break;
             }
             let now = tokio::time::Instant::now();
             if !signalled {
                 signal_group(self.pgid, Signal::SIGTERM);
+                if let Some(cgroup) = &self.cgroup {
+                    cgroup.signal(Signal::SIGTERM);
+                }
                 signalled = true;
             } else if leader_done && now >= deadline + KILL_WAIT {
                 // A member we may not signal (a setuid program) or stuck in the kernel.
@@ -257,8 +290,14 @@ impl Running {
                 break;
             } else if now >= deadline {
                 signal_group(self.pgid, Signal::SIGKILL);
+                if let Some(cgroup) = &self.cgroup {
+                    cgroup.kill();
+                }
             }
             tokio::time::sleep(POLL).await;
+        }
+        if let Some(cgroup) = &self.cgroup {
+            cgroup.remove();
         }
         let status = self.child.wait().await?;
         self.drain().await;
@@ -281,12 +320,15 @@ pub fn quote(s: &str) -> String {
     }
 }
 
-/// SIGKILLs the group of a [`run`] whose future was dropped mid-way.
-struct KillOnDrop(i32);
+/// SIGKILLs the group and cgroup of a [`run`] whose future was dropped mid-way.
+struct KillOnDrop(i32, Option<Cgroup>);
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
         signal_group(self.0, Signal::SIGKILL);
+        if let Some(cgroup) = &self.1 {
+            cgroup.kill();
+        }
     }
 }
 

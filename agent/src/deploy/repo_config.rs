@@ -18,10 +18,16 @@
 //! path = "/healthz"          # HTTP probe; or probe = "tcp" / "none"
 //! interval_secs = 2
 //! retries = 20
+//! [resources]                # each over the dashboard's; see proto::resources
+//! memory_mb = 512
+//! cpu_millis = 500           # half a CPU
+//! build_memory_mb = 2048
+//! build_cpu_millis = 1000
 //! ```
 
 use std::path::Path;
 
+use proto::resources::Resources;
 use proto::rules::{build_timeout_problem, health_numbers_problem};
 use proto::service::{
     HealthCheck, Probe, Runtime, ServiceSpec, check_root_dir, check_runtime_version,
@@ -47,6 +53,7 @@ pub struct RepoConfig {
     pub port: Option<u16>,
     pub build_timeout_secs: Option<u32>,
     pub health_check: Option<RepoHealth>,
+    pub resources: Option<Resources>,
 }
 
 #[derive(Debug, Default, PartialEq, Eq, Deserialize)]
@@ -122,6 +129,13 @@ impl RepoConfig {
             out.health_check = h.apply(&spec.health_check)?;
             changed.push("health_check");
         }
+        if let Some(r) = self.resources {
+            out.resources = spec.resources.overridden_by(r);
+            out.resources
+                .check()
+                .map_err(|(field, e)| format!("{FILE}: resources.{field}: {e}"))?;
+            changed.push("resources");
+        }
         Ok((out, changed))
     }
 }
@@ -187,6 +201,7 @@ pub(super) mod tests {
             root_dir: None,
             kind: None,
             runtime_version: None,
+            resources: Default::default(),
         }
     }
 
@@ -288,5 +303,29 @@ pub(super) mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(ok.apply(&spec()).unwrap().0.build_timeout_secs, Some(900));
+    }
+
+    #[test]
+    fn a_resources_table_overrides_the_dashboards_limits_and_is_checked() {
+        let dir = with_file("[resources]\nmemory_mb = 64\nbuild_cpu_millis = 500\n");
+        let mut base = spec();
+        base.resources.cpu_millis = Some(250);
+        base.resources.memory_mb = Some(512);
+        let (s, changed) = load(dir.path()).unwrap().unwrap().apply(&base).unwrap();
+        assert_eq!(changed, ["resources"]);
+        assert_eq!(
+            s.resources,
+            Resources {
+                memory_mb: Some(64),
+                cpu_millis: Some(250),
+                build_memory_mb: None,
+                build_cpu_millis: Some(500),
+            }
+        );
+        let low = with_file("[resources]\nmemory_mb = 8\n");
+        let e = load(low.path()).unwrap().unwrap().apply(&base).unwrap_err();
+        assert!(e.contains("resources.memory_mb"), "{e}");
+        let typo = with_file("[resources]\nmemory = 64\n");
+        assert!(load(typo.path()).is_err());
     }
 }

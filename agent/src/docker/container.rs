@@ -21,6 +21,7 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 use proto::ids::{DeploymentId, ServiceId};
+use proto::resources::Resources;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
@@ -42,6 +43,9 @@ pub struct ContainerLaunch {
     pub container_port: Option<u16>,
     pub service_id: ServiceId,
     pub deployment_id: DeploymentId,
+    /// The service's memory and CPU limits (the container's `Memory` and `NanoCpus`).
+    #[serde(default)]
+    pub resources: Resources,
 }
 
 impl ContainerLaunch {
@@ -78,6 +82,16 @@ impl ContainerLaunch {
                 (host, Some(vec![key]))
             }
         };
+        let mut host_config = host_config;
+        if let Some(mb) = self.resources.memory_mb {
+            let bytes = i64::from(mb) * 1024 * 1024;
+            host_config.memory = Some(bytes);
+            // The same as the memory: no swap on top.
+            host_config.memory_swap = Some(bytes);
+        }
+        if let Some(millis) = self.resources.cpu_millis {
+            host_config.nano_cpus = Some(i64::from(millis) * 1_000_000);
+        }
         ContainerCreateBody {
             image: Some(self.image.clone()),
             env: Some(env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
@@ -229,7 +243,23 @@ mod tests {
             container_port,
             service_id: "svc_1".into(),
             deployment_id: "dep_1".into(),
+            resources: Resources::default(),
         }
+    }
+
+    #[test]
+    fn the_services_limits_are_the_containers() {
+        assert_eq!(launch(None).body(41000).host_config.unwrap().memory, None);
+        let mut limited = launch(None);
+        limited.resources = Resources {
+            memory_mb: Some(64),
+            cpu_millis: Some(500),
+            ..Resources::default()
+        };
+        let host = limited.body(41000).host_config.unwrap();
+        assert_eq!(host.memory, Some(64 * 1024 * 1024));
+        assert_eq!(host.memory_swap, Some(64 * 1024 * 1024));
+        assert_eq!(host.nano_cpus, Some(500_000_000));
     }
 
     #[test]

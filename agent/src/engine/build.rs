@@ -18,7 +18,7 @@ use super::Engine;
 use super::launch::Launch;
 use super::output::say;
 use super::release::{Checkout, End, Release, build_limit};
-use crate::deploy::process::{self, Exit, LogLine, ShellCommand};
+use crate::deploy::process::{self, CgroupSpec, Exit, LogLine, ShellCommand};
 use crate::deploy::service_user::Identity;
 use crate::deploy::{Host, Overrides, check_toolchain, plan, versions};
 
@@ -94,6 +94,7 @@ pub(super) async fn build(
         dir,
         env: &env,
         user: &user,
+        cgroup: build_cgroup(order),
         logs,
         deadline: tokio::time::Instant::now() + limit,
         limit,
@@ -136,7 +137,9 @@ pub(super) async fn build(
             script.push_str(&format!("export {name}=\"{value}\"\n"));
         }
         script.push_str(&start.run);
-        Launch::Command(command(&script, dir, &env, &user))
+        let mut cmd = command(&script, dir, &env, &user);
+        cmd.cgroup = Some(service_cgroup(&order.service_id, spec));
+        Launch::Command(cmd)
     };
     Ok(Release {
         deployment_id: id.clone(),
@@ -154,6 +157,8 @@ struct Steps<'a> {
     dir: &'a Path,
     env: &'a BTreeMap<String, String>,
     user: &'a Option<Identity>,
+    /// Every step runs in a fresh cgroup of this build.
+    cgroup: CgroupSpec,
     logs: &'a mpsc::Sender<LogLine>,
     /// The build's deadline, `limit` after it started.
     deadline: tokio::time::Instant,
@@ -167,7 +172,8 @@ impl Steps<'_> {
         let left = self
             .deadline
             .saturating_duration_since(tokio::time::Instant::now());
-        let cmd = command(script, self.dir, self.env, self.user);
+        let mut cmd = command(script, self.dir, self.env, self.user);
+        cmd.cgroup = Some(self.cgroup.clone());
         let exit = process::run(&cmd, self.logs.clone(), left, self.cancel)
             .await
             .map_err(|e| End::failed(format!("could not run {what} `{script}`: {e}")))?;
@@ -178,6 +184,9 @@ impl Steps<'_> {
                 self.limit
             ))),
             Exit::Cancelled => Err(End::cancelled()),
+            Exit::OutOfMemory(mb) => Err(End::failed(format!(
+                "build exceeded its memory limit ({mb} MB): {what} `{script}` was killed"
+            ))),
             Exit::Code(code) => Err(End::failed(format!(
                 "{what} `{script}` exited with code {code}"
             ))),
@@ -233,6 +242,27 @@ fn tools_cache(engine: &Engine, user: Option<&Identity>) -> PathBuf {
     match user {
         Some(user) => user.home.join(".cache").join("dployr"),
         None => engine.inner.config.services_dir.with_file_name("cache"),
+    }
+}
+
+/// The cgroup of a build of `order`: the service's build limits, and a lower CPU weight than
+/// services.
+fn build_cgroup(order: &DeployOrder) -> CgroupSpec {
+    CgroupSpec {
+        name: format!("build-{}", order.deployment_id),
+        memory_mb: order.spec.resources.build_memory_mb,
+        cpu_millis: order.spec.resources.build_cpu_millis,
+        background: true,
+    }
+}
+
+/// The cgroup of the service's process: its memory and CPU limits.
+pub(super) fn service_cgroup(service_id: &str, spec: &ServiceSpec) -> CgroupSpec {
+    CgroupSpec {
+        name: format!("svc-{service_id}"),
+        memory_mb: spec.resources.memory_mb,
+        cpu_millis: spec.resources.cpu_millis,
+        background: false,
     }
 }
 

@@ -88,6 +88,7 @@ pub(super) async fn release(
             container_port: order.spec.port,
             service_id: order.service_id.clone(),
             deployment_id: order.deployment_id.clone(),
+            resources: order.spec.resources,
         }),
         secrets: order.secrets.clone(),
     };

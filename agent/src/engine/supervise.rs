@@ -139,8 +139,17 @@ pub(super) async fn run(
                     running.stop(STOP_GRACE).await;
                 }
                 Woke::Exited(exit) => {
+                    // What its shell left running goes too (and its cgroup with it).
+                    if let Proc::Shell(shell) = running
+                        && let Err(e) = shell.stop(STOP_GRACE).await
+                    {
+                        tracing::warn!(error = %e, "stopping what an exited release left");
+                    }
                     let (state, again) = after_exit(policy, &exit);
-                    let why = format!("the process exited ({})", describe(&exit));
+                    let why = match &exit {
+                        Ok(oom @ Exit::OutOfMemory(_)) => oom.to_string(),
+                        _ => format!("the process exited ({})", describe(&exit)),
+                    };
                     note(&why);
                     set_run(state, true, Some(why));
                     if !again {
@@ -189,7 +198,10 @@ pub(super) fn after_exit(policy: RestartPolicy, exit: &std::io::Result<Exit>) ->
         RestartPolicy::OnFailure => !clean,
         RestartPolicy::Never => false,
     };
-    let state = if restart {
+    // Killed for its memory limit is a crash (Base records it as one, with the reason) even
+    // when the policy does not restart it.
+    let oom = matches!(exit, Ok(Exit::OutOfMemory(_)));
+    let state = if restart || oom {
         RunState::Crashed
     } else {
         RunState::Stopped

@@ -51,6 +51,7 @@ pub async fn create_service(cluster_id: String, f: ServiceFields) -> Result<Serv
         root_dir: p.root_dir,
         kind: p.kind,
         runtime_version: p.runtime_version,
+        resources: p.resources,
     };
     let svc = base()?
         .create_service(&actor, &cluster_id, req)
@@ -95,6 +96,7 @@ pub async fn update_service(service_id: String, f: ServiceFields) -> Result<Serv
         kind: (p.kind != current.kind).then_some(p.kind),
         runtime_version: (p.runtime_version != current.runtime_version)
             .then_some(p.runtime_version),
+        resources: (p.resources != current.resources).then_some(p.resources),
     };
     base.update_service(&actor, &service_id, patch)
         .await

@@ -191,5 +191,23 @@ pub fn ServiceInputs(
         <FieldError id="svc-health-error" message=for_field("health_check") />
         <TextField id="svc-domains" label="Domains" input="f[domains]" field="domains" value=i.domains.clone()
             error placeholder="api.example.com, www.example.com" />
+        <fieldset class="field fieldset">
+            <legend>"Resources"</legend>
+            <p class="field-hint">
+                "Empty: no limit. A process over its memory limit is killed; CPU is in thousandths of a CPU (500 is half a CPU). Builds run at a lower CPU priority than services."
+            </p>
+            <div class="field-row">
+                <TextField id="svc-memory" label="Memory (MB)" input="f[memory_mb]" field="memory_mb"
+                    value=i.memory_mb.clone() error placeholder="no limit" />
+                <TextField id="svc-cpu" label="CPU (millis)" input="f[cpu_millis]" field="cpu_millis"
+                    value=i.cpu_millis.clone() error placeholder="no limit" />
+            </div>
+            <div class="field-row">
+                <TextField id="svc-build-memory" label="Build memory (MB)" input="f[build_memory_mb]"
+                    field="build_memory_mb" value=i.build_memory_mb.clone() error placeholder="no limit" />
+                <TextField id="svc-build-cpu" label="Build CPU (millis)" input="f[build_cpu_millis]"
+                    field="build_cpu_millis" value=i.build_cpu_millis.clone() error placeholder="no limit" />
+            </div>
+        </fieldset>
     }
 }

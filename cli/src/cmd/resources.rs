@@ -259,6 +259,7 @@ async fn create(ctx: &Ctx, a: CreateServiceArgs) -> Result<()> {
         root_dir: a.root_dir,
         kind,
         runtime_version: a.runtime_version,
+        resources: a.limits.over(Default::default())?.unwrap_or_default(),
     };
     let svc: Service = ctx
         .api

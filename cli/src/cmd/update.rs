@@ -111,6 +111,7 @@ pub fn patch_of(a: UpdateServiceArgs, current: &ServiceSpec) -> Result<UpdateSer
         root_dir: clearable(a.root_dir),
         kind,
         runtime_version: clearable(a.runtime_version),
+        resources: a.limits.over(current.resources)?,
     })
 }
 
@@ -127,6 +128,7 @@ fn changed(p: &UpdateServiceRequest) -> Vec<&'static str> {
         ("start command", p.start_command.is_some()),
         ("port", p.port.is_some()),
         ("domains", p.domains.is_some()),
+        ("resources", p.resources.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, given)| given.then_some(name))

@@ -42,6 +42,9 @@ pub(super) fn check(mut spec: ServiceSpec) -> Result<ServiceSpec, DomainError> {
             }
         }
     }
+    spec.resources
+        .check()
+        .map_err(|(field, e)| DomainError::invalid(field, e))?;
     let image = matches!(spec.source, Source::Image(_));
     spec.root_dir = repository_setting(
         &spec.root_dir,

@@ -54,6 +54,7 @@ pub fn from_create(req: CreateServiceRequest) -> Result<ServiceSpec, DomainError
         root_dir: req.root_dir,
         kind: req.kind,
         runtime_version: req.runtime_version,
+        resources: req.resources,
     };
     check(spec)
 }
@@ -101,6 +102,9 @@ pub fn apply(mut spec: ServiceSpec, p: UpdateServiceRequest) -> Result<ServiceSp
     }
     if let Some(version) = p.runtime_version {
         spec.runtime_version = version;
+    }
+    if let Some(resources) = p.resources {
+        spec.resources = resources;
     }
     if matches!(spec.source, Source::Image(_)) && spec.runtime != Some(Runtime::Docker) {
         return Err(DomainError::invalid(
@@ -281,5 +285,26 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(field_of(e), "runtime_version");
+    }
+
+    #[test]
+    fn resources_are_kept_checked_and_replaced_by_a_patch() {
+        let patch =
+            |v: serde_json::Value| -> UpdateServiceRequest { serde_json::from_value(v).unwrap() };
+        let spec = create(json!({"name": "api", "instance_id": "i",
+                                 "source": {"git": {"url": "https://x/y.git"}},
+                                 "resources": {"memory_mb": 64, "build_cpu_millis": 500}}))
+        .unwrap();
+        assert_eq!(spec.resources.memory_mb, Some(64));
+        assert_eq!(spec.resources.build_cpu_millis, Some(500));
+        let low = create(json!({"name": "api", "instance_id": "i",
+                                "source": {"git": {"url": "https://x/y.git"}},
+                                "resources": {"memory_mb": 8}}));
+        assert_eq!(field_of(low.unwrap_err()), "memory_mb");
+        let next = apply(spec, patch(json!({"resources": {"cpu_millis": 250}}))).unwrap();
+        assert_eq!(next.resources.cpu_millis, Some(250));
+        assert_eq!(next.resources.memory_mb, None);
+        let e = apply(next, patch(json!({"resources": {"cpu_millis": 5}}))).unwrap_err();
+        assert_eq!(field_of(e), "cpu_millis");
     }
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::resources::Resources;
 use crate::service::{HealthCheck, RestartPolicy, Runtime, ServiceKind, ServiceSpec, Source};
 
 /// Whether a service is serving, as far as Base knows.
@@ -76,6 +77,8 @@ write_body! {
         kind: Option<ServiceKind> = default,
         /// The language version wanted (`20`, `3.12`, `>=18`); absent: what the repository asks for.
         runtime_version: Option<String> = default,
+        /// Memory and CPU limits of the service and of its builds; absent: none.
+        resources: Resources = default,
     }
 }
 
@@ -100,6 +103,8 @@ write_body! {
         clear root_dir: String,
         clear kind: ServiceKind,
         clear runtime_version: String,
+        /// Replaces all four limits; a limit left out of it is no limit.
+        set resources: Resources,
     }
 }
 

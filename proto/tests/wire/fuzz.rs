@@ -139,6 +139,10 @@ fn command() -> impl Strategy<Value = Command> {
                         root_dir: None,
                         kind: None,
                         runtime_version: None,
+                        resources: proto::resources::Resources {
+                            memory_mb: Some(64),
+                            ..Default::default()
+                        },
                     },
                     git_ref,
                     build_timeout_secs,

@@ -15,6 +15,7 @@ mod harness;
 mod health_live;
 mod install;
 mod isolation;
+mod limits;
 mod local;
 mod logs;
 mod monorepo;
