@@ -13,10 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use proto::tls::fingerprint;
-use proto::wire::handshake::{self, HandshakeError};
+use proto::wire::handshake;
 use proto::wire::{
-    self, AgentMsg, AgentState, BaseMsg, ControlError, ControlReceiver, Incoming, Mux, MuxError,
-    Outcome, Side, StreamError, StreamOpen,
+    self, AgentMsg, AgentState, BaseMsg, ControlReceiver, Incoming, Mux, MuxError, Outcome, Side,
+    StreamOpen,
 };
 use rustls::ServerConfig;
 use tokio::net::{TcpListener, TcpStream};
@@ -24,6 +24,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
+pub use super::conn_error::ConnError;
 use super::preauth::{Admission, MAX_PENDING, MAX_PENDING_PER_IP, PreAuth};
 use super::registry::Pending;
 use crate::{Base, ClientInfo, DomainError};
@@ -32,50 +33,6 @@ use crate::{Base, ClientInfo, DomainError};
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_rustls::server::TlsStream<TcpStream>>;
-
-/// Why a connection ended; logged once by the accept loop.
-#[derive(Debug, thiserror::Error)]
-pub enum ConnError {
-    #[error("handshake timed out")]
-    Timeout,
-    #[error("TLS: {0}")]
-    Tls(std::io::Error),
-    #[error("no client certificate")]
-    NoCertificate,
-    #[error("WebSocket: {0}")]
-    Ws(Box<tokio_tungstenite::tungstenite::Error>),
-    #[error("protocol: {0}")]
-    Handshake(#[from] HandshakeError),
-    #[error("protocol: {0}")]
-    Control(#[from] ControlError),
-    #[error("tunnel: {0}")]
-    Stream(StreamError),
-    #[error("refused: {0}")]
-    Refused(String),
-    #[error("agent went silent")]
-    Silent,
-    #[error("revoked or replaced")]
-    Killed,
-    #[error("tunnel: {0}")]
-    Tunnel(MuxError),
-    #[error(transparent)]
-    Domain(#[from] DomainError),
-}
-
-impl From<tokio_tungstenite::tungstenite::Error> for ConnError {
-    fn from(e: tokio_tungstenite::tungstenite::Error) -> Self {
-        ConnError::Ws(Box::new(e))
-    }
-}
-
-impl From<StreamError> for ConnError {
-    fn from(e: StreamError) -> Self {
-        match e {
-            StreamError::Connection(reason) => ConnError::Tunnel(reason),
-            other => ConnError::Stream(other),
-        }
-    }
-}
 
 /// Accepts agent connections until `shutdown` resolves, then drops every open one, so agents
 /// notice at once and reconnect to whichever Base comes next.
