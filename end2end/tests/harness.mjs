@@ -1,7 +1,7 @@
 // Starts a real dployr-server on a free port with a fresh data dir (optionally with a real local
 // dployrd that joins the first cluster, ingress on its own free port), and Debian's Chromium
 // through playwright-core (flags from shared/TOOLCHAIN.md). Everything is torn down by stop().
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,9 @@ async function waitHealthy(url, child, deadlineMs = 30000) {
 export async function startBase({ localAgent = false } = {}) {
   const bin = process.env.DPLOYR_SERVER_BIN;
   if (!bin) throw new Error('set DPLOYR_SERVER_BIN to the dployr-server binary (.ci/test does)');
-  const dataDir = mkdtempSync(join(tmpdir(), 'dployr-e2e-'));
+  // Base's data dir one level down: the local dployrd keeps its own beside it (`<dir>-agent`).
+  const root = mkdtempSync(join(tmpdir(), 'dployr-e2e-'));
+  const dataDir = join(root, 'base');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const logs = [];
@@ -54,7 +56,8 @@ export async function startBase({ localAgent = false } = {}) {
   let ingress = null;
   if (localAgent) {
     ingress = `127.0.0.1:${await freePort()}`;
-    args.push('--local-agent', '--local-ingress', ingress);
+    // The tools tests open the instance console, which is off on the local instance by default.
+    args.push('--local-agent', '--local-ingress', ingress, '--local-agent-console');
     if (process.env.DPLOYRD_BIN) args.push('--agent-bin', process.env.DPLOYRD_BIN);
   }
   const child = spawn(bin, args, {
@@ -67,11 +70,25 @@ export async function startBase({ localAgent = false } = {}) {
   const stop = async () => {
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
-    // The local dployrd and the services it ran work inside the data dir: end what is left.
-    killWorkingIn(dataDir);
-    rmSync(dataDir, { recursive: true, force: true });
+    // The local dployrd and the services it ran work inside the temp dir: end what is left,
+    // and remove the services' system users it made (their homes are in there too).
+    killWorkingIn(root);
+    removeUsersUnder(root);
+    rmSync(root, { recursive: true, force: true });
   };
   return { url, ingress, stop, logs };
+}
+
+/** Deletes the `dployr-svc-*` users whose home is under `dir` (as dployrd made them, as root). */
+function removeUsersUnder(dir) {
+  let passwd = '';
+  try { passwd = readFileSync('/etc/passwd', 'utf8'); } catch { return; }
+  for (const line of passwd.split('\n')) {
+    const fields = line.split(':');
+    if (fields.length === 7 && fields[0].startsWith('dployr-svc-') && fields[5].startsWith(dir)) {
+      spawnSync('userdel', ['-f', fields[0]]);
+    }
+  }
 }
 
 /** SIGKILLs every process working in `dir` or naming it in its arguments (by pid, from /proc). */
