@@ -97,10 +97,19 @@ fn engine(
     (engine, reports, shipped)
 }
 
+/// An order for `id`, of a service of its own per test (`svc_<test>`): as root, each service gets
+/// a system user named after it, and tests run in parallel.
 fn order(id: &str, repo: &Path, build: &str, resources: Resources) -> DeployOrder {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("test")
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(24)
+        .collect::<String>();
     DeployOrder {
         deployment_id: id.into(),
-        service_id: "svc_1".into(),
+        service_id: format!("svc_{test}").into(),
         instance_name: "web-1".into(),
         spec: ServiceSpec {
             name: "web".into(),
@@ -178,9 +187,17 @@ async fn l11_a_daemon_started_by_a_build_dies_with_the_cancel() {
     let repo = python_app();
     let data = tempfile::tempdir().unwrap();
     let (engine, mut reports, _shipped) = engine(data.path());
+    // Where the build (as the service's own user, when root) may write its daemon's pid: not in
+    // dployrd's data dir, which only root may write.
+    let marks = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        marks.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
 
     // Cancel.
-    let pid_file = data.path().join("cancelled.pid");
+    let pid_file = marks.path().join("cancelled.pid");
     let step = daemon_step(&pid_file);
     engine
         .handle(Command::Deploy(Box::new(order(
@@ -205,7 +222,7 @@ async fn l11_a_daemon_started_by_a_build_dies_with_the_cancel() {
     );
 
     // Timeout.
-    let pid_file = data.path().join("timed-out.pid");
+    let pid_file = marks.path().join("timed-out.pid");
     let mut timed = order(
         "dep_2",
         repo.path(),
@@ -222,6 +239,7 @@ async fn l11_a_daemon_started_by_a_build_dies_with_the_cancel() {
         "the build's setsid daemon {daemon} survived the timeout"
     );
     engine.stop_all().await;
+    testkit::kill_processes_under(data.path());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -280,6 +298,7 @@ async fn memory_limit_kills_a_service_allocating_past_it_and_says_so() {
         "{said:?} not in the service's log: {lines:?}"
     );
     engine.stop_all().await;
+    testkit::kill_processes_under(data.path());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -312,6 +331,7 @@ async fn a_build_over_its_memory_limit_fails_with_that_reason() {
         "{reason}"
     );
     engine.stop_all().await;
+    testkit::kill_processes_under(data.path());
 }
 
 /// GET `path` of `addr` over HTTP/1.0; the body, or the error.

@@ -10,6 +10,7 @@ use crate::support::{Fetch, TestApp, column};
 
 mod env;
 mod events;
+mod member_code;
 
 struct Team {
     app: TestApp,
