@@ -85,7 +85,14 @@ async fn h2_local_agent_data_dir_is_outside_bases() {
     );
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&app.data_dir), 0o700, "Base's data dir is its own");
-    assert_eq!(mode(&dir), 0o700, "the agent's data dir is its own");
+    // dployrd (as root) opens it to traversal only (0711), so each service's own user reaches
+    // its own folder in it: nobody else may list or change it.
+    assert_eq!(
+        mode(&dir) & 0o066,
+        0,
+        "the agent's data dir is its own: {:o}",
+        mode(&dir)
+    );
     // The agent (and its instance console) starts in its own dir, not next to master.key.
     let (pid, _) = running_agent(&dir);
     let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap();

@@ -81,7 +81,9 @@ pub fn controllers() -> Vec<&'static str> {
 }
 
 /// Finds the layout now, so its warning comes at start, and removes the empty cgroups a
-/// previous dployrd left.
+/// previous dployrd left: only those whose maker (the pid in the name, see [`Cgroup::create`])
+/// is gone, so another dployrd on this machine (tests run many) keeps the one it just made and
+/// has not entered yet.
 pub fn init() {
     let bases: Vec<PathBuf> = match layout() {
         Layout::V2(base) => vec![base.clone()],
@@ -90,7 +92,13 @@ pub fn init() {
     };
     for base in bases {
         for entry in std::fs::read_dir(base).into_iter().flatten().flatten() {
-            if entry.path().is_dir() {
+            let maker_alive = entry
+                .file_name()
+                .to_str()
+                .and_then(|name| name.rsplit('-').nth(1))
+                .and_then(|pid| pid.parse::<u32>().ok())
+                .is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+            if entry.path().is_dir() && !maker_alive {
                 // Fails for one that still has processes, which is what we want.
                 let _ = std::fs::remove_dir(entry.path());
             }
