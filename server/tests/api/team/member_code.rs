@@ -71,7 +71,7 @@ async fn h1_member_env_cannot_run_code_as_root() {
         .fetch()
         .await;
     let names = column(&env["vars"], "key");
-    assert!(!names.iter().any(|n| *n == "PYTHONSTARTUP"), "{env}");
+    assert!(!names.contains(&"PYTHONSTARTUP"), "{env}");
     // The Owner may: the name is not banned, only kept from Members.
     let owner = t
         .app
