@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use control::DomainError;
-use http::header::RETRY_AFTER;
+use http::header::{CONNECTION, RETRY_AFTER};
 use http::{HeaderValue, StatusCode};
 use proto::api::{ErrorBody, ErrorDetail};
 
@@ -39,7 +39,14 @@ pub fn error_response(
             field,
         },
     };
-    (status, Json(body)).into_response()
+    let mut res = (status, Json(body)).into_response();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body was not read: the client must not send its next request on this
+        // connection (it would race the server closing it, and fail as an incomplete message).
+        res.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    res
 }
 
 fn status_code(status: StatusCode) -> &'static str {
