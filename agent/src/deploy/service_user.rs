@@ -19,11 +19,14 @@
 //! ```
 //!
 //! When dployrd is not root it cannot switch users: services run as dployrd's own user, as
-//! before, and [`prepare_data_dir`] says so once at start.
+//! before, and [`prepare_data_dir`] says so once at start. The same holds, with a louder
+//! warning, when the data dir sits inside a folder other users cannot enter (a 0700 home or
+//! temp dir): no service user could reach its release there.
 
 use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use nix::unistd::{Uid, User};
 use serde::{Deserialize, Serialize};
@@ -42,9 +45,24 @@ pub struct Identity {
 /// The beginning of every service user's name.
 pub const PREFIX: &str = "dployr-svc-";
 
-/// Whether services get their own users: only root may create them and switch to them.
+/// Set at start when a folder above the data dir keeps other users out (a 0700 home or temp
+/// dir): no service user could reach its release, so services run as dployrd, said loudly.
+static UNREACHABLE: AtomicBool = AtomicBool::new(false);
+
+/// Whether services get their own users: only root may create them and switch to them, and only
+/// where they can reach their folders.
 pub fn isolating() -> bool {
-    Uid::effective().is_root()
+    Uid::effective().is_root() && !UNREACHABLE.load(Ordering::Relaxed)
+}
+
+/// The first folder above `data_dir` that other users may not pass through (no `o+x`).
+fn closed_ancestor(data_dir: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(data_dir).ok()?;
+    absolute
+        .ancestors()
+        .skip(1)
+        .find(|dir| std::fs::metadata(dir).is_ok_and(|m| m.permissions().mode() & 0o001 == 0))
+        .map(Path::to_path_buf)
 }
 
 /// The service's user name: valid for `useradd` (lowercase, 23 characters) whatever the id.
@@ -62,6 +80,15 @@ pub fn prepare_data_dir(data_dir: &Path) {
             .flatten()
             .map_or_else(|| Uid::effective().to_string(), |u| u.name);
         tracing::warn!("dployrd is not root: services run as {user} without isolation");
+        return;
+    }
+    if let Some(closed) = closed_ancestor(data_dir) {
+        UNREACHABLE.store(true, Ordering::Relaxed);
+        tracing::warn!(
+            closed = %closed.display(),
+            "the data dir is inside a folder other users cannot enter: services run as root \
+             WITHOUT isolation; put the data dir elsewhere (--data-dir) or chmod o+x that folder"
+        );
         return;
     }
     let services = data_dir.join("services");
