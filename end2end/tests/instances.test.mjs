@@ -38,7 +38,7 @@ test('an admin adds an instance and gets a one-time install command', async () =
   await page.click('main button[type=submit]');
   await page.waitForSelector('#install-command');
   const cmd = await page.innerText('#install-command');
-  assert.match(cmd, /^curl -fsSL http:\/\/127\.0\.0\.1:\d+\/install\.sh \| sh -s -- --url wss:\/\/127\.0\.0\.1:\d+ --token \S+ --pin sha256:[0-9a-f]{64}$/);
+  assert.match(cmd, /^curl -fsSL http:\/\/127\.0\.0\.1:\d+\/install\.sh \| sh -s -- --url wss:\/\/127\.0\.0\.1:\d+ --token \S+ --pin sha256:[0-9a-f]{64} --sha256 [0-9a-f]{64}$/);
   await page.waitForSelector('[data-status="pending"]');
   await shot(page, '09-instances-pending');
 
