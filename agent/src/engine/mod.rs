@@ -45,7 +45,10 @@ use std::time::Duration;
 use proto::deploy::DeployState;
 use proto::ids::{DeploymentId, ServiceId};
 use proto::service::ServiceSpec;
-use proto::wire::{AgentMsg, Command, DeployOrder, DeployProgress, LogRecord, Outcome, RunState};
+use proto::wire::{
+    AgentMsg, Command, CommandErrorKind, CommandFailure, DeployOrder, DeployProgress, LogRecord,
+    Outcome, RunState,
+};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -178,6 +181,10 @@ impl Engine {
                 deployment_id,
             } => self.rollback(&service_id, &deployment_id).await,
             Command::Service { service_id, action } => self.lifecycle(&service_id, action).await,
+            Command::Domains(_) | Command::InstallCertificate(_) => Err(CommandFailure::new(
+                CommandErrorKind::Invalid,
+                "this dployrd does not manage domains yet",
+            )),
         };
         result.into()
     }

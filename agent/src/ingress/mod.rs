@@ -3,6 +3,7 @@
 //! the new release, [`Routes::set`] it, drain and stop the old one, without a failed request.
 //!
 //! - [`routes`]: the shared table a deploy rewrites atomically.
+//! - [`certs`]: the certificates served by SNI and the ACME challenge answers.
 //! - `proxy`: forwarding one request (headers, streamed bodies, error answers).
 //! - `upgrade`: WebSocket and other `Upgrade` pass-through.
 //!
@@ -22,6 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tracing::Instrument;
 
+pub mod certs;
 mod proxy;
 pub mod routes;
 mod upgrade;

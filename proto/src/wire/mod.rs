@@ -7,6 +7,7 @@
 //! - [`msg`]: the JSON control messages on stream 0, one enum per sender ([`AgentMsg`],
 //!   [`BaseMsg`]), and what a new stream is for ([`StreamOpen`]).
 //! - [`work`]: deploy orders and lifecycle commands, and the agent's reports on them.
+//! - [`domains`]: the hosts a service serves and the agent's reports on their certificates.
 //! - [`records`]: framing of messages inside one stream (consoles, file transfers).
 //! - [`tools`]: the console's and the file explorer's requests and answers.
 //! - [`window`]: per-stream credit windows, sans IO, so a stalled stream never blocks the others.
@@ -16,6 +17,7 @@
 //! - `mux` (feature `mux`): the async multiplexer that runs all of the above over any
 //!   `Sink`/`Stream` of binary messages.
 
+pub mod domains;
 pub mod frame;
 #[cfg(feature = "ws")]
 pub mod handshake;
@@ -28,6 +30,7 @@ pub mod tools;
 pub mod window;
 pub mod work;
 
+pub use domains::{CertReport, CertState, ServiceDomains, UploadedCert};
 pub use frame::{
     CONTROL_STREAM, Frame, FrameError, FrameKind, HEADER_BYTES, MAX_CONTROL_BYTES, MAX_DATA_BYTES,
     MAX_FRAME_BYTES, MAX_REASON_BYTES, Side,
@@ -50,4 +53,4 @@ pub use work::{
 
 /// Bumped on every incompatible change to the tunnel protocol. Sent in `Hello` and `Enroll`;
 /// Base refuses a version it does not speak instead of guessing.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;

@@ -20,6 +20,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::domains::{CertReport, ServiceDomains, UploadedCert};
 use super::frame::{Frame, FrameError, FrameKind, MAX_CONTROL_BYTES};
 pub use super::work::{AgentState, DeployOrder, DeployProgress, Lifecycle, ServiceReport};
 use crate::ids::{DeploymentId, InstanceId, ServiceId};
@@ -55,6 +56,8 @@ pub enum AgentMsg {
     Deploy(DeployProgress),
     /// A service's process changed (crashed, restarted, stopped).
     Service(ServiceReport),
+    /// A domain's certificate was issued, renewed or failed.
+    Certificate(CertReport),
 }
 
 /// What Base may say to dployrd.
@@ -97,6 +100,11 @@ pub enum Command {
         service_id: ServiceId,
         action: Lifecycle,
     },
+    /// Route exactly these (verified) hosts to the service and keep a certificate for each;
+    /// acked once routed (certificates follow as [`AgentMsg::Certificate`]).
+    Domains(ServiceDomains),
+    /// Serve this uploaded certificate for its domain instead of getting one by ACME.
+    InstallCertificate(UploadedCert),
 }
 
 /// How a command ended.
