@@ -17,7 +17,8 @@
 //! - [`idempotency`]: `Idempotency-Key` on deploy requests: a retry gets the first answer back.
 //! - [`dispatch`]: delivering orders to agents, reconciling after reconnects, the sweeper that
 //!   times out deployments that can no longer finish.
-//! - [`logs`]: service output from agents: stored (bounded), numbered, relayed to followers.
+//! - [`logs`]: service output from agents: stored (bounded), numbered, relayed to followers
+//!   (`log_owners`: which services a stream may write for).
 //! - [`lifecycle`]: roll back, restart, stop, start a live service.
 //! - [`removals`]: deleted services removed from their instance, however long it was away.
 //! - [`env`]: a service's variables and write-only secrets (`.env` import too).
@@ -49,6 +50,7 @@ pub mod ids;
 pub mod instances;
 pub mod invites;
 pub mod lifecycle;
+mod log_owners;
 pub mod logs;
 pub mod mail;
 pub mod members;

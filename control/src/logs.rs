@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use proto::api::LogLine;
-use proto::ids::ServiceId;
 use proto::wire::{LogRecord, MuxStream};
 use tokio::sync::broadcast;
 
+use crate::log_owners::Owners;
 use crate::rbac::ViewLogs;
 use crate::store::logs::{self as sql, LogRow};
 use crate::store::services as services_sql;
@@ -117,7 +117,7 @@ impl Base {
         out: tokio::sync::mpsc::Sender<Vec<LogRecord>>,
     ) {
         let mut partial: Vec<u8> = Vec::new();
-        let mut owned: HashMap<ServiceId, bool> = HashMap::new();
+        let mut owned = Owners::new(MAX_SERVICES_PER_STREAM);
         loop {
             let chunk = match stream.recv().await {
                 Ok(Some(chunk)) => chunk,
@@ -145,21 +145,15 @@ impl Base {
                         continue;
                     }
                 };
-                let ok = match owned.get(&r.service_id) {
-                    Some(ok) => *ok,
-                    // An agent naming this many services it does not run is not to be believed
-                    // further: no more lookups, nor memory, for ids it makes up (L2).
-                    None if owned.len() >= MAX_SERVICES_PER_STREAM => false,
-                    None => {
-                        let ok = services_sql::by_id(self.store.pool(), &r.service_id)
+                let ok = owned
+                    .allows(&r.service_id, |id| async move {
+                        services_sql::by_id(self.store.pool(), &id)
                             .await
                             .ok()
                             .flatten()
-                            .is_some_and(|s| s.instance_id == instance_id);
-                        owned.insert(r.service_id.clone(), ok);
-                        ok
-                    }
-                };
+                            .is_some_and(|s| s.instance_id == instance_id)
+                    })
+                    .await;
                 if ok {
                     kept.push(r);
                 }

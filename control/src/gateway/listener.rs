@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +25,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
+use super::coalesce::coalesce;
 pub use super::conn_error::ConnError;
 use super::preauth::{Admission, MAX_PENDING, MAX_PENDING_PER_IP, PreAuth};
 use super::registry::Pending;
@@ -339,25 +341,25 @@ async fn session(
 }
 
 /// Reconciles the connection's agent after its Hello and after each Status report, one at a
-/// time: reports that arrive during a reconcile wait as one (the latest), so an agent that
-/// floods them costs one reconcile in flight and one pending.
+/// time ([`coalesce`]). A retired instance is let go after the first.
 async fn settle(
     base: Base,
     instance_id: String,
-    mut reports: watch::Receiver<AgentState>,
+    reports: watch::Receiver<AgentState>,
     retired: bool,
 ) {
-    loop {
-        let state = reports.borrow_and_update().clone();
-        base.agent_connected(&instance_id, &state).await;
-        if retired {
-            base.registry().disconnect(&instance_id);
-            return;
+    coalesce(reports, |state| {
+        let (base, instance_id) = (base.clone(), instance_id.clone());
+        async move {
+            base.agent_connected(&instance_id, &state).await;
+            if retired {
+                base.registry().disconnect(&instance_id);
+                return ControlFlow::Break(());
+            }
+            ControlFlow::Continue(())
         }
-        if reports.changed().await.is_err() {
-            return;
-        }
-    }
+    })
+    .await;
 }
 
 /// How a tunnel that closed under us ended: the agent leaving is normal, anything else is the

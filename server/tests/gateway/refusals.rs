@@ -154,3 +154,65 @@ async fn a_protocol_base_does_not_speak_is_refused_with_the_reason() {
     assert!(err.to_string().contains("is not supported"), "{err}");
     bystander_still_online(&app, &cluster, &invite, &agent).await;
 }
+
+/// Audit L13: the instance is deleted between Base's lookup of the agent's certificate and the
+/// agent's registration. Here the delete is written, uncommitted, before the agent says Hello:
+/// Base still reads the instance, then waits for the database to record `last seen`, and the
+/// commit lands in that gap. The agent must not stay connected to a Base that no longer has it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn l13_an_instance_deleted_during_its_handshake_does_not_stay_connected() {
+    let (app, cluster) = base_with_owner().await;
+    let invite = add_instance(&app, &cluster, "web-1").await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir(dir.path().into());
+    agent::join::join(&data, &invite.url, &invite.token, &invite.pin)
+        .await
+        .unwrap();
+    let identity = AgentIdentity::load_or_create(data.path()).unwrap();
+
+    let store = control::Store::open(&control::Store::sqlite_url(&app.data_dir))
+        .await
+        .unwrap();
+    let mut db = store.pool().acquire().await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *db)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM instances WHERE id = $1")
+        .bind(&invite.instance_id)
+        .execute(&mut *db)
+        .await
+        .unwrap();
+
+    let tls = client_config(&invite.pin, Some(&identity)).unwrap();
+    let hello = AgentMsg::Hello {
+        protocol: PROTOCOL_VERSION,
+        version: "l13".into(),
+        host: HostFacts::detect(),
+        state: AgentState::default(),
+    };
+    let url = invite.url.clone();
+    let greeting = tokio::spawn(async move { dial::greet(&url, tls, &hello).await });
+    // Nothing outside Base shows that it has read the instance and waits for the write lock; a
+    // second is ample for that, and the commit must land within Base's 5 s busy timeout.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    sqlx::query("COMMIT").execute(&mut *db).await.unwrap();
+    let (mut ws, _) = greeting
+        .await
+        .unwrap()
+        .expect("welcomed: Base read the instance before the delete was committed");
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the deleted instance's agent stayed connected"
+    );
+    assert_eq!(status_of(&app, &cluster, &invite.instance_id).await, None);
+}

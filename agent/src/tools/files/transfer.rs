@@ -71,32 +71,11 @@ pub(super) async fn archive(
     root: PathBuf,
     raw: String,
 ) -> Result<(), StreamError> {
-    let checked_dir = {
-        let root = root.clone();
-        blocking(move || {
-            let rel = checked(&raw)?;
-            let dir = open_root(&root)?
-                .open_dir(rel.as_path())
-                .map_err(|e| io_failure(&raw, e))?;
-            Ok(dir.into_std_file())
-        })
-        .await
-    };
-    let dir = match checked_dir {
+    let dir = match blocking(move || open_folder(&root, &raw)).await {
         Ok(d) => d,
         Err(f) => return fail(stream, f).await,
     };
-    let handle = {
-        use std::os::fd::AsRawFd;
-        format!("/proc/{}/fd/{}", std::process::id(), dir.as_raw_fd())
-    };
-    let child = tokio::process::Command::new("tar")
-        .current_dir(&handle)
-        .args(["-czf", "-", "."])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn();
+    let child = tar_of(&dir);
     drop(dir);
     let mut child = match child {
         Ok(c) => c,
@@ -122,6 +101,28 @@ pub(super) async fn archive(
             Ok(())
         }
     }
+}
+
+/// The folder `raw` beneath the root, checked and opened: the handle tar starts in.
+fn open_folder(root: &Path, raw: &str) -> Result<std::fs::File, Failure> {
+    let rel = checked(raw)?;
+    let dir = open_root(root)?
+        .open_dir(rel.as_path())
+        .map_err(|e| io_failure(raw, e))?;
+    Ok(dir.into_std_file())
+}
+
+/// Starts `tar -czf - .` inside the folder `dir` is open on (whatever its path points at now).
+fn tar_of(dir: &std::fs::File) -> io::Result<tokio::process::Child> {
+    use std::os::fd::AsRawFd;
+    let handle = format!("/proc/{}/fd/{}", std::process::id(), dir.as_raw_fd());
+    tokio::process::Command::new("tar")
+        .current_dir(&handle)
+        .args(["-czf", "-", "."])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
 }
 
 /// Where an upload is written before it replaces the target.
@@ -282,5 +283,41 @@ pub(super) async fn write(
             upload.abandon();
             fail(stream, f).await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Audit L6: the folder is swapped for a symlink to elsewhere between the check and tar's
+    /// start; tar must still archive the folder that was checked.
+    #[tokio::test]
+    async fn l6_the_archive_is_of_the_checked_folder_not_a_symlink_swapped_in_after() {
+        let root = tempfile::tempdir().unwrap();
+        let site = root.path().join("site");
+        std::fs::create_dir(&site).unwrap();
+        std::fs::write(site.join("inside.txt"), "mine").unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::write(elsewhere.path().join("outside.txt"), "not yours").unwrap();
+
+        let dir = open_folder(root.path(), "site").unwrap();
+        std::fs::rename(&site, root.path().join("moved")).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), &site).unwrap();
+        let child = tar_of(&dir).unwrap();
+        drop(dir);
+        let out = child.wait_with_output().await.unwrap();
+        assert!(out.status.success());
+
+        let mut list = std::process::Command::new("tar")
+            .args(["-tzf", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        list.stdin.take().unwrap().write_all(&out.stdout).unwrap();
+        let names = String::from_utf8(list.wait_with_output().unwrap().stdout).unwrap();
+        assert!(names.contains("inside.txt"), "{names}");
+        assert!(!names.contains("outside.txt"), "{names}");
     }
 }
