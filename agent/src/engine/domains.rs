@@ -76,11 +76,22 @@ impl Engine {
         save(&self.inner.config.services_dir, &d).map_err(|e| {
             CommandFailure::new(CommandErrorKind::Failed, format!("saving the domains: {e}"))
         })?;
+        // What it served before: Base's last word, else what its live release's order said.
+        let before = self
+            .lock()
+            .domains
+            .get(service_id.as_str())
+            .map(|o| o.hosts.clone());
+        let before = before
+            .or_else(|| self.live_spec(&service_id).map(|spec| spec.domains))
+            .unwrap_or_default();
         let dropped: Vec<String> = {
             let mut st = self.lock();
-            let old = st.domains.insert(d.service_id.clone(), d.clone());
-            let old = old.map(|o| o.hosts).unwrap_or_default();
-            old.into_iter()
+            st.domains.insert(d.service_id.clone(), d.clone());
+            // Dropped: served before, and by no service now (this one included).
+            before
+                .iter()
+                .filter_map(|h| crate::ingress::certs::normalize(h))
                 .filter(|h| !st.domains.values().any(|other| other.hosts.contains(h)))
                 .collect()
         };

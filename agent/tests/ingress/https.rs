@@ -226,7 +226,9 @@ async fn hsts_only_for_services_that_ask_and_only_over_https() {
     let ingress = TlsIngress::start().await;
     let strict = ingress.certify(&["strict.test"]);
     let lax = ingress.certify(&["lax.test"]);
-    ingress.route("strict", "strict.test", release.addr);
+    // bare.test has no certificate, so plain HTTP serves it (without HSTS).
+    let hosts = vec!["strict.test".to_owned(), "bare.test".to_owned()];
+    ingress.routes.set("strict", hosts, release.addr).unwrap();
     ingress.route("lax", "lax.test", release.addr);
     ingress.routes.set_hsts("strict", true);
 
@@ -246,6 +248,16 @@ async fn hsts_only_for_services_that_ask_and_only_over_https() {
         let got = res.headers().get(header::STRICT_TRANSPORT_SECURITY);
         assert_eq!(got.map(|v| v.to_str().unwrap()), hsts, "{host}");
     }
+    let req = Request::get(format!("http://{}/", ingress.http))
+        .header(header::HOST, "bare.test")
+        .body(Empty::new().boxed_unsync())
+        .unwrap();
+    let res = client().request(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        !res.headers()
+            .contains_key(header::STRICT_TRANSPORT_SECURITY)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
