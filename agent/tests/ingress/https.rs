@@ -232,7 +232,7 @@ async fn hsts_only_for_services_that_ask_and_only_over_https() {
     ingress.route("lax", "lax.test", release.addr);
     ingress.routes.set_hsts("strict", true);
 
-    let client = https_client(ingress.https, &[strict, lax], &[b"h2", b"http/1.1"]);
+    let https = https_client(ingress.https, &[strict, lax], &[b"h2", b"http/1.1"]);
     for (host, hsts) in [
         ("strict.test", Some("max-age=31536000")),
         ("lax.test", None),
@@ -240,7 +240,7 @@ async fn hsts_only_for_services_that_ask_and_only_over_https() {
         let req = Request::get(format!("https://{host}/"))
             .body(Empty::new().boxed_unsync())
             .unwrap();
-        let res = timeout(DEADLINE, client.request(req))
+        let res = timeout(DEADLINE, https.request(req))
             .await
             .unwrap()
             .unwrap();
