@@ -1,7 +1,10 @@
 //! The ingress against real TCP servers on 127.0.0.1:0: routing by `Host`, header rewriting,
 //! error answers, streamed bodies, WebSocket pass-through, graceful shutdown, and a route switch
-//! under load with no failed request. The upstreams and the client are in `support`.
+//! under load with no failed request (`load`, shared with HTTPS). The upstreams and the client are
+//! in `support`; the HTTPS tests in `https` (their client in `tls_client`); the real `dployrd`
+//! binary with both listeners in `dployrd`.
 
+mod dployrd;
 mod https;
 mod load;
 mod support;
