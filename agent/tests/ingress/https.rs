@@ -272,3 +272,24 @@ async fn route_switch_under_load_over_https_fails_no_request() {
     let route = |upstream| ingress.route("app", "app.test", upstream);
     crate::load::switch_under_load(route, request).await;
 }
+
+#[tokio::test]
+async fn a_client_that_never_finishes_its_handshake_is_dropped_after_the_timeout() {
+    let ingress = TlsIngress::start().await;
+    let mut silent = tokio::net::TcpStream::connect(ingress.https).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let mut buf = [0u8; 16];
+    let read = timeout(
+        agent::ingress::HANDSHAKE_TIMEOUT + DEADLINE,
+        silent.read(&mut buf),
+    )
+    .await
+    .expect("the ingress closes a silent connection");
+    // Closed (EOF or reset), having sent nothing, and not before the timeout.
+    assert!(read.is_err() || read.is_ok_and(|n| n == 0));
+    let waited = started.elapsed();
+    assert!(
+        waited >= agent::ingress::HANDSHAKE_TIMEOUT - std::time::Duration::from_millis(100),
+        "closed after {waited:?}"
+    );
+}
