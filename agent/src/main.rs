@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 /// The dployr agent: dials out to Base and runs your services.
 #[derive(Parser, Debug)]
-#[command(name = "dployrd", version = concat!(env!("CARGO_PKG_VERSION"), " (protocol 1)"))]
+#[command(name = "dployrd", version = concat!(env!("CARGO_PKG_VERSION"), " (protocol 2)"))]
 struct Cli {
     /// Where dployrd keeps its key, certificate and state.
     #[arg(
@@ -39,9 +39,17 @@ enum Cmd {
     },
     /// Hold the connection to Base (reconnecting forever) and serve the ingress.
     Run {
-        /// Where the ingress (the HTTP reverse proxy in front of services) listens.
-        #[arg(long, env = "DPLOYRD_INGRESS_LISTEN", default_value = "127.0.0.1:8000")]
+        /// Where the ingress (the reverse proxy in front of services) listens for plain HTTP.
+        #[arg(
+            long = "http-listen",
+            visible_alias = "ingress-listen",
+            env = "DPLOYRD_INGRESS_LISTEN",
+            default_value = "127.0.0.1:8000"
+        )]
         ingress_listen: std::net::SocketAddr,
+        /// Where the ingress listens for HTTPS (certificates by SNI); no HTTPS when not given.
+        #[arg(long, env = "DPLOYRD_HTTPS_LISTEN")]
+        https_listen: Option<std::net::SocketAddr>,
         /// Services are reachable at `<service>.<this domain>` (and their own domains).
         #[arg(long, env = "DPLOYRD_INGRESS_DOMAIN", default_value = "localhost")]
         ingress_domain: String,
@@ -80,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     debug_assert_eq!(
         proto::wire::PROTOCOL_VERSION,
-        1,
+        2,
         "update the version string above"
     );
     tracing_subscriber::fmt()
@@ -106,12 +114,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Cmd::Run {
             ingress_listen,
+            https_listen,
             ingress_domain,
             docker_host,
             no_console,
         } => {
             let options = agent::run::RunOptions {
                 ingress_listen,
+                https_listen,
                 ingress_domain,
                 stop_services_on_exit: false,
                 docker: agent::docker::DockerHost::new(docker_host),

@@ -6,9 +6,10 @@
 //! as `Welcome` resets the backoff. `status.json` says what it is doing.
 
 mod commands;
+mod listeners;
 mod logs;
+mod options;
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,9 +20,10 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use self::logs::LogQueue;
+pub use self::options::RunOptions;
 use crate::dial::{self, DialError};
 use crate::engine::{Engine, EngineConfig};
-use crate::ingress::Routes;
+use crate::ingress::{Certificates, Routes};
 use crate::join::VERSION;
 use crate::state::{DataDir, Enrollment};
 use crate::streams;
@@ -232,32 +234,6 @@ fn carry_out(id: u64, command: Command, engine: &Engine, mux: &wire::Mux, comman
     });
 }
 
-/// Where the ingress listens and which domain services get their default host under.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    pub ingress_listen: SocketAddr,
-    pub ingress_domain: String,
-    /// Stop every service when `run` returns. dployrd itself leaves them running (the next
-    /// dployrd takes them over); tests that run many agents in one process do not.
-    pub stop_services_on_exit: bool,
-    /// The Docker engine for docker services.
-    pub docker: crate::docker::DockerHost,
-    /// Serve browser consoles (`--no-console` turns them off whatever Base allows).
-    pub console_enabled: bool,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            ingress_listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
-            ingress_domain: "localhost".into(),
-            stop_services_on_exit: false,
-            docker: crate::docker::DockerHost::default(),
-            console_enabled: true,
-        }
-    }
-}
-
 /// Runs until `shutdown` resolves, reconnecting after every failure. The ingress and the
 /// services keep running while Base is unreachable.
 pub async fn run(
@@ -270,18 +246,16 @@ pub async fn run(
     })?;
     let identity = AgentIdentity::load_or_create(data.path())?;
     crate::deploy::service_user::prepare_data_dir(data.path());
-    let listener = tokio::net::TcpListener::bind(options.ingress_listen)
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!("ingress: cannot listen on {}: {e}", options.ingress_listen)
-        })?;
-    let ingress_addr = listener.local_addr()?;
+    let certs = Certificates::open(data.path().join("certs"))
+        .map_err(|e| anyhow::anyhow!("opening the certificate store: {e}"))?;
     let routes = Routes::new();
-    let (stop_ingress, ingress_stopped) = tokio::sync::oneshot::channel::<()>();
-    let ingress = tokio::spawn(crate::ingress::serve(listener, routes.clone(), async {
-        let _ = ingress_stopped.await;
-    }));
-    tracing::info!(%ingress_addr, domain = %options.ingress_domain, "ingress listening");
+    let ingress = listeners::Listening::start(&options, &routes, &certs).await?;
+    tracing::info!(
+        http = %ingress.http_addr,
+        https = ?ingress.https_addr,
+        domain = %options.ingress_domain,
+        "ingress listening"
+    );
     // Says now (a warning) when services and builds will run without cgroups, and removes the
     // empty ones a previous dployrd left.
     crate::deploy::cgroup::init();
@@ -299,7 +273,8 @@ pub async fn run(
         reports_tx,
         ship_tx,
     );
-    write_ingress(&data, ingress_addr);
+    engine.set_certificates(certs);
+    ingress.write_addrs(&data);
     // Services come back before Base is reachable: they never depended on it.
     engine.restore().await;
     let tools = Tools {
@@ -321,14 +296,8 @@ pub async fn run(
     if options.stop_services_on_exit {
         engine.stop_all().await;
     }
-    let _ = stop_ingress.send(());
-    let _ = tokio::time::timeout(Duration::from_secs(5), ingress).await;
+    ingress.stop().await;
     result
-}
-
-/// Where the ingress actually listens (port 0 picks one), for `dployrd status` and tests.
-fn write_ingress(data: &DataDir, addr: SocketAddr) {
-    let _ = std::fs::write(data.path().join("ingress.addr"), addr.to_string());
 }
 
 async fn hold(

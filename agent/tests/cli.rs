@@ -21,7 +21,7 @@ fn version_names_the_protocol() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
         text.trim(),
-        format!("dployrd {} (protocol 1)", env!("CARGO_PKG_VERSION"))
+        format!("dployrd {} (protocol 2)", env!("CARGO_PKG_VERSION"))
     );
 }
 
@@ -77,4 +77,20 @@ fn run_without_enrolling_explains_what_to_do() {
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("not enrolled: run `dployrd join"), "{err}");
+}
+
+#[test]
+fn run_takes_http_and_https_listen_addresses_and_refuses_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    // Both listeners (and the old flag name) parse; it then stops at the enrollment check.
+    for http in ["--http-listen", "--ingress-listen"] {
+        let args = ["run", http, "127.0.0.1:0", "--https-listen", "127.0.0.1:0"];
+        let out = dployrd(&args, dir.path());
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("not enrolled"), "{http}: {err}");
+    }
+    let out = dployrd(&["run", "--https-listen", "443"], dir.path());
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("--https-listen"), "{err}");
 }

@@ -85,7 +85,7 @@ After=network-online.target
 Wants=network-online.target
 
 [Service]
-ExecStart=$BIN --data-dir $DATA run
+ExecStart=$BIN --data-dir $DATA run --http-listen 0.0.0.0:80 --https-listen 0.0.0.0:443
 Restart=always
 RestartSec=2
 

@@ -17,10 +17,13 @@
 //!   secret values scrubbed from every line first.
 //! - `reports`: what the engine tells Base.
 //! - `restore`: what survives a dployrd restart, and bringing live releases back.
+//! - `domains`: a service's own domains (Base's `Domains` command), kept across restarts, and
+//!   the certificates for them (uploads, the keeper that orders them).
 //! - `workspace`: where a live release is, for the console and the file explorer.
 
 mod build;
 mod containers;
+mod domains;
 pub mod launch;
 mod lifecycle;
 pub mod logbook;
@@ -39,21 +42,19 @@ pub use workspace::{Container, Workspace};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use proto::deploy::DeployState;
 use proto::ids::{DeploymentId, ServiceId};
-use proto::service::ServiceSpec;
 use proto::wire::{
-    AgentMsg, Command, CommandErrorKind, CommandFailure, DeployOrder, DeployProgress, LogRecord,
-    Outcome, RunState,
+    AgentMsg, Command, DeployOrder, DeployProgress, LogRecord, Outcome, RunState, ServiceDomains,
 };
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::ingress::Routes;
+use crate::ingress::{CertKeeper, Certificates, Routes};
 use launch::Proc;
 use logbook::LogBook;
 use release::Release;
@@ -98,6 +99,13 @@ struct Inner {
     /// Git's ref locks would fail a second fetch of the same mirror.
     fetching: tokio::sync::Mutex<()>,
     state: Mutex<State>,
+    /// Held while a service's hosts are computed and routed, so a deploy's switch and a
+    /// `Domains` command cannot interleave and leave stale hosts routed.
+    routing: Mutex<()>,
+    /// The ingress's certificate store (see `domains`).
+    certs: OnceLock<Certificates>,
+    /// Who orders certificates for the services' domains, when ACME is configured.
+    keeper: OnceLock<Arc<dyn CertKeeper>>,
 }
 
 #[derive(Default)]
@@ -106,6 +114,8 @@ struct State {
     deployments: HashMap<DeploymentId, DeployProgress>,
     /// Deployment ids in the order they arrived, to forget the oldest.
     order: VecDeque<DeploymentId>,
+    /// Each service's own domains, from Base's last `Domains` command.
+    domains: HashMap<ServiceId, ServiceDomains>,
 }
 
 #[derive(Default)]
@@ -140,7 +150,7 @@ impl Engine {
         reports: mpsc::UnboundedSender<AgentMsg>,
         ship: mpsc::Sender<LogRecord>,
     ) -> Engine {
-        Engine {
+        let engine = Engine {
             inner: Arc::new(Inner {
                 config,
                 routes,
@@ -150,8 +160,13 @@ impl Engine {
                 shipping: Default::default(),
                 fetching: tokio::sync::Mutex::new(()),
                 state: Mutex::default(),
+                routing: Mutex::default(),
+                certs: OnceLock::new(),
+                keeper: OnceLock::new(),
             }),
-        }
+        };
+        engine.load_domains();
+        engine
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -181,10 +196,8 @@ impl Engine {
                 deployment_id,
             } => self.rollback(&service_id, &deployment_id).await,
             Command::Service { service_id, action } => self.lifecycle(&service_id, action).await,
-            Command::Domains(_) | Command::InstallCertificate(_) => Err(CommandFailure::new(
-                CommandErrorKind::Invalid,
-                "this dployrd does not manage domains yet",
-            )),
+            Command::Domains(domains) => self.apply_domains(domains),
+            Command::InstallCertificate(cert) => self.install_certificate(cert),
         };
         result.into()
     }
@@ -272,13 +285,6 @@ impl Engine {
                 plan: Vec::new(),
             });
         }
-    }
-
-    /// The service's host names: `<name>.<domain>` and its own domains.
-    fn hosts(&self, spec: &ServiceSpec) -> Vec<String> {
-        let mut hosts = vec![format!("{}.{}", spec.name, self.inner.config.domain)];
-        hosts.extend(spec.domains.iter().cloned());
-        hosts
     }
 
     /// Makes `release`, started as `proc` on `port` and healthy, the service's live release

@@ -156,11 +156,19 @@ pub(super) async fn switch_to(
         engine.inner.routes.remove(service_id);
     } else {
         let before = engine.inner.routes.upstream_of(service_id);
-        let hosts = engine.hosts(&release.spec);
-        if let Err(e) = engine.inner.routes.set(service_id, hosts.clone(), addr) {
-            proc.stop(STOP_GRACE).await;
-            return Err(End::failed(format!("cannot route this service: {e}")));
-        }
+        let routed = {
+            let _routing = engine.inner.routing.lock().expect("routing lock");
+            let hosts = engine.hosts(service_id, &release.spec);
+            let routed = engine.inner.routes.set(service_id, hosts.clone(), addr);
+            routed.map(|()| hosts)
+        };
+        let hosts = match routed {
+            Ok(hosts) => hosts,
+            Err(e) => {
+                proc.stop(STOP_GRACE).await;
+                return Err(End::failed(format!("cannot route this service: {e}")));
+            }
+        };
         // The first answer after the switch counts too: an app that passed its check once and
         // broke at once never goes live.
         if let Err(e) = probe(addr, &check.probe, check.timeout).await {

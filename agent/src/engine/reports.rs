@@ -21,9 +21,11 @@ impl Engine {
             .iter()
             .filter_map(|id| st.deployments.get(id).cloned())
             .collect();
+        drop(st);
         AgentState {
             services,
             deployments,
+            certificates: self.certificate_reports(),
         }
     }
 

@@ -143,6 +143,19 @@ impl Certificates {
         self.read().certs.get(&domain).map(|s| s.info.clone())
     }
 
+    /// Whether a certificate serves `host` (its own, or a `*.` wildcard one level up): what the
+    /// HTTPS listener can answer for, so what the HTTP listener redirects there.
+    pub fn covers(&self, host: &str) -> bool {
+        let Some(host) = normalize(host) else {
+            return false;
+        };
+        let inner = self.read();
+        inner.certs.contains_key(&host)
+            || host
+                .split_once('.')
+                .is_some_and(|(_, parent)| inner.certs.contains_key(&format!("*.{parent}")))
+    }
+
     /// Every domain with a certificate.
     pub fn domains(&self) -> Vec<String> {
         self.read().certs.keys().cloned().collect()

@@ -95,3 +95,23 @@ fn challenge_answers_come_and_go() {
     store.clear_http01("tok");
     assert_eq!(store.http01("tok"), None);
 }
+
+#[test]
+fn covers_means_an_exact_or_one_level_wildcard_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Certificates::open(dir.path()).unwrap();
+    let (chain, key) = self_signed(&["*.apps.example.com"]);
+    store
+        .install("*.apps.example.com", &chain, &key, false)
+        .unwrap();
+    let (chain, key) = self_signed(&["shop.example.com"]);
+    store
+        .install("shop.example.com", &chain, &key, false)
+        .unwrap();
+    assert!(store.covers("Web.Apps.Example.com"));
+    assert!(store.covers("shop.example.com."));
+    assert!(!store.covers("a.web.apps.example.com"));
+    assert!(!store.covers("apps.example.com"));
+    assert!(!store.covers("example.com"));
+    assert!(!store.covers("not a host"));
+}

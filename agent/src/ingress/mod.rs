@@ -6,8 +6,11 @@
 //! - [`certs`]: the certificates served by SNI and the ACME challenge answers.
 //! - `proxy`: forwarding one request (headers, streamed bodies, error answers).
 //! - `upgrade`: WebSocket and other `Upgrade` pass-through.
+//! - `front`: what plain HTTP answers itself (ACME HTTP-01, redirects to HTTPS).
+//! - `tls`: the HTTPS listener (HTTP/1.1 and HTTP/2, certificates by SNI).
+//! - [`keeper`]: who gets certificates for the engine's domains (ACME), and how it reports.
 //!
-//! This module is the HTTP/1.1 accept loop with graceful shutdown.
+//! This module is the HTTP/1.1 accept loop with graceful shutdown, shared with HTTPS.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -24,14 +27,20 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 pub mod certs;
+mod front;
+pub mod keeper;
 mod proxy;
 pub mod routes;
+mod tls;
 mod upgrade;
 
+pub use certs::Certificates;
+pub use keeper::{CertKeeper, CertReporter};
 pub use proxy::Body;
-pub use routes::{InvalidHost, Routes};
+pub use routes::{InvalidHost, Routes, Target};
+pub use tls::{HANDSHAKE_TIMEOUT, serve_https, server_config};
 
-use proxy::Proxy;
+use proxy::{Proxy, Scheme};
 
 /// A request's headers for the ingress tests, from `(name, value)` pairs in order.
 #[cfg(test)]
@@ -50,16 +59,55 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// pause lets connections close.
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
+/// What the plain-HTTP listener does besides proxying, once dployrd has certificates.
+#[derive(Clone, Default)]
+pub struct HttpOptions {
+    /// Answers ACME HTTP-01 challenges from, and redirects hosts it has a certificate for.
+    pub certs: Option<Certificates>,
+    /// The HTTPS listener's port, for redirects; `None`: nothing is redirected.
+    pub https_port: Option<u16>,
+}
+
 /// Serves HTTP/1.1 (keep-alive, upgrades) on `listener`, routing by `routes`, until `shutdown`
 /// completes. Then it stops accepting, lets every request in progress finish (idle keep-alive
 /// connections are closed at once), and returns. Bound the wait with a timeout around this
 /// future if a slow request must not hold shutdown up. Upgraded connections (WebSockets) are
 /// not waited for.
 pub async fn serve(listener: TcpListener, routes: Routes, shutdown: impl Future) {
-    let proxy = Arc::new(Proxy::new(routes));
+    serve_http(listener, routes, HttpOptions::default(), shutdown).await;
+}
+
+/// [`serve`], with ACME HTTP-01 answers and redirects to HTTPS (see [`HttpOptions`]).
+pub async fn serve_http(
+    listener: TcpListener,
+    routes: Routes,
+    options: HttpOptions,
+    shutdown: impl Future,
+) {
+    let front = options.certs.map(|certs| front::HttpFront {
+        certs,
+        https_port: options.https_port,
+    });
+    let proxy = Arc::new(Proxy::new(routes, Scheme::Http, front));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT);
+    accept_loop(listener, shutdown, move |stream, peer, stopping| {
+        connection(stream, peer, http.clone(), proxy.clone(), stopping)
+    })
+    .await;
+}
+
+/// Accepts connections until `shutdown`, each served by its own task from `serve_one`; then
+/// signals every connection (through the `watch` receiver each gets) and waits for them all.
+pub(crate) async fn accept_loop<F, C>(
+    listener: TcpListener,
+    shutdown: impl Future,
+    mut serve_one: F,
+) where
+    F: FnMut(TcpStream, SocketAddr, watch::Receiver<()>) -> C,
+    C: Future<Output = ()> + Send + 'static,
+{
     // Every connection holds a receiver; `closed()` on the sender is "all connections done".
     let (stop, stopping) = watch::channel(());
     let mut shutdown = pin!(shutdown);
@@ -76,7 +124,7 @@ pub async fn serve(listener: TcpListener, routes: Routes, shutdown: impl Future)
                 }
             },
         };
-        let connection = connection(stream, peer, http.clone(), proxy.clone(), stopping.clone());
+        let connection = serve_one(stream, peer, stopping.clone());
         tokio::spawn(connection.instrument(tracing::debug_span!("ingress", %peer)));
     }
 

@@ -16,6 +16,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
+use super::front::HttpFront;
 use super::routes::Routes;
 use super::upgrade;
 
@@ -79,30 +80,44 @@ impl ProxyError {
                 (StatusCode::BAD_GATEWAY, text)
             }
         };
-        let mut response = Response::new(text_body(text));
-        *response.status_mut() = status;
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        );
-        response
+        text_response(status, text)
     }
 }
 
-fn text_body(text: String) -> Body {
-    Full::new(Bytes::from(text))
-        .map_err(|never| match never {})
-        .boxed()
+/// A short plain-text answer of the ingress's own.
+pub(crate) fn text_response(status: StatusCode, text: String) -> Response<Body> {
+    let body = Full::new(Bytes::from(text)).map_err(|never| match never {});
+    let mut response = Response::new(body.boxed());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// `Strict-Transport-Security` for services that ask for it: a year, as browsers' preload
+/// lists expect; no `includeSubDomains` (other services may live under the same name).
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000");
+
+/// Which listener a request came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    Http,
+    Https,
 }
 
 /// The forwarding half of the ingress; one per listener, shared by all its connections.
 pub(crate) struct Proxy {
     routes: Routes,
     client: Client<HttpConnector, Incoming>,
+    scheme: Scheme,
+    /// The plain-HTTP listener's own answers (challenges, redirects to HTTPS).
+    front: Option<HttpFront>,
 }
 
 impl Proxy {
-    pub(crate) fn new(routes: Routes) -> Self {
+    pub(crate) fn new(routes: Routes, scheme: Scheme, front: Option<HttpFront>) -> Self {
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
@@ -110,11 +125,19 @@ impl Proxy {
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .pool_timer(TokioTimer::new())
             .build(connector);
-        Self { routes, client }
+        Self {
+            routes,
+            client,
+            scheme,
+            front,
+        }
     }
 
     /// Answers one request; never fails (errors are answers too).
     pub(crate) async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+        if let Some(answer) = self.front.as_ref().and_then(|f| f.answer(&req)) {
+            return answer;
+        }
         self.forward(req, peer)
             .await
             .unwrap_or_else(ProxyError::into_response)
@@ -126,10 +149,11 @@ impl Proxy {
         peer: SocketAddr,
     ) -> Result<Response<Body>, ProxyError> {
         let host = request_host(&req).ok_or(ProxyError::NoHost)?;
-        let upstream = self
+        let target = self
             .routes
-            .upstream_for(&host)
+            .target_for(&host)
             .ok_or_else(|| ProxyError::UnknownHost(host.clone()))?;
+        let upstream = target.upstream;
 
         let protocol = upgrade::requested(req.headers());
         let client_side = protocol.as_ref().map(|_| hyper::upgrade::on(&mut req));
@@ -139,7 +163,7 @@ impl Proxy {
         if let Some(protocol) = protocol {
             upgrade::restore_headers(&mut parts.headers, protocol);
         }
-        add_forwarded(&mut parts.headers, peer, &host);
+        add_forwarded(&mut parts.headers, peer, &host, self.scheme);
         parts.uri = upstream_uri(upstream, &parts.uri);
         parts.version = Version::HTTP_11;
         // Our server's extensions (the upgrade handle among them) mean nothing to the client.
@@ -168,6 +192,11 @@ impl Proxy {
             }
         } else {
             strip_hop_by_hop(response.headers_mut());
+            if self.scheme == Scheme::Https && target.hsts {
+                response
+                    .headers_mut()
+                    .insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
+            }
         }
         Ok(response.map(BodyExt::boxed))
     }
@@ -175,7 +204,7 @@ impl Proxy {
 
 /// The host a request is for: the authority of an absolute-form target, else `Host`
 /// (RFC 9112 §3.2.2).
-fn request_host<B>(req: &Request<B>) -> Option<String> {
+pub(crate) fn request_host<B>(req: &Request<B>) -> Option<String> {
     if let Some(authority) = req.uri().authority() {
         return Some(authority.as_str().to_owned());
     }
@@ -198,7 +227,7 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 
 /// `X-Forwarded-For` gains the peer (earlier proxies' entries are kept: which to trust is the
 /// application's call); `-Proto` and `-Host` are ours to say, so they replace any sent.
-fn add_forwarded(headers: &mut HeaderMap, peer: SocketAddr, host: &str) {
+fn add_forwarded(headers: &mut HeaderMap, peer: SocketAddr, host: &str, scheme: Scheme) {
     let peer = peer.ip().to_string();
     let earlier: Vec<&str> = headers
         .get_all(&X_FORWARDED_FOR)
@@ -213,7 +242,11 @@ fn add_forwarded(headers: &mut HeaderMap, peer: SocketAddr, host: &str) {
     if let Ok(chain) = HeaderValue::from_str(&chain) {
         headers.insert(X_FORWARDED_FOR, chain);
     }
-    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("http"));
+    let proto = match scheme {
+        Scheme::Http => "http",
+        Scheme::Https => "https",
+    };
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     if let Ok(host) = HeaderValue::from_str(host) {
         headers.insert(X_FORWARDED_HOST, host.clone());
         // An absolute-form request may come without `Host`; the release must still see it.
@@ -260,7 +293,12 @@ mod tests {
             ("x-forwarded-for", "198.51.100.2"),
             ("x-forwarded-proto", "https"),
         ]);
-        add_forwarded(&mut headers, "10.0.0.9:5000".parse().unwrap(), "a.test");
+        add_forwarded(
+            &mut headers,
+            "10.0.0.9:5000".parse().unwrap(),
+            "a.test",
+            Scheme::Http,
+        );
         assert_eq!(
             headers[&X_FORWARDED_FOR],
             "203.0.113.7, 198.51.100.2, 10.0.0.9"

@@ -6,7 +6,7 @@
 //! that already resolved its upstream keeps it, whatever swaps happen after: that is what lets a
 //! deploy drain the old release instead of cutting it off.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -29,6 +29,17 @@ struct Table {
     hosts: HashMap<String, Route>,
     /// Service id -> the hosts it currently owns, so `set` and `remove` can drop them.
     services: HashMap<String, Vec<String>>,
+    /// Services whose HTTPS answers carry `Strict-Transport-Security`; kept across `set` and
+    /// `remove` (it is the service's setting, not its release's).
+    hsts: HashSet<String>,
+}
+
+/// Where a host leads, as one request sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub upstream: SocketAddr,
+    /// The service asked for HSTS on its HTTPS answers.
+    pub hsts: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -103,8 +114,29 @@ impl Routes {
 
     /// The upstream for a `Host` header value (any case, with or without port).
     pub fn upstream_for(&self, host: &str) -> Option<SocketAddr> {
+        self.target_for(host).map(|t| t.upstream)
+    }
+
+    /// The upstream for a `Host` header value and how to answer for its service.
+    pub fn target_for(&self, host: &str) -> Option<Target> {
         let host = normalize(host)?;
-        self.snapshot().hosts.get(&host).map(|r| r.upstream)
+        let table = self.snapshot();
+        let route = table.hosts.get(&host)?;
+        Some(Target {
+            upstream: route.upstream,
+            hsts: table.hsts.contains(&route.service),
+        })
+    }
+
+    /// Whether `service`'s HTTPS answers carry `Strict-Transport-Security`, from now on.
+    pub fn set_hsts(&self, service: &str, on: bool) {
+        self.update(|table| {
+            if on {
+                table.hsts.insert(service.to_owned());
+            } else {
+                table.hsts.remove(service);
+            }
+        });
     }
 
     fn snapshot(&self) -> Arc<Table> {
@@ -245,6 +277,21 @@ mod tests {
             done.store(true, std::sync::atomic::Ordering::Relaxed);
             assert!(reader.join().unwrap() > 0);
         });
+    }
+
+    #[test]
+    fn hsts_is_the_services_and_outlives_a_route_switch() {
+        let routes = Routes::new();
+        routes.set("svc", vec!["a.test".into()], addr(1)).unwrap();
+        routes.set("other", vec!["b.test".into()], addr(3)).unwrap();
+        assert!(!routes.target_for("a.test").unwrap().hsts);
+        routes.set_hsts("svc", true);
+        routes.set("svc", vec!["a.test".into()], addr(2)).unwrap();
+        let target = routes.target_for("A.test:443").unwrap();
+        assert_eq!((target.upstream, target.hsts), (addr(2), true));
+        assert!(!routes.target_for("b.test").unwrap().hsts);
+        routes.set_hsts("svc", false);
+        assert!(!routes.target_for("a.test").unwrap().hsts);
     }
 
     #[test]

@@ -1,21 +1,22 @@
 //! The ingress against real TCP servers on 127.0.0.1:0: routing by `Host`, header rewriting,
 //! error answers, streamed bodies, WebSocket pass-through, graceful shutdown, and a route switch
-//! under load with no failed request. The upstreams and the client are in `support`.
+//! under load with no failed request (`load`, shared with HTTPS). The upstreams and the client are
+//! in `support`; the HTTPS tests in `https` (their client in `tls_client`); the real `dployrd`
+//! binary with both listeners in `dployrd`.
 
+mod dployrd;
+mod https;
+mod load;
 mod support;
+mod tls_client;
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use http::{Request, StatusCode, header};
 use http_body_util::{BodyExt, Channel, Empty};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, timeout};
 use tokio_tungstenite::tungstenite::Message;
@@ -212,90 +213,15 @@ async fn shutdown_stops_accepting_and_lets_requests_in_progress_finish() {
     timeout(DEADLINE, ingress.task).await.unwrap().unwrap();
 }
 
-/// Shared by the load test's workers and its conductor.
-#[derive(Default)]
-struct Traffic {
-    done: AtomicUsize,
-    switched: AtomicBool,
-    workers_past_switch: AtomicUsize,
-    stop: AtomicBool,
-}
-
-/// One worker: requests back to back until told to stop. Each entry says whether the request
-/// started after the route switch, and what came back.
-async fn worker(
-    traffic: Arc<Traffic>,
-    client: Client<HttpConnector, ClientBody>,
-    addr: SocketAddr,
-) -> Vec<(bool, Result<(StatusCode, String), String>)> {
-    let mut log = Vec::new();
-    let mut counted_past_switch = false;
-    while !traffic.stop.load(SeqCst) {
-        let after_switch = traffic.switched.load(SeqCst);
-        log.push((after_switch, get(&client, addr, "app.test", "/").await));
-        traffic.done.fetch_add(1, SeqCst);
-        if after_switch && !counted_past_switch {
-            counted_past_switch = true;
-            traffic.workers_past_switch.fetch_add(1, SeqCst);
-        }
-    }
-    log
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn route_switch_under_load_fails_no_request_and_old_release_can_stop() {
-    const WORKERS: usize = 8;
-    const PHASE: usize = 700;
-    let v1 = Upstream::start("v1").await;
-    let v2 = Upstream::start("v2").await;
     let ingress = TestIngress::start().await;
-    ingress.route("app", "app.test", v1.addr);
-    let traffic = Arc::new(Traffic::default());
     let client = client();
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|_| tokio::spawn(worker(traffic.clone(), client.clone(), ingress.addr)))
-        .collect();
-
-    wait_until("traffic flows to v1", || traffic.done.load(SeqCst) >= PHASE).await;
-    ingress.route("app", "app.test", v2.addr);
-    traffic.switched.store(true, SeqCst);
-    // Once every worker has finished a request begun after the switch, no request is left on
-    // v1 (each worker has one at a time): v1 is drained and may stop.
-    wait_until("every worker got past the switch", || {
-        traffic.workers_past_switch.load(SeqCst) == WORKERS
-    })
-    .await;
-    v1.stop().await;
-    let target = (traffic.done.load(SeqCst) + PHASE).max(2_400);
-    wait_until("traffic flows after v1 stopped", || {
-        traffic.done.load(SeqCst) >= target
-    })
-    .await;
-    traffic.stop.store(true, SeqCst);
-
-    let (mut total, mut on_v1, mut on_v2, mut failures) = (0, 0, 0, Vec::new());
-    for worker in workers {
-        let mut seen_v2 = false;
-        for (after_switch, outcome) in worker.await.unwrap() {
-            total += 1;
-            if outcome == ok("v1") {
-                assert!(!after_switch, "a request begun after the switch reached v1");
-                assert!(!seen_v2, "v1 answered after v2 had on the same worker");
-                on_v1 += 1;
-            } else if outcome == ok("v2") {
-                seen_v2 = true;
-                on_v2 += 1;
-            } else {
-                failures.push(outcome);
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {total} requests failed, e.g. {:?}",
-        failures.len(),
-        failures.first()
-    );
-    assert!(total >= 2_000, "only {total} requests");
-    assert!(on_v1 >= PHASE && on_v2 >= PHASE, "v1 {on_v1}, v2 {on_v2}");
+    let addr = ingress.addr;
+    let request = move || {
+        let client = client.clone();
+        async move { get(&client, addr, "app.test", "/").await }
+    };
+    let route = |upstream| ingress.route("app", "app.test", upstream);
+    load::switch_under_load(route, request).await;
 }

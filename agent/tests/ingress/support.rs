@@ -17,7 +17,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, mpsc, oneshot, watch};
@@ -200,13 +200,22 @@ pub fn client() -> Client<HttpConnector, ClientBody> {
 }
 
 /// GET through the ingress at `addr` with the given `Host`; `Err` if no response came.
-pub async fn get(
-    client: &Client<HttpConnector, ClientBody>,
+pub async fn get<C: Connect + Clone + Send + Sync + 'static>(
+    client: &Client<C, ClientBody>,
     addr: SocketAddr,
     host: &str,
     path: &str,
 ) -> Result<(StatusCode, String), String> {
-    let req = Request::get(format!("http://{addr}{path}"))
+    fetch(client, &format!("http://{addr}{path}"), host).await
+}
+
+/// GET `url` with the given `Host`; `Err` if no response came.
+pub async fn fetch<C: Connect + Clone + Send + Sync + 'static>(
+    client: &Client<C, ClientBody>,
+    url: &str,
+    host: &str,
+) -> Result<(StatusCode, String), String> {
+    let req = Request::get(url)
         .header(header::HOST, host)
         .body(Empty::new().boxed_unsync())
         .unwrap();

@@ -111,6 +111,9 @@ pub struct AgentState {
     pub services: Vec<ServiceReport>,
     /// The latest state of every deployment the agent still remembers.
     pub deployments: Vec<DeployProgress>,
+    /// Every certificate the instance serves now (so Base learns them after a reconnect).
+    #[serde(default)]
+    pub certificates: Vec<super::domains::CertReport>,
 }
 
 /// Which output a log line came from; `system` lines are dployrd's own ("the process exited").

@@ -63,6 +63,13 @@ fn agent_messages_round_trip() {
                     log_tail: vec!["Error: boom".into()],
                     plan: Vec::new(),
                 }],
+                certificates: vec![proto::wire::CertReport {
+                    domain: "shop.example.com".into(),
+                    state: proto::wire::CertState::Issued {
+                        expires_at_ms: 1_800_000_000_000,
+                        issuer: "Test CA".into(),
+                    },
+                }],
             },
         },
     ];

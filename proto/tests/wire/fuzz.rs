@@ -103,6 +103,7 @@ fn state() -> impl Strategy<Value = AgentState> {
     (vec(report(), 0..3), vec(progress(), 0..3)).prop_map(|(services, deployments)| AgentState {
         services,
         deployments,
+        certificates: Vec::new(),
     })
 }
 
