@@ -16,6 +16,7 @@
 //! - [`deploy`]: the building blocks of a deploy: runtimes and their build/start plans, shell
 //!   commands in their own process group, source fetching, health checks.
 
+pub mod acme;
 pub mod deploy;
 pub mod dial;
 pub mod docker;
