@@ -244,6 +244,8 @@ pub struct RunOptions {
     pub docker: crate::docker::DockerHost,
     /// Serve browser consoles (`--no-console` turns them off whatever Base allows).
     pub console_enabled: bool,
+    /// Certificates by ACME for services' domains (`--acme-directory`/`--acme-email`).
+    pub acme: Option<crate::acme::AcmeOptions>,
 }
 
 impl Default for RunOptions {
@@ -254,6 +256,7 @@ impl Default for RunOptions {
             stop_services_on_exit: false,
             docker: crate::docker::DockerHost::default(),
             console_enabled: true,
+            acme: None,
         }
     }
 }
@@ -285,6 +288,7 @@ pub async fn run(
     // Says now (a warning) when services and builds will run without cgroups, and removes the
     // empty ones a previous dployrd left.
     crate::deploy::cgroup::init();
+    let _acme = crate::acme::start_logged(options.acme.clone(), &data.path().join("certs"))?;
     let (reports_tx, mut reports) = mpsc::unbounded_channel();
     let (ship_tx, ship_rx) = mpsc::channel(logs::LOG_QUEUE);
     let logs: LogQueue = Arc::new(tokio::sync::Mutex::new(ship_rx));

@@ -132,3 +132,23 @@ impl Acme {
             .unwrap_or_else(PoisonError::into_inner)
     }
 }
+
+/// `dployrd run`'s ACME until the engine drives it (issue 18's ingress part): the store in
+/// `certs_dir` and an [`Acme`] whose reports are only logged; `None` when ACME is off.
+pub fn start_logged(
+    options: Option<AcmeOptions>,
+    certs_dir: &std::path::Path,
+) -> std::io::Result<Option<Acme>> {
+    let Some(options) = options else {
+        return Ok(None);
+    };
+    let certs = Certificates::open(certs_dir)?;
+    let (reports, mut received) = mpsc::unbounded_channel::<CertReport>();
+    tokio::spawn(async move {
+        while let Some(report) = received.recv().await {
+            tracing::info!(domain = %report.domain, state = ?report.state, "certificate");
+        }
+    });
+    tracing::info!(directory = %options.directory, challenge = ?options.challenge, "ACME on");
+    Ok(Some(Acme::start(options, certs, reports)))
+}
