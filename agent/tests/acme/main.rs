@@ -1,0 +1,129 @@
+//! dployrd's ACME client against a real ACME server, Debian's pebble: certificates through
+//! HTTP-01 and TLS-ALPN-01 served by name to a client trusting only pebble's root, the account
+//! kept across restarts, renewal of short-lived certificates, and a CA outage that leaves the
+//! old certificate serving until a retry succeeds.
+
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use agent::acme::ChallengeKind;
+use proto::wire::domains::CertState;
+use support::{DOMAIN, World, issued, next_report};
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+async fn certificate_by(challenge: ChallengeKind) {
+    let world = World::start(None).await;
+    let (acme, mut reports) = world.acme(world.options(challenge));
+    acme.ensure(DOMAIN);
+    let expires = issued(&mut reports, &world.pebble, DOMAIN).await;
+    assert!(expires > now_ms() + 30 * DAY_MS, "expires at {expires}");
+    let info = world.ingress.certs.info(DOMAIN).expect("installed");
+    assert_eq!(info.not_after_ms, expires);
+    assert!(!info.uploaded);
+    let (body, _) = world.fetch(DOMAIN).await;
+    assert_eq!(body, format!("hello {DOMAIN}"));
+    let account = world.data.path().join("acme/account.json");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&account), 0o600);
+    assert_eq!(mode(account.parent().unwrap()), 0o700);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http01_gets_a_certificate_served_by_name() {
+    certificate_by(ChallengeKind::Http01).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_alpn01_gets_a_certificate_served_by_name() {
+    certificate_by(ChallengeKind::TlsAlpn01).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_account_is_reused_after_a_restart_and_replaced_for_another_directory() {
+    let world = World::start(None).await;
+    let options = world.options(ChallengeKind::Http01);
+    let account = world.data.path().join("acme/account.json");
+    {
+        let (acme, mut reports) = world.acme(options.clone());
+        acme.ensure("one.dployr.test");
+        issued(&mut reports, &world.pebble, "one.dployr.test").await;
+    }
+    let first = std::fs::read_to_string(&account).unwrap();
+    {
+        let (acme, mut reports) = world.acme(options.clone());
+        acme.ensure("two.dployr.test");
+        issued(&mut reports, &world.pebble, "two.dployr.test").await;
+    }
+    assert_eq!(
+        std::fs::read_to_string(&account).unwrap(),
+        first,
+        "a new account was made"
+    );
+    // The same pebble by another URL is another directory to dployrd: a new account.
+    let mut other = options.clone();
+    other.directory = format!("https://localhost:{}/dir", world.pebble.listen);
+    let (acme, mut reports) = world.acme(other);
+    acme.ensure("three.dployr.test");
+    issued(&mut reports, &world.pebble, "three.dployr.test").await;
+    let second = std::fs::read_to_string(&account).unwrap();
+    assert_ne!(second, first);
+    assert!(second.contains("localhost"), "{second}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_short_lived_certificate_is_renewed() {
+    let world = World::start(Some(6)).await;
+    let (acme, mut reports) = world.acme(world.options(ChallengeKind::Http01));
+    acme.ensure(DOMAIN);
+    let first_expiry = issued(&mut reports, &world.pebble, DOMAIN).await;
+    let (_, first) = world.fetch(DOMAIN).await;
+    let second_expiry = issued(&mut reports, &world.pebble, DOMAIN).await;
+    assert!(second_expiry > first_expiry);
+    let (body, second) = world.fetch(DOMAIN).await;
+    assert_ne!(first, second, "the same certificate is still served");
+    assert_eq!(body, format!("hello {DOMAIN}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_outage_keeps_the_old_certificate_and_the_retry_succeeds() {
+    let mut world = World::start(Some(15)).await;
+    let (acme, mut reports) = world.acme(world.options(ChallengeKind::Http01));
+    acme.ensure(DOMAIN);
+    issued(&mut reports, &world.pebble, DOMAIN).await;
+    let old_root = world.pebble.issuing_root().await;
+    let (_, old) = world.fetch(DOMAIN).await;
+    world.pebble.kill();
+    let report = next_report(&mut reports, &world.pebble).await;
+    let CertState::Failed {
+        reason,
+        retry_at_ms,
+    } = report.state
+    else {
+        panic!("expected a failure while pebble is down, got {report:?}");
+    };
+    assert!(reason.contains("onnect"), "reason: {reason}");
+    assert!(retry_at_ms > now_ms(), "retry at {retry_at_ms}");
+    let (_, served) = world.fetch_trusting(DOMAIN, old_root).await;
+    assert_eq!(served, old, "the old certificate must keep serving");
+    // A new pebble (new roots, no accounts) at the same address: the retry gets a certificate.
+    world.pebble.restart().await;
+    loop {
+        let report = next_report(&mut reports, &world.pebble).await;
+        match report.state {
+            CertState::Failed { .. } => continue,
+            CertState::Issued { .. } => break,
+        }
+    }
+    let (_, new) = world.fetch(DOMAIN).await;
+    assert_ne!(new, old);
+}
