@@ -59,3 +59,76 @@ impl Args {
         Ok(Some(options))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        acme: Args,
+    }
+
+    fn options(args: &[&str]) -> anyhow::Result<Option<AcmeOptions>> {
+        let cli = Cli::try_parse_from(std::iter::once("dployrd").chain(args.iter().copied()))?;
+        cli.acme.options(Path::new("/data"))
+    }
+
+    #[test]
+    fn acme_is_off_without_a_directory_or_an_email() {
+        assert!(options(&[]).unwrap().is_none());
+        assert!(
+            options(&["--acme-challenge", "tls-alpn-01"])
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn an_email_alone_means_lets_encrypt_over_http01() {
+        let o = options(&["--acme-email", "ops@example.com"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(o.directory, LETS_ENCRYPT);
+        assert_eq!(o.email.as_deref(), Some("ops@example.com"));
+        assert_eq!(o.challenge, ChallengeKind::Http01);
+        assert_eq!(o.state_dir, Path::new("/data/acme"));
+    }
+
+    #[test]
+    fn a_directory_and_a_challenge_are_taken() {
+        let staging = super::super::options::LETS_ENCRYPT_STAGING;
+        let o = options(&[
+            "--acme-directory",
+            staging,
+            "--acme-challenge",
+            "tls-alpn-01",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(o.directory, staging);
+        assert_eq!(o.challenge, ChallengeKind::TlsAlpn01);
+        assert!(o.email.is_none());
+    }
+
+    #[test]
+    fn bad_input_is_refused_with_the_flag_named() {
+        let err = |args: &[&str]| options(args).unwrap_err().to_string();
+        assert!(err(&["--acme-directory", "http://ca.test/dir"]).contains("https://"));
+        assert!(err(&["--acme-directory", "not a url"]).contains("--acme-directory"));
+        assert!(err(&["--acme-email", "nobody"]).contains("--acme-email"));
+        assert!(
+            err(&[
+                "--acme-email",
+                "a@b.c",
+                "--acme-ca-root",
+                "/nonexistent.pem"
+            ])
+            .contains("--acme-ca-root")
+        );
+        assert!(err(&["--acme-email", "a@b.c", "--acme-challenge", "dns-01"]).contains("dns-01"));
+    }
+}
