@@ -131,3 +131,57 @@ async fn a_ca_outage_keeps_the_old_certificate_and_the_retry_succeeds() {
     let (_, new) = world.fetch(DOMAIN).await;
     assert_ne!(new, old);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_validation_reports_the_cas_reason_and_a_retry_time() {
+    let world = World::start(None).await;
+    world.ingress.stop_http();
+    let (acme, mut reports) = world.acme(world.options(ChallengeKind::Http01));
+    let before = now_ms();
+    acme.ensure(DOMAIN);
+    let report = next_report(&mut reports, &world.pebble).await;
+    let CertState::Failed {
+        reason,
+        retry_at_ms,
+    } = report.state
+    else {
+        panic!("HTTP-01 cannot succeed without an HTTP server, got {report:?}");
+    };
+    assert!(
+        reason.contains("urn:ietf:params:acme:error:connection"),
+        "reason: {reason}"
+    );
+    // The first retry: half a second (halved at most by jitter) after the failure.
+    assert!(
+        retry_at_ms >= before + 250,
+        "retry at {retry_at_ms}, failed after {before}"
+    );
+    assert!(world.ingress.certs.info(DOMAIN).is_none());
+    // It does retry, and fails again the same way.
+    let again = next_report(&mut reports, &world.pebble).await;
+    assert!(matches!(again.state, CertState::Failed { .. }), "{again:?}");
+    assert!(now_ms() >= retry_at_ms - 50, "retried before its time");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uploaded_certificate_is_never_ordered_over() {
+    let world = World::start(None).await;
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["mine.dployr.test".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let certs = &world.ingress.certs;
+    let uploaded = certs
+        .install("mine.dployr.test", &cert.pem(), &key.serialize_pem(), true)
+        .unwrap();
+    let (acme, mut reports) = world.acme(world.options(ChallengeKind::Http01));
+    acme.ensure("mine.dployr.test");
+    acme.ensure(DOMAIN);
+    issued(&mut reports, &world.pebble, DOMAIN).await;
+    assert_eq!(certs.info("mine.dployr.test"), Some(uploaded));
+    assert!(
+        reports.try_recv().is_err(),
+        "the uploaded domain was reported"
+    );
+}

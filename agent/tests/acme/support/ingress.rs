@@ -79,6 +79,13 @@ impl Ingress {
     }
 }
 
+impl Ingress {
+    /// Stops answering plain HTTP (so HTTP-01 validations fail with connection refused).
+    pub fn stop_http(&self) {
+        self.tasks[0].abort();
+    }
+}
+
 async fn serve<S>(io: TokioIo<S>, certs: Certificates)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
