@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 /// The dployr agent: dials out to Base and runs your services.
 #[derive(Parser, Debug)]
-#[command(name = "dployrd", version = concat!(env!("CARGO_PKG_VERSION"), " (protocol 1)"))]
+#[command(name = "dployrd", version = concat!(env!("CARGO_PKG_VERSION"), " (protocol 2)"))]
 struct Cli {
     /// Where dployrd keeps its key, certificate and state.
     #[arg(
@@ -82,7 +82,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     debug_assert_eq!(
         proto::wire::PROTOCOL_VERSION,
-        1,
+        2,
         "update the version string above"
     );
     tracing_subscriber::fmt()
