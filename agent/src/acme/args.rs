@@ -4,6 +4,15 @@ use std::path::{Path, PathBuf};
 
 use super::options::{AcmeOptions, ChallengeKind, LETS_ENCRYPT};
 
+/// A flag's value that cannot be used, said with the flag's name.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadFlag(String);
+
+macro_rules! bad {
+    ($($arg:tt)*) => { return Err(BadFlag(format!($($arg)*))) };
+}
+
 /// Certificates for services' domains by ACME.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct Args {
@@ -27,15 +36,17 @@ pub struct Args {
 impl Args {
     /// The options these flags give (the account kept in `<data_dir>/acme`), `None` when
     /// ACME is off; an error for a malformed directory URL or email.
-    pub fn options(&self, data_dir: &Path) -> anyhow::Result<Option<AcmeOptions>> {
+    pub fn options(&self, data_dir: &Path) -> Result<Option<AcmeOptions>, BadFlag> {
         if self.acme_directory.is_none() && self.acme_email.is_none() {
             return Ok(None);
         }
         let directory = self.acme_directory.as_deref().unwrap_or(LETS_ENCRYPT);
-        let parsed = url::Url::parse(directory)
-            .map_err(|e| anyhow::anyhow!("--acme-directory {directory:?} is not a URL: {e}"))?;
-        if parsed.scheme() != "https" {
-            anyhow::bail!("--acme-directory must be an https:// URL, not {directory:?}");
+        match url::Url::parse(directory) {
+            Err(e) => bad!("--acme-directory {directory:?} is not a URL: {e}"),
+            Ok(url) if url.scheme() != "https" => {
+                bad!("--acme-directory must be an https:// URL, not {directory:?}")
+            }
+            Ok(_) => {}
         }
         if let Some(email) = &self.acme_email {
             let valid = email
@@ -43,13 +54,13 @@ impl Args {
                 .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
                 && !email.contains([' ', ',', '\n']);
             if !valid {
-                anyhow::bail!("--acme-email {email:?} is not an email address");
+                bad!("--acme-email {email:?} is not an email address");
             }
         }
         if let Some(root) = &self.acme_ca_root
             && !root.is_file()
         {
-            anyhow::bail!("--acme-ca-root {} is not a readable file", root.display());
+            bad!("--acme-ca-root {} is not a readable file", root.display());
         }
         let mut options = AcmeOptions::new(data_dir.join("acme"));
         options.directory = directory.to_string();
@@ -74,7 +85,7 @@ mod tests {
 
     fn options(args: &[&str]) -> anyhow::Result<Option<AcmeOptions>> {
         let cli = Cli::try_parse_from(std::iter::once("dployrd").chain(args.iter().copied()))?;
-        cli.acme.options(Path::new("/data"))
+        Ok(cli.acme.options(Path::new("/data"))?)
     }
 
     #[test]

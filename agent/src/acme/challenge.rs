@@ -10,6 +10,15 @@ use rustls::sign::CertifiedKey;
 
 use crate::ingress::certs::Certificates;
 
+/// Why a TLS-ALPN-01 certificate could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum AlpnCertError {
+    #[error("TLS-ALPN-01 certificate: {0}")]
+    Generate(#[from] rcgen::Error),
+    #[error("TLS-ALPN-01 key refused: {0}")]
+    Key(#[from] rustls::Error),
+}
+
 /// A challenge answer being served; withdrawn on drop.
 pub enum Answer {
     Http01 { certs: Certificates, token: String },
@@ -47,7 +56,7 @@ impl Drop for Answer {
 }
 
 /// The TLS-ALPN-01 certificate and its key.
-pub fn alpn01_key(domain: &str, digest: &[u8]) -> anyhow::Result<Arc<CertifiedKey>> {
+pub fn alpn01_key(domain: &str, digest: &[u8]) -> Result<Arc<CertifiedKey>, AlpnCertError> {
     let mut params = CertificateParams::new(vec![domain.to_string()])?;
     params.custom_extensions = vec![CustomExtension::new_acme_identifier(digest)];
     let key = KeyPair::generate()?;

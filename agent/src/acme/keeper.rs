@@ -97,13 +97,27 @@ impl Core {
         });
     }
 
-    /// One order, after the ones before it; with a new account if the CA forgot ours.
+    /// One order, after the ones before it, within `order_timeout` (a CA that accepts
+    /// connections and never answers must not hold up every other domain).
     async fn order(&self, domain: &str) -> Result<CertInfo, Failure> {
         let _permit = self
             .orders
             .acquire()
             .await
             .map_err(|_| Failure::Local("ACME is shutting down".into()))?;
+        let limit = self.options.timings.order_timeout;
+        tokio::time::timeout(limit, self.order_once(domain))
+            .await
+            .unwrap_or_else(|_| {
+                Err(Failure::Local(format!(
+                    "the ACME order did not finish within {}s",
+                    limit.as_secs()
+                )))
+            })
+    }
+
+    /// With a new account if the CA forgot ours.
+    async fn order_once(&self, domain: &str) -> Result<CertInfo, Failure> {
         let account = self.account(false).await?;
         match order::order(&account, &self.certs, &self.options, domain).await {
             Err(f) if f.account_gone() => {

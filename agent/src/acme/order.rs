@@ -105,7 +105,7 @@ pub async fn order(
             }
             ChallengeKind::TlsAlpn01 => {
                 Answer::tls_alpn01(certs, domain, key_authorization.digest().as_ref())
-                    .map_err(|e| Failure::Local(format!("TLS-ALPN-01 certificate: {e}")))?
+                    .map_err(|e| Failure::Local(e.to_string()))?
             }
         });
         challenge.set_ready().await?;

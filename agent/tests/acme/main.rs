@@ -87,6 +87,13 @@ async fn a_short_lived_certificate_is_renewed() {
     acme.ensure(DOMAIN);
     let first_expiry = issued(&mut reports, &world.pebble, DOMAIN).await;
     let (_, first) = world.fetch(DOMAIN).await;
+    // Pebble honours certificateValidityPeriod: renewal is due after 4 s, not in years.
+    let info = world.ingress.certs.info(DOMAIN).unwrap();
+    let lifetime = info.not_after_ms - info.not_before_ms;
+    assert!(
+        (5_000..=7_000).contains(&lifetime),
+        "lifetime {lifetime} ms"
+    );
     let second_expiry = issued(&mut reports, &world.pebble, DOMAIN).await;
     assert!(second_expiry > first_expiry);
     let (body, second) = world.fetch(DOMAIN).await;
@@ -184,4 +191,37 @@ async fn an_uploaded_certificate_is_never_ordered_over() {
         reports.try_recv().is_err(),
         "the uploaded domain was reported"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_that_never_answers_fails_the_order_in_time() {
+    // Accepts connections and says nothing: the TLS handshake never completes.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((tcp, _)) = silent.accept().await {
+            open.push(tcp);
+        }
+    });
+    let data = tempfile::tempdir().unwrap();
+    let certs = agent::ingress::certs::Certificates::open(data.path().join("certs")).unwrap();
+    let mut options = agent::acme::AcmeOptions::new(data.path().join("acme"));
+    options.directory = format!("https://127.0.0.1:{port}/dir");
+    options.timings.order_timeout = std::time::Duration::from_secs(1);
+    let (tx, mut reports) = tokio::sync::mpsc::unbounded_channel();
+    let acme = agent::acme::Acme::start(options, certs, tx);
+    acme.ensure(DOMAIN);
+    let report = tokio::time::timeout(support::DEADLINE, reports.recv())
+        .await
+        .expect("no report from an order against a silent CA")
+        .unwrap();
+    let CertState::Failed { reason, .. } = report.state else {
+        panic!("expected a failure, got {report:?}");
+    };
+    assert!(
+        reason.contains("did not finish within 1s"),
+        "reason: {reason}"
+    );
+    held.abort();
 }
