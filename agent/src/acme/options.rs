@@ -71,7 +71,7 @@ pub struct AcmeOptions {
     /// Where the CA sends expiry and policy mail (optional).
     pub email: Option<String>,
     /// A PEM root to trust for the directory's HTTPS instead of the system's (a private CA,
-    /// pebble).
+    /// pebble). Only the file's first certificate is used.
     pub ca_root: Option<PathBuf>,
     pub challenge: ChallengeKind,
     /// Where the account is kept (`account.json`, 0600, in this 0700 folder).
