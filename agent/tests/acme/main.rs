@@ -225,3 +225,36 @@ async fn a_ca_that_never_answers_fails_the_order_in_time() {
     );
     held.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forget_abandons_an_order_under_way_and_withdraws_its_answer() {
+    let world = World::start(None).await;
+    let mut tokens = world.ingress.hold_http01();
+    let (acme, mut reports) = world.acme(world.options(ChallengeKind::Http01));
+    acme.ensure(DOMAIN);
+    // Pebble is fetching the challenge: the order is waiting for its validation.
+    let token = tokio::time::timeout(support::DEADLINE, tokens.recv())
+        .await
+        .expect("pebble never asked for the HTTP-01 answer")
+        .unwrap();
+    let certs = &world.ingress.certs;
+    assert!(
+        certs.http01(&token).is_some(),
+        "the answer is served while validating"
+    );
+    acme.forget(DOMAIN);
+    let deadline = tokio::time::Instant::now() + support::DEADLINE;
+    while certs.http01(&token).is_some() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the answer was not withdrawn"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // The abandoned order neither reports nor holds up the next domain's.
+    world.ingress.release_http01();
+    acme.ensure("next.dployr.test");
+    issued(&mut reports, &world.pebble, "next.dployr.test").await;
+    assert!(certs.info(DOMAIN).is_none());
+    assert!(reports.try_recv().is_err(), "the forgotten domain reported");
+}

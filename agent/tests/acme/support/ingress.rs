@@ -5,7 +5,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use agent::ingress::certs::{ACME_TLS_ALPN, Certificates};
 use bytes::Bytes;
@@ -16,6 +16,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 pub struct Ingress {
@@ -23,7 +24,11 @@ pub struct Ingress {
     pub http: SocketAddr,
     pub https: SocketAddr,
     tasks: Vec<JoinHandle<()>>,
+    hold: Hold,
 }
+
+/// While set, HTTP-01 requests are answered never, and their tokens are sent here.
+type Hold = Arc<Mutex<Option<mpsc::UnboundedSender<String>>>>;
 
 impl Drop for Ingress {
     fn drop(&mut self) {
@@ -48,10 +53,12 @@ impl Ingress {
         config.alpn_protocols = vec![ACME_TLS_ALPN.to_vec(), b"http/1.1".to_vec()];
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
         let plain_certs = certs.clone();
+        let hold = Hold::default();
+        let plain_hold = hold.clone();
         let plain = tokio::spawn(async move {
             while let Ok((tcp, _)) = http.accept().await {
-                let certs = plain_certs.clone();
-                tokio::spawn(serve(TokioIo::new(tcp), certs));
+                let (certs, hold) = (plain_certs.clone(), plain_hold.clone());
+                tokio::spawn(serve(TokioIo::new(tcp), certs, hold));
             }
         });
         let tls_certs = certs.clone();
@@ -66,7 +73,7 @@ impl Ingress {
                     if stream.get_ref().1.alpn_protocol() == Some(ACME_TLS_ALPN) {
                         return;
                     }
-                    serve(TokioIo::new(stream), certs).await;
+                    serve(TokioIo::new(stream), certs, Hold::default()).await;
                 });
             }
         });
@@ -75,7 +82,20 @@ impl Ingress {
             http: http_addr,
             https: https_addr,
             tasks: vec![plain, tls],
+            hold,
         }
+    }
+
+    /// From now on HTTP-01 requests hang (a validation in progress); their tokens come out of
+    /// the receiver.
+    pub fn hold_http01(&self) -> mpsc::UnboundedReceiver<String> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        *self.hold.lock().unwrap() = Some(tx);
+        rx
+    }
+
+    pub fn release_http01(&self) {
+        *self.hold.lock().unwrap() = None;
     }
 }
 
@@ -86,13 +106,23 @@ impl Ingress {
     }
 }
 
-async fn serve<S>(io: TokioIo<S>, certs: Certificates)
+async fn serve<S>(io: TokioIo<S>, certs: Certificates, hold: Hold)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let service = service_fn(move |req: Request<Incoming>| {
         let certs = certs.clone();
-        async move { Ok::<_, Infallible>(answer(&certs, &req)) }
+        let held = hold.lock().unwrap().clone();
+        async move {
+            let path = req.uri().path();
+            if let (Some(tx), Some(token)) =
+                (held, path.strip_prefix("/.well-known/acme-challenge/"))
+            {
+                let _ = tx.send(token.to_string());
+                std::future::pending::<()>().await;
+            }
+            Ok::<_, Infallible>(answer(&certs, &req))
+        }
     });
     let _ = http1::Builder::new().serve_connection(io, service).await;
 }
