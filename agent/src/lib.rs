@@ -10,12 +10,14 @@
 //! - [`tools`]: what the console and file explorer streams reach (shells in PTYs, file
 //!   operations confined to the service's directory).
 //! - [`ingress`]: the HTTP reverse proxy that routes each `Host` to its service's live release.
+//! - [`acme`]: certificates for the ingress's domains by ACME (orders, renewal, backoff).
 //! - [`engine`]: what dployrd does with Base's work: deployments one at a time per service,
 //!   the live release of each, rollbacks, restarts, and reports back.
 //! - [`docker`]: the docker runtime: images pulled or built, releases as containers.
 //! - [`deploy`]: the building blocks of a deploy: runtimes and their build/start plans, shell
 //!   commands in their own process group, source fetching, health checks.
 
+pub mod acme;
 pub mod deploy;
 pub mod dial;
 pub mod docker;

@@ -63,6 +63,8 @@ enum Cmd {
         /// Refuse browser consoles on this machine, whatever Base allows.
         #[arg(long, env = "DPLOYRD_NO_CONSOLE")]
         no_console: bool,
+        #[command(flatten)]
+        acme: agent::acme::Args,
     },
     /// Print what the agent is doing.
     Status,
@@ -118,6 +120,7 @@ async fn main() -> anyhow::Result<()> {
             ingress_domain,
             docker_host,
             no_console,
+            acme,
         } => {
             let options = agent::run::RunOptions {
                 ingress_listen,
@@ -126,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
                 stop_services_on_exit: false,
                 docker: agent::docker::DockerHost::new(docker_host),
                 console_enabled: !no_console,
+                acme: acme.options(data.path())?,
             };
             agent::run::run(data, options, stop_signal()).await
         }

@@ -273,7 +273,8 @@ pub async fn run(
         reports_tx,
         ship_tx,
     );
-    engine.set_certificates(certs);
+    engine.set_certificates(certs.clone());
+    let _acme = crate::acme::keep_for(&engine, &certs, options.acme.clone());
     ingress.write_addrs(&data);
     // Services come back before Base is reachable: they never depended on it.
     engine.restore().await;

@@ -18,6 +18,8 @@ pub struct RunOptions {
     pub docker: crate::docker::DockerHost,
     /// Serve browser consoles (`--no-console` turns them off whatever Base allows).
     pub console_enabled: bool,
+    /// Certificates by ACME for services' domains (`--acme-directory`/`--acme-email`).
+    pub acme: Option<crate::acme::AcmeOptions>,
 }
 
 impl Default for RunOptions {
@@ -29,6 +31,7 @@ impl Default for RunOptions {
             stop_services_on_exit: false,
             docker: crate::docker::DockerHost::default(),
             console_enabled: true,
+            acme: None,
         }
     }
 }
