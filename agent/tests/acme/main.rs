@@ -228,7 +228,7 @@ async fn a_ca_that_never_answers_fails_the_order_in_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forget_abandons_an_order_under_way_and_withdraws_its_answer() {
-    let world = World::start(None).await;
+    let world = World::with_stand_in().await;
     let mut tokens = world.ingress.hold_http01();
     let (acme, mut reports) = world.acme(world.options(ChallengeKind::Http01));
     acme.ensure(DOMAIN);

@@ -1,5 +1,5 @@
 //! What the ACME tests run against: a real pebble (see [`pebble`]), the DNS responder it
-//! resolves names with ([`dns`]), the stand-in ingress answering its challenges from
+//! resolves names with ([`dns`]), dployrd's ingress answering its challenges from
 //! [`Certificates`] ([`ingress`]), and helpers to wait for reports and fetch over HTTPS.
 
 pub mod dns;
@@ -32,11 +32,25 @@ pub struct World {
 }
 
 impl World {
-    /// Pebble issuing certificates valid `validity_s` seconds (its 5 years when `None`).
+    /// Pebble issuing certificates valid `validity_s` seconds (its 5 years when `None`),
+    /// validating against dployrd's real ingress.
     pub async fn start(validity_s: Option<u64>) -> World {
+        Self::with(validity_s, false).await
+    }
+
+    /// With the stand-in ingress, which can hold HTTP-01 requests.
+    pub async fn with_stand_in() -> World {
+        Self::with(None, true).await
+    }
+
+    async fn with(validity_s: Option<u64>, stand_in: bool) -> World {
         let data = tempfile::tempdir().unwrap();
         let certs = Certificates::open(data.path().join("certs")).unwrap();
-        let ingress = Ingress::start(certs).await;
+        let ingress = if stand_in {
+            Ingress::start(certs).await
+        } else {
+            Ingress::real(certs).await
+        };
         let dns = Dns::start().await;
         let pebble = Pebble::start(
             ingress.http.port(),
@@ -75,7 +89,7 @@ impl World {
         (Acme::start(options, self.ingress.certs.clone(), tx), rx)
     }
 
-    /// `GET /` over HTTPS by `host` from the stand-in ingress, trusting only pebble's current
+    /// `GET /` over HTTPS by `host` from the ingress, trusting only pebble's current
     /// root: the body and the serial of the certificate served.
     pub async fn fetch(&self, host: &str) -> (String, Vec<u8>) {
         let root = self.pebble.issuing_root().await;

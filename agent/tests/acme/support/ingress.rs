@@ -1,7 +1,8 @@
-//! The smallest stand-in for the ingress that uses [`Certificates`] the way the real one does
-//! (until the merge with the HTTPS listener): plain HTTP answering ACME HTTP-01 challenges from
-//! it, and TLS with its resolver, ALPN `acme-tls/1` for TLS-ALPN-01 and `http/1.1` for
-//! browsers, each answering `hello <host>`.
+//! What pebble validates against and the test clients fetch from. [`Ingress::real`] is
+//! dployrd's own ingress (`serve_http` answering HTTP-01 from [`Certificates`], `serve_https` by
+//! SNI with TLS-ALPN-01) routing every test domain to an app answering `hello <host>`.
+//! [`Ingress::start`] is a stand-in that does the same by hand and can also hold HTTP-01
+//! requests unanswered, which only a test of an order in progress needs.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -38,7 +39,63 @@ impl Drop for Ingress {
     }
 }
 
+/// The hosts the real ingress routes to the app.
+const HOSTS: &[&str] = &[
+    "app.dployr.test",
+    "one.dployr.test",
+    "two.dployr.test",
+    "three.dployr.test",
+    "next.dployr.test",
+];
+
 impl Ingress {
+    /// dployrd's ingress on HTTP and HTTPS, every test host routed to an app saying hello.
+    pub async fn real(certs: Certificates) -> Ingress {
+        let app = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let upstream = app.local_addr().unwrap();
+        let hello = tokio::spawn(async move {
+            while let Ok((tcp, _)) = app.accept().await {
+                let service = service_fn(|req: Request<Incoming>| async move {
+                    Ok::<_, Infallible>(Response::new(Full::<Bytes>::from(format!(
+                        "hello {}",
+                        host(&req)
+                    ))))
+                });
+                tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(tcp), service));
+            }
+        });
+        let routes = agent::ingress::Routes::new();
+        let hosts = HOSTS.iter().map(|h| h.to_string()).collect();
+        routes.set("svc_app", hosts, upstream).unwrap();
+        let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let https = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (http_addr, https_addr) = (http.local_addr().unwrap(), https.local_addr().unwrap());
+        let options = agent::ingress::HttpOptions {
+            certs: Some(certs.clone()),
+            https_port: Some(https_addr.port()),
+        };
+        let plain = tokio::spawn(agent::ingress::serve_http(
+            http,
+            routes.clone(),
+            options,
+            std::future::pending::<()>(),
+        ));
+        let tls = tokio::spawn(agent::ingress::serve_https(
+            https,
+            routes,
+            certs.clone(),
+            std::future::pending::<()>(),
+        ));
+        Ingress {
+            certs,
+            http: http_addr,
+            https: https_addr,
+            tasks: vec![plain, tls, hello],
+            hold: Hold::default(),
+        }
+    }
+
+    /// The stand-in (see the module's doc).
     pub async fn start(certs: Certificates) -> Ingress {
         let http = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let https = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -89,6 +146,11 @@ impl Ingress {
     /// From now on HTTP-01 requests hang (a validation in progress); their tokens come out of
     /// the receiver.
     pub fn hold_http01(&self) -> mpsc::UnboundedReceiver<String> {
+        assert_eq!(
+            self.tasks.len(),
+            2,
+            "only the stand-in holds HTTP-01 requests"
+        );
         let (tx, rx) = mpsc::unbounded_channel();
         *self.hold.lock().unwrap() = Some(tx);
         rx
@@ -138,10 +200,12 @@ fn answer(certs: &Certificates, req: &Request<Incoming>) -> Response<Full<Bytes>
                 .unwrap(),
         };
     }
-    let host = req
-        .headers()
+    Response::new(Full::from(format!("hello {}", host(req))))
+}
+
+fn host(req: &Request<Incoming>) -> &str {
+    req.headers()
         .get(http::header::HOST)
         .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    Response::new(Full::from(format!("hello {host}")))
+        .unwrap_or("")
 }
