@@ -39,8 +39,8 @@ async fn l2_made_up_deployments_cost_bounded_cancels_one_at_a_time(db: &TestDb) 
     let instance = base.get_service(&actor, &svc).await.unwrap().instance_id;
     let mut session = base.registry().register(&instance, silent_mux());
     let state = AgentState {
-        services: Vec::new(),
         deployments: made_up(10_000),
+        ..AgentState::default()
     };
     base.agent_connected(&instance, &state).await;
 

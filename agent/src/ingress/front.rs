@@ -7,7 +7,7 @@ use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode};
 
 use super::certs::Certificates;
-use super::proxy::{Body, request_host, text_response};
+use super::message::{Body, request_host, text_response};
 use super::routes::normalize;
 
 const CHALLENGE_PREFIX: &str = "/.well-known/acme-challenge/";

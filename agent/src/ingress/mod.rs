@@ -5,6 +5,7 @@
 //! - [`routes`]: the shared table a deploy rewrites atomically.
 //! - [`certs`]: the certificates served by SNI and the ACME challenge answers.
 //! - `proxy`: forwarding one request (headers, streamed bodies, error answers).
+//! - `message`: the body type, the ingress's own short answers, the host a request is for.
 //! - `upgrade`: WebSocket and other `Upgrade` pass-through.
 //! - `front`: what plain HTTP answers itself (ACME HTTP-01, redirects to HTTPS).
 //! - `tls`: the HTTPS listener (HTTP/1.1 and HTTP/2, certificates by SNI).
@@ -29,6 +30,7 @@ use tracing::Instrument;
 pub mod certs;
 mod front;
 pub mod keeper;
+mod message;
 mod proxy;
 pub mod routes;
 mod tls;
@@ -36,7 +38,7 @@ mod upgrade;
 
 pub use certs::Certificates;
 pub use keeper::{CertKeeper, CertReporter};
-pub use proxy::Body;
+pub use message::Body;
 pub use routes::{InvalidHost, Routes, Target};
 pub use tls::{HANDSHAKE_TIMEOUT, serve_https, server_config};
 

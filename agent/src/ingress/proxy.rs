@@ -6,22 +6,18 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode, Uri, Version};
-use http_body_util::combinators::BoxBody;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::front::HttpFront;
+use super::message::{Body, request_host, text_response};
 use super::routes::Routes;
 use super::upgrade;
-
-/// What the ingress answers with: the upstream's streamed body or one of our short texts.
-pub type Body = BoxBody<Bytes, hyper::Error>;
 
 /// Releases listen on loopback, so a connect either succeeds at once or the release is gone;
 /// the bound only matters if the machine is badly overloaded.
@@ -82,18 +78,6 @@ impl ProxyError {
         };
         text_response(status, text)
     }
-}
-
-/// A short plain-text answer of the ingress's own.
-pub(crate) fn text_response(status: StatusCode, text: String) -> Response<Body> {
-    let body = Full::new(Bytes::from(text)).map_err(|never| match never {});
-    let mut response = Response::new(body.boxed());
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
 }
 
 /// `Strict-Transport-Security` for services that ask for it: a year, as browsers' preload
@@ -200,16 +184,6 @@ impl Proxy {
         }
         Ok(response.map(BodyExt::boxed))
     }
-}
-
-/// The host a request is for: the authority of an absolute-form target, else `Host`
-/// (RFC 9112 §3.2.2).
-pub(crate) fn request_host<B>(req: &Request<B>) -> Option<String> {
-    if let Some(authority) = req.uri().authority() {
-        return Some(authority.as_str().to_owned());
-    }
-    let host = req.headers().get(header::HOST)?.to_str().ok()?;
-    Some(host.to_owned())
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
