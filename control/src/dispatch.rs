@@ -59,8 +59,16 @@ impl Base {
         let limits = self.limits();
         for placed in pending {
             let row = placed.row;
-            let Ok(spec) = spec_of(&row.spec) else {
+            let Ok(mut spec) = spec_of(&row.spec) else {
                 continue;
+            };
+            // Only verified domains are routed: an unverified one serves nothing.
+            spec.domains = match self.routable_domains(&row.service_id).await {
+                Ok(verified) => verified,
+                Err(e) => {
+                    tracing::info!(error = %e, "reading verified domains; order not sent yet");
+                    return;
+                }
             };
             let build_timeout_secs = spec.build_timeout_secs.unwrap_or(limits.build_timeout_secs);
             // Opened here, for this order to the service's own instance, and nowhere else.
@@ -126,6 +134,7 @@ impl Base {
             tracing::warn!(error = %e, "removing deleted services");
         }
         self.deliver(instance_id).await;
+        self.send_all_domains(instance_id).await;
     }
 
     async fn reconcile(&self, instance_id: &str, state: &AgentState) -> Result<(), DomainError> {

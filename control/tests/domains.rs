@@ -1,0 +1,319 @@
+//! Custom domains on SQLite and PostgreSQL, verified against a real DNS server of the test's
+//! own: added pending with the records to create; a Verify before the TXT record exists stays
+//! pending with the reason; with the record it verifies; a name another cluster holds is a 409;
+//! a Guest cannot add; the background check verifies too; an uploaded key is stored sealed;
+//! the instance's certificate reports show on the domain with their events.
+
+mod common;
+
+use common::{TestDb, owner_with_service, person};
+use control::store::memberships;
+use control::{Base, BaseConfig, DomainError, clock};
+use proto::api::{
+    AddDomainRequest, CertificateStatus, CreateServiceRequest, DomainStatus, EventFilter, Role,
+    UploadCertificateRequest,
+};
+use proto::wire::{CertReport, CertState};
+use testkit::dns::DnsServer;
+
+fn base_with_dns(db: &TestDb, dns: &DnsServer) -> Base {
+    let mut cfg = BaseConfig::new("http://127.0.0.1:8080".parse().unwrap());
+    cfg.open_signup = true;
+    cfg.dns_server = Some(dns.addr());
+    Base::new(db.store.clone(), cfg)
+}
+
+fn add(name: &str) -> AddDomainRequest {
+    AddDomainRequest {
+        name: name.into(),
+        hsts: false,
+    }
+}
+
+async fn actions(base: &Base, actor: &control::Actor, cluster: &str) -> Vec<String> {
+    base.event_page(actor, cluster, &EventFilter::default(), 500)
+        .await
+        .unwrap()
+        .events
+        .into_iter()
+        .map(|e| e.action)
+        .collect()
+}
+
+async fn domains_verify_by_txt_and_stay_unique(db: &TestDb) {
+    let dns = DnsServer::start();
+    let base = base_with_dns(db, &dns);
+    let (ana, svc) = owner_with_service(&base).await;
+    let cluster = base.list_clusters(&ana).await.unwrap()[0].id.clone();
+
+    let added = base
+        .add_domain(&ana, &svc, add("App.Example.com."))
+        .await
+        .unwrap();
+    assert_eq!(added.name, "app.example.com");
+    assert_eq!(added.status, DomainStatus::Pending);
+    let txt = added
+        .records
+        .iter()
+        .find(|r| r.kind == "TXT")
+        .expect("a TXT record");
+    assert_eq!(txt.name, "_dployr.app.example.com");
+    assert!(
+        txt.value.starts_with("dployr-verify=") && txt.value.len() > 30,
+        "{txt:?}"
+    );
+    assert_eq!(added.verification, txt.value);
+    // The settings say it too, and only a verified domain would be routed.
+    let shown = base.get_service(&ana, &svc).await.unwrap();
+    assert_eq!(shown.spec.domains, ["app.example.com"]);
+
+    // Before the record exists: still pending, with the reason.
+    let early = base
+        .verify_domain(&ana, &svc, "app.example.com")
+        .await
+        .unwrap();
+    assert_eq!(early.status, DomainStatus::Pending);
+    let why = early.last_error.expect("the reason it is not verified");
+    assert!(
+        why.contains("no TXT record at _dployr.app.example.com"),
+        "{why}"
+    );
+
+    // A wrong value is not enough either.
+    dns.set_txt("_dployr.app.example.com", "dployr-verify=someone-else");
+    let wrong = base
+        .verify_domain(&ana, &svc, "app.example.com")
+        .await
+        .unwrap();
+    assert_eq!(wrong.status, DomainStatus::Pending);
+    assert!(wrong.last_error.unwrap().contains("someone-else"));
+
+    dns.set_txt("_dployr.app.example.com", &txt.value);
+    let ok = base
+        .verify_domain(&ana, &svc, "app.example.com")
+        .await
+        .unwrap();
+    assert_eq!(ok.status, DomainStatus::Verified, "{ok:?}");
+    assert!(ok.verified_at.is_some() && ok.last_error.is_none());
+
+    // Another cluster cannot take it; the same cluster's other service neither.
+    let (bo, _, bo_cluster) = person(&base, "bo@example.com").await;
+    let inst = base.create_instance(&bo, &bo_cluster, "b-1").await.unwrap();
+    let req: CreateServiceRequest = serde_json::from_value(serde_json::json!({
+        "name": "web", "instance_id": inst.instance.id,
+        "source": {"git": {"url": "file:///srv/web.git", "branch": "main"}},
+    }))
+    .unwrap();
+    let bo_svc = base.create_service(&bo, &bo_cluster, req).await.unwrap();
+    let taken = base
+        .add_domain(&bo, &bo_svc.id, add("app.example.com"))
+        .await
+        .unwrap_err();
+    match taken {
+        DomainError::Conflict(m) => assert!(m.contains("another cluster"), "{m}"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    // Nor through the service's settings (the CLI's --domain, dployr.toml).
+    let patch =
+        serde_json::from_value(serde_json::json!({"domains": ["app.example.com"]})).unwrap();
+    let by_settings = base
+        .update_service(&bo, &bo_svc.id, patch)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(by_settings, DomainError::Conflict(_)),
+        "{by_settings:?}"
+    );
+    assert!(
+        base.list_domains(&bo, &bo_svc.id)
+            .await
+            .unwrap()
+            .domains
+            .is_empty()
+    );
+
+    // A Guest sees the domains but cannot add, verify or remove.
+    let (gus, gus_id, _) = person(&base, "gus@example.com").await;
+    memberships::insert(
+        db.store.pool(),
+        &cluster,
+        &gus_id,
+        Role::Guest,
+        clock::now_ms(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        base.list_domains(&gus, &svc).await.unwrap().domains.len(),
+        1
+    );
+    let denied = base
+        .add_domain(&gus, &svc, add("gus.example.com"))
+        .await
+        .unwrap_err();
+    assert!(matches!(denied, DomainError::Forbidden), "{denied:?}");
+    let denied = base
+        .remove_domain(&gus, &svc, "app.example.com")
+        .await
+        .unwrap_err();
+    assert!(matches!(denied, DomainError::Forbidden), "{denied:?}");
+
+    // Bad names are refused with the field named.
+    for bad in ["*.*.example.com", "localhost", "10.0.0.1"] {
+        let e = base.add_domain(&ana, &svc, add(bad)).await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                DomainError::Invalid {
+                    field: "domains",
+                    ..
+                }
+            ),
+            "{bad}: {e:?}"
+        );
+    }
+
+    // The background check verifies a pending domain once its record appears.
+    let wild = base
+        .add_domain(&ana, &svc, add("*.apps.example.com"))
+        .await
+        .unwrap();
+    assert_eq!(wild.records[0].name, "_dployr.apps.example.com");
+    assert_eq!(base.check_pending_domains().await.unwrap(), 0);
+    dns.set_txt("_dployr.apps.example.com", &wild.verification);
+    // Backed off after the failed check: not due yet, so not looked at.
+    assert_eq!(base.check_pending_domains().await.unwrap(), 0);
+    sqlx::query("UPDATE domains SET next_check_at = 0")
+        .execute(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(base.check_pending_domains().await.unwrap(), 1);
+    let listed = base.list_domains(&ana, &svc).await.unwrap().domains;
+    assert!(
+        listed.iter().all(|d| d.status == DomainStatus::Verified),
+        "{listed:?}"
+    );
+
+    // Removing frees the name for anyone.
+    base.remove_domain(&ana, &svc, "app.example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        base.get_service(&ana, &svc).await.unwrap().spec.domains,
+        ["*.apps.example.com"]
+    );
+    base.add_domain(&bo, &bo_svc.id, add("app.example.com"))
+        .await
+        .unwrap();
+
+    let seen = actions(&base, &ana, &cluster).await;
+    for a in ["domain.add", "domain.verify", "domain.remove"] {
+        assert!(seen.iter().any(|s| s == a), "no {a} in {seen:?}");
+    }
+}
+on_both_backends!(
+    domains_verify_by_txt_and_stay_unique,
+    domains_verify_by_txt_and_stay_unique
+);
+
+async fn certificates_are_sealed_and_reports_recorded(db: &TestDb) {
+    let dns = DnsServer::start();
+    let base = base_with_dns(db, &dns);
+    let (ana, svc) = owner_with_service(&base).await;
+    let cluster = base.list_clusters(&ana).await.unwrap()[0].id.clone();
+    let instance = base.get_service(&ana, &svc).await.unwrap().instance_id;
+    base.add_domain(&ana, &svc, add("shop.example.com"))
+        .await
+        .unwrap();
+
+    let cert = rcgen::generate_simple_self_signed(vec!["shop.example.com".into()]).unwrap();
+    let key = cert.key_pair.serialize_pem();
+    let upload = UploadCertificateRequest {
+        chain_pem: cert.cert.pem(),
+        key_pem: key.clone(),
+    };
+    let shown = base
+        .upload_certificate(&ana, &svc, "shop.example.com", upload)
+        .await
+        .unwrap();
+    assert!(shown.certificate.uploaded);
+    let stored: (String,) = sqlx::query_as("SELECT upload_key_sealed FROM domains")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    let body = key.lines().nth(1).unwrap();
+    assert!(!stored.0.contains(body), "the key is stored in clear");
+    let bad = UploadCertificateRequest {
+        chain_pem: cert.cert.pem(),
+        key_pem: "not a key".into(),
+    };
+    let e = base
+        .upload_certificate(&ana, &svc, "shop.example.com", bad)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            DomainError::Invalid {
+                field: "key_pem",
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+
+    let failed = CertReport {
+        domain: "shop.example.com".into(),
+        state: CertState::Failed {
+            reason: "urn:ietf:params:acme:error:dns: NXDOMAIN".into(),
+            retry_at_ms: 1_900_000_000_000,
+        },
+    };
+    // From another instance: ignored.
+    base.record_certificate("ins_other", &failed).await.unwrap();
+    let d = &base.list_domains(&ana, &svc).await.unwrap().domains[0];
+    assert_eq!(d.certificate.status, CertificateStatus::None);
+    base.record_certificate(&instance, &failed).await.unwrap();
+    let d = &base.list_domains(&ana, &svc).await.unwrap().domains[0];
+    assert_eq!(d.certificate.status, CertificateStatus::Failed);
+    assert!(
+        d.certificate
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("NXDOMAIN")
+    );
+    let issued = CertReport {
+        domain: "shop.example.com".into(),
+        state: CertState::Issued {
+            expires_at_ms: 1_900_000_000_000,
+            issuer: "Pebble Intermediate CA".into(),
+        },
+    };
+    base.record_certificate(&instance, &issued).await.unwrap();
+    let d = &base.list_domains(&ana, &svc).await.unwrap().domains[0];
+    assert_eq!(d.certificate.status, CertificateStatus::Issued);
+    assert_eq!(
+        d.certificate.issuer.as_deref(),
+        Some("Pebble Intermediate CA")
+    );
+    assert!(
+        d.certificate
+            .expires_at
+            .as_deref()
+            .unwrap()
+            .starts_with("2030-")
+    );
+    let seen = actions(&base, &ana, &cluster).await;
+    for a in [
+        "domain.cert_upload",
+        "domain.cert_failed",
+        "domain.cert_issued",
+    ] {
+        assert!(seen.iter().any(|s| s == a), "no {a} in {seen:?}");
+    }
+}
+on_both_backends!(
+    certificates_are_sealed_and_reports_recorded,
+    certificates_are_sealed_and_reports_recorded
+);
