@@ -136,6 +136,31 @@ impl Base {
         Ok(view(&row, &self.instance_addresses(&svc.instance_id)))
     }
 
+    /// Seals every uploaded certificate key again under the current master key, in the
+    /// rotation's transaction (see [`Base::reseal_secrets`]).
+    pub(crate) async fn reseal_uploaded_keys(
+        &self,
+        tx: &mut crate::store::Tx<'_>,
+    ) -> Result<usize, DomainError> {
+        let rows = sql::with_upload(&mut **tx).await?;
+        for r in &rows {
+            let ctx = seal_context(&r.name);
+            let sealed = Sealed {
+                key_id: r.upload_key_id.clone().unwrap_or_default(),
+                data: r.upload_key_sealed.clone().unwrap_or_default(),
+            };
+            let key = self.keyring.open(&ctx, &sealed).map_err(|e| {
+                DomainError::Conflict(format!(
+                    "the uploaded key of the domain {} cannot be opened: {e}",
+                    r.name
+                ))
+            })?;
+            let fresh = self.keyring.seal(&ctx, &key);
+            sql::reseal(&mut **tx, &r.id, &fresh.data, &fresh.key_id).await?;
+        }
+        Ok(rows.len())
+    }
+
     /// Sends the uploaded certificates among `rows` to their instance (the only place a key
     /// is opened). Failures are logged: the next connect sends them again.
     pub(crate) async fn install_uploaded_certificates(
