@@ -116,6 +116,18 @@ impl Base {
         let now = self.clock.now_ms();
         match check(self.config.dns_server, row).await {
             Err(reason) => {
+                if let Some(a) = actor {
+                    // Someone pressed Verify: the attempt and its outcome are on record.
+                    let details = json!({ "domain": row.name, "outcome": reason });
+                    let e = NewEvent::by(
+                        a,
+                        &row.cluster_id,
+                        AuditAction::DomainCheck,
+                        &row.service_id,
+                        details,
+                    );
+                    record(self.store.pool(), e).await?;
+                }
                 let next = now
                     + i64::try_from(backoff(row.check_failures + 1).as_millis())
                         .unwrap_or(i64::MAX);

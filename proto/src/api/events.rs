@@ -147,6 +147,7 @@ audit_actions! {
     WebhookDelivery => "webhook.delivery", "received a {provider} webhook for {service}: {outcome}";
     DomainAdd => "domain.add", "added the domain {domain} to {service}";
     DomainVerify => "domain.verify", "verified the domain {domain}";
+    DomainCheck => "domain.check", "checked the domain {domain}: {outcome}";
     DomainRemove => "domain.remove", "removed the domain {domain} from {service}";
     DomainUpdate => "domain.update", "changed the settings of the domain {domain}";
     DomainCertificateUpload => "domain.cert_upload", "uploaded a certificate for {domain}";
