@@ -194,6 +194,51 @@ async fn domains_verify_by_txt_and_stay_unique(db: &TestDb) {
         "{listed:?}"
     );
 
+    // A claim another cluster left unverified for over a week no longer blocks: Bo's pending
+    // `old.example.com` goes to Ana, and Bo's cluster is told why.
+    base.add_domain(&bo, &bo_svc.id, add("old.example.com"))
+        .await
+        .unwrap();
+    let early = base
+        .add_domain(&ana, &svc, add("old.example.com"))
+        .await
+        .unwrap_err();
+    assert!(matches!(early, DomainError::Conflict(_)), "{early:?}");
+    let week_ago = clock::now_ms() - control::domains::spec_sync::PENDING_CLAIM_MS - 1;
+    sqlx::query(&format!(
+        "UPDATE domains SET created_at = {week_ago} WHERE name = 'old.example.com'"
+    ))
+    .execute(db.store.pool())
+    .await
+    .unwrap();
+    base.add_domain(&ana, &svc, add("old.example.com"))
+        .await
+        .unwrap();
+    assert!(
+        base.list_domains(&bo, &bo_svc.id)
+            .await
+            .unwrap()
+            .domains
+            .is_empty()
+    );
+    assert!(
+        base.get_service(&bo, &bo_svc.id)
+            .await
+            .unwrap()
+            .spec
+            .domains
+            .is_empty()
+    );
+    assert!(
+        actions(&base, &bo, &bo_cluster)
+            .await
+            .iter()
+            .any(|a| a == "domain.remove")
+    );
+    base.remove_domain(&ana, &svc, "old.example.com")
+        .await
+        .unwrap();
+
     // Removing frees the name for anyone.
     base.remove_domain(&ana, &svc, "app.example.com")
         .await

@@ -13,6 +13,9 @@ use crate::store::domains::{self as sql, DomainRow};
 use crate::store::services::{self as services_sql, ServiceRow};
 use crate::{Actor, Base, DomainError, clock};
 
+/// How long another cluster's unverified claim on a name blocks a new one: a week.
+pub const PENDING_CLAIM_MS: i64 = 7 * 24 * 3600 * 1000;
+
 impl Base {
     /// Inserts a pending domain for `svc`, or the conflict that stops it. The lookup and the
     /// insert share `tx`; a concurrent add of the same name fails the UNIQUE constraint and is
@@ -23,14 +26,34 @@ impl Base {
         name: &str,
         hsts: bool,
     ) -> Result<DomainRow, DomainError> {
+        let now = clock::now_ms();
         if let Some(holder) = sql::by_name(&mut **tx, name).await? {
             let held_by = services_sql::by_id(&mut **tx, &holder.service_id)
                 .await?
                 .map(|s| s.name)
                 .unwrap_or_default();
-            return Err(held_elsewhere(svc, &holder, &held_by));
+            if !Base::stale_claim(&holder, svc, now) {
+                return Err(held_elsewhere(svc, &holder, &held_by));
+            }
+            // Nobody proved this name for a week: another cluster's claim on it stops blocking
+            // the team that can (a squatted pending name would otherwise be lost for good).
+            sql::delete(&mut **tx, &holder.id).await?;
+            remove_from_spec(tx, &holder.service_id, name).await?;
+            let details = json!({ "domain": name, "service": held_by,
+                "reason": "never verified, and claimed by another cluster" });
+            let client = crate::ClientInfo::default();
+            let event = NewEvent {
+                cluster_id: Some(&holder.cluster_id),
+                actor_user_id: None,
+                actor_token_id: None,
+                client: &client,
+                action: AuditAction::DomainRemove,
+                target: Some(&holder.service_id),
+                details,
+            };
+            record(&mut **tx, event).await?;
         }
-        let row = new_row(svc, name, hsts, clock::now_ms());
+        let row = new_row(svc, name, hsts, now);
         sql::insert(&mut **tx, &row).await.map_err(|e| {
             if crate::store::is_unique_violation(&e) {
                 DomainError::Conflict(format!("{name} was just added to another service"))
@@ -39,6 +62,14 @@ impl Base {
             }
         })?;
         Ok(row)
+    }
+
+    /// Whether `holder` is another cluster's claim left unverified past
+    /// [`PENDING_CLAIM_MS`], which a new claim replaces.
+    fn stale_claim(holder: &DomainRow, svc: &ServiceRow, now: i64) -> bool {
+        holder.cluster_id != svc.cluster_id
+            && holder.status == DomainStatus::Pending
+            && now - holder.created_at > PENDING_CLAIM_MS
     }
 
     /// Makes the service's rows match `names` (its new `spec.domains`): adds the missing ones
