@@ -7,6 +7,8 @@
 //!   records a team creates.
 //! - [`verify`]: the TXT lookup, the Verify action and the background re-check of pending ones.
 //! - [`routing`]: telling the instance which verified hosts its services serve.
+//! - [`spec_sync`]: the settings' `domains` and the domain rows kept equal (and the conflict
+//!   check every new claim goes through).
 //! - [`certs`]: uploaded certificates (key sealed) and the instance's certificate reports.
 //!
 //! Viewing takes `cluster.view`; every change takes `services.manage` (Owner, Admin), like the
