@@ -5,6 +5,8 @@
 //!
 //! Needs `dployr-server` and `dployrd` built beside `dployr`, like `cli.rs`.
 
+// Shared with `cli.rs`, which uses what this test does not.
+#[allow(dead_code, unused_imports)]
 mod support;
 
 use std::time::Duration;

@@ -362,3 +362,29 @@ on_both_backends!(
     certificates_are_sealed_and_reports_recorded,
     certificates_are_sealed_and_reports_recorded
 );
+
+/// The CHECKs of migration 0014 take every status the code knows and nothing else.
+async fn the_database_knows_every_domain_status(db: &TestDb) {
+    let base = db.base(true);
+    let (ana, svc) = owner_with_service(&base).await;
+    base.add_domain(&ana, &svc, add("check.example.com"))
+        .await
+        .unwrap();
+    let set = |col: &str| format!("UPDATE domains SET {col} = $1");
+    let run = |sql: String, v: &'static str| {
+        let pool = db.store.pool().clone();
+        async move { sqlx::query(&sql).bind(v).execute(&pool).await.map(drop) }
+    };
+    for s in DomainStatus::ALL {
+        run(set("status"), s.as_str()).await.unwrap();
+    }
+    for s in CertificateStatus::ALL {
+        run(set("cert_state"), s.as_str()).await.unwrap();
+    }
+    assert!(run(set("status"), "stolen").await.is_err());
+    assert!(run(set("cert_state"), "maybe").await.is_err());
+}
+on_both_backends!(
+    the_database_knows_every_domain_status,
+    the_database_knows_every_domain_status
+);
