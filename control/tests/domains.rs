@@ -1,8 +1,8 @@
 //! Custom domains on SQLite and PostgreSQL, verified against a real DNS server of the test's
 //! own: added pending with the records to create; a Verify before the TXT record exists stays
 //! pending with the reason; with the record it verifies; a name another cluster holds is a 409;
-//! a Guest cannot add; the background check verifies too; an uploaded key is stored sealed;
-//! the instance's certificate reports show on the domain with their events.
+//! a Guest cannot add; the background check verifies too; a claim left unverified for a week
+//! stops blocking; the database takes only known statuses. Certificates: `domain_certs.rs`.
 
 mod common;
 
@@ -11,9 +11,7 @@ use control::store::memberships;
 use control::{Base, BaseConfig, DomainError, clock};
 use proto::api::{
     AddDomainRequest, CertificateStatus, CreateServiceRequest, DomainStatus, EventFilter, Role,
-    UploadCertificateRequest,
 };
-use proto::wire::{CertReport, CertState};
 use testkit::dns::DnsServer;
 
 fn base_with_dns(db: &TestDb, dns: &DnsServer) -> Base {
@@ -259,108 +257,6 @@ async fn domains_verify_by_txt_and_stay_unique(db: &TestDb) {
 on_both_backends!(
     domains_verify_by_txt_and_stay_unique,
     domains_verify_by_txt_and_stay_unique
-);
-
-async fn certificates_are_sealed_and_reports_recorded(db: &TestDb) {
-    let dns = DnsServer::start();
-    let base = base_with_dns(db, &dns);
-    let (ana, svc) = owner_with_service(&base).await;
-    let cluster = base.list_clusters(&ana).await.unwrap()[0].id.clone();
-    let instance = base.get_service(&ana, &svc).await.unwrap().instance_id;
-    base.add_domain(&ana, &svc, add("shop.example.com"))
-        .await
-        .unwrap();
-
-    let cert = rcgen::generate_simple_self_signed(vec!["shop.example.com".into()]).unwrap();
-    let key = cert.key_pair.serialize_pem();
-    let upload = UploadCertificateRequest {
-        chain_pem: cert.cert.pem(),
-        key_pem: key.clone(),
-    };
-    let shown = base
-        .upload_certificate(&ana, &svc, "shop.example.com", upload)
-        .await
-        .unwrap();
-    assert!(shown.certificate.uploaded);
-    let stored: (String,) = sqlx::query_as("SELECT upload_key_sealed FROM domains")
-        .fetch_one(db.store.pool())
-        .await
-        .unwrap();
-    let body = key.lines().nth(1).unwrap();
-    assert!(!stored.0.contains(body), "the key is stored in clear");
-    let bad = UploadCertificateRequest {
-        chain_pem: cert.cert.pem(),
-        key_pem: "not a key".into(),
-    };
-    let e = base
-        .upload_certificate(&ana, &svc, "shop.example.com", bad)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            DomainError::Invalid {
-                field: "key_pem",
-                ..
-            }
-        ),
-        "{e:?}"
-    );
-
-    let failed = CertReport {
-        domain: "shop.example.com".into(),
-        state: CertState::Failed {
-            reason: "urn:ietf:params:acme:error:dns: NXDOMAIN".into(),
-            retry_at_ms: 1_900_000_000_000,
-        },
-    };
-    // From another instance: ignored.
-    base.record_certificate("ins_other", &failed).await.unwrap();
-    let d = &base.list_domains(&ana, &svc).await.unwrap().domains[0];
-    assert_eq!(d.certificate.status, CertificateStatus::None);
-    base.record_certificate(&instance, &failed).await.unwrap();
-    let d = &base.list_domains(&ana, &svc).await.unwrap().domains[0];
-    assert_eq!(d.certificate.status, CertificateStatus::Failed);
-    assert!(
-        d.certificate
-            .reason
-            .as_deref()
-            .unwrap()
-            .contains("NXDOMAIN")
-    );
-    let issued = CertReport {
-        domain: "shop.example.com".into(),
-        state: CertState::Issued {
-            expires_at_ms: 1_900_000_000_000,
-            issuer: "Pebble Intermediate CA".into(),
-        },
-    };
-    base.record_certificate(&instance, &issued).await.unwrap();
-    let d = &base.list_domains(&ana, &svc).await.unwrap().domains[0];
-    assert_eq!(d.certificate.status, CertificateStatus::Issued);
-    assert_eq!(
-        d.certificate.issuer.as_deref(),
-        Some("Pebble Intermediate CA")
-    );
-    assert!(
-        d.certificate
-            .expires_at
-            .as_deref()
-            .unwrap()
-            .starts_with("2030-")
-    );
-    let seen = actions(&base, &ana, &cluster).await;
-    for a in [
-        "domain.cert_upload",
-        "domain.cert_failed",
-        "domain.cert_issued",
-    ] {
-        assert!(seen.iter().any(|s| s == a), "no {a} in {seen:?}");
-    }
-}
-on_both_backends!(
-    certificates_are_sealed_and_reports_recorded,
-    certificates_are_sealed_and_reports_recorded
 );
 
 /// The CHECKs of migration 0014 take every status the code knows and nothing else.
