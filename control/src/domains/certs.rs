@@ -224,6 +224,29 @@ impl Base {
             tracing::warn!(domain = %report.domain, "certificate report from an instance that does not serve it");
             return Ok(());
         }
+        // The same report again (each reconnect repeats where certificates stand) changes
+        // nothing and is not another event.
+        let unchanged = match &report.state {
+            CertState::Issued {
+                expires_at_ms,
+                issuer,
+            } => {
+                row.cert_state == CertificateStatus::Issued
+                    && row.cert_expires_at == Some(*expires_at_ms)
+                    && row.cert_issuer.as_deref() == Some(issuer.as_str())
+            }
+            CertState::Failed {
+                reason,
+                retry_at_ms,
+            } => {
+                row.cert_state == CertificateStatus::Failed
+                    && row.cert_reason.as_deref() == Some(reason.as_str())
+                    && row.cert_retry_at == Some(*retry_at_ms)
+            }
+        };
+        if unchanged {
+            return Ok(());
+        }
         let (update, action, details) = match &report.state {
             CertState::Issued {
                 expires_at_ms,
