@@ -152,7 +152,7 @@ impl Gateway {
 }
 
 /// An agent driven by the test: enrolled and past `Hello`, answering only what the test says.
-async fn hand_agent(invite: &Invite) -> (Ws, tempfile::TempDir) {
+pub(crate) async fn hand_agent(invite: &Invite) -> (Ws, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     agent::join::join(
         &DataDir(dir.path().into()),
