@@ -15,6 +15,7 @@ use crate::server::{
     set_session_cookie,
 };
 
+pub mod domains;
 pub mod env;
 pub mod hooks;
 pub mod services;

@@ -3,7 +3,9 @@
 
 use clap::{Args, Parser, Subcommand};
 
+mod domains;
 mod limits;
+pub use domains::DomainsCmd;
 pub use limits::LimitArgs;
 
 /// Deploy and manage services on your dployr Base.
@@ -65,6 +67,11 @@ pub enum Command {
     Env {
         #[command(subcommand)]
         cmd: EnvCmd,
+    },
+    /// A service's custom domains: add, verify (DNS TXT), list, remove.
+    Domains {
+        #[command(subcommand)]
+        cmd: DomainsCmd,
     },
     /// Make an earlier deployment live again (the previous one by default).
     Rollback {

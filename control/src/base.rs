@@ -29,6 +29,9 @@ pub struct BaseConfig {
     pub upload_max_bytes: u64,
     /// How long Base waits for agents, and how long deployments may take.
     pub limits: Limits,
+    /// The one DNS server domain verification asks (`DPLOYR_DNS_SERVER`); `None`: the system's
+    /// resolvers (`/etc/resolv.conf`).
+    pub dns_server: Option<std::net::SocketAddr>,
 }
 
 /// Every time limit of the deploy path, in one place so a test server can shorten them.
@@ -93,6 +96,7 @@ impl BaseConfig {
             console_idle_secs: 30 * 60,
             upload_max_bytes: 1 << 30,
             limits: Limits::default(),
+            dns_server: None,
         }
     }
 
@@ -129,6 +133,13 @@ pub struct Base {
     pub(crate) mailer: Option<Arc<crate::mail::Mailer>>,
     /// The time deployments are created, moved and timed out by ([`Base::with_clock`]).
     pub(crate) clock: Clock,
+    /// Where each instance's agent last connected from: the A/AAAA records of its domains.
+    pub(crate) instance_addrs:
+        Arc<std::sync::Mutex<std::collections::HashMap<String, std::net::IpAddr>>>,
+    /// What Base last told each service's instance about its domains, and the answer.
+    pub(crate) domains_sent: Arc<
+        std::sync::Mutex<std::collections::HashMap<String, crate::domains::routing::DomainsSent>>,
+    >,
 }
 
 impl Base {
@@ -154,6 +165,8 @@ impl Base {
             keyring: Arc::new(Keyring::from_keys(crate::secrets::keyring::new_key(), &[])),
             mailer: None,
             clock: Clock::system(),
+            instance_addrs: Arc::default(),
+            domains_sent: Arc::default(),
         }
     }
 

@@ -44,6 +44,8 @@ fn millis(d: Duration) -> i64 {
 
 /// In-progress deployments one agent report may name that Base looks up and cancels.
 const MAX_REPORTED_IN_PROGRESS: usize = 256;
+/// Certificates one agent report may name that Base records.
+const MAX_REPORTED_CERTIFICATES: usize = 4_096;
 
 impl Base {
     /// Sends every order the instance's agent has not accepted yet, oldest first. Stops at the
@@ -59,8 +61,16 @@ impl Base {
         let limits = self.limits();
         for placed in pending {
             let row = placed.row;
-            let Ok(spec) = spec_of(&row.spec) else {
+            let Ok(mut spec) = spec_of(&row.spec) else {
                 continue;
+            };
+            // Only verified domains are routed: an unverified one serves nothing.
+            spec.domains = match self.routable_domains(&row.service_id).await {
+                Ok(verified) => verified,
+                Err(e) => {
+                    tracing::info!(error = %e, "reading verified domains; order not sent yet");
+                    return;
+                }
             };
             let build_timeout_secs = spec.build_timeout_secs.unwrap_or(limits.build_timeout_secs);
             // Opened here, for this order to the service's own instance, and nowhere else.
@@ -125,7 +135,15 @@ impl Base {
         if let Err(e) = self.remove_strays(instance_id, state).await {
             tracing::warn!(error = %e, "removing deleted services");
         }
+        // The certificates the agent holds (one issued while it was offline is not missed);
+        // a repeated one changes nothing. An instance serves far fewer than the cap (L2).
+        for report in state.certificates.iter().take(MAX_REPORTED_CERTIFICATES) {
+            if let Err(e) = self.record_certificate(instance_id, report).await {
+                tracing::warn!(domain = %report.domain, error = %e, "recording a certificate");
+            }
+        }
         self.deliver(instance_id).await;
+        self.send_all_domains(instance_id).await;
     }
 
     async fn reconcile(&self, instance_id: &str, state: &AgentState) -> Result<(), DomainError> {

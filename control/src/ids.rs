@@ -22,6 +22,7 @@ pub const SERVICE: &str = "svc";
 pub const DEPLOYMENT: &str = "dep";
 pub const TOKEN: &str = "tok";
 pub const INVITE: &str = "inv";
+pub const DOMAIN: &str = "dom";
 
 #[cfg(test)]
 mod tests {

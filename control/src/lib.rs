@@ -14,6 +14,8 @@
 //!   their settings).
 //! - [`deployments`]: create (one path for people, API tokens and webhooks), cancel, list; the
 //!   agent's progress reports, every step through one `apply`.
+//! - [`domains`]: a service's custom domains: unique across Base, routed once a TXT record
+//!   proves ownership (checked on demand and in the background), certificates shown.
 //! - [`idempotency`]: `Idempotency-Key` on deploy requests: a retry gets the first answer back.
 //! - [`dispatch`]: delivering orders to agents, reconciling after reconnects, the sweeper that
 //!   times out deployments that can no longer finish.
@@ -41,6 +43,7 @@ pub mod clock;
 pub mod clusters;
 pub mod deployments;
 pub mod dispatch;
+pub mod domains;
 pub mod env;
 pub mod error;
 pub mod events;

@@ -146,6 +146,8 @@ impl Base {
         )
         .await?;
         crate::store::env::set_changed(&mut *tx, &row.id, None).await?;
+        // Each domain of the settings becomes a pending domain (409 when another holds it).
+        Base::sync_spec_domains(&mut tx, actor, &row, &spec.domains).await?;
         let details = json!({ "name": row.name, "instance_id": row.instance_id });
         let event = may.event(actor, AuditAction::ServiceCreate, &row.id, details);
         commit_with(tx, event).await?;
@@ -198,11 +200,17 @@ impl Base {
         if Base::env_replaced(&mut tx, &row.id, &old_env, &spec.env, &actor.user.id).await? {
             row.env_changed_at = Some(row.updated_at);
         }
+        let domains_given = changed.contains(&"domains");
+        let verified_gone =
+            domains_given && Base::sync_spec_domains(&mut tx, actor, &row, &spec.domains).await?;
         // Names of what changed, never values: env values may be sensitive.
         let details = json!({ "name": row.name, "changed": changed });
         let event = may.event(actor, AuditAction::ServiceUpdate, &row.id, details);
         commit_with(tx, event).await?;
         self.activity.changed();
+        if verified_gone {
+            self.send_domains(&row.id).await;
+        }
         view(&row, may.role())
     }
 

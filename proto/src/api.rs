@@ -68,6 +68,7 @@ macro_rules! write_body {
 mod account;
 mod clusters;
 mod deployments;
+mod domains;
 mod env;
 mod events;
 mod files;
@@ -84,6 +85,10 @@ pub use clusters::{
 };
 pub use deployments::{
     CreateDeploymentRequest, Deployment, DeploymentList, LogLine, ServiceDetail, Transition,
+};
+pub use domains::{
+    AddDomainRequest, CertificateStatus, DnsRecord, Domain, DomainCertificate, DomainList,
+    DomainStatus, UpdateDomainRequest, UploadCertificateRequest,
 };
 pub use env::{EnvList, EnvVar, ImportEnvRequest, SetEnvRequest};
 pub use events::{AuditAction, Event, EventFilter, EventPage};

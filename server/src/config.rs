@@ -81,6 +81,10 @@ pub struct Config {
     /// in seconds (sent with every deploy order).
     #[arg(long, env = "DPLOYR_DRAIN_SECS", default_value_t = control::Limits::default().drain_secs)]
     pub drain_secs: u32,
+    /// The one DNS server (`ip:port`) asked for domains' `_dployr` TXT records; default: the
+    /// system's resolvers (`/etc/resolv.conf`).
+    #[arg(long, env = "DPLOYR_DNS_SERVER")]
+    pub dns_server: Option<std::net::SocketAddr>,
     /// An SMTP relay for invitation emails: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
     /// or `smtps://user:pass@host:465`. Without it, the dashboard shows invitation links to copy.
     #[arg(long, env = "DPLOYR_SMTP_URL", hide_env_values = true)]
@@ -144,6 +148,7 @@ impl Config {
             upload_max_bytes: 1 << 30,
             shutdown_drain_secs: 10,
             drain_secs: control::Limits::default().drain_secs,
+            dns_server: None,
             task: None,
         }
     }

@@ -97,6 +97,14 @@ pub async fn run(
         })
         .await
     });
+    // Verifies pending domains once their TXT record appears.
+    let (base, mut checks_stop) = (state.base.clone(), stop_rx.clone());
+    tokio::spawn(async move {
+        base.run_domain_checks(control::domains::verify::CHECK_EVERY, async move {
+            let _ = checks_stop.wait_for(|stop| *stop).await;
+        })
+        .await
+    });
     tracing::info!(
         %addr,
         %gateway_addr,

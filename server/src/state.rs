@@ -63,6 +63,7 @@ impl ServerState {
         base_config.console_idle_secs = config.console_idle_secs;
         base_config.upload_max_bytes = config.upload_max_bytes;
         base_config.limits.drain_secs = config.drain_secs;
+        base_config.dns_server = config.dns_server;
         base_config.gateway = GatewayInfo {
             url: config
                 .gateway_url

@@ -1,7 +1,12 @@
 //! Helpers the server, agent and CLI test suites all need, written once: a git repository in a
 //! temp dir that tests commit apps into ([`Repo`], [`git`]), a free loopback port
-//! ([`free_port`]), and killing what a test's processes left behind ([`kill_processes_under`]).
+//! ([`free_port`]), killing what a test's processes left behind ([`kill_processes_under`]), and
+//! a tiny DNS server answering the records a test sets ([`dns::DnsServer`]), and a real ACME
+//! CA, Debian's pebble ([`pebble::Pebble`]).
 //! A dev-dependency only; nothing shipped uses it.
+
+pub mod dns;
+pub mod pebble;
 
 use std::path::Path;
 use std::process::Command;

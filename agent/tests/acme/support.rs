@@ -1,10 +1,8 @@
-//! What the ACME tests run against: a real pebble (see [`pebble`]), the DNS responder it
-//! resolves names with ([`dns`]), dployrd's ingress answering its challenges from
+//! What the ACME tests run against: a real pebble (`testkit::pebble`), the DNS server it
+//! resolves the test hosts with (`testkit::dns`), dployrd's ingress answering its challenges from
 //! [`Certificates`] ([`ingress`]), and helpers to wait for reports and fetch over HTTPS.
 
-pub mod dns;
 pub mod ingress;
-pub mod pebble;
 
 use std::time::Duration;
 
@@ -14,9 +12,9 @@ use proto::wire::domains::{CertReport, CertState};
 use rustls::pki_types::CertificateDer;
 use tokio::sync::mpsc;
 
-pub use dns::Dns;
 pub use ingress::Ingress;
-pub use pebble::Pebble;
+use testkit::dns::DnsServer;
+pub use testkit::pebble::{self, Pebble};
 
 /// Every wait on a condition gives up after this.
 pub const DEADLINE: Duration = Duration::from_secs(60);
@@ -28,7 +26,7 @@ pub struct World {
     pub data: tempfile::TempDir,
     pub ingress: Ingress,
     pub pebble: Pebble,
-    _dns: Dns,
+    _dns: DnsServer,
 }
 
 impl World {
@@ -51,11 +49,14 @@ impl World {
         } else {
             Ingress::real(certs).await
         };
-        let dns = Dns::start().await;
+        let dns = DnsServer::start();
+        for host in ingress::HOSTS {
+            dns.set_a(host, std::net::Ipv4Addr::LOCALHOST);
+        }
         let pebble = Pebble::start(
             ingress.http.port(),
             ingress.https.port(),
-            dns.addr,
+            dns.addr(),
             validity_s,
         )
         .await;

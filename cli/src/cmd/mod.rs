@@ -7,11 +7,13 @@
 //! - [`deploy`]: deploy (and wait), deployments, cancel, rollback, restart, stop, start.
 //! - [`logs`]: stored and followed log lines.
 //! - [`env`]: variables and secrets.
+//! - [`domains`]: custom domains: add, verify, list, remove.
 //! - [`admin`]: tokens and the audit log.
 
 mod admin;
 mod auth;
 mod deploy;
+mod domains;
 mod env;
 mod logs;
 mod resources;
@@ -82,6 +84,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<()> {
         Command::Start { service } => deploy::action(&ctx, service, "start").await,
         Command::Logs(args) => logs::logs(&ctx, args).await,
         Command::Env { cmd } => env::env(&ctx, cmd).await,
+        Command::Domains { cmd } => domains::domains(&ctx, cmd).await,
         Command::Tokens { cmd } => admin::tokens(&ctx, cmd).await,
         Command::Events(args) => admin::events(&ctx, args).await,
     }

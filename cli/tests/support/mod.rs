@@ -27,6 +27,11 @@ pub struct Base {
 impl Base {
     /// Starts Base with its local dployrd and signs up the owner.
     pub fn start() -> Base {
+        Base::start_with(&[])
+    }
+
+    /// [`Base::start`] with more environment for `dployr-server` (`DPLOYR_DNS_SERVER`).
+    pub fn start_with(env: &[(&str, &str)]) -> Base {
         let (server, agent) = (bin_dir().join("dployr-server"), bin_dir().join("dployrd"));
         for b in [&server, &agent] {
             assert!(
@@ -47,6 +52,7 @@ impl Base {
             .arg("--data-dir")
             .arg(data.path())
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -369,6 +369,7 @@ impl Base {
             n += 1;
         }
         n += self.reseal_webhooks(&mut tx).await?;
+        n += self.reseal_uploaded_keys(&mut tx).await?;
         tx.commit().await?;
         Ok(n)
     }

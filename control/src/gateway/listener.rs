@@ -200,6 +200,7 @@ async fn connection(
                 return Err(ConnError::Killed);
             }
             tracing::info!(%version, "agent online");
+            base.note_instance_address(&instance_id, peer.ip());
             // Reconcile what the agent reports and deliver what it has not accepted; this sends
             // commands, so it runs beside the session that carries them.
             // One reconcile at a time per connection; Status reports arriving meanwhile
@@ -330,6 +331,12 @@ async fn session(
                     // Reconciled by the connection's own task ([`settle`]): it may send
                     // commands, which this loop has to carry.
                     status.send_replace(state);
+                }
+                Some(Ok(AgentMsg::Certificate(report))) => {
+                    last_heard = tokio::time::Instant::now();
+                    if let Err(e) = base.record_certificate(instance_id, &report).await {
+                        tracing::warn!(domain = %report.domain, error = %e, "certificate report refused");
+                    }
                 }
                 Some(Ok(other)) => {
                     last_heard = tokio::time::Instant::now();

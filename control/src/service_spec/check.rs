@@ -2,8 +2,8 @@
 //! source, commands, limits, environment, health check and domains, each failure naming its field.
 
 use proto::service::{
-    HealthCheck, Probe, ServiceKind, ServiceSpec, Source, check_domain, check_env_name,
-    check_root_dir, check_runtime_version,
+    HealthCheck, Probe, ServiceKind, ServiceSpec, Source, check_env_name, check_root_dir,
+    check_runtime_version,
 };
 
 use crate::DomainError;
@@ -110,8 +110,7 @@ pub(super) fn check(mut spec: ServiceSpec) -> Result<ServiceSpec, DomainError> {
         return Err(DomainError::invalid("domains", "at most 50 domains"));
     }
     for d in &mut spec.domains {
-        *d = d.trim().to_ascii_lowercase();
-        check_domain(d).map_err(|m| DomainError::invalid("domains", m))?;
+        *d = crate::domains::names::parse(d)?;
     }
     spec.domains.sort();
     spec.domains.dedup();

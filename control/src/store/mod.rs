@@ -7,6 +7,7 @@
 
 pub mod clusters;
 pub mod deployments;
+pub mod domains;
 pub mod env;
 pub mod events;
 pub mod flags;
@@ -27,7 +28,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use futures_util::future::BoxFuture;
-use proto::api::{Role, ServiceStatus};
+use proto::api::{CertificateStatus, DomainStatus, Role, ServiceStatus};
 use proto::deploy::DeployState;
 use proto::names::UnknownName;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -176,7 +177,13 @@ macro_rules! named_columns {
         })+
     };
 }
-named_columns!(DeployState, ServiceStatus, Role);
+named_columns!(
+    DeployState,
+    ServiceStatus,
+    Role,
+    DomainStatus,
+    CertificateStatus
+);
 
 /// True when `e` is a unique-constraint violation (both backends report it the same way).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {

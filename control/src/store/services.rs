@@ -84,6 +84,13 @@ pub async fn update(db: impl Exec<'_>, row: &ServiceRow) -> sqlx::Result<()> {
     run(db, sql, &args).await
 }
 
+/// Replaces the settings alone (the domains API keeping `spec.domains` in step), leaving the
+/// status the agent's reports move untouched.
+pub async fn set_spec(db: impl Exec<'_>, id: &str, spec: &str, at: i64) -> sqlx::Result<()> {
+    let sql = "UPDATE services SET spec = $2, updated_at = $3 WHERE id = $1";
+    run(db, sql, &[Text(id), Text(spec), Int(at)]).await
+}
+
 pub async fn delete(db: impl Exec<'_>, id: &str) -> sqlx::Result<bool> {
     let sql = "DELETE FROM services WHERE id = $1";
     Ok(execute(db, sql, &[Text(id)]).await? == 1)

@@ -145,6 +145,14 @@ audit_actions! {
     WebhookRotate => "webhook.rotate", "replaced the deploy webhook secret of {service}";
     WebhookDisable => "webhook.disable", "turned off the deploy webhook of {service}";
     WebhookDelivery => "webhook.delivery", "received a {provider} webhook for {service}: {outcome}";
+    DomainAdd => "domain.add", "added the domain {domain} to {service}";
+    DomainVerify => "domain.verify", "verified the domain {domain}";
+    DomainCheck => "domain.check", "checked the domain {domain}: {outcome}";
+    DomainRemove => "domain.remove", "removed the domain {domain} from {service}";
+    DomainUpdate => "domain.update", "changed the settings of the domain {domain}";
+    DomainCertificateUpload => "domain.cert_upload", "uploaded a certificate for {domain}";
+    DomainCertIssued => "domain.cert_issued", "saw a certificate issued for {domain} by {issuer}";
+    DomainCertFailed => "domain.cert_failed", "saw getting a certificate for {domain} fail: {reason}";
 }
 
 impl AuditAction {

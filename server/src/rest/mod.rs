@@ -7,6 +7,7 @@
 //! - [`instances`]: add (join token + install command), list with status, remove.
 //! - [`services`]: create, list, show, change, delete; live list and live service (WebSockets).
 //! - [`live`]: the push-on-change loop those WebSockets share.
+//! - [`domains`]: a service's custom domains: list, add, verify, change, remove, certificate.
 //! - [`env`]: a service's variables and write-only secrets: list, set, remove, import.
 //! - [`hooks`]: a service's push-to-deploy webhook: show, enable or rotate, switch off; and the
 //!   public `/hooks/{provider}/{service}` route Git hosts post to (merged outside `/api/v1`).
@@ -23,6 +24,7 @@ pub mod auth;
 pub mod clusters;
 pub mod console;
 pub mod deployments;
+pub mod domains;
 pub mod env;
 pub mod error;
 pub mod events;
@@ -150,6 +152,22 @@ fn routes() -> Routes {
             get(team::tokens).post(team::create_token),
         )
         .route("/clusters/{id}/tokens/{token}", delete(team::revoke_token))
+        .route(
+            "/services/{id}/domains",
+            get(domains::list).post(domains::add),
+        )
+        .route(
+            "/services/{id}/domains/{name}",
+            patch(domains::update).delete(domains::remove),
+        )
+        .route(
+            "/services/{id}/domains/{name}/verify",
+            post(domains::verify),
+        )
+        .route(
+            "/services/{id}/domains/{name}/certificate",
+            put(domains::upload_certificate),
+        )
         .route("/services/{id}/env", get(env::list))
         .route(
             "/services/{id}/webhook",

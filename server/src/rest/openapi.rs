@@ -18,8 +18,8 @@ use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    auth, clusters, console, deployments, env, events, files, hooks, instances, logs, services,
-    team,
+    auth, clusters, console, deployments, domains, env, events, files, hooks, instances, logs,
+    services, team,
 };
 
 #[derive(OpenApi)]
@@ -49,6 +49,8 @@ use super::{
         team::create_token, team::revoke_token,
         env::list, env::import, env::set, env::unset,
         hooks::show, hooks::enable, hooks::disable,
+        domains::list, domains::add, domains::verify, domains::update, domains::remove,
+        domains::upload_certificate,
         logs::of_service, logs::of_deployment,
     ),
     components(schemas(proto::api::ErrorBody, deployments::LifecycleAction)),

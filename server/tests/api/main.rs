@@ -6,6 +6,7 @@ mod support;
 
 mod auth;
 mod clusters;
+mod domains;
 mod guards;
 mod headers;
 mod idempotency;

@@ -112,6 +112,31 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/services/{id}/webhook", Rule::Roles(ADMINS)),
     // Each call finds a hook to switch off (`prepare` enables one first).
     ("DELETE", "/services/{id}/webhook", Rule::Roles(ADMINS)),
+    ("GET", "/services/{id}/domains", Rule::Roles(ALL)),
+    // Each call on `{name}` gets a fresh pending domain (`prepare`); Verify finds no TXT record
+    // at the world's DNS server, stays pending and records the check.
+    ("POST", "/services/{id}/domains", Rule::Roles(ADMINS)),
+    (
+        "PATCH",
+        "/services/{id}/domains/{name}",
+        Rule::Roles(ADMINS),
+    ),
+    (
+        "DELETE",
+        "/services/{id}/domains/{name}",
+        Rule::Roles(ADMINS),
+    ),
+    (
+        "POST",
+        "/services/{id}/domains/{name}/verify",
+        Rule::Roles(ADMINS),
+    ),
+    // An invalid certificate: allowed callers get 400 and nothing is recorded.
+    (
+        "PUT",
+        "/services/{id}/domains/{name}/certificate",
+        Rule::Roles(ADMINS),
+    ),
     ("GET", "/services/{id}/logs", Rule::Roles(STAFF)),
     ("GET", "/deployments/{id}/logs", Rule::Roles(STAFF)),
     ("POST", "/services/{id}/rollback", Rule::Roles(STAFF)),

@@ -54,6 +54,10 @@ const RPC: &[(&str, Rule)] = &[
     ("list_env", Rule::Roles(STAFF)),
     ("set_env_var", Rule::Roles(STAFF)),
     ("unset_env_var", Rule::Roles(STAFF)),
+    ("get_domains", Rule::Roles(ALL)),
+    ("add_domain", Rule::Roles(ADMINS)),
+    ("verify_domain", Rule::Roles(ADMINS)),
+    ("remove_domain", Rule::Roles(ADMINS)),
     ("get_webhook", Rule::Roles(ADMINS)),
     ("enable_webhook", Rule::Roles(ADMINS)),
     ("disable_webhook", Rule::Roles(ADMINS)),
@@ -221,6 +225,21 @@ async fn args(w: &World, name: &str) -> Vec<(String, String)> {
             pair("cursor", ""),
         ],
         "enable_webhook" => vec![pair("service_id", &s), pair("branch", "")],
+        "add_domain" => vec![
+            pair("service_id", &s),
+            pair("name", &format!("{}.example.com", w.unique("rpc-"))),
+        ],
+        "verify_domain" | "remove_domain" => {
+            let domain = format!("{}.example.com", w.unique("rpc-dom-"));
+            w.ana(
+                Method::POST,
+                &format!("/services/{s}/domains"),
+                serde_json::json!({ "name": domain }),
+            )
+            .await;
+            vec![pair("service_id", &s), pair("name", &domain)]
+        }
+        "get_domains" => vec![pair("service_id", &s)],
         "get_service_detail" | "list_env" | "get_webhook" | "disable_webhook" => {
             vec![pair("service_id", &s)]
         }

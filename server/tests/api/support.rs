@@ -46,6 +46,8 @@ pub struct Options {
     pub agent_bin: Option<std::path::PathBuf>,
     /// `DPLOYR_TRUST_PROXY`: a proxy on loopback (the test client) may forward addresses.
     pub trust_proxy: bool,
+    /// `DPLOYR_DNS_SERVER`: where domain verification asks (a test's own DNS server).
+    pub dns_server: Option<std::net::SocketAddr>,
 }
 
 impl TestApp {
@@ -75,6 +77,7 @@ impl TestApp {
         config.open_signup = opts.open_signup;
         config.local_agent = opts.local_agent;
         config.trust_proxy = opts.trust_proxy;
+        config.dns_server = opts.dns_server;
         config.smtp_url = opts.smtp_url.clone();
         if let Some(cap) = opts.upload_max_bytes {
             config.upload_max_bytes = cap;

@@ -27,6 +27,8 @@ pub struct Gateway {
     pub base: Base,
     pub owner: Actor,
     pub cluster: String,
+    /// The DNS server domain verification asks (`BaseConfig::dns_server`).
+    pub dns: testkit::dns::DnsServer,
     _stop: oneshot::Sender<()>,
     _dir: tempfile::TempDir,
 }
@@ -40,6 +42,8 @@ impl Gateway {
         let mut config = BaseConfig::new("http://127.0.0.1:9".parse().unwrap());
         // A replaced release drains for 2 s instead of 10, so tests that watch it stop wait less.
         config.limits.drain_secs = 2;
+        let dns = testkit::dns::DnsServer::start();
+        config.dns_server = Some(dns.addr());
         config.gateway = GatewayInfo {
             url: format!("wss://{}", listener.local_addr().unwrap()),
             pin: identity.pin(),
@@ -69,6 +73,7 @@ impl Gateway {
             base,
             owner,
             cluster: done.cluster.id,
+            dns,
             _stop: stop,
             _dir: dir,
         }
@@ -147,7 +152,7 @@ impl Gateway {
 }
 
 /// An agent driven by the test: enrolled and past `Hello`, answering only what the test says.
-async fn hand_agent(invite: &Invite) -> (Ws, tempfile::TempDir) {
+pub(crate) async fn hand_agent(invite: &Invite) -> (Ws, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     agent::join::join(
         &DataDir(dir.path().into()),

@@ -156,6 +156,8 @@ async fn python_and_static_sites_are_served_by_host() {
             serde_json::json!({"domains": ["www.example.com"]}),
         )
         .await;
+    // A custom domain is routed once verified (domains.rs: an unverified one serves nothing).
+    d.verify_domain(&www, "www.example.com").await;
     let (a, b) = (d.deploy(&api).await, d.deploy(&www).await);
     let (a, b) = (d.settled(&a).await, d.settled(&b).await);
     assert_eq!(a.state, DeployState::Live, "{:?}", a.reason);

@@ -9,6 +9,7 @@ mod agent_restart;
 mod commands;
 mod deploy;
 mod docker;
+mod domains;
 mod enroll;
 mod explorer;
 mod harness;

@@ -40,7 +40,7 @@ impl Drop for Ingress {
 }
 
 /// The hosts the real ingress routes to the app.
-const HOSTS: &[&str] = &[
+pub const HOSTS: &[&str] = &[
     "app.dployr.test",
     "one.dployr.test",
     "two.dployr.test",

@@ -10,6 +10,7 @@
 //! Buttons a role cannot use are not shown; `control` refuses them anyway.
 
 pub mod deployments;
+pub mod domains;
 pub mod env;
 pub mod hooks;
 pub mod list;

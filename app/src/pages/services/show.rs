@@ -2,7 +2,7 @@
 //! Deploy (Member and up, with an optional ref), Restart / Stop / Start once it has a live
 //! release (Member and up) and Delete (Admin and up, after confirming); below are its
 //! deployments, the live log viewer (Member and up: Guests do not read output), its Settings and
-//! (Admin and up) its Deploy hooks. Server-rendered from a resource; once hydrated,
+//! its Domains (managed by Admin and up) and (Admin and up) its Deploy hooks. Server-rendered from a resource; once hydrated,
 //! `/api/v1/services/{id}/live` pushes the service and its deployments after every change, so a
 //! deployment shows up and moves through its steps without a reload.
 
@@ -12,6 +12,7 @@ use leptos_router::hooks::use_params_map;
 use proto::api::{Service, ServiceDetail};
 
 use super::deployments::DeploymentList;
+use super::domains::DomainsPanel;
 use super::env::EnvPanel;
 use super::hooks::HooksPanel;
 use super::logs::LogViewer;
@@ -73,6 +74,7 @@ pub fn ServicePage() -> impl IntoView {
                 initial.await.ok().map(|first| view! { <ServiceSettings service=first.service may=p.manage /> })
             })}
         </Suspense>
+        <DomainsPanel service_id=panels_id.get_value() may=p.manage />
         {move || p.manage.get().then(|| view! { <HooksPanel service_id=panels_id.get_value() /> })}
     }
 }

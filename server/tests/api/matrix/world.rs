@@ -153,6 +153,13 @@ impl World {
             ("POST", "/services/{id}/env/import") => json!({ "dotenv": "A=1\nB=2\n" }),
             ("PUT", "/services/{id}/env/{key}") => json!({ "value": "v", "secret": true }),
             ("POST", "/services/{id}/rollback") => json!({ "deployment_id": self.deployment }),
+            ("POST", "/services/{id}/domains") => {
+                json!({ "name": format!("{}.example.com", self.unique("add-")) })
+            }
+            ("PATCH", "/services/{id}/domains/{name}") => json!({ "hsts": true }),
+            ("PUT", "/services/{id}/domains/{name}/certificate") => {
+                json!({ "chain_pem": "not a certificate", "key_pem": "not a key" })
+            }
             _ => Value::Null,
         };
         let id = if route.starts_with("/clusters/{id}") {
@@ -204,6 +211,16 @@ impl World {
         if path.contains("{token}") {
             path = path.replace("{token}", &self.members_token().await);
         }
+        if path.contains("{name}") {
+            let name = format!("{}.example.com", self.unique("dom-"));
+            self.ana(
+                Method::POST,
+                &format!("/services/{}/domains", self.service),
+                json!({ "name": name }),
+            )
+            .await;
+            path = path.replace("{name}", &name);
+        }
         if path.contains("{key}") {
             let key = self.unique("KEY_");
             if method == "DELETE" {
@@ -251,7 +268,16 @@ impl World {
 /// Ana's cluster with an instance, a service and a queued deployment. Sign-up is open so a
 /// non-member (Ed) can have an account; everyone else joins by invitation.
 pub(crate) async fn world() -> World {
-    let app = TestApp::open().await;
+    // Domain checks ask a DNS server of the test's own (holding no records), never the
+    // network; it lives as long as the test process.
+    let dns: &'static testkit::dns::DnsServer =
+        Box::leak(Box::new(testkit::dns::DnsServer::start()));
+    let app = TestApp::with(crate::support::Options {
+        open_signup: true,
+        dns_server: Some(dns.addr()),
+        ..Default::default()
+    })
+    .await;
     let ana = session_client();
     let r = ana
         .post(format!("{}/api/v1/auth/signup", app.url))

@@ -92,6 +92,21 @@ impl Deployer {
             .id
     }
 
+    /// Creates the TXT record of the service's pending `domain` at the test's DNS server and
+    /// verifies it, which must succeed.
+    pub async fn verify_domain(&self, service: &str, domain: &str) {
+        let (base, owner) = (&self.gw.base, &self.gw.owner);
+        let listed = base.list_domains(owner, service).await.unwrap().domains;
+        let d = listed
+            .iter()
+            .find(|d| d.name == domain)
+            .expect("the domain was added");
+        let txt = d.records.iter().find(|r| r.kind == "TXT").unwrap();
+        self.gw.dns.set_txt(&txt.name, &txt.value);
+        let done = base.verify_domain(owner, service, domain).await.unwrap();
+        assert_eq!(done.status, proto::api::DomainStatus::Verified, "{done:?}");
+    }
+
     pub async fn deploy(&self, service: &str) -> String {
         self.gw
             .base

@@ -1,6 +1,7 @@
 //! A real pebble (Debian's package, `/usr/bin/pebble`) per test: its own config on free
 //! loopback ports, its HTTPS certificate from a CA made here (the package ships no test
-//! certificates), validation through the test's DNS responder to the test's stand-in ingress.
+//! certificates), validating through the test's DNS server ([`crate::dns::DnsServer`]: set an A
+//! record of 127.0.0.1 for each name) against the ports the test's ingress listens on.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -14,7 +15,8 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::DEADLINE;
+/// Every wait on pebble gives up after this.
+const DEADLINE: Duration = Duration::from_secs(60);
 
 pub struct Pebble {
     dir: tempfile::TempDir,
@@ -40,16 +42,23 @@ impl Pebble {
         dns: SocketAddr,
         validity_s: Option<u64>,
     ) -> Pebble {
+        let mut pebble = Pebble::prepare(dns, validity_s);
+        pebble.validate_on(http_port, tls_port).await;
+        pebble
+    }
+
+    /// Pebble's ports, HTTPS certificate and settings, not started yet: its directory URL and
+    /// root are known before the ports it validates on (a dployrd that must be given the
+    /// directory before its ingress has ports).
+    pub fn prepare(dns: SocketAddr, validity_s: Option<u64>) -> Pebble {
         let dir = tempfile::tempdir().unwrap();
         let https_root = https_certificate(dir.path());
-        let (listen, management) = (testkit::free_port(), testkit::free_port());
+        let (listen, management) = (crate::free_port(), crate::free_port());
         let mut config = serde_json::json!({"pebble": {
             "listenAddress": format!("127.0.0.1:{listen}"),
             "managementListenAddress": format!("127.0.0.1:{management}"),
             "certificate": dir.path().join("cert.pem"),
             "privateKey": dir.path().join("key.pem"),
-            "httpPort": http_port,
-            "tlsPort": tls_port,
             "ocspResponderURL": "",
             "externalAccountBindingRequired": false,
         }});
@@ -58,15 +67,25 @@ impl Pebble {
         }
         std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
         std::fs::write(dir.path().join("dns"), dns.to_string()).unwrap();
-        let mut pebble = Pebble {
+        Pebble {
             dir,
             listen,
             management,
             https_root,
             child: None,
-        };
-        pebble.restart().await;
-        pebble
+        }
+    }
+
+    /// Starts the prepared pebble validating HTTP-01 on `http_port` and TLS-ALPN-01 on
+    /// `tls_port`.
+    pub async fn validate_on(&mut self, http_port: u16, tls_port: u16) {
+        let path = self.dir.path().join("config.json");
+        let mut config: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        config["pebble"]["httpPort"] = http_port.into();
+        config["pebble"]["tlsPort"] = tls_port.into();
+        std::fs::write(&path, config.to_string()).unwrap();
+        self.restart().await;
     }
 
     /// (Re)starts the process with the same config and ports; waits until its directory answers.

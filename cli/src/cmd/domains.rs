@@ -1,0 +1,116 @@
+//! `dployr domains list|add|verify|remove`: a service's custom domains. `add` and `list` print
+//! the DNS records to create; `verify` says why a domain is still pending.
+
+use proto::api::{AddDomainRequest, CertificateStatus, Domain, DomainList, DomainStatus};
+use reqwest::Method;
+
+use super::Ctx;
+use crate::args::DomainsCmd;
+use crate::error::Result;
+use crate::output::Paint;
+
+pub async fn domains(ctx: &Ctx, cmd: DomainsCmd) -> Result<()> {
+    match cmd {
+        DomainsCmd::List { service } => {
+            let svc = ctx.service(service).await?;
+            let list: DomainList = ctx
+                .api
+                .get(&format!("/services/{}/domains", svc.id))
+                .await?;
+            if ctx.out.printed_json(&list) {
+                return Ok(());
+            }
+            let rows: Vec<Vec<String>> = list
+                .domains
+                .iter()
+                .map(|d| vec![d.name.clone(), status(ctx, d), certificate(d)])
+                .collect();
+            ctx.out.table(&["DOMAIN", "STATUS", "CERTIFICATE"], &rows);
+            for d in list
+                .domains
+                .iter()
+                .filter(|d| d.status == DomainStatus::Pending)
+            {
+                records(d);
+            }
+            Ok(())
+        }
+        DomainsCmd::Add {
+            service,
+            domain,
+            hsts,
+        } => {
+            let svc = ctx.service(Some(service)).await?;
+            let path = format!("/services/{}/domains", svc.id);
+            let body = AddDomainRequest { name: domain, hsts };
+            let added: Domain = ctx.api.send(Method::POST, &path, &body).await?;
+            if ctx.out.printed_json(&added) {
+                return Ok(());
+            }
+            println!("Added {} to {} (pending).", added.name, svc.spec.name);
+            records(&added);
+            println!(
+                "Then: dployr domains verify {} {}",
+                svc.spec.name, added.name
+            );
+            Ok(())
+        }
+        DomainsCmd::Verify { service, domain } => {
+            let svc = ctx.service(Some(service)).await?;
+            let path = format!("/services/{}/domains/{domain}/verify", svc.id);
+            let d: Domain = ctx.api.call(ctx.api.request(Method::POST, &path)).await?;
+            if ctx.out.printed_json(&d) {
+                return Ok(());
+            }
+            match d.status {
+                DomainStatus::Verified => {
+                    println!("{} is verified and routed to {}.", d.name, svc.spec.name)
+                }
+                DomainStatus::Pending => {
+                    println!(
+                        "{} is still pending: {}",
+                        d.name,
+                        d.last_error.as_deref().unwrap_or("not checked yet")
+                    );
+                    records(&d);
+                }
+            }
+            Ok(())
+        }
+        DomainsCmd::Remove { service, domain } => {
+            let svc = ctx.service(Some(service)).await?;
+            let path = format!("/services/{}/domains/{domain}", svc.id);
+            ctx.api.send_no_content(Method::DELETE, &path).await?;
+            if !ctx.out.json {
+                println!("Removed {domain} from {}.", svc.spec.name);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn status(ctx: &Ctx, d: &Domain) -> String {
+    match d.status {
+        DomainStatus::Verified => ctx.out.paint("verified", Paint::Green),
+        DomainStatus::Pending => ctx.out.paint("pending", Paint::Yellow),
+    }
+}
+
+fn certificate(d: &Domain) -> String {
+    let c = &d.certificate;
+    match c.status {
+        CertificateStatus::None => "-".into(),
+        CertificateStatus::Issued => {
+            format!("issued, expires {}", c.expires_at.as_deref().unwrap_or("?"))
+        }
+        CertificateStatus::Failed => format!("failed: {}", c.reason.as_deref().unwrap_or("?")),
+    }
+}
+
+/// The records to create, one per line, ready to copy.
+fn records(d: &Domain) {
+    println!("Create these DNS records for {}:", d.name);
+    for r in &d.records {
+        println!("  {:<5} {}  {}", r.kind, r.name, r.value);
+    }
+}

@@ -1,0 +1,331 @@
+//! Certificates: one the team uploads instead of ACME (its shape checked, the key sealed like a
+//! service secret under context `domain/<name>` and never shown again; sent only to the
+//! service's own instance), and what the instance reports about each domain's certificate
+//! (`AgentMsg::Certificate`), recorded on the domain with a `domain.cert_issued` or
+//! `domain.cert_failed` event.
+
+use proto::api::{AuditAction, CertificateStatus, Domain, UploadCertificateRequest};
+use proto::wire::{CertReport, CertState, Command, Outcome, UploadedCert};
+use serde_json::json;
+use x509_parser::extensions::GeneralName;
+use x509_parser::pem::Pem;
+
+use super::view;
+use crate::events::{NewEvent, record};
+use crate::rbac::ManageServices;
+use crate::secrets::Sealed;
+use crate::store::domains::{self as sql, CertUpdate, DomainRow};
+use crate::{Actor, Base, ClientInfo, DomainError};
+
+/// The largest chain and key accepted (a long chain is a few KiB).
+const MAX_CHAIN_BYTES: usize = 32 * 1024;
+const MAX_KEY_BYTES: usize = 16 * 1024;
+
+fn seal_context(name: &str) -> String {
+    format!("domain/{name}")
+}
+
+/// Whether a certificate for `pattern` (`app.example.com`, `*.example.com`) covers `name`.
+fn covers(pattern: &str, name: &str) -> bool {
+    let pattern = pattern.to_ascii_lowercase();
+    if pattern == name {
+        return true;
+    }
+    match (pattern.strip_prefix("*."), name.split_once('.')) {
+        (Some(parent), Some((_, rest))) => parent == rest && !name.starts_with("*."),
+        _ => false,
+    }
+}
+
+/// Checks the chain is PEM certificates whose first names `domain`, and the key a PEM private
+/// key. Returns the leaf's `notAfter` (Unix ms).
+pub fn check_upload(domain: &str, chain: &str, key: &str) -> Result<i64, DomainError> {
+    if chain.len() > MAX_CHAIN_BYTES || key.len() > MAX_KEY_BYTES {
+        return Err(DomainError::invalid(
+            "chain_pem",
+            "the chain is at most 32 KiB and the key 16 KiB",
+        ));
+    }
+    let blocks: Vec<Pem> = Pem::iter_from_buffer(chain.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|_| DomainError::invalid("chain_pem", "the chain is not PEM"))?;
+    let Some(leaf) = blocks.first() else {
+        return Err(DomainError::invalid(
+            "chain_pem",
+            "the chain holds no certificate",
+        ));
+    };
+    if blocks.iter().any(|b| b.label != "CERTIFICATE") {
+        return Err(DomainError::invalid(
+            "chain_pem",
+            "the chain may hold CERTIFICATE blocks only",
+        ));
+    }
+    for b in &blocks {
+        b.parse_x509().map_err(|_| {
+            DomainError::invalid("chain_pem", "a certificate of the chain is not X.509")
+        })?;
+    }
+    let cert = leaf.parse_x509().expect("parsed just above");
+    let mut names: Vec<String> = Vec::new();
+    if let Ok(Some(san)) = cert.subject_alternative_name() {
+        for n in &san.value.general_names {
+            if let GeneralName::DNSName(d) = n {
+                names.push(d.to_string());
+            }
+        }
+    }
+    if !names.iter().any(|n| covers(n, domain)) {
+        return Err(DomainError::invalid(
+            "chain_pem",
+            format!(
+                "the first certificate is for {} and not for {domain}",
+                names.join(", ")
+            ),
+        ));
+    }
+    let not_after = cert.validity().not_after.timestamp().saturating_mul(1000);
+    let keys: Vec<Pem> = Pem::iter_from_buffer(key.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|_| DomainError::invalid("key_pem", "the key is not PEM"))?;
+    let key_ok = keys.len() == 1
+        && ["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"].contains(&keys[0].label.as_str())
+        && !keys[0].contents.is_empty();
+    if !key_ok {
+        return Err(DomainError::invalid(
+            "key_pem",
+            "the key must be one PEM private key (PKCS#8, SEC1 or PKCS#1), unencrypted",
+        ));
+    }
+    Ok(not_after)
+}
+
+impl Base {
+    /// Stores an uploaded certificate for the domain (key sealed) and, if the domain is
+    /// verified, sends it to the service's instance.
+    pub async fn upload_certificate(
+        &self,
+        actor: &Actor,
+        service_id: &str,
+        name: &str,
+        req: UploadCertificateRequest,
+    ) -> Result<Domain, DomainError> {
+        let (svc, may) = self
+            .service_for::<ManageServices>(actor, service_id)
+            .await?;
+        let row = self.domain_of(&svc, name).await?;
+        let not_after = check_upload(&row.name, &req.chain_pem, &req.key_pem)?;
+        let Sealed { key_id, data } = self.keyring.seal(&seal_context(&row.name), &req.key_pem);
+        let mut tx = self.store.begin().await?;
+        sql::set_upload(&mut *tx, &row.id, &req.chain_pem, &data, &key_id).await?;
+        let details = json!({ "domain": row.name, "expires_at_ms": not_after });
+        let e = NewEvent::by(
+            actor,
+            may.cluster_id(),
+            AuditAction::DomainCertificateUpload,
+            &svc.id,
+            details,
+        );
+        record(&mut *tx, e).await?;
+        tx.commit().await?;
+        let row = self.domain_of(&svc, &row.name).await?;
+        if row.status == proto::api::DomainStatus::Verified {
+            self.install_uploaded_certificates(&svc.instance_id, &[&row])
+                .await;
+        }
+        Ok(view(&row, &self.instance_addresses(&svc.instance_id)))
+    }
+
+    /// Seals every uploaded certificate key again under the current master key, in the
+    /// rotation's transaction (see [`Base::reseal_secrets`]).
+    pub(crate) async fn reseal_uploaded_keys(
+        &self,
+        tx: &mut crate::store::Tx<'_>,
+    ) -> Result<usize, DomainError> {
+        let rows = sql::with_upload(&mut **tx).await?;
+        for r in &rows {
+            let ctx = seal_context(&r.name);
+            let sealed = Sealed {
+                key_id: r.upload_key_id.clone().unwrap_or_default(),
+                data: r.upload_key_sealed.clone().unwrap_or_default(),
+            };
+            let key = self.keyring.open(&ctx, &sealed).map_err(|e| {
+                DomainError::Conflict(format!(
+                    "the uploaded key of the domain {} cannot be opened: {e}",
+                    r.name
+                ))
+            })?;
+            let fresh = self.keyring.seal(&ctx, &key);
+            sql::reseal(&mut **tx, &r.id, &fresh.data, &fresh.key_id).await?;
+        }
+        Ok(rows.len())
+    }
+
+    /// Sends the uploaded certificates among `rows` to their instance (the only place a key
+    /// is opened). Failures are logged: the next connect sends them again.
+    pub(crate) async fn install_uploaded_certificates(
+        &self,
+        instance_id: &str,
+        rows: &[&DomainRow],
+    ) {
+        for row in rows {
+            let (Some(chain), Some(sealed), Some(key_id)) = (
+                &row.upload_chain,
+                &row.upload_key_sealed,
+                &row.upload_key_id,
+            ) else {
+                continue;
+            };
+            let sealed = Sealed {
+                key_id: key_id.clone(),
+                data: sealed.clone(),
+            };
+            let key_pem = match self.keyring.open(&seal_context(&row.name), &sealed) {
+                Ok(k) => k,
+                Err(e) => {
+                    tracing::warn!(domain = %row.name, error = %e, "an uploaded key cannot be opened");
+                    continue;
+                }
+            };
+            let cert = UploadedCert {
+                domain: row.name.clone(),
+                chain_pem: chain.clone(),
+                key_pem,
+            };
+            let sent = self
+                .registry
+                .send_command(
+                    instance_id,
+                    Command::InstallCertificate(cert),
+                    self.limits().command_timeout,
+                )
+                .await;
+            if !matches!(sent, Ok(Outcome::Ok)) {
+                tracing::info!(domain = %row.name, outcome = ?sent, "uploaded certificate not installed");
+            }
+        }
+    }
+
+    /// Records what `instance_id` reported about a domain's certificate. A report about a
+    /// domain that is not a verified domain of one of the instance's services is ignored.
+    pub async fn record_certificate(
+        &self,
+        instance_id: &str,
+        report: &CertReport,
+    ) -> Result<(), DomainError> {
+        let Some(row) = sql::by_name(self.store.pool(), &report.domain).await? else {
+            tracing::info!(domain = %report.domain, "certificate report for an unknown domain");
+            return Ok(());
+        };
+        let on_instance = crate::store::services::by_id(self.store.pool(), &row.service_id)
+            .await?
+            .is_some_and(|s| s.instance_id == instance_id);
+        if !on_instance {
+            tracing::warn!(domain = %report.domain, "certificate report from an instance that does not serve it");
+            return Ok(());
+        }
+        // The same report again (each reconnect repeats where certificates stand) changes
+        // nothing and is not another event.
+        let unchanged = match &report.state {
+            CertState::Issued {
+                expires_at_ms,
+                issuer,
+            } => {
+                row.cert_state == CertificateStatus::Issued
+                    && row.cert_expires_at == Some(*expires_at_ms)
+                    && row.cert_issuer.as_deref() == Some(issuer.as_str())
+            }
+            CertState::Failed {
+                reason,
+                retry_at_ms,
+            } => {
+                row.cert_state == CertificateStatus::Failed
+                    && row.cert_reason.as_deref() == Some(reason.as_str())
+                    && row.cert_retry_at == Some(*retry_at_ms)
+            }
+        };
+        if unchanged {
+            return Ok(());
+        }
+        let (update, action, details) = match &report.state {
+            CertState::Issued {
+                expires_at_ms,
+                issuer,
+            } => (
+                CertUpdate {
+                    state: CertificateStatus::Issued,
+                    expires_at: Some(*expires_at_ms),
+                    issuer: Some(issuer),
+                    reason: None,
+                    retry_at: None,
+                },
+                AuditAction::DomainCertIssued,
+                json!({ "domain": row.name, "issuer": issuer, "expires_at_ms": expires_at_ms }),
+            ),
+            CertState::Failed {
+                reason,
+                retry_at_ms,
+            } => (
+                CertUpdate {
+                    state: CertificateStatus::Failed,
+                    // The old certificate keeps serving: its expiry stays known.
+                    expires_at: row.cert_expires_at,
+                    issuer: row.cert_issuer.as_deref(),
+                    reason: Some(reason),
+                    retry_at: Some(*retry_at_ms),
+                },
+                AuditAction::DomainCertFailed,
+                json!({ "domain": row.name, "reason": reason, "retry_at_ms": retry_at_ms }),
+            ),
+        };
+        let mut tx = self.store.begin().await?;
+        sql::set_cert(&mut *tx, &row.name, update).await?;
+        let system = ClientInfo {
+            ip: None,
+            user_agent: Some("dployrd".into()),
+        };
+        let event = NewEvent {
+            cluster_id: Some(&row.cluster_id),
+            actor_user_id: None,
+            actor_token_id: None,
+            client: &system,
+            action,
+            target: Some(&row.service_id),
+            details,
+        };
+        record(&mut *tx, event).await?;
+        tx.commit().await?;
+        self.activity.changed();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_cover_one_level() {
+        assert!(covers("app.example.com", "app.example.com"));
+        assert!(covers("*.example.com", "app.example.com"));
+        assert!(!covers("*.example.com", "a.b.example.com"));
+        assert!(!covers("*.example.com", "example.com"));
+        assert!(covers("*.example.com", "*.example.com"));
+    }
+
+    #[test]
+    fn uploads_are_checked_for_shape() {
+        let cert = rcgen::generate_simple_self_signed(vec!["app.example.com".into()]).unwrap();
+        let chain = cert.cert.pem();
+        let key = cert.key_pair.serialize_pem();
+        assert!(check_upload("app.example.com", &chain, &key).unwrap() > 0);
+        let wrong = check_upload("other.example.com", &chain, &key).unwrap_err();
+        assert!(
+            wrong.to_string().contains("not for other.example.com"),
+            "{wrong}"
+        );
+        assert!(check_upload("app.example.com", "junk", &key).is_err());
+        assert!(check_upload("app.example.com", &chain, &chain).is_err());
+        assert!(check_upload("app.example.com", &key, &key).is_err());
+    }
+}
