@@ -102,6 +102,9 @@ pub struct Config {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "DPLOYR_LOG_JSON")]
     pub log_json: bool,
+    /// HTTPS on Base's own listener (`--tls off|acme|files`).
+    #[command(flatten)]
+    pub tls: crate::tls::TlsArgs,
     /// A maintenance task to run instead of serving.
     #[command(subcommand)]
     pub task: Option<Task>,
@@ -144,6 +147,7 @@ impl Config {
             upload_max_bytes: 1 << 30,
             shutdown_drain_secs: 10,
             drain_secs: control::Limits::default().drain_secs,
+            tls: crate::tls::TlsArgs::default(),
             task: None,
         }
     }
