@@ -41,6 +41,7 @@ async fn l2_made_up_deployments_cost_bounded_cancels_one_at_a_time(db: &TestDb) 
     let state = AgentState {
         services: Vec::new(),
         deployments: made_up(10_000),
+        certificates: Vec::new(),
     };
     base.agent_connected(&instance, &state).await;
 

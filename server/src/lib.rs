@@ -173,8 +173,7 @@ pub async fn run(
         let _ = http_stop.wait_for(|stop| *stop).await;
     };
     let make = app.into_make_service_with_connect_info::<SocketAddr>();
-    let serve: std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> = match &https
-    {
+    let serve: std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> = match &https {
         None => Box::pin(
             axum::serve(listeners.http, make)
                 .with_graceful_shutdown(stopped)

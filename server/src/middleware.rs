@@ -114,8 +114,7 @@ pub struct Hsts(pub bool);
 const HSTS: &str = "max-age=31536000";
 
 /// Powerful browser features the dashboard never uses, refused for it and anything it embeds.
-const PERMISSIONS: &str =
-    "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+const PERMISSIONS: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
 
 /// Every response refuses to be framed (`X-Frame-Options` and CSP `frame-ancestors`, added to
 /// any policy the response has), to be sniffed as another type, to send Base's URLs (with ids

@@ -11,7 +11,6 @@ use agent::ingress::certs::Certificates;
 use proto::wire::domains::CertState;
 use tokio::sync::mpsc;
 
-
 /// Opens the store in `tls_dir`, logs the certificate it already has for `host`, and starts
 /// keeping one. The client's tasks stop when the returned [`Acme`] is dropped.
 pub fn start(
@@ -41,8 +40,10 @@ pub fn start(
                 CertState::Failed {
                     reason,
                     retry_at_ms,
-                } => tracing::warn!(domain = %report.domain, %reason, retry_at = %when(retry_at_ms),
-                    "Base's TLS certificate could not be ordered"),
+                } => {
+                    tracing::warn!(domain = %report.domain, %reason, retry_at = %when(retry_at_ms),
+                    "Base's TLS certificate could not be ordered")
+                }
             }
         }
     });

@@ -80,7 +80,8 @@ impl TlsMode {
 }
 
 /// 0.0.0.0:80, where ACME CAs send HTTP-01 validations.
-const PORT_80: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 80);
+const PORT_80: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 80);
 
 impl TlsArgs {
     /// The plain-HTTP listener to bind beside the TLS one, if any.

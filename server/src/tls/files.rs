@@ -121,16 +121,15 @@ fn load_pair(cert: &Path, key: &Path) -> Result<Arc<CertifiedKey>, FilesError> {
         .ok()
         .filter(|c: &Vec<_>| !c.is_empty())
         .ok_or_else(|| FilesError::Chain(shown(cert)))?;
-    let der = PrivateKeyDer::from_pem_slice(&read(key)?).map_err(|_| FilesError::Key(shown(key)))?;
+    let der =
+        PrivateKeyDer::from_pem_slice(&read(key)?).map_err(|_| FilesError::Key(shown(key)))?;
     let signer = rustls::crypto::ring::sign::any_supported_type(&der)
         .map_err(|_| FilesError::Key(shown(key)))?;
     let certified = CertifiedKey::new(chain, signer);
-    certified
-        .keys_match()
-        .map_err(|_| FilesError::Mismatch {
-            cert: shown(cert),
-            key: shown(key),
-        })?;
+    certified.keys_match().map_err(|_| FilesError::Mismatch {
+        cert: shown(cert),
+        key: shown(key),
+    })?;
     super::log_expiry(&certified.cert[0], &shown(cert));
     Ok(Arc::new(certified))
 }

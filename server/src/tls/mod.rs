@@ -74,8 +74,7 @@ pub fn start(
         }
         TlsMode::Acme => {
             let tls_dir = data_dir.join("tls");
-            private_dir(&tls_dir)
-                .with_context(|| format!("creating {}", tls_dir.display()))?;
+            private_dir(&tls_dir).with_context(|| format!("creating {}", tls_dir.display()))?;
             let options = args.acme_options(&tls_dir)?;
             let host = public_url.host_str().unwrap_or_default();
             let (acme, certs) = acme::start(options, &tls_dir, host)

@@ -32,7 +32,9 @@ pub fn router(challenges: Option<Certificates>, public_url: &url::Url) -> Router
 
 async fn challenge(State(plain): State<Plain>, Path(token): Path<String>) -> Response {
     match plain.challenges.as_ref().and_then(|c| c.http01(&token)) {
-        Some(answer) => ([(header::CONTENT_TYPE, "application/octet-stream")], answer).into_response(),
+        Some(answer) => {
+            ([(header::CONTENT_TYPE, "application/octet-stream")], answer).into_response()
+        }
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

@@ -10,7 +10,9 @@ use server::tls::TlsMode;
 
 use crate::support::dns::Dns;
 use crate::support::pebble::Pebble;
-use crate::support::{Bound, HOST, config, https_client, run, set_cookie, signup, url, wait_healthy};
+use crate::support::{
+    Bound, HOST, config, https_client, run, set_cookie, signup, url, wait_healthy,
+};
 
 async fn certificate_by(challenge: ChallengeKind) {
     let dir = tempfile::tempdir().unwrap();

@@ -61,7 +61,12 @@ async fn files_mode_serves_healthz_over_https_with_hsts_and_the_security_headers
             .unwrap()
             .contains("frame-ancestors 'none'")
     );
-    assert!(h["permissions-policy"].to_str().unwrap().contains("camera=()"));
+    assert!(
+        h["permissions-policy"]
+            .to_str()
+            .unwrap()
+            .contains("camera=()")
+    );
     assert_eq!(r.text().await.unwrap(), "ok");
 
     // Real TLS: a client that does not trust the operator's CA is refused.
@@ -100,7 +105,10 @@ async fn sign_in_over_https_sets_a_host_prefixed_secure_cookie_that_authenticate
     let cookie = set_cookie(&r);
     assert!(cookie.starts_with("__Host-dployr_session="), "{cookie}");
     for attr in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
-        assert!(cookie.split("; ").any(|a| a == attr), "{attr} missing: {cookie}");
+        assert!(
+            cookie.split("; ").any(|a| a == attr),
+            "{attr} missing: {cookie}"
+        );
     }
     assert!(!cookie.contains("Domain"), "{cookie}");
     let pair = cookie.split(';').next().unwrap().to_string();
@@ -134,7 +142,10 @@ async fn sign_in_over_https_sets_a_host_prefixed_secure_cookie_that_authenticate
     let signed_out = client.get(url(base.addr, "/")).send().await.unwrap();
     assert_ne!(
         (page.status(), page.headers().get("location").cloned()),
-        (signed_out.status(), signed_out.headers().get("location").cloned()),
+        (
+            signed_out.status(),
+            signed_out.headers().get("location").cloned()
+        ),
         "the page looked the same with and without the cookie"
     );
 
@@ -148,14 +159,21 @@ async fn sign_in_over_https_sets_a_host_prefixed_secure_cookie_that_authenticate
     assert_eq!(out.status(), 204);
     let cleared = set_cookie(&out);
     assert!(cleared.starts_with("__Host-dployr_session=;"), "{cleared}");
-    assert!(cleared.contains("Max-Age=0") && cleared.contains("Secure"), "{cleared}");
+    assert!(
+        cleared.contains("Max-Age=0") && cleared.contains("Secure"),
+        "{cleared}"
+    );
     assert_eq!(me(pair).await.status(), 401);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_renewed_certificate_file_is_served_without_a_restart() {
     let Files {
-        base, ca, cert, key, ..
+        base,
+        ca,
+        cert,
+        key,
+        ..
     } = files_base(false).await;
     let (first, _) = handshake(base.addr, &ca, &[b"http/1.1"]).await;
     let (new_ca, new_chain, new_key, new_leaf) = issue();
@@ -192,7 +210,9 @@ async fn the_plain_listener_redirects_to_the_https_public_url_and_knows_no_chall
         url(base.addr, "/c/x/services?tab=logs").as_str()
     );
     let r = client
-        .get(format!("http://127.0.0.1:{plain}/.well-known/acme-challenge/nope"))
+        .get(format!(
+            "http://127.0.0.1:{plain}/.well-known/acme-challenge/nope"
+        ))
         .send()
         .await
         .unwrap();

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
 use reqwest::{Client, Response};
-use server::Config;
 use serde_json::json;
+use server::Config;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
@@ -38,7 +38,11 @@ impl Bound {
         Bound {
             http: bind().await.unwrap(),
             gateway: bind().await.unwrap(),
-            plain: if plain { Some(bind().await.unwrap()) } else { None },
+            plain: if plain {
+                Some(bind().await.unwrap())
+            } else {
+                None
+            },
         }
     }
 
@@ -173,7 +177,11 @@ pub fn issue() -> (Vec<u8>, String, String, Vec<u8>) {
 
 /// The leaf certificate `addr` presents for `HOST`, with the ALPN protocol agreed when the
 /// client offers `alpn`; trusting only `root`.
-pub async fn handshake(addr: SocketAddr, root: &[u8], alpn: &[&[u8]]) -> (Vec<u8>, Option<Vec<u8>>) {
+pub async fn handshake(
+    addr: SocketAddr,
+    root: &[u8],
+    alpn: &[&[u8]],
+) -> (Vec<u8>, Option<Vec<u8>>) {
     try_handshake(addr, root, alpn).await.unwrap()
 }
 
