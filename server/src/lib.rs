@@ -158,8 +158,11 @@ pub async fn run(
             &public_url,
         );
         let mut plain_stop = stop_rx.clone();
-        tracing::info!(addr = %plain.local_addr().context("plain listener address")?,
-            "plain HTTP: ACME challenges, and redirects to https");
+        let plain_addr = plain
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        tracing::info!(addr = %plain_addr, "plain HTTP: ACME challenges, and redirects to https");
         tokio::spawn(
             axum::serve(plain, routes)
                 .with_graceful_shutdown(async move {
@@ -181,11 +184,11 @@ pub async fn run(
         ),
         Some(https) => {
             use axum::serve::ListenerExt;
-            let listener = tls::listener::TlsListener::new(listeners.http, https.config.clone())
-                .context("TLS listener")?
-                // `tap_io` only so that `ConnectInfo<SocketAddr>` applies (axum implements it
-                // for tapped listeners).
-                .tap_io(|_| {});
+            let listener =
+                tls::listener::TlsListener::new(listeners.http, addr, https.config.clone())
+                    // `tap_io` only so that `ConnectInfo<SocketAddr>` applies (axum implements it
+                    // for tapped listeners).
+                    .tap_io(|_| {});
             Box::pin(
                 axum::serve(listener, make)
                     .with_graceful_shutdown(stopped)

@@ -39,8 +39,8 @@ impl Drop for TlsListener {
 }
 
 impl TlsListener {
-    pub fn new(tcp: TcpListener, config: Arc<ServerConfig>) -> std::io::Result<TlsListener> {
-        let local = tcp.local_addr()?;
+    /// TLS by `config` on `tcp`, which is bound to `local`.
+    pub fn new(tcp: TcpListener, local: SocketAddr, config: Arc<ServerConfig>) -> TlsListener {
         let (tx, ready) = mpsc::channel(QUEUE);
         let acceptor = TlsAcceptor::from(config);
         let accepting = tokio::spawn(async move {
@@ -63,11 +63,11 @@ impl TlsListener {
                 });
             }
         });
-        Ok(TlsListener {
+        TlsListener {
             ready,
             local,
             accepting,
-        })
+        }
     }
 }
 
