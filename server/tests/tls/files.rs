@@ -232,3 +232,87 @@ async fn tls_with_a_plain_http_public_url_is_refused_at_start() {
     let err = format!("{:#}", ended.unwrap().unwrap().unwrap_err());
     assert!(err.contains("public URL must be https://"), "{err}");
 }
+
+/// The path of the server function `name` (the macro appends a hash to it).
+fn rpc_path(name: &str) -> String {
+    leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .find(|p| {
+            p.trim_start_matches("/rpc/")
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                == name
+        })
+        .unwrap_or_else(|| panic!("no server function {name}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_functions_and_websockets_read_the_host_prefixed_cookie() {
+    let Files { base, ca, .. } = files_base(false).await;
+    let client = https_client(base.addr, &ca);
+    let origin = url(base.addr, "");
+    let r = signup(&client, &origin, &origin).await;
+    let pair = set_cookie(&r).split(';').next().unwrap().to_string();
+    let body: serde_json::Value = r.json().await.unwrap();
+    let cluster = body["cluster"]["id"].as_str().unwrap().to_string();
+
+    let call = |name: &str, cookie: Option<&str>| {
+        let mut req = client
+            .post(url(base.addr, &rpc_path(name)))
+            .header("Origin", &origin)
+            .header("Content-Type", "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            req = req.header("Cookie", c);
+        }
+        req.send()
+    };
+    let me: serde_json::Value = call("get_me", Some(&pair))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["user"]["email"], "ana@example.com", "{me}");
+    let nobody: serde_json::Value = call("get_me", None).await.unwrap().json().await.unwrap();
+    assert!(nobody.is_null(), "{nobody}");
+
+    // A live view's WebSocket (HTTP/1.1: upgrades are not HTTP/2's) takes the session too.
+    let h1 = reqwest::Client::builder()
+        .http1_only()
+        .tls_built_in_root_certs(false)
+        .add_root_certificate(reqwest::Certificate::from_der(&ca).unwrap())
+        .resolve(HOST, base.addr)
+        .build()
+        .unwrap();
+    let upgrade = |cookie: &str| {
+        h1.get(url(
+            base.addr,
+            &format!("/api/v1/clusters/{cluster}/services/live"),
+        ))
+        .header("Origin", &origin)
+        .header("Cookie", cookie)
+        .header("Connection", "Upgrade")
+        .header("Upgrade", "websocket")
+        .header("Sec-WebSocket-Version", "13")
+        .header("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+    };
+    assert_eq!(upgrade(&pair).await.unwrap().status(), 101);
+    let token = pair.split_once('=').unwrap().1;
+    let plain_name = upgrade(&format!("dployr_session={token}")).await.unwrap();
+    assert_eq!(plain_name.status(), 401);
+
+    // Signing out through the dashboard clears the prefixed cookie.
+    let out = call("logout", Some(&pair)).await.unwrap();
+    let cleared: Vec<_> = out
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    assert!(
+        cleared
+            .iter()
+            .any(|c| c.starts_with("__Host-dployr_session=;") && c.contains("Max-Age=0")),
+        "{cleared:?}"
+    );
+}
