@@ -32,16 +32,21 @@ pub fn client_info() -> ClientInfo {
 }
 
 pub fn session_token() -> Option<String> {
-    session_token_in(&parts()?.headers)
+    let secure = use_context::<Base>().is_some_and(|b| b.config().secure_cookies());
+    session_token_in(&parts()?.headers, secure)
 }
 
-/// The session cookie's token in a request's headers.
-pub fn session_token_in(headers: &HeaderMap) -> Option<String> {
+/// The session cookie's token in a request's headers; `secure` (Base served over TLS) says
+/// which name the cookie has.
+pub fn session_token_in(headers: &HeaderMap, secure: bool) -> Option<String> {
     let header = headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok());
-    header.filter_map(cookie::read).next().map(str::to_owned)
+    header
+        .filter_map(|h| cookie::read(h, secure))
+        .next()
+        .map(str::to_owned)
 }
 
 /// The signed-in user and their clusters, `None` when signed out.

@@ -100,7 +100,8 @@ impl BaseConfig {
         }
     }
 
-    /// Session cookies get `Secure` when Base is served over TLS.
+    /// Base is served over TLS (its public URL is https, whether Base or a proxy in front of it
+    /// terminates TLS): session cookies get `Secure` and the `__Host-` prefix.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.scheme() == "https"
     }

@@ -106,6 +106,9 @@ pub struct Config {
     /// Log as JSON lines instead of text.
     #[arg(long, env = "DPLOYR_LOG_JSON")]
     pub log_json: bool,
+    /// HTTPS on Base's own listener (`--tls off|acme|files`).
+    #[command(flatten)]
+    pub tls: crate::tls::TlsArgs,
     /// A maintenance task to run instead of serving.
     #[command(subcommand)]
     pub task: Option<Task>,
@@ -149,6 +152,7 @@ impl Config {
             shutdown_drain_secs: 10,
             drain_secs: control::Limits::default().drain_secs,
             dns_server: None,
+            tls: crate::tls::TlsArgs::default(),
             task: None,
         }
     }

@@ -6,6 +6,7 @@
 //! - [`state`]: what handlers share.
 //! - [`middleware`]: client address, `Origin` checks, security headers.
 //! - [`proxy`]: which `X-Forwarded-For` hop is the client, given the trusted proxies.
+//! - [`tls`]: HTTPS on Base's own listener (`--tls acme|files`) and the plain listener beside it.
 //! - [`rest`]: `/api/v1` handlers and their error mapping; `rest::hooks` also serves the public
 //!   push-to-deploy route `/hooks/{provider}/{service}`.
 //! - [`install`]: `/install.sh` and `/download/dployrd` for new servers.
@@ -25,6 +26,7 @@ pub mod rest;
 pub mod site;
 pub mod state;
 pub mod tasks;
+pub mod tls;
 
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
@@ -40,11 +42,13 @@ use tower_http::trace::TraceLayer;
 pub use config::Config;
 use state::ServerState;
 
-/// The two sockets Base serves: the dashboard and API, and the agent gateway.
+/// The sockets Base serves: the dashboard and API (HTTPS with `--tls`), the agent gateway, and
+/// with TLS on, optionally the plain-HTTP listener for ACME HTTP-01 and redirects.
 #[derive(Debug)]
 pub struct Listeners {
     pub http: TcpListener,
     pub gateway: TcpListener,
+    pub plain: Option<TcpListener>,
 }
 
 impl Listeners {
@@ -55,7 +59,19 @@ impl Listeners {
         let gateway = TcpListener::bind(config.gateway_listen)
             .await
             .with_context(|| format!("binding the gateway on {}", config.gateway_listen))?;
-        Ok(Listeners { http, gateway })
+        let plain = match config.tls.plain_listen() {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding the plain HTTP listener on {addr}"))?,
+            ),
+            None => None,
+        };
+        Ok(Listeners {
+            http,
+            gateway,
+            plain,
+        })
     }
 }
 
@@ -72,6 +88,9 @@ pub async fn run(
     let addr = listeners.http.local_addr().context("listener address")?;
     let gateway_addr = listeners.gateway.local_addr().context("gateway address")?;
     let state = ServerState::open(&config, addr, gateway_addr).await?;
+    let public_url = state.base.config().public_url.clone();
+    // Kept until `run` returns: dropping it stops the certificate's upkeep.
+    let https = tls::start(&config.tls, &config.data_dir, &public_url)?;
     let app = router(state.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -109,6 +128,7 @@ pub async fn run(
         %addr,
         %gateway_addr,
         public_url = %state.base.config().public_url,
+        tls = ?config.tls.mode,
         gateway_url = %state.base.config().gateway.url,
         "dployr Base is serving"
     );
@@ -140,15 +160,50 @@ pub async fn run(
             None => tracing::warn!("--local-agent: no dployrd binary found (set DPLOYR_AGENT_BIN)"),
         }
     }
+    if let Some(plain) = listeners.plain {
+        let routes = tls::plain::router(
+            https.as_ref().and_then(|t| t.challenges.clone()),
+            &public_url,
+        );
+        let mut plain_stop = stop_rx.clone();
+        let plain_addr = plain
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        tracing::info!(addr = %plain_addr, "plain HTTP: ACME challenges, and redirects to https");
+        tokio::spawn(
+            axum::serve(plain, routes)
+                .with_graceful_shutdown(async move {
+                    let _ = plain_stop.wait_for(|stop| *stop).await;
+                })
+                .into_future(),
+        );
+    }
     let (mut http_stop, mut drain_stop) = (stop_rx.clone(), stop_rx);
-    let serve = axum::serve(
-        listeners.http,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let stopped = async move {
         let _ = http_stop.wait_for(|stop| *stop).await;
-    })
-    .into_future();
+    };
+    let make = app.into_make_service_with_connect_info::<SocketAddr>();
+    let serve: std::pin::Pin<Box<dyn Future<Output = std::io::Result<()>> + Send>> = match &https {
+        None => Box::pin(
+            axum::serve(listeners.http, make)
+                .with_graceful_shutdown(stopped)
+                .into_future(),
+        ),
+        Some(https) => {
+            use axum::serve::ListenerExt;
+            let listener =
+                tls::listener::TlsListener::new(listeners.http, addr, https.config.clone())
+                    // `tap_io` only so that `ConnectInfo<SocketAddr>` applies (axum implements it
+                    // for tapped listeners).
+                    .tap_io(|_| {});
+            Box::pin(
+                axum::serve(listener, make)
+                    .with_graceful_shutdown(stopped)
+                    .into_future(),
+            )
+        }
+    };
     // Graceful shutdown waits for open responses, and some never end by themselves (a
     // `dployr logs -f`, a live page's WebSocket, a console): give them a while, then stop.
     let drain_limit = std::time::Duration::from_secs(config.shutdown_drain_secs);
@@ -164,6 +219,7 @@ pub async fn run(
         ),
     }
     let _ = gateway.await;
+    drop(https);
     state.base.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -190,6 +246,7 @@ fn warn_if_plain_http(public_url: &url::Url) {
 }
 
 pub fn router(state: ServerState) -> Router {
+    let hsts = middleware::Hsts(state.base.config().secure_cookies());
     let api = rest::router().with_state(state.clone());
     let site = site::router(state.clone());
     Router::new()
@@ -218,6 +275,9 @@ pub fn router(state: ServerState) -> Router {
                     .and(NotForContentType::const_new("application/x-ndjson")),
             ),
         )
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            hsts,
+            middleware::security_headers,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
 }

@@ -1,6 +1,6 @@
 //! Request plumbing shared by every route: who is calling from where ([`client_info`]), the CSRF
 //! guard on state-changing requests ([`check_origin`]), the headers that keep the dashboard out
-//! of other sites' frames ([`security_headers`], L8), and the tracing span per request, with
+//! of other sites' frames and on HTTPS ([`security_headers`], L8), and the tracing span per request, with
 //! invitation tokens left out of its path (L12).
 
 use std::borrow::Cow;
@@ -11,10 +11,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use control::ClientInfo;
 use http::header::{
-    CONNECTION, CONTENT_SECURITY_POLICY, ORIGIN, REFERRER_POLICY, UPGRADE, USER_AGENT,
-    X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    CONNECTION, CONTENT_SECURITY_POLICY, ORIGIN, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
+    UPGRADE, USER_AGENT, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
-use http::{HeaderValue, Method, StatusCode};
+use http::{HeaderName, HeaderValue, Method, StatusCode};
 
 use crate::rest::error::error_response;
 use crate::state::ServerState;
@@ -103,15 +103,36 @@ pub fn loggable_path(path: &str) -> Cow<'_, str> {
     Cow::Owned(parts.join("/"))
 }
 
+/// Whether responses carry `Strict-Transport-Security`: when Base is reached over HTTPS (its
+/// public URL is https, whether Base or a proxy in front terminates TLS). Browsers ignore the
+/// header on plain HTTP, so it never pins a development Base.
+#[derive(Debug, Clone, Copy)]
+pub struct Hsts(pub bool);
+
+/// One year, the common minimum for HSTS preload lists. No `includeSubDomains`: services may
+/// live on subdomains of Base's host and serve plain HTTP.
+const HSTS: &str = "max-age=31536000";
+
+/// Powerful browser features the dashboard never uses, refused for it and anything it embeds.
+const PERMISSIONS: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+
 /// Every response refuses to be framed (`X-Frame-Options` and CSP `frame-ancestors`, added to
-/// any policy the response has), to be sniffed as another type, and to send Base's URLs (with
-/// ids and invitation tokens in them) as a referrer to other sites.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// any policy the response has), to be sniffed as another type, to send Base's URLs (with ids
+/// and invitation tokens in them) as a referrer to other sites, and to use device features
+/// (`Permissions-Policy`); over HTTPS it also tells browsers to use nothing else (HSTS).
+pub async fn security_headers(State(hsts): State<Hsts>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let headers = res.headers_mut();
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(PERMISSIONS),
+    );
+    if hsts.0 {
+        headers.insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
     let policy = match headers.get(CONTENT_SECURITY_POLICY).map(|v| v.to_str()) {
         None => Some("frame-ancestors 'none'".to_string()),
         Some(Ok(p)) if p.contains("frame-ancestors") => None,

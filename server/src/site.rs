@@ -64,7 +64,8 @@ async fn signed_in_at_render(
 ) -> Response {
     let path = req.uri().path();
     if req.method() == Method::GET && !path.starts_with("/pkg/") && !path.starts_with("/rpc/") {
-        let token = app::server::session_token_in(req.headers());
+        let secure = state.base.config().secure_cookies();
+        let token = app::server::session_token_in(req.headers(), secure);
         let client = req
             .extensions()
             .get::<ClientInfo>()

@@ -329,7 +329,8 @@ impl Http {
             .filter_map(|l| l.split_once(':'))
             .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
             .filter_map(|(_, v)| v.trim().split(';').next())
-            .find(|c| c.starts_with("dployr_session="))
+            // `__Host-dployr_session` when Base is served over HTTPS.
+            .find(|c| c.starts_with("dployr_session=") || c.starts_with("__Host-dployr_session="))
             .context("sign-in answered without a session cookie")?;
         self.cookie = Some(cookie.to_string());
         Ok(())

@@ -17,13 +17,14 @@ use serde::de::DeserializeOwned;
 use super::error::ApiError;
 use crate::state::ServerState;
 
-pub fn session_token(parts: &Parts) -> Option<String> {
+/// The session cookie's token; `secure` (Base served over TLS) says which name it has.
+pub fn session_token(parts: &Parts, secure: bool) -> Option<String> {
     parts
         .headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find_map(cookie::read)
+        .find_map(|h| cookie::read(h, secure))
         .map(str::to_owned)
 }
 
@@ -61,8 +62,9 @@ impl FromRequestParts<ServerState> for Authed {
                     .await?,
             ));
         }
-        let token =
-            session_token(parts).ok_or(DomainError::Unauthorized(control::auth::NOT_SIGNED_IN))?;
+        let secure = state.base.config().secure_cookies();
+        let token = session_token(parts, secure)
+            .ok_or(DomainError::Unauthorized(control::auth::NOT_SIGNED_IN))?;
         Ok(Authed(
             state.base.authenticate(&token, client(parts)).await?,
         ))

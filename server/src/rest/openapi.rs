@@ -96,7 +96,8 @@ impl Modify for Errors {
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
                 control::auth::cookie::NAME,
-                "The dashboard's session cookie (set by log-in and sign-up)",
+                "The dashboard's session cookie (set by log-in and sign-up); named \
+                 `__Host-dployr_session` when Base is served over HTTPS",
             ))),
         );
         let error = ResponseBuilder::new()

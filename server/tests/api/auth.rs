@@ -33,8 +33,9 @@ async fn first_signup_gets_a_cluster_and_a_safe_session_cookie() {
     app.stop().await;
 }
 
+/// Behind a proxy that terminates TLS: Base speaks plain HTTP, but browsers see https.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cookie_is_secure_when_base_is_served_over_https() {
+async fn cookie_is_secure_and_host_prefixed_when_base_is_served_over_https() {
     let app = TestApp::with(Options {
         open_signup: false,
         public_url: Some("https://dployr.example.com"),
@@ -44,6 +45,12 @@ async fn cookie_is_secure_when_base_is_served_over_https() {
     let r = app.signup("ana@example.com").await;
     assert_eq!(r.status(), 201);
     assert!(set_cookie(&r).ends_with("; Secure"), "{}", set_cookie(&r));
+    assert!(
+        set_cookie(&r).starts_with("__Host-dployr_session="),
+        "{}",
+        set_cookie(&r)
+    );
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,6 +25,9 @@ async fn l8_dashboard_cannot_be_framed() {
         );
         assert_eq!(get("x-content-type-options"), "nosniff", "{path}");
         assert_eq!(get("referrer-policy"), "same-origin", "{path}");
+        assert!(get("permissions-policy").contains("camera=()"), "{path}");
+        // Plain HTTP (local development): no HSTS.
+        assert_eq!(get("strict-transport-security"), "", "{path}");
     }
 }
 

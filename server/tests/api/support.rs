@@ -104,6 +104,7 @@ impl TestApp {
         let listeners = server::Listeners {
             http: listener,
             gateway,
+            plain: None,
         };
         // A hung request fails the test instead of hanging the whole run.
         let client = Client::builder()
@@ -337,7 +338,12 @@ impl TestApp {
         let gateway = tokio::net::TcpListener::bind(self.gateway_addr)
             .await
             .expect("bind the same gateway address again");
-        self.serve(server::Listeners { http, gateway }).await;
+        self.serve(server::Listeners {
+            http,
+            gateway,
+            plain: None,
+        })
+        .await;
     }
 
     pub fn put(&self, path: &str) -> RequestBuilder {
