@@ -12,7 +12,9 @@
 #
 # Options (and environment): --prefix DIR (DPLOYRD_PREFIX, default /usr/local/bin),
 # --data-dir DIR (DPLOYRD_DATA_DIR, default /var/lib/dployrd), --root DIR (DPLOYRD_ROOT:
-# install below DIR and do not touch systemd; for tests and image builds).
+# install below DIR and do not touch systemd; for tests and image builds), --acme-email ADDR
+# (DPLOYRD_ACME_EMAIL: the certificate authority's contact), --acme-directory URL
+# (DPLOYRD_ACME_DIRECTORY, default Let's Encrypt production; `off`: no automatic certificates).
 set -eu
 
 BASE_URL="__DPLOYR_BASE_URL__"
@@ -20,6 +22,8 @@ URL="" TOKEN="" PIN="" SHA256=""
 PREFIX="${DPLOYRD_PREFIX:-/usr/local/bin}"
 DATA_DIR="${DPLOYRD_DATA_DIR:-/var/lib/dployrd}"
 ROOT="${DPLOYRD_ROOT:-}"
+ACME_DIRECTORY="${DPLOYRD_ACME_DIRECTORY:-https://acme-v02.api.letsencrypt.org/directory}"
+ACME_EMAIL="${DPLOYRD_ACME_EMAIL:-}"
 
 die() { echo "dployr install: $*" >&2; exit 1; }
 need() { [ $# -ge 2 ] || die "$1 needs a value"; }
@@ -32,10 +36,20 @@ while [ $# -gt 0 ]; do
     --prefix) need "$@"; PREFIX=$2; shift 2 ;;
     --data-dir) need "$@"; DATA_DIR=$2; shift 2 ;;
     --root) need "$@"; ROOT=$2; shift 2 ;;
-    *) die "unknown option $1 (expected --url, --token, --pin, --sha256, --prefix, --data-dir, --root)" ;;
+    --acme-email) need "$@"; ACME_EMAIL=$2; shift 2 ;;
+    --acme-directory) need "$@"; ACME_DIRECTORY=$2; shift 2 ;;
+    *) die "unknown option $1 (expected --url, --token, --pin, --sha256, --prefix, --data-dir, --root, --acme-email, --acme-directory)" ;;
   esac
 done
 [ -n "$URL" ] && [ -n "$TOKEN" ] && [ -n "$PIN" ] || die "usage: install.sh --url WSS_URL --token TOKEN --pin sha256:HEX"
+
+# Automatic HTTPS for every verified domain unless turned off.
+ACME_ARGS=""
+if [ "$ACME_DIRECTORY" != "off" ]; then
+  case "$ACME_DIRECTORY" in https://*) ;; *) die "--acme-directory must be an https:// URL or off" ;; esac
+  ACME_ARGS=" --acme-directory $ACME_DIRECTORY"
+  if [ -n "$ACME_EMAIL" ]; then ACME_ARGS="$ACME_ARGS --acme-email $ACME_EMAIL"; fi
+fi
 
 BIN="$ROOT$PREFIX/dployrd"
 DATA="$ROOT$DATA_DIR"
@@ -77,6 +91,7 @@ fi
 
 "$BIN" --data-dir "$DATA" join --url "$URL" --token "$TOKEN" --pin "$PIN"
 
+
 if [ -z "$ROOT" ] && command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   unit=/etc/systemd/system/dployrd.service
   new="[Unit]
@@ -85,7 +100,7 @@ After=network-online.target
 Wants=network-online.target
 
 [Service]
-ExecStart=$BIN --data-dir $DATA run --http-listen 0.0.0.0:80 --https-listen 0.0.0.0:443
+ExecStart=$BIN --data-dir $DATA run --http-listen 0.0.0.0:80 --https-listen 0.0.0.0:443$ACME_ARGS
 Restart=always
 RestartSec=2
 

@@ -158,16 +158,49 @@ impl RunningAgent {
         dir: tempfile::TempDir,
         docker: agent::docker::DockerHost,
     ) -> RunningAgent {
+        Self::run_options(
+            data,
+            dir,
+            agent::run::RunOptions {
+                docker,
+                ..Self::test_options()
+            },
+        )
+    }
+
+    /// The options every test agent runs with: ingress on a free loopback port, default hosts
+    /// under `test`, services stopped when it stops.
+    pub fn test_options() -> agent::run::RunOptions {
+        agent::run::RunOptions {
+            ingress_listen: "127.0.0.1:0".parse().unwrap(),
+            ingress_domain: "test".into(),
+            stop_services_on_exit: true,
+            ..Default::default()
+        }
+    }
+
+    /// Joins with the invite and runs with the options `options` makes for its data dir.
+    pub async fn join_and_run_options(
+        invite: &Invite,
+        options: impl FnOnce(&DataDir) -> agent::run::RunOptions,
+    ) -> RunningAgent {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir(dir.path().to_path_buf());
+        agent::join::join(&data, &invite.url, &invite.token, &invite.pin)
+            .await
+            .expect("join");
+        let options = options(&data);
+        Self::run_options(data, dir, options)
+    }
+
+    fn run_options(
+        data: DataDir,
+        dir: tempfile::TempDir,
+        options: agent::run::RunOptions,
+    ) -> RunningAgent {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let d = data.clone();
         tokio::spawn(async move {
-            let options = agent::run::RunOptions {
-                ingress_listen: "127.0.0.1:0".parse().unwrap(),
-                ingress_domain: "test".into(),
-                stop_services_on_exit: true,
-                docker,
-                ..Default::default()
-            };
             let _ = agent::run::run(d, options, async {
                 let _ = rx.await;
             })

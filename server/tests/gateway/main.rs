@@ -14,6 +14,7 @@ mod enroll;
 mod explorer;
 mod harness;
 mod health_live;
+mod https_domains;
 mod install;
 mod isolation;
 mod limits;
