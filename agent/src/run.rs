@@ -148,7 +148,10 @@ async fn greet(
     let hello = AgentMsg::Hello {
         protocol: wire::PROTOCOL_VERSION,
         version: VERSION.to_string(),
-        host: HostFacts::detect(),
+        host: HostFacts {
+            ingress_domain: Some(engine.ingress_domain().to_string()),
+            ..HostFacts::detect()
+        },
         state: engine.state(),
     };
     dial::greet(&enr.url, tls, &hello).await

@@ -284,3 +284,37 @@ on_both_backends!(
     the_database_knows_every_domain_status,
     the_database_knows_every_domain_status
 );
+
+async fn records_point_at_the_instances_default_host_once_it_says_its_domain(db: &TestDb) {
+    let dns = DnsServer::start();
+    let base = base_with_dns(db, &dns);
+    let (ana, svc) = owner_with_service(&base).await;
+    let service = base.get_service(&ana, &svc).await.unwrap();
+    let before = base
+        .add_domain(&ana, &svc, add("www.shop.com"))
+        .await
+        .unwrap();
+    assert!(before.records.iter().all(|r| r.kind == "TXT"), "{before:?}");
+    let host = proto::wire::HostFacts {
+        ingress_domain: Some("apps.example.net".into()),
+        ..proto::wire::HostFacts::detect()
+    };
+    base.instance_seen(&service.instance_id, "test", &host)
+        .await
+        .unwrap();
+    let listed = base.list_domains(&ana, &svc).await.unwrap().domains;
+    let cname = listed[0]
+        .records
+        .iter()
+        .find(|r| r.kind == "CNAME")
+        .expect("a CNAME once the instance said its ingress domain");
+    assert_eq!(cname.name, "www.shop.com");
+    assert_eq!(
+        cname.value,
+        format!("{}.apps.example.net", service.spec.name)
+    );
+}
+on_both_backends!(
+    cname,
+    records_point_at_the_instances_default_host_once_it_says_its_domain
+);

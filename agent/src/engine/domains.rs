@@ -43,6 +43,11 @@ impl Engine {
     }
 
     /// Reports certificates to Base (for the keeper).
+    /// The domain services get their default host under (`--ingress-domain`).
+    pub fn ingress_domain(&self) -> &str {
+        &self.inner.config.domain
+    }
+
     pub fn cert_reporter(&self) -> CertReporter {
         CertReporter::new(self.inner.reports.clone())
     }

@@ -133,7 +133,7 @@ impl Base {
             self.install_uploaded_certificates(&svc.instance_id, &[&row])
                 .await;
         }
-        Ok(view(&row, &self.instance_addresses(&svc.instance_id)))
+        Ok(view(&row, &self.pointers(&svc).await))
     }
 
     /// Seals every uploaded certificate key again under the current master key, in the

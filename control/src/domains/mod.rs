@@ -16,6 +16,7 @@
 
 pub mod certs;
 pub mod names;
+mod pointers;
 pub mod routing;
 pub mod spec_sync;
 pub mod verify;
@@ -33,6 +34,7 @@ use crate::rbac::{ManageServices, ViewCluster};
 use crate::store::domains::{self as sql, DomainRow};
 use crate::store::services::ServiceRow;
 use crate::{Actor, Base, DomainError, clock};
+pub(crate) use pointers::Pointers;
 
 /// The value of the TXT record that proves ownership.
 pub fn verification_value(token: &str) -> String {
@@ -40,7 +42,7 @@ pub fn verification_value(token: &str) -> String {
 }
 
 /// The API's view of a stored domain, with the records to create for it.
-pub(crate) fn view(r: &DomainRow, addresses: &[IpAddr]) -> Domain {
+pub(crate) fn view(r: &DomainRow, to: &Pointers) -> Domain {
     let rfc = |ms: Option<i64>| ms.map(clock::rfc3339);
     let mut records = vec![DnsRecord {
         kind: "TXT".into(),
@@ -48,14 +50,7 @@ pub(crate) fn view(r: &DomainRow, addresses: &[IpAddr]) -> Domain {
         value: verification_value(&r.token),
         purpose: "proves you control the domain".into(),
     }];
-    for ip in addresses {
-        records.push(DnsRecord {
-            kind: if ip.is_ipv4() { "A" } else { "AAAA" }.into(),
-            name: r.name.clone(),
-            value: ip.to_string(),
-            purpose: "points the domain at the service's instance".into(),
-        });
-    }
+    records.extend(to.records(&r.name));
     Domain {
         name: r.name.clone(),
         service_id: r.service_id.clone(),
@@ -129,20 +124,6 @@ pub(crate) fn held_elsewhere(svc: &ServiceRow, holder: &DomainRow, held_by: &str
 }
 
 impl Base {
-    /// The public addresses Base knows the service's instance by (where its agent connects
-    /// from), for A/AAAA records. Loopback is left out: it tells the team nothing.
-    pub(crate) fn instance_addresses(&self, instance_id: &str) -> Vec<IpAddr> {
-        let known = self
-            .instance_addrs
-            .lock()
-            .expect("addresses lock is never poisoned");
-        known
-            .get(instance_id)
-            .filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
-            .map(|ip| vec![*ip])
-            .unwrap_or_default()
-    }
-
     /// Notes where an instance's agent connects from (the gateway, on each Hello).
     pub fn note_instance_address(&self, instance_id: &str, ip: IpAddr) {
         let mut known = self
@@ -160,9 +141,9 @@ impl Base {
     ) -> Result<DomainList, DomainError> {
         let (svc, _) = self.service_for::<ViewCluster>(actor, service_id).await?;
         let rows = sql::of_service(self.store.pool(), &svc.id).await?;
-        let addrs = self.instance_addresses(&svc.instance_id);
+        let to = self.pointers(&svc).await;
         Ok(DomainList {
-            domains: rows.iter().map(|r| view(r, &addrs)).collect(),
+            domains: rows.iter().map(|r| view(r, &to)).collect(),
         })
     }
 
@@ -209,7 +190,7 @@ impl Base {
         self.activity.changed();
         // Checked at once in the background: a team that created the TXT record first sees it
         // verified without pressing anything.
-        Ok(view(&row, &self.instance_addresses(&svc.instance_id)))
+        Ok(view(&row, &self.pointers(&svc).await))
     }
 
     /// Removes the domain; its instance stops routing it.
@@ -279,6 +260,6 @@ impl Base {
                 self.send_domains(&svc.id).await;
             }
         }
-        Ok(view(&row, &self.instance_addresses(&svc.instance_id)))
+        Ok(view(&row, &self.pointers(&svc).await))
     }
 }

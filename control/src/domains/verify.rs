@@ -107,7 +107,7 @@ impl Base {
                 self.domain_of(&svc, &row.name).await?
             }
         };
-        Ok(view(&row, &self.instance_addresses(&svc.instance_id)))
+        Ok(view(&row, &self.pointers(&svc).await))
     }
 
     /// Checks one pending domain and records the outcome; on success the event (by `actor`,

@@ -39,6 +39,7 @@ impl HostFacts {
             cpus,
             memory_bytes,
             disk_bytes,
+            ingress_domain: None,
         }
     }
 }

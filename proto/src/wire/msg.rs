@@ -188,6 +188,10 @@ pub struct HostFacts {
     pub memory_bytes: u64,
     /// Size of the root filesystem's device; 0 when unknown (e.g. in a container).
     pub disk_bytes: u64,
+    /// The domain services get their default host under (`dployrd run --ingress-domain`), so
+    /// Base can show a CNAME target for custom domains. Not known at `join`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ingress_domain: Option<String>,
 }
 
 /// A join token in flight. Its `Debug` prints `[redacted]` so it never reaches a log.

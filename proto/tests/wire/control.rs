@@ -16,6 +16,7 @@ pub fn host() -> HostFacts {
         cpus: 4,
         memory_bytes: 8 << 30,
         disk_bytes: 100 << 30,
+        ingress_domain: Some("apps.example.net".into()),
     }
 }
 

@@ -56,6 +56,7 @@ fn host() -> impl Strategy<Value = HostFacts> {
                 cpus,
                 memory_bytes,
                 disk_bytes,
+                ingress_domain: None,
             },
         )
 }
