@@ -5,34 +5,11 @@
 
 mod common;
 
-use common::{TestDb, owner_with_service};
+use common::{TestDb, actions, add, base_with_dns, owner_with_service};
 use control::{Base, BaseConfig, DomainError};
-use proto::api::{AddDomainRequest, CertificateStatus, EventFilter, UploadCertificateRequest};
+use proto::api::{CertificateStatus, UploadCertificateRequest};
 use proto::wire::{CertReport, CertState};
 use testkit::dns::DnsServer;
-
-fn base_with_dns(db: &TestDb, dns: &DnsServer) -> Base {
-    let mut cfg = BaseConfig::new("http://127.0.0.1:8080".parse().unwrap());
-    cfg.dns_server = Some(dns.addr());
-    Base::new(db.store.clone(), cfg)
-}
-
-fn add(name: &str) -> AddDomainRequest {
-    AddDomainRequest {
-        name: name.into(),
-        hsts: false,
-    }
-}
-
-async fn actions(base: &Base, actor: &control::Actor, cluster: &str) -> Vec<String> {
-    base.event_page(actor, cluster, &EventFilter::default(), 500)
-        .await
-        .unwrap()
-        .events
-        .into_iter()
-        .map(|e| e.action)
-        .collect()
-}
 
 async fn certificates_are_sealed_and_reports_recorded(db: &TestDb) {
     let dns = DnsServer::start();

@@ -6,37 +6,11 @@
 
 mod common;
 
-use common::{TestDb, owner_with_service, person};
+use common::{TestDb, actions, add, base_with_dns, owner_with_service, person};
 use control::store::memberships;
-use control::{Base, BaseConfig, DomainError, clock};
-use proto::api::{
-    AddDomainRequest, CertificateStatus, CreateServiceRequest, DomainStatus, EventFilter, Role,
-};
+use control::{DomainError, clock};
+use proto::api::{CertificateStatus, CreateServiceRequest, DomainStatus, Role};
 use testkit::dns::DnsServer;
-
-fn base_with_dns(db: &TestDb, dns: &DnsServer) -> Base {
-    let mut cfg = BaseConfig::new("http://127.0.0.1:8080".parse().unwrap());
-    cfg.open_signup = true;
-    cfg.dns_server = Some(dns.addr());
-    Base::new(db.store.clone(), cfg)
-}
-
-fn add(name: &str) -> AddDomainRequest {
-    AddDomainRequest {
-        name: name.into(),
-        hsts: false,
-    }
-}
-
-async fn actions(base: &Base, actor: &control::Actor, cluster: &str) -> Vec<String> {
-    base.event_page(actor, cluster, &EventFilter::default(), 500)
-        .await
-        .unwrap()
-        .events
-        .into_iter()
-        .map(|e| e.action)
-        .collect()
-}
 
 async fn domains_verify_by_txt_and_stay_unique(db: &TestDb) {
     let dns = DnsServer::start();

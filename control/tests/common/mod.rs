@@ -147,3 +147,31 @@ pub async fn owner_with_service(base: &Base) -> (Actor, String) {
     let svc = base.create_service(&actor, &cluster, req).await.unwrap();
     (actor, svc.id)
 }
+
+/// A Base whose domain checks ask the test's DNS server `dns` (open sign-up, so a test can add
+/// people).
+pub fn base_with_dns(db: &TestDb, dns: &testkit::dns::DnsServer) -> Base {
+    let mut cfg = BaseConfig::new("http://127.0.0.1:8080".parse().unwrap());
+    cfg.open_signup = true;
+    cfg.dns_server = Some(dns.addr());
+    Base::new(db.store.clone(), cfg)
+}
+
+/// Adding `name` as a domain, without HSTS.
+pub fn add(name: &str) -> proto::api::AddDomainRequest {
+    proto::api::AddDomainRequest {
+        name: name.into(),
+        hsts: false,
+    }
+}
+
+/// The actions of the cluster's events, newest first.
+pub async fn actions(base: &Base, actor: &Actor, cluster: &str) -> Vec<String> {
+    base.event_page(actor, cluster, &proto::api::EventFilter::default(), 500)
+        .await
+        .unwrap()
+        .events
+        .into_iter()
+        .map(|e| e.action)
+        .collect()
+}
