@@ -5,6 +5,7 @@
 //! listener picks a certificate by SNI through [`Certificates::resolver`], so a renewal takes
 //! effect on the next handshake without a restart.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -146,14 +147,29 @@ impl Certificates {
     /// Whether a certificate serves `host` (its own, or a `*.` wildcard one level up): what the
     /// HTTPS listener can answer for, so what the HTTP listener redirects there.
     pub fn covers(&self, host: &str) -> bool {
-        let Some(host) = normalize(host) else {
-            return false;
+        // Asked on every plain-HTTP request, so without allocating when it can be helped.
+        let host = if super::routes::is_normal(host) {
+            Cow::Borrowed(host)
+        } else {
+            match normalize(host) {
+                Some(host) => Cow::Owned(host),
+                None => return false,
+            }
         };
         let inner = self.read();
-        inner.certs.contains_key(&host)
-            || host
-                .split_once('.')
-                .is_some_and(|(_, parent)| inner.certs.contains_key(&format!("*.{parent}")))
+        if inner.certs.contains_key(host.as_ref()) {
+            return true;
+        }
+        let Some((_, parent)) = host.split_once('.') else {
+            return false;
+        };
+        let mut wildcard = [0u8; 256];
+        let Some(key) = wildcard.get_mut(..parent.len() + 2) else {
+            return false;
+        };
+        key[..2].copy_from_slice(b"*.");
+        key[2..].copy_from_slice(parent.as_bytes());
+        std::str::from_utf8(key).is_ok_and(|key| inner.certs.contains_key(key))
     }
 
     /// Every domain with a certificate.

@@ -8,7 +8,7 @@ use http::{Request, Response, StatusCode};
 
 use super::certs::Certificates;
 use super::message::{Body, request_host, text_response};
-use super::routes::normalize;
+use super::routes::normalized;
 
 const CHALLENGE_PREFIX: &str = "/.well-known/acme-challenge/";
 
@@ -29,7 +29,7 @@ impl HttpFront {
             });
         }
         let port = self.https_port?;
-        let host = normalize(&request_host(req)?)?;
+        let host = normalized(request_host(req)?)?;
         if !self.certs.covers(&host) {
             return None;
         }

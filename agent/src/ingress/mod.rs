@@ -9,6 +9,9 @@
 //! - `upgrade`: WebSocket and other `Upgrade` pass-through.
 //! - `front`: what plain HTTP answers itself (ACME HTTP-01, redirects to HTTPS).
 //! - `tls`: the HTTPS listener (HTTP/1.1 and HTTP/2, certificates by SNI).
+//! - `workers`: one current-thread runtime per core for each listener, like nginx's workers.
+//! - `upstream`: each worker's keep-alive connections to the releases.
+//! - `coarse_timer`: hyper's timer for the safeguard timeouts, checked once a second.
 //! - [`keeper`]: who gets certificates for the engine's domains (ACME), and how it reports.
 //!
 //! This module is the HTTP/1.1 accept loop with graceful shutdown, shared with HTTPS.
@@ -22,12 +25,13 @@ use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tracing::Instrument;
 
 pub mod certs;
+mod coarse_timer;
 mod front;
 pub mod keeper;
 mod message;
@@ -35,6 +39,8 @@ mod proxy;
 pub mod routes;
 mod tls;
 mod upgrade;
+mod upstream;
+mod workers;
 
 pub use certs::Certificates;
 pub use keeper::{CertKeeper, CertReporter};
@@ -42,7 +48,8 @@ pub use message::Body;
 pub use routes::{InvalidHost, Routes, Target};
 pub use tls::{HANDSHAKE_TIMEOUT, serve_https, server_config};
 
-use proxy::{Proxy, Scheme};
+use coarse_timer::CoarseTimer;
+use proxy::{Peer, Proxy, Scheme};
 
 /// A request's headers for the ingress tests, from `(name, value)` pairs in order.
 #[cfg(test)]
@@ -90,13 +97,21 @@ pub async fn serve_http(
         certs,
         https_port: options.https_port,
     });
-    let proxy = Arc::new(Proxy::new(routes, Scheme::Http, front));
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    accept_loop(listener, shutdown, move |stream, peer, stopping| {
-        connection(stream, peer, http.clone(), proxy.clone(), stopping)
-    })
+    workers::run(
+        "ingress-http",
+        listener,
+        shutdown,
+        move |listener, stopped| {
+            // Per worker: its own upstream connections (see `workers`).
+            let proxy = Arc::new(Proxy::new(routes.clone(), Scheme::Http, front.clone()));
+            let mut http = http1::Builder::new();
+            http.timer(CoarseTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT);
+            accept_loop(listener, stopped.wait(), move |stream, peer, stopping| {
+                connection(stream, peer, http.clone(), proxy.clone(), stopping)
+            })
+        },
+    )
     .await;
 }
 
@@ -145,10 +160,11 @@ async fn connection(
     mut stopping: watch::Receiver<()>,
 ) {
     let _ = stream.set_nodelay(true);
+    let peer = Peer::new(peer);
     let service = service_fn(move |req| {
-        let proxy = proxy.clone();
+        let (proxy, peer) = (proxy.clone(), peer.clone());
         let span = tracing::debug_span!("request", method = %req.method(), path = req.uri().path());
-        async move { Ok::<_, Infallible>(proxy.handle(req, peer).await) }.instrument(span)
+        async move { Ok::<_, Infallible>(proxy.handle(req, &peer).await) }.instrument(span)
     });
     let mut conn = pin!(
         http.serve_connection(TokioIo::new(stream), service)

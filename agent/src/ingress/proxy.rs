@@ -4,27 +4,18 @@
 //! [`ProxyError::into_response`]; the upstream's address and error are logged, never sent.
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::Arc;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::uri::PathAndQuery;
 use http::{Request, Response, StatusCode, Uri, Version};
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 use super::front::HttpFront;
 use super::message::{Body, request_host, text_response};
-use super::routes::Routes;
+use super::routes::{Routes, Target, WorkerRoutes};
 use super::upgrade;
-
-/// Releases listen on loopback, so a connect either succeeds at once or the release is gone;
-/// the bound only matters if the machine is badly overloaded.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Idle upstream connections are closed after this; releases restart often, and a pooled
-/// connection to a stopped release is only ever a wasted file descriptor.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+use super::upstream::{UpstreamError, Upstreams};
 
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
@@ -56,7 +47,7 @@ pub(crate) enum ProxyError {
         host: String,
         upstream: SocketAddr,
         #[source]
-        source: hyper_util::client::legacy::Error,
+        source: UpstreamError,
     },
     #[error("upstream {upstream} for host {host} switched protocols unasked")]
     UnaskedUpgrade { host: String, upstream: SocketAddr },
@@ -91,10 +82,26 @@ pub(crate) enum Scheme {
     Https,
 }
 
-/// The forwarding half of the ingress; one per listener, shared by all its connections.
+/// The client a connection serves, as `X-Forwarded-For` names it: its IP, formatted once per
+/// connection, not per request.
+#[derive(Clone)]
+pub(crate) struct Peer {
+    ip: HeaderValue,
+}
+
+impl Peer {
+    pub(crate) fn new(addr: SocketAddr) -> Self {
+        let ip = HeaderValue::try_from(addr.ip().to_string())
+            .expect("an IP address is a valid header value");
+        Self { ip }
+    }
+}
+
+/// The forwarding half of the ingress; one per listener and worker, shared by the worker's
+/// connections.
 pub(crate) struct Proxy {
-    routes: Routes,
-    client: Client<HttpConnector, Incoming>,
+    routes: WorkerRoutes,
+    upstreams: Arc<Upstreams>,
     scheme: Scheme,
     /// The plain-HTTP listener's own answers (challenges, redirects to HTTPS).
     front: Option<HttpFront>,
@@ -102,23 +109,16 @@ pub(crate) struct Proxy {
 
 impl Proxy {
     pub(crate) fn new(routes: Routes, scheme: Scheme, front: Option<HttpFront>) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_nodelay(true);
-        connector.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .pool_timer(TokioTimer::new())
-            .build(connector);
         Self {
-            routes,
-            client,
+            routes: WorkerRoutes::new(routes),
+            upstreams: Upstreams::new(),
             scheme,
             front,
         }
     }
 
     /// Answers one request; never fails (errors are answers too).
-    pub(crate) async fn handle(&self, req: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
+    pub(crate) async fn handle(&self, req: Request<Incoming>, peer: &Peer) -> Response<Body> {
         if let Some(answer) = self.front.as_ref().and_then(|f| f.answer(&req)) {
             return answer;
         }
@@ -130,14 +130,11 @@ impl Proxy {
     async fn forward(
         &self,
         mut req: Request<Incoming>,
-        peer: SocketAddr,
+        peer: &Peer,
     ) -> Result<Response<Body>, ProxyError> {
-        let host = request_host(&req).ok_or(ProxyError::NoHost)?;
-        let target = self
-            .routes
-            .target_for(&host)
-            .ok_or_else(|| ProxyError::UnknownHost(host.clone()))?;
+        let (target, host) = self.route(&req)?;
         let upstream = target.upstream;
+        let host_text = || host.to_str().unwrap_or_default().to_owned();
 
         let protocol = upgrade::requested(req.headers());
         let client_side = protocol.as_ref().map(|_| hyper::upgrade::on(&mut req));
@@ -147,24 +144,25 @@ impl Proxy {
         if let Some(protocol) = protocol {
             upgrade::restore_headers(&mut parts.headers, protocol);
         }
-        add_forwarded(&mut parts.headers, peer, &host, self.scheme);
-        parts.uri = upstream_uri(upstream, &parts.uri);
+        add_forwarded(&mut parts.headers, peer, host.clone(), self.scheme);
+        parts.uri = origin_form(parts.uri);
         parts.version = Version::HTTP_11;
         // Our server's extensions (the upgrade handle among them) mean nothing to the client.
         parts.extensions = http::Extensions::new();
 
-        let mut response = self
-            .client
-            .request(Request::from_parts(parts, body))
+        let (mut response, release) = self
+            .upstreams
+            .send(upstream, Request::from_parts(parts, body))
             .await
             .map_err(|source| ProxyError::Upstream {
-                host: host.clone(),
+                host: host_text(),
                 upstream,
                 source,
             })?;
 
         if response.status() == StatusCode::SWITCHING_PROTOCOLS {
             let Some(client_side) = client_side else {
+                let host = host_text();
                 return Err(ProxyError::UnaskedUpgrade { host, upstream });
             };
             let upstream_side = hyper::upgrade::on(&mut response);
@@ -182,11 +180,30 @@ impl Proxy {
                     .insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
             }
         }
-        Ok(response.map(BodyExt::boxed))
+        Ok(response.map(|body| Body::upstream(body, release)))
+    }
+
+    /// Where `req` goes, and the host it named as a header value (for `Host` and
+    /// `X-Forwarded-Host`: the client's own `Host` is passed on as it came).
+    fn route<B>(&self, req: &Request<B>) -> Result<(Target, HeaderValue), ProxyError> {
+        let host = request_host(req).ok_or(ProxyError::NoHost)?;
+        let target = self
+            .routes
+            .target_for(host)
+            .ok_or_else(|| ProxyError::UnknownHost(host.to_owned()))?;
+        let value = match req.uri().authority() {
+            None => req.headers().get(header::HOST).cloned(),
+            Some(_) => HeaderValue::from_str(host).ok(),
+        };
+        Ok((target, value.ok_or(ProxyError::NoHost)?))
     }
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
+    // Most messages have none: one pass over their few names instead of nine hashed removals.
+    if !headers.keys().any(|name| HOP_BY_HOP.contains(name)) {
+        return;
+    }
     let named: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -201,44 +218,43 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 
 /// `X-Forwarded-For` gains the peer (earlier proxies' entries are kept: which to trust is the
 /// application's call); `-Proto` and `-Host` are ours to say, so they replace any sent.
-fn add_forwarded(headers: &mut HeaderMap, peer: SocketAddr, host: &str, scheme: Scheme) {
-    let peer = peer.ip().to_string();
+fn add_forwarded(headers: &mut HeaderMap, peer: &Peer, host: HeaderValue, scheme: Scheme) {
     let earlier: Vec<&str> = headers
         .get_all(&X_FORWARDED_FOR)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect();
-    let chain = if earlier.is_empty() {
-        peer
+    if earlier.is_empty() {
+        headers.insert(X_FORWARDED_FOR, peer.ip.clone());
     } else {
-        format!("{}, {peer}", earlier.join(", "))
-    };
-    if let Ok(chain) = HeaderValue::from_str(&chain) {
-        headers.insert(X_FORWARDED_FOR, chain);
+        let ip = peer.ip.to_str().unwrap_or_default();
+        let chain = format!("{}, {ip}", earlier.join(", "));
+        if let Ok(chain) = HeaderValue::from_str(&chain) {
+            headers.insert(X_FORWARDED_FOR, chain);
+        }
     }
     let proto = match scheme {
         Scheme::Http => "http",
         Scheme::Https => "https",
     };
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
-    if let Ok(host) = HeaderValue::from_str(host) {
-        headers.insert(X_FORWARDED_HOST, host.clone());
-        // An absolute-form request may come without `Host`; the release must still see it.
-        headers.entry(header::HOST).or_insert(host);
-    }
+    headers.insert(X_FORWARDED_HOST, host.clone());
+    // An absolute-form request may come without `Host`; the release must still see it.
+    headers.entry(header::HOST).or_insert(host);
 }
 
-fn upstream_uri(upstream: SocketAddr, original: &Uri) -> Uri {
-    let path = original
-        .path_and_query()
-        .map_or("/", |pq| pq.as_str())
-        .to_owned();
-    Uri::builder()
-        .scheme("http")
-        .authority(upstream.to_string())
-        .path_and_query(path)
-        .build()
-        .expect("a socket address and a parsed path form a valid URI")
+/// The request target as the release gets it: origin-form (`/path?query`). An absolute-form
+/// target (HTTP/2's, or a client's that sent one) loses its scheme and authority, which `Host`
+/// carries.
+fn origin_form(target: Uri) -> Uri {
+    if target.scheme().is_none() && target.authority().is_none() {
+        return target;
+    }
+    let path = target
+        .into_parts()
+        .path_and_query
+        .unwrap_or_else(|| PathAndQuery::from_static("/"));
+    Uri::from(path)
 }
 
 #[cfg(test)]
@@ -269,8 +285,8 @@ mod tests {
         ]);
         add_forwarded(
             &mut headers,
-            "10.0.0.9:5000".parse().unwrap(),
-            "a.test",
+            &Peer::new("10.0.0.9:5000".parse().unwrap()),
+            HeaderValue::from_static("a.test"),
             Scheme::Http,
         );
         assert_eq!(
@@ -283,9 +299,14 @@ mod tests {
     }
 
     #[test]
-    fn upstream_uri_keeps_path_and_query() {
-        let original: Uri = "/a/b?c=d".parse().unwrap();
-        let uri = upstream_uri("127.0.0.1:9000".parse().unwrap(), &original);
-        assert_eq!(uri.to_string(), "http://127.0.0.1:9000/a/b?c=d");
+    fn the_target_goes_upstream_in_origin_form_with_path_and_query() {
+        for (target, expected) in [
+            ("/a/b?c=d", "/a/b?c=d"),
+            ("http://app.test/a/b?c=d", "/a/b?c=d"),
+            ("https://app.test:8443", "/"),
+        ] {
+            let uri = origin_form(target.parse().unwrap());
+            assert_eq!(uri.to_string(), expected, "{target}");
+        }
     }
 }

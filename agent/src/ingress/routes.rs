@@ -4,11 +4,15 @@
 //! builds a new table beside the old one and swaps the pointer. Writes are rare (one per deploy)
 //! so copying the table is cheap, and no new dependency (arc-swap) is needed for it. A request
 //! that already resolved its upstream keeps it, whatever swaps happen after: that is what lets a
-//! deploy drain the old release instead of cutting it off.
+//! deploy drain the old release instead of cutting it off. Each ingress worker reads through a
+//! [`WorkerRoutes`], which keeps the snapshot it last saw and takes the lock only when a version
+//! counter says the table changed, so requests on different cores share no written memory.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use http::uri::Authority;
 
@@ -21,6 +25,8 @@ pub struct InvalidHost(pub String);
 #[derive(Debug, Clone, Default)]
 pub struct Routes {
     table: Arc<RwLock<Arc<Table>>>,
+    /// Bumped after every swap, under the write lock.
+    version: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -119,13 +125,7 @@ impl Routes {
 
     /// The upstream for a `Host` header value and how to answer for its service.
     pub fn target_for(&self, host: &str) -> Option<Target> {
-        let host = normalize(host)?;
-        let table = self.snapshot();
-        let route = table.hosts.get(&host)?;
-        Some(Target {
-            upstream: route.upstream,
-            hsts: table.hsts.contains(&route.service),
-        })
+        self.snapshot().target_for(host)
     }
 
     /// Whether `service`'s HTTPS answers carry `Strict-Transport-Security`, from now on.
@@ -155,10 +155,46 @@ impl Routes {
         let mut next = Table::clone(&current);
         change(&mut next);
         *current = Arc::new(next);
+        self.version.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// One ingress worker's reader of [`Routes`]. A request that starts after a change returned
+/// sees it: the change bumps the version before it returns, and the version is read first.
+pub(crate) struct WorkerRoutes {
+    routes: Routes,
+    seen: Mutex<(u64, Arc<Table>)>,
+}
+
+impl WorkerRoutes {
+    pub(crate) fn new(routes: Routes) -> Self {
+        let seen = (routes.version.load(Ordering::Acquire), routes.snapshot());
+        Self {
+            routes,
+            seen: Mutex::new(seen),
+        }
+    }
+
+    pub(crate) fn target_for(&self, host: &str) -> Option<Target> {
+        let version = self.routes.version.load(Ordering::Acquire);
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        if seen.0 != version {
+            *seen = (version, self.routes.snapshot());
+        }
+        seen.1.target_for(host)
     }
 }
 
 impl Table {
+    fn target_for(&self, host: &str) -> Option<Target> {
+        let host = normalized(host)?;
+        let route = self.hosts.get(host.as_ref())?;
+        Some(Target {
+            upstream: route.upstream,
+            hsts: self.hsts.contains(&route.service),
+        })
+    }
+
     fn drop_service(&mut self, service: &str) -> bool {
         let Some(owned) = self.services.remove(service) else {
             return false;
@@ -169,6 +205,25 @@ impl Table {
             }
         }
         true
+    }
+}
+
+/// Whether `host` is already what [`normalize`] makes of it (lower case, no port, no trailing
+/// dot), as nearly every request's `Host` is.
+pub(crate) fn is_normal(host: &str) -> bool {
+    !host.is_empty()
+        && !host.ends_with('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+}
+
+/// [`normalize`], without allocating when `host` [`is_normal`].
+pub(crate) fn normalized(host: &str) -> Option<Cow<'_, str>> {
+    if is_normal(host) {
+        Some(Cow::Borrowed(host))
+    } else {
+        normalize(host).map(Cow::Owned)
     }
 }
 
@@ -208,6 +263,40 @@ mod tests {
             assert_eq!(routes.upstream_for(host), Some(addr(1)), "{host}");
         }
         assert_eq!(routes.upstream_for("example.com"), None);
+    }
+
+    #[test]
+    fn normal_hosts_are_borrowed_and_the_rest_normalized_the_same_way() {
+        for host in ["app.example.com", "a-1.test", "10.0.0.1", "localhost"] {
+            assert!(matches!(normalized(host), Some(Cow::Borrowed(h)) if h == host));
+            assert_eq!(normalize(host).as_deref(), Some(host));
+        }
+        for host in [
+            "App.test",
+            "app.test:8080",
+            "app.test.",
+            " app.test",
+            "[::1]",
+        ] {
+            assert!(matches!(normalized(host), Some(Cow::Owned(_))), "{host}");
+            assert_eq!(normalized(host).map(Cow::into_owned), normalize(host));
+        }
+        assert_eq!(normalized(""), None);
+    }
+
+    #[test]
+    fn a_worker_sees_a_change_made_before_its_request() {
+        let routes = Routes::new();
+        let worker = WorkerRoutes::new(routes.clone());
+        assert_eq!(worker.target_for("a.test"), None);
+        routes.set("svc", vec!["a.test".into()], addr(1)).unwrap();
+        assert_eq!(worker.target_for("a.test").unwrap().upstream, addr(1));
+        routes.set("svc", vec!["a.test".into()], addr(2)).unwrap();
+        routes.set_hsts("svc", true);
+        let target = worker.target_for("A.test:443").unwrap();
+        assert_eq!((target.upstream, target.hsts), (addr(2), true));
+        routes.remove("svc");
+        assert_eq!(worker.target_for("a.test"), None);
     }
 
     #[test]

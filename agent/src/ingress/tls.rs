@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use rustls::ServerConfig;
 use tokio::io::AsyncWriteExt;
@@ -23,9 +23,10 @@ use tokio_rustls::TlsAcceptor;
 use tracing::Instrument;
 
 use super::certs::{ACME_TLS_ALPN, Certificates};
-use super::proxy::{Proxy, Scheme};
+use super::coarse_timer::CoarseTimer;
+use super::proxy::{Peer, Proxy, Scheme};
 use super::routes::Routes;
-use super::{HEADER_READ_TIMEOUT, accept_loop};
+use super::{HEADER_READ_TIMEOUT, accept_loop, workers};
 
 /// A client must finish its TLS handshake within this.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -51,23 +52,33 @@ pub async fn serve_https(
     certs: Certificates,
     shutdown: impl Future,
 ) {
-    let proxy = Arc::new(Proxy::new(routes, Scheme::Https, None));
     let acceptor = TlsAcceptor::from(Arc::new(server_config(&certs)));
-    let mut http = auto::Builder::new(TokioExecutor::new());
-    http.http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT);
-    http.http2().timer(TokioTimer::new());
-    accept_loop(listener, shutdown, move |stream, peer, stopping| {
-        connection(
-            stream,
-            peer,
-            acceptor.clone(),
-            http.clone(),
-            proxy.clone(),
-            stopping,
-        )
-    })
+    workers::run(
+        "ingress-https",
+        listener,
+        shutdown,
+        move |listener, stopped| {
+            // Per worker: its own upstream connections (see `workers`).
+            let proxy = Arc::new(Proxy::new(routes.clone(), Scheme::Https, None));
+            let mut http = auto::Builder::new(TokioExecutor::new());
+            let timer = CoarseTimer::new();
+            http.http1()
+                .timer(timer.clone())
+                .header_read_timeout(HEADER_READ_TIMEOUT);
+            http.http2().timer(timer);
+            let acceptor = acceptor.clone();
+            accept_loop(listener, stopped.wait(), move |stream, peer, stopping| {
+                connection(
+                    stream,
+                    peer,
+                    acceptor.clone(),
+                    http.clone(),
+                    proxy.clone(),
+                    stopping,
+                )
+            })
+        },
+    )
     .await;
 }
 
@@ -96,10 +107,11 @@ async fn connection(
         let _ = tls.shutdown().await;
         return;
     }
+    let peer = Peer::new(peer);
     let service = service_fn(move |req| {
-        let proxy = proxy.clone();
+        let (proxy, peer) = (proxy.clone(), peer.clone());
         let span = tracing::debug_span!("request", method = %req.method(), path = req.uri().path());
-        async move { Ok::<_, Infallible>(proxy.handle(req, peer).await) }.instrument(span)
+        async move { Ok::<_, Infallible>(proxy.handle(req, &peer).await) }.instrument(span)
     });
     let mut conn = pin!(http.serve_connection_with_upgrades(TokioIo::new(tls), service));
     let result = tokio::select! {

@@ -1,12 +1,13 @@
 //! The ingress against real TCP servers on 127.0.0.1:0: routing by `Host`, header rewriting,
 //! error answers, streamed bodies, WebSocket pass-through, graceful shutdown, and a route switch
 //! under load with no failed request (`load`, shared with HTTPS). The upstreams and the client are
-//! in `support`; the HTTPS tests in `https` (their client in `tls_client`); the real `dployrd`
-//! binary with both listeners in `dployrd`.
+//! in `support`; keep-alive to the releases in `pool`; the HTTPS tests in `https` (their client
+//! in `tls_client`); the real `dployrd` binary with both listeners in `dployrd`.
 
 mod dployrd;
 mod https;
 mod load;
+mod pool;
 mod support;
 mod tls_client;
 

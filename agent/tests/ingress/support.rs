@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use agent::ingress::{self, Routes};
@@ -70,6 +71,8 @@ impl TestIngress {
 /// on `/echo` the request body as it arrives, on `/slow` its name once the test releases it.
 pub struct Upstream {
     pub addr: SocketAddr,
+    /// How many connections it has accepted.
+    pub connections: Arc<AtomicUsize>,
     slow_arrived: mpsc::UnboundedReceiver<()>,
     release: Arc<Notify>,
     stop: oneshot::Sender<()>,
@@ -97,9 +100,11 @@ impl Upstream {
             release: release.clone(),
         };
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(serve_release(listener, state, stopped));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let task = tokio::spawn(serve_release(listener, state, connections.clone(), stopped));
         Self {
             addr,
+            connections,
             slow_arrived,
             release,
             stop,
@@ -126,7 +131,12 @@ impl Upstream {
     }
 }
 
-async fn serve_release(listener: TcpListener, state: Release, stopped: oneshot::Receiver<()>) {
+async fn serve_release(
+    listener: TcpListener,
+    state: Release,
+    connections: Arc<AtomicUsize>,
+    stopped: oneshot::Receiver<()>,
+) {
     let (stop, stopping) = watch::channel(());
     let mut stopped = pin!(stopped);
     loop {
@@ -134,6 +144,7 @@ async fn serve_release(listener: TcpListener, state: Release, stopped: oneshot::
             _ = &mut stopped => break,
             accepted = listener.accept() => accepted.unwrap().0,
         };
+        connections.fetch_add(1, Ordering::SeqCst);
         let state = state.clone();
         let mut stopping = stopping.clone();
         tokio::spawn(async move {
