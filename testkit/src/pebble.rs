@@ -88,6 +88,18 @@ impl Pebble {
         self.restart().await;
     }
 
+    /// From now on (pebble restarts), new accounts must be bound to the external account `kid`
+    /// whose HMAC key is `hmac_key_b64url` (as ZeroSSL requires).
+    pub async fn require_eab(&mut self, kid: &str, hmac_key_b64url: &str) {
+        let path = self.dir.path().join("config.json");
+        let mut config: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        config["pebble"]["externalAccountBindingRequired"] = true.into();
+        config["pebble"]["externalAccountMACKeys"] = serde_json::json!({ kid: hmac_key_b64url });
+        std::fs::write(&path, config.to_string()).unwrap();
+        self.restart().await;
+    }
+
     /// (Re)starts the process with the same config and ports; waits until its directory answers.
     pub async fn restart(&mut self) {
         self.kill();

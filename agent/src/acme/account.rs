@@ -5,7 +5,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use instant_acme::{Account, AccountCredentials, NewAccount};
+use instant_acme::{Account, AccountCredentials, ExternalAccountKey, NewAccount};
 use serde::{Deserialize, Serialize};
 
 use super::options::AcmeOptions;
@@ -49,6 +49,10 @@ pub async fn load_or_create(options: &AcmeOptions) -> Result<Account, instant_ac
 pub async fn create(options: &AcmeOptions) -> Result<Account, instant_acme::Error> {
     let contact = options.email.as_ref().map(|e| format!("mailto:{e}"));
     let contact: Vec<&str> = contact.iter().map(String::as_str).collect();
+    let binding = options
+        .eab
+        .as_ref()
+        .map(|eab| ExternalAccountKey::new(eab.kid.clone(), &eab.hmac_key));
     let (account, credentials) = builder(options)?
         .create(
             &NewAccount {
@@ -57,7 +61,7 @@ pub async fn create(options: &AcmeOptions) -> Result<Account, instant_acme::Erro
                 only_return_existing: false,
             },
             options.directory.clone(),
-            None,
+            binding.as_ref(),
         )
         .await?;
     let stored = Stored {

@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::options::{AcmeOptions, ChallengeKind, LETS_ENCRYPT};
+use base64::Engine;
+
+use super::options::{AcmeOptions, ChallengeKind, ExternalAccount, LETS_ENCRYPT};
 
 /// A flag's value that cannot be used, said with the flag's name.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +33,14 @@ pub struct Args {
     /// How the CA checks the domain: http-01 (port 80) or tls-alpn-01 (port 443).
     #[arg(long, env = "DPLOYRD_ACME_CHALLENGE", default_value = "http-01")]
     pub acme_challenge: ChallengeKind,
+    /// External Account Binding key ID, for CAs that require one (ZeroSSL: from its
+    /// dashboard's "Developer" page); with --acme-eab-hmac-key.
+    #[arg(long, env = "DPLOYRD_ACME_EAB_KID")]
+    pub acme_eab_kid: Option<String>,
+    /// External Account Binding HMAC key, base64url as the CA gives it; with --acme-eab-kid.
+    /// Prefer the environment variable: a flag shows in `ps`.
+    #[arg(long, env = "DPLOYRD_ACME_EAB_HMAC_KEY", hide_env_values = true)]
+    pub acme_eab_hmac_key: Option<String>,
 }
 
 impl Args {
@@ -67,7 +77,29 @@ impl Args {
         options.email = self.acme_email.clone();
         options.ca_root = self.acme_ca_root.clone();
         options.challenge = self.acme_challenge;
+        options.eab = self.eab()?;
         Ok(Some(options))
+    }
+
+    fn eab(&self) -> Result<Option<ExternalAccount>, BadFlag> {
+        let (kid, key) = match (&self.acme_eab_kid, &self.acme_eab_hmac_key) {
+            (None, None) => return Ok(None),
+            (Some(kid), Some(key)) => (kid.trim(), key.trim()),
+            _ => bad!("--acme-eab-kid and --acme-eab-hmac-key go together"),
+        };
+        if kid.is_empty() {
+            bad!("--acme-eab-kid is empty");
+        }
+        let engine = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let hmac_key = match engine.decode(key.trim_end_matches('=')) {
+            Ok(bytes) if !bytes.is_empty() => bytes,
+            // The key itself is never repeated in the message.
+            _ => bad!("--acme-eab-hmac-key is not a base64url key (as the CA gives it)"),
+        };
+        Ok(Some(ExternalAccount {
+            kid: kid.to_owned(),
+            hmac_key,
+        }))
     }
 }
 
@@ -123,6 +155,42 @@ mod tests {
         assert_eq!(o.directory, staging);
         assert_eq!(o.challenge, ChallengeKind::TlsAlpn01);
         assert!(o.email.is_none());
+    }
+
+    #[test]
+    fn an_external_account_binding_takes_both_flags_and_a_base64url_key() {
+        let zerossl = super::super::options::ZEROSSL;
+        let with = |extra: &[&str]| {
+            let mut args = vec!["--acme-directory", zerossl];
+            args.extend_from_slice(extra);
+            options(&args)
+        };
+        let o = with(&[
+            "--acme-eab-kid",
+            "kid-1",
+            "--acme-eab-hmac-key",
+            "aGVsbG8_-w",
+        ])
+        .unwrap()
+        .unwrap();
+        let eab = o.eab.unwrap();
+        assert!(
+            !format!("{eab:?}").contains("aGVsbG8"),
+            "the key stays out of Debug"
+        );
+        assert_eq!(
+            (eab.kid.as_str(), eab.hmac_key),
+            ("kid-1", b"hello?\xfb".to_vec())
+        );
+        assert!(with(&[]).unwrap().unwrap().eab.is_none());
+        let err = |extra: &[&str]| with(extra).unwrap_err().to_string();
+        assert!(err(&["--acme-eab-kid", "kid-1"]).contains("go together"));
+        assert!(err(&["--acme-eab-hmac-key", "aGVsbG8"]).contains("go together"));
+        let bad = err(&["--acme-eab-kid", "k", "--acme-eab-hmac-key", "not base64!"]);
+        assert!(
+            bad.contains("base64url") && !bad.contains("not base64!"),
+            "{bad}"
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
 pub use args::Args;
-pub use options::{AcmeOptions, ChallengeKind, Timings};
+pub use options::{AcmeOptions, ChallengeKind, ExternalAccount, Timings};
 
 use crate::ingress::certs::Certificates;
 

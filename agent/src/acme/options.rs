@@ -9,7 +9,8 @@ use std::time::Duration;
 pub const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
 /// Let's Encrypt's staging directory: untrusted certificates, generous rate limits; for trials.
 pub const LETS_ENCRYPT_STAGING: &str = "https://acme-staging-v02.api.letsencrypt.org/directory";
-/// ZeroSSL's directory. It requires External Account Binding, which dployrd does not do yet.
+/// ZeroSSL's directory. It requires External Account Binding: its dashboard gives the key ID
+/// and HMAC key for [`ExternalAccount`] (`--acme-eab-kid`, `--acme-eab-hmac-key`).
 pub const ZEROSSL: &str = "https://acme.zerossl.com/v2/DV90";
 
 /// How the CA checks that this server answers for a domain.
@@ -77,6 +78,25 @@ pub struct AcmeOptions {
     /// Where the account is kept (`account.json`, 0600, in this 0700 folder).
     pub state_dir: PathBuf,
     pub timings: Timings,
+    /// External Account Binding (RFC 8555 §7.3.4), for CAs that only take accounts tied to
+    /// one of theirs (ZeroSSL, Google Trust Services, most private CAs).
+    pub eab: Option<ExternalAccount>,
+}
+
+/// A CA account's key ID and HMAC key, given by the CA, that a new ACME account is bound to.
+#[derive(Clone)]
+pub struct ExternalAccount {
+    pub kid: String,
+    pub hmac_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for ExternalAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The HMAC key is a credential: never in logs.
+        f.debug_struct("ExternalAccount")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AcmeOptions {
@@ -89,6 +109,7 @@ impl AcmeOptions {
             challenge: ChallengeKind::Http01,
             state_dir: state_dir.into(),
             timings: Timings::default(),
+            eab: None,
         }
     }
 }

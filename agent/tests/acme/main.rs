@@ -8,7 +8,7 @@ mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use agent::acme::ChallengeKind;
+use agent::acme::{ChallengeKind, ExternalAccount};
 use proto::wire::domains::CertState;
 use support::{DOMAIN, World, issued, next_report};
 
@@ -257,4 +257,39 @@ async fn forget_abandons_an_order_under_way_and_withdraws_its_answer() {
     issued(&mut reports, &world.pebble, "next.dployr.test").await;
     assert!(certs.info(DOMAIN).is_none());
     assert!(reports.try_recv().is_err(), "the forgotten domain reported");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ca_that_requires_external_account_binding_refuses_without_it_and_issues_with_it() {
+    let mut world = World::start(None).await;
+    // A 32-byte HMAC key, base64url as ZeroSSL's dashboard shows one.
+    const KEY: &str = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W";
+    world.pebble.require_eab("dployr-kid", KEY).await;
+
+    let (acme, mut reports) = world.acme(world.options(ChallengeKind::Http01));
+    acme.ensure(DOMAIN);
+    let report = next_report(&mut reports, &world.pebble).await;
+    let CertState::Failed { reason, .. } = report.state else {
+        panic!("issued without an external account: {report:?}");
+    };
+    assert!(
+        reason.contains("externalAccountRequired"),
+        "reason: {reason}"
+    );
+    drop(acme);
+
+    let mut options = world.options(ChallengeKind::Http01);
+    use base64::Engine;
+    let hmac_key = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(KEY)
+        .unwrap();
+    options.eab = Some(ExternalAccount {
+        kid: "dployr-kid".into(),
+        hmac_key,
+    });
+    let (acme, mut reports) = world.acme(options);
+    acme.ensure(DOMAIN);
+    issued(&mut reports, &world.pebble, DOMAIN).await;
+    let (body, _) = world.fetch(DOMAIN).await;
+    assert_eq!(body, format!("hello {DOMAIN}"));
 }
