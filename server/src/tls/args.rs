@@ -45,6 +45,13 @@ pub struct TlsArgs {
     /// tls-alpn-01 (answered on --listen itself, which must then be reachable on port 443).
     #[arg(long, env = "DPLOYR_ACME_CHALLENGE", default_value = "http-01")]
     pub acme_challenge: ChallengeKind,
+    /// With --tls acme: External Account Binding key ID, for CAs that require it (ZeroSSL).
+    #[arg(long, env = "DPLOYR_ACME_EAB_KID")]
+    pub acme_eab_kid: Option<String>,
+    /// With --tls acme: External Account Binding HMAC key, base64url (prefer the environment
+    /// variable: a flag shows in `ps`).
+    #[arg(long, env = "DPLOYR_ACME_EAB_HMAC_KEY", hide_env_values = true)]
+    pub acme_eab_hmac_key: Option<String>,
     /// With TLS on: a plain-HTTP listener that answers ACME HTTP-01 challenges and redirects
     /// everything else to the https public URL (default 0.0.0.0:80 with acme and http-01).
     #[arg(long, env = "DPLOYR_HTTP_LISTEN")]
@@ -136,6 +143,8 @@ impl TlsArgs {
             acme_email: self.acme_email.clone(),
             acme_ca_root: self.acme_ca_root.clone(),
             acme_challenge: self.acme_challenge,
+            acme_eab_kid: self.acme_eab_kid.clone(),
+            acme_eab_hmac_key: self.acme_eab_hmac_key.clone(),
         };
         match args.options(tls_dir) {
             Ok(Some(options)) => Ok(options),
