@@ -32,6 +32,13 @@ async fn certificates_are_sealed_and_reports_recorded(db: &TestDb) {
         .await
         .unwrap();
     assert!(shown.certificate.uploaded);
+    // Not reported serving yet (the domain is pending): the upload's own expiry and issuer.
+    assert_eq!(shown.certificate.status, CertificateStatus::None);
+    assert_eq!(
+        shown.certificate.issuer.as_deref(),
+        Some("rcgen self signed cert")
+    );
+    assert!(shown.certificate.expires_at.is_some());
     let stored: (String,) = sqlx::query_as("SELECT upload_key_sealed FROM domains")
         .fetch_one(db.store.pool())
         .await
@@ -56,6 +63,16 @@ async fn certificates_are_sealed_and_reports_recorded(db: &TestDb) {
         ),
         "{e:?}"
     );
+    // A well-formed key of another certificate: refused before the instance would refuse it.
+    let stranger = UploadCertificateRequest {
+        chain_pem: cert.cert.pem(),
+        key_pem: rcgen::KeyPair::generate().unwrap().serialize_pem(),
+    };
+    let e = base
+        .upload_certificate(&ana, &svc, "shop.example.com", stranger)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("does not belong"), "{e:?}");
 
     let failed = CertReport {
         domain: "shop.example.com".into(),

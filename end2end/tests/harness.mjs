@@ -41,9 +41,10 @@ async function waitHealthy(url, child, deadlineMs = 30000) {
 /**
  * `localAgent: true` runs Base with `--local-agent`: once someone signs up, Base enrolls a real
  * dployrd (DPLOYRD_BIN, else the one beside dployr-server) into the first cluster; its ingress
- * listens on `ingress` (host:port).
+ * listens on `ingress` (host:port). `dnsServer` (host:port, e.g. dns.mjs's) is where Base looks
+ * up the TXT records that verify domains (`--dns-server`).
  */
-export async function startBase({ localAgent = false } = {}) {
+export async function startBase({ localAgent = false, dnsServer = null } = {}) {
   const bin = process.env.DPLOYR_SERVER_BIN;
   if (!bin) throw new Error('set DPLOYR_SERVER_BIN to the dployr-server binary (.ci/test does)');
   // Base's data dir one level down: the local dployrd keeps its own beside it (`<dir>-agent`).
@@ -53,6 +54,7 @@ export async function startBase({ localAgent = false } = {}) {
   const url = `http://127.0.0.1:${port}`;
   const logs = [];
   const args = ['--listen', `127.0.0.1:${port}`, '--gateway-listen', '127.0.0.1:0', '--data-dir', dataDir];
+  if (dnsServer) args.push('--dns-server', dnsServer);
   let ingress = null;
   if (localAgent) {
     ingress = `127.0.0.1:${await freePort()}`;
@@ -237,6 +239,16 @@ export async function signUpFirst(page, url) {
   await page.fill('#signup-password', 'correct horse battery');
   await page.click('main button[type=submit]');
   await page.waitForURL(/\/c\/cl_[0-9a-z]+$/);
+}
+
+/** Adds an instance called `name` on the Instances page and waits for its install command. */
+export async function addInstance(page, name) {
+  await page.click('.sidebar >> text=Instances');
+  await page.waitForURL(/\/instances$/);
+  await hydrated(page);
+  await page.fill('#instance-name', name);
+  await page.click('main button[type=submit]');
+  await page.waitForSelector('#install-command');
 }
 
 export async function shot(page, name) {

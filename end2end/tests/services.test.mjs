@@ -7,7 +7,9 @@
 import { createHmac } from 'node:crypto';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startBase, startBrowser, hydrated, gotoHydrated, shot, signUpFirst, expectError } from './harness.mjs';
+import {
+  startBase, startBrowser, hydrated, gotoHydrated, shot, signUpFirst, expectError, addInstance,
+} from './harness.mjs';
 
 let base;
 let chrome;
@@ -26,12 +28,7 @@ after(async () => {
 
 test('an admin with an instance opens the empty Services page', async () => {
   await signUpFirst(page, base.url);
-  await page.click('.sidebar >> text=Instances');
-  await page.waitForURL(/\/instances$/);
-  await hydrated(page);
-  await page.fill('#instance-name', 'web-1');
-  await page.click('main button[type=submit]');
-  await page.waitForSelector('#install-command');
+  await addInstance(page, 'web-1');
 
   await page.click('.sidebar >> text=Services');
   await page.waitForURL(/\/services$/);

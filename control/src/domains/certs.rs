@@ -7,6 +7,7 @@
 use proto::api::{AuditAction, CertificateStatus, Domain, UploadCertificateRequest};
 use proto::wire::{CertReport, CertState, Command, Outcome, UploadedCert};
 use serde_json::json;
+use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
 use x509_parser::pem::Pem;
 
@@ -84,7 +85,7 @@ pub fn check_upload(domain: &str, chain: &str, key: &str) -> Result<i64, DomainE
             ),
         ));
     }
-    let not_after = cert.validity().not_after.timestamp().saturating_mul(1000);
+    let not_after = not_after_ms(&cert);
     let keys: Vec<Pem> = Pem::iter_from_buffer(key.as_bytes())
         .collect::<Result<_, _>>()
         .map_err(|_| DomainError::invalid("key_pem", "the key is not PEM"))?;
@@ -97,7 +98,48 @@ pub fn check_upload(domain: &str, chain: &str, key: &str) -> Result<i64, DomainE
             "the key must be one PEM private key (PKCS#8, SEC1 or PKCS#1), unencrypted",
         ));
     }
+    check_key_matches(&blocks, key)?;
     Ok(not_after)
+}
+
+/// Whether `key` is the private key of the chain's first certificate, checked as dployrd's
+/// ingress checks it before serving (rustls, comparing SubjectPublicKeyInfo): a mismatch caught
+/// here is an error the team sees at once instead of a certificate the instance later refuses.
+fn check_key_matches(chain: &[Pem], key: &str) -> Result<(), DomainError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let wrong_key = |why: &str| DomainError::invalid("key_pem", why);
+    let key = PrivateKeyDer::from_pem_slice(key.as_bytes())
+        .map_err(|_| wrong_key("the key is not a PEM private key"))?;
+    let signer = rustls::crypto::ring::sign::any_supported_type(&key)
+        .map_err(|_| wrong_key("the key is not an RSA, ECDSA (P-256, P-384) or Ed25519 key"))?;
+    let certs = chain
+        .iter()
+        .map(|b| CertificateDer::from(b.contents.clone()))
+        .collect();
+    rustls::sign::CertifiedKey::new(certs, signer)
+        .keys_match()
+        .map_err(|_| wrong_key("the key does not belong to the first certificate of the chain"))
+}
+
+fn not_after_ms(cert: &X509Certificate<'_>) -> i64 {
+    cert.validity().not_after.timestamp().saturating_mul(1000)
+}
+
+/// The `notAfter` (Unix ms) and issuer (its common name, else the whole name) of an uploaded
+/// chain's first certificate: what the dashboard shows of an upload before the instance
+/// reports it serving. `None` for a chain that does not parse (never stored: see
+/// [`check_upload`]).
+pub(crate) fn uploaded_leaf(chain: &str) -> Option<(i64, String)> {
+    let pem = Pem::iter_from_buffer(chain.as_bytes()).next()?.ok()?;
+    let cert = pem.parse_x509().ok()?;
+    let issuer = cert
+        .issuer()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok().map(str::to_string))
+        .unwrap_or_else(|| cert.issuer().to_string());
+    Some((not_after_ms(&cert), issuer))
 }
 
 impl Base {
@@ -305,6 +347,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_uploaded_leaf_shows_its_expiry_and_issuer() {
+        let cert = rcgen::generate_simple_self_signed(vec!["app.example.com".into()]).unwrap();
+        let (not_after, issuer) = uploaded_leaf(&cert.cert.pem()).unwrap();
+        assert_eq!(
+            not_after,
+            check_upload(
+                "app.example.com",
+                &cert.cert.pem(),
+                &cert.key_pair.serialize_pem()
+            )
+            .unwrap()
+        );
+        assert_eq!(issuer, "rcgen self signed cert");
+        assert!(uploaded_leaf("junk").is_none());
+    }
+
+    #[test]
     fn wildcards_cover_one_level() {
         assert!(covers("app.example.com", "app.example.com"));
         assert!(covers("*.example.com", "app.example.com"));
@@ -327,5 +386,12 @@ mod tests {
         assert!(check_upload("app.example.com", "junk", &key).is_err());
         assert!(check_upload("app.example.com", &chain, &chain).is_err());
         assert!(check_upload("app.example.com", &key, &key).is_err());
+        let other = rcgen::KeyPair::generate().unwrap().serialize_pem();
+        let mismatch = check_upload("app.example.com", &chain, &other).unwrap_err();
+        assert!(
+            matches!(&mismatch, DomainError::Invalid { field: "key_pem", message }
+                if message.contains("does not belong")),
+            "{mismatch:?}"
+        );
     }
 }

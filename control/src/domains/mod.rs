@@ -51,6 +51,17 @@ pub(crate) fn view(r: &DomainRow, to: &Pointers) -> Domain {
         purpose: "proves you control the domain".into(),
     }];
     records.extend(to.records(&r.name));
+    let issued = r.cert_state == CertificateStatus::Issued;
+    // An upload the instance has not reported serving yet (the domain still pending, or the
+    // instance offline) shows its own expiry and issuer, so the team sees what it uploaded.
+    let upload = match (&r.upload_chain, r.cert_state) {
+        (Some(chain), CertificateStatus::None) => certs::uploaded_leaf(chain),
+        _ => None,
+    };
+    let (expires_at, issuer) = match upload {
+        Some((not_after, issuer)) => (Some(not_after), Some(issuer)),
+        None => (r.cert_expires_at.filter(|_| issued), r.cert_issuer.clone()),
+    };
     Domain {
         name: r.name.clone(),
         service_id: r.service_id.clone(),
@@ -62,10 +73,8 @@ pub(crate) fn view(r: &DomainRow, to: &Pointers) -> Domain {
         last_error: r.last_error.clone(),
         certificate: DomainCertificate {
             status: r.cert_state,
-            expires_at: rfc(r
-                .cert_expires_at
-                .filter(|_| r.cert_state == CertificateStatus::Issued)),
-            issuer: r.cert_issuer.clone(),
+            expires_at: rfc(expires_at),
+            issuer,
             reason: r.cert_reason.clone(),
             retry_at: rfc(r.cert_retry_at),
             uploaded: r.upload_chain.is_some(),

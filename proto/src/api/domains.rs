@@ -58,9 +58,11 @@ pub struct DnsRecord {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DomainCertificate {
     pub status: CertificateStatus,
-    /// RFC 3339 `notAfter` of the certificate serving.
+    /// RFC 3339 `notAfter` of the certificate serving; with `status` `none` and `uploaded`,
+    /// of the uploaded certificate the instance has not reported serving yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
+    /// Who issued that certificate (its issuer's common name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer: Option<String>,
     /// The CA's or the network's reason for the last failure.

@@ -6,6 +6,7 @@ mod support;
 
 mod auth;
 mod clusters;
+mod domain_rpc;
 mod domains;
 mod guards;
 mod headers;

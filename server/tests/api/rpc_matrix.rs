@@ -58,6 +58,9 @@ const RPC: &[(&str, Rule)] = &[
     ("add_domain", Rule::Roles(ADMINS)),
     ("verify_domain", Rule::Roles(ADMINS)),
     ("remove_domain", Rule::Roles(ADMINS)),
+    ("set_domain_hsts", Rule::Roles(ADMINS)),
+    // A chain that is not PEM: refused as invalid once past the role check.
+    ("upload_domain_certificate", Rule::Roles(ADMINS)),
     ("get_webhook", Rule::Roles(ADMINS)),
     ("enable_webhook", Rule::Roles(ADMINS)),
     ("disable_webhook", Rule::Roles(ADMINS)),
@@ -80,7 +83,7 @@ fn name_of(path: &str) -> String {
         .to_string()
 }
 
-fn registered() -> BTreeSet<(String, String)> {
+pub(crate) fn registered() -> BTreeSet<(String, String)> {
     leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| (name_of(path), path.to_string()))
         .collect()
@@ -229,7 +232,7 @@ async fn args(w: &World, name: &str) -> Vec<(String, String)> {
             pair("service_id", &s),
             pair("name", &format!("{}.example.com", w.unique("rpc-"))),
         ],
-        "verify_domain" | "remove_domain" => {
+        "verify_domain" | "remove_domain" | "set_domain_hsts" | "upload_domain_certificate" => {
             let domain = format!("{}.example.com", w.unique("rpc-dom-"));
             w.ana(
                 Method::POST,
@@ -237,7 +240,16 @@ async fn args(w: &World, name: &str) -> Vec<(String, String)> {
                 serde_json::json!({ "name": domain }),
             )
             .await;
-            vec![pair("service_id", &s), pair("name", &domain)]
+            let mut a = vec![pair("service_id", &s), pair("name", &domain)];
+            match name {
+                "set_domain_hsts" => a.push(pair("hsts", "true")),
+                "upload_domain_certificate" => {
+                    a.push(pair("chain_pem", "not a certificate"));
+                    a.push(pair("key_pem", "not a key"));
+                }
+                _ => {}
+            }
+            a
         }
         "get_domains" => vec![pair("service_id", &s)],
         "get_service_detail" | "list_env" | "get_webhook" | "disable_webhook" => {
