@@ -64,9 +64,6 @@ fn test_headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
 /// A client must send its request head within this (slowloris); idle keep-alive connections
 /// are not affected.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
-/// Out of file descriptors, `accept` fails at once and would fail again in a busy loop; a short
-/// pause lets connections close.
-const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
 /// What the plain-HTTP listener does besides proxying, once dployrd has certificates.
 #[derive(Clone, Default)]
@@ -101,13 +98,13 @@ pub async fn serve_http(
         "ingress-http",
         listener,
         shutdown,
-        move |listener, stopped| {
+        move |handed, stopped| {
             // Per worker: its own upstream connections (see `workers`).
             let proxy = Arc::new(Proxy::new(routes.clone(), Scheme::Http, front.clone()));
             let mut http = http1::Builder::new();
             http.timer(CoarseTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT);
-            accept_loop(listener, stopped.wait(), move |stream, peer, stopping| {
+            accept_loop(handed, stopped.wait(), move |stream, peer, stopping| {
                 connection(stream, peer, http.clone(), proxy.clone(), stopping)
             })
         },
@@ -115,10 +112,11 @@ pub async fn serve_http(
     .await;
 }
 
-/// Accepts connections until `shutdown`, each served by its own task from `serve_one`; then
-/// signals every connection (through the `watch` receiver each gets) and waits for them all.
+/// Serves the connections handed to this worker until `shutdown`, each in its own task from
+/// `serve_one`; then signals every connection (through the `watch` receiver each gets) and waits
+/// for them all.
 pub(crate) async fn accept_loop<F, C>(
-    listener: TcpListener,
+    mut handed: workers::Handed,
     shutdown: impl Future,
     mut serve_one: F,
 ) where
@@ -130,22 +128,22 @@ pub(crate) async fn accept_loop<F, C>(
     let mut shutdown = pin!(shutdown);
 
     loop {
-        let (stream, peer) = tokio::select! {
+        let (stream, peer, open) = tokio::select! {
             _ = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    tracing::warn!(error = %e, "ingress accept failed");
-                    tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
-                    continue;
-                }
+            next = handed.next() => match next {
+                Some(next) => next,
+                None => break,
             },
         };
         let connection = serve_one(stream, peer, stopping.clone());
+        let connection = async move {
+            connection.await;
+            drop(open);
+        };
         tokio::spawn(connection.instrument(tracing::debug_span!("ingress", %peer)));
     }
 
-    drop(listener);
+    drop(handed);
     drop(stopping);
     // Wakes every connection; `send` fails only when none is left, which is fine.
     let _ = stop.send(());

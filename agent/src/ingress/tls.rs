@@ -57,7 +57,7 @@ pub async fn serve_https(
         "ingress-https",
         listener,
         shutdown,
-        move |listener, stopped| {
+        move |handed, stopped| {
             // Per worker: its own upstream connections (see `workers`).
             let proxy = Arc::new(Proxy::new(routes.clone(), Scheme::Https, None));
             let mut http = auto::Builder::new(TokioExecutor::new());
@@ -67,7 +67,7 @@ pub async fn serve_https(
                 .header_read_timeout(HEADER_READ_TIMEOUT);
             http.http2().timer(timer);
             let acceptor = acceptor.clone();
-            accept_loop(listener, stopped.wait(), move |stream, peer, stopping| {
+            accept_loop(handed, stopped.wait(), move |stream, peer, stopping| {
                 connection(
                     stream,
                     peer,
