@@ -89,7 +89,9 @@ impl Upstreams {
                 },
             }
         }
-        let mut sender = connect(upstream).await?;
+        // Boxed: connecting is rare next to reusing, and its future would otherwise make every
+        // request's future (copied into hyper's dispatcher per request) several times larger.
+        let mut sender = Box::pin(connect(upstream)).await?;
         let response = sender
             .send_request(req)
             .await
