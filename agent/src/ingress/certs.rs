@@ -5,10 +5,10 @@
 //! listener picks a certificate by SNI through [`Certificates::resolver`], so a renewal takes
 //! effect on the next handshake without a restart.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use rustls::pki_types::pem::PemObject;
@@ -68,6 +68,8 @@ struct Inner {
 pub struct Certificates {
     dir: PathBuf,
     inner: Arc<RwLock<Inner>>,
+    /// Bumped after every change to `certs`, once it is visible.
+    version: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Certificates {
@@ -91,6 +93,7 @@ impl Certificates {
         let store = Certificates {
             dir: dir.clone(),
             inner: Arc::default(),
+            version: Arc::default(),
         };
         for entry in std::fs::read_dir(&dir)? {
             let entry = entry?;
@@ -135,6 +138,7 @@ impl Certificates {
         }
         let info = served.info.clone();
         self.write().certs.insert(domain, served);
+        self.version.fetch_add(1, Ordering::Release);
         Ok(info)
     }
 
@@ -144,32 +148,9 @@ impl Certificates {
         self.read().certs.get(&domain).map(|s| s.info.clone())
     }
 
-    /// Whether a certificate serves `host` (its own, or a `*.` wildcard one level up): what the
-    /// HTTPS listener can answer for, so what the HTTP listener redirects there.
-    pub fn covers(&self, host: &str) -> bool {
-        // Asked on every plain-HTTP request, so without allocating when it can be helped.
-        let host = if super::routes::is_normal(host) {
-            Cow::Borrowed(host)
-        } else {
-            match normalize(host) {
-                Some(host) => Cow::Owned(host),
-                None => return false,
-            }
-        };
-        let inner = self.read();
-        if inner.certs.contains_key(host.as_ref()) {
-            return true;
-        }
-        let Some((_, parent)) = host.split_once('.') else {
-            return false;
-        };
-        let mut wildcard = [0u8; 256];
-        let Some(key) = wildcard.get_mut(..parent.len() + 2) else {
-            return false;
-        };
-        key[..2].copy_from_slice(b"*.");
-        key[2..].copy_from_slice(parent.as_bytes());
-        std::str::from_utf8(key).is_ok_and(|key| inner.certs.contains_key(key))
+    /// Counts changes to which domains have a certificate (for [`super::covered`]).
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::Acquire)
     }
 
     /// Every domain with a certificate.
@@ -183,6 +164,7 @@ impl Certificates {
             return Ok(());
         };
         self.write().certs.remove(&domain);
+        self.version.fetch_add(1, Ordering::Release);
         match std::fs::remove_dir_all(self.dir.join(&domain)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
@@ -376,4 +358,4 @@ fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 #[cfg(test)]
 #[path = "certs_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -3,7 +3,7 @@
 use super::*;
 
 /// A self-signed certificate for `names`: (chain PEM, key PEM).
-fn self_signed(names: &[&str]) -> (String, String) {
+pub(crate) fn self_signed(names: &[&str]) -> (String, String) {
     let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     let key = rcgen::KeyPair::generate().unwrap();
     let cert = rcgen::CertificateParams::new(names)
@@ -94,24 +94,4 @@ fn challenge_answers_come_and_go() {
     assert_eq!(store.http01("tok").as_deref(), Some("tok.thumb"));
     store.clear_http01("tok");
     assert_eq!(store.http01("tok"), None);
-}
-
-#[test]
-fn covers_means_an_exact_or_one_level_wildcard_certificate() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Certificates::open(dir.path()).unwrap();
-    let (chain, key) = self_signed(&["*.apps.example.com"]);
-    store
-        .install("*.apps.example.com", &chain, &key, false)
-        .unwrap();
-    let (chain, key) = self_signed(&["shop.example.com"]);
-    store
-        .install("shop.example.com", &chain, &key, false)
-        .unwrap();
-    assert!(store.covers("Web.Apps.Example.com"));
-    assert!(store.covers("shop.example.com."));
-    assert!(!store.covers("a.web.apps.example.com"));
-    assert!(!store.covers("apps.example.com"));
-    assert!(!store.covers("example.com"));
-    assert!(!store.covers("not a host"));
 }

@@ -7,19 +7,29 @@ use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode};
 
 use super::certs::Certificates;
+use super::covered::Covered;
 use super::message::{Body, request_host, text_response};
 use super::routes::normalized;
 
 const CHALLENGE_PREFIX: &str = "/.well-known/acme-challenge/";
 
-/// The HTTP listener's own answers. Without an HTTPS listener nothing is redirected.
-#[derive(Clone)]
+/// The HTTP listener's own answers, one per worker. Without an HTTPS listener nothing is
+/// redirected.
 pub(crate) struct HttpFront {
-    pub certs: Certificates,
-    pub https_port: Option<u16>,
+    certs: Certificates,
+    covered: Covered,
+    https_port: Option<u16>,
 }
 
 impl HttpFront {
+    pub(crate) fn new(certs: Certificates, https_port: Option<u16>) -> Self {
+        Self {
+            covered: Covered::new(certs.clone()),
+            certs,
+            https_port,
+        }
+    }
+
     /// The answer to `req` if it is not one for a service.
     pub(crate) fn answer<B>(&self, req: &Request<B>) -> Option<Response<Body>> {
         if let Some(token) = req.uri().path().strip_prefix(CHALLENGE_PREFIX) {
@@ -30,7 +40,7 @@ impl HttpFront {
         }
         let port = self.https_port?;
         let host = normalized(request_host(req)?)?;
-        if !self.certs.covers(&host) {
+        if !self.covered.covers(&host) {
             return None;
         }
         let path = req.uri().path_and_query().map_or("/", |pq| pq.as_str());

@@ -12,6 +12,7 @@
 //! - `workers`: one current-thread runtime per core for each listener, like nginx's workers.
 //! - `upstream`: each worker's keep-alive connections to the releases.
 //! - `coarse_timer`: hyper's timer for the safeguard timeouts, checked once a second.
+//! - `covered`: each worker's view of which hosts have a certificate (to redirect them).
 //! - [`keeper`]: who gets certificates for the engine's domains (ACME), and how it reports.
 //!
 //! This module is the HTTP/1.1 accept loop with graceful shutdown, shared with HTTPS.
@@ -32,6 +33,7 @@ use tracing::Instrument;
 
 pub mod certs;
 mod coarse_timer;
+mod covered;
 mod front;
 pub mod keeper;
 mod message;
@@ -90,17 +92,15 @@ pub async fn serve_http(
     options: HttpOptions,
     shutdown: impl Future,
 ) {
-    let front = options.certs.map(|certs| front::HttpFront {
-        certs,
-        https_port: options.https_port,
-    });
     workers::run(
         "ingress-http",
         listener,
         shutdown,
         move |handed, stopped| {
             // Per worker: its own upstream connections (see `workers`).
-            let proxy = Arc::new(Proxy::new(routes.clone(), Scheme::Http, front.clone()));
+            let front = (options.certs.clone())
+                .map(|certs| front::HttpFront::new(certs, options.https_port));
+            let proxy = Arc::new(Proxy::new(routes.clone(), Scheme::Http, front));
             let mut http = http1::Builder::new();
             http.timer(CoarseTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT);
