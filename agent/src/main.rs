@@ -93,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     debug_assert_eq!(
         proto::wire::PROTOCOL_VERSION,
-        2,
+        3,
         "update the version string above"
     );
     tracing_subscriber::fmt()

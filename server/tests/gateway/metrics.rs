@@ -9,8 +9,9 @@ use proto::api::MetricSeries;
 use serde_json::json;
 
 use crate::support::{Fetch, TestApp};
-use crate::{RunningAgent, add_instance, base_with_owner, deploy_live, wait_listed_online};
-use testkit::Repo;
+use crate::{
+    RunningAgent, add_instance, base_with_owner, deploy_live, node_service, wait_listed_online,
+};
 
 /// Holds 100 MiB it has written to (so it is resident) and burns CPU in 50 ms slices, staying
 /// responsive for its health check between them.
@@ -33,23 +34,8 @@ async fn a_busy_service_shows_its_cpu_and_memory_through_rest_within_30_s() {
     })
     .await;
     wait_listed_online(&app, &cluster, &invite.instance_id).await;
-    let repo = Repo::new();
-    repo.commit(
-        &[
-            (
-                "package.json",
-                r#"{"name":"hog","version":"1.0.0","scripts":{"start":"node server.js"}}"#,
-            ),
-            ("server.js", HOG),
-        ],
-        "v1",
-    );
-    let spec = json!({
-        "name": "hog",
-        "instance_id": invite.instance_id,
-        "source": {"git": {"url": repo.url()}},
-    });
-    let id = app.create_service(&cluster, &spec).await.id;
+    let (id, _repo) =
+        node_service(&app, &cluster, &invite.instance_id, "hog", HOG, json!({})).await;
     deploy_live(&app, &id).await;
 
     let path = format!("/api/v1/services/{id}/metrics?since=5m");
