@@ -1,7 +1,8 @@
 //! Metrics in the store, on SQLite and PostgreSQL, through the injectable clock: a simulated
 //! week of frames (a host and a service) keeps each resolution bounded at what its
 //! retention implies while the rollup averages what it rolls up; 100 more days keep the hourly
-//! points to the last 90 days; only members of the cluster read the series.
+//! points to the last 90 days; any member of the cluster, a Guest too, reads the series and
+//! nobody else does.
 
 mod common;
 
@@ -10,7 +11,8 @@ use std::time::Duration;
 use common::{TestDb, owner_with_service, person};
 use control::clock::Clock;
 use control::metrics::{RAW_STEP_MS, TIERS};
-use proto::api::MetricsQuery;
+use control::store::memberships;
+use proto::api::{MetricsQuery, Role};
 use proto::wire::{HostSample, MetricsFrame, ServiceSample};
 
 /// Hour-aligned, so each simulated hour fills exactly one hourly point.
@@ -157,6 +159,24 @@ async fn a_week_of_samples_stays_bounded(db: &TestDb) {
         oldest >= clock.now_ms() - TIERS[2].keep_ms,
         "nothing older than 90 days"
     );
+
+    // A Guest of the cluster reads both series.
+    let cluster = base.list_clusters(&actor).await.unwrap()[0].id.clone();
+    let (gus, gus_id, _) = person(&base, "gus@example.com").await;
+    let now = clock.now_ms();
+    memberships::insert(db.store.pool(), &cluster, &gus_id, Role::Guest, now)
+        .await
+        .unwrap();
+    let seen = base
+        .service_metrics(&gus, &svc, &read("30d"))
+        .await
+        .unwrap();
+    assert!(!seen.points.is_empty());
+    let seen = base
+        .instance_metrics(&gus, &instance, &read("30d"))
+        .await
+        .unwrap();
+    assert!(!seen.points.is_empty());
 
     // Someone else's cluster: no such service or instance.
     let (stranger, _, _) = person(&base, "eve@example.com").await;
