@@ -13,6 +13,7 @@
 //! - [`acme`]: certificates for the ingress's domains by ACME (orders, renewal, backoff).
 //! - [`engine`]: what dployrd does with Base's work: deployments one at a time per service,
 //!   the live release of each, rollbacks, restarts, and reports back.
+//! - [`metrics`]: the sampler that sends Base the host's and each service's figures every 10 s.
 //! - [`docker`]: the docker runtime: images pulled or built, releases as containers.
 //! - [`deploy`]: the building blocks of a deploy: runtimes and their build/start plans, shell
 //!   commands in their own process group, source fetching, health checks.
@@ -24,6 +25,7 @@ pub mod docker;
 pub mod engine;
 pub mod ingress;
 pub mod join;
+pub mod metrics;
 pub mod run;
 pub mod state;
 pub mod streams;

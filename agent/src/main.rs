@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 
 /// The dployr agent: dials out to Base and runs your services.
 #[derive(Parser, Debug)]
-#[command(name = "dployrd", version = concat!(env!("CARGO_PKG_VERSION"), " (protocol 2)"))]
+#[command(name = "dployrd", version = concat!(env!("CARGO_PKG_VERSION"), " (protocol 3)"))]
 struct Cli {
     /// Where dployrd keeps its key, certificate and state.
     #[arg(
@@ -63,6 +63,9 @@ enum Cmd {
         /// Refuse browser consoles on this machine, whatever Base allows.
         #[arg(long, env = "DPLOYRD_NO_CONSOLE")]
         no_console: bool,
+        /// Seconds between two metrics samples sent to Base.
+        #[arg(long, env = "DPLOYRD_METRICS_INTERVAL", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        metrics_interval: u64,
         #[command(flatten)]
         acme: agent::acme::Args,
     },
@@ -90,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     debug_assert_eq!(
         proto::wire::PROTOCOL_VERSION,
-        2,
+        3,
         "update the version string above"
     );
     tracing_subscriber::fmt()
@@ -120,6 +123,7 @@ async fn main() -> anyhow::Result<()> {
             ingress_domain,
             docker_host,
             no_console,
+            metrics_interval,
             acme,
         } => {
             let options = agent::run::RunOptions {
@@ -130,6 +134,7 @@ async fn main() -> anyhow::Result<()> {
                 docker: agent::docker::DockerHost::new(docker_host),
                 console_enabled: !no_console,
                 acme: acme.options(data.path())?,
+                metrics_interval: std::time::Duration::from_secs(metrics_interval),
             };
             agent::run::run(data, options, stop_signal()).await
         }

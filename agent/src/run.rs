@@ -273,7 +273,7 @@ pub async fn run(
             docker: options.docker.clone(),
         },
         routes,
-        reports_tx,
+        reports_tx.clone(),
         ship_tx,
     );
     engine.set_certificates(certs.clone());
@@ -281,6 +281,12 @@ pub async fn run(
     ingress.write_addrs(&data);
     // Services come back before Base is reachable: they never depended on it.
     engine.restore().await;
+    let _sampler = crate::metrics::start(
+        engine.clone(),
+        data.path().to_path_buf(),
+        options.metrics_interval,
+        reports_tx,
+    );
     let tools = Tools {
         engine: engine.clone(),
         consoles: Default::default(),

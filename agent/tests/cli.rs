@@ -21,7 +21,7 @@ fn version_names_the_protocol() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
         text.trim(),
-        format!("dployrd {} (protocol 2)", env!("CARGO_PKG_VERSION"))
+        format!("dployrd {} (protocol 3)", env!("CARGO_PKG_VERSION"))
     );
 }
 

@@ -5,8 +5,10 @@ use clap::{Args, Parser, Subcommand};
 
 mod domains;
 mod limits;
+mod metrics;
 pub use domains::DomainsCmd;
 pub use limits::LimitArgs;
+pub use metrics::MetricsArgs;
 
 /// Deploy and manage services on your dployr Base.
 ///
@@ -63,6 +65,8 @@ pub enum Command {
     Cancel { deployment: String },
     /// A service's logs.
     Logs(LogsArgs),
+    /// A service's (or with --instance, a server's) CPU, memory and more.
+    Metrics(MetricsArgs),
     /// A service's variables and secrets (secret values are never shown).
     Env {
         #[command(subcommand)]

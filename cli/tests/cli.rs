@@ -240,23 +240,7 @@ fn services_create_and_update_set_and_clear_settings() {
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("dployr").join("config.toml");
     let cli = |args: &[&str]| dployr(&config, &[], args, None);
-    let args = [
-        "--url",
-        &base.url,
-        "login",
-        "--email",
-        support::EMAIL,
-        "--password-stdin",
-    ];
-    let r = dployr(&config, &[], &args, Some(support::PASSWORD));
-    assert_eq!(r.code, 0, "{r:?}");
-    let instance = support::eventually(Duration::from_secs(60), "the local instance", || {
-        let r = cli(&["instances", "--json"]);
-        let list: Value = serde_json::from_str(&r.stdout).ok()?;
-        list.as_array()?
-            .first()
-            .map(|i| i["name"].as_str().unwrap().to_string())
-    });
+    let instance = support::login_with_local_instance(&base, &config);
     let show = || -> Value {
         let r = cli(&["services", "show", "jobs", "--json"]);
         assert_eq!(r.code, 0, "{r:?}");

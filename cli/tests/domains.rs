@@ -9,8 +9,6 @@
 #[allow(dead_code, unused_imports)]
 mod support;
 
-use std::time::Duration;
-
 use serde_json::Value;
 use support::{Base, dployr};
 use testkit::dns::DnsServer;
@@ -23,24 +21,7 @@ fn domains_add_verify_list_remove() {
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("dployr").join("config.toml");
     let cli = |args: &[&str]| dployr(&config, &[], args, None);
-    let login = [
-        "--url",
-        &base.url,
-        "login",
-        "--email",
-        support::EMAIL,
-        "--password-stdin",
-    ];
-    assert_eq!(
-        dployr(&config, &[], &login, Some(support::PASSWORD)).code,
-        0
-    );
-    let instance = support::eventually(Duration::from_secs(60), "the local instance", || {
-        let list: Value = serde_json::from_str(&cli(&["instances", "--json"]).stdout).ok()?;
-        list.as_array()?
-            .first()
-            .map(|i| i["name"].as_str().unwrap().to_string())
-    });
+    let instance = support::login_with_local_instance(&base, &config);
     let r = cli(&[
         "services",
         "create",

@@ -360,20 +360,13 @@ impl Base {
         every: Duration,
         shutdown: impl std::future::Future<Output = ()>,
     ) {
-        tokio::pin!(shutdown);
-        let mut tick = tokio::time::interval(every);
-        loop {
-            tokio::select! {
-                _ = &mut shutdown => return,
-                _ = tick.tick() => {
-                    if let Err(e) = self.sweep().await {
-                        tracing::warn!(error = %e, "sweeping deployments");
-                    }
-                    if let Err(e) = self.retry_removals().await {
-                        tracing::warn!(error = %e, "retrying removals");
-                    }
-                }
+        crate::periodic::every(every, shutdown, "retrying removals", || async {
+            // A failed sweep does not hold up the removals.
+            if let Err(e) = self.sweep().await {
+                tracing::warn!(error = %e, "sweeping deployments");
             }
-        }
+            self.retry_removals().await
+        })
+        .await;
     }
 }

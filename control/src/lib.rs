@@ -22,6 +22,8 @@
 //! - [`logs`]: service output from agents: stored (bounded), numbered, relayed to followers
 //!   (`log_owners`: which services a stream may write for).
 //! - [`lifecycle`]: roll back, restart, stop, start a live service.
+//! - [`metrics`]: the fleet's metrics from agents' frames: stored, rolled up to 1 min and 1 h,
+//!   kept 24 h / 7 days / 90 days, read by any member.
 //! - [`removals`]: deleted services removed from their instance, however long it was away.
 //! - [`env`]: a service's variables and write-only secrets (`.env` import too).
 //! - [`revocation`]: open streams (log follows, live views, consoles) re-authorize on every
@@ -34,7 +36,8 @@
 //! - [`events`]: the append-only audit log.
 //! - [`secrets`]: the master key, and sealing secrets at rest.
 //! - [`store`]: the SQL, one module per table, over SQLite or PostgreSQL.
-//! - [`validate`], [`ids`], [`clock`], [`changes`]: small helpers at the edges.
+//! - [`validate`], [`ids`], [`clock`], [`changes`]: small helpers at the edges; `periodic`: how
+//!   background jobs repeat.
 
 pub mod auth;
 pub mod base;
@@ -57,6 +60,8 @@ mod log_owners;
 pub mod logs;
 pub mod mail;
 pub mod members;
+pub mod metrics;
+mod periodic;
 pub mod rbac;
 pub mod removals;
 pub mod revocation;

@@ -74,6 +74,7 @@ mod events;
 mod files;
 mod hooks;
 mod instances;
+mod metrics;
 mod services;
 mod team;
 pub use account::{
@@ -100,6 +101,7 @@ pub use instances::{
     CreateInstanceRequest, CreateInstanceResponse, Instance, InstanceList, InstanceStatus,
     UpdateInstanceRequest,
 };
+pub use metrics::{HostPoint, MetricPoint, MetricSeries, MetricsQuery};
 pub use services::{
     CreateServiceRequest, Service, ServiceList, ServiceStatus, UpdateServiceRequest,
 };

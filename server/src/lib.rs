@@ -124,6 +124,14 @@ pub async fn run(
         })
         .await
     });
+    // Rolls metrics up to 1-minute and 1-hour points and deletes what is past its retention.
+    let (base, mut rollup_stop) = (state.base.clone(), stop_rx.clone());
+    tokio::spawn(async move {
+        base.run_metrics_rollup(control::metrics::ROLLUP_EVERY, async move {
+            let _ = rollup_stop.wait_for(|stop| *stop).await;
+        })
+        .await
+    });
     tracing::info!(
         %addr,
         %gateway_addr,

@@ -20,6 +20,7 @@
 //! - `domains`: a service's own domains (Base's `Domains` command), kept across restarts, and
 //!   the certificates for them (uploads, the keeper that orders them).
 //! - `workspace`: where a live release is, for the console and the file explorer.
+//! - [`meters`]: each service's running processes, for the metrics sampler.
 
 mod build;
 mod containers;
@@ -27,6 +28,7 @@ mod domains;
 pub mod launch;
 mod lifecycle;
 pub mod logbook;
+pub mod meters;
 mod output;
 mod pipeline;
 pub mod redact;
@@ -116,6 +118,8 @@ struct State {
     order: VecDeque<DeploymentId>,
     /// Each service's own domains, from Base's last `Domains` command.
     domains: HashMap<ServiceId, ServiceDomains>,
+    /// Each service's running processes, for the metrics sampler (see `meters`).
+    meters: HashMap<ServiceId, Vec<(u64, meters::Meter)>>,
 }
 
 #[derive(Default)]

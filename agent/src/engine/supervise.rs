@@ -88,6 +88,8 @@ pub(super) async fn run(
     } = release;
     let policy = spec.restart;
     let check = LiveCheck::of(&spec);
+    // Registered for the metrics sampler while it runs (dropped with the supervisor).
+    let mut _meter = engine.metered(&service_id, &proc);
     let mut proc = Some(proc);
     let mut backoff = BACKOFF_START;
     let mut started = Instant::now();
@@ -175,6 +177,7 @@ pub(super) async fn run(
             .await
         {
             Ok(p) => {
+                _meter = engine.metered(&service_id, &p);
                 proc = Some(p);
                 started = Instant::now();
                 // An unhealthy release counts as running again only once its check passes.
@@ -183,6 +186,7 @@ pub(super) async fn run(
                 }
             }
             Err(e) => {
+                _meter = None;
                 proc = None;
                 note(&format!("could not restart it: {e}"));
             }

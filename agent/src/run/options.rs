@@ -1,5 +1,6 @@
 //! `dployrd run`'s settings: where the ingress listens (HTTP, and HTTPS when asked), the
-//! domain services get their default host under, and what to do with services on exit.
+//! domain services get their default host under, what to do with services on exit, and how
+//! often metrics are sampled.
 
 use std::net::SocketAddr;
 
@@ -20,6 +21,8 @@ pub struct RunOptions {
     pub console_enabled: bool,
     /// Certificates by ACME for services' domains (`--acme-directory`/`--acme-email`).
     pub acme: Option<crate::acme::AcmeOptions>,
+    /// How often metrics are sampled and sent (`--metrics-interval`; 10 s).
+    pub metrics_interval: std::time::Duration,
 }
 
 impl Default for RunOptions {
@@ -32,6 +35,7 @@ impl Default for RunOptions {
             docker: crate::docker::DockerHost::default(),
             console_enabled: true,
             acme: None,
+            metrics_interval: crate::metrics::DEFAULT_INTERVAL,
         }
     }
 }

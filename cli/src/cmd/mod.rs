@@ -6,6 +6,7 @@
 //! - [`update`]: `services update`, a PATCH of the settings given.
 //! - [`deploy`]: deploy (and wait), deployments, cancel, rollback, restart, stop, start.
 //! - [`logs`]: stored and followed log lines.
+//! - [`metrics`]: a service's or an instance's stored metrics as a table.
 //! - [`env`]: variables and secrets.
 //! - [`domains`]: custom domains: add, verify, list, remove.
 //! - [`admin`]: tokens and the audit log.
@@ -16,6 +17,7 @@ mod deploy;
 mod domains;
 mod env;
 mod logs;
+mod metrics;
 mod resources;
 mod update;
 
@@ -83,6 +85,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<()> {
         Command::Stop { service } => deploy::action(&ctx, service, "stop").await,
         Command::Start { service } => deploy::action(&ctx, service, "start").await,
         Command::Logs(args) => logs::logs(&ctx, args).await,
+        Command::Metrics(args) => metrics::metrics(&ctx, args).await,
         Command::Env { cmd } => env::env(&ctx, cmd).await,
         Command::Domains { cmd } => domains::domains(&ctx, cmd).await,
         Command::Tokens { cmd } => admin::tokens(&ctx, cmd).await,

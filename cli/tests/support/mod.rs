@@ -176,6 +176,28 @@ pub fn dployr_spawn(config: &Path, args: &[&str]) -> (Child, std::sync::mpsc::Re
     (child, rx)
 }
 
+/// Logs Ana in to `base` with her config at `config`, waits until Base lists its local
+/// instance and returns that instance's name.
+pub fn login_with_local_instance(base: &Base, config: &Path) -> String {
+    let login = [
+        "--url",
+        &base.url,
+        "login",
+        "--email",
+        EMAIL,
+        "--password-stdin",
+    ];
+    let r = dployr(config, &[], &login, Some(PASSWORD));
+    assert_eq!(r.code, 0, "{r:?}");
+    eventually(Duration::from_secs(60), "the local instance", || {
+        let r = dployr(config, &[], &["instances", "--json"], None);
+        let list: serde_json::Value = serde_json::from_str(&r.stdout).ok()?;
+        list.as_array()?
+            .first()
+            .map(|i| i["name"].as_str().unwrap().to_string())
+    })
+}
+
 /// Polls `f` until it gives a value, or fails the test after `patience`.
 pub fn eventually<T>(patience: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + patience;

@@ -188,19 +188,10 @@ impl Base {
         every: Duration,
         stop: impl std::future::Future<Output = ()>,
     ) {
-        tokio::pin!(stop);
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = &mut stop => return,
-                _ = tick.tick() => {
-                    if let Err(e) = self.check_pending_domains().await {
-                        tracing::warn!(error = %e, "checking pending domains");
-                    }
-                }
-            }
-        }
+        crate::periodic::every(every, stop, "checking pending domains", || async {
+            self.check_pending_domains().await.map(drop)
+        })
+        .await;
     }
 }
 

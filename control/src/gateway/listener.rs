@@ -231,11 +231,12 @@ async fn connection(
 
 /// Whether Base speaks the agent's `protocol`; if not, why, for the agent's log.
 fn speaks(protocol: u16) -> Result<(), String> {
-    if protocol == wire::PROTOCOL_VERSION {
+    if (wire::MIN_PROTOCOL_VERSION..=wire::PROTOCOL_VERSION).contains(&protocol) {
         Ok(())
     } else {
         Err(format!(
-            "protocol {protocol} is not supported (Base speaks {})",
+            "protocol {protocol} is not supported (Base speaks {} to {})",
+            wire::MIN_PROTOCOL_VERSION,
             wire::PROTOCOL_VERSION
         ))
     }
@@ -336,6 +337,12 @@ async fn session(
                     last_heard = tokio::time::Instant::now();
                     if let Err(e) = base.record_certificate(instance_id, &report).await {
                         tracing::warn!(domain = %report.domain, error = %e, "certificate report refused");
+                    }
+                }
+                Some(Ok(AgentMsg::Metrics(frame))) => {
+                    last_heard = tokio::time::Instant::now();
+                    if let Err(e) = base.record_metrics(instance_id, &frame).await {
+                        tracing::warn!(error = %e, "metrics frame not stored");
                     }
                 }
                 Some(Ok(other)) => {

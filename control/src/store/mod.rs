@@ -16,6 +16,7 @@ pub mod instances;
 pub mod invites;
 pub mod logs;
 pub mod memberships;
+pub mod metrics;
 pub mod query;
 pub mod removals;
 pub mod services;

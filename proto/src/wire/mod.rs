@@ -8,6 +8,7 @@
 //!   [`BaseMsg`]), and what a new stream is for ([`StreamOpen`]).
 //! - [`work`]: deploy orders and lifecycle commands, and the agent's reports on them.
 //! - [`domains`]: the hosts a service serves and the agent's reports on their certificates.
+//! - [`metrics`]: the agent's periodic sample of its host and services (protocol 3).
 //! - [`records`]: framing of messages inside one stream (consoles, file transfers).
 //! - [`tools`]: the console's and the file explorer's requests and answers.
 //! - [`window`]: per-stream credit windows, sans IO, so a stalled stream never blocks the others.
@@ -22,6 +23,7 @@ pub mod frame;
 #[cfg(feature = "ws")]
 pub mod handshake;
 pub mod host;
+pub mod metrics;
 pub mod msg;
 #[cfg(feature = "mux")]
 pub mod mux;
@@ -35,6 +37,7 @@ pub use frame::{
     CONTROL_STREAM, Frame, FrameError, FrameKind, HEADER_BYTES, MAX_CONTROL_BYTES, MAX_DATA_BYTES,
     MAX_FRAME_BYTES, MAX_REASON_BYTES, Side,
 };
+pub use metrics::{HostSample, MetricsFrame, ServiceSample};
 pub use msg::{
     AgentMsg, AgentState, BaseMsg, Command, CommandErrorKind, CommandFailure, ControlError,
     HostFacts, JoinToken, Outcome, StreamOpen, decode_control, encode_control,
@@ -51,6 +54,9 @@ pub use work::{
     DeployOrder, DeployProgress, Lifecycle, LogRecord, LogStream, RunState, Secrets, ServiceReport,
 };
 
-/// Bumped on every incompatible change to the tunnel protocol. Sent in `Hello` and `Enroll`;
-/// Base refuses a version it does not speak instead of guessing.
-pub const PROTOCOL_VERSION: u16 = 2;
+/// Bumped on every change to the tunnel protocol. Sent in `Hello` and `Enroll`; Base refuses a
+/// version it does not speak instead of guessing. 3 added [`AgentMsg::Metrics`].
+pub const PROTOCOL_VERSION: u16 = 3;
+/// The oldest agent protocol Base still serves: a protocol-2 dployrd differs only in never
+/// sending [`AgentMsg::Metrics`], so Base takes it (its instance just has no metrics).
+pub const MIN_PROTOCOL_VERSION: u16 = 2;

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::domains::{CertReport, ServiceDomains, UploadedCert};
 use super::frame::{Frame, FrameError, FrameKind, MAX_CONTROL_BYTES};
+use super::metrics::MetricsFrame;
 pub use super::work::{AgentState, DeployOrder, DeployProgress, Lifecycle, ServiceReport};
 use crate::ids::{DeploymentId, InstanceId, ServiceId};
 
@@ -58,6 +59,8 @@ pub enum AgentMsg {
     Service(ServiceReport),
     /// A domain's certificate was issued, renewed or failed.
     Certificate(CertReport),
+    /// The host's and its services' figures, one frame per sampling interval (protocol 3).
+    Metrics(MetricsFrame),
 }
 
 /// What Base may say to dployrd.

@@ -73,11 +73,53 @@ fn agent_messages_round_trip() {
                 }],
             },
         },
+        AgentMsg::Metrics(proto::wire::MetricsFrame {
+            at_ms: 1_700_000_000_000,
+            host: proto::wire::HostSample {
+                cpu_centi_pct: Some(1_234),
+                load_centi: [52, 120, 1_000],
+                mem_used_bytes: 1 << 30,
+                mem_total_bytes: 4 << 30,
+                ..Default::default()
+            },
+            services: vec![proto::wire::ServiceSample {
+                service_id: "svc_1".into(),
+                cpu_centi_pct: None,
+                mem_bytes: Some(100 << 20),
+                restarts: 1,
+            }],
+        }),
     ];
     for msg in msgs {
         let frame = encode_control(&msg).unwrap();
         assert_eq!(decode_control::<AgentMsg>(&frame).unwrap(), msg);
     }
+}
+
+/// One frame carries a whole instance: 200 services fit well under the control-message cap.
+#[test]
+fn a_metrics_frame_of_many_services_fits_one_control_message() {
+    let services = (0..200)
+        .map(|i| proto::wire::ServiceSample {
+            service_id: format!("svc_01JABCDEFGHJKMNPQRSTVWXYZ{i:03}")
+                .as_str()
+                .into(),
+            cpu_centi_pct: Some(10_000),
+            mem_bytes: Some(u64::from(u32::MAX)),
+            restarts: 99,
+        })
+        .collect();
+    let msg = AgentMsg::Metrics(proto::wire::MetricsFrame {
+        at_ms: 1_700_000_000_000,
+        host: proto::wire::HostSample::default(),
+        services,
+    });
+    let frame = encode_control(&msg).unwrap();
+    assert!(
+        frame.payload().len() < MAX_CONTROL_BYTES / 2,
+        "{}",
+        frame.payload().len()
+    );
 }
 
 #[test]

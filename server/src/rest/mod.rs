@@ -13,6 +13,7 @@
 //!   public `/hooks/{provider}/{service}` route Git hosts post to (merged outside `/api/v1`).
 //! - [`events`]: the audit log, filtered and paged, as JSON, NDJSON or CSV.
 //! - [`team`]: members and roles, invitations, API tokens.
+//! - [`metrics`]: a service's or an instance's stored metrics (any member).
 //! - [`logs`]: a service's or a deployment's output, stored and live (NDJSON or SSE).
 //! - [`deployments`]: deploy (202), list, show, cancel; roll back, restart, stop, start.
 //! - [`console`]: a browser terminal on a service or an instance (WebSocket, Admin+).
@@ -34,6 +35,7 @@ pub mod hooks;
 pub mod instances;
 pub mod live;
 pub mod logs;
+pub mod metrics;
 pub mod openapi;
 pub mod page;
 pub mod services;
@@ -103,6 +105,7 @@ fn routes() -> Routes {
             delete(instances::delete).patch(instances::update),
         )
         .route("/instances/{id}/console", get(console::of_instance))
+        .route("/instances/{id}/metrics", get(metrics::of_instance))
         .route("/services/{id}/console", get(console::of_service))
         .route(
             "/services/{id}/files",
@@ -176,6 +179,7 @@ fn routes() -> Routes {
         .route("/services/{id}/env/import", post(env::import))
         .route("/services/{id}/env/{key}", put(env::set).delete(env::unset))
         .route("/services/{id}/logs", get(logs::of_service))
+        .route("/services/{id}/metrics", get(metrics::of_service))
         .route("/deployments/{id}/logs", get(logs::of_deployment))
         .route("/services/{id}/rollback", post(deployments::rollback))
         .route("/services/{id}/{action}", post(deployments::action))

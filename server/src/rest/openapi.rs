@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     auth, clusters, console, deployments, domains, env, events, files, hooks, instances, logs,
-    services, team,
+    metrics, services, team,
 };
 
 #[derive(OpenApi)]
@@ -52,6 +52,7 @@ use super::{
         domains::list, domains::add, domains::verify, domains::update, domains::remove,
         domains::upload_certificate,
         logs::of_service, logs::of_deployment,
+        metrics::of_service, metrics::of_instance,
     ),
     components(schemas(proto::api::ErrorBody, deployments::LifecycleAction)),
     modifiers(&Errors),

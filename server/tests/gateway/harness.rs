@@ -81,6 +81,34 @@ pub async fn base_with_agent(name: &str) -> (TestApp, String, Invite, RunningAge
     (app, cluster, invite, agent)
 }
 
+/// Creates service `name` on `instance` over REST from a new repository holding `server_js` as a
+/// Node app (`npm start` runs it), with `extra` settings; its id and the repository.
+pub async fn node_service(
+    app: &TestApp,
+    cluster: &str,
+    instance: &str,
+    name: &str,
+    server_js: &str,
+    extra: Value,
+) -> (String, testkit::Repo) {
+    let repo = testkit::Repo::new();
+    let package =
+        format!(r#"{{"name":"{name}","version":"1.0.0","scripts":{{"start":"node server.js"}}}}"#);
+    repo.commit(
+        &[("package.json", package.as_str()), ("server.js", server_js)],
+        "v1",
+    );
+    let mut spec = serde_json::json!({
+        "name": name,
+        "instance_id": instance,
+        "source": {"git": {"url": repo.url()}},
+    });
+    for (k, v) in extra.as_object().expect("extra settings are an object") {
+        spec[k] = v.clone();
+    }
+    (app.create_service(cluster, &spec).await.id, repo)
+}
+
 /// Deploys `service` over REST and waits until the deployment has ended, which must be live;
 /// the deployment's id.
 pub async fn deploy_live(app: &TestApp, service: &str) -> String {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::Fetch;
-use crate::{base_with_agent, deploy_live, eventually};
+use crate::{base_with_agent, deploy_live, eventually, node_service};
 use testkit::Repo;
 
 const APP: &str = r#"
@@ -27,24 +27,8 @@ fn lines(ndjson: &str) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn build_and_runtime_output_are_stored_and_followed_live_over_rest() {
     let (app, cluster, invite, agent) = base_with_agent("web-1").await;
-    let repo = Repo::new();
-    repo.commit(
-        &[
-            (
-                "package.json",
-                r#"{"name":"app","version":"1.0.0","scripts":{"start":"node server.js"}}"#,
-            ),
-            ("server.js", APP),
-        ],
-        "v1",
-    );
-    let spec = json!({
-        "name": "web",
-        "instance_id": invite.instance_id,
-        "source": {"git": {"url": repo.url()}},
-        "build_command": "echo building the app",
-    });
-    let id = app.create_service(&cluster, &spec).await.id;
+    let extra = json!({"build_command": "echo building the app"});
+    let (id, _repo) = node_service(&app, &cluster, &invite.instance_id, "web", APP, extra).await;
     let dep = deploy_live(&app, &id).await;
 
     // Stored: the build's output and the app's, in order, with their streams.

@@ -20,6 +20,7 @@ mod isolation;
 mod limits;
 mod local;
 mod logs;
+mod metrics;
 mod monorepo;
 mod node_apps;
 mod python_apps;

@@ -1,0 +1,55 @@
+//! Metrics on the wire: every sampling interval (10 s by default) dployrd sends ONE
+//! [`MetricsFrame`] with its host's figures and each running service's, so Base stores a whole
+//! instance's sample in one message instead of one message per metric. Percentages and loads
+//! are hundredths (integers), so a frame is small and the store keeps exact integers.
+//! Added in protocol 3; a protocol-2 agent never sends it and Base still accepts it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::ServiceId;
+
+/// One sample of the instance and its services, taken at `at_ms` (the agent's clock; Base
+/// stores it under its own time of arrival).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsFrame {
+    pub at_ms: i64,
+    pub host: HostSample,
+    #[serde(default)]
+    pub services: Vec<ServiceSample>,
+}
+
+/// The machine's figures. CPU and the network rates are over the last interval, so the first
+/// frame after dployrd starts leaves them out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostSample {
+    /// All cores busy = 10000 (hundredths of a percent of the whole machine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_centi_pct: Option<u32>,
+    /// The 1, 5 and 15 minute load averages, in hundredths.
+    pub load_centi: [u32; 3],
+    pub mem_used_bytes: u64,
+    pub mem_total_bytes: u64,
+    pub swap_used_bytes: u64,
+    pub swap_total_bytes: u64,
+    /// The filesystem of dployrd's data directory.
+    pub disk_used_bytes: u64,
+    pub disk_total_bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rx_bytes_per_sec: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tx_bytes_per_sec: Option<u64>,
+}
+
+/// One service's figures: its processes (its cgroup's, or its process group's where there
+/// are no cgroups).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSample {
+    pub service_id: ServiceId,
+    /// One core fully busy = 10000; absent on its first sample or when unknown (a container).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_centi_pct: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mem_bytes: Option<u64>,
+    /// Restarts since dployrd started supervising it (crashes and failed health checks).
+    pub restarts: u32,
+}
