@@ -1,7 +1,9 @@
 //! `dployr domains list|add|verify|remove`: a service's custom domains. `add` and `list` print
 //! the DNS records to create; `verify` says why a domain is still pending.
 
-use proto::api::{AddDomainRequest, CertificateStatus, Domain, DomainList, DomainStatus};
+use proto::api::{
+    AddDomainRequest, CertificateStatus, Domain, DomainCertificate, DomainList, DomainStatus,
+};
 use reqwest::Method;
 
 use super::Ctx;
@@ -23,7 +25,7 @@ pub async fn domains(ctx: &Ctx, cmd: DomainsCmd) -> Result<()> {
             let rows: Vec<Vec<String>> = list
                 .domains
                 .iter()
-                .map(|d| vec![d.name.clone(), status(ctx, d), certificate(d)])
+                .map(|d| vec![d.name.clone(), status(ctx, d), certificate(&d.certificate)])
                 .collect();
             ctx.out.table(&["DOMAIN", "STATUS", "CERTIFICATE"], &rows);
             for d in list
@@ -96,13 +98,15 @@ fn status(ctx: &Ctx, d: &Domain) -> String {
     }
 }
 
-fn certificate(d: &Domain) -> String {
-    let c = &d.certificate;
+fn certificate(c: &DomainCertificate) -> String {
+    let expires = c.expires_at.as_deref().unwrap_or("?");
     match c.status {
-        CertificateStatus::None => "-".into(),
-        CertificateStatus::Issued => {
-            format!("issued, expires {}", c.expires_at.as_deref().unwrap_or("?"))
+        CertificateStatus::None if c.uploaded => {
+            format!("uploaded, expires {expires}, not serving yet")
         }
+        CertificateStatus::None => "-".into(),
+        CertificateStatus::Issued if c.uploaded => format!("uploaded, expires {expires}"),
+        CertificateStatus::Issued => format!("issued, expires {expires}"),
         CertificateStatus::Failed => format!("failed: {}", c.reason.as_deref().unwrap_or("?")),
     }
 }
@@ -112,5 +116,36 @@ fn records(d: &Domain) {
     println!("Create these DNS records for {}:", d.name);
     for r in &d.records {
         println!("  {:<5} {}  {}", r.kind, r.name, r.value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_certificate_column_says_issued_uploaded_or_failed() {
+        let cert = |status, uploaded| DomainCertificate {
+            status,
+            expires_at: Some("2027-03-01T00:00:00Z".into()),
+            issuer: Some("R11".into()),
+            reason: None,
+            retry_at: None,
+            uploaded,
+        };
+        let issued = certificate(&cert(CertificateStatus::Issued, false));
+        assert_eq!(issued, "issued, expires 2027-03-01T00:00:00Z");
+        let uploaded = certificate(&cert(CertificateStatus::Issued, true));
+        assert_eq!(uploaded, "uploaded, expires 2027-03-01T00:00:00Z");
+        let waiting = certificate(&cert(CertificateStatus::None, true));
+        assert_eq!(
+            waiting,
+            "uploaded, expires 2027-03-01T00:00:00Z, not serving yet"
+        );
+        let none = DomainCertificate {
+            expires_at: None,
+            ..cert(CertificateStatus::None, false)
+        };
+        assert_eq!(certificate(&none), "-");
     }
 }
