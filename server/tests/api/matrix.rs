@@ -59,6 +59,8 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     // The instance is offline here, so allowed calls end 409 (and record nothing); the
     // gateway tests (tools.rs, traversal.rs) run them against a real dployrd.
     ("WS", "/instances/{id}/console", Rule::Roles(ADMINS)),
+    // Stored metrics: read by every member, Guests included (a fresh instance has none: 200).
+    ("GET", "/instances/{id}/metrics", Rule::Roles(ALL)),
     ("WS", "/services/{id}/console", Rule::Roles(ADMINS)),
     ("GET", "/services/{id}/files", Rule::Roles(ADMINS)),
     ("DELETE", "/services/{id}/files", Rule::Roles(ADMINS)),
@@ -137,6 +139,7 @@ const MATRIX: &[(&str, &str, Rule)] = &[
         "/services/{id}/domains/{name}/certificate",
         Rule::Roles(ADMINS),
     ),
+    ("GET", "/services/{id}/metrics", Rule::Roles(ALL)),
     ("GET", "/services/{id}/logs", Rule::Roles(STAFF)),
     ("GET", "/deployments/{id}/logs", Rule::Roles(STAFF)),
     ("POST", "/services/{id}/rollback", Rule::Roles(STAFF)),
