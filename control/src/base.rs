@@ -141,6 +141,8 @@ pub struct Base {
     pub(crate) domains_sent: Arc<
         std::sync::Mutex<std::collections::HashMap<String, crate::domains::routing::DomainsSent>>,
     >,
+    /// Whether each instance's ingress domain has a wildcard record, and when that was seen.
+    pub(crate) wildcards: Arc<crate::domains::default_hosts::Wildcards>,
 }
 
 impl Base {
@@ -168,6 +170,7 @@ impl Base {
             clock: Clock::system(),
             instance_addrs: Arc::default(),
             domains_sent: Arc::default(),
+            wildcards: Arc::default(),
         }
     }
 

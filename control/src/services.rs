@@ -152,6 +152,12 @@ impl Base {
         let event = may.event(actor, AuditAction::ServiceCreate, &row.id, details);
         commit_with(tx, event).await?;
         self.activity.changed();
+        if self.has_public_default_host(&row).await {
+            // Its default host may get a certificate: the instance hears of it now, without
+            // the person waiting on a DNS lookup.
+            let (base, id) = (self.clone(), row.id.clone());
+            tokio::spawn(async move { base.send_domains(&id).await });
+        }
         view(&row, may.role())
     }
 

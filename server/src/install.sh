@@ -14,7 +14,12 @@
 # --data-dir DIR (DPLOYRD_DATA_DIR, default /var/lib/dployrd), --root DIR (DPLOYRD_ROOT:
 # install below DIR and do not touch systemd; for tests and image builds), --acme-email ADDR
 # (DPLOYRD_ACME_EMAIL: the certificate authority's contact), --acme-directory URL
-# (DPLOYRD_ACME_DIRECTORY, default Let's Encrypt production; `off`: no automatic certificates).
+# (DPLOYRD_ACME_DIRECTORY, default Let's Encrypt production; `off`: no automatic certificates),
+# --acme-eab-kid KID and --acme-eab-hmac-key KEY (DPLOYRD_ACME_EAB_KID, DPLOYRD_ACME_EAB_HMAC_KEY:
+# the External Account Binding ZeroSSL and Google Trust Services ask for; kept in
+# DATA_DIR/dployrd.env, 0600, never on a command line), --ingress-domain NAME
+# (DPLOYRD_INGRESS_DOMAIN: services answer at <service>.NAME; with a wildcard DNS record for
+# *.NAME pointing here, each of them gets a certificate too).
 set -eu
 
 BASE_URL="__DPLOYR_BASE_URL__"
@@ -24,6 +29,9 @@ DATA_DIR="${DPLOYRD_DATA_DIR:-/var/lib/dployrd}"
 ROOT="${DPLOYRD_ROOT:-}"
 ACME_DIRECTORY="${DPLOYRD_ACME_DIRECTORY:-https://acme-v02.api.letsencrypt.org/directory}"
 ACME_EMAIL="${DPLOYRD_ACME_EMAIL:-}"
+EAB_KID="${DPLOYRD_ACME_EAB_KID:-}"
+EAB_HMAC_KEY="${DPLOYRD_ACME_EAB_HMAC_KEY:-}"
+INGRESS_DOMAIN="${DPLOYRD_INGRESS_DOMAIN:-}"
 
 die() { echo "dployr install: $*" >&2; exit 1; }
 need() { [ $# -ge 2 ] || die "$1 needs a value"; }
@@ -38,23 +46,41 @@ while [ $# -gt 0 ]; do
     --root) need "$@"; ROOT=$2; shift 2 ;;
     --acme-email) need "$@"; ACME_EMAIL=$2; shift 2 ;;
     --acme-directory) need "$@"; ACME_DIRECTORY=$2; shift 2 ;;
-    *) die "unknown option $1 (expected --url, --token, --pin, --sha256, --prefix, --data-dir, --root, --acme-email, --acme-directory)" ;;
+    --acme-eab-kid) need "$@"; EAB_KID=$2; shift 2 ;;
+    --acme-eab-hmac-key) need "$@"; EAB_HMAC_KEY=$2; shift 2 ;;
+    --ingress-domain) need "$@"; INGRESS_DOMAIN=$2; shift 2 ;;
+    *) die "unknown option $1 (expected --url, --token, --pin, --sha256, --prefix, --data-dir, --root, --acme-email, --acme-directory, --acme-eab-kid, --acme-eab-hmac-key, --ingress-domain)" ;;
   esac
 done
 [ -n "$URL" ] && [ -n "$TOKEN" ] && [ -n "$PIN" ] || die "usage: install.sh --url WSS_URL --token TOKEN --pin sha256:HEX"
 
-# Automatic HTTPS for every verified domain unless turned off.
-ACME_ARGS=""
+# Automatic HTTPS for every verified domain unless turned off; the default hosts' domain.
+RUN_ARGS=""
 if [ "$ACME_DIRECTORY" != "off" ]; then
   case "$ACME_DIRECTORY" in https://*) ;; *) die "--acme-directory must be an https:// URL or off" ;; esac
-  ACME_ARGS=" --acme-directory $ACME_DIRECTORY"
-  if [ -n "$ACME_EMAIL" ]; then ACME_ARGS="$ACME_ARGS --acme-email $ACME_EMAIL"; fi
+  RUN_ARGS=" --acme-directory $ACME_DIRECTORY"
+  if [ -n "$ACME_EMAIL" ]; then RUN_ARGS="$RUN_ARGS --acme-email $ACME_EMAIL"; fi
 fi
+case "${EAB_KID:+kid}${EAB_HMAC_KEY:+key}" in
+  kid|key) die "--acme-eab-kid and --acme-eab-hmac-key go together" ;;
+esac
+case "$INGRESS_DOMAIN" in
+  "") ;;
+  *[!a-zA-Z0-9.-]*|.*|*.) die "--ingress-domain must be a DNS name like apps.example.com" ;;
+  *) RUN_ARGS="$RUN_ARGS --ingress-domain $INGRESS_DOMAIN" ;;
+esac
 
 BIN="$ROOT$PREFIX/dployrd"
 DATA="$ROOT$DATA_DIR"
 mkdir -p "$ROOT$PREFIX" "$DATA"
 chmod 700 "$DATA"
+# Secrets for dployrd's environment: readable by root only, and never on its command line.
+ENV_FILE="$DATA/dployrd.env"
+if [ -n "$EAB_KID" ]; then
+  (umask 077 && printf 'DPLOYRD_ACME_EAB_KID=%s\nDPLOYRD_ACME_EAB_HMAC_KEY=%s\n' "$EAB_KID" "$EAB_HMAC_KEY" > "$ENV_FILE")
+  chmod 600 "$ENV_FILE"
+  echo "wrote the ACME External Account Binding to $ENV_FILE"
+fi
 
 tmp="$BIN.download.$$"
 trap 'rm -f "$tmp"' EXIT
@@ -100,7 +126,8 @@ After=network-online.target
 Wants=network-online.target
 
 [Service]
-ExecStart=$BIN --data-dir $DATA run --http-listen 0.0.0.0:80 --https-listen 0.0.0.0:443$ACME_ARGS
+EnvironmentFile=-$ENV_FILE
+ExecStart=$BIN --data-dir $DATA run --http-listen 0.0.0.0:80 --https-listen 0.0.0.0:443$RUN_ARGS
 Restart=always
 RestartSec=2
 
@@ -113,5 +140,9 @@ WantedBy=multi-user.target"
   systemctl enable --now dployrd >/dev/null
   echo "dployrd is running under systemd (journalctl -u dployrd)"
 else
-  echo "start the agent with: $BIN --data-dir $DATA run"
+  if [ -f "$ENV_FILE" ]; then
+    echo "start the agent with: set -a; . $ENV_FILE; set +a; $BIN --data-dir $DATA run$RUN_ARGS"
+  else
+    echo "start the agent with: $BIN --data-dir $DATA run$RUN_ARGS"
+  fi
 fi

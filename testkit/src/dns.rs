@@ -1,7 +1,7 @@
 //! A tiny authoritative DNS server over UDP on 127.0.0.1, for tests that need real DNS answers
-//! (domain verification): it answers TXT and A questions for the names a test sets, NOERROR with
-//! no answer for a known name without that type, and NXDOMAIN otherwise. One thread; stops when
-//! dropped.
+//! (domain verification): it answers TXT and A questions for the names a test sets (`*.` one
+//! level for a wildcard), NOERROR with no answer for a known name without that type, and
+//! NXDOMAIN otherwise. One thread; stops when dropped.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
@@ -117,7 +117,17 @@ fn answer(q: &[u8], records: &Records) -> Option<Vec<u8>> {
     let question_end = i + 4;
     q.get(..question_end)?;
     let name = key(&labels.join("."));
-    let held = records.lock().expect("records lock").get(&name).cloned();
+    let held = {
+        let records = records.lock().expect("records lock");
+        // A name of its own, else a one-level wildcard (`*.apps.example.net`).
+        let wildcard = name
+            .split_once('.')
+            .map(|(_, parent)| format!("*.{parent}"));
+        records
+            .get(&name)
+            .or_else(|| wildcard.and_then(|w| records.get(&w)))
+            .cloned()
+    };
     let answers: Vec<Vec<u8>> = held
         .iter()
         .flatten()

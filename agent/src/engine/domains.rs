@@ -55,9 +55,11 @@ impl Engine {
     /// The hosts `service_id` serves: `<name>.<domain>` and its own domains (from Base's last
     /// `Domains` command if there was one, else the deploy order's).
     pub(super) fn hosts(&self, service_id: &str, spec: &ServiceSpec) -> Vec<String> {
-        let mut hosts = vec![format!("{}.{}", spec.name, self.inner.config.domain)];
+        let default = format!("{}.{}", spec.name, self.inner.config.domain);
+        let mut hosts = vec![default.clone()];
         match self.lock().domains.get(service_id) {
-            Some(d) => hosts.extend(d.hosts.iter().cloned()),
+            // Base may list the default host too (to get it a certificate).
+            Some(d) => hosts.extend(d.hosts.iter().filter(|h| **h != default).cloned()),
             None => hosts.extend(spec.domains.iter().cloned()),
         }
         hosts

@@ -10,11 +10,13 @@
 //! - [`spec_sync`]: the settings' `domains` and the domain rows kept equal (and the conflict
 //!   check every new claim goes through).
 //! - [`certs`]: uploaded certificates (key sealed) and the instance's certificate reports.
+//! - [`default_hosts`]: certificates for `<service>.<ingress domain>` when it has a wildcard.
 //!
 //! Viewing takes `cluster.view`; every change takes `services.manage` (Owner, Admin), like the
 //! rest of a service's settings.
 
 pub mod certs;
+pub mod default_hosts;
 pub mod names;
 mod pointers;
 pub mod routing;

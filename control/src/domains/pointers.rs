@@ -17,7 +17,7 @@ use crate::store::services::ServiceRow;
 #[derive(Debug, Default)]
 pub(crate) struct Pointers {
     addresses: Vec<IpAddr>,
-    default_host: Option<String>,
+    pub(super) default_host: Option<String>,
 }
 
 impl Pointers {

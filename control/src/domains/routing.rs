@@ -1,4 +1,5 @@
-//! Which hosts a service's instance routes: its verified domains, nothing else. Base says so with
+//! Which hosts a service's instance routes: its verified domains, nothing else (and its default
+//! host, for a certificate, when [`super::default_hosts`] says so). Base says so with
 //! `Command::Domains` whenever the set changes (a domain verified or removed, HSTS switched) and
 //! again on every agent (re)connect; deploy orders carry only verified hosts in `spec.domains`,
 //! so an agent that does not manage domains yet still routes no unverified host.
@@ -41,7 +42,8 @@ impl Base {
         sent.get(service_id).cloned()
     }
 
-    /// Tells the service's instance to route exactly its verified domains.
+    /// Tells the service's instance to route exactly its verified domains (and to get its
+    /// default host a certificate when that can work).
     pub async fn send_domains(&self, service_id: &str) {
         let pool = self.store.pool();
         let (svc, rows) = match (
@@ -59,9 +61,12 @@ impl Base {
             .iter()
             .filter(|r| r.status == DomainStatus::Verified)
             .collect();
+        let mut hosts: Vec<String> = verified.iter().map(|r| r.name.clone()).collect();
+        // Its default host too, when a CA can reach it ([`super::default_hosts`]).
+        hosts.extend(self.certified_default_host(&svc).await);
         let domains = ServiceDomains {
             service_id: svc.id.clone().into(),
-            hosts: verified.iter().map(|r| r.name.clone()).collect(),
+            hosts,
             // One HSTS switch per service on the wire: on when any verified domain asks for it.
             hsts: verified.iter().any(|r| r.hsts != 0),
         };

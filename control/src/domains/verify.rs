@@ -33,12 +33,12 @@ pub fn backoff(failures: i64) -> Duration {
     CHECK_EVERY.saturating_mul(1 << doublings).min(MAX_BACKOFF)
 }
 
-/// The TXT strings at `name`, or why there are none, in words for the team.
-async fn txt_strings(server: Option<SocketAddr>, name: &str) -> Result<Vec<String>, String> {
+/// A resolver that asks `server`, or the system's resolvers, and keeps no answer: a record
+/// created a minute ago must be seen now.
+pub(crate) fn resolver(server: Option<SocketAddr>) -> Result<TokioResolver, String> {
     let mut opts = ResolverOpts::default();
     opts.timeout = Duration::from_secs(3);
     opts.attempts = 2;
-    // A record created a minute ago must be seen now: no answer (or its absence) is kept.
     opts.cache_size = 0;
     let builder = match server {
         Some(addr) => {
@@ -49,7 +49,12 @@ async fn txt_strings(server: Option<SocketAddr>, name: &str) -> Result<Vec<Strin
         None => TokioResolver::builder_tokio()
             .map_err(|e| format!("cannot read the system's DNS configuration: {e}"))?,
     };
-    let resolver = builder.with_options(opts).build();
+    Ok(builder.with_options(opts).build())
+}
+
+/// The TXT strings at `name`, or why there are none, in words for the team.
+async fn txt_strings(server: Option<SocketAddr>, name: &str) -> Result<Vec<String>, String> {
+    let resolver = resolver(server)?;
     let fqdn = format!("{name}.");
     match resolver.txt_lookup(fqdn).await {
         Ok(found) => Ok(found
@@ -189,6 +194,7 @@ impl Base {
         stop: impl std::future::Future<Output = ()>,
     ) {
         crate::periodic::every(every, stop, "checking pending domains", || async {
+            self.recheck_wildcards().await;
             self.check_pending_domains().await.map(drop)
         })
         .await;

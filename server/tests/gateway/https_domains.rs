@@ -24,9 +24,17 @@ fn port_in(agent: &RunningAgent, file: &str) -> u16 {
     addr.trim().parse::<std::net::SocketAddr>().unwrap().port()
 }
 
-async fn a_verified_domain_gets_a_certificate_by(challenge: ChallengeKind) {
+/// A Base, pebble, and a dployrd with HTTP and HTTPS ingress and ACME at pebble by `challenge`,
+/// its services' default hosts under `ingress_domain`.
+struct WithAcme {
+    d: Deployer,
+    pebble: Pebble,
+    http_port: u16,
+    https_port: u16,
+}
+
+async fn with_acme(challenge: ChallengeKind, ingress_domain: &str) -> WithAcme {
     let gw = Gateway::start().await;
-    gw.dns.set_a(DOMAIN, Ipv4Addr::LOCALHOST);
     let mut pebble = Pebble::prepare(gw.dns.addr(), None);
     let invite = gw.invite("web-1").await;
     let (directory, ca_root) = (pebble.directory(), pebble.https_root.clone());
@@ -43,6 +51,7 @@ async fn a_verified_domain_gets_a_certificate_by(challenge: ChallengeKind) {
         };
         agent::run::RunOptions {
             https_listen: Some("127.0.0.1:0".parse().unwrap()),
+            ingress_domain: ingress_domain.into(),
             acme: Some(acme),
             ..RunningAgent::test_options()
         }
@@ -63,6 +72,22 @@ async fn a_verified_domain_gets_a_certificate_by(challenge: ChallengeKind) {
             .build()
             .unwrap(),
     };
+    WithAcme {
+        d,
+        pebble,
+        http_port,
+        https_port,
+    }
+}
+
+async fn a_verified_domain_gets_a_certificate_by(challenge: ChallengeKind) {
+    let WithAcme {
+        d,
+        pebble,
+        http_port,
+        https_port,
+    } = with_acme(challenge, "test").await;
+    d.gw.dns.set_a(DOMAIN, Ipv4Addr::LOCALHOST);
 
     let repo = Repo::new();
     repo.commit(&files(&node_app("v1")), "v1");
@@ -120,4 +145,85 @@ async fn https_domains_a_verified_domain_gets_a_certificate_by_http01_and_serves
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_domains_a_verified_domain_gets_a_certificate_by_tls_alpn01_and_serves_the_app() {
     a_verified_domain_gets_a_certificate_by(ChallengeKind::TlsAlpn01).await;
+}
+
+/// What Base last sent about `service`'s domains, once it has sent something.
+async fn domains_sent(gw: &Gateway, service: &str) -> control::domains::routing::DomainsSent {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(sent) = gw.base.last_domains_sent(service) {
+            return sent;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "Base sent {service}'s domains to nobody in 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A service's default host `<service>.<ingress domain>` gets a certificate without any domain
+/// added, when the instance's ingress domain has a wildcard record (and only then: a second
+/// instance whose domain has none is sent no host to certify).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_domains_a_default_host_gets_a_certificate_when_the_ingress_domain_has_a_wildcard() {
+    let WithAcme {
+        d,
+        pebble,
+        https_port,
+        ..
+    } = with_acme(ChallengeKind::Http01, "apps.example.net").await;
+    d.gw.dns.set_a("*.apps.example.net", Ipv4Addr::LOCALHOST);
+    let invite = d.gw.invite("bare-1").await;
+    let _bare = RunningAgent::join_and_run_options(&invite, |_| agent::run::RunOptions {
+        ingress_domain: "bare.example.net".into(),
+        ..RunningAgent::test_options()
+    })
+    .await;
+    d.gw.wait_online(&invite.instance_id, true).await;
+
+    let repo = Repo::new();
+    repo.commit(&files(&node_app("v1")), "v1");
+    let svc = d
+        .service("shop", git_source(&repo), serde_json::json!({}))
+        .await;
+    let sent = domains_sent(&d.gw, &svc).await;
+    assert_eq!(sent.hosts, ["shop.apps.example.net"], "{sent:?}");
+    d.live(&d.deploy(&svc).await).await;
+
+    let root = pebble.issuing_root().await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let (status, body) = loop {
+        // No certificate yet: the handshake fails until dployrd installs the issued one.
+        match https_get(https_port, "shop.apps.example.net", root.clone(), "/").await {
+            Ok((status, body, _)) => break (status, body),
+            Err(e) => assert!(
+                tokio::time::Instant::now() < deadline,
+                "no certificate for the default host in 60 s ({e}); pebble said:\n{}",
+                pebble.log()
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!((status, body.as_str()), (200, "v1"));
+
+    let bare =
+        d.gw.base
+            .create_service(
+                &d.gw.owner,
+                &d.gw.cluster,
+                serde_json::from_value(serde_json::json!({
+                    "name": "plain",
+                    "instance_id": invite.instance_id,
+                    "source": git_source(&repo),
+                }))
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+    let sent = domains_sent(&d.gw, &bare.id).await;
+    assert!(
+        sent.hosts.is_empty(),
+        "no wildcard, no host to certify: {sent:?}"
+    );
 }

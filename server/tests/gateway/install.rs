@@ -9,6 +9,9 @@ use std::time::Duration;
 use crate::support::Fetch;
 use crate::{add_instance, base_with_owner, eventually, status_of};
 
+/// An ACME External Account Binding key (base64url), as ZeroSSL hands one out.
+const EAB_KEY: &str = "c2VjcmV0LWtleS1vZi10aGUtY2E";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn install_script_installs_joins_and_is_idempotent() {
     let (app, cluster) = base_with_owner().await;
@@ -39,6 +42,8 @@ async fn install_script_installs_joins_and_is_idempotent() {
             .arg(format!("sha256:{pin}"))
             .arg("--root")
             .arg(&root_path)
+            .args(["--ingress-domain", "apps.example.net"])
+            .args(["--acme-eab-kid", "kid-1", "--acme-eab-hmac-key", EAB_KEY])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -73,6 +78,29 @@ async fn install_script_installs_joins_and_is_idempotent() {
             & 0o777,
         0o600
     );
+    // The External Account Binding went to a root-only environment file, not a command line.
+    let env_file = data.join("dployrd.env");
+    assert_eq!(
+        std::fs::metadata(&env_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::read_to_string(&env_file).unwrap(),
+        format!("DPLOYRD_ACME_EAB_KID=kid-1\nDPLOYRD_ACME_EAB_HMAC_KEY={EAB_KEY}\n")
+    );
+    let start = out
+        .lines()
+        .find(|l| l.starts_with("start the agent with:"))
+        .unwrap_or_else(|| panic!("no start command: {out}"));
+    assert!(
+        start.contains(". ") && start.contains("dployrd.env") && !start.contains(EAB_KEY),
+        "{start}"
+    );
+    assert!(
+        start.contains("--ingress-domain apps.example.net"),
+        "{start}"
+    );
+    assert!(!out.contains(EAB_KEY), "the key is never printed: {out}");
     let bin_mtime = std::fs::metadata(&installed).unwrap().modified().unwrap();
     let enrollment = std::fs::read(data.join("enrollment.json")).unwrap();
 
