@@ -4,11 +4,10 @@
 // reload; the Instances page shows each server's headroom and its host charts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startBase, startBrowser, gotoHydrated, shot, signUpFirst, until } from './harness.mjs';
+import { rmSync } from 'node:fs';
+import {
+  deployLocalService, gotoHydrated, nodeRepo, shot, signUpFirst, startBase, startBrowser, until,
+} from './harness.mjs';
 
 let base;
 let chrome;
@@ -16,10 +15,6 @@ let page;
 let repo;
 let cluster;
 let serviceId;
-
-function git(...args) {
-  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: repo });
-}
 
 const api = async (path) => {
   const r = await page.request.get(`${base.url}/api/v1${path}`);
@@ -45,17 +40,11 @@ before(async () => {
   base = await startBase({ localAgent: true });
   chrome = await startBrowser();
   page = await (await chrome.browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  repo = mkdtempSync(join(tmpdir(), 'dployr-e2e-metrics-'));
-  git('init', '-q', '-b', 'main');
   // Holds ~20 MB so its memory is plainly not zero.
-  writeFileSync(join(repo, 'package.json'),
-    '{"name":"m","version":"1.0.0","scripts":{"start":"node server.js"}}');
-  writeFileSync(join(repo, 'server.js'), `
+  repo = nodeRepo('dployr-e2e-metrics-', `
 const keep = Buffer.alloc(20 * 1024 * 1024, 7);
 require('http').createServer((q, s) => s.end('ok ' + keep[0])).listen(process.env.PORT, '127.0.0.1');
 `);
-  git('add', '-A');
-  git('commit', '-q', '-m', 'v1');
 });
 
 after(async () => {
@@ -66,27 +55,7 @@ after(async () => {
 
 test('a deployed service has stored metrics', async () => {
   await signUpFirst(page, base.url);
-  cluster = page.url().match(/cl_[0-9a-z]+/)[0];
-  const instance = await until(async () => {
-    const text = await (await page.request.get(`${base.url}/api/v1/clusters/${cluster}/instances`)).text();
-    return text.includes('"online"') && text.match(/ins_[0-9a-z]+/)[0];
-  }, 60000, 'the local dployrd to come online');
-  const made = await page.request.post(`${base.url}/api/v1/clusters/${cluster}/services`, {
-    headers: { Origin: base.url },
-    data: { name: 'metered', instance_id: instance, source: { git: { url: `file://${repo}` } }, runtime: 'node' },
-  });
-  assert.equal(made.status(), 201, await made.text());
-  serviceId = (await made.json()).id;
-  const deploy = await page.request.post(`${base.url}/api/v1/services/${serviceId}/deployments`, {
-    headers: { Origin: base.url }, data: {},
-  });
-  assert.ok(deploy.ok(), await deploy.text());
-  const depId = (await deploy.json()).deployment.id;
-  await until(async () => {
-    const d = await api(`/deployments/${depId}`);
-    if (['failed', 'timed_out', 'cancelled'].includes(d.state)) throw new Error(JSON.stringify(d));
-    return d.state === 'live';
-  }, 120000, 'the deployment to go live');
+  ({ cluster, service: serviceId } = await deployLocalService(page, base.url, repo, 'metered'));
   // dployrd reports every 10 s: two points with memory within half a minute.
   await until(async () => (await api(`/services/${serviceId}/metrics?since=1h`)).points
     .filter((p) => p.mem_bytes > 0).length >= 2, 45000, 'two stored points with memory');
@@ -101,8 +70,9 @@ test('the service page draws its CPU, memory and restarts from the stored series
   assert.ok(drawn.points >= 2 && drawn.points <= stored.points.length
     && drawn.points >= stored.points.length - 1, `${drawn.points} drawn, ${stored.points.length} stored`);
   assert.ok(drawn.vertices >= drawn.points, 'every point is a vertex of the line');
-  // Memory is far above the axis's floor: not every vertex sits on the baseline.
-  assert.ok(drawn.ys.some((y) => y < Math.max(...drawn.ys)) || new Set(drawn.ys).size === 1);
+  // The value axis tops out at a round number at most twice the largest value, so the highest
+  // point is drawn in the upper half of the plot (y from 8 at the top to 104 at the axis).
+  assert.ok(Math.min(...drawn.ys) <= 56.5, `the highest point is in the upper half: ${drawn.ys}`);
   const latest = await page.getAttribute('[data-chart="memory"] .chart-latest', 'data-latest');
   const shown = bytesOf(latest);
   const mems = stored.points.map((p) => p.mem_bytes).filter((m) => m > 0);
@@ -114,7 +84,7 @@ test('the service page draws its CPU, memory and restarts from the stored series
   // CPU in percent, restarts a count (none yet).
   assert.match(await page.getAttribute('[data-chart="cpu"] .chart-latest', 'data-latest'), /^[\d.]+ %$/);
   assert.equal(await page.getAttribute('[data-chart="restarts"] .chart-latest', 'data-latest'), '0');
-  assert.ok((await line('cpu')).points >= 2);
+  assert.ok((await line('cpu')).points >= 1);
   await shot(page, 'metrics-service');
 });
 
