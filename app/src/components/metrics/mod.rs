@@ -191,3 +191,45 @@ pub fn MetricsCharts(
         </section>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proto::api::{HostPoint, MetricPoint};
+
+    #[test]
+    fn each_range_asks_for_the_resolution_base_keeps_for_it() {
+        let asked: Vec<_> = Range::ALL
+            .iter()
+            .map(|r| (r.since(), r.step_secs(), r.refresh().as_secs()))
+            .collect();
+        assert_eq!(asked, [("1h", 10, 10), ("24h", 60, 60), ("7d", 3600, 60)]);
+    }
+
+    #[test]
+    fn a_chart_takes_its_series_from_the_points_that_have_them() {
+        let point = |at: &str, mem: Option<i64>, rx: i64| MetricPoint {
+            at: at.into(),
+            mem_bytes: mem,
+            host: Some(HostPoint {
+                mem_total_bytes: 1000,
+                rx_bytes_per_sec: Some(rx),
+                ..HostPoint::default()
+            }),
+            ..MetricPoint::default()
+        };
+        let series = MetricSeries {
+            step_secs: 10,
+            points: vec![
+                point("1970-01-01T00:00:10Z", Some(250), 5),
+                point("1970-01-01T00:00:20Z", None, 7),
+            ],
+        };
+        let memory = chart_data(&HOST_CHARTS[1], Range::Hour, &series);
+        assert_eq!(memory.lines[0].points, [(10_000, 25.0)]);
+        assert_eq!(memory.step_ms, 10_000);
+        let network = chart_data(&HOST_CHARTS[3], Range::Hour, &series);
+        assert_eq!(network.lines[0].name, "In");
+        assert_eq!(network.lines[0].points, [(10_000, 5.0), (20_000, 7.0)]);
+    }
+}
