@@ -18,6 +18,7 @@ use crate::server::{
 pub mod domains;
 pub mod env;
 pub mod hooks;
+pub mod metrics;
 pub mod services;
 pub mod team;
 

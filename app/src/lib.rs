@@ -47,6 +47,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="stylesheet" href="/pkg/main.css" />
                 <link rel="stylesheet" href="/pkg/services.css" />
+                <link rel="stylesheet" href="/pkg/charts.css" />
                 <link rel="icon" type="image/svg+xml" href="/pkg/favicon.svg" />
                 <link rel="stylesheet" href="/pkg/xterm/xterm.css" />
                 // The console's xterm.js bindings import these bare names (TOOLCHAIN.md).

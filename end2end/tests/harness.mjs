@@ -1,8 +1,10 @@
 // Starts a real dployr-server on a free port with a fresh data dir (optionally with a real local
 // dployrd that joins the first cluster, ingress on its own free port), and Debian's Chromium
 // through playwright-core (flags from shared/TOOLCHAIN.md). Everything is torn down by stop().
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -253,4 +255,51 @@ export async function addInstance(page, name) {
 
 export async function shot(page, name) {
   await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+/**
+ * A git repository in a fresh temp dir (`prefix` names it) holding a Node app whose `npm start`
+ * runs `serverJs`, committed on `main`. The caller removes the dir.
+ */
+export function nodeRepo(prefix, serverJs) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const git = (...args) => execFileSync('git',
+    ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: dir });
+  git('init', '-q', '-b', 'main');
+  writeFileSync(join(dir, 'package.json'),
+    '{"name":"app","version":"1.0.0","scripts":{"start":"node server.js"}}');
+  writeFileSync(join(dir, 'server.js'), serverJs);
+  git('add', '-A');
+  git('commit', '-q', '-m', 'v1');
+  return dir;
+}
+
+/**
+ * On the cluster `page` is signed in to (its URL names it), waits for Base's local dployrd to be
+ * online, creates the Node service `name` from the repository in `repo` there and deploys it,
+ * waiting until the deployment is live. Returns the cluster's, the instance's and the service's ids.
+ */
+export async function deployLocalService(page, url, repo, name) {
+  const cluster = page.url().match(/cl_[0-9a-z]+/)[0];
+  const instance = await until(async () => {
+    const text = await (await page.request.get(`${url}/api/v1/clusters/${cluster}/instances`)).text();
+    return text.includes('"online"') && text.match(/ins_[0-9a-z]+/)[0];
+  }, 60000, 'the local dployrd to come online');
+  const made = await page.request.post(`${url}/api/v1/clusters/${cluster}/services`, {
+    headers: { Origin: url },
+    data: { name, instance_id: instance, source: { git: { url: `file://${repo}` } }, runtime: 'node' },
+  });
+  assert.equal(made.status(), 201, await made.text());
+  const service = (await made.json()).id;
+  const dep = await page.request.post(`${url}/api/v1/services/${service}/deployments`, {
+    headers: { Origin: url }, data: {},
+  });
+  assert.ok(dep.ok(), await dep.text());
+  const depId = (await dep.json()).deployment.id;
+  await until(async () => {
+    const d = await (await page.request.get(`${url}/api/v1/deployments/${depId}`)).json();
+    if (['failed', 'timed_out', 'cancelled'].includes(d.state)) throw new Error(JSON.stringify(d));
+    return d.state === 'live';
+  }, 120000, 'the deployment to go live');
+  return { cluster, instance, service };
 }

@@ -4,11 +4,10 @@
 // compare bytes, rename and delete a file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startBase, startBrowser, gotoHydrated, shot, signUpFirst, until } from './harness.mjs';
+import { readFileSync, rmSync } from 'node:fs';
+import {
+  deployLocalService, gotoHydrated, nodeRepo, shot, signUpFirst, startBase, startBrowser, until,
+} from './harness.mjs';
 
 let base;
 let chrome;
@@ -16,10 +15,6 @@ let page;
 let repo;
 let serviceUrl;
 let clusterUrl;
-
-function git(...args) {
-  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], { cwd: repo });
-}
 
 /** What the terminal shows now (xterm's DOM renderer: one row per line). */
 const screen = () => page.locator('#console .xterm-rows').innerText();
@@ -30,36 +25,13 @@ before(async () => {
   chrome = await startBrowser();
   const context = await chrome.browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   page = await context.newPage();
-  repo = mkdtempSync(join(tmpdir(), 'dployr-e2e-tools-'));
-  git('init', '-q', '-b', 'main');
-  writeFileSync(join(repo, 'package.json'), '{"name":"t","version":"1.0.0","scripts":{"start":"node server.js"}}');
-  writeFileSync(join(repo, 'server.js'), "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1');\n");
-  git('add', '-A');
-  git('commit', '-q', '-m', 'v1');
+  repo = nodeRepo('dployr-e2e-tools-',
+    "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1');\n");
 
   await signUpFirst(page, base.url);
-  const cluster = page.url().match(/cl_[0-9a-z]+/)[0];
-  const instance = await until(async () => {
-    const text = await (await page.request.get(`${base.url}/api/v1/clusters/${cluster}/instances`)).text();
-    return text.includes('"online"') && text.match(/ins_[0-9a-z]+/)[0];
-  }, 60000, 'the local dployrd to come online');
-  const made = await page.request.post(`${base.url}/api/v1/clusters/${cluster}/services`, {
-    headers: { Origin: base.url },
-    data: { name: 'tools', instance_id: instance, source: { git: { url: `file://${repo}` } }, runtime: 'node' },
-  });
-  assert.equal(made.status(), 201, await made.text());
-  const id = (await made.json()).id;
+  const { cluster, service: id } = await deployLocalService(page, base.url, repo, 'tools');
   serviceUrl = `${base.url}/c/${cluster}/services/${id}`;
   clusterUrl = `${base.url}/c/${cluster}`;
-  const dep = await page.request.post(`${base.url}/api/v1/services/${id}/deployments`, {
-    headers: { Origin: base.url }, data: {},
-  });
-  const depId = (await dep.json()).deployment.id;
-  await until(async () => {
-    const d = await (await page.request.get(`${base.url}/api/v1/deployments/${depId}`)).json();
-    if (['failed', 'timed_out', 'cancelled'].includes(d.state)) throw new Error(JSON.stringify(d));
-    return d.state === 'live';
-  }, 120000, 'the deployment to go live');
 });
 
 after(async () => {

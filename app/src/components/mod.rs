@@ -8,14 +8,18 @@
 //! - [`icons`]: inline SVG icons (no icon font, no extra request).
 //! - [`service_form`]: a service's settings inputs (create form and Settings).
 //! - [`live`]: following a WebSocket that pushes a page's data on every change.
+//! - [`chart`]: SVG line charts of time series (metrics), drawn without a chart library.
+//! - [`metrics`]: a service's or an instance's metrics charts with a range switch, kept fresh.
 //! - [`time`]: durations between the times Base sends.
 
+pub mod chart;
 pub mod events;
 pub mod forms;
 pub mod icons;
 pub mod layout;
 pub mod live;
 pub mod loaded;
+pub mod metrics;
 pub mod page;
 pub mod service_form;
 pub mod time;

@@ -1,7 +1,9 @@
 //! `/c/{cluster}/instances`: the cluster's servers with live status. The server renders the
 //! list; once hydrated, a WebSocket (`/api/v1/clusters/{id}/instances/live`) pushes the fresh
 //! list whenever an agent connects or drops, so nobody polls. Admins add a server (and get its
-//! one-time install command with a copy button) or remove one (after confirming).
+//! one-time install command with a copy button) or remove one (after confirming). Below the
+//! list, every member sees each server's headroom and a chosen server's charts
+//! ([`super::headroom`]).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,6 +15,7 @@ use crate::components::forms::{ConfirmButton, Field, FormError, SubmitButton, er
 use crate::components::live::follow;
 use crate::components::loaded::Loaded;
 use crate::components::page::{ColumnHeads, PageHeader};
+use crate::pages::headroom::InstanceMetrics;
 use crate::pages::services::powers;
 
 #[component]
@@ -69,6 +72,7 @@ pub fn InstancesPage() -> impl IntoView {
                 }
             }
         </Loaded>
+        <InstanceMetrics cluster_id=Signal::derive(cluster_id) />
         {move || may_manage().then(|| view! {
             <section class="settings-section" aria-labelledby="add-instance-title">
                 <h2 id="add-instance-title">"Add an instance"</h2>

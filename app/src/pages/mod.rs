@@ -6,6 +6,7 @@ pub mod cluster_settings;
 pub mod console;
 pub mod events;
 pub mod files;
+pub mod headroom;
 pub mod home;
 pub mod instances;
 pub mod invite;

@@ -74,6 +74,10 @@ const RPC: &[(&str, Rule)] = &[
     ("create_token", Rule::Roles(ADMINS)),
     ("revoke_token", Rule::Roles(ADMINS)),
     ("list_events", Rule::Roles(ALL)),
+    // The metrics charts: every member reads, Guests included, as the REST routes.
+    ("get_service_metrics", Rule::Roles(ALL)),
+    ("get_instance_metrics", Rule::Roles(ALL)),
+    ("get_headroom", Rule::Roles(ALL)),
 ];
 
 /// `/rpc/list_env1234…` → `list_env` (the macro appends a hash of the source location).
@@ -252,6 +256,16 @@ async fn args(w: &World, name: &str) -> Vec<(String, String)> {
             a
         }
         "get_domains" => vec![pair("service_id", &s)],
+        "get_service_metrics" => vec![
+            pair("service_id", &s),
+            pair("since", "1h"),
+            pair("step", "10"),
+        ],
+        "get_instance_metrics" => vec![
+            pair("instance_id", &w.instance),
+            pair("since", "24h"),
+            pair("step", "60"),
+        ],
         "get_service_detail" | "list_env" | "get_webhook" | "disable_webhook" => {
             vec![pair("service_id", &s)]
         }

@@ -1,7 +1,8 @@
 //! `/c/{cluster}/services/{service}`: one service. The header says where it stands and offers
 //! Deploy (Member and up, with an optional ref), Restart / Stop / Start once it has a live
 //! release (Member and up) and Delete (Admin and up, after confirming); below are its
-//! deployments, the live log viewer (Member and up: Guests do not read output), its Settings and
+//! deployments, the live log viewer (Member and up: Guests do not read output), its metrics
+//! charts (CPU, memory, restarts; every member), its Settings and
 //! its Domains (managed by Admin and up) and (Admin and up) its Deploy hooks. Server-rendered from a resource; once hydrated,
 //! `/api/v1/services/{id}/live` pushes the service and its deployments after every change, so a
 //! deployment shows up and moves through its steps without a reload.
@@ -21,6 +22,7 @@ use super::{Powers, StatusBadge, powers, source_text};
 use crate::api::services::{DeleteService, DeployService, ServiceAction, get_service_detail};
 use crate::components::forms::{FieldError, FormError, SubmitButton, error_of, field_error};
 use crate::components::live;
+use crate::components::metrics::{MetricsCharts, SERVICE_CHARTS, Source};
 use crate::pages::not_found::ErrorPage;
 
 #[component]
@@ -68,6 +70,8 @@ pub fn ServicePage() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <MetricsCharts id="service-metrics" title="Metrics" specs=SERVICE_CHARTS
+            source=Signal::stored(Some(Source::Service(panels_id.get_value()))) />
         {move || p.deploy.get().then(|| view! { <EnvPanel service_id=panels_id.get_value() /> })}
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
