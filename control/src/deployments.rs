@@ -339,6 +339,13 @@ impl Base {
         services_sql::update(&mut **tx, &svc).await?;
         // A cancellation is recorded by the person's `deployment.cancel`, not again here.
         if to == DeployState::Live || (to.is_failure() && to != DeployState::Cancelled) {
+            let action = if to == DeployState::Live {
+                AuditAction::DeploymentLive
+            } else {
+                AuditAction::DeploymentEnd
+            };
+            let details =
+                json!({ "service": svc.name, "state": to.as_str(), "reason": step.reason });
             record(
                 &mut **tx,
                 NewEvent {
@@ -346,14 +353,21 @@ impl Base {
                     actor_user_id: None,
                     actor_token_id: None,
                     client: &ClientInfo::default(),
-                    action: if to == DeployState::Live {
-                        AuditAction::DeploymentLive
-                    } else {
-                        AuditAction::DeploymentEnd
-                    },
+                    action,
                     target: Some(&row.id),
-                    details: json!({ "service": svc.name, "state": to.as_str(), "reason": step.reason }),
+                    details: details.clone(),
                 },
+            )
+            .await?;
+            let limits = &self.config.notify;
+            crate::notify::events::on_event(
+                tx,
+                limits,
+                &svc.cluster_id,
+                action,
+                &row.id,
+                &details,
+                now,
             )
             .await?;
         }

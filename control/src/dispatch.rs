@@ -280,6 +280,12 @@ impl Base {
             };
             if let Some(action) = action {
                 let client = crate::ClientInfo::default();
+                let details = serde_json::json!({
+                    "service": svc.name,
+                    "deployment": svc.live_deployment_id,
+                    "reason": report.reason,
+                    "restarts": report.restarts,
+                });
                 crate::events::record(
                     &mut *tx,
                     crate::events::NewEvent {
@@ -289,13 +295,20 @@ impl Base {
                         client: &client,
                         action,
                         target: Some(&svc.id),
-                        details: serde_json::json!({
-                            "service": svc.name,
-                            "deployment": svc.live_deployment_id,
-                            "reason": report.reason,
-                            "restarts": report.restarts,
-                        }),
+                        details: details.clone(),
                     },
+                )
+                .await?;
+                let limits = &self.config.notify;
+                let now = self.clock.now_ms();
+                crate::notify::events::on_event(
+                    &mut tx,
+                    limits,
+                    &svc.cluster_id,
+                    action,
+                    &svc.id,
+                    &details,
+                    now,
                 )
                 .await?;
             }

@@ -333,9 +333,21 @@ impl Base {
             client: &system,
             action,
             target: Some(&row.service_id),
-            details,
+            details: details.clone(),
         };
         record(&mut *tx, event).await?;
+        let now = self.clock.now_ms();
+        let limits = &self.config.notify;
+        crate::notify::events::on_event(
+            &mut tx,
+            limits,
+            &row.cluster_id,
+            action,
+            &row.service_id,
+            &details,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.activity.changed();
         Ok(())
