@@ -21,7 +21,7 @@ use crate::{Actor, Base, DomainError, clock, ids};
 
 /// Deliveries listed per channel.
 const DELIVERIES_SHOWN: i64 = 50;
-const MAX_CHANNELS: usize = 50;
+const MAX_CHANNELS: usize = 100;
 
 fn check_url(url: &str) -> Result<(), DomainError> {
     let ok = url::Url::parse(url)
@@ -189,7 +189,7 @@ impl Base {
         };
         let mut tx = self.store.begin().await?;
         if sql::in_cluster(&mut *tx, may.cluster_id()).await?.len() >= MAX_CHANNELS {
-            return Err(DomainError::invalid("channels", "at most 50 per cluster"));
+            return Err(DomainError::invalid("channels", "at most 100 per cluster"));
         }
         sql::insert(&mut *tx, &row).await?;
         let details = json!({ "name": row.name, "kind": row.kind, "events": req.events });

@@ -150,6 +150,12 @@ impl World {
             ("POST", "/clusters/{id}/tokens") => {
                 json!({ "name": self.unique("ci "), "role": "guest" })
             }
+            ("POST", "/clusters/{id}/notifications") => json!({
+                "name": self.unique("ops "), "kind": "webhook",
+                "url": "http://127.0.0.1:9/hook", "events": ["deploy.failed"] }),
+            ("PATCH", "/clusters/{id}/notifications/{channel}") => {
+                json!({ "name": self.unique("renamed ") })
+            }
             ("POST", "/services/{id}/env/import") => json!({ "dotenv": "A=1\nB=2\n" }),
             ("PUT", "/services/{id}/env/{key}") => json!({ "value": "v", "secret": true }),
             ("POST", "/services/{id}/rollback") => json!({ "deployment_id": self.deployment }),
@@ -210,6 +216,17 @@ impl World {
         }
         if path.contains("{token}") {
             path = path.replace("{token}", &self.members_token().await);
+        }
+        if path.contains("{channel}") {
+            let made = self
+                .ana(
+                    Method::POST,
+                    &format!("/clusters/{c}/notifications"),
+                    json!({ "name": self.unique("ch "), "kind": "webhook",
+                            "url": "http://127.0.0.1:9/hook", "events": ["deploy.failed"] }),
+                )
+                .await;
+            path = path.replace("{channel}", made["channel"]["id"].as_str().unwrap());
         }
         if path.contains("{name}") {
             let name = format!("{}.example.com", self.unique("dom-"));
