@@ -339,35 +339,22 @@ impl Base {
         services_sql::update(&mut **tx, &svc).await?;
         // A cancellation is recorded by the person's `deployment.cancel`, not again here.
         if to == DeployState::Live || (to.is_failure() && to != DeployState::Cancelled) {
-            let action = if to == DeployState::Live {
-                AuditAction::DeploymentLive
-            } else {
-                AuditAction::DeploymentEnd
-            };
-            let details =
-                json!({ "service": svc.name, "state": to.as_str(), "reason": step.reason });
-            record(
-                &mut **tx,
+            // With what it alerts (deploy succeeded or failed).
+            self.record_alerting(
+                tx,
                 NewEvent {
                     cluster_id: Some(&svc.cluster_id),
                     actor_user_id: None,
                     actor_token_id: None,
                     client: &ClientInfo::default(),
-                    action,
+                    action: if to == DeployState::Live {
+                        AuditAction::DeploymentLive
+                    } else {
+                        AuditAction::DeploymentEnd
+                    },
                     target: Some(&row.id),
-                    details: details.clone(),
+                    details: json!({ "service": svc.name, "state": to.as_str(), "reason": step.reason }),
                 },
-            )
-            .await?;
-            let limits = &self.config.notify;
-            crate::notify::events::on_event(
-                tx,
-                limits,
-                &svc.cluster_id,
-                action,
-                &row.id,
-                &details,
-                now,
             )
             .await?;
         }

@@ -280,14 +280,9 @@ impl Base {
             };
             if let Some(action) = action {
                 let client = crate::ClientInfo::default();
-                let details = serde_json::json!({
-                    "service": svc.name,
-                    "deployment": svc.live_deployment_id,
-                    "reason": report.reason,
-                    "restarts": report.restarts,
-                });
-                crate::events::record(
-                    &mut *tx,
+                // With what it alerts (unhealthy, recovered, crash-looping).
+                self.record_alerting(
+                    &mut tx,
                     crate::events::NewEvent {
                         cluster_id: Some(&svc.cluster_id),
                         actor_user_id: None,
@@ -295,20 +290,13 @@ impl Base {
                         client: &client,
                         action,
                         target: Some(&svc.id),
-                        details: details.clone(),
+                        details: serde_json::json!({
+                            "service": svc.name,
+                            "deployment": svc.live_deployment_id,
+                            "reason": report.reason,
+                            "restarts": report.restarts,
+                        }),
                     },
-                )
-                .await?;
-                let limits = &self.config.notify;
-                let now = self.clock.now_ms();
-                crate::notify::events::on_event(
-                    &mut tx,
-                    limits,
-                    &svc.cluster_id,
-                    action,
-                    &svc.id,
-                    &details,
-                    now,
                 )
                 .await?;
             }

@@ -333,21 +333,10 @@ impl Base {
             client: &system,
             action,
             target: Some(&row.service_id),
-            details: details.clone(),
+            details,
         };
-        record(&mut *tx, event).await?;
-        let now = self.clock.now_ms();
-        let limits = &self.config.notify;
-        crate::notify::events::on_event(
-            &mut tx,
-            limits,
-            &row.cluster_id,
-            action,
-            &row.service_id,
-            &details,
-            now,
-        )
-        .await?;
+        // With what it alerts (a failing certificate, and its end).
+        self.record_alerting(&mut tx, event).await?;
         tx.commit().await?;
         self.activity.changed();
         Ok(())

@@ -152,3 +152,22 @@ async fn crash_loop(
         details,
     )))
 }
+
+impl crate::Base {
+    /// Records `event` and queues what it alerts ([`on_event`]), in `conn`'s transaction.
+    pub(crate) async fn record_alerting(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        event: NewEvent<'_>,
+    ) -> Result<(), DomainError> {
+        let (action, details) = (event.action, event.details.clone());
+        let at = event.cluster_id.zip(event.target);
+        let at = at.map(|(c, t)| (c.to_string(), t.to_string()));
+        record(&mut *conn, event).await?;
+        if let Some((cluster_id, target)) = at {
+            let (limits, now) = (&self.config.notify, self.clock.now_ms());
+            on_event(conn, limits, &cluster_id, action, &target, &details, now).await?;
+        }
+        Ok(())
+    }
+}

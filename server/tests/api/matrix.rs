@@ -221,6 +221,7 @@ fn the_matrix_mentions_every_route_and_nothing_else() {
     assert!(stale.is_empty(), "matrix rows with no route: {stale:?}");
 }
 
+mod audit;
 mod world;
 pub(crate) use world::{Cred, World, callers, world};
 
