@@ -15,8 +15,9 @@ pub enum NotificationsCmd {
         #[arg(long)]
         kind: String,
         /// The webhook's, Slack's or Discord's URL (Slack's and Discord's are kept write-only).
-        #[arg(long)]
-        url: Option<String>,
+        /// Not `--url`: that one is Base's.
+        #[arg(long, value_name = "URL")]
+        endpoint: Option<String>,
         /// A recipient of an email channel (repeatable).
         #[arg(long = "email")]
         emails: Vec<String>,

@@ -40,7 +40,7 @@ pub async fn notifications(ctx: &Ctx, cmd: NotificationsCmd) -> Result<()> {
         NotificationsCmd::Add {
             name,
             kind,
-            url,
+            endpoint,
             emails,
             events,
             disk_pct,
@@ -57,7 +57,7 @@ pub async fn notifications(ctx: &Ctx, cmd: NotificationsCmd) -> Result<()> {
             let body = CreateChannelRequest {
                 name,
                 kind,
-                url,
+                url: endpoint,
                 emails,
                 events,
                 thresholds: Thresholds {

@@ -181,3 +181,43 @@ pub struct Delivery {
     /// Oldest first.
     pub attempts: Vec<DeliveryAttempt>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_created_channel_round_trips_with_its_thresholds_flat() {
+        let made = CreatedChannel {
+            channel: Channel {
+                id: "nch_1".into(),
+                name: "ops".into(),
+                kind: ChannelKind::Webhook,
+                url: Some("http://127.0.0.1/hook".into()),
+                emails: Vec::new(),
+                events: vec![AlertKind::DeployFailed, AlertKind::InstanceOffline],
+                thresholds: Thresholds {
+                    disk_pct: Some(80),
+                    ..Thresholds::default()
+                },
+                created_at: "2026-01-01T00:00:00Z".into(),
+                last_delivery: None,
+            },
+            signing_secret: Some("nhsec_x".into()),
+        };
+        let text = serde_json::to_string(&made).unwrap();
+        assert!(text.contains(r#""disk_pct":80"#), "{text}");
+        let back: CreatedChannel = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, made);
+        crate::names::assert_names_match_serde(
+            &AlertKind::ALL,
+            AlertKind::as_str,
+            AlertKind::parse,
+        );
+        crate::names::assert_names_match_serde(
+            &ChannelKind::ALL,
+            ChannelKind::as_str,
+            ChannelKind::parse,
+        );
+    }
+}
