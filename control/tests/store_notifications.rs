@@ -266,7 +266,7 @@ async fn an_instance_away_past_its_grace_alerts_once(db: &TestDb) {
     let open = notifications::open_incidents(db.store.pool(), "instance.offline")
         .await
         .unwrap();
-    assert_eq!(open, [made.instance.id.clone()]);
+    assert_eq!(open, std::slice::from_ref(&made.instance.id));
     let actions = common::actions(&base, &actor, &cluster).await;
     assert_eq!(
         actions.iter().filter(|a| *a == "instance.offline").count(),

@@ -47,12 +47,10 @@ pub async fn notifications(ctx: &Ctx, cmd: NotificationsCmd) -> Result<()> {
             memory_pct,
             memory_minutes,
         } => {
-            let kind = kind
-                .parse::<ChannelKind>()
-                .map_err(|e| CliError::usage(e))?;
+            let kind = kind.parse::<ChannelKind>().map_err(CliError::usage)?;
             let events = events
                 .iter()
-                .map(|e| e.parse::<AlertKind>().map_err(|e| CliError::usage(e)))
+                .map(|e| e.parse::<AlertKind>().map_err(CliError::usage))
                 .collect::<Result<Vec<_>>>()?;
             let body = CreateChannelRequest {
                 name,
