@@ -32,6 +32,8 @@ pub struct BaseConfig {
     /// The one DNS server domain verification asks (`DPLOYR_DNS_SERVER`); `None`: the system's
     /// resolvers (`/etc/resolv.conf`).
     pub dns_server: Option<std::net::SocketAddr>,
+    /// The timings of alerts: offline grace, retries ([`crate::notify::NotifyLimits`]).
+    pub notify: crate::notify::NotifyLimits,
 }
 
 /// Every time limit of the deploy path, in one place so a test server can shorten them.
@@ -97,6 +99,7 @@ impl BaseConfig {
             upload_max_bytes: 1 << 30,
             limits: Limits::default(),
             dns_server: None,
+            notify: crate::notify::NotifyLimits::default(),
         }
     }
 
@@ -138,6 +141,8 @@ pub struct Base {
     pub(crate) instance_addrs:
         Arc<std::sync::Mutex<std::collections::HashMap<String, std::net::IpAddr>>>,
     /// What Base last told each service's instance about its domains, and the answer.
+    /// The notification worker's HTTP client and what the offline watch remembers.
+    pub(crate) notify: Arc<crate::notify::Hub>,
     pub(crate) domains_sent: Arc<
         std::sync::Mutex<std::collections::HashMap<String, crate::domains::routing::DomainsSent>>,
     >,
@@ -157,6 +162,7 @@ impl Base {
             .unwrap_or(2);
         Base {
             store,
+            notify: Arc::new(crate::notify::Hub::new(&config.notify)),
             config: Arc::new(config),
             hasher: Hasher::new(cores),
             limiter: Arc::new(limiter),

@@ -339,8 +339,9 @@ impl Base {
         services_sql::update(&mut **tx, &svc).await?;
         // A cancellation is recorded by the person's `deployment.cancel`, not again here.
         if to == DeployState::Live || (to.is_failure() && to != DeployState::Cancelled) {
-            record(
-                &mut **tx,
+            // With what it alerts (deploy succeeded or failed).
+            self.record_alerting(
+                tx,
                 NewEvent {
                     cluster_id: Some(&svc.cluster_id),
                     actor_user_id: None,

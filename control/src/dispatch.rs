@@ -280,8 +280,9 @@ impl Base {
             };
             if let Some(action) = action {
                 let client = crate::ClientInfo::default();
-                crate::events::record(
-                    &mut *tx,
+                // With what it alerts (unhealthy, recovered, crash-looping).
+                self.record_alerting(
+                    &mut tx,
                     crate::events::NewEvent {
                         cluster_id: Some(&svc.cluster_id),
                         actor_user_id: None,

@@ -23,6 +23,9 @@ pub const DEPLOYMENT: &str = "dep";
 pub const TOKEN: &str = "tok";
 pub const INVITE: &str = "inv";
 pub const DOMAIN: &str = "dom";
+pub const CHANNEL: &str = "nch";
+pub const NOTIFICATION: &str = "ntf";
+pub const ATTEMPT: &str = "nta";
 
 #[cfg(test)]
 mod tests {

@@ -24,6 +24,9 @@
 //! - [`lifecycle`]: roll back, restart, stop, start a live service.
 //! - [`metrics`]: the fleet's metrics from agents' frames: stored, rolled up to 1 min and 1 h,
 //!   kept 24 h / 7 days / 90 days, read by any member.
+//! - [`notify`]: alerts: a cluster's channels (signed webhook, Slack, Discord, email), the
+//!   outbox written with the events that cause alerts, its delivery worker, and the incidents
+//!   (offline, crash loops, thresholds) that alert once each.
 //! - [`removals`]: deleted services removed from their instance, however long it was away.
 //! - [`env`]: a service's variables and write-only secrets (`.env` import too).
 //! - [`revocation`]: open streams (log follows, live views, consoles) re-authorize on every
@@ -61,6 +64,7 @@ pub mod logs;
 pub mod mail;
 pub mod members;
 pub mod metrics;
+pub mod notify;
 mod periodic;
 pub mod rbac;
 pub mod removals;

@@ -64,6 +64,11 @@ permission_table! {
     UseFiles = "services.files" => [Owner, Admin];
     /// Create and revoke API tokens.
     ManageTokens = "tokens.manage" => [Owner, Admin];
+    /// See the cluster's notification channels (never their secrets) and their deliveries.
+    /// Not Guests: a channel's URL or recipients say where the team is reached.
+    ViewNotifications = "notifications.view" => [Owner, Admin, Member];
+    /// Add, change, remove and test notification channels.
+    ManageNotifications = "notifications.manage" => [Owner, Admin];
 }
 
 /// Proof that the actor may take action `A` in `cluster_id`. Only [`authorize`] makes one.

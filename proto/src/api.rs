@@ -75,6 +75,7 @@ mod files;
 mod hooks;
 mod instances;
 mod metrics;
+mod notifications;
 mod services;
 mod team;
 pub use account::{
@@ -102,6 +103,10 @@ pub use instances::{
     UpdateInstanceRequest,
 };
 pub use metrics::{HostPoint, MetricPoint, MetricSeries, MetricsQuery};
+pub use notifications::{
+    AlertKind, Channel, ChannelKind, CreateChannelRequest, CreatedChannel, Delivery,
+    DeliveryAttempt, Thresholds, UpdateChannelRequest,
+};
 pub use services::{
     CreateServiceRequest, Service, ServiceList, ServiceStatus, UpdateServiceRequest,
 };

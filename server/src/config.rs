@@ -85,6 +85,14 @@ pub struct Config {
     /// system's resolvers (`/etc/resolv.conf`).
     #[arg(long, env = "DPLOYR_DNS_SERVER")]
     pub dns_server: Option<std::net::SocketAddr>,
+    /// How long an instance's agent may be away before its channels hear it is offline, in
+    /// seconds.
+    #[arg(long, env = "DPLOYR_OFFLINE_GRACE_SECS", default_value_t = 30)]
+    pub offline_grace_secs: u64,
+    /// The wait before a failed notification is tried again, in milliseconds; it doubles after
+    /// each failure (6 tries in all).
+    #[arg(long, env = "DPLOYR_NOTIFY_RETRY_MS", default_value_t = 10_000)]
+    pub notify_retry_ms: u64,
     /// An SMTP relay for invitation emails: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
     /// or `smtps://user:pass@host:465`. Without it, the dashboard shows invitation links to copy.
     #[arg(long, env = "DPLOYR_SMTP_URL", hide_env_values = true)]
@@ -152,6 +160,8 @@ impl Config {
             shutdown_drain_secs: 10,
             drain_secs: control::Limits::default().drain_secs,
             dns_server: None,
+            offline_grace_secs: 30,
+            notify_retry_ms: 10_000,
             tls: crate::tls::TlsArgs::default(),
             task: None,
         }

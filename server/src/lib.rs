@@ -132,6 +132,14 @@ pub async fn run(
         })
         .await
     });
+    // Watches for incidents and delivers the notification outbox.
+    let (base, mut notify_stop) = (state.base.clone(), stop_rx.clone());
+    tokio::spawn(async move {
+        base.run_notifications(async move {
+            let _ = notify_stop.wait_for(|stop| *stop).await;
+        })
+        .await
+    });
     tracing::info!(
         %addr,
         %gateway_addr,

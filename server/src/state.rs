@@ -1,6 +1,7 @@
 //! [`ServerState`]: built once at start, cloned into every handler.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::FromRef;
@@ -64,6 +65,8 @@ impl ServerState {
         base_config.upload_max_bytes = config.upload_max_bytes;
         base_config.limits.drain_secs = config.drain_secs;
         base_config.dns_server = config.dns_server;
+        base_config.notify.offline_grace = Duration::from_secs(config.offline_grace_secs);
+        base_config.notify.retry_base = Duration::from_millis(config.notify_retry_ms);
         base_config.gateway = GatewayInfo {
             url: config
                 .gateway_url

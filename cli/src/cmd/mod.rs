@@ -9,6 +9,7 @@
 //! - [`metrics`]: a service's or an instance's stored metrics as a table.
 //! - [`env`]: variables and secrets.
 //! - [`domains`]: custom domains: add, verify, list, remove.
+//! - [`notifications`]: the cluster's alert channels: list, add, remove, test, deliveries.
 //! - [`admin`]: tokens and the audit log.
 
 mod admin;
@@ -18,6 +19,7 @@ mod domains;
 mod env;
 mod logs;
 mod metrics;
+mod notifications;
 mod resources;
 mod update;
 
@@ -88,6 +90,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<()> {
         Command::Metrics(args) => metrics::metrics(&ctx, args).await,
         Command::Env { cmd } => env::env(&ctx, cmd).await,
         Command::Domains { cmd } => domains::domains(&ctx, cmd).await,
+        Command::Notifications { cmd } => notifications::notifications(&ctx, cmd).await,
         Command::Tokens { cmd } => admin::tokens(&ctx, cmd).await,
         Command::Events(args) => admin::events(&ctx, args).await,
     }

@@ -335,7 +335,8 @@ impl Base {
             target: Some(&row.service_id),
             details,
         };
-        record(&mut *tx, event).await?;
+        // With what it alerts (a failing certificate, and its end).
+        self.record_alerting(&mut tx, event).await?;
         tx.commit().await?;
         self.activity.changed();
         Ok(())

@@ -17,6 +17,8 @@ pub mod invites;
 pub mod logs;
 pub mod memberships;
 pub mod metrics;
+pub mod notifications;
+pub mod outbox;
 pub mod query;
 pub mod removals;
 pub mod services;

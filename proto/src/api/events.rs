@@ -153,6 +153,13 @@ audit_actions! {
     DomainCertificateUpload => "domain.cert_upload", "uploaded a certificate for {domain}";
     DomainCertIssued => "domain.cert_issued", "saw a certificate issued for {domain} by {issuer}";
     DomainCertFailed => "domain.cert_failed", "saw getting a certificate for {domain} fail: {reason}";
+    InstanceOffline => "instance.offline", "saw the instance {name} go offline";
+    InstanceOnline => "instance.online", "saw the instance {name} come back online";
+    ServiceCrashLooping => "service.crash_looping", "saw {service} crash {crashes} times in {minutes} minutes";
+    NotificationCreate => "notification.create", "added the {kind} notification channel {name}";
+    NotificationUpdate => "notification.update", "changed the notification channel {name}";
+    NotificationDelete => "notification.delete", "removed the notification channel {name}";
+    NotificationTest => "notification.test", "sent a test notification to {name}: {outcome}";
 }
 
 impl AuditAction {

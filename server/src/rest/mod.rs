@@ -14,6 +14,7 @@
 //! - [`events`]: the audit log, filtered and paged, as JSON, NDJSON or CSV.
 //! - [`team`]: members and roles, invitations, API tokens.
 //! - [`metrics`]: a service's or an instance's stored metrics (any member).
+//! - [`notifications`]: a cluster's alert channels: list, add, change, remove, test, deliveries.
 //! - [`logs`]: a service's or a deployment's output, stored and live (NDJSON or SSE).
 //! - [`deployments`]: deploy (202), list, show, cancel; roll back, restart, stop, start.
 //! - [`console`]: a browser terminal on a service or an instance (WebSocket, Admin+).
@@ -36,6 +37,7 @@ pub mod instances;
 pub mod live;
 pub mod logs;
 pub mod metrics;
+pub mod notifications;
 pub mod openapi;
 pub mod page;
 pub mod services;
@@ -135,6 +137,22 @@ fn routes() -> Routes {
             get(deployments::list).post(deployments::create),
         )
         .route("/clusters/{id}/events", get(events::list))
+        .route(
+            "/clusters/{id}/notifications",
+            get(notifications::list).post(notifications::create),
+        )
+        .route(
+            "/clusters/{id}/notifications/{channel}",
+            patch(notifications::update).delete(notifications::delete),
+        )
+        .route(
+            "/clusters/{id}/notifications/{channel}/test",
+            post(notifications::test),
+        )
+        .route(
+            "/clusters/{id}/notifications/{channel}/deliveries",
+            get(notifications::deliveries),
+        )
         .route("/clusters/{id}/members", get(team::members))
         .route(
             "/clusters/{id}/members/{user}",

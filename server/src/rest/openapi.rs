@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     auth, clusters, console, deployments, domains, env, events, files, hooks, instances, logs,
-    metrics, services, team,
+    metrics, notifications, services, team,
 };
 
 #[derive(OpenApi)]
@@ -53,6 +53,8 @@ use super::{
         domains::upload_certificate,
         logs::of_service, logs::of_deployment,
         metrics::of_service, metrics::of_instance,
+        notifications::list, notifications::create, notifications::update, notifications::delete,
+        notifications::test, notifications::deliveries,
     ),
     components(schemas(proto::api::ErrorBody, deployments::LifecycleAction)),
     modifiers(&Errors),

@@ -14,6 +14,7 @@ mod idempotency;
 mod instances;
 mod invite_mail;
 mod matrix;
+mod notifications;
 mod openapi;
 mod pagination;
 mod revocation;

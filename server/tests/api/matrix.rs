@@ -79,6 +79,31 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/services/{id}/deployments", Rule::Roles(ALL)),
     ("POST", "/services/{id}/deployments", Rule::Roles(STAFF)),
     ("GET", "/clusters/{id}/events", Rule::Roles(ALL)),
+    // Notification channels: Members list them (never a secret), Admins manage them. Each call
+    // on `{channel}` gets a fresh webhook channel pointing at a closed port, so a test answers
+    // 200 with the failed attempt (and records `notification.test`).
+    ("GET", "/clusters/{id}/notifications", Rule::Roles(STAFF)),
+    ("POST", "/clusters/{id}/notifications", Rule::Roles(ADMINS)),
+    (
+        "PATCH",
+        "/clusters/{id}/notifications/{channel}",
+        Rule::Roles(ADMINS),
+    ),
+    (
+        "DELETE",
+        "/clusters/{id}/notifications/{channel}",
+        Rule::Roles(ADMINS),
+    ),
+    (
+        "POST",
+        "/clusters/{id}/notifications/{channel}/test",
+        Rule::Roles(ADMINS),
+    ),
+    (
+        "GET",
+        "/clusters/{id}/notifications/{channel}/deliveries",
+        Rule::Roles(STAFF),
+    ),
     ("GET", "/clusters/{id}/members", Rule::Roles(STAFF)),
     (
         "PATCH",
@@ -196,6 +221,7 @@ fn the_matrix_mentions_every_route_and_nothing_else() {
     assert!(stale.is_empty(), "matrix rows with no route: {stale:?}");
 }
 
+mod audit;
 mod world;
 pub(crate) use world::{Cred, World, callers, world};
 

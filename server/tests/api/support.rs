@@ -48,6 +48,10 @@ pub struct Options {
     pub trust_proxy: bool,
     /// `DPLOYR_DNS_SERVER`: where domain verification asks (a test's own DNS server).
     pub dns_server: Option<std::net::SocketAddr>,
+    /// `DPLOYR_OFFLINE_GRACE_SECS` (default 30).
+    pub offline_grace_secs: Option<u64>,
+    /// `DPLOYR_NOTIFY_RETRY_MS` (default 10 000).
+    pub notify_retry_ms: Option<u64>,
 }
 
 impl TestApp {
@@ -84,6 +88,12 @@ impl TestApp {
         }
         if let Some(idle) = opts.console_idle_secs {
             config.console_idle_secs = idle;
+        }
+        if let Some(grace) = opts.offline_grace_secs {
+            config.offline_grace_secs = grace;
+        }
+        if let Some(retry) = opts.notify_retry_ms {
+            config.notify_retry_ms = retry;
         }
         if let Some(drain) = opts.shutdown_drain_secs {
             config.shutdown_drain_secs = drain;

@@ -63,6 +63,12 @@ impl World {
         r.json().await.unwrap_or(Value::Null)
     }
 
+    /// A webhook channel at a closed port (tests fail fast, with a recorded attempt).
+    fn channel_body(&self) -> Value {
+        let (name, url) = (self.unique("ch "), "http://127.0.0.1:9/hook");
+        json!({ "name": name, "kind": "webhook", "url": url, "events": ["deploy.failed"] })
+    }
+
     pub(crate) fn unique(&self, what: &str) -> String {
         self.n.set(self.n.get() + 1);
         format!("{what}{}", self.n.get())
@@ -150,6 +156,10 @@ impl World {
             ("POST", "/clusters/{id}/tokens") => {
                 json!({ "name": self.unique("ci "), "role": "guest" })
             }
+            ("POST", "/clusters/{id}/notifications") => self.channel_body(),
+            ("PATCH", "/clusters/{id}/notifications/{channel}") => {
+                json!({ "name": self.unique("renamed ") })
+            }
             ("POST", "/services/{id}/env/import") => json!({ "dotenv": "A=1\nB=2\n" }),
             ("PUT", "/services/{id}/env/{key}") => json!({ "value": "v", "secret": true }),
             ("POST", "/services/{id}/rollback") => json!({ "deployment_id": self.deployment }),
@@ -211,6 +221,15 @@ impl World {
         if path.contains("{token}") {
             path = path.replace("{token}", &self.members_token().await);
         }
+        if path.contains("{channel}") {
+            let made = (self.ana(
+                Method::POST,
+                &format!("/clusters/{c}/notifications"),
+                self.channel_body(),
+            ))
+            .await;
+            path = path.replace("{channel}", made["channel"]["id"].as_str().unwrap());
+        }
         if path.contains("{name}") {
             let name = format!("{}.example.com", self.unique("dom-"));
             self.ana(
@@ -234,34 +253,6 @@ impl World {
             path = path.replace("{key}", &key);
         }
         (path, body)
-    }
-
-    pub(crate) async fn event_count(&self) -> i64 {
-        let store = control::Store::open(&control::Store::sqlite_url(&self.app.data_dir))
-            .await
-            .unwrap();
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-        store.close().await;
-        n
-    }
-
-    pub(crate) async fn newest_event(
-        &self,
-    ) -> (Option<String>, Option<String>, Option<String>, String) {
-        let store = control::Store::open(&control::Store::sqlite_url(&self.app.data_dir))
-            .await
-            .unwrap();
-        let row: (Option<String>, Option<String>, Option<String>, String) = sqlx::query_as(
-            "SELECT actor_user_id, actor_token_id, target, action FROM events ORDER BY id DESC LIMIT 1",
-        )
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-        store.close().await;
-        row
     }
 }
 
