@@ -24,6 +24,7 @@
 //! - [`lifecycle`]: roll back, restart, stop, start a live service.
 //! - [`metrics`]: the fleet's metrics from agents' frames: stored, rolled up to 1 min and 1 h,
 //!   kept 24 h / 7 days / 90 days, read by any member.
+//! - [`scrape`]: what a Prometheus scrape shows of the token's cluster (Owner/Admin tokens).
 //! - [`removals`]: deleted services removed from their instance, however long it was away.
 //! - [`env`]: a service's variables and write-only secrets (`.env` import too).
 //! - [`revocation`]: open streams (log follows, live views, consoles) re-authorize on every
@@ -65,6 +66,7 @@ mod periodic;
 pub mod rbac;
 pub mod removals;
 pub mod revocation;
+pub mod scrape;
 pub mod secrets;
 pub mod service_spec;
 pub mod services;

@@ -64,6 +64,8 @@ permission_table! {
     UseFiles = "services.files" => [Owner, Admin];
     /// Create and revoke API tokens.
     ManageTokens = "tokens.manage" => [Owner, Admin];
+    /// Scrape the cluster's figures in Prometheus' format (`GET /metrics`, API tokens only).
+    ScrapeMetrics = "metrics.scrape" => [Owner, Admin];
 }
 
 /// Proof that the actor may take action `A` in `cluster_id`. Only [`authorize`] makes one.

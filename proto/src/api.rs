@@ -101,7 +101,7 @@ pub use instances::{
     CreateInstanceRequest, CreateInstanceResponse, Instance, InstanceList, InstanceStatus,
     UpdateInstanceRequest,
 };
-pub use metrics::{HostPoint, MetricPoint, MetricSeries, MetricsQuery};
+pub use metrics::{HostPoint, MetricPoint, MetricSeries, MetricsQuery, RequestPoint};
 pub use services::{
     CreateServiceRequest, Service, ServiceList, ServiceStatus, UpdateServiceRequest,
 };

@@ -13,6 +13,8 @@
 //! - `upstream`: each worker's keep-alive connections to the releases.
 //! - `coarse_timer`: hyper's timer for the safeguard timeouts, checked once a second.
 //! - `covered`: each worker's view of which hosts have a certificate (to redirect them).
+//! - [`meter`]: each worker's per-service request counts, collected by the metrics sampler.
+//! - `histogram`: the latency histogram those counts keep.
 //! - [`keeper`]: who gets certificates for the engine's domains (ACME), and how it reports.
 //!
 //! This module is the HTTP/1.1 accept loop with graceful shutdown, shared with HTTPS.
@@ -35,8 +37,10 @@ pub mod certs;
 mod coarse_timer;
 mod covered;
 mod front;
+mod histogram;
 pub mod keeper;
 mod message;
+pub mod meter;
 mod proxy;
 pub mod routes;
 mod tls;
@@ -47,6 +51,7 @@ mod workers;
 pub use certs::Certificates;
 pub use keeper::{CertKeeper, CertReporter};
 pub use message::Body;
+pub use meter::Meters;
 pub use routes::{InvalidHost, Routes, Target};
 pub use tls::{HANDSHAKE_TIMEOUT, serve_https, server_config};
 
@@ -97,7 +102,8 @@ pub async fn serve_http(
         listener,
         shutdown,
         move |handed, stopped| {
-            // Per worker: its own upstream connections (see `workers`).
+            // Per worker: its own upstream connections (see `workers`) and request counts.
+            routes.meters().serve_worker();
             let front = (options.certs.clone())
                 .map(|certs| front::HttpFront::new(certs, options.https_port));
             let proxy = Arc::new(Proxy::new(routes.clone(), Scheme::Http, front));

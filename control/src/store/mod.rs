@@ -19,6 +19,7 @@ pub mod memberships;
 pub mod metrics;
 pub mod query;
 pub mod removals;
+pub mod scrape;
 pub mod services;
 pub mod sessions;
 pub mod tokens;

@@ -23,6 +23,7 @@ mod logs;
 mod metrics;
 mod monorepo;
 mod node_apps;
+mod prometheus;
 mod python_apps;
 mod refusals;
 mod removals;
