@@ -9,7 +9,7 @@
 //! `cargo run --release -p agent --example sampler_cost -- 50 60` (services, passes).
 
 use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use agent::deploy::cgroup::{Cgroup, CgroupSpec};
 use agent::engine::meters::Meter;
@@ -63,9 +63,10 @@ fn main() {
     let request_meters = Meters::default();
     // Four ingress workers (two listeners on two cores), each answering the sampler.
     let mut stops = Vec::new();
+    let (ready, all_ready) = std::sync::mpsc::channel::<()>();
     for _ in 0..4 {
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let m = request_meters.clone();
+        let (m, ready) = (request_meters.clone(), ready.clone());
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -73,6 +74,7 @@ fn main() {
                 .expect("worker runtime");
             rt.block_on(async move {
                 m.serve_worker();
+                let _ = ready.send(());
                 tokio::task::spawn_blocking(move || stopped.recv())
                     .await
                     .ok();
@@ -80,7 +82,9 @@ fn main() {
         });
         stops.push(stop);
     }
-    std::thread::sleep(Duration::from_millis(200));
+    for _ in 0..4 {
+        all_ready.recv().expect("every worker registers");
+    }
 
     let before = cpu_ticks();
     let started = Instant::now();

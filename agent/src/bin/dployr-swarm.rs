@@ -30,7 +30,9 @@ use proto::wire::{
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+#[path = "dployr-swarm/http.rs"]
 mod http;
+#[path = "dployr-swarm/load.rs"]
 mod load;
 
 use http::Http;

@@ -1,7 +1,7 @@
 //! What every answer of the ingress is made of, shared by the proxy and the plain-HTTP front
-//! (ACME challenges, redirects): the body types, the ingress's own short texts, and the host a
-//! request is for. Both body types count the bytes they carry for the service's meter (see
-//! `meter`) and add them up once, when the body is dropped.
+//! (ACME challenges, redirects): the body type, the ingress's own short texts, and the host a
+//! request is for. The upstream's body counts the bytes it carries for the service's meter
+//! (see `meter::Counted`).
 
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -12,7 +12,7 @@ use http::{Request, Response, StatusCode};
 use http_body::{Body as _, Frame, SizeHint};
 use hyper::body::Incoming;
 
-use super::meter;
+use super::meter::Counted;
 use super::upstream::Release;
 
 /// What the ingress answers with: the upstream's streamed body or one of our short texts. An
@@ -30,29 +30,6 @@ enum Kind {
     Text(Option<Bytes>),
 }
 
-/// Bytes a body has passed so far, for the meter slot of its service.
-struct Counted {
-    slot: u32,
-    inbound: bool,
-    bytes: u64,
-}
-
-impl Counted {
-    fn add<T: bytes::Buf>(&mut self, frame: &Option<Result<Frame<T>, hyper::Error>>) {
-        if let Some(Ok(frame)) = frame
-            && let Some(data) = frame.data_ref()
-        {
-            self.bytes += data.remaining() as u64;
-        }
-    }
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        meter::add_bytes(self.slot, self.inbound, self.bytes);
-    }
-}
-
 impl Body {
     /// The upstream's response body for the service with meter `slot`.
     pub(crate) fn upstream(body: Incoming, release: Option<Release>, slot: u32) -> Self {
@@ -63,56 +40,12 @@ impl Body {
             }
             release => release,
         };
-        let counted = Counted {
-            slot,
-            inbound: false,
-            bytes: 0,
-        };
+        let counted = Counted::new(slot, false);
         Self(Kind::Upstream {
             body,
             release,
             counted,
         })
-    }
-}
-
-/// A client's request body on its way to the release, counted for the service's meter.
-pub struct RequestBody {
-    body: Incoming,
-    counted: Counted,
-}
-
-impl RequestBody {
-    pub(crate) fn new(body: Incoming, slot: u32) -> Self {
-        let counted = Counted {
-            slot,
-            inbound: true,
-            bytes: 0,
-        };
-        Self { body, counted }
-    }
-}
-
-impl http_body::Body for RequestBody {
-    type Data = Bytes;
-    type Error = hyper::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        let this = self.get_mut();
-        let frame = ready!(Pin::new(&mut this.body).poll_frame(cx));
-        this.counted.add(&frame);
-        Poll::Ready(frame)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
     }
 }
 

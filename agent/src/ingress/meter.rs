@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use http::StatusCode;
+use http_body::Frame;
 use proto::wire::Percentiles;
 use tokio::sync::{mpsc, oneshot};
 
@@ -97,6 +98,37 @@ pub(crate) fn add_bytes(slot: u32, inbound: bool, bytes: u64) {
             c.bytes_out += bytes;
         }
     });
+}
+
+/// Bytes a body has passed so far, for the meter slot of its service.
+pub(crate) struct Counted {
+    slot: u32,
+    inbound: bool,
+    bytes: u64,
+}
+
+impl Counted {
+    pub(crate) fn new(slot: u32, inbound: bool) -> Self {
+        Self {
+            slot,
+            inbound,
+            bytes: 0,
+        }
+    }
+
+    pub(crate) fn add<T: bytes::Buf>(&mut self, frame: &Option<Result<Frame<T>, hyper::Error>>) {
+        if let Some(Ok(frame)) = frame
+            && let Some(data) = frame.data_ref()
+        {
+            self.bytes += data.remaining() as u64;
+        }
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        add_bytes(self.slot, self.inbound, self.bytes);
+    }
 }
 
 type Ask = oneshot::Sender<Vec<Counts>>;

@@ -5,6 +5,7 @@
 //! - [`routes`]: the shared table a deploy rewrites atomically.
 //! - [`certs`]: the certificates served by SNI and the ACME challenge answers.
 //! - `proxy`: forwarding one request (headers, streamed bodies, error answers).
+//! - `request_body`: a client's request body on its way upstream, its bytes counted.
 //! - `message`: the body type, the ingress's own short answers, the host a request is for.
 //! - `upgrade`: WebSocket and other `Upgrade` pass-through.
 //! - `front`: what plain HTTP answers itself (ACME HTTP-01, redirects to HTTPS).
@@ -42,6 +43,7 @@ pub mod keeper;
 mod message;
 pub mod meter;
 mod proxy;
+mod request_body;
 pub mod routes;
 mod tls;
 mod upgrade;

@@ -13,8 +13,9 @@ use http::{Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 
 use super::front::HttpFront;
-use super::message::{Body, RequestBody, request_host, text_response};
+use super::message::{Body, request_host, text_response};
 use super::meter;
+use super::request_body::RequestBody;
 use super::routes::{Routes, Target, WorkerRoutes};
 use super::upgrade;
 use super::upstream::{UpstreamError, Upstreams};

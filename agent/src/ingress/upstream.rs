@@ -18,7 +18,7 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use super::message::RequestBody;
+use super::request_body::RequestBody;
 
 /// Releases listen on loopback, so a connect either succeeds at once or the release is gone;
 /// the bound only matters if the machine is badly overloaded.
