@@ -7,9 +7,22 @@ mod common;
 
 use common::{TestDb, owner_with_service};
 use control::idempotency::Queued;
-use control::{ClientInfo, DomainError};
+use control::{Actor, Base, ClientInfo, DomainError};
 use proto::api::{CreateDeploymentRequest, CreateTokenRequest, Role};
 use proto::wire::{HostSample, MetricsFrame, Percentiles, RequestSample, ServiceSample};
+
+/// The actor an API token of `role`, made by `by`, authenticates as.
+async fn token_actor(base: &Base, by: &Actor, cluster: &str, role: Role) -> Actor {
+    let req = CreateTokenRequest {
+        name: format!("scrape {role:?}"),
+        role,
+        expires_in_days: None,
+    };
+    let made = base.create_token(by, cluster, req).await.unwrap();
+    base.authenticate_api_token(&made.token, ClientInfo::default())
+        .await
+        .unwrap()
+}
 
 async fn scrape_reads_the_clusters_figures(db: &TestDb) {
     let base = db.base(true);
@@ -64,19 +77,7 @@ async fn scrape_reads_the_clusters_figures(db: &TestDb) {
         .await
         .unwrap();
 
-    let token = |role| CreateTokenRequest {
-        name: format!("scrape {role:?}"),
-        role,
-        expires_in_days: None,
-    };
-    let owner = base
-        .create_token(&actor, &cluster, token(Role::Owner))
-        .await
-        .unwrap();
-    let owner = base
-        .authenticate_api_token(&owner.token, ClientInfo::default())
-        .await
-        .unwrap();
+    let owner = token_actor(&base, &actor, &cluster, Role::Owner).await;
     let s = base.scrape(&owner).await.unwrap();
     assert_eq!(s.cluster, "ana@example.com's cluster");
     assert_eq!(s.instances.len(), 1);
@@ -104,14 +105,7 @@ async fn scrape_reads_the_clusters_figures(db: &TestDb) {
     let host = s.latest.iter().find(|p| p.service.is_empty()).unwrap();
     assert_eq!(host.point.mem_total_bytes, Some(4 << 30));
 
-    let member = base
-        .create_token(&actor, &cluster, token(Role::Member))
-        .await
-        .unwrap();
-    let member = base
-        .authenticate_api_token(&member.token, ClientInfo::default())
-        .await
-        .unwrap();
+    let member = token_actor(&base, &actor, &cluster, Role::Member).await;
     let err = base.scrape(&member).await.unwrap_err();
     assert!(matches!(err, DomainError::Forbidden), "{err:?}");
     let err = base.scrape(&actor).await.unwrap_err();
