@@ -85,10 +85,23 @@ pub struct RequestSample {
     pub latency_us: Option<Percentiles>,
 }
 
-/// The 50th, 95th and 99th percentiles of a distribution.
+/// The 50th, 95th and 99th percentiles of a distribution; `[p50, p95, p99]` on the wire.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "[u64; 3]", into = "[u64; 3]")]
 pub struct Percentiles {
     pub p50: u64,
     pub p95: u64,
     pub p99: u64,
+}
+
+impl From<[u64; 3]> for Percentiles {
+    fn from([p50, p95, p99]: [u64; 3]) -> Self {
+        Self { p50, p95, p99 }
+    }
+}
+
+impl From<Percentiles> for [u64; 3] {
+    fn from(p: Percentiles) -> Self {
+        [p.p50, p.p95, p.p99]
+    }
 }
