@@ -27,6 +27,7 @@
 //! - [`notify`]: alerts: a cluster's channels (signed webhook, Slack, Discord, email), the
 //!   outbox written with the events that cause alerts, its delivery worker, and the incidents
 //!   (offline, crash loops, thresholds) that alert once each.
+//! - [`scrape`]: what a Prometheus scrape shows of the token's cluster (Owner/Admin tokens).
 //! - [`removals`]: deleted services removed from their instance, however long it was away.
 //! - [`env`]: a service's variables and write-only secrets (`.env` import too).
 //! - [`revocation`]: open streams (log follows, live views, consoles) re-authorize on every
@@ -69,6 +70,7 @@ mod periodic;
 pub mod rbac;
 pub mod removals;
 pub mod revocation;
+pub mod scrape;
 pub mod secrets;
 pub mod service_spec;
 pub mod services;

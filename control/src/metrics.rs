@@ -4,14 +4,18 @@
 //! 1-minute and 1-minute points into 1-hour ones and deletes each resolution past its
 //! retention, by [`Base`]'s [`Clock`](crate::clock::Clock), so a test can run a week in
 //! seconds. Any member of the cluster (Guests too) may read the series.
+//!
+//! How points combine (in a rollup and when a coarser step is read) is per column, in
+//! [`sql::VALUES`]: levels average, request and byte counts add up, restarts and latency
+//! percentiles keep the largest (for a percentile, an upper bound of the combined one).
 
 use std::time::Duration;
 
-use proto::api::{HostPoint, MetricPoint, MetricSeries, MetricsQuery};
+use proto::api::{HostPoint, MetricPoint, MetricSeries, MetricsQuery, RequestPoint};
 use proto::wire::MetricsFrame;
 
 use crate::rbac::{ViewCluster, authorize};
-use crate::store::metrics::{self as sql, PointRow};
+use crate::store::metrics::{self as sql, Combine, PointRow};
 use crate::{Actor, Base, DomainError, clock};
 
 /// The spacing of raw points: one per series per 10 s, however often an agent sends.
@@ -85,6 +89,8 @@ impl Base {
             if !mine.iter().any(|m| m == id) || rows.iter().any(|r| r.service_id == id) {
                 continue;
             }
+            let r = s.requests.as_ref();
+            let lat = r.and_then(|r| r.latency_us);
             rows.push(PointRow {
                 instance_id: instance_id.to_string(),
                 service_id: s.service_id.to_string(),
@@ -92,6 +98,16 @@ impl Base {
                 cpu_centi_pct: s.cpu_centi_pct.map(i64::from),
                 mem_bytes: s.mem_bytes.map(int),
                 restarts: Some(i64::from(s.restarts)),
+                req_count: r.map(|r| int(r.requests)),
+                req_2xx: r.map(|r| int(r.status[0])),
+                req_3xx: r.map(|r| int(r.status[1])),
+                req_4xx: r.map(|r| int(r.status[2])),
+                req_5xx: r.map(|r| int(r.status[3])),
+                req_bytes_in: r.map(|r| int(r.bytes_in)),
+                req_bytes_out: r.map(|r| int(r.bytes_out)),
+                req_p50_us: lat.map(|l| int(l.p50)),
+                req_p95_us: lat.map(|l| int(l.p95)),
+                req_p99_us: lat.map(|l| int(l.p99)),
                 ..PointRow::default()
             });
         }
@@ -220,31 +236,28 @@ fn pick_tier(age: i64, step_ms: i64) -> Tier {
     TIERS[i]
 }
 
-/// `rows` (oldest first) merged into one row per `step_ms` slot: averages, restarts the largest.
+/// `rows` (oldest first) merged into one row per `step_ms` slot, each column as
+/// [`sql::VALUES`] says (averages, sums, largest), as the rollup does.
 fn bucket(rows: &[PointRow], step_ms: i64) -> Vec<PointRow> {
     let mut out: Vec<PointRow> = Vec::new();
     for group in rows.chunk_by(|a, b| a.at / step_ms == b.at / step_ms) {
-        let avg = |f: fn(&PointRow) -> Option<i64>| {
-            let values: Vec<i64> = group.iter().filter_map(f).collect();
-            (!values.is_empty()).then(|| values.iter().sum::<i64>() / values.len() as i64)
-        };
-        out.push(PointRow {
-            at: group[0].at / step_ms * step_ms,
-            cpu_centi_pct: avg(|r| r.cpu_centi_pct),
-            mem_bytes: avg(|r| r.mem_bytes),
-            restarts: group.iter().filter_map(|r| r.restarts).max(),
-            mem_total_bytes: avg(|r| r.mem_total_bytes),
-            load1_centi: avg(|r| r.load1_centi),
-            load5_centi: avg(|r| r.load5_centi),
-            load15_centi: avg(|r| r.load15_centi),
-            swap_used_bytes: avg(|r| r.swap_used_bytes),
-            swap_total_bytes: avg(|r| r.swap_total_bytes),
-            disk_used_bytes: avg(|r| r.disk_used_bytes),
-            disk_total_bytes: avg(|r| r.disk_total_bytes),
-            rx_bps: avg(|r| r.rx_bps),
-            tx_bps: avg(|r| r.tx_bps),
-            ..group[0].clone()
+        let columns: Vec<[Option<i64>; 23]> = group.iter().map(PointRow::values).collect();
+        let combined = std::array::from_fn(|i| {
+            let values: Vec<i64> = columns.iter().filter_map(|v| v[i]).collect();
+            if values.is_empty() {
+                return None;
+            }
+            Some(match sql::VALUES[i].1 {
+                Combine::Avg => values.iter().sum::<i64>() / values.len() as i64,
+                Combine::Sum => values.iter().fold(0i64, |a, v| a.saturating_add(*v)),
+                Combine::Max => values.iter().copied().max().unwrap_or(0),
+            })
         });
+        let first = PointRow {
+            at: group[0].at / step_ms * step_ms,
+            ..group[0].clone()
+        };
+        out.push(first.with_values(combined));
     }
     out
 }
@@ -262,12 +275,25 @@ fn point(r: &PointRow) -> MetricPoint {
         rx_bytes_per_sec: r.rx_bps,
         tx_bytes_per_sec: r.tx_bps,
     });
+    let requests = r.req_count.map(|count| RequestPoint {
+        count,
+        status_2xx: r.req_2xx.unwrap_or(0),
+        status_3xx: r.req_3xx.unwrap_or(0),
+        status_4xx: r.req_4xx.unwrap_or(0),
+        status_5xx: r.req_5xx.unwrap_or(0),
+        bytes_in: r.req_bytes_in.unwrap_or(0),
+        bytes_out: r.req_bytes_out.unwrap_or(0),
+        p50_us: r.req_p50_us,
+        p95_us: r.req_p95_us,
+        p99_us: r.req_p99_us,
+    });
     MetricPoint {
         at: clock::rfc3339(r.at),
         cpu_centi_pct: r.cpu_centi_pct,
         mem_bytes: r.mem_bytes,
         restarts: r.restarts,
         host,
+        requests,
     }
 }
 
@@ -295,7 +321,7 @@ mod tests {
     }
 
     #[test]
-    fn buckets_average_values_and_keep_the_largest_restart_count() {
+    fn buckets_average_levels_add_counts_and_keep_the_largest_restarts_and_percentiles() {
         let row = |at, cpu, restarts| PointRow {
             at,
             cpu_centi_pct: Some(cpu),
@@ -303,12 +329,19 @@ mod tests {
             service_id: "svc".into(),
             ..PointRow::default()
         };
-        let rows = [row(0, 100, 1), row(10_000, 300, 2), row(60_000, 50, 2)];
+        let mut rows = [row(0, 100, 1), row(10_000, 300, 2), row(60_000, 50, 2)];
+        (rows[0].req_count, rows[0].req_p99_us) = (Some(5), Some(900));
+        (rows[1].req_count, rows[1].req_p99_us) = (Some(7), Some(4_000));
         let out = bucket(&rows, 60_000);
         assert_eq!(out.len(), 2);
         assert_eq!(
             (out[0].cpu_centi_pct, out[0].restarts),
             (Some(200), Some(2))
+        );
+        assert_eq!(
+            (out[0].req_count, out[0].req_p99_us, out[1].req_count),
+            (Some(12), Some(4_000), None),
+            "requests add up, percentiles keep the largest"
         );
         assert_eq!((out[1].at, out[1].cpu_centi_pct), (60_000, Some(50)));
     }

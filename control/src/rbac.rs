@@ -69,6 +69,8 @@ permission_table! {
     ViewNotifications = "notifications.view" => [Owner, Admin, Member];
     /// Add, change, remove and test notification channels.
     ManageNotifications = "notifications.manage" => [Owner, Admin];
+    /// Scrape the cluster's figures in Prometheus' format (`GET /metrics`, API tokens only).
+    ScrapeMetrics = "metrics.scrape" => [Owner, Admin];
 }
 
 /// Proof that the actor may take action `A` in `cluster_id`. Only [`authorize`] makes one.

@@ -13,7 +13,7 @@ use control::clock::Clock;
 use control::metrics::{RAW_STEP_MS, TIERS};
 use control::store::memberships;
 use proto::api::{MetricsQuery, Role};
-use proto::wire::{HostSample, MetricsFrame, ServiceSample};
+use proto::wire::{HostSample, MetricsFrame, Percentiles, RequestSample, ServiceSample};
 
 /// Hour-aligned, so each simulated hour fills exactly one hourly point.
 const START_MS: i64 = 1_700_002_800_000;
@@ -23,7 +23,8 @@ fn bound(tier: usize) -> i64 {
 }
 
 /// A frame from the host and the service; the `i`th of a run of 10 s frames, or one alone in
-/// its minute (`None`). Either way every minute of the service's CPU averages 250.
+/// its minute (`None`). Either way every minute of the service's CPU averages 250, and every
+/// minute has 36 requests (30 2xx, 6 5xx) whose largest p99 is 6 ms.
 fn frame(service_id: &str, i: Option<i64>) -> MetricsFrame {
     MetricsFrame {
         at_ms: 0,
@@ -39,7 +40,26 @@ fn frame(service_id: &str, i: Option<i64>) -> MetricsFrame {
             cpu_centi_pct: Some(i.map_or(250, |i| (i % 6) as u32 * 100)),
             mem_bytes: Some(100 << 20),
             restarts: 2,
+            requests: Some(match i {
+                None => requests(36, 6_000),
+                Some(i) => requests(6, (i % 6 + 1) as u64 * 1_000),
+            }),
         }],
+    }
+}
+
+/// `n` requests, a sixth of them 5xx, with `p99` µs as the 99th percentile.
+fn requests(n: u64, p99: u64) -> RequestSample {
+    RequestSample {
+        requests: n,
+        status: [n - n / 6, 0, 0, n / 6],
+        bytes_in: n * 10,
+        bytes_out: n * 100,
+        latency_us: Some(Percentiles {
+            p50: p99 / 4,
+            p95: p99 / 2,
+            p99,
+        }),
     }
 }
 
@@ -118,12 +138,31 @@ async fn a_week_of_samples_stays_bounded(db: &TestDb) {
     assert!(week.points.iter().all(|p| p.cpu_centi_pct == Some(250)));
     assert!(week.points.iter().all(|p| p.mem_bytes == Some(100 << 20)));
     assert!(week.points.iter().all(|p| p.restarts == Some(2)));
+    // Request counts add up over a minute; the p99 is the largest of the minute's.
+    for p in &week.points {
+        let r = p
+            .requests
+            .as_ref()
+            .expect("a service point has request figures");
+        let got = (r.count, r.status_2xx, r.status_5xx, r.bytes_out, r.p99_us);
+        assert_eq!(got, (36, 30, 6, 3_600, Some(6_000)), "{}", p.at);
+    }
+    assert!(
+        recent
+            .points
+            .iter()
+            .all(|p| p.requests.as_ref().unwrap().count == 6)
+    );
     let month = base
         .service_metrics(&actor, &svc, &read("30d"))
         .await
         .unwrap();
     assert_eq!((month.step_secs, month.points.len()), (3600, 7 * 24 + 2));
     assert!(month.points.iter().all(|p| p.cpu_centi_pct == Some(250)));
+    for p in &month.points {
+        let r = p.requests.as_ref().unwrap();
+        assert_eq!((r.count, r.p99_us), (36 * 60, Some(6_000)), "{}", p.at);
+    }
     let host = base
         .instance_metrics(&actor, &instance, &read("1h"))
         .await
@@ -131,6 +170,10 @@ async fn a_week_of_samples_stays_bounded(db: &TestDb) {
     let last = host.points.last().unwrap();
     assert_eq!(last.cpu_centi_pct, Some(5_000));
     assert_eq!(last.host.as_ref().unwrap().mem_total_bytes, 4 << 30);
+    assert_eq!(
+        last.requests, None,
+        "the host series has no request figures"
+    );
 
     // 100 more days, a frame every 6 hours: the hourly points of the last 90 days stay, the
     // older ones go, and the finer resolutions keep only their own retention.

@@ -102,7 +102,7 @@ pub use instances::{
     CreateInstanceRequest, CreateInstanceResponse, Instance, InstanceList, InstanceStatus,
     UpdateInstanceRequest,
 };
-pub use metrics::{HostPoint, MetricPoint, MetricSeries, MetricsQuery};
+pub use metrics::{HostPoint, MetricPoint, MetricSeries, MetricsQuery, RequestPoint};
 pub use notifications::{
     AlertKind, Channel, ChannelKind, CreateChannelRequest, CreatedChannel, Delivery,
     DeliveryAttempt, Thresholds, UpdateChannelRequest,

@@ -5,6 +5,8 @@
 //! - [`config`]: flags and their environment variables.
 //! - [`state`]: what handlers share.
 //! - [`middleware`]: client address, `Origin` checks, security headers.
+//! - [`http_counts`]: Base's own request counts by route and status class.
+//! - [`prometheus`]: `GET /metrics` in Prometheus' text format (Owner/Admin API tokens).
 //! - [`proxy`]: which `X-Forwarded-For` hop is the client, given the trusted proxies.
 //! - [`tls`]: HTTPS on Base's own listener (`--tls acme|files`) and the plain listener beside it.
 //! - [`rest`]: `/api/v1` handlers and their error mapping; `rest::hooks` also serves the public
@@ -18,9 +20,11 @@
 #![recursion_limit = "256"]
 
 pub mod config;
+pub mod http_counts;
 pub mod install;
 pub mod local_agent;
 pub mod middleware;
+pub mod prometheus;
 pub mod proxy;
 pub mod rest;
 pub mod site;
@@ -263,12 +267,14 @@ fn warn_if_plain_http(public_url: &url::Url) {
 
 pub fn router(state: ServerState) -> Router {
     let hsts = middleware::Hsts(state.base.config().secure_cookies());
+    let state_counts = state.http_counts.clone();
     let api = rest::router().with_state(state.clone());
     let site = site::router(state.clone());
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .nest("/api/v1", api)
         .merge(install::router().with_state(state.clone()))
+        .merge(prometheus::router().with_state(state.clone()))
         .merge(rest::hooks::router().with_state(state.clone()))
         .merge(site)
         .layer(axum::middleware::from_fn_with_state(
@@ -294,6 +300,10 @@ pub fn router(state: ServerState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             hsts,
             middleware::security_headers,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state_counts,
+            http_counts::count,
         ))
         .layer(TraceLayer::new_for_http().make_span_with(middleware::request_span))
 }

@@ -24,6 +24,8 @@ pub struct ServerState {
     pub cli_bin: Option<std::path::PathBuf>,
     /// The agent gateway's key and certificate.
     pub gateway_identity: control::gateway::tls::Identity,
+    /// Base's own request counts, for `GET /metrics`.
+    pub http_counts: std::sync::Arc<crate::http_counts::HttpCounts>,
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -102,6 +104,7 @@ impl ServerState {
             gateway_identity: identity,
             agent_bin,
             cli_bin: config.cli_bin(),
+            http_counts: Default::default(),
         })
     }
 }

@@ -6,7 +6,8 @@
 //! each with the same `agent::join` dployrd uses, then says `Hello` for every one and answers
 //! heartbeats and pings, reconnecting with dployrd's backoff. Progress goes to stderr once a
 //! second; `online: N` goes to stdout the first time all N are online. SIGINT or SIGTERM prints a
-//! summary of failed attempts and exits.
+//! summary of failed attempts and exits. With `--metrics-every` each agent also sends a metrics
+//! frame per interval (`load`), as dployrd does.
 //!
 //! REST is a few simple requests, so it speaks HTTP/1.1 itself rather than pulling an HTTP
 //! client into the agent crate (and into dployrd's build).
@@ -23,15 +24,18 @@ use agent::state::{DataDir, Enrollment, parse_pin};
 use agent::tls::{AgentIdentity, client_config};
 use anyhow::{Context, bail};
 use clap::Parser;
-use proto::api::{CreateInstanceRequest, CreateInstanceResponse, LoginRequest, MeResponse};
+use proto::api::{CreateInstanceRequest, CreateInstanceResponse, MeResponse};
 use proto::wire::{
     AgentMsg, AgentState, BaseMsg, Command, CommandErrorKind, HostFacts, Outcome, PROTOCOL_VERSION,
 };
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+#[path = "dployr-swarm/http.rs"]
+mod http;
+#[path = "dployr-swarm/load.rs"]
+mod load;
+
+use http::Http;
 
 /// Opens many idle dployrd connections to one Base.
 #[derive(Parser, Debug)]
@@ -58,6 +62,19 @@ struct Cli {
     /// the key writes' fsync is free).
     #[arg(long)]
     work_dir: Option<PathBuf>,
+    /// Send a metrics frame every this many seconds per agent (0: none, idle agents).
+    #[arg(long, default_value_t = 0)]
+    metrics_every: u64,
+    /// Service samples in each metrics frame.
+    #[arg(long, default_value_t = 0)]
+    services: usize,
+}
+
+/// What each agent sends besides answers.
+#[derive(Debug, Clone, Copy)]
+struct Load {
+    metrics_every: Option<Duration>,
+    services: usize,
 }
 
 /// What every agent task reports into; read by the progress line.
@@ -121,6 +138,10 @@ async fn main() -> anyhow::Result<()> {
     let setup = Arc::new(Semaphore::new(cli.parallel.max(1)));
     let host = HostFacts::detect();
     let started = Instant::now();
+    let load = Load {
+        metrics_every: (cli.metrics_every > 0).then(|| Duration::from_secs(cli.metrics_every)),
+        services: cli.services,
+    };
     for n in 1..=cli.count {
         let (http, stats, setup, host) = (http.clone(), stats.clone(), setup.clone(), host.clone());
         let (cluster, name) = (cluster.clone(), format!("{}-{n}", cli.prefix));
@@ -128,7 +149,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::spawn(async move {
             let permit = setup.acquire_owned().await.expect("semaphore never closed");
             match add_and_join(&http, &cluster, &name, &dir, &stats).await {
-                Ok((enr, id)) => hold(enr, id, host, stats, permit).await,
+                Ok((enr, id)) => hold(enr, id, host, stats, permit, (n, load)).await,
                 Err(e) => stats.error("setup", format!("{e:#}")),
             }
         });
@@ -227,6 +248,7 @@ async fn hold(
     host: HostFacts,
     stats: Arc<Stats>,
     permit: OwnedSemaphorePermit,
+    load: (usize, Load),
 ) {
     let mut permit = Some(permit);
     let mut backoff = Backoff::default();
@@ -235,7 +257,7 @@ async fn hold(
             drop(permit.take());
             backoff.reset();
         };
-        let result = session(&enr, &identity, &host, &stats, welcomed).await;
+        let result = session(&enr, &identity, &host, &stats, welcomed, load).await;
         drop(permit.take());
         if let Err(e) = result {
             stats.error("session", e);
@@ -251,6 +273,7 @@ async fn session(
     host: &HostFacts,
     stats: &Stats,
     welcomed: impl FnOnce(),
+    (n, load): (usize, Load),
 ) -> Result<(), DialError> {
     let tls = client_config(&enr.pin, Some(identity))?;
     let hello = AgentMsg::Hello {
@@ -262,11 +285,30 @@ async fn session(
     let (mut ws, heartbeat) = dial::greet(&enr.url, tls, &hello).await?;
     welcomed();
     stats.online.fetch_add(1, Relaxed);
+    let mut metrics = load.metrics_every.map(|every| {
+        let first = tokio::time::Instant::now() + load::first_delay(n, every);
+        tokio::time::interval_at(first, every)
+    });
+    let mut seq = 0;
     let result = async {
         loop {
-            let msg = tokio::time::timeout(heartbeat * 3, dial::recv(&mut ws))
-                .await
-                .map_err(|_| DialError::Silent)??;
+            let next_frame = async {
+                match &mut metrics {
+                    Some(tick) => tick.tick().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let msg = tokio::select! {
+                msg = tokio::time::timeout(heartbeat * 3, dial::recv(&mut ws)) => Some(msg),
+                _ = next_frame => None,
+            };
+            let Some(msg) = msg else {
+                seq += 1;
+                let frame = AgentMsg::Metrics(load::frame(n, seq, load.services));
+                dial::send(&mut ws, &frame).await?;
+                continue;
+            };
+            let msg = msg.map_err(|_| DialError::Silent)??;
             let answer = match msg {
                 None => return Ok(()),
                 Some(BaseMsg::Heartbeat { seq }) => AgentMsg::Heartbeat { seq },
@@ -289,111 +331,4 @@ async fn session(
     .await;
     stats.online.fetch_sub(1, Relaxed);
     result
-}
-
-/// Just enough HTTP/1.1 for Base's JSON API: one request per connection (`Connection: close`),
-/// the session cookie once signed in.
-#[derive(Clone)]
-struct Http {
-    addr: String,
-    origin: String,
-    cookie: Option<String>,
-}
-
-impl Http {
-    fn new(base: &url::Url) -> anyhow::Result<Http> {
-        if base.scheme() != "http" {
-            bail!("--base must be http://host:port: the swarm talks to Base directly, not via TLS");
-        }
-        let host = base.host_str().context("--base has no host")?;
-        Ok(Http {
-            addr: format!("{host}:{}", base.port_or_known_default().unwrap_or(80)),
-            origin: base.origin().ascii_serialization(),
-            cookie: None,
-        })
-    }
-
-    async fn login(&mut self, email: &str, password: &str) -> anyhow::Result<()> {
-        let body = LoginRequest {
-            email: email.into(),
-            password: password.into(),
-        };
-        let (status, head, body) = self
-            .request("POST", "/api/v1/auth/login", Some(&body))
-            .await?;
-        if status != 200 {
-            bail!("sign-in failed: HTTP {status} {body}");
-        }
-        let cookie = head
-            .lines()
-            .filter_map(|l| l.split_once(':'))
-            .filter(|(name, _)| name.eq_ignore_ascii_case("set-cookie"))
-            .filter_map(|(_, v)| v.trim().split(';').next())
-            // `__Host-dployr_session` when Base is served over HTTPS.
-            .find(|c| c.starts_with("dployr_session=") || c.starts_with("__Host-dployr_session="))
-            .context("sign-in answered without a session cookie")?;
-        self.cookie = Some(cookie.to_string());
-        Ok(())
-    }
-
-    async fn call<T: DeserializeOwned>(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&impl Serialize>,
-        want: u16,
-    ) -> anyhow::Result<T> {
-        let (status, _, body) = self.request(method, path, body).await?;
-        if status != want {
-            bail!("{method} {path}: HTTP {status}: {body}");
-        }
-        serde_json::from_str(&body).with_context(|| format!("{method} {path}: unexpected {body}"))
-    }
-
-    /// Status, header block, body. Base answers JSON with a `Content-Length` and closes after it
-    /// because we ask it to, so reading to EOF is the whole body.
-    async fn request(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&impl Serialize>,
-    ) -> anyhow::Result<(u16, String, String)> {
-        let body = body
-            .map(serde_json::to_string)
-            .transpose()?
-            .unwrap_or_default();
-        let mut msg = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nOrigin: {}\r\nConnection: close\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n",
-            self.addr,
-            self.origin,
-            body.len()
-        );
-        if let Some(cookie) = &self.cookie {
-            msg += &format!("Cookie: {cookie}\r\n");
-        }
-        msg = msg + "\r\n" + &body;
-        let context = || format!("{method} {path} to {}", self.addr);
-        let mut tcp = TcpStream::connect(&self.addr).await.with_context(context)?;
-        tcp.write_all(msg.as_bytes()).await.with_context(context)?;
-        let mut answer = String::new();
-        tcp.read_to_string(&mut answer)
-            .await
-            .with_context(context)?;
-        let (head, body) = answer
-            .split_once("\r\n\r\n")
-            .with_context(|| format!("{}: truncated answer", context()))?;
-        if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            bail!("{}: chunked answers are not supported", context());
-        }
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .with_context(|| format!("{}: bad status line", context()))?;
-        Ok((status, head.to_string(), body.to_string()))
-    }
 }

@@ -2,6 +2,7 @@
 //! each process it starts (its cgroup, or its process group where there are no cgroups) for as
 //! long as it runs, so a release that drains beside its successor still counts.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use proto::ids::ServiceId;
@@ -9,6 +10,7 @@ use proto::ids::ServiceId;
 use super::Engine;
 use super::launch::Proc;
 use crate::deploy::process::Cgroup;
+use crate::ingress::meter::Counts;
 
 /// Where one of a service's processes can be measured.
 #[derive(Debug, Clone)]
@@ -85,6 +87,20 @@ impl Engine {
                     .map(|list| list.iter().map(|(_, m)| m.clone()).collect())
                     .unwrap_or_default(),
                 restarts: slot.restarts,
+            })
+            .collect()
+    }
+
+    /// The ingress's request counts since the last call, by service id, for every service the
+    /// ingress has routed (zero counts for one that had no request); a service without a route
+    /// (a worker) is absent.
+    pub async fn request_counts(&self) -> HashMap<String, Counts> {
+        let routes = &self.inner.routes;
+        let counts = routes.meters().collect().await;
+        (routes.meter_slots().into_iter())
+            .map(|(service, slot)| {
+                let c = counts.get(slot as usize).cloned().unwrap_or_default();
+                (service, c)
             })
             .collect()
     }

@@ -1,6 +1,7 @@
 //! What every answer of the ingress is made of, shared by the proxy and the plain-HTTP front
 //! (ACME challenges, redirects): the body type, the ingress's own short texts, and the host a
-//! request is for.
+//! request is for. The upstream's body counts the bytes it carries for the service's meter
+//! (see `meter::Counted`).
 
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
@@ -11,6 +12,7 @@ use http::{Request, Response, StatusCode};
 use http_body::{Body as _, Frame, SizeHint};
 use hyper::body::Incoming;
 
+use super::meter::Counted;
 use super::upstream::Release;
 
 /// What the ingress answers with: the upstream's streamed body or one of our short texts. An
@@ -23,12 +25,14 @@ enum Kind {
     Upstream {
         body: Incoming,
         release: Option<Release>,
+        counted: Counted,
     },
     Text(Option<Bytes>),
 }
 
 impl Body {
-    pub(crate) fn upstream(body: Incoming, release: Option<Release>) -> Self {
+    /// The upstream's response body for the service with meter `slot`.
+    pub(crate) fn upstream(body: Incoming, release: Option<Release>, slot: u32) -> Self {
         let release = match release {
             Some(release) if body.is_end_stream() => {
                 release.give_back();
@@ -36,7 +40,12 @@ impl Body {
             }
             release => release,
         };
-        Self(Kind::Upstream { body, release })
+        let counted = Counted::new(slot, false);
+        Self(Kind::Upstream {
+            body,
+            release,
+            counted,
+        })
     }
 }
 
@@ -49,8 +58,13 @@ impl http_body::Body for Body {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         match &mut self.get_mut().0 {
-            Kind::Upstream { body, release } => {
+            Kind::Upstream {
+                body,
+                release,
+                counted,
+            } => {
                 let frame = ready!(Pin::new(&mut *body).poll_frame(cx));
+                counted.add(&frame);
                 // hyper stops polling a body whose length it knows once it has all of it, so
                 // the end is noticed at the last frame, not only at `None`.
                 let ended = match &frame {

@@ -5,6 +5,7 @@
 //! - [`routes`]: the shared table a deploy rewrites atomically.
 //! - [`certs`]: the certificates served by SNI and the ACME challenge answers.
 //! - `proxy`: forwarding one request (headers, streamed bodies, error answers).
+//! - `request_body`: a client's request body on its way upstream, its bytes counted.
 //! - `message`: the body type, the ingress's own short answers, the host a request is for.
 //! - `upgrade`: WebSocket and other `Upgrade` pass-through.
 //! - `front`: what plain HTTP answers itself (ACME HTTP-01, redirects to HTTPS).
@@ -13,6 +14,8 @@
 //! - `upstream`: each worker's keep-alive connections to the releases.
 //! - `coarse_timer`: hyper's timer for the safeguard timeouts, checked once a second.
 //! - `covered`: each worker's view of which hosts have a certificate (to redirect them).
+//! - [`meter`]: each worker's per-service request counts, collected by the metrics sampler.
+//! - `histogram`: the latency histogram those counts keep.
 //! - [`keeper`]: who gets certificates for the engine's domains (ACME), and how it reports.
 //!
 //! This module is the HTTP/1.1 accept loop with graceful shutdown, shared with HTTPS.
@@ -35,9 +38,12 @@ pub mod certs;
 mod coarse_timer;
 mod covered;
 mod front;
+mod histogram;
 pub mod keeper;
 mod message;
+pub mod meter;
 mod proxy;
+mod request_body;
 pub mod routes;
 mod tls;
 mod upgrade;
@@ -47,6 +53,7 @@ mod workers;
 pub use certs::Certificates;
 pub use keeper::{CertKeeper, CertReporter};
 pub use message::Body;
+pub use meter::Meters;
 pub use routes::{InvalidHost, Routes, Target};
 pub use tls::{HANDSHAKE_TIMEOUT, serve_https, server_config};
 
@@ -97,7 +104,8 @@ pub async fn serve_http(
         listener,
         shutdown,
         move |handed, stopped| {
-            // Per worker: its own upstream connections (see `workers`).
+            // Per worker: its own upstream connections (see `workers`) and request counts.
+            routes.meters().serve_worker();
             let front = (options.certs.clone())
                 .map(|certs| front::HttpFront::new(certs, options.https_port));
             let proxy = Arc::new(Proxy::new(routes.clone(), Scheme::Http, front));

@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::uri::PathAndQuery;
@@ -13,6 +14,8 @@ use hyper::body::Incoming;
 
 use super::front::HttpFront;
 use super::message::{Body, request_host, text_response};
+use super::meter;
+use super::request_body::RequestBody;
 use super::routes::{Routes, Target, WorkerRoutes};
 use super::upgrade;
 use super::upstream::{UpstreamError, Upstreams};
@@ -117,22 +120,32 @@ impl Proxy {
         }
     }
 
-    /// Answers one request; never fails (errors are answers too).
+    /// Answers one request; never fails (errors are answers too). A request routed to a
+    /// service is counted for it (`meter`): its status and the time to the response's head.
     pub(crate) async fn handle(&self, req: Request<Incoming>, peer: &Peer) -> Response<Body> {
         if let Some(answer) = self.front.as_ref().and_then(|f| f.answer(&req)) {
             return answer;
         }
-        self.forward(req, peer)
+        let (target, host) = match self.route(&req) {
+            Ok(routed) => routed,
+            Err(e) => return e.into_response(),
+        };
+        let started = Instant::now();
+        let response = self
+            .forward(req, peer, target, host)
             .await
-            .unwrap_or_else(ProxyError::into_response)
+            .unwrap_or_else(ProxyError::into_response);
+        meter::record(target.meter, response.status(), started.elapsed());
+        response
     }
 
     async fn forward(
         &self,
         mut req: Request<Incoming>,
         peer: &Peer,
+        target: Target,
+        host: HeaderValue,
     ) -> Result<Response<Body>, ProxyError> {
-        let (target, host) = self.route(&req)?;
         let upstream = target.upstream;
         let host_text = || host.to_str().unwrap_or_default().to_owned();
 
@@ -152,7 +165,10 @@ impl Proxy {
 
         let (mut response, release) = self
             .upstreams
-            .send(upstream, Request::from_parts(parts, body))
+            .send(
+                upstream,
+                Request::from_parts(parts, RequestBody::new(body, target.meter)),
+            )
             .await
             .map_err(|source| ProxyError::Upstream {
                 host: host_text(),
@@ -180,7 +196,7 @@ impl Proxy {
                     .insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
             }
         }
-        Ok(response.map(|body| Body::upstream(body, release)))
+        Ok(response.map(|body| Body::upstream(body, release, target.meter)))
     }
 
     /// Where `req` goes, and the host it named as a header value (for `Host` and

@@ -58,7 +58,8 @@ pub async fn serve_https(
         listener,
         shutdown,
         move |handed, stopped| {
-            // Per worker: its own upstream connections (see `workers`).
+            // Per worker: its own upstream connections (see `workers`) and request counts.
+            routes.meters().serve_worker();
             let proxy = Arc::new(Proxy::new(routes.clone(), Scheme::Https, None));
             let mut http = auto::Builder::new(TokioExecutor::new());
             let timer = CoarseTimer::new();

@@ -18,6 +18,8 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use super::request_body::RequestBody;
+
 /// Releases listen on loopback, so a connect either succeeds at once or the release is gone;
 /// the bound only matters if the machine is badly overloaded.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -53,7 +55,7 @@ struct Idle {
 }
 
 struct Pooled {
-    sender: SendRequest<Incoming>,
+    sender: SendRequest<RequestBody>,
     since: Instant,
 }
 
@@ -74,7 +76,7 @@ impl Upstreams {
     pub(crate) async fn send(
         self: &Arc<Self>,
         upstream: SocketAddr,
-        mut req: Request<Incoming>,
+        mut req: Request<RequestBody>,
     ) -> Result<(Response<Incoming>, Option<Release>), UpstreamError> {
         while let Some(mut sender) = self.take(upstream) {
             if sender.ready().await.is_err() {
@@ -102,7 +104,7 @@ impl Upstreams {
     fn hand_back(
         self: &Arc<Self>,
         upstream: SocketAddr,
-        sender: SendRequest<Incoming>,
+        sender: SendRequest<RequestBody>,
         response: Response<Incoming>,
     ) -> (Response<Incoming>, Option<Release>) {
         let upgraded = response.status() == StatusCode::SWITCHING_PROTOCOLS;
@@ -114,7 +116,7 @@ impl Upstreams {
         (response, release)
     }
 
-    fn take(&self, upstream: SocketAddr) -> Option<SendRequest<Incoming>> {
+    fn take(&self, upstream: SocketAddr) -> Option<SendRequest<RequestBody>> {
         let now = Instant::now();
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if now.duration_since(idle.swept) >= SWEEP_EVERY {
@@ -134,7 +136,7 @@ impl Upstreams {
         None
     }
 
-    fn put(&self, upstream: SocketAddr, sender: SendRequest<Incoming>) {
+    fn put(&self, upstream: SocketAddr, sender: SendRequest<RequestBody>) {
         if sender.is_closed() {
             return;
         }
@@ -157,7 +159,7 @@ impl Pooled {
 
 /// A new connection, driven by its own task on this worker until the release closes it or the
 /// last sender is dropped; upgrades are allowed, so a `101` hands the socket to the tunnel.
-async fn connect(upstream: SocketAddr) -> Result<SendRequest<Incoming>, UpstreamError> {
+async fn connect(upstream: SocketAddr) -> Result<SendRequest<RequestBody>, UpstreamError> {
     let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(upstream))
         .await
         .map_err(|_| UpstreamError::ConnectTimeout)?
@@ -180,7 +182,7 @@ async fn connect(upstream: SocketAddr) -> Result<SendRequest<Incoming>, Upstream
 pub(crate) struct Release {
     upstreams: Arc<Upstreams>,
     upstream: SocketAddr,
-    sender: SendRequest<Incoming>,
+    sender: SendRequest<RequestBody>,
 }
 
 impl Release {

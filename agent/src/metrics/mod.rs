@@ -1,7 +1,9 @@
 //! dployrd's metrics sampler (issue 19): every interval (10 s unless `--metrics-interval` says
 //! otherwise) it looks at the machine ([`host`]) and at each service with a live release
 //! ([`procs`], through the processes the engine's supervisors register), turns the counters
-//! into rates against the previous look, and sends ONE [`AgentMsg::Metrics`] frame. While Base
+//! into rates against the previous look, adds what the ingress counted for each service since
+//! the last look (requests, status classes, bytes, latency percentiles; see
+//! `crate::ingress::meter`), and sends ONE [`AgentMsg::Metrics`] frame. While Base
 //! is unreachable the frames queue with the other reports and are dropped at the next `Hello`
 //! like them: metrics are for now, not a backlog.
 
@@ -13,11 +15,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use proto::ids::ServiceId;
-use proto::wire::{AgentMsg, HostSample, MetricsFrame, ServiceSample};
+use proto::wire::{AgentMsg, HostSample, MetricsFrame, RequestSample, ServiceSample};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::engine::Engine;
+use crate::ingress::meter::Counts;
 use host::HostNow;
 
 /// The default sampling interval.
@@ -46,6 +49,7 @@ pub fn start(
         loop {
             tick.tick().await;
             let meters = engine.service_meters();
+            let requests = engine.request_counts().await;
             let dir = data_dir.clone();
             // procfs reads are quick but blocking; a process-group scan reads all of /proc.
             let looked = tokio::task::spawn_blocking(move || {
@@ -68,7 +72,7 @@ pub fn start(
             let Ok((now_host, services)) = looked else {
                 continue;
             };
-            let frame = frame(&mut prev, now_host, services);
+            let frame = frame(&mut prev, now_host, services, requests);
             if out.send(AgentMsg::Metrics(frame)).is_err() {
                 return;
             }
@@ -92,6 +96,7 @@ fn frame(
         Option<u64>,
         Option<u64>,
     )>,
+    mut requests: HashMap<String, Counts>,
 ) -> MetricsFrame {
     let now = Instant::now();
     let elapsed = prev.at.map(|at| now.duration_since(at));
@@ -132,11 +137,21 @@ fn frame(
             if let Some(ns) = cpu_ns {
                 seen.insert(m.service_id.clone(), ns);
             }
+            let requests = requests
+                .remove(m.service_id.as_str())
+                .map(|c| RequestSample {
+                    requests: c.requests,
+                    status: c.status,
+                    bytes_in: c.bytes_in,
+                    bytes_out: c.bytes_out,
+                    latency_us: c.percentiles(),
+                });
             ServiceSample {
                 service_id: m.service_id,
                 cpu_centi_pct: cpu,
                 mem_bytes: mem,
                 restarts: m.restarts,
+                requests,
             }
         })
         .collect();

@@ -1,7 +1,7 @@
 //! `dployr metrics SERVICE` and `dployr metrics --instance NAME`: the stored series as a compact
 //! table, oldest first (or the API's JSON with `--json`).
 
-use proto::api::{Instance, MetricPoint, MetricSeries};
+use proto::api::{Instance, MetricPoint, MetricSeries, RequestPoint};
 
 use super::Ctx;
 use crate::args::MetricsArgs;
@@ -43,7 +43,16 @@ pub async fn metrics(ctx: &Ctx, args: MetricsArgs) -> Result<()> {
             "NET IN/OUT",
         ]
     } else {
-        &["TIME", "CPU", "MEMORY", "RESTARTS"]
+        &[
+            "TIME",
+            "CPU",
+            "MEMORY",
+            "RESTARTS",
+            "REQUESTS",
+            "2XX/3XX/4XX/5XX",
+            "IN/OUT",
+            "P50/P95/P99",
+        ]
     };
     ctx.out.table(headers, &rows);
     Ok(())
@@ -83,13 +92,34 @@ fn row(p: &MetricPoint, host: bool) -> Vec<String> {
                 h.tx_bytes_per_sec.map_or("-".into(), bytes)
             ),
         ],
-        _ => vec![
-            time,
-            cpu,
-            mem,
-            p.restarts.map_or("-".into(), |r| r.to_string()),
-        ],
+        _ => {
+            let mut row = vec![
+                time,
+                cpu,
+                mem,
+                p.restarts.map_or("-".into(), |r| r.to_string()),
+            ];
+            row.extend(requests(p.requests.as_ref()));
+            row
+        }
     }
+}
+
+/// A service's request columns: count, status classes, bytes, latency percentiles.
+fn requests(r: Option<&RequestPoint>) -> [String; 4] {
+    let Some(r) = r else {
+        return ["-".into(), "-".into(), "-".into(), "-".into()];
+    };
+    let ms = |us: Option<i64>| us.map_or("-".into(), |us| format!("{:.1}ms", us as f64 / 1000.0));
+    [
+        r.count.to_string(),
+        format!(
+            "{}/{}/{}/{}",
+            r.status_2xx, r.status_3xx, r.status_4xx, r.status_5xx
+        ),
+        format!("{} / {}", bytes(r.bytes_in), bytes(r.bytes_out)),
+        format!("{}/{}/{}", ms(r.p50_us), ms(r.p95_us), ms(r.p99_us)),
+    ]
 }
 
 fn percent(centi: i64) -> String {

@@ -27,36 +27,158 @@ pub struct PointRow {
     pub disk_total_bytes: Option<i64>,
     pub rx_bps: Option<i64>,
     pub tx_bps: Option<i64>,
+    /// The ingress's figures for a service (migration 0017): counts in the point's step.
+    pub req_count: Option<i64>,
+    pub req_2xx: Option<i64>,
+    pub req_3xx: Option<i64>,
+    pub req_4xx: Option<i64>,
+    pub req_5xx: Option<i64>,
+    pub req_bytes_in: Option<i64>,
+    pub req_bytes_out: Option<i64>,
+    pub req_p50_us: Option<i64>,
+    pub req_p95_us: Option<i64>,
+    pub req_p99_us: Option<i64>,
+}
+
+/// How a rollup (and a coarser step when reading) combines a column's points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Combine {
+    /// Levels (CPU, memory, load): the average.
+    Avg,
+    /// Counts over the point's step (requests, bytes): the sum.
+    Sum,
+    /// Counts so far (restarts) and latency percentiles: the largest. For a percentile that is
+    /// an upper bound of the combined one (no more than 1 % of the whole can lie above the
+    /// largest of the parts' p99s).
+    Max,
 }
 
 const KEY: &str = "instance_id, service_id, tier, at";
-/// The value columns, in [`PointRow`]'s order; each is averaged by a rollup but `restarts`,
-/// which is a count so far and keeps its largest value.
-const VALUES: [&str; 13] = [
-    "cpu_centi_pct",
-    "mem_bytes",
-    "restarts",
-    "mem_total_bytes",
-    "load1_centi",
-    "load5_centi",
-    "load15_centi",
-    "swap_used_bytes",
-    "swap_total_bytes",
-    "disk_used_bytes",
-    "disk_total_bytes",
-    "rx_bps",
-    "tx_bps",
+/// The value columns, in [`PointRow`]'s order, and how each combines.
+pub const VALUES: [(&str, Combine); 23] = [
+    ("cpu_centi_pct", Combine::Avg),
+    ("mem_bytes", Combine::Avg),
+    ("restarts", Combine::Max),
+    ("mem_total_bytes", Combine::Avg),
+    ("load1_centi", Combine::Avg),
+    ("load5_centi", Combine::Avg),
+    ("load15_centi", Combine::Avg),
+    ("swap_used_bytes", Combine::Avg),
+    ("swap_total_bytes", Combine::Avg),
+    ("disk_used_bytes", Combine::Avg),
+    ("disk_total_bytes", Combine::Avg),
+    ("rx_bps", Combine::Avg),
+    ("tx_bps", Combine::Avg),
+    ("req_count", Combine::Sum),
+    ("req_2xx", Combine::Sum),
+    ("req_3xx", Combine::Sum),
+    ("req_4xx", Combine::Sum),
+    ("req_5xx", Combine::Sum),
+    ("req_bytes_in", Combine::Sum),
+    ("req_bytes_out", Combine::Sum),
+    ("req_p50_us", Combine::Max),
+    ("req_p95_us", Combine::Max),
+    ("req_p99_us", Combine::Max),
 ];
+
+impl PointRow {
+    /// The value columns, in [`VALUES`]' order.
+    pub fn values(&self) -> [Option<i64>; 23] {
+        [
+            self.cpu_centi_pct,
+            self.mem_bytes,
+            self.restarts,
+            self.mem_total_bytes,
+            self.load1_centi,
+            self.load5_centi,
+            self.load15_centi,
+            self.swap_used_bytes,
+            self.swap_total_bytes,
+            self.disk_used_bytes,
+            self.disk_total_bytes,
+            self.rx_bps,
+            self.tx_bps,
+            self.req_count,
+            self.req_2xx,
+            self.req_3xx,
+            self.req_4xx,
+            self.req_5xx,
+            self.req_bytes_in,
+            self.req_bytes_out,
+            self.req_p50_us,
+            self.req_p95_us,
+            self.req_p99_us,
+        ]
+    }
+
+    /// The row with its value columns replaced, in [`VALUES`]' order.
+    pub fn with_values(self, v: [Option<i64>; 23]) -> Self {
+        let [
+            cpu_centi_pct,
+            mem_bytes,
+            restarts,
+            mem_total_bytes,
+            load1_centi,
+            load5_centi,
+            load15_centi,
+            swap_used_bytes,
+            swap_total_bytes,
+            disk_used_bytes,
+            disk_total_bytes,
+            rx_bps,
+            tx_bps,
+            req_count,
+            req_2xx,
+            req_3xx,
+            req_4xx,
+            req_5xx,
+            req_bytes_in,
+            req_bytes_out,
+            req_p50_us,
+            req_p95_us,
+            req_p99_us,
+        ] = v;
+        Self {
+            cpu_centi_pct,
+            mem_bytes,
+            restarts,
+            mem_total_bytes,
+            load1_centi,
+            load5_centi,
+            load15_centi,
+            swap_used_bytes,
+            swap_total_bytes,
+            disk_used_bytes,
+            disk_total_bytes,
+            rx_bps,
+            tx_bps,
+            req_count,
+            req_2xx,
+            req_3xx,
+            req_4xx,
+            req_5xx,
+            req_bytes_in,
+            req_bytes_out,
+            req_p50_us,
+            req_p95_us,
+            req_p99_us,
+            ..self
+        }
+    }
+}
 
 impl Table for PointRow {
     const FROM: &'static str = "metric_points";
     const COLUMNS: &'static str = "instance_id, service_id, tier, at, cpu_centi_pct, mem_bytes, \
         restarts, mem_total_bytes, load1_centi, load5_centi, load15_centi, swap_used_bytes, \
-        swap_total_bytes, disk_used_bytes, disk_total_bytes, rx_bps, tx_bps";
+        swap_total_bytes, disk_used_bytes, disk_total_bytes, rx_bps, tx_bps, req_count, req_2xx, \
+        req_3xx, req_4xx, req_5xx, req_bytes_in, req_bytes_out, req_p50_us, req_p95_us, req_p99_us";
 }
 
-/// Stores `rows` in one statement; a second point of the same series in the same slot replaces
-/// the first, so a series never holds more than one row per slot.
+/// Stores `rows` in one statement; a second point of the same series in the same slot is merged
+/// into the first, so a series never holds more than one row per slot: levels are replaced by
+/// the newer, counts over the step add up (an agent sampling faster than 10 s, or two frames
+/// that land in one slot, lose no request), the largest of restarts and percentiles stays.
 pub async fn upsert(db: impl Exec<'_>, rows: &[PointRow]) -> sqlx::Result<()> {
     if rows.is_empty() {
         return Ok(());
@@ -67,7 +189,20 @@ pub async fn upsert(db: impl Exec<'_>, rows: &[PointRow]) -> sqlx::Result<()> {
         .collect();
     let updates: Vec<String> = VALUES
         .iter()
-        .map(|c| format!("{c} = excluded.{c}"))
+        .map(|(c, combine)| match combine {
+            Combine::Avg => format!("{c} = excluded.{c}"),
+            // NULL-safe and the same on SQLite and PostgreSQL (their MAX/GREATEST of a NULL
+            // differ).
+            Combine::Sum => format!(
+                "{c} = CASE WHEN metric_points.{c} IS NULL THEN excluded.{c} \
+                 WHEN excluded.{c} IS NULL THEN metric_points.{c} \
+                 ELSE metric_points.{c} + excluded.{c} END"
+            ),
+            Combine::Max => format!(
+                "{c} = CASE WHEN metric_points.{c} IS NULL OR excluded.{c} > metric_points.{c} \
+                 THEN excluded.{c} ELSE metric_points.{c} END"
+            ),
+        })
         .collect();
     let sql = format!(
         "INSERT INTO metric_points ({}) VALUES {} ON CONFLICT ({KEY}) DO UPDATE SET {}",
@@ -83,24 +218,7 @@ pub async fn upsert(db: impl Exec<'_>, rows: &[PointRow]) -> sqlx::Result<()> {
             Int(r.tier),
             Int(r.at),
         ]);
-        args.extend(
-            [
-                r.cpu_centi_pct,
-                r.mem_bytes,
-                r.restarts,
-                r.mem_total_bytes,
-                r.load1_centi,
-                r.load5_centi,
-                r.load15_centi,
-                r.swap_used_bytes,
-                r.swap_total_bytes,
-                r.disk_used_bytes,
-                r.disk_total_bytes,
-                r.rx_bps,
-                r.tx_bps,
-            ]
-            .map(OptInt),
-        );
+        args.extend(r.values().map(OptInt));
     }
     run(db, &sql, &args).await
 }
@@ -137,9 +255,10 @@ pub async fn roll_up(
 ) -> sqlx::Result<u64> {
     let aggregates: Vec<String> = VALUES
         .iter()
-        .map(|c| match *c {
-            "restarts" => format!("MAX({c})"),
-            _ => format!("CAST(AVG({c}) AS BIGINT)"),
+        .map(|(c, combine)| match combine {
+            Combine::Max => format!("MAX({c})"),
+            Combine::Sum => format!("CAST(SUM({c}) AS BIGINT)"),
+            Combine::Avg => format!("CAST(AVG({c}) AS BIGINT)"),
         })
         .collect();
     // `bucket_ms` is one of the code's own constants, written into the SQL so that PostgreSQL

@@ -21,6 +21,7 @@ pub mod notifications;
 pub mod outbox;
 pub mod query;
 pub mod removals;
+pub mod scrape;
 pub mod services;
 pub mod sessions;
 pub mod tokens;

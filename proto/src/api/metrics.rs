@@ -34,6 +34,31 @@ pub struct MetricPoint {
     /// The instance's figures; absent for a service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<HostPoint>,
+    /// A service's requests through the ingress in this step; absent for an instance, a
+    /// service without a route, or an agent that does not send them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<RequestPoint>,
+}
+
+/// A service's requests in one step: counts are sums over the step; the latency percentiles
+/// (microseconds, request head to response head) are the largest of the 10 s points in the
+/// step, an upper bound of the step's own percentile.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RequestPoint {
+    pub count: i64,
+    pub status_2xx: i64,
+    pub status_3xx: i64,
+    pub status_4xx: i64,
+    pub status_5xx: i64,
+    pub bytes_in: i64,
+    pub bytes_out: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p50_us: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_us: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p99_us: Option<i64>,
 }
 
 /// The figures only an instance has.

@@ -3,6 +3,10 @@
 //! instance's sample in one message instead of one message per metric. Percentages and loads
 //! are hundredths (integers), so a frame is small and the store keeps exact integers.
 //! Added in protocol 3; a protocol-2 agent never sends it and Base still accepts it.
+//! [`ServiceSample::requests`] (the ingress's request figures) came later within protocol 3: an
+//! optional field, so an older agent's frame still parses (no figures) and an older Base ignores
+//! it (serde skips unknown fields; no message here denies them). Adding an optional field is not
+//! a protocol bump: a bump would make every older Base refuse the new agent.
 
 use serde::{Deserialize, Serialize};
 
@@ -52,4 +56,52 @@ pub struct ServiceSample {
     pub mem_bytes: Option<u64>,
     /// Restarts since dployrd started supervising it (crashes and failed health checks).
     pub restarts: u32,
+    /// What the ingress answered for it over the interval; absent when it has no route (a
+    /// worker) or the agent predates request metrics.
+    #[serde(default, rename = "req", skip_serializing_if = "Option::is_none")]
+    pub requests: Option<RequestSample>,
+}
+
+/// One service's requests through the ingress over one interval (both listeners, all workers).
+/// Latency is from the request's head to the release's response head, as the ingress saw it.
+/// Short names on the wire: a frame carries one of these per service, and 200 services must
+/// still fit one control message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSample {
+    #[serde(rename = "n")]
+    pub requests: u64,
+    /// Responses by status class: 2xx, 3xx, 4xx, 5xx (the ingress's own 502 when the release
+    /// does not answer counts as 5xx). A `101` (WebSocket) is counted in `requests` only.
+    #[serde(rename = "s")]
+    pub status: [u64; 4],
+    /// Request body bytes received from clients, response body bytes sent to them.
+    #[serde(rename = "bi")]
+    pub bytes_in: u64,
+    #[serde(rename = "bo")]
+    pub bytes_out: u64,
+    /// Latency percentiles in microseconds, from a log histogram (within 1/8 of the value);
+    /// absent when there were no requests.
+    #[serde(default, rename = "l", skip_serializing_if = "Option::is_none")]
+    pub latency_us: Option<Percentiles>,
+}
+
+/// The 50th, 95th and 99th percentiles of a distribution; `[p50, p95, p99]` on the wire.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "[u64; 3]", into = "[u64; 3]")]
+pub struct Percentiles {
+    pub p50: u64,
+    pub p95: u64,
+    pub p99: u64,
+}
+
+impl From<[u64; 3]> for Percentiles {
+    fn from([p50, p95, p99]: [u64; 3]) -> Self {
+        Self { p50, p95, p99 }
+    }
+}
+
+impl From<Percentiles> for [u64; 3] {
+    fn from(p: Percentiles) -> Self {
+        [p.p50, p.p95, p.p99]
+    }
 }

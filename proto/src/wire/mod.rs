@@ -37,7 +37,7 @@ pub use frame::{
     CONTROL_STREAM, Frame, FrameError, FrameKind, HEADER_BYTES, MAX_CONTROL_BYTES, MAX_DATA_BYTES,
     MAX_FRAME_BYTES, MAX_REASON_BYTES, Side,
 };
-pub use metrics::{HostSample, MetricsFrame, ServiceSample};
+pub use metrics::{HostSample, MetricsFrame, Percentiles, RequestSample, ServiceSample};
 pub use msg::{
     AgentMsg, AgentState, BaseMsg, Command, CommandErrorKind, CommandFailure, ControlError,
     HostFacts, JoinToken, Outcome, StreamOpen, decode_control, encode_control,

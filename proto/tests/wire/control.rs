@@ -87,6 +87,17 @@ fn agent_messages_round_trip() {
                 cpu_centi_pct: None,
                 mem_bytes: Some(100 << 20),
                 restarts: 1,
+                requests: Some(proto::wire::RequestSample {
+                    requests: 10,
+                    status: [7, 1, 1, 1],
+                    bytes_in: 100,
+                    bytes_out: 1000,
+                    latency_us: Some(proto::wire::Percentiles {
+                        p50: 900,
+                        p95: 4_000,
+                        p99: 12_000,
+                    }),
+                }),
             }],
         }),
     ];
@@ -96,7 +107,8 @@ fn agent_messages_round_trip() {
     }
 }
 
-/// One frame carries a whole instance: 200 services fit well under the control-message cap.
+/// One frame carries a whole instance: 200 services, each with request figures of a busy
+/// service, fit under the control-message cap with room to spare.
 #[test]
 fn a_metrics_frame_of_many_services_fits_one_control_message() {
     let services = (0..200)
@@ -107,6 +119,17 @@ fn a_metrics_frame_of_many_services_fits_one_control_message() {
             cpu_centi_pct: Some(10_000),
             mem_bytes: Some(u64::from(u32::MAX)),
             restarts: 99,
+            requests: Some(proto::wire::RequestSample {
+                requests: 9_999_999,
+                status: [9_999_999, 999_999, 999_999, 999_999],
+                bytes_in: 99_999_999_999,
+                bytes_out: 99_999_999_999,
+                latency_us: Some(proto::wire::Percentiles {
+                    p50: 999_999,
+                    p95: 9_999_999,
+                    p99: 99_999_999,
+                }),
+            }),
         })
         .collect();
     let msg = AgentMsg::Metrics(proto::wire::MetricsFrame {
@@ -116,7 +139,7 @@ fn a_metrics_frame_of_many_services_fits_one_control_message() {
     });
     let frame = encode_control(&msg).unwrap();
     assert!(
-        frame.payload().len() < MAX_CONTROL_BYTES / 2,
+        frame.payload().len() < MAX_CONTROL_BYTES * 3 / 4,
         "{}",
         frame.payload().len()
     );
@@ -243,4 +266,12 @@ fn join_token_never_prints() {
         json.contains(r#""token":"jt_very_secret""#),
         "token is a bare string: {json}"
     );
+}
+
+/// A protocol-3 agent from before request metrics sends services without `req`; Base parses it.
+#[test]
+fn a_service_sample_without_request_figures_still_parses() {
+    let json = r#"{"service_id":"svc_1","mem_bytes":5,"restarts":0}"#;
+    let s: proto::wire::ServiceSample = serde_json::from_str(json).unwrap();
+    assert_eq!((s.mem_bytes, s.requests), (Some(5), None));
 }

@@ -24,6 +24,7 @@ mod metrics;
 mod monorepo;
 mod node_apps;
 mod notifications;
+mod prometheus;
 mod python_apps;
 mod refusals;
 mod removals;
