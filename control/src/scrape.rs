@@ -1,6 +1,6 @@
 //! What a Prometheus scrape (`GET /metrics`, issue 19) sees of one cluster: its instances and
 //! whether their agents are connected, deployments running and waiting for their agent, how
-//! long finished deployments took, removals waiting for their instance, and the newest raw
+//! long finished deployments took, removals and notifications waiting, and the newest raw
 //! point of every host and service series.
 //!
 //! Who may scrape: an API token (never a browser session: scrapers hold a token, and a token
@@ -45,6 +45,8 @@ pub struct ClusterScrape {
     /// Deployments whose order no agent has accepted yet (the command queue).
     pub deploys_waiting: i64,
     pub removals_waiting: i64,
+    /// Notifications not delivered yet (retries included).
+    pub notifications_waiting: i64,
     pub durations: Vec<Durations>,
     pub latest: Vec<LatestPoint>,
 }
@@ -105,6 +107,7 @@ impl Base {
             deploys_running,
             deploys_waiting,
             removals_waiting: sql::pending_removals(pool, cluster_id).await?,
+            notifications_waiting: sql::pending_notifications(pool, cluster_id).await?,
             durations: sql::durations(pool, cluster_id).await?,
             instances,
             latest,

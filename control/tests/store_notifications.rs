@@ -176,6 +176,12 @@ async fn outbox_retries_with_backoff_then_fails(db: &TestDb) {
     );
     let pending = &outbox::of_channel(pool, &bad.channel.id, 10).await.unwrap()[0];
     assert_eq!((pending.state.as_str(), pending.attempts), ("pending", 1));
+    let waiting = || control::store::scrape::pending_notifications(pool, &cluster);
+    assert_eq!(
+        waiting().await.unwrap(),
+        1,
+        "the queue depth Prometheus sees"
+    );
     assert_eq!(pending.next_attempt_at, START_MS + 10_000);
 
     // Not before its time; then 10 s, 20 s: the third attempt is the last.
@@ -191,6 +197,7 @@ async fn outbox_retries_with_backoff_then_fails(db: &TestDb) {
     assert_eq!(base.deliver_due().await.unwrap(), 0, "no fourth attempt");
     let row = outbox::by_id(pool, &pending.id).await.unwrap().unwrap();
     assert_eq!((row.state.as_str(), row.attempts), ("failed", 3));
+    assert_eq!(waiting().await.unwrap(), 0, "a failed one waits no more");
     let attempts = outbox::attempts_of(pool, &pending.id).await.unwrap();
     assert_eq!(attempts.len(), 3);
     assert!(

@@ -1,10 +1,12 @@
 // Metrics charts (issue 19) against a real dployrd (Base's --local-agent) running a real Node
-// service: the service page draws CPU, memory and restarts from the stored series (the drawn
+// service: the service page draws CPU, memory, restarts and the requests sent through the
+// ingress (by status class, and their latency) from the stored series (the drawn
 // points and the latest value agree with what REST returns), then a new point appears without a
 // reload; the Instances page shows each server's headroom and its host charts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { request } from 'node:http';
 import {
   deployLocalService, gotoHydrated, nodeRepo, shot, signUpFirst, startBase, startBrowser, until,
 } from './harness.mjs';
@@ -36,6 +38,19 @@ const line = (id) => page.locator(`[data-chart="${id}"] path.chart-line-0`).eval
   ys: [...el.getAttribute('d').matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((m) => Number(m[2])),
 }));
 
+/** GET `path` through dployrd's ingress as `metered.localhost`; resolves to the status. */
+function viaIngress(path) {
+  const [host, port] = base.ingress.split(':');
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, path, headers: { Host: 'metered.localhost' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 before(async () => {
   base = await startBase({ localAgent: true });
   chrome = await startBrowser();
@@ -59,6 +74,11 @@ test('a deployed service has stored metrics', async () => {
   // dployrd reports every 10 s: two points with memory within half a minute.
   await until(async () => (await api(`/services/${serviceId}/metrics?since=1h`)).points
     .filter((p) => p.mem_bytes > 0).length >= 2, 45000, 'two stored points with memory');
+  // 30 requests through the ingress: counted per service and stored with the next frame.
+  for (let i = 0; i < 30; i += 1) assert.equal(await viaIngress(`/r${i}`), 200);
+  const served = async () => (await api(`/services/${serviceId}/metrics?since=1h`)).points
+    .reduce((n, p) => n + (p.requests?.status_2xx ?? 0), 0);
+  await until(async () => (await served()) >= 30, 30000, '30 requests in the stored series');
 });
 
 test('the service page draws its CPU, memory and restarts from the stored series', async () => {
@@ -85,6 +105,15 @@ test('the service page draws its CPU, memory and restarts from the stored series
   assert.match(await page.getAttribute('[data-chart="cpu"] .chart-latest', 'data-latest'), /^[\d.]+ %$/);
   assert.equal(await page.getAttribute('[data-chart="restarts"] .chart-latest', 'data-latest'), '0');
   assert.ok((await line('cpu')).points >= 1);
+  // The ingress's requests by status class and their latency.
+  const keys = await page.locator('[data-chart="requests"] .chart-key').allTextContents();
+  assert.deepEqual(keys.map((k) => k.split(':')[0]), ['2xx', '3xx', '4xx', '5xx']);
+  assert.ok((await line('requests')).points >= 1, 'the 2xx line has points');
+  // The axis's top (its third label) is a count of at least one request.
+  const top = await page.locator('[data-chart="requests"] text.chart-axis').nth(2).textContent();
+  assert.ok(Number(top) >= 1, `the requests axis tops at ${top}`);
+  assert.match(await page.getAttribute('[data-chart="latency"] .chart-latest', 'data-latest'),
+    /^[\d.]+ m?s$/);
   await shot(page, 'metrics-service');
 });
 

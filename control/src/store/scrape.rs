@@ -89,6 +89,14 @@ pub async fn pending_removals(db: impl Exec<'_>, cluster_id: &str) -> sqlx::Resu
     query::scalar(db, sql, &[Text(cluster_id)]).await
 }
 
+/// The cluster's notifications not delivered yet.
+pub async fn pending_notifications(db: impl Exec<'_>, cluster_id: &str) -> sqlx::Result<i64> {
+    let sql = "SELECT COUNT(*) FROM notification_outbox o \
+               JOIN notification_channels c ON c.id = o.channel_id \
+               WHERE c.cluster_id = $1 AND o.state = 'pending'";
+    query::scalar(db, sql, &[Text(cluster_id)]).await
+}
+
 /// The newest raw point of every series of the cluster's instances, if no older than `since`.
 pub async fn latest_points(
     db: impl Exec<'_>,

@@ -107,6 +107,16 @@ pub fn render(c: &ClusterScrape, http: &Arc<HttpCounts>) -> String {
         &cluster,
         c.removals_waiting as f64,
     );
+    e.family(
+        "dployr_notification_queue_depth",
+        "gauge",
+        "Notifications waiting to be delivered (pending, retries included).",
+    );
+    e.sample(
+        "dployr_notification_queue_depth",
+        &cluster,
+        c.notifications_waiting as f64,
+    );
 
     let name = "dployr_deploy_duration_seconds";
     e.family(name, "histogram", "Finished deployments: from creation to live (outcome=live) or to failing, being cancelled or timing out (outcome=failed).");

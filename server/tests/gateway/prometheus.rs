@@ -213,6 +213,11 @@ async fn an_owners_token_scrapes_valid_exposition_with_the_fleets_figures() {
         Some(0.0),
         "{text}"
     );
+    assert_eq!(
+        value(&samples, "dployr_notification_queue_depth", &cluster_name),
+        Some(0.0),
+        "{text}"
+    );
     let live = [("outcome", "live"), ("le", "+Inf")];
     assert_eq!(
         value(&samples, "dployr_deploy_duration_seconds_bucket", &live),

@@ -67,9 +67,9 @@ impl ChartData {
             .filter(|(t, _)| *t >= t0)
             .map(|(_, v)| *v)
             .fold(0.0, f64::max);
-        // Small figures still get an axis that reads (1 %, 1 MB, 1 kB/s, 1 restart).
+        // Small figures still get an axis that reads (1 %, 1 MB, 1 kB/s, 1 restart, 1 ms).
         let floor = match unit {
-            Unit::Percent | Unit::Count => 1.0,
+            Unit::Percent | Unit::Count | Unit::Millis => 1.0,
             Unit::Bytes => 1e6,
             Unit::BytesPerSec => 1e3,
         };

@@ -10,18 +10,22 @@ pub enum Unit {
     Percent,
     Bytes,
     BytesPerSec,
-    /// A plain number (restarts, load).
+    /// A plain number (restarts, load, requests).
     Count,
+    /// A duration given in milliseconds (request latency).
+    Millis,
 }
 
 impl Unit {
-    /// `v` as people read it: "12.5 %", "340 MB", "1.2 GB", "15 kB/s", "3".
+    /// `v` as people read it: "12.5 %", "340 MB", "1.2 GB", "15 kB/s", "3", "4.2 ms".
     pub fn format(self, v: f64) -> String {
         match self {
             Unit::Percent => format!("{} %", short(v)),
             Unit::Bytes => bytes(v),
             Unit::BytesPerSec => format!("{}/s", bytes(v)),
             Unit::Count => short(v),
+            Unit::Millis if v.abs() >= 1000.0 => format!("{} s", short(v / 1000.0)),
+            Unit::Millis => format!("{} ms", short(v)),
         }
     }
 }
@@ -198,6 +202,8 @@ mod tests {
         assert_eq!(Unit::Bytes.format(1_234_567_890.0), "1.23 GB");
         assert_eq!(Unit::BytesPerSec.format(15_000.0), "15 kB/s");
         assert_eq!(Unit::Count.format(3.0), "3");
+        assert_eq!(Unit::Millis.format(4.25), "4.25 ms");
+        assert_eq!(Unit::Millis.format(1500.0), "1.5 s");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Which charts a service and an instance show, as tables: a chart is one entry, a series one
-//! line in its chart's `lines` (the ingress's request figures join here when the API has them).
+//! line in its chart's `lines` (a service's requests through the ingress: two charts).
 
 use proto::api::MetricPoint;
 
@@ -24,6 +24,10 @@ fn n(v: i64) -> f64 {
     v as f64
 }
 
+fn millis(us: i64) -> Option<f64> {
+    Some(us as f64 / 1000.0)
+}
+
 fn pct(centi: i64) -> f64 {
     centi as f64 / 100.0
 }
@@ -46,6 +50,28 @@ pub const SERVICE_CHARTS: &[ChartSpec] = &[
         unit: Unit::Bytes,
         fixed_top: None,
         lines: &[("Memory", |p| p.mem_bytes.map(n))],
+    },
+    ChartSpec {
+        id: "requests",
+        title: "Requests (per step, by status)",
+        unit: Unit::Count,
+        fixed_top: None,
+        lines: &[
+            ("2xx", |p| p.requests.as_ref().map(|r| n(r.status_2xx))),
+            ("3xx", |p| p.requests.as_ref().map(|r| n(r.status_3xx))),
+            ("4xx", |p| p.requests.as_ref().map(|r| n(r.status_4xx))),
+            ("5xx", |p| p.requests.as_ref().map(|r| n(r.status_5xx))),
+        ],
+    },
+    ChartSpec {
+        id: "latency",
+        title: "Latency to the response head",
+        unit: Unit::Millis,
+        fixed_top: None,
+        lines: &[
+            ("p50", |p| millis(p.requests.as_ref()?.p50_us?)),
+            ("p99", |p| millis(p.requests.as_ref()?.p99_us?)),
+        ],
     },
     ChartSpec {
         id: "restarts",
