@@ -28,11 +28,17 @@ struct Seen {
     at_ms: i64,
 }
 
+impl Seen {
+    fn is_fresh(&self, now_ms: i64) -> bool {
+        now_ms - self.at_ms < RECHECK.as_millis() as i64
+    }
+}
+
 impl Wildcards {
     fn fresh(&self, instance_id: &str, domain: &str, now_ms: i64) -> Option<bool> {
         let seen = self.0.lock().expect("wildcards lock is never poisoned");
         seen.get(instance_id)
-            .filter(|s| s.domain == domain && now_ms - s.at_ms < RECHECK.as_millis() as i64)
+            .filter(|s| s.domain == domain && s.is_fresh(now_ms))
             .map(|s| s.wildcard)
     }
 
@@ -53,7 +59,7 @@ impl Wildcards {
     fn stale(&self, now_ms: i64) -> Vec<(String, String)> {
         let seen = self.0.lock().expect("wildcards lock is never poisoned");
         seen.iter()
-            .filter(|(_, s)| now_ms - s.at_ms >= RECHECK.as_millis() as i64)
+            .filter(|(_, s)| !s.is_fresh(now_ms))
             .map(|(id, s)| (id.clone(), s.domain.clone()))
             .collect()
     }

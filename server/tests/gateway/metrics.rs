@@ -10,7 +10,8 @@ use serde_json::json;
 
 use crate::support::{Fetch, TestApp};
 use crate::{
-    RunningAgent, add_instance, base_with_owner, deploy_live, node_service, wait_listed_online,
+    Invite, RunningAgent, add_instance, base_with_owner, deploy_live, node_service,
+    wait_listed_online,
 };
 
 /// Holds 100 MiB it has written to (so it is resident) and burns CPU in 50 ms slices, staying
@@ -22,18 +23,24 @@ burn();
 require('http').createServer((q, s) => s.end('holding ' + hold.length)).listen(process.env.PORT, '127.0.0.1');
 "#;
 
+/// An instance "web-1" in `cluster` whose dployrd reports metrics every 2 s, listed online.
+pub(crate) async fn metered_instance(app: &TestApp, cluster: &str) -> (Invite, RunningAgent) {
+    let invite = add_instance(app, cluster, "web-1").await;
+    let agent = RunningAgent::join_and_run_options(&invite, |_| agent::run::RunOptions {
+        metrics_interval: Duration::from_secs(2),
+        ..RunningAgent::test_options()
+    })
+    .await;
+    wait_listed_online(app, cluster, &invite.instance_id).await;
+    (invite, agent)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_busy_service_shows_its_cpu_and_memory_through_rest_within_30_s() {
     // Open sign-up, so a stranger can sign up to be refused.
     let app = TestApp::open().await;
     let cluster = app.ana_cluster().await;
-    let invite = add_instance(&app, &cluster, "web-1").await;
-    let _agent = RunningAgent::join_and_run_options(&invite, |_| agent::run::RunOptions {
-        metrics_interval: Duration::from_secs(2),
-        ..RunningAgent::test_options()
-    })
-    .await;
-    wait_listed_online(&app, &cluster, &invite.instance_id).await;
+    let (invite, _agent) = metered_instance(&app, &cluster).await;
     let (id, _repo) =
         node_service(&app, &cluster, &invite.instance_id, "hog", HOG, json!({})).await;
     deploy_live(&app, &id).await;
@@ -141,13 +148,7 @@ require('http').createServer((q, s) => {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_through_the_ingress_show_in_the_service_series() {
     let (app, cluster) = base_with_owner().await;
-    let invite = add_instance(&app, &cluster, "web-1").await;
-    let agent = RunningAgent::join_and_run_options(&invite, |_| agent::run::RunOptions {
-        metrics_interval: Duration::from_secs(2),
-        ..RunningAgent::test_options()
-    })
-    .await;
-    wait_listed_online(&app, &cluster, &invite.instance_id).await;
+    let (invite, agent) = metered_instance(&app, &cluster).await;
     let (id, _repo) = node_service(
         &app,
         &cluster,

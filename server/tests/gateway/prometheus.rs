@@ -12,9 +12,7 @@ use reqwest::Client;
 use serde_json::{Value, json};
 
 use crate::support::{Fetch, TestApp};
-use crate::{
-    RunningAgent, add_instance, base_with_owner, deploy_live, node_service, wait_listed_online,
-};
+use crate::{base_with_owner, deploy_live, node_service};
 
 const APP: &str =
     "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, '127.0.0.1');";
@@ -153,13 +151,7 @@ async fn token(app: &TestApp, cluster: &str, role: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_owners_token_scrapes_valid_exposition_with_the_fleets_figures() {
     let (app, cluster) = base_with_owner().await;
-    let invite = add_instance(&app, &cluster, "web-1").await;
-    let _agent = RunningAgent::join_and_run_options(&invite, |_| agent::run::RunOptions {
-        metrics_interval: Duration::from_secs(2),
-        ..RunningAgent::test_options()
-    })
-    .await;
-    wait_listed_online(&app, &cluster, &invite.instance_id).await;
+    let (invite, _agent) = crate::metrics::metered_instance(&app, &cluster).await;
     let (id, _repo) =
         node_service(&app, &cluster, &invite.instance_id, "web", APP, json!({})).await;
     deploy_live(&app, &id).await;
