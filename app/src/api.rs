@@ -21,6 +21,7 @@ pub mod hooks;
 pub mod metrics;
 pub mod services;
 pub mod team;
+pub mod two_factor;
 
 /// Whether the sign-up form should be offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,16 +75,23 @@ pub async fn signup(name: String, email: String, password: String) -> Result<(),
     Ok(())
 }
 
+/// Signs in, or, on an account with two-factor on, answers the challenge the code step sends
+/// back with the code ([`two_factor::login_code`]).
 #[server(prefix = "/rpc")]
-pub async fn login(email: String, password: String) -> Result<(), AppError> {
+pub async fn login(email: String, password: String) -> Result<Option<String>, AppError> {
     let base = base()?;
-    let done = base
+    let outcome = base
         .login(&email, &password, &client_info())
         .await
         .map_err(fail)?;
-    set_session_cookie(&base, &done.session);
-    leptos_axum::redirect("/");
-    Ok(())
+    match outcome {
+        control::auth::LoginOutcome::SignedIn(done) => {
+            set_session_cookie(&base, &done.session);
+            leptos_axum::redirect("/");
+            Ok(None)
+        }
+        control::auth::LoginOutcome::NeedsCode(challenge) => Ok(Some(challenge.token)),
+    }
 }
 
 #[server(prefix = "/rpc")]

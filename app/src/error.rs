@@ -23,6 +23,10 @@ pub enum AppError {
         retry_after_secs: u64,
     },
     SignupClosed,
+    /// A sensitive action needs a code from the authenticator app first (a step-up dialog).
+    StepUpRequired,
+    /// The cluster requires two-factor sign-in, which this person has not turned on.
+    TwoFactorRequired,
     Internal,
     /// The request never got a proper answer (offline, server restarting, bad encoding).
     Transport(String),
@@ -55,6 +59,12 @@ impl fmt::Display for AppError {
             }
             AppError::SignupClosed => f.write_str(
                 "Sign-up is closed on this server. Ask an admin of your team for an invitation.",
+            ),
+            AppError::StepUpRequired => f.write_str(
+                "Confirm this with a code from your authenticator app.",
+            ),
+            AppError::TwoFactorRequired => f.write_str(
+                "This cluster requires two-factor sign-in. Turn it on in your account settings.",
             ),
             AppError::Internal => {
                 f.write_str("Something went wrong on our side. Please try again.")
@@ -95,6 +105,8 @@ impl From<control::DomainError> for AppError {
                 retry_after_secs: retry_after.as_secs().max(1),
             },
             D::SignupClosed => AppError::SignupClosed,
+            D::StepUpRequired => AppError::StepUpRequired,
+            D::TwoFactorRequired => AppError::TwoFactorRequired,
             D::Internal(source) => {
                 tracing::error!(error = %source, "internal error in a server function");
                 AppError::Internal

@@ -145,7 +145,9 @@ pub fn fail(e: control::DomainError) -> AppError {
     if let (true, Some(res)) = (rpc, use_context::<ResponseOptions>()) {
         let status = match &e {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::StepUpRequired | AppError::TwoFactorRequired => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) | AppError::SignupClosed => StatusCode::CONFLICT,

@@ -118,6 +118,10 @@ pub struct LoginArgs {
     /// Read the password from stdin (one line) instead of asking.
     #[arg(long)]
     pub password_stdin: bool,
+    /// The code from your authenticator app (or a backup code) when your account has two-factor
+    /// sign-in on; without it, the CLI asks.
+    #[arg(long, value_name = "CODE")]
+    pub otp: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -132,6 +132,7 @@ impl Base {
         confirm: &str,
     ) -> Result<(), DomainError> {
         let may = authorize::<DeleteCluster>(&self.store, actor, cluster_id).await?;
+        self.require_step_up(actor).await?;
         let pool = self.store.pool();
         let row = clusters::by_id(pool, may.cluster_id())
             .await?

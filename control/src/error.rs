@@ -35,6 +35,13 @@ pub enum DomainError {
     /// Too many attempts; try again after the given time.
     #[error("too many attempts, try again in {} seconds", retry_after.as_secs().max(1))]
     RateLimited { retry_after: Duration },
+    /// A sensitive action on an account with two-factor on needs a code entered on this session
+    /// in the last 5 minutes (step-up).
+    #[error("confirm this with a code from your authenticator app (step-up required)")]
+    StepUpRequired,
+    /// The cluster requires two-factor sign-in, which the person has not turned on.
+    #[error("this cluster requires two-factor sign-in: turn it on in your account settings")]
+    TwoFactorRequired,
     /// Sign-up is closed on this Base.
     #[error("sign-up is closed on this server: ask an admin for an invitation")]
     SignupClosed,
@@ -62,6 +69,8 @@ impl DomainError {
             DomainError::TooLarge(_) => "too_large",
             DomainError::RateLimited { .. } => "rate_limited",
             DomainError::SignupClosed => "signup_closed",
+            DomainError::StepUpRequired => "step_up_required",
+            DomainError::TwoFactorRequired => "two_factor_required",
             DomainError::Internal(_) => "internal",
         }
     }

@@ -6,6 +6,8 @@
 //! - [`error`]: [`DomainError`], the one error vocabulary callers map to HTTP.
 //! - [`rbac`]: the role x action permission table and the [`rbac::May`] proof it hands out.
 //! - [`auth`]: passwords, session tokens, the login rate limiter, and sign-up/log-in/log-out.
+//! - [`two_factor`]: TOTP enrolment, backup codes, the second step of signing in, step-up for
+//!   sensitive actions, and a cluster's requirement of two-factor.
 //! - [`clusters`]: create, rename, list, overview.
 //! - [`members`], [`invites`], [`tokens`]: who belongs to a cluster with which role, invitation
 //!   links, and API tokens (Bearer actors).
@@ -77,6 +79,7 @@ pub mod services;
 pub mod store;
 pub mod tokens;
 pub mod tools;
+pub mod two_factor;
 pub mod validate;
 pub mod webhooks;
 

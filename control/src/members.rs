@@ -65,6 +65,10 @@ impl Base {
         if from == role {
             return Ok(());
         }
+        if role == Role::Owner {
+            // Transferring ownership.
+            self.require_step_up(actor).await?;
+        }
         let mut tx = self.store.begin().await?;
         if from == Role::Owner && sql::owners_in(&mut *tx, may.cluster_id()).await? <= 1 {
             return Err(DomainError::Conflict(LAST_OWNER.into()));
@@ -94,6 +98,7 @@ impl Base {
             if !may_manage(may.role(), role) {
                 return Err(DomainError::Forbidden);
             }
+            self.require_step_up(actor).await?;
             (may.cluster_id().to_string(), role)
         };
         let mut tx = self.store.begin().await?;

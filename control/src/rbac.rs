@@ -41,6 +41,8 @@ permission_table! {
     ManageCluster = "cluster.manage" => [Owner, Admin];
     /// Delete the cluster or transfer its ownership.
     DeleteCluster = "cluster.delete" => [Owner];
+    /// Require two-factor sign-in of the cluster's members.
+    RequireTwoFactor = "cluster.require_2fa" => [Owner];
     /// See who is in the cluster.
     ViewMembers = "members.view" => [Owner, Admin, Member];
     /// Invite and remove people, change roles of Members and Guests.
@@ -126,6 +128,9 @@ pub async fn authorize<A: Action>(
             return Err(DomainError::NotFound("cluster"));
         }
         role = role.max(t.role);
+    }
+    if crate::store::two_factor::refused_by_cluster(store.pool(), cluster_id, &actor.user.id).await? {
+        return Err(DomainError::TwoFactorRequired);
     }
     if !allows::<A>(role) {
         tracing::info!(action = A::NAME, cluster.id = cluster_id, user.id = %actor.user.id, ?role, "denied");

@@ -45,6 +45,7 @@ impl Base {
         req: CreateTokenRequest,
     ) -> Result<CreatedToken, DomainError> {
         let may = authorize::<ManageTokens>(&self.store, actor, cluster_id).await?;
+        self.require_step_up(actor).await?;
         let name = validate::display_name("name", &req.name)?;
         // Roles order most powerful first: a token may have the creator's role or a lesser one.
         if req.role < may.role() {

@@ -78,6 +78,7 @@ mod metrics;
 mod notifications;
 mod services;
 mod team;
+mod two_factor;
 pub use account::{
     ChangePasswordRequest, LoginRequest, LoginResponse, MeResponse, SignupRequest, SignupResponse,
     User,
@@ -109,6 +110,10 @@ pub use notifications::{
 };
 pub use services::{
     CreateServiceRequest, Service, ServiceList, ServiceStatus, UpdateServiceRequest,
+};
+pub use two_factor::{
+    BackupCodes, LoginChallenge, LoginCodeRequest, RequireTwoFactorRequest, TwoFactorCodeRequest,
+    TwoFactorSetup, TwoFactorStatus,
 };
 pub use team::{
     AcceptInviteRequest, ApiToken, ChangeRoleRequest, CreateInviteRequest, CreateTokenRequest,

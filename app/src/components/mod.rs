@@ -11,6 +11,7 @@
 //! - [`chart`]: SVG line charts of time series (metrics), drawn without a chart library.
 //! - [`metrics`]: a service's or an instance's metrics charts with a range switch, kept fresh.
 //! - [`time`]: durations between the times Base sends.
+//! - [`two_factor`]: the account page's two-factor card, the step-up dialog, the login code step.
 
 pub mod chart;
 pub mod events;
@@ -23,3 +24,4 @@ pub mod metrics;
 pub mod page;
 pub mod service_form;
 pub mod time;
+pub mod two_factor;

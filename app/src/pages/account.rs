@@ -1,4 +1,5 @@
-//! `/account`: who you are, your clusters and roles, your password, your recent sign-ins.
+//! `/account`: who you are, your clusters and roles, your password, two-factor sign-in, your
+//! recent sign-ins.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -58,6 +59,7 @@ pub fn AccountPage() -> impl IntoView {
                 <SubmitButton label="Change password" busy_label="Saving…" pending=change.pending().into() class="btn btn-primary" />
             </ActionForm>
         </section>
+        <crate::components::two_factor::TwoFactorSection />
         <section class="settings-section" aria-labelledby="activity-title">
             <h2 id="activity-title">"Recent activity"</h2>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use proto::rules;
 
 use crate::api::{Login, Signup, get_signup_state};
+use crate::components::two_factor::LoginCodeStep;
 use crate::components::forms::{Field, FormError, SubmitButton, error_of};
 use crate::components::icons::Logo;
 
@@ -99,12 +100,18 @@ pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
     let error = error_of(action.value());
     let state = Resource::new_blocking(|| (), |_| get_signup_state());
+    // Two-factor on: the password was right, the code step takes over.
+    let challenge = Signal::derive(move || match action.value().get() {
+        Some(Ok(Some(c))) => Some(c),
+        _ => None,
+    });
     view! {
         <Title text="Log in" />
         <AuthFrame>
             <h1>"Welcome back"</h1>
             <p class="lead">"Log in to deploy and manage your services."</p>
-            <ActionForm action=action attr:class="form">
+            {move || challenge.get().map(|c| view! { <LoginCodeStep challenge=c /> })}
+            <ActionForm action=action attr:class="form" attr:hidden=move || challenge.get().is_some()>
                 <FormError error />
                 <div class="field">
                     <label for="login-email">"Email"</label>

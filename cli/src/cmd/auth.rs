@@ -1,12 +1,16 @@
 //! `dployr login`, `logout`, `whoami`. Login never opens a browser: with `--token` it checks and
 //! saves that token; with an email and password it signs in once, creates an API token for this
 //! machine in the chosen cluster (with the user's role there), signs the session out again and
-//! saves the token. Only the token is kept, never the password.
+//! saves the token; an account with two-factor on is asked for a code (or takes `--otp`) between
+//! the password and the session. Only the token is kept, never the password.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use proto::api::{ClusterSummary, CreateTokenRequest, CreatedToken, LoginRequest, MeResponse};
+use proto::api::{
+    ClusterSummary, CreateTokenRequest, CreatedToken, LoginChallenge, LoginCodeRequest,
+    LoginRequest, MeResponse,
+};
 use reqwest::Method;
 use reqwest::header::{COOKIE, ORIGIN, SET_COOKIE};
 
@@ -82,13 +86,34 @@ async fn with_password(
     };
     let api = Api::new(url, None)?;
     // Base refuses cookie-carrying writes without its own Origin (CSRF guard).
-    let res = api
+    let mut res = api
         .start(
             api.request(Method::POST, "/auth/login")
                 .header(ORIGIN, &api.url)
                 .json(&LoginRequest { email, password }),
         )
         .await?;
+    if res.status() == reqwest::StatusCode::ACCEPTED {
+        // Two-factor is on: the password was right; the code opens the session.
+        let challenge: LoginChallenge = res.json().await.map_err(|e| {
+            CliError::other(format!("Base sent an answer this CLI cannot read: {e}"))
+        })?;
+        let code = match &args.otp {
+            Some(c) => c.clone(),
+            None => ask("Two-factor code (or a backup code): ")?,
+        };
+        let body = LoginCodeRequest {
+            challenge: challenge.challenge,
+            code,
+        };
+        res = api
+            .start(
+                api.request(Method::POST, "/auth/login/2fa")
+                    .header(ORIGIN, &api.url)
+                    .json(&body),
+            )
+            .await?;
+    }
     let session = res
         .headers()
         .get_all(SET_COOKIE)

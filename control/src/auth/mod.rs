@@ -45,6 +45,22 @@ pub struct LoggedIn {
     pub session: NewSessionToken,
 }
 
+/// A correct password on an account with two-factor: no session yet. `token` goes to the client
+/// once; [`Base::login_with_code`] takes it back with the code.
+#[derive(Debug)]
+pub struct LoginChallenge {
+    pub token: String,
+    pub expires_in_secs: u64,
+}
+
+/// What a correct password leads to.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    SignedIn(LoggedIn),
+    /// Two-factor is on: ask for the code.
+    NeedsCode(LoginChallenge),
+}
+
 /// The name of the cluster a new account starts with: "Ana's cluster".
 /// The conflict when a sign-up's email already has an account.
 const TAKEN: &str = "an account with this email already exists";
@@ -194,13 +210,14 @@ impl Base {
         })
     }
 
-    /// Checks credentials and opens a session. Unknown email and wrong password are one error.
+    /// Checks credentials and opens a session, or, on an account with two-factor on, answers a
+    /// challenge for [`Base::login_with_code`]. Unknown email and wrong password are one error.
     pub async fn login(
         &self,
         email: &str,
         password: &str,
         client: &ClientInfo,
-    ) -> Result<LoggedIn, DomainError> {
+    ) -> Result<LoginOutcome, DomainError> {
         let email = email.trim().to_lowercase();
         let ip = client.ip.as_deref();
         // Taken before the hash, so attempts in flight count (M2).
@@ -235,6 +252,9 @@ impl Base {
             .await?;
             return Err(DomainError::Unauthorized(LOGIN_FAILED));
         };
+        if let Some(challenge) = self.challenge_for(&user.id).await? {
+            return Ok(LoginOutcome::NeedsCode(challenge));
+        }
         let mut tx = self.store.begin().await?;
         let session = self.start_session(&mut tx, &user.id, client).await?;
         record(
@@ -243,10 +263,10 @@ impl Base {
         )
         .await?;
         tx.commit().await?;
-        Ok(LoggedIn {
+        Ok(LoginOutcome::SignedIn(LoggedIn {
             user: user.to_api(),
             session,
-        })
+        }))
     }
 
     /// The signed-in user behind a session token, if the session is live.

@@ -371,6 +371,7 @@ impl Base {
         n += self.reseal_webhooks(&mut tx).await?;
         n += self.reseal_uploaded_keys(&mut tx).await?;
         n += self.reseal_channels(&mut tx).await?;
+        n += self.reseal_totp(&mut tx).await?;
         tx.commit().await?;
         Ok(n)
     }

@@ -25,6 +25,7 @@ pub mod scrape;
 pub mod services;
 pub mod sessions;
 pub mod tokens;
+pub mod two_factor;
 pub mod users;
 pub mod webhooks;
 

@@ -102,10 +102,16 @@ audit_actions! {
     UserLoginFailed => "user.login_failed", "failed to sign in as {email}";
     UserLogout => "user.logout", "signed out";
     UserPasswordChange => "user.password_change", "changed their password";
+    UserTwoFactorEnabled => "user.2fa_enabled", "turned on two-factor sign-in";
+    UserTwoFactorDisabled => "user.2fa_disabled", "turned off two-factor sign-in";
+    UserTwoFactorBackupUsed => "user.2fa_backup_used", "used a backup code ({left} left)";
+    UserStepUp => "user.step_up", "confirmed a sensitive action with a code";
     ClusterCreate => "cluster.create", "created the cluster \u{201c}{name}\u{201d}";
     ClusterRename => "cluster.rename",
         "renamed the cluster from \u{201c}{from}\u{201d} to \u{201c}{to}\u{201d}";
     ClusterDelete => "cluster.delete", "deleted the cluster \u{201c}{name}\u{201d}";
+    ClusterRequire2fa => "cluster.require_2fa",
+        "turned {state} the requirement of two-factor sign-in for members";
     MemberInvite => "member.invite", "invited {email} as {role}";
     MemberInviteRevoke => "member.invite_revoke", "revoked an invitation";
     MemberJoin => "member.join", "joined as {role}";

@@ -3,12 +3,12 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use control::auth::{NewSessionToken, cookie};
+use control::auth::{LoginOutcome, NewSessionToken, cookie};
 use http::header::SET_COOKIE;
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 use proto::api::{
-    ChangePasswordRequest, LoginRequest, LoginResponse, MeResponse, SignupRequest, SignupResponse,
+    ChangePasswordRequest, LoginChallenge, LoginRequest, LoginResponse, MeResponse, SignupRequest, SignupResponse,
 };
 use serde::Serialize;
 
@@ -62,17 +62,27 @@ pub async fn signup(
 
 #[utoipa::path(
     post, path = "/auth/login", tag = "auth", security(()), request_body = LoginRequest,
-    responses((status = 200, description = "Signed in; sets the session cookie", body = LoginResponse), (status = 429, description = "See the error body", body = proto::api::ErrorBody))
+    responses((status = 200, description = "Signed in; sets the session cookie", body = LoginResponse), (status = 202, description = "Two-factor is on: no session yet; send the challenge with a code to `/auth/login/2fa`", body = LoginChallenge), (status = 429, description = "See the error body", body = proto::api::ErrorBody))
 )]
 pub async fn login(
     State(state): State<ServerState>,
     parts: Parts,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let done = state
+    let done = match state
         .base
         .login(&req.email, &req.password, &client(&parts))
-        .await?;
+        .await?
+    {
+        LoginOutcome::SignedIn(done) => done,
+        LoginOutcome::NeedsCode(c) => {
+            let body = LoginChallenge {
+                challenge: c.token,
+                expires_in_secs: c.expires_in_secs,
+            };
+            return Ok((StatusCode::ACCEPTED, Json(body)).into_response());
+        }
+    };
     let body = LoginResponse { user: done.user };
     Ok(signed_in(&state, &done.session, StatusCode::OK, body))
 }

@@ -74,7 +74,9 @@ impl IntoResponse for ApiError {
             DomainError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             DomainError::Forbidden
             | DomainError::ForbiddenBecause(_)
-            | DomainError::SignupClosed => StatusCode::FORBIDDEN,
+            | DomainError::SignupClosed
+            | DomainError::StepUpRequired
+            | DomainError::TwoFactorRequired => StatusCode::FORBIDDEN,
             DomainError::NotFound(_) => StatusCode::NOT_FOUND,
             DomainError::Invalid { .. } => StatusCode::BAD_REQUEST,
             DomainError::Conflict(_) => StatusCode::CONFLICT,

@@ -13,6 +13,8 @@
 //!   public `/hooks/{provider}/{service}` route Git hosts post to (merged outside `/api/v1`).
 //! - [`events`]: the audit log, filtered and paged, as JSON, NDJSON or CSV.
 //! - [`team`]: members and roles, invitations, API tokens.
+//! - [`two_factor`]: a person's TOTP two-factor (setup, confirm, step-up, off), a sign-in's
+//!   second step, and a cluster's requirement of it.
 //! - [`metrics`]: a service's or an instance's stored metrics (any member).
 //! - [`notifications`]: a cluster's alert channels: list, add, change, remove, test, deliveries.
 //! - [`logs`]: a service's or a deployment's output, stored and live (NDJSON or SSE).
@@ -42,6 +44,7 @@ pub mod openapi;
 pub mod page;
 pub mod services;
 pub mod team;
+pub mod two_factor;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -89,6 +92,15 @@ fn routes() -> Routes {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/password", post(auth::change_password))
+        .route("/auth/login/2fa", post(two_factor::login_code))
+        .route(
+            "/account/2fa",
+            get(two_factor::status).delete(two_factor::disable),
+        )
+        .route("/account/2fa/setup", post(two_factor::setup))
+        .route("/account/2fa/confirm", post(two_factor::confirm))
+        .route("/account/2fa/step-up", post(two_factor::step_up))
+        .route("/clusters/{id}/require-2fa", put(two_factor::require))
         .route("/me", get(auth::me))
         .route("/clusters", get(clusters::list).post(clusters::create))
         .route(

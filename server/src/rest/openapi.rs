@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     auth, clusters, console, deployments, domains, env, events, files, hooks, instances, logs,
-    metrics, notifications, services, team,
+    metrics, notifications, services, team, two_factor,
 };
 
 #[derive(OpenApi)]
@@ -34,6 +34,8 @@ use super::{
     paths(
         document,
         auth::signup, auth::login, auth::logout, auth::change_password, auth::me,
+        two_factor::login_code, two_factor::status, two_factor::setup, two_factor::confirm,
+        two_factor::step_up, two_factor::disable, two_factor::require,
         clusters::list, clusters::create, clusters::show, clusters::update, clusters::delete,
         instances::list, instances::create, instances::live, instances::delete, instances::update,
         console::of_instance, console::of_service,

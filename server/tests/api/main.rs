@@ -26,4 +26,5 @@ mod services_live;
 mod shutdown;
 mod team;
 mod throttle;
+mod two_factor;
 mod webhooks;

@@ -44,10 +44,19 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/auth/logout", Rule::Account { tokens: false }),
     ("POST", "/auth/password", Rule::Account { tokens: false }),
     ("GET", "/me", Rule::Account { tokens: true }),
+    // The second step of a sign-in: anyone holding a challenge (two_factor.rs signs in with it).
+    ("POST", "/auth/login/2fa", Rule::Public),
+    ("GET", "/account/2fa", Rule::Account { tokens: false }),
+    ("DELETE", "/account/2fa", Rule::Account { tokens: false }),
+    ("POST", "/account/2fa/setup", Rule::Account { tokens: false }),
+    ("POST", "/account/2fa/confirm", Rule::Account { tokens: false }),
+    ("POST", "/account/2fa/step-up", Rule::Account { tokens: false }),
     ("GET", "/clusters", Rule::Account { tokens: true }),
     ("POST", "/clusters", Rule::Account { tokens: false }),
     ("GET", "/clusters/{id}", Rule::Roles(ALL)),
     ("PATCH", "/clusters/{id}", Rule::Roles(ADMINS)),
+    // With `required: false`: the Owner's call succeeds without two-factor of their own.
+    ("PUT", "/clusters/{id}/require-2fa", Rule::Roles(OWNERS)),
     // Called with a wrong `confirm`, so the Owner's call fails (400) and the world survives;
     // clusters.rs deletes one for real.
     ("DELETE", "/clusters/{id}", Rule::Roles(OWNERS)),
@@ -236,8 +245,10 @@ async fn every_role_and_token_gets_exactly_what_the_matrix_says() {
             let Rule::Account { tokens } = rule else {
                 continue;
             };
-            if *route == "/auth/logout" || *route == "/auth/password" {
-                // Signing out or changing a password would end the caller's session.
+            let code_route = route.starts_with("/account/2fa") && *method != "GET";
+            if *route == "/auth/logout" || *route == "/auth/password" || code_route {
+                // Signing out or changing a password would end the caller's session; the
+                // two-factor steps need a code (two_factor.rs runs them with one).
                 if !matches!(c.cred, Cred::Token(_)) {
                     continue;
                 }
@@ -247,6 +258,7 @@ async fn every_role_and_token_gets_exactly_what_the_matrix_says() {
                 "/auth/password" => {
                     json!({ "current_password": PASSWORD, "new_password": "another long password" })
                 }
+                "/account/2fa/confirm" | "/account/2fa/step-up" => json!({ "code": "000000" }),
                 _ => Value::Null,
             };
             let mut r = w.req(&c.cred, method.parse().unwrap(), route);

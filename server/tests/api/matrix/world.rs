@@ -140,6 +140,7 @@ impl World {
         let c = &self.cluster;
         let body = match (method, route) {
             ("PATCH", "/clusters/{id}") => json!({ "name": self.unique("Renamed ") }),
+            ("PUT", "/clusters/{id}/require-2fa") => json!({ "required": false }),
             ("POST", "/clusters/{id}/instances") => json!({ "name": self.unique("box-") }),
             ("POST", "/clusters/{id}/services") => json!({
                 "name": self.unique("new-"), "instance_id": self.instance,

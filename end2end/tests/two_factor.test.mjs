@@ -1,0 +1,93 @@
+// Two-factor sign-in in the browser: Ana turns it on from the account page, reading the secret
+// from the page and computing the code here (RFC 6238 with node:crypto's HMAC-SHA1), keeps the
+// backup codes shown once, signs out, and signs in again with the password and then a code.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { startBase, startBrowser, gotoHydrated, hydrated, shot, signUpFirst } from './harness.mjs';
+
+let base;
+let chrome;
+let page;
+
+before(async () => {
+  base = await startBase();
+  chrome = await startBrowser();
+  page = await (await chrome.browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+});
+
+after(async () => {
+  await chrome?.stop();
+  await base?.stop();
+});
+
+/** Base32 (RFC 4648, no padding) to bytes. */
+function fromBase32(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of text.replace(/\s+/g, '').toUpperCase()) {
+    const i = alphabet.indexOf(c);
+    assert.ok(i >= 0, `not base32: ${c}`);
+    value = (value << 5) | i;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The 6-digit code of 30 s step `step` for `secret` (base32): RFC 6238, HMAC-SHA1. */
+function totp(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', fromBase32(secret)).update(counter).digest();
+  const offset = mac[19] & 0xf;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, '0');
+}
+
+const stepNow = () => Math.floor(Date.now() / 30_000);
+
+test('two-factor is turned on from the account page, and signing in then asks for a code', async () => {
+  await signUpFirst(page, base.url);
+  await gotoHydrated(page, `${base.url}/account`, '#two-factor-start');
+  await page.click('#two-factor-start');
+  const secretEl = page.locator('#totp-secret');
+  await secretEl.waitFor({ timeout: 15000 });
+  const secret = (await secretEl.textContent()).trim();
+  assert.match(secret, /^[A-Z2-7]{32}$/);
+  assert.ok(await page.locator('.two-factor-setup .qr svg').count() === 1, 'the QR code is drawn');
+  await shot(page, '70-two-factor-setup');
+
+  const confirmStep = stepNow();
+  await page.fill('#two-factor-code', totp(secret, confirmStep));
+  await page.click('#two-factor-confirm button[type=submit]');
+  const backup = page.locator('#backup-codes');
+  await backup.waitFor({ timeout: 15000 });
+  const codes = (await backup.inputValue()).split(' ');
+  assert.equal(codes.length, 10);
+  await page.locator('#two-factor-on').waitFor({ timeout: 15000 });
+  assert.equal(await page.locator('#totp-secret').count(), 0, 'the secret is not shown again');
+  await shot(page, '71-two-factor-on');
+
+  await page.click('button:has-text("Log out")');
+  await page.waitForURL(/\/login$/, { timeout: 15000 });
+  await hydrated(page);
+  await page.fill('#login-email', 'ana@example.com');
+  await page.fill('#login-password', 'correct horse battery');
+  await page.click('main form button[type=submit]');
+  await page.locator('#login-code-form').waitFor({ timeout: 15000 });
+  assert.ok(!(await page.locator('#login-password').isVisible()), 'the password step is done');
+  // The confirming code is spent; the next step's code is accepted (one step of drift).
+  await page.fill('#login-code', totp(secret, Math.max(stepNow(), confirmStep + 1)));
+  await shot(page, '72-two-factor-code');
+  await page.click('#login-code-form button[type=submit]');
+  await page.waitForURL(/\/c\/cl_[0-9a-z]+$/, { timeout: 15000 });
+
+  await gotoHydrated(page, `${base.url}/account`, '#two-factor-on');
+  assert.match(await page.locator('#two-factor-on').textContent(), /10 backup codes left/);
+});
