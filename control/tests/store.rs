@@ -129,7 +129,9 @@ async fn wrong_password_and_unknown_email_fail_alike(db: &TestDb) {
     let ok = base
         .login(" ANA@example.com", "correct horse battery", &client())
         .await
-        .unwrap();
+        .unwrap()
+        .signed_in()
+        .expect("no two-factor");
     assert_eq!(ok.user.email, "ana@example.com");
 }
 on_both_backends!(login_errors, wrong_password_and_unknown_email_fail_alike);
@@ -177,7 +179,9 @@ async fn password_change_signs_out_other_sessions(db: &TestDb) {
     let other = base
         .login("ana@example.com", "correct horse battery", &client())
         .await
-        .unwrap();
+        .unwrap()
+        .signed_in()
+        .expect("no two-factor");
     let me = base.authenticate(&s.session.token, client()).await.unwrap();
     let bad = base
         .change_password(&me, "wrong current", "a brand new secret")

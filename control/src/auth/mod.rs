@@ -61,6 +61,16 @@ pub enum LoginOutcome {
     NeedsCode(LoginChallenge),
 }
 
+impl LoginOutcome {
+    /// The session, when the password alone opened one.
+    pub fn signed_in(self) -> Option<LoggedIn> {
+        match self {
+            LoginOutcome::SignedIn(done) => Some(done),
+            LoginOutcome::NeedsCode(_) => None,
+        }
+    }
+}
+
 /// The name of the cluster a new account starts with: "Ana's cluster".
 /// The conflict when a sign-up's email already has an account.
 const TAKEN: &str = "an account with this email already exists";
