@@ -60,9 +60,9 @@ impl fmt::Display for AppError {
             AppError::SignupClosed => f.write_str(
                 "Sign-up is closed on this server. Ask an admin of your team for an invitation.",
             ),
-            AppError::StepUpRequired => f.write_str(
-                "Confirm this with a code from your authenticator app.",
-            ),
+            AppError::StepUpRequired => {
+                f.write_str("Confirm this with a code from your authenticator app.")
+            }
             AppError::TwoFactorRequired => f.write_str(
                 "This cluster requires two-factor sign-in. Turn it on in your account settings.",
             ),

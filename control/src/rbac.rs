@@ -129,7 +129,9 @@ pub async fn authorize<A: Action>(
         }
         role = role.max(t.role);
     }
-    if crate::store::two_factor::refused_by_cluster(store.pool(), cluster_id, &actor.user.id).await? {
+    if crate::store::two_factor::refused_by_cluster(store.pool(), cluster_id, &actor.user.id)
+        .await?
+    {
         return Err(DomainError::TwoFactorRequired);
     }
     if !allows::<A>(role) {

@@ -70,8 +70,16 @@ async fn signed_in(base: &Base, challenge: &str, code: &str) -> Result<Actor, Do
 /// Enrols `actor`: the secret (base32) and the backup codes.
 async fn enrol(base: &Base, actor: &Actor, clock: &Clock) -> (String, Vec<String>) {
     let setup = base.start_two_factor(actor).await.unwrap();
-    assert!(setup.otpauth_uri.starts_with("otpauth://totp/"), "{}", setup.otpauth_uri);
-    assert!(setup.otpauth_uri.contains(&format!("secret={}", setup.secret)));
+    assert!(
+        setup.otpauth_uri.starts_with("otpauth://totp/"),
+        "{}",
+        setup.otpauth_uri
+    );
+    assert!(
+        setup
+            .otpauth_uri
+            .contains(&format!("secret={}", setup.secret))
+    );
     assert!(setup.qr_svg.contains("<svg"), "the QR code is SVG");
     let codes = base
         .confirm_two_factor(actor, &code(&setup.secret, clock.now_ms()))
@@ -91,10 +99,16 @@ async fn sign_in_with_codes_and_step_up(db: &TestDb) {
     let setup = base.start_two_factor(&ana).await.unwrap();
     let later = code(&setup.secret, clock.now_ms() + 10 * 60_000);
     let err = base.confirm_two_factor(&ana, &later).await.unwrap_err();
-    assert!(matches!(err, DomainError::Invalid { field: "code", .. }), "{err:?}");
+    assert!(
+        matches!(err, DomainError::Invalid { field: "code", .. }),
+        "{err:?}"
+    );
     assert!(!base.two_factor_status(&ana).await.unwrap().enabled);
     let (secret, backup) = enrol(&base, &ana, &clock).await;
-    assert_ne!(secret, setup.secret, "a new setup replaces the unconfirmed one");
+    assert_ne!(
+        secret, setup.secret,
+        "a new setup replaces the unconfirmed one"
+    );
     let status = base.two_factor_status(&ana).await.unwrap();
     assert!(status.enabled);
     assert_eq!(status.backup_codes_left, 10);
@@ -104,41 +118,70 @@ async fn sign_in_with_codes_and_step_up(db: &TestDb) {
         .step_up(&ana, &code(&secret, clock.now_ms()))
         .await
         .unwrap_err();
-    assert!(matches!(err, DomainError::Invalid { field: "code", .. }), "{err:?}");
+    assert!(
+        matches!(err, DomainError::Invalid { field: "code", .. }),
+        "{err:?}"
+    );
 
     // The password alone opens no session; a wrong code neither.
     clock.advance(Duration::from_secs(30));
     let ch = challenge(&base, "ana@example.com").await;
     let wrong = code(&secret, clock.now_ms() + 5 * 60_000);
     let err = signed_in(&base, &ch, &wrong).await.unwrap_err();
-    assert!(matches!(err, DomainError::Invalid { field: "code", .. }), "{err:?}");
+    assert!(
+        matches!(err, DomainError::Invalid { field: "code", .. }),
+        "{err:?}"
+    );
     let ana2 = signed_in(&base, &ch, &code(&secret, clock.now_ms()))
         .await
         .unwrap();
     let err = signed_in(&base, &ch, &code(&secret, clock.now_ms()))
         .await
         .unwrap_err();
-    assert!(matches!(err, DomainError::Unauthorized(_)), "a challenge works once: {err:?}");
+    assert!(
+        matches!(err, DomainError::Unauthorized(_)),
+        "a challenge works once: {err:?}"
+    );
 
     // A backup code signs in once.
     let ch = challenge(&base, "ana@example.com").await;
-    signed_in(&base, &ch, &backup[0].to_uppercase()).await.unwrap();
+    signed_in(&base, &ch, &backup[0].to_uppercase())
+        .await
+        .unwrap();
     let ch = challenge(&base, "ana@example.com").await;
     let err = signed_in(&base, &ch, &backup[0]).await.unwrap_err();
-    assert!(matches!(err, DomainError::Invalid { field: "code", .. }), "{err:?}");
-    assert_eq!(base.two_factor_status(&ana).await.unwrap().backup_codes_left, 9);
+    assert!(
+        matches!(err, DomainError::Invalid { field: "code", .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        base.two_factor_status(&ana)
+            .await
+            .unwrap()
+            .backup_codes_left,
+        9
+    );
 
     // Signing in with a code counts as a step-up; five minutes later it is stale.
-    base.create_token(&ana2, &cluster, token_req()).await.unwrap();
+    base.create_token(&ana2, &cluster, token_req())
+        .await
+        .unwrap();
     clock.advance(Duration::from_secs(5 * 60 + 1));
-    let err = base.create_token(&ana2, &cluster, token_req()).await.unwrap_err();
+    let err = base
+        .create_token(&ana2, &cluster, token_req())
+        .await
+        .unwrap_err();
     assert!(matches!(err, DomainError::StepUpRequired), "{err:?}");
     let err = base.delete_cluster(&ana2, &cluster, "x").await.unwrap_err();
     assert!(matches!(err, DomainError::StepUpRequired), "{err:?}");
     let err = base.disable_two_factor(&ana2).await.unwrap_err();
     assert!(matches!(err, DomainError::StepUpRequired), "{err:?}");
-    base.step_up(&ana2, &code(&secret, clock.now_ms())).await.unwrap();
-    base.create_token(&ana2, &cluster, token_req()).await.unwrap();
+    base.step_up(&ana2, &code(&secret, clock.now_ms()))
+        .await
+        .unwrap();
+    base.create_token(&ana2, &cluster, token_req())
+        .await
+        .unwrap();
 
     // A challenge lasts 5 minutes.
     let ch = challenge(&base, "ana@example.com").await;
@@ -159,25 +202,46 @@ async fn sign_in_with_codes_and_step_up(db: &TestDb) {
         assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
     }
 }
-on_both_backends!(sign_in_with_codes_and_step_up, sign_in_with_codes_and_step_up);
+on_both_backends!(
+    sign_in_with_codes_and_step_up,
+    sign_in_with_codes_and_step_up
+);
 
 async fn a_cluster_can_require_two_factor(db: &TestDb) {
     let clock = Clock::manual(control::clock::now_ms());
     let base = base(db, &clock);
     let (ana, _, cluster) = person(&base, "ana@example.com").await;
     let (bo, bo_id, _) = person(&base, "bo@example.com").await;
-    memberships::insert(db.store.pool(), &cluster, &bo_id, Role::Admin, clock.now_ms())
-        .await
-        .unwrap();
+    memberships::insert(
+        db.store.pool(),
+        &cluster,
+        &bo_id,
+        Role::Admin,
+        clock.now_ms(),
+    )
+    .await
+    .unwrap();
 
     // Only an Owner with two-factor of their own may require it.
-    let err = base.set_cluster_two_factor(&bo, &cluster, true).await.unwrap_err();
+    let err = base
+        .set_cluster_two_factor(&bo, &cluster, true)
+        .await
+        .unwrap_err();
     assert!(matches!(err, DomainError::Forbidden), "{err:?}");
-    let err = base.set_cluster_two_factor(&ana, &cluster, true).await.unwrap_err();
+    let err = base
+        .set_cluster_two_factor(&ana, &cluster, true)
+        .await
+        .unwrap_err();
     assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
     let (secret, _) = enrol(&base, &ana, &clock).await;
-    base.set_cluster_two_factor(&ana, &cluster, true).await.unwrap();
-    assert!(base.cluster_requires_two_factor(&ana, &cluster).await.unwrap());
+    base.set_cluster_two_factor(&ana, &cluster, true)
+        .await
+        .unwrap();
+    assert!(
+        base.cluster_requires_two_factor(&ana, &cluster)
+            .await
+            .unwrap()
+    );
 
     // Bo is refused until he turns it on; his account still works.
     let err = base.cluster_overview(&bo, &cluster).await.unwrap_err();
@@ -188,10 +252,14 @@ async fn a_cluster_can_require_two_factor(db: &TestDb) {
 
     // Ana may not turn hers off while her cluster requires it, even stepped up.
     clock.advance(Duration::from_secs(30));
-    base.step_up(&ana, &code(&secret, clock.now_ms())).await.unwrap();
+    base.step_up(&ana, &code(&secret, clock.now_ms()))
+        .await
+        .unwrap();
     let err = base.disable_two_factor(&ana).await.unwrap_err();
     assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
-    base.set_cluster_two_factor(&ana, &cluster, false).await.unwrap();
+    base.set_cluster_two_factor(&ana, &cluster, false)
+        .await
+        .unwrap();
     base.disable_two_factor(&ana).await.unwrap();
     assert!(!base.two_factor_status(&ana).await.unwrap().enabled);
     // Off again: the password alone signs in.
@@ -202,9 +270,15 @@ async fn a_cluster_can_require_two_factor(db: &TestDb) {
     assert!(matches!(out, LoginOutcome::SignedIn(_)), "{out:?}");
     let actions = common::actions(&base, &ana, &cluster).await;
     assert_eq!(
-        actions.iter().filter(|a| *a == "cluster.require_2fa").count(),
+        actions
+            .iter()
+            .filter(|a| *a == "cluster.require_2fa")
+            .count(),
         2,
         "{actions:?}"
     );
 }
-on_both_backends!(a_cluster_can_require_two_factor, a_cluster_can_require_two_factor);
+on_both_backends!(
+    a_cluster_can_require_two_factor,
+    a_cluster_can_require_two_factor
+);

@@ -111,13 +111,13 @@ pub use notifications::{
 pub use services::{
     CreateServiceRequest, Service, ServiceList, ServiceStatus, UpdateServiceRequest,
 };
-pub use two_factor::{
-    BackupCodes, LoginChallenge, LoginCodeRequest, RequireTwoFactorRequest, TwoFactorCodeRequest,
-    TwoFactorSetup, TwoFactorStatus,
-};
 pub use team::{
     AcceptInviteRequest, ApiToken, ChangeRoleRequest, CreateInviteRequest, CreateTokenRequest,
     CreatedInvite, CreatedToken, Invite, InviteInfo, InviteList, Member, MemberList, TokenList,
+};
+pub use two_factor::{
+    BackupCodes, LoginChallenge, LoginCodeRequest, RequireTwoFactorRequest, TwoFactorCodeRequest,
+    TwoFactorSetup, TwoFactorStatus,
 };
 
 /// A role in a cluster, most powerful first. Serialised lowercase (`"owner"`).

@@ -6,9 +6,9 @@ use leptos_meta::Title;
 use proto::rules;
 
 use crate::api::{Login, Signup, get_signup_state};
-use crate::components::two_factor::LoginCodeStep;
 use crate::components::forms::{Field, FormError, SubmitButton, error_of};
 use crate::components::icons::Logo;
+use crate::components::two_factor::LoginCodeStep;
 
 #[component]
 pub(crate) fn AuthFrame(children: Children) -> impl IntoView {

@@ -43,7 +43,12 @@ pub async fn start(
     now: i64,
 ) -> sqlx::Result<()> {
     let into = "user_totp (user_id, sealed, key_id, created_at)";
-    insert_into(db, into, &[Text(user_id), Text(sealed), Text(key_id), Int(now)]).await
+    insert_into(
+        db,
+        into,
+        &[Text(user_id), Text(sealed), Text(key_id), Int(now)],
+    )
+    .await
 }
 
 /// Forgets an unconfirmed enrolment (before a new one starts).
@@ -74,7 +79,12 @@ pub async fn delete_totp(db: impl Exec<'_>, user_id: &str) -> sqlx::Result<bool>
     Ok(execute(db, sql, &[Text(user_id)]).await? == 1)
 }
 
-pub async fn reseal(db: impl Exec<'_>, user_id: &str, sealed: &str, key_id: &str) -> sqlx::Result<()> {
+pub async fn reseal(
+    db: impl Exec<'_>,
+    user_id: &str,
+    sealed: &str,
+    key_id: &str,
+) -> sqlx::Result<()> {
     let sql = "UPDATE user_totp SET sealed = $1, key_id = $2 WHERE user_id = $3";
     run(db, sql, &[Text(sealed), Text(key_id), Text(user_id)]).await
 }
@@ -96,7 +106,12 @@ pub async fn insert_code(
 }
 
 pub async fn delete_codes(db: impl Exec<'_>, user_id: &str) -> sqlx::Result<u64> {
-    execute(db, "DELETE FROM backup_codes WHERE user_id = $1", &[Text(user_id)]).await
+    execute(
+        db,
+        "DELETE FROM backup_codes WHERE user_id = $1",
+        &[Text(user_id)],
+    )
+    .await
 }
 
 /// Uses one backup code: false when it is not `user_id`'s or was used already.

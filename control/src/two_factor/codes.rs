@@ -9,15 +9,16 @@ use rand::RngCore;
 
 use super::totp;
 use crate::auth::token::hash_token;
+use crate::store::Tx;
 use crate::store::two_factor as sql;
 use crate::store::users::UserRow;
-use crate::store::Tx;
 use crate::{Base, ClientInfo, DomainError};
 
 /// How many backup codes an enrolment gives.
 pub const BACKUP_CODES: usize = 10;
 /// The one message for a code that is wrong (or a backup code used already).
-pub const WRONG_CODE: &str = "that code is not right: check the time on your device, or use a backup code";
+pub const WRONG_CODE: &str =
+    "that code is not right: check the time on your device, or use a backup code";
 const REPLAYED: &str = "this code was used already: wait for the next one";
 pub(crate) const NOT_ON: &str = "two-factor sign-in is not on for this account";
 
@@ -26,7 +27,9 @@ pub(crate) const NOT_ON: &str = "two-factor sign-in is not on for this account";
 pub enum Used {
     Totp,
     /// A backup code, now spent; `left` remain.
-    Backup { left: i64 },
+    Backup {
+        left: i64,
+    },
 }
 
 impl Used {
@@ -77,7 +80,8 @@ impl Base {
             .keyring
             .open(&Self::totp_context(&row.user_id), &sealed)
             .map_err(|e| DomainError::Internal(Box::new(e)))?;
-        totp::from_base32(&b32).ok_or_else(|| DomainError::Internal("a stored TOTP secret is not base32".into()))
+        totp::from_base32(&b32)
+            .ok_or_else(|| DomainError::Internal("a stored TOTP secret is not base32".into()))
     }
 
     /// Checks `code` (a TOTP code or a backup code) for `user` inside `tx` and spends it: the
@@ -128,7 +132,10 @@ mod tests {
         let code = new_backup_code();
         assert_eq!(code.len(), 19, "{code}");
         let hash = backup_hash(&code).unwrap();
-        assert_eq!(backup_hash(&code.to_uppercase().replace('-', " ")), Some(hash));
+        assert_eq!(
+            backup_hash(&code.to_uppercase().replace('-', " ")),
+            Some(hash)
+        );
         assert_eq!(backup_hash("123456"), None);
         assert_ne!(new_backup_code(), code);
     }

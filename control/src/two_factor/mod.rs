@@ -49,15 +49,21 @@ impl Base {
         let sealed = self.keyring.seal(&Self::totp_context(&user.id), &secret);
         let mut tx = self.store.begin().await?;
         sql::drop_pending(&mut *tx, &user.id).await?;
-        sql::start(&mut *tx, &user.id, &sealed.data, &sealed.key_id, self.clock.now_ms())
-            .await
-            .map_err(|e| {
-                if is_unique_violation(&e) {
-                    DomainError::Conflict(ALREADY_ON.into())
-                } else {
-                    e.into()
-                }
-            })?;
+        sql::start(
+            &mut *tx,
+            &user.id,
+            &sealed.data,
+            &sealed.key_id,
+            self.clock.now_ms(),
+        )
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                DomainError::Conflict(ALREADY_ON.into())
+            } else {
+                e.into()
+            }
+        })?;
         tx.commit().await?;
         let otpauth_uri = totp::otpauth_uri(ISSUER, &user.email, &secret);
         let qr_svg = totp::qr_svg(&otpauth_uri)
@@ -100,9 +106,15 @@ impl Base {
         if !sql::enable(&mut *tx, &user.id, step, now).await? {
             return Err(DomainError::Conflict(ALREADY_ON.into()));
         }
-        self.replace_backup_codes(&mut tx, &user.id, &backup, now).await?;
+        self.replace_backup_codes(&mut tx, &user.id, &backup, now)
+            .await?;
         sql::set_step_up(&mut *tx, &actor.session_hash, now).await?;
-        let e = NewEvent::account(&user.id, &actor.client, AuditAction::UserTwoFactorEnabled, json!({}));
+        let e = NewEvent::account(
+            &user.id,
+            &actor.client,
+            AuditAction::UserTwoFactorEnabled,
+            json!({}),
+        );
         record(&mut *tx, e).await?;
         tx.commit().await?;
         Ok(BackupCodes {
@@ -143,7 +155,12 @@ impl Base {
             return Err(DomainError::Conflict(codes::NOT_ON.into()));
         }
         sql::delete_codes(&mut *tx, user_id).await?;
-        let e = NewEvent::account(user_id, &actor.client, AuditAction::UserTwoFactorDisabled, json!({}));
+        let e = NewEvent::account(
+            user_id,
+            &actor.client,
+            AuditAction::UserTwoFactorDisabled,
+            json!({}),
+        );
         record(&mut *tx, e).await?;
         tx.commit().await?;
         Ok(())
@@ -177,7 +194,12 @@ impl Base {
         let mut tx = self.store.begin().await?;
         sql::set_required(&mut *tx, may.cluster_id(), required).await?;
         let state = if required { "on" } else { "off" };
-        let e = may.event(actor, AuditAction::ClusterRequire2fa, may.cluster_id(), json!({ "state": state }));
+        let e = may.event(
+            actor,
+            AuditAction::ClusterRequire2fa,
+            may.cluster_id(),
+            json!({ "state": state }),
+        );
         record(&mut *tx, e).await?;
         tx.commit().await?;
         // Open live views of members without two-factor end at their next re-authorization.
@@ -196,7 +218,10 @@ impl Base {
                 data: r.sealed.clone(),
             };
             let secret = self.keyring.open(&ctx, &sealed).map_err(|e| {
-                DomainError::Conflict(format!("the two-factor secret of {} cannot be opened: {e}", r.user_id))
+                DomainError::Conflict(format!(
+                    "the two-factor secret of {} cannot be opened: {e}",
+                    r.user_id
+                ))
             })?;
             let fresh = self.keyring.seal(&ctx, &secret);
             sql::reseal(&mut **tx, &r.user_id, &fresh.data, &fresh.key_id).await?;

@@ -9,9 +9,9 @@ use serde_json::json;
 use super::codes::Used;
 use crate::auth::{LoggedIn, LoginChallenge, token};
 use crate::events::{NewEvent, record};
+use crate::store::Tx;
 use crate::store::two_factor as sql;
 use crate::store::users::{self, UserRow};
-use crate::store::Tx;
 use crate::{Actor, Base, ClientInfo, DomainError};
 
 /// How long the second step of a sign-in may wait for its code.
@@ -29,7 +29,12 @@ async fn record_backup_use(
     used: Used,
 ) -> Result<(), DomainError> {
     if let Used::Backup { left } = used {
-        let e = NewEvent::account(user_id, client, AuditAction::UserTwoFactorBackupUsed, json!({ "left": left }));
+        let e = NewEvent::account(
+            user_id,
+            client,
+            AuditAction::UserTwoFactorBackupUsed,
+            json!({ "left": left }),
+        );
         record(&mut **tx, e).await?;
     }
     Ok(())
@@ -86,7 +91,11 @@ impl Base {
         let session = self.start_session(&mut tx, &user.id, client).await?;
         sql::set_step_up(&mut *tx, &token::hash_token(&session.token), now).await?;
         let details = json!({ "two_factor": used.as_str() });
-        record(&mut *tx, NewEvent::account(&user.id, client, AuditAction::UserLogin, details)).await?;
+        record(
+            &mut *tx,
+            NewEvent::account(&user.id, client, AuditAction::UserLogin, details),
+        )
+        .await?;
         record_backup_use(&mut tx, &user.id, client, used).await?;
         tx.commit().await?;
         Ok(LoggedIn {
@@ -96,7 +105,11 @@ impl Base {
     }
 
     /// A wrong second factor at sign-in, recorded like a wrong password.
-    async fn record_code_failure(&self, user: &UserRow, client: &ClientInfo) -> Result<(), DomainError> {
+    async fn record_code_failure(
+        &self,
+        user: &UserRow,
+        client: &ClientInfo,
+    ) -> Result<(), DomainError> {
         let event = NewEvent {
             cluster_id: None,
             actor_user_id: None,
@@ -119,7 +132,11 @@ impl Base {
         let used = self.check_code(&mut tx, &user, code, &actor.client).await?;
         sql::set_step_up(&mut *tx, &actor.session_hash, self.clock.now_ms()).await?;
         let details = json!({ "with": used.as_str() });
-        record(&mut *tx, NewEvent::account(&user.id, &actor.client, AuditAction::UserStepUp, details)).await?;
+        record(
+            &mut *tx,
+            NewEvent::account(&user.id, &actor.client, AuditAction::UserStepUp, details),
+        )
+        .await?;
         record_backup_use(&mut tx, &user.id, &actor.client, used).await?;
         tx.commit().await?;
         Ok(())

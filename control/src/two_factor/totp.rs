@@ -34,7 +34,11 @@ pub fn code_at(secret: &[u8], step: i64) -> String {
         digest[offset + 2],
         digest[offset + 3],
     ]);
-    format!("{:0width$}", word % 10u32.pow(DIGITS), width = DIGITS as usize)
+    format!(
+        "{:0width$}",
+        word % 10u32.pow(DIGITS),
+        width = DIGITS as usize
+    )
 }
 
 /// The code of the current step, as an authenticator app shows it at `now_ms`.
@@ -130,7 +134,12 @@ mod tests {
         let old = code_at(&secret, step_of(now) - 2);
         let next = code_at(&secret, step_of(now) + 1);
         // Two steps away is refused unless it happens to equal one of the three (1 in ~10^5).
-        if ![prev.as_str(), next.as_str(), code_now(&secret, now).as_str()].contains(&old.as_str())
+        if ![
+            prev.as_str(),
+            next.as_str(),
+            code_now(&secret, now).as_str(),
+        ]
+        .contains(&old.as_str())
         {
             assert_eq!(matching_step(&secret, &old, now), None);
         }
@@ -145,7 +154,10 @@ mod tests {
         assert_eq!(b32.len(), 32);
         assert_eq!(from_base32(&b32.to_lowercase()), Some(secret));
         let uri = otpauth_uri("dployr", "ana@example.com", &b32);
-        assert!(uri.starts_with("otpauth://totp/dployr:ana@example.com?secret="), "{uri}");
+        assert!(
+            uri.starts_with("otpauth://totp/dployr:ana@example.com?secret="),
+            "{uri}"
+        );
         assert!(qr_svg(&uri).unwrap().contains("<svg"));
     }
 }

@@ -8,7 +8,8 @@ use http::header::SET_COOKIE;
 use http::request::Parts;
 use http::{HeaderValue, StatusCode};
 use proto::api::{
-    ChangePasswordRequest, LoginChallenge, LoginRequest, LoginResponse, MeResponse, SignupRequest, SignupResponse,
+    ChangePasswordRequest, LoginChallenge, LoginRequest, LoginResponse, MeResponse, SignupRequest,
+    SignupResponse,
 };
 use serde::Serialize;
 

@@ -10,14 +10,20 @@ use control::two_factor::totp;
 
 /// The code an authenticator app shows now for `secret` (base32).
 fn code_now(secret: &str) -> String {
-    totp::code_now(&totp::from_base32(secret).unwrap(), control::clock::now_ms())
+    totp::code_now(
+        &totp::from_base32(secret).unwrap(),
+        control::clock::now_ms(),
+    )
 }
 
 /// Turns two-factor on for the app client's account: the code that confirmed it and the backup
 /// codes.
 async fn enrol(app: &TestApp) -> (String, Vec<String>) {
     let setup: Value = app.post("/api/v1/account/2fa/setup").fetch().await;
-    assert!(setup["qr_svg"].as_str().unwrap().contains("<svg"), "{setup}");
+    assert!(
+        setup["qr_svg"].as_str().unwrap().contains("<svg"),
+        "{setup}"
+    );
     let secret = setup["secret"].as_str().unwrap().to_string();
     let confirming = code_now(&secret);
     let codes: Value = app
@@ -33,7 +39,10 @@ async fn enrol(app: &TestApp) -> (String, Vec<String>) {
 async fn challenge(app: &TestApp) -> String {
     let r = app.login("ana@example.com", PASSWORD).await;
     assert_eq!(r.status(), 202);
-    assert!(r.headers().get("set-cookie").is_none(), "no session before the code");
+    assert!(
+        r.headers().get("set-cookie").is_none(),
+        "no session before the code"
+    );
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["expires_in_secs"], 300);
     body["challenge"].as_str().unwrap().to_string()
@@ -53,7 +62,11 @@ async fn the_password_then_a_code_signs_in() {
         .json(&json!({ "code": confirming }))
         .refused()
         .await;
-    assert_eq!((status, err["field"].as_str()), (400, Some("code")), "{err}");
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (400, Some("code")),
+        "{err}"
+    );
 
     let second = |challenge: String, code: String| {
         app.post("/api/v1/auth/login/2fa")
@@ -71,9 +84,17 @@ async fn the_password_then_a_code_signs_in() {
     assert_eq!(me["user"]["email"], "ana@example.com");
 
     let (status, err) = error_of(second(challenge(&app).await, backup[0].clone()).await).await;
-    assert_eq!((status, err["field"].as_str()), (400, Some("code")), "{err}");
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (400, Some("code")),
+        "{err}"
+    );
     let (status, err) = error_of(second("not-a-challenge".into(), backup[1].clone()).await).await;
-    assert_eq!((status, err["code"].as_str()), (401, Some("unauthorized")), "{err}");
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (401, Some("unauthorized")),
+        "{err}"
+    );
     let status: Value = app.get("/api/v1/account/2fa").fetch().await;
     assert_eq!(status["backup_codes_left"], 9);
     app.stop().await;
@@ -89,7 +110,11 @@ async fn a_cluster_requiring_two_factor_refuses_members_without_it() {
             .json(&json!({ "required": required }))
     };
     let (status, err) = require(true).refused().await;
-    assert_eq!((status, err["code"].as_str()), (409, Some("conflict")), "{err}");
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (409, Some("conflict")),
+        "{err}"
+    );
     enrol(&app).await;
     assert_eq!(require(true).code().await, 204);
 
