@@ -102,6 +102,8 @@ audit_actions! {
     UserLoginFailed => "user.login_failed", "failed to sign in as {email}";
     UserLogout => "user.logout", "signed out";
     UserPasswordChange => "user.password_change", "changed their password";
+    SessionRevoke => "session.revoke", "signed out a session on {device}";
+    SessionRevokeOthers => "session.revoke_others", "signed out {revoked} other sessions";
     ClusterCreate => "cluster.create", "created the cluster \u{201c}{name}\u{201d}";
     ClusterRename => "cluster.rename",
         "renamed the cluster from \u{201c}{from}\u{201d} to \u{201c}{to}\u{201d}";

@@ -18,7 +18,7 @@ use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    auth, clusters, console, deployments, domains, env, events, files, hooks, instances, logs,
+    account, auth, clusters, console, deployments, domains, env, events, files, hooks, instances, logs,
     metrics, notifications, services, team,
 };
 
@@ -34,6 +34,7 @@ use super::{
     paths(
         document,
         auth::signup, auth::login, auth::logout, auth::change_password, auth::me,
+        account::events, account::sessions, account::revoke, account::revoke_others,
         clusters::list, clusters::create, clusters::show, clusters::update, clusters::delete,
         instances::list, instances::create, instances::live, instances::delete, instances::update,
         console::of_instance, console::of_service,

@@ -44,6 +44,19 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("POST", "/auth/logout", Rule::Account { tokens: false }),
     ("POST", "/auth/password", Rule::Account { tokens: false }),
     ("GET", "/me", Rule::Account { tokens: true }),
+    // A person's own security log and sessions: never through an API token.
+    ("GET", "/account/events", Rule::Account { tokens: false }),
+    ("GET", "/account/sessions", Rule::Account { tokens: false }),
+    (
+        "DELETE",
+        "/account/sessions/{id}",
+        Rule::Account { tokens: false },
+    ),
+    (
+        "POST",
+        "/account/sessions/revoke-others",
+        Rule::Account { tokens: false },
+    ),
     ("GET", "/clusters", Rule::Account { tokens: true }),
     ("POST", "/clusters", Rule::Account { tokens: false }),
     ("GET", "/clusters/{id}", Rule::Roles(ALL)),
@@ -236,8 +249,15 @@ async fn every_role_and_token_gets_exactly_what_the_matrix_says() {
             let Rule::Account { tokens } = rule else {
                 continue;
             };
-            if *route == "/auth/logout" || *route == "/auth/password" {
-                // Signing out or changing a password would end the caller's session.
+            if matches!(
+                *route,
+                "/auth/logout"
+                    | "/auth/password"
+                    | "/account/sessions/{id}"
+                    | "/account/sessions/revoke-others"
+            ) {
+                // Signing out or changing a password would end the caller's session (or the
+                // world's other sessions); sessions.rs ends sessions for real.
                 if !matches!(c.cred, Cred::Token(_)) {
                     continue;
                 }
