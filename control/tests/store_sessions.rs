@@ -126,7 +126,7 @@ async fn sessions_are_listed_touched_and_ended_by_their_owner(db: &TestDb) {
     );
 }
 on_both_backends!(
-    sessions,
+    listed_and_ended,
     sessions_are_listed_touched_and_ended_by_their_owner
 );
 

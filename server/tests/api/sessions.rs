@@ -5,12 +5,10 @@
 
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use reqwest::Client;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+use crate::revocation::{closed_within, live_view};
 use crate::support::{Fetch, PASSWORD, TestApp, ana_and_bo, session_cookie};
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -104,40 +102,14 @@ async fn a_members_sign_ins_show_in_their_clusters_events_only() {
     );
 }
 
-/// Opens the cluster's live services view with `cookie`; the socket after its first snapshot.
-async fn live_view(
-    app: &TestApp,
-    cluster: &str,
-    cookie: &str,
-) -> tokio_tungstenite::WebSocketStream<tokio::net::TcpStream> {
-    let url = format!(
-        "{}/api/v1/clusters/{cluster}/services/live",
-        app.url.replacen("http://", "ws://", 1)
-    );
-    let mut req = url.into_client_request().unwrap();
-    req.headers_mut().insert("Cookie", cookie.parse().unwrap());
-    req.headers_mut()
-        .insert("Origin", app.origin.parse().unwrap());
-    let tcp = tokio::net::TcpStream::connect(app.url.trim_start_matches("http://"))
-        .await
-        .unwrap();
-    let (mut socket, _) = tokio_tungstenite::client_async(req, tcp)
-        .await
-        .expect("the session opens the live view");
-    let first = tokio::time::timeout(Duration::from_secs(10), socket.next())
-        .await
-        .expect("a first snapshot");
-    assert!(matches!(first, Some(Ok(Message::Text(_)))), "{first:?}");
-    socket
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_everywhere_else_closes_the_other_sessions_live_view() {
     let app = TestApp::start().await;
     let cluster = app.ana_cluster().await;
     let here = session_cookie(&login_from_firefox(&app, "ana@example.com", PASSWORD).await);
     let there = session_cookie(&app.login("ana@example.com", PASSWORD).await);
-    let mut socket = live_view(&app, &cluster, &there).await;
+    let path = format!("/api/v1/clusters/{cluster}/services/live");
+    let mut socket = live_view(&app, &path, "Cookie", &there).await;
 
     let list: Value = get_as(&app, &here, "/account/sessions").fetch().await;
     let sessions = list["sessions"].as_array().unwrap();
@@ -155,18 +127,7 @@ async fn signing_out_everywhere_else_closes_the_other_sessions_live_view() {
         .await;
     assert_eq!(out["revoked"], 2, "{out}");
 
-    let closed = tokio::time::timeout(Duration::from_secs(4), async {
-        loop {
-            match socket.next().await {
-                Some(Ok(Message::Close(frame))) => return frame,
-                Some(Ok(_)) => {}
-                other => panic!("the view ended without a close frame: {other:?}"),
-            }
-        }
-    })
-    .await
-    .expect("the other session's live view closes within 4 s")
-    .expect("with a reason");
+    let closed = closed_within(&mut socket, Duration::from_secs(4)).await;
     assert!(closed.reason.contains("sign in again"), "{}", closed.reason);
     assert_eq!(get_as(&app, &there, "/me").code().await, 401);
     assert_eq!(get_as(&app, &here, "/me").code().await, 200);
