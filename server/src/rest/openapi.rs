@@ -18,8 +18,8 @@ use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    account, auth, clusters, console, deployments, domains, env, events, files, hooks, instances, logs,
-    metrics, notifications, services, team,
+    account, auth, clusters, console, deployments, domains, env, events, files, hooks, instances,
+    logs, metrics, notifications, services, team,
 };
 
 #[derive(OpenApi)]
