@@ -15,6 +15,7 @@ use crate::server::{
     set_session_cookie,
 };
 
+pub mod account;
 pub mod domains;
 pub mod env;
 pub mod hooks;
@@ -145,7 +146,7 @@ pub async fn get_cluster_overview(cluster_id: String) -> Result<ClusterOverview,
 
 #[server(prefix = "/rpc")]
 pub async fn account_events() -> Result<Vec<Event>, AppError> {
-    as_actor(async |base, actor| base.account_events(actor, 10).await).await
+    as_actor(async |base, actor| base.account_events(actor, 50).await).await
 }
 
 #[server(prefix = "/rpc")]

@@ -139,7 +139,7 @@ pub(crate) fn to_api_as(r: EventRow, role: Role) -> Result<Event, DomainError> {
         if e.actor_name.as_deref().is_some_and(|n| n.contains('@')) {
             e.actor_name = Some("a member".into());
         }
-        scrub(&mut e.details, &["email", "ip", "user_agent"]);
+        scrub(&mut e.details, &["email", "ip", "user_agent", "device"]);
     }
     if !rbac::allows::<ManageEnv>(role) && e.action.starts_with("env.") {
         scrub(&mut e.details, &["key", "keys"]);

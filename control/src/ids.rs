@@ -17,6 +17,7 @@ pub fn new_id(prefix: &str) -> String {
 pub const USER: &str = "usr";
 pub const CLUSTER: &str = "cl";
 pub const EVENT: &str = "evt";
+pub const SESSION: &str = "ses";
 pub const INSTANCE: &str = "ins";
 pub const SERVICE: &str = "svc";
 pub const DEPLOYMENT: &str = "dep";

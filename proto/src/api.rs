@@ -77,6 +77,7 @@ mod instances;
 mod metrics;
 mod notifications;
 mod services;
+mod sessions;
 mod team;
 mod two_factor;
 pub use account::{
@@ -111,6 +112,7 @@ pub use notifications::{
 pub use services::{
     CreateServiceRequest, Service, ServiceList, ServiceStatus, UpdateServiceRequest,
 };
+pub use sessions::{RevokedSessions, SessionInfo, SessionList};
 pub use team::{
     AcceptInviteRequest, ApiToken, ChangeRoleRequest, CreateInviteRequest, CreateTokenRequest,
     CreatedInvite, CreatedToken, Invite, InviteInfo, InviteList, Member, MemberList, TokenList,

@@ -35,7 +35,11 @@ pub fn EventList(events: Vec<Event>) -> impl IntoView {
                     };
                     let what = describe(&e);
                     let when = short_time(&e.created_at);
-                    let from = e.ip.clone().map(|ip| format!(" · {ip}")).unwrap_or_default();
+                    let from = [e.ip.as_deref(), e.details.get("device").and_then(|d| d.as_str())]
+                        .into_iter()
+                        .flatten()
+                        .map(|part| format!(" · {part}"))
+                        .collect::<String>();
                     view! {
                         <li class="event" data-action=e.action.clone()>
                             <p class="event-text">

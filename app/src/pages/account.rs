@@ -1,15 +1,20 @@
 //! `/account`: who you are, your clusters and roles, your password, two-factor sign-in, your
-//! recent sign-ins.
+//! signed-in sessions ([`sessions`]) and your security log ([`security_log`]).
+
+mod security_log;
+mod sessions;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use proto::rules;
 
-use crate::api::{ChangePassword, account_events};
-use crate::components::events::EventList;
+use crate::api::ChangePassword;
+use crate::api::account::{RevokeOtherSessions, RevokeSession};
 use crate::components::forms::{Field, FormError, SubmitButton, error_of};
 use crate::components::layout::Session;
 use crate::components::page::PageHeader;
+use security_log::SecurityLog;
+use sessions::SessionsSection;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -18,7 +23,9 @@ pub fn AccountPage() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let error = error_of(change.value());
     let saved = move || matches!(change.value().get(), Some(Ok(())));
-    let events = Resource::new(move || change.version().get(), |_| account_events());
+    let revoke = ServerAction::<RevokeSession>::new();
+    let revoke_others = ServerAction::<RevokeOtherSessions>::new();
+    let log_versions = [change.version(), revoke.version(), revoke_others.version()];
 
     view! {
         <Title text="Account" />
@@ -60,17 +67,7 @@ pub fn AccountPage() -> impl IntoView {
             </ActionForm>
         </section>
         <crate::components::two_factor::TwoFactorSection />
-        <section class="settings-section" aria-labelledby="activity-title">
-            <h2 id="activity-title">"Recent activity"</h2>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match events.await {
-                        Ok(list) if !list.is_empty() => view! { <EventList events=list /> }.into_any(),
-                        Ok(_) => view! { <p class="muted">"No activity yet."</p> }.into_any(),
-                        Err(e) => view! { <p class="form-error">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </section>
+        <SessionsSection revoke revoke_others />
+        <SecurityLog versions=log_versions />
     }
 }

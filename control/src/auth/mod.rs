@@ -4,11 +4,17 @@
 //! - [`token`]: random bearer tokens and their stored hashes.
 //! - [`cookie`]: the session cookie's attributes, written and parsed.
 //! - [`limiter`]: failed-login throttling per IP and per account.
+//! - [`sign_ins`]: sign-ins and failed attempts in the account's and its clusters' events.
+//! - [`sessions_list`]: the person's sessions, listed and ended; their last use.
+//! - [`user_agent`]: "Firefox 128 on Linux" from a `User-Agent`.
 
 pub mod cookie;
 pub mod limiter;
 pub mod password;
+pub mod sessions_list;
+mod sign_ins;
 pub mod token;
+pub mod user_agent;
 
 use std::time::Instant;
 
@@ -247,19 +253,7 @@ impl Base {
             let target = users::by_email(self.store.pool(), &email)
                 .await?
                 .map(|u| u.id);
-            record(
-                self.store.pool(),
-                NewEvent {
-                    cluster_id: None,
-                    actor_user_id: None,
-                    actor_token_id: None,
-                    client,
-                    action: AuditAction::UserLoginFailed,
-                    target: target.as_deref(),
-                    details: json!({ "email": email }),
-                },
-            )
-            .await?;
+            sign_ins::failed(&self.store, target.as_deref(), &email, client).await?;
             return Err(DomainError::Unauthorized(LOGIN_FAILED));
         };
         if let Some(challenge) = self.challenge_for(&user.id).await? {
@@ -267,11 +261,7 @@ impl Base {
         }
         let mut tx = self.store.begin().await?;
         let session = self.start_session(&mut tx, &user.id, client).await?;
-        record(
-            &mut *tx,
-            NewEvent::account(&user.id, client, AuditAction::UserLogin, json!({})),
-        )
-        .await?;
+        sign_ins::signed_in(&mut tx, &user.id, client).await?;
         tx.commit().await?;
         Ok(LoginOutcome::SignedIn(LoggedIn {
             user: user.to_api(),
@@ -286,7 +276,8 @@ impl Base {
         client: ClientInfo,
     ) -> Result<Actor, DomainError> {
         let session_hash = token::hash_token(token);
-        let user = sessions::live_user(self.store.pool(), &session_hash, clock::now_ms())
+        let user = self
+            .live_session(&session_hash)
             .await?
             .ok_or(DomainError::Unauthorized(NOT_SIGNED_IN))?;
         Ok(Actor {

@@ -1,6 +1,6 @@
 //! SQL for `events`, the append-only audit log: insert and read, never update or delete.
 
-use proto::api::EventFilter;
+use proto::api::{AuditAction, EventFilter};
 use sqlx::FromRow;
 
 use super::query::Arg::{Int, OptText, Text};
@@ -61,11 +61,15 @@ pub async fn recent(
     select(db, condition, &[Text(cluster_id), Int(limit)]).await
 }
 
-/// Events not tied to a cluster (sign-ins, password changes) of one user, newest first.
+/// One user's security log, newest first: what they did to their own account in no cluster
+/// (sign-ins, password changes, sessions signed out) and the failed attempts to sign in as
+/// them (which have no actor, only the account as target).
 pub async fn of_user(db: impl Exec<'_>, user_id: &str, limit: i64) -> sqlx::Result<Vec<EventRow>> {
-    let condition = "e.actor_user_id = $1 AND e.cluster_id IS NULL \
-                     ORDER BY e.created_at DESC, e.id DESC LIMIT $2";
-    select(db, condition, &[Text(user_id), Int(limit)]).await
+    let condition = "e.cluster_id IS NULL AND (e.actor_user_id = $1 \
+                     OR (e.actor_user_id IS NULL AND e.target = $1 AND e.action = $2)) \
+                     ORDER BY e.created_at DESC, e.id DESC LIMIT $3";
+    let failed = AuditAction::UserLoginFailed.as_str();
+    select(db, condition, &[Text(user_id), Text(failed), Int(limit)]).await
 }
 
 /// A page of a cluster's events matching `f`, newest first. Ids are time-ordered ULIDs, so the

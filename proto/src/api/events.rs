@@ -106,6 +106,8 @@ audit_actions! {
     UserTwoFactorDisabled => "user.2fa_disabled", "turned off two-factor sign-in";
     UserTwoFactorBackupUsed => "user.2fa_backup_used", "used a backup code ({left} left)";
     UserStepUp => "user.step_up", "confirmed a sensitive action with a code";
+    SessionRevoke => "session.revoke", "signed out a session on {device}";
+    SessionRevokeOthers => "session.revoke_others", "signed out {revoked} other sessions";
     ClusterCreate => "cluster.create", "created the cluster \u{201c}{name}\u{201d}";
     ClusterRename => "cluster.rename",
         "renamed the cluster from \u{201c}{from}\u{201d} to \u{201c}{to}\u{201d}";

@@ -3,6 +3,7 @@
 //!
 //! - [`extract`]: the signed-in actor and JSON bodies with our error shape.
 //! - [`auth`]: sign-up, log-in, log-out, password, `me`.
+//! - [`account`]: the person's own security log and sessions (list, sign out one or the others).
 //! - [`clusters`]: list, create, show, rename, delete (Owner, `?confirm=<name>`).
 //! - [`instances`]: add (join token + install command), list with status, remove.
 //! - [`services`]: create, list, show, change, delete; live list and live service (WebSockets).
@@ -24,6 +25,7 @@
 //! - [`openapi`]: `GET /api/v1/openapi.json`, generated from the handlers and `proto::api`.
 //! - [`page`]: cursor pagination (`?limit=&cursor=` → `next_cursor`) of the lists.
 
+pub mod account;
 pub mod auth;
 pub mod clusters;
 pub mod console;
@@ -102,6 +104,13 @@ fn routes() -> Routes {
         .route("/account/2fa/step-up", post(two_factor::step_up))
         .route("/clusters/{id}/require-2fa", put(two_factor::require))
         .route("/me", get(auth::me))
+        .route("/account/events", get(account::events))
+        .route("/account/sessions", get(account::sessions))
+        .route("/account/sessions/{id}", delete(account::revoke))
+        .route(
+            "/account/sessions/revoke-others",
+            post(account::revoke_others),
+        )
         .route("/clusters", get(clusters::list).post(clusters::create))
         .route(
             "/clusters/{id}",

@@ -18,8 +18,8 @@ use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    auth, clusters, console, deployments, domains, env, events, files, hooks, instances, logs,
-    metrics, notifications, services, team, two_factor,
+    account, auth, clusters, console, deployments, domains, env, events, files, hooks, instances,
+    logs, metrics, notifications, services, team, two_factor,
 };
 
 #[derive(OpenApi)]
@@ -36,6 +36,7 @@ use super::{
         auth::signup, auth::login, auth::logout, auth::change_password, auth::me,
         two_factor::login_code, two_factor::status, two_factor::setup, two_factor::confirm,
         two_factor::step_up, two_factor::disable, two_factor::require,
+        account::events, account::sessions, account::revoke, account::revoke_others,
         clusters::list, clusters::create, clusters::show, clusters::update, clusters::delete,
         instances::list, instances::create, instances::live, instances::delete, instances::update,
         console::of_instance, console::of_service,

@@ -23,6 +23,7 @@ mod service_pages;
 mod service_settings;
 mod services;
 mod services_live;
+mod sessions;
 mod shutdown;
 mod team;
 mod throttle;

@@ -63,6 +63,19 @@ const MATRIX: &[(&str, &str, Rule)] = &[
         "/account/2fa/step-up",
         Rule::Account { tokens: false },
     ),
+    // A person's own security log and sessions: never through an API token.
+    ("GET", "/account/events", Rule::Account { tokens: false }),
+    ("GET", "/account/sessions", Rule::Account { tokens: false }),
+    (
+        "DELETE",
+        "/account/sessions/{id}",
+        Rule::Account { tokens: false },
+    ),
+    (
+        "POST",
+        "/account/sessions/revoke-others",
+        Rule::Account { tokens: false },
+    ),
     ("GET", "/clusters", Rule::Account { tokens: true }),
     ("POST", "/clusters", Rule::Account { tokens: false }),
     ("GET", "/clusters/{id}", Rule::Roles(ALL)),
@@ -258,9 +271,17 @@ async fn every_role_and_token_gets_exactly_what_the_matrix_says() {
                 continue;
             };
             let code_route = route.starts_with("/account/2fa") && *method != "GET";
-            if *route == "/auth/logout" || *route == "/auth/password" || code_route {
-                // Signing out or changing a password would end the caller's session; the
-                // two-factor steps need a code (two_factor.rs runs them with one).
+            let ends_sessions = matches!(
+                *route,
+                "/auth/logout"
+                    | "/auth/password"
+                    | "/account/sessions/{id}"
+                    | "/account/sessions/revoke-others"
+            );
+            if ends_sessions || code_route {
+                // Signing out or changing a password would end the caller's session (or the
+                // world's other sessions; sessions.rs ends sessions for real); the two-factor
+                // steps need a code (two_factor.rs runs them with one).
                 if !matches!(c.cred, Cred::Token(_)) {
                     continue;
                 }

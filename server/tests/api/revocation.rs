@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::{Value, json};
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use crate::support::{Fetch, PASSWORD, TestApp, git_service, session_cookie};
@@ -65,30 +67,51 @@ async fn m1_revoked_token_closes_a_live_view() {
     let token = made["token"].as_str().unwrap();
     let token_id = made["api_token"]["id"].as_str().unwrap();
 
-    let url = format!(
-        "{}/api/v1/clusters/{cluster}/services/live",
-        app.url.replacen("http://", "ws://", 1)
-    );
-    let mut req = url.into_client_request().unwrap();
-    req.headers_mut()
-        .insert("Authorization", format!("Bearer {token}").parse().unwrap());
-    let tcp = tokio::net::TcpStream::connect(app.url.trim_start_matches("http://"))
-        .await
-        .unwrap();
-    let (mut socket, _) = tokio_tungstenite::client_async(req, tcp)
-        .await
-        .expect("the token opens the live view");
-    let first = tokio::time::timeout(Duration::from_secs(10), socket.next())
-        .await
-        .expect("a first snapshot");
-    assert!(matches!(first, Some(Ok(Message::Text(_)))), "{first:?}");
+    let path = format!("/api/v1/clusters/{cluster}/services/live");
+    let mut socket = live_view(&app, &path, "Authorization", &format!("Bearer {token}")).await;
 
     let revoked = app
         .delete(&format!("/api/v1/clusters/{cluster}/tokens/{token_id}"))
         .code()
         .await;
     assert_eq!(revoked, 204);
-    let frame = tokio::time::timeout(Duration::from_secs(5), async {
+    let frame = closed_within(&mut socket, Duration::from_secs(5)).await;
+    assert_eq!(frame.code, CloseCode::Policy);
+    assert!(frame.reason.contains("revoked"), "{}", frame.reason);
+}
+
+/// A live view (WebSocket) at `path` opened with the credential `header: value`, after its
+/// first snapshot.
+pub(crate) async fn live_view(
+    app: &TestApp,
+    path: &str,
+    header: &'static str,
+    value: &str,
+) -> WebSocketStream<tokio::net::TcpStream> {
+    let url = format!("{}{path}", app.url.replacen("http://", "ws://", 1));
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut().insert(header, value.parse().unwrap());
+    req.headers_mut()
+        .insert("Origin", app.origin.parse().unwrap());
+    let tcp = tokio::net::TcpStream::connect(app.url.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let (mut socket, _) = tokio_tungstenite::client_async(req, tcp)
+        .await
+        .expect("the credential opens the live view");
+    let first = tokio::time::timeout(Duration::from_secs(10), socket.next())
+        .await
+        .expect("a first snapshot");
+    assert!(matches!(first, Some(Ok(Message::Text(_)))), "{first:?}");
+    socket
+}
+
+/// The close frame `socket` ends with, which must come within `limit` and carry a reason.
+pub(crate) async fn closed_within(
+    socket: &mut WebSocketStream<tokio::net::TcpStream>,
+    limit: Duration,
+) -> CloseFrame {
+    tokio::time::timeout(limit, async {
         loop {
             match socket.next().await {
                 Some(Ok(Message::Close(frame))) => return frame,
@@ -98,8 +121,6 @@ async fn m1_revoked_token_closes_a_live_view() {
         }
     })
     .await
-    .expect("the live view closes within 5 s of the revocation")
-    .expect("with a reason");
-    assert_eq!(frame.code, CloseCode::Policy);
-    assert!(frame.reason.contains("revoked"), "{}", frame.reason);
+    .unwrap_or_else(|_| panic!("the live view closes within {limit:?}"))
+    .expect("with a reason")
 }
