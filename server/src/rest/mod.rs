@@ -19,6 +19,8 @@
 //! - [`deployments`]: deploy (202), list, show, cancel; roll back, restart, stop, start.
 //! - [`console`]: a browser terminal on a service or an instance (WebSocket, Admin+).
 //! - [`files`]: the file explorer: list, download, archive, upload, mkdir, rename, delete.
+//! - [`oidc`]: CI OIDC federation: a cluster's trusted issuers and repositories, and the
+//!   exchange of a CI job's identity token for a short-lived API token.
 //! - [`openapi`]: `GET /api/v1/openapi.json`, generated from the handlers and `proto::api`.
 //! - [`page`]: cursor pagination (`?limit=&cursor=` → `next_cursor`) of the lists.
 
@@ -38,6 +40,7 @@ pub mod live;
 pub mod logs;
 pub mod metrics;
 pub mod notifications;
+pub mod oidc;
 pub mod openapi;
 pub mod page;
 pub mod services;
@@ -89,6 +92,7 @@ fn routes() -> Routes {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/password", post(auth::change_password))
+        .route("/auth/oidc/exchange", post(oidc::exchange))
         .route("/me", get(auth::me))
         .route("/clusters", get(clusters::list).post(clusters::create))
         .route(
@@ -173,6 +177,14 @@ fn routes() -> Routes {
             get(team::tokens).post(team::create_token),
         )
         .route("/clusters/{id}/tokens/{token}", delete(team::revoke_token))
+        .route(
+            "/clusters/{id}/oidc/bindings",
+            get(oidc::list).post(oidc::add),
+        )
+        .route(
+            "/clusters/{id}/oidc/bindings/{binding}",
+            delete(oidc::remove),
+        )
         .route(
             "/services/{id}/domains",
             get(domains::list).post(domains::add),
