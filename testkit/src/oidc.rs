@@ -54,7 +54,8 @@ fn rsa_key() -> RsaKeyPair {
         .output()
         .expect("the openssl CLI makes the test issuer's RSA key");
     assert!(out.status.success(), "openssl genpkey failed");
-    RsaKeyPair::from_pkcs8(&out.stdout).expect("openssl writes PKCS#8 DER")
+    // With `-outform DER` openssl 3 writes the PKCS#1 `RSAPrivateKey`.
+    RsaKeyPair::from_der(&out.stdout).expect("openssl writes an RSA private key in DER")
 }
 
 fn ec_key() -> EcdsaKeyPair {

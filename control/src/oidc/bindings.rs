@@ -90,7 +90,7 @@ impl Base {
                 format!("at most your own role, {}", may.role().as_str()),
             ));
         }
-        let repository = claim_value("repository", Some(&req.repository))?.ok_or_else(|| {
+        let repository = claim_value("repository", Some(req.repository.as_str()))?.ok_or_else(|| {
             DomainError::invalid("repository", "the repository's path, e.g. acme/shop")
         })?;
         let issuer = match claim_value("issuer", req.issuer.as_deref())? {

@@ -105,3 +105,76 @@ fn describe(jwt: &Jwt) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use proto::api::Role;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn token(claims: Value) -> Jwt {
+        let enc = |v: Value| URL_SAFE_NO_PAD.encode(v.to_string());
+        let header = json!({ "alg": "RS256", "kid": "k" });
+        Jwt::parse(&format!("{}.{}.AAAA", enc(header), enc(claims))).unwrap()
+    }
+
+    fn binding(cluster: &str, provider: OidcProvider, repo: &str, role: Role) -> BindingRow {
+        BindingRow {
+            id: format!("oib_{cluster}_{repo}"),
+            cluster_id: cluster.into(),
+            provider,
+            issuer: "https://issuer".into(),
+            audience: "https://base".into(),
+            repository: repo.into(),
+            git_ref: None,
+            environment: None,
+            role,
+            created_by: "usr_1".into(),
+            created_at: 0,
+            creator_name: None,
+        }
+    }
+
+    #[test]
+    fn times_allow_a_minute_of_skew_and_need_an_expiry() {
+        let now = 1_000_000;
+        assert!(check_times(&token(json!({ "exp": now - 30 })), now).is_ok());
+        assert_eq!(check_times(&token(json!({ "exp": now - 61 })), now), Err(Refusal::Expired));
+        let early = token(json!({ "exp": now + 300, "nbf": now + 120 }));
+        assert_eq!(check_times(&early, now), Err(Refusal::NotYetValid));
+        assert!(matches!(check_times(&token(json!({})), now), Err(Refusal::Malformed(_))));
+    }
+
+    #[test]
+    fn the_most_powerful_match_in_one_cluster_wins_and_two_clusters_are_ambiguous() {
+        let claims = json!({ "aud": ["https://base"], "repository": "a/b", "ref": "refs/heads/main" });
+        let gh = OidcProvider::Github;
+        let mut narrow = binding("cl_1", gh, "a/b", Role::Admin);
+        narrow.git_ref = Some("refs/heads/main".into());
+        let picked = pick(
+            &token(claims.clone()),
+            vec![binding("cl_1", gh, "a/b", Role::Guest), narrow],
+        )
+        .unwrap();
+        assert_eq!(picked.role, Role::Admin);
+        let two = vec![binding("cl_1", gh, "a/b", Role::Guest), binding("cl_2", gh, "a/b", Role::Guest)];
+        assert_eq!(pick(&token(claims), two).unwrap_err(), Refusal::Ambiguous);
+    }
+
+    #[test]
+    fn gitlab_needs_a_protected_ref_and_github_refuses_pull_requests() {
+        let gl = vec![binding("cl_1", OidcProvider::Gitlab, "g/p", Role::Member)];
+        let unprotected = json!({ "aud": "https://base", "project_path": "g/p", "ref": "f", "ref_protected": "false" });
+        assert_eq!(pick(&token(unprotected), gl.clone()).unwrap_err(), Refusal::UnprotectedRef("f".into()));
+        let protected = json!({ "aud": "https://base", "project_path": "g/p", "ref_protected": true });
+        assert!(pick(&token(protected), gl).is_ok());
+        let gh = vec![binding("cl_1", OidcProvider::Github, "a/b", Role::Member)];
+        let pr = json!({ "aud": "https://base", "repository": "a/b", "event_name": "pull_request_target" });
+        assert_eq!(pick(&token(pr), gh.clone()).unwrap_err(), Refusal::PullRequest("pull_request_target".into()));
+        let elsewhere = json!({ "aud": "https://other", "repository": "a/b" });
+        assert!(matches!(pick(&token(elsewhere), gh), Err(Refusal::WrongAudience { .. })));
+    }
+}

@@ -30,7 +30,7 @@ impl Base {
             .limiter
             .reserve(&key, ip, Instant::now())
             .map_err(|retry_after| DomainError::RateLimited { retry_after })?;
-        match self.exchange(req, client).await {
+        match self.verify_and_issue(req, client).await {
             Ok(done) => Ok(done),
             Err(e) => {
                 if !matches!(e, DomainError::Internal(_)) {
@@ -42,7 +42,7 @@ impl Base {
         }
     }
 
-    async fn exchange(
+    async fn verify_and_issue(
         &self,
         req: OidcExchangeRequest,
         client: &ClientInfo,

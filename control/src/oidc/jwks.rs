@@ -8,7 +8,6 @@
 //! `http://127.0.0.1` with `BaseConfig.oidc_http_loopback`).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -37,9 +36,8 @@ struct Cached {
 pub struct KeyCache {
     client: reqwest::Client,
     http_loopback: bool,
+    /// Held across a fetch, so concurrent exchanges with an unknown key fetch once.
     issuers: tokio::sync::Mutex<HashMap<String, Cached>>,
-    /// How many JWKS fetches there have been (for logs and tests).
-    fetches: Mutex<u64>,
 }
 
 #[derive(Deserialize)]
@@ -64,7 +62,6 @@ impl KeyCache {
             client,
             http_loopback,
             issuers: Default::default(),
-            fetches: Mutex::new(0),
         }
     }
 
@@ -112,11 +109,6 @@ impl KeyCache {
         found.ok_or(Refusal::UnknownKey)
     }
 
-    /// How many times a JWKS was fetched.
-    pub fn fetches(&self) -> u64 {
-        *self.fetches.lock().expect("fetch counter lock poisoned")
-    }
-
     async fn discover(&self, issuer: &str) -> Result<String, Refusal> {
         let url = format!(
             "{}/.well-known/openid-configuration",
@@ -135,7 +127,7 @@ impl KeyCache {
     }
 
     async fn fetch_keys(&self, issuer: &str, uri: &str) -> Result<Vec<Jwk>, Refusal> {
-        *self.fetches.lock().expect("fetch counter lock poisoned") += 1;
+        tracing::info!(issuer, url = uri, "fetching an OIDC issuer's keys");
         let set: KeySet = self.get_json(issuer, uri).await?;
         Ok(set.keys)
     }

@@ -39,8 +39,7 @@ async fn setup() -> Setup {
     let other = other["id"].as_str().unwrap().to_string();
     for c in [&cluster, &other] {
         let instance = app.instance(c, "web-1").await;
-        app.create_service(c, &git_service(&format!("api-{}", &c[c.len() - 4..]), &instance))
-            .await;
+        app.create_service(c, &git_service("api", &instance)).await;
     }
     let made: Value = app
         .post(&format!("/api/v1/clusters/{cluster}/oidc/bindings"))
