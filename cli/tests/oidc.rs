@@ -10,7 +10,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Base, EMAIL, PASSWORD, dployr};
+use support::{Base, dployr, login_with_local_instance};
 use testkit::oidc::{Issuer, REQUEST_TOKEN, now_secs};
 
 #[test]
@@ -19,12 +19,22 @@ fn a_github_job_logs_in_with_its_identity_token() {
     let issuer = Issuer::start();
     let home = tempfile::tempdir().unwrap();
     let owner = home.path().join("owner").join("config.toml");
-    let login = ["--url", &base.url, "login", "--email", EMAIL, "--password-stdin"];
-    let r = dployr(&owner, &[], &login, Some(PASSWORD));
-    assert_eq!(r.code, 0, "{r:?}");
+    // The owner signs in (her local instance comes online meanwhile).
+    login_with_local_instance(&base, &owner);
     let add = [
-        "oidc", "bindings", "add", "--provider", "github", "--repository", "acme/shop",
-        "--ref", "refs/heads/main", "--role", "member", "--issuer", issuer.url(),
+        "oidc",
+        "bindings",
+        "add",
+        "--provider",
+        "github",
+        "--repository",
+        "acme/shop",
+        "--ref",
+        "refs/heads/main",
+        "--role",
+        "member",
+        "--issuer",
+        issuer.url(),
     ];
     let r = dployr(&owner, &[], &add, None);
     assert_eq!(r.code, 0, "{r:?}");
@@ -45,12 +55,20 @@ fn a_github_job_logs_in_with_its_identity_token() {
         ("ACTIONS_ID_TOKEN_REQUEST_URL", endpoint.as_str()),
         ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN),
     ];
-    let r = dployr(&job, &github, &["--url", &base.url, "login", "--oidc"], None);
+    let r = dployr(
+        &job,
+        &github,
+        &["--url", &base.url, "login", "--oidc"],
+        None,
+    );
     assert_eq!(r.code, 0, "{r:?}");
     assert!(r.stdout.contains("member"), "{r:?}");
     let r = dployr(&job, &[], &["services", "--json"], None);
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(serde_json::from_str::<Value>(&r.stdout).unwrap().is_array(), "{r:?}");
+    assert!(
+        serde_json::from_str::<Value>(&r.stdout).unwrap().is_array(),
+        "{r:?}"
+    );
     // A Member token manages no bindings.
     let r = dployr(&job, &[], &["oidc", "bindings", "list"], None);
     assert_eq!(r.code, 3, "{r:?}");

@@ -33,47 +33,99 @@ async fn bindings_are_kept_found_by_issuer_and_removed(db: &TestDb) {
     let (bo, _, other) = person(&base, "bo@example.com").await;
 
     let made = base
-        .add_oidc_binding(&ana, &cluster, binding(issuer.url(), "acme/shop", Role::Member))
+        .add_oidc_binding(
+            &ana,
+            &cluster,
+            binding(issuer.url(), "acme/shop", Role::Member),
+        )
         .await
         .unwrap();
-    assert_eq!(made.audience, "http://127.0.0.1:8080", "defaults to Base's URL");
+    assert_eq!(
+        made.audience, "http://127.0.0.1:8080",
+        "defaults to Base's URL"
+    );
     assert_eq!(made.git_ref.as_deref(), Some("refs/heads/main"));
     let owner = base
         .add_oidc_binding(&ana, &cluster, binding(issuer.url(), "acme/x", Role::Owner))
         .await;
-    assert!(matches!(owner, Err(DomainError::Invalid { field: "role", .. })), "{owner:?}");
+    assert!(
+        matches!(owner, Err(DomainError::Invalid { field: "role", .. })),
+        "{owner:?}"
+    );
     let plain_http = base
-        .add_oidc_binding(&ana, &cluster, binding("http://issuer.example.com", "a/b", Role::Guest))
+        .add_oidc_binding(
+            &ana,
+            &cluster,
+            binding("http://issuer.example.com", "a/b", Role::Guest),
+        )
         .await;
-    assert!(matches!(plain_http, Err(DomainError::Invalid { field: "issuer", .. })));
+    assert!(matches!(
+        plain_http,
+        Err(DomainError::Invalid {
+            field: "issuer",
+            ..
+        })
+    ));
 
     let listed = base.oidc_bindings(&ana, &cluster).await.unwrap().bindings;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].created_by.as_deref(), Some("ana@example.com"));
-    let found = oidc::of_issuer(db.store.pool(), issuer.url()).await.unwrap();
+    let found = oidc::of_issuer(db.store.pool(), issuer.url())
+        .await
+        .unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].role, Role::Member);
     // Bo's cluster knows nothing of it.
     let theirs = base.remove_oidc_binding(&bo, &other, &made.id).await;
-    assert!(matches!(theirs, Err(DomainError::NotFound(_))), "{theirs:?}");
+    assert!(
+        matches!(theirs, Err(DomainError::NotFound(_))),
+        "{theirs:?}"
+    );
 
     // An exchange through it: a Member token for Ana's cluster, for an hour.
     let claims = issuer.github_claims(&made.audience, "acme/shop");
-    let req = OidcExchangeRequest { token: issuer.sign("rsa-1", &claims), cluster: None };
-    let got = base.oidc_exchange(req, &ClientInfo::default()).await.unwrap();
-    assert_eq!((got.cluster_id.as_str(), got.role), (cluster.as_str(), Role::Member));
+    let req = OidcExchangeRequest {
+        token: issuer.sign("rsa-1", &claims),
+        cluster: None,
+    };
+    let got = base
+        .oidc_exchange(req, &ClientInfo::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (got.cluster_id.as_str(), got.role),
+        (cluster.as_str(), Role::Member)
+    );
     let tokens = base.list_tokens(&ana, &cluster).await.unwrap().tokens;
-    assert!(tokens.iter().any(|t| t.id == got.token_id && t.expires_at.is_some()));
+    assert!(
+        tokens
+            .iter()
+            .any(|t| t.id == got.token_id && t.expires_at.is_some())
+    );
 
-    base.remove_oidc_binding(&ana, &cluster, &made.id).await.unwrap();
-    assert!(base.oidc_bindings(&ana, &cluster).await.unwrap().bindings.is_empty());
+    base.remove_oidc_binding(&ana, &cluster, &made.id)
+        .await
+        .unwrap();
+    assert!(
+        base.oidc_bindings(&ana, &cluster)
+            .await
+            .unwrap()
+            .bindings
+            .is_empty()
+    );
     let seen = actions(&base, &ana, &cluster).await;
     for a in ["oidc.binding_add", "oidc.exchange", "oidc.binding_remove"] {
         assert!(seen.iter().any(|s| s == a), "{a} in {seen:?}");
     }
     // With the binding gone the issuer is unknown again.
-    let req = OidcExchangeRequest { token: issuer.sign("rsa-1", &claims), cluster: None };
+    let req = OidcExchangeRequest {
+        token: issuer.sign("rsa-1", &claims),
+        cluster: None,
+    };
     let gone = base.oidc_exchange(req, &ClientInfo::default()).await;
-    assert!(matches!(gone, Err(DomainError::ForbiddenBecause(ref m)) if m.contains("unknown issuer")), "{gone:?}");
+    assert!(
+        matches!(gone, Err(DomainError::ForbiddenBecause(ref m)) if m.contains("unknown issuer")),
+        "{gone:?}"
+    );
 }
 on_both_backends!(oidc_bindings, bindings_are_kept_found_by_issuer_and_removed);

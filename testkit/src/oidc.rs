@@ -49,7 +49,13 @@ fn b64(bytes: &[u8]) -> String {
 /// A fresh 2048-bit RSA key pair, made by the `openssl` CLI (ring cannot make RSA keys).
 fn rsa_key() -> RsaKeyPair {
     let out = Command::new("openssl")
-        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
         .args(["-outform", "DER"])
         .output()
         .expect("the openssl CLI makes the test issuer's RSA key");
@@ -190,16 +196,29 @@ fn sign(kid: &str, key: &Key, claims: &Value) -> String {
         Key::Ec(_) => "ES256",
     };
     let header = json!({ "alg": alg, "typ": "JWT", "kid": kid });
-    let input = format!("{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()));
+    let input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
     let rng = SystemRandom::new();
     let sig = match key {
         Key::Rsa(k) => {
             let mut sig = vec![0; k.public().modulus_len()];
-            k.sign(&signature::RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut sig)
-                .expect("RSA signing");
+            k.sign(
+                &signature::RSA_PKCS1_SHA256,
+                &rng,
+                input.as_bytes(),
+                &mut sig,
+            )
+            .expect("RSA signing");
             sig
         }
-        Key::Ec(k) => k.sign(&rng, input.as_bytes()).expect("ECDSA signing").as_ref().to_vec(),
+        Key::Ec(k) => k
+            .sign(&rng, input.as_bytes())
+            .expect("ECDSA signing")
+            .as_ref()
+            .to_vec(),
     };
     format!("{input}.{}", b64(&sig))
 }

@@ -87,8 +87,11 @@ async fn identity_token(audience: &str) -> Result<(&'static str, String)> {
         })?;
         url.query_pairs_mut().append_pair("audience", audience);
         let fail = |e: String| {
-            CliError::new(Kind::Auth, format!("GitHub did not give an identity token: {e}"))
-                .hint("the job needs `permissions: id-token: write`")
+            CliError::new(
+                Kind::Auth,
+                format!("GitHub did not give an identity token: {e}"),
+            )
+            .hint("the job needs `permissions: id-token: write`")
         };
         let res = reqwest::Client::new()
             .get(url)
@@ -127,7 +130,15 @@ pub async fn bindings(ctx: &Ctx, cmd: OidcCmd) -> Result<()> {
             }
             let rows: Vec<Vec<String>> = list.bindings.iter().map(row).collect();
             ctx.out.table(
-                &["ID", "PROVIDER", "REPOSITORY", "REF", "ENVIRONMENT", "ROLE", "ISSUER"],
+                &[
+                    "ID",
+                    "PROVIDER",
+                    "REPOSITORY",
+                    "REF",
+                    "ENVIRONMENT",
+                    "ROLE",
+                    "ISSUER",
+                ],
                 &rows,
             );
             Ok(())
@@ -168,7 +179,10 @@ pub async fn bindings(ctx: &Ctx, cmd: OidcCmd) -> Result<()> {
                 .send_no_content(Method::DELETE, &format!("{base}/{binding}"))
                 .await?;
             if !ctx.out.json {
-                println!("{} Removed binding {binding}.", ctx.out.paint("✓", Paint::Green));
+                println!(
+                    "{} Removed binding {binding}.",
+                    ctx.out.paint("✓", Paint::Green)
+                );
             }
             Ok(())
         }

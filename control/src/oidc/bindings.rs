@@ -2,9 +2,7 @@
 //! grants at most `admin`, never more than its creator's role, and the tokens it yields act
 //! for its creator, so they end when the creator leaves.
 
-use proto::api::{
-    AuditAction, CreateOidcBindingRequest, OidcBinding, OidcBindingList, Role,
-};
+use proto::api::{AuditAction, CreateOidcBindingRequest, OidcBinding, OidcBindingList, Role};
 use serde_json::json;
 
 use crate::events::commit_with;
@@ -90,9 +88,10 @@ impl Base {
                 format!("at most your own role, {}", may.role().as_str()),
             ));
         }
-        let repository = claim_value("repository", Some(req.repository.as_str()))?.ok_or_else(|| {
-            DomainError::invalid("repository", "the repository's path, e.g. acme/shop")
-        })?;
+        let repository =
+            claim_value("repository", Some(req.repository.as_str()))?.ok_or_else(|| {
+                DomainError::invalid("repository", "the repository's path, e.g. acme/shop")
+            })?;
         let issuer = match claim_value("issuer", req.issuer.as_deref())? {
             Some(i) => i.trim_end_matches('/').to_string(),
             None => req.provider.default_issuer().to_string(),
@@ -148,4 +147,3 @@ impl Base {
         Ok(())
     }
 }
-

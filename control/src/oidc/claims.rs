@@ -60,13 +60,20 @@ pub fn pick(jwt: &Jwt, candidates: Vec<BindingRow>) -> Result<BindingRow, Refusa
         if jwt.text(b.provider.repository_claim()).as_deref() != Some(b.repository.as_str()) {
             continue;
         }
-        if b.git_ref.as_ref().is_some_and(|r| git_ref.as_ref() != Some(r)) {
+        if b.git_ref
+            .as_ref()
+            .is_some_and(|r| git_ref.as_ref() != Some(r))
+        {
             continue;
         }
-        if b.environment.as_ref().is_some_and(|e| jwt.text("environment").as_ref() != Some(e)) {
+        if b.environment
+            .as_ref()
+            .is_some_and(|e| jwt.text("environment").as_ref() != Some(e))
+        {
             continue;
         }
-        if b.provider == OidcProvider::Gitlab && jwt.text("ref_protected").as_deref() != Some("true")
+        if b.provider == OidcProvider::Gitlab
+            && jwt.text("ref_protected").as_deref() != Some("true")
         {
             refused_unprotected = Some(git_ref.clone().unwrap_or_else(|| "(none)".into()));
             continue;
@@ -96,10 +103,13 @@ fn describe(jwt: &Jwt) -> String {
         .or_else(|| jwt.text("project_path"))
         .unwrap_or_else(|| "(no repository claim)".into());
     let mut out = format!("the repository {repo}");
-    let extra: Vec<String> = [("ref", jwt.text("ref")), ("environment", jwt.text("environment"))]
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| format!("{k} {v}")))
-        .collect();
+    let extra: Vec<String> = [
+        ("ref", jwt.text("ref")),
+        ("environment", jwt.text("environment")),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.map(|v| format!("{k} {v}")))
+    .collect();
     if !extra.is_empty() {
         out.push_str(&format!(" ({})", extra.join(", ")));
     }
@@ -142,15 +152,22 @@ mod tests {
     fn times_allow_a_minute_of_skew_and_need_an_expiry() {
         let now = 1_000_000;
         assert!(check_times(&token(json!({ "exp": now - 30 })), now).is_ok());
-        assert_eq!(check_times(&token(json!({ "exp": now - 61 })), now), Err(Refusal::Expired));
+        assert_eq!(
+            check_times(&token(json!({ "exp": now - 61 })), now),
+            Err(Refusal::Expired)
+        );
         let early = token(json!({ "exp": now + 300, "nbf": now + 120 }));
         assert_eq!(check_times(&early, now), Err(Refusal::NotYetValid));
-        assert!(matches!(check_times(&token(json!({})), now), Err(Refusal::Malformed(_))));
+        assert!(matches!(
+            check_times(&token(json!({})), now),
+            Err(Refusal::Malformed(_))
+        ));
     }
 
     #[test]
     fn the_most_powerful_match_in_one_cluster_wins_and_two_clusters_are_ambiguous() {
-        let claims = json!({ "aud": ["https://base"], "repository": "a/b", "ref": "refs/heads/main" });
+        let claims =
+            json!({ "aud": ["https://base"], "repository": "a/b", "ref": "refs/heads/main" });
         let gh = OidcProvider::Github;
         let mut narrow = binding("cl_1", gh, "a/b", Role::Admin);
         narrow.git_ref = Some("refs/heads/main".into());
@@ -160,7 +177,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(picked.role, Role::Admin);
-        let two = vec![binding("cl_1", gh, "a/b", Role::Guest), binding("cl_2", gh, "a/b", Role::Guest)];
+        let two = vec![
+            binding("cl_1", gh, "a/b", Role::Guest),
+            binding("cl_2", gh, "a/b", Role::Guest),
+        ];
         assert_eq!(pick(&token(claims), two).unwrap_err(), Refusal::Ambiguous);
     }
 
@@ -168,13 +188,23 @@ mod tests {
     fn gitlab_needs_a_protected_ref_and_github_refuses_pull_requests() {
         let gl = vec![binding("cl_1", OidcProvider::Gitlab, "g/p", Role::Member)];
         let unprotected = json!({ "aud": "https://base", "project_path": "g/p", "ref": "f", "ref_protected": "false" });
-        assert_eq!(pick(&token(unprotected), gl.clone()).unwrap_err(), Refusal::UnprotectedRef("f".into()));
-        let protected = json!({ "aud": "https://base", "project_path": "g/p", "ref_protected": true });
+        assert_eq!(
+            pick(&token(unprotected), gl.clone()).unwrap_err(),
+            Refusal::UnprotectedRef("f".into())
+        );
+        let protected =
+            json!({ "aud": "https://base", "project_path": "g/p", "ref_protected": true });
         assert!(pick(&token(protected), gl).is_ok());
         let gh = vec![binding("cl_1", OidcProvider::Github, "a/b", Role::Member)];
         let pr = json!({ "aud": "https://base", "repository": "a/b", "event_name": "pull_request_target" });
-        assert_eq!(pick(&token(pr), gh.clone()).unwrap_err(), Refusal::PullRequest("pull_request_target".into()));
+        assert_eq!(
+            pick(&token(pr), gh.clone()).unwrap_err(),
+            Refusal::PullRequest("pull_request_target".into())
+        );
         let elsewhere = json!({ "aud": "https://other", "repository": "a/b" });
-        assert!(matches!(pick(&token(elsewhere), gh), Err(Refusal::WrongAudience { .. })));
+        assert!(matches!(
+            pick(&token(elsewhere), gh),
+            Err(Refusal::WrongAudience { .. })
+        ));
     }
 }

@@ -12,9 +12,9 @@ use super::jwt::Jwt;
 use super::{Refusal, TOKEN_TTL_MS, claims};
 use crate::auth::token::{hash_token, random_token};
 use crate::events::{NewEvent, commit_with};
+use crate::store::memberships;
 use crate::store::oidc::{self as bindings, BindingRow};
 use crate::store::tokens::{self, TokenRow};
-use crate::store::memberships;
 use crate::{Base, ClientInfo, DomainError, clock, ids};
 
 impl Base {

@@ -180,8 +180,14 @@ mod tests {
 
     #[test]
     fn only_https_issuers_unless_loopback_is_allowed() {
-        assert!(allowed_url("https://token.actions.githubusercontent.com", false));
-        assert!(!allowed_url("http://token.actions.githubusercontent.com", true));
+        assert!(allowed_url(
+            "https://token.actions.githubusercontent.com",
+            false
+        ));
+        assert!(!allowed_url(
+            "http://token.actions.githubusercontent.com",
+            true
+        ));
         assert!(!allowed_url("http://127.0.0.1:9000", false));
         assert!(allowed_url("http://127.0.0.1:9000", true));
         assert!(!allowed_url("file:///etc/passwd", true));

@@ -67,7 +67,8 @@ impl Jwt {
     pub fn parse(token: &str) -> Result<Jwt, Refusal> {
         let token = token.trim();
         let mut parts = token.split('.');
-        let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        let (Some(h), Some(p), Some(s), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(Refusal::Malformed(MALFORMED));
         };

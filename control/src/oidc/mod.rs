@@ -33,7 +33,10 @@ pub enum Refusal {
     NotYetValid,
     /// No cluster trusts the token's issuer.
     UnknownIssuer(String),
-    WrongAudience { got: Vec<String>, expected: Vec<String> },
+    WrongAudience {
+        got: Vec<String>,
+        expected: Vec<String>,
+    },
     PullRequest(String),
     UnprotectedRef(String),
     /// The issuer is trusted, but no binding matches the claims.
@@ -76,9 +79,9 @@ impl From<Refusal> for DomainError {
             UnprotectedRef(r) => DomainError::ForbiddenBecause(format!(
                 "refused: the ref {r} is not protected (ref_protected must be \"true\")"
             )),
-            NoBinding(what) => DomainError::ForbiddenBecause(format!(
-                "no binding: no OIDC binding trusts {what}"
-            )),
+            NoBinding(what) => {
+                DomainError::ForbiddenBecause(format!("no binding: no OIDC binding trusts {what}"))
+            }
             Ambiguous => DomainError::invalid(
                 "cluster",
                 "bindings of several clusters match this token: name the cluster",

@@ -76,12 +76,22 @@ pub async fn by_id(
     cluster_id: &str,
     id: &str,
 ) -> sqlx::Result<Option<BindingRow>> {
-    select_one(db, "b.cluster_id = $1 AND b.id = $2", &[Text(cluster_id), Text(id)]).await
+    select_one(
+        db,
+        "b.cluster_id = $1 AND b.id = $2",
+        &[Text(cluster_id), Text(id)],
+    )
+    .await
 }
 
 /// Every binding, in any cluster, that trusts `issuer` (an exchange's candidates).
 pub async fn of_issuer(db: impl Exec<'_>, issuer: &str) -> sqlx::Result<Vec<BindingRow>> {
-    select(db, "b.issuer = $1 ORDER BY b.created_at, b.id", &[Text(issuer)]).await
+    select(
+        db,
+        "b.issuer = $1 ORDER BY b.created_at, b.id",
+        &[Text(issuer)],
+    )
+    .await
 }
 
 /// Removes a binding; false when there was none.

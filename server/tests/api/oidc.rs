@@ -43,13 +43,25 @@ async fn setup() -> Setup {
     }
     let made: Value = app
         .post(&format!("/api/v1/clusters/{cluster}/oidc/bindings"))
-        .json(&json!({ "provider": "github", "issuer": issuer.url(), "repository": "acme/shop",
-                       "role": "member" }))
+        .json(
+            &json!({ "provider": "github", "issuer": issuer.url(), "repository": "acme/shop",
+                       "role": "member" }),
+        )
         .fetch()
         .await;
     let audience = made["audience"].as_str().unwrap().to_string();
-    assert_eq!(audience, app.url, "the audience defaults to Base's public URL");
-    Setup { app, issuer, cluster, other, audience, ci: Client::new() }
+    assert_eq!(
+        audience, app.url,
+        "the audience defaults to Base's public URL"
+    );
+    Setup {
+        app,
+        issuer,
+        cluster,
+        other,
+        audience,
+        ci: Client::new(),
+    }
 }
 
 impl Setup {
@@ -67,8 +79,17 @@ impl Setup {
         (status, err["message"].as_str().unwrap().to_string())
     }
 
+    /// The cluster's `oidc.exchange` events, newest first (as its Owner sees them).
+    async fn exchange_events(&self) -> Vec<Value> {
+        let path = format!("/api/v1/clusters/{}/events?action=oidc.exchange", self.cluster);
+        let page: Value = self.app.get(&path).fetch().await;
+        page["events"].as_array().unwrap().clone()
+    }
+
     fn bearer(&self, token: &str, path: &str) -> reqwest::RequestBuilder {
-        self.ci.get(format!("{}/api/v1{path}", self.app.url)).bearer_auth(token)
+        self.ci
+            .get(format!("{}/api/v1{path}", self.app.url))
+            .bearer_auth(token)
     }
 }
 
@@ -84,26 +105,40 @@ async fn a_bound_repository_gets_an_hour_long_token_for_its_cluster_only() {
         assert_eq!(got["role"], "member");
         let expires = OffsetDateTime::parse(got["expires_at"].as_str().unwrap(), &Rfc3339).unwrap();
         let left = expires - OffsetDateTime::now_utc();
-        assert!(left <= time::Duration::hours(1) && left > time::Duration::minutes(55), "{left}");
+        assert!(
+            left <= time::Duration::hours(1) && left > time::Duration::minutes(55),
+            "{left}"
+        );
 
         let token = got["token"].as_str().unwrap();
         assert!(token.starts_with("dp_"));
-        let services: Value = s.bearer(token, &format!("/clusters/{}/services", s.cluster)).fetch().await;
-        assert_eq!(services["services"].as_array().unwrap().len(), 1, "{services}");
-        let elsewhere = s.bearer(token, &format!("/clusters/{}/services", s.other)).code().await;
+        let services: Value = s
+            .bearer(token, &format!("/clusters/{}/services", s.cluster))
+            .fetch()
+            .await;
+        assert_eq!(
+            services["services"].as_array().unwrap().len(),
+            1,
+            "{services}"
+        );
+        let elsewhere = s
+            .bearer(token, &format!("/clusters/{}/services", s.other))
+            .code()
+            .await;
         assert_eq!(elsewhere, 404, "nothing of another cluster");
-        let manage = s.bearer(token, &format!("/clusters/{}/oidc/bindings", s.cluster)).code().await;
+        let manage = s
+            .bearer(token, &format!("/clusters/{}/oidc/bindings", s.cluster))
+            .code()
+            .await;
         assert_eq!(manage, 403, "a Member token manages no bindings");
     }
-    let events: Value = s
-        .app
-        .get(&format!("/api/v1/clusters/{}/events?action=oidc.exchange", s.cluster))
-        .fetch()
-        .await;
-    let events = events["events"].as_array().unwrap();
+    let events = s.exchange_events().await;
     assert_eq!(events.len(), 2, "{events:?}");
     let d = &events[0]["details"];
-    assert_eq!((d["repository"].as_str(), d["ref"].as_str()), (Some("acme/shop"), Some("refs/heads/main")));
+    assert_eq!(
+        (d["repository"].as_str(), d["ref"].as_str()),
+        (Some("acme/shop"), Some("refs/heads/main"))
+    );
     assert_eq!(d["run_id"], "4242");
     s.app.stop().await;
 }
@@ -118,16 +153,24 @@ async fn each_refusal_says_why() {
     c["aud"] = json!("https://elsewhere.example.com");
     let (status, msg) = s.refused(&sign(&c)).await;
     assert_eq!(status, 403);
-    assert!(msg.contains("wrong audience") && msg.contains(&s.audience), "{msg}");
+    assert!(
+        msg.contains("wrong audience") && msg.contains(&s.audience),
+        "{msg}"
+    );
 
     let mut c = good();
     c["exp"] = json!(now_secs() - 600);
     let (status, msg) = s.refused(&sign(&c)).await;
     assert_eq!((status, msg.contains("expired")), (401, true), "{msg}");
 
-    let (status, msg) = s.refused(&sign(&s.issuer.github_claims(&s.audience, "acme/other"))).await;
+    let (status, msg) = s
+        .refused(&sign(&s.issuer.github_claims(&s.audience, "acme/other")))
+        .await;
     assert_eq!(status, 403);
-    assert!(msg.contains("no binding") && msg.contains("acme/other"), "{msg}");
+    assert!(
+        msg.contains("no binding") && msg.contains("acme/other"),
+        "{msg}"
+    );
 
     for event in ["pull_request", "pull_request_target"] {
         let mut c = good();
@@ -144,8 +187,15 @@ async fn each_refusal_says_why() {
     assert!(msg.contains("unknown issuer"), "{msg}");
 
     // One token's header and claims with another's signature.
-    let (a, b) = (sign(&good()), sign(&s.issuer.github_claims(&s.audience, "acme/x")));
-    let forged = format!("{}.{}", a.rsplit_once('.').unwrap().0, b.rsplit_once('.').unwrap().1);
+    let (a, b) = (
+        sign(&good()),
+        sign(&s.issuer.github_claims(&s.audience, "acme/x")),
+    );
+    let forged = format!(
+        "{}.{}",
+        a.rsplit_once('.').unwrap().0,
+        b.rsplit_once('.').unwrap().1
+    );
     let (status, msg) = s.refused(&forged).await;
     assert_eq!((status, msg.contains("signature")), (401, true), "{msg}");
 
@@ -153,8 +203,10 @@ async fn each_refusal_says_why() {
     let made = s
         .app
         .post(&format!("/api/v1/clusters/{}/oidc/bindings", s.cluster))
-        .json(&json!({ "provider": "gitlab", "issuer": s.issuer.url(), "repository": "acme/infra",
-                       "role": "guest" }))
+        .json(
+            &json!({ "provider": "gitlab", "issuer": s.issuer.url(), "repository": "acme/infra",
+                       "role": "guest" }),
+        )
         .code()
         .await;
     assert_eq!(made, 201);
@@ -165,17 +217,20 @@ async fn each_refusal_says_why() {
     };
     let (status, msg) = s.refused(&sign(&gitlab("false"))).await;
     assert_eq!(status, 403);
-    assert!(msg.contains("not protected") && msg.contains("feature"), "{msg}");
-    let ok: Value = s.exchange(&sign(&gitlab("true"))).await.json().await.unwrap();
+    assert!(
+        msg.contains("not protected") && msg.contains("feature"),
+        "{msg}"
+    );
+    let ok: Value = s
+        .exchange(&sign(&gitlab("true")))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ok["role"], "guest", "{ok}");
 
     // Nothing refused above was recorded as an exchange.
-    let events: Value = s
-        .app
-        .get(&format!("/api/v1/clusters/{}/events?action=oidc.exchange", s.cluster))
-        .fetch()
-        .await;
-    assert_eq!(events["events"].as_array().unwrap().len(), 1);
+    assert_eq!(s.exchange_events().await.len(), 1);
     s.app.stop().await;
 }
 
@@ -183,12 +238,18 @@ async fn each_refusal_says_why() {
 async fn a_rotated_key_is_followed_and_the_old_one_refused() {
     let s = setup().await;
     let claims = s.issuer.github_claims(&s.audience, "acme/shop");
-    assert_eq!(s.exchange(&s.issuer.sign("rsa-1", &claims)).await.status(), 200);
+    assert_eq!(
+        s.exchange(&s.issuer.sign("rsa-1", &claims)).await.status(),
+        200
+    );
     assert_eq!(s.issuer.jwks_fetches(), 1);
 
     let new_kid = s.issuer.rotate();
     // The cached keys lack the new kid: Base fetches the JWKS again and accepts it.
-    assert_eq!(s.exchange(&s.issuer.sign(&new_kid, &claims)).await.status(), 200);
+    assert_eq!(
+        s.exchange(&s.issuer.sign(&new_kid, &claims)).await.status(),
+        200
+    );
     assert_eq!(s.issuer.jwks_fetches(), 2);
     // The old key is no longer published, so no longer trusted, and within the minute Base
     // does not ask the issuer again.
