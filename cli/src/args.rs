@@ -7,10 +7,12 @@ mod domains;
 mod limits;
 mod metrics;
 mod notifications;
+mod oidc;
 pub use domains::DomainsCmd;
 pub use limits::LimitArgs;
 pub use metrics::MetricsArgs;
 pub use notifications::NotificationsCmd;
+pub use oidc::{BindingsCmd, OidcCmd};
 
 /// Deploy and manage services on your dployr Base.
 ///
@@ -85,6 +87,11 @@ pub enum Command {
         #[command(subcommand)]
         cmd: NotificationsCmd,
     },
+    /// CI OIDC federation: which repositories' CI jobs may sign in with their identity token.
+    Oidc {
+        #[command(subcommand)]
+        cmd: OidcCmd,
+    },
     /// Make an earlier deployment live again (the previous one by default).
     Rollback {
         service: Option<String>,
@@ -122,6 +129,13 @@ pub struct LoginArgs {
     /// sign-in on; without it, the CLI asks.
     #[arg(long, value_name = "CODE")]
     pub otp: Option<String>,
+    /// In CI: exchange the job's OIDC identity token (GitHub Actions, or GitLab's
+    /// DPLOYR_ID_TOKEN / CI_JOB_JWT_V2) for a token lasting at most an hour.
+    #[arg(long, conflicts_with_all = ["email", "password_stdin", "otp"])]
+    pub oidc: bool,
+    /// With --oidc: the audience to ask GitHub for (default: Base's URL).
+    #[arg(long, requires = "oidc")]
+    pub audience: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -34,6 +34,8 @@ pub struct BaseConfig {
     pub dns_server: Option<std::net::SocketAddr>,
     /// The timings of alerts: offline grace, retries ([`crate::notify::NotifyLimits`]).
     pub notify: crate::notify::NotifyLimits,
+    /// OIDC issuers may be `http://127.0.0.1` (tests only: `DPLOYR_OIDC_HTTP_LOOPBACK`).
+    pub oidc_http_loopback: bool,
 }
 
 /// Every time limit of the deploy path, in one place so a test server can shorten them.
@@ -100,6 +102,7 @@ impl BaseConfig {
             limits: Limits::default(),
             dns_server: None,
             notify: crate::notify::NotifyLimits::default(),
+            oidc_http_loopback: false,
         }
     }
 
@@ -148,6 +151,8 @@ pub struct Base {
     >,
     /// Whether each instance's ingress domain has a wildcard record, and when that was seen.
     pub(crate) wildcards: Arc<crate::domains::default_hosts::Wildcards>,
+    /// CI OIDC federation: the issuers' keys and the exchange's throttle.
+    pub(crate) oidc: Arc<crate::oidc::Hub>,
 }
 
 impl Base {
@@ -163,6 +168,11 @@ impl Base {
         Base {
             store,
             notify: Arc::new(crate::notify::Hub::new(&config.notify)),
+            oidc: Arc::new(crate::oidc::Hub::new(
+                config.oidc_http_loopback,
+                config.login_window,
+                config.login_failures_per_ip,
+            )),
             config: Arc::new(config),
             hasher: Hasher::new(cores),
             limiter: Arc::new(limiter),

@@ -29,6 +29,8 @@
 //! - [`notify`]: alerts: a cluster's channels (signed webhook, Slack, Discord, email), the
 //!   outbox written with the events that cause alerts, its delivery worker, and the incidents
 //!   (offline, crash loops, thresholds) that alert once each.
+//! - [`oidc`]: CI OIDC federation: a cluster's trusted issuers and repositories, and the
+//!   exchange of a CI job's identity token for an API token lasting at most an hour.
 //! - [`scrape`]: what a Prometheus scrape shows of the token's cluster (Owner/Admin tokens).
 //! - [`removals`]: deleted services removed from their instance, however long it was away.
 //! - [`env`]: a service's variables and write-only secrets (`.env` import too).
@@ -68,6 +70,7 @@ pub mod mail;
 pub mod members;
 pub mod metrics;
 pub mod notify;
+pub mod oidc;
 mod periodic;
 pub mod rbac;
 pub mod removals;

@@ -73,6 +73,8 @@ permission_table! {
     ManageNotifications = "notifications.manage" => [Owner, Admin];
     /// Scrape the cluster's figures in Prometheus' format (`GET /metrics`, API tokens only).
     ScrapeMetrics = "metrics.scrape" => [Owner, Admin];
+    /// Trust CI identity tokens (OIDC issuers and repositories) to act in the cluster.
+    ManageOidc = "oidc.manage" => [Owner, Admin];
 }
 
 /// Proof that the actor may take action `A` in `cluster_id`. Only [`authorize`] makes one.

@@ -76,6 +76,7 @@ mod hooks;
 mod instances;
 mod metrics;
 mod notifications;
+mod oidc;
 mod services;
 mod sessions;
 mod team;
@@ -108,6 +109,10 @@ pub use metrics::{HostPoint, MetricPoint, MetricSeries, MetricsQuery, RequestPoi
 pub use notifications::{
     AlertKind, Channel, ChannelKind, CreateChannelRequest, CreatedChannel, Delivery,
     DeliveryAttempt, Thresholds, UpdateChannelRequest,
+};
+pub use oidc::{
+    CreateOidcBindingRequest, OidcBinding, OidcBindingList, OidcExchangeRequest,
+    OidcExchangeResponse, OidcProvider,
 };
 pub use services::{
     CreateServiceRequest, Service, ServiceList, ServiceStatus, UpdateServiceRequest,

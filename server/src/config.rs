@@ -93,6 +93,10 @@ pub struct Config {
     /// each failure (6 tries in all).
     #[arg(long, env = "DPLOYR_NOTIFY_RETRY_MS", default_value_t = 10_000)]
     pub notify_retry_ms: u64,
+    /// Tests only: trust OIDC issuers at `http://127.0.0.1` (a test's own issuer); real
+    /// issuers are `https://` only.
+    #[arg(long, env = "DPLOYR_OIDC_HTTP_LOOPBACK", hide = true)]
+    pub oidc_http_loopback: bool,
     /// An SMTP relay for invitation emails: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
     /// or `smtps://user:pass@host:465`. Without it, the dashboard shows invitation links to copy.
     #[arg(long, env = "DPLOYR_SMTP_URL", hide_env_values = true)]
@@ -162,6 +166,7 @@ impl Config {
             dns_server: None,
             offline_grace_secs: 30,
             notify_retry_ms: 10_000,
+            oidc_http_loopback: false,
             tls: crate::tls::TlsArgs::default(),
             task: None,
         }

@@ -67,7 +67,11 @@ pub async fn check_origin(State(state): State<ServerState>, req: Request, next: 
     // Push-to-deploy deliveries come from Git hosts, with no Origin; they never act with a
     // cookie (the delivery's own signature or token is checked), so there is nothing to forge.
     let webhook = req.uri().path().starts_with("/hooks/");
-    if (!safe || is_websocket_upgrade(&req)) && !bearer_only && !webhook {
+    // A CI job's OIDC exchange carries its own proof (the signed identity token) and no
+    // cookie, so a forged cross-site request has nothing to borrow either.
+    let oidc_exchange = req.uri().path() == "/api/v1/auth/oidc/exchange"
+        && !req.headers().contains_key(http::header::COOKIE);
+    if (!safe || is_websocket_upgrade(&req)) && !bearer_only && !webhook && !oidc_exchange {
         let origin = req.headers().get(ORIGIN).and_then(|v| v.to_str().ok());
         if origin != Some(&*state.origin) {
             tracing::warn!(?origin, expected = %state.origin, path = %loggable_path(req.uri().path()), "refused: bad Origin");

@@ -67,6 +67,7 @@ impl ServerState {
         base_config.upload_max_bytes = config.upload_max_bytes;
         base_config.limits.drain_secs = config.drain_secs;
         base_config.dns_server = config.dns_server;
+        base_config.oidc_http_loopback = config.oidc_http_loopback;
         base_config.notify.offline_grace = Duration::from_secs(config.offline_grace_secs);
         base_config.notify.retry_base = Duration::from_millis(config.notify_retry_ms);
         base_config.gateway = GatewayInfo {

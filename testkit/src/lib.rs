@@ -2,10 +2,12 @@
 //! temp dir that tests commit apps into ([`Repo`], [`git`]), a free loopback port
 //! ([`free_port`]), killing what a test's processes left behind ([`kill_processes_under`]), and
 //! a tiny DNS server answering the records a test sets ([`dns::DnsServer`]), and a real ACME
-//! CA, Debian's pebble ([`pebble::Pebble`]).
+//! CA, Debian's pebble ([`pebble::Pebble`]), and an OIDC issuer with its own keys
+//! ([`oidc::Issuer`]).
 //! A dev-dependency only; nothing shipped uses it.
 
 pub mod dns;
+pub mod oidc;
 pub mod pebble;
 
 use std::path::Path;

@@ -11,6 +11,7 @@
 //! - [`domains`]: custom domains: add, verify, list, remove.
 //! - [`notifications`]: the cluster's alert channels: list, add, remove, test, deliveries.
 //! - [`admin`]: tokens and the audit log.
+//! - [`oidc`]: `login --oidc` in CI, and the cluster's OIDC bindings.
 
 mod admin;
 mod auth;
@@ -20,6 +21,7 @@ mod env;
 mod logs;
 mod metrics;
 mod notifications;
+mod oidc;
 mod resources;
 mod update;
 
@@ -47,6 +49,9 @@ pub async fn run(cli: Cli, out: Out) -> Result<()> {
     let config_path = config::default_path()?;
     let file = ConfigFile::load(&config_path)?;
     if let Command::Login(args) = cli.command {
+        if args.oidc {
+            return oidc::login(args, cli.url, cli.cluster, file, config_path, out).await;
+        }
         return auth::login(
             args,
             cli.url,
@@ -91,6 +96,7 @@ pub async fn run(cli: Cli, out: Out) -> Result<()> {
         Command::Env { cmd } => env::env(&ctx, cmd).await,
         Command::Domains { cmd } => domains::domains(&ctx, cmd).await,
         Command::Notifications { cmd } => notifications::notifications(&ctx, cmd).await,
+        Command::Oidc { cmd } => oidc::bindings(&ctx, cmd).await,
         Command::Tokens { cmd } => admin::tokens(&ctx, cmd).await,
         Command::Events(args) => admin::events(&ctx, args).await,
     }

@@ -18,6 +18,7 @@ pub mod logs;
 pub mod memberships;
 pub mod metrics;
 pub mod notifications;
+pub mod oidc;
 pub mod outbox;
 pub mod query;
 pub mod removals;

@@ -168,6 +168,9 @@ audit_actions! {
     NotificationUpdate => "notification.update", "changed the notification channel {name}";
     NotificationDelete => "notification.delete", "removed the notification channel {name}";
     NotificationTest => "notification.test", "sent a test notification to {name}: {outcome}";
+    OidcBindingAdd => "oidc.binding_add", "trusted {provider} OIDC tokens of {repository} as {role}";
+    OidcBindingRemove => "oidc.binding_remove", "stopped trusting {provider} OIDC tokens of {repository}";
+    OidcExchange => "oidc.exchange", "exchanged an OIDC token of {repository} ({ref}) for a {role} token";
 }
 
 impl AuditAction {

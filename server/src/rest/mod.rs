@@ -22,6 +22,8 @@
 //! - [`deployments`]: deploy (202), list, show, cancel; roll back, restart, stop, start.
 //! - [`console`]: a browser terminal on a service or an instance (WebSocket, Admin+).
 //! - [`files`]: the file explorer: list, download, archive, upload, mkdir, rename, delete.
+//! - [`oidc`]: CI OIDC federation: a cluster's trusted issuers and repositories, and the
+//!   exchange of a CI job's identity token for a short-lived API token.
 //! - [`openapi`]: `GET /api/v1/openapi.json`, generated from the handlers and `proto::api`.
 //! - [`page`]: cursor pagination (`?limit=&cursor=` → `next_cursor`) of the lists.
 
@@ -42,6 +44,7 @@ pub mod live;
 pub mod logs;
 pub mod metrics;
 pub mod notifications;
+pub mod oidc;
 pub mod openapi;
 pub mod page;
 pub mod services;
@@ -103,6 +106,7 @@ fn routes() -> Routes {
         .route("/account/2fa/confirm", post(two_factor::confirm))
         .route("/account/2fa/step-up", post(two_factor::step_up))
         .route("/clusters/{id}/require-2fa", put(two_factor::require))
+        .route("/auth/oidc/exchange", post(oidc::exchange))
         .route("/me", get(auth::me))
         .route("/account/events", get(account::events))
         .route("/account/sessions", get(account::sessions))
@@ -194,6 +198,14 @@ fn routes() -> Routes {
             get(team::tokens).post(team::create_token),
         )
         .route("/clusters/{id}/tokens/{token}", delete(team::revoke_token))
+        .route(
+            "/clusters/{id}/oidc/bindings",
+            get(oidc::list).post(oidc::add),
+        )
+        .route(
+            "/clusters/{id}/oidc/bindings/{binding}",
+            delete(oidc::remove),
+        )
         .route(
             "/services/{id}/domains",
             get(domains::list).post(domains::add),

@@ -19,7 +19,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     account, auth, clusters, console, deployments, domains, env, events, files, hooks, instances,
-    logs, metrics, notifications, services, team, two_factor,
+    logs, metrics, notifications, oidc, services, team, two_factor,
 };
 
 #[derive(OpenApi)]
@@ -58,6 +58,7 @@ use super::{
         metrics::of_service, metrics::of_instance,
         notifications::list, notifications::create, notifications::update, notifications::delete,
         notifications::test, notifications::deliveries,
+        oidc::list, oidc::add, oidc::remove, oidc::exchange,
     ),
     components(schemas(proto::api::ErrorBody, deployments::LifecycleAction)),
     modifiers(&Errors),

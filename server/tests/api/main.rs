@@ -15,6 +15,7 @@ mod instances;
 mod invite_mail;
 mod matrix;
 mod notifications;
+mod oidc;
 mod openapi;
 mod pagination;
 mod revocation;

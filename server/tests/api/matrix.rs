@@ -41,6 +41,8 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     ("GET", "/openapi.json", Rule::Public),
     ("POST", "/auth/signup", Rule::Public),
     ("POST", "/auth/login", Rule::Public),
+    // A CI job's identity token in, an API token out: no session (its own proof).
+    ("POST", "/auth/oidc/exchange", Rule::Public),
     ("POST", "/auth/logout", Rule::Account { tokens: false }),
     ("POST", "/auth/password", Rule::Account { tokens: false }),
     ("GET", "/me", Rule::Account { tokens: true }),
@@ -163,6 +165,14 @@ const MATRIX: &[(&str, &str, Rule)] = &[
     (
         "DELETE",
         "/clusters/{id}/tokens/{token}",
+        Rule::Roles(ADMINS),
+    ),
+    // CI OIDC federation: Owners and Admins choose which repositories may act.
+    ("GET", "/clusters/{id}/oidc/bindings", Rule::Roles(ADMINS)),
+    ("POST", "/clusters/{id}/oidc/bindings", Rule::Roles(ADMINS)),
+    (
+        "DELETE",
+        "/clusters/{id}/oidc/bindings/{binding}",
         Rule::Roles(ADMINS),
     ),
     ("GET", "/services/{id}/env", Rule::Roles(STAFF)),

@@ -52,6 +52,8 @@ pub struct Options {
     pub offline_grace_secs: Option<u64>,
     /// `DPLOYR_NOTIFY_RETRY_MS` (default 10 000).
     pub notify_retry_ms: Option<u64>,
+    /// `DPLOYR_OIDC_HTTP_LOOPBACK`: trust a test's own OIDC issuer on `http://127.0.0.1`.
+    pub oidc_http_loopback: bool,
 }
 
 impl TestApp {
@@ -82,6 +84,7 @@ impl TestApp {
         config.local_agent = opts.local_agent;
         config.trust_proxy = opts.trust_proxy;
         config.dns_server = opts.dns_server;
+        config.oidc_http_loopback = opts.oidc_http_loopback;
         config.smtp_url = opts.smtp_url.clone();
         if let Some(cap) = opts.upload_max_bytes {
             config.upload_max_bytes = cap;

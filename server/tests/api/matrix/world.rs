@@ -69,6 +69,11 @@ impl World {
         json!({ "name": name, "kind": "webhook", "url": url, "events": ["deploy.failed"] })
     }
 
+    /// An OIDC binding of a repository of its own (never exchanged against here).
+    fn binding_body(&self) -> Value {
+        json!({ "provider": "github", "repository": self.unique("acme/app-"), "role": "member" })
+    }
+
     pub(crate) fn unique(&self, what: &str) -> String {
         self.n.set(self.n.get() + 1);
         format!("{what}{}", self.n.get())
@@ -158,6 +163,7 @@ impl World {
                 json!({ "name": self.unique("ci "), "role": "guest" })
             }
             ("POST", "/clusters/{id}/notifications") => self.channel_body(),
+            ("POST", "/clusters/{id}/oidc/bindings") => self.binding_body(),
             ("PATCH", "/clusters/{id}/notifications/{channel}") => {
                 json!({ "name": self.unique("renamed ") })
             }
@@ -230,6 +236,15 @@ impl World {
             ))
             .await;
             path = path.replace("{channel}", made["channel"]["id"].as_str().unwrap());
+        }
+        if path.contains("{binding}") {
+            let made = (self.ana(
+                Method::POST,
+                &format!("/clusters/{c}/oidc/bindings"),
+                self.binding_body(),
+            ))
+            .await;
+            path = path.replace("{binding}", made["id"].as_str().unwrap());
         }
         if path.contains("{name}") {
             let name = format!("{}.example.com", self.unique("dom-"));
