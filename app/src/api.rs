@@ -19,6 +19,7 @@ pub mod domains;
 pub mod env;
 pub mod hooks;
 pub mod metrics;
+pub mod notifications;
 pub mod services;
 pub mod team;
 
