@@ -20,6 +20,7 @@ pub mod domains;
 pub mod env;
 pub mod hooks;
 pub mod metrics;
+pub mod notifications;
 pub mod services;
 pub mod team;
 pub mod two_factor;

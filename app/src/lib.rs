@@ -30,7 +30,7 @@ use leptos_router::{Lazy, SsrMode, path};
 use crate::components::layout::SignedIn;
 use crate::pages::{
     account, auth, cluster_settings, console, events, files, home, instances, invite, members,
-    new_cluster, not_found, overview, services, tokens,
+    new_cluster, not_found, notifications, overview, services, tokens,
 };
 
 const XTERM_IMPORT_MAP: &str =
@@ -105,6 +105,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/c/:cluster/tokens") view={Lazy::<TokensRoute>::new()} />
                     <Route path=path!("/c/:cluster/events") view={Lazy::<EventsRoute>::new()} />
                     <Route
+                        path=path!("/c/:cluster/notifications")
+                        view={Lazy::<NotificationsRoute>::new()}
+                    />
+                    <Route
                         path=path!("/c/:cluster/settings")
                         view={Lazy::<ClusterSettingsRoute>::new()}
                     />
@@ -151,6 +155,7 @@ lazy_page!(InstanceConsoleRoute, console::InstanceConsolePage);
 lazy_page!(MembersRoute, members::MembersPage);
 lazy_page!(TokensRoute, tokens::TokensPage);
 lazy_page!(EventsRoute, events::EventsPage);
+lazy_page!(NotificationsRoute, notifications::NotificationsPage);
 lazy_page!(ClusterSettingsRoute, cluster_settings::ClusterSettingsPage);
 
 /// Sets `data-hydrated` on `<html>` once the WASM has taken over the whole page (the front end

@@ -154,14 +154,9 @@ impl Base {
         self.activity.changed();
         if self.has_public_default_host(&row).await {
             // Its default host may get a certificate: the instance hears of it now, without
-            // the person waiting on a DNS lookup. Only when it can (a wildcard record): a new
-            // service has no verified domain, so there is nothing else to send.
-            let (base, row) = (self.clone(), row.clone());
-            tokio::spawn(async move {
-                if base.certified_default_host(&row).await.is_some() {
-                    base.send_domains(&row.id).await;
-                }
-            });
+            // the person waiting on a DNS lookup.
+            let (base, id) = (self.clone(), row.id.clone());
+            tokio::spawn(async move { base.send_domains(&id).await });
         }
         view(&row, may.role())
     }

@@ -35,6 +35,7 @@ pub fn Icon(name: &'static str, #[prop(default = "icon")] class: &'static str) -
             "M9 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM2 21a7 7 0 0 1 14 0M17 11a3 3 0 1 0 0-6M22 21a6 6 0 0 0-4-5.6"
         }
         "key" => "M15 7a4 4 0 1 1-3.9 5H8v3H5v-3H3V9h8.1A4 4 0 0 1 15 7z",
+        "bell" => "M6 16V11a6 6 0 0 1 12 0v5l2 2H4zM10 20a2 2 0 0 0 4 0",
         _ => "M12 12h.01",
     };
     view! {

@@ -73,12 +73,13 @@ fn frame(me: Result<Option<MeResponse>, AppError>) -> AnyView {
 
 /// The sidebar: each of a cluster's pages as its path under `/c/{id}`, icon and name (only the
 /// overview, the empty path, is current on its own path alone).
-const SIDE_LINKS: [(&str, &str, &str); 7] = [
+const SIDE_LINKS: [(&str, &str, &str); 8] = [
     ("", "overview", "Overview"),
     ("/instances", "server", "Instances"),
     ("/services", "service", "Services"),
     ("/members", "overview", "Members"),
     ("/events", "overview", "Events"),
+    ("/notifications", "bell", "Notifications"),
     ("/tokens", "settings", "API tokens"),
     ("/settings", "settings", "Settings"),
 ];

@@ -13,6 +13,7 @@ pub mod invite;
 pub mod members;
 pub mod new_cluster;
 pub mod not_found;
+pub mod notifications;
 pub mod overview;
 pub mod services;
 pub mod tokens;

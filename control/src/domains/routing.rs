@@ -46,13 +46,21 @@ impl Base {
     /// default host a certificate when that can work).
     pub async fn send_domains(&self, service_id: &str) {
         let pool = self.store.pool();
-        let (svc, rows) = match (
-            services_sql::by_id(pool, service_id).await,
-            sql::of_service(pool, service_id).await,
-        ) {
-            (Ok(Some(svc)), Ok(rows)) => (svc, rows),
-            (Ok(None), _) => return,
-            (Err(e), _) | (_, Err(e)) => {
+        let svc = match services_sql::by_id(pool, service_id).await {
+            Ok(Some(svc)) => svc,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(service.id = %service_id, error = %e, "reading a service to send its domains");
+                return;
+            }
+        };
+        // Its default host too, when a CA can reach it ([`super::default_hosts`]). Looked up
+        // before the domains are read: a DNS answer can take seconds, and the rows read
+        // after it are the newest (a verification meanwhile is not undone by a stale list).
+        let default_host = self.certified_default_host(&svc).await;
+        let rows = match sql::of_service(pool, service_id).await {
+            Ok(rows) => rows,
+            Err(e) => {
                 tracing::warn!(service.id = %service_id, error = %e, "reading domains to send");
                 return;
             }
@@ -62,8 +70,7 @@ impl Base {
             .filter(|r| r.status == DomainStatus::Verified)
             .collect();
         let mut hosts: Vec<String> = verified.iter().map(|r| r.name.clone()).collect();
-        // Its default host too, when a CA can reach it ([`super::default_hosts`]).
-        hosts.extend(self.certified_default_host(&svc).await);
+        hosts.extend(default_host);
         let domains = ServiceDomains {
             service_id: svc.id.clone().into(),
             hosts,

@@ -87,6 +87,13 @@ const RPC: &[(&str, Rule)] = &[
     ("get_service_metrics", Rule::Roles(ALL)),
     ("get_instance_metrics", Rule::Roles(ALL)),
     ("get_headroom", Rule::Roles(ALL)),
+    // Notifications: Members read channels and deliveries; Owners and Admins change and test.
+    ("list_channels", Rule::Roles(STAFF)),
+    ("channel_deliveries", Rule::Roles(STAFF)),
+    ("create_channel", Rule::Roles(ADMINS)),
+    ("delete_channel", Rule::Roles(ADMINS)),
+    // To a webhook nobody listens to: the attempt fails after the role check.
+    ("test_channel", Rule::Roles(ADMINS)),
 ];
 
 /// `/rpc/list_env1234…` → `list_env` (the macro appends a hash of the source location).
@@ -274,6 +281,17 @@ async fn args(w: &World, name: &str) -> Vec<(String, String)> {
             pair("instance_id", &w.instance),
             pair("since", "24h"),
             pair("step", "60"),
+        ],
+        "create_channel" => vec![
+            pair("cluster_id", &c),
+            pair("name", &w.unique("rpc ch ")),
+            pair("kind", "webhook"),
+            pair("url", "http://127.0.0.1:9/hook"),
+            pair("events", "deploy.failed,instance.offline"),
+        ],
+        "delete_channel" | "test_channel" | "channel_deliveries" => vec![
+            pair("cluster_id", &c),
+            pair("channel_id", &w.fresh_channel().await),
         ],
         "get_service_detail" | "list_env" | "get_webhook" | "disable_webhook" => {
             vec![pair("service_id", &s)]

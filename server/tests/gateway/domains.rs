@@ -111,6 +111,18 @@ async fn domains_verified_hosts_go_to_the_agent_and_its_certificate_reports_show
     let (cmd_id, sent) = tokio::time::timeout(PATIENCE, async {
         loop {
             match dial::recv(&mut ws).await.unwrap() {
+                // A new service on an instance with a public ingress domain has its (still
+                // empty) list sent at creation, racing the verification.
+                Some(BaseMsg::Command {
+                    id,
+                    command: Command::Domains(d),
+                }) if d.hosts.is_empty() => {
+                    let ack = AgentMsg::Ack {
+                        id,
+                        outcome: Outcome::Ok,
+                    };
+                    dial::send(&mut ws, &ack).await.unwrap();
+                }
                 Some(BaseMsg::Command { id, command }) => return (id, command),
                 Some(BaseMsg::Heartbeat { .. }) => continue,
                 other => panic!("expected a command, got {other:?}"),

@@ -74,6 +74,18 @@ impl World {
         json!({ "provider": "github", "repository": self.unique("acme/app-"), "role": "member" })
     }
 
+    /// A new notification channel of the cluster (a webhook nobody listens to); its id.
+    pub(crate) async fn fresh_channel(&self) -> String {
+        let c = &self.cluster;
+        let made = (self.ana(
+            Method::POST,
+            &format!("/clusters/{c}/notifications"),
+            self.channel_body(),
+        ))
+        .await;
+        made["channel"]["id"].as_str().unwrap().to_string()
+    }
+
     pub(crate) fn unique(&self, what: &str) -> String {
         self.n.set(self.n.get() + 1);
         format!("{what}{}", self.n.get())
@@ -229,13 +241,7 @@ impl World {
             path = path.replace("{token}", &self.members_token().await);
         }
         if path.contains("{channel}") {
-            let made = (self.ana(
-                Method::POST,
-                &format!("/clusters/{c}/notifications"),
-                self.channel_body(),
-            ))
-            .await;
-            path = path.replace("{channel}", made["channel"]["id"].as_str().unwrap());
+            path = path.replace("{channel}", &self.fresh_channel().await);
         }
         if path.contains("{binding}") {
             let made = (self.ana(
