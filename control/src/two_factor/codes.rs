@@ -111,11 +111,11 @@ impl Base {
             slot.failed(Instant::now());
             return Err(DomainError::invalid("code", REPLAYED));
         }
-        if let Some(hash) = backup_hash(code) {
-            if sql::use_code(&mut **tx, &user.id, &hash, now).await? {
-                let left = sql::codes_left(&mut **tx, &user.id).await?;
-                return Ok(Used::Backup { left });
-            }
+        if let Some(hash) = backup_hash(code)
+            && sql::use_code(&mut **tx, &user.id, &hash, now).await?
+        {
+            let left = sql::codes_left(&mut **tx, &user.id).await?;
+            return Ok(Used::Backup { left });
         }
         slot.failed(Instant::now());
         tracing::info!(user.id = %user.id, "wrong two-factor code");
