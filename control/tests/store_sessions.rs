@@ -25,7 +25,12 @@ fn from(ip: &str, user_agent: &str) -> ClientInfo {
 
 /// Signs `email` in from `client`: the new session's actor and its token.
 async fn sign_in(base: &Base, email: &str, client: ClientInfo) -> (Actor, String) {
-    let done = base.login(email, PASSWORD, &client).await.unwrap();
+    let done = base
+        .login(email, PASSWORD, &client)
+        .await
+        .unwrap()
+        .signed_in()
+        .expect("no two-factor on this account");
     let actor = base
         .authenticate(&done.session.token, client)
         .await

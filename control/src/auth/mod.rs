@@ -12,7 +12,7 @@ pub mod cookie;
 pub mod limiter;
 pub mod password;
 pub mod sessions_list;
-mod sign_ins;
+pub(crate) mod sign_ins;
 pub mod token;
 pub mod user_agent;
 
@@ -253,7 +253,7 @@ impl Base {
             let target = users::by_email(self.store.pool(), &email)
                 .await?
                 .map(|u| u.id);
-            sign_ins::failed(&self.store, target.as_deref(), &email, client).await?;
+            sign_ins::failed(&self.store, target.as_deref(), &email, client, false).await?;
             return Err(DomainError::Unauthorized(LOGIN_FAILED));
         };
         if let Some(challenge) = self.challenge_for(&user.id).await? {
@@ -261,7 +261,7 @@ impl Base {
         }
         let mut tx = self.store.begin().await?;
         let session = self.start_session(&mut tx, &user.id, client).await?;
-        sign_ins::signed_in(&mut tx, &user.id, client).await?;
+        sign_ins::signed_in(&mut tx, &user.id, client, None).await?;
         tx.commit().await?;
         Ok(LoginOutcome::SignedIn(LoggedIn {
             user: user.to_api(),

@@ -22,24 +22,31 @@ use crate::events::{NewEvent, record};
 use crate::store::{Store, Tx, memberships};
 use crate::{ClientInfo, DomainError};
 
-/// Records a successful sign-in of `user_id` in `tx`: for the account and in each cluster.
+/// Records a successful sign-in of `user_id` in `tx`: for the account and in each cluster;
+/// `two_factor` names the second factor used (`totp` or `backup`), if any.
 pub(crate) async fn signed_in(
     tx: &mut Tx<'_>,
     user_id: &str,
     client: &ClientInfo,
+    two_factor: Option<&str>,
 ) -> Result<(), DomainError> {
-    let details = json!({ "device": user_agent::summarize(client.user_agent.as_deref()) });
+    let mut details = json!({ "device": user_agent::summarize(client.user_agent.as_deref()) });
+    if let Some(used) = two_factor {
+        details["two_factor"] = json!(used);
+    }
     let event = NewEvent::account(user_id, client, AuditAction::UserLogin, details);
     in_every_cluster(tx, user_id, event).await
 }
 
 /// Records a failed sign-in as `email` (never the password tried): against the account and in
 /// each of its clusters when `account` is the id of a known one, else in no cluster.
+/// `second_factor`: the password was right and the code was not.
 pub(crate) async fn failed(
     store: &Store,
     account: Option<&str>,
     email: &str,
     client: &ClientInfo,
+    second_factor: bool,
 ) -> Result<(), DomainError> {
     let event = NewEvent {
         cluster_id: None,
@@ -51,6 +58,7 @@ pub(crate) async fn failed(
         details: json!({
             "email": email,
             "device": user_agent::summarize(client.user_agent.as_deref()),
+            "two_factor": second_factor,
         }),
     };
     let Some(user_id) = account else {

@@ -7,7 +7,7 @@ use proto::api::AuditAction;
 use serde_json::json;
 
 use super::codes::Used;
-use crate::auth::{LoggedIn, LoginChallenge, token};
+use crate::auth::{LoggedIn, LoginChallenge, sign_ins, token};
 use crate::events::{NewEvent, record};
 use crate::store::Tx;
 use crate::store::two_factor as sql;
@@ -90,12 +90,7 @@ impl Base {
         }
         let session = self.start_session(&mut tx, &user.id, client).await?;
         sql::set_step_up(&mut *tx, &token::hash_token(&session.token), now).await?;
-        let details = json!({ "two_factor": used.as_str() });
-        record(
-            &mut *tx,
-            NewEvent::account(&user.id, client, AuditAction::UserLogin, details),
-        )
-        .await?;
+        sign_ins::signed_in(&mut tx, &user.id, client, Some(used.as_str())).await?;
         record_backup_use(&mut tx, &user.id, client, used).await?;
         tx.commit().await?;
         Ok(LoggedIn {
@@ -110,16 +105,7 @@ impl Base {
         user: &UserRow,
         client: &ClientInfo,
     ) -> Result<(), DomainError> {
-        let event = NewEvent {
-            cluster_id: None,
-            actor_user_id: None,
-            actor_token_id: None,
-            client,
-            action: AuditAction::UserLoginFailed,
-            target: Some(&user.id),
-            details: json!({ "email": user.email, "two_factor": true }),
-        };
-        record(self.store.pool(), event).await
+        sign_ins::failed(&self.store, Some(&user.id), &user.email, client, true).await
     }
 
     /// Enters a code on the actor's session: sensitive actions are allowed for 5 minutes.

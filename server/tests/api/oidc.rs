@@ -81,7 +81,10 @@ impl Setup {
 
     /// The cluster's `oidc.exchange` events, newest first (as its Owner sees them).
     async fn exchange_events(&self) -> Vec<Value> {
-        let path = format!("/api/v1/clusters/{}/events?action=oidc.exchange", self.cluster);
+        let path = format!(
+            "/api/v1/clusters/{}/events?action=oidc.exchange",
+            self.cluster
+        );
         let page: Value = self.app.get(&path).fetch().await;
         page["events"].as_array().unwrap().clone()
     }
