@@ -21,6 +21,7 @@ pub mod env;
 pub mod hooks;
 pub mod metrics;
 pub mod notifications;
+pub mod oidc;
 pub mod services;
 pub mod team;
 pub mod two_factor;

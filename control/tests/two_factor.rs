@@ -33,6 +33,9 @@ fn code(secret_b32: &str, now_ms: i64) -> String {
 fn base(db: &TestDb, clock: &Clock) -> Base {
     let mut cfg = BaseConfig::new("http://127.0.0.1:8080".parse().unwrap());
     cfg.open_signup = true;
+    // The tests type wrong codes on purpose; the limiter has its own tests.
+    cfg.login_failures_per_account = 50;
+    cfg.login_failures_per_ip = 50;
     Base::new(db.store.clone(), cfg).with_clock(clock.clone())
 }
 
@@ -176,12 +179,32 @@ async fn sign_in_with_codes_and_step_up(db: &TestDb) {
     assert!(matches!(err, DomainError::StepUpRequired), "{err:?}");
     let err = base.disable_two_factor(&ana2).await.unwrap_err();
     assert!(matches!(err, DomainError::StepUpRequired), "{err:?}");
+    let err = base.regenerate_backup_codes(&ana2).await.unwrap_err();
+    assert!(matches!(err, DomainError::StepUpRequired), "{err:?}");
     base.step_up(&ana2, &code(&secret, clock.now_ms()))
         .await
         .unwrap();
     base.create_token(&ana2, &cluster, token_req())
         .await
         .unwrap();
+
+    // New backup codes replace the old ones: an old unused code no longer signs in, a new one does.
+    let renewed = base
+        .regenerate_backup_codes(&ana2)
+        .await
+        .unwrap()
+        .backup_codes;
+    assert_eq!(renewed.len(), 10);
+    assert!(renewed.iter().all(|c| !backup.contains(c)));
+    let status = base.two_factor_status(&ana).await.unwrap();
+    assert_eq!(status.backup_codes_left, 10);
+    let ch = challenge(&base, "ana@example.com").await;
+    let err = signed_in(&base, &ch, &backup[1]).await.unwrap_err();
+    assert!(
+        matches!(err, DomainError::Invalid { field: "code", .. }),
+        "{err:?}"
+    );
+    signed_in(&base, &ch, &renewed[0]).await.unwrap();
 
     // A challenge lasts 5 minutes.
     let ch = challenge(&base, "ana@example.com").await;
@@ -198,7 +221,12 @@ async fn sign_in_with_codes_and_step_up(db: &TestDb) {
         .into_iter()
         .map(|e| e.action)
         .collect();
-    for a in ["user.2fa_enabled", "user.step_up", "user.2fa_backup_used"] {
+    for a in [
+        "user.2fa_enabled",
+        "user.step_up",
+        "user.2fa_backup_used",
+        "user.2fa_codes_renewed",
+    ] {
         assert!(actions.iter().any(|x| x == a), "{a} in {actions:?}");
     }
 }

@@ -1,10 +1,11 @@
 // Two-factor sign-in in the browser: Ana turns it on from the account page, reading the secret
 // from the page and computing the code here (RFC 6238 with node:crypto's HMAC-SHA1), keeps the
-// backup codes shown once, signs out, and signs in again with the password and then a code.
+// backup codes shown once, signs out, signs in again with the password and then a code, makes
+// new backup codes and requires two-factor of the cluster's members.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { startBase, startBrowser, gotoHydrated, hydrated, shot, signUpFirst } from './harness.mjs';
+import { startBase, startBrowser, gotoHydrated, hydrated, settled, shot, signUpFirst, until } from './harness.mjs';
 
 let base;
 let chrome;
@@ -50,11 +51,17 @@ function totp(secret, step) {
   return String(n).padStart(6, '0');
 }
 
+/** Opens `path` and waits until the hydrated page is quiet (its buttons answer clicks). */
+async function open(path) {
+  await gotoHydrated(page, `${base.url}${path}`);
+  await settled(page, path);
+}
+
 const stepNow = () => Math.floor(Date.now() / 30_000);
 
 test('two-factor is turned on from the account page, and signing in then asks for a code', async () => {
   await signUpFirst(page, base.url);
-  await gotoHydrated(page, `${base.url}/account`, '#two-factor-start');
+  await open('/account');
   await page.click('#two-factor-start');
   const secretEl = page.locator('#totp-secret');
   await secretEl.waitFor({ timeout: 15000 });
@@ -88,6 +95,56 @@ test('two-factor is turned on from the account page, and signing in then asks fo
   await page.click('#login-code-form button[type=submit]');
   await page.waitForURL(/\/c\/cl_[0-9a-z]+$/, { timeout: 15000 });
 
-  await gotoHydrated(page, `${base.url}/account`, '#two-factor-on');
+  const cluster = page.url().match(/cl_[0-9a-z]+/)[0];
+
+  await open('/account');
   assert.match(await page.locator('#two-factor-on').textContent(), /10 backup codes left/);
+
+  // New backup codes: signing in with a code was a step-up (good for 5 minutes), so no dialog.
+  await page.click('#backup-codes-renew');
+  const renewed = page.locator('#new-backup-codes');
+  await renewed.waitFor({ timeout: 15000 });
+  const fresh = (await renewed.inputValue()).split(' ');
+  assert.equal(fresh.length, 10);
+  assert.ok(fresh.every((c) => !codes.includes(c)), 'all ten are new');
+  await until(async () => /10 backup codes left/.test(await page.locator('#two-factor-on').textContent()),
+    15000, 'the count after renewal');
+
+  // The Owner requires two-factor of the cluster's members.
+  await open(`/c/${cluster}/settings`);
+  assert.equal(await page.locator('#require-2fa-state').getAttribute('data-required'), 'false');
+  await page.click('#require-2fa-toggle');
+  await until(async () => (await page.locator('#require-2fa-state').getAttribute('data-required')) === 'true',
+    15000, 'the requirement on');
+  await shot(page, '73-cluster-requires-two-factor');
+});
+
+test('the tokens page makes a token and trusts a CI repository, then stops trusting it', async () => {
+  const cluster = page.url().match(/cl_[0-9a-z]+/)[0];
+  await open(`/c/${cluster}/tokens`);
+  // Signed in with a code minutes ago: the step-up still holds, so the token comes at once.
+  await page.fill('#token-name', 'deploy bot');
+  await page.click('#token-form button[type=submit]');
+  const token = page.locator('#new-token');
+  await token.waitFor({ timeout: 15000 });
+  assert.match(await token.inputValue(), /^dp_/);
+
+  await page.locator('#no-oidc-bindings').waitFor({ timeout: 15000 });
+  await page.fill('#oidc-repository', 'acme/shop');
+  await page.fill('#oidc-ref', 'refs/heads/main');
+  await page.selectOption('#oidc-role', 'member');
+  await page.click('#oidc-form button[type=submit]');
+  const row = page.locator('#oidc-table tr[data-binding]');
+  await row.waitFor({ timeout: 15000 });
+  assert.match(await row.innerText(), /acme\/shop\s+refs\/heads\/main\s+Member\s+https:\/\/token\.actions\.githubusercontent\.com/);
+  const listed = await page.request.get(`${base.url}/api/v1/clusters/${cluster}/oidc/bindings`,
+    { headers: { Origin: base.url } });
+  assert.equal(listed.status(), 200);
+  const bindings = (await listed.json()).bindings;
+  assert.deepEqual(bindings.map((b) => [b.repository, b.ref, b.role]), [['acme/shop', 'refs/heads/main', 'member']]);
+  await shot(page, '74-tokens-and-oidc');
+
+  page.once('dialog', (d) => d.accept());
+  await row.locator('button:has-text("Remove")').click();
+  await page.locator('#no-oidc-bindings').waitFor({ timeout: 15000 });
 });

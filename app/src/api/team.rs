@@ -16,7 +16,7 @@ use crate::server::{
 /// The role a form names. Read inside the `control` call, so a refused role is answered like
 /// any refused input (after the session is checked, with status 400).
 #[cfg(feature = "ssr")]
-fn role_of(text: &str) -> Result<proto::api::Role, control::DomainError> {
+pub(crate) fn role_of(text: &str) -> Result<proto::api::Role, control::DomainError> {
     proto::api::Role::parse(text.trim()).ok_or_else(|| {
         control::DomainError::invalid("role", "choose owner, admin, member or guest")
     })

@@ -48,3 +48,25 @@ pub async fn login_code(challenge: String, code: String) -> Result<(), AppError>
     leptos_axum::redirect("/");
     Ok(())
 }
+
+/// Ten new backup codes replacing the old ones, shown this once (needs a step-up).
+#[server(prefix = "/rpc")]
+pub async fn regenerate_backup_codes() -> Result<BackupCodes, AppError> {
+    as_actor(async |base, actor| base.regenerate_backup_codes(actor).await).await
+}
+
+/// Whether the cluster requires two-factor sign-in of its members.
+#[server(prefix = "/rpc")]
+pub async fn get_cluster_two_factor(cluster_id: String) -> Result<bool, AppError> {
+    as_actor(async |base, actor| base.cluster_requires_two_factor(actor, &cluster_id).await).await
+}
+
+/// An Owner requires (or stops requiring) two-factor sign-in of the cluster's members.
+#[server(prefix = "/rpc")]
+pub async fn set_cluster_two_factor(cluster_id: String, required: bool) -> Result<(), AppError> {
+    as_actor(async |base, actor| {
+        base.set_cluster_two_factor(actor, &cluster_id, required)
+            .await
+    })
+    .await
+}

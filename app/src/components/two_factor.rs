@@ -1,12 +1,14 @@
 //! The account page's two-factor card (set up with a QR code and a confirming code, backup codes
-//! shown once, turn off), the step-up dialog a sensitive action opens when the server answers
+//! shown once, new backup codes, turn off), the step-up dialog a sensitive action opens when the server answers
 //! `StepUpRequired`, and the login page's code step.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use proto::api::TwoFactorStatus;
 
 use crate::api::two_factor::{
-    ConfirmTwoFactor, DisableTwoFactor, LoginCode, StartTwoFactor, StepUp, get_two_factor,
+    ConfirmTwoFactor, DisableTwoFactor, LoginCode, RegenerateBackupCodes, StartTwoFactor, StepUp,
+    get_two_factor,
 };
 use crate::components::forms::{Field, FormError, ShownOnce, SubmitButton, error_of, value_of};
 use crate::error::AppError;
@@ -28,6 +30,36 @@ pub fn LoginCodeStep(challenge: String) -> impl IntoView {
             <SubmitButton label="Verify" busy_label="Checking…" pending=action.pending().into() />
         </ActionForm>
     }
+}
+
+/// For an action that may answer `StepUpRequired`: a signal that opens a [`StepUpDialog`] when
+/// it does, and the dialog's `done`, which dispatches the refused input again.
+pub fn step_up_retry<S>(action: ServerAction<S>) -> (RwSignal<bool>, Callback<()>)
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+{
+    let asking = RwSignal::new(false);
+    let last = StoredValue::new(None::<S>);
+    Effect::new(move |_| {
+        if let Some(input) = action.input().get() {
+            last.set_value(Some(input));
+        }
+    });
+    Effect::new(move |_| {
+        let refused = action
+            .value()
+            .with(|v| matches!(v, Some(Err(AppError::StepUpRequired))));
+        if refused {
+            asking.set(true);
+        }
+    });
+    let retry = Callback::new(move |_| {
+        if let Some(input) = last.get_value() {
+            action.dispatch(input);
+        }
+    });
+    (asking, retry)
 }
 
 /// A dialog asking for a code (or a backup code) when `open`; `done` runs once the session is
@@ -75,25 +107,36 @@ pub fn TwoFactorSection() -> impl IntoView {
     let start = ServerAction::<StartTwoFactor>::new();
     let confirm = ServerAction::<ConfirmTwoFactor>::new();
     let disable = ServerAction::<DisableTwoFactor>::new();
+    let renew = ServerAction::<RegenerateBackupCodes>::new();
     let status = Resource::new(
-        move || (confirm.version().get(), disable.version().get()),
+        move || {
+            (
+                confirm.version().get(),
+                disable.version().get(),
+                renew.version().get(),
+            )
+        },
         |_| get_two_factor(),
     );
     let setup = value_of(start.value());
     let backup = value_of(confirm.value());
     let confirm_error = error_of(confirm.value());
     let start_error = error_of(start.value());
-    let asking = RwSignal::new(false);
     let turn_off = move || {
         disable.dispatch(DisableTwoFactor {});
     };
-    Effect::new(move |_| {
-        if matches!(disable.value().get(), Some(Err(AppError::StepUpRequired))) {
-            asking.set(true);
-        }
-    });
+    let (asking, turn_off_again) = step_up_retry(disable);
     let disable_error = Signal::derive(move || match disable.value().get() {
         Some(Err(AppError::StepUpRequired)) | None | Some(Ok(())) => None,
+        Some(Err(e)) => Some(e),
+    });
+    let renew_now = move || {
+        renew.dispatch(RegenerateBackupCodes {});
+    };
+    let (asking_renew, renew_again) = step_up_retry(renew);
+    let renewed = value_of(renew.value());
+    let renew_error = Signal::derive(move || match renew.value().get() {
+        Some(Err(AppError::StepUpRequired)) | None | Some(Ok(_)) => None,
         Some(Err(e)) => Some(e),
     });
     let on_status = move |s: TwoFactorStatus| {
@@ -103,8 +146,13 @@ pub fn TwoFactorSection() -> impl IntoView {
                     "Two-factor sign-in is on. " {s.backup_codes_left} " backup codes left."
                 </p>
                 <FormError error=disable_error />
-                <button type="button" class="btn btn-danger" id="two-factor-off"
-                    on:click=move |_| turn_off()>"Turn off two-factor"</button>
+                <FormError error=renew_error />
+                <div class="form-actions">
+                    <button type="button" class="btn btn-secondary" id="backup-codes-renew"
+                        on:click=move |_| renew_now()>"New backup codes"</button>
+                    <button type="button" class="btn btn-danger" id="two-factor-off"
+                        on:click=move |_| turn_off()>"Turn off two-factor"</button>
+                </div>
             }
             .into_any()
         } else {
@@ -153,17 +201,30 @@ pub fn TwoFactorSection() -> impl IntoView {
                     }
                 })
             }}
-            {move || {
-                backup.get().map(|b| {
-                    view! {
-                        <div class="form-success" role="status">
-                            "Two-factor sign-in is on. Keep these backup codes somewhere safe: each works once, and they are not shown again."
-                        </div>
-                        <ShownOnce id="backup-codes" label="Backup codes" value=b.backup_codes.join(" ") />
-                    }
-                })
-            }}
-            <StepUpDialog open=asking done=Callback::new(move |_| turn_off()) />
+            {move || backup.get().map(|b| view! {
+                <ShownCodes id="backup-codes" label="Backup codes" codes=b.backup_codes
+                    note="Two-factor sign-in is on. Keep these backup codes somewhere safe: each works once, and they are not shown again." />
+            })}
+            {move || renewed.get().map(|b| view! {
+                <ShownCodes id="new-backup-codes" label="New backup codes" codes=b.backup_codes
+                    note="New backup codes: the old ones no longer work. Keep these somewhere safe; they are not shown again." />
+            })}
+            <StepUpDialog open=asking done=turn_off_again />
+            <StepUpDialog open=asking_renew done=renew_again />
         </section>
+    }
+}
+
+/// Backup codes shown this once, under `note`.
+#[component]
+fn ShownCodes(
+    id: &'static str,
+    label: &'static str,
+    note: &'static str,
+    codes: Vec<String>,
+) -> impl IntoView {
+    view! {
+        <div class="form-success" role="status">{note}</div>
+        <ShownOnce id label value=codes.join(" ") />
     }
 }

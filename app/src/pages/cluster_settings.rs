@@ -1,5 +1,6 @@
 //! `/c/{cluster}/settings`: rename the cluster (Owner and Admin; others see why they cannot) and,
-//! for the Owner, delete it (typing its name to confirm).
+//! for the Owner, require two-factor sign-in of members and delete the cluster (typing its name
+//! to confirm).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -7,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 use proto::api::Role;
 
 use crate::api::{DeleteCluster, RenameCluster};
+use crate::components::cluster_two_factor::ClusterTwoFactor;
 use crate::components::forms::{Field, FormError, SubmitButton, error_of};
 use crate::components::layout::Session;
 use crate::components::page::PageHeader;
@@ -43,6 +45,7 @@ pub fn ClusterSettingsPage() -> impl IntoView {
             None => view! { <p class="form-error" role="alert">"This cluster does not exist, or you cannot see it."</p> }.into_any(),
             Some(c) => {
                 let may = matches!(c.role, Role::Owner | Role::Admin);
+                let two_factor = view! { <ClusterTwoFactor cluster_id=c.id.clone() owner=c.role == Role::Owner /> };
                 let danger = (c.role == Role::Owner).then(|| view! { <DangerZone cluster_id=c.id.clone() name=c.name.clone() /> });
                 view! {
                     <section class="settings-section" aria-labelledby="rename-title">
@@ -62,6 +65,7 @@ pub fn ClusterSettingsPage() -> impl IntoView {
                             })}
                         </ActionForm>
                     </section>
+                    {two_factor}
                     {danger}
                 }
                     .into_any()

@@ -16,6 +16,7 @@ use crate::components::forms::{
 };
 use crate::components::loaded::Loaded;
 use crate::components::page::PageHeader;
+use crate::components::two_factor::{StepUpDialog, step_up_retry};
 use crate::pages::services::{Powers, powers};
 
 /// Owners manage everyone; Admins, Members and Guests only (as `control` rules).
@@ -44,6 +45,9 @@ pub fn MembersPage() -> impl IntoView {
         [change.version(), remove.version()],
         list_members,
     );
+    // Making someone Owner and removing a member need a recent code when two-factor is on.
+    let (asking_change, change_again) = step_up_retry(change);
+    let (asking_remove, remove_again) = step_up_retry(remove);
     let change_error = error_of(change.value());
     let remove_error = error_of(remove.value());
     view! {
@@ -51,6 +55,8 @@ pub fn MembersPage() -> impl IntoView {
         <PageHeader title="Members">"People in this cluster and their roles."</PageHeader>
         <FormError error=change_error />
         <FormError error=remove_error />
+        <StepUpDialog open=asking_change done=change_again />
+        <StepUpDialog open=asking_remove done=remove_again />
         <Loaded resource=members keep=true let:list>
             <table class="table members-table" id="members-table">
                 <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Joined"</th><th></th></tr></thead>

@@ -137,6 +137,34 @@ impl Base {
         Ok(())
     }
 
+    /// Ten new backup codes replacing the old ones (all of them, used or not), shown this once;
+    /// needs a step-up in the last 5 minutes.
+    pub async fn regenerate_backup_codes(&self, actor: &Actor) -> Result<BackupCodes, DomainError> {
+        actor.require_session()?;
+        let user_id = &actor.user.id;
+        if !sql::enabled(self.store.pool(), user_id).await? {
+            return Err(DomainError::Conflict(codes::NOT_ON.into()));
+        }
+        self.require_step_up(actor).await?;
+        let backup: Vec<String> = (0..codes::BACKUP_CODES)
+            .map(|_| codes::new_backup_code())
+            .collect();
+        let mut tx = self.store.begin().await?;
+        self.replace_backup_codes(&mut tx, user_id, &backup, self.clock.now_ms())
+            .await?;
+        let e = NewEvent::account(
+            user_id,
+            &actor.client,
+            AuditAction::UserTwoFactorCodesRenewed,
+            json!({}),
+        );
+        record(&mut *tx, e).await?;
+        tx.commit().await?;
+        Ok(BackupCodes {
+            backup_codes: backup,
+        })
+    }
+
     /// Turns two-factor off (needs a step-up). Refused while a cluster the person belongs to
     /// requires it.
     pub async fn disable_two_factor(&self, actor: &Actor) -> Result<(), DomainError> {

@@ -105,6 +105,7 @@ audit_actions! {
     UserTwoFactorEnabled => "user.2fa_enabled", "turned on two-factor sign-in";
     UserTwoFactorDisabled => "user.2fa_disabled", "turned off two-factor sign-in";
     UserTwoFactorBackupUsed => "user.2fa_backup_used", "used a backup code ({left} left)";
+    UserTwoFactorCodesRenewed => "user.2fa_codes_renewed", "made new backup codes";
     UserStepUp => "user.step_up", "confirmed a sensitive action with a code";
     SessionRevoke => "session.revoke", "signed out a session on {device}";
     SessionRevokeOthers => "session.revoke_others", "signed out {revoked} other sessions";

@@ -105,6 +105,7 @@ fn routes() -> Routes {
         .route("/account/2fa/setup", post(two_factor::setup))
         .route("/account/2fa/confirm", post(two_factor::confirm))
         .route("/account/2fa/step-up", post(two_factor::step_up))
+        .route("/account/2fa/backup-codes", post(two_factor::backup_codes))
         .route("/clusters/{id}/require-2fa", put(two_factor::require))
         .route("/auth/oidc/exchange", post(oidc::exchange))
         .route("/me", get(auth::me))

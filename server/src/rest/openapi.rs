@@ -35,7 +35,7 @@ use super::{
         document,
         auth::signup, auth::login, auth::logout, auth::change_password, auth::me,
         two_factor::login_code, two_factor::status, two_factor::setup, two_factor::confirm,
-        two_factor::step_up, two_factor::disable, two_factor::require,
+        two_factor::step_up, two_factor::backup_codes, two_factor::disable, two_factor::require,
         account::events, account::sessions, account::revoke, account::revoke_others,
         clusters::list, clusters::create, clusters::show, clusters::update, clusters::delete,
         instances::list, instances::create, instances::live, instances::delete, instances::update,

@@ -1,5 +1,5 @@
-//! `/api/v1/account/2fa/*`: a person's two-factor sign-in (status, setup, confirm, step-up, turn
-//! off), `/api/v1/auth/login/2fa` (a sign-in's second step) and a cluster's requirement of it.
+//! `/api/v1/account/2fa/*`: a person's two-factor sign-in (status, setup, confirm, step-up, new
+//! backup codes, turn off), `/api/v1/auth/login/2fa` (a sign-in's second step) and a cluster's requirement of it.
 
 use axum::Json;
 use axum::extract::State;
@@ -73,6 +73,15 @@ pub async fn step_up(
 ) -> ApiResult<StatusCode> {
     base.step_up(&actor, &req.code).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ten new backup codes replacing the old ones, shown this once (needs a step-up).
+#[utoipa::path(
+    post, path = "/account/2fa/backup-codes", tag = "account",
+    responses((status = 200, body = BackupCodes))
+)]
+pub async fn backup_codes(Caller(base, actor): Caller) -> ApiResult<Json<BackupCodes>> {
+    Ok(Json(base.regenerate_backup_codes(&actor).await?))
 }
 
 /// Turns two-factor off (needs a step-up in the last 5 minutes).

@@ -34,6 +34,7 @@ const RPC: &[(&str, Rule)] = &[
     ("start_two_factor", Rule::NotCluster),
     ("confirm_two_factor", Rule::NotCluster),
     ("disable_two_factor", Rule::NotCluster),
+    ("regenerate_backup_codes", Rule::NotCluster),
     ("step_up", Rule::NotCluster),
     ("login_code", Rule::NotCluster),
     ("list_sessions", Rule::NotCluster),
@@ -46,6 +47,13 @@ const RPC: &[(&str, Rule)] = &[
     // With a wrong `confirm` (the Owner's call fails, the world survives); the REST test in
     // clusters.rs deletes one for real, through the same `Base::delete_cluster`.
     ("delete_cluster", Rule::Roles(OWNERS)),
+    // Owners only; `required=true` is refused (409) while the Owner has no two-factor, so the
+    // matrix changes nothing (two_factor.rs turns it on for real).
+    ("set_cluster_two_factor", Rule::Roles(OWNERS)),
+    ("get_cluster_two_factor", Rule::Roles(ALL)),
+    ("list_oidc_bindings", Rule::Roles(ADMINS)),
+    ("add_oidc_binding", Rule::Roles(ADMINS)),
+    ("remove_oidc_binding", Rule::Roles(ADMINS)),
     ("get_cluster_overview", Rule::Roles(ALL)),
     ("list_instances", Rule::Roles(ALL)),
     ("create_instance", Rule::Roles(ADMINS)),
@@ -152,6 +160,7 @@ async fn args(w: &World, name: &str) -> Vec<(String, String)> {
     match name {
         "rename_cluster" => vec![pair("cluster_id", &c), pair("name", &w.unique("Named "))],
         "delete_cluster" => vec![pair("cluster_id", &c), pair("confirm", "not-its-name")],
+        "set_cluster_two_factor" => vec![pair("cluster_id", &c), pair("required", "true")],
         "create_instance" => vec![pair("cluster_id", &c), pair("name", &w.unique("rpc-"))],
         "set_instance_console" => vec![pair("instance_id", &w.instance), pair("enabled", "true")],
         "delete_instance" => {
@@ -288,6 +297,16 @@ async fn args(w: &World, name: &str) -> Vec<(String, String)> {
             pair("kind", "webhook"),
             pair("url", "http://127.0.0.1:9/hook"),
             pair("events", "deploy.failed,instance.offline"),
+        ],
+        "add_oidc_binding" => vec![
+            pair("cluster_id", &c),
+            pair("provider", "github"),
+            pair("repository", &w.unique("acme/rpc-")),
+            pair("role", "guest"),
+        ],
+        "remove_oidc_binding" => vec![
+            pair("cluster_id", &c),
+            pair("binding_id", &w.fresh_binding().await),
         ],
         "delete_channel" | "test_channel" | "channel_deliveries" => vec![
             pair("cluster_id", &c),

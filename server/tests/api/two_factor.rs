@@ -97,13 +97,30 @@ async fn the_password_then_a_code_signs_in() {
     );
     let status: Value = app.get("/api/v1/account/2fa").fetch().await;
     assert_eq!(status["backup_codes_left"], 9);
+
+    // New backup codes (this session stepped up at enrolment): ten, and the old ones are gone.
+    let renewed: Value = app.post("/api/v1/account/2fa/backup-codes").fetch().await;
+    let renewed: Vec<String> = serde_json::from_value(renewed["backup_codes"].clone()).unwrap();
+    assert_eq!(renewed.len(), 10);
+    assert!(renewed.iter().all(|c| !backup.contains(c)));
+    let (status, err) = error_of(second(challenge(&app).await, backup[2].clone()).await).await;
+    assert_eq!(
+        (status, err["field"].as_str()),
+        (400, Some("code")),
+        "{err}"
+    );
+    assert_eq!(
+        second(challenge(&app).await, renewed[0].clone())
+            .await
+            .status(),
+        200
+    );
     app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_requiring_two_factor_refuses_members_without_it() {
     let app = TestApp::open().await;
-    app.sign_up("ana@example.com").await;
     let (cluster, bo) = ana_and_bo(&app, "member").await;
     let require = |required: bool| {
         app.put(&format!("/api/v1/clusters/{cluster}/require-2fa"))

@@ -1,11 +1,9 @@
-//! The people and things the permission matrix is checked against: Ana's cluster with an
-//! instance, a service and a deployment ([`world`]), and one [`Caller`] per role, per role's API
-//! token, for a non-member and for nobody ([`callers`]), each able to send a request as itself.
+//! The things the permission matrix is checked against: Ana's cluster with an instance, a
+//! service and a deployment ([`world`]), and how each caller authenticates ([`Cred`]).
 
 use reqwest::{Client, Method, RequestBuilder};
 use serde_json::{Value, json};
 
-use super::{ALL, Who};
 use crate::support::{Fetch, PASSWORD, TestApp, link_token};
 
 /// How a caller authenticates.
@@ -18,15 +16,6 @@ pub(crate) enum Cred {
     Nobody,
 }
 
-pub(crate) struct Caller {
-    pub label: String,
-    pub cred: Cred,
-    /// The role it acts with in Ana's cluster; `None` for a non-member or nobody.
-    pub role: Option<Who>,
-    pub user_id: Option<String>,
-    pub token_id: Option<String>,
-}
-
 pub(crate) struct World {
     pub app: TestApp,
     pub ana: Client,
@@ -37,7 +26,7 @@ pub(crate) struct World {
     n: std::cell::Cell<u32>,
 }
 
-fn session_client() -> Client {
+pub(super) fn session_client() -> Client {
     Client::builder().cookie_store(true).build().unwrap()
 }
 
@@ -74,16 +63,25 @@ impl World {
         json!({ "provider": "github", "repository": self.unique("acme/app-"), "role": "member" })
     }
 
+    /// A new thing Ana makes at `path` with `body`; the id at `pointer` in the answer.
+    async fn made(&self, path: &str, body: Value, pointer: &str) -> String {
+        let made = self.ana(Method::POST, path, body).await;
+        made.pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap()
+            .to_string()
+    }
+
+    /// A new OIDC binding of the cluster (a repository no CI runs); its id.
+    pub(crate) async fn fresh_binding(&self) -> String {
+        let path = format!("/clusters/{}/oidc/bindings", self.cluster);
+        self.made(&path, self.binding_body(), "/id").await
+    }
+
     /// A new notification channel of the cluster (a webhook nobody listens to); its id.
     pub(crate) async fn fresh_channel(&self) -> String {
-        let c = &self.cluster;
-        let made = (self.ana(
-            Method::POST,
-            &format!("/clusters/{c}/notifications"),
-            self.channel_body(),
-        ))
-        .await;
-        made["channel"]["id"].as_str().unwrap().to_string()
+        let path = format!("/clusters/{}/notifications", self.cluster);
+        self.made(&path, self.channel_body(), "/channel/id").await
     }
 
     pub(crate) fn unique(&self, what: &str) -> String {
@@ -244,13 +242,7 @@ impl World {
             path = path.replace("{channel}", &self.fresh_channel().await);
         }
         if path.contains("{binding}") {
-            let made = (self.ana(
-                Method::POST,
-                &format!("/clusters/{c}/oidc/bindings"),
-                self.binding_body(),
-            ))
-            .await;
-            path = path.replace("{binding}", made["id"].as_str().unwrap());
+            path = path.replace("{binding}", &self.fresh_binding().await);
         }
         if path.contains("{name}") {
             let name = format!("{}.example.com", self.unique("dom-"));
@@ -327,77 +319,4 @@ pub(crate) async fn world() -> World {
         .await;
     w.deployment = d["deployment"]["id"].as_str().unwrap().to_string();
     w
-}
-
-fn who_name(w: Who) -> &'static str {
-    match w {
-        Who::Owner => "owner",
-        Who::Admin => "admin",
-        Who::Member => "member",
-        Who::Guest => "guest",
-    }
-}
-
-pub(crate) async fn callers(w: &World) -> Vec<Caller> {
-    let mut out = vec![Caller {
-        label: "owner".into(),
-        cred: Cred::Session(w.ana.clone()),
-        role: Some(Who::Owner),
-        user_id: Some(
-            w.ana(Method::GET, "/me", Value::Null).await["user"]["id"]
-                .as_str()
-                .unwrap()
-                .into(),
-        ),
-        token_id: None,
-    }];
-    for who in [Who::Admin, Who::Member, Who::Guest] {
-        let (client, id) = w.invited(who_name(who)).await;
-        out.push(Caller {
-            label: who_name(who).into(),
-            cred: Cred::Session(client),
-            role: Some(who),
-            user_id: Some(id),
-            token_id: None,
-        });
-    }
-    let ana_id = out[0].user_id.clone();
-    for who in ALL {
-        let t = w
-            .ana(
-                Method::POST,
-                &format!("/clusters/{}/tokens", w.cluster),
-                json!({ "name": format!("{} token", who_name(*who)), "role": who_name(*who) }),
-            )
-            .await;
-        out.push(Caller {
-            label: format!("{} token", who_name(*who)),
-            cred: Cred::Token(t["token"].as_str().unwrap().into()),
-            role: Some(*who),
-            user_id: ana_id.clone(),
-            token_id: Some(t["api_token"]["id"].as_str().unwrap().into()),
-        });
-    }
-    // Ed has a cluster of his own and nothing in Ana's.
-    let ed = session_client();
-    ed.post(format!("{}/api/v1/auth/signup", w.app.url))
-        .header("Origin", &w.app.origin)
-        .json(&json!({ "email": "ed@example.com", "password": PASSWORD, "name": "Ed" }))
-        .sent()
-        .await;
-    out.push(Caller {
-        label: "non-member".into(),
-        cred: Cred::Session(ed),
-        role: None,
-        user_id: None,
-        token_id: None,
-    });
-    out.push(Caller {
-        label: "nobody".into(),
-        cred: Cred::Nobody,
-        role: None,
-        user_id: None,
-        token_id: None,
-    });
-    out
 }

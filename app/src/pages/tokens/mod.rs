@@ -1,5 +1,8 @@
 //! `/c/{cluster}/tokens`: API tokens for the CLI and CI (Owners and Admins). A new token's value
-//! is shown once, to copy; the list shows role, maker, expiry and last use, and revokes.
+//! is shown once, to copy; the list shows role, maker, expiry and last use, and revokes. The
+//! [`oidc`] section trusts CI repositories instead, with no stored token.
+
+mod oidc;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,6 +16,7 @@ use crate::components::forms::{
 };
 use crate::components::loaded::Loaded;
 use crate::components::page::PageHeader;
+use crate::components::two_factor::{StepUpDialog, step_up_retry};
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
@@ -25,6 +29,8 @@ pub fn TokensPage() -> impl IntoView {
         [create.version(), revoke.version()],
         list_tokens,
     );
+    // With two-factor on, a token needs a code in the last 5 minutes: the dialog, then again.
+    let (asking, create_again) = step_up_retry(create);
     let error = error_of(create.value());
     let role_err = field_error(error, "role");
     let revoke_error = error_of(revoke.value());
@@ -71,7 +77,9 @@ pub fn TokensPage() -> impl IntoView {
             {move || made.get().map(|t| t.token).map(|value| view! {
                 <ShownOnce id="new-token" label="Your new token (shown once: copy it now)" value />
             })}
+            <StepUpDialog open=asking done=create_again />
         </section>
+        <oidc::OidcBindings cluster_id />
     }
 }
 
