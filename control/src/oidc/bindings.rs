@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::events::commit_with;
 use crate::rbac::{ManageOidc, authorize};
 use crate::store::oidc::{self as sql, BindingRow};
+use crate::store::tokens;
 use crate::{Actor, Base, DomainError, clock, ids};
 
 /// The prefix of a binding's id.
@@ -141,9 +142,18 @@ impl Base {
         if !sql::delete(&mut *tx, may.cluster_id(), &row.id).await? {
             return Err(DomainError::NotFound("OIDC binding"));
         }
-        let details = json!({ "provider": row.provider, "repository": row.repository });
+        // The tokens it issued (an hour long at most) stop now too: removing a binding is how
+        // a leaked CI identity is cut off.
+        let revoked =
+            tokens::revoke_issued_by(&mut *tx, may.cluster_id(), &row.id, clock::now_ms()).await?;
+        let details = json!({
+            "provider": row.provider, "repository": row.repository, "tokens_revoked": revoked,
+        });
         let event = may.event(actor, AuditAction::OidcBindingRemove, &row.id, details);
         commit_with(tx, event).await?;
+        if revoked > 0 {
+            self.access_changed();
+        }
         Ok(())
     }
 }

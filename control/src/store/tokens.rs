@@ -95,3 +95,25 @@ pub async fn revoke_in_cluster(
                WHERE cluster_id = $1 AND user_id = $2 AND revoked_at IS NULL";
     execute(db, sql, &[Text(cluster_id), Text(user_id), Int(now)]).await
 }
+
+/// Revokes the live tokens an OIDC binding issued (found by their `oidc.exchange` events, whose
+/// target is the binding and whose acting token is the one issued); how many.
+pub async fn revoke_issued_by(
+    db: impl Exec<'_>,
+    cluster_id: &str,
+    binding_id: &str,
+    now: i64,
+) -> sqlx::Result<u64> {
+    let sql = "UPDATE api_tokens SET revoked_at = $4 \
+               WHERE cluster_id = $1 AND revoked_at IS NULL AND id IN \
+               (SELECT actor_token_id FROM events \
+                WHERE cluster_id = $1 AND action = $2 AND target = $3 \
+                AND actor_token_id IS NOT NULL)";
+    let exchange = proto::api::AuditAction::OidcExchange.as_str();
+    execute(
+        db,
+        sql,
+        &[Text(cluster_id), Text(exchange), Text(binding_id), Int(now)],
+    )
+    .await
+}

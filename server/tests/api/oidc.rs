@@ -19,6 +19,8 @@ struct Setup {
     cluster: String,
     other: String,
     audience: String,
+    /// The binding of `acme/shop` in `cluster`.
+    binding: String,
     /// A client with no cookies, as a CI job is.
     ci: Client,
 }
@@ -50,6 +52,7 @@ async fn setup() -> Setup {
         .fetch()
         .await;
     let audience = made["audience"].as_str().unwrap().to_string();
+    let binding = made["id"].as_str().unwrap().to_string();
     assert_eq!(
         audience, app.url,
         "the audience defaults to Base's public URL"
@@ -60,6 +63,7 @@ async fn setup() -> Setup {
         cluster,
         other,
         audience,
+        binding,
         ci: Client::new(),
     }
 }
@@ -99,6 +103,7 @@ impl Setup {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bound_repository_gets_an_hour_long_token_for_its_cluster_only() {
     let s = setup().await;
+    let mut issued = Vec::new();
     for kid in ["rsa-1", "ec-1"] {
         let claims = s.issuer.github_claims(&s.audience, "acme/shop");
         let r = s.exchange(&s.issuer.sign(kid, &claims)).await;
@@ -134,6 +139,7 @@ async fn a_bound_repository_gets_an_hour_long_token_for_its_cluster_only() {
             .code()
             .await;
         assert_eq!(manage, 403, "a Member token manages no bindings");
+        issued.push(token.to_string());
     }
     let events = s.exchange_events().await;
     assert_eq!(events.len(), 2, "{events:?}");
@@ -143,6 +149,25 @@ async fn a_bound_repository_gets_an_hour_long_token_for_its_cluster_only() {
         (Some("acme/shop"), Some("refs/heads/main"))
     );
     assert_eq!(d["run_id"], "4242");
+
+    // Removing the binding ends the tokens it issued at once.
+    let removed = s
+        .app
+        .delete(&format!(
+            "/api/v1/clusters/{}/oidc/bindings/{}",
+            s.cluster, s.binding
+        ))
+        .code()
+        .await;
+    assert_eq!(removed, 204);
+    for token in &issued {
+        let path = format!("/clusters/{}/services", s.cluster);
+        assert_eq!(
+            s.bearer(token, &path).code().await,
+            401,
+            "revoked with its binding"
+        );
+    }
     s.app.stop().await;
 }
 
