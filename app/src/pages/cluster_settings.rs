@@ -12,8 +12,7 @@ use crate::components::cluster_two_factor::ClusterTwoFactor;
 use crate::components::forms::{Field, FormError, SubmitButton, error_of};
 use crate::components::layout::Session;
 use crate::components::page::PageHeader;
-use crate::components::two_factor::StepUpDialog;
-use crate::error::AppError;
+use crate::components::two_factor::{StepUpDialog, step_up_retry};
 
 #[component]
 pub fn ClusterSettingsPage() -> impl IntoView {
@@ -84,19 +83,7 @@ fn DangerZone(cluster_id: String, name: String) -> impl IntoView {
     let error = error_of(delete.value());
     let typed = RwSignal::new(String::new());
     // Two-factor accounts confirm with a code first; the dialog then deletes again.
-    let asking = RwSignal::new(false);
-    let again = cluster_id.clone();
-    let retry = Callback::new(move |_| {
-        delete.dispatch(DeleteCluster {
-            cluster_id: again.clone(),
-            confirm: typed.get_untracked(),
-        });
-    });
-    Effect::new(move |_| {
-        if matches!(delete.value().get(), Some(Err(AppError::StepUpRequired))) {
-            asking.set(true);
-        }
-    });
+    let (asking, retry) = step_up_retry(delete);
     let expected = name.clone();
     let matches = move || typed.get() == expected;
     let gone = cluster_id.clone();
