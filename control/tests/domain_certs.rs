@@ -1,7 +1,8 @@
 //! Certificates of custom domains on SQLite and PostgreSQL: an uploaded one is checked for
 //! shape and its key stored sealed (and resealed by a master key rotation); the instance's
 //! certificate reports show on the domain with their `domain.cert_*` events, and a report from
-//! an instance that does not serve the domain is ignored.
+//! an instance that does not serve the domain is ignored; a default host's reports, which have no
+//! domain row, show on the Domains list the same way.
 
 mod common;
 
@@ -172,4 +173,99 @@ async fn uploaded_keys_are_resealed_on_rotation(db: &TestDb) {
 on_both_backends!(
     uploaded_keys_are_resealed_on_rotation,
     uploaded_keys_are_resealed_on_rotation
+);
+
+/// A service's default host has no domain row, yet what the instance reports of its
+/// certificate shows on the Domains list (with the events a custom domain's would give); a
+/// report about another instance's service, or about a host that no longer applies, does not.
+async fn default_host_certificates_are_recorded_and_shown(db: &TestDb) {
+    let dns = DnsServer::start();
+    let base = base_with_dns(db, &dns);
+    let (ana, svc) = owner_with_service(&base).await;
+    let cluster = base.list_clusters(&ana).await.unwrap()[0].id.clone();
+    let service = base.get_service(&ana, &svc).await.unwrap();
+    let instance = service.instance_id.clone();
+    assert_eq!(
+        base.list_domains(&ana, &svc).await.unwrap().default_host,
+        None
+    );
+
+    let host = proto::wire::HostFacts {
+        ingress_domain: Some("apps.example.net".into()),
+        ..proto::wire::HostFacts::detect()
+    };
+    base.instance_seen(&instance, "test", &host).await.unwrap();
+    let name = format!("{}.apps.example.net", service.spec.name);
+    let shown = base.list_domains(&ana, &svc).await.unwrap().default_host;
+    let shown = shown.expect("a default host once the instance said a public ingress domain");
+    assert_eq!(shown.name, name);
+    assert!(!shown.wildcard, "no wildcard record yet: {shown:?}");
+    assert_eq!(shown.certificate.status, CertificateStatus::None);
+
+    let issued = CertReport {
+        domain: name.clone(),
+        state: CertState::Issued {
+            expires_at_ms: 1_900_000_000_000,
+            issuer: "Pebble Intermediate CA".into(),
+        },
+    };
+    base.record_certificate("ins_other", &issued).await.unwrap();
+    let shown = base.list_domains(&ana, &svc).await.unwrap().default_host;
+    assert_eq!(shown.unwrap().certificate.status, CertificateStatus::None);
+
+    base.record_certificate(&instance, &issued).await.unwrap();
+    base.record_certificate(&instance, &issued).await.unwrap();
+    let failed = CertReport {
+        domain: name.clone(),
+        state: CertState::Failed {
+            reason: "urn:ietf:params:acme:error:rateLimited: too many certificates".into(),
+            retry_at_ms: 1_800_000_000_000,
+        },
+    };
+    base.record_certificate(&instance, &failed).await.unwrap();
+    let c = base
+        .list_domains(&ana, &svc)
+        .await
+        .unwrap()
+        .default_host
+        .unwrap()
+        .certificate;
+    assert_eq!(c.status, CertificateStatus::Failed);
+    assert!(
+        c.reason.as_deref().unwrap().contains("rateLimited"),
+        "{c:?}"
+    );
+    // The certificate issued before keeps serving: its expiry and issuer stay shown.
+    assert!(
+        c.expires_at.as_deref().unwrap().starts_with("2030-"),
+        "{c:?}"
+    );
+    assert_eq!(c.issuer.as_deref(), Some("Pebble Intermediate CA"));
+    let seen = actions(&base, &ana, &cluster).await;
+    for a in ["domain.cert_issued", "domain.cert_failed"] {
+        let n = seen.iter().filter(|s| *s == a).count();
+        assert_eq!(n, 1, "{a} in {seen:?}");
+    }
+
+    // With a wildcard record the instance is asked for a certificate, and the list says so.
+    dns.set_a("*.apps.example.net", std::net::Ipv4Addr::LOCALHOST);
+    let other = proto::wire::HostFacts {
+        ingress_domain: Some("edge.example.org".into()),
+        ..host
+    };
+    dns.set_a("*.edge.example.org", std::net::Ipv4Addr::LOCALHOST);
+    base.instance_seen(&instance, "test", &other).await.unwrap();
+    let shown = base.list_domains(&ana, &svc).await.unwrap().default_host;
+    let shown = shown.unwrap();
+    assert!(shown.wildcard, "{shown:?}");
+    // The ingress domain changed: the report about the old name no longer applies.
+    assert_eq!(
+        shown.name,
+        format!("{}.edge.example.org", service.spec.name)
+    );
+    assert_eq!(shown.certificate.status, CertificateStatus::None);
+}
+on_both_backends!(
+    default_host_certificates_are_recorded_and_shown,
+    default_host_certificates_are_recorded_and_shown
 );

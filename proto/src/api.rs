@@ -92,8 +92,8 @@ pub use deployments::{
     CreateDeploymentRequest, Deployment, DeploymentList, LogLine, ServiceDetail, Transition,
 };
 pub use domains::{
-    AddDomainRequest, CertificateStatus, DnsRecord, Domain, DomainCertificate, DomainList,
-    DomainStatus, UpdateDomainRequest, UploadCertificateRequest,
+    AddDomainRequest, CertificateStatus, DefaultHost, DnsRecord, Domain, DomainCertificate,
+    DomainList, DomainStatus, UpdateDomainRequest, UploadCertificateRequest,
 };
 pub use env::{EnvList, EnvVar, ImportEnvRequest, SetEnvRequest};
 pub use events::{AuditAction, Event, EventFilter, EventPage};

@@ -52,6 +52,8 @@ pub(crate) enum ProxyError {
         #[source]
         source: UpstreamError,
     },
+    #[error("CONNECT other than RFC 8441's WebSocket")]
+    Connect,
     #[error("upstream {upstream} for host {host} switched protocols unasked")]
     UnaskedUpgrade { host: String, upstream: SocketAddr },
 }
@@ -60,6 +62,10 @@ impl ProxyError {
     fn into_response(self) -> Response<Body> {
         let (status, text) = match &self {
             ProxyError::NoHost => (StatusCode::BAD_REQUEST, "missing or invalid Host\n".into()),
+            ProxyError::Connect => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "CONNECT is only for WebSockets (RFC 8441) here\n".into(),
+            ),
             ProxyError::UnknownHost(host) => (
                 StatusCode::NOT_FOUND,
                 format!("no service for host {host}\n"),
@@ -149,12 +155,20 @@ impl Proxy {
         let upstream = target.upstream;
         let host_text = || host.to_str().unwrap_or_default().to_owned();
 
+        let h2_websocket = match upgrade::connect_of(&req) {
+            upgrade::Connect::No => false,
+            upgrade::Connect::WebSocket => true,
+            upgrade::Connect::Other => return Err(ProxyError::Connect),
+        };
         let protocol = upgrade::requested(req.headers());
-        let client_side = protocol.as_ref().map(|_| hyper::upgrade::on(&mut req));
+        let client_side =
+            (h2_websocket || protocol.is_some()).then(|| hyper::upgrade::on(&mut req));
 
         let (mut parts, body) = req.into_parts();
         strip_hop_by_hop(&mut parts.headers);
-        if let Some(protocol) = protocol {
+        if h2_websocket {
+            upgrade::as_http1_handshake(&mut parts);
+        } else if let Some(protocol) = protocol {
             upgrade::restore_headers(&mut parts.headers, protocol);
         }
         add_forwarded(&mut parts.headers, peer, host.clone(), self.scheme);
@@ -185,7 +199,9 @@ impl Proxy {
             tokio::spawn(upgrade::tunnel(client_side, upstream_side));
             let protocol = upgrade::requested(response.headers());
             strip_hop_by_hop(response.headers_mut());
-            if let Some(protocol) = protocol {
+            if h2_websocket {
+                upgrade::as_h2_answer(&mut response);
+            } else if let Some(protocol) = protocol {
                 upgrade::restore_headers(response.headers_mut(), protocol);
             }
         } else {

@@ -1,9 +1,10 @@
 //! The HTTPS listener: TLS by rustls with the certificate picked by SNI from
-//! [`Certificates`], then HTTP/1.1 (with WebSocket upgrades) or HTTP/2 as the client's ALPN
-//! says, into the same [`Proxy`] as plain HTTP (which then says `X-Forwarded-Proto: https` and
-//! adds HSTS for services that asked). There is no default certificate: a handshake for a name
-//! the store has none for fails. A TLS-ALPN-01 validation (`acme-tls/1`) gets the challenge
-//! certificate during the handshake and nothing after it.
+//! [`Certificates`], then HTTP/1.1 (with WebSocket upgrades) or HTTP/2 (WebSockets by RFC
+//! 8441's extended CONNECT) as the client's ALPN says, into the same [`Proxy`] as plain HTTP
+//! (which then says `X-Forwarded-Proto: https` and adds HSTS for services that asked). There
+//! is no default certificate: a handshake for a name the store has none for fails. A
+//! TLS-ALPN-01 validation (`acme-tls/1`) gets the challenge certificate during the handshake
+//! and nothing after it.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -66,7 +67,9 @@ pub async fn serve_https(
             http.http1()
                 .timer(timer.clone())
                 .header_read_timeout(HEADER_READ_TIMEOUT);
-            http.http2().timer(timer);
+            // WebSockets over HTTP/2 (RFC 8441), else a browser opens an HTTP/1.1
+            // connection beside the HTTP/2 one for each.
+            http.http2().timer(timer).enable_connect_protocol();
             let acceptor = acceptor.clone();
             accept_loop(handed, stopped.wait(), move |stream, peer, stopping| {
                 connection(

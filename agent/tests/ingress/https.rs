@@ -1,23 +1,22 @@
 //! The ingress over HTTPS against real TLS handshakes (rustls both sides, rcgen certificates
 //! in a real store): HTTP/1.1 and HTTP/2 by ALPN, refused unknown names, TLS-ALPN-01,
-//! WebSockets, HSTS, the HTTP listener's redirects and ACME HTTP-01 answers, and a route switch
-//! under load with no failed request.
+//! WebSockets (HTTP/1.1 upgrades and HTTP/2 extended CONNECT), HSTS, the HTTP listener's
+//! redirects and ACME HTTP-01 answers, and a route switch under load with no failed request.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
 use http::{Request, StatusCode, header};
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::sign::CertifiedKey;
 use tokio::io::AsyncReadExt;
-use tokio::net::TcpListener;
+
 use tokio::time::timeout;
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::support::*;
 use crate::tls_client::*;
+use crate::websocket;
 
 /// A GET of `/headers` for `app.test` over one TLS connection offering only `alpn`; returns
 /// the negotiated protocol, the status and the body.
@@ -124,17 +123,7 @@ async fn acme_tls_alpn_gets_the_challenge_certificate_and_nothing_more() {
 
 #[tokio::test]
 async fn websocket_echo_over_https() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let echo_addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        let mut ws = tokio_tungstenite::accept_async(stream).await.unwrap();
-        while let Some(Ok(msg)) = ws.next().await {
-            if msg.is_text() || msg.is_binary() {
-                ws.send(msg).await.unwrap();
-            }
-        }
-    });
+    let echo_addr = websocket::echo_release().await;
     let ingress = TlsIngress::start().await;
     let trusted = ingress.certify(&["chat.test"]);
     ingress.route("chat", "chat.test", echo_addr);
@@ -146,12 +135,70 @@ async fn websocket_echo_over_https() {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::SWITCHING_PROTOCOLS);
-        let blob: Vec<u8> = (0u32..200_000).map(|i| (i % 251) as u8).collect();
-        for msg in [Message::text("hello"), Message::binary(blob)] {
-            ws.send(msg.clone()).await.unwrap();
-            assert_eq!(ws.next().await.unwrap().unwrap(), msg);
-        }
-        ws.close(None).await.unwrap();
+        websocket::echo_both_ways(&mut ws).await;
+    };
+    timeout(DEADLINE, round_trip).await.unwrap();
+}
+
+/// RFC 8441: an HTTP/2 client opens the WebSocket with an extended CONNECT on its one
+/// connection; the release (tungstenite, HTTP/1.1) sees an ordinary handshake, and the
+/// subprotocol it picked comes back. A plain CONNECT (a forward proxy's tunnel) is refused.
+#[tokio::test]
+async fn websocket_echo_over_h2_by_extended_connect() {
+    use tokio_tungstenite::tungstenite::handshake::server::{
+        Request as WsRequest, Response as WsResponse,
+    };
+    // tungstenite's callback type, with its large error response, is not ours to choose.
+    #[allow(clippy::result_large_err)]
+    let pick_chat = |req: &WsRequest, mut res: WsResponse| {
+        assert_eq!(req.uri().path(), "/socket");
+        assert_eq!(req.headers()["x-forwarded-proto"], "https");
+        let offered = req.headers()["sec-websocket-protocol"].clone();
+        assert_eq!(offered, "chat, superchat");
+        res.headers_mut()
+            .insert("sec-websocket-protocol", "chat".parse().unwrap());
+        Ok(res)
+    };
+    let echo_addr = websocket::echo_release_with(pick_chat).await;
+    let ingress = TlsIngress::start().await;
+    let trusted = ingress.certify(&["chat.test"]);
+    ingress.route("chat", "chat.test", echo_addr);
+
+    let round_trip = async {
+        let tls = client_config(&[trusted], &[b"h2"]);
+        let stream = connect(&tls, ingress.https, "chat.test").await.unwrap();
+        let (mut send, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        let connect = |protocol: Option<&'static str>| {
+            let mut req = Request::connect("https://chat.test/socket")
+                .header("sec-websocket-version", "13")
+                .header("sec-websocket-protocol", "chat, superchat")
+                .body(Empty::<Bytes>::new())
+                .unwrap();
+            if let Some(p) = protocol {
+                req.extensions_mut()
+                    .insert(hyper::ext::Protocol::from_static(p));
+            }
+            req
+        };
+        let refused = send.send_request(connect(None)).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::METHOD_NOT_ALLOWED);
+
+        let res = send.send_request(connect(Some("websocket"))).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["sec-websocket-protocol"], "chat");
+        assert!(!res.headers().contains_key("sec-websocket-accept"));
+        let upgraded = hyper::upgrade::on(res).await.unwrap();
+        let mut ws = tokio_tungstenite::WebSocketStream::from_raw_socket(
+            TokioIo::new(upgraded),
+            tokio_tungstenite::tungstenite::protocol::Role::Client,
+            None,
+        )
+        .await;
+        websocket::echo_both_ways(&mut ws).await;
     };
     timeout(DEADLINE, round_trip).await.unwrap();
 }

@@ -10,17 +10,16 @@ mod load;
 mod pool;
 mod support;
 mod tls_client;
+mod websocket;
 
 use std::convert::Infallible;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
 use http::{Request, StatusCode, header};
 use http_body_util::{BodyExt, Channel, Empty};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, timeout};
-use tokio_tungstenite::tungstenite::Message;
 
 use support::*;
 
@@ -150,17 +149,7 @@ async fn bodies_stream_both_ways_and_10_mib_arrive_intact() {
 
 #[tokio::test]
 async fn websocket_upgrade_passes_through_both_ways() {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let echo_addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let (stream, _) = listener.accept().await.unwrap();
-        let mut ws = tokio_tungstenite::accept_async(stream).await.unwrap();
-        while let Some(Ok(msg)) = ws.next().await {
-            if msg.is_text() || msg.is_binary() {
-                ws.send(msg).await.unwrap();
-            }
-        }
-    });
+    let echo_addr = websocket::echo_release().await;
     let ingress = TestIngress::start().await;
     ingress.route("chat", "chat.test", echo_addr);
 
@@ -170,12 +159,7 @@ async fn websocket_upgrade_passes_through_both_ways() {
             .await
             .unwrap();
         assert_eq!(res.status(), StatusCode::SWITCHING_PROTOCOLS);
-        let blob: Vec<u8> = (0u32..200_000).map(|i| (i % 251) as u8).collect();
-        for msg in [Message::text("hello"), Message::binary(blob)] {
-            ws.send(msg.clone()).await.unwrap();
-            assert_eq!(ws.next().await.unwrap().unwrap(), msg);
-        }
-        ws.close(None).await.unwrap();
+        websocket::echo_both_ways(&mut ws).await;
     };
     timeout(DEADLINE, round_trip).await.unwrap();
 }

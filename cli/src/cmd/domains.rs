@@ -22,10 +22,24 @@ pub async fn domains(ctx: &Ctx, cmd: DomainsCmd) -> Result<()> {
             if ctx.out.printed_json(&list) {
                 return Ok(());
             }
-            let rows: Vec<Vec<String>> = list
-                .domains
-                .iter()
-                .map(|d| vec![d.name.clone(), status(ctx, d), certificate(&d.certificate)])
+            let default_host = list.default_host.iter().map(|h| {
+                let cert = if h.wildcard {
+                    certificate(&h.certificate)
+                } else {
+                    "- (no wildcard DNS record: HTTP only)".into()
+                };
+                vec![
+                    h.name.clone(),
+                    ctx.out.paint("default host", Paint::Green),
+                    cert,
+                ]
+            });
+            let rows: Vec<Vec<String>> = default_host
+                .chain(
+                    list.domains
+                        .iter()
+                        .map(|d| vec![d.name.clone(), status(ctx, d), certificate(&d.certificate)]),
+                )
                 .collect();
             ctx.out.table(&["DOMAIN", "STATUS", "CERTIFICATE"], &rows);
             for d in list

@@ -1,11 +1,10 @@
-//! Certificates: one the team uploads instead of ACME (its shape checked, the key sealed like a
-//! service secret under context `domain/<name>` and never shown again; sent only to the
-//! service's own instance), and what the instance reports about each domain's certificate
-//! (`AgentMsg::Certificate`), recorded on the domain with a `domain.cert_issued` or
-//! `domain.cert_failed` event.
+//! Uploaded certificates: one the team uploads instead of ACME (its shape checked, the key
+//! sealed like a service secret under context `domain/<name>` and never shown again; sent only
+//! to the service's own instance). What the instance reports about certificates is in
+//! [`super::cert_reports`].
 
-use proto::api::{AuditAction, CertificateStatus, Domain, UploadCertificateRequest};
-use proto::wire::{CertReport, CertState, Command, Outcome, UploadedCert};
+use proto::api::{AuditAction, Domain, UploadCertificateRequest};
+use proto::wire::{Command, Outcome, UploadedCert};
 use serde_json::json;
 use x509_parser::certificate::X509Certificate;
 use x509_parser::extensions::GeneralName;
@@ -15,8 +14,8 @@ use super::view;
 use crate::events::{NewEvent, record};
 use crate::rbac::ManageServices;
 use crate::secrets::Sealed;
-use crate::store::domains::{self as sql, CertUpdate, DomainRow};
-use crate::{Actor, Base, ClientInfo, DomainError};
+use crate::store::domains::{self as sql, DomainRow};
+use crate::{Actor, Base, DomainError};
 
 /// The largest chain and key accepted (a long chain is a few KiB).
 const MAX_CHAIN_BYTES: usize = 32 * 1024;
@@ -246,100 +245,6 @@ impl Base {
                 tracing::info!(domain = %row.name, outcome = ?sent, "uploaded certificate not installed");
             }
         }
-    }
-
-    /// Records what `instance_id` reported about a domain's certificate. A report about a
-    /// domain that is not a verified domain of one of the instance's services is ignored.
-    pub async fn record_certificate(
-        &self,
-        instance_id: &str,
-        report: &CertReport,
-    ) -> Result<(), DomainError> {
-        let Some(row) = sql::by_name(self.store.pool(), &report.domain).await? else {
-            tracing::info!(domain = %report.domain, "certificate report for an unknown domain");
-            return Ok(());
-        };
-        let on_instance = crate::store::services::by_id(self.store.pool(), &row.service_id)
-            .await?
-            .is_some_and(|s| s.instance_id == instance_id);
-        if !on_instance {
-            tracing::warn!(domain = %report.domain, "certificate report from an instance that does not serve it");
-            return Ok(());
-        }
-        // The same report again (each reconnect repeats where certificates stand) changes
-        // nothing and is not another event.
-        let unchanged = match &report.state {
-            CertState::Issued {
-                expires_at_ms,
-                issuer,
-            } => {
-                row.cert_state == CertificateStatus::Issued
-                    && row.cert_expires_at == Some(*expires_at_ms)
-                    && row.cert_issuer.as_deref() == Some(issuer.as_str())
-            }
-            CertState::Failed {
-                reason,
-                retry_at_ms,
-            } => {
-                row.cert_state == CertificateStatus::Failed
-                    && row.cert_reason.as_deref() == Some(reason.as_str())
-                    && row.cert_retry_at == Some(*retry_at_ms)
-            }
-        };
-        if unchanged {
-            return Ok(());
-        }
-        let (update, action, details) = match &report.state {
-            CertState::Issued {
-                expires_at_ms,
-                issuer,
-            } => (
-                CertUpdate {
-                    state: CertificateStatus::Issued,
-                    expires_at: Some(*expires_at_ms),
-                    issuer: Some(issuer),
-                    reason: None,
-                    retry_at: None,
-                },
-                AuditAction::DomainCertIssued,
-                json!({ "domain": row.name, "issuer": issuer, "expires_at_ms": expires_at_ms }),
-            ),
-            CertState::Failed {
-                reason,
-                retry_at_ms,
-            } => (
-                CertUpdate {
-                    state: CertificateStatus::Failed,
-                    // The old certificate keeps serving: its expiry stays known.
-                    expires_at: row.cert_expires_at,
-                    issuer: row.cert_issuer.as_deref(),
-                    reason: Some(reason),
-                    retry_at: Some(*retry_at_ms),
-                },
-                AuditAction::DomainCertFailed,
-                json!({ "domain": row.name, "reason": reason, "retry_at_ms": retry_at_ms }),
-            ),
-        };
-        let mut tx = self.store.begin().await?;
-        sql::set_cert(&mut *tx, &row.name, update).await?;
-        let system = ClientInfo {
-            ip: None,
-            user_agent: Some("dployrd".into()),
-        };
-        let event = NewEvent {
-            cluster_id: Some(&row.cluster_id),
-            actor_user_id: None,
-            actor_token_id: None,
-            client: &system,
-            action,
-            target: Some(&row.service_id),
-            details,
-        };
-        // With what it alerts (a failing certificate, and its end).
-        self.record_alerting(&mut tx, event).await?;
-        tx.commit().await?;
-        self.activity.changed();
-        Ok(())
     }
 }
 

@@ -9,12 +9,14 @@
 //! - [`routing`]: telling the instance which verified hosts its services serve.
 //! - [`spec_sync`]: the settings' `domains` and the domain rows kept equal (and the conflict
 //!   check every new claim goes through).
-//! - [`certs`]: uploaded certificates (key sealed) and the instance's certificate reports.
+//! - [`certs`]: uploaded certificates (key sealed).
+//! - [`cert_reports`]: the instance's certificate reports, for domains and default hosts.
 //! - [`default_hosts`]: certificates for `<service>.<ingress domain>` when it has a wildcard.
 //!
 //! Viewing takes `cluster.view`; every change takes `services.manage` (Owner, Admin), like the
 //! rest of a service's settings.
 
+pub mod cert_reports;
 pub mod certs;
 pub mod default_hosts;
 pub mod names;
@@ -26,13 +28,14 @@ pub mod verify;
 use std::net::IpAddr;
 
 use proto::api::{
-    AddDomainRequest, AuditAction, CertificateStatus, DnsRecord, Domain, DomainCertificate,
-    DomainList, DomainStatus, UpdateDomainRequest,
+    AddDomainRequest, AuditAction, CertificateStatus, DefaultHost, DnsRecord, Domain,
+    DomainCertificate, DomainList, DomainStatus, UpdateDomainRequest,
 };
 use serde_json::json;
 
 use crate::events::{NewEvent, record};
 use crate::rbac::{ManageServices, ViewCluster};
+use crate::store::default_host_certs;
 use crate::store::domains::{self as sql, DomainRow};
 use crate::store::services::ServiceRow;
 use crate::{Actor, Base, DomainError, clock};
@@ -153,8 +156,20 @@ impl Base {
         let (svc, _) = self.service_for::<ViewCluster>(actor, service_id).await?;
         let rows = sql::of_service(self.store.pool(), &svc.id).await?;
         let to = self.pointers(&svc).await;
+        let default_host = match &to.default_host {
+            Some(host) => {
+                let stored = default_host_certs::of_service(self.store.pool(), &svc.id).await?;
+                Some(DefaultHost {
+                    name: host.clone(),
+                    wildcard: self.certified_default_host(&svc).await.is_some(),
+                    certificate: cert_reports::default_host_certificate(stored.as_ref(), host),
+                })
+            }
+            None => None,
+        };
         Ok(DomainList {
             domains: rows.iter().map(|r| view(r, &to)).collect(),
+            default_host,
         })
     }
 

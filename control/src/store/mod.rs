@@ -6,6 +6,7 @@
 //! version number, and [`Store::open`] runs the shared ones merged with its backend's.
 
 pub mod clusters;
+pub mod default_host_certs;
 pub mod deployments;
 pub mod domains;
 pub mod env;

@@ -107,6 +107,22 @@ pub struct Domain {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DomainList {
     pub domains: Vec<Domain>,
+    /// The service's default host, when its instance has a public ingress domain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_host: Option<DefaultHost>,
+}
+
+/// `<service>.<instance's ingress domain>`: routed to the service without being added or
+/// verified (the instance's operator owns the ingress domain).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DefaultHost {
+    pub name: String,
+    /// The ingress domain has a wildcard DNS record, so the instance gets a certificate for
+    /// this host. Without one no CA could reach it, and none is asked.
+    pub wildcard: bool,
+    /// What the instance reported of this host's certificate (`none` before any report).
+    pub certificate: DomainCertificate,
 }
 
 write_body! {

@@ -206,6 +206,23 @@ async fn https_domains_a_default_host_gets_a_certificate_when_the_ingress_domain
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!((status, body.as_str()), (200, "v1"));
+    // What dployrd reported shows on the service's Domains list, as a custom domain's would.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let shown = loop {
+        let list = d.gw.base.list_domains(&d.gw.owner, &svc).await.unwrap();
+        let host = list.default_host.expect("the default host is listed");
+        if host.certificate.status == proto::api::CertificateStatus::Issued {
+            break host;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the issued certificate was not reported: {host:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(shown.name, "shop.apps.example.net");
+    assert!(shown.wildcard);
+    assert!(shown.certificate.issuer.is_some(), "{shown:?}");
 
     let bare =
         d.gw.base

@@ -4,7 +4,7 @@
 //! nothing ever shows it again.
 
 use leptos::prelude::*;
-use proto::api::{CertificateStatus, Domain};
+use proto::api::{CertificateStatus, DomainCertificate};
 
 use crate::api::domains::UploadDomainCertificate;
 use crate::components::forms::{
@@ -93,8 +93,7 @@ fn PemField(
 }
 
 /// Which certificate serves the domain, or why none does.
-pub fn certificate_text(d: &Domain) -> String {
-    let c = &d.certificate;
+pub fn certificate_text(c: &DomainCertificate) -> String {
     let from = c
         .issuer
         .as_deref()

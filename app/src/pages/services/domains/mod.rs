@@ -1,4 +1,4 @@
-//! A service's Domains card: each custom domain with where it stands (pending with the reason,
+//! A service's Domains card: its default host (with its certificate), each custom domain with where it stands (pending with the reason,
 //! verified, its certificate issued and expiring in N days or failed with the CA's reason, or
 //! the team's uploaded one), whether HTTPS answers send HSTS, the DNS records to create
 //! (copyable), and for Admins and Owners Verify, the HSTS switch, Upload certificate
@@ -7,7 +7,7 @@
 mod certificate;
 
 use leptos::prelude::*;
-use proto::api::{DnsRecord, Domain, DomainList, DomainStatus};
+use proto::api::{CertificateStatus, DefaultHost, DnsRecord, Domain, DomainList, DomainStatus};
 
 use crate::api::domains::{
     AddDomain, RemoveDomain, SetDomainHsts, UploadDomainCertificate, VerifyDomain, get_domains,
@@ -98,9 +98,13 @@ fn DomainRows(
     may: Signal<bool>,
     service_id: String,
 ) -> impl IntoView {
+    let default_host = l.default_host.map(|h| view! { <DefaultHostRow h /> });
     if l.domains.is_empty() {
-        return view! { <p class="muted" id="domains-empty">"No custom domains yet."</p> }
-            .into_any();
+        return view! {
+            {default_host}
+            <p class="muted" id="domains-empty">"No custom domains yet."</p>
+        }
+        .into_any();
     }
     let rows = l
         .domains
@@ -110,7 +114,37 @@ fn DomainRows(
             view! { <DomainRow d acts may service_id=svc /> }
         })
         .collect_view();
-    view! { <ul class="domain-list" id="domains-list">{rows}</ul> }.into_any()
+    view! {
+        {default_host}
+        <ul class="domain-list" id="domains-list">{rows}</ul>
+    }
+    .into_any()
+}
+
+/// `<service>.<ingress domain>`: always routed, and certified when the ingress domain has a
+/// wildcard record; nothing to add, verify or remove.
+#[component]
+fn DefaultHostRow(h: DefaultHost) -> impl IntoView {
+    let cert = match (h.wildcard, h.certificate.status) {
+        (false, _) => {
+            let parent = h.name.split_once('.').map_or("", |(_, p)| p);
+            format!("HTTP only: *.{parent} has no DNS record, so no CA could reach this host")
+        }
+        (true, CertificateStatus::None) => "certificate not issued yet".into(),
+        (true, _) => certificate_text(&h.certificate),
+    };
+    let status = h.certificate.status.as_str();
+    let name = h.name.clone();
+    view! {
+        <div class="domain default-host" id="domains-default-host" data-domain=h.name
+            data-cert=status>
+            <div class="domain-head">
+                <span class="mono domain-name">{name}</span>
+                <span class="badge badge-verified">"default host"</span>
+                <span class="muted domain-cert">{cert}</span>
+            </div>
+        </div>
+    }
 }
 
 #[component]
@@ -168,7 +202,7 @@ fn DomainRow(d: Domain, acts: RowActions, may: Signal<bool>, service_id: String)
             <div class="domain-head">
                 <span class="mono domain-name">{d.name.clone()}</span>
                 <span class=format!("badge badge-{}", d.status.as_str())>{status_text(&d)}</span>
-                <span class="muted domain-cert">{certificate_text(&d)}</span>
+                <span class="muted domain-cert">{certificate_text(&d.certificate)}</span>
                 {move || (hsts && !may.get()).then(|| view! { <span class="muted">"HSTS on"</span> })}
                 {buttons}
             </div>
