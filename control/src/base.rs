@@ -36,6 +36,8 @@ pub struct BaseConfig {
     pub notify: crate::notify::NotifyLimits,
     /// OIDC issuers may be `http://127.0.0.1` (tests only: `DPLOYR_OIDC_HTTP_LOOPBACK`).
     pub oidc_http_loopback: bool,
+    /// This Base among the replicas on its database ([`crate::replicas`]).
+    pub replica: crate::replicas::ReplicaConfig,
 }
 
 /// Every time limit of the deploy path, in one place so a test server can shorten them.
@@ -103,6 +105,7 @@ impl BaseConfig {
             dns_server: None,
             notify: crate::notify::NotifyLimits::default(),
             oidc_http_loopback: false,
+            replica: crate::replicas::ReplicaConfig::default(),
         }
     }
 
@@ -153,6 +156,12 @@ pub struct Base {
     pub(crate) wildcards: Arc<crate::domains::default_hosts::Wildcards>,
     /// CI OIDC federation: the issuers' keys and the exchange's throttle.
     pub(crate) oidc: Arc<crate::oidc::Hub>,
+    /// The instances whose agents other live replicas hold ([`crate::replicas`]).
+    pub(crate) held_elsewhere: Arc<std::sync::RwLock<std::collections::HashSet<String>>>,
+    /// This replica's changes on their way to the others.
+    pub(crate) outbound: Arc<crate::replicas::fanout::Outbound>,
+    /// Whether this replica runs the background jobs.
+    pub(crate) leader: Arc<crate::replicas::leader::Leader>,
 }
 
 impl Base {
@@ -187,6 +196,9 @@ impl Base {
             instance_addrs: Arc::default(),
             domains_sent: Arc::default(),
             wildcards: Arc::default(),
+            held_elsewhere: Arc::default(),
+            outbound: Arc::default(),
+            leader: Arc::default(),
         }
     }
 

@@ -180,7 +180,7 @@ impl Base {
         let removals = instances.iter().map(|i| self.send_removals(&i.id));
         let _ = futures_util::future::join_all(removals).await;
         for i in &instances {
-            self.registry.disconnect(&i.id);
+            self.disconnect_everywhere(&i.id);
         }
         self.registry.changed();
         self.activity.changed();

@@ -332,7 +332,7 @@ impl Base {
                     "no result within the build limit plus {} minutes",
                     minutes(limits.slack)
                 ))
-            } else if !self.registry.is_online(&placed.instance_id) {
+            } else if !self.instance_online(&placed.instance_id) {
                 let since = placed.last_seen_at.unwrap_or(0).max(row.created_at);
                 (now - since > offline).then(|| {
                     format!(
@@ -362,8 +362,11 @@ impl Base {
         shutdown: impl std::future::Future<Output = ()>,
     ) {
         crate::periodic::every(every, shutdown, "retrying removals", || async {
-            // A failed sweep does not hold up the removals.
-            if let Err(e) = self.sweep().await {
+            // A failed sweep does not hold up the removals. The sweep runs on one replica;
+            // each replica retries the removals of the agents it holds.
+            if self.leads_jobs().await
+                && let Err(e) = self.sweep().await
+            {
                 tracing::warn!(error = %e, "sweeping deployments");
             }
             self.retry_removals().await

@@ -36,7 +36,7 @@ impl Base {
     pub(crate) fn instance_view(&self, r: &InstanceRow) -> Instance {
         let status = if r.cert_fingerprint.is_none() {
             InstanceStatus::Pending
-        } else if self.registry.is_online(&r.id) {
+        } else if self.instance_online(&r.id) {
             InstanceStatus::Online
         } else {
             InstanceStatus::Offline
@@ -241,7 +241,7 @@ impl Base {
         let event = may.event(actor, AuditAction::InstanceDelete, &row.id, details);
         commit_with(tx, event).await?;
         self.access_changed();
-        self.registry.disconnect(&row.id);
+        self.disconnect_everywhere(&row.id);
         self.registry.changed();
         Ok(())
     }

@@ -74,6 +74,7 @@ pub mod oidc;
 mod periodic;
 pub mod rbac;
 pub mod removals;
+pub mod replicas;
 pub mod revocation;
 pub mod scrape;
 pub mod secrets;

@@ -194,8 +194,11 @@ impl Base {
         every: Duration,
         shutdown: impl std::future::Future<Output = ()>,
     ) {
-        crate::periodic::every(every, shutdown, "rolling up metrics", || {
-            self.roll_up_metrics()
+        crate::periodic::every(every, shutdown, "rolling up metrics", || async {
+            if !self.leads_jobs().await {
+                return Ok(());
+            }
+            self.roll_up_metrics().await
         })
         .await;
     }

@@ -68,7 +68,7 @@ impl Base {
             .await?
             .into_iter()
             .map(|i| ScrapedInstance {
-                connected: self.registry.is_online(&i.id),
+                connected: self.instance_online(&i.id),
                 id: i.id,
                 name: i.name,
             })

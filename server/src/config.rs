@@ -93,6 +93,14 @@ pub struct Config {
     /// each failure (6 tries in all).
     #[arg(long, env = "DPLOYR_NOTIFY_RETRY_MS", default_value_t = 10_000)]
     pub notify_retry_ms: u64,
+    /// This Base's name among the replicas on one PostgreSQL database (default: random per
+    /// start); see docs/scale-out.md.
+    #[arg(long, env = "DPLOYR_REPLICA_ID")]
+    pub replica_id: Option<String>,
+    /// How long a replica that stopped renewing its lease still counts as holding its agents,
+    /// in seconds.
+    #[arg(long, env = "DPLOYR_REPLICA_LEASE_SECS", default_value_t = 15)]
+    pub replica_lease_secs: u64,
     /// Tests only: trust OIDC issuers at `http://127.0.0.1` (a test's own issuer); real
     /// issuers are `https://` only.
     #[arg(long, env = "DPLOYR_OIDC_HTTP_LOOPBACK", hide = true)]
@@ -166,6 +174,8 @@ impl Config {
             dns_server: None,
             offline_grace_secs: 30,
             notify_retry_ms: 10_000,
+            replica_id: None,
+            replica_lease_secs: 15,
             oidc_http_loopback: false,
             tls: crate::tls::TlsArgs::default(),
             task: None,
@@ -187,6 +197,18 @@ impl Config {
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
             .context("opening the database")
+    }
+
+    /// The SQLite database file this Base uses, if it uses one.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let url = match &self.database_url {
+            Some(u) => u.clone(),
+            None => Store::sqlite_url(&self.data_dir),
+        };
+        let rest = url.strip_prefix("sqlite:")?;
+        let path = rest.strip_prefix("//").unwrap_or(rest);
+        let path = path.split('?').next().unwrap_or(path);
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
     }
 
     /// The master keys the operator holds (none: Base keeps `master.key` in the data dir).

@@ -14,6 +14,7 @@
 //! - [`install`]: `/install.sh` and `/download/dployrd` for new servers.
 //! - [`local_agent`]: the dployrd Base runs beside itself with `--local-agent`.
 //! - [`tasks`]: maintenance tasks such as `rotate-key`.
+//! - [`single_replica`]: the lock that keeps a second Base off one SQLite database.
 //! - [`site`]: the embedded WASM/JS/CSS bundle and the Leptos routes.
 
 // The dashboard's view types are deeply nested; monomorphising them here needs more query depth.
@@ -27,6 +28,7 @@ pub mod middleware;
 pub mod prometheus;
 pub mod proxy;
 pub mod rest;
+pub mod single_replica;
 pub mod site;
 pub mod state;
 pub mod tasks;
@@ -100,6 +102,28 @@ pub async fn run(
     tokio::spawn(async move {
         shutdown.await;
         let _ = stop_tx.send(true);
+    });
+    // Among the replicas before any agent connects (their connections are recorded there).
+    state
+        .base
+        .join_replicas()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("joining the replicas")?;
+    let (base, mut lease_stop) = (state.base.clone(), stop_rx.clone());
+    tokio::spawn(async move {
+        base.run_replica_lease(async move {
+            let _ = lease_stop.wait_for(|stop| *stop).await;
+        })
+        .await
+    });
+    // On PostgreSQL: this replica's changes to the others, and theirs to its live views.
+    let (base, mut fanout_stop) = (state.base.clone(), stop_rx.clone());
+    tokio::spawn(async move {
+        base.run_fanout(async move {
+            let _ = fanout_stop.wait_for(|stop| *stop).await;
+        })
+        .await
     });
     let tls = control::gateway::tls::server_config(&state.gateway_identity)
         .context("gateway TLS config")?;

@@ -26,6 +26,8 @@ pub struct ServerState {
     pub gateway_identity: control::gateway::tls::Identity,
     /// Base's own request counts, for `GET /metrics`.
     pub http_counts: std::sync::Arc<crate::http_counts::HttpCounts>,
+    /// On SQLite: the lock that keeps a second Base off the same database file.
+    pub sqlite_lock: Option<std::sync::Arc<std::fs::File>>,
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -40,6 +42,11 @@ impl ServerState {
         addr: SocketAddr,
         gateway_addr: SocketAddr,
     ) -> anyhow::Result<ServerState> {
+        // Before the database is touched: a second Base on the same SQLite file stops here.
+        let sqlite_lock = match config.sqlite_file() {
+            Some(db) => Some(std::sync::Arc::new(crate::single_replica::lock(&db)?)),
+            None => None,
+        };
         let store = config.open_store().await?;
         let public_url = match &config.public_url {
             Some(u) => u.clone(),
@@ -70,6 +77,10 @@ impl ServerState {
         base_config.oidc_http_loopback = config.oidc_http_loopback;
         base_config.notify.offline_grace = Duration::from_secs(config.offline_grace_secs);
         base_config.notify.retry_base = Duration::from_millis(config.notify_retry_ms);
+        if let Some(id) = &config.replica_id {
+            base_config.replica.id = id.clone();
+        }
+        base_config.replica.lease = Duration::from_secs(config.replica_lease_secs.max(3));
         base_config.gateway = GatewayInfo {
             url: config
                 .gateway_url
@@ -106,6 +117,7 @@ impl ServerState {
             agent_bin,
             cli_bin: config.cli_bin(),
             http_counts: Default::default(),
+            sqlite_lock,
         })
     }
 }

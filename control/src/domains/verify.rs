@@ -194,7 +194,11 @@ impl Base {
         stop: impl std::future::Future<Output = ()>,
     ) {
         crate::periodic::every(every, stop, "checking pending domains", || async {
+            // Each replica keeps its own wildcard answers; one checks the pending domains.
             self.recheck_wildcards().await;
+            if !self.leads_jobs().await {
+                return Ok(());
+            }
             self.check_pending_domains().await.map(drop)
         })
         .await;

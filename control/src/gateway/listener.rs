@@ -199,6 +199,11 @@ async fn connection(
                 mux.close();
                 return Err(ConnError::Killed);
             }
+            // Recorded for the other replicas (a retired instance has no row to record on).
+            let claimed = match retired {
+                false => base.claim_connection(&instance_id).await,
+                true => None,
+            };
             tracing::info!(%version, "agent online");
             base.note_instance_address(&instance_id, peer.ip());
             // Reconcile what the agent reports and deliver what it has not accepted; this sends
@@ -217,6 +222,9 @@ async fn connection(
                 session(&base, &instance_id, tunnel, kill, &mut reg.commands, status).await;
             settle.abort();
             base.registry().unregister(&reg);
+            if let Some(epoch) = claimed {
+                base.release_connection(&instance_id, epoch).await;
+            }
             let _ = base.instance_seen(&instance_id, &version, &host).await;
             mux.close();
             result

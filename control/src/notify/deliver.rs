@@ -202,8 +202,11 @@ impl Base {
     pub async fn run_notifications(&self, shutdown: impl std::future::Future<Output = ()>) {
         let every = self.config.notify.every;
         crate::periodic::every(every, shutdown, "notifications", || async {
-            // A failed watch does not hold up deliveries.
-            if let Err(e) = self.watch_incidents().await {
+            // A failed watch does not hold up deliveries. The watch runs on one replica;
+            // every replica delivers (each claims its rows in the outbox).
+            if self.leads_jobs().await
+                && let Err(e) = self.watch_incidents().await
+            {
                 tracing::warn!(error = %e, "watching for incidents");
             }
             self.deliver_due().await.map(drop)

@@ -37,7 +37,7 @@ impl Base {
         let grace = ms(self.config.notify.offline_grace);
         let offline = sql::open_incidents(self.store.pool(), "instance.offline").await?;
         for ins in sql::enrolled_instances(self.store.pool()).await? {
-            let online = self.registry.is_online(&ins.id);
+            let online = self.instance_online(&ins.id);
             let away_for = {
                 let mut away = self.notify.away_since.lock().expect("away_since lock");
                 if online {

@@ -23,6 +23,7 @@ pub mod oidc;
 pub mod outbox;
 pub mod query;
 pub mod removals;
+pub mod replicas;
 pub mod scrape;
 pub mod services;
 pub mod sessions;
@@ -83,6 +84,9 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The database's URL, kept on PostgreSQL for the connections that are not the pool's
+    /// (`LISTEN`, the jobs' advisory lock: [`crate::replicas`]).
+    postgres_url: Option<std::sync::Arc<str>>,
 }
 
 impl Store {
@@ -119,7 +123,12 @@ impl Store {
             .connect_with(opts)
             .await?;
         migrator(backend).await?.run(&pool).await?;
-        Ok(Store { pool, backend })
+        let postgres_url = (backend == Backend::Postgres).then(|| url.into());
+        Ok(Store {
+            pool,
+            backend,
+            postgres_url,
+        })
     }
 
     /// The default database: a SQLite file in the data directory.
@@ -133,6 +142,11 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The URL of a PostgreSQL database; `None` on SQLite.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.postgres_url.as_deref()
     }
 
     /// A write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a

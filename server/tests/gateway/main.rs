@@ -28,6 +28,7 @@ mod prometheus;
 mod python_apps;
 mod refusals;
 mod removals;
+mod replicas;
 mod repo_limits;
 mod restart;
 mod revocation;

@@ -1,0 +1,191 @@
+//! Changes fanned out between replicas through PostgreSQL's `LISTEN`/`NOTIFY`: a live view on
+//! one replica must move when an agent connects to another, a revoked session must lose its
+//! streams wherever they run, and a deleted instance's agent must be dropped by whichever
+//! replica holds it. Each replica sends its own changes on [`CHANNEL`] as `<replica> <change>`
+//! and applies the others'. A notification is only a wake-up: what it points at is read from
+//! the database, so one lost while a listener reconnects costs a refresh at the next lease
+//! renewal, never state. On SQLite (one replica) nothing is sent.
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use sqlx::postgres::PgListener;
+use tokio::sync::mpsc;
+
+use crate::Base;
+
+/// The notification channel all replicas listen on.
+pub const CHANNEL: &str = "dployr_changes";
+
+/// What changed on a replica.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Instances (online, offline, added, removed): live instance views re-read.
+    Instances,
+    /// Services and deployments: live service views re-read.
+    Activity,
+    /// Something that can take access away: open streams re-authorize.
+    Access,
+    /// The instance was deleted or revoked: whoever holds its agent drops it.
+    Disconnect(String),
+}
+
+impl Change {
+    fn payload(&self) -> String {
+        match self {
+            Change::Instances => "instances".into(),
+            Change::Activity => "activity".into(),
+            Change::Access => "access".into(),
+            Change::Disconnect(id) => format!("disconnect {id}"),
+        }
+    }
+
+    fn parse(text: &str) -> Option<Change> {
+        Some(match text {
+            "instances" => Change::Instances,
+            "activity" => Change::Activity,
+            "access" => Change::Access,
+            other => Change::Disconnect(other.strip_prefix("disconnect ")?.to_string()),
+        })
+    }
+}
+
+/// Where a replica's changes go to be sent: set once [`Base::run_fanout`] listens.
+#[derive(Debug, Default)]
+pub struct Outbound(OnceLock<mpsc::UnboundedSender<Change>>);
+
+impl Outbound {
+    pub(crate) fn send(&self, change: Change) {
+        if let Some(tx) = self.0.get() {
+            let _ = tx.send(change);
+        }
+    }
+}
+
+impl Base {
+    /// Tells the other replicas about `change` (nothing on SQLite).
+    pub(crate) fn fanout(&self, change: Change) {
+        self.outbound.send(change);
+    }
+
+    /// Drops the instance's agent connection, on whichever replica holds it.
+    pub(crate) fn disconnect_everywhere(&self, instance_id: &str) {
+        self.registry.disconnect(instance_id);
+        self.fanout(Change::Disconnect(instance_id.to_string()));
+    }
+
+    /// On PostgreSQL: sends this replica's changes and applies the other replicas' until
+    /// `shutdown`. Returns at once on SQLite.
+    pub async fn run_fanout(&self, shutdown: impl Future<Output = ()>) {
+        let Some(url) = self.store.postgres_url() else {
+            return;
+        };
+        tokio::pin!(shutdown);
+        let mut listener = loop {
+            match listen(url).await {
+                Ok(l) => break l,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for other replicas' changes; retrying");
+                    tokio::select! {
+                        _ = &mut shutdown => return,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        };
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        if self.outbound.0.set(tx.clone()).is_err() {
+            tracing::warn!("the fan-out runs once per Base");
+            return;
+        }
+        self.activity.relay_to(tx.clone(), Change::Activity);
+        self.access.relay_to(tx.clone(), Change::Access);
+        self.registry.relay_to(tx, Change::Instances);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => return,
+                Some(first) = rx.recv() => {
+                    // What piled up meanwhile goes in the same breath, once each.
+                    let mut batch = vec![first];
+                    while let Ok(more) = rx.try_recv() {
+                        if !batch.contains(&more) {
+                            batch.push(more);
+                        }
+                    }
+                    for change in batch {
+                        self.notify_others(&change).await;
+                    }
+                }
+                received = listener.recv() => match received {
+                    Ok(n) => self.apply_remote(n.payload()).await,
+                    // PgListener reconnects on the next recv; what was missed meanwhile is
+                    // read again at the next lease renewal.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "listening for other replicas' changes");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                },
+            }
+        }
+    }
+
+    async fn notify_others(&self, change: &Change) {
+        let payload = format!("{} {}", self.replica_id(), change.payload());
+        let sent = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(payload)
+            .execute(self.store.pool())
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, ?change, "change not fanned out");
+        }
+    }
+
+    async fn apply_remote(&self, payload: &str) {
+        let Some((from, what)) = payload.split_once(' ') else {
+            return;
+        };
+        if from == self.replica_id() {
+            return;
+        }
+        match Change::parse(what) {
+            Some(Change::Instances) => {
+                if let Err(e) = self.refresh_held_elsewhere().await {
+                    tracing::warn!(error = %e, "reading who holds connections");
+                }
+                self.registry.changed_here();
+            }
+            Some(Change::Activity) => self.activity.changed_here(),
+            Some(Change::Access) => self.access.changed_here(),
+            Some(Change::Disconnect(id)) => {
+                self.registry.disconnect(&id);
+            }
+            None => tracing::debug!(payload, "unknown change from another replica"),
+        }
+    }
+}
+
+async fn listen(url: &str) -> sqlx::Result<PgListener> {
+    let mut listener = PgListener::connect(url).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_read_back_as_sent() {
+        for c in [
+            Change::Instances,
+            Change::Activity,
+            Change::Access,
+            Change::Disconnect("ins_01abc".into()),
+        ] {
+            assert_eq!(Change::parse(&c.payload()), Some(c));
+        }
+        assert_eq!(Change::parse("nonsense"), None);
+    }
+}

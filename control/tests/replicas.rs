@@ -1,0 +1,144 @@
+//! Base replicas on one PostgreSQL (issue 20), each a real `Base` with its own replica id on
+//! the same database: an agent held by one replica is online on the others until that replica's
+//! lease runs out; a reconnect's higher epoch survives the old holder's late release; one
+//! replica at a time runs the background jobs, and another takes over when it dies; a change
+//! on one replica wakes the live views of another through NOTIFY. On SQLite, one replica: the
+//! registry alone answers.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Kind, TestDb, owner_with_service};
+use control::clock::Clock;
+use control::{Base, BaseConfig};
+
+fn replica(db: &TestDb, id: &str, clock: &Clock) -> Base {
+    let mut cfg = BaseConfig::new("http://127.0.0.1:8080".parse().unwrap());
+    cfg.replica.id = id.into();
+    cfg.replica.lease = Duration::from_secs(15);
+    Base::new(db.store.clone(), cfg).with_clock(clock.clone())
+}
+
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within 15 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_held_by_one_replica_is_online_on_the_others_until_its_lease_runs_out() {
+    let db = TestDb::new(Kind::Postgres).await;
+    let clock = Clock::manual(1_900_000_000_000);
+    let (a, b) = (replica(&db, "a", &clock), replica(&db, "b", &clock));
+    a.join_replicas().await.unwrap();
+    b.join_replicas().await.unwrap();
+    let (ana, svc) = owner_with_service(&a).await;
+    let instance = a.get_service(&ana, &svc).await.unwrap().instance_id;
+    assert!(!a.instance_online(&instance));
+
+    let first = b.claim_connection(&instance).await.unwrap();
+    a.refresh_held_elsewhere().await.unwrap();
+    assert!(a.instance_online(&instance), "held by b, online on a");
+
+    // The agent reconnects to a; b notices its old connection end only afterwards.
+    let second = a.claim_connection(&instance).await.unwrap();
+    assert_eq!(second, first + 1);
+    b.release_connection(&instance, first).await;
+    b.refresh_held_elsewhere().await.unwrap();
+    assert!(
+        b.instance_online(&instance),
+        "b's late release did not remove a's newer connection"
+    );
+
+    // a stops renewing its lease (killed): once it runs out, its agents are offline on b.
+    clock.advance(Duration::from_secs(10));
+    b.join_replicas().await.unwrap();
+    b.refresh_held_elsewhere().await.unwrap();
+    assert!(b.instance_online(&instance), "a's lease still runs");
+    clock.advance(Duration::from_secs(6));
+    b.refresh_held_elsewhere().await.unwrap();
+    assert!(!b.instance_online(&instance), "a's lease ran out");
+    assert_eq!(b.live_replicas().await.unwrap(), ["b"]);
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_replica_runs_the_jobs_and_another_takes_over_when_it_dies() {
+    let db = TestDb::new(Kind::Postgres).await;
+    let clock = Clock::system();
+    let (a, b) = (replica(&db, "a", &clock), replica(&db, "b", &clock));
+    assert!(a.leads_jobs().await);
+    assert!(!b.leads_jobs().await, "a holds the jobs' lock");
+    assert!(a.leads_jobs().await, "and keeps it");
+    assert!(!b.leads_jobs().await);
+    // a's process ends: its session, and the lock with it.
+    drop(a);
+    eventually("b leads once a is gone", async || b.leads_jobs().await).await;
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_on_one_replica_wakes_live_views_on_another() {
+    let db = TestDb::new(Kind::Postgres).await;
+    let clock = Clock::system();
+    let (a, b) = (replica(&db, "a", &clock), replica(&db, "b", &clock));
+    a.join_replicas().await.unwrap();
+    b.join_replicas().await.unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    for r in [a.clone(), b.clone()] {
+        let mut stopped = stopped.clone();
+        tokio::spawn(async move {
+            r.run_fanout(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+        });
+    }
+    let mut services_on_b = b.subscribe_activity();
+    let mut instances_on_b = b.registry().subscribe();
+    services_on_b.mark_unchanged();
+    instances_on_b.mark_unchanged();
+    // Both listen before anything is sent (a notification to nobody is not kept).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // A service made through a.
+    let (ana, svc) = owner_with_service(&a).await;
+    tokio::time::timeout(Duration::from_secs(10), services_on_b.changed())
+        .await
+        .expect("b's service views woke")
+        .unwrap();
+    // An agent connecting to a: b's instance views wake, and b shows it online.
+    let instance = a.get_service(&ana, &svc).await.unwrap().instance_id;
+    a.claim_connection(&instance).await.unwrap();
+    eventually("b sees the agent a holds", async || {
+        b.instance_online(&instance)
+    })
+    .await;
+    assert!(instances_on_b.has_changed().unwrap());
+    let _ = stop.send(true);
+    db.finish().await;
+}
+
+/// On SQLite there is one replica: online is what its registry holds, and it runs the jobs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sqlite_the_one_replica_answers_alone() {
+    let db = TestDb::new(Kind::Sqlite).await;
+    let a = replica(&db, "a", &Clock::system());
+    a.join_replicas().await.unwrap();
+    let (ana, svc) = owner_with_service(&a).await;
+    let instance = a.get_service(&ana, &svc).await.unwrap().instance_id;
+    a.claim_connection(&instance).await.unwrap();
+    a.refresh_held_elsewhere().await.unwrap();
+    assert!(
+        !a.instance_online(&instance),
+        "only a live connection counts here"
+    );
+    assert!(a.leads_jobs().await);
+    db.finish().await;
+}
