@@ -187,7 +187,6 @@ impl Base {
                 deployment_id: row.id.clone().into(),
             };
             if let Ok(Outcome::Err { kind, message }) = self
-                .registry
                 .send_command(&svc.instance_id, cancel, self.limits().command_timeout)
                 .await
             {

@@ -92,7 +92,6 @@ impl Base {
                 secrets,
             };
             let sent = self
-                .registry
                 .send_command(
                     instance_id,
                     Command::Deploy(Box::new(order)),
@@ -201,7 +200,7 @@ impl Base {
             tokio::spawn(async move {
                 let timeout = base.limits().command_timeout;
                 for cancel in cancels {
-                    let _ = base.registry.send_command(&instance, cancel, timeout).await;
+                    let _ = base.send_command(&instance, cancel, timeout).await;
                 }
             });
         }

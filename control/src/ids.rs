@@ -24,6 +24,8 @@ pub const DEPLOYMENT: &str = "dep";
 pub const TOKEN: &str = "tok";
 pub const INVITE: &str = "inv";
 pub const DOMAIN: &str = "dom";
+/// A command forwarded to the replica holding its agent (`agent_commands`).
+pub const COMMAND: &str = "cmd";
 pub const CHANNEL: &str = "nch";
 pub const NOTIFICATION: &str = "ntf";
 pub const ATTEMPT: &str = "nta";

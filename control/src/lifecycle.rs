@@ -20,7 +20,7 @@ impl Base {
     /// error.
     async fn carry_out(&self, instance_id: &str, command: Command) -> Result<(), DomainError> {
         let timeout = self.limits().action_timeout;
-        self.registry.run(instance_id, command, timeout).await
+        self.run_command(instance_id, command, timeout).await
     }
 
     /// Switches the service back to the release of `deployment_id`, which must be one it

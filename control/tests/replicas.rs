@@ -2,8 +2,9 @@
 //! the same database: an agent held by one replica is online on the others until that replica's
 //! lease runs out; a reconnect's higher epoch survives the old holder's late release; one
 //! replica at a time runs the background jobs, and another takes over when it dies; a change
-//! on one replica wakes the live views of another through NOTIFY. On SQLite, one replica: the
-//! registry alone answers.
+//! on one replica wakes the live views of another through NOTIFY; a command decided on one
+//! replica reaches the agent another holds, once, and its outcome comes back. On SQLite, one
+//! replica: the registry alone answers.
 
 mod common;
 
@@ -90,16 +91,7 @@ async fn a_change_on_one_replica_wakes_live_views_on_another() {
     let (a, b) = (replica(&db, "a", &clock), replica(&db, "b", &clock));
     a.join_replicas().await.unwrap();
     b.join_replicas().await.unwrap();
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    for r in [a.clone(), b.clone()] {
-        let mut stopped = stopped.clone();
-        tokio::spawn(async move {
-            r.run_fanout(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            })
-            .await
-        });
-    }
+    let stop = fan_out(&[&a, &b]);
     let mut services_on_b = b.subscribe_activity();
     let mut instances_on_b = b.registry().subscribe();
     services_on_b.mark_unchanged();
@@ -140,5 +132,81 @@ async fn on_sqlite_the_one_replica_answers_alone() {
         "only a live connection counts here"
     );
     assert!(a.leads_jobs().await);
+    db.finish().await;
+}
+
+/// Both replicas fanning changes out (and taking forwarded commands) until the sender drops.
+fn fan_out(replicas: &[&Base]) -> tokio::sync::watch::Sender<bool> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    for r in replicas {
+        let (r, mut stopped) = ((*r).clone(), stopped.clone());
+        tokio::spawn(async move {
+            r.run_fanout(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+        });
+    }
+    stop
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_decided_on_one_replica_reaches_the_agent_another_holds_once() {
+    use proto::wire::{Command, Mux, Outcome, Side};
+    use std::sync::{Arc, Mutex};
+
+    let db = TestDb::new(Kind::Postgres).await;
+    let clock = Clock::system();
+    let (a, b) = (replica(&db, "a", &clock), replica(&db, "b", &clock));
+    a.join_replicas().await.unwrap();
+    b.join_replicas().await.unwrap();
+    let _stop = fan_out(&[&a, &b]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (ana, svc) = owner_with_service(&a).await;
+    let instance = a.get_service(&ana, &svc).await.unwrap().instance_id;
+
+    // b holds the agent: a connection whose session answers every command and counts them.
+    let silent = futures_util::stream::pending::<Result<Vec<u8>, std::convert::Infallible>>();
+    let mux = Mux::new(futures_util::sink::drain(), silent, Side::Base).0;
+    let mut reg = b.registry().register(&instance, mux);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let counted = seen.clone();
+    tokio::spawn(async move {
+        while let Some(p) = reg.commands.recv().await {
+            counted.lock().unwrap().push(p.command.clone());
+            let _ = p.reply.send(Outcome::Ok);
+        }
+    });
+    let epoch = b.claim_connection(&instance).await.unwrap();
+    eventually("a sees the agent b holds", async || {
+        a.instance_online(&instance)
+    })
+    .await;
+
+    let answered = a
+        .send_command(&instance, Command::Ping, Duration::from_secs(10))
+        .await;
+    assert_eq!(answered, Ok(Outcome::Ok));
+    a.run_command(&instance, Command::Ping, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        2,
+        "each command reached the agent once"
+    );
+
+    // Held nowhere: offline at once, nothing written for anyone.
+    b.registry().disconnect(&instance);
+    b.release_connection(&instance, epoch).await;
+    eventually("a sees it offline", async || !a.instance_online(&instance)).await;
+    let offline = a
+        .send_command(&instance, Command::Ping, Duration::from_secs(10))
+        .await;
+    assert_eq!(
+        offline,
+        Err(control::gateway::registry::CommandError::Offline)
+    );
+    assert_eq!(seen.lock().unwrap().len(), 2);
     db.finish().await;
 }

@@ -234,7 +234,6 @@ impl Base {
                 key_pem,
             };
             let sent = self
-                .registry
                 .send_command(
                     instance_id,
                     Command::InstallCertificate(cert),

@@ -78,7 +78,6 @@ impl Base {
             hsts: verified.iter().any(|r| r.hsts != 0),
         };
         let sent = self
-            .registry
             .send_command(
                 &svc.instance_id,
                 Command::Domains(domains.clone()),

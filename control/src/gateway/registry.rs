@@ -10,8 +10,10 @@
 //! the caller gets [`CommandError::ConnectionLost`] and decides whether to retry. Deploy orders
 //! survive reconnects because they are stored: an order not accepted yet is sent again on the
 //! next `Hello`, under a new id, and dployrd runs a deployment id once. Lifecycle commands are not
-//! sent again. [`Registry::run`] is how the rest of Base turns an agent's answer into its own
-//! errors, in one place.
+//! sent again. [`done`] is how the rest of Base turns an agent's answer into its own errors, in
+//! one place. The rest of Base sends through [`crate::Base::send_command`], which comes here
+//! for an agent this replica holds and goes through the database for one another replica holds
+//! ([`crate::replicas::commands`]).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -57,6 +59,15 @@ pub fn refused(kind: CommandErrorKind, message: String) -> DomainError {
         CommandErrorKind::NotFound | CommandErrorKind::Conflict | CommandErrorKind::Failed => {
             DomainError::Conflict(message)
         }
+    }
+}
+
+/// A command's result as Base's: `Ok` for the agent's `Ok`, else its refusal or why no answer
+/// came, as a [`DomainError`].
+pub fn done(result: Result<Outcome, CommandError>) -> Result<(), DomainError> {
+    match result? {
+        Outcome::Ok => Ok(()),
+        Outcome::Err { kind, message } => Err(refused(kind, message)),
     }
 }
 
@@ -194,20 +205,6 @@ impl Registry {
         .map_err(|_| CommandError::Timeout(timeout))?
     }
 
-    /// [`Registry::send_command`], with a refusal or no answer as a [`DomainError`]: for the
-    /// commands a person asked for and waits on.
-    pub async fn run(
-        &self,
-        instance_id: &str,
-        command: Command,
-        timeout: Duration,
-    ) -> Result<(), DomainError> {
-        match self.send_command(instance_id, command, timeout).await? {
-            Outcome::Ok => Ok(()),
-            Outcome::Err { kind, message } => Err(refused(kind, message)),
-        }
-    }
-
     /// Opens a stream for `purpose` to the instance's agent. Data may be sent at once (see
     /// [`Mux::open`]); the agent resets the stream if it cannot serve it.
     pub fn open_stream(
@@ -243,8 +240,8 @@ impl Registry {
 
     pub(crate) fn relay_to(
         &self,
-        tx: mpsc::UnboundedSender<crate::replicas::fanout::Change>,
-        change: crate::replicas::fanout::Change,
+        tx: mpsc::UnboundedSender<crate::changes::Change>,
+        change: crate::changes::Change,
     ) {
         self.changes.relay_to(tx, change);
     }

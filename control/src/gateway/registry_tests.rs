@@ -61,14 +61,14 @@ async fn commands_reach_the_live_connection_and_return_its_outcome() {
 }
 
 #[tokio::test]
-async fn run_turns_a_refusal_into_a_domain_error_by_its_kind() {
+async fn done_turns_a_refusal_into_a_domain_error_by_its_kind() {
     let r = Registry::default();
     let gone = Outcome::err(
         CommandErrorKind::NotFound,
         "release dep_1 is no longer kept",
     );
     fake_session(r.register("ins_1", mux()), Some(gone));
-    let got = r.run("ins_1", Command::Ping, Duration::from_secs(5)).await;
+    let got = done(ping(&r).await);
     assert!(
         matches!(&got, Err(DomainError::Conflict(m)) if m == "release dep_1 is no longer kept"),
         "{got:?}"
@@ -78,7 +78,10 @@ async fn run_turns_a_refusal_into_a_domain_error_by_its_kind() {
         matches!(invalid, DomainError::Invalid { .. }),
         "{invalid:?}"
     );
-    let offline = r.run("ins_2", Command::Ping, Duration::from_secs(5)).await;
+    let offline = done(
+        r.send_command("ins_2", Command::Ping, Duration::from_secs(5))
+            .await,
+    );
     assert!(
         matches!(&offline, Err(DomainError::Conflict(m)) if m.contains("offline")),
         "{offline:?}"

@@ -14,42 +14,10 @@ use sqlx::postgres::PgListener;
 use tokio::sync::mpsc;
 
 use crate::Base;
+use crate::changes::Change;
 
 /// The notification channel all replicas listen on.
 pub const CHANNEL: &str = "dployr_changes";
-
-/// What changed on a replica.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    /// Instances (online, offline, added, removed): live instance views re-read.
-    Instances,
-    /// Services and deployments: live service views re-read.
-    Activity,
-    /// Something that can take access away: open streams re-authorize.
-    Access,
-    /// The instance was deleted or revoked: whoever holds its agent drops it.
-    Disconnect(String),
-}
-
-impl Change {
-    fn payload(&self) -> String {
-        match self {
-            Change::Instances => "instances".into(),
-            Change::Activity => "activity".into(),
-            Change::Access => "access".into(),
-            Change::Disconnect(id) => format!("disconnect {id}"),
-        }
-    }
-
-    fn parse(text: &str) -> Option<Change> {
-        Some(match text {
-            "instances" => Change::Instances,
-            "activity" => Change::Activity,
-            "access" => Change::Access,
-            other => Change::Disconnect(other.strip_prefix("disconnect ")?.to_string()),
-        })
-    }
-}
 
 /// Where a replica's changes go to be sent: set once [`Base::run_fanout`] listens.
 #[derive(Debug, Default)]
@@ -102,9 +70,12 @@ impl Base {
         self.activity.relay_to(tx.clone(), Change::Activity);
         self.access.relay_to(tx.clone(), Change::Access);
         self.registry.relay_to(tx, Change::Instances);
+        // Commands whose notification this replica missed are found here.
+        let mut poll = tokio::time::interval(super::commands::WAITING_POLL);
         loop {
             tokio::select! {
                 _ = &mut shutdown => return,
+                _ = poll.tick() => self.take_commands().await,
                 Some(first) = rx.recv() => {
                     // What piled up meanwhile goes in the same breath, once each.
                     let mut batch = vec![first];
@@ -127,6 +98,12 @@ impl Base {
                     }
                 },
             }
+        }
+    }
+
+    async fn take_commands(&self) {
+        if let Err(e) = self.take_waiting_commands().await {
+            tracing::warn!(error = %e, "taking commands for this replica's agents");
         }
     }
 
@@ -161,6 +138,11 @@ impl Base {
             Some(Change::Disconnect(id)) => {
                 self.registry.disconnect(&id);
             }
+            Some(Change::Command(id)) => {
+                if self.registry.is_online(&id) {
+                    self.take_commands().await;
+                }
+            }
             None => tracing::debug!(payload, "unknown change from another replica"),
         }
     }
@@ -170,22 +152,4 @@ async fn listen(url: &str) -> sqlx::Result<PgListener> {
     let mut listener = PgListener::connect(url).await?;
     listener.listen(CHANNEL).await?;
     Ok(listener)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn changes_read_back_as_sent() {
-        for c in [
-            Change::Instances,
-            Change::Activity,
-            Change::Access,
-            Change::Disconnect("ins_01abc".into()),
-        ] {
-            assert_eq!(Change::parse(&c.payload()), Some(c));
-        }
-        assert_eq!(Change::parse("nonsense"), None);
-    }
 }

@@ -12,10 +12,12 @@
 //! On SQLite there is one replica (the server refuses a second on the same file), so the
 //! registry alone answers and none of this reaches past it.
 //!
+//! - [`commands`]: commands for an agent another replica holds, through `agent_commands`.
 //! - [`fanout`]: changes (live views, revocations, a deleted instance's disconnect) fanned out
 //!   to the other replicas through `NOTIFY`.
 //! - [`leader`]: background jobs run on one replica at a time (an advisory lock).
 
+pub mod commands;
 pub mod fanout;
 pub mod leader;
 
@@ -96,7 +98,7 @@ impl Base {
         let now = self.clock.now_ms();
         match sql::claim(self.store.pool(), instance_id, self.replica_id(), now).await {
             Ok(epoch) => {
-                self.fanout(fanout::Change::Instances);
+                self.fanout(crate::changes::Change::Instances);
                 Some(epoch)
             }
             Err(e) => {
@@ -109,7 +111,7 @@ impl Base {
     /// Records that the connection of `epoch` ended, unless a newer one replaced it.
     pub async fn release_connection(&self, instance_id: &str, epoch: i64) {
         match sql::release(self.store.pool(), instance_id, epoch).await {
-            Ok(true) => self.fanout(fanout::Change::Instances),
+            Ok(true) => self.fanout(crate::changes::Change::Instances),
             Ok(false) => {}
             Err(e) => {
                 tracing::warn!(instance.id = %instance_id, error = %e, "connection end not recorded")

@@ -5,6 +5,7 @@
 //! existing table): those sit in `migrations/sqlite` and `migrations/postgres` under the same
 //! version number, and [`Store::open`] runs the shared ones merged with its backend's.
 
+pub mod agent_commands;
 pub mod clusters;
 pub mod default_host_certs;
 pub mod deployments;

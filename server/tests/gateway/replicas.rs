@@ -1,6 +1,7 @@
 //! Two real `dployr-server` replicas on one PostgreSQL database (issue 20): an agent connected
 //! to replica B shows online on replica A's API (and on B's, with the same session: sessions
-//! live in the database); B is SIGKILLed and A shows the agent offline once B's lease runs out.
+//! live in the database); a deploy asked of A reaches the agent on B and goes live (the app
+//! answers); B is SIGKILLed and A shows the agent offline once B's lease runs out.
 //! A second `dployr-server` on a SQLite database already in use stops with a clear error.
 
 use std::path::Path;
@@ -12,7 +13,7 @@ use sqlx::Connection;
 
 use crate::support::Fetch;
 use crate::{Invite, RunningAgent, eventually};
-use testkit::free_port;
+use testkit::{Repo, free_port};
 
 const PG_ADMIN_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -147,7 +148,7 @@ fn share_identity(from: &Path, to: &Path) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replicas_an_agent_on_b_is_online_on_a_until_b_is_killed() {
+async fn replicas_an_agent_on_b_is_online_and_deployed_to_through_a_until_b_is_killed() {
     let db = FreshDb::new().await;
     let dirs = tempfile::tempdir().unwrap();
     let (dir_a, dir_b) = (dirs.path().join("a"), dirs.path().join("b"));
@@ -180,7 +181,7 @@ async fn replicas_an_agent_on_b_is_online_on_a_until_b_is_killed() {
     );
     // The agent dials B (the install command A printed names A's gateway).
     invite.url = format!("wss://127.0.0.1:{}", b.gateway);
-    let _agent = RunningAgent::join_and_run(&invite).await;
+    let agent = RunningAgent::join_and_run(&invite).await;
 
     eventually(Duration::from_secs(10), "online on B", || async {
         b.instance_status(&client, &cluster).await == "online"
@@ -192,6 +193,56 @@ async fn replicas_an_agent_on_b_is_online_on_a_until_b_is_killed() {
         || async { a.instance_status(&client, &cluster).await == "online" },
     )
     .await;
+
+    // A deploy asked of A goes to the agent B holds (the order through `agent_commands`), and
+    // the app answers.
+    let repo = Repo::new();
+    let app = "require('http').createServer((q, s) => s.end('v1')).listen(process.env.PORT, '127.0.0.1');\n";
+    let pkg = r#"{"name":"app","version":"1.0.0","scripts":{"start":"node server.js"}}"#;
+    repo.commit(&[("package.json", pkg), ("server.js", app)], "v1");
+    let post = |path: String, body: Value| {
+        let (client, url) = (&client, &a.url);
+        async move {
+            client
+                .post(format!("{url}{path}"))
+                .header("Origin", url)
+                .json(&body)
+                .fetch()
+                .await
+        }
+    };
+    let svc: Value = post(
+        format!("/api/v1/clusters/{cluster}/services"),
+        json!({"name": "web", "instance_id": invite.instance_id,
+               "source": {"git": {"url": repo.url()}}, "build_command": "true"}),
+    )
+    .await;
+    let svc = svc["id"].as_str().unwrap().to_string();
+    let deployed: Value = post(format!("/api/v1/services/{svc}/deployments"), json!({})).await;
+    let dep = deployed["deployment"]["id"].as_str().unwrap().to_string();
+    eventually(Duration::from_secs(120), "live, seen through A", || async {
+        let got: Value = match client
+            .get(format!("{}/api/v1/deployments/{dep}", a.url))
+            .send()
+            .await
+        {
+            Ok(r) => r.json().await.unwrap_or_default(),
+            Err(_) => Value::Null,
+        };
+        got["state"] == "live"
+    })
+    .await;
+    let ingress = std::fs::read_to_string(agent.data.path().join("ingress.addr")).unwrap();
+    let answer = reqwest::Client::new()
+        .get(format!("http://{ingress}/"))
+        .header("Host", "web.test")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(answer, "v1");
 
     b.child.kill().unwrap();
     b.child.wait().unwrap();
