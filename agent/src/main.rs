@@ -38,39 +38,47 @@ enum Cmd {
         pin: String,
     },
     /// Hold the connection to Base (reconnecting forever) and serve the ingress.
-    Run {
-        /// Where the ingress (the reverse proxy in front of services) listens for plain HTTP.
-        #[arg(
-            long = "http-listen",
-            visible_alias = "ingress-listen",
-            env = "DPLOYRD_INGRESS_LISTEN",
-            default_value = "127.0.0.1:8000"
-        )]
-        ingress_listen: std::net::SocketAddr,
-        /// Where the ingress listens for HTTPS (certificates by SNI); no HTTPS when not given.
-        #[arg(long, env = "DPLOYRD_HTTPS_LISTEN")]
-        https_listen: Option<std::net::SocketAddr>,
-        /// Services are reachable at `<service>.<this domain>` (and their own domains).
-        #[arg(long, env = "DPLOYRD_INGRESS_DOMAIN", default_value = "localhost")]
-        ingress_domain: String,
-        /// The Docker engine's socket, for docker services.
-        #[arg(
-            long,
-            env = "DOCKER_HOST",
-            default_value = "unix:///var/run/docker.sock"
-        )]
-        docker_host: String,
-        /// Refuse browser consoles on this machine, whatever Base allows.
-        #[arg(long, env = "DPLOYRD_NO_CONSOLE")]
-        no_console: bool,
-        /// Seconds between two metrics samples sent to Base.
-        #[arg(long, env = "DPLOYRD_METRICS_INTERVAL", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
-        metrics_interval: u64,
-        #[command(flatten)]
-        acme: agent::acme::Args,
-    },
+    Run(Box<RunArgs>),
     /// Print what the agent is doing.
     Status,
+}
+
+/// `dployrd run`'s flags.
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// Where the ingress (the reverse proxy in front of services) listens for plain HTTP.
+    #[arg(
+        long = "http-listen",
+        visible_alias = "ingress-listen",
+        env = "DPLOYRD_INGRESS_LISTEN",
+        default_value = "127.0.0.1:8000"
+    )]
+    ingress_listen: std::net::SocketAddr,
+    /// Where the ingress listens for HTTPS (certificates by SNI); no HTTPS when not given.
+    #[arg(long, env = "DPLOYRD_HTTPS_LISTEN")]
+    https_listen: Option<std::net::SocketAddr>,
+    /// Services are reachable at `<service>.<this domain>` (and their own domains).
+    #[arg(long, env = "DPLOYRD_INGRESS_DOMAIN", default_value = "localhost")]
+    ingress_domain: String,
+    /// The Docker engine's socket, for docker services.
+    #[arg(
+        long,
+        env = "DOCKER_HOST",
+        default_value = "unix:///var/run/docker.sock"
+    )]
+    docker_host: String,
+    /// Refuse browser consoles on this machine, whatever Base allows.
+    #[arg(long, env = "DPLOYRD_NO_CONSOLE")]
+    no_console: bool,
+    /// Seconds between two metrics samples sent to Base.
+    #[arg(long, env = "DPLOYRD_METRICS_INTERVAL", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    metrics_interval: u64,
+    #[command(flatten)]
+    acme: agent::acme::Args,
+    /// Another Base replica's gateway URL, dialed in turn with the enrolled one when the
+    /// connection ends (repeat it, or comma-separate in DPLOYRD_GATEWAYS).
+    #[arg(long = "gateway", env = "DPLOYRD_GATEWAYS", value_delimiter = ',')]
+    gateways: Vec<String>,
 }
 
 /// Ctrl-C or SIGTERM (what systemd sends on stop).
@@ -117,15 +125,21 @@ async fn main() -> anyhow::Result<()> {
             println!("enrolled as {} with {}", e.instance_id, e.url);
             Ok(())
         }
-        Cmd::Run {
-            ingress_listen,
-            https_listen,
-            ingress_domain,
-            docker_host,
-            no_console,
-            metrics_interval,
-            acme,
-        } => {
+        Cmd::Run(args) => {
+            let RunArgs {
+                ingress_listen,
+                https_listen,
+                ingress_domain,
+                docker_host,
+                no_console,
+                metrics_interval,
+                acme,
+                gateways,
+            } = *args;
+            for url in &gateways {
+                agent::dial::host_port(url)
+                    .with_context(|| format!("--gateway {url} must be wss://host:port"))?;
+            }
             let options = agent::run::RunOptions {
                 ingress_listen,
                 https_listen,
@@ -135,6 +149,7 @@ async fn main() -> anyhow::Result<()> {
                 console_enabled: !no_console,
                 acme: acme.options(data.path())?,
                 metrics_interval: std::time::Duration::from_secs(metrics_interval),
+                gateways,
             };
             agent::run::run(data, options, stop_signal()).await
         }

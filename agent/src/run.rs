@@ -3,9 +3,12 @@
 //! with an `Ack` carrying their id, once per id ([`commands`]); streams Base opens are served by
 //! [`crate::streams`]. Every failure waits an exponential backoff with full jitter (1 s doubling
 //! to a 60 s cap) so a fleet does not stampede a restarting Base; a connection that got as far
-//! as `Welcome` resets the backoff. `status.json` says what it is doing.
+//! as `Welcome` resets the backoff. Given several gateways (Base replicas), a connection that
+//! ends moves to the next at once and only a full round of failures waits ([`gateways`]).
+//! `status.json` says what it is doing.
 
 mod commands;
+pub mod gateways;
 mod listeners;
 mod logs;
 mod options;
@@ -79,7 +82,13 @@ pub struct Status {
     pub services_isolated: bool,
 }
 
-fn write_status(data: &DataDir, enr: &Enrollment, state: Link, last_error: Option<String>) {
+fn write_status(
+    data: &DataDir,
+    enr: &Enrollment,
+    url: &str,
+    state: Link,
+    last_error: Option<String>,
+) {
     let since_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -87,7 +96,7 @@ fn write_status(data: &DataDir, enr: &Enrollment, state: Link, last_error: Optio
     let s = Status {
         state,
         instance_id: enr.instance_id.clone(),
-        url: enr.url.clone(),
+        url: url.to_string(),
         since_unix,
         last_error,
         services_isolated: crate::deploy::service_user::isolating(),
@@ -107,8 +116,10 @@ struct Ended {
     error: Option<DialError>,
 }
 
-/// One connection, from dial to close.
+/// One connection to `url`, from dial to close.
+#[allow(clippy::too_many_arguments)] // as `hold`, whose parts it borrows
 async fn session(
+    url: &str,
     enr: &Enrollment,
     identity: &AgentIdentity,
     data: &DataDir,
@@ -117,7 +128,7 @@ async fn session(
     logs: &LogQueue,
     commands: &Commands,
 ) -> Ended {
-    let (ws, heartbeat) = match greet(enr, identity, &tools.engine, reports).await {
+    let (ws, heartbeat) = match greet(url, enr, identity, &tools.engine, reports).await {
         Ok(greeted) => greeted,
         Err(e) => {
             return Ended {
@@ -126,8 +137,8 @@ async fn session(
             };
         }
     };
-    tracing::info!(instance.id = %enr.instance_id, url = %enr.url, "online");
-    write_status(data, enr, Link::Online, None);
+    tracing::info!(instance.id = %enr.instance_id, %url, "online");
+    write_status(data, enr, url, Link::Online, None);
     let served = serve(ws, heartbeat, tools, reports, logs, commands).await;
     Ended {
         welcomed: true,
@@ -137,6 +148,7 @@ async fn session(
 
 /// Dials Base and says `Hello` with where everything stands, up to its `Welcome`.
 async fn greet(
+    url: &str,
     enr: &Enrollment,
     identity: &AgentIdentity,
     engine: &Engine,
@@ -154,7 +166,7 @@ async fn greet(
         },
         state: engine.state(),
     };
-    dial::greet(&enr.url, tls, &hello).await
+    dial::greet(url, tls, &hello).await
 }
 
 /// The welcomed connection until it ends: `Ok` when Base closed it cleanly.
@@ -293,9 +305,11 @@ pub async fn run(
         data_dir: data.path().to_path_buf(),
         console_enabled: options.console_enabled,
     };
+    let gateways = gateways::Gateways::new(&enr.url, &options.gateways);
     let result = hold(
         &data,
         &enr,
+        gateways,
         &identity,
         &tools,
         &mut reports,
@@ -310,9 +324,11 @@ pub async fn run(
     result
 }
 
+#[allow(clippy::too_many_arguments)] // each is one part of the agent the loop lends out
 async fn hold(
     data: &DataDir,
     enr: &Enrollment,
+    mut gateways: gateways::Gateways,
     identity: &AgentIdentity,
     tools: &Tools,
     reports: &mut mpsc::UnboundedReceiver<AgentMsg>,
@@ -323,10 +339,11 @@ async fn hold(
     let commands = Commands::default();
     tokio::pin!(shutdown);
     loop {
-        write_status(data, enr, Link::Connecting, None);
+        let url = gateways.current().to_string();
+        write_status(data, enr, &url, Link::Connecting, None);
         let ended = tokio::select! {
             _ = &mut shutdown => return Ok(()),
-            ended = session(enr, identity, data, tools, reports, logs, &commands) => ended,
+            ended = session(&url, enr, identity, data, tools, reports, logs, &commands) => ended,
         };
         if ended.welcomed {
             backoff.reset();
@@ -341,8 +358,12 @@ async fn hold(
                 Some(e.to_string())
             }
         };
+        write_status(data, enr, &url, Link::Offline, error);
+        if gateways.ended(ended.welcomed) {
+            tracing::info!(next = %gateways.current(), "trying the next gateway at once");
+            continue;
+        }
         let wait = backoff.next_delay();
-        write_status(data, enr, Link::Offline, error);
         tracing::info!(
             wait_ms = wait.as_millis() as u64,
             "reconnecting after backoff"

@@ -162,6 +162,8 @@ pub struct Base {
     pub(crate) outbound: Arc<crate::replicas::fanout::Outbound>,
     /// Whether this replica runs the background jobs.
     pub(crate) leader: Arc<crate::replicas::leader::Leader>,
+    /// Links to the other replicas, for streams to agents they hold.
+    pub(crate) peers: Arc<crate::replicas::peers::Peers>,
 }
 
 impl Base {
@@ -199,6 +201,7 @@ impl Base {
             held_elsewhere: Arc::default(),
             outbound: Arc::default(),
             leader: Arc::default(),
+            peers: Arc::default(),
         }
     }
 

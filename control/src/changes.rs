@@ -60,6 +60,8 @@ pub enum Change {
     Disconnect(String),
     /// A command waits in `agent_commands` for the instance's agent: its holder takes it.
     Command(String),
+    /// New log lines of the service are stored: followers on other replicas read them.
+    Logs(String),
 }
 
 impl Change {
@@ -70,6 +72,7 @@ impl Change {
             Change::Access => "access".into(),
             Change::Disconnect(id) => format!("disconnect {id}"),
             Change::Command(id) => format!("command {id}"),
+            Change::Logs(id) => format!("logs {id}"),
         }
     }
 
@@ -81,6 +84,7 @@ impl Change {
             other => match other.split_once(' ')? {
                 ("disconnect", id) => Change::Disconnect(id.to_string()),
                 ("command", id) => Change::Command(id.to_string()),
+                ("logs", id) => Change::Logs(id.to_string()),
                 _ => return None,
             },
         })
@@ -99,6 +103,7 @@ mod tests {
             Change::Access,
             Change::Disconnect("ins_01abc".into()),
             Change::Command("ins_01abc".into()),
+            Change::Logs("svc_01abc".into()),
         ] {
             assert_eq!(Change::parse(&c.payload()), Some(c));
         }

@@ -38,10 +38,13 @@ pub const MAX_READ: i64 = 10_000;
 #[derive(Debug, Default)]
 pub struct LogHub {
     /// The last `seq` given out; 0 until loaded from the store.
-    last_seq: AtomicI64,
+    pub(crate) last_seq: AtomicI64,
     loaded: tokio::sync::OnceCell<()>,
     live: Mutex<HashMap<String, broadcast::Sender<Arc<LogLine>>>>,
     since_trim: Mutex<HashMap<String, usize>>,
+    /// Per followed service, the last line relayed to its followers here: where lines another
+    /// replica stored are read from ([`crate::replicas::logs`]).
+    relayed: Mutex<HashMap<String, i64>>,
 }
 
 impl LogHub {
@@ -53,9 +56,33 @@ impl LogHub {
             .or_insert_with(|| broadcast::channel(FOLLOW_BUFFER).0)
             .clone()
     }
+
+    /// The service's followers here, if any.
+    pub(crate) fn followers(&self, service_id: &str) -> Option<broadcast::Sender<Arc<LogLine>>> {
+        let live = self.live.lock().expect("log hub lock");
+        live.get(service_id)
+            .filter(|tx| tx.receiver_count() > 0)
+            .cloned()
+    }
+
+    /// Lines up to `seq` of the service were relayed here (or read by a follower).
+    pub(crate) fn relayed_up_to(&self, service_id: &str, seq: i64) {
+        let mut relayed = self.relayed.lock().expect("log hub lock");
+        let at = relayed.entry(service_id.to_string()).or_default();
+        *at = (*at).max(seq);
+    }
+
+    /// The last line relayed here of a service someone here follows.
+    pub(crate) fn relayed(&self, service_id: &str) -> Option<i64> {
+        self.relayed
+            .lock()
+            .expect("log hub lock")
+            .get(service_id)
+            .copied()
+    }
 }
 
-fn view(r: &LogRow) -> LogLine {
+pub(crate) fn view(r: &LogRow) -> LogLine {
     LogLine {
         seq: r.seq,
         at: clock::rfc3339(r.at_ms),
@@ -89,6 +116,9 @@ impl Base {
     /// Reads an agent's log stream until it ends, storing and relaying every line of a service
     /// that runs on `instance_id` (lines of other services are ignored).
     pub async fn ingest_logs(&self, instance_id: &str, stream: MuxStream) {
+        if let Err(e) = self.catch_up_log_numbering().await {
+            tracing::warn!(error = %e, "reading the last log line's number");
+        }
         // Reading and storing overlap: while one batch is being written, the next ones are
         // read and parsed, and whatever has piled up is written in one transaction.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<LogRecord>>(STORE_QUEUE);
@@ -207,6 +237,10 @@ impl Base {
                 // Nobody following is not an error.
                 let _ = live.send(Arc::new(view(r)));
             }
+            if let Some(last) = lines.last() {
+                hub.relayed_up_to(service_id, last.seq);
+            }
+            self.fanout(crate::changes::Change::Logs(service_id.clone()));
             let due = {
                 let mut since = hub.since_trim.lock().expect("log hub lock");
                 let c = since.entry(service_id.clone()).or_default();
@@ -271,6 +305,10 @@ impl Base {
         let (backlog, dropped) = self
             .read_logs(actor, &id, deployment_id, since, limit)
             .await?;
+        // Lines another replica stores after these are relayed here (a line committed between
+        // the read and now comes twice at worst, and the follower skips the repeat).
+        let read = backlog.last().map_or(since, |l| l.seq);
+        self.logs.relayed_up_to(&id, read);
         Ok(Follow {
             backlog,
             dropped,

@@ -49,6 +49,7 @@ fn offline(name: &str, e: OpenError) -> DomainError {
             DomainError::Conflict(format!("{name} is offline: its dployrd is not connected"))
         }
         OpenError::Stream(e) => DomainError::Conflict(format!("{name}: {e}")),
+        OpenError::Peer(e) => DomainError::Conflict(format!("{name}: {e}")),
     }
 }
 
@@ -91,8 +92,8 @@ impl Base {
             idle_secs: self.config.console_idle_secs,
         };
         let stream = self
-            .registry
             .open_stream(&instance.id, &StreamOpen::Console(open))
+            .await
             .map_err(|e| offline(&instance.name, e))?;
         record(
             self.store.pool(),
@@ -141,15 +142,13 @@ impl Base {
         let instance = instances_sql::by_id(self.store.pool(), &s.instance_id)
             .await?
             .ok_or(DomainError::NotFound("instance"))?;
+        let purpose = StreamOpen::Files(FileRequest {
+            service_id: s.id.clone().into(),
+            op,
+        });
         let stream = self
-            .registry
-            .open_stream(
-                &instance.id,
-                &StreamOpen::Files(FileRequest {
-                    service_id: s.id.clone().into(),
-                    op,
-                }),
-            )
+            .open_stream(&instance.id, &purpose)
+            .await
             .map_err(|e| offline(&instance.name, e))?;
         Ok((stream, may.cluster_id().to_string()))
     }

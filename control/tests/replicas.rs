@@ -117,7 +117,8 @@ async fn a_change_on_one_replica_wakes_live_views_on_another() {
     db.finish().await;
 }
 
-/// On SQLite there is one replica: online is what its registry holds, and it runs the jobs.
+/// On SQLite there is one replica: online is what its registry holds, nothing is recorded for
+/// others, and it runs the jobs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_sqlite_the_one_replica_answers_alone() {
     let db = TestDb::new(Kind::Sqlite).await;
@@ -125,8 +126,12 @@ async fn on_sqlite_the_one_replica_answers_alone() {
     a.join_replicas().await.unwrap();
     let (ana, svc) = owner_with_service(&a).await;
     let instance = a.get_service(&ana, &svc).await.unwrap().instance_id;
-    a.claim_connection(&instance).await.unwrap();
-    a.refresh_held_elsewhere().await.unwrap();
+    assert_eq!(
+        a.claim_connection(&instance).await,
+        None,
+        "nothing to record for other replicas"
+    );
+    assert!(!a.refresh_held_elsewhere().await.unwrap());
     assert!(
         !a.instance_online(&instance),
         "only a live connection counts here"

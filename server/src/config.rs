@@ -101,6 +101,14 @@ pub struct Config {
     /// in seconds.
     #[arg(long, env = "DPLOYR_REPLICA_LEASE_SECS", default_value_t = 15)]
     pub replica_lease_secs: u64,
+    /// Where this replica takes consoles and file transfers the other replicas relay to agents
+    /// it holds (mutual TLS with the shared gateway key); none when not given.
+    #[arg(long, env = "DPLOYR_PEER_LISTEN")]
+    pub peer_listen: Option<SocketAddr>,
+    /// The `host:port` the other replicas dial for the peer link (default: the bound address,
+    /// which must then not be 0.0.0.0 or [::]).
+    #[arg(long, env = "DPLOYR_PEER_ADVERTISE")]
+    pub peer_advertise: Option<String>,
     /// Tests only: trust OIDC issuers at `http://127.0.0.1` (a test's own issuer); real
     /// issuers are `https://` only.
     #[arg(long, env = "DPLOYR_OIDC_HTTP_LOOPBACK", hide = true)]
@@ -176,6 +184,8 @@ impl Config {
             notify_retry_ms: 10_000,
             replica_id: None,
             replica_lease_secs: 15,
+            peer_listen: None,
+            peer_advertise: None,
             oidc_http_loopback: false,
             tls: crate::tls::TlsArgs::default(),
             task: None,

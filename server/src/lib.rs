@@ -14,6 +14,7 @@
 //! - [`install`]: `/install.sh` and `/download/dployrd` for new servers.
 //! - [`local_agent`]: the dployrd Base runs beside itself with `--local-agent`.
 //! - [`tasks`]: maintenance tasks such as `rotate-key`.
+//! - [`peer_link`]: the listener other replicas relay streams through (`DPLOYR_PEER_LISTEN`).
 //! - [`single_replica`]: the lock that keeps a second Base off one SQLite database.
 //! - [`site`]: the embedded WASM/JS/CSS bundle and the Leptos routes.
 
@@ -25,6 +26,7 @@ pub mod http_counts;
 pub mod install;
 pub mod local_agent;
 pub mod middleware;
+pub mod peer_link;
 pub mod prometheus;
 pub mod proxy;
 pub mod rest;
@@ -93,7 +95,9 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let addr = listeners.http.local_addr().context("listener address")?;
     let gateway_addr = listeners.gateway.local_addr().context("gateway address")?;
-    let state = ServerState::open(&config, addr, gateway_addr).await?;
+    let peer = peer_link::bind(&config).await?;
+    let peer_addr = peer.as_ref().map(|(_, advertised)| advertised.clone());
+    let state = ServerState::open(&config, addr, gateway_addr, peer_addr).await?;
     let public_url = state.base.config().public_url.clone();
     // Kept until `run` returns: dropping it stops the certificate's upkeep.
     let https = tls::start(&config.tls, &config.data_dir, &public_url)?;
@@ -125,6 +129,19 @@ pub async fn run(
         })
         .await
     });
+    state
+        .base
+        .enable_peers(&state.gateway_identity)
+        .context("peer link TLS config")?;
+    if let Some((listener, _)) = peer {
+        let (base, mut peer_stop) = (state.base.clone(), stop_rx.clone());
+        tokio::spawn(async move {
+            base.serve_peers(listener, async move {
+                let _ = peer_stop.wait_for(|stop| *stop).await;
+            })
+            .await
+        });
+    }
     let tls = control::gateway::tls::server_config(&state.gateway_identity)
         .context("gateway TLS config")?;
     let mut gateway_stop = stop_rx.clone();

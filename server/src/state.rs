@@ -37,10 +37,12 @@ impl FromRef<ServerState> for LeptosOptions {
 }
 
 impl ServerState {
+    /// `peer_addr`: where the other replicas reach this one's peer link, if it serves one.
     pub async fn open(
         config: &Config,
         addr: SocketAddr,
         gateway_addr: SocketAddr,
+        peer_addr: Option<String>,
     ) -> anyhow::Result<ServerState> {
         // Before the database is touched: a second Base on the same SQLite file stops here.
         let sqlite_lock = match config.sqlite_file() {
@@ -81,6 +83,7 @@ impl ServerState {
             base_config.replica.id = id.clone();
         }
         base_config.replica.lease = Duration::from_secs(config.replica_lease_secs.max(3));
+        base_config.replica.peer_addr = peer_addr;
         base_config.gateway = GatewayInfo {
             url: config
                 .gateway_url

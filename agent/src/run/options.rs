@@ -1,6 +1,6 @@
 //! `dployrd run`'s settings: where the ingress listens (HTTP, and HTTPS when asked), the
 //! domain services get their default host under, what to do with services on exit, and how
-//! often metrics are sampled.
+//! often metrics are sampled, and the other Base replicas' gateways.
 
 use std::net::SocketAddr;
 
@@ -23,6 +23,9 @@ pub struct RunOptions {
     pub acme: Option<crate::acme::AcmeOptions>,
     /// How often metrics are sampled and sent (`--metrics-interval`; 10 s).
     pub metrics_interval: std::time::Duration,
+    /// More gateway URLs (`--gateway`): other Base replicas, dialed in turn after the enrolled
+    /// one ([`super::gateways`]).
+    pub gateways: Vec<String>,
 }
 
 impl Default for RunOptions {
@@ -36,6 +39,7 @@ impl Default for RunOptions {
             console_enabled: true,
             acme: None,
             metrics_interval: crate::metrics::DEFAULT_INTERVAL,
+            gateways: Vec::new(),
         }
     }
 }

@@ -78,6 +78,9 @@ pub enum OpenError {
     Offline,
     #[error(transparent)]
     Stream(#[from] StreamError),
+    /// Held by another replica, which could not be reached to relay it.
+    #[error("{0}")]
+    Peer(String),
 }
 
 /// A command on its way to an agent and the caller waiting for its outcome.
@@ -170,7 +173,8 @@ impl Registry {
         if let Some(old) = old {
             let _ = old.kill.send(true);
         }
-        self.changed();
+        // The other replicas hear of it from the recorded claim ([`crate::Base::claim_connection`]).
+        self.changed_here();
         Registration {
             instance_id: instance_id.to_string(),
             epoch,
@@ -260,7 +264,7 @@ impl Registry {
         {
             live.remove(&reg.instance_id);
             drop(live);
-            self.changed();
+            self.changed_here();
         }
     }
 
@@ -277,7 +281,7 @@ impl Registry {
         match self.live.lock().expect("registry lock").remove(instance_id) {
             Some(l) => {
                 let _ = l.kill.send(true);
-                self.changed();
+                self.changed_here();
                 true
             }
             None => false,

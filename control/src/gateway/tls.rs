@@ -29,6 +29,14 @@ impl Identity {
     }
 }
 
+impl Identity {
+    /// How one replica dials another's peer link ([`crate::replicas::peers`]): replicas share
+    /// this identity, so each presents it and trusts only it.
+    pub fn peer_client_config(&self) -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
+        proto::tls::client_config(&self.pin(), Some(&self.0))
+    }
+}
+
 pub fn server_config(identity: &Identity) -> Result<Arc<ServerConfig>, rustls::Error> {
     proto::tls::server_config(&identity.0)
 }

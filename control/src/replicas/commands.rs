@@ -165,8 +165,12 @@ impl Base {
                 }
             });
         }
-        let before = now - KEEP.as_millis() as i64;
-        sql::forget_before(self.store.pool(), before).await?;
+        Ok(())
+    }
+
+    /// Deletes forwarded commands older than [`KEEP`] (on the lease tick, not every poll).
+    pub(crate) async fn forget_old_commands(&self, now: i64) -> Result<(), DomainError> {
+        sql::forget_before(self.store.pool(), now - KEEP.as_millis() as i64).await?;
         Ok(())
     }
 }

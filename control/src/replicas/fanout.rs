@@ -4,7 +4,7 @@
 //! replica holds it. Each replica sends its own changes on [`CHANNEL`] as `<replica> <change>`
 //! and applies the others'. A notification is only a wake-up: what it points at is read from
 //! the database, so one lost while a listener reconnects costs a refresh at the next lease
-//! renewal, never state. On SQLite (one replica) nothing is sent.
+//! renewal (or the next batch of log lines), never state. On SQLite (one replica) nothing is sent.
 
 use std::future::Future;
 use std::sync::OnceLock;
@@ -128,6 +128,7 @@ impl Base {
         }
         match Change::parse(what) {
             Some(Change::Instances) => {
+                // Instances added or removed as well as connections: the views move either way.
                 if let Err(e) = self.refresh_held_elsewhere().await {
                     tracing::warn!(error = %e, "reading who holds connections");
                 }
@@ -141,6 +142,11 @@ impl Base {
             Some(Change::Command(id)) => {
                 if self.registry.is_online(&id) {
                     self.take_commands().await;
+                }
+            }
+            Some(Change::Logs(id)) => {
+                if let Err(e) = self.relay_stored_logs(&id).await {
+                    tracing::warn!(error = %e, "relaying another replica's log lines");
                 }
             }
             None => tracing::debug!(payload, "unknown change from another replica"),

@@ -16,10 +16,15 @@
 //! - [`fanout`]: changes (live views, revocations, a deleted instance's disconnect) fanned out
 //!   to the other replicas through `NOTIFY`.
 //! - [`leader`]: background jobs run on one replica at a time (an advisory lock).
+//! - [`logs`]: log lines an agent on another replica prints, relayed to followers here.
+//! - [`peers`]: consoles and file transfers relayed to the replica holding the agent.
 
 pub mod commands;
 pub mod fanout;
 pub mod leader;
+pub mod logs;
+pub mod peers;
+mod relay;
 
 use std::collections::HashSet;
 use std::future::Future;
@@ -38,6 +43,9 @@ pub struct ReplicaConfig {
     pub id: String,
     /// How long after its last renewal a replica counts as alive.
     pub lease: Duration,
+    /// Where the other replicas reach this one's peer link (`host:port`), if it serves one
+    /// ([`peers`]).
+    pub peer_addr: Option<String>,
 }
 
 impl Default for ReplicaConfig {
@@ -45,6 +53,7 @@ impl Default for ReplicaConfig {
         ReplicaConfig {
             id: format!("r-{}", ulid::Ulid::new().to_string().to_lowercase()),
             lease: Duration::from_secs(15),
+            peer_addr: None,
         }
     }
 }
@@ -55,13 +64,17 @@ impl Base {
         &self.config.replica.id
     }
 
-    fn several_replicas_possible(&self) -> bool {
+    /// Only on PostgreSQL; SQLite refuses a second Base on its file.
+    pub(crate) fn several_replicas_possible(&self) -> bool {
         self.store.backend() == Backend::Postgres
     }
 
     /// Joins the replicas: forgets what an earlier run under the same id held (its agents
-    /// reconnect and are claimed again) and takes the lease.
+    /// reconnect and are claimed again) and takes the lease. Nothing to join on SQLite.
     pub async fn join_replicas(&self) -> Result<(), DomainError> {
+        if !self.several_replicas_possible() {
+            return Ok(());
+        }
         let pool = self.store.pool();
         sql::leave(pool, self.replica_id()).await?;
         self.renew_lease().await
@@ -70,20 +83,28 @@ impl Base {
     async fn renew_lease(&self) -> Result<(), DomainError> {
         let now = self.clock.now_ms();
         let until = now + self.config.replica.lease.as_millis() as i64;
-        sql::renew(self.store.pool(), self.replica_id(), now, until).await?;
+        let peer = self.config.replica.peer_addr.as_deref();
+        sql::renew(self.store.pool(), self.replica_id(), now, until, peer).await?;
         Ok(())
     }
 
-    /// Renews the lease until `shutdown`, forgetting long-dead replicas on the way, then leaves
-    /// (the replica's connections stop counting at once).
+    /// Renews the lease until `shutdown`, forgetting long-dead replicas and old forwarded
+    /// commands on the way, then leaves (the replica's connections stop counting at once).
+    /// Returns at once on SQLite.
     pub async fn run_replica_lease(&self, shutdown: impl Future<Output = ()>) {
+        if !self.several_replicas_possible() {
+            return;
+        }
         let every = self.config.replica.lease / 3;
         crate::periodic::every(every, shutdown, "renewing the replica's lease", || async {
             self.renew_lease().await?;
             // Another replica's lease may have run out since: its agents are offline now.
-            self.refresh_held_elsewhere().await?;
-            let before = self.clock.now_ms() - FORGET_AFTER.as_millis() as i64;
-            sql::forget_dead(self.store.pool(), before).await?;
+            if self.refresh_held_elsewhere().await? {
+                self.registry.changed_here();
+            }
+            let now = self.clock.now_ms();
+            sql::forget_dead(self.store.pool(), now - FORGET_AFTER.as_millis() as i64).await?;
+            self.forget_old_commands(now).await?;
             Ok(())
         })
         .await;
@@ -92,9 +113,13 @@ impl Base {
         }
     }
 
-    /// Records that this replica holds the instance's connection; its epoch, or `None` when it
-    /// could not be recorded (logged: the connection still works from this replica).
+    /// Records that this replica holds the instance's connection and tells the others; its
+    /// epoch, or `None` when it could not be recorded (logged: the connection still works from
+    /// this replica) or there are no others (SQLite).
     pub async fn claim_connection(&self, instance_id: &str) -> Option<i64> {
+        if !self.several_replicas_possible() {
+            return None;
+        }
         let now = self.clock.now_ms();
         match sql::claim(self.store.pool(), instance_id, self.replica_id(), now).await {
             Ok(epoch) => {
@@ -130,10 +155,11 @@ impl Base {
                 .contains(instance_id)
     }
 
-    /// Reads again which instances the other live replicas hold.
-    pub async fn refresh_held_elsewhere(&self) -> Result<(), DomainError> {
+    /// Reads again which instances the other live replicas hold; whether that changed (the
+    /// caller wakes the live views).
+    pub async fn refresh_held_elsewhere(&self) -> Result<bool, DomainError> {
         if !self.several_replicas_possible() {
-            return Ok(());
+            return Ok(false);
         }
         let held = sql::held(self.store.pool(), self.clock.now_ms()).await?;
         let me = self.replica_id();
@@ -151,10 +177,7 @@ impl Base {
             *known = elsewhere;
             changed
         };
-        if changed {
-            self.registry.changed_here();
-        }
-        Ok(())
+        Ok(changed)
     }
 
     /// The live replicas' ids.

@@ -1,19 +1,28 @@
 //! SQL for `replicas` (the Base processes on this database, each with a lease) and
 //! `agent_connections` (which replica holds each agent's connection, and its epoch).
 
-use super::query::Arg::{Int, Text};
+use super::query::Arg::{Int, OptText, Text};
 use super::query::{Exec, all, execute, optional_scalar, run};
 
-/// Records the replica as alive until `lease_until` (inserting it the first time).
+/// Records the replica as alive until `lease_until` (inserting it the first time), taking
+/// streams from the others at `peer_addr`.
 pub async fn renew(
     db: impl Exec<'_>,
     id: &str,
     started_at: i64,
     lease_until: i64,
+    peer_addr: Option<&str>,
 ) -> sqlx::Result<()> {
-    let sql = "INSERT INTO replicas (id, started_at, lease_until) VALUES ($1, $2, $3) \
-               ON CONFLICT (id) DO UPDATE SET lease_until = excluded.lease_until";
-    run(db, sql, &[Text(id), Int(started_at), Int(lease_until)]).await
+    let sql = "INSERT INTO replicas (id, started_at, lease_until, peer_addr) \
+               VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE \
+               SET lease_until = excluded.lease_until, peer_addr = excluded.peer_addr";
+    let args = [
+        Text(id),
+        Int(started_at),
+        Int(lease_until),
+        OptText(peer_addr),
+    ];
+    run(db, sql, &args).await
 }
 
 /// The replicas whose lease runs past `now`, by id.
@@ -92,17 +101,19 @@ pub async fn held(db: impl Exec<'_>, now: i64) -> sqlx::Result<Vec<(String, Stri
     .await
 }
 
-/// The live replica holding the instance's connection, if any.
+/// The live replica holding the instance's connection, if any, and where it takes streams.
 pub async fn holder(
     db: impl Exec<'_>,
     instance_id: &str,
     now: i64,
-) -> sqlx::Result<Option<String>> {
-    optional_scalar(
+) -> sqlx::Result<Option<(String, Option<String>)>> {
+    let rows: Vec<(String, Option<String>)> = all(
         db,
-        "SELECT c.replica_id FROM agent_connections c JOIN replicas r ON r.id = c.replica_id \
+        "SELECT c.replica_id, r.peer_addr FROM agent_connections c \
+         JOIN replicas r ON r.id = c.replica_id \
          WHERE c.instance_id = $1 AND r.lease_until > $2",
         &[Text(instance_id), Int(now)],
     )
-    .await
+    .await?;
+    Ok(rows.into_iter().next())
 }

@@ -43,7 +43,9 @@ pub use msg::{
     HostFacts, JoinToken, Outcome, StreamOpen, decode_control, encode_control,
 };
 #[cfg(feature = "mux")]
-pub use mux::{ControlReceiver, Incoming, Mux, MuxError, MuxStream, StreamError};
+pub use mux::{
+    ControlReceiver, Incoming, Mux, MuxError, MuxStream, StreamError, StreamReader, StreamWriter,
+};
 pub use records::{MAX_RECORD_BYTES, Record, RecordError, RecordReader};
 pub use tools::{
     ConsoleEvent, ConsoleInput, ConsoleOpen, ConsoleTarget, FileEntry, FileErrorKind, FileKind,

@@ -112,6 +112,12 @@ impl StreamWriter {
         check_sendable(&self.conn, &st)
     }
 
+    /// Abandons the stream, telling the peer `reason` (its reader gets
+    /// [`StreamError::Reset`]); the reading half fails too.
+    pub fn reset(self, reason: &str) {
+        reset_locally(&self.conn, &self.shared, reason);
+    }
+
     /// No more data from us; the peer reads `Ok(None)` after what we sent. Closing twice is a
     /// no-op.
     pub fn close(&mut self) -> Result<(), StreamError> {
