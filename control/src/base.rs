@@ -130,8 +130,8 @@ pub struct Base {
     /// Bounds the audit events of rejected webhook deliveries (per service and per IP).
     pub(crate) hook_rejections: Arc<LoginLimiter>,
     pub(crate) registry: Arc<Registry>,
-    /// Bumped on every change to services and deployments (live views wait on it).
-    pub(crate) activity: Arc<crate::changes::Changes>,
+    /// Bumped, per cluster, on every change to services and deployments (live views wait on it).
+    pub(crate) activity: Arc<crate::changes::ClusterChanges>,
     /// Bumped after every change that can take access away; open streams re-authorize on it
     /// ([`crate::revocation`]).
     pub(crate) access: Arc<crate::changes::Changes>,
@@ -164,6 +164,8 @@ pub struct Base {
     pub(crate) leader: Arc<crate::replicas::leader::Leader>,
     /// Links to the other replicas, for streams to agents they hold.
     pub(crate) peers: Arc<crate::replicas::peers::Peers>,
+    /// Commands this replica forwarded and waits to hear answered.
+    pub(crate) awaiting: Arc<crate::replicas::commands::Awaiting>,
 }
 
 impl Base {
@@ -202,6 +204,7 @@ impl Base {
             outbound: Arc::default(),
             leader: Arc::default(),
             peers: Arc::default(),
+            awaiting: Arc::default(),
         }
     }
 
@@ -237,8 +240,8 @@ impl Base {
         &self.config.limits
     }
 
-    /// Wakes on every change to services and deployments.
-    pub fn subscribe_activity(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.activity.subscribe()
+    /// Wakes on every change to the cluster's services and deployments.
+    pub fn subscribe_activity(&self, cluster_id: &str) -> tokio::sync::watch::Receiver<u64> {
+        self.activity.subscribe(cluster_id)
     }
 }

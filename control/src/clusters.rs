@@ -182,8 +182,8 @@ impl Base {
         for i in &instances {
             self.disconnect_everywhere(&i.id);
         }
-        self.registry.changed();
-        self.activity.changed();
+        self.registry.changed(&row.id);
+        self.activity.changed(&row.id);
         Ok(())
     }
 }

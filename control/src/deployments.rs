@@ -233,10 +233,10 @@ impl Base {
     /// transaction. `Ok(false)`: nothing to do (already there, or lost a race to another step).
     pub(crate) async fn apply(&self, id: &str, step: Step<'_>) -> Result<bool, DomainError> {
         let mut tx = self.store.begin().await?;
-        let applied = self.apply_in(&mut tx, id, step).await?;
+        let (applied, cluster_id) = self.apply_in(&mut tx, id, step).await?;
         if applied != Applied::Unchanged {
             tx.commit().await?;
-            self.activity.changed();
+            self.activity.changed(&cluster_id);
         }
         Ok(applied == Applied::Moved)
     }
@@ -250,23 +250,30 @@ impl Base {
         event: NewEvent<'_>,
     ) -> Result<bool, DomainError> {
         let mut tx = self.store.begin().await?;
-        let applied = self.apply_in(&mut tx, id, step).await?;
+        let (applied, cluster_id) = self.apply_in(&mut tx, id, step).await?;
         record(&mut *tx, event).await?;
         tx.commit().await?;
-        self.activity.changed();
+        if applied != Applied::Unchanged {
+            self.activity.changed(&cluster_id);
+        }
         Ok(applied == Applied::Moved)
     }
 
-    /// One step inside the caller's transaction; the caller commits unless it is `Unchanged`.
+    /// One step inside the caller's transaction, and the service's cluster; the caller commits
+    /// unless it is `Unchanged`.
     async fn apply_in(
         &self,
         tx: &mut Tx<'_>,
         id: &str,
         step: Step<'_>,
-    ) -> Result<Applied, DomainError> {
+    ) -> Result<(Applied, String), DomainError> {
         let row = sql::by_id(&mut **tx, id)
             .await?
             .ok_or(DomainError::NotFound("deployment"))?;
+        let mut svc = services_sql::by_id(&mut **tx, &row.service_id)
+            .await?
+            .ok_or(DomainError::NotFound("service"))?;
+        let cluster_id = svc.cluster_id.clone();
         let from = row.state;
         let to = from
             .next(step.to)
@@ -277,10 +284,10 @@ impl Base {
         if from == to {
             // A repeated step (a resent report) may still be the one that brings the plan.
             let Some(plan) = &plan else {
-                return Ok(Applied::Unchanged);
+                return Ok((Applied::Unchanged, cluster_id));
             };
             sql::set_plan(&mut **tx, id, plan).await?;
-            return Ok(Applied::PlanOnly);
+            return Ok((Applied::PlanOnly, cluster_id));
         }
         let now = self.clock.now_ms();
         let tail = (!step.log_tail.is_empty())
@@ -297,14 +304,11 @@ impl Base {
         )
         .await?;
         if !moved {
-            return Ok(Applied::Unchanged);
+            return Ok((Applied::Unchanged, cluster_id));
         }
         if let Some(plan) = &plan {
             sql::set_plan(&mut **tx, id, plan).await?;
         }
-        let mut svc = services_sql::by_id(&mut **tx, &row.service_id)
-            .await?
-            .ok_or(DomainError::NotFound("service"))?;
         if to == DeployState::Live {
             if let Some(old) = svc.live_deployment_id.clone().filter(|o| *o != row.id) {
                 let next = if from.in_progress() {
@@ -357,6 +361,6 @@ impl Base {
             )
             .await?;
         }
-        Ok(Applied::Moved)
+        Ok((Applied::Moved, cluster_id))
     }
 }

@@ -300,7 +300,7 @@ impl Base {
                 .await?;
             }
             tx.commit().await?;
-            self.activity.changed();
+            self.activity.changed(&svc.cluster_id);
         }
         Ok(())
     }

@@ -79,7 +79,7 @@ impl Base {
         let event = may.event(actor, AuditAction::InstanceUpdate, &row.id, details);
         commit_with(tx, event).await?;
         self.access_changed();
-        self.registry.changed();
+        self.registry.changed(&row.cluster_id);
         let row = sql::by_id(self.store.pool(), &row.id)
             .await?
             .ok_or(DomainError::NotFound("instance"))?;
@@ -196,7 +196,7 @@ impl Base {
         )
         .await?;
         tx.commit().await?;
-        self.registry.changed();
+        self.registry.changed(cluster_id);
         let install_command = self.install_command(&join_token);
         Ok(NewInstance {
             instance: self.instance_view(&row),
@@ -242,7 +242,7 @@ impl Base {
         commit_with(tx, event).await?;
         self.access_changed();
         self.disconnect_everywhere(&row.id);
-        self.registry.changed();
+        self.registry.changed(&row.cluster_id);
         Ok(())
     }
 
@@ -301,7 +301,7 @@ impl Base {
         )
         .await?;
         tx.commit().await?;
-        self.registry.changed();
+        self.registry.changed(&row.cluster_id);
         Ok(Enrolled {
             instance_id: row.id,
             cluster_id: row.cluster_id,

@@ -91,7 +91,7 @@ impl Base {
         services_sql::update(&mut *tx, &svc).await?;
         let event = may.event(actor, name, &svc.id, json!({ "service": svc.name }));
         commit_with(tx, event).await?;
-        self.activity.changed();
+        self.activity.changed(&svc.cluster_id);
         self.get_service(actor, &svc.id).await
     }
 }

@@ -151,7 +151,7 @@ impl Base {
         let details = json!({ "name": row.name, "instance_id": row.instance_id });
         let event = may.event(actor, AuditAction::ServiceCreate, &row.id, details);
         commit_with(tx, event).await?;
-        self.activity.changed();
+        self.activity.changed(&row.cluster_id);
         if self.has_public_default_host(&row).await {
             // Its default host may get a certificate: the instance hears of it now, without
             // the person waiting on a DNS lookup.
@@ -213,7 +213,7 @@ impl Base {
         let details = json!({ "name": row.name, "changed": changed });
         let event = may.event(actor, AuditAction::ServiceUpdate, &row.id, details);
         commit_with(tx, event).await?;
-        self.activity.changed();
+        self.activity.changed(&row.cluster_id);
         if verified_gone {
             self.send_domains(&row.id).await;
         }
@@ -231,7 +231,7 @@ impl Base {
         let details = json!({ "name": row.name });
         let event = may.event(actor, AuditAction::ServiceDelete, &row.id, details);
         commit_with(tx, event).await?;
-        self.activity.changed();
+        self.activity.changed(&row.cluster_id);
         if let Err(e) = self.send_removals(&row.instance_id).await {
             tracing::warn!(service.id = %row.id, error = %e, "sending a removal");
         }

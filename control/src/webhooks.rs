@@ -229,7 +229,7 @@ impl Base {
         sql::record_delivery(&mut *tx, &svc.id, now, provider.as_str(), outcome).await?;
         tx.commit().await?;
         if matches!(reply, HookReply::Deployed { .. }) {
-            self.deployment_queued(&svc.instance_id);
+            self.deployment_queued(&svc.cluster_id, &svc.instance_id);
         }
         Ok(reply)
     }

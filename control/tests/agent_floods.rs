@@ -37,7 +37,8 @@ async fn l2_made_up_deployments_cost_bounded_cancels_one_at_a_time(db: &TestDb) 
     );
     let (actor, svc) = owner_with_service(&base).await;
     let instance = base.get_service(&actor, &svc).await.unwrap().instance_id;
-    let mut session = base.registry().register(&instance, silent_mux());
+    let cluster = base.get_service(&actor, &svc).await.unwrap().cluster_id;
+    let mut session = base.registry().register(&instance, &cluster, silent_mux());
     let state = AgentState {
         deployments: made_up(10_000),
         ..AgentState::default()

@@ -93,12 +93,13 @@ async fn a_stream_opened_on_one_replica_is_relayed_to_the_agent_another_holds() 
     let serving = b.clone();
     tokio::spawn(async move { serving.serve_peers(listener, std::future::pending()).await });
     let (ana, svc) = owner_with_service(&a).await;
-    let instance = a.get_service(&ana, &svc).await.unwrap().instance_id;
+    let service = a.get_service(&ana, &svc).await.unwrap();
+    let (instance, cluster) = (service.instance_id, service.cluster_id);
 
     let (mux, _agent, incoming) = connected_pair();
     tokio::spawn(slow_echo_agent(incoming));
-    let _reg = b.registry().register(&instance, mux);
-    b.claim_connection(&instance).await.unwrap();
+    let _reg = b.registry().register(&instance, &cluster, mux);
+    b.claim_connection(&instance, &cluster).await.unwrap();
     a.refresh_held_elsewhere().await.unwrap();
     assert!(a.instance_online(&instance));
     assert!(!a.registry().is_online(&instance), "a does not hold it");

@@ -40,17 +40,18 @@ async fn an_agent_held_by_one_replica_is_online_on_the_others_until_its_lease_ru
     a.join_replicas().await.unwrap();
     b.join_replicas().await.unwrap();
     let (ana, svc) = owner_with_service(&a).await;
-    let instance = a.get_service(&ana, &svc).await.unwrap().instance_id;
+    let service = a.get_service(&ana, &svc).await.unwrap();
+    let (instance, cluster) = (service.instance_id, service.cluster_id);
     assert!(!a.instance_online(&instance));
 
-    let first = b.claim_connection(&instance).await.unwrap();
+    let first = b.claim_connection(&instance, &cluster).await.unwrap();
     a.refresh_held_elsewhere().await.unwrap();
     assert!(a.instance_online(&instance), "held by b, online on a");
 
     // The agent reconnects to a; b notices its old connection end only afterwards.
-    let second = a.claim_connection(&instance).await.unwrap();
+    let second = a.claim_connection(&instance, &cluster).await.unwrap();
     assert_eq!(second, first + 1);
-    b.release_connection(&instance, first).await;
+    b.release_connection(&instance, &cluster, first).await;
     b.refresh_held_elsewhere().await.unwrap();
     assert!(
         b.instance_online(&instance),
@@ -92,22 +93,28 @@ async fn a_change_on_one_replica_wakes_live_views_on_another() {
     a.join_replicas().await.unwrap();
     b.join_replicas().await.unwrap();
     let stop = fan_out(&[&a, &b]);
-    let mut services_on_b = b.subscribe_activity();
-    let mut instances_on_b = b.registry().subscribe();
-    services_on_b.mark_unchanged();
-    instances_on_b.mark_unchanged();
     // Both listen before anything is sent (a notification to nobody is not kept).
     tokio::time::sleep(Duration::from_millis(500)).await;
-
-    // A service made through a.
     let (ana, svc) = owner_with_service(&a).await;
+    let service = a.get_service(&ana, &svc).await.unwrap();
+    let (instance, cluster) = (service.instance_id, service.cluster_id);
+    let mut services_on_b = b.subscribe_activity(&cluster);
+    let instances_on_b = b.registry().subscribe(&cluster);
+    let another_cluster_on_b = b.subscribe_activity("cls_someone_else");
+
+    // The service changed through a: b's views of its cluster wake, no other cluster's.
+    let patch = proto::api::UpdateServiceRequest {
+        name: Some("renamed".into()),
+        ..Default::default()
+    };
+    a.update_service(&ana, &svc, patch).await.unwrap();
     tokio::time::timeout(Duration::from_secs(10), services_on_b.changed())
         .await
         .expect("b's service views woke")
         .unwrap();
+    assert!(!another_cluster_on_b.has_changed().unwrap());
     // An agent connecting to a: b's instance views wake, and b shows it online.
-    let instance = a.get_service(&ana, &svc).await.unwrap().instance_id;
-    a.claim_connection(&instance).await.unwrap();
+    a.claim_connection(&instance, &cluster).await.unwrap();
     eventually("b sees the agent a holds", async || {
         b.instance_online(&instance)
     })
@@ -125,9 +132,10 @@ async fn on_sqlite_the_one_replica_answers_alone() {
     let a = replica(&db, "a", &Clock::system());
     a.join_replicas().await.unwrap();
     let (ana, svc) = owner_with_service(&a).await;
-    let instance = a.get_service(&ana, &svc).await.unwrap().instance_id;
+    let service = a.get_service(&ana, &svc).await.unwrap();
+    let (instance, cluster) = (service.instance_id, service.cluster_id);
     assert_eq!(
-        a.claim_connection(&instance).await,
+        a.claim_connection(&instance, &cluster).await,
         None,
         "nothing to record for other replicas"
     );
@@ -155,26 +163,34 @@ fn fan_out(replicas: &[&Base]) -> tokio::sync::watch::Sender<bool> {
     stop
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_command_decided_on_one_replica_reaches_the_agent_another_holds_once() {
-    use proto::wire::{Command, Mux, Outcome, Side};
-    use std::sync::{Arc, Mutex};
+/// Replicas a and b fanning out, a service, and its agent held by b: a connection whose
+/// session answers every command `Ok` and counts them; returned once a sees it online.
+struct AgentOnB {
+    a: Base,
+    b: Base,
+    _stop: tokio::sync::watch::Sender<bool>,
+    instance: String,
+    cluster: String,
+    epoch: i64,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<proto::wire::Command>>>,
+}
 
-    let db = TestDb::new(Kind::Postgres).await;
+async fn agent_on_b(db: &TestDb) -> AgentOnB {
+    use proto::wire::{Mux, Outcome, Side};
+
     let clock = Clock::system();
-    let (a, b) = (replica(&db, "a", &clock), replica(&db, "b", &clock));
+    let (a, b) = (replica(db, "a", &clock), replica(db, "b", &clock));
     a.join_replicas().await.unwrap();
     b.join_replicas().await.unwrap();
-    let _stop = fan_out(&[&a, &b]);
+    let stop = fan_out(&[&a, &b]);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (ana, svc) = owner_with_service(&a).await;
-    let instance = a.get_service(&ana, &svc).await.unwrap().instance_id;
-
-    // b holds the agent: a connection whose session answers every command and counts them.
+    let service = a.get_service(&ana, &svc).await.unwrap();
+    let (instance, cluster) = (service.instance_id, service.cluster_id);
     let silent = futures_util::stream::pending::<Result<Vec<u8>, std::convert::Infallible>>();
     let mux = Mux::new(futures_util::sink::drain(), silent, Side::Base).0;
-    let mut reg = b.registry().register(&instance, mux);
-    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut reg = b.registry().register(&instance, &cluster, mux);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let counted = seen.clone();
     tokio::spawn(async move {
         while let Some(p) = reg.commands.recv().await {
@@ -182,11 +198,36 @@ async fn a_command_decided_on_one_replica_reaches_the_agent_another_holds_once()
             let _ = p.reply.send(Outcome::Ok);
         }
     });
-    let epoch = b.claim_connection(&instance).await.unwrap();
+    let epoch = b.claim_connection(&instance, &cluster).await.unwrap();
     eventually("a sees the agent b holds", async || {
         a.instance_online(&instance)
     })
     .await;
+    AgentOnB {
+        a,
+        b,
+        _stop: stop,
+        instance,
+        cluster,
+        epoch,
+        seen,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_command_decided_on_one_replica_reaches_the_agent_another_holds_once() {
+    use proto::wire::{Command, Outcome};
+
+    let db = TestDb::new(Kind::Postgres).await;
+    let AgentOnB {
+        a,
+        b,
+        _stop,
+        instance,
+        cluster,
+        epoch,
+        seen,
+    } = agent_on_b(&db).await;
 
     let answered = a
         .send_command(&instance, Command::Ping, Duration::from_secs(10))
@@ -203,7 +244,7 @@ async fn a_command_decided_on_one_replica_reaches_the_agent_another_holds_once()
 
     // Held nowhere: offline at once, nothing written for anyone.
     b.registry().disconnect(&instance);
-    b.release_connection(&instance, epoch).await;
+    b.release_connection(&instance, &cluster, epoch).await;
     eventually("a sees it offline", async || !a.instance_online(&instance)).await;
     let offline = a
         .send_command(&instance, Command::Ping, Duration::from_secs(10))
@@ -213,5 +254,50 @@ async fn a_command_decided_on_one_replica_reaches_the_agent_another_holds_once()
         Err(control::gateway::registry::CommandError::Offline)
     );
     assert_eq!(seen.lock().unwrap().len(), 2);
+    db.finish().await;
+}
+
+/// Not a timed test: prints the round trip of a command decided where the agent is connected
+/// and of one forwarded through the database to the replica holding it, for
+/// `.ci/bench-replicas` (BENCHMARKS.md); asserts only that every command was answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn command_round_trip_local_and_forwarded() {
+    use proto::wire::{Command, Outcome};
+
+    let runs: usize = std::env::var("DPLOYR_BENCH_COMMANDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(50);
+    let db = TestDb::new(Kind::Postgres).await;
+    let AgentOnB {
+        a,
+        b,
+        _stop,
+        instance,
+        ..
+    } = agent_on_b(&db).await;
+
+    let (mut local, mut forwarded) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for (from, times) in [(&b, &mut local), (&a, &mut forwarded)] {
+        for _ in 0..runs {
+            let start = std::time::Instant::now();
+            let answer = from
+                .send_command(&instance, Command::Ping, Duration::from_secs(10))
+                .await;
+            times.push(start.elapsed());
+            assert_eq!(answer, Ok(Outcome::Ok));
+        }
+        times.sort();
+    }
+    let at = |t: &[Duration], q: f64| t[((t.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e3;
+    println!(
+        "command round trip over {runs} pings: local p50 {:.3} ms p99 {:.3} ms; forwarded p50 \
+         {:.3} ms p99 {:.3} ms; forwarded/local p50 {:.1}x",
+        at(&local, 0.5),
+        at(&local, 0.99),
+        at(&forwarded, 0.5),
+        at(&forwarded, 0.99),
+        at(&forwarded, 0.5) / at(&local, 0.5),
+    );
     db.finish().await;
 }

@@ -7,7 +7,8 @@
 //! heartbeats and pings, reconnecting with dployrd's backoff. Progress goes to stderr once a
 //! second; `online: N` goes to stdout the first time all N are online. SIGINT or SIGTERM prints a
 //! summary of failed attempts and exits. With `--metrics-every` each agent also sends a metrics
-//! frame per interval (`load`), as dployrd does.
+//! frame per interval (`load`), as dployrd does. With `--gateway` (repeated) the sessions are
+//! spread over several Base replicas (`.ci/bench-replicas`).
 //!
 //! REST is a few simple requests, so it speaks HTTP/1.1 itself rather than pulling an HTTP
 //! client into the agent crate (and into dployrd's build).
@@ -68,6 +69,10 @@ struct Cli {
     /// Service samples in each metrics frame.
     #[arg(long, default_value_t = 0)]
     services: usize,
+    /// Gateways to spread the sessions over (agent n dials the n-th, round robin), e.g. the
+    /// replicas of one Base; default: the URL each install command names.
+    #[arg(long = "gateway")]
+    gateways: Vec<String>,
 }
 
 /// What each agent sends besides answers.
@@ -142,14 +147,21 @@ async fn main() -> anyhow::Result<()> {
         metrics_every: (cli.metrics_every > 0).then(|| Duration::from_secs(cli.metrics_every)),
         services: cli.services,
     };
+    let gateways = Arc::new(cli.gateways.clone());
     for n in 1..=cli.count {
         let (http, stats, setup, host) = (http.clone(), stats.clone(), setup.clone(), host.clone());
+        let gateways = gateways.clone();
         let (cluster, name) = (cluster.clone(), format!("{}-{n}", cli.prefix));
         let dir = scratch.join(format!("agent-{n}"));
         tokio::spawn(async move {
             let permit = setup.acquire_owned().await.expect("semaphore never closed");
             match add_and_join(&http, &cluster, &name, &dir, &stats).await {
-                Ok((enr, id)) => hold(enr, id, host, stats, permit, (n, load)).await,
+                Ok((mut enr, id)) => {
+                    if !gateways.is_empty() {
+                        enr.url = gateways[n % gateways.len()].clone();
+                    }
+                    hold(enr, id, host, stats, permit, (n, load)).await
+                }
                 Err(e) => stats.error("setup", format!("{e:#}")),
             }
         });

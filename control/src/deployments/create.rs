@@ -151,7 +151,7 @@ impl Base {
                 .ok_or_else(|| DomainError::Conflict("retry the request".into()));
         }
         tx.commit().await?;
-        self.deployment_queued(&svc.instance_id);
+        self.deployment_queued(&svc.cluster_id, &svc.instance_id);
         Ok(Queued::Created(made))
     }
 
@@ -210,8 +210,8 @@ impl Base {
 
     /// After the transaction that queued a deployment committed: wake live views and send the
     /// order to the instance.
-    pub(crate) fn deployment_queued(&self, instance_id: &str) {
-        self.activity.changed();
+    pub(crate) fn deployment_queued(&self, cluster_id: &str, instance_id: &str) {
+        self.activity.changed(cluster_id);
         let (base, instance) = (self.clone(), instance_id.to_string());
         tokio::spawn(async move { base.deliver(&instance).await });
     }

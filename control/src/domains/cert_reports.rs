@@ -158,7 +158,7 @@ impl Base {
         self.record_cert_event(&mut tx, &row.cluster_id, &row.service_id, action, details)
             .await?;
         tx.commit().await?;
-        self.activity.changed();
+        self.activity.changed(&row.cluster_id);
         Ok(())
     }
 
@@ -194,7 +194,7 @@ impl Base {
         self.record_cert_event(&mut tx, &svc.cluster_id, &svc.id, action, details)
             .await?;
         tx.commit().await?;
-        self.activity.changed();
+        self.activity.changed(&svc.cluster_id);
         Ok(())
     }
 

@@ -213,7 +213,7 @@ impl Base {
         )
         .await?;
         tx.commit().await?;
-        self.activity.changed();
+        self.activity.changed(may.cluster_id());
         // Checked at once in the background: a team that created the TXT record first sees it
         // verified without pressing anything.
         Ok(view(&row, &self.pointers(&svc).await))
@@ -246,7 +246,7 @@ impl Base {
         )
         .await?;
         tx.commit().await?;
-        self.activity.changed();
+        self.activity.changed(may.cluster_id());
         if row.status == DomainStatus::Verified {
             self.send_domains(&svc.id).await;
         }

@@ -167,7 +167,7 @@ impl Base {
                 record(&mut *tx, event).await?;
                 tx.commit().await?;
                 tracing::info!(domain = %row.name, service.id = %row.service_id, "domain verified");
-                self.activity.changed();
+                self.activity.changed(&row.cluster_id);
                 self.send_domains(&row.service_id).await;
                 Ok(true)
             }

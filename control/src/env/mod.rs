@@ -274,7 +274,7 @@ impl Base {
         )
         .await?;
         tx.commit().await?;
-        self.activity.changed();
+        self.activity.changed(may.cluster_id());
         Ok(())
     }
 

@@ -160,10 +160,12 @@ async fn connection(
         }) => {
             // A deleted instance's agent with services still to remove comes in once more,
             // for that alone (`crate::removals`).
-            let (instance_id, retired) = match base.instance_by_fingerprint(&fp).await? {
-                Some(instance) => (instance.id, false),
+            // A retired instance is in no cluster's views: its cluster is "".
+            let (instance_id, cluster_id, retired) = match base.instance_by_fingerprint(&fp).await?
+            {
+                Some(instance) => (instance.id, instance.cluster_id, false),
                 None => match base.retired_instance(&fp).await? {
-                    Some(id) => (id, true),
+                    Some(id) => (id, String::new(), true),
                     None => {
                         return Err(refuse(
                             &mut ws,
@@ -186,7 +188,9 @@ async fn connection(
                 instance_id: instance_id.clone().into(),
                 heartbeat_secs: base.limits().heartbeat.as_secs() as u32,
             })?;
-            let mut reg = base.registry().register(&instance_id, mux.clone());
+            let mut reg = base
+                .registry()
+                .register(&instance_id, &cluster_id, mux.clone());
             // Deleted between the lookup and `register` (audit finding L13): its `disconnect`
             // found nothing to kill yet, so this connection must not stay.
             if !retired
@@ -201,7 +205,7 @@ async fn connection(
             }
             // Recorded for the other replicas (a retired instance has no row to record on).
             let claimed = match retired {
-                false => base.claim_connection(&instance_id).await,
+                false => base.claim_connection(&instance_id, &cluster_id).await,
                 true => None,
             };
             tracing::info!(%version, "agent online");
@@ -223,7 +227,8 @@ async fn connection(
             settle.abort();
             base.registry().unregister(&reg);
             if let Some(epoch) = claimed {
-                base.release_connection(&instance_id, epoch).await;
+                base.release_connection(&instance_id, &cluster_id, epoch)
+                    .await;
             }
             let _ = base.instance_seen(&instance_id, &version, &host).await;
             mux.close();

@@ -96,6 +96,8 @@ pub struct Pending {
 struct Live {
     /// Distinguishes a reconnect from the connection it replaced.
     epoch: u64,
+    /// The instance's cluster, whose views move when it connects or goes.
+    cluster_id: String,
     /// Flipping it to `true` tells the connection task to close.
     kill: watch::Sender<bool>,
     commands: mpsc::Sender<Pending>,
@@ -121,9 +123,9 @@ pub struct Registry {
     /// bits, which stays ahead of any earlier run unless it issued over a million commands per
     /// millisecond it was up (and fits u64 until the year 2527).
     next_command: AtomicU64,
-    /// Bumped on every change to any instance (online, offline, added, removed), so live views
-    /// can push fresh state instead of polling.
-    changes: crate::changes::Changes,
+    /// Bumped on every change to a cluster's instances (online, offline, added, removed), so
+    /// live views can push fresh state instead of polling.
+    changes: crate::changes::ClusterChanges,
 }
 
 impl Default for Registry {
@@ -133,7 +135,7 @@ impl Default for Registry {
             live: Mutex::default(),
             next_epoch: Mutex::default(),
             next_command: AtomicU64::new(now_ms << 20),
-            changes: crate::changes::Changes::default(),
+            changes: crate::changes::ClusterChanges::default(),
         }
     }
 }
@@ -143,15 +145,17 @@ impl Default for Registry {
 #[derive(Debug)]
 pub struct Registration {
     pub instance_id: String,
+    pub cluster_id: String,
     pub epoch: u64,
     pub kill: watch::Receiver<bool>,
     pub commands: mpsc::Receiver<Pending>,
 }
 
 impl Registry {
-    /// Records a new connection for `instance_id`, closing any older one (an agent that
-    /// reconnects before Base noticed the old connection die must not be shown twice).
-    pub fn register(&self, instance_id: &str, mux: Mux) -> Registration {
+    /// Records a new connection for `instance_id` of `cluster_id`, closing any older one (an
+    /// agent that reconnects before Base noticed the old connection die must not be shown
+    /// twice).
+    pub fn register(&self, instance_id: &str, cluster_id: &str, mux: Mux) -> Registration {
         let epoch = {
             let mut n = self.next_epoch.lock().expect("registry lock");
             *n += 1;
@@ -161,6 +165,7 @@ impl Registry {
         let (commands_tx, commands_rx) = mpsc::channel(COMMAND_QUEUE);
         let live = Live {
             epoch,
+            cluster_id: cluster_id.to_string(),
             kill: tx,
             commands: commands_tx,
             mux,
@@ -174,9 +179,10 @@ impl Registry {
             let _ = old.kill.send(true);
         }
         // The other replicas hear of it from the recorded claim ([`crate::Base::claim_connection`]).
-        self.changed_here();
+        self.changed_here(cluster_id);
         Registration {
             instance_id: instance_id.to_string(),
+            cluster_id: cluster_id.to_string(),
             epoch,
             kill: rx,
             commands: commands_rx,
@@ -231,28 +237,39 @@ impl Registry {
             .map(f)
     }
 
-    /// Tells live views that something about instances changed (here and on the other
-    /// replicas).
-    pub fn changed(&self) {
-        self.changes.changed();
+    /// Tells the cluster's live views that something about its instances changed (here and
+    /// on the other replicas).
+    pub fn changed(&self, cluster_id: &str) {
+        self.changes.changed(cluster_id);
     }
 
-    /// Tells live views here that something about instances changed on another replica.
-    pub fn changed_here(&self) {
-        self.changes.changed_here();
+    /// Tells the cluster's live views here that something about its instances changed on
+    /// another replica.
+    pub fn changed_here(&self, cluster_id: &str) {
+        self.changes.changed_here(cluster_id);
+    }
+
+    /// Wakes every instance view here (what changed elsewhere is not known by cluster).
+    pub fn changed_everywhere_here(&self) {
+        self.changes.changed_everywhere_here();
     }
 
     pub(crate) fn relay_to(
         &self,
         tx: mpsc::UnboundedSender<crate::changes::Change>,
-        change: crate::changes::Change,
+        change: crate::changes::OfCluster,
     ) {
         self.changes.relay_to(tx, change);
     }
 
-    /// A receiver that wakes on every change.
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.changes.subscribe()
+    /// A receiver that wakes on every change to any cluster's instances.
+    pub fn subscribe_any(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe_any()
+    }
+
+    /// A receiver that wakes on every change to the cluster's instances.
+    pub fn subscribe(&self, cluster_id: &str) -> watch::Receiver<u64> {
+        self.changes.subscribe(cluster_id)
     }
 
     /// Removes the connection, unless a newer one already replaced it.
@@ -264,7 +281,7 @@ impl Registry {
         {
             live.remove(&reg.instance_id);
             drop(live);
-            self.changed_here();
+            self.changed_here(&reg.cluster_id);
         }
     }
 
@@ -281,7 +298,7 @@ impl Registry {
         match self.live.lock().expect("registry lock").remove(instance_id) {
             Some(l) => {
                 let _ = l.kill.send(true);
-                self.changed_here();
+                self.changed_here(&l.cluster_id);
                 true
             }
             None => false,

@@ -11,8 +11,8 @@ fn mux() -> Mux {
 #[tokio::test]
 async fn a_reconnect_replaces_and_closes_the_old_connection() {
     let r = Registry::default();
-    let first = r.register("ins_1", mux());
-    let second = r.register("ins_1", mux());
+    let first = r.register("ins_1", "cls_1", mux());
+    let second = r.register("ins_1", "cls_1", mux());
     assert!(*first.kill.borrow(), "old connection told to close");
     r.unregister(&first);
     assert!(
@@ -24,14 +24,20 @@ async fn a_reconnect_replaces_and_closes_the_old_connection() {
 }
 
 #[tokio::test]
-async fn every_change_wakes_subscribers() {
+async fn every_change_wakes_the_clusters_subscribers_only() {
     let r = Registry::default();
-    let mut rx = r.subscribe();
-    let reg = r.register("ins_1", mux());
+    let mut rx = r.subscribe("cls_1");
+    let mut other = r.subscribe("cls_2");
+    let reg = r.register("ins_1", "cls_1", mux());
     assert!(rx.has_changed().unwrap());
     rx.mark_unchanged();
     r.unregister(&reg);
     assert!(rx.has_changed().unwrap());
+    assert!(
+        !other.has_changed().unwrap(),
+        "another cluster's agent is not seen"
+    );
+    other.mark_unchanged();
 }
 
 /// Stands in for a session task: answers every command with `outcome`, or drops the reply
@@ -55,7 +61,7 @@ async fn ping(r: &Registry) -> Result<Outcome, CommandError> {
 #[tokio::test]
 async fn commands_reach_the_live_connection_and_return_its_outcome() {
     let r = Registry::default();
-    fake_session(r.register("ins_1", mux()), Some(Outcome::Ok));
+    fake_session(r.register("ins_1", "cls_1", mux()), Some(Outcome::Ok));
     let got = ping(&r).await;
     assert_eq!(got, Ok(Outcome::Ok));
 }
@@ -67,7 +73,7 @@ async fn done_turns_a_refusal_into_a_domain_error_by_its_kind() {
         CommandErrorKind::NotFound,
         "release dep_1 is no longer kept",
     );
-    fake_session(r.register("ins_1", mux()), Some(gone));
+    fake_session(r.register("ins_1", "cls_1", mux()), Some(gone));
     let got = done(ping(&r).await);
     assert!(
         matches!(&got, Err(DomainError::Conflict(m)) if m == "release dep_1 is no longer kept"),
@@ -98,7 +104,7 @@ async fn a_command_for_an_instance_without_a_connection_is_offline() {
 #[tokio::test]
 async fn a_connection_that_drops_the_command_loses_it() {
     let r = Registry::default();
-    fake_session(r.register("ins_1", mux()), None);
+    fake_session(r.register("ins_1", "cls_1", mux()), None);
     let got = ping(&r).await;
     assert_eq!(got, Err(CommandError::ConnectionLost));
 }
@@ -107,7 +113,7 @@ async fn a_connection_that_drops_the_command_loses_it() {
 async fn an_unanswered_command_times_out() {
     let r = Registry::default();
     // Registered, but nothing ever reads the queue.
-    let _reg = r.register("ins_1", mux());
+    let _reg = r.register("ins_1", "cls_1", mux());
     let got = r
         .send_command("ins_1", Command::Ping, Duration::from_secs(3))
         .await;
@@ -117,7 +123,7 @@ async fn an_unanswered_command_times_out() {
 #[tokio::test]
 async fn disconnect_signals_the_connection() {
     let r = Registry::default();
-    let reg = r.register("ins_1", mux());
+    let reg = r.register("ins_1", "cls_1", mux());
     assert!(r.disconnect("ins_1"));
     assert!(*reg.kill.borrow());
     assert!(!r.disconnect("ins_1"));

@@ -2,24 +2,29 @@
 //! sends a command: to an agent connected here, through this replica's registry; to one a live
 //! replica elsewhere holds, through `agent_commands`. The deciding replica writes the row and
 //! announces it ([`Change::Command`]); the holder takes it once (an `UPDATE … WHERE taken_by IS
-//! NULL`), sends it over its connection and writes the outcome back, which the deciding replica
-//! reads (every [`OUTCOME_POLL`]) until its deadline. The notification only wakes the holder:
+//! NULL`), sends it over its connection, writes the outcome back and announces that
+//! ([`Change::Answered`]), which wakes the deciding replica to read it; it also reads every
+//! [`OUTCOME_POLL`] until its deadline, in case that announcement is lost. The notification only wakes the holder:
 //! each replica also looks for commands waiting for its agents every [`WAITING_POLL`], so one
 //! lost notification delays a command, never loses it. A command taken by a replica that dies
 //! before answering ends as `ConnectionLost` for its caller, as a connection that drops does.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use proto::wire::{Command, Outcome};
 use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
 
 use crate::changes::Change;
 use crate::gateway::registry::{CommandError, done};
 use crate::store::agent_commands::{self as sql, NewCommand};
 use crate::{Base, DomainError};
 
-/// How often the deciding replica reads whether the outcome came back.
-pub const OUTCOME_POLL: Duration = Duration::from_millis(50);
+/// How often the deciding replica reads whether the outcome came back, when no announcement
+/// woke it first.
+pub const OUTCOME_POLL: Duration = Duration::from_millis(250);
 /// How often each replica looks for commands waiting for its agents (besides notifications).
 pub const WAITING_POLL: Duration = Duration::from_secs(1);
 /// Rows older than this are deleted.
@@ -55,7 +60,30 @@ impl Answer {
     }
 }
 
+/// The forwarded commands this replica waits for, each woken when its answer is announced.
+#[derive(Debug, Default)]
+pub struct Awaiting(Mutex<HashMap<String, Arc<Notify>>>);
+
+impl Awaiting {
+    fn wait_for(&self, id: &str) -> Arc<Notify> {
+        let mut waiting = self.0.lock().expect("awaiting lock");
+        waiting.entry(id.to_string()).or_default().clone()
+    }
+
+    fn done(&self, id: &str) {
+        self.0.lock().expect("awaiting lock").remove(id);
+    }
+}
+
 impl Base {
+    /// Another replica answered forwarded command `id`: its waiter here reads the outcome now.
+    pub(crate) fn answered(&self, id: &str) {
+        let waiting = self.awaiting.0.lock().expect("awaiting lock");
+        if let Some(wake) = waiting.get(id) {
+            wake.notify_one();
+        }
+    }
+
     /// Sends `command` to the instance's agent, wherever it is connected, and waits for its
     /// outcome within `timeout`. `Offline` when no live replica holds it.
     pub async fn send_command(
@@ -111,18 +139,24 @@ impl Base {
             tracing::warn!(error = %e, "command not written for the holding replica");
             return Err(CommandError::Offline);
         }
+        let wake = self.awaiting.wait_for(&id);
         self.fanout(Change::Command(instance_id.to_string()));
         let waited = tokio::time::timeout(timeout, async {
             loop {
+                let woken = wake.notified();
                 match sql::outcome_of(self.store.pool(), &id).await {
                     Ok(Some(text)) => return serde_json::from_str::<Answer>(&text).ok(),
                     Ok(None) => {}
                     Err(e) => tracing::debug!(error = %e, "reading a forwarded command's outcome"),
                 }
-                tokio::time::sleep(OUTCOME_POLL).await;
+                tokio::select! {
+                    _ = woken => {}
+                    _ = tokio::time::sleep(OUTCOME_POLL) => {}
+                }
             }
         })
         .await;
+        self.awaiting.done(&id);
         match waited {
             Ok(Some(answer)) => answer.into_result(timeout),
             Ok(None) => Err(CommandError::ConnectionLost),
@@ -160,8 +194,11 @@ impl Base {
                 };
                 let text = serde_json::to_string(&answer).expect("answers serialize");
                 let now = base.clock.now_ms();
-                if let Err(e) = sql::finish(base.store.pool(), &id, &text, now).await {
-                    tracing::warn!(error = %e, "a forwarded command's outcome not written");
+                match sql::finish(base.store.pool(), &id, &text, now).await {
+                    Ok(()) => base.fanout(Change::Answered(id)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a forwarded command's outcome not written")
+                    }
                 }
             });
         }

@@ -127,14 +127,14 @@ impl Base {
             return;
         }
         match Change::parse(what) {
-            Some(Change::Instances) => {
+            Some(Change::Instances(cluster)) => {
                 // Instances added or removed as well as connections: the views move either way.
                 if let Err(e) = self.refresh_held_elsewhere().await {
                     tracing::warn!(error = %e, "reading who holds connections");
                 }
-                self.registry.changed_here();
+                self.registry.changed_here(&cluster);
             }
-            Some(Change::Activity) => self.activity.changed_here(),
+            Some(Change::Activity(cluster)) => self.activity.changed_here(&cluster),
             Some(Change::Access) => self.access.changed_here(),
             Some(Change::Disconnect(id)) => {
                 self.registry.disconnect(&id);
@@ -144,6 +144,7 @@ impl Base {
                     self.take_commands().await;
                 }
             }
+            Some(Change::Answered(id)) => self.answered(&id),
             Some(Change::Logs(id)) => {
                 if let Err(e) = self.relay_stored_logs(&id).await {
                     tracing::warn!(error = %e, "relaying another replica's log lines");

@@ -100,7 +100,7 @@ impl Base {
             self.renew_lease().await?;
             // Another replica's lease may have run out since: its agents are offline now.
             if self.refresh_held_elsewhere().await? {
-                self.registry.changed_here();
+                self.registry.changed_everywhere_here();
             }
             let now = self.clock.now_ms();
             sql::forget_dead(self.store.pool(), now - FORGET_AFTER.as_millis() as i64).await?;
@@ -116,14 +116,14 @@ impl Base {
     /// Records that this replica holds the instance's connection and tells the others; its
     /// epoch, or `None` when it could not be recorded (logged: the connection still works from
     /// this replica) or there are no others (SQLite).
-    pub async fn claim_connection(&self, instance_id: &str) -> Option<i64> {
+    pub async fn claim_connection(&self, instance_id: &str, cluster_id: &str) -> Option<i64> {
         if !self.several_replicas_possible() {
             return None;
         }
         let now = self.clock.now_ms();
         match sql::claim(self.store.pool(), instance_id, self.replica_id(), now).await {
             Ok(epoch) => {
-                self.fanout(crate::changes::Change::Instances);
+                self.fanout(crate::changes::Change::Instances(cluster_id.to_string()));
                 Some(epoch)
             }
             Err(e) => {
@@ -134,9 +134,9 @@ impl Base {
     }
 
     /// Records that the connection of `epoch` ended, unless a newer one replaced it.
-    pub async fn release_connection(&self, instance_id: &str, epoch: i64) {
+    pub async fn release_connection(&self, instance_id: &str, cluster_id: &str, epoch: i64) {
         match sql::release(self.store.pool(), instance_id, epoch).await {
-            Ok(true) => self.fanout(crate::changes::Change::Instances),
+            Ok(true) => self.fanout(crate::changes::Change::Instances(cluster_id.to_string())),
             Ok(false) => {}
             Err(e) => {
                 tracing::warn!(instance.id = %instance_id, error = %e, "connection end not recorded")

@@ -75,7 +75,7 @@ pub async fn update(
 pub async fn live(On(base, actor, cluster): On, Upgrade(upgrade): Upgrade) -> ApiResult<Response> {
     base.list_instances(&actor, &cluster).await?;
     Ok(upgrade.on_upgrade(move |socket| async move {
-        let changes = base.registry().subscribe();
+        let changes = base.registry().subscribe(&cluster);
         let revoked = base.until_revoked(actor.clone(), Access::Cluster(cluster.clone()));
         super::live::push_on_change(socket, changes, revoked, "instances", || async {
             base.list_instances(&actor, &cluster)

@@ -79,7 +79,7 @@ pub async fn live_list(
 ) -> ApiResult<Response> {
     base.list_services(&actor, &cluster).await?;
     Ok(upgrade.on_upgrade(move |socket| async move {
-        let changes = base.subscribe_activity();
+        let changes = base.subscribe_activity(&cluster);
         let revoked = base.until_revoked(actor.clone(), Access::Cluster(cluster.clone()));
         push_on_change(socket, changes, revoked, "services", || async {
             base.list_services(&actor, &cluster)
@@ -98,9 +98,9 @@ pub async fn live_list(
     responses((status = 101, description = "WebSocket: a `ServiceDetail` as a JSON text message at once and after every change"), (status = 426, description = "See the error body", body = proto::api::ErrorBody))
 )]
 pub async fn live_one(On(base, actor, id): On, Upgrade(upgrade): Upgrade) -> ApiResult<Response> {
-    base.get_service(&actor, &id).await?;
+    let cluster = base.get_service(&actor, &id).await?.cluster_id;
     Ok(upgrade.on_upgrade(move |socket| async move {
-        let changes = base.subscribe_activity();
+        let changes = base.subscribe_activity(&cluster);
         let revoked = base.until_revoked(actor.clone(), Access::Service(id.clone()));
         push_on_change(socket, changes, revoked, "service", || async {
             let service = base.get_service(&actor, &id).await?;

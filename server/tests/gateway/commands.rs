@@ -118,7 +118,7 @@ impl Gateway {
     /// Waits (on registry changes, not a clock) until `instance` is online or not.
     pub async fn wait_online(&self, instance: &str, online: bool) {
         let registry = self.base.registry();
-        let mut changes = registry.subscribe();
+        let mut changes = registry.subscribe_any();
         tokio::time::timeout(PATIENCE, async {
             while registry.is_online(instance) != online {
                 changes.changed().await.unwrap();
