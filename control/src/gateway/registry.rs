@@ -119,9 +119,11 @@ pub struct Registry {
     live: Mutex<HashMap<String, Live>>,
     next_epoch: Mutex<u64>,
     /// Command ids. An agent remembers the ids it has done and answers a repeat without doing
-    /// it again, so ids must not restart at 1 when Base does: they start at the Unix time in ms shifted left 20
-    /// bits, which stays ahead of any earlier run unless it issued over a million commands per
-    /// millisecond it was up (and fits u64 until the year 2527).
+    /// it again, so ids must not restart at 1 when Base does: they start at the Unix time in ms
+    /// shifted left 20 bits, which stays ahead of any earlier run unless it issued over a million
+    /// commands per millisecond it was up (and fits u64 until the year 2527), plus a random
+    /// offset below 2^19, so two replicas started in the same millisecond (an agent moves
+    /// between them) almost never hand out ids the agent still remembers.
     next_command: AtomicU64,
     /// Bumped on every change to a cluster's instances (online, offline, added, removed), so
     /// live views can push fresh state instead of polling.
@@ -134,7 +136,9 @@ impl Default for Registry {
         Registry {
             live: Mutex::default(),
             next_epoch: Mutex::default(),
-            next_command: AtomicU64::new(now_ms << 20),
+            next_command: AtomicU64::new(
+                (now_ms << 20) + rand::Rng::gen_range(&mut rand::thread_rng(), 0..1u64 << 19),
+            ),
             changes: crate::changes::ClusterChanges::default(),
         }
     }

@@ -4,7 +4,8 @@
 //! replica holds it. Each replica sends its own changes on [`CHANNEL`] as `<replica> <change>`
 //! and applies the others'. A notification is only a wake-up: what it points at is read from
 //! the database, so one lost while a listener reconnects costs a refresh at the next lease
-//! renewal (or the next batch of log lines), never state. On SQLite (one replica) nothing is sent.
+//! renewal (or the next batch of log lines), never state. On SQLite (one replica) nothing is
+//! sent.
 
 use std::future::Future;
 use std::sync::OnceLock;
