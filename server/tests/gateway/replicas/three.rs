@@ -4,10 +4,10 @@
 //! echoes, a file listing through C comes back, a log follow through A streams what the app
 //! prints. Then B is SIGKILLed while a second deploy builds: agent 1 is online on A or C
 //! within 10 s, the deploy reaches `live` and was built once (counted by the build itself, on
-//! the agent's machine), and A's API answered every request throughout.
+//! the agent's machine), and A's dashboard page and API answered every request throughout.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -184,33 +184,35 @@ async fn log_follow_streams(cluster: &Cluster, via: &Replica, service: &str, age
     .unwrap_or_else(|_| panic!("the marker line did not reach the follow through A"));
 }
 
-/// Asks A's API for the instance list every 100 ms until stopped; (answered, failures).
+/// Asks A for the cluster's instances every 100 ms until stopped, as the dashboard does: the
+/// instances page (rendered on the server, with the data) and the API's list. (answered,
+/// failures).
 fn probe(
     cluster: &Cluster,
     a: &Replica,
     stop: Arc<AtomicBool>,
 ) -> tokio::task::JoinHandle<(usize, Vec<String>)> {
     let client = cluster.client.clone();
-    let url = format!("{}/api/v1/clusters/{}/instances", a.url, cluster.id);
-    let answered = Arc::new(AtomicUsize::new(0));
+    let page = format!("{}/c/{}/instances", a.url, cluster.id);
+    let api = format!("{}/api/v1/clusters/{}/instances", a.url, cluster.id);
     tokio::spawn(async move {
-        let mut failures = Vec::new();
+        let (mut answered, mut failures) = (0, Vec::new());
         while !stop.load(Ordering::SeqCst) {
-            let got = client
-                .get(&url)
-                .timeout(Duration::from_secs(5))
-                .send()
-                .await;
-            match got {
-                Ok(r) if r.status() == 200 => {
-                    answered.fetch_add(1, Ordering::SeqCst);
+            for url in [&page, &api] {
+                let got = client.get(url).timeout(Duration::from_secs(5)).send().await;
+                match got {
+                    Ok(r) if r.status() == 200 => match r.text().await {
+                        Ok(body) if body.contains("web-1") => answered += 1,
+                        Ok(_) => failures.push(format!("{url}: no web-1 in the answer")),
+                        Err(e) => failures.push(format!("{url}: {e}")),
+                    },
+                    Ok(r) => failures.push(format!("{url}: status {}", r.status())),
+                    Err(e) => failures.push(format!("{url}: {e}")),
                 }
-                Ok(r) => failures.push(format!("status {}", r.status())),
-                Err(e) => failures.push(e.to_string()),
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        (answered.load(Ordering::SeqCst), failures)
+        (answered, failures)
     })
 }
 
