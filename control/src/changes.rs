@@ -132,8 +132,11 @@ impl ClusterChanges {
 /// What changed on a replica.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// The cluster's instances (online, offline, added, removed): its instance views re-read.
+    /// The cluster's instances (added, removed, renamed): its instance views re-read.
     Instances(String),
+    /// An agent connected to or left the replica that sent it: the others read who holds that
+    /// one instance now, and its cluster's views re-read.
+    Held { cluster: String, instance: String },
     /// The cluster's services and deployments: its service views re-read.
     Activity(String),
     /// Something that can take access away: open streams re-authorize.
@@ -152,6 +155,7 @@ impl Change {
     pub(crate) fn payload(&self) -> String {
         match self {
             Change::Instances(cluster) => format!("instances {cluster}"),
+            Change::Held { cluster, instance } => format!("held {cluster} {instance}"),
             Change::Activity(cluster) => format!("activity {cluster}"),
             Change::Access => "access".into(),
             Change::Disconnect(id) => format!("disconnect {id}"),
@@ -166,6 +170,13 @@ impl Change {
             "access" => Change::Access,
             other => match other.split_once(' ')? {
                 ("instances", cluster) => Change::Instances(cluster.to_string()),
+                ("held", rest) => {
+                    let (cluster, instance) = rest.split_once(' ')?;
+                    Change::Held {
+                        cluster: cluster.to_string(),
+                        instance: instance.to_string(),
+                    }
+                }
                 ("activity", cluster) => Change::Activity(cluster.to_string()),
                 ("disconnect", id) => Change::Disconnect(id.to_string()),
                 ("command", id) => Change::Command(id.to_string()),
@@ -185,6 +196,10 @@ mod tests {
     fn changes_read_back_as_sent() {
         for c in [
             Change::Instances("cls_01abc".into()),
+            Change::Held {
+                cluster: "cls_01abc".into(),
+                instance: "ins_01abc".into(),
+            },
             Change::Activity("cls_01abc".into()),
             Change::Access,
             Change::Disconnect("ins_01abc".into()),
@@ -196,6 +211,7 @@ mod tests {
         }
         assert_eq!(Change::parse("nonsense"), None);
         assert_eq!(Change::parse("reboot ins_01abc"), None);
+        assert_eq!(Change::parse("held cls_01abc"), None);
     }
 
     #[test]

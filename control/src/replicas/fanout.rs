@@ -128,10 +128,10 @@ impl Base {
             return;
         }
         match Change::parse(what) {
-            Some(Change::Instances(cluster)) => {
-                // Instances added or removed as well as connections: the views move either way.
-                if let Err(e) = self.refresh_held_elsewhere().await {
-                    tracing::warn!(error = %e, "reading who holds connections");
+            Some(Change::Instances(cluster)) => self.registry.changed_here(&cluster),
+            Some(Change::Held { cluster, instance }) => {
+                if let Err(e) = self.refresh_held(&instance).await {
+                    tracing::warn!(error = %e, "reading who holds a connection");
                 }
                 self.registry.changed_here(&cluster);
             }

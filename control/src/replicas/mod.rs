@@ -34,6 +34,14 @@ use crate::store::Backend;
 use crate::store::replicas as sql;
 use crate::{Base, DomainError};
 
+/// What a replica announces when an agent connects to it or leaves it.
+fn held(cluster_id: &str, instance_id: &str) -> crate::changes::Change {
+    crate::changes::Change::Held {
+        cluster: cluster_id.to_string(),
+        instance: instance_id.to_string(),
+    }
+}
+
 /// Replicas dead this long are forgotten (their rows deleted).
 const FORGET_AFTER: Duration = Duration::from_secs(3600);
 
@@ -123,7 +131,7 @@ impl Base {
         let now = self.clock.now_ms();
         match sql::claim(self.store.pool(), instance_id, self.replica_id(), now).await {
             Ok(epoch) => {
-                self.fanout(crate::changes::Change::Instances(cluster_id.to_string()));
+                self.fanout(held(cluster_id, instance_id));
                 Some(epoch)
             }
             Err(e) => {
@@ -136,7 +144,7 @@ impl Base {
     /// Records that the connection of `epoch` ended, unless a newer one replaced it.
     pub async fn release_connection(&self, instance_id: &str, cluster_id: &str, epoch: i64) {
         match sql::release(self.store.pool(), instance_id, epoch).await {
-            Ok(true) => self.fanout(crate::changes::Change::Instances(cluster_id.to_string())),
+            Ok(true) => self.fanout(held(cluster_id, instance_id)),
             Ok(false) => {}
             Err(e) => {
                 tracing::warn!(instance.id = %instance_id, error = %e, "connection end not recorded")
@@ -153,6 +161,24 @@ impl Base {
                 .read()
                 .expect("held lock is never poisoned")
                 .contains(instance_id)
+    }
+
+    /// Reads again who holds one instance, after another replica said its agent connected or
+    /// left: one row, where [`Base::refresh_held_elsewhere`] reads them all.
+    pub(crate) async fn refresh_held(&self, instance_id: &str) -> Result<(), DomainError> {
+        let now = self.clock.now_ms();
+        let holder = sql::holder(self.store.pool(), instance_id, now).await?;
+        let elsewhere = holder.is_some_and(|(replica, _)| replica != self.replica_id());
+        let mut known = self
+            .held_elsewhere
+            .write()
+            .expect("held lock is never poisoned");
+        if elsewhere {
+            known.insert(instance_id.to_string());
+        } else {
+            known.remove(instance_id);
+        }
+        Ok(())
     }
 
     /// Reads again which instances the other live replicas hold; whether that changed (the
