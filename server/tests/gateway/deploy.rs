@@ -257,16 +257,16 @@ async fn cancel_mid_build_kills_the_whole_process_tree() {
         )
         .await;
     let dep = d.deploy(&svc).await;
+    // The shell creates the file before it writes the pid into it: wait for a whole line.
     let start = Instant::now();
-    while !pidfile.exists() {
+    let pid: i32 = loop {
+        let written = std::fs::read_to_string(&pidfile).unwrap_or_default();
+        if written.ends_with('\n') {
+            break written.trim().parse().unwrap();
+        }
         assert!(start.elapsed() < DEPLOY_PATIENCE, "the build never started");
         tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let pid: i32 = std::fs::read_to_string(&pidfile)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    };
     let cancelled =
         d.gw.base
             .cancel_deployment(&d.gw.owner, &dep)
