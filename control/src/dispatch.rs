@@ -49,7 +49,8 @@ const MAX_REPORTED_CERTIFICATES: usize = 4_096;
 
 impl Base {
     /// Sends every order the instance's agent has not accepted yet, oldest first. Stops at the
-    /// first one that cannot be delivered; the next reconnect tries again.
+    /// first one that cannot be delivered; the next reconnect, or
+    /// [`Base::redeliver_stale_orders`], tries again.
     pub async fn deliver(&self, instance_id: &str) {
         let pending = match sql::queued_for(self.store.pool(), instance_id).await {
             Ok(rows) => rows,
@@ -362,11 +363,14 @@ impl Base {
     ) {
         crate::periodic::every(every, shutdown, "retrying removals", || async {
             // A failed sweep does not hold up the removals. The sweep runs on one replica;
-            // each replica retries the removals of the agents it holds.
+            // each replica delivers again and retries the removals for the agents it holds.
             if self.leads_jobs().await
                 && let Err(e) = self.sweep().await
             {
                 tracing::warn!(error = %e, "sweeping deployments");
+            }
+            if let Err(e) = self.redeliver_stale_orders().await {
+                tracing::warn!(error = %e, "delivering unaccepted orders again");
             }
             self.retry_removals().await
         })

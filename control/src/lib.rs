@@ -32,6 +32,7 @@
 //! - [`oidc`]: CI OIDC federation: a cluster's trusted issuers and repositories, and the
 //!   exchange of a CI job's identity token for an API token lasting at most an hour.
 //! - [`scrape`]: what a Prometheus scrape shows of the token's cluster (Owner/Admin tokens).
+//! - [`redelivery`]: orders an agent connected here has not accepted long after, sent again.
 //! - [`removals`]: deleted services removed from their instance, however long it was away.
 //! - [`env`]: a service's variables and write-only secrets (`.env` import too).
 //! - [`revocation`]: open streams (log follows, live views, consoles) re-authorize on every
@@ -73,6 +74,7 @@ pub mod notify;
 pub mod oidc;
 mod periodic;
 pub mod rbac;
+pub mod redelivery;
 pub mod removals;
 pub mod replicas;
 pub mod revocation;

@@ -72,6 +72,14 @@ impl LogHub {
         *at = (*at).max(seq);
     }
 
+    /// Nobody here follows the service any more: forgets where its relay stood.
+    pub(crate) fn forget_relayed(&self, service_id: &str) {
+        self.relayed
+            .lock()
+            .expect("log hub lock")
+            .remove(service_id);
+    }
+
     /// The last line relayed here of a service someone here follows.
     pub(crate) fn relayed(&self, service_id: &str) -> Option<i64> {
         self.relayed
@@ -237,7 +245,8 @@ impl Base {
                 // Nobody following is not an error.
                 let _ = live.send(Arc::new(view(r)));
             }
-            if let Some(last) = lines.last() {
+            // Only a service followed here needs to know where another replica's lines start.
+            if let Some(last) = lines.last().filter(|_| live.receiver_count() > 0) {
                 hub.relayed_up_to(service_id, last.seq);
             }
             self.fanout(crate::changes::Change::Logs(service_id.clone()));

@@ -3,7 +3,8 @@
 //! lease runs out; a reconnect's higher epoch survives the old holder's late release; one
 //! replica at a time runs the background jobs, and another takes over when it dies; a change
 //! on one replica wakes the live views of another through NOTIFY; a command decided on one
-//! replica reaches the agent another holds, once, and its outcome comes back. On SQLite, one
+//! replica reaches the agent another holds, once, and its outcome comes back; a deploy whose
+//! deciding replica never forwarded it is delivered by the holder, once. On SQLite, one
 //! replica: the registry alone answers.
 
 mod common;
@@ -18,6 +19,8 @@ fn replica(db: &TestDb, id: &str, clock: &Clock) -> Base {
     let mut cfg = BaseConfig::new("http://127.0.0.1:8080".parse().unwrap());
     cfg.replica.id = id.into();
     cfg.replica.lease = Duration::from_secs(15);
+    // Orders not accepted after twice this are delivered again by the holder's sweeper.
+    cfg.limits.command_timeout = Duration::from_secs(1);
     Base::new(db.store.clone(), cfg).with_clock(clock.clone())
 }
 
@@ -169,6 +172,8 @@ struct AgentOnB {
     a: Base,
     b: Base,
     _stop: tokio::sync::watch::Sender<bool>,
+    ana: control::Actor,
+    service: String,
     instance: String,
     cluster: String,
     epoch: i64,
@@ -207,6 +212,8 @@ async fn agent_on_b(db: &TestDb) -> AgentOnB {
         a,
         b,
         _stop: stop,
+        ana,
+        service: svc,
         instance,
         cluster,
         epoch,
@@ -227,6 +234,7 @@ async fn a_command_decided_on_one_replica_reaches_the_agent_another_holds_once()
         cluster,
         epoch,
         seen,
+        ..
     } = agent_on_b(&db).await;
 
     let answered = a
@@ -254,6 +262,63 @@ async fn a_command_decided_on_one_replica_reaches_the_agent_another_holds_once()
         Err(control::gateway::registry::CommandError::Offline)
     );
     assert_eq!(seen.lock().unwrap().len(), 2);
+    db.finish().await;
+}
+
+/// The replica that decided a deploy dies after committing it and before forwarding it. Here
+/// that replica is c, which never heard that b holds the agent (it does not fan out), so its
+/// own delivery finds the agent offline and gives up: only the `queued` row exists. b's
+/// sweeper delivers it once it is older than twice the command timeout, and only once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deploy_its_decider_never_forwarded_is_delivered_by_the_holder_once() {
+    use proto::wire::Command;
+
+    let db = TestDb::new(Kind::Postgres).await;
+    let AgentOnB {
+        b,
+        _stop,
+        ana,
+        service,
+        instance,
+        seen,
+        ..
+    } = agent_on_b(&db).await;
+    let deploys_of = |id: &str| {
+        let seen = seen.lock().unwrap();
+        let of = |c: &&Command| matches!(c, Command::Deploy(o) if o.deployment_id == *id);
+        seen.iter().filter(of).count()
+    };
+    let c = replica(&db, "c", &Clock::system());
+    c.join_replicas().await.unwrap();
+    let request = proto::api::CreateDeploymentRequest::default();
+    let dep = c
+        .create_deployment(&ana, &service, request, None)
+        .await
+        .and_then(control::idempotency::Queued::into_deployment)
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(deploys_of(&dep.id), 0, "c could not forward it");
+
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let sweeper = b.clone();
+    tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        };
+        sweeper
+            .run_sweeper(Duration::from_millis(200), stopped)
+            .await
+    });
+    eventually("b delivers the order", async || deploys_of(&dep.id) == 1).await;
+    eventually("the order is accepted", async || {
+        let pool = db.store.pool();
+        let left = control::store::deployments::queued_for(pool, &instance).await;
+        left.unwrap().is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(deploys_of(&dep.id), 1, "delivered once, not on every tick");
+    let _ = stop.send(true);
     db.finish().await;
 }
 

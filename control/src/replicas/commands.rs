@@ -4,10 +4,13 @@
 //! announces it ([`Change::Command`]); the holder takes it once (an `UPDATE … WHERE taken_by IS
 //! NULL`), sends it over its connection, writes the outcome back and announces that
 //! ([`Change::Answered`]), which wakes the deciding replica to read it; it also reads every
-//! [`OUTCOME_POLL`] until its deadline, in case that announcement is lost. The notification only wakes the holder:
-//! each replica also looks for commands waiting for its agents every [`WAITING_POLL`], so one
-//! lost notification delays a command, never loses it. A command taken by a replica that dies
-//! before answering ends as `ConnectionLost` for its caller, as a connection that drops does.
+//! [`OUTCOME_POLL`] until its deadline, in case that announcement is lost. The notification
+//! only wakes the holder: each replica also looks for commands waiting for its agents every
+//! [`WAITING_POLL`], so one lost notification delays a command, never loses it. A command
+//! taken by a replica that dies before answering ends as `ConnectionLost` for its caller, as a
+//! connection that drops does. A deploy's order is durable before any of this: its `queued`
+//! deployment row, committed with the decision, is delivered again by the holder if the
+//! decider dies before forwarding it ([`crate::redelivery`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

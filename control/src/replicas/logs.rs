@@ -28,10 +28,11 @@ impl Base {
 
     /// Another replica stored lines of `service_id`: relays them to the followers here.
     pub(crate) async fn relay_stored_logs(&self, service_id: &str) -> Result<(), DomainError> {
-        let (Some(live), Some(after)) = (
-            self.logs.followers(service_id),
-            self.logs.relayed(service_id),
-        ) else {
+        let Some(live) = self.logs.followers(service_id) else {
+            self.logs.forget_relayed(service_id);
+            return Ok(());
+        };
+        let Some(after) = self.logs.relayed(service_id) else {
             return Ok(());
         };
         let rows = sql::after(self.store.pool(), service_id, None, after, MAX_READ).await?;

@@ -9,7 +9,8 @@
 //! replica the browser reached; the holder only relays.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use proto::wire::{self, MuxStream, Side, StreamOpen, handshake};
@@ -32,7 +33,15 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug, Default)]
 pub struct Peers {
     tls: OnceLock<PeerTls>,
-    links: tokio::sync::Mutex<HashMap<String, Link>>,
+    links: Mutex<HashMap<String, Link>>,
+    generations: AtomicU64,
+}
+
+impl Peers {
+    fn link(&self, replica: &str) -> Option<wire::Mux> {
+        let links = self.links.lock().expect("peer links lock");
+        links.get(replica).map(|l| l.mux.clone())
+    }
 }
 
 #[derive(Debug)]
@@ -109,30 +118,36 @@ impl Base {
         let tls = self.peers.tls.get().ok_or_else(|| {
             OpenError::Peer("this replica has no peer identity to relay with".into())
         })?;
-        let mut links = self.peers.links.lock().await;
-        if let Some(link) = links.get(replica) {
-            return Ok(link.mux.clone());
+        if let Some(link) = self.peers.link(replica) {
+            return Ok(link);
         }
+        // Dialed outside the lock, so a slow or dead replica delays no stream to another.
         let (mux, control, incoming) = tokio::time::timeout(DIAL_TIMEOUT, dial(addr, tls))
             .await
             .map_err(|_| OpenError::Peer(format!("Base replica {replica} at {addr}: timed out")))?
             .map_err(|e| OpenError::Peer(format!("Base replica {replica} at {addr}: {e}")))?;
-        let generation = links.values().map(|l| l.generation).max().unwrap_or(0) + 1;
-        links.insert(
-            replica.to_string(),
-            Link {
-                generation,
-                mux: mux.clone(),
-            },
-        );
-        drop(links);
+        let generation = self.peers.generations.fetch_add(1, Ordering::Relaxed) + 1;
+        {
+            let mut links = self.peers.links.lock().expect("peer links lock");
+            if let Some(link) = links.get(replica) {
+                // Another stream dialed it meanwhile: keep that link, close this one.
+                return Ok(link.mux.clone());
+            }
+            links.insert(
+                replica.to_string(),
+                Link {
+                    generation,
+                    mux: mux.clone(),
+                },
+            );
+        }
         // Forgotten once it closes, so the next stream dials again.
         let (base, replica, watched) = (self.clone(), replica.to_string(), mux.clone());
         tokio::spawn(async move {
             let why = watched.closed().await;
             tracing::info!(%replica, reason = %why, "peer link closed");
             drop((control, incoming));
-            let mut links = base.peers.links.lock().await;
+            let mut links = base.peers.links.lock().expect("peer links lock");
             if links
                 .get(&replica)
                 .is_some_and(|l| l.generation == generation)
