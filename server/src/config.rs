@@ -113,8 +113,9 @@ pub struct Config {
     /// issuers are `https://` only.
     #[arg(long, env = "DPLOYR_OIDC_HTTP_LOOPBACK", hide = true)]
     pub oidc_http_loopback: bool,
-    /// An SMTP relay for invitation emails: `smtp://host:25`, `smtp://user:pass@host:587?tls=required`
-    /// or `smtps://user:pass@host:465`. Without it, the dashboard shows invitation links to copy.
+    /// An SMTP relay for invitation emails: `smtp://host:25`,
+    /// `smtp://user:pass@host:587?tls=required` or `smtps://user:pass@host:465`. Without it, the
+    /// dashboard shows invitation links to copy.
     #[arg(long, env = "DPLOYR_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
     /// The sender of those emails (default: `dployr <dployr@<public host>>`).

@@ -1,7 +1,7 @@
 //! Request plumbing shared by every route: who is calling from where ([`client_info`]), the CSRF
 //! guard on state-changing requests ([`check_origin`]), the headers that keep the dashboard out
-//! of other sites' frames and on HTTPS ([`security_headers`], L8), and the tracing span per request, with
-//! invitation tokens left out of its path (L12).
+//! of other sites' frames and on HTTPS ([`security_headers`], L8), and the tracing span per
+//! request, with invitation tokens left out of its path (L12).
 
 use std::borrow::Cow;
 use std::net::SocketAddr;

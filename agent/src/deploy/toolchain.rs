@@ -1,6 +1,6 @@
-//! Checks that the executables a [`Plan`](super::Plan) needs are on the instance before a build starts, so a
-//! missing toolchain is one clear sentence naming it instead of `sh: 1: npm: not found` deep in
-//! a build log.
+//! Checks that the executables a [`Plan`](super::Plan) needs are on the instance before a build
+//! starts, so a missing toolchain is one clear sentence naming it instead of `sh: 1: npm: not
+//! found` deep in a build log.
 
 use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;

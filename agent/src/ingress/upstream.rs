@@ -3,8 +3,9 @@
 //! all live on one thread, and nothing here is contended. It is smaller than hyper's general
 //! client on purpose: upstreams are socket addresses on loopback (no DNS, no TLS, no URI to
 //! build), a connection goes back to the idle list the moment its response body has been read
-//! to the end (see `message::Body`; not through an extra task waiting for it), and one that closed while idle hands
-//! the request back unsent, so it is retried on another connection instead of failing.
+//! to the end (see `message::Body`; not through an extra task waiting for it), and one that closed
+//! while idle hands the request back unsent, so it is retried on another connection instead of
+//! failing.
 
 use std::collections::HashMap;
 use std::io;

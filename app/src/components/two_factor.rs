@@ -1,6 +1,6 @@
 //! The account page's two-factor card (set up with a QR code and a confirming code, backup codes
-//! shown once, new backup codes, turn off), the step-up dialog a sensitive action opens when the server answers
-//! `StepUpRequired`, and the login page's code step.
+//! shown once, new backup codes, turn off), the step-up dialog a sensitive action opens when the
+//! server answers `StepUpRequired`, and the login page's code step.
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;

@@ -262,9 +262,9 @@ struct Tunnel {
     incoming: Incoming,
 }
 
-/// An online agent, welcomed: heartbeats both ways, and Base's commands out with their acks back, until
-/// the agent leaves, goes silent, breaks the protocol, or is revoked. Commands still waiting for
-/// an ack when it ends are dropped with it, which tells their callers `ConnectionLost`.
+/// An online agent, welcomed: heartbeats both ways, and Base's commands out with their acks back,
+/// until the agent leaves, goes silent, breaks the protocol, or is revoked. Commands still waiting
+/// for an ack when it ends are dropped with it, which tells their callers `ConnectionLost`.
 async fn session(
     base: &Base,
     instance_id: &str,

@@ -41,7 +41,8 @@ impl Base {
     }
 
     /// Starts an enrolment: a new secret (replacing an unconfirmed one), shown this once as
-    /// text, `otpauth://` URI and QR code. Two-factor is on only after [`Base::confirm_two_factor`].
+    /// text, `otpauth://` URI and QR code. Two-factor is on only after
+    /// [`Base::confirm_two_factor`].
     pub async fn start_two_factor(&self, actor: &Actor) -> Result<TwoFactorSetup, DomainError> {
         actor.require_session()?;
         let user = &actor.user;

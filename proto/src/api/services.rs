@@ -75,7 +75,8 @@ write_body! {
         root_dir: Option<String> = default,
         /// `web`, `worker` or `static`; absent: detected from the runtime and the Procfile.
         kind: Option<ServiceKind> = default,
-        /// The language version wanted (`20`, `3.12`, `>=18`); absent: what the repository asks for.
+        /// The language version wanted (`20`, `3.12`, `>=18`); absent: what the repository asks
+        /// for.
         runtime_version: Option<String> = default,
         /// Memory and CPU limits of the service and of its builds; absent: none.
         resources: Resources = default,

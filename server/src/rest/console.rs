@@ -5,9 +5,10 @@
 //! within 60 s finds the same shell), `cols`, `rows`. Binary messages carry keystrokes (browser
 //! → shell) and output (shell → browser). Text messages are JSON: the browser sends
 //! `{"resize":{"cols":120,"rows":40}}`; Base forwards the agent's events:
-//! `{"Attached":{"resumed":true,"pid":42}}`, `{"Ended":{"reason":"…"}}`, `{"Refused":{"reason":"…"}}`.
-//! RBAC (Admin+), the instance's console switch and `Origin` are checked before the upgrade;
-//! all but `Origin` again while it is open, which closes with code 1008 and the reason.
+//! `{"Attached":{"resumed":true,"pid":42}}`, `{"Ended":{"reason":"…"}}`,
+//! `{"Refused":{"reason":"…"}}`. RBAC (Admin+), the instance's console switch and `Origin` are
+//! checked before the upgrade; all but `Origin` again while it is open, which closes with code 1008
+//! and the reason.
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Path};

@@ -1,7 +1,8 @@
 //! Extractors that fail with [`ApiError`]s: [`Authed`] (the signed-in actor, from the session
 //! cookie), [`Caller`] (that actor with the domain to ask, what most handlers start from),
-//! [`On`] (a caller and what the path names), [`ApiJson`] (a JSON body whose rejections keep our error shape and status),
-//! [`ApiQuery`] (the same for query strings) and [`Upgrade`] (a WebSocket handshake).
+//! [`On`] (a caller and what the path names), [`ApiJson`] (a JSON body whose rejections keep our
+//! error shape and status), [`ApiQuery`] (the same for query strings) and [`Upgrade`] (a
+//! WebSocket handshake).
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;

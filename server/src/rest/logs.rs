@@ -137,7 +137,8 @@ impl Reading {
 }
 
 /// Where a follow is: the live lines, the last one sent, the one deployment it is limited to,
-/// and the re-authorization that ends it ([`control::Base::until_revoked`]); `None` once it has ended.
+/// and the re-authorization that ends it ([`control::Base::until_revoked`]); `None` once it has
+/// ended.
 type Following = Option<(
     broadcast::Receiver<Arc<LogLine>>,
     i64,

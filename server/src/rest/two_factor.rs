@@ -1,5 +1,6 @@
 //! `/api/v1/account/2fa/*`: a person's two-factor sign-in (status, setup, confirm, step-up, new
-//! backup codes, turn off), `/api/v1/auth/login/2fa` (a sign-in's second step) and a cluster's requirement of it.
+//! backup codes, turn off), `/api/v1/auth/login/2fa` (a sign-in's second step) and a cluster's
+//! requirement of it.
 
 use axum::Json;
 use axum::extract::State;

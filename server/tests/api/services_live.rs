@@ -1,6 +1,7 @@
 //! The dashboard's live views of services (`/api/v1/clusters/{id}/services/live`) and of one
 //! service with its deployments (`/api/v1/services/{id}/live`): refused before the upgrade for
-//! signed-out visitors, non-members and other origins, and a fresh snapshot pushed after every change.
+//! signed-out visitors, non-members and other origins, and a fresh snapshot pushed after every
+//! change.
 
 use std::time::Duration;
 

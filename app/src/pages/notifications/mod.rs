@@ -19,7 +19,8 @@ use crate::components::layout::Session;
 use crate::components::loaded::Loaded;
 use crate::components::page::PageHeader;
 
-/// Each alert kind a channel can subscribe to, as people read it (in the order the form lists them).
+/// Each alert kind a channel can subscribe to, as people read it (in the order the form lists
+/// them).
 const ALERTS: [(AlertKind, &str); 10] = [
     (AlertKind::DeployFailed, "Deploy failed"),
     (AlertKind::DeploySucceeded, "Deploy succeeded"),

@@ -2,8 +2,8 @@
 //! Deploy (Member and up, with an optional ref), Restart / Stop / Start once it has a live
 //! release (Member and up) and Delete (Admin and up, after confirming); below are its
 //! deployments, the live log viewer (Member and up: Guests do not read output), its metrics
-//! charts (CPU, memory, restarts; every member), its Settings and
-//! its Domains (managed by Admin and up) and (Admin and up) its Deploy hooks. Server-rendered from a resource; once hydrated,
+//! charts (CPU, memory, restarts; every member), its Settings and its Domains (managed by Admin
+//! and up) and (Admin and up) its Deploy hooks. Server-rendered from a resource; once hydrated,
 //! `/api/v1/services/{id}/live` pushes the service and its deployments after every change, so a
 //! deployment shows up and moves through its steps without a reload.
 

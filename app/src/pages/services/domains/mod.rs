@@ -1,8 +1,8 @@
-//! A service's Domains card: its default host (with its certificate), each custom domain with where it stands (pending with the reason,
-//! verified, its certificate issued and expiring in N days or failed with the CA's reason, or
-//! the team's uploaded one), whether HTTPS answers send HSTS, the DNS records to create
-//! (copyable), and for Admins and Owners Verify, the HSTS switch, Upload certificate
-//! ([`certificate`]), Remove and an Add form.
+//! A service's Domains card: its default host (with its certificate), each custom domain with where
+//! it stands (pending with the reason, verified, its certificate issued and expiring in N days or
+//! failed with the CA's reason, or the team's uploaded one), whether HTTPS answers send HSTS, the
+//! DNS records to create (copyable), and for Admins and Owners Verify, the HSTS switch, Upload
+//! certificate ([`certificate`]), Remove and an Add form.
 
 mod certificate;
 
