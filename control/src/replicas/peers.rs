@@ -131,6 +131,7 @@ impl Base {
             let mut links = self.peers.links.lock().expect("peer links lock");
             if let Some(link) = links.get(replica) {
                 // Another stream dialed it meanwhile: keep that link, close this one.
+                mux.close();
                 return Ok(link.mux.clone());
             }
             links.insert(
