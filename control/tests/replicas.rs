@@ -11,29 +11,10 @@ mod common;
 
 use std::time::Duration;
 
+use common::replicas::{eventually, replica, two_listening};
 use common::{Kind, TestDb, owner_with_service};
+use control::Base;
 use control::clock::Clock;
-use control::{Base, BaseConfig};
-
-fn replica(db: &TestDb, id: &str, clock: &Clock) -> Base {
-    let mut cfg = BaseConfig::new("http://127.0.0.1:8080".parse().unwrap());
-    cfg.replica.id = id.into();
-    cfg.replica.lease = Duration::from_secs(15);
-    // Orders not accepted after twice this are delivered again by the holder's sweeper.
-    cfg.limits.command_timeout = Duration::from_secs(1);
-    Base::new(db.store.clone(), cfg).with_clock(clock.clone())
-}
-
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while !check().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within 15 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_held_by_one_replica_is_online_on_the_others_until_its_lease_runs_out() {
@@ -91,13 +72,7 @@ async fn one_replica_runs_the_jobs_and_another_takes_over_when_it_dies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_on_one_replica_wakes_live_views_on_another() {
     let db = TestDb::new(Kind::Postgres).await;
-    let clock = Clock::system();
-    let (a, b) = (replica(&db, "a", &clock), replica(&db, "b", &clock));
-    a.join_replicas().await.unwrap();
-    b.join_replicas().await.unwrap();
-    let stop = fan_out(&[&a, &b]);
-    // Both listen before anything is sent (a notification to nobody is not kept).
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (a, b, stop) = two_listening(&db).await;
     let (ana, svc) = owner_with_service(&a).await;
     let service = a.get_service(&ana, &svc).await.unwrap();
     let (instance, cluster) = (service.instance_id, service.cluster_id);
@@ -151,21 +126,6 @@ async fn on_sqlite_the_one_replica_answers_alone() {
     db.finish().await;
 }
 
-/// Both replicas fanning changes out (and taking forwarded commands) until the sender drops.
-fn fan_out(replicas: &[&Base]) -> tokio::sync::watch::Sender<bool> {
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    for r in replicas {
-        let (r, mut stopped) = ((*r).clone(), stopped.clone());
-        tokio::spawn(async move {
-            r.run_fanout(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            })
-            .await
-        });
-    }
-    stop
-}
-
 /// Replicas a and b fanning out, a service, and its agent held by b: a connection whose
 /// session answers every command `Ok` and counts them; returned once a sees it online.
 struct AgentOnB {
@@ -183,12 +143,7 @@ struct AgentOnB {
 async fn agent_on_b(db: &TestDb) -> AgentOnB {
     use proto::wire::{Mux, Outcome, Side};
 
-    let clock = Clock::system();
-    let (a, b) = (replica(db, "a", &clock), replica(db, "b", &clock));
-    a.join_replicas().await.unwrap();
-    b.join_replicas().await.unwrap();
-    let stop = fan_out(&[&a, &b]);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (a, b, stop) = two_listening(db).await;
     let (ana, svc) = owner_with_service(&a).await;
     let service = a.get_service(&ana, &svc).await.unwrap();
     let (instance, cluster) = (service.instance_id, service.cluster_id);

@@ -1,11 +1,13 @@
 //! Service logs in the store, on SQLite and PostgreSQL: lines stored in chunks come back in
-//! order, filtered by deployment and `since`, the newest `limit` of them, and the bound per
+//! order, filtered by deployment and `since`, the newest `limit` of them (or, for the relay
+//! between replicas, the oldest, page after page), and the bound per
 //! service drops whole old chunks while counting every line that went.
 
 mod common;
 
 use common::{TestDb, owner_with_service};
 use control::logs::KEPT_PER_SERVICE;
+use control::store::logs::oldest_after;
 use proto::wire::{LogRecord, LogStream};
 
 fn record(service: &str, deployment: &str, line: String) -> LogRecord {
@@ -67,6 +69,31 @@ async fn lines_come_back_in_order_filtered_and_bounded(db: &TestDb) {
         .await
         .unwrap();
     assert!(none.is_empty());
+
+    // Oldest first, for a relay that must not skip: the oldest `limit` after `since`, then
+    // the next page from the last one read, to the end.
+    let seqs = |rows: &[control::store::logs::LogRow]| -> Vec<i64> {
+        rows.iter().map(|r| r.seq).collect()
+    };
+    let pool = db.store.pool();
+    let first = oldest_after(pool, &svc, 0, 10).await.unwrap();
+    let want: Vec<i64> = all[..10].iter().map(|l| l.seq).collect();
+    assert_eq!(seqs(&first), want);
+    assert_eq!(first[0].line, all[0].line);
+    let mut paged = Vec::new();
+    let mut since = all[99].seq;
+    loop {
+        let page = oldest_after(pool, &svc, since, 1_000).await.unwrap();
+        let Some(last) = page.last() else { break };
+        since = last.seq;
+        paged.extend(page);
+    }
+    let want: Vec<i64> = all[100..].iter().map(|l| l.seq).collect();
+    assert_eq!(
+        seqs(&paged),
+        want,
+        "every line after `since`, once, in order"
+    );
 
     // Past the bound, whole old chunks go and every line that went is counted.
     let before = n as i64;

@@ -1,7 +1,8 @@
 //! Service logs across replicas. The replica holding an agent stores its services' lines and
 //! announces each stored batch ([`Change::Logs`]); a replica where someone follows that
-//! service reads the lines after the last it relayed from the database and hands them to its
-//! followers, so a log follow through any replica streams what an agent on another prints.
+//! service reads the lines after the last it relayed from the database, oldest first and page
+//! after page, and hands them to its followers, so a log follow through any replica streams
+//! everything an agent on another prints.
 //! Lines are numbered per replica from the highest stored number, read again whenever an
 //! agent's log stream opens here: an agent that moves from a dead replica continues after the
 //! lines that replica stored, so a follower's "after `seq`" never skips any.
@@ -32,15 +33,22 @@ impl Base {
             self.logs.forget_relayed(service_id);
             return Ok(());
         };
-        let Some(after) = self.logs.relayed(service_id) else {
+        let Some(mut after) = self.logs.relayed(service_id) else {
             return Ok(());
         };
-        let rows = sql::after(self.store.pool(), service_id, None, after, MAX_READ).await?;
-        for row in &rows {
-            let _ = live.send(Arc::new(crate::logs::view(row)));
-        }
-        if let Some(last) = rows.last() {
-            self.logs.relayed_up_to(service_id, last.seq);
+        // Oldest first, page after page: a burst larger than a page is relayed whole, and a
+        // follower that cannot keep up is told how many it missed, as it is on the holder.
+        loop {
+            let rows = sql::oldest_after(self.store.pool(), service_id, after, MAX_READ).await?;
+            for row in &rows {
+                let _ = live.send(Arc::new(crate::logs::view(row)));
+            }
+            let Some(last) = rows.last() else { break };
+            after = last.seq;
+            self.logs.relayed_up_to(service_id, after);
+            if rows.len() < MAX_READ as usize {
+                break;
+            }
         }
         Ok(())
     }

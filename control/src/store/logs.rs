@@ -149,6 +149,39 @@ pub async fn after(
     Ok(newest_first)
 }
 
+/// Lines of a service after `since`, oldest first; the oldest `limit` of them when there are
+/// more (what a relay that must not skip any reads, page after page).
+pub async fn oldest_after(
+    db: &AnyPool,
+    service_id: &str,
+    since: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<LogRow>> {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let mut rows: Vec<LogRow> = Vec::new();
+    let mut past = since;
+    while rows.len() < limit {
+        let sql = "SELECT first_seq, body FROM log_chunks \
+                   WHERE service_id = $1 AND last_seq > $2 \
+                   ORDER BY first_seq LIMIT $3";
+        let args = [Text(service_id), Int(past), Int(CHUNKS_PER_READ)];
+        let chunks: Vec<ChunkRow> = all(db, sql, &args).await?;
+        if chunks.is_empty() {
+            break;
+        }
+        for chunk in &chunks {
+            let lines = unpack(service_id, &chunk.body)?;
+            past = lines.last().map_or(past, |l| l.seq.max(past));
+            let wanted = lines.into_iter().filter(|r| r.seq > since);
+            rows.extend(wanted.take(limit - rows.len()));
+            if rows.len() == limit {
+                break;
+            }
+        }
+    }
+    Ok(rows)
+}
+
 /// Deletes a service's oldest chunks while the newer ones alone hold at least `keep` lines;
 /// returns how many lines went.
 pub async fn trim(db: &AnyPool, service_id: &str, keep: i64) -> sqlx::Result<u64> {

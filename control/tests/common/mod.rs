@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod replicas;
+
 use control::{Actor, Base, BaseConfig, ClientInfo, Store};
 use proto::api::{CreateServiceRequest, SignupRequest};
 use sqlx::Connection;
