@@ -159,19 +159,23 @@ pub async fn oldest_after(
 ) -> sqlx::Result<Vec<LogRow>> {
     let limit = usize::try_from(limit).unwrap_or(0);
     let mut rows: Vec<LogRow> = Vec::new();
-    let mut past = since;
+    // Chunks start after this one's start: the cursor always moves on.
+    let mut from = i64::MIN;
     while rows.len() < limit {
         let sql = "SELECT first_seq, body FROM log_chunks \
-                   WHERE service_id = $1 AND last_seq > $2 \
-                   ORDER BY first_seq LIMIT $3";
-        let args = [Text(service_id), Int(past), Int(CHUNKS_PER_READ)];
+                   WHERE service_id = $1 AND last_seq > $2 AND first_seq > $3 \
+                   ORDER BY first_seq LIMIT $4";
+        let args = [
+            Text(service_id),
+            Int(since),
+            Int(from),
+            Int(CHUNKS_PER_READ),
+        ];
         let chunks: Vec<ChunkRow> = all(db, sql, &args).await?;
-        if chunks.is_empty() {
-            break;
-        }
+        let Some(last) = chunks.last() else { break };
+        from = last.first_seq;
         for chunk in &chunks {
             let lines = unpack(service_id, &chunk.body)?;
-            past = lines.last().map_or(past, |l| l.seq.max(past));
             let wanted = lines.into_iter().filter(|r| r.seq > since);
             rows.extend(wanted.take(limit - rows.len()));
             if rows.len() == limit {
