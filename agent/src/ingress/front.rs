@@ -30,6 +30,13 @@ impl HttpFront {
         }
     }
 
+    /// Whether a request for `host` and `path` is one [`HttpFront::answer`] answers.
+    pub(crate) fn takes(&self, host: &str, path: &str) -> bool {
+        path.starts_with(CHALLENGE_PREFIX)
+            || (self.https_port.is_some()
+                && normalized(host).is_some_and(|host| self.covered.covers(&host)))
+    }
+
     /// The answer to `req` if it is not one for a service.
     pub(crate) fn answer<B>(&self, req: &Request<B>) -> Option<Response<Body>> {
         if let Some(token) = req.uri().path().strip_prefix(CHALLENGE_PREFIX) {

@@ -5,6 +5,7 @@
 //! - [`routes`]: the shared table a deploy rewrites atomically.
 //! - [`certs`]: the certificates served by SNI and the ACME challenge answers.
 //! - `proxy`: forwarding one request (headers, streamed bodies, error answers).
+//! - `direct`: plain HTTP's ordinary requests forwarded without hyper, like nginx does.
 //! - `request_body`: a client's request body on its way upstream, its bytes counted.
 //! - `message`: the body type, the ingress's own short answers, the host a request is for.
 //! - `upgrade`: WebSocket and other `Upgrade` pass-through.
@@ -37,6 +38,7 @@ use tracing::Instrument;
 pub mod certs;
 mod coarse_timer;
 mod covered;
+mod direct;
 mod front;
 mod histogram;
 pub mod keeper;
@@ -68,6 +70,11 @@ fn test_headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
         headers.append(*name, value.parse().unwrap());
     }
     headers
+}
+
+/// `DPLOYR_INGRESS_DIRECT=off` sends every plain-HTTP request through hyper (see `direct`).
+fn direct_path_enabled() -> bool {
+    std::env::var("DPLOYR_INGRESS_DIRECT").map_or(true, |v| v != "off")
 }
 
 /// A client must send its request head within this (slowloris); idle keep-alive connections
@@ -112,8 +119,9 @@ pub async fn serve_http(
             let mut http = http1::Builder::new();
             http.timer(CoarseTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT);
+            let direct = direct_path_enabled();
             accept_loop(handed, stopped.wait(), move |stream, peer, stopping| {
-                connection(stream, peer, http.clone(), proxy.clone(), stopping)
+                connection(stream, peer, direct, http.clone(), proxy.clone(), stopping)
             })
         },
     )
@@ -158,15 +166,26 @@ pub(crate) async fn accept_loop<F, C>(
     stop.closed().await;
 }
 
+/// Serves one plain-HTTP connection: by the direct path while its requests are ordinary ones,
+/// by hyper from the first that is not.
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
+    direct: bool,
     http: http1::Builder,
     proxy: Arc<Proxy>,
     mut stopping: watch::Receiver<()>,
 ) {
     let _ = stream.set_nodelay(true);
     let peer = Peer::new(peer);
+    let stream = if direct {
+        match direct::serve(stream, &peer, &proxy, &mut stopping).await {
+            Some(rest) => rest,
+            None => return,
+        }
+    } else {
+        direct::Rewound::new(bytes::BytesMut::new(), stream)
+    };
     let service = service_fn(move |req| {
         let (proxy, peer) = (proxy.clone(), peer.clone());
         let span = tracing::debug_span!("request", method = %req.method(), path = req.uri().path());

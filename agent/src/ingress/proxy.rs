@@ -72,12 +72,16 @@ impl ProxyError {
             ),
             ProxyError::Upstream { host, .. } | ProxyError::UnaskedUpgrade { host, .. } => {
                 tracing::warn!(error = ?self, "bad gateway");
-                let text = format!("bad gateway: the service for host {host} is not answering\n");
-                (StatusCode::BAD_GATEWAY, text)
+                (StatusCode::BAD_GATEWAY, bad_gateway_text(host))
             }
         };
         text_response(status, text)
     }
+}
+
+/// What a client is told when the release for `host` gives no usable answer.
+pub(crate) fn bad_gateway_text(host: &str) -> String {
+    format!("bad gateway: the service for host {host} is not answering\n")
 }
 
 /// `Strict-Transport-Security` for services that ask for it: a year, as browsers' preload
@@ -104,6 +108,11 @@ impl Peer {
             .expect("an IP address is a valid header value");
         Self { ip }
     }
+
+    /// The client's IP as `X-Forwarded-For` names it.
+    pub(crate) fn ip(&self) -> &[u8] {
+        self.ip.as_bytes()
+    }
 }
 
 /// The forwarding half of the ingress; one per listener and worker, shared by the worker's
@@ -124,6 +133,20 @@ impl Proxy {
             scheme,
             front,
         }
+    }
+
+    /// Where the direct path (`direct`) sends a request for `host` and `path`: `None` if the
+    /// plain-HTTP front answers it itself or no service has the host (hyper answers those).
+    pub(crate) fn direct_target(&self, host: &str, path: &str) -> Option<Target> {
+        if (self.front.as_ref()).is_some_and(|front| front.takes(host, path)) {
+            return None;
+        }
+        self.routes.target_for(host)
+    }
+
+    /// This worker's upstream connections.
+    pub(crate) fn upstreams(&self) -> &Upstreams {
+        &self.upstreams
     }
 
     /// Answers one request; never fails (errors are answers too). A request routed to a

@@ -5,7 +5,7 @@
 //! build), a connection goes back to the idle list the moment its response body has been read
 //! to the end (see `message::Body`; not through an extra task waiting for it), and one that closed
 //! while idle hands the request back unsent, so it is retried on another connection instead of
-//! failing.
+//! failing. The direct path (`direct`) keeps its own plain sockets here too.
 
 use std::collections::HashMap;
 use std::io;
@@ -45,29 +45,54 @@ pub(crate) enum UpstreamError {
     Request(#[source] hyper::Error),
 }
 
-/// One worker's upstream connections.
+/// One worker's upstream connections: hyper's, and the direct path's plain sockets.
 pub(crate) struct Upstreams {
-    idle: Mutex<Idle>,
+    idle: Mutex<Idle<SendRequest<RequestBody>>>,
+    direct: Mutex<Idle<TcpStream>>,
 }
 
-struct Idle {
-    by_upstream: HashMap<SocketAddr, Vec<Pooled>>,
+/// Idle connections by upstream, each with the time it was put back.
+struct Idle<C> {
+    by_upstream: HashMap<SocketAddr, Vec<(C, Instant)>>,
     swept: Instant,
 }
 
-struct Pooled {
-    sender: SendRequest<RequestBody>,
-    since: Instant,
+/// A connection that may be kept idle.
+trait Reusable {
+    /// Known to be closed (a plain socket is not known to be until it is read).
+    fn is_closed(&self) -> bool;
+}
+
+impl Reusable for SendRequest<RequestBody> {
+    fn is_closed(&self) -> bool {
+        SendRequest::is_closed(self)
+    }
+}
+
+impl Reusable for TcpStream {
+    fn is_closed(&self) -> bool {
+        false
+    }
 }
 
 impl Upstreams {
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self {
-            idle: Mutex::new(Idle {
-                by_upstream: HashMap::new(),
-                swept: Instant::now(),
-            }),
+            idle: Mutex::new(Idle::new()),
+            direct: Mutex::new(Idle::new()),
         })
+    }
+
+    /// An idle plain socket to `upstream` for the direct path, the most recently used first.
+    pub(crate) fn take_direct(&self, upstream: SocketAddr) -> Option<TcpStream> {
+        let mut direct = self.direct.lock().unwrap_or_else(PoisonError::into_inner);
+        direct.take(upstream)
+    }
+
+    /// Gives back a plain socket whose last response has been read to its end.
+    pub(crate) fn put_direct(&self, upstream: SocketAddr, socket: TcpStream) {
+        let mut direct = self.direct.lock().unwrap_or_else(PoisonError::into_inner);
+        direct.put(upstream, socket);
     }
 
     /// Sends `req` (origin-form target, `Host` set) to `upstream` on an idle connection if one
@@ -118,54 +143,71 @@ impl Upstreams {
     }
 
     fn take(&self, upstream: SocketAddr) -> Option<SendRequest<RequestBody>> {
-        let now = Instant::now();
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        if now.duration_since(idle.swept) >= SWEEP_EVERY {
-            idle.swept = now;
-            idle.by_upstream.retain(|_, list| {
-                list.retain(|p| p.usable(now));
+        idle.take(upstream)
+    }
+
+    fn put(&self, upstream: SocketAddr, sender: SendRequest<RequestBody>) {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        idle.put(upstream, sender);
+    }
+}
+
+impl<C: Reusable> Idle<C> {
+    fn new() -> Self {
+        Self {
+            by_upstream: HashMap::new(),
+            swept: Instant::now(),
+        }
+    }
+
+    fn take(&mut self, upstream: SocketAddr) -> Option<C> {
+        let now = Instant::now();
+        let usable = |(conn, since): &(C, Instant)| {
+            !conn.is_closed() && now.duration_since(*since) < IDLE_TIMEOUT
+        };
+        if now.duration_since(self.swept) >= SWEEP_EVERY {
+            self.swept = now;
+            self.by_upstream.retain(|_, list| {
+                list.retain(usable);
                 !list.is_empty()
             });
         }
-        let list = idle.by_upstream.get_mut(&upstream)?;
+        let list = self.by_upstream.get_mut(&upstream)?;
         // The most recently used first: its socket is the warmest and the least likely closed.
         while let Some(pooled) = list.pop() {
-            if pooled.usable(now) {
-                return Some(pooled.sender);
+            if usable(&pooled) {
+                return Some(pooled.0);
             }
         }
         None
     }
 
-    fn put(&self, upstream: SocketAddr, sender: SendRequest<RequestBody>) {
-        if sender.is_closed() {
+    fn put(&mut self, upstream: SocketAddr, conn: C) {
+        if conn.is_closed() {
             return;
         }
-        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
-        let list = idle.by_upstream.entry(upstream).or_default();
+        let list = self.by_upstream.entry(upstream).or_default();
         if list.len() < MAX_IDLE {
-            list.push(Pooled {
-                sender,
-                since: Instant::now(),
-            });
+            list.push((conn, Instant::now()));
         }
     }
 }
 
-impl Pooled {
-    fn usable(&self, now: Instant) -> bool {
-        !self.sender.is_closed() && now.duration_since(self.since) < IDLE_TIMEOUT
-    }
-}
-
-/// A new connection, driven by its own task on this worker until the release closes it or the
-/// last sender is dropped; upgrades are allowed, so a `101` hands the socket to the tunnel.
-async fn connect(upstream: SocketAddr) -> Result<SendRequest<RequestBody>, UpstreamError> {
+/// A new plain socket to `upstream`, without Nagle's delay.
+pub(crate) async fn dial(upstream: SocketAddr) -> Result<TcpStream, UpstreamError> {
     let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(upstream))
         .await
         .map_err(|_| UpstreamError::ConnectTimeout)?
         .map_err(UpstreamError::Connect)?;
     let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// A new connection, driven by its own task on this worker until the release closes it or the
+/// last sender is dropped; upgrades are allowed, so a `101` hands the socket to the tunnel.
+async fn connect(upstream: SocketAddr) -> Result<SendRequest<RequestBody>, UpstreamError> {
+    let stream = dial(upstream).await?;
     let (sender, connection) = http1::Builder::new()
         .handshake(TokioIo::new(stream))
         .await

@@ -4,6 +4,7 @@
 //! in `support`; keep-alive to the releases in `pool`; the HTTPS tests in `https` (their client
 //! in `tls_client`); the real `dployrd` binary with both listeners in `dployrd`.
 
+mod direct;
 mod dployrd;
 mod https;
 mod load;
