@@ -77,8 +77,8 @@ fn direct_path_enabled() -> bool {
     std::env::var("DPLOYR_INGRESS_DIRECT").map_or(true, |v| v != "off")
 }
 
-/// A client must send its request head within this (slowloris); idle keep-alive connections
-/// are not affected.
+/// A client must send its request head within this (slowloris); the direct path also closes a
+/// connection that sends no request for this long.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the plain-HTTP listener does besides proxying, once dployrd has certificates.
@@ -116,11 +116,13 @@ pub async fn serve_http(
             let front = (options.certs.clone())
                 .map(|certs| front::HttpFront::new(certs, options.https_port));
             let proxy = Arc::new(Proxy::new(routes.clone(), Scheme::Http, front));
+            let timer = CoarseTimer::new();
             let mut http = http1::Builder::new();
-            http.timer(CoarseTimer::new())
+            http.timer(timer.clone())
                 .header_read_timeout(HEADER_READ_TIMEOUT);
-            let direct = direct_path_enabled();
+            let direct = direct_path_enabled().then_some(timer);
             accept_loop(handed, stopped.wait(), move |stream, peer, stopping| {
+                let direct = direct.clone();
                 connection(stream, peer, direct, http.clone(), proxy.clone(), stopping)
             })
         },
@@ -171,15 +173,23 @@ pub(crate) async fn accept_loop<F, C>(
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
-    direct: bool,
+    direct: Option<CoarseTimer>,
     http: http1::Builder,
     proxy: Arc<Proxy>,
     mut stopping: watch::Receiver<()>,
 ) {
     let _ = stream.set_nodelay(true);
     let peer = Peer::new(peer);
-    let stream = if direct {
-        match direct::serve(stream, &peer, &proxy, &mut stopping).await {
+    let stream = if let Some(timer) = direct {
+        let served = direct::serve(
+            stream,
+            &peer,
+            &proxy,
+            &timer,
+            HEADER_READ_TIMEOUT,
+            &mut stopping,
+        );
+        match served.await {
             Some(rest) => rest,
             None => return,
         }

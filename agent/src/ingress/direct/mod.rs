@@ -15,7 +15,10 @@
 //! - `exchange`: one request to the release and its answer back.
 //! - `rewind`: the connection handed to hyper.
 
+use std::time::Duration;
+
 use bytes::{Buf, BytesMut};
+use hyper::rt::Timer;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -28,28 +31,36 @@ mod rewind;
 
 pub(crate) use rewind::Rewound;
 
+use super::coarse_timer::CoarseTimer;
 use super::proxy::{Peer, Proxy};
 use exchange::Buffers;
 
 /// Bytes read from a client at a time; a head that does not fit goes to hyper.
 const READ_SIZE: usize = 8 * 1024;
 
-/// Serves `client` until it closes, `stopping` fires while it is idle, or a request comes that
-/// hyper must serve: then the connection is returned for hyper, rewound to that request.
+/// Serves `client` until it closes, sends no request for `idle_timeout` (hyper's header read
+/// timeout on the same worker's timer), `stopping` fires while it is idle, or
+/// a request comes that hyper must serve: then the connection is returned for hyper, rewound
+/// to that request.
 pub(crate) async fn serve(
     mut client: TcpStream,
     peer: &Peer,
     proxy: &Proxy,
+    timer: &CoarseTimer,
+    idle_timeout: Duration,
     stopping: &mut watch::Receiver<()>,
 ) -> Option<Rewound> {
     let mut read = BytesMut::with_capacity(READ_SIZE);
     let mut buffers = Buffers::new();
+    let mut idle = timer.sleep(idle_timeout);
     loop {
         if read.is_empty() {
+            timer.reset(&mut idle, timer.now() + idle_timeout);
             read.reserve(READ_SIZE);
             let got = tokio::select! {
                 got = client.read_buf(&mut read) => got,
                 _ = stopping.changed() => return None,
+                _ = idle.as_mut() => return None,
             };
             if !matches!(got, Ok(n) if n > 0) {
                 return None;
