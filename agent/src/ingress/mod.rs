@@ -5,7 +5,7 @@
 //! - [`routes`]: the shared table a deploy rewrites atomically.
 //! - [`certs`]: the certificates served by SNI and the ACME challenge answers.
 //! - `proxy`: forwarding one request (headers, streamed bodies, error answers).
-//! - `direct`: plain HTTP's ordinary requests forwarded without hyper, like nginx does.
+//! - `direct`: ordinary HTTP/1.1 requests forwarded without hyper, like nginx does.
 //! - `request_body`: a client's request body on its way upstream, its bytes counted.
 //! - `message`: the body type, the ingress's own short answers, the host a request is for.
 //! - `upgrade`: WebSocket and other `Upgrade` pass-through.
@@ -72,7 +72,7 @@ fn test_headers(pairs: &[(&'static str, &str)]) -> http::HeaderMap {
     headers
 }
 
-/// `DPLOYR_INGRESS_DIRECT=off` sends every plain-HTTP request through hyper (see `direct`).
+/// `DPLOYR_INGRESS_DIRECT=off` sends every request through hyper (see `direct`).
 fn direct_path_enabled() -> bool {
     std::env::var("DPLOYR_INGRESS_DIRECT").map_or(true, |v| v != "off")
 }
@@ -168,8 +168,8 @@ pub(crate) async fn accept_loop<F, C>(
     stop.closed().await;
 }
 
-/// Serves one plain-HTTP connection: by the direct path while its requests are ordinary ones,
-/// by hyper from the first that is not.
+/// Serves one plain-HTTP connection: by the direct path (given its worker's timer) while its
+/// requests are ordinary ones, by hyper from the first that is not.
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,

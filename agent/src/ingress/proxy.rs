@@ -86,7 +86,7 @@ pub(crate) fn bad_gateway_text(host: &str) -> String {
 
 /// `Strict-Transport-Security` for services that ask for it: a year, as browsers' preload
 /// lists expect; no `includeSubDomains` (other services may live under the same name).
-const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000");
+pub(crate) const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000");
 
 /// Which listener a request came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +142,11 @@ impl Proxy {
             return None;
         }
         self.routes.target_for(host)
+    }
+
+    /// Which listener this proxy serves.
+    pub(crate) fn scheme(&self) -> Scheme {
+        self.scheme
     }
 
     /// This worker's upstream connections.

@@ -1,7 +1,8 @@
 //! The HTTPS listener: TLS by rustls with the certificate picked by SNI from
 //! [`Certificates`], then HTTP/1.1 (with WebSocket upgrades) or HTTP/2 (WebSockets by RFC
 //! 8441's extended CONNECT) as the client's ALPN says, into the same [`Proxy`] as plain HTTP
-//! (which then says `X-Forwarded-Proto: https` and adds HSTS for services that asked). There
+//! (which then says `X-Forwarded-Proto: https` and adds HSTS for services that asked); an
+//! HTTP/1.1 connection's ordinary requests take the direct path, as in the clear. There
 //! is no default certificate: a handshake for a name the store has none for fails. A
 //! TLS-ALPN-01 validation (`acme-tls/1`) gets the challenge certificate during the handshake
 //! and nothing after it.
@@ -13,6 +14,7 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -27,7 +29,7 @@ use super::certs::{ACME_TLS_ALPN, Certificates};
 use super::coarse_timer::CoarseTimer;
 use super::proxy::{Peer, Proxy, Scheme};
 use super::routes::Routes;
-use super::{HEADER_READ_TIMEOUT, accept_loop, workers};
+use super::{HEADER_READ_TIMEOUT, accept_loop, direct, direct_path_enabled, workers};
 
 /// A client must finish its TLS handshake within this.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -69,31 +71,46 @@ pub async fn serve_https(
                 .header_read_timeout(HEADER_READ_TIMEOUT);
             // WebSockets over HTTP/2 (RFC 8441), else a browser opens an HTTP/1.1
             // connection beside the HTTP/2 one for each.
-            http.http2().timer(timer).enable_connect_protocol();
+            http.http2().timer(timer.clone()).enable_connect_protocol();
             let acceptor = acceptor.clone();
+            let direct = direct_path_enabled().then_some(timer);
             accept_loop(handed, stopped.wait(), move |stream, peer, stopping| {
-                connection(
-                    stream,
-                    peer,
-                    acceptor.clone(),
-                    http.clone(),
-                    proxy.clone(),
-                    stopping,
-                )
+                let served = Served {
+                    acceptor: acceptor.clone(),
+                    direct: direct.clone(),
+                    http: http.clone(),
+                    proxy: proxy.clone(),
+                };
+                connection(stream, peer, served, stopping)
             })
         },
     )
     .await;
 }
 
+/// What serves a worker's HTTPS connections.
+struct Served {
+    acceptor: TlsAcceptor,
+    /// The worker's timer, for the direct path; `None`: it is off.
+    direct: Option<CoarseTimer>,
+    http: auto::Builder<TokioExecutor>,
+    proxy: Arc<Proxy>,
+}
+
+/// Serves one HTTPS connection: the handshake, then an HTTP/1.1 connection's ordinary requests
+/// by the direct path, the rest (and HTTP/2) by hyper.
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
-    acceptor: TlsAcceptor,
-    http: auto::Builder<TokioExecutor>,
-    proxy: Arc<Proxy>,
+    served: Served,
     mut stopping: watch::Receiver<()>,
 ) {
+    let Served {
+        acceptor,
+        direct,
+        http,
+        proxy,
+    } = served;
     let _ = stream.set_nodelay(true);
     let mut tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => tls,
@@ -112,6 +129,24 @@ async fn connection(
         return;
     }
     let peer = Peer::new(peer);
+    let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+    let tls = match direct {
+        Some(timer) if !h2 => {
+            let served = direct::serve(
+                tls,
+                &peer,
+                &proxy,
+                &timer,
+                HEADER_READ_TIMEOUT,
+                &mut stopping,
+            );
+            match served.await {
+                Some(rest) => rest,
+                None => return,
+            }
+        }
+        _ => direct::Rewound::new(BytesMut::new(), tls),
+    };
     let service = service_fn(move |req| {
         let (proxy, peer) = (proxy.clone(), peer.clone());
         let span = tracing::debug_span!("request", method = %req.method(), path = req.uri().path());

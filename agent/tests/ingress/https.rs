@@ -279,21 +279,25 @@ async fn hsts_only_for_services_that_ask_and_only_over_https() {
     ingress.route("lax", "lax.test", release.addr);
     ingress.routes.set_hsts("strict", true);
 
-    let https = https_client(ingress.https, &[strict, lax], &[b"h2", b"http/1.1"]);
-    for (host, hsts) in [
-        ("strict.test", Some("max-age=31536000")),
-        ("lax.test", None),
-    ] {
-        let req = Request::get(format!("https://{host}/"))
-            .body(Empty::new().boxed_unsync())
-            .unwrap();
-        let res = timeout(DEADLINE, https.request(req))
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-        let got = res.headers().get(header::STRICT_TRANSPORT_SECURITY);
-        assert_eq!(got.map(|v| v.to_str().unwrap()), hsts, "{host}");
+    // HTTP/2 through hyper, HTTP/1.1 through the direct path.
+    for alpn in [&b"h2"[..], b"http/1.1"] {
+        let https = https_client(ingress.https, &[strict.clone(), lax.clone()], &[alpn]);
+        for (host, hsts) in [
+            ("strict.test", Some("max-age=31536000")),
+            ("lax.test", None),
+        ] {
+            let req = Request::get(format!("https://{host}/"))
+                .body(Empty::new().boxed_unsync())
+                .unwrap();
+            let res = timeout(DEADLINE, https.request(req))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            let got = res.headers().get(header::STRICT_TRANSPORT_SECURITY);
+            let alpn = String::from_utf8_lossy(alpn);
+            assert_eq!(got.map(|v| v.to_str().unwrap()), hsts, "{host} over {alpn}");
+        }
     }
     let req = Request::get(format!("http://{}/", ingress.http))
         .header(header::HOST, "bare.test")

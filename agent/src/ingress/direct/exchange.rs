@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use bytes::{Buf, BytesMut};
 use http::StatusCode;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::super::meter;
@@ -58,8 +58,8 @@ enum Failed {
 
 /// Sends `plan`'s request (its head in `buffers.upstream_head`) and passes the answer to
 /// `client`. True if the client's connection can carry on.
-pub(super) async fn exchange(
-    client: &mut TcpStream,
+pub(super) async fn exchange<C: AsyncWrite + Unpin>(
+    client: &mut C,
     plan: &Plan,
     host: &[u8],
     upstreams: &Upstreams,
@@ -134,7 +134,7 @@ async fn send(
         }
         answered = true;
         loop {
-            match response::parse(&buffers.read, plan.head, plan.close, &mut buffers.answer) {
+            match response::parse(&buffers.read, &plan.asked, &mut buffers.answer) {
                 Head::Partial => break,
                 Head::Interim(len) => buffers.read.advance(len),
                 Head::Final(answer) => return Ok(answer),
@@ -159,8 +159,8 @@ struct Passed {
 /// Writes the answer's head and its body to `client`, reading the rest of the body from
 /// `socket` as it comes; the head and the body's first bytes go in one write. `None` if either
 /// side failed or the body was malformed: both connections are then closed.
-async fn pass_body(
-    client: &mut TcpStream,
+async fn pass_body<C: AsyncWrite + Unpin>(
+    client: &mut C,
     socket: &mut TcpStream,
     answer: &Answer,
     buffers: &mut Buffers,
@@ -190,7 +190,7 @@ async fn pass_body(
     out.extend_from_slice(&read[..first]);
     reusable &= read.len() == first;
     let mut total = first as u64;
-    client.write_all(out).await.ok()?;
+    write(client, out).await?;
     while !ended {
         read.clear();
         read.reserve(READ_SIZE);
@@ -203,7 +203,7 @@ async fn pass_body(
         reusable &= read.len() == part;
         total += part as u64;
         ended = end;
-        client.write_all(&read[..part]).await.ok()?;
+        write(client, &read[..part]).await?;
     }
     Some(Passed {
         body: total,
@@ -213,8 +213,8 @@ async fn pass_body(
 
 /// Answers `502` for a release that gave no usable answer, and logs why (the release's address
 /// and error stay in the log). True if the client's connection can carry on.
-async fn bad_gateway(
-    client: &mut TcpStream,
+async fn bad_gateway<C: AsyncWrite + Unpin>(
+    client: &mut C,
     plan: &Plan,
     host: &[u8],
     failed: Failed,
@@ -237,10 +237,17 @@ async fn bad_gateway(
         text.len().to_string().as_bytes(),
     );
     response::with_date(|date| put_header(&mut out, b"date", date));
-    if plan.close {
+    if plan.asked.close {
         out.extend_from_slice(b"connection: close\r\n");
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(text.as_bytes());
-    client.write_all(&out).await.is_ok() && !plan.close
+    write(client, &out).await.is_some() && !plan.asked.close
+}
+
+/// Writes `bytes` to the client and flushes them (TLS may hold a record back otherwise; a plain
+/// socket's flush does nothing).
+async fn write<C: AsyncWrite + Unpin>(client: &mut C, bytes: &[u8]) -> Option<()> {
+    client.write_all(bytes).await.ok()?;
+    client.flush().await.ok()
 }

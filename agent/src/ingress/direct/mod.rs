@@ -1,12 +1,13 @@
-//! The direct path: the plain-HTTP listener's ordinary requests (HTTP/1.1, no body, for a host
-//! with a route) forwarded without hyper, the connection read into one buffer, each head parsed
+//! The direct path: ordinary HTTP/1.1 requests (no body, for a host with a route), in the clear
+//! or inside TLS, forwarded without hyper, the connection read into one buffer, each head parsed
 //! in place (`httparse`) and written to the release's pooled plain socket with the proxy's
-//! headers added, the answer passed back as it comes. It does per request what nginx does, and
-//! takes about half of hyper's user time for it (BENCHMARKS.md, "The direct path").
+//! headers added, the answer passed back as it comes. It does per request what nginx does;
+//! hyper's general machinery was what kept the ingress below nginx's requests/s (BENCHMARKS.md,
+//! "Ingress vs nginx").
 //!
 //! Anything else (a body, an upgrade, `Expect`, a head that did not arrive whole, an unknown
 //! host, an ACME challenge or a redirect to HTTPS) hands the connection to hyper from that
-//! request on, with the bytes already read put back in front ([`Rewound`]), so the direct path
+//! request on (HTTP/2 connections are hyper's from the start), with the bytes already read put back in front ([`Rewound`]), so the direct path
 //! never has to answer what it does not fully handle.
 //!
 //! - `request`: which requests it takes, and the head the release gets.
@@ -19,8 +20,7 @@ use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 use hyper::rt::Timer;
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 
 mod chunked;
@@ -41,15 +41,16 @@ const READ_SIZE: usize = 8 * 1024;
 /// Serves `client` until it closes, sends no request for `idle_timeout` (hyper's header read
 /// timeout on the same worker's timer), `stopping` fires while it is idle, or
 /// a request comes that hyper must serve: then the connection is returned for hyper, rewound
-/// to that request.
-pub(crate) async fn serve(
-    mut client: TcpStream,
+/// to that request. Otherwise it is shut down (for TLS: `close_notify`, so a body that runs to
+/// the end of the connection is known to be whole).
+pub(crate) async fn serve<C: AsyncRead + AsyncWrite + Unpin>(
+    mut client: C,
     peer: &Peer,
     proxy: &Proxy,
     timer: &CoarseTimer,
     idle_timeout: Duration,
     stopping: &mut watch::Receiver<()>,
-) -> Option<Rewound> {
+) -> Option<Rewound<C>> {
     let mut read = BytesMut::with_capacity(READ_SIZE);
     let mut buffers = Buffers::new();
     let mut idle = timer.sleep(idle_timeout);
@@ -58,12 +59,12 @@ pub(crate) async fn serve(
             timer.reset(&mut idle, timer.now() + idle_timeout);
             read.reserve(READ_SIZE);
             let got = tokio::select! {
-                got = client.read_buf(&mut read) => got,
-                _ = stopping.changed() => return None,
-                _ = idle.as_mut() => return None,
+                got = client.read_buf(&mut read) => matches!(got, Ok(n) if n > 0),
+                _ = stopping.changed() => false,
+                _ = idle.as_mut() => false,
             };
-            if !matches!(got, Ok(n) if n > 0) {
-                return None;
+            if !got {
+                break;
             }
         }
         let Some(plan) = request::plan(&read, peer, proxy, &mut buffers.upstream_head) else {
@@ -73,8 +74,10 @@ pub(crate) async fn serve(
         let upstreams = proxy.upstreams();
         let carry_on = exchange::exchange(&mut client, &plan, host, upstreams, &mut buffers).await;
         if !carry_on || stopping.has_changed().unwrap_or(true) {
-            return None;
+            break;
         }
         read.advance(plan.head_len);
     }
+    let _ = client.shutdown().await;
+    None
 }

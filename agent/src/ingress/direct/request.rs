@@ -6,8 +6,9 @@
 
 use std::ops::Range;
 
-use super::super::proxy::{Peer, Proxy};
+use super::super::proxy::{Peer, Proxy, Scheme};
 use super::super::routes::Target;
+use super::response::Asked;
 
 /// More headers than this and the request goes to hyper (which takes up to 100).
 const MAX_HEADERS: usize = 64;
@@ -33,12 +34,10 @@ pub(super) struct Plan {
     pub(super) target: Target,
     /// Where its `Host` value is in the client's buffer (for the bad-gateway text).
     pub(super) host: Range<usize>,
-    /// `HEAD`: the answer has no body whatever its headers say.
-    pub(super) head: bool,
     /// Safe to send again on a fresh connection if a pooled one turns out closed.
     pub(super) idempotent: bool,
-    /// The client said `Connection: close`.
-    pub(super) close: bool,
+    /// What shapes the answer's head.
+    pub(super) asked: Asked,
 }
 
 /// The plan for the request at the start of `buf`, with the head the release gets written to
@@ -112,7 +111,10 @@ pub(super) fn plan(
         }
     }
     upstream_head.extend_from_slice(peer.ip());
-    upstream_head.extend_from_slice(b"\r\nx-forwarded-proto: http\r\n");
+    upstream_head.extend_from_slice(match proxy.scheme() {
+        Scheme::Http => b"\r\nx-forwarded-proto: http\r\n",
+        Scheme::Https => b"\r\nx-forwarded-proto: https\r\n",
+    });
     put_header(upstream_head, b"x-forwarded-host", host.as_bytes());
     upstream_head.extend_from_slice(b"\r\n");
 
@@ -121,9 +123,12 @@ pub(super) fn plan(
         head_len,
         target,
         host: host_at..host_at + host.len(),
-        head: method == "HEAD",
         idempotent: ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"].contains(&method),
-        close,
+        asked: Asked {
+            head: method == "HEAD",
+            close,
+            hsts: proxy.scheme() == Scheme::Https && target.hsts,
+        },
     })
 }
 

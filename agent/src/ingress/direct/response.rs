@@ -1,11 +1,12 @@
 //! A release's response head as the direct path reads it: the head the client gets (hop-by-hop
 //! headers dropped, `Date` added if missing, `Connection: close` when the client's connection
-//! ends with it) and how the body after it is framed, so the upstream connection can be reused
+//! ends with it, HSTS over HTTPS for services that ask) and how the body after it is framed, so the upstream connection can be reused
 //! once the body has passed.
 
 use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::super::proxy::HSTS;
 use super::request::put_header;
 
 /// More headers than this and the answer is a bad gateway (hyper's client takes up to 100).
@@ -23,6 +24,18 @@ const HOP_BY_HOP: [&str; 8] = [
     "trailer",
     "upgrade",
 ];
+
+/// What the request says about the answer's head.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Asked {
+    /// A `HEAD` request: the answer has no body whatever its headers say.
+    pub(super) head: bool,
+    /// The client said `Connection: close`.
+    pub(super) close: bool,
+    /// Over HTTPS for a service that asked for `Strict-Transport-Security` (ours replaces the
+    /// release's).
+    pub(super) hsts: bool,
+}
 
 /// What the bytes read so far from the release hold.
 #[derive(Debug, PartialEq, Eq)]
@@ -59,14 +72,9 @@ pub(super) enum Framing {
     UntilClose,
 }
 
-/// Reads the head at the start of `bytes` (the answer to a `HEAD` request if `head_request`)
-/// and, if it is the final one, writes the client's head to `out`.
-pub(super) fn parse(
-    bytes: &[u8],
-    head_request: bool,
-    client_close: bool,
-    out: &mut Vec<u8>,
-) -> Head {
+/// Reads the head at the start of `bytes` (the answer to a request that `asked`) and, if it is
+/// the final one, writes the client's head to `out`.
+pub(super) fn parse(bytes: &[u8], asked: &Asked, out: &mut Vec<u8>) -> Head {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut res = httparse::Response::new(&mut headers);
     let head_len = match res.parse(bytes) {
@@ -103,7 +111,7 @@ pub(super) fn parse(
             _ => return Head::Invalid("invalid Content-Length"),
         }
     }
-    let framing = if head_request || status == 204 || status == 304 {
+    let framing = if asked.head || status == 204 || status == 304 {
         Framing::Empty
     } else {
         match (chunked, length) {
@@ -112,7 +120,7 @@ pub(super) fn parse(
             (None, Some(n)) => Framing::Length(n),
         }
     };
-    let close_client = client_close || framing == Framing::UntilClose;
+    let close_client = asked.close || framing == Framing::UntilClose;
 
     out.clear();
     out.extend_from_slice(b"HTTP/1.1 ");
@@ -129,6 +137,7 @@ pub(super) fn parse(
         let name = header.name;
         let dropped = HOP_BY_HOP.iter().any(|n| name.eq_ignore_ascii_case(n))
             || (chunked.is_some() && name.eq_ignore_ascii_case("content-length"))
+            || (asked.hsts && name.eq_ignore_ascii_case("strict-transport-security"))
             || connection_options().any(|o| o.trim_ascii().eq_ignore_ascii_case(name.as_bytes()));
         if !dropped {
             dated |= name.eq_ignore_ascii_case("date");
@@ -137,6 +146,9 @@ pub(super) fn parse(
     }
     if !dated {
         with_date(|date| put_header(out, b"date", date));
+    }
+    if asked.hsts {
+        put_header(out, b"strict-transport-security", HSTS.as_bytes());
     }
     if close_client {
         out.extend_from_slice(b"connection: close\r\n");
@@ -179,9 +191,13 @@ pub(super) fn with_date<T>(f: impl FnOnce(&[u8]) -> T) -> T {
 mod tests {
     use super::*;
 
-    fn answer(bytes: &[u8], head_request: bool) -> (Answer, String) {
+    fn answer(bytes: &[u8], head: bool) -> (Answer, String) {
         let mut out = Vec::new();
-        match parse(bytes, head_request, false, &mut out) {
+        let asked = Asked {
+            head,
+            ..Asked::default()
+        };
+        match parse(bytes, &asked, &mut out) {
             Head::Final(answer) => (answer, String::from_utf8(out).unwrap()),
             other => panic!("{other:?}"),
         }
@@ -238,7 +254,7 @@ mod tests {
     #[test]
     fn interim_upgrade_partial_and_invalid_heads() {
         let mut out = Vec::new();
-        let mut parse = |bytes: &[u8]| parse(bytes, false, false, &mut out);
+        let mut parse = |bytes: &[u8]| parse(bytes, &Asked::default(), &mut out);
         assert_eq!(
             parse(b"HTTP/1.1 103 Early Hints\r\nlink: </a>\r\n\r\nHTTP"),
             Head::Interim(40)

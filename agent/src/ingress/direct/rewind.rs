@@ -8,21 +8,20 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
 
-/// A socket with bytes already read from it put back in front.
-pub(crate) struct Rewound {
+/// A connection (TCP, or TLS over it) with bytes already read from it put back in front.
+pub(crate) struct Rewound<S> {
     unread: BytesMut,
-    socket: TcpStream,
+    socket: S,
 }
 
-impl Rewound {
-    pub(crate) fn new(unread: BytesMut, socket: TcpStream) -> Self {
+impl<S> Rewound<S> {
+    pub(crate) fn new(unread: BytesMut, socket: S) -> Self {
         Self { unread, socket }
     }
 }
 
-impl AsyncRead for Rewound {
+impl<S: AsyncRead + Unpin> AsyncRead for Rewound<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -39,7 +38,7 @@ impl AsyncRead for Rewound {
     }
 }
 
-impl AsyncWrite for Rewound {
+impl<S: AsyncWrite + Unpin> AsyncWrite for Rewound<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
