@@ -180,21 +180,9 @@ async fn connection(
 ) {
     let _ = stream.set_nodelay(true);
     let peer = Peer::new(peer);
-    let stream = if let Some(timer) = direct {
-        let served = direct::serve(
-            stream,
-            &peer,
-            &proxy,
-            &timer,
-            HEADER_READ_TIMEOUT,
-            &mut stopping,
-        );
-        match served.await {
-            Some(rest) => rest,
-            None => return,
-        }
-    } else {
-        direct::Rewound::new(bytes::BytesMut::new(), stream)
+    let served = direct::serve(stream, &peer, &proxy, direct.as_ref(), &mut stopping);
+    let Some(stream) = served.await else {
+        return;
     };
     let service = service_fn(move |req| {
         let (proxy, peer) = (proxy.clone(), peer.clone());

@@ -14,7 +14,6 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -130,22 +129,9 @@ async fn connection(
     }
     let peer = Peer::new(peer);
     let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
-    let tls = match direct {
-        Some(timer) if !h2 => {
-            let served = direct::serve(
-                tls,
-                &peer,
-                &proxy,
-                &timer,
-                HEADER_READ_TIMEOUT,
-                &mut stopping,
-            );
-            match served.await {
-                Some(rest) => rest,
-                None => return,
-            }
-        }
-        _ => direct::Rewound::new(BytesMut::new(), tls),
+    let timer = direct.as_ref().filter(|_| !h2);
+    let Some(tls) = direct::serve(tls, &peer, &proxy, timer, &mut stopping).await else {
+        return;
     };
     let service = service_fn(move |req| {
         let (proxy, peer) = (proxy.clone(), peer.clone());

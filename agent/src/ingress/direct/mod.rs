@@ -16,8 +16,6 @@
 //! - `exchange`: one request to the release and its answer back.
 //! - `rewind`: the connection handed to hyper.
 
-use std::time::Duration;
-
 use bytes::{Buf, BytesMut};
 use hyper::rt::Timer;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -31,6 +29,7 @@ mod rewind;
 
 pub(crate) use rewind::Rewound;
 
+use super::HEADER_READ_TIMEOUT;
 use super::coarse_timer::CoarseTimer;
 use super::proxy::{Peer, Proxy};
 use exchange::Buffers;
@@ -38,8 +37,8 @@ use exchange::Buffers;
 /// Bytes read from a client at a time; a head that does not fit goes to hyper.
 const READ_SIZE: usize = 8 * 1024;
 
-/// Serves `client` until it closes, sends no request for `idle_timeout` (hyper's header read
-/// timeout on the same worker's timer), `stopping` fires while it is idle, or
+/// Serves `client` until it closes, sends no request for [`HEADER_READ_TIMEOUT`] (hyper's
+/// header read timeout, on the worker's `timer`), `stopping` fires while it is idle, or
 /// a request comes that hyper must serve: then the connection is returned for hyper, rewound
 /// to that request. Otherwise it is shut down (for TLS: `close_notify`, so a body that runs to
 /// the end of the connection is known to be whole).
@@ -47,10 +46,14 @@ pub(crate) async fn serve<C: AsyncRead + AsyncWrite + Unpin>(
     mut client: C,
     peer: &Peer,
     proxy: &Proxy,
-    timer: &CoarseTimer,
-    idle_timeout: Duration,
+    timer: Option<&CoarseTimer>,
     stopping: &mut watch::Receiver<()>,
 ) -> Option<Rewound<C>> {
+    // Without a timer the direct path is off: hyper serves it all.
+    let Some(timer) = timer else {
+        return Some(Rewound::new(BytesMut::new(), client));
+    };
+    let idle_timeout = HEADER_READ_TIMEOUT;
     let mut read = BytesMut::with_capacity(READ_SIZE);
     let mut buffers = Buffers::new();
     let mut idle = timer.sleep(idle_timeout);
