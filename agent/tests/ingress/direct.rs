@@ -1,8 +1,9 @@
 //! The ingress's direct path (plain HTTP/1.1 without hyper) seen from a raw client socket, so
 //! what goes over the wire is what is asserted: pipelined requests answered in order with the
 //! proxy's headers, chunked, close-delimited and `HEAD` answers passed through (1xx dropped),
-//! the release's socket reused only after a whole body, `Connection: close` honoured, and a
-//! request with a body on a connection that began on the direct path served by hyper.
+//! the release's socket reused only after a whole body (and a `POST` never sent on one the
+//! release has closed), `Connection: close` honoured, and a request with a body on a connection
+//! that began on the direct path served by hyper.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -325,4 +326,33 @@ async fn a_request_with_a_body_hands_the_connection_to_hyper_which_serves_the_re
         2,
         "one upstream connection for the direct path, one for hyper's"
     );
+}
+
+#[tokio::test]
+async fn a_post_is_never_sent_on_a_pooled_socket_the_release_has_closed() {
+    // Each answer says nothing of closing, then the release closes (as an idle timeout does).
+    static SCRIPT: &[(&str, &[&str], bool)] = &[(
+        "/once",
+        &["HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nonce"],
+        true,
+    )];
+    let (upstream, accepted) = scripted(SCRIPT).await;
+    let ingress = TestIngress::start().await;
+    ingress.route("svc", "once.test", upstream);
+    let mut client = Raw::connect(&ingress).await;
+    for round in 1..=3 {
+        // A POST without a body takes the direct path, but is not safe to send twice.
+        client
+            .send("POST /once HTTP/1.1\r\nHost: once.test\r\nContent-Length: 0\r\n\r\n")
+            .await;
+        let answer = client.answer(false).await;
+        assert_eq!(
+            (answer.status, &answer.body[..]),
+            (200, &b"once"[..]),
+            "round {round}"
+        );
+        // Time for the close to arrive, so the pooled socket is known closed when taken.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 3);
 }

@@ -16,6 +16,8 @@
 //! - `exchange`: one request to the release and its answer back.
 //! - `rewind`: the connection handed to hyper.
 
+use std::time::Duration;
+
 use bytes::{Buf, BytesMut};
 use hyper::rt::Timer;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -36,6 +38,8 @@ use exchange::Buffers;
 
 /// Bytes read from a client at a time; a head that does not fit goes to hyper.
 const READ_SIZE: usize = 8 * 1024;
+/// How long closing a connection (TLS's `close_notify`) may wait for the client to take it.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Serves `client` until it closes, sends no request for [`HEADER_READ_TIMEOUT`] (hyper's
 /// header read timeout, on the worker's `timer`), `stopping` fires while it is idle, or
@@ -81,6 +85,7 @@ pub(crate) async fn serve<C: AsyncRead + AsyncWrite + Unpin>(
         }
         read.advance(plan.head_len);
     }
-    let _ = client.shutdown().await;
+    // Bounded: a client that reads nothing more must not keep the worker's shutdown waiting.
+    let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, client.shutdown()).await;
     None
 }
