@@ -8,7 +8,6 @@ use std::ops::Range;
 
 use super::super::proxy::{Peer, Proxy, Scheme};
 use super::super::routes::Target;
-use super::response::Asked;
 
 /// More headers than this and the request goes to hyper (which takes up to 100).
 const MAX_HEADERS: usize = 64;
@@ -26,6 +25,18 @@ const NOT_PASSED_ON: [&str; 9] = [
     "x-forwarded-proto",
     "x-forwarded-host",
 ];
+
+/// What the request says about the answer's head.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Asked {
+    /// A `HEAD` request: the answer has no body whatever its headers say.
+    pub(super) head: bool,
+    /// The client said `Connection: close`.
+    pub(super) close: bool,
+    /// Over HTTPS for a service that asked for `Strict-Transport-Security` (ours replaces the
+    /// release's).
+    pub(super) hsts: bool,
+}
 
 /// A request the direct path forwards.
 pub(super) struct Plan {

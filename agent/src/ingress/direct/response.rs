@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::super::proxy::HSTS;
-use super::request::put_header;
+use super::request::{Asked, put_header};
 
 /// More headers than this and the answer is a bad gateway (hyper's client takes up to 100).
 const MAX_HEADERS: usize = 100;
@@ -24,18 +24,6 @@ const HOP_BY_HOP: [&str; 8] = [
     "trailer",
     "upgrade",
 ];
-
-/// What the request says about the answer's head.
-#[derive(Debug, Default, Clone, Copy)]
-pub(super) struct Asked {
-    /// A `HEAD` request: the answer has no body whatever its headers say.
-    pub(super) head: bool,
-    /// The client said `Connection: close`.
-    pub(super) close: bool,
-    /// Over HTTPS for a service that asked for `Strict-Transport-Security` (ours replaces the
-    /// release's).
-    pub(super) hsts: bool,
-}
 
 /// What the bytes read so far from the release hold.
 #[derive(Debug, PartialEq, Eq)]
