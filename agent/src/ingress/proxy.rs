@@ -23,6 +23,9 @@ use super::upstream::{UpstreamError, Upstreams};
 const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+/// The headers the ingress writes itself, replacing (or, `-For`, extending) any a client sent.
+pub(crate) const X_FORWARDED: [HeaderName; 3] =
+    [X_FORWARDED_FOR, X_FORWARDED_PROTO, X_FORWARDED_HOST];
 
 /// Headers that describe one connection, not the message (RFC 9110 §7.6.1), so a proxy must
 /// not pass them on. Headers named in `Connection` are dropped too.
@@ -257,6 +260,13 @@ impl Proxy {
         };
         Ok((target, value.ok_or(ProxyError::NoHost)?))
     }
+}
+
+/// Whether `name` (any case) is one of [`HOP_BY_HOP`], for the direct path's raw heads.
+pub(crate) fn is_hop_by_hop(name: &str) -> bool {
+    HOP_BY_HOP
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h.as_str()))
 }
 
 fn strip_hop_by_hop(headers: &mut HeaderMap) {

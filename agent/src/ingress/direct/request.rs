@@ -6,25 +6,11 @@
 
 use std::ops::Range;
 
-use super::super::proxy::{Peer, Proxy, Scheme};
+use super::super::proxy::{Peer, Proxy, Scheme, X_FORWARDED, is_hop_by_hop};
 use super::super::routes::Target;
 
 /// More headers than this and the request goes to hyper (which takes up to 100).
 const MAX_HEADERS: usize = 64;
-
-/// Request headers a proxy does not pass on (RFC 9110 §7.6.1), and the `X-Forwarded-*` ones
-/// it writes itself.
-const NOT_PASSED_ON: [&str; 9] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "x-forwarded-for",
-    "x-forwarded-proto",
-    "x-forwarded-host",
-];
 
 /// What the request says about the answer's head.
 #[derive(Debug, Default, Clone, Copy)]
@@ -106,9 +92,12 @@ pub(super) fn plan(
         upstream_head.extend_from_slice(part);
     }
     for header in req.headers.iter() {
-        if !NOT_PASSED_ON
-            .iter()
-            .any(|n| header.name.eq_ignore_ascii_case(n))
+        // Hop-by-hop headers (RFC 9110 §7.6.1) stay here; `X-Forwarded-*` are written below.
+        let name = header.name;
+        if !is_hop_by_hop(name)
+            && !X_FORWARDED
+                .iter()
+                .any(|x| name.eq_ignore_ascii_case(x.as_str()))
         {
             put_header(upstream_head, header.name.as_bytes(), header.value);
         }

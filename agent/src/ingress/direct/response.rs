@@ -6,24 +6,11 @@
 use std::cell::RefCell;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::super::proxy::HSTS;
+use super::super::proxy::{HSTS, is_hop_by_hop};
 use super::request::{Asked, put_header};
 
 /// More headers than this and the answer is a bad gateway (hyper's client takes up to 100).
 const MAX_HEADERS: usize = 100;
-
-/// Response headers a proxy does not pass on (RFC 9110 §7.6.1). `Transfer-Encoding` is kept:
-/// a chunked body passes through as it came.
-const HOP_BY_HOP: [&str; 8] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "upgrade",
-];
 
 /// What the bytes read so far from the release hold.
 #[derive(Debug, PartialEq, Eq)]
@@ -123,7 +110,9 @@ pub(super) fn parse(bytes: &[u8], asked: &Asked, out: &mut Vec<u8>) -> Head {
     let mut dated = false;
     for header in headers {
         let name = header.name;
-        let dropped = HOP_BY_HOP.iter().any(|n| name.eq_ignore_ascii_case(n))
+        // Hop-by-hop headers are not passed on (RFC 9110 §7.6.1), except `Transfer-Encoding`:
+        // a chunked body passes through as it came.
+        let dropped = (is_hop_by_hop(name) && !name.eq_ignore_ascii_case("transfer-encoding"))
             || (chunked.is_some() && name.eq_ignore_ascii_case("content-length"))
             || (asked.hsts && name.eq_ignore_ascii_case("strict-transport-security"))
             || connection_options().any(|o| o.trim_ascii().eq_ignore_ascii_case(name.as_bytes()));
